@@ -1,0 +1,80 @@
+# ward - GNU Make is the one entry point.
+#   make            library (build/libward.a) and the ward program (build/ward)
+#   make test       every test: unit, spec (flat), and both under ASan+UBSan
+#   make spec       the official spec suite (needs wabt's wast2json)
+#   make fuzz       libFuzzer on the module loader (FUZZ_SECONDS=600)
+#   make bench      benchmarks against native code
+#   make deps       install the Debian packages the above need
+
+CC      ?= cc
+O       ?= build
+CFLAGS  ?= -O2 -g
+WFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
+CPPFLAGS += -Iinclude -Isrc
+LDLIBS  := -lm -lpthread
+SHARED  ?= $(abspath ../shared)
+SPEC_SRC ?= $(SHARED)/wasm-testsuite
+
+LIB_SRC := $(wildcard src/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
+
+.PHONY: all test unit spec spec-run asan fuzz bench deps clean
+all: $(O)/libward.a $(O)/ward
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WFLAGS) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(O)/libward.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(O)/ward: $(O)/cli/ward.o $(O)/libward.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# ---- spec suite --------------------------------------------------------------
+SPEC_OUT := $(O)/spec
+$(O)/spec-runner: $(O)/tests/spec/runner.o $(O)/tests/spec/spectest.o $(O)/libward.a
+	$(CC) $(CFLAGS) -o $@ $^ -lcjson $(LDLIBS)
+
+# Converts the suite once (stamp file); the conversion is shared by all builds.
+SPEC_STAMP := build/spec-json/.stamp
+$(SPEC_STAMP): tests/spec/convert.sh
+	bash tests/spec/convert.sh $(SPEC_SRC) build/spec-json
+	@touch $@
+
+spec: $(O)/spec-runner $(SPEC_STAMP)
+	$(O)/spec-runner build/spec-json
+
+# ---- unit tests ----------------------------------------------------------------
+UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/unit/%)
+$(O)/unit/%: tests/unit/%.c $(O)/libward.a
+	@mkdir -p $(dir $@)
+	$(CC) $(WFLAGS) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(O)/libward.a $(LDLIBS)
+
+unit: $(UNIT_BIN)
+	@bash tests/run_unit.sh $(UNIT_BIN)
+
+# ---- sanitizers ------------------------------------------------------------------
+asan:
+	$(MAKE) O=build/asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" unit spec
+
+test: all unit spec asan
+
+# ---- fuzzing -----------------------------------------------------------------
+FUZZ_SECONDS ?= 60
+fuzz:
+	bash fuzz/run.sh $(FUZZ_SECONDS)
+
+# ---- benchmarks ----------------------------------------------------------------
+bench: all
+	bash bench/run.sh
+
+deps:
+	bash tools/deps.sh
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d)

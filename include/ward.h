@@ -1,0 +1,295 @@
+/* ward.h - the public C API of the ward WebAssembly runtime.
+ *
+ * Objects and ownership
+ *   ward_module    compiled code; created from bytes, reference counted.
+ *                  Instances keep their module alive, so a module may be
+ *                  freed (ward_module_free) while instances of it live.
+ *   ward_store     owns every instance, function, memory, table and global
+ *                  created in it; ward_store_free() frees them all. Limits
+ *                  (fuel, deadline, stack, memory) apply per store: give
+ *                  each tenant instance its own store to limit it alone.
+ *   ward_linker    maps (module, name) to externs for instantiation; it
+ *                  borrows the externs (they belong to their store).
+ *   ward_instance, ward_func, ward_memory, ward_table, ward_global
+ *                  borrowed pointers, valid until their store is freed.
+ *
+ * Threads: a store and everything in it must be used by one thread at a
+ * time; ward_store_interrupt() is the exception (any thread, any time).
+ * Modules are immutable and may be shared between threads once created.
+ *
+ * Errors: functions that can fail take a caller-allocated ward_error or
+ * ward_result and fill it; nothing returned needs freeing unless stated.
+ */
+#ifndef WARD_H
+#define WARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ward_module ward_module;
+typedef struct ward_store ward_store;
+typedef struct ward_linker ward_linker;
+typedef struct ward_instance ward_instance;
+typedef struct ward_func ward_func;
+typedef struct ward_memory ward_memory;
+typedef struct ward_table ward_table;
+typedef struct ward_global ward_global;
+typedef struct ward_caller ward_caller;
+
+/* ---- values ------------------------------------------------------------ */
+
+typedef enum ward_valkind {
+    WARD_I32 = 0x7F,
+    WARD_I64 = 0x7E,
+    WARD_F32 = 0x7D,
+    WARD_F64 = 0x7C,
+    WARD_V128 = 0x7B,
+    WARD_FUNCREF = 0x70,
+    WARD_EXTERNREF = 0x6F,
+} ward_valkind;
+
+/* A typed value. Floats are carried bit-exactly (NaN payloads preserved):
+ * use the f32_bits/f64_bits members to set or read exact bits. */
+typedef struct ward_val {
+    ward_valkind kind;
+    union {
+        int32_t i32;
+        int64_t i64;
+        float f32;
+        double f64;
+        uint32_t f32_bits;
+        uint64_t f64_bits;
+        uint8_t v128[16];   /* lane 0 first (little-endian) */
+        ward_func *funcref; /* NULL = null */
+        uint64_t externref; /* 0 = null; any other value is the host's */
+    } of;
+} ward_val;
+
+/* ---- errors and outcomes ---------------------------------------------- */
+
+typedef struct ward_error {
+    char message[256]; /* the rule broken, e.g. "type mismatch" */
+    size_t offset;     /* byte offset in the module, if has_offset */
+    bool has_offset;
+} ward_error;
+
+typedef enum ward_status {
+    WARD_OK = 0,   /* the call returned results */
+    WARD_TRAP = 1, /* the guest trapped (or a limit stopped it) */
+    WARD_EXIT = 2, /* the guest called WASI proc_exit (or a host asked to exit) */
+    WARD_ERROR = 3 /* the call could not be made (bad arguments, link error, ...) */
+} ward_status;
+
+typedef enum ward_trap_code {
+    WARD_TRAP_NONE = 0,
+    WARD_TRAP_UNREACHABLE,
+    WARD_TRAP_MEMORY_OUT_OF_BOUNDS,
+    WARD_TRAP_TABLE_OUT_OF_BOUNDS,
+    WARD_TRAP_INTEGER_DIVIDE_BY_ZERO,
+    WARD_TRAP_INTEGER_OVERFLOW,
+    WARD_TRAP_INVALID_CONVERSION,
+    WARD_TRAP_UNDEFINED_ELEMENT,
+    WARD_TRAP_UNINITIALIZED_ELEMENT,
+    WARD_TRAP_INDIRECT_CALL_TYPE_MISMATCH,
+    WARD_TRAP_CALL_STACK_EXHAUSTED,
+    WARD_TRAP_OUT_OF_FUEL,
+    WARD_TRAP_DEADLINE,
+    WARD_TRAP_INTERRUPTED,
+    WARD_TRAP_ACCESS_DENIED,
+    WARD_TRAP_OUT_OF_MEMORY,
+    WARD_TRAP_HOST,
+} ward_trap_code;
+
+typedef struct ward_frame {
+    uint32_t func_index;   /* in its module's function index space */
+    const char *func_name; /* from the name section, or NULL; valid while the module lives */
+    uint64_t module_offset;/* byte offset of the instruction in the module */
+} ward_frame;
+
+#define WARD_MAX_FRAMES 32
+
+/* The outcome of a call or an instantiation. */
+typedef struct ward_result {
+    ward_status status;
+    ward_trap_code trap; /* WARD_TRAP */
+    int exit_code;       /* WARD_EXIT */
+    char message[256];   /* WARD_TRAP: the spec's text ("integer divide by zero");
+                            WARD_ERROR: what went wrong */
+    uint32_t nframes;    /* WARD_TRAP: backtrace, innermost first */
+    ward_frame frames[WARD_MAX_FRAMES];
+} ward_result;
+
+/* ---- configuration and modules ----------------------------------------- */
+
+/* Features beyond Wasm 2.0 (which is always on). */
+enum {
+    WARD_FEATURE_MEMORY64 = 1u << 0,
+    WARD_FEATURE_MULTI_MEMORY = 1u << 1,
+    WARD_FEATURE_EXTENDED_CONST = 1u << 2,
+    WARD_FEATURE_ALL = 0x7u,
+};
+
+/* Decodes, validates and compiles a module. `bytes` is copied (the caller
+ * keeps ownership). Returns NULL with *err filled on failure. */
+ward_module *ward_module_new(const uint8_t *bytes, size_t len, uint32_t features,
+                             ward_error *err);
+/* Drops the caller's reference. */
+void ward_module_free(ward_module *m);
+
+/* Exports and imports of a module, for inspection. Strings stay valid while
+ * the module lives. `kind` is one of WARD_EXTERN_*. */
+typedef enum ward_extern_kind {
+    WARD_EXTERN_FUNC = 0,
+    WARD_EXTERN_TABLE = 1,
+    WARD_EXTERN_MEMORY = 2,
+    WARD_EXTERN_GLOBAL = 3,
+} ward_extern_kind;
+
+size_t ward_module_export_count(const ward_module *m);
+const char *ward_module_export_name(const ward_module *m, size_t i, ward_extern_kind *kind);
+size_t ward_module_import_count(const ward_module *m);
+const char *ward_module_import_name(const ward_module *m, size_t i, const char **module,
+                                    ward_extern_kind *kind);
+
+/* ---- stores and limits --------------------------------------------------- */
+
+typedef enum ward_memory_mode {
+    WARD_MEMORY_FLAT = 0,  /* one contiguous block (default) */
+    WARD_MEMORY_PAGED = 1, /* software page tables (not implemented yet) */
+} ward_memory_mode;
+
+typedef struct ward_store_config {
+    size_t max_stack_bytes;    /* value stack size; 0 = default (8 MiB) */
+    uint32_t max_call_depth;   /* 0 = default (10,000 frames) */
+    uint64_t max_memory_bytes; /* per linear memory; 0 = no limit beyond the type */
+    ward_memory_mode memory_mode;
+} ward_store_config;
+
+/* Creates a store. cfg may be NULL for defaults. Returns NULL if out of memory. */
+ward_store *ward_store_new(const ward_store_config *cfg);
+void ward_store_free(ward_store *s);
+
+/* Fuel: when set, each call and each loop iteration consumes one unit; a
+ * call that runs out traps with WARD_TRAP_OUT_OF_FUEL. fuel < 0 disables. */
+void ward_store_set_fuel(ward_store *s, int64_t fuel);
+int64_t ward_store_get_fuel(const ward_store *s);
+/* Deadline: calls running after `timeout_ns` nanoseconds from now trap with
+ * WARD_TRAP_DEADLINE (checked at calls and loop back-edges). 0 disables. */
+void ward_store_set_timeout(ward_store *s, uint64_t timeout_ns);
+/* Asks the running guest to stop at its next check (trap WARD_TRAP_INTERRUPTED).
+ * Safe from any thread or signal handler. */
+void ward_store_interrupt(ward_store *s);
+
+/* ---- host functions ---------------------------------------------------- */
+
+/* A host function. args has nparams values, results has room for nresults
+ * values (their kinds are preset). Return 0 on success; to trap, return
+ * ward_caller_trap(...); to exit, return ward_caller_exit(...). */
+typedef int (*ward_host_fn)(ward_caller *caller, void *data, const ward_val *args,
+                            ward_val *results);
+
+/* Creates a host function in s. `data` is passed to fn; if data_free is not
+ * NULL it is called on data when the store is freed. */
+ward_func *ward_func_new(ward_store *s, const ward_valkind *params, size_t nparams,
+                         const ward_valkind *results, size_t nresults, ward_host_fn fn,
+                         void *data, void (*data_free)(void *));
+
+/* Inside a host function: the calling instance (NULL if called by the
+ * embedder directly), its memory 0 (NULL if none), and its store. */
+ward_instance *ward_caller_instance(ward_caller *c);
+ward_memory *ward_caller_memory(ward_caller *c);
+ward_store *ward_caller_store(ward_caller *c);
+/* Makes the host function trap with a message; returns the value to return. */
+int ward_caller_trap(ward_caller *c, const char *message);
+/* Makes the host function end the whole call with WARD_EXIT and `code`. */
+int ward_caller_exit(ward_caller *c, int code);
+
+/* ---- linking and instances ----------------------------------------------- */
+
+typedef struct ward_extern {
+    ward_extern_kind kind;
+    union {
+        ward_func *func;
+        ward_table *table;
+        ward_memory *memory;
+        ward_global *global;
+    } of;
+} ward_extern;
+
+ward_linker *ward_linker_new(void);
+void ward_linker_free(ward_linker *l);
+/* Defines (module, name) -> ext, replacing an earlier definition.
+ * Returns false if out of memory. */
+bool ward_linker_define(ward_linker *l, const char *module, const char *name, ward_extern ext);
+/* Defines every export of inst under module name `module`. */
+bool ward_linker_define_instance(ward_linker *l, const char *module, ward_instance *inst);
+
+/* Instantiates m in s, resolving imports through l (l may be NULL if m has
+ * none): allocates memories, tables and globals, initialises segments and
+ * runs the start function. On failure returns NULL and *res says why:
+ * WARD_ERROR for link errors ("unknown import", "incompatible import type"),
+ * WARD_TRAP for a trap in segment initialisation or the start function
+ * (writes into imported tables/memories before the trap stay, as the spec
+ * says), WARD_EXIT if the start function exited. */
+ward_instance *ward_instance_new(ward_store *s, ward_module *m, const ward_linker *l,
+                                 ward_result *res);
+
+/* Looks up an export; returns false if absent. */
+bool ward_instance_export(ward_instance *inst, const char *name, ward_extern *out);
+ward_func *ward_instance_func(ward_instance *inst, const char *name);
+ward_memory *ward_instance_memory(ward_instance *inst, const char *name);
+ward_module *ward_instance_module(ward_instance *inst); /* borrowed */
+
+/* ---- calls ------------------------------------------------------------- */
+
+size_t ward_func_param_count(const ward_func *f);
+size_t ward_func_result_count(const ward_func *f);
+ward_valkind ward_func_param_kind(const ward_func *f, size_t i);
+ward_valkind ward_func_result_kind(const ward_func *f, size_t i);
+
+/* Calls f with nargs arguments (kinds must match the type). On WARD_OK the
+ * results are written to results[0 .. ward_func_result_count(f)). */
+ward_status ward_func_call(ward_store *s, ward_func *f, const ward_val *args, size_t nargs,
+                           ward_val *results, size_t nresults, ward_result *res);
+
+/* ---- memory: checked access -------------------------------------------- */
+/* Host code never computes base + address itself: these helpers check bounds
+ * (and, for paged memories, permissions) for every byte they touch. */
+
+uint64_t ward_memory_size(const ward_memory *m); /* bytes */
+uint64_t ward_memory_pages(const ward_memory *m);
+bool ward_memory_is64(const ward_memory *m);
+/* Grows by delta pages; returns the old size in pages, or -1 on failure. */
+int64_t ward_memory_grow(ward_memory *m, uint64_t delta);
+/* Copies len bytes. Returns false (copying nothing) if any byte of
+ * [addr, addr+len) is out of bounds or not readable / writable. */
+bool ward_memory_read(const ward_memory *m, uint64_t addr, void *dst, size_t len);
+bool ward_memory_write(ward_memory *m, uint64_t addr, const void *src, size_t len);
+/* Zero-copy access: a host pointer to the longest accessible run starting at
+ * addr, at most len bytes, with *avail set to its length; NULL if addr itself
+ * is not accessible. The pointer is valid until the guest runs again or the
+ * memory is grown. Loop over runs to cover ranges that span pages. */
+void *ward_memory_span(ward_memory *m, uint64_t addr, size_t len, bool writable, size_t *avail);
+
+/* ---- tables and globals -------------------------------------------------- */
+
+ward_global *ward_global_new(ward_store *s, ward_val init, bool mut);
+ward_val ward_global_get(const ward_global *g);
+bool ward_global_set(ward_global *g, ward_val v); /* false if immutable or wrong kind */
+ward_table *ward_table_new(ward_store *s, ward_valkind elem, uint32_t min, uint32_t max,
+                           bool has_max);
+ward_memory *ward_memory_new(ward_store *s, uint64_t min_pages, uint64_t max_pages,
+                             bool has_max, bool is64);
+
+/* The spec's text for a trap code. */
+const char *ward_trap_message(ward_trap_code t);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

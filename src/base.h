@@ -1,0 +1,138 @@
+/* base.h - types and helpers shared by every internal module of ward.
+ *
+ * Naming: public API is ward_* (include/ward.h). Internal types shared between
+ * modules are w_*; internal functions carry their file's prefix:
+ *   dec_  decode.c      binary decoder and module-level validation
+ *   cmp_  compile.c     function-body validation and compilation to IR
+ *   vm_   interp.c      the interpreter
+ *   simd_ simd.h        v128 lane operations
+ *   num_  numeric.h     scalar numeric helpers (float rules, conversions)
+ *   mem_  memory.c      linear memory objects
+ *   rt_   runtime.c     store, instances, linking, const expressions
+ *   plat_ platform.c    the only code that calls the OS
+ *
+ * ward assumes a little-endian host with IEEE-754 floats (x86-64, AArch64).
+ */
+#ifndef WARD_BASE_H
+#define WARD_BASE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define W_LIKELY(x) __builtin_expect(!!(x), 1)
+#define W_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define W_INLINE static inline __attribute__((always_inline))
+#define W_NOINLINE __attribute__((noinline))
+#define W_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define W_LIKELY(x) (x)
+#define W_UNLIKELY(x) (x)
+#define W_INLINE static inline
+#define W_NOINLINE
+#define W_PRINTF(a, b)
+#endif
+
+/* A 128-bit SIMD value. Lane 0 is at the lowest address, as in Wasm. */
+typedef union w_v128 {
+    uint8_t u8[16];
+    int8_t i8[16];
+    uint16_t u16[8];
+    int16_t i16[8];
+    uint32_t u32[4];
+    int32_t i32[4];
+    uint64_t u64[2];
+    int64_t i64[2];
+    float f32[4];
+    double f64[2];
+} w_v128;
+
+/* Value types, with their binary encodings. */
+enum {
+    W_I32 = 0x7F,
+    W_I64 = 0x7E,
+    W_F32 = 0x7D,
+    W_F64 = 0x7C,
+    W_V128 = 0x7B,
+    W_FUNCREF = 0x70,
+    W_EXTERNREF = 0x6F,
+};
+typedef uint8_t w_valtype;
+
+/* Number of 8-byte frame slots a value of type t occupies (v128: 2). */
+W_INLINE uint32_t w_slots_of(w_valtype t) { return t == W_V128 ? 2u : 1u; }
+
+/* Traps: one table generates the enum and the spec's message texts. */
+#define W_TRAP_LIST(X)                                                                             \
+    X(OK, "ok")                                                                                    \
+    X(UNREACHABLE, "unreachable")                                                                  \
+    X(MEM_OOB, "out of bounds memory access")                                                      \
+    X(TABLE_OOB, "out of bounds table access")                                                     \
+    X(INT_DIV_ZERO, "integer divide by zero")                                                      \
+    X(INT_OVERFLOW, "integer overflow")                                                            \
+    X(INVALID_CONV, "invalid conversion to integer")                                               \
+    X(UNDEF_ELEM, "undefined element")                                                             \
+    X(UNINIT_ELEM, "uninitialized element")                                                        \
+    X(IND_CALL_MISMATCH, "indirect call type mismatch")                                            \
+    X(STACK_EXHAUSTED, "call stack exhausted")                                                     \
+    X(FUEL, "all fuel consumed")                                                                   \
+    X(TIMEOUT, "deadline exceeded")                                                                \
+    X(INTERRUPTED, "interrupted")                                                                  \
+    X(ACCESS_DENIED, "memory access denied")                                                       \
+    X(OOM, "out of memory")                                                                        \
+    X(HOST, "host function failed")                                                                \
+    X(EXIT, "exit")
+
+typedef enum w_trap {
+#define W_TRAP_ENUM(name, msg) W_TRAP_##name,
+    W_TRAP_LIST(W_TRAP_ENUM)
+#undef W_TRAP_ENUM
+        W_TRAP_COUNT_
+} w_trap;
+
+/* The spec's message text for a trap code. */
+const char *w_trap_message(w_trap t);
+
+/* Decoding, validation and link errors: a message naming the rule broken and,
+ * where it applies, the byte offset in the module. Caller-allocated. */
+typedef struct w_err {
+    char msg[240];
+    size_t offset;
+    bool has_offset;
+} w_err;
+
+/* Formats an error; returns false so callers can `return w_fail(...)`. */
+bool w_fail(w_err *e, size_t offset, const char *fmt, ...) W_PRINTF(3, 4);
+bool w_fail_nooff(w_err *e, const char *fmt, ...) W_PRINTF(2, 3);
+
+/* Allocation. All of ward allocates through these so that tests can inject
+ * failures (w_alloc_fail_after). They return NULL on failure, never abort. */
+void *w_malloc(size_t n);
+void *w_calloc(size_t n, size_t size);
+void *w_realloc(void *p, size_t n);
+/* Reallocate to n elements of size `size`, checking n*size for overflow. */
+void *w_realloc_array(void *p, size_t n, size_t size);
+void w_free(void *p);
+char *w_strndup(const char *s, size_t n);
+/* Test hook: make the allocation after `n` more successful ones fail (-1: never). */
+void w_alloc_fail_after(long n);
+
+/* Unaligned little-endian loads and stores. */
+W_INLINE uint32_t w_rd32(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+W_INLINE uint64_t w_rd64(const void *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+W_INLINE void w_wr32(void *p, uint32_t v) { memcpy(p, &v, 4); }
+W_INLINE void w_wr64(void *p, uint64_t v) { memcpy(p, &v, 8); }
+
+#endif

@@ -1,0 +1,100 @@
+/* ir.h - ward's internal code: what compile.c emits and interp.c runs.
+ *
+ * Encoding. A function's code is an array of 32-bit words. Each instruction
+ * is one handler word followed by its operand words (layouts in ops.def and
+ * simd.def). The handler word is whatever vm_op_word(op) returns: the offset
+ * of the handler's label under computed-goto dispatch, the op number under
+ * the portable switch. The compiler never interprets handler words.
+ *
+ * Frames. Every value lives in an 8-byte slot of the current frame `fp`:
+ *   fp[0 .. param_slots)                    parameters
+ *   fp[param_slots .. +local_slots)         declared locals (zeroed on entry)
+ *   fp[param_slots+local_slots .. frame_slots)  operand stack, max height
+ * v128 values take two consecutive slots. The operand stack position of
+ * every value is known at compile time, so operands are slot indexes and the
+ * interpreter never pushes or pops. i32 and f32 producers write all 8 bytes
+ * (upper 4 zero); consumers read only what the type needs.
+ *
+ * Calls. CALL's argbase is the slot of the first argument in the caller's
+ * frame; the callee's fp is fp+argbase, so arguments are passed in place and
+ * results come back in place (callee writes them to its fp[0..] before
+ * RETURN). The compiler reserves max(param_slots, result_slots) there.
+ *
+ * Block results. Branches carry no values: before a branch the compiler emits
+ * COPY/COPY_V128 instructions that move results to the target label's slots.
+ * A label's result slots are the slots at the label's stack height.
+ *
+ * References. funcref slots hold a `w_func *` (NULL = null); externref slots
+ * hold the host's 64-bit value (0 = null).
+ */
+#ifndef WARD_IR_H
+#define WARD_IR_H
+
+#include "base.h"
+#include "module.h"
+
+typedef enum w_op {
+#define CTRL(NAME) W_OP_##NAME,
+#define NUM(NAME, prefix, code, sig) W_OP_##NAME,
+#define LOAD(NAME, prefix, code, type, bytes, maxalign) W_OP_##NAME, W_OP_##NAME##_M,
+#define STORE(NAME, prefix, code, type, bytes, maxalign) W_OP_##NAME, W_OP_##NAME##_M,
+#define LOAD_LANE(NAME, code, bytes, maxalign, lanes) W_OP_##NAME, W_OP_##NAME##_M,
+#define STORE_LANE(NAME, code, bytes, maxalign, lanes) W_OP_##NAME, W_OP_##NAME##_M,
+#include "ops.def"
+#define SIMD(NAME, code, shape, lanes) W_OP_##NAME,
+#include "simd.def"
+    W_OP_COUNT_
+} w_op;
+
+/* The handler word for op (see above). Defined in interp.c. */
+uint32_t vm_op_word(w_op op);
+
+/* Memory access paths a memory can have; the compiler picks instruction
+ * forms per memory from these (see w_compile_cfg). */
+enum { W_MEM_FLAT = 0, W_MEM_PAGED = 1 };
+
+typedef struct w_compile_cfg {
+    uint32_t nmems;
+    const uint8_t *mem_mode; /* nmems entries of W_MEM_*; NULL = all flat */
+} w_compile_cfg;
+
+/* A compiled function. Immutable once built. */
+typedef struct w_fcode {
+    const uint32_t *code; /* ncode words */
+    uint32_t ncode;
+    uint32_t param_slots;  /* slots of the parameters */
+    uint32_t local_slots;  /* slots of the declared locals (zeroed on entry) */
+    uint32_t frame_slots;  /* params + locals + maximum operand stack */
+    uint32_t result_slots; /* slots of the results */
+    uint32_t func_index;   /* index in the module's function index space */
+    /* Source map for backtraces: nsrc pairs {code word index, module byte
+     * offset}, sorted by code word index, one per emitted instruction that
+     * can trap or call. */
+    const uint32_t *src;
+    uint32_t nsrc;
+} w_fcode;
+
+/* All compiled functions of a module for one memory configuration. */
+typedef struct w_codeset {
+    uint32_t nfuncs; /* = module->nfuncdefs; funcs[i] is function nimported_funcs+i */
+    w_fcode *funcs;
+    w_compile_cfg cfg; /* owned copy */
+    struct w_codeset *next; /* other configurations of the same module */
+} w_codeset;
+
+/* Validates every function body of m and compiles it for the all-flat
+ * configuration, attaching the result as m->code. Returns false with *err
+ * set (offset of the offending instruction + the rule) on invalid code. */
+bool cmp_compile_module(w_module *m, w_err *err);
+
+/* The code of m for cfg (compiled on first use and cached on the module;
+ * m->code must already exist). Returns NULL only if out of memory. */
+const w_codeset *cmp_codeset_for(w_module *m, const w_compile_cfg *cfg, w_err *err);
+
+/* Frees every codeset attached to m. */
+void cmp_free_module_code(w_module *m);
+
+/* Module byte offset of the instruction at code word `pc` of f (0 if unknown). */
+uint32_t cmp_src_offset(const w_fcode *f, uint32_t pc);
+
+#endif

@@ -1,0 +1,96 @@
+/* util.c - allocation wrappers, error formatting, trap messages. */
+#include "base.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static const char *const trap_messages[] = {
+#define W_TRAP_MSG(name, msg) msg,
+    W_TRAP_LIST(W_TRAP_MSG)
+#undef W_TRAP_MSG
+};
+
+const char *w_trap_message(w_trap t)
+{
+    if ((unsigned)t >= W_TRAP_COUNT_) return "unknown trap";
+    return trap_messages[t];
+}
+
+static bool vfail(w_err *e, bool has_off, size_t offset, const char *fmt, va_list ap)
+{
+    if (!e) return false;
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    e->offset = offset;
+    e->has_offset = has_off;
+    return false;
+}
+
+bool w_fail(w_err *e, size_t offset, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(e, true, offset, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+bool w_fail_nooff(w_err *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(e, false, 0, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+/* Failure injection for tests: fail_countdown counts successful allocations
+ * left before one fails; negative means never fail. */
+static long fail_countdown = -1;
+
+void w_alloc_fail_after(long n) { fail_countdown = n; }
+
+static bool injected_failure(void)
+{
+    if (fail_countdown < 0) return false;
+    if (fail_countdown == 0) return true;
+    fail_countdown--;
+    return false;
+}
+
+void *w_malloc(size_t n)
+{
+    if (injected_failure()) return NULL;
+    return malloc(n ? n : 1);
+}
+
+void *w_calloc(size_t n, size_t size)
+{
+    if (injected_failure()) return NULL;
+    if (n == 0 || size == 0) return calloc(1, 1);
+    return calloc(n, size);
+}
+
+void *w_realloc(void *p, size_t n)
+{
+    if (injected_failure()) return NULL;
+    return realloc(p, n ? n : 1);
+}
+
+void *w_realloc_array(void *p, size_t n, size_t size)
+{
+    size_t bytes;
+    if (__builtin_mul_overflow(n, size, &bytes)) return NULL;
+    return w_realloc(p, bytes);
+}
+
+void w_free(void *p) { free(p); }
+
+char *w_strndup(const char *s, size_t n)
+{
+    char *d = w_malloc(n + 1);
+    if (!d) return NULL;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
