@@ -15,10 +15,10 @@ LDLIBS  := -lm -lpthread
 SHARED  ?= $(abspath ../shared)
 SPEC_SRC ?= $(SHARED)/wasm-testsuite
 
-LIB_SRC := $(wildcard src/*.c)
+LIB_SRC := $(wildcard src/*.c src/wasi/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 
-.PHONY: all test unit spec spec-run asan fuzz bench deps clean
+.PHONY: all test unit spec asan asan-unit asan-spec fuzz bench deps clean
 all: $(O)/libward.a $(O)/ward
 
 $(O)/%.o: %.c
@@ -57,10 +57,20 @@ unit: $(UNIT_BIN)
 	@bash tests/run_unit.sh $(UNIT_BIN)
 
 # ---- sanitizers ------------------------------------------------------------------
-asan:
-	$(MAKE) O=build/asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" unit spec
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_MAKE = $(MAKE) -s O=build/asan CC=clang CFLAGS="$(ASAN_FLAGS)"
+asan: asan-unit asan-spec
+asan-unit:
+	$(ASAN_MAKE) unit
+asan-spec:
+	$(ASAN_MAKE) spec
 
-test: all unit spec asan
+# The README's test command. Installs what it needs, then runs every suite
+# (tests/run_all.sh prints one line per suite and the totals last).
+test:
+	bash tools/deps.sh
+	$(MAKE) all
+	bash tests/run_all.sh
 
 # ---- fuzzing -----------------------------------------------------------------
 FUZZ_SECONDS ?= 60

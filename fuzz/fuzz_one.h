@@ -1,0 +1,64 @@
+/* fuzz_one.h - one fuzz iteration, shared by the libFuzzer target
+ * (fuzz/fuzz_module.c) and the regression test (tests/unit/test_regress.c)
+ * so that every crash the fuzzer finds is replayed by `make test` exactly.
+ *
+ * Decodes, validates and compiles arbitrary bytes; if that succeeds and the
+ * module has no imports, instantiates it under fuel, stack and memory limits
+ * and calls every exported function with zero arguments. */
+#ifndef WARD_FUZZ_ONE_H
+#define WARD_FUZZ_ONE_H
+
+#include <string.h>
+
+#include "ward.h"
+
+static ward_val fuzz_zero(ward_valkind k)
+{
+    ward_val v;
+    memset(&v, 0, sizeof v);
+    v.kind = k;
+    return v;
+}
+
+static int fuzz_one(const uint8_t *data, size_t size)
+{
+    ward_error err;
+    ward_module *m = ward_module_new(data, size, WARD_FEATURE_ALL, &err);
+    if (!m) return 0;
+    if (ward_module_import_count(m) != 0) goto done_module;
+
+    ward_store_config cfg = {
+        .max_stack_bytes = 256 * 1024,
+        .max_call_depth = 500,
+        .max_memory_bytes = 64ull << 20,
+    };
+    ward_store *s = ward_store_new(&cfg);
+    if (!s) goto done_module;
+    ward_store_set_fuel(s, 20000);
+
+    ward_result res;
+    ward_instance *inst = ward_instance_new(s, m, NULL, &res);
+    if (!inst) goto done_store;
+
+    size_t nexp = ward_module_export_count(m);
+    for (size_t i = 0; i < nexp; i++) {
+        ward_extern_kind kind;
+        const char *name = ward_module_export_name(m, i, &kind);
+        if (kind != WARD_EXTERN_FUNC) continue;
+        ward_func *f = ward_instance_func(inst, name);
+        if (!f) continue;
+        ward_val args[16], results[16];
+        size_t np = ward_func_param_count(f), nr = ward_func_result_count(f);
+        if (np > 16 || nr > 16) continue;
+        for (size_t a = 0; a < np; a++) args[a] = fuzz_zero(ward_func_param_kind(f, a));
+        ward_store_set_fuel(s, 20000);
+        ward_func_call(s, f, args, np, results, nr, &res);
+    }
+done_store:
+    ward_store_free(s);
+done_module:
+    ward_module_free(m);
+    return 0;
+}
+
+#endif

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# make fuzz: builds the libFuzzer target with ASan+UBSan and runs it for
+# $1 seconds (default 60), seeded with every module of the spec suite.
+# Crashes land in build/fuzz/artifacts/; copy each into tests/regress/ so
+# that `make test` replays it.
+set -euo pipefail
+secs=${1:-60}
+cd "$(dirname "$0")/.."
+out=build/fuzz
+mkdir -p "$out/corpus" "$out/artifacts"
+clang -O1 -g -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+    -fno-sanitize-recover=undefined -Iinclude -Isrc -Ifuzz \
+    src/*.c fuzz/fuzz_module.c -o "$out/fuzz_module" -lm -lpthread
+if [ -z "$(ls -A "$out/corpus")" ]; then
+    [ -d build/spec-json ] || make -s build/spec-json/.stamp
+    find build/spec-json -name '*.wasm' -size -64k -exec cp -t "$out/corpus" {} + 2>/dev/null || true
+    cp tests/regress/*.wasm "$out/corpus" 2>/dev/null || true
+fi
+"$out/fuzz_module" "$out/corpus" -max_total_time="$secs" -timeout=10 -rss_limit_mb=4096 \
+    -max_len=65536 -print_final_stats=1 -artifact_prefix="$out/artifacts/" 2>&1 | tee "$out/last.log" | grep -E '^(#[0-9]+ *(DONE|pulse)|stat::|==|SUMMARY|Done)' || true
+grep -E 'stat::number_of_executed_units' "$out/last.log" || true
+if ls "$out"/artifacts/* >/dev/null 2>&1; then
+    echo "fuzz: crashes found in $out/artifacts/"; exit 1
+fi
+echo "fuzz: no crash in ${secs}s"

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every test suite of ward, each as its own step, and prints the totals
+# as the last line: "N passed, N failed, N skipped". Exit 0 only if all pass.
+set -u
+cd "$(dirname "$0")/.."
+tp=0; tf=0; ts=0; bad=()
+
+step() { # name, command...
+    local name=$1; shift
+    echo "== $name: $*"
+    local log; log=$(mktemp)
+    "$@" 2>&1 | tee "$log"
+    local rc=${PIPESTATUS[0]}
+    local line; line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+    rm -f "$log"
+    local p=0 f=0 s=0
+    if [ -n "$line" ]; then
+        p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
+        f=$(echo "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
+        s=$(echo "$line" | sed -nE 's/.*, ([0-9]+) skipped.*/\1/p'); s=${s:-0}
+    fi
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    [ "$f" -ne 0 ] && bad+=("$name")
+    tp=$((tp + p)); tf=$((tf + f)); ts=$((ts + s))
+}
+
+step unit make -s unit
+step spec make -s spec
+[ -x tests/wasi/run.sh ] && step wasi bash tests/wasi/run.sh build/ward build/wasi-tests
+[ -f tests/examples.sh ] && step examples bash tests/examples.sh
+step asan-unit make -s asan-unit
+step asan-spec make -s asan-spec
+
+echo
+[ ${#bad[@]} -ne 0 ] && echo "failing steps: ${bad[*]}"
+echo "$tp passed, $tf failed, $ts skipped"
+[ "$tf" -eq 0 ]

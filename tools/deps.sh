@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages ward's build, tests, examples and benchmarks
+# need. Idempotent: does nothing (and needs no network) when all are present.
+set -euo pipefail
+
+pkgs=(make gcc clang lld wabt libcjson-dev wasi-libc libclang-rt-14-dev
+      libclang-rt-14-dev-wasm32 binaryen hyperfine valgrind)
+
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
