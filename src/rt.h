@@ -167,4 +167,55 @@ typedef struct w_store {
     size_t nobjs, cap_objs;
 } w_store;
 
+/* ---- additions by the runtime owner (memory.c / runtime.c) ---------------
+ * Purely additive: the entry points api.c needs from memory.c and runtime.c. */
+
+/* Checked host access to a memory (the only way host code touches guest
+ * bytes). False, copying nothing, if any byte is out of bounds. */
+bool mem_read(const w_memory *m, uint64_t addr, void *dst, size_t len);
+bool mem_write(w_memory *m, uint64_t addr, const void *src, size_t len);
+/* Longest accessible run at addr, at most len bytes (*avail = its length);
+ * NULL if addr itself is not accessible. */
+void *mem_span(w_memory *m, uint64_t addr, size_t len, bool writable, size_t *avail);
+
+/* An import resolved by the embedder: kind W_EXT_* and the object
+ * (w_func / w_table / w_memory / w_globalinst), obj NULL = not found. */
+typedef struct w_extern {
+    uint8_t kind;
+    void *obj;
+} w_extern;
+
+bool rt_store_init(w_store *s, size_t stack_slots, uint32_t max_frames, const w_limits_cfg *lim);
+void rt_store_free(w_store *s); /* frees every object, then the exec context */
+
+/* Standalone objects owned by s (NULL + *err on failure). */
+w_func *rt_func_new_host(w_store *s, const w_valtype *params, uint32_t nparams,
+                         const w_valtype *results, uint32_t nresults, w_host_fn fn, void *data,
+                         void (*data_free)(void *), w_err *err);
+w_memory *rt_memory_new(w_store *s, const w_memtype *type, uint8_t mode, w_err *err);
+w_table *rt_table_new(w_store *s, const w_tabletype *type, w_err *err);
+w_globalinst *rt_global_new(w_store *s, w_valtype type, bool mut, const uint64_t val[2],
+                            w_err *err);
+
+/* Structural equality of function types (import matching, call_indirect
+ * across modules). */
+bool rt_functype_equal(const w_functype *a, const w_functype *b);
+
+/* Module references: instances hold one. Release frees the module (and its
+ * code) when the last reference goes. */
+void rt_module_retain(w_module *m);
+void rt_module_release(w_module *m);
+
+/* Instantiates m in s with imports[0 .. m->nimports) resolved by the caller.
+ * Defined memories get access path mem_mode (W_MEM_*). Returns the instance,
+ * or NULL with either *trap == W_TRAP_OK and *err set (link or resource
+ * error: "unknown import", "incompatible import type", ...), or *trap set
+ * (segment bounds, start function trap or exit: details in s->exec). */
+w_instance *rt_instantiate(w_store *s, w_module *m, const w_extern *imports, uint8_t mem_mode,
+                           w_err *err, w_trap *trap);
+
+/* Evaluates a validated constant expression in inst (whose globals and
+ * functions it may reference) into out[0..2). */
+bool rt_eval_const(const w_instance *inst, const w_constexpr *ce, uint64_t out[2], w_err *err);
+
 #endif

@@ -1,0 +1,1777 @@
+/* interp.c - the interpreter: runs the internal code described in ir.h.
+ *
+ * One function, vm_run, executes every instruction. It is written against
+ * three dispatch macros (vmdispatch / vmcase / vmbreak, as in Lua): under GCC
+ * and clang each handler ends in its own indirect jump through the handler
+ * word (computed goto, "threaded code"); with -DWARD_SWITCH_DISPATCH the same
+ * source becomes a portable loop around a switch.
+ *
+ * Under computed goto the handler word is the offset of the handler's label
+ * from a base label inside vm_run. Offsets rather than absolute addresses
+ * keep the words 32-bit and the compiled code position-independent. The
+ * table of offsets is a static constant inside vm_run (label differences are
+ * link-time constants), handed out by calling vm_run in "export" mode, so no
+ * run-time initialisation can race.
+ *
+ * Interpreter state lives in locals so that the compiler keeps it in
+ * registers: ip, fp, the running function and its instance, the frame stack
+ * top, and the base and size of memory 0 when it is flat. Anything that can
+ * change those (calls, returns, host calls, memory.grow) reloads them.
+ *
+ * Wasm-to-wasm calls never recurse in C: they push a w_frame and continue in
+ * the same loop. Only host functions that call back into wasm nest vm_run,
+ * and that nesting is bounded (frames and VM_MAX_NESTING).
+ */
+#include "base.h"
+#include "ir.h"
+#include "numeric.h"
+#include "rt.h"
+#include "simd.h"
+
+#include <stdatomic.h>
+
+/* Bound on host -> wasm -> host ... nesting of vm_call, which recurses in C.
+ * Each level costs a few hundred bytes of native stack. */
+#define VM_MAX_NESTING 1000u
+
+/* Nesting depth of vm_call on this thread (a store is used by one thread at
+ * a time, but several stores may share a thread). */
+static _Thread_local unsigned vm_nesting;
+
+/* ---- dispatch skeleton ------------------------------------------------------ */
+
+#if !defined(WARD_SWITCH_DISPATCH) && !defined(__GNUC__) && !defined(__clang__)
+#define WARD_SWITCH_DISPATCH 1
+#endif
+
+#ifdef WARD_SWITCH_DISPATCH
+#define vmdispatch(w) switch (w)
+#define vmcase(NAME) case W_OP_##NAME:
+#define vmbreak break
+#define vmdefault                                                                                  \
+    default:                                                                                       \
+        VM_TRAP(W_TRAP_UNREACHABLE);
+#else
+#define VM_LBL(NAME) [W_OP_##NAME] = (int32_t)((char *)&&L_##NAME - (char *)&&vm_base)
+#define VM_GOTO(w) goto *(void *)((char *)&&vm_base + (int32_t)(w))
+#define vmdispatch(w)                                                                              \
+    vm_base:                                                                                       \
+    VM_GOTO(w);
+#define vmcase(NAME) L_##NAME:
+#define vmbreak VM_GOTO(*ip)
+#define vmdefault
+#endif
+
+/* Advances past an instruction of n words and dispatches the next one. Not
+ * wrapped in do/while: under the switch fallback vmbreak is `break`, which
+ * must leave the switch. Use only as the last statement of a handler. */
+#define NEXT(n)                                                                                    \
+    ip += (n);                                                                                     \
+    vmbreak
+
+/* Raises a trap at the current instruction (ip still points at it). */
+#define VM_TRAP(code)                                                                              \
+    do {                                                                                           \
+        trap = (code);                                                                             \
+        goto vm_trap;                                                                              \
+    } while (0)
+
+/* Operand access: word k of the current instruction names a frame slot. */
+#define SLOT(k) fp[ip[k]]
+#define RI32(k) ((uint32_t)fp[ip[k]])
+#define RI64(k) (fp[ip[k]])
+#define RF32(k) num_f32((uint32_t)fp[ip[k]])
+#define RF64(k) num_f64(fp[ip[k]])
+
+/* Reloads the cached base and size of memory 0 (NULL/0 unless it is flat, so
+ * that a fast-form access can only trap). */
+#define VM_RELOAD_MEM0()                                                                           \
+    do {                                                                                           \
+        const w_memory *m0_ = vm_flat_mem0(inst);                                                  \
+        mem0_base = m0_ ? m0_->base : NULL;                                                        \
+        mem0_size = m0_ ? m0_->size : 0;                                                           \
+    } while (0)
+
+/* Fuel and interrupt checks, done at calls and loop back-edges. */
+#define VM_CHECK_LIMITS()                                                                          \
+    do {                                                                                           \
+        if (W_UNLIKELY(ex->fuel_on) && --ex->fuel < 0) {                                           \
+            ex->fuel = 0;                                                                          \
+            VM_TRAP(W_TRAP_FUEL);                                                                  \
+        }                                                                                          \
+        if (W_UNLIKELY(ex->interrupt)) {                                                           \
+            ex->interrupt = 0;                                                                     \
+            VM_TRAP(ex->interrupt_trap != W_TRAP_OK ? ex->interrupt_trap : W_TRAP_INTERRUPTED);   \
+        }                                                                                          \
+    } while (0)
+
+/* ---- small helpers ------------------------------------------------------------ */
+
+W_INLINE const w_memory *vm_flat_mem0(const w_instance *inst)
+{
+    const w_memory *m;
+    if (inst->module->nmems == 0) return NULL;
+    m = inst->mems[0];
+    return m->mode == W_MEM_FLAT ? m : NULL;
+}
+
+W_INLINE uint64_t vm_imm64(const uint32_t *w) { return (uint64_t)w[0] | (uint64_t)w[1] << 32; }
+
+W_INLINE w_v128 vm_rdv(const uint64_t *fp, uint32_t slot)
+{
+    w_v128 v;
+    memcpy(&v, fp + slot, 16);
+    return v;
+}
+
+W_INLINE void vm_wrv(uint64_t *fp, uint32_t slot, w_v128 v) { memcpy(fp + slot, &v, 16); }
+
+/* An address operand of memory m: i64 for a 64-bit memory, else i32. */
+W_INLINE uint64_t vm_addr(const w_memory *m, uint64_t slot) { return m->is64 ? slot : (uint32_t)slot; }
+
+/* Does [start, start+n) lie within [0, size)? n = 0 at start = size is fine. */
+W_INLINE bool vm_range_ok(uint64_t start, uint64_t n, uint64_t size)
+{
+    return start <= size && n <= size - start;
+}
+
+/* Host address of the `bytes` bytes at addr+offset in m, or NULL if any of
+ * them is out of bounds (including when addr+offset overflows 64 bits).
+ * This is the one place where the generic instruction forms and the bulk
+ * operations translate guest addresses; the paged access path will be added
+ * here, keyed on m->mode. Until then only flat memories are accessible. */
+W_INLINE uint8_t *vm_mem_at(const w_memory *m, uint64_t addr, uint64_t offset, uint64_t bytes)
+{
+    uint64_t ea = addr + offset;
+    if (W_UNLIKELY(ea < addr)) return NULL;
+    if (W_UNLIKELY(m->mode != W_MEM_FLAT)) return NULL;
+    if (W_UNLIKELY(!vm_range_ok(ea, bytes, m->size))) return NULL;
+    return m->base + ea;
+}
+
+/* Structural equality of function types, for call_indirect across modules. */
+static bool vm_types_equal(const w_functype *a, const w_functype *b)
+{
+    if (a->nparams != b->nparams || a->nresults != b->nresults) return false;
+    if (a->nparams && memcmp(a->params, b->params, a->nparams) != 0) return false;
+    if (a->nresults && memcmp(a->results, b->results, a->nresults) != 0) return false;
+    return true;
+}
+
+/* Does callee have type `typeidx` of module m? Within one module equal types
+ * share a canonical index, so that is the fast path. */
+W_INLINE bool vm_type_matches(const w_func *callee, const w_module *m, uint32_t typeidx)
+{
+    const w_functype *want = &m->types[typeidx];
+    if (callee->type == want) return true;
+    if (callee->inst && callee->inst->module == m) return callee->type->canon == want->canon;
+    return vm_types_equal(callee->type, want);
+}
+
+/* Records a trap and its backtrace: the trapping function at `ip`, then the
+ * callers found in the frame stack below `top`, innermost first. The frame
+ * stack is shared by nested vm_call activations (a host call pushes its
+ * caller's frame too), so the backtrace continues through host calls. */
+static W_NOINLINE void vm_record_trap(w_exec *ex, w_trap t, const w_func *fn, const uint32_t *ip,
+                                      const w_frame *top, bool vm_origin)
+{
+    const w_frame *f = top;
+    ex->trap = t;
+    if (vm_origin) ex->trap_msg[0] = '\0';
+    ex->nbt = 0;
+    ex->bt[ex->nbt].fn = fn;
+    ex->bt[ex->nbt].pc = (uint32_t)(ip - fn->code->code);
+    ex->nbt++;
+    while (f > ex->frames && ex->nbt < W_MAX_BACKTRACE) {
+        f--;
+        ex->bt[ex->nbt].fn = f->fn;
+        ex->bt[ex->nbt].pc = (uint32_t)(f->ip - f->fn->code->code);
+        ex->nbt++;
+    }
+}
+
+/* ---- memory access bodies -----------------------------------------------------
+ * One function per load/store kind; the handlers around them only compute
+ * the host address (fast or generic form). `d` and `v` point at frame slots. */
+
+W_INLINE void vm_ld_I32_LOAD(uint64_t *d, const uint8_t *p) { *d = w_rd32(p); }
+W_INLINE void vm_ld_I64_LOAD(uint64_t *d, const uint8_t *p) { *d = w_rd64(p); }
+W_INLINE void vm_ld_F32_LOAD(uint64_t *d, const uint8_t *p) { *d = w_rd32(p); }
+W_INLINE void vm_ld_F64_LOAD(uint64_t *d, const uint8_t *p) { *d = w_rd64(p); }
+W_INLINE void vm_ld_I32_LOAD8_S(uint64_t *d, const uint8_t *p) { *d = (uint32_t)(int32_t)(int8_t)p[0]; }
+W_INLINE void vm_ld_I32_LOAD8_U(uint64_t *d, const uint8_t *p) { *d = p[0]; }
+W_INLINE uint16_t vm_rd16(const uint8_t *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+W_INLINE void vm_ld_I32_LOAD16_S(uint64_t *d, const uint8_t *p)
+{
+    *d = (uint32_t)(int32_t)(int16_t)vm_rd16(p);
+}
+W_INLINE void vm_ld_I32_LOAD16_U(uint64_t *d, const uint8_t *p) { *d = vm_rd16(p); }
+W_INLINE void vm_ld_I64_LOAD8_S(uint64_t *d, const uint8_t *p) { *d = (uint64_t)(int64_t)(int8_t)p[0]; }
+W_INLINE void vm_ld_I64_LOAD8_U(uint64_t *d, const uint8_t *p) { *d = p[0]; }
+W_INLINE void vm_ld_I64_LOAD16_S(uint64_t *d, const uint8_t *p)
+{
+    *d = (uint64_t)(int64_t)(int16_t)vm_rd16(p);
+}
+W_INLINE void vm_ld_I64_LOAD16_U(uint64_t *d, const uint8_t *p) { *d = vm_rd16(p); }
+W_INLINE void vm_ld_I64_LOAD32_S(uint64_t *d, const uint8_t *p)
+{
+    *d = (uint64_t)(int64_t)(int32_t)w_rd32(p);
+}
+W_INLINE void vm_ld_I64_LOAD32_U(uint64_t *d, const uint8_t *p) { *d = w_rd32(p); }
+
+W_INLINE void vm_ld_V128_LOAD(uint64_t *d, const uint8_t *p) { memcpy(d, p, 16); }
+W_INLINE void vm_ld_V128_LOAD8X8_S(uint64_t *d, const uint8_t *p)
+{
+    w_v128 v;
+    for (int i = 0; i < 8; i++) v.i16[i] = (int8_t)p[i];
+    memcpy(d, &v, 16);
+}
+W_INLINE void vm_ld_V128_LOAD8X8_U(uint64_t *d, const uint8_t *p)
+{
+    w_v128 v;
+    for (int i = 0; i < 8; i++) v.u16[i] = p[i];
+    memcpy(d, &v, 16);
+}
+W_INLINE void vm_ld_V128_LOAD16X4_S(uint64_t *d, const uint8_t *p)
+{
+    w_v128 v;
+    for (int i = 0; i < 4; i++) v.i32[i] = (int16_t)vm_rd16(p + 2 * i);
+    memcpy(d, &v, 16);
+}
+W_INLINE void vm_ld_V128_LOAD16X4_U(uint64_t *d, const uint8_t *p)
+{
+    w_v128 v;
+    for (int i = 0; i < 4; i++) v.u32[i] = vm_rd16(p + 2 * i);
+    memcpy(d, &v, 16);
+}
+W_INLINE void vm_ld_V128_LOAD32X2_S(uint64_t *d, const uint8_t *p)
+{
+    w_v128 v;
+    for (int i = 0; i < 2; i++) v.i64[i] = (int32_t)w_rd32(p + 4 * i);
+    memcpy(d, &v, 16);
+}
+W_INLINE void vm_ld_V128_LOAD32X2_U(uint64_t *d, const uint8_t *p)
+{
+    w_v128 v;
+    for (int i = 0; i < 2; i++) v.u64[i] = w_rd32(p + 4 * i);
+    memcpy(d, &v, 16);
+}
+W_INLINE void vm_ld_V128_LOAD8_SPLAT(uint64_t *d, const uint8_t *p)
+{
+    w_v128 v;
+    memset(&v, p[0], 16);
+    memcpy(d, &v, 16);
+}
+W_INLINE void vm_ld_V128_LOAD16_SPLAT(uint64_t *d, const uint8_t *p)
+{
+    w_v128 v;
+    uint16_t x = vm_rd16(p);
+    for (int i = 0; i < 8; i++) v.u16[i] = x;
+    memcpy(d, &v, 16);
+}
+W_INLINE void vm_ld_V128_LOAD32_SPLAT(uint64_t *d, const uint8_t *p)
+{
+    w_v128 v;
+    uint32_t x = w_rd32(p);
+    for (int i = 0; i < 4; i++) v.u32[i] = x;
+    memcpy(d, &v, 16);
+}
+W_INLINE void vm_ld_V128_LOAD64_SPLAT(uint64_t *d, const uint8_t *p)
+{
+    uint64_t x = w_rd64(p);
+    d[0] = x;
+    d[1] = x;
+}
+W_INLINE void vm_ld_V128_LOAD32_ZERO(uint64_t *d, const uint8_t *p)
+{
+    d[0] = w_rd32(p);
+    d[1] = 0;
+}
+W_INLINE void vm_ld_V128_LOAD64_ZERO(uint64_t *d, const uint8_t *p)
+{
+    d[0] = w_rd64(p);
+    d[1] = 0;
+}
+
+W_INLINE void vm_st_I32_STORE(uint8_t *p, const uint64_t *v) { w_wr32(p, (uint32_t)*v); }
+W_INLINE void vm_st_I64_STORE(uint8_t *p, const uint64_t *v) { w_wr64(p, *v); }
+W_INLINE void vm_st_F32_STORE(uint8_t *p, const uint64_t *v) { w_wr32(p, (uint32_t)*v); }
+W_INLINE void vm_st_F64_STORE(uint8_t *p, const uint64_t *v) { w_wr64(p, *v); }
+W_INLINE void vm_st_I32_STORE8(uint8_t *p, const uint64_t *v) { p[0] = (uint8_t)*v; }
+W_INLINE void vm_st_I32_STORE16(uint8_t *p, const uint64_t *v)
+{
+    uint16_t x = (uint16_t)*v;
+    memcpy(p, &x, 2);
+}
+W_INLINE void vm_st_I64_STORE8(uint8_t *p, const uint64_t *v) { p[0] = (uint8_t)*v; }
+W_INLINE void vm_st_I64_STORE16(uint8_t *p, const uint64_t *v)
+{
+    uint16_t x = (uint16_t)*v;
+    memcpy(p, &x, 2);
+}
+W_INLINE void vm_st_I64_STORE32(uint8_t *p, const uint64_t *v) { w_wr32(p, (uint32_t)*v); }
+W_INLINE void vm_st_V128_STORE(uint8_t *p, const uint64_t *v) { memcpy(p, v, 16); }
+
+/* Lane accesses: `bytes` is the lane width; the lane index was validated by
+ * the compiler, the mask only keeps a corrupt one inside the vector. */
+W_INLINE void vm_ld_lane(uint64_t *d, const uint64_t *vec, const uint8_t *p, uint32_t bytes,
+                         uint32_t lane)
+{
+    w_v128 v;
+    memcpy(&v, vec, 16);
+    memcpy(&v.u8[(lane & (16 / bytes - 1)) * bytes], p, bytes);
+    memcpy(d, &v, 16);
+}
+W_INLINE void vm_st_lane(uint8_t *p, const uint64_t *vec, uint32_t bytes, uint32_t lane)
+{
+    w_v128 v;
+    memcpy(&v, vec, 16);
+    memcpy(p, &v.u8[(lane & (16 / bytes - 1)) * bytes], bytes);
+}
+
+/* ---- the run loop ------------------------------------------------------------- */
+
+/* Runs fn with its frame at fp (parameters in place, locals zeroed) until it
+ * returns to this activation or traps. With labels_out != NULL it only
+ * returns the handler label table (computed-goto builds). */
+#if defined(__GNUC__) && !defined(__clang__)
+/* Label offsets are only meaningful for one copy of the function. */
+__attribute__((noinline, noclone))
+#elif defined(__clang__)
+__attribute__((noinline))
+#endif
+static w_trap
+vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
+{
+#ifndef WARD_SWITCH_DISPATCH
+#define CTRL(NAME) VM_LBL(NAME),
+#define NUM(NAME, prefix, code, sig) VM_LBL(NAME),
+#define LOAD(NAME, prefix, code, type, bytes, maxalign) VM_LBL(NAME), VM_LBL(NAME##_M),
+#define STORE(NAME, prefix, code, type, bytes, maxalign) VM_LBL(NAME), VM_LBL(NAME##_M),
+#define LOAD_LANE(NAME, code, bytes, maxalign, lanes) VM_LBL(NAME), VM_LBL(NAME##_M),
+#define STORE_LANE(NAME, code, bytes, maxalign, lanes) VM_LBL(NAME), VM_LBL(NAME##_M),
+#define SIMD(NAME, code, shape, lanes) VM_LBL(NAME),
+    static const int32_t vm_labels[W_OP_COUNT_] = {
+#include "ops.def"
+#include "simd.def"
+    };
+    if (W_UNLIKELY(labels_out != NULL)) {
+        *labels_out = vm_labels;
+        return W_TRAP_OK;
+    }
+#else
+    (void)labels_out;
+#endif
+
+    w_instance *inst = fn->inst;
+    const uint32_t *ip = fn->code->code;
+    w_frame *const frbase = ex->frames + ex->nframes;
+    w_frame *const frend = ex->frames + ex->max_frames;
+    w_frame *frp = frbase;
+    uint64_t *const stack_end = ex->stack_end;
+    uint8_t *mem0_base;
+    uint64_t mem0_size;
+    w_trap trap = W_TRAP_OK;
+    /* Shared by CALL and CALL_INDIRECT on their way to vm_do_call. */
+    w_func *callee;
+    uint32_t argbase, call_len;
+
+    VM_RELOAD_MEM0();
+
+    for (;;) {
+        vmdispatch(*ip)
+        {
+            /* ---- control ---------------------------------------------------- */
+            vmcase(UNREACHABLE) { VM_TRAP(W_TRAP_UNREACHABLE); }
+            vmcase(BR)
+            {
+                ip += (int32_t)ip[1];
+                vmbreak;
+            }
+            vmcase(BR_LOOP)
+            {
+                VM_CHECK_LIMITS();
+                ip += (int32_t)ip[1];
+                vmbreak;
+            }
+            vmcase(BR_IF)
+            {
+                if (RI32(1) != 0) ip += (int32_t)ip[2];
+                else ip += 3;
+                vmbreak;
+            }
+            vmcase(BR_UNLESS)
+            {
+                if (RI32(1) == 0) ip += (int32_t)ip[2];
+                else ip += 3;
+                vmbreak;
+            }
+            vmcase(BR_TABLE)
+            {
+                uint32_t i = RI32(1), n = ip[2];
+                if (i > n) i = n;
+                ip += (int32_t)ip[3 + i];
+                vmbreak;
+            }
+            vmcase(RETURN)
+            {
+                if (W_UNLIKELY(frp == frbase)) goto vm_done;
+                frp--;
+                ip = frp->ip;
+                fp = frp->fp;
+                fn = frp->fn;
+                if (fn->inst != inst) {
+                    inst = fn->inst;
+                    VM_RELOAD_MEM0();
+                }
+                vmbreak;
+            }
+            vmcase(CALL)
+            {
+                callee = inst->funcs[ip[1]];
+                argbase = ip[2];
+                call_len = 3;
+                goto vm_do_call;
+            }
+            vmcase(CALL_INDIRECT)
+            {
+                const w_table *t = inst->tables[ip[4]];
+                uint32_t i = RI32(1);
+                if (W_UNLIKELY(i >= t->size)) VM_TRAP(W_TRAP_UNDEF_ELEM);
+                callee = (w_func *)(uintptr_t)t->elems[i];
+                if (W_UNLIKELY(callee == NULL)) VM_TRAP(W_TRAP_UNINIT_ELEM);
+                if (W_UNLIKELY(!vm_type_matches(callee, inst->module, ip[3])))
+                    VM_TRAP(W_TRAP_IND_CALL_MISMATCH);
+                argbase = ip[2];
+                call_len = 5;
+                goto vm_do_call;
+            }
+
+            /* ---- parametric, constants, references, globals ------------------ */
+            vmcase(SELECT)
+            {
+                uint64_t a = SLOT(1), b = SLOT(2);
+                uint32_t c = RI32(3);
+                SLOT(4) = c ? a : b;
+                NEXT(5);
+            }
+            vmcase(SELECT_V128)
+            {
+                w_v128 a = vm_rdv(fp, ip[1]), b = vm_rdv(fp, ip[2]);
+                uint32_t c = RI32(3);
+                vm_wrv(fp, ip[4], c ? a : b);
+                NEXT(5);
+            }
+            vmcase(COPY)
+            {
+                SLOT(2) = SLOT(1);
+                NEXT(3);
+            }
+            vmcase(COPY_V128)
+            {
+                w_v128 v = vm_rdv(fp, ip[1]);
+                vm_wrv(fp, ip[2], v);
+                NEXT(3);
+            }
+            vmcase(CONST32)
+            {
+                SLOT(1) = ip[2];
+                NEXT(3);
+            }
+            vmcase(CONST64)
+            {
+                SLOT(1) = vm_imm64(ip + 2);
+                NEXT(4);
+            }
+            vmcase(CONST_V128)
+            {
+                memcpy(&SLOT(1), ip + 2, 16);
+                NEXT(6);
+            }
+            vmcase(REF_IS_NULL)
+            {
+                SLOT(2) = SLOT(1) == 0;
+                NEXT(3);
+            }
+            vmcase(REF_FUNC)
+            {
+                SLOT(2) = (uint64_t)(uintptr_t)inst->funcs[ip[1]];
+                NEXT(3);
+            }
+            vmcase(GLOBAL_GET)
+            {
+                SLOT(2) = inst->globals[ip[1]]->val[0];
+                NEXT(3);
+            }
+            vmcase(GLOBAL_SET)
+            {
+                inst->globals[ip[1]]->val[0] = SLOT(2);
+                NEXT(3);
+            }
+            vmcase(GLOBAL_GET_V128)
+            {
+                memcpy(&SLOT(2), inst->globals[ip[1]]->val, 16);
+                NEXT(3);
+            }
+            vmcase(GLOBAL_SET_V128)
+            {
+                memcpy(inst->globals[ip[1]]->val, &SLOT(2), 16);
+                NEXT(3);
+            }
+
+            /* ---- tables ------------------------------------------------------ */
+            vmcase(TABLE_GET)
+            {
+                const w_table *t = inst->tables[ip[1]];
+                uint32_t i = RI32(2);
+                if (W_UNLIKELY(i >= t->size)) VM_TRAP(W_TRAP_TABLE_OOB);
+                SLOT(3) = t->elems[i];
+                NEXT(4);
+            }
+            vmcase(TABLE_SET)
+            {
+                w_table *t = inst->tables[ip[1]];
+                uint32_t i = RI32(2);
+                uint64_t v = SLOT(3);
+                if (W_UNLIKELY(i >= t->size)) VM_TRAP(W_TRAP_TABLE_OOB);
+                t->elems[i] = v;
+                NEXT(4);
+            }
+            vmcase(TABLE_SIZE)
+            {
+                SLOT(2) = inst->tables[ip[1]]->size;
+                NEXT(3);
+            }
+            vmcase(TABLE_GROW)
+            {
+                uint64_t init = SLOT(2);
+                uint32_t n = RI32(3);
+                int64_t r = rt_table_grow(inst->tables[ip[1]], n, init);
+                SLOT(4) = (uint32_t)r; /* -1 becomes 0xFFFFFFFF */
+                NEXT(5);
+            }
+            vmcase(TABLE_FILL)
+            {
+                w_table *t = inst->tables[ip[1]];
+                uint32_t i = RI32(2), n = RI32(4);
+                uint64_t v = SLOT(3);
+                if (W_UNLIKELY(!vm_range_ok(i, n, t->size))) VM_TRAP(W_TRAP_TABLE_OOB);
+                for (uint32_t k = 0; k < n; k++) t->elems[i + k] = v;
+                NEXT(5);
+            }
+            vmcase(TABLE_COPY)
+            {
+                w_table *dt = inst->tables[ip[1]];
+                const w_table *st = inst->tables[ip[2]];
+                uint32_t d = RI32(3), s = RI32(4), n = RI32(5);
+                if (W_UNLIKELY(!vm_range_ok(d, n, dt->size) || !vm_range_ok(s, n, st->size)))
+                    VM_TRAP(W_TRAP_TABLE_OOB);
+                if (n) memmove(dt->elems + d, st->elems + s, (size_t)n * sizeof(uint64_t));
+                NEXT(6);
+            }
+            vmcase(TABLE_INIT)
+            {
+                w_table *t = inst->tables[ip[1]];
+                const w_elemrt *e = &inst->elems[ip[2]];
+                uint32_t d = RI32(3), s = RI32(4), n = RI32(5);
+                if (W_UNLIKELY(!vm_range_ok(d, n, t->size) || !vm_range_ok(s, n, e->len)))
+                    VM_TRAP(W_TRAP_TABLE_OOB);
+                if (n) memmove(t->elems + d, e->refs + s, (size_t)n * sizeof(uint64_t));
+                NEXT(6);
+            }
+            vmcase(ELEM_DROP)
+            {
+                inst->elems[ip[1]].len = 0;
+                NEXT(2);
+            }
+
+            /* ---- memory management -------------------------------------------- */
+            vmcase(MEMORY_SIZE)
+            {
+                SLOT(2) = inst->mems[ip[1]]->pages;
+                NEXT(3);
+            }
+            vmcase(MEMORY_GROW)
+            {
+                w_memory *m = inst->mems[ip[1]];
+                uint64_t delta = vm_addr(m, SLOT(2));
+                int64_t r = mem_grow(m, delta);
+                SLOT(3) = m->is64 ? (uint64_t)r : (uint64_t)(uint32_t)r;
+                VM_RELOAD_MEM0();
+                NEXT(4);
+            }
+            vmcase(MEMORY_FILL)
+            {
+                const w_memory *m = inst->mems[ip[1]];
+                uint64_t d = vm_addr(m, SLOT(2)), n = vm_addr(m, SLOT(4));
+                uint8_t v = (uint8_t)SLOT(3);
+                uint8_t *p = vm_mem_at(m, d, 0, n);
+                if (W_UNLIKELY(!p)) VM_TRAP(W_TRAP_MEM_OOB);
+                if (n) memset(p, v, n);
+                NEXT(5);
+            }
+            vmcase(MEMORY_COPY)
+            {
+                const w_memory *dm = inst->mems[ip[1]], *sm = inst->mems[ip[2]];
+                uint64_t d = vm_addr(dm, SLOT(3)), s = vm_addr(sm, SLOT(4));
+                uint64_t n = (dm->is64 && sm->is64) ? SLOT(5) : RI32(5);
+                uint8_t *dp = vm_mem_at(dm, d, 0, n);
+                uint8_t *sp = vm_mem_at(sm, s, 0, n);
+                if (W_UNLIKELY(!dp || !sp)) VM_TRAP(W_TRAP_MEM_OOB);
+                if (n) memmove(dp, sp, n);
+                NEXT(6);
+            }
+            vmcase(MEMORY_INIT)
+            {
+                const w_memory *m = inst->mems[ip[1]];
+                const w_datart *seg = &inst->datas[ip[2]];
+                uint64_t d = vm_addr(m, SLOT(3));
+                uint32_t s = RI32(4), n = RI32(5);
+                uint8_t *p = vm_mem_at(m, d, 0, n);
+                if (W_UNLIKELY(!p || !vm_range_ok(s, n, seg->len))) VM_TRAP(W_TRAP_MEM_OOB);
+                if (n) memcpy(p, seg->bytes + s, n);
+                NEXT(6);
+            }
+            vmcase(DATA_DROP)
+            {
+                inst->datas[ip[1]].len = 0;
+                NEXT(2);
+            }
+
+            /* ---- loads and stores ------------------------------------------------
+             * The fast form (memory 0, flat, 32-bit) checks against the cached
+             * size; the generic form goes through vm_mem_at. The address
+             * computation is the only generated part; bodies are vm_ld_* and
+             * vm_st_* above. */
+#define CTRL(NAME)
+#define NUM(NAME, prefix, code, sig)
+#define LOAD(NAME, prefix, code, type, bytes, maxalign)                                            \
+    vmcase(NAME)                                                                                   \
+    {                                                                                              \
+        uint64_t ea = (uint64_t)RI32(1) + ip[3];                                                   \
+        if (W_UNLIKELY(ea + (bytes) > mem0_size)) VM_TRAP(W_TRAP_MEM_OOB);                         \
+        vm_ld_##NAME(&SLOT(2), mem0_base + ea);                                                    \
+        NEXT(4);                                                                                   \
+    }                                                                                              \
+    vmcase(NAME##_M)                                                                               \
+    {                                                                                              \
+        const w_memory *m = inst->mems[ip[3]];                                                     \
+        uint8_t *p = vm_mem_at(m, vm_addr(m, SLOT(1)), vm_imm64(ip + 4), (bytes));                 \
+        if (W_UNLIKELY(!p)) VM_TRAP(W_TRAP_MEM_OOB);                                               \
+        vm_ld_##NAME(&SLOT(2), p);                                                                 \
+        NEXT(6);                                                                                   \
+    }
+#define STORE(NAME, prefix, code, type, bytes, maxalign)                                           \
+    vmcase(NAME)                                                                                   \
+    {                                                                                              \
+        uint64_t ea = (uint64_t)RI32(1) + ip[3];                                                   \
+        if (W_UNLIKELY(ea + (bytes) > mem0_size)) VM_TRAP(W_TRAP_MEM_OOB);                         \
+        vm_st_##NAME(mem0_base + ea, &SLOT(2));                                                    \
+        NEXT(4);                                                                                   \
+    }                                                                                              \
+    vmcase(NAME##_M)                                                                               \
+    {                                                                                              \
+        const w_memory *m = inst->mems[ip[3]];                                                     \
+        uint8_t *p = vm_mem_at(m, vm_addr(m, SLOT(1)), vm_imm64(ip + 4), (bytes));                 \
+        if (W_UNLIKELY(!p)) VM_TRAP(W_TRAP_MEM_OOB);                                               \
+        vm_st_##NAME(p, &SLOT(2));                                                                 \
+        NEXT(6);                                                                                   \
+    }
+#define LOAD_LANE(NAME, code, bytes, maxalign, lanes)                                              \
+    vmcase(NAME)                                                                                   \
+    {                                                                                              \
+        uint64_t ea = (uint64_t)RI32(1) + ip[4];                                                   \
+        if (W_UNLIKELY(ea + (bytes) > mem0_size)) VM_TRAP(W_TRAP_MEM_OOB);                         \
+        vm_ld_lane(&SLOT(3), &SLOT(2), mem0_base + ea, (bytes), ip[5]);                            \
+        NEXT(6);                                                                                   \
+    }                                                                                              \
+    vmcase(NAME##_M)                                                                               \
+    {                                                                                              \
+        const w_memory *m = inst->mems[ip[4]];                                                     \
+        uint8_t *p = vm_mem_at(m, vm_addr(m, SLOT(1)), vm_imm64(ip + 5), (bytes));                 \
+        if (W_UNLIKELY(!p)) VM_TRAP(W_TRAP_MEM_OOB);                                               \
+        vm_ld_lane(&SLOT(3), &SLOT(2), p, (bytes), ip[7]);                                         \
+        NEXT(8);                                                                                   \
+    }
+#define STORE_LANE(NAME, code, bytes, maxalign, lanes)                                             \
+    vmcase(NAME)                                                                                   \
+    {                                                                                              \
+        uint64_t ea = (uint64_t)RI32(1) + ip[3];                                                   \
+        if (W_UNLIKELY(ea + (bytes) > mem0_size)) VM_TRAP(W_TRAP_MEM_OOB);                         \
+        vm_st_lane(mem0_base + ea, &SLOT(2), (bytes), ip[4]);                                      \
+        NEXT(5);                                                                                   \
+    }                                                                                              \
+    vmcase(NAME##_M)                                                                               \
+    {                                                                                              \
+        const w_memory *m = inst->mems[ip[3]];                                                     \
+        uint8_t *p = vm_mem_at(m, vm_addr(m, SLOT(1)), vm_imm64(ip + 4), (bytes));                 \
+        if (W_UNLIKELY(!p)) VM_TRAP(W_TRAP_MEM_OOB);                                               \
+        vm_st_lane(p, &SLOT(2), (bytes), ip[6]);                                                   \
+        NEXT(7);                                                                                   \
+    }
+#include "ops.def"
+
+            /* ---- i32 comparisons -------------------------------------------------- */
+            vmcase(I32_EQZ)
+            {
+                SLOT(2) = RI32(1) == 0;
+                NEXT(3);
+            }
+            vmcase(I32_EQ)
+            {
+                uint32_t a = RI32(1), b = RI32(2);
+                SLOT(3) = a == b;
+                NEXT(4);
+            }
+            vmcase(I32_NE)
+            {
+                uint32_t a = RI32(1), b = RI32(2);
+                SLOT(3) = a != b;
+                NEXT(4);
+            }
+            vmcase(I32_LT_S)
+            {
+                int32_t a = (int32_t)RI32(1), b = (int32_t)RI32(2);
+                SLOT(3) = a < b;
+                NEXT(4);
+            }
+            vmcase(I32_LT_U)
+            {
+                uint32_t a = RI32(1), b = RI32(2);
+                SLOT(3) = a < b;
+                NEXT(4);
+            }
+            vmcase(I32_GT_S)
+            {
+                int32_t a = (int32_t)RI32(1), b = (int32_t)RI32(2);
+                SLOT(3) = a > b;
+                NEXT(4);
+            }
+            vmcase(I32_GT_U)
+            {
+                uint32_t a = RI32(1), b = RI32(2);
+                SLOT(3) = a > b;
+                NEXT(4);
+            }
+            vmcase(I32_LE_S)
+            {
+                int32_t a = (int32_t)RI32(1), b = (int32_t)RI32(2);
+                SLOT(3) = a <= b;
+                NEXT(4);
+            }
+            vmcase(I32_LE_U)
+            {
+                uint32_t a = RI32(1), b = RI32(2);
+                SLOT(3) = a <= b;
+                NEXT(4);
+            }
+            vmcase(I32_GE_S)
+            {
+                int32_t a = (int32_t)RI32(1), b = (int32_t)RI32(2);
+                SLOT(3) = a >= b;
+                NEXT(4);
+            }
+            vmcase(I32_GE_U)
+            {
+                uint32_t a = RI32(1), b = RI32(2);
+                SLOT(3) = a >= b;
+                NEXT(4);
+            }
+
+            /* ---- i64 comparisons -------------------------------------------------- */
+            vmcase(I64_EQZ)
+            {
+                SLOT(2) = RI64(1) == 0;
+                NEXT(3);
+            }
+            vmcase(I64_EQ)
+            {
+                uint64_t a = RI64(1), b = RI64(2);
+                SLOT(3) = a == b;
+                NEXT(4);
+            }
+            vmcase(I64_NE)
+            {
+                uint64_t a = RI64(1), b = RI64(2);
+                SLOT(3) = a != b;
+                NEXT(4);
+            }
+            vmcase(I64_LT_S)
+            {
+                int64_t a = (int64_t)RI64(1), b = (int64_t)RI64(2);
+                SLOT(3) = a < b;
+                NEXT(4);
+            }
+            vmcase(I64_LT_U)
+            {
+                uint64_t a = RI64(1), b = RI64(2);
+                SLOT(3) = a < b;
+                NEXT(4);
+            }
+            vmcase(I64_GT_S)
+            {
+                int64_t a = (int64_t)RI64(1), b = (int64_t)RI64(2);
+                SLOT(3) = a > b;
+                NEXT(4);
+            }
+            vmcase(I64_GT_U)
+            {
+                uint64_t a = RI64(1), b = RI64(2);
+                SLOT(3) = a > b;
+                NEXT(4);
+            }
+            vmcase(I64_LE_S)
+            {
+                int64_t a = (int64_t)RI64(1), b = (int64_t)RI64(2);
+                SLOT(3) = a <= b;
+                NEXT(4);
+            }
+            vmcase(I64_LE_U)
+            {
+                uint64_t a = RI64(1), b = RI64(2);
+                SLOT(3) = a <= b;
+                NEXT(4);
+            }
+            vmcase(I64_GE_S)
+            {
+                int64_t a = (int64_t)RI64(1), b = (int64_t)RI64(2);
+                SLOT(3) = a >= b;
+                NEXT(4);
+            }
+            vmcase(I64_GE_U)
+            {
+                uint64_t a = RI64(1), b = RI64(2);
+                SLOT(3) = a >= b;
+                NEXT(4);
+            }
+
+            /* ---- float comparisons (false whenever a NaN is involved, except ne) -- */
+            vmcase(F32_EQ)
+            {
+                float a = RF32(1), b = RF32(2);
+                SLOT(3) = a == b;
+                NEXT(4);
+            }
+            vmcase(F32_NE)
+            {
+                float a = RF32(1), b = RF32(2);
+                SLOT(3) = a != b;
+                NEXT(4);
+            }
+            vmcase(F32_LT)
+            {
+                float a = RF32(1), b = RF32(2);
+                SLOT(3) = a < b;
+                NEXT(4);
+            }
+            vmcase(F32_GT)
+            {
+                float a = RF32(1), b = RF32(2);
+                SLOT(3) = a > b;
+                NEXT(4);
+            }
+            vmcase(F32_LE)
+            {
+                float a = RF32(1), b = RF32(2);
+                SLOT(3) = a <= b;
+                NEXT(4);
+            }
+            vmcase(F32_GE)
+            {
+                float a = RF32(1), b = RF32(2);
+                SLOT(3) = a >= b;
+                NEXT(4);
+            }
+            vmcase(F64_EQ)
+            {
+                double a = RF64(1), b = RF64(2);
+                SLOT(3) = a == b;
+                NEXT(4);
+            }
+            vmcase(F64_NE)
+            {
+                double a = RF64(1), b = RF64(2);
+                SLOT(3) = a != b;
+                NEXT(4);
+            }
+            vmcase(F64_LT)
+            {
+                double a = RF64(1), b = RF64(2);
+                SLOT(3) = a < b;
+                NEXT(4);
+            }
+            vmcase(F64_GT)
+            {
+                double a = RF64(1), b = RF64(2);
+                SLOT(3) = a > b;
+                NEXT(4);
+            }
+            vmcase(F64_LE)
+            {
+                double a = RF64(1), b = RF64(2);
+                SLOT(3) = a <= b;
+                NEXT(4);
+            }
+            vmcase(F64_GE)
+            {
+                double a = RF64(1), b = RF64(2);
+                SLOT(3) = a >= b;
+                NEXT(4);
+            }
+
+            /* ---- i32 arithmetic ---------------------------------------------------- */
+            vmcase(I32_CLZ)
+            {
+                SLOT(2) = num_i32_clz(RI32(1));
+                NEXT(3);
+            }
+            vmcase(I32_CTZ)
+            {
+                SLOT(2) = num_i32_ctz(RI32(1));
+                NEXT(3);
+            }
+            vmcase(I32_POPCNT)
+            {
+                SLOT(2) = num_i32_popcnt(RI32(1));
+                NEXT(3);
+            }
+            vmcase(I32_ADD)
+            {
+                uint32_t a = RI32(1), b = RI32(2);
+                SLOT(3) = (uint32_t)(a + b);
+                NEXT(4);
+            }
+            vmcase(I32_SUB)
+            {
+                uint32_t a = RI32(1), b = RI32(2);
+                SLOT(3) = (uint32_t)(a - b);
+                NEXT(4);
+            }
+            vmcase(I32_MUL)
+            {
+                uint32_t a = RI32(1), b = RI32(2);
+                SLOT(3) = (uint32_t)(a * b);
+                NEXT(4);
+            }
+            vmcase(I32_DIV_S)
+            {
+                uint32_t a = RI32(1), b = RI32(2), r;
+                w_trap t = num_i32_div_s(a, b, &r);
+                if (W_UNLIKELY(t != W_TRAP_OK)) VM_TRAP(t);
+                SLOT(3) = r;
+                NEXT(4);
+            }
+            vmcase(I32_DIV_U)
+            {
+                uint32_t a = RI32(1), b = RI32(2), r;
+                w_trap t = num_i32_div_u(a, b, &r);
+                if (W_UNLIKELY(t != W_TRAP_OK)) VM_TRAP(t);
+                SLOT(3) = r;
+                NEXT(4);
+            }
+            vmcase(I32_REM_S)
+            {
+                uint32_t a = RI32(1), b = RI32(2), r;
+                w_trap t = num_i32_rem_s(a, b, &r);
+                if (W_UNLIKELY(t != W_TRAP_OK)) VM_TRAP(t);
+                SLOT(3) = r;
+                NEXT(4);
+            }
+            vmcase(I32_REM_U)
+            {
+                uint32_t a = RI32(1), b = RI32(2), r;
+                w_trap t = num_i32_rem_u(a, b, &r);
+                if (W_UNLIKELY(t != W_TRAP_OK)) VM_TRAP(t);
+                SLOT(3) = r;
+                NEXT(4);
+            }
+            vmcase(I32_AND)
+            {
+                uint32_t a = RI32(1), b = RI32(2);
+                SLOT(3) = a & b;
+                NEXT(4);
+            }
+            vmcase(I32_OR)
+            {
+                uint32_t a = RI32(1), b = RI32(2);
+                SLOT(3) = a | b;
+                NEXT(4);
+            }
+            vmcase(I32_XOR)
+            {
+                uint32_t a = RI32(1), b = RI32(2);
+                SLOT(3) = a ^ b;
+                NEXT(4);
+            }
+            vmcase(I32_SHL)
+            {
+                uint32_t a = RI32(1), b = RI32(2);
+                SLOT(3) = num_i32_shl(a, b);
+                NEXT(4);
+            }
+            vmcase(I32_SHR_S)
+            {
+                uint32_t a = RI32(1), b = RI32(2);
+                SLOT(3) = num_i32_shr_s(a, b);
+                NEXT(4);
+            }
+            vmcase(I32_SHR_U)
+            {
+                uint32_t a = RI32(1), b = RI32(2);
+                SLOT(3) = num_i32_shr_u(a, b);
+                NEXT(4);
+            }
+            vmcase(I32_ROTL)
+            {
+                uint32_t a = RI32(1), b = RI32(2);
+                SLOT(3) = num_i32_rotl(a, b);
+                NEXT(4);
+            }
+            vmcase(I32_ROTR)
+            {
+                uint32_t a = RI32(1), b = RI32(2);
+                SLOT(3) = num_i32_rotr(a, b);
+                NEXT(4);
+            }
+
+            /* ---- i64 arithmetic ---------------------------------------------------- */
+            vmcase(I64_CLZ)
+            {
+                SLOT(2) = num_i64_clz(RI64(1));
+                NEXT(3);
+            }
+            vmcase(I64_CTZ)
+            {
+                SLOT(2) = num_i64_ctz(RI64(1));
+                NEXT(3);
+            }
+            vmcase(I64_POPCNT)
+            {
+                SLOT(2) = num_i64_popcnt(RI64(1));
+                NEXT(3);
+            }
+            vmcase(I64_ADD)
+            {
+                uint64_t a = RI64(1), b = RI64(2);
+                SLOT(3) = a + b;
+                NEXT(4);
+            }
+            vmcase(I64_SUB)
+            {
+                uint64_t a = RI64(1), b = RI64(2);
+                SLOT(3) = a - b;
+                NEXT(4);
+            }
+            vmcase(I64_MUL)
+            {
+                uint64_t a = RI64(1), b = RI64(2);
+                SLOT(3) = a * b;
+                NEXT(4);
+            }
+            vmcase(I64_DIV_S)
+            {
+                uint64_t a = RI64(1), b = RI64(2), r;
+                w_trap t = num_i64_div_s(a, b, &r);
+                if (W_UNLIKELY(t != W_TRAP_OK)) VM_TRAP(t);
+                SLOT(3) = r;
+                NEXT(4);
+            }
+            vmcase(I64_DIV_U)
+            {
+                uint64_t a = RI64(1), b = RI64(2), r;
+                w_trap t = num_i64_div_u(a, b, &r);
+                if (W_UNLIKELY(t != W_TRAP_OK)) VM_TRAP(t);
+                SLOT(3) = r;
+                NEXT(4);
+            }
+            vmcase(I64_REM_S)
+            {
+                uint64_t a = RI64(1), b = RI64(2), r;
+                w_trap t = num_i64_rem_s(a, b, &r);
+                if (W_UNLIKELY(t != W_TRAP_OK)) VM_TRAP(t);
+                SLOT(3) = r;
+                NEXT(4);
+            }
+            vmcase(I64_REM_U)
+            {
+                uint64_t a = RI64(1), b = RI64(2), r;
+                w_trap t = num_i64_rem_u(a, b, &r);
+                if (W_UNLIKELY(t != W_TRAP_OK)) VM_TRAP(t);
+                SLOT(3) = r;
+                NEXT(4);
+            }
+            vmcase(I64_AND)
+            {
+                uint64_t a = RI64(1), b = RI64(2);
+                SLOT(3) = a & b;
+                NEXT(4);
+            }
+            vmcase(I64_OR)
+            {
+                uint64_t a = RI64(1), b = RI64(2);
+                SLOT(3) = a | b;
+                NEXT(4);
+            }
+            vmcase(I64_XOR)
+            {
+                uint64_t a = RI64(1), b = RI64(2);
+                SLOT(3) = a ^ b;
+                NEXT(4);
+            }
+            vmcase(I64_SHL)
+            {
+                uint64_t a = RI64(1), b = RI64(2);
+                SLOT(3) = num_i64_shl(a, b);
+                NEXT(4);
+            }
+            vmcase(I64_SHR_S)
+            {
+                uint64_t a = RI64(1), b = RI64(2);
+                SLOT(3) = num_i64_shr_s(a, b);
+                NEXT(4);
+            }
+            vmcase(I64_SHR_U)
+            {
+                uint64_t a = RI64(1), b = RI64(2);
+                SLOT(3) = num_i64_shr_u(a, b);
+                NEXT(4);
+            }
+            vmcase(I64_ROTL)
+            {
+                uint64_t a = RI64(1), b = RI64(2);
+                SLOT(3) = num_i64_rotl(a, b);
+                NEXT(4);
+            }
+            vmcase(I64_ROTR)
+            {
+                uint64_t a = RI64(1), b = RI64(2);
+                SLOT(3) = num_i64_rotr(a, b);
+                NEXT(4);
+            }
+
+            /* ---- f32 arithmetic ---------------------------------------------------- */
+            vmcase(F32_ABS)
+            {
+                SLOT(2) = num_f32_abs(RI32(1));
+                NEXT(3);
+            }
+            vmcase(F32_NEG)
+            {
+                SLOT(2) = num_f32_neg(RI32(1));
+                NEXT(3);
+            }
+            vmcase(F32_CEIL)
+            {
+                SLOT(2) = num_f32_bits(num_f32_ceil(RF32(1)));
+                NEXT(3);
+            }
+            vmcase(F32_FLOOR)
+            {
+                SLOT(2) = num_f32_bits(num_f32_floor(RF32(1)));
+                NEXT(3);
+            }
+            vmcase(F32_TRUNC)
+            {
+                SLOT(2) = num_f32_bits(num_f32_trunc(RF32(1)));
+                NEXT(3);
+            }
+            vmcase(F32_NEAREST)
+            {
+                SLOT(2) = num_f32_bits(num_f32_nearest(RF32(1)));
+                NEXT(3);
+            }
+            vmcase(F32_SQRT)
+            {
+                SLOT(2) = num_f32_bits(num_f32_sqrt(RF32(1)));
+                NEXT(3);
+            }
+            vmcase(F32_ADD)
+            {
+                float a = RF32(1), b = RF32(2);
+                SLOT(3) = num_f32_bits(a + b);
+                NEXT(4);
+            }
+            vmcase(F32_SUB)
+            {
+                float a = RF32(1), b = RF32(2);
+                SLOT(3) = num_f32_bits(a - b);
+                NEXT(4);
+            }
+            vmcase(F32_MUL)
+            {
+                float a = RF32(1), b = RF32(2);
+                SLOT(3) = num_f32_bits(a * b);
+                NEXT(4);
+            }
+            vmcase(F32_DIV)
+            {
+                float a = RF32(1), b = RF32(2);
+                SLOT(3) = num_f32_bits(a / b);
+                NEXT(4);
+            }
+            vmcase(F32_MIN)
+            {
+                float a = RF32(1), b = RF32(2);
+                SLOT(3) = num_f32_bits(num_f32_min(a, b));
+                NEXT(4);
+            }
+            vmcase(F32_MAX)
+            {
+                float a = RF32(1), b = RF32(2);
+                SLOT(3) = num_f32_bits(num_f32_max(a, b));
+                NEXT(4);
+            }
+            vmcase(F32_COPYSIGN)
+            {
+                uint32_t a = RI32(1), b = RI32(2);
+                SLOT(3) = num_f32_copysign(a, b);
+                NEXT(4);
+            }
+
+            /* ---- f64 arithmetic ---------------------------------------------------- */
+            vmcase(F64_ABS)
+            {
+                SLOT(2) = num_f64_abs(RI64(1));
+                NEXT(3);
+            }
+            vmcase(F64_NEG)
+            {
+                SLOT(2) = num_f64_neg(RI64(1));
+                NEXT(3);
+            }
+            vmcase(F64_CEIL)
+            {
+                SLOT(2) = num_f64_bits(num_f64_ceil(RF64(1)));
+                NEXT(3);
+            }
+            vmcase(F64_FLOOR)
+            {
+                SLOT(2) = num_f64_bits(num_f64_floor(RF64(1)));
+                NEXT(3);
+            }
+            vmcase(F64_TRUNC)
+            {
+                SLOT(2) = num_f64_bits(num_f64_trunc(RF64(1)));
+                NEXT(3);
+            }
+            vmcase(F64_NEAREST)
+            {
+                SLOT(2) = num_f64_bits(num_f64_nearest(RF64(1)));
+                NEXT(3);
+            }
+            vmcase(F64_SQRT)
+            {
+                SLOT(2) = num_f64_bits(num_f64_sqrt(RF64(1)));
+                NEXT(3);
+            }
+            vmcase(F64_ADD)
+            {
+                double a = RF64(1), b = RF64(2);
+                SLOT(3) = num_f64_bits(a + b);
+                NEXT(4);
+            }
+            vmcase(F64_SUB)
+            {
+                double a = RF64(1), b = RF64(2);
+                SLOT(3) = num_f64_bits(a - b);
+                NEXT(4);
+            }
+            vmcase(F64_MUL)
+            {
+                double a = RF64(1), b = RF64(2);
+                SLOT(3) = num_f64_bits(a * b);
+                NEXT(4);
+            }
+            vmcase(F64_DIV)
+            {
+                double a = RF64(1), b = RF64(2);
+                SLOT(3) = num_f64_bits(a / b);
+                NEXT(4);
+            }
+            vmcase(F64_MIN)
+            {
+                double a = RF64(1), b = RF64(2);
+                SLOT(3) = num_f64_bits(num_f64_min(a, b));
+                NEXT(4);
+            }
+            vmcase(F64_MAX)
+            {
+                double a = RF64(1), b = RF64(2);
+                SLOT(3) = num_f64_bits(num_f64_max(a, b));
+                NEXT(4);
+            }
+            vmcase(F64_COPYSIGN)
+            {
+                uint64_t a = RI64(1), b = RI64(2);
+                SLOT(3) = num_f64_copysign(a, b);
+                NEXT(4);
+            }
+
+            /* ---- conversions ------------------------------------------------------- */
+            vmcase(I32_WRAP_I64)
+            {
+                SLOT(2) = (uint32_t)RI64(1);
+                NEXT(3);
+            }
+            vmcase(I32_TRUNC_F32_S)
+            {
+                uint32_t r;
+                w_trap t = num_i32_trunc_f32_s(RF32(1), &r);
+                if (W_UNLIKELY(t != W_TRAP_OK)) VM_TRAP(t);
+                SLOT(2) = r;
+                NEXT(3);
+            }
+            vmcase(I32_TRUNC_F32_U)
+            {
+                uint32_t r;
+                w_trap t = num_i32_trunc_f32_u(RF32(1), &r);
+                if (W_UNLIKELY(t != W_TRAP_OK)) VM_TRAP(t);
+                SLOT(2) = r;
+                NEXT(3);
+            }
+            vmcase(I32_TRUNC_F64_S)
+            {
+                uint32_t r;
+                w_trap t = num_i32_trunc_f64_s(RF64(1), &r);
+                if (W_UNLIKELY(t != W_TRAP_OK)) VM_TRAP(t);
+                SLOT(2) = r;
+                NEXT(3);
+            }
+            vmcase(I32_TRUNC_F64_U)
+            {
+                uint32_t r;
+                w_trap t = num_i32_trunc_f64_u(RF64(1), &r);
+                if (W_UNLIKELY(t != W_TRAP_OK)) VM_TRAP(t);
+                SLOT(2) = r;
+                NEXT(3);
+            }
+            vmcase(I64_EXTEND_I32_S)
+            {
+                SLOT(2) = (uint64_t)(int64_t)(int32_t)RI32(1);
+                NEXT(3);
+            }
+            vmcase(I64_EXTEND_I32_U)
+            {
+                SLOT(2) = RI32(1);
+                NEXT(3);
+            }
+            vmcase(I64_TRUNC_F32_S)
+            {
+                uint64_t r;
+                w_trap t = num_i64_trunc_f32_s(RF32(1), &r);
+                if (W_UNLIKELY(t != W_TRAP_OK)) VM_TRAP(t);
+                SLOT(2) = r;
+                NEXT(3);
+            }
+            vmcase(I64_TRUNC_F32_U)
+            {
+                uint64_t r;
+                w_trap t = num_i64_trunc_f32_u(RF32(1), &r);
+                if (W_UNLIKELY(t != W_TRAP_OK)) VM_TRAP(t);
+                SLOT(2) = r;
+                NEXT(3);
+            }
+            vmcase(I64_TRUNC_F64_S)
+            {
+                uint64_t r;
+                w_trap t = num_i64_trunc_f64_s(RF64(1), &r);
+                if (W_UNLIKELY(t != W_TRAP_OK)) VM_TRAP(t);
+                SLOT(2) = r;
+                NEXT(3);
+            }
+            vmcase(I64_TRUNC_F64_U)
+            {
+                uint64_t r;
+                w_trap t = num_i64_trunc_f64_u(RF64(1), &r);
+                if (W_UNLIKELY(t != W_TRAP_OK)) VM_TRAP(t);
+                SLOT(2) = r;
+                NEXT(3);
+            }
+            vmcase(F32_CONVERT_I32_S)
+            {
+                SLOT(2) = num_f32_bits(num_f32_convert_i32_s(RI32(1)));
+                NEXT(3);
+            }
+            vmcase(F32_CONVERT_I32_U)
+            {
+                SLOT(2) = num_f32_bits(num_f32_convert_i32_u(RI32(1)));
+                NEXT(3);
+            }
+            vmcase(F32_CONVERT_I64_S)
+            {
+                SLOT(2) = num_f32_bits(num_f32_convert_i64_s(RI64(1)));
+                NEXT(3);
+            }
+            vmcase(F32_CONVERT_I64_U)
+            {
+                SLOT(2) = num_f32_bits(num_f32_convert_i64_u(RI64(1)));
+                NEXT(3);
+            }
+            vmcase(F32_DEMOTE_F64)
+            {
+                SLOT(2) = num_f32_bits(num_f32_demote_f64(RF64(1)));
+                NEXT(3);
+            }
+            vmcase(F64_CONVERT_I32_S)
+            {
+                SLOT(2) = num_f64_bits(num_f64_convert_i32_s(RI32(1)));
+                NEXT(3);
+            }
+            vmcase(F64_CONVERT_I32_U)
+            {
+                SLOT(2) = num_f64_bits(num_f64_convert_i32_u(RI32(1)));
+                NEXT(3);
+            }
+            vmcase(F64_CONVERT_I64_S)
+            {
+                SLOT(2) = num_f64_bits(num_f64_convert_i64_s(RI64(1)));
+                NEXT(3);
+            }
+            vmcase(F64_CONVERT_I64_U)
+            {
+                SLOT(2) = num_f64_bits(num_f64_convert_i64_u(RI64(1)));
+                NEXT(3);
+            }
+            vmcase(F64_PROMOTE_F32)
+            {
+                SLOT(2) = num_f64_bits(num_f64_promote_f32(RF32(1)));
+                NEXT(3);
+            }
+            /* Reinterpretations are bit copies; i32/f32 keep the upper half zero. */
+            vmcase(I32_REINTERPRET_F32)
+            {
+                SLOT(2) = RI32(1);
+                NEXT(3);
+            }
+            vmcase(I64_REINTERPRET_F64)
+            {
+                SLOT(2) = RI64(1);
+                NEXT(3);
+            }
+            vmcase(F32_REINTERPRET_I32)
+            {
+                SLOT(2) = RI32(1);
+                NEXT(3);
+            }
+            vmcase(F64_REINTERPRET_I64)
+            {
+                SLOT(2) = RI64(1);
+                NEXT(3);
+            }
+            vmcase(I32_EXTEND8_S)
+            {
+                SLOT(2) = num_i32_extend8_s(RI32(1));
+                NEXT(3);
+            }
+            vmcase(I32_EXTEND16_S)
+            {
+                SLOT(2) = num_i32_extend16_s(RI32(1));
+                NEXT(3);
+            }
+            vmcase(I64_EXTEND8_S)
+            {
+                SLOT(2) = num_i64_extend8_s(RI64(1));
+                NEXT(3);
+            }
+            vmcase(I64_EXTEND16_S)
+            {
+                SLOT(2) = num_i64_extend16_s(RI64(1));
+                NEXT(3);
+            }
+            vmcase(I64_EXTEND32_S)
+            {
+                SLOT(2) = num_i64_extend32_s(RI64(1));
+                NEXT(3);
+            }
+            vmcase(I32_TRUNC_SAT_F32_S)
+            {
+                SLOT(2) = num_i32_trunc_sat_f32_s(RF32(1));
+                NEXT(3);
+            }
+            vmcase(I32_TRUNC_SAT_F32_U)
+            {
+                SLOT(2) = num_i32_trunc_sat_f32_u(RF32(1));
+                NEXT(3);
+            }
+            vmcase(I32_TRUNC_SAT_F64_S)
+            {
+                SLOT(2) = num_i32_trunc_sat_f64_s(RF64(1));
+                NEXT(3);
+            }
+            vmcase(I32_TRUNC_SAT_F64_U)
+            {
+                SLOT(2) = num_i32_trunc_sat_f64_u(RF64(1));
+                NEXT(3);
+            }
+            vmcase(I64_TRUNC_SAT_F32_S)
+            {
+                SLOT(2) = num_i64_trunc_sat_f32_s(RF32(1));
+                NEXT(3);
+            }
+            vmcase(I64_TRUNC_SAT_F32_U)
+            {
+                SLOT(2) = num_i64_trunc_sat_f32_u(RF32(1));
+                NEXT(3);
+            }
+            vmcase(I64_TRUNC_SAT_F64_S)
+            {
+                SLOT(2) = num_i64_trunc_sat_f64_s(RF64(1));
+                NEXT(3);
+            }
+            vmcase(I64_TRUNC_SAT_F64_U)
+            {
+                SLOT(2) = num_i64_trunc_sat_f64_u(RF64(1));
+                NEXT(3);
+            }
+
+            /* ---- SIMD ---------------------------------------------------------------
+             * Generated per shape (simd.def documents layout and signature);
+             * the lane work is in simd_NAME() from simd.h. Inputs are read
+             * into locals before the output is written. */
+#define VM_SIMD_V_V(N)                                                                             \
+    {                                                                                              \
+        w_v128 a = vm_rdv(fp, ip[1]);                                                              \
+        vm_wrv(fp, ip[2], simd_##N(a));                                                            \
+        NEXT(3);                                                                                   \
+    }
+#define VM_SIMD_VV_V(N)                                                                            \
+    {                                                                                              \
+        w_v128 a = vm_rdv(fp, ip[1]), b = vm_rdv(fp, ip[2]);                                       \
+        vm_wrv(fp, ip[3], simd_##N(a, b));                                                         \
+        NEXT(4);                                                                                   \
+    }
+#define VM_SIMD_VVV_V(N)                                                                           \
+    {                                                                                              \
+        w_v128 a = vm_rdv(fp, ip[1]), b = vm_rdv(fp, ip[2]), c = vm_rdv(fp, ip[3]);                \
+        vm_wrv(fp, ip[4], simd_##N(a, b, c));                                                      \
+        NEXT(5);                                                                                   \
+    }
+#define VM_SIMD_V_I(N)                                                                             \
+    {                                                                                              \
+        w_v128 a = vm_rdv(fp, ip[1]);                                                              \
+        SLOT(2) = (uint32_t)simd_##N(a);                                                           \
+        NEXT(3);                                                                                   \
+    }
+#define VM_SIMD_VI_V(N)                                                                            \
+    {                                                                                              \
+        w_v128 a = vm_rdv(fp, ip[1]);                                                              \
+        uint32_t b = RI32(2);                                                                      \
+        vm_wrv(fp, ip[3], simd_##N(a, b));                                                         \
+        NEXT(4);                                                                                   \
+    }
+#define VM_SIMD_I_V(N)                                                                             \
+    {                                                                                              \
+        uint32_t a = RI32(1);                                                                      \
+        vm_wrv(fp, ip[2], simd_##N(a));                                                            \
+        NEXT(3);                                                                                   \
+    }
+#define VM_SIMD_L_V(N)                                                                             \
+    {                                                                                              \
+        uint64_t a = RI64(1);                                                                      \
+        vm_wrv(fp, ip[2], simd_##N(a));                                                            \
+        NEXT(3);                                                                                   \
+    }
+#define VM_SIMD_F_V(N) VM_SIMD_I_V(N)
+#define VM_SIMD_D_V(N) VM_SIMD_L_V(N)
+#define VM_SIMD_EXTRACT_I(N)                                                                       \
+    {                                                                                              \
+        w_v128 a = vm_rdv(fp, ip[1]);                                                              \
+        SLOT(2) = (uint32_t)simd_##N(a, ip[3]);                                                    \
+        NEXT(4);                                                                                   \
+    }
+#define VM_SIMD_EXTRACT_L(N)                                                                       \
+    {                                                                                              \
+        w_v128 a = vm_rdv(fp, ip[1]);                                                              \
+        SLOT(2) = (uint64_t)simd_##N(a, ip[3]);                                                    \
+        NEXT(4);                                                                                   \
+    }
+#define VM_SIMD_EXTRACT_F(N) VM_SIMD_EXTRACT_I(N)
+#define VM_SIMD_EXTRACT_D(N) VM_SIMD_EXTRACT_L(N)
+#define VM_SIMD_REPLACE_I(N)                                                                       \
+    {                                                                                              \
+        w_v128 a = vm_rdv(fp, ip[1]);                                                              \
+        uint32_t b = RI32(2);                                                                      \
+        vm_wrv(fp, ip[3], simd_##N(a, b, ip[4]));                                                  \
+        NEXT(5);                                                                                   \
+    }
+#define VM_SIMD_REPLACE_L(N)                                                                       \
+    {                                                                                              \
+        w_v128 a = vm_rdv(fp, ip[1]);                                                              \
+        uint64_t b = RI64(2);                                                                      \
+        vm_wrv(fp, ip[3], simd_##N(a, b, ip[4]));                                                  \
+        NEXT(5);                                                                                   \
+    }
+#define VM_SIMD_REPLACE_F(N) VM_SIMD_REPLACE_I(N)
+#define VM_SIMD_REPLACE_D(N) VM_SIMD_REPLACE_L(N)
+#define VM_SIMD_SHUFFLE(N)                                                                         \
+    {                                                                                              \
+        w_v128 a = vm_rdv(fp, ip[1]), b = vm_rdv(fp, ip[2]), l;                                    \
+        memcpy(&l, ip + 4, 16);                                                                    \
+        vm_wrv(fp, ip[3], simd_##N(a, b, l));                                                      \
+        NEXT(8);                                                                                   \
+    }
+#define SIMD(NAME, code, shape, lanes) vmcase(NAME) VM_SIMD_##shape(NAME)
+#include "simd.def"
+
+            /* ---- calls (shared tail of CALL and CALL_INDIRECT) ----------------------
+             * callee, argbase and call_len are set; ip is still at the call. */
+        vm_do_call:
+            VM_CHECK_LIMITS();
+            if (W_UNLIKELY(frp == frend)) VM_TRAP(W_TRAP_STACK_EXHAUSTED);
+            if (callee->host != NULL) {
+                /* The caller's frame is pushed so that a nested vm_call from
+                 * the host lands above it and backtraces see through the
+                 * host; ex->sp tells the nested call where free stack starts. */
+                w_instance *saved_caller = ex->caller;
+                frp->ip = ip + call_len;
+                frp->fp = fp;
+                frp->fn = fn;
+                frp++;
+                ex->nframes = (uint32_t)(frp - ex->frames);
+                ex->sp = fp + fn->code->frame_slots;
+                ex->caller = inst;
+                ex->nbt = 0;
+                trap = callee->host(ex, callee->host_data, fp + argbase);
+                ex->caller = saved_caller;
+                frp--;
+                VM_RELOAD_MEM0();
+                if (W_UNLIKELY(trap != W_TRAP_OK)) {
+                    /* A trap inside a nested vm_call already has its full
+                     * backtrace; a trap raised by the host itself gets ours. */
+                    if (ex->nbt == 0) vm_record_trap(ex, trap, fn, ip, frp, false);
+                    ex->trap = trap;
+                    goto vm_out;
+                }
+                ip += call_len;
+                vmbreak;
+            } else {
+                const w_fcode *fc = callee->code;
+                uint64_t *nfp = fp + argbase;
+                if (W_UNLIKELY((size_t)(stack_end - nfp) < fc->frame_slots))
+                    VM_TRAP(W_TRAP_STACK_EXHAUSTED);
+                frp->ip = ip + call_len;
+                frp->fp = fp;
+                frp->fn = fn;
+                frp++;
+                fp = nfp;
+                fn = callee;
+                if (fc->local_slots)
+                    memset(fp + fc->param_slots, 0, (size_t)fc->local_slots * sizeof(uint64_t));
+                if (callee->inst != inst) {
+                    inst = callee->inst;
+                    VM_RELOAD_MEM0();
+                }
+                ip = fc->code;
+                vmbreak;
+            }
+
+            vmdefault
+        }
+    }
+
+vm_trap:
+    vm_record_trap(ex, trap, fn, ip, frp, true);
+    goto vm_out;
+vm_done:
+    trap = W_TRAP_OK;
+vm_out:
+    return trap;
+}
+
+/* ---- entry points ----------------------------------------------------------------- */
+
+#ifndef WARD_SWITCH_DISPATCH
+/* The label table, fetched once from vm_run. Racing first calls store the
+ * same pointer, so a plain atomic publish is enough. */
+static const int32_t *_Atomic vm_label_table;
+#endif
+
+uint32_t vm_op_word(w_op op)
+{
+    if ((unsigned)op >= (unsigned)W_OP_COUNT_) op = W_OP_UNREACHABLE;
+#ifdef WARD_SWITCH_DISPATCH
+    return (uint32_t)op;
+#else
+    const int32_t *t = atomic_load_explicit(&vm_label_table, memory_order_acquire);
+    if (W_UNLIKELY(t == NULL)) {
+        vm_run(NULL, NULL, NULL, &t);
+        atomic_store_explicit(&vm_label_table, t, memory_order_release);
+    }
+    return (uint32_t)t[op];
+#endif
+}
+
+w_trap vm_call(w_exec *ex, w_func *fn, uint64_t *args)
+{
+    uint64_t *const entry_sp = ex->sp;
+    const uint32_t entry_frames = ex->nframes;
+    w_trap t;
+
+    if (fn->host != NULL) {
+        w_instance *saved_caller = ex->caller;
+        ex->caller = NULL;
+        ex->nbt = 0;
+        t = fn->host(ex, fn->host_data, args);
+        ex->caller = saved_caller;
+        goto out;
+    }
+
+    const w_fcode *fc = fn->code;
+    uint32_t need = fc->frame_slots;
+    if (need < fc->param_slots + fc->local_slots) need = fc->param_slots + fc->local_slots;
+    if (need < fc->result_slots) need = fc->result_slots;
+    if (vm_nesting >= VM_MAX_NESTING || ex->nframes >= ex->max_frames ||
+        (size_t)(ex->stack_end - entry_sp) < need) {
+        t = W_TRAP_STACK_EXHAUSTED;
+        ex->trap_msg[0] = '\0';
+        ex->nbt = 0;
+        goto out;
+    }
+
+    if (fc->param_slots) memcpy(entry_sp, args, (size_t)fc->param_slots * sizeof(uint64_t));
+    if (fc->local_slots)
+        memset(entry_sp + fc->param_slots, 0, (size_t)fc->local_slots * sizeof(uint64_t));
+    vm_nesting++;
+    t = vm_run(ex, fn, entry_sp, NULL);
+    vm_nesting--;
+    if (t == W_TRAP_OK && fc->result_slots)
+        memcpy(args, entry_sp, (size_t)fc->result_slots * sizeof(uint64_t));
+
+out:
+    ex->sp = entry_sp;
+    ex->nframes = entry_frames;
+    ex->trap = t;
+    return t;
+}
+
+bool vm_exec_init(w_exec *ex, size_t stack_slots, uint32_t max_frames)
+{
+    memset(ex, 0, sizeof *ex);
+    if (stack_slots == 0 || max_frames == 0) return false;
+    ex->stack = w_calloc(stack_slots, sizeof(uint64_t));
+    ex->frames = w_calloc(max_frames, sizeof(w_frame));
+    if (!ex->stack || !ex->frames) {
+        vm_exec_free(ex);
+        return false;
+    }
+    ex->stack_end = ex->stack + stack_slots;
+    ex->sp = ex->stack;
+    ex->max_frames = max_frames;
+    ex->interrupt_trap = W_TRAP_INTERRUPTED;
+    return true;
+}
+
+void vm_exec_free(w_exec *ex)
+{
+    w_free(ex->stack);
+    w_free(ex->frames);
+    ex->stack = ex->stack_end = ex->sp = NULL;
+    ex->frames = NULL;
+    ex->nframes = 0;
+    ex->max_frames = 0;
+}

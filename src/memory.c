@@ -1,0 +1,128 @@
+/* memory.c - linear memory objects (flat access path).
+ *
+ * A flat memory reserves its whole addressable range when it is created, so
+ * `base` never moves and grow only has to commit more pages:
+ *   - 32-bit memories reserve 8 GiB: the 4 GiB a 32-bit address can reach
+ *     plus 4 GiB of guard, because address + 32-bit offset < 8 GiB. Any
+ *     access beyond the committed size then faults instead of reaching
+ *     another object, which lets the interpreter drop bounds checks later.
+ *   - 64-bit memories cannot be covered that way; they reserve what they can
+ *     ever grow to (declared max, store limit, MEM_CAP64 bytes, whichever is
+ *     smallest) and are always bounds-checked.
+ * Committed pages that were never written read as zero, which is exactly the
+ * state Wasm requires for new pages.
+ *
+ * Host access (mem_read/mem_write/mem_span) goes through bounds checks with
+ * overflow-safe arithmetic; paged memories will add permission checks here.
+ */
+#include "platform.h"
+#include "rt.h"
+
+#define MEM_RESERVE32 (8ull << 30)
+#define MEM_CAP64 (16ull << 30)
+/* From this committed size on, ask for transparent huge pages: they cut page
+ * faults several times on large arrays, and small memories would only waste
+ * the zeroing of 2 MiB at a time. */
+#define MEM_HUGE_MIN (16ull << 20)
+
+static bool mem_commit_range(w_memory *m, uint64_t from, uint64_t to)
+{
+    if (to <= from) return true;
+    if (!plat_commit(m->base + from, to - from)) return false;
+    if (to >= MEM_HUGE_MIN) plat_advise_huge(m->base, to);
+    return true;
+}
+
+bool mem_init(w_memory *m, uint64_t min_pages, uint64_t max_pages, bool has_max, bool is64,
+              uint64_t limit_bytes, uint8_t mode)
+{
+    memset(m, 0, sizeof *m);
+    if (mode != W_MEM_FLAT) return false; /* paged memories come with the paged path */
+
+    uint64_t maxp = is64 ? W_MAX_PAGES64 : W_MAX_PAGES32;
+    if (has_max && max_pages < maxp) maxp = max_pages;
+    if (limit_bytes && limit_bytes / W_PAGE_SIZE < maxp) maxp = limit_bytes / W_PAGE_SIZE;
+    if (min_pages > maxp) return false;
+    /* No machine can commit 2^48 bytes; refusing earlier keeps every
+     * pages * W_PAGE_SIZE product below from overflowing. */
+    if (min_pages > (1ull << 32)) return false;
+
+    uint64_t reserve;
+    if (!is64) {
+        reserve = MEM_RESERVE32;
+    } else {
+        uint64_t rpages = maxp < MEM_CAP64 / W_PAGE_SIZE ? maxp : MEM_CAP64 / W_PAGE_SIZE;
+        if (rpages < min_pages) rpages = min_pages; /* min <= maxp, so this is bounded */
+        if (rpages == 0) rpages = 1;                /* keep base valid and non-NULL */
+        reserve = rpages * W_PAGE_SIZE;
+        /* Growing past the reservation would move base: make it the maximum. */
+        if (maxp > rpages) maxp = rpages;
+    }
+
+    uint8_t *base = plat_reserve(reserve);
+    if (!base) return false;
+    m->base = base;
+    m->reserved = reserve;
+    m->is64 = is64;
+    m->has_max = has_max;
+    m->declared_max = has_max ? max_pages : 0;
+    m->max_pages = maxp;
+    m->mode = W_MEM_FLAT;
+    if (!mem_commit_range(m, 0, min_pages * W_PAGE_SIZE)) {
+        plat_release(base, reserve);
+        memset(m, 0, sizeof *m);
+        return false;
+    }
+    m->pages = min_pages;
+    m->size = min_pages * W_PAGE_SIZE;
+    return true;
+}
+
+int64_t mem_grow(w_memory *m, uint64_t delta)
+{
+    uint64_t old = m->pages;
+    if (delta == 0) return (int64_t)old;
+    if (delta > m->max_pages - old) return -1;
+    uint64_t new_size = (old + delta) * W_PAGE_SIZE;
+    if (new_size > m->reserved) return -1;
+    if (!mem_commit_range(m, m->size, new_size)) return -1;
+    m->pages = old + delta;
+    m->size = new_size;
+    return (int64_t)old;
+}
+
+void mem_release(w_memory *m)
+{
+    if (m->base) plat_release(m->base, m->reserved);
+    memset(m, 0, sizeof *m);
+}
+
+/* Is [addr, addr+len) inside the memory? Written so that nothing overflows. */
+static bool mem_in_bounds(const w_memory *m, uint64_t addr, uint64_t len)
+{
+    return len <= m->size && addr <= m->size - len;
+}
+
+bool mem_read(const w_memory *m, uint64_t addr, void *dst, size_t len)
+{
+    if (!mem_in_bounds(m, addr, len)) return false;
+    if (len) memcpy(dst, m->base + addr, len);
+    return true;
+}
+
+bool mem_write(w_memory *m, uint64_t addr, const void *src, size_t len)
+{
+    if (!mem_in_bounds(m, addr, len)) return false;
+    if (len) memcpy(m->base + addr, src, len);
+    return true;
+}
+
+void *mem_span(w_memory *m, uint64_t addr, size_t len, bool writable, size_t *avail)
+{
+    (void)writable; /* flat memories are readable and writable throughout */
+    if (avail) *avail = 0;
+    if (addr >= m->size) return NULL;
+    uint64_t rest = m->size - addr;
+    if (avail) *avail = (uint64_t)len < rest ? len : (size_t)rest;
+    return m->base + addr;
+}

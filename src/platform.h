@@ -1,0 +1,56 @@
+/* platform.h - the only interface between ward's core and the operating
+ * system: address space, clocks, random bytes and the watchdog thread.
+ *
+ * Nothing else in src/ includes OS headers for these services, so porting
+ * ward (to an enclave, say) means writing another platform.c.
+ */
+#ifndef WARD_PLATFORM_H
+#define WARD_PLATFORM_H
+
+#include "base.h"
+
+/* ---- address space -------------------------------------------------------- */
+
+/* Size of an OS page (4 KiB on the machines ward targets). */
+size_t plat_page_size(void);
+
+/* Reserves `size` bytes of address space with no access. Reserved memory
+ * costs no RAM or commit charge until committed. NULL on failure. */
+void *plat_reserve(uint64_t size);
+/* Makes [p, p+size) readable and writable. Pages never written before read
+ * as zero. p and size must be multiples of the page size. */
+bool plat_commit(void *p, uint64_t size);
+/* Returns a whole reservation to the OS. */
+void plat_release(void *p, uint64_t size);
+/* Hint that [p, p+size) is large and hot: back it with huge pages when the
+ * kernel can (transparent huge pages in madvise mode). Best effort. */
+void plat_advise_huge(void *p, uint64_t size);
+
+/* ---- time and randomness ---------------------------------------------------- */
+
+/* Monotonic clock in nanoseconds (never goes backwards, unrelated to the date). */
+uint64_t plat_now_ns(void);
+/* Fills buf with len bytes from the kernel's CSPRNG. False if unavailable. */
+bool plat_random(void *buf, size_t len);
+
+/* ---- watchdog ------------------------------------------------------------------ */
+
+/* A deadline registration. The caller owns the struct (no allocation, so
+ * registering cannot fail for lack of memory) and must keep it alive and
+ * unmoved until plat_watch_remove() returns. Fields are private. */
+typedef struct plat_watch {
+    uint64_t deadline_ns; /* plat_now_ns() time at which *flag is set */
+    volatile int *flag;
+    struct plat_watch *next;
+    bool linked;
+} plat_watch;
+
+/* Registers w: one background thread (started on first use) sets *flag = 1
+ * once plat_now_ns() >= deadline_ns, then forgets w. Returns false only if
+ * the thread cannot be started. */
+bool plat_watch_add(plat_watch *w, uint64_t deadline_ns, volatile int *flag);
+/* Unregisters w. After it returns the watchdog never touches w or its flag
+ * again (whether or not the deadline had passed). Safe to call twice. */
+void plat_watch_remove(plat_watch *w);
+
+#endif

@@ -1,0 +1,693 @@
+/* runtime.c - stores, the objects they own, import matching, constant
+ * expressions and instantiation.
+ *
+ * Ownership: every object lives in exactly one store and is freed when the
+ * store is freed, in reverse order of creation. An instance is a single store
+ * object that also owns the functions, tables, memories and globals its
+ * module defines (allocated as arrays inside rt_instance), so a failed
+ * instantiation leaves nothing dangling: objects of a half-initialised
+ * instance may already sit in imported tables (the spec keeps writes done
+ * before a trap), and they stay valid until the store goes.
+ */
+#include "rt.h"
+
+enum { RT_OBJ_INSTANCE = 1, RT_OBJ_FUNC, RT_OBJ_MEMORY, RT_OBJ_TABLE, RT_OBJ_GLOBAL };
+
+/* The instance plus the storage for what its module defines. pub comes
+ * first, so a w_instance * is also an rt_instance *. */
+typedef struct rt_instance {
+    w_instance pub;
+    w_func *own_funcs;         /* module->nfuncdefs */
+    w_table *own_tables;       /* ntables - nimported_tables */
+    w_memory *own_mems;        /* nmems - nimported_mems */
+    w_globalinst *own_globals; /* nglobaldefs */
+} rt_instance;
+
+/* ---- modules ------------------------------------------------------------------- */
+
+void rt_module_retain(w_module *m)
+{
+    /* Atomic: a module may be instantiated from several threads at once. */
+    __atomic_add_fetch(&m->refcount, 1u, __ATOMIC_RELAXED);
+}
+
+void rt_module_release(w_module *m)
+{
+    if (!m) return;
+    if (__atomic_sub_fetch(&m->refcount, 1u, __ATOMIC_ACQ_REL) != 0) return;
+    cmp_free_module_code(m);
+    m->code = NULL;
+    dec_module_free(m);
+}
+
+bool rt_functype_equal(const w_functype *a, const w_functype *b)
+{
+    if (a == b) return true;
+    if (a->nparams != b->nparams || a->nresults != b->nresults) return false;
+    if (a->nparams && memcmp(a->params, b->params, a->nparams) != 0) return false;
+    if (a->nresults && memcmp(a->results, b->results, a->nresults) != 0) return false;
+    return true;
+}
+
+/* ---- stores ------------------------------------------------------------------------ */
+
+bool rt_store_init(w_store *s, size_t stack_slots, uint32_t max_frames, const w_limits_cfg *lim)
+{
+    memset(s, 0, sizeof *s);
+    if (lim) s->limits = *lim;
+    return vm_exec_init(&s->exec, stack_slots, max_frames);
+}
+
+static bool rt_store_add(w_store *s, uint8_t kind, void *obj)
+{
+    if (s->nobjs == s->cap_objs) {
+        size_t cap = s->cap_objs ? s->cap_objs * 2 : 16;
+        void **objs = w_realloc_array(s->objs, cap, sizeof *objs);
+        if (!objs) return false;
+        s->objs = objs;
+        uint8_t *kinds = w_realloc(s->obj_kinds, cap);
+        if (!kinds) return false;
+        s->obj_kinds = kinds;
+        s->cap_objs = cap;
+    }
+    s->objs[s->nobjs] = obj;
+    s->obj_kinds[s->nobjs] = kind;
+    s->nobjs++;
+    return true;
+}
+
+static void rt_table_clear(w_table *t)
+{
+    w_free(t->elems);
+    t->elems = NULL;
+    t->size = 0;
+}
+
+static void rt_instance_free(rt_instance *ri)
+{
+    w_instance *inst = &ri->pub;
+    w_module *m = inst->module;
+    if (m) {
+        if (ri->own_mems)
+            for (uint32_t i = 0; i < m->nmems - m->nimported_mems; i++)
+                mem_release(&ri->own_mems[i]);
+        if (ri->own_tables)
+            for (uint32_t i = 0; i < m->ntables - m->nimported_tables; i++)
+                rt_table_clear(&ri->own_tables[i]);
+        if (inst->elems)
+            for (uint32_t i = 0; i < m->nelems; i++)
+                w_free(inst->elems[i].refs);
+    }
+    w_free(ri->own_funcs);
+    w_free(ri->own_tables);
+    w_free(ri->own_mems);
+    w_free(ri->own_globals);
+    w_free(inst->funcs);
+    w_free(inst->tables);
+    w_free(inst->mems);
+    w_free(inst->globals);
+    w_free(inst->elems);
+    w_free(inst->datas);
+    rt_module_release(m);
+    w_free(ri);
+}
+
+static void rt_func_free(w_func *f)
+{
+    if (f->host_data_free) f->host_data_free(f->host_data);
+    w_free(f->owned_type.params);
+    w_free(f->owned_type.results);
+    w_free(f);
+}
+
+static void rt_obj_free(uint8_t kind, void *obj)
+{
+    switch (kind) {
+    case RT_OBJ_INSTANCE: rt_instance_free(obj); break;
+    case RT_OBJ_FUNC: rt_func_free(obj); break;
+    case RT_OBJ_MEMORY:
+        mem_release(obj);
+        w_free(obj);
+        break;
+    case RT_OBJ_TABLE:
+        rt_table_clear(obj);
+        w_free(obj);
+        break;
+    case RT_OBJ_GLOBAL: w_free(obj); break;
+    default: break;
+    }
+}
+
+void rt_store_free(w_store *s)
+{
+    /* Reverse order: later objects may refer to earlier ones (host data
+     * that closes over an instance, say), never the other way round. */
+    for (size_t i = s->nobjs; i-- > 0;)
+        rt_obj_free(s->obj_kinds[i], s->objs[i]);
+    w_free(s->objs);
+    w_free(s->obj_kinds);
+    s->objs = NULL;
+    s->obj_kinds = NULL;
+    s->nobjs = s->cap_objs = 0;
+    vm_exec_free(&s->exec);
+}
+
+/* ---- tables ------------------------------------------------------------------------- */
+
+static bool rt_table_init(w_table *t, const w_tabletype *type, const w_limits_cfg *lim, w_err *err)
+{
+    uint64_t cap = lim->max_table_elems ? lim->max_table_elems : W_MAX_TABLE_SIZE;
+    uint64_t max = type->lim.has_max && type->lim.max < cap ? type->lim.max : cap;
+    memset(t, 0, sizeof *t);
+    if (type->lim.min > max)
+        return w_fail_nooff(err, "table of %llu elements exceeds the limit of %llu",
+                            (unsigned long long)type->lim.min, (unsigned long long)max);
+    t->elems = w_calloc((size_t)type->lim.min, sizeof *t->elems);
+    if (!t->elems) return w_fail_nooff(err, "out of memory");
+    t->size = (uint32_t)type->lim.min;
+    t->max = (uint32_t)max;
+    t->has_max = type->lim.has_max;
+    t->declared_max = type->lim.has_max ? type->lim.max : 0;
+    t->type = type->elem;
+    return true;
+}
+
+int64_t rt_table_grow(w_table *t, uint32_t delta, uint64_t init)
+{
+    uint32_t old = t->size;
+    if (delta == 0) return old;
+    if (delta > t->max - old) return -1;
+    uint64_t *e = w_realloc_array(t->elems, (size_t)old + delta, sizeof *e);
+    if (!e) return -1;
+    for (uint32_t i = old; i < old + delta; i++)
+        e[i] = init;
+    t->elems = e;
+    t->size = old + delta;
+    return old;
+}
+
+static bool rt_memory_init(w_memory *mem, const w_memtype *type, uint8_t mode,
+                           const w_limits_cfg *lim, w_err *err)
+{
+    if (mode != W_MEM_FLAT) return w_fail_nooff(err, "paged memory is not implemented yet");
+    if (lim->max_memory_bytes && type->lim.min > lim->max_memory_bytes / W_PAGE_SIZE)
+        return w_fail_nooff(err, "memory of %llu pages exceeds the store's limit of %llu bytes",
+                            (unsigned long long)type->lim.min,
+                            (unsigned long long)lim->max_memory_bytes);
+    if (!mem_init(mem, type->lim.min, type->lim.max, type->lim.has_max, type->lim.is64,
+                  lim->max_memory_bytes, mode))
+        return w_fail_nooff(err, "cannot allocate a memory of %llu pages",
+                            (unsigned long long)type->lim.min);
+    return true;
+}
+
+/* ---- standalone objects --------------------------------------------------------------- */
+
+w_func *rt_func_new_host(w_store *s, const w_valtype *params, uint32_t nparams,
+                         const w_valtype *results, uint32_t nresults, w_host_fn fn, void *data,
+                         void (*data_free)(void *), w_err *err)
+{
+    w_func *f = NULL;
+    if (nparams > W_MAX_PARAMS || nresults > W_MAX_RESULTS) {
+        w_fail_nooff(err, "too many parameters or results");
+        goto fail;
+    }
+    f = w_calloc(1, sizeof *f);
+    if (!f) goto oom;
+    w_functype *t = &f->owned_type;
+    t->params = w_malloc(nparams);
+    t->results = w_malloc(nresults);
+    if (!t->params || !t->results) goto oom;
+    for (uint32_t i = 0; i < nparams; i++) {
+        t->params[i] = params[i];
+        t->param_slots += w_slots_of(params[i]);
+    }
+    for (uint32_t i = 0; i < nresults; i++) {
+        t->results[i] = results[i];
+        t->result_slots += w_slots_of(results[i]);
+    }
+    t->nparams = nparams;
+    t->nresults = nresults;
+    /* A host type belongs to no module: no canonical index can match it, so
+     * type checks against it must compare structurally. */
+    t->canon = UINT32_MAX;
+    f->type = t;
+    f->host = fn;
+    f->host_data = data;
+    if (!rt_store_add(s, RT_OBJ_FUNC, f)) goto oom;
+    /* Only now does the store own data: on failure the caller still does. */
+    f->host_data_free = data_free;
+    return f;
+oom:
+    w_fail_nooff(err, "out of memory");
+fail:
+    if (f) {
+        w_free(f->owned_type.params);
+        w_free(f->owned_type.results);
+        w_free(f);
+    }
+    return NULL;
+}
+
+w_memory *rt_memory_new(w_store *s, const w_memtype *type, uint8_t mode, w_err *err)
+{
+    w_memory *mem = w_calloc(1, sizeof *mem);
+    if (!mem) {
+        w_fail_nooff(err, "out of memory");
+        return NULL;
+    }
+    if (!rt_memory_init(mem, type, mode, &s->limits, err)) goto fail;
+    if (!rt_store_add(s, RT_OBJ_MEMORY, mem)) {
+        mem_release(mem);
+        w_fail_nooff(err, "out of memory");
+        goto fail;
+    }
+    return mem;
+fail:
+    w_free(mem);
+    return NULL;
+}
+
+w_table *rt_table_new(w_store *s, const w_tabletype *type, w_err *err)
+{
+    w_table *t = w_calloc(1, sizeof *t);
+    if (!t) {
+        w_fail_nooff(err, "out of memory");
+        return NULL;
+    }
+    if (!rt_table_init(t, type, &s->limits, err)) goto fail;
+    if (!rt_store_add(s, RT_OBJ_TABLE, t)) {
+        rt_table_clear(t);
+        w_fail_nooff(err, "out of memory");
+        goto fail;
+    }
+    return t;
+fail:
+    w_free(t);
+    return NULL;
+}
+
+w_globalinst *rt_global_new(w_store *s, w_valtype type, bool mut, const uint64_t val[2], w_err *err)
+{
+    w_globalinst *g = w_calloc(1, sizeof *g);
+    if (!g || !rt_store_add(s, RT_OBJ_GLOBAL, g)) {
+        w_free(g);
+        w_fail_nooff(err, "out of memory");
+        return NULL;
+    }
+    g->type = type;
+    g->mut = mut;
+    g->val[0] = val[0];
+    g->val[1] = val[1];
+    return g;
+}
+
+/* ---- constant expressions ---------------------------------------------------------------- */
+
+typedef struct rt_cval {
+    uint64_t v[2];
+} rt_cval;
+
+bool rt_eval_const(const w_instance *inst, const w_constexpr *ce, uint64_t out[2], w_err *err)
+{
+    const w_module *m = inst->module;
+    rt_cval small[16];
+    rt_cval *st = small;
+    /* Each pushing instruction takes at least two bytes, which bounds the
+     * stack depth of any (extended) constant expression. */
+    size_t cap = ce->len / 2 + 1, sp = 0;
+    bool ok = false;
+    w_reader r = {m->bytes, ce->code, ce->code + ce->len, err};
+
+    if (cap > 16) {
+        st = w_calloc(cap, sizeof *st);
+        if (!st) return w_fail_nooff(err, "out of memory");
+    } else {
+        cap = 16;
+    }
+    for (;;) {
+        uint8_t op;
+        size_t at = dec_offset(&r);
+        if (!dec_byte(&r, &op)) goto out;
+        if (op == 0x0B) break;
+        rt_cval val = {{0, 0}};
+        uint32_t idx;
+        switch (op) {
+        case 0x41: { /* i32.const */
+            int32_t v;
+            if (!dec_s32(&r, &v)) goto out;
+            val.v[0] = (uint32_t)v;
+            break;
+        }
+        case 0x42: { /* i64.const */
+            int64_t v;
+            if (!dec_s64(&r, &v)) goto out;
+            val.v[0] = (uint64_t)v;
+            break;
+        }
+        case 0x43: { /* f32.const */
+            const uint8_t *b;
+            if (!dec_bytes(&r, 4, &b)) goto out;
+            val.v[0] = w_rd32(b);
+            break;
+        }
+        case 0x44: { /* f64.const */
+            const uint8_t *b;
+            if (!dec_bytes(&r, 8, &b)) goto out;
+            val.v[0] = w_rd64(b);
+            break;
+        }
+        case 0xFD: { /* v128.const */
+            const uint8_t *b;
+            if (!dec_u32(&r, &idx)) goto out;
+            if (idx != 12) {
+                w_fail(err, at, "constant expression required");
+                goto out;
+            }
+            if (!dec_bytes(&r, 16, &b)) goto out;
+            val.v[0] = w_rd64(b);
+            val.v[1] = w_rd64(b + 8);
+            break;
+        }
+        case 0xD0: { /* ref.null t */
+            uint8_t t;
+            if (!dec_byte(&r, &t)) goto out;
+            break;
+        }
+        case 0xD2: /* ref.func */
+            if (!dec_u32(&r, &idx)) goto out;
+            if (idx >= m->nfuncs || !inst->funcs[idx]) {
+                w_fail(err, at, "unknown function %u", idx);
+                goto out;
+            }
+            val.v[0] = (uint64_t)(uintptr_t)inst->funcs[idx];
+            break;
+        case 0x23: /* global.get */
+            if (!dec_u32(&r, &idx)) goto out;
+            if (idx >= m->nglobals || !inst->globals[idx]) {
+                w_fail(err, at, "unknown global %u", idx);
+                goto out;
+            }
+            val.v[0] = inst->globals[idx]->val[0];
+            val.v[1] = inst->globals[idx]->val[1];
+            break;
+        case 0x6A:
+        case 0x6B:
+        case 0x6C: /* i32.add/sub/mul */
+        case 0x7C:
+        case 0x7D:
+        case 0x7E: { /* i64.add/sub/mul */
+            if (sp < 2) {
+                w_fail(err, at, "type mismatch");
+                goto out;
+            }
+            uint64_t b = st[--sp].v[0], a = st[--sp].v[0];
+            uint64_t res;
+            switch (op) {
+            case 0x6A:
+            case 0x7C: res = a + b; break;
+            case 0x6B:
+            case 0x7D: res = a - b; break;
+            default: res = a * b; break;
+            }
+            /* i32 results keep the frame convention: upper half zero. */
+            val.v[0] = op <= 0x6C ? (uint32_t)res : res;
+            break;
+        }
+        default: w_fail(err, at, "constant expression required"); goto out;
+        }
+        if (sp == cap) {
+            w_fail(err, at, "constant expression too deep");
+            goto out;
+        }
+        st[sp++] = val;
+    }
+    if (sp != 1) {
+        w_fail(err, ce->offset, "type mismatch");
+        goto out;
+    }
+    out[0] = st[0].v[0];
+    out[1] = st[0].v[1];
+    ok = true;
+out:
+    if (st != small) w_free(st);
+    return ok;
+}
+
+/* ---- instantiation ------------------------------------------------------------------------ */
+
+static bool rt_limits_match(uint64_t cur_min, bool has_max, uint64_t max, const w_limits *want)
+{
+    if (cur_min < want->min) return false;
+    if (want->has_max && (!has_max || max > want->max)) return false;
+    return true;
+}
+
+static bool rt_import_matches(const w_module *m, const w_import *imp, const w_extern *ext)
+{
+    if (ext->kind != imp->kind) return false;
+    switch (imp->kind) {
+    case W_EXT_FUNC: {
+        const w_func *f = ext->obj;
+        return rt_functype_equal(f->type, &m->types[imp->u.func_type]);
+    }
+    case W_EXT_TABLE: {
+        const w_table *t = ext->obj;
+        return t->type == imp->u.table.elem &&
+               rt_limits_match(t->size, t->has_max, t->declared_max, &imp->u.table.lim);
+    }
+    case W_EXT_MEMORY: {
+        const w_memory *mem = ext->obj;
+        return mem->is64 == imp->u.mem.lim.is64 &&
+               rt_limits_match(mem->pages, mem->has_max, mem->declared_max, &imp->u.mem.lim);
+    }
+    case W_EXT_GLOBAL: {
+        const w_globalinst *g = ext->obj;
+        return g->type == imp->u.global.type && g->mut == imp->u.global.mut;
+    }
+    default: return false;
+    }
+}
+
+static bool rt_check_imports(const w_module *m, const w_extern *imports, w_err *err)
+{
+    for (uint32_t i = 0; i < m->nimports; i++) {
+        const w_import *imp = &m->imports[i];
+        const w_extern *ext = imports ? &imports[i] : NULL;
+        if (!ext || !ext->obj)
+            return w_fail_nooff(err, "unknown import \"%s\" \"%s\"", imp->module, imp->name);
+        if (!rt_import_matches(m, imp, ext))
+            return w_fail_nooff(err, "incompatible import type for \"%s\" \"%s\"", imp->module,
+                                imp->name);
+    }
+    return true;
+}
+
+static w_trap rt_run_start(w_exec *ex, w_instance *inst, w_func *fn)
+{
+    uint64_t slots[2] = {0, 0};
+    if (fn->host) {
+        struct w_instance *saved = ex->caller;
+        ex->caller = inst;
+        ex->nbt = 0;
+        ex->trap_msg[0] = '\0';
+        w_trap t = fn->host(ex, fn->host_data, slots);
+        ex->caller = saved;
+        ex->trap = t;
+        return t;
+    }
+    return vm_call(ex, fn, slots);
+}
+
+static void rt_set_trap(w_exec *ex, w_trap t)
+{
+    ex->trap = t;
+    ex->nbt = 0;
+    ex->trap_msg[0] = '\0';
+}
+
+/* Allocates the instance's arrays and fills in imports and defined objects
+ * (everything but segments and start). */
+static bool rt_build(w_store *s, rt_instance *ri, const w_extern *imports, uint8_t mem_mode,
+                     w_err *err)
+{
+    w_instance *inst = &ri->pub;
+    w_module *m = inst->module;
+    uint32_t nft = m->ntables - m->nimported_tables;
+    uint32_t nfm = m->nmems - m->nimported_mems;
+
+    inst->funcs = w_calloc(m->nfuncs, sizeof *inst->funcs);
+    inst->tables = w_calloc(m->ntables, sizeof *inst->tables);
+    inst->mems = w_calloc(m->nmems, sizeof *inst->mems);
+    inst->globals = w_calloc(m->nglobals, sizeof *inst->globals);
+    inst->elems = w_calloc(m->nelems, sizeof *inst->elems);
+    inst->datas = w_calloc(m->ndatas, sizeof *inst->datas);
+    ri->own_funcs = w_calloc(m->nfuncdefs, sizeof *ri->own_funcs);
+    ri->own_tables = w_calloc(nft, sizeof *ri->own_tables);
+    ri->own_mems = w_calloc(nfm, sizeof *ri->own_mems);
+    ri->own_globals = w_calloc(m->nglobaldefs, sizeof *ri->own_globals);
+    if (!inst->funcs || !inst->tables || !inst->mems || !inst->globals || !inst->elems ||
+        !inst->datas || !ri->own_funcs || !ri->own_tables || !ri->own_mems || !ri->own_globals)
+        return w_fail_nooff(err, "out of memory");
+
+    uint32_t fi = 0, ti = 0, mi = 0, gi = 0;
+    for (uint32_t i = 0; i < m->nimports; i++) {
+        void *obj = imports[i].obj;
+        switch (m->imports[i].kind) {
+        case W_EXT_FUNC: inst->funcs[fi++] = obj; break;
+        case W_EXT_TABLE: inst->tables[ti++] = obj; break;
+        case W_EXT_MEMORY: inst->mems[mi++] = obj; break;
+        case W_EXT_GLOBAL: inst->globals[gi++] = obj; break;
+        default: break;
+        }
+    }
+
+    /* The code depends on each memory's access path (imported memories keep
+     * theirs), so pick the codeset for this combination. */
+    uint8_t *modes = w_calloc(m->nmems, 1);
+    if (!modes) return w_fail_nooff(err, "out of memory");
+    for (uint32_t i = 0; i < m->nmems; i++)
+        modes[i] = i < m->nimported_mems ? inst->mems[i]->mode : mem_mode;
+    w_compile_cfg cfg = {m->nmems, modes};
+    inst->code = cmp_codeset_for(m, &cfg, err);
+    w_free(modes);
+    if (!inst->code) return false;
+
+    for (uint32_t i = 0; i < m->nfuncdefs; i++) {
+        w_func *f = &ri->own_funcs[i];
+        uint32_t idx = m->nimported_funcs + i;
+        f->type = &m->types[m->func_types[idx]];
+        f->inst = inst;
+        f->code = &inst->code->funcs[i];
+        f->index = idx;
+        inst->funcs[idx] = f;
+    }
+    for (uint32_t i = 0; i < nft; i++) {
+        if (!rt_table_init(&ri->own_tables[i], &m->tables[m->nimported_tables + i], &s->limits,
+                           err))
+            return false;
+        inst->tables[m->nimported_tables + i] = &ri->own_tables[i];
+    }
+    for (uint32_t i = 0; i < nfm; i++) {
+        if (!rt_memory_init(&ri->own_mems[i], &m->mems[m->nimported_mems + i], mem_mode, &s->limits,
+                            err))
+            return false;
+        inst->mems[m->nimported_mems + i] = &ri->own_mems[i];
+    }
+    /* In order: an initialiser may read imported and earlier globals. */
+    for (uint32_t i = 0; i < m->nglobaldefs; i++) {
+        w_globalinst *g = &ri->own_globals[i];
+        g->type = m->globals[i].type.type;
+        g->mut = m->globals[i].type.mut;
+        if (!rt_eval_const(inst, &m->globals[i].init, g->val, err)) return false;
+        inst->globals[m->nimported_globals + i] = g;
+    }
+    /* Element segments are all evaluated before any is copied (Wasm 2.0). */
+    for (uint32_t i = 0; i < m->nelems; i++) {
+        const w_elemseg *seg = &m->elems[i];
+        w_elemrt *er = &inst->elems[i];
+        er->refs = w_calloc(seg->count, sizeof *er->refs);
+        if (!er->refs) return w_fail_nooff(err, "out of memory");
+        er->len = seg->count;
+        for (uint32_t j = 0; j < seg->count; j++) {
+            if (seg->funcs) {
+                uint32_t fidx = seg->funcs[j];
+                if (fidx >= m->nfuncs) return w_fail_nooff(err, "unknown function %u", fidx);
+                er->refs[j] = (uint64_t)(uintptr_t)inst->funcs[fidx];
+            } else {
+                uint64_t v[2];
+                if (!rt_eval_const(inst, &seg->exprs[j], v, err)) return false;
+                er->refs[j] = v[0];
+            }
+        }
+    }
+    for (uint32_t i = 0; i < m->ndatas; i++) {
+        inst->datas[i].bytes = m->datas[i].bytes;
+        inst->datas[i].len = m->datas[i].len;
+    }
+    return true;
+}
+
+/* Active segments, then start. Returns W_TRAP_OK or the trap that stopped
+ * instantiation (already recorded in s->exec). */
+static w_trap rt_initialise(w_store *s, w_instance *inst, w_err *err, bool *failed)
+{
+    w_module *m = inst->module;
+    w_exec *ex = &s->exec;
+    *failed = false;
+    for (uint32_t i = 0; i < m->nelems; i++) {
+        const w_elemseg *seg = &m->elems[i];
+        w_elemrt *er = &inst->elems[i];
+        if (seg->mode == W_SEG_ACTIVE) {
+            uint64_t off[2];
+            if (!rt_eval_const(inst, &seg->offset, off, err)) goto fail;
+            w_table *t = inst->tables[seg->table];
+            uint32_t o = (uint32_t)off[0];
+            if (er->len > t->size || o > t->size - er->len) {
+                rt_set_trap(ex, W_TRAP_TABLE_OOB);
+                return W_TRAP_TABLE_OOB;
+            }
+            if (er->len) memcpy(&t->elems[o], er->refs, (size_t)er->len * sizeof *er->refs);
+        }
+        if (seg->mode != W_SEG_PASSIVE) { /* active and declarative ones are dropped */
+            w_free(er->refs);
+            er->refs = NULL;
+            er->len = 0;
+        }
+    }
+    for (uint32_t i = 0; i < m->ndatas; i++) {
+        const w_dataseg *seg = &m->datas[i];
+        if (seg->mode != W_SEG_ACTIVE) continue;
+        uint64_t off[2];
+        if (!rt_eval_const(inst, &seg->offset, off, err)) goto fail;
+        w_memory *mem = inst->mems[seg->mem];
+        uint64_t o = mem->is64 ? off[0] : (uint32_t)off[0];
+        if (!mem_write(mem, o, seg->bytes, seg->len)) {
+            rt_set_trap(ex, W_TRAP_MEM_OOB);
+            return W_TRAP_MEM_OOB;
+        }
+        inst->datas[i].bytes = NULL;
+        inst->datas[i].len = 0;
+    }
+    if (m->has_start) return rt_run_start(ex, inst, inst->funcs[m->start]);
+    return W_TRAP_OK;
+fail:
+    *failed = true;
+    return W_TRAP_OK;
+}
+
+w_instance *rt_instantiate(w_store *s, w_module *m, const w_extern *imports, uint8_t mem_mode,
+                           w_err *err, w_trap *trap)
+{
+    rt_instance *ri = NULL;
+    bool failed = false;
+    *trap = W_TRAP_OK;
+    if (!rt_check_imports(m, imports, err)) return NULL;
+    if (mem_mode != W_MEM_FLAT && m->nmems > m->nimported_mems) {
+        w_fail_nooff(err, "paged memory is not implemented yet");
+        return NULL;
+    }
+    ri = w_calloc(1, sizeof *ri);
+    if (!ri) {
+        w_fail_nooff(err, "out of memory");
+        return NULL;
+    }
+    rt_module_retain(m);
+    ri->pub.module = m;
+    ri->pub.store = s;
+    if (!rt_build(s, ri, imports, mem_mode, err)) {
+        /* Nothing of this instance has been shared yet: free it now. */
+        rt_instance_free(ri);
+        return NULL;
+    }
+    if (!rt_store_add(s, RT_OBJ_INSTANCE, ri)) {
+        rt_instance_free(ri);
+        w_fail_nooff(err, "out of memory");
+        return NULL;
+    }
+    /* From here on the instance belongs to the store even if it fails: its
+     * functions may already be in imported tables. */
+    *trap = rt_initialise(s, &ri->pub, err, &failed);
+    if (failed || *trap != W_TRAP_OK) return NULL;
+    return &ri->pub;
+}
