@@ -18,7 +18,7 @@ SPEC_SRC ?= $(SHARED)/wasm-testsuite
 LIB_SRC := $(wildcard src/*.c src/wasi/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 
-.PHONY: all test unit spec asan asan-unit asan-spec fuzz bench deps clean
+.PHONY: all example wasi-test examples-test test unit spec asan asan-unit asan-spec fuzz bench deps clean
 all: $(O)/libward.a $(O)/ward
 
 $(O)/%.o: %.c
@@ -55,6 +55,20 @@ $(O)/unit/%: tests/unit/%.c $(O)/libward.a
 
 unit: $(UNIT_BIN)
 	@bash tests/run_unit.sh $(UNIT_BIN)
+
+# ---- WASI, the CLI and the examples ----------------------------------------------
+wasi-test: all
+	bash tests/wasi/run.sh $(O)/ward $(O)
+
+examples-test: all
+	O=$(O) bash tests/examples.sh
+
+# The README's main-job command: the bundled report example under `ward run`.
+example:
+	bash tools/deps.sh
+	$(MAKE) -s all
+	bash tools/wasm-cc.sh $(O)/examples/report.wasm examples/report/report.c
+	$(O)/ward run --dir examples/report/input::/data $(O)/examples/report.wasm
 
 # ---- sanitizers ------------------------------------------------------------------
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

@@ -40,7 +40,16 @@ static _Thread_local unsigned vm_nesting;
 
 /* ---- dispatch skeleton ------------------------------------------------------ */
 
-#if !defined(WARD_SWITCH_DISPATCH) && !defined(__GNUC__) && !defined(__clang__)
+/* Computed goto needs GCC or clang. Sanitizer builds use the switch too:
+ * with computed goto every handler's indirect jump is an edge to every
+ * handler, and clang's sanitizer instrumentation on that graph takes many
+ * minutes and gigabytes to compile; the switch keeps it linear. */
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#if !defined(WARD_SWITCH_DISPATCH) &&                                                              \
+    ((!defined(__GNUC__) && !defined(__clang__)) || defined(__SANITIZE_ADDRESS__) ||                \
+     __has_feature(address_sanitizer))
 #define WARD_SWITCH_DISPATCH 1
 #endif
 

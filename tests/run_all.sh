@@ -26,7 +26,7 @@ step() { # name, command...
 
 step unit make -s unit
 step spec make -s spec
-[ -x tests/wasi/run.sh ] && step wasi bash tests/wasi/run.sh build/ward build/wasi-tests
+[ -x tests/wasi/run.sh ] && step wasi bash tests/wasi/run.sh build/ward build
 [ -f tests/examples.sh ] && step examples bash tests/examples.sh
 step asan-unit make -s asan-unit
 step asan-spec make -s asan-spec

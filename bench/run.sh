@@ -1,0 +1,333 @@
+#!/usr/bin/env bash
+# bench/run.sh - ward's benchmark suite against native code (`make bench`).
+#
+# Builds every program in bench/progs/ natively (clang -O2) and for wasm32-wasi
+# (clang --target=wasm32-wasi -O2, plus the flags a program names on a
+# "BENCH_WASM_FLAGS:" line), runs each natively, under ward and (if node is
+# installed) under node's V8, takes the median of the kernel time each program
+# reports and the peak RSS of each process, checks that every checksum matches
+# the native one, and prints a table and the geometric mean of ward/native.
+# hello.c is not a kernel: it measures start-up time and memory instead.
+#
+# Environment:
+#   WARD=path            the ward program (default build/ward)
+#   BENCH_RUNS=N         runs per program and engine, median taken (default 5)
+#   BENCH_FILTER=regex   only programs whose name matches (bash regex)
+#   BENCH_HELLO_RUNS=N   runs of the start-up test (default 50)
+#   BENCH_TIMEOUT=S      kill a run after S seconds (default 300)
+#   BENCH_NODE=0         skip the V8 column even if node is installed
+#   BENCH_OUT=dir        output folder (default build/bench)
+#
+# Outputs in $BENCH_OUT: native/ and wasm/ binaries, measure, results.csv,
+# startup.csv, and logs/ with every run's output.
+# Exit status: 0 when every program ran everywhere with matching checksums.
+
+set -u -o pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT" || exit 2
+
+WARD=${WARD:-build/ward}
+RUNS=${BENCH_RUNS:-5}
+FILTER=${BENCH_FILTER:-}
+HELLO_RUNS=${BENCH_HELLO_RUNS:-50}
+TIMEOUT=${BENCH_TIMEOUT:-300}
+OUT=${BENCH_OUT:-build/bench}
+PROGS=bench/progs
+
+failures=0
+problems=()
+err() {
+    echo "bench: error: $*" >&2
+    problems+=("$*")
+    failures=$((failures + 1))
+}
+die() {
+    echo "bench: fatal: $*" >&2
+    exit 2
+}
+
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer, got '$RUNS'"
+[[ $HELLO_RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_HELLO_RUNS must be a positive integer"
+
+# ---- engines ---------------------------------------------------------------------
+have_ward=1
+if [[ ! -x $WARD ]]; then
+    have_ward=0
+    cat >&2 <<EOF
+bench: ERROR: ward not found or not executable at '$WARD'.
+bench: ERROR: build it with 'make' (or point WARD=path at it). Running the
+bench: ERROR: native and V8 columns only, so the programs and checksums are
+bench: ERROR: still checked; the ward columns stay empty and this run fails.
+EOF
+    problems+=("ward not found at '$WARD'")
+    failures=$((failures + 1))
+fi
+have_node=0
+if [[ ${BENCH_NODE:-1} != 0 ]] && command -v node >/dev/null 2>&1; then
+    have_node=1
+fi
+command -v clang >/dev/null 2>&1 || die "clang is required (apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32)"
+
+# ---- build -----------------------------------------------------------------------
+mkdir -p "$OUT/native" "$OUT/wasm" "$OUT/logs" "$OUT/sysroot/include" "$OUT/sysroot/lib"
+
+# A clean sysroot: without one clang also searches the host's /usr/include,
+# so a header that wasi-libc lacks would silently resolve to glibc's.
+[[ -d /usr/include/wasm32-wasi && -d /usr/lib/wasm32-wasi ]] ||
+    die "wasi-libc not found in /usr/include/wasm32-wasi (apt-get install wasi-libc)"
+ln -sfn /usr/include/wasm32-wasi "$OUT/sysroot/include/wasm32-wasi"
+ln -sfn /usr/lib/wasm32-wasi "$OUT/sysroot/lib/wasm32-wasi"
+SYSROOT=$(cd "$OUT/sysroot" && pwd)
+
+MEASURE=$OUT/measure
+if [[ ! -x $MEASURE || bench/measure.c -nt $MEASURE ]]; then
+    ${CC:-cc} -O2 -Wall -Wextra -o "$MEASURE" bench/measure.c || die "cannot build bench/measure.c"
+fi
+
+strip_tool=$(command -v wasm-strip || true)
+
+# newer TARGET SOURCES...: true when TARGET is missing or older than a source.
+newer() {
+    local t=$1 s
+    shift
+    [[ -e $t ]] || return 0
+    for s in "$@"; do [[ $s -nt $t ]] && return 0; done
+    return 1
+}
+
+build() {
+    local name=$1 src=$PROGS/$1.c flags
+    flags=$(sed -n 's/.*BENCH_WASM_FLAGS:\(.*\)$/\1/p' "$src" | head -n 1)
+    if newer "$OUT/native/$name" "$src" "$PROGS/bench.h" "$ROOT/bench/run.sh"; then
+        clang -O2 -o "$OUT/native/$name" "$src" -lm || return 1
+    fi
+    if newer "$OUT/wasm/$name.wasm" "$src" "$PROGS/bench.h" "$ROOT/bench/run.sh"; then
+        # shellcheck disable=SC2086 # flags are a word list on purpose
+        clang --target=wasm32-wasi --sysroot="$SYSROOT" -O2 $flags -o "$OUT/wasm/$name.wasm" "$src" -lm ||
+            return 1
+        # Debian's libc.a carries DWARF; strip it so start-up does not pay
+        # for reading custom sections no engine uses.
+        [[ -n $strip_tool ]] && "$strip_tool" "$OUT/wasm/$name.wasm"
+    fi
+    return 0
+}
+
+names=()
+for src in "$PROGS"/*.c; do
+    name=$(basename "$src" .c)
+    if [[ -n $FILTER && ! $name =~ $FILTER ]]; then continue; fi
+    names+=("$name")
+done
+((${#names[@]} > 0)) || die "no program in $PROGS matches BENCH_FILTER='$FILTER'"
+
+echo "bench: building ${#names[@]} programs (native clang -O2, wasm32-wasi -O2) into $OUT"
+built=()
+for name in "${names[@]}"; do
+    if build "$name"; then built+=("$name"); else err "$name: build failed"; fi
+done
+
+# ---- running ---------------------------------------------------------------------
+# run_one LOG TIMEOUT cmd...: runs under measure; sets r_status, r_wall, r_rss,
+# r_checksum and r_ms (the last two empty when the output is malformed).
+run_one() {
+    local log=$1 limit=$2 stats
+    shift 2
+    stats=$log.stats
+    "$MEASURE" -t "$limit" -o "$stats" -- "$@" >"$log" 2>"$log.err"
+    r_status=$?
+    r_wall=$(sed -n 's/.*wall_ms=\([^ ]*\).*/\1/p' "$stats" 2>/dev/null)
+    r_rss=$(sed -n 's/.*maxrss_kb=\([^ ]*\).*/\1/p' "$stats" 2>/dev/null)
+    r_checksum=$(tail -n 2 "$log" | sed -n '1s/^checksum: \([0-9a-fA-Fx]*\)$/\1/p')
+    r_ms=$(tail -n 2 "$log" | sed -n '2s/^kernel_ms: \([0-9.]*\)$/\1/p')
+}
+
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+maxof() { sort -g | tail -n 1; }
+
+# Engines in the order they run each round; interleaving them puts the same
+# background noise on every column of a row.
+engines=(native)
+((have_ward)) && engines+=(ward)
+((have_node)) && engines+=(v8)
+
+engine_cmd() { # engine name -> command words in array cmd
+    case $1 in
+    native) cmd=("$OUT/native/$2") ;;
+    ward) cmd=("$WARD" run "$OUT/wasm/$2.wasm") ;;
+    v8) cmd=(node --no-warnings bench/node_wasi.mjs "$OUT/wasm/$2.wasm") ;;
+    esac
+}
+
+declare -A ms rss state
+kernels=()
+for name in "${built[@]}"; do
+    [[ $name == hello ]] && continue
+    kernels+=("$name")
+    printf 'bench: %-10s' "$name" >&2
+    ref=""
+    declare -A samples=() peaks=() bad=()
+    for ((r = 1; r <= RUNS; r++)); do
+        for e in "${engines[@]}"; do
+            [[ -n ${bad[$e]:-} ]] && continue
+            engine_cmd "$e" "$name"
+            log=$OUT/logs/$name.$e.$r
+            run_one "$log" "$TIMEOUT" "${cmd[@]}"
+            if ((r_status != 0)) || [[ -z $r_checksum || -z $r_ms ]]; then
+                if ((r_status == 137)); then
+                    bad[$e]=TIMEOUT
+                    err "$name under $e: killed after ${TIMEOUT}s (see $log)"
+                else
+                    bad[$e]=FAIL
+                    err "$name under $e: exit status $r_status or malformed output (see $log, $log.err)"
+                fi
+                continue
+            fi
+            [[ -z $ref ]] && ref=$r_checksum
+            if [[ $r_checksum != "$ref" ]]; then
+                bad[$e]=MISMATCH
+                echo >&2
+                echo "bench: !!!!!!!! CHECKSUM MISMATCH !!!!!!!!" >&2
+                err "$name under $e: checksum $r_checksum, expected $ref (native) (see $log)"
+                continue
+            fi
+            samples[$e]+="$r_ms "
+            peaks[$e]+="$r_rss "
+        done
+        printf '.' >&2
+    done
+    echo >&2
+    for e in "${engines[@]}"; do
+        if [[ -z ${bad[$e]:-} && -n ${samples[$e]:-} ]]; then
+            ms[$name.$e]=$(tr ' ' '\n' <<<"${samples[$e]}" | grep . | median)
+            rss[$name.$e]=$(tr ' ' '\n' <<<"${peaks[$e]}" | grep . | maxof)
+            state[$name.$e]=ok
+        else
+            state[$name.$e]=${bad[$e]:-FAIL}
+        fi
+    done
+    unset samples peaks bad
+done
+
+# ---- report ----------------------------------------------------------------------
+mib() { [[ -n ${1:-} ]] && awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }' || printf -- '-'; }
+ratio() { [[ -n ${1:-} && -n ${2:-} ]] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }' || printf -- '-'; }
+geomean() { awk '{ s += log($1); n++ } END { if (n) printf "%.2f", exp(s / n) }'; }
+
+CSV=$OUT/results.csv
+echo "program,native_ms,ward_ms,ward_ratio,native_rss_kb,ward_rss_kb,v8_ms,v8_ratio,v8_rss_kb,checksum,ward_status,v8_status" >"$CSV"
+
+# cell NAME ENGINE: the median, or why there is none.
+cell() {
+    local st=${state[$1.$2]:-}
+    if [[ $st == ok ]]; then
+        printf '%s' "${ms[$1.$2]}"
+    elif [[ -n $st ]]; then
+        printf '%s' "$st"
+    else
+        printf -- '-'
+    fi
+}
+table_row() {
+    if ((have_node)); then
+        printf '%-10s %10s %10s %8s %11s %11s %10s %8s %9s\n' "$@"
+    else
+        printf '%-10s %10s %10s %8s %11s %11s\n' "${@:1:6}"
+    fi
+}
+
+echo
+table_row program "native ms" "ward ms" ward/nat "native MiB" "ward MiB" "V8 ms" V8/nat "V8 MiB"
+ward_ratios=()
+v8_ratios=()
+for name in "${kernels[@]}"; do
+    nm=${ms[$name.native]:-}
+    wm=${ms[$name.ward]:-}
+    vm=${ms[$name.v8]:-}
+    wr=$(ratio "$wm" "$nm")
+    vr=$(ratio "$vm" "$nm")
+    # The geomean uses unrounded ratios.
+    [[ $wr != - ]] && ward_ratios+=("$(awk -v a="$wm" -v b="$nm" 'BEGIN { printf "%.6f", a / b }')")
+    [[ $vr != - ]] && v8_ratios+=("$(awk -v a="$vm" -v b="$nm" 'BEGIN { printf "%.6f", a / b }')")
+    table_row "$name" "$(cell "$name" native)" "$(cell "$name" ward)" "$wr" "$(mib "${rss[$name.native]:-}")" \
+        "$(mib "${rss[$name.ward]:-}")" "$(cell "$name" v8)" "$vr" "$(mib "${rss[$name.v8]:-}")"
+    sum=$(sed -n 's/^checksum: //p' "$OUT/logs/$name.native.1" 2>/dev/null | tail -n 1)
+    echo "$name,${nm},${wm},${wr/-/},${rss[$name.native]:-},${rss[$name.ward]:-},${vm},${vr/-/},${rss[$name.v8]:-},${sum},${state[$name.ward]:-missing},${state[$name.v8]:-}" >>"$CSV"
+done
+echo
+
+nk=${#kernels[@]}
+if ((${#ward_ratios[@]} > 0)); then
+    gw=$(printf '%s\n' "${ward_ratios[@]}" | geomean)
+    echo "geomean ward/native: ${gw}x"
+    if ((${#ward_ratios[@]} < nk)); then
+        echo "  (over ${#ward_ratios[@]} of $nk programs: the others failed under ward, see above)"
+    fi
+else
+    gw=""
+    echo "geomean ward/native: n/a (no program ran under ward)"
+fi
+gv=""
+if ((have_node)); then
+    if ((${#v8_ratios[@]} > 0)); then
+        gv=$(printf '%s\n' "${v8_ratios[@]}" | geomean)
+        echo "geomean v8/native: ${gv}x (informative: node $(node --version) via node:wasi)"
+    else
+        echo "geomean v8/native: n/a"
+    fi
+fi
+echo "geomean,,,${gw},,,,${gv},,,," >>"$CSV"
+
+# ---- start-up: hello world ---------------------------------------------------------
+if [[ " ${built[*]} " == *" hello "* ]]; then
+    echo
+    echo "start-up (hello world, median wall time of $HELLO_RUNS runs, peak RSS):"
+    SCSV=$OUT/startup.csv
+    echo "engine,wall_ms_median,rss_kb_max,wall_ms_minus_native,rss_kb_minus_native" >"$SCSV"
+    declare -A hw hr
+    for e in "${engines[@]}"; do
+        engine_cmd "$e" hello
+        walls=()
+        hpeaks=()
+        good=1
+        for ((r = 1; r <= HELLO_RUNS; r++)); do
+            log=$OUT/logs/hello.$e
+            run_one "$log" "$TIMEOUT" "${cmd[@]}"
+            if ((r_status != 0)) || [[ $(cat "$log") != "hello, world" ]]; then
+                err "hello under $e: exit status $r_status or wrong output (see $log, $log.err)"
+                good=0
+                break
+            fi
+            walls+=("$r_wall")
+            hpeaks+=("$r_rss")
+        done
+        ((good)) || continue
+        hw[$e]=$(printf '%s\n' "${walls[@]}" | median)
+        hr[$e]=$(printf "%s\n" "${hpeaks[@]}" | maxof)
+    done
+    for e in "${engines[@]}"; do
+        [[ -n ${hw[$e]:-} ]] || {
+            printf '  %-7s failed\n' "$e"
+            continue
+        }
+        dw=$(awk -v a="${hw[$e]}" -v b="${hw[native]:-0}" 'BEGIN { printf "%+.3f", a - b }')
+        dr=$(awk -v a="${hr[$e]}" -v b="${hr[native]:-0}" 'BEGIN { printf "%+d", a - b }')
+        printf '  %-7s %9.3f ms  %8d KiB' "$e" "${hw[$e]}" "${hr[$e]}"
+        [[ $e != native ]] && printf '   (%s ms, %s KiB vs native)' "$dw" "$dr"
+        echo
+        echo "$e,${hw[$e]},${hr[$e]},${dw#+},${dr#+}" >>"$SCSV"
+    done
+    if [[ -n ${hw[ward]:-} && -n ${hw[native]:-} ]]; then
+        awk -v a="${hw[ward]}" -v b="${hw[native]}" -v c="${hr[ward]}" -v d="${hr[native]}" \
+            'BEGIN { printf "startup ward-native: %+.3f ms, %+d KiB peak RSS\n", a - b, c - d }'
+    fi
+fi
+
+echo
+echo "bench: results in $CSV"
+if ((failures > 0)); then
+    echo "bench: FAILED: $failures problem(s):"
+    for p in "${problems[@]}"; do echo "bench:   - $p"; done
+    exit 1
+fi
+exit 0

@@ -1,0 +1,731 @@
+/* ward.c - the `ward` program: run WebAssembly modules from the command line.
+ *
+ *   ward run [options] module.wasm [args...]
+ *   ward version
+ *   ward help
+ *
+ * Options use wasmtime's spellings so that scripts written for it work.
+ * Exit status: the guest's proc_exit code (0 when _start returns); 134 for a
+ * trap (the status of an abort on Unix, as wasmtime uses); 1 when the module
+ * fails to load, validate or link; 2 for a usage error.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ward.h"
+#include "ward_wasi.h"
+
+#define WARD_VERSION "0.1.0"
+#define CLI_EXIT_TRAP 134
+#define CLI_EXIT_LOAD 1
+#define CLI_EXIT_USAGE 2
+#define CLI_MAX_MODULE ((size_t)1 << 30) /* refuse to read more than 1 GiB */
+
+static const char cli_help[] =
+    "ward - a WebAssembly runtime for confidential multi-tenant computing\n"
+    "\n"
+    "Usage:\n"
+    "  ward run [options] module.wasm [args...]   run a module (see 'ward run --help')\n"
+    "  ward version                               print the version\n"
+    "  ward help                                  print this help\n";
+
+static const char cli_run_help[] =
+    "Usage: ward run [options] module.wasm [args...]\n"
+    "\n"
+    "Runs the module's _start export (a WASI command) with WASI preview1, passing\n"
+    "module.wasm and args as its argv. Options must come before the module.\n"
+    "\n"
+    "Options:\n"
+    "  --dir HOST[::GUEST]    make host directory HOST visible to the guest as GUEST\n"
+    "                         (default: HOST as written). The guest reaches nothing\n"
+    "                         outside its directories: '..', absolute paths and\n"
+    "                         symlinks leading out are refused. Repeatable.\n"
+    "  --env NAME=VALUE       set an environment variable for the guest. Repeatable.\n"
+    "  --env NAME             pass the host's value of NAME (if set) to the guest.\n"
+    "  --invoke NAME          call export NAME instead of _start; the args after the\n"
+    "                         module are its parameters, parsed per parameter type\n"
+    "                         (integers in decimal or 0x hex, floats as in C, 'nan',\n"
+    "                         'inf'); results are printed one per line. WASI is still\n"
+    "                         available, and a module without WASI imports works too.\n"
+    "  -W fuel=N              stop the guest after N units of fuel (one per call and\n"
+    "                         per loop iteration): trap 'all fuel consumed'.\n"
+    "  -W timeout=DURATION    stop the guest after DURATION of wall-clock time, start\n"
+    "                         function included: trap 'deadline exceeded'. DURATION is\n"
+    "                         a number with unit ns, us, ms, s, m or h (e.g. 500ms, 2s;\n"
+    "                         a bare number means seconds).\n"
+    "  -W max-memory-size=BYTES\n"
+    "                         cap every linear memory at BYTES (suffixes K, M, G for\n"
+    "                         KiB, MiB, GiB); memory.grow beyond it returns -1.\n"
+    "  -W max-wasm-stack=BYTES\n"
+    "                         size of the guest's value stack; deeper recursion traps\n"
+    "                         with 'call stack exhausted'.\n"
+    "  -X memory=flat|paged   linear memory layout: flat (one block, the default) or\n"
+    "                         paged (software page tables; may not be implemented yet).\n"
+    "                         Several -W or -X settings may be joined with commas.\n"
+    "  -h, --help             print this help\n"
+    "\n"
+    "Exit status: the guest's exit code; 134 if it trapped (the message and a\n"
+    "backtrace go to stderr); 1 if the module failed to load, validate or link;\n"
+    "2 for a usage error.\n";
+
+typedef struct cli_opts {
+    const char **dirs; /* "HOST[::GUEST]" as given */
+    size_t ndirs;
+    const char **envs; /* "NAME=VALUE" or "NAME" */
+    size_t nenvs;
+    const char *invoke;
+    int64_t fuel; /* < 0: unlimited */
+    uint64_t timeout_ns;
+    uint64_t max_memory;
+    size_t max_stack;
+    ward_memory_mode memory_mode;
+    const char *module;
+    char **args; /* after the module */
+    int nargs;
+} cli_opts;
+
+static int cli_usage(const char *fmt, const char *what)
+{
+    fprintf(stderr, "ward: error: ");
+    fprintf(stderr, fmt, what);
+    fprintf(stderr, " (see 'ward run --help')\n");
+    return CLI_EXIT_USAGE;
+}
+
+/* Parses a decimal count with an optional unit suffix; false if malformed or
+ * if the value overflows 64 bits. */
+static bool cli_parse_scaled(const char *s, const char *const *units, const uint64_t *scales,
+                             size_t nunits, uint64_t dflt_scale, uint64_t *out)
+{
+    char *end;
+    if (*s < '0' || *s > '9')
+        return false;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno)
+        return false;
+    uint64_t scale = dflt_scale;
+    if (*end) {
+        size_t i;
+        for (i = 0; i < nunits; i++)
+            if (strcmp(end, units[i]) == 0)
+                break;
+        if (i == nunits)
+            return false;
+        scale = scales[i];
+    }
+    if (scale && v > UINT64_MAX / scale)
+        return false;
+    *out = (uint64_t)v * scale;
+    return true;
+}
+
+static bool cli_parse_duration(const char *s, uint64_t *ns)
+{
+    static const char *const units[] = {"ns", "us", "ms", "s", "m", "h"};
+    static const uint64_t scales[] = {1, 1000, 1000000, 1000000000ull, 60000000000ull,
+                                      3600000000000ull};
+    return cli_parse_scaled(s, units, scales, 6, 1000000000ull, ns);
+}
+
+static bool cli_parse_bytes(const char *s, uint64_t *bytes)
+{
+    static const char *const units[] = {"",  "b",  "B",   "k",   "K",   "KB",  "KiB",
+                                        "m", "M",  "MB",  "MiB", "g",   "G",   "GB",
+                                        "GiB"};
+    static const uint64_t K = 1024, M = 1024 * 1024, G = 1024 * 1024 * 1024;
+    static const uint64_t scales[] = {1, 1, 1, K, K, K, K, M, M, M, M, G, G, G, G};
+    return cli_parse_scaled(s, units, scales, 15, 1, bytes);
+}
+
+/* One "-W key=value" or "-X key=value" setting (comma lists are split by the
+ * caller). */
+static int cli_setting(cli_opts *o, char flag, char *kv)
+{
+    char *eq = strchr(kv, '=');
+    if (!eq)
+        return cli_usage("setting '%s' needs the form key=value", kv);
+    *eq = '\0';
+    const char *key = kv, *val = eq + 1;
+    uint64_t v;
+    int rc = 0;
+    if (flag == 'W' && strcmp(key, "fuel") == 0) {
+        if (!cli_parse_bytes(val, &v) || v > INT64_MAX)
+            rc = cli_usage("invalid fuel '%s'", val);
+        else
+            o->fuel = (int64_t)v;
+    } else if (flag == 'W' && strcmp(key, "timeout") == 0) {
+        if (!cli_parse_duration(val, &v))
+            rc = cli_usage("invalid duration '%s' (e.g. 500ms, 2s)", val);
+        else
+            o->timeout_ns = v;
+    } else if (flag == 'W' && strcmp(key, "max-memory-size") == 0) {
+        if (!cli_parse_bytes(val, &v))
+            rc = cli_usage("invalid byte count '%s'", val);
+        else
+            o->max_memory = v;
+    } else if (flag == 'W' && strcmp(key, "max-wasm-stack") == 0) {
+        if (!cli_parse_bytes(val, &v) || v == 0 || v > SIZE_MAX)
+            rc = cli_usage("invalid byte count '%s'", val);
+        else
+            o->max_stack = (size_t)v;
+    } else if (flag == 'X' && strcmp(key, "memory") == 0) {
+        if (strcmp(val, "flat") == 0)
+            o->memory_mode = WARD_MEMORY_FLAT;
+        else if (strcmp(val, "paged") == 0)
+            o->memory_mode = WARD_MEMORY_PAGED;
+        else
+            rc = cli_usage("invalid memory mode '%s' (flat or paged)", val);
+    } else {
+        *eq = '=';
+        rc = cli_usage(flag == 'W' ? "unknown -W setting '%s'" : "unknown -X setting '%s'", kv);
+    }
+    return rc;
+}
+
+static int cli_settings(cli_opts *o, char flag, char *list)
+{
+    for (char *save = NULL, *kv = strtok_r(list, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        int rc = cli_setting(o, flag, kv);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Matches "--name value", "--name=value" and, for short flags, "-Wvalue".
+ * Returns the value (advancing *i) or NULL if arg is not this option. */
+static char *cli_optval(int argc, char **argv, int *i, const char *name, bool *missing)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    *missing = false;
+    if (strncmp(a, name, n) != 0)
+        return NULL;
+    if (a[n] == '=' && name[1] == '-')
+        return argv[*i] + n + 1;
+    if (a[n] != '\0') {
+        if (name[1] != '-') /* -Wfuel=1 */
+            return argv[*i] + n;
+        return NULL;
+    }
+    if (*i + 1 >= argc) {
+        *missing = true;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static int cli_parse_run(int argc, char **argv, cli_opts *o)
+{
+    static const char *const with_value[] = {"--dir", "--env", "--invoke", "-W", "-X"};
+    int i;
+    for (i = 0; i < argc; i++) {
+        char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        }
+        if (a[0] != '-' || a[1] == '\0')
+            break;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(cli_run_help, stdout);
+            return -1;
+        }
+        size_t k;
+        char *val = NULL;
+        bool missing = false;
+        for (k = 0; k < sizeof with_value / sizeof with_value[0]; k++) {
+            val = cli_optval(argc, argv, &i, with_value[k], &missing);
+            if (val || missing)
+                break;
+        }
+        if (missing)
+            return cli_usage("option '%s' needs a value", a);
+        if (!val)
+            return cli_usage("unknown option '%s'", a);
+        int rc = 0;
+        switch (k) {
+        case 0:
+            if (!*val)
+                return cli_usage("option '%s' needs a directory", "--dir");
+            o->dirs[o->ndirs++] = val;
+            break;
+        case 1:
+            if (!*val || *val == '=')
+                return cli_usage("invalid --env '%s'", val);
+            o->envs[o->nenvs++] = val;
+            break;
+        case 2:
+            o->invoke = val;
+            break;
+        default:
+            rc = cli_settings(o, k == 3 ? 'W' : 'X', val);
+            break;
+        }
+        if (rc)
+            return rc;
+    }
+    if (i >= argc)
+        return cli_usage("%s", "missing module file");
+    o->module = argv[i];
+    o->args = argv + i + 1;
+    o->nargs = argc - i - 1;
+    return 0;
+}
+
+static uint8_t *cli_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t *buf = NULL;
+    size_t cap = 0, n = 0;
+    if (!f)
+        return NULL;
+    for (;;) {
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 65536;
+            uint8_t *nb = ncap <= CLI_MAX_MODULE ? realloc(buf, ncap) : NULL;
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                errno = EFBIG;
+                break;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0) {
+            if (ferror(f)) {
+                free(buf);
+                buf = NULL;
+            }
+            break;
+        }
+    }
+    fclose(f);
+    *len = n;
+    return buf;
+}
+
+/* ---- values ---------------------------------------------------------------- */
+
+static const char *cli_kind_name(ward_valkind k)
+{
+    switch (k) {
+    case WARD_I32:
+        return "i32";
+    case WARD_I64:
+        return "i64";
+    case WARD_F32:
+        return "f32";
+    case WARD_F64:
+        return "f64";
+    case WARD_V128:
+        return "v128";
+    case WARD_FUNCREF:
+        return "funcref";
+    case WARD_EXTERNREF:
+        return "externref";
+    }
+    return "?";
+}
+
+static bool cli_parse_int(const char *s, int bits, uint64_t *out)
+{
+    char *end;
+    bool neg = s[0] == '-';
+    const char *d = (neg || s[0] == '+') ? s + 1 : s;
+    if (*d < '0' || *d > '9')
+        return false;
+    errno = 0;
+    unsigned long long v = strtoull(d, &end, 0);
+    if (errno || *end)
+        return false;
+    uint64_t max = bits == 32 ? UINT32_MAX : UINT64_MAX;
+    if (neg) {
+        /* down to -2^(bits-1) */
+        if (v > (max >> 1) + 1)
+            return false;
+        *out = (uint64_t)0 - (uint64_t)v;
+    } else {
+        if (v > max)
+            return false; /* up to 2^bits - 1, read as unsigned bits */
+        *out = v;
+    }
+    return true;
+}
+
+static bool cli_parse_val(const char *s, ward_valkind k, ward_val *v)
+{
+    char *end;
+    uint64_t u;
+    memset(v, 0, sizeof *v);
+    v->kind = k;
+    switch (k) {
+    case WARD_I32:
+        if (!cli_parse_int(s, 32, &u))
+            return false;
+        v->of.i32 = (int32_t)(uint32_t)u;
+        return true;
+    case WARD_I64:
+        if (!cli_parse_int(s, 64, &u))
+            return false;
+        v->of.i64 = (int64_t)u;
+        return true;
+    case WARD_F32:
+        v->of.f32 = strtof(s, &end);
+        return *s && !*end;
+    case WARD_F64:
+        v->of.f64 = strtod(s, &end);
+        return *s && !*end;
+    case WARD_FUNCREF:
+    case WARD_EXTERNREF:
+        return strcmp(s, "null") == 0; /* only null can be written on a command line */
+    default:
+        return false;
+    }
+}
+
+/* Prints a float with the fewest digits that read back to the same value. */
+static void cli_print_float(double d, bool single)
+{
+    char buf[64];
+    if (isnan(d)) {
+        puts("NaN");
+        return;
+    }
+    if (isinf(d)) {
+        puts(d < 0 ? "-inf" : "inf");
+        return;
+    }
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, d);
+        if (single ? strtof(buf, NULL) == (float)d : strtod(buf, NULL) == d)
+            break;
+    }
+    puts(buf);
+}
+
+static void cli_print_val(const ward_val *v)
+{
+    switch (v->kind) {
+    case WARD_I32:
+        printf("%" PRId32 "\n", v->of.i32);
+        break;
+    case WARD_I64:
+        printf("%" PRId64 "\n", v->of.i64);
+        break;
+    case WARD_F32:
+        cli_print_float(v->of.f32, true);
+        break;
+    case WARD_F64:
+        cli_print_float(v->of.f64, false);
+        break;
+    case WARD_V128:
+        printf("0x");
+        for (int i = 15; i >= 0; i--)
+            printf("%02x", v->of.v128[i]);
+        printf("\n");
+        break;
+    case WARD_FUNCREF:
+        puts(v->of.funcref ? "<funcref>" : "null");
+        break;
+    case WARD_EXTERNREF:
+        if (v->of.externref)
+            printf("<externref %" PRIu64 ">\n", v->of.externref);
+        else
+            puts("null");
+        break;
+    }
+}
+
+/* ---- outcomes --------------------------------------------------------------- */
+
+static int cli_outcome(const ward_result *r, const char *what)
+{
+    switch (r->status) {
+    case WARD_OK:
+        return 0;
+    case WARD_EXIT:
+        return r->exit_code;
+    case WARD_TRAP:
+        fflush(stdout);
+        fprintf(stderr, "Error: wasm trap: %s\n",
+                r->message[0] ? r->message : ward_trap_message(r->trap));
+        if (r->nframes > 0) {
+            fprintf(stderr, "wasm backtrace:\n");
+            for (uint32_t i = 0; i < r->nframes && i < WARD_MAX_FRAMES; i++) {
+                const ward_frame *f = &r->frames[i];
+                fprintf(stderr, "  %2" PRIu32 ": func[%" PRIu32 "]%s%s @ 0x%" PRIx64 "\n", i,
+                        f->func_index, f->func_name ? " " : "",
+                        f->func_name ? f->func_name : "", f->module_offset);
+            }
+        }
+        return CLI_EXIT_TRAP;
+    case WARD_ERROR:
+    default:
+        fprintf(stderr, "Error: %s: %s\n", what, r->message);
+        return CLI_EXIT_LOAD;
+    }
+}
+
+static int cli_invoke(ward_store *s, ward_instance *inst, const cli_opts *o)
+{
+    ward_result r;
+    memset(&r, 0, sizeof r);
+    ward_func *f = ward_instance_func(inst, o->invoke);
+    if (!f) {
+        fprintf(stderr, "Error: module has no exported function '%s'\n", o->invoke);
+        return CLI_EXIT_LOAD;
+    }
+    size_t np = ward_func_param_count(f), nr = ward_func_result_count(f);
+    if ((size_t)o->nargs != np) {
+        fprintf(stderr, "ward: error: '%s' takes %zu argument%s, %d given\n", o->invoke, np,
+                np == 1 ? "" : "s", o->nargs);
+        return CLI_EXIT_USAGE;
+    }
+    ward_val *args = calloc(np + 1, sizeof *args);
+    ward_val *res = calloc(nr + 1, sizeof *res);
+    int rc = 0;
+    if (!args || !res) {
+        fprintf(stderr, "Error: out of memory\n");
+        rc = CLI_EXIT_LOAD;
+        goto done;
+    }
+    for (size_t i = 0; i < np; i++) {
+        ward_valkind k = ward_func_param_kind(f, i);
+        if (!cli_parse_val(o->args[i], k, &args[i])) {
+            fprintf(stderr, "ward: error: invalid %s '%s' for parameter %zu of '%s'\n",
+                    cli_kind_name(k), o->args[i], i, o->invoke);
+            rc = CLI_EXIT_USAGE;
+            goto done;
+        }
+    }
+    for (size_t i = 0; i < nr; i++)
+        res[i].kind = ward_func_result_kind(f, i);
+    if (ward_func_call(s, f, args, np, res, nr, &r) == WARD_OK) {
+        for (size_t i = 0; i < nr; i++)
+            cli_print_val(&res[i]);
+    }
+    rc = cli_outcome(&r, "call failed");
+done:
+    free(args);
+    free(res);
+    return rc;
+}
+
+static int cli_run(int argc, char **argv)
+{
+    cli_opts o;
+    memset(&o, 0, sizeof o);
+    o.fuel = -1;
+    o.dirs = calloc((size_t)argc + 1, sizeof *o.dirs);
+    o.envs = calloc((size_t)argc + 1, sizeof *o.envs);
+    ward_wasi_preopen *pre = calloc((size_t)argc + 1, sizeof *pre);
+    char **dirbufs = calloc((size_t)argc + 1, sizeof *dirbufs);
+    char **envbufs = calloc((size_t)argc + 1, sizeof *envbufs); /* inherited NAME=VALUE */
+    const char **envp = calloc((size_t)argc + 1, sizeof *envp);
+    const char **gargv = calloc((size_t)argc + 2, sizeof *gargv);
+    uint8_t *bytes = NULL;
+    ward_module *mod = NULL;
+    ward_store *store = NULL;
+    ward_linker *linker = NULL;
+    ward_wasi *wasi = NULL;
+    ward_error err;
+    ward_result res;
+    int rc = 0;
+    memset(&err, 0, sizeof err);
+    memset(&res, 0, sizeof res);
+    if (!o.dirs || !o.envs || !pre || !dirbufs || !envbufs || !envp || !gargv) {
+        fprintf(stderr, "Error: out of memory\n");
+        rc = CLI_EXIT_LOAD;
+        goto done;
+    }
+    rc = cli_parse_run(argc, argv, &o);
+    if (rc) {
+        rc = rc < 0 ? 0 : rc; /* -1: help was printed */
+        goto done;
+    }
+
+    size_t len = 0;
+    bytes = cli_read_file(o.module, &len);
+    if (!bytes) {
+        fprintf(stderr, "ward: error: cannot read '%s': %s\n", o.module, strerror(errno));
+        rc = CLI_EXIT_USAGE;
+        goto done;
+    }
+    mod = ward_module_new(bytes, len, WARD_FEATURE_ALL, &err);
+    if (!mod) {
+        if (err.has_offset)
+            fprintf(stderr, "Error: failed to load '%s': at offset 0x%zx: %s\n", o.module,
+                    err.offset, err.message);
+        else
+            fprintf(stderr, "Error: failed to load '%s': %s\n", o.module, err.message);
+        rc = CLI_EXIT_LOAD;
+        goto done;
+    }
+
+    /* WASI: argv is the module path as written, then the arguments. */
+    ward_wasi_config wc;
+    ward_wasi_config_init(&wc);
+    gargv[0] = o.module;
+    for (int i = 0; i < o.nargs; i++)
+        gargv[i + 1] = o.args[i];
+    wc.argv = gargv;
+    wc.argc = (size_t)o.nargs + 1;
+    for (size_t i = 0; i < o.nenvs; i++) {
+        if (strchr(o.envs[i], '=')) {
+            envp[wc.envc++] = o.envs[i];
+        } else {
+            /* --env NAME inherits the host's value; unset stays unset. */
+            const char *v = getenv(o.envs[i]);
+            if (v) {
+                size_t n = strlen(o.envs[i]) + strlen(v) + 2;
+                char *kv = malloc(n);
+                if (!kv) {
+                    rc = CLI_EXIT_LOAD;
+                    goto done;
+                }
+                snprintf(kv, n, "%s=%s", o.envs[i], v);
+                envbufs[wc.envc] = kv;
+                envp[wc.envc++] = kv;
+            }
+        }
+    }
+    wc.envp = envp;
+    for (size_t i = 0; i < o.ndirs; i++) {
+        char *d = strdup(o.dirs[i]);
+        if (!d) {
+            rc = CLI_EXIT_LOAD;
+            goto done;
+        }
+        dirbufs[i] = d;
+        char *sep = strstr(d, "::");
+        if (sep) {
+            *sep = '\0';
+            pre[i].guest_path = sep + 2;
+        } else {
+            pre[i].guest_path = d;
+        }
+        pre[i].host_path = d;
+        if (!*pre[i].host_path || !*pre[i].guest_path) {
+            rc = cli_usage("invalid --dir '%s'", o.dirs[i]);
+            goto done;
+        }
+    }
+    wc.dirs = pre;
+    wc.ndirs = o.ndirs;
+    wasi = ward_wasi_new(&wc, &err);
+    if (!wasi) {
+        fprintf(stderr, "ward: error: %s\n", err.message);
+        rc = CLI_EXIT_USAGE;
+        goto done;
+    }
+
+    ward_store_config sc;
+    memset(&sc, 0, sizeof sc);
+    sc.max_stack_bytes = o.max_stack;
+    sc.max_memory_bytes = o.max_memory;
+    sc.memory_mode = o.memory_mode;
+    store = ward_store_new(&sc);
+    linker = ward_linker_new();
+    if (!store || !linker) {
+        fprintf(stderr, "Error: cannot create the store%s\n",
+                o.memory_mode == WARD_MEMORY_PAGED ? ": paged memory is not implemented yet"
+                                                   : ": out of memory");
+        rc = CLI_EXIT_LOAD;
+        goto done;
+    }
+    if (!ward_wasi_define(wasi, store, linker)) {
+        fprintf(stderr, "Error: cannot define WASI imports: out of memory\n");
+        rc = CLI_EXIT_LOAD;
+        goto done;
+    }
+    if (o.fuel >= 0)
+        ward_store_set_fuel(store, o.fuel);
+    if (o.timeout_ns) {
+        /* Set just before instantiation so the start function is covered. */
+        ward_store_set_timeout(store, o.timeout_ns);
+        ward_wasi_set_timeout(wasi, o.timeout_ns);
+    }
+
+    fflush(stdout); /* the guest writes to a duplicate of fd 1, unbuffered */
+    ward_instance *inst = ward_instance_new(store, mod, linker, &res);
+    if (!inst) {
+        rc = cli_outcome(&res, "failed to instantiate");
+        goto done;
+    }
+    /* A reactor initialises itself before any export is called. */
+    ward_func *init = ward_instance_func(inst, "_initialize");
+    if (init && ward_func_param_count(init) == 0) {
+        ward_func_call(store, init, NULL, 0, NULL, 0, &res);
+        rc = cli_outcome(&res, "_initialize failed");
+        if (res.status != WARD_OK)
+            goto done;
+    }
+    if (o.invoke) {
+        rc = cli_invoke(store, inst, &o);
+    } else {
+        ward_func *start = ward_instance_func(inst, "_start");
+        if (start) {
+            ward_func_call(store, start, NULL, 0, NULL, 0, &res);
+            rc = cli_outcome(&res, "_start failed");
+        } else if (o.nargs > 0 && !init) {
+            fprintf(stderr, "Error: module has no _start export (use --invoke NAME)\n");
+            rc = CLI_EXIT_LOAD;
+        }
+    }
+
+done:
+    fflush(stdout);
+    ward_linker_free(linker);
+    ward_store_free(store);
+    ward_wasi_free(wasi);
+    ward_module_free(mod);
+    free(bytes);
+    for (int i = 0; i < argc + 1; i++) {
+        free(dirbufs ? dirbufs[i] : NULL);
+        free(envbufs ? envbufs[i] : NULL);
+    }
+    free(dirbufs);
+    free(envbufs);
+    free(pre);
+    free(envp);
+    free(gargv);
+    free(o.dirs);
+    free(o.envs);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    /* A guest writing to a closed pipe gets EPIPE, not a dead runtime. */
+    signal(SIGPIPE, SIG_IGN);
+    if (argc < 2) {
+        fputs(cli_help, stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "run") == 0)
+        return cli_run(argc - 2, argv + 2);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+        printf("ward %s\n", WARD_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        if (argc > 2 && strcmp(argv[2], "run") == 0)
+            fputs(cli_run_help, stdout);
+        else
+            fputs(cli_help, stdout);
+        return 0;
+    }
+    fprintf(stderr, "ward: error: unknown command '%s' (see 'ward --help')\n", cmd);
+    return CLI_EXIT_USAGE;
+}

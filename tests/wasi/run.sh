@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# run.sh WARD_BINARY BUILD_DIR - the WASI and `ward run` tests.
+#
+# Compiles every t_*.c here to wasm32-wasi (Debian's wasi-libc, through a
+# clean sysroot so no host header leaks in), runs each through
+# `WARD_BINARY run` with a fresh temporary directory preopened as /sandbox,
+# in its own process with a timeout, and checks exit status and output.
+# WARD_BINARY=node runs the guest programs under node:wasi instead, to check
+# the tests themselves against a reference; the CLI-only checks are skipped.
+# The last line is exactly "N passed, M failed".
+set -u
+WARD=${1:?usage: run.sh WARD_BINARY BUILD_DIR}
+# The tests run from temporary folders: make a relative path absolute.
+case $WARD in */*) WARD=$(cd "$(dirname "$WARD")" && pwd)/$(basename "$WARD") ;; esac
+OUT=${2:?usage: run.sh WARD_BINARY BUILD_DIR}/wasi-tests
+HERE=$(cd "$(dirname "$0")" && pwd)
+TIMEOUT=${TIMEOUT:-30}
+pass=0
+fail=0
+
+mkdir -p "$OUT/sysroot/include" "$OUT/sysroot/lib"
+ln -sfn /usr/include/wasm32-wasi "$OUT/sysroot/include/wasm32-wasi"
+ln -sfn /usr/lib/wasm32-wasi "$OUT/sysroot/lib/wasm32-wasi"
+
+ok() { pass=$((pass + 1)); echo "PASS $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
+
+for src in "$HERE"/t_*.c; do
+    name=$(basename "$src" .c)
+    if ! clang --target=wasm32-wasi --sysroot="$OUT/sysroot" -O2 -Wall -Werror \
+        -o "$OUT/$name.wasm" "$src" 2>"$OUT/$name.cc.log"; then
+        bad "$name" "does not compile (see $OUT/$name.cc.log)"
+    fi
+done
+cp "$HERE"/wat/*.bin "$OUT/"
+for w in "$HERE"/wat/*.wat; do
+    wat2wasm "$w" -o "$OUT/$(basename "$w" .wat).wasm" 2>/dev/null
+done
+
+# run NAME WANT_RC STDIN WANT_STDOUT WANT_STDERR [ward run args...]
+#   WANT_STDOUT / WANT_STDERR: text that must appear ("" = anything);
+#   a WANT_STDOUT starting with '=' must match stdout exactly.
+run() {
+    local name=$1 want_rc=$2 input=$3 want_out=$4 want_err=$5
+    shift 5
+    local tmp
+    tmp=$(mktemp -d)
+    mkdir -p "$tmp/box/sb"
+    echo "do not touch" >"$tmp/box/secret"
+    local args=("$@")
+    args=("${args[@]//@SB@/$tmp/box/sb}")
+    local rc
+    if [ "$WARD" = node ]; then
+        printf '%b' "$input" | (cd "$OUT" && timeout "$TIMEOUT" node --no-warnings \
+            "$HERE/node_run.mjs" --env WARD_REF=node "${args[@]}") >"$tmp/out" 2>"$tmp/err"
+        rc=$?
+    else
+        printf '%b' "$input" | (cd "$OUT" && timeout "$TIMEOUT" "$WARD" run "${args[@]}") \
+            >"$tmp/out" 2>"$tmp/err"
+        rc=$?
+    fi
+    local why=""
+    if [ "$rc" != "$want_rc" ]; then
+        why="exit $rc, want $want_rc"
+    elif [ -n "$want_out" ] && [ "${want_out:0:1}" = "=" ] &&
+        [ "$(cat "$tmp/out")" != "$(printf '%b' "${want_out:1}")" ]; then
+        why="stdout differs: $(head -c 300 "$tmp/out")"
+    elif [ -n "$want_out" ] && [ "${want_out:0:1}" != "=" ] && ! grep -qF -- "$want_out" "$tmp/out"; then
+        why="stdout lacks '$want_out'"
+    elif [ -n "$want_err" ] && ! grep -qF -- "$want_err" "$tmp/err"; then
+        why="stderr lacks '$want_err'"
+    elif [ "$(cat "$tmp/box/secret")" != "do not touch" ] ||
+        [ "$(ls "$tmp/box")" != "$(printf 'sb\nsecret')" ]; then
+        why="the guest changed something outside its sandbox"
+    fi
+    if [ -n "$why" ]; then
+        bad "$name" "$why; stderr: $(head -c 400 "$tmp/err")"
+    else
+        ok "$name"
+    fi
+    rm -rf "$tmp"
+}
+
+SB="--dir @SB@::/sandbox"
+run args 0 "" "ok args" "" --env WARD_T1=one --env WARD_T2= t_args.wasm alpha "beta gamma" ""
+run exit-42 42 "" "exiting with 42" "" t_exit.wasm 42
+run exit-0 0 "" "exiting with 0" "" t_exit.wasm 0
+run stdio 0 "hello\nworld\n" "=HELLO\nWORLD\n<>" "12 bytes" t_stdio.wasm
+run files 0 "" "ok files" "" $SB t_files.wasm
+run clock 0 "" "ok clock" "" t_clock.wasm
+run poll 0 "ping\n" "ok poll" "" $SB t_poll.wasm
+run escape 0 "" "ok escape" "" $SB t_escape.wasm
+run trap 134 "" "before trap" "wasm trap: unreachable" t_trap.wasm
+
+if [ "$WARD" != node ]; then
+    # ---- the CLI itself --------------------------------------------------
+    WARD_T1=one run env-inherit 0 "" "ok args" "" --env WARD_T1 --env WARD_T2= t_args.wasm alpha "beta gamma" ""
+    run trap-backtrace 134 "" "" "wasm backtrace:" t_trap.wasm
+    run invoke-i32 0 "" "=5" "" --invoke add calc.wasm 2 3
+    run invoke-wrap 0 "" "=-2" "" --invoke add calc.wasm 0xffffffff -1
+    run invoke-i64 0 "" "=-8589934592" "" --invoke mul64 calc.wasm 4294967296 -2
+    run invoke-f64 0 "" "=1.25" "" --invoke half calc.wasm 2.5
+    run invoke-multi 0 "" "=1.5\n-7" "" --invoke pair calc.wasm 1.5
+    run invoke-bad-arg 2 "" "" "invalid i32" --invoke add calc.wasm x 1
+    run invoke-arity 2 "" "" "takes 2 arguments" --invoke add calc.wasm 1
+    run invoke-missing 1 "" "" "no exported function" --invoke nope calc.wasm
+    run invoke-trap 134 "" "" "wasm trap: integer divide by zero" --invoke div calc.wasm 1 0
+    run fuel 134 "" "" "all fuel consumed" -W fuel=10000 --invoke spin calc.wasm
+    run timeout 134 "" "" "deadline exceeded" -W timeout=300ms --invoke spin calc.wasm
+    run timeout-start 134 "" "" "deadline exceeded" -W timeout=300ms start_loop.wasm
+    run timeout-sleep 134 "" "" "deadline exceeded" -W timeout=300ms t_sleep.wasm
+    run stack 134 "" "" "call stack exhausted" -W max-wasm-stack=65536 --invoke deep calc.wasm 1
+    run max-memory 0 "" "=-1" "" -W max-memory-size=64KiB --invoke grow calc.wasm 1
+    run memory-grows 0 "" "=1" "" --invoke grow calc.wasm 1
+    run bad-module 1 "" "" "offset" bad.wasm.bin
+    run missing-file 2 "" "" "cannot read" no-such.wasm
+    run bad-option 2 "" "" "unknown option" --frobnicate t_exit.wasm 0
+    run bad-setting 2 "" "" "unknown -W setting" -W color=blue t_exit.wasm 0
+    run bad-duration 2 "" "" "invalid duration" -W timeout=soon t_exit.wasm 0
+    run bad-dir 2 "" "" "cannot preopen" --dir /no/such/dir t_exit.wasm 0
+    run help 0 "" "--invoke NAME" "" --help
+    # the timeout must stop a sleeping guest quickly, not after its sleep
+    start=$(date +%s%N)
+    run timeout-sleep-fast 134 "" "" "" -W timeout=200ms t_sleep.wasm
+    ms=$((($(date +%s%N) - start) / 1000000))
+    if [ "$ms" -gt 3000 ]; then bad timeout-sleep-wallclock "took ${ms} ms"; else ok timeout-sleep-wallclock; fi
+    if "$WARD" version | grep -q '^ward '; then ok version; else bad version "no version line"; fi
+    if "$WARD" --help | grep -q 'ward run'; then ok help-top; else bad help-top "no usage"; fi
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,2 @@
+;; A start function that never returns: -W timeout must cover it.
+(module (func $s (loop $l (br $l))) (start $s))
