@@ -205,7 +205,11 @@ static ward_status api_fill_trap(ward_result *res, const w_exec *ex, w_trap trap
         if (!fn) continue;
         fr->func_index = fn->code ? fn->code->func_index : fn->index;
         fr->func_name = fn->inst ? w_module_func_name(fn->inst->module, fr->func_index) : NULL;
-        fr->module_offset = fn->code ? cmp_src_offset(fn->code, ex->bt[i].pc) : 0;
+        /* Caller frames record the return address, the word after their CALL:
+         * look up the word before it so the offset names the call itself. */
+        uint32_t pc = ex->bt[i].pc;
+        if (i > 0 && pc > 0) pc--;
+        fr->module_offset = fn->code ? cmp_src_offset(fn->code, pc) : 0;
         res->nframes++;
     }
     return WARD_TRAP;
