@@ -43,8 +43,9 @@ $(SPEC_STAMP): tests/spec/convert.sh
 	bash tests/spec/convert.sh $(SPEC_SRC) build/spec-json
 	@touch $@
 
+# Twice: every memory flat, then every memory paged; the last line sums both.
 spec: $(O)/spec-runner $(SPEC_STAMP)
-	$(O)/spec-runner build/spec-json
+	bash tests/spec/both.sh $(O)/spec-runner build/spec-json
 
 # ---- unit tests ----------------------------------------------------------------
 UNIT_SRC := $(wildcard tests/unit/*.c)
@@ -94,6 +95,7 @@ fuzz:
 # ---- benchmarks ----------------------------------------------------------------
 bench: all
 	bash bench/run.sh
+	bash bench/paged.sh
 
 deps:
 	bash tools/deps.sh

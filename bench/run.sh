@@ -2,7 +2,8 @@
 # bench/run.sh - ward's benchmark suite against native code (`make bench`).
 #
 # Builds every program in bench/progs/ natively (clang -O2) and for wasm32-wasi
-# (clang --target=wasm32-wasi -O2, plus the flags a program names on a
+# (clang --target=wasm32-wasi -O2 with the Wasm 2.0 features bulk memory, sign
+# extension and non-trapping float-to-int, plus the flags a program names on a
 # "BENCH_WASM_FLAGS:" line), runs each natively, under ward and (if node is
 # installed) under node's V8, takes the median of the kernel time each program
 # reports and the peak RSS of each process, checks that every checksum matches
@@ -17,9 +18,10 @@
 #   BENCH_TIMEOUT=S      kill a run after S seconds (default 300)
 #   BENCH_NODE=0         skip the V8 column even if node is installed
 #   BENCH_OUT=dir        output folder (default build/bench)
+#   LIBWARD=path         libward.a for bench/instantiate.c (default: next to WARD)
 #
 # Outputs in $BENCH_OUT: native/ and wasm/ binaries, measure, results.csv,
-# startup.csv, and logs/ with every run's output.
+# startup.csv, instantiate.txt, and logs/ with every run's output.
 # Exit status: 0 when every program ran everywhere with matching checksums.
 
 set -u -o pipefail
@@ -87,6 +89,12 @@ fi
 
 strip_tool=$(command -v wasm-strip || true)
 
+# Every wasm build targets Wasm 2.0 (ward's level): bulk memory makes
+# memcpy/memset/memmove one memory.copy/memory.fill, sign extension and
+# non-trapping float-to-int are single instructions. The V8 column runs the
+# same binaries.
+WASM2_FLAGS="-mbulk-memory -msign-ext -mnontrapping-fptoint"
+
 # newer TARGET SOURCES...: true when TARGET is missing or older than a source.
 newer() {
     local t=$1 s
@@ -104,7 +112,7 @@ build() {
     fi
     if newer "$OUT/wasm/$name.wasm" "$src" "$PROGS/bench.h" "$ROOT/bench/run.sh"; then
         # shellcheck disable=SC2086 # flags are a word list on purpose
-        clang --target=wasm32-wasi --sysroot="$SYSROOT" -O2 $flags -o "$OUT/wasm/$name.wasm" "$src" -lm ||
+        clang --target=wasm32-wasi --sysroot="$SYSROOT" -O2 $WASM2_FLAGS $flags -o "$OUT/wasm/$name.wasm" "$src" -lm ||
             return 1
         # Debian's libc.a carries DWARF; strip it so start-up does not pay
         # for reading custom sections no engine uses.
@@ -321,6 +329,26 @@ if [[ " ${built[*]} " == *" hello "* ]]; then
         awk -v a="${hw[ward]}" -v b="${hw[native]}" -v c="${hr[ward]}" -v d="${hr[native]}" \
             'BEGIN { printf "startup ward-native: %+.3f ms, %+d KiB peak RSS\n", a - b, c - d }'
     fi
+fi
+
+# ---- in-process instantiation (bench/instantiate.c, public API only) ---------------
+LIBWARD=${LIBWARD:-$(dirname "$WARD")/libward.a}
+if [[ -f $LIBWARD ]]; then
+    INST=$OUT/instantiate
+    if ${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Iinclude -o "$INST" bench/instantiate.c \
+        "$LIBWARD" -lm -lpthread; then
+        echo
+        echo "instantiation (in process, median microseconds; bench/instantiate.c):"
+        if "$INST" >"$OUT/instantiate.txt" 2>"$OUT/logs/instantiate.err"; then
+            sed 's/^/  /' "$OUT/instantiate.txt"
+        else
+            err "bench/instantiate.c failed (see $OUT/logs/instantiate.err)"
+        fi
+    else
+        err "bench/instantiate.c: build failed"
+    fi
+else
+    err "no $LIBWARD for the instantiation benchmark (set LIBWARD=path)"
 fi
 
 echo

@@ -12,10 +12,13 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "ward.h"
 #include "ward_wasi.h"
@@ -47,6 +50,10 @@ static const char cli_run_help[] =
     "                         symlinks leading out are refused. Repeatable.\n"
     "  --env NAME=VALUE       set an environment variable for the guest. Repeatable.\n"
     "  --env NAME             pass the host's value of NAME (if set) to the guest.\n"
+    "  --tcplisten HOST:PORT  listen on TCP address HOST:PORT ([ADDR]:PORT for IPv6)\n"
+    "                         and give the listening socket to the guest as its next\n"
+    "                         descriptor after the --dir ones (fd 3 without --dir),\n"
+    "                         for sock_accept. Repeatable. Also -S tcplisten=HOST:PORT.\n"
     "  --invoke NAME          call export NAME instead of _start; the args after the\n"
     "                         module are its parameters, parsed per parameter type\n"
     "                         (integers in decimal or 0x hex, floats as in C, 'nan',\n"
@@ -65,7 +72,7 @@ static const char cli_run_help[] =
     "                         size of the guest's value stack; deeper recursion traps\n"
     "                         with 'call stack exhausted'.\n"
     "  -X memory=flat|paged   linear memory layout: flat (one block, the default) or\n"
-    "                         paged (software page tables; may not be implemented yet).\n"
+    "                         paged (page tables over shared frames; adds ward:mem).\n"
     "                         Several -W or -X settings may be joined with commas.\n"
     "  -h, --help             print this help\n"
     "\n"
@@ -78,6 +85,8 @@ typedef struct cli_opts {
     size_t ndirs;
     const char **envs; /* "NAME=VALUE" or "NAME" */
     size_t nenvs;
+    const char **listens; /* --tcplisten "HOST:PORT" as given */
+    size_t nlistens;
     const char *invoke;
     int64_t fuel; /* < 0: unlimited */
     uint64_t timeout_ns;
@@ -181,9 +190,17 @@ static int cli_setting(cli_opts *o, char flag, char *kv)
             o->memory_mode = WARD_MEMORY_PAGED;
         else
             rc = cli_usage("invalid memory mode '%s' (flat or paged)", val);
+    } else if (flag == 'S' && strcmp(key, "tcplisten") == 0) {
+        if (!*val)
+            rc = cli_usage("setting '%s' needs HOST:PORT", key);
+        else
+            o->listens[o->nlistens++] = val;
     } else {
         *eq = '=';
-        rc = cli_usage(flag == 'W' ? "unknown -W setting '%s'" : "unknown -X setting '%s'", kv);
+        rc = cli_usage(flag == 'W'   ? "unknown -W setting '%s'"
+                       : flag == 'S' ? "unknown -S setting '%s'"
+                                     : "unknown -X setting '%s'",
+                       kv);
     }
     return rc;
 }
@@ -223,7 +240,8 @@ static char *cli_optval(int argc, char **argv, int *i, const char *name, bool *m
 
 static int cli_parse_run(int argc, char **argv, cli_opts *o)
 {
-    static const char *const with_value[] = {"--dir", "--env", "--invoke", "-W", "-X"};
+    static const char *const with_value[] = {"--dir",       "--env", "--invoke", "-W", "-X",
+                                             "--tcplisten", "-S"};
     int i;
     for (i = 0; i < argc; i++) {
         char *a = argv[i];
@@ -263,6 +281,14 @@ static int cli_parse_run(int argc, char **argv, cli_opts *o)
             break;
         case 2:
             o->invoke = val;
+            break;
+        case 5:
+            if (!*val)
+                return cli_usage("option '%s' needs HOST:PORT", "--tcplisten");
+            o->listens[o->nlistens++] = val;
+            break;
+        case 6:
+            rc = cli_settings(o, 'S', val);
             break;
         default:
             rc = cli_settings(o, k == 3 ? 'W' : 'X', val);
@@ -521,6 +547,55 @@ done:
     return rc;
 }
 
+/* Binds a TCP socket to spec, "HOST:PORT" or "[ADDR]:PORT", and listens on
+ * it. Returns the descriptor, or -1 after printing why. */
+static int cli_tcp_listen(const char *spec)
+{
+    char host[256];
+    const char *colon = strrchr(spec, ':');
+    const char *h = spec;
+    size_t hl = colon ? (size_t)(colon - spec) : 0;
+    if (spec[0] == '[' && hl >= 2 && spec[hl - 1] == ']') {
+        h = spec + 1;
+        hl -= 2;
+    }
+    if (!colon || hl == 0 || hl >= sizeof host || !colon[1]) {
+        cli_usage("invalid --tcplisten '%s' (want HOST:PORT)", spec);
+        return -1;
+    }
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    struct addrinfo hints, *list = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    int g = getaddrinfo(host, colon + 1, &hints, &list);
+    if (g != 0) {
+        fprintf(stderr, "ward: error: cannot listen on %s: %s\n", spec, gai_strerror(g));
+        return -1;
+    }
+    int fd = -1, why = 0;
+    for (struct addrinfo *a = list; a; a = a->ai_next) {
+        fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+        if (fd < 0) {
+            why = errno;
+            continue;
+        }
+        int one = 1; /* as wasmtime (Rust's TcpListener) does on Unix */
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+            bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0)
+            break;
+        why = errno;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(list);
+    if (fd < 0)
+        fprintf(stderr, "ward: error: cannot listen on %s: %s\n", spec, strerror(why));
+    return fd;
+}
+
 static int cli_run(int argc, char **argv)
 {
     cli_opts o;
@@ -528,6 +603,9 @@ static int cli_run(int argc, char **argv)
     o.fuel = -1;
     o.dirs = calloc((size_t)argc + 1, sizeof *o.dirs);
     o.envs = calloc((size_t)argc + 1, sizeof *o.envs);
+    o.listens = calloc((size_t)argc + 1, sizeof *o.listens);
+    int *socks = calloc((size_t)argc + 1, sizeof *socks); /* host listening sockets */
+    size_t nsocks = 0;
     ward_wasi_preopen *pre = calloc((size_t)argc + 1, sizeof *pre);
     char **dirbufs = calloc((size_t)argc + 1, sizeof *dirbufs);
     char **envbufs = calloc((size_t)argc + 1, sizeof *envbufs); /* inherited NAME=VALUE */
@@ -543,7 +621,7 @@ static int cli_run(int argc, char **argv)
     int rc = 0;
     memset(&err, 0, sizeof err);
     memset(&res, 0, sizeof res);
-    if (!o.dirs || !o.envs || !pre || !dirbufs || !envbufs || !envp || !gargv) {
+    if (!o.dirs || !o.envs || !o.listens || !socks || !pre || !dirbufs || !envbufs || !envp || !gargv) {
         fprintf(stderr, "Error: out of memory\n");
         rc = CLI_EXIT_LOAD;
         goto done;
@@ -622,6 +700,16 @@ static int cli_run(int argc, char **argv)
     }
     wc.dirs = pre;
     wc.ndirs = o.ndirs;
+    for (size_t i = 0; i < o.nlistens; i++) {
+        socks[i] = cli_tcp_listen(o.listens[i]);
+        if (socks[i] < 0) {
+            rc = CLI_EXIT_USAGE;
+            goto done;
+        }
+        nsocks = i + 1; /* closed at done: the context holds its own copies */
+    }
+    wc.sockets = socks;
+    wc.nsockets = nsocks;
     wasi = ward_wasi_new(&wc, &err);
     if (!wasi) {
         fprintf(stderr, "ward: error: %s\n", err.message);
@@ -637,14 +725,18 @@ static int cli_run(int argc, char **argv)
     store = ward_store_new(&sc);
     linker = ward_linker_new();
     if (!store || !linker) {
-        fprintf(stderr, "Error: cannot create the store%s\n",
-                o.memory_mode == WARD_MEMORY_PAGED ? ": paged memory is not implemented yet"
-                                                   : ": out of memory");
+        fprintf(stderr, "Error: cannot create the store: out of memory\n");
         rc = CLI_EXIT_LOAD;
         goto done;
     }
     if (!ward_wasi_define(wasi, store, linker)) {
         fprintf(stderr, "Error: cannot define WASI imports: out of memory\n");
+        rc = CLI_EXIT_LOAD;
+        goto done;
+    }
+    /* Paged memories also offer the guest its page controls (ward:mem). */
+    if (o.memory_mode == WARD_MEMORY_PAGED && !ward_linker_define_guest_mem(linker, store)) {
+        fprintf(stderr, "Error: cannot define ward:mem imports: out of memory\n");
         rc = CLI_EXIT_LOAD;
         goto done;
     }
@@ -701,6 +793,10 @@ done:
     free(gargv);
     free(o.dirs);
     free(o.envs);
+    for (size_t i = 0; i < nsocks; i++)
+        close(socks[i]);
+    free(socks);
+    free(o.listens);
     return rc;
 }
 

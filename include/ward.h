@@ -160,7 +160,7 @@ const char *ward_module_import_name(const ward_module *m, size_t i, const char *
 
 typedef enum ward_memory_mode {
     WARD_MEMORY_FLAT = 0,  /* one contiguous block (default) */
-    WARD_MEMORY_PAGED = 1, /* software page tables (not implemented yet) */
+    WARD_MEMORY_PAGED = 1, /* page tables over shared frames: regions, protect, clones */
 } ward_memory_mode;
 
 typedef struct ward_store_config {
@@ -285,6 +285,102 @@ ward_table *ward_table_new(ward_store *s, ward_valkind elem, uint32_t min, uint3
                            bool has_max);
 ward_memory *ward_memory_new(ward_store *s, uint64_t min_pages, uint64_t max_pages,
                              bool has_max, bool is64);
+
+/* ---- paged memory: sharing, access control, clones ------------------------
+ * Only for memories of stores created with WARD_MEMORY_PAGED; on a flat
+ * memory these fail (false / NULL / 0). Pages are 64 KiB Wasm pages.
+ *
+ * Frames (the pages' storage) come from one reference-counted pool shared
+ * by every store of the process. A region is a set of frames that several
+ * memories (of any stores) can map at chosen page indexes; a page mapped
+ * read-write by two memories is the same storage, so a store through one is
+ * seen by the next load through the other. Every change below takes effect
+ * at the very next access of every instance.
+ *
+ * Threads: a memory, and every region mapped into it, may only be changed
+ * by the thread that runs the memory's store, while no guest code of that
+ * store runs, or from inside one of its host functions.
+ *
+ * Traps: an access to an absent (unmapped) page traps as out of bounds; a
+ * load from a page protected to none, or a store to a page that is not
+ * read-write, traps with WARD_TRAP_ACCESS_DENIED and a message such as
+ * "memory access denied: page 7 is read-only". Host access through
+ * ward_memory_read/write/span honours the same permissions. */
+
+typedef struct ward_region ward_region;
+
+typedef enum ward_perm {
+    WARD_PERM_NONE = 0,
+    WARD_PERM_READ = 1,
+    WARD_PERM_READ_WRITE = 3,
+} ward_perm;
+
+/* A region of `pages` zeroed frames, mapped nowhere. The caller owns one
+ * reference and drops it with ward_region_free(); each mapping and each
+ * grant holds its own, so a region lives while it is mapped or granted. */
+ward_region *ward_region_new(uint64_t pages);
+/* A region made of m's pages [page, page+n): the same frames, not copies
+ * (m's pages keep mapping them, read-write). NULL if a page is absent,
+ * already belongs to a region, or out of memory. Caller owns a reference. */
+ward_region *ward_region_from_pages(ward_memory *m, uint64_t page, uint64_t n);
+void ward_region_free(ward_region *r); /* drops the caller's reference */
+uint64_t ward_region_pages(const ward_region *r);
+
+/* Maps r into m at page index `page` with perm READ or READ_WRITE: the
+ * pages [page, page+pages(r)) (which must be within m's current size; grow
+ * first if needed) are replaced. Mapping again with another page or perm
+ * remaps (unmap first to move it). False on a bad range, perm or memory. */
+bool ward_region_map(ward_region *r, ward_memory *m, uint64_t page, ward_perm perm);
+/* Unmaps every page of m that maps r; they become absent (accesses trap as
+ * out of bounds). Returns the number of pages unmapped. */
+uint64_t ward_region_unmap(ward_region *r, ward_memory *m);
+/* Unmaps r from every memory at once. r itself stays valid. */
+void ward_region_revoke(ward_region *r);
+/* Moves r from `from` to `to`: `from` loses write access to its mapping of
+ * r (keeps read access if keep_read, else the pages are unmapped) and `to`
+ * maps r read-write at `page`. False (nothing changed) if the mapping in
+ * `to` is impossible. */
+bool ward_region_transfer(ward_region *r, ward_memory *from, ward_memory *to, uint64_t page,
+                          bool keep_read);
+/* Sets pages [page, page+n) of m to perm. The host is the authority: this
+ * also sets the most the guest may give itself back with ward:mem protect.
+ * False (nothing changed) if a page is absent or out of range. */
+bool ward_memory_protect(ward_memory *m, uint64_t page, uint64_t n, ward_perm perm);
+
+/* Grants r to the guest owning m: its ward:mem `map` may then map r with at
+ * most `max_perm`. Returns the handle the guest passes to `map` (>= 0), or
+ * -1. The grant holds a reference to r until m is freed. */
+int64_t ward_region_grant(ward_region *r, ward_memory *m, ward_perm max_perm);
+/* The region behind a handle of m (granted, or published by the guest with
+ * ward:mem `publish`); borrowed (ward_region_retain to keep it). NULL if
+ * the handle is unknown. */
+ward_region *ward_memory_region(ward_memory *m, int64_t handle);
+void ward_region_retain(ward_region *r);
+
+/* Defines the guest import module "ward:mem" in l (functions created in s,
+ * acting on the calling instance's memory 0; see include/ward_guest_mem.h):
+ *   protect(page, count, perm) -> 0 | -1   perm never above the host's ceiling
+ *   publish(page, count) -> handle | -1    pages become a region (shared)
+ *   map(handle, page, perm) -> 0 | -1      a granted or published region,
+ *                                          never with more than granted
+ *   unmap(handle) -> pages unmapped | -1
+ *   region_pages(handle) -> pages | -1
+ * All arguments and results are i32. Returns false if out of memory. */
+bool ward_linker_define_guest_mem(ward_linker *l, ward_store *s);
+
+/* Pages of m backed by a frame of its own (written since creation or since
+ * a clone, not shared with a template or a region). */
+uint64_t ward_memory_private_pages(const ward_memory *m);
+
+/* A copy-on-write clone of tmpl, created in s (which must be tmpl's store
+ * unless tmpl's module has no imports): imports are shared; globals, tables
+ * and segment state are copied; every paged memory shares all frames of
+ * tmpl read-only and copies a frame on the first store of either side, so
+ * the clone's writes are never visible to tmpl or other clones (and tmpl's
+ * later writes not to the clone). Flat memories are copied. The start
+ * function is not run again. NULL with *res (WARD_ERROR) on failure; the
+ * clone belongs to s like any instance. */
+ward_instance *ward_instance_clone(ward_store *s, ward_instance *tmpl, ward_result *res);
 
 /* The spec's text for a trap code. */
 const char *ward_trap_message(ward_trap_code t);

@@ -71,6 +71,15 @@ bool ward_wasi_define(ward_wasi *w, ward_store *s, ward_linker *l);
  * ward_store_set_timeout(s, timeout_ns) with the same value; 0 disables. */
 void ward_wasi_set_timeout(ward_wasi *w, uint64_t timeout_ns);
 
+/* Wakes a blocking WASI call of w (poll_oneoff, fd_read from a pipe,
+ * terminal or socket, sock_accept, sock_recv, sock_send): it returns EINTR
+ * to the guest at once. Call it right after ward_store_interrupt(s), from
+ * any thread or a signal handler (it only writes to an eventfd): the guest
+ * then traps with WARD_TRAP_INTERRUPTED at its next call or loop iteration
+ * instead of sleeping on. A wake-up made while no call is blocked is kept
+ * for the next blocking call, which then returns EINTR at once. */
+void ward_wasi_interrupt(ward_wasi *w);
+
 /* Closes every descriptor the guest holds and frees w. NULL is allowed. */
 void ward_wasi_free(ward_wasi *w);
 

@@ -915,3 +915,20 @@ ward_memory *ward_memory_new(ward_store *s, uint64_t min_pages, uint64_t max_pag
     t.lim.is64 = is64;
     return (ward_memory *)rt_memory_new(&s->w, &t, s->mem_mode, &e);
 }
+
+/* ---- clones ------------------------------------------------------------------------------------ */
+
+ward_instance *ward_instance_clone(ward_store *s, ward_instance *tmpl, ward_result *res)
+{
+    ward_result local;
+    w_err e;
+    if (!res) res = &local;
+    api_result_clear(res);
+    if (!s || !tmpl) {
+        api_error(res, "no store or template");
+        return NULL;
+    }
+    w_instance *inst = rt_instance_clone(&s->w, (w_instance *)tmpl, &e);
+    if (!inst) api_error(res, "%s", e.msg);
+    return (ward_instance *)inst;
+}

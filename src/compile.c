@@ -57,7 +57,8 @@ typedef struct cmp_ctrl {
     uint32_t height;            /* stack entries below the frame */
     uint32_t base;              /* slot at that height: the label's slots start here */
     uint32_t loop_pc;           /* loop: code index of the loop start */
-    uint32_t else_fix;          /* if: code index of the BR_UNLESS to patch, or CMP_NONE */
+    uint32_t else_fix;          /* if: code index of the branch to patch, or CMP_NONE */
+    uint32_t else_r;            /* if: code index of that branch's R word */
     uint32_t patches;           /* head of the forward-branch list, or CMP_NONE */
     uint32_t stub_gen, stub_pc; /* br_table: stub for this label in table `stub_gen` */
 } cmp_ctrl;
@@ -108,6 +109,18 @@ typedef struct cmp {
      * `seq`) wrote stack entry `prod_val` through code word `prod_word`. */
     uint64_t seq, prod_seq;
     uint32_t prod_word, prod_val;
+    /* Peepholes (see "Fusion" below): the last instruction emitted, if it
+     * was a constant (k_*) or an i32 comparison (f_*), produced stack entry
+     * *_val at code index *_pos and had sequence number *_seq. */
+    uint64_t k_seq, f_seq, a_seq;
+    uint32_t k_pos, k_val, f_pos, f_val, a_pos, a_val;
+    uint32_t a_src, a_imm; /* a_*: an I32_ADD_I of slot a_src and a_imm */
+    uint64_t l_seq;        /* l_*: a fast-form f64.load of (uint32_t)(l_addr + l_k) + l_off */
+    uint32_t l_pos, l_val, l_addr, l_off, l_k;
+    size_t l_src;          /* its module offset */
+    uint64_t k_imm;
+    w_op f_op;          /* the comparison (register or _I form) */
+    uint32_t f_a, f_b;  /* its operands: slots, or slot and immediate */
     uint32_t gen;         /* br_table generation, for stub sharing */
     uint64_t pushes_left; /* validation work budget of the function */
 } cmp;
@@ -196,6 +209,12 @@ static bool cmp_op_traps(w_op op)
 #define STORE_LANE(NAME, code, bytes, maxalign, lanes)                                             \
     case W_OP_##NAME:                                                                              \
     case W_OP_##NAME##_M:
+#define CMPBR(BASE, FN)                                                                            \
+    case W_OP_LOOP_##BASE:                                                                         \
+    case W_OP_LOOP_##BASE##_I:
+#define LOADA(NAME, BASE, bytes) case W_OP_##NAME:
+#define STOREA(NAME, BASE, bytes) case W_OP_##NAME:
+#define FLD(NAME, BASE, FN) case W_OP_##NAME:
 #include "ops.def"
         return true;
     default: return false;
@@ -405,6 +424,294 @@ static void cmp_set_unreachable(cmp *c)
     f->unreachable = true;
 }
 
+/* ---- fusion ---------------------------------------------------------------------
+ * Two peepholes at emission time. Each takes back the last instruction
+ * emitted when the instruction being compiled turns out to be the only
+ * consumer of its result:
+ *   - a constant (CONST32/CONST64) used as an operand of an integer binary
+ *     operation becomes that operation's immediate (ops.def BINI forms);
+ *   - an i32 comparison used by br_if or if becomes part of the branch
+ *     (CMPBR forms; loop back-edges included);
+ *   - an i32.add of an immediate used as the address of a fast-form load or
+ *     store becomes part of it (LOADA and STOREA forms; the sum still wraps
+ *     at 32 bits before the offset is added, as the add would have);
+ *   - an f64.load used as the right operand of f64.add/sub/mul becomes part
+ *     of it (FLD forms; a trap keeps the load's source offset).
+ * "Last emitted" is checked by sequence number: any instruction or label in
+ * between changes c->seq, and code after a label must stay where it is. The
+ * entry must still be the one produced (same stack index, in its home, not
+ * an alias): then the slot the removed instruction wrote is read by nobody
+ * else, because the consumer pops the entry. */
+
+/* Is stack entry idx the result of the instruction with sequence number seq
+ * that produced entry val, and still only there? */
+static bool cmp_is_pending(const cmp *c, uint64_t seq, uint32_t val, uint32_t idx)
+{
+    const cmp_val *v;
+    if (seq != c->seq || val != idx || idx >= c->nvals) return false;
+    if (idx < c->ctrls[c->nctrl - 1].height) return false;
+    v = &c->vals[idx];
+    return v->local < 0 && v->loc == v->home && v->type != CMP_UNKNOWN;
+}
+
+/* Is the top entry an i32 comparison that a branch can take over? */
+static bool cmp_cmp_pending(const cmp *c)
+{
+    return c->nvals > 0 && cmp_is_pending(c, c->f_seq, c->f_val, c->nvals - 1);
+}
+
+/* Records that the instruction just emitted at pos is the comparison op
+ * (register or _I form) of a and b and produced the top entry. */
+static void cmp_note_cmp(cmp *c, w_op op, uint32_t pos, uint32_t a, uint32_t b)
+{
+    c->f_seq = c->seq;
+    c->f_pos = pos;
+    c->f_val = c->nvals - 1;
+    c->f_op = op;
+    c->f_a = a;
+    c->f_b = b;
+}
+
+/* Takes back the code from index pos on, with its source-map entries. */
+static void cmp_rewind(cmp *c, uint32_t pos)
+{
+    c->ncode = pos;
+    while (c->nsrc && c->src[(c->nsrc - 1) * 2] >= pos)
+        c->nsrc--;
+}
+
+/* The immediate form of a binary operation, or W_OP_COUNT_. */
+static w_op cmp_imm_form(w_op op)
+{
+    switch (op) {
+#define BINI(NAME, BASE, T, FN)                                                                    \
+    case W_OP_##BASE: return W_OP_##NAME;
+#include "ops.def"
+    default: return W_OP_COUNT_;
+    }
+}
+
+/* The operation with its operands exchanged (a op b == b op' a), or W_OP_COUNT_. */
+static w_op cmp_swapped(w_op op)
+{
+    switch (op) {
+    case W_OP_I32_ADD: case W_OP_I32_MUL: case W_OP_I32_AND: case W_OP_I32_OR:
+    case W_OP_I32_XOR: case W_OP_I32_EQ: case W_OP_I32_NE:
+    case W_OP_I64_ADD: case W_OP_I64_MUL: case W_OP_I64_AND: case W_OP_I64_OR:
+    case W_OP_I64_XOR: case W_OP_I64_EQ: case W_OP_I64_NE:
+    case W_OP_F64_ADD: case W_OP_F64_MUL: return op;
+    case W_OP_I32_LT_S: return W_OP_I32_GT_S;
+    case W_OP_I32_LT_U: return W_OP_I32_GT_U;
+    case W_OP_I32_GT_S: return W_OP_I32_LT_S;
+    case W_OP_I32_GT_U: return W_OP_I32_LT_U;
+    case W_OP_I32_LE_S: return W_OP_I32_GE_S;
+    case W_OP_I32_LE_U: return W_OP_I32_GE_U;
+    case W_OP_I32_GE_S: return W_OP_I32_LE_S;
+    case W_OP_I32_GE_U: return W_OP_I32_LE_U;
+    case W_OP_I64_LT_S: return W_OP_I64_GT_S;
+    case W_OP_I64_LT_U: return W_OP_I64_GT_U;
+    case W_OP_I64_GT_S: return W_OP_I64_LT_S;
+    case W_OP_I64_GT_U: return W_OP_I64_LT_U;
+    case W_OP_I64_LE_S: return W_OP_I64_GE_S;
+    case W_OP_I64_LE_U: return W_OP_I64_GE_U;
+    case W_OP_I64_GE_S: return W_OP_I64_LE_S;
+    case W_OP_I64_GE_U: return W_OP_I64_LE_U;
+    default: return W_OP_COUNT_;
+    }
+}
+
+/* The i32 comparison (register or _I form) with the opposite result. */
+static w_op cmp_negated(w_op op)
+{
+    static const w_op pairs[][2] = {
+        {W_OP_I32_EQ, W_OP_I32_NE},       {W_OP_I32_LT_S, W_OP_I32_GE_S},
+        {W_OP_I32_LT_U, W_OP_I32_GE_U},   {W_OP_I32_GT_S, W_OP_I32_LE_S},
+        {W_OP_I32_GT_U, W_OP_I32_LE_U},   {W_OP_I32_EQ_I, W_OP_I32_NE_I},
+        {W_OP_I32_LT_S_I, W_OP_I32_GE_S_I}, {W_OP_I32_LT_U_I, W_OP_I32_GE_U_I},
+        {W_OP_I32_GT_S_I, W_OP_I32_LE_S_I}, {W_OP_I32_GT_U_I, W_OP_I32_LE_U_I},
+    };
+    size_t i;
+    for (i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        if (pairs[i][0] == op) return pairs[i][1];
+        if (pairs[i][1] == op) return pairs[i][0];
+    }
+    return W_OP_COUNT_;
+}
+
+/* The branch (or loop back-edge) form of an i32 comparison. */
+static w_op cmp_branch_form(w_op op, bool loop)
+{
+    switch (op) {
+#define CMPBR(BASE, FN)                                                                            \
+    case W_OP_##BASE: return loop ? W_OP_LOOP_##BASE : W_OP_BR_##BASE;                              \
+    case W_OP_##BASE##_I: return loop ? W_OP_LOOP_##BASE##_I : W_OP_BR_##BASE##_I;
+#include "ops.def"
+    default: return W_OP_COUNT_;
+    }
+}
+
+/* Emits a conditional jump on the popped i32 `cond`, taken when it is
+ * nonzero (sense) or zero (!sense); `loop` asks for a back-edge form, which
+ * checks limits when taken (only with sense). With `fuse` (cond is the
+ * pending comparison, see cmp_cmp_pending) the comparison is taken back and
+ * becomes part of the jump. Returns word 0 and the R word of the jump. */
+static bool cmp_cond_jump(cmp *c, const cmp_val *cond, bool fuse, bool sense, bool loop,
+                          uint32_t *instr, uint32_t *rword)
+{
+    w_op op;
+    uint32_t a, b;
+    if (fuse && c->f_seq == c->seq) {
+        op = c->f_op;
+        a = c->f_a;
+        b = c->f_b;
+        cmp_rewind(c, c->f_pos);
+    } else if (loop || cond->type == CMP_UNKNOWN) {
+        /* cond != 0 as a comparison with the immediate 0 */
+        op = W_OP_I32_NE_I;
+        a = cond->loc;
+        b = 0;
+    } else {
+        *instr = c->ncode;
+        if (!cmp_op(c, sense ? W_OP_BR_IF : W_OP_BR_UNLESS, 2)) return false;
+        cmp_w(c, cond->loc);
+        cmp_w(c, 0);
+        *rword = *instr + 2;
+        return true;
+    }
+    if (!sense) op = cmp_negated(op);
+    op = cmp_branch_form(op, loop);
+    *instr = c->ncode;
+    if (!cmp_op(c, op, 3)) return false;
+    cmp_w(c, a);
+    cmp_w(c, b);
+    cmp_w(c, 0);
+    *rword = *instr + 3;
+    return true;
+}
+
+/* Compiles the integer binary operation op with operand type t and result
+ * type out in its immediate form if one operand is the constant emitted
+ * last; *done says whether it did. */
+static bool cmp_try_imm(cmp *c, w_op op, w_valtype t, w_valtype out, bool *done)
+{
+    cmp_val a = {0}, b = {0};
+    uint32_t top, dstw, pos;
+    uint64_t imm = c->k_imm;
+    w_op iop = op;
+    bool first = false; /* the constant is the left operand */
+    *done = false;
+    if (c->nvals < 2) return true;
+    top = c->nvals - 1;
+    if (c->vals[top].type != t || c->vals[top - 1].type != t) return true;
+    if (!cmp_is_pending(c, c->k_seq, c->k_val, top)) {
+        /* constant op x: only if the operation can take its operands swapped */
+        if (!cmp_is_pending(c, c->k_seq, c->k_val, top - 1)) return true;
+        first = true;
+        iop = cmp_swapped(op);
+        if (iop == W_OP_COUNT_) return true;
+    } else if (op == W_OP_I32_SUB || op == W_OP_I64_SUB) {
+        /* x - k = x + (-k), modulo 2^32 or 2^64 */
+        iop = op == W_OP_I32_SUB ? W_OP_I32_ADD : W_OP_I64_ADD;
+        imm = 0 - imm;
+    }
+    iop = cmp_imm_form(iop);
+    if (iop == W_OP_COUNT_) return true;
+    cmp_rewind(c, c->k_pos);
+    if (!cmp_pop(c, t, &b) || !cmp_pop(c, t, &a)) return false;
+    if (first) a = b;
+    if (!cmp_push(c, out)) return false;
+    pos = c->ncode;
+    if (!cmp_op(c, iop, t == W_I32 ? 3 : 4)) return false;
+    cmp_w(c, a.loc);
+    dstw = c->ncode;
+    cmp_w(c, c->vals[c->nvals - 1].home);
+    cmp_w(c, (uint32_t)imm);
+    if (t != W_I32) cmp_w(c, (uint32_t)(imm >> 32));
+    cmp_produced(c, dstw);
+    if (t == W_I32 && out == W_I32 && cmp_branch_form(iop, false) != W_OP_COUNT_)
+        cmp_note_cmp(c, iop, pos, a.loc, (uint32_t)imm);
+    if (iop == W_OP_I32_ADD_I) {
+        c->a_seq = c->seq;
+        c->a_pos = pos;
+        c->a_val = c->nvals - 1;
+        c->a_src = a.loc;
+        c->a_imm = (uint32_t)imm;
+    }
+    *done = true;
+    return true;
+}
+
+/* The LOADA/STOREA form of a fast-form load or store, or W_OP_COUNT_. */
+static w_op cmp_addr_form(w_op op)
+{
+    switch (op) {
+#define LOADA(NAME, BASE, bytes)                                                                   \
+    case W_OP_##BASE: return W_OP_##NAME;
+#define STOREA(NAME, BASE, bytes)                                                                  \
+    case W_OP_##BASE: return W_OP_##NAME;
+#include "ops.def"
+    default: return W_OP_COUNT_;
+    }
+}
+
+/* The FLD form of an f64 operation, or W_OP_COUNT_. */
+static w_op cmp_load_form(w_op op)
+{
+    switch (op) {
+#define FLD(NAME, BASE, FN)                                                                        \
+    case W_OP_##BASE: return W_OP_##NAME;
+#include "ops.def"
+    default: return W_OP_COUNT_;
+    }
+}
+
+/* Records the fast-form f64.load just emitted at pos (see fusion). */
+static void cmp_note_load(cmp *c, uint32_t pos, uint32_t addr, uint32_t off, uint32_t k)
+{
+    c->l_seq = c->seq;
+    c->l_pos = pos;
+    c->l_val = c->nvals - 1;
+    c->l_addr = addr;
+    c->l_off = off;
+    c->l_k = k;
+    c->l_src = c->op_off;
+}
+
+/* Compiles the f64 operation op in its FLD form if an operand is the f64.load
+ * emitted last; *done says whether it did. */
+static bool cmp_try_load(cmp *c, w_op op, bool *done)
+{
+    cmp_val a = {0}, b = {0};
+    uint32_t top, dstw;
+    bool first = false; /* the load is the left operand */
+    size_t here = c->op_off;
+    w_op lop = cmp_load_form(op);
+    *done = false;
+    if (lop == W_OP_COUNT_ || c->nvals < 2) return true;
+    top = c->nvals - 1;
+    if (c->vals[top].type != W_F64 || c->vals[top - 1].type != W_F64) return true;
+    if (!cmp_is_pending(c, c->l_seq, c->l_val, top)) {
+        if (!cmp_is_pending(c, c->l_seq, c->l_val, top - 1) || cmp_swapped(op) != op) return true;
+        first = true;
+    }
+    cmp_rewind(c, c->l_pos);
+    if (!cmp_pop(c, W_F64, &b) || !cmp_pop(c, W_F64, &a)) return false;
+    if (first) a = b;
+    if (!cmp_push(c, W_F64)) return false;
+    c->op_off = c->l_src; /* a trap is the load's */
+    if (!cmp_op(c, lop, 5)) return false;
+    c->op_off = here;
+    cmp_w(c, a.loc);
+    cmp_w(c, c->l_addr);
+    dstw = c->ncode;
+    cmp_w(c, c->vals[c->nvals - 1].home);
+    cmp_w(c, c->l_off);
+    cmp_w(c, c->l_k);
+    cmp_produced(c, dstw);
+    *done = true;
+    return true;
+}
+
 /* ---- control frames and branches -------------------------------------------- */
 
 static uint32_t cmp_label_n(const cmp_ctrl *f)
@@ -479,18 +786,24 @@ static bool cmp_return_seq(cmp *c, const cmp_val *v, const w_valtype *t, uint32_
     return cmp_op(c, W_OP_RETURN, 0);
 }
 
-/* Can a branch to frame f with values v[] jump straight there (no copies,
- * no back-edge check)? */
-static bool cmp_branch_is_plain(const cmp_ctrl *f, const cmp_val *v, uint32_t n)
+/* Are the values v[] for a branch to frame f already in the label's slots? */
+static bool cmp_vals_in_place(const cmp_ctrl *f, const cmp_val *v, uint32_t n)
 {
     const w_valtype *t = cmp_label_t(f);
     uint32_t k, dst = f->base;
-    if (f->kind == CMP_K_LOOP || f->kind == CMP_K_FUNC) return false;
     for (k = 0; k < n; k++) {
         if (v[k].type != CMP_UNKNOWN && v[k].loc != dst) return false;
         dst += w_slots_of(t[k]);
     }
     return true;
+}
+
+/* Can a branch to frame f with values v[] jump straight there (no copies,
+ * no back-edge check)? */
+static bool cmp_branch_is_plain(const cmp_ctrl *f, const cmp_val *v, uint32_t n)
+{
+    if (f->kind == CMP_K_LOOP || f->kind == CMP_K_FUNC) return false;
+    return cmp_vals_in_place(f, v, n);
 }
 
 /* Emits the moves of v[0..n) to the label of frame `fi` and the jump. Source
@@ -566,8 +879,12 @@ static bool cmp_begin_block(cmp *c, uint8_t kind)
     uint32_t np, nr, k;
     const w_valtype *p, *r;
     cmp_val cond = {0};
+    bool fuse = false;
     if (!cmp_blocktype(c, &np, &p, &nr, &r)) return false;
-    if (kind == CMP_K_IF && !cmp_pop(c, W_I32, &cond)) return false;
+    if (kind == CMP_K_IF) {
+        fuse = cmp_cmp_pending(c);
+        if (!cmp_pop(c, W_I32, &cond)) return false;
+    }
     if (!cmp_pop_vals(c, p, np)) return false;
     if (!cmp_materialize_all(c)) return false;
     if (!cmp_push_ctrl(c, kind, np, p, nr, r)) return false;
@@ -580,11 +897,10 @@ static bool cmp_begin_block(cmp *c, uint8_t kind)
         cmp_frame(c)->loop_pc = c->ncode;
         cmp_label_here(c);
     } else if (kind == CMP_K_IF) {
-        uint32_t pos = c->ncode;
-        if (!cmp_op(c, W_OP_BR_UNLESS, 2)) return false;
-        cmp_w(c, cond.loc);
-        cmp_w(c, 0);
-        cmp_frame(c)->else_fix = pos;
+        uint32_t instr, rword;
+        if (!cmp_cond_jump(c, &cond, fuse, false, false, &instr, &rword)) return false;
+        cmp_frame(c)->else_fix = instr;
+        cmp_frame(c)->else_r = rword;
     }
     return true;
 }
@@ -614,7 +930,7 @@ static bool cmp_else(cmp *c)
     f = cmp_frame(c);
     if (!cmp_add_patch(c, f, pos + 1, pos)) return false;
     f = cmp_frame(c);
-    cmp_set_rel(c, f->else_fix + 2, f->else_fix, c->ncode);
+    cmp_set_rel(c, f->else_r, f->else_fix, c->ncode);
     f->else_fix = CMP_NONE;
     f->kind = CMP_K_ELSE;
     f->unreachable = false;
@@ -644,7 +960,7 @@ static bool cmp_end(cmp *c, bool *done)
     }
     if (!cmp_results_home(c)) return false;
     f = cmp_frame(c);
-    if (f->else_fix != CMP_NONE) cmp_set_rel(c, f->else_fix + 2, f->else_fix, c->ncode);
+    if (f->else_fix != CMP_NONE) cmp_set_rel(c, f->else_r, f->else_fix, c->ncode);
     for (p = f->patches; p != CMP_NONE; p = c->patches[p].next)
         cmp_set_rel(c, c->patches[p].word, c->patches[p].instr, c->ncode);
     cmp_label_here(c);
@@ -668,27 +984,28 @@ static bool cmp_br(cmp *c)
 
 static bool cmp_br_if(cmp *c)
 {
-    uint32_t depth = 0, fi = 0, n, pos;
+    uint32_t depth = 0, fi = 0, n, instr, rword;
     const w_valtype *t;
     cmp_val cond = {0};
+    bool fuse;
     if (!cmp_read_label(c, &depth, &fi)) return false;
+    fuse = cmp_cmp_pending(c);
     if (!cmp_pop(c, W_I32, &cond)) return false;
     n = cmp_label_n(&c->ctrls[fi]);
     t = cmp_label_t(&c->ctrls[fi]);
     if (!cmp_pop_vals(c, t, n)) return false;
-    pos = c->ncode;
     if (cmp_branch_is_plain(&c->ctrls[fi], c->tmp, n)) {
-        if (!cmp_op(c, W_OP_BR_IF, 2)) return false;
-        cmp_w(c, cond.loc);
-        cmp_w(c, 0);
-        if (!cmp_add_patch(c, &c->ctrls[fi], pos + 2, pos)) return false;
+        if (!cmp_cond_jump(c, &cond, fuse, true, false, &instr, &rword)) return false;
+        if (!cmp_add_patch(c, &c->ctrls[fi], rword, instr)) return false;
+    } else if (c->ctrls[fi].kind == CMP_K_LOOP && cmp_vals_in_place(&c->ctrls[fi], c->tmp, n)) {
+        /* A loop back-edge with nothing to move: one LOOP_* instruction. */
+        if (!cmp_cond_jump(c, &cond, fuse, true, true, &instr, &rword)) return false;
+        cmp_set_rel(c, rword, instr, c->ctrls[fi].loop_pc);
     } else {
         /* Loop targets go through BR_LOOP so that the back-edge is checked. */
-        if (!cmp_op(c, W_OP_BR_UNLESS, 2)) return false;
-        cmp_w(c, cond.loc);
-        cmp_w(c, 0);
+        if (!cmp_cond_jump(c, &cond, fuse, false, false, &instr, &rword)) return false;
         if (!cmp_branch(c, fi, c->tmp, n)) return false;
-        cmp_set_rel(c, pos + 2, pos, c->ncode);
+        cmp_set_rel(c, rword, instr, c->ncode);
     }
     return cmp_push_back_vals(c, t, n);
 }
@@ -854,12 +1171,26 @@ static bool cmp_simple(cmp *c, w_op op, const w_valtype *in, uint32_t nin, w_val
 /* A signature string such as "II_I" or "VI_V" (ops.def / simd.def). */
 static bool cmp_sig(cmp *c, w_op op, const char *sig)
 {
-    w_valtype in[3];
-    uint32_t nin = 0;
+    w_valtype in[3], out;
+    uint32_t nin = 0, pos;
+    bool done = false;
     while (*sig && *sig != '_' && nin < 3)
         in[nin++] = cmp_sig_type(*sig++);
     if (*sig != '_') return cmp_fail(c, "illegal opcode");
-    return cmp_simple(c, op, in, nin, cmp_sig_type(sig[1]), 0, NULL);
+    out = cmp_sig_type(sig[1]);
+    if (nin == 2 && (in[0] == W_I32 || in[0] == W_I64 || in[0] == W_F64) && in[0] == in[1]) {
+        if (in[0] == W_F64 && !cmp_try_load(c, op, &done)) return false;
+        if (!done && !cmp_try_imm(c, op, in[0], out, &done)) return false;
+        if (done) return true;
+    }
+    pos = c->ncode;
+    if (!cmp_simple(c, op, in, nin, out, 0, NULL)) return false;
+    /* i32 comparisons can become part of a following branch (see fusion) */
+    if (op == W_OP_I32_EQZ)
+        cmp_note_cmp(c, W_OP_I32_EQ_I, pos, c->code[pos + 1], 0);
+    else if (in[0] == W_I32 && nin == 2 && cmp_branch_form(op, false) != W_OP_COUNT_)
+        cmp_note_cmp(c, op, pos, c->code[pos + 1], c->code[pos + 2]);
+    return true;
 }
 
 static bool cmp_const(cmp *c, w_valtype t, const uint32_t *words, uint32_t nwords)
@@ -869,6 +1200,13 @@ static bool cmp_const(cmp *c, w_valtype t, const uint32_t *words, uint32_t nword
     w_op op = nwords == 1 ? W_OP_CONST32 : nwords == 2 ? W_OP_CONST64 : W_OP_CONST_V128;
     if (!v) return false;
     if (!cmp_op(c, op, 1 + nwords)) return false;
+    if ((t == W_I32 || t == W_I64 || t == W_F64) && nwords <= 2) {
+        /* a candidate immediate (see fusion) */
+        c->k_seq = c->seq;
+        c->k_pos = c->ncode - 1;
+        c->k_val = c->nvals - 1;
+        c->k_imm = nwords == 2 ? (uint64_t)words[0] | (uint64_t)words[1] << 32 : words[0];
+    }
     dstw = c->ncode;
     cmp_w(c, c->vals[c->nvals - 1].home);
     for (i = 0; i < nwords; i++)
@@ -1178,6 +1516,21 @@ static bool cmp_load(cmp *c, w_op op, w_valtype t, uint32_t maxalign)
     bool fast = false;
     cmp_val a = {0};
     if (!cmp_memarg(c, maxalign, &mem, &off, &fast)) return false;
+    if (fast && c->nvals > 0 && cmp_addr_form(op) != W_OP_COUNT_ &&
+        cmp_is_pending(c, c->a_seq, c->a_val, c->nvals - 1)) {
+        /* the address is an i32.add of an immediate (see fusion) */
+        cmp_rewind(c, c->a_pos);
+        if (!cmp_pop(c, W_I32, &a) || !cmp_push(c, t)) return false;
+        if (!cmp_op(c, cmp_addr_form(op), 4)) return false;
+        cmp_w(c, c->a_src);
+        dstw = c->ncode;
+        cmp_w(c, c->vals[c->nvals - 1].home);
+        cmp_w(c, (uint32_t)off);
+        cmp_w(c, c->a_imm);
+        cmp_produced(c, dstw);
+        if (op == W_OP_F64_LOAD) cmp_note_load(c, dstw - 2, c->a_src, (uint32_t)off, c->a_imm);
+        return true;
+    }
     if (!cmp_pop(c, cmp_addr_type(c, mem), &a) || !cmp_push(c, t)) return false;
     if (!cmp_op(c, fast ? op : (w_op)(op + 1), fast ? 3 : 5)) return false;
     cmp_w(c, a.loc);
@@ -1185,6 +1538,7 @@ static bool cmp_load(cmp *c, w_op op, w_valtype t, uint32_t maxalign)
     cmp_w(c, c->vals[c->nvals - 1].home);
     cmp_w_memarg(c, fast, mem, off);
     cmp_produced(c, dstw);
+    if (fast && op == W_OP_F64_LOAD) cmp_note_load(c, dstw - 2, a.loc, (uint32_t)off, 0);
     return true;
 }
 
@@ -1195,6 +1549,19 @@ static bool cmp_store(cmp *c, w_op op, w_valtype t, uint32_t maxalign)
     bool fast = false;
     cmp_val a = {0}, v = {0};
     if (!cmp_memarg(c, maxalign, &mem, &off, &fast)) return false;
+    if (fast && c->nvals > 1 && cmp_addr_form(op) != W_OP_COUNT_ &&
+        cmp_is_pending(c, c->a_seq, c->a_val, c->nvals - 2)) {
+        /* the address is an i32.add of an immediate (see fusion); the value
+         * was computed without emitting code after it */
+        cmp_rewind(c, c->a_pos);
+        if (!cmp_pop(c, t, &v) || !cmp_pop(c, W_I32, &a)) return false;
+        if (!cmp_op(c, cmp_addr_form(op), 4)) return false;
+        cmp_w(c, c->a_src);
+        cmp_w(c, v.loc);
+        cmp_w(c, (uint32_t)off);
+        cmp_w(c, c->a_imm);
+        return true;
+    }
     if (!cmp_pop(c, t, &v) || !cmp_pop(c, cmp_addr_type(c, mem), &a)) return false;
     if (!cmp_op(c, fast ? op : (w_op)(op + 1), fast ? 3 : 5)) return false;
     cmp_w(c, a.loc);
@@ -1550,6 +1917,7 @@ static bool cmp_function(cmp *c, uint32_t defidx, w_fcode *out)
     c->alias_lo = 0;
     c->seq = 1;
     c->prod_seq = 0;
+    c->k_seq = c->f_seq = c->a_seq = c->l_seq = 0;
     if (!cmp_setup_locals(c, fd)) return false;
     c->max_slot = c->stack_base;
     /* Each instruction emits a bounded number of words, except branches with

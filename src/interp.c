@@ -25,6 +25,7 @@
 #include "base.h"
 #include "ir.h"
 #include "numeric.h"
+#include "paged.h"
 #include "rt.h"
 #include "simd.h"
 
@@ -40,12 +41,33 @@ static _Thread_local unsigned vm_nesting;
 
 /* ---- dispatch skeleton ------------------------------------------------------ */
 
-#if !defined(WARD_SWITCH_DISPATCH) && !defined(__GNUC__) && !defined(__clang__)
+/* Computed goto needs GCC or clang. Sanitizer builds use the switch too:
+ * with computed goto every handler's indirect jump is an edge to every
+ * handler, and clang's sanitizer instrumentation on that graph takes many
+ * minutes and gigabytes to compile; the switch keeps it linear. */
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#if !defined(WARD_SWITCH_DISPATCH) &&                                                              \
+    ((!defined(__GNUC__) && !defined(__clang__)) || defined(__SANITIZE_ADDRESS__) ||               \
+     __has_feature(address_sanitizer))
 #define WARD_SWITCH_DISPATCH 1
 #endif
 
+/* Debug-only profiling build (-DWARD_OPSTATS, implies the switch): counts
+ * every executed instruction, op pair and op triple and prints the hottest
+ * at exit (see vm_opstat at the end of this file). */
+#ifdef WARD_OPSTATS
+#undef WARD_SWITCH_DISPATCH
+#define WARD_SWITCH_DISPATCH 1
+static uint32_t vm_opstat(uint32_t op);
+#define VM_STAT(w) vm_opstat(w)
+#else
+#define VM_STAT(w) (w)
+#endif
+
 #ifdef WARD_SWITCH_DISPATCH
-#define vmdispatch(w) switch (w)
+#define vmdispatch(w) switch (VM_STAT(w))
 #define vmcase(NAME) case W_OP_##NAME:
 #define vmbreak break
 #define vmdefault                                                                                  \
@@ -76,6 +98,18 @@ static _Thread_local unsigned vm_nesting;
         goto vm_trap;                                                                              \
     } while (0)
 
+/* Raises the memory trap in `trap` at the current instruction; a permission
+ * fault carries the page and the reason in ex->trap_msg. */
+#define VM_MEM_TRAP(m_, ea_, write_)                                                               \
+    do {                                                                                           \
+        if (trap == W_TRAP_ACCESS_DENIED) {                                                        \
+            vm_record_trap(ex, trap, fn, ip, frp, true);                                           \
+            pg_denied_msg((m_), (ea_), (write_), ex->trap_msg, sizeof ex->trap_msg);               \
+            goto vm_out;                                                                           \
+        }                                                                                          \
+        VM_TRAP(trap);                                                                             \
+    } while (0)
+
 /* Operand access: word k of the current instruction names a frame slot. */
 #define SLOT(k) fp[ip[k]]
 #define RI32(k) ((uint32_t)fp[ip[k]])
@@ -101,7 +135,7 @@ static _Thread_local unsigned vm_nesting;
         }                                                                                          \
         if (W_UNLIKELY(ex->interrupt)) {                                                           \
             ex->interrupt = 0;                                                                     \
-            VM_TRAP(ex->interrupt_trap != W_TRAP_OK ? ex->interrupt_trap : W_TRAP_INTERRUPTED);   \
+            VM_TRAP(ex->interrupt_trap != W_TRAP_OK ? ex->interrupt_trap : W_TRAP_INTERRUPTED);    \
         }                                                                                          \
     } while (0)
 
@@ -115,7 +149,10 @@ W_INLINE const w_memory *vm_flat_mem0(const w_instance *inst)
     return m->mode == W_MEM_FLAT ? m : NULL;
 }
 
-W_INLINE uint64_t vm_imm64(const uint32_t *w) { return (uint64_t)w[0] | (uint64_t)w[1] << 32; }
+W_INLINE uint64_t vm_imm64(const uint32_t *w)
+{
+    return (uint64_t)w[0] | (uint64_t)w[1] << 32;
+}
 
 W_INLINE w_v128 vm_rdv(const uint64_t *fp, uint32_t slot)
 {
@@ -124,10 +161,16 @@ W_INLINE w_v128 vm_rdv(const uint64_t *fp, uint32_t slot)
     return v;
 }
 
-W_INLINE void vm_wrv(uint64_t *fp, uint32_t slot, w_v128 v) { memcpy(fp + slot, &v, 16); }
+W_INLINE void vm_wrv(uint64_t *fp, uint32_t slot, w_v128 v)
+{
+    memcpy(fp + slot, &v, 16);
+}
 
 /* An address operand of memory m: i64 for a 64-bit memory, else i32. */
-W_INLINE uint64_t vm_addr(const w_memory *m, uint64_t slot) { return m->is64 ? slot : (uint32_t)slot; }
+W_INLINE uint64_t vm_addr(const w_memory *m, uint64_t slot)
+{
+    return m->is64 ? slot : (uint32_t)slot;
+}
 
 /* Does [start, start+n) lie within [0, size)? n = 0 at start = size is fine. */
 W_INLINE bool vm_range_ok(uint64_t start, uint64_t n, uint64_t size)
@@ -137,9 +180,7 @@ W_INLINE bool vm_range_ok(uint64_t start, uint64_t n, uint64_t size)
 
 /* Host address of the `bytes` bytes at addr+offset in m, or NULL if any of
  * them is out of bounds (including when addr+offset overflows 64 bits).
- * This is the one place where the generic instruction forms and the bulk
- * operations translate guest addresses; the paged access path will be added
- * here, keyed on m->mode. Until then only flat memories are accessible. */
+ * Flat memories only; vm_ld_at / vm_st_at below handle both access paths. */
 W_INLINE uint8_t *vm_mem_at(const w_memory *m, uint64_t addr, uint64_t offset, uint64_t bytes)
 {
     uint64_t ea = addr + offset;
@@ -147,6 +188,75 @@ W_INLINE uint8_t *vm_mem_at(const w_memory *m, uint64_t addr, uint64_t offset, u
     if (W_UNLIKELY(m->mode != W_MEM_FLAT)) return NULL;
     if (W_UNLIKELY(!vm_range_ok(ea, bytes, m->size))) return NULL;
     return m->base + ea;
+}
+
+/* The paged access path (paged.h). The inline part is one table lookup and
+ * one compare against the exception page; anything else (a page boundary in
+ * the access, an absent, read-only or copy-on-write page, an address past
+ * the end) goes to the slow path, which gathers loads into `tmp` and has
+ * stores written into `tmp` first and scattered after a full check. */
+static W_NOINLINE const uint8_t *vm_pg_load_slow(w_memory *m, uint64_t addr, uint64_t offset,
+                                                 uint64_t bytes, uint8_t *tmp, uint64_t *ea,
+                                                 w_trap *t)
+{
+    *ea = addr + offset;
+    if (*ea < addr) {
+        *t = W_TRAP_MEM_OOB;
+        return NULL;
+    }
+    *t = pg_read(m, *ea, tmp, bytes, ea);
+    return *t == W_TRAP_OK ? tmp : NULL;
+}
+
+/* Host address the `bytes` bytes at addr+offset are loaded from (in the
+ * frame, or gathered into tmp); NULL with *t and *ea set on a trap. */
+W_INLINE const uint8_t *vm_ld_at(w_memory *m, uint64_t addr, uint64_t offset, uint64_t bytes,
+                                 uint8_t *tmp, uint64_t *ea, w_trap *t)
+{
+    if (m->mode == W_MEM_PAGED) {
+        uint64_t a = addr + offset, pg = a >> 16, off = a & 0xFFFF;
+        if (W_LIKELY(a >= addr && pg < m->pages && off + bytes <= W_PAGE_SIZE)) {
+            uint8_t *f = m->pg_rd[pg];
+            if (W_LIKELY(f != m->pg_exc)) return f + off;
+        }
+        return vm_pg_load_slow(m, addr, offset, bytes, tmp, ea, t);
+    }
+    uint8_t *p = vm_mem_at(m, addr, offset, bytes);
+    if (W_UNLIKELY(!p)) {
+        *t = W_TRAP_MEM_OOB;
+        *ea = 0;
+    }
+    return p;
+}
+
+/* Host address to store the `bytes` bytes at addr+offset to: in the frame,
+ * or tmp, which the caller then hands to vm_pg_store_slow. NULL (flat only)
+ * with *t set on a trap. */
+W_INLINE uint8_t *vm_st_at(w_memory *m, uint64_t addr, uint64_t offset, uint64_t bytes,
+                           uint8_t *tmp, uint64_t *ea, w_trap *t)
+{
+    if (m->mode == W_MEM_PAGED) {
+        uint64_t a = addr + offset, pg = a >> 16, off = a & 0xFFFF;
+        if (W_LIKELY(a >= addr && pg < m->pages && off + bytes <= W_PAGE_SIZE)) {
+            uint8_t *f = m->pg_wr[pg];
+            if (W_LIKELY(f != m->pg_exc)) return f + off;
+        }
+        *ea = a >= addr ? a : UINT64_MAX; /* an overflow is out of bounds */
+        return tmp;
+    }
+    uint8_t *p = vm_mem_at(m, addr, offset, bytes);
+    if (W_UNLIKELY(!p)) {
+        *t = W_TRAP_MEM_OOB;
+        *ea = 0;
+    }
+    return p;
+}
+
+/* Writes a store that vm_st_at sent to tmp: all of it, or nothing and a trap. */
+static W_NOINLINE w_trap vm_pg_store_slow(w_memory *m, uint64_t *ea, const uint8_t *tmp,
+                                          uint64_t bytes)
+{
+    return pg_write(m, *ea, tmp, bytes, ea);
 }
 
 /* Structural equality of function types, for call_indirect across modules. */
@@ -194,12 +304,30 @@ static W_NOINLINE void vm_record_trap(w_exec *ex, w_trap t, const w_func *fn, co
  * One function per load/store kind; the handlers around them only compute
  * the host address (fast or generic form). `d` and `v` point at frame slots. */
 
-W_INLINE void vm_ld_I32_LOAD(uint64_t *d, const uint8_t *p) { *d = w_rd32(p); }
-W_INLINE void vm_ld_I64_LOAD(uint64_t *d, const uint8_t *p) { *d = w_rd64(p); }
-W_INLINE void vm_ld_F32_LOAD(uint64_t *d, const uint8_t *p) { *d = w_rd32(p); }
-W_INLINE void vm_ld_F64_LOAD(uint64_t *d, const uint8_t *p) { *d = w_rd64(p); }
-W_INLINE void vm_ld_I32_LOAD8_S(uint64_t *d, const uint8_t *p) { *d = (uint32_t)(int32_t)(int8_t)p[0]; }
-W_INLINE void vm_ld_I32_LOAD8_U(uint64_t *d, const uint8_t *p) { *d = p[0]; }
+W_INLINE void vm_ld_I32_LOAD(uint64_t *d, const uint8_t *p)
+{
+    *d = w_rd32(p);
+}
+W_INLINE void vm_ld_I64_LOAD(uint64_t *d, const uint8_t *p)
+{
+    *d = w_rd64(p);
+}
+W_INLINE void vm_ld_F32_LOAD(uint64_t *d, const uint8_t *p)
+{
+    *d = w_rd32(p);
+}
+W_INLINE void vm_ld_F64_LOAD(uint64_t *d, const uint8_t *p)
+{
+    *d = w_rd64(p);
+}
+W_INLINE void vm_ld_I32_LOAD8_S(uint64_t *d, const uint8_t *p)
+{
+    *d = (uint32_t)(int32_t)(int8_t)p[0];
+}
+W_INLINE void vm_ld_I32_LOAD8_U(uint64_t *d, const uint8_t *p)
+{
+    *d = p[0];
+}
 W_INLINE uint16_t vm_rd16(const uint8_t *p)
 {
     uint16_t v;
@@ -210,55 +338,79 @@ W_INLINE void vm_ld_I32_LOAD16_S(uint64_t *d, const uint8_t *p)
 {
     *d = (uint32_t)(int32_t)(int16_t)vm_rd16(p);
 }
-W_INLINE void vm_ld_I32_LOAD16_U(uint64_t *d, const uint8_t *p) { *d = vm_rd16(p); }
-W_INLINE void vm_ld_I64_LOAD8_S(uint64_t *d, const uint8_t *p) { *d = (uint64_t)(int64_t)(int8_t)p[0]; }
-W_INLINE void vm_ld_I64_LOAD8_U(uint64_t *d, const uint8_t *p) { *d = p[0]; }
+W_INLINE void vm_ld_I32_LOAD16_U(uint64_t *d, const uint8_t *p)
+{
+    *d = vm_rd16(p);
+}
+W_INLINE void vm_ld_I64_LOAD8_S(uint64_t *d, const uint8_t *p)
+{
+    *d = (uint64_t)(int64_t)(int8_t)p[0];
+}
+W_INLINE void vm_ld_I64_LOAD8_U(uint64_t *d, const uint8_t *p)
+{
+    *d = p[0];
+}
 W_INLINE void vm_ld_I64_LOAD16_S(uint64_t *d, const uint8_t *p)
 {
     *d = (uint64_t)(int64_t)(int16_t)vm_rd16(p);
 }
-W_INLINE void vm_ld_I64_LOAD16_U(uint64_t *d, const uint8_t *p) { *d = vm_rd16(p); }
+W_INLINE void vm_ld_I64_LOAD16_U(uint64_t *d, const uint8_t *p)
+{
+    *d = vm_rd16(p);
+}
 W_INLINE void vm_ld_I64_LOAD32_S(uint64_t *d, const uint8_t *p)
 {
     *d = (uint64_t)(int64_t)(int32_t)w_rd32(p);
 }
-W_INLINE void vm_ld_I64_LOAD32_U(uint64_t *d, const uint8_t *p) { *d = w_rd32(p); }
+W_INLINE void vm_ld_I64_LOAD32_U(uint64_t *d, const uint8_t *p)
+{
+    *d = w_rd32(p);
+}
 
-W_INLINE void vm_ld_V128_LOAD(uint64_t *d, const uint8_t *p) { memcpy(d, p, 16); }
+W_INLINE void vm_ld_V128_LOAD(uint64_t *d, const uint8_t *p)
+{
+    memcpy(d, p, 16);
+}
 W_INLINE void vm_ld_V128_LOAD8X8_S(uint64_t *d, const uint8_t *p)
 {
     w_v128 v;
-    for (int i = 0; i < 8; i++) v.i16[i] = (int8_t)p[i];
+    for (int i = 0; i < 8; i++)
+        v.i16[i] = (int8_t)p[i];
     memcpy(d, &v, 16);
 }
 W_INLINE void vm_ld_V128_LOAD8X8_U(uint64_t *d, const uint8_t *p)
 {
     w_v128 v;
-    for (int i = 0; i < 8; i++) v.u16[i] = p[i];
+    for (int i = 0; i < 8; i++)
+        v.u16[i] = p[i];
     memcpy(d, &v, 16);
 }
 W_INLINE void vm_ld_V128_LOAD16X4_S(uint64_t *d, const uint8_t *p)
 {
     w_v128 v;
-    for (int i = 0; i < 4; i++) v.i32[i] = (int16_t)vm_rd16(p + 2 * i);
+    for (int i = 0; i < 4; i++)
+        v.i32[i] = (int16_t)vm_rd16(p + 2 * i);
     memcpy(d, &v, 16);
 }
 W_INLINE void vm_ld_V128_LOAD16X4_U(uint64_t *d, const uint8_t *p)
 {
     w_v128 v;
-    for (int i = 0; i < 4; i++) v.u32[i] = vm_rd16(p + 2 * i);
+    for (int i = 0; i < 4; i++)
+        v.u32[i] = vm_rd16(p + 2 * i);
     memcpy(d, &v, 16);
 }
 W_INLINE void vm_ld_V128_LOAD32X2_S(uint64_t *d, const uint8_t *p)
 {
     w_v128 v;
-    for (int i = 0; i < 2; i++) v.i64[i] = (int32_t)w_rd32(p + 4 * i);
+    for (int i = 0; i < 2; i++)
+        v.i64[i] = (int32_t)w_rd32(p + 4 * i);
     memcpy(d, &v, 16);
 }
 W_INLINE void vm_ld_V128_LOAD32X2_U(uint64_t *d, const uint8_t *p)
 {
     w_v128 v;
-    for (int i = 0; i < 2; i++) v.u64[i] = w_rd32(p + 4 * i);
+    for (int i = 0; i < 2; i++)
+        v.u64[i] = w_rd32(p + 4 * i);
     memcpy(d, &v, 16);
 }
 W_INLINE void vm_ld_V128_LOAD8_SPLAT(uint64_t *d, const uint8_t *p)
@@ -271,14 +423,16 @@ W_INLINE void vm_ld_V128_LOAD16_SPLAT(uint64_t *d, const uint8_t *p)
 {
     w_v128 v;
     uint16_t x = vm_rd16(p);
-    for (int i = 0; i < 8; i++) v.u16[i] = x;
+    for (int i = 0; i < 8; i++)
+        v.u16[i] = x;
     memcpy(d, &v, 16);
 }
 W_INLINE void vm_ld_V128_LOAD32_SPLAT(uint64_t *d, const uint8_t *p)
 {
     w_v128 v;
     uint32_t x = w_rd32(p);
-    for (int i = 0; i < 4; i++) v.u32[i] = x;
+    for (int i = 0; i < 4; i++)
+        v.u32[i] = x;
     memcpy(d, &v, 16);
 }
 W_INLINE void vm_ld_V128_LOAD64_SPLAT(uint64_t *d, const uint8_t *p)
@@ -298,24 +452,48 @@ W_INLINE void vm_ld_V128_LOAD64_ZERO(uint64_t *d, const uint8_t *p)
     d[1] = 0;
 }
 
-W_INLINE void vm_st_I32_STORE(uint8_t *p, const uint64_t *v) { w_wr32(p, (uint32_t)*v); }
-W_INLINE void vm_st_I64_STORE(uint8_t *p, const uint64_t *v) { w_wr64(p, *v); }
-W_INLINE void vm_st_F32_STORE(uint8_t *p, const uint64_t *v) { w_wr32(p, (uint32_t)*v); }
-W_INLINE void vm_st_F64_STORE(uint8_t *p, const uint64_t *v) { w_wr64(p, *v); }
-W_INLINE void vm_st_I32_STORE8(uint8_t *p, const uint64_t *v) { p[0] = (uint8_t)*v; }
+W_INLINE void vm_st_I32_STORE(uint8_t *p, const uint64_t *v)
+{
+    w_wr32(p, (uint32_t)*v);
+}
+W_INLINE void vm_st_I64_STORE(uint8_t *p, const uint64_t *v)
+{
+    w_wr64(p, *v);
+}
+W_INLINE void vm_st_F32_STORE(uint8_t *p, const uint64_t *v)
+{
+    w_wr32(p, (uint32_t)*v);
+}
+W_INLINE void vm_st_F64_STORE(uint8_t *p, const uint64_t *v)
+{
+    w_wr64(p, *v);
+}
+W_INLINE void vm_st_I32_STORE8(uint8_t *p, const uint64_t *v)
+{
+    p[0] = (uint8_t)*v;
+}
 W_INLINE void vm_st_I32_STORE16(uint8_t *p, const uint64_t *v)
 {
     uint16_t x = (uint16_t)*v;
     memcpy(p, &x, 2);
 }
-W_INLINE void vm_st_I64_STORE8(uint8_t *p, const uint64_t *v) { p[0] = (uint8_t)*v; }
+W_INLINE void vm_st_I64_STORE8(uint8_t *p, const uint64_t *v)
+{
+    p[0] = (uint8_t)*v;
+}
 W_INLINE void vm_st_I64_STORE16(uint8_t *p, const uint64_t *v)
 {
     uint16_t x = (uint16_t)*v;
     memcpy(p, &x, 2);
 }
-W_INLINE void vm_st_I64_STORE32(uint8_t *p, const uint64_t *v) { w_wr32(p, (uint32_t)*v); }
-W_INLINE void vm_st_V128_STORE(uint8_t *p, const uint64_t *v) { memcpy(p, v, 16); }
+W_INLINE void vm_st_I64_STORE32(uint8_t *p, const uint64_t *v)
+{
+    w_wr32(p, (uint32_t)*v);
+}
+W_INLINE void vm_st_V128_STORE(uint8_t *p, const uint64_t *v)
+{
+    memcpy(p, v, 16);
+}
 
 /* Lane accesses: `bytes` is the lane width; the lane index was validated by
  * the compiler, the mask only keeps a corrupt one inside the vector. */
@@ -334,16 +512,57 @@ W_INLINE void vm_st_lane(uint8_t *p, const uint64_t *vec, uint32_t bytes, uint32
     memcpy(p, &v.u8[(lane & (16 / bytes - 1)) * bytes], bytes);
 }
 
+/* ---- operations of the fused and immediate forms (ops.def: BINI, CMPBR) ------- */
+
+W_INLINE uint32_t vm_add32(uint32_t a, uint32_t b) { return a + b; }
+W_INLINE uint32_t vm_mul32(uint32_t a, uint32_t b) { return a * b; }
+W_INLINE uint32_t vm_and32(uint32_t a, uint32_t b) { return a & b; }
+W_INLINE uint32_t vm_or32(uint32_t a, uint32_t b) { return a | b; }
+W_INLINE uint32_t vm_xor32(uint32_t a, uint32_t b) { return a ^ b; }
+W_INLINE bool vm_eq32(uint32_t a, uint32_t b) { return a == b; }
+W_INLINE bool vm_ne32(uint32_t a, uint32_t b) { return a != b; }
+W_INLINE bool vm_lt_s32(uint32_t a, uint32_t b) { return (int32_t)a < (int32_t)b; }
+W_INLINE bool vm_lt_u32(uint32_t a, uint32_t b) { return a < b; }
+W_INLINE bool vm_gt_s32(uint32_t a, uint32_t b) { return (int32_t)a > (int32_t)b; }
+W_INLINE bool vm_gt_u32(uint32_t a, uint32_t b) { return a > b; }
+W_INLINE bool vm_le_s32(uint32_t a, uint32_t b) { return (int32_t)a <= (int32_t)b; }
+W_INLINE bool vm_le_u32(uint32_t a, uint32_t b) { return a <= b; }
+W_INLINE bool vm_ge_s32(uint32_t a, uint32_t b) { return (int32_t)a >= (int32_t)b; }
+W_INLINE bool vm_ge_u32(uint32_t a, uint32_t b) { return a >= b; }
+W_INLINE uint64_t vm_add64(uint64_t a, uint64_t b) { return a + b; }
+W_INLINE uint64_t vm_mul64(uint64_t a, uint64_t b) { return a * b; }
+W_INLINE uint64_t vm_and64(uint64_t a, uint64_t b) { return a & b; }
+W_INLINE uint64_t vm_or64(uint64_t a, uint64_t b) { return a | b; }
+W_INLINE uint64_t vm_xor64(uint64_t a, uint64_t b) { return a ^ b; }
+W_INLINE bool vm_eq64(uint64_t a, uint64_t b) { return a == b; }
+W_INLINE bool vm_ne64(uint64_t a, uint64_t b) { return a != b; }
+W_INLINE bool vm_lt_s64(uint64_t a, uint64_t b) { return (int64_t)a < (int64_t)b; }
+W_INLINE bool vm_lt_u64(uint64_t a, uint64_t b) { return a < b; }
+W_INLINE bool vm_gt_s64(uint64_t a, uint64_t b) { return (int64_t)a > (int64_t)b; }
+W_INLINE bool vm_gt_u64(uint64_t a, uint64_t b) { return a > b; }
+W_INLINE bool vm_le_s64(uint64_t a, uint64_t b) { return (int64_t)a <= (int64_t)b; }
+W_INLINE bool vm_le_u64(uint64_t a, uint64_t b) { return a <= b; }
+W_INLINE bool vm_ge_s64(uint64_t a, uint64_t b) { return (int64_t)a >= (int64_t)b; }
+W_INLINE bool vm_ge_u64(uint64_t a, uint64_t b) { return a >= b; }
+W_INLINE double vm_fadd64(double a, double b) { return a + b; }
+W_INLINE double vm_fsub64(double a, double b) { return a - b; }
+W_INLINE double vm_fmul64(double a, double b) { return a * b; }
+W_INLINE double vm_fdiv64(double a, double b) { return a / b; }
+
 /* ---- the run loop ------------------------------------------------------------- */
 
 /* Runs fn with its frame at fp (parameters in place, locals zeroed) until it
  * returns to this activation or traps. With labels_out != NULL it only
  * returns the handler label table (computed-goto builds). */
-#if defined(__GNUC__) && !defined(__clang__)
-/* Label offsets are only meaningful for one copy of the function. */
-__attribute__((noinline, noclone))
-#elif defined(__clang__)
-__attribute__((noinline))
+/* noinline/noclone: label offsets are only meaningful for one copy of the
+ * function. no_sanitize: UBSan's pointer-overflow and alignment checks on
+ * every fp[...] and ip+n multiply compile time by ten; slot indexes were
+ * validated by the compiler, frames are 8-byte aligned by construction, and
+ * AddressSanitizer still checks every actual access. */
+#if defined(__clang__)
+__attribute__((noinline, no_sanitize("pointer-overflow", "alignment")))
+#elif defined(__GNUC__)
+__attribute__((noinline, noclone, no_sanitize("pointer-overflow", "alignment")))
 #endif
 static w_trap
 vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
@@ -355,6 +574,11 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
 #define STORE(NAME, prefix, code, type, bytes, maxalign) VM_LBL(NAME), VM_LBL(NAME##_M),
 #define LOAD_LANE(NAME, code, bytes, maxalign, lanes) VM_LBL(NAME), VM_LBL(NAME##_M),
 #define STORE_LANE(NAME, code, bytes, maxalign, lanes) VM_LBL(NAME), VM_LBL(NAME##_M),
+#define BINI(NAME, BASE, T, FN) VM_LBL(NAME),
+#define CMPBR(BASE, FN) VM_LBL(BR_##BASE), VM_LBL(BR_##BASE##_I), VM_LBL(LOOP_##BASE), VM_LBL(LOOP_##BASE##_I),
+#define LOADA(NAME, BASE, bytes) VM_LBL(NAME),
+#define STOREA(NAME, BASE, bytes) VM_LBL(NAME),
+#define FLD(NAME, BASE, FN) VM_LBL(NAME),
 #define SIMD(NAME, code, shape, lanes) VM_LBL(NAME),
     static const int32_t vm_labels[W_OP_COUNT_] = {
 #include "ops.def"
@@ -387,7 +611,10 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
         vmdispatch(*ip)
         {
             /* ---- control ---------------------------------------------------- */
-            vmcase(UNREACHABLE) { VM_TRAP(W_TRAP_UNREACHABLE); }
+            vmcase(UNREACHABLE)
+            {
+                VM_TRAP(W_TRAP_UNREACHABLE);
+            }
             vmcase(BR)
             {
                 ip += (int32_t)ip[1];
@@ -401,14 +628,18 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
             }
             vmcase(BR_IF)
             {
-                if (RI32(1) != 0) ip += (int32_t)ip[2];
-                else ip += 3;
+                if (RI32(1) != 0)
+                    ip += (int32_t)ip[2];
+                else
+                    ip += 3;
                 vmbreak;
             }
             vmcase(BR_UNLESS)
             {
-                if (RI32(1) == 0) ip += (int32_t)ip[2];
-                else ip += 3;
+                if (RI32(1) == 0)
+                    ip += (int32_t)ip[2];
+                else
+                    ip += 3;
                 vmbreak;
             }
             vmcase(BR_TABLE)
@@ -561,7 +792,8 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
                 uint32_t i = RI32(2), n = RI32(4);
                 uint64_t v = SLOT(3);
                 if (W_UNLIKELY(!vm_range_ok(i, n, t->size))) VM_TRAP(W_TRAP_TABLE_OOB);
-                for (uint32_t k = 0; k < n; k++) t->elems[i + k] = v;
+                for (uint32_t k = 0; k < n; k++)
+                    t->elems[i + k] = v;
                 NEXT(5);
             }
             vmcase(TABLE_COPY)
@@ -607,34 +839,54 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
             }
             vmcase(MEMORY_FILL)
             {
-                const w_memory *m = inst->mems[ip[1]];
+                w_memory *m = inst->mems[ip[1]];
                 uint64_t d = vm_addr(m, SLOT(2)), n = vm_addr(m, SLOT(4));
                 uint8_t v = (uint8_t)SLOT(3);
-                uint8_t *p = vm_mem_at(m, d, 0, n);
-                if (W_UNLIKELY(!p)) VM_TRAP(W_TRAP_MEM_OOB);
-                if (n) memset(p, v, n);
+                if (W_UNLIKELY(m->mode == W_MEM_PAGED)) {
+                    uint64_t fe;
+                    trap = pg_fill(m, d, v, n, &fe);
+                    if (W_UNLIKELY(trap != W_TRAP_OK)) VM_MEM_TRAP(m, fe, true);
+                } else {
+                    uint8_t *p = vm_mem_at(m, d, 0, n);
+                    if (W_UNLIKELY(!p)) VM_TRAP(W_TRAP_MEM_OOB);
+                    if (n) memset(p, v, n);
+                }
                 NEXT(5);
             }
             vmcase(MEMORY_COPY)
             {
-                const w_memory *dm = inst->mems[ip[1]], *sm = inst->mems[ip[2]];
+                w_memory *dm = inst->mems[ip[1]], *sm = inst->mems[ip[2]];
                 uint64_t d = vm_addr(dm, SLOT(3)), s = vm_addr(sm, SLOT(4));
                 uint64_t n = (dm->is64 && sm->is64) ? SLOT(5) : RI32(5);
-                uint8_t *dp = vm_mem_at(dm, d, 0, n);
-                uint8_t *sp = vm_mem_at(sm, s, 0, n);
-                if (W_UNLIKELY(!dp || !sp)) VM_TRAP(W_TRAP_MEM_OOB);
-                if (n) memmove(dp, sp, n);
+                if (W_UNLIKELY(dm->mode == W_MEM_PAGED || sm->mode == W_MEM_PAGED)) {
+                    uint64_t fe;
+                    bool fw;
+                    trap = pg_copy(dm, d, sm, s, n, &fe, &fw);
+                    if (W_UNLIKELY(trap != W_TRAP_OK)) VM_MEM_TRAP(fw ? dm : sm, fe, fw);
+                } else {
+                    uint8_t *dp = vm_mem_at(dm, d, 0, n);
+                    uint8_t *sp = vm_mem_at(sm, s, 0, n);
+                    if (W_UNLIKELY(!dp || !sp)) VM_TRAP(W_TRAP_MEM_OOB);
+                    if (n) memmove(dp, sp, n);
+                }
                 NEXT(6);
             }
             vmcase(MEMORY_INIT)
             {
-                const w_memory *m = inst->mems[ip[1]];
+                w_memory *m = inst->mems[ip[1]];
                 const w_datart *seg = &inst->datas[ip[2]];
                 uint64_t d = vm_addr(m, SLOT(3));
                 uint32_t s = RI32(4), n = RI32(5);
-                uint8_t *p = vm_mem_at(m, d, 0, n);
-                if (W_UNLIKELY(!p || !vm_range_ok(s, n, seg->len))) VM_TRAP(W_TRAP_MEM_OOB);
-                if (n) memcpy(p, seg->bytes + s, n);
+                if (W_UNLIKELY(m->mode == W_MEM_PAGED)) {
+                    uint64_t fe = d;
+                    if (W_UNLIKELY(!vm_range_ok(s, n, seg->len))) VM_TRAP(W_TRAP_MEM_OOB);
+                    trap = pg_write(m, d, n ? seg->bytes + s : NULL, n, &fe);
+                    if (W_UNLIKELY(trap != W_TRAP_OK)) VM_MEM_TRAP(m, fe, true);
+                } else {
+                    uint8_t *p = vm_mem_at(m, d, 0, n);
+                    if (W_UNLIKELY(!p || !vm_range_ok(s, n, seg->len))) VM_TRAP(W_TRAP_MEM_OOB);
+                    if (n) memcpy(p, seg->bytes + s, n);
+                }
                 NEXT(6);
             }
             vmcase(DATA_DROP)
@@ -660,9 +912,12 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
     }                                                                                              \
     vmcase(NAME##_M)                                                                               \
     {                                                                                              \
-        const w_memory *m = inst->mems[ip[3]];                                                     \
-        uint8_t *p = vm_mem_at(m, vm_addr(m, SLOT(1)), vm_imm64(ip + 4), (bytes));                 \
-        if (W_UNLIKELY(!p)) VM_TRAP(W_TRAP_MEM_OOB);                                               \
+        w_memory *m = inst->mems[ip[3]];                                                           \
+        uint8_t tmp_[16];                                                                          \
+        uint64_t ea_;                                                                              \
+        const uint8_t *p =                                                                         \
+            vm_ld_at(m, vm_addr(m, SLOT(1)), vm_imm64(ip + 4), (bytes), tmp_, &ea_, &trap);        \
+        if (W_UNLIKELY(!p)) VM_MEM_TRAP(m, ea_, false);                                            \
         vm_ld_##NAME(&SLOT(2), p);                                                                 \
         NEXT(6);                                                                                   \
     }
@@ -676,10 +931,16 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
     }                                                                                              \
     vmcase(NAME##_M)                                                                               \
     {                                                                                              \
-        const w_memory *m = inst->mems[ip[3]];                                                     \
-        uint8_t *p = vm_mem_at(m, vm_addr(m, SLOT(1)), vm_imm64(ip + 4), (bytes));                 \
-        if (W_UNLIKELY(!p)) VM_TRAP(W_TRAP_MEM_OOB);                                               \
+        w_memory *m = inst->mems[ip[3]];                                                           \
+        uint8_t tmp_[16];                                                                          \
+        uint64_t ea_;                                                                              \
+        uint8_t *p =                                                                               \
+            vm_st_at(m, vm_addr(m, SLOT(1)), vm_imm64(ip + 4), (bytes), tmp_, &ea_, &trap);        \
+        if (W_UNLIKELY(!p)) VM_MEM_TRAP(m, ea_, true);                                             \
         vm_st_##NAME(p, &SLOT(2));                                                                 \
+        if (W_UNLIKELY(p == tmp_) &&                                                               \
+            (trap = vm_pg_store_slow(m, &ea_, tmp_, (bytes))) != W_TRAP_OK)                        \
+            VM_MEM_TRAP(m, ea_, true);                                                             \
         NEXT(6);                                                                                   \
     }
 #define LOAD_LANE(NAME, code, bytes, maxalign, lanes)                                              \
@@ -692,9 +953,12 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
     }                                                                                              \
     vmcase(NAME##_M)                                                                               \
     {                                                                                              \
-        const w_memory *m = inst->mems[ip[4]];                                                     \
-        uint8_t *p = vm_mem_at(m, vm_addr(m, SLOT(1)), vm_imm64(ip + 5), (bytes));                 \
-        if (W_UNLIKELY(!p)) VM_TRAP(W_TRAP_MEM_OOB);                                               \
+        w_memory *m = inst->mems[ip[4]];                                                           \
+        uint8_t tmp_[16];                                                                          \
+        uint64_t ea_;                                                                              \
+        const uint8_t *p =                                                                         \
+            vm_ld_at(m, vm_addr(m, SLOT(1)), vm_imm64(ip + 5), (bytes), tmp_, &ea_, &trap);        \
+        if (W_UNLIKELY(!p)) VM_MEM_TRAP(m, ea_, false);                                            \
         vm_ld_lane(&SLOT(3), &SLOT(2), p, (bytes), ip[7]);                                         \
         NEXT(8);                                                                                   \
     }
@@ -708,10 +972,16 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
     }                                                                                              \
     vmcase(NAME##_M)                                                                               \
     {                                                                                              \
-        const w_memory *m = inst->mems[ip[3]];                                                     \
-        uint8_t *p = vm_mem_at(m, vm_addr(m, SLOT(1)), vm_imm64(ip + 4), (bytes));                 \
-        if (W_UNLIKELY(!p)) VM_TRAP(W_TRAP_MEM_OOB);                                               \
+        w_memory *m = inst->mems[ip[3]];                                                           \
+        uint8_t tmp_[16];                                                                          \
+        uint64_t ea_;                                                                              \
+        uint8_t *p =                                                                               \
+            vm_st_at(m, vm_addr(m, SLOT(1)), vm_imm64(ip + 4), (bytes), tmp_, &ea_, &trap);        \
+        if (W_UNLIKELY(!p)) VM_MEM_TRAP(m, ea_, true);                                             \
         vm_st_lane(p, &SLOT(2), (bytes), ip[6]);                                                   \
+        if (W_UNLIKELY(p == tmp_) &&                                                               \
+            (trap = vm_pg_store_slow(m, &ea_, tmp_, (bytes))) != W_TRAP_OK)                        \
+            VM_MEM_TRAP(m, ea_, true);                                                             \
         NEXT(7);                                                                                   \
     }
 #include "ops.def"
@@ -1618,6 +1888,82 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
 #define SIMD(NAME, code, shape, lanes) vmcase(NAME) VM_SIMD_##shape(NAME)
 #include "simd.def"
 
+            /* ---- fused and immediate forms (ops.def: BINI, CMPBR) -------------------
+             * Generated: each body is one call of the operation's function
+             * above (vm_add32, num_i32_shl, vm_lt_s32, ...). */
+#define BINI(NAME, BASE, T, FN) vmcase(NAME) VM_BINI_##T(FN)
+#define VM_BINI_I(FN)                                                                              \
+    {                                                                                              \
+        SLOT(2) = (uint32_t)FN(RI32(1), ip[3]);                                                    \
+        NEXT(4);                                                                                   \
+    }
+#define VM_BINI_L(FN)                                                                              \
+    {                                                                                              \
+        SLOT(2) = (uint64_t)FN(RI64(1), vm_imm64(ip + 3));                                         \
+        NEXT(5);                                                                                   \
+    }
+#define VM_BINI_D(FN)                                                                              \
+    {                                                                                              \
+        SLOT(2) = num_f64_bits(FN(RF64(1), num_f64(vm_imm64(ip + 3))));                            \
+        NEXT(5);                                                                                   \
+    }
+#define FLD(NAME, BASE, FN)                                                                        \
+    vmcase(NAME)                                                                                   \
+    {                                                                                              \
+        uint64_t ea = (uint64_t)(uint32_t)(RI32(2) + ip[5]) + ip[4];                               \
+        if (W_UNLIKELY(ea + 8 > mem0_size)) VM_TRAP(W_TRAP_MEM_OOB);                               \
+        SLOT(3) = num_f64_bits(FN(RF64(1), num_f64(w_rd64(mem0_base + ea))));                      \
+        NEXT(6);                                                                                   \
+    }
+#define CMPBR(BASE, FN)                                                                            \
+    vmcase(BR_##BASE)                                                                              \
+    {                                                                                              \
+        ip += FN(RI32(1), RI32(2)) ? (int32_t)ip[3] : 4;                                           \
+        vmbreak;                                                                                   \
+    }                                                                                              \
+    vmcase(BR_##BASE##_I)                                                                          \
+    {                                                                                              \
+        ip += FN(RI32(1), ip[2]) ? (int32_t)ip[3] : 4;                                             \
+        vmbreak;                                                                                   \
+    }                                                                                              \
+    vmcase(LOOP_##BASE)                                                                            \
+    {                                                                                              \
+        if (FN(RI32(1), RI32(2))) {                                                                \
+            VM_CHECK_LIMITS();                                                                     \
+            ip += (int32_t)ip[3];                                                                  \
+        } else {                                                                                   \
+            ip += 4;                                                                               \
+        }                                                                                          \
+        vmbreak;                                                                                   \
+    }                                                                                              \
+    vmcase(LOOP_##BASE##_I)                                                                        \
+    {                                                                                              \
+        if (FN(RI32(1), ip[2])) {                                                                  \
+            VM_CHECK_LIMITS();                                                                     \
+            ip += (int32_t)ip[3];                                                                  \
+        } else {                                                                                   \
+            ip += 4;                                                                               \
+        }                                                                                          \
+        vmbreak;                                                                                   \
+    }
+#define LOADA(NAME, BASE, bytes)                                                                   \
+    vmcase(NAME)                                                                                   \
+    {                                                                                              \
+        uint64_t ea = (uint64_t)(uint32_t)(RI32(1) + ip[4]) + ip[3];                               \
+        if (W_UNLIKELY(ea + (bytes) > mem0_size)) VM_TRAP(W_TRAP_MEM_OOB);                         \
+        vm_ld_##BASE(&SLOT(2), mem0_base + ea);                                                    \
+        NEXT(5);                                                                                   \
+    }
+#define STOREA(NAME, BASE, bytes)                                                                  \
+    vmcase(NAME)                                                                                   \
+    {                                                                                              \
+        uint64_t ea = (uint64_t)(uint32_t)(RI32(1) + ip[4]) + ip[3];                               \
+        if (W_UNLIKELY(ea + (bytes) > mem0_size)) VM_TRAP(W_TRAP_MEM_OOB);                         \
+        vm_st_##BASE(mem0_base + ea, &SLOT(2));                                                    \
+        NEXT(5);                                                                                   \
+    }
+#include "ops.def"
+
             /* ---- calls (shared tail of CALL and CALL_INDIRECT) ----------------------
              * callee, argbase and call_len are set; ip is still at the call. */
         vm_do_call:
@@ -1775,3 +2121,106 @@ void vm_exec_free(w_exec *ex)
     ex->nframes = 0;
     ex->max_frames = 0;
 }
+
+#ifdef WARD_OPSTATS
+#include <stdio.h>
+#include <stdlib.h>
+
+static const char *const vm_op_names[W_OP_COUNT_] = {
+#define CTRL(NAME) [W_OP_##NAME] = #NAME,
+#define NUM(NAME, prefix, code, sig) [W_OP_##NAME] = #NAME,
+#define LOAD(NAME, prefix, code, type, bytes, maxalign) [W_OP_##NAME] = #NAME, [W_OP_##NAME##_M] = #NAME "_M",
+#define STORE(NAME, prefix, code, type, bytes, maxalign) [W_OP_##NAME] = #NAME, [W_OP_##NAME##_M] = #NAME "_M",
+#define LOAD_LANE(NAME, code, bytes, maxalign, lanes) [W_OP_##NAME] = #NAME, [W_OP_##NAME##_M] = #NAME "_M",
+#define STORE_LANE(NAME, code, bytes, maxalign, lanes) [W_OP_##NAME] = #NAME, [W_OP_##NAME##_M] = #NAME "_M",
+#define BINI(NAME, BASE, T, FN) [W_OP_##NAME] = #NAME,
+#define CMPBR(BASE, FN)                                                                            \
+    [W_OP_BR_##BASE] = "BR_" #BASE, [W_OP_BR_##BASE##_I] = "BR_" #BASE "_I",                        \
+    [W_OP_LOOP_##BASE] = "LOOP_" #BASE, [W_OP_LOOP_##BASE##_I] = "LOOP_" #BASE "_I",
+#define LOADA(NAME, BASE, bytes) [W_OP_##NAME] = #NAME,
+#define STOREA(NAME, BASE, bytes) [W_OP_##NAME] = #NAME,
+#define FLD(NAME, BASE, FN) [W_OP_##NAME] = #NAME,
+#include "ops.def"
+#define SIMD(NAME, code, shape, lanes) [W_OP_##NAME] = #NAME,
+#include "simd.def"
+};
+
+/* Op n-grams in an open-addressing table keyed by (a, b, c) packed in 64 bits. */
+#define VM_NGRAMS (1u << 20)
+static struct vm_ngram {
+    uint64_t key, n;
+} *vm_ngrams;
+static uint64_t vm_ops[W_OP_COUNT_], vm_total;
+static uint32_t vm_prev1 = UINT32_MAX, vm_prev2 = UINT32_MAX;
+
+static void vm_ngram_add(uint64_t key)
+{
+    uint64_t h = key * 0x9E3779B97F4A7C15ull;
+    uint32_t i = (uint32_t)(h >> 44);
+    while (vm_ngrams[i].n && vm_ngrams[i].key != key)
+        i = (i + 1) & (VM_NGRAMS - 1);
+    vm_ngrams[i].key = key;
+    vm_ngrams[i].n++;
+}
+
+static int vm_ngram_cmp(const void *a, const void *b)
+{
+    uint64_t x = ((const struct vm_ngram *)a)->n, y = ((const struct vm_ngram *)b)->n;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static const char *vm_opname(uint64_t op)
+{
+    return op < W_OP_COUNT_ && vm_op_names[op] ? vm_op_names[op] : "-";
+}
+
+static void vm_opstat_dump(void)
+{
+    uint32_t i, k, shown;
+    FILE *f = stderr;
+    const char *path = getenv("WARD_OPSTATS_FILE");
+    if (path) f = fopen(path, "w");
+    if (!f || !vm_ngrams) return;
+    fprintf(f, "total %llu\n", (unsigned long long)vm_total);
+    for (shown = 0; shown < 40; shown++) {
+        uint32_t best = 0;
+        for (i = 1; i < W_OP_COUNT_; i++)
+            if (vm_ops[i] > vm_ops[best]) best = i;
+        if (!vm_ops[best]) break;
+        fprintf(f, "op %6.2f%% %s\n", 100.0 * (double)vm_ops[best] / (double)vm_total,
+                vm_opname(best));
+        vm_ops[best] = 0;
+    }
+    qsort(vm_ngrams, VM_NGRAMS, sizeof *vm_ngrams, vm_ngram_cmp);
+    for (k = 2; k <= 3; k++) {
+        for (i = 0, shown = 0; i < VM_NGRAMS && shown < 40 && vm_ngrams[i].n; i++) {
+            uint64_t key = vm_ngrams[i].key;
+            if ((key >> 62) != k) continue;
+            fprintf(f, "%s %6.2f%% %s %s", k == 2 ? "pair" : "triple",
+                    100.0 * (double)vm_ngrams[i].n / (double)vm_total, vm_opname(key & 0xFFFFF),
+                    vm_opname((key >> 20) & 0xFFFFF));
+            if (k == 3) fprintf(f, " %s", vm_opname((key >> 40) & 0xFFFFF));
+            fputc('\n', f);
+            shown++;
+        }
+    }
+    if (f != stderr) fclose(f);
+}
+
+static uint32_t vm_opstat(uint32_t op)
+{
+    if (!vm_ngrams) {
+        vm_ngrams = calloc(VM_NGRAMS, sizeof *vm_ngrams);
+        if (!vm_ngrams) abort();
+        atexit(vm_opstat_dump);
+    }
+    vm_ops[op]++;
+    vm_total++;
+    if (vm_prev1 != UINT32_MAX) vm_ngram_add(2ull << 62 | (uint64_t)op << 20 | vm_prev1);
+    if (vm_prev2 != UINT32_MAX)
+        vm_ngram_add(3ull << 62 | (uint64_t)op << 40 | (uint64_t)vm_prev1 << 20 | vm_prev2);
+    vm_prev2 = vm_prev1;
+    vm_prev1 = op;
+    return op;
+}
+#endif

@@ -40,6 +40,11 @@ typedef enum w_op {
 #define STORE(NAME, prefix, code, type, bytes, maxalign) W_OP_##NAME, W_OP_##NAME##_M,
 #define LOAD_LANE(NAME, code, bytes, maxalign, lanes) W_OP_##NAME, W_OP_##NAME##_M,
 #define STORE_LANE(NAME, code, bytes, maxalign, lanes) W_OP_##NAME, W_OP_##NAME##_M,
+#define BINI(NAME, BASE, T, FN) W_OP_##NAME,
+#define CMPBR(BASE, FN) W_OP_BR_##BASE, W_OP_BR_##BASE##_I, W_OP_LOOP_##BASE, W_OP_LOOP_##BASE##_I,
+#define LOADA(NAME, BASE, bytes) W_OP_##NAME,
+#define STOREA(NAME, BASE, bytes) W_OP_##NAME,
+#define FLD(NAME, BASE, FN) W_OP_##NAME,
 #include "ops.def"
 #define SIMD(NAME, code, shape, lanes) W_OP_##NAME,
 #include "simd.def"

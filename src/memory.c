@@ -12,9 +12,13 @@
  * Committed pages that were never written read as zero, which is exactly the
  * state Wasm requires for new pages.
  *
+ * Paged memories (paged.c) reserve nothing: their pages are frames from the
+ * shared pool, looked up in page tables sized to the current page count.
+ *
  * Host access (mem_read/mem_write/mem_span) goes through bounds checks with
- * overflow-safe arithmetic; paged memories will add permission checks here.
+ * overflow-safe arithmetic and, for paged memories, the pages' permissions.
  */
+#include "paged.h"
 #include "platform.h"
 #include "rt.h"
 
@@ -37,7 +41,7 @@ bool mem_init(w_memory *m, uint64_t min_pages, uint64_t max_pages, bool has_max,
               uint64_t limit_bytes, uint8_t mode)
 {
     memset(m, 0, sizeof *m);
-    if (mode != W_MEM_FLAT) return false; /* paged memories come with the paged path */
+    if (mode != W_MEM_FLAT && mode != W_MEM_PAGED) return false;
 
     uint64_t maxp = is64 ? W_MAX_PAGES64 : W_MAX_PAGES32;
     if (has_max && max_pages < maxp) maxp = max_pages;
@@ -46,6 +50,25 @@ bool mem_init(w_memory *m, uint64_t min_pages, uint64_t max_pages, bool has_max,
     /* No machine can commit 2^48 bytes; refusing earlier keeps every
      * pages * W_PAGE_SIZE product below from overflowing. */
     if (min_pages > (1ull << 32)) return false;
+
+    if (mode == W_MEM_PAGED) {
+        /* Page tables grow with the memory; cap them like a flat memory64's
+         * reservation so that a huge declared maximum cannot exhaust RAM. */
+        if (maxp > MEM_CAP64 / W_PAGE_SIZE) maxp = MEM_CAP64 / W_PAGE_SIZE;
+        if (min_pages > maxp) return false;
+        m->is64 = is64;
+        m->has_max = has_max;
+        m->declared_max = has_max ? max_pages : 0;
+        m->max_pages = maxp;
+        m->mode = W_MEM_PAGED;
+        if (!pg_init(m, min_pages)) {
+            memset(m, 0, sizeof *m);
+            return false;
+        }
+        m->pages = min_pages;
+        m->size = min_pages * W_PAGE_SIZE;
+        return true;
+    }
 
     uint64_t reserve;
     if (!is64) {
@@ -84,6 +107,12 @@ int64_t mem_grow(w_memory *m, uint64_t delta)
     if (delta == 0) return (int64_t)old;
     if (delta > m->max_pages - old) return -1;
     uint64_t new_size = (old + delta) * W_PAGE_SIZE;
+    if (m->mode == W_MEM_PAGED) {
+        if (!pg_grow(m, delta)) return -1;
+        m->pages = old + delta;
+        m->size = new_size;
+        return (int64_t)old;
+    }
     if (new_size > m->reserved) return -1;
     if (!mem_commit_range(m, m->size, new_size)) return -1;
     m->pages = old + delta;
@@ -93,6 +122,7 @@ int64_t mem_grow(w_memory *m, uint64_t delta)
 
 void mem_release(w_memory *m)
 {
+    if (m->mode == W_MEM_PAGED) pg_release(m);
     if (m->base) plat_release(m->base, m->reserved);
     memset(m, 0, sizeof *m);
 }
@@ -105,6 +135,8 @@ static bool mem_in_bounds(const w_memory *m, uint64_t addr, uint64_t len)
 
 bool mem_read(const w_memory *m, uint64_t addr, void *dst, size_t len)
 {
+    uint64_t fault;
+    if (m->mode == W_MEM_PAGED) return pg_read(m, addr, dst, len, &fault) == W_TRAP_OK;
     if (!mem_in_bounds(m, addr, len)) return false;
     if (len) memcpy(dst, m->base + addr, len);
     return true;
@@ -112,6 +144,8 @@ bool mem_read(const w_memory *m, uint64_t addr, void *dst, size_t len)
 
 bool mem_write(w_memory *m, uint64_t addr, const void *src, size_t len)
 {
+    uint64_t fault;
+    if (m->mode == W_MEM_PAGED) return pg_write(m, addr, src, len, &fault) == W_TRAP_OK;
     if (!mem_in_bounds(m, addr, len)) return false;
     if (len) memcpy(m->base + addr, src, len);
     return true;
@@ -119,9 +153,18 @@ bool mem_write(w_memory *m, uint64_t addr, const void *src, size_t len)
 
 void *mem_span(w_memory *m, uint64_t addr, size_t len, bool writable, size_t *avail)
 {
-    (void)writable; /* flat memories are readable and writable throughout */
     if (avail) *avail = 0;
     if (addr >= m->size) return NULL;
+    if (m->mode == W_MEM_PAGED) {
+        /* One page at most: the next page's frame is elsewhere. */
+        uint64_t room = W_PAGE_SIZE - (addr & (W_PAGE_SIZE - 1));
+        uint64_t run = (uint64_t)len < room ? len : room;
+        uint8_t *p;
+        if (pg_translate(m, addr, run ? run : 1, writable, &p) != W_TRAP_OK) return NULL;
+        if (avail) *avail = (size_t)run;
+        return p;
+    }
+    /* Flat memories are readable and writable throughout. */
     uint64_t rest = m->size - addr;
     if (avail) *avail = (uint64_t)len < rest ? len : (size_t)rest;
     return m->base + addr;

@@ -49,46 +49,85 @@ W_INLINE uint64_t num_f64_bits(double d)
 /* ---- integer bit counting -------------------------------------------------- */
 
 #if defined(__GNUC__) || defined(__clang__)
-W_INLINE uint32_t num_i32_clz(uint32_t x) { return x ? (uint32_t)__builtin_clz(x) : 32u; }
-W_INLINE uint32_t num_i32_ctz(uint32_t x) { return x ? (uint32_t)__builtin_ctz(x) : 32u; }
-W_INLINE uint32_t num_i32_popcnt(uint32_t x) { return (uint32_t)__builtin_popcount(x); }
-W_INLINE uint64_t num_i64_clz(uint64_t x) { return x ? (uint64_t)__builtin_clzll(x) : 64u; }
-W_INLINE uint64_t num_i64_ctz(uint64_t x) { return x ? (uint64_t)__builtin_ctzll(x) : 64u; }
-W_INLINE uint64_t num_i64_popcnt(uint64_t x) { return (uint64_t)__builtin_popcountll(x); }
+W_INLINE uint32_t num_i32_clz(uint32_t x)
+{
+    return x ? (uint32_t)__builtin_clz(x) : 32u;
+}
+W_INLINE uint32_t num_i32_ctz(uint32_t x)
+{
+    return x ? (uint32_t)__builtin_ctz(x) : 32u;
+}
+W_INLINE uint32_t num_i32_popcnt(uint32_t x)
+{
+    return (uint32_t)__builtin_popcount(x);
+}
+W_INLINE uint64_t num_i64_clz(uint64_t x)
+{
+    return x ? (uint64_t)__builtin_clzll(x) : 64u;
+}
+W_INLINE uint64_t num_i64_ctz(uint64_t x)
+{
+    return x ? (uint64_t)__builtin_ctzll(x) : 64u;
+}
+W_INLINE uint64_t num_i64_popcnt(uint64_t x)
+{
+    return (uint64_t)__builtin_popcountll(x);
+}
 #else
 /* Portable versions for compilers without the builtins. */
 W_INLINE uint64_t num_i64_clz(uint64_t x)
 {
     uint64_t n = 0;
     if (!x) return 64;
-    while (!(x & (1ull << 63))) x <<= 1, n++;
+    while (!(x & (1ull << 63)))
+        x <<= 1, n++;
     return n;
 }
 W_INLINE uint64_t num_i64_ctz(uint64_t x)
 {
     uint64_t n = 0;
     if (!x) return 64;
-    while (!(x & 1)) x >>= 1, n++;
+    while (!(x & 1))
+        x >>= 1, n++;
     return n;
 }
 W_INLINE uint64_t num_i64_popcnt(uint64_t x)
 {
     uint64_t n = 0;
-    for (; x; x &= x - 1) n++;
+    for (; x; x &= x - 1)
+        n++;
     return n;
 }
-W_INLINE uint32_t num_i32_clz(uint32_t x) { return x ? (uint32_t)num_i64_clz(x) - 32u : 32u; }
-W_INLINE uint32_t num_i32_ctz(uint32_t x) { return (uint32_t)(x ? num_i64_ctz(x) : 32u); }
-W_INLINE uint32_t num_i32_popcnt(uint32_t x) { return (uint32_t)num_i64_popcnt(x); }
+W_INLINE uint32_t num_i32_clz(uint32_t x)
+{
+    return x ? (uint32_t)num_i64_clz(x) - 32u : 32u;
+}
+W_INLINE uint32_t num_i32_ctz(uint32_t x)
+{
+    return (uint32_t)(x ? num_i64_ctz(x) : 32u);
+}
+W_INLINE uint32_t num_i32_popcnt(uint32_t x)
+{
+    return (uint32_t)num_i64_popcnt(x);
+}
 #endif
 
 /* ---- shifts and rotates (count modulo the width) ------------------------- */
 
-W_INLINE uint32_t num_i32_shl(uint32_t a, uint32_t b) { return a << (b & 31); }
-W_INLINE uint32_t num_i32_shr_u(uint32_t a, uint32_t b) { return a >> (b & 31); }
+W_INLINE uint32_t num_i32_shl(uint32_t a, uint32_t b)
+{
+    return a << (b & 31);
+}
+W_INLINE uint32_t num_i32_shr_u(uint32_t a, uint32_t b)
+{
+    return a >> (b & 31);
+}
 /* Right shift of a negative value is arithmetic on every compiler ward
  * supports (implementation-defined in C, documented by GCC and clang). */
-W_INLINE uint32_t num_i32_shr_s(uint32_t a, uint32_t b) { return (uint32_t)((int32_t)a >> (b & 31)); }
+W_INLINE uint32_t num_i32_shr_s(uint32_t a, uint32_t b)
+{
+    return (uint32_t)((int32_t)a >> (b & 31));
+}
 W_INLINE uint32_t num_i32_rotl(uint32_t a, uint32_t b)
 {
     b &= 31;
@@ -99,9 +138,18 @@ W_INLINE uint32_t num_i32_rotr(uint32_t a, uint32_t b)
     b &= 31;
     return (a >> b) | (a << ((32 - b) & 31));
 }
-W_INLINE uint64_t num_i64_shl(uint64_t a, uint64_t b) { return a << (b & 63); }
-W_INLINE uint64_t num_i64_shr_u(uint64_t a, uint64_t b) { return a >> (b & 63); }
-W_INLINE uint64_t num_i64_shr_s(uint64_t a, uint64_t b) { return (uint64_t)((int64_t)a >> (b & 63)); }
+W_INLINE uint64_t num_i64_shl(uint64_t a, uint64_t b)
+{
+    return a << (b & 63);
+}
+W_INLINE uint64_t num_i64_shr_u(uint64_t a, uint64_t b)
+{
+    return a >> (b & 63);
+}
+W_INLINE uint64_t num_i64_shr_s(uint64_t a, uint64_t b)
+{
+    return (uint64_t)((int64_t)a >> (b & 63));
+}
 W_INLINE uint64_t num_i64_rotl(uint64_t a, uint64_t b)
 {
     b &= 63;
@@ -170,22 +218,49 @@ W_INLINE w_trap num_i64_rem_u(uint64_t a, uint64_t b, uint64_t *r)
 
 /* ---- sign extension ----------------------------------------------------- */
 
-W_INLINE uint32_t num_i32_extend8_s(uint32_t a) { return (uint32_t)(int32_t)(int8_t)(uint8_t)a; }
-W_INLINE uint32_t num_i32_extend16_s(uint32_t a) { return (uint32_t)(int32_t)(int16_t)(uint16_t)a; }
-W_INLINE uint64_t num_i64_extend8_s(uint64_t a) { return (uint64_t)(int64_t)(int8_t)(uint8_t)a; }
-W_INLINE uint64_t num_i64_extend16_s(uint64_t a) { return (uint64_t)(int64_t)(int16_t)(uint16_t)a; }
-W_INLINE uint64_t num_i64_extend32_s(uint64_t a) { return (uint64_t)(int64_t)(int32_t)(uint32_t)a; }
+W_INLINE uint32_t num_i32_extend8_s(uint32_t a)
+{
+    return (uint32_t)(int32_t)(int8_t)(uint8_t)a;
+}
+W_INLINE uint32_t num_i32_extend16_s(uint32_t a)
+{
+    return (uint32_t)(int32_t)(int16_t)(uint16_t)a;
+}
+W_INLINE uint64_t num_i64_extend8_s(uint64_t a)
+{
+    return (uint64_t)(int64_t)(int8_t)(uint8_t)a;
+}
+W_INLINE uint64_t num_i64_extend16_s(uint64_t a)
+{
+    return (uint64_t)(int64_t)(int16_t)(uint16_t)a;
+}
+W_INLINE uint64_t num_i64_extend32_s(uint64_t a)
+{
+    return (uint64_t)(int64_t)(int32_t)(uint32_t)a;
+}
 
 /* ---- float sign operations: pure bit manipulation ------------------------ */
 
-W_INLINE uint32_t num_f32_abs(uint32_t a) { return a & 0x7FFFFFFFu; }
-W_INLINE uint32_t num_f32_neg(uint32_t a) { return a ^ 0x80000000u; }
+W_INLINE uint32_t num_f32_abs(uint32_t a)
+{
+    return a & 0x7FFFFFFFu;
+}
+W_INLINE uint32_t num_f32_neg(uint32_t a)
+{
+    return a ^ 0x80000000u;
+}
 W_INLINE uint32_t num_f32_copysign(uint32_t a, uint32_t b)
 {
     return (a & 0x7FFFFFFFu) | (b & 0x80000000u);
 }
-W_INLINE uint64_t num_f64_abs(uint64_t a) { return a & 0x7FFFFFFFFFFFFFFFull; }
-W_INLINE uint64_t num_f64_neg(uint64_t a) { return a ^ 0x8000000000000000ull; }
+W_INLINE uint64_t num_f64_abs(uint64_t a)
+{
+    return a & 0x7FFFFFFFFFFFFFFFull;
+}
+W_INLINE uint64_t num_f64_neg(uint64_t a)
+{
+    return a ^ 0x8000000000000000ull;
+}
 W_INLINE uint64_t num_f64_copysign(uint64_t a, uint64_t b)
 {
     return (a & 0x7FFFFFFFFFFFFFFFull) | (b & 0x8000000000000000ull);
@@ -227,16 +302,46 @@ W_INLINE double num_f64_max(double a, double b)
  * that a signalling NaN input always comes out quiet, whichever libm code
  * path runs. */
 
-W_INLINE float num_f32_ceil(float a) { return a != a ? a + a : ceilf(a); }
-W_INLINE float num_f32_floor(float a) { return a != a ? a + a : floorf(a); }
-W_INLINE float num_f32_trunc(float a) { return a != a ? a + a : truncf(a); }
-W_INLINE float num_f32_nearest(float a) { return a != a ? a + a : nearbyintf(a); }
-W_INLINE float num_f32_sqrt(float a) { return sqrtf(a); }
-W_INLINE double num_f64_ceil(double a) { return a != a ? a + a : ceil(a); }
-W_INLINE double num_f64_floor(double a) { return a != a ? a + a : floor(a); }
-W_INLINE double num_f64_trunc(double a) { return a != a ? a + a : trunc(a); }
-W_INLINE double num_f64_nearest(double a) { return a != a ? a + a : nearbyint(a); }
-W_INLINE double num_f64_sqrt(double a) { return sqrt(a); }
+W_INLINE float num_f32_ceil(float a)
+{
+    return a != a ? a + a : ceilf(a);
+}
+W_INLINE float num_f32_floor(float a)
+{
+    return a != a ? a + a : floorf(a);
+}
+W_INLINE float num_f32_trunc(float a)
+{
+    return a != a ? a + a : truncf(a);
+}
+W_INLINE float num_f32_nearest(float a)
+{
+    return a != a ? a + a : nearbyintf(a);
+}
+W_INLINE float num_f32_sqrt(float a)
+{
+    return sqrtf(a);
+}
+W_INLINE double num_f64_ceil(double a)
+{
+    return a != a ? a + a : ceil(a);
+}
+W_INLINE double num_f64_floor(double a)
+{
+    return a != a ? a + a : floor(a);
+}
+W_INLINE double num_f64_trunc(double a)
+{
+    return a != a ? a + a : trunc(a);
+}
+W_INLINE double num_f64_nearest(double a)
+{
+    return a != a ? a + a : nearbyint(a);
+}
+W_INLINE double num_f64_sqrt(double a)
+{
+    return sqrt(a);
+}
 
 /* ---- float to integer, trapping -------------------------------------------
  * Each range is the open or half-open interval of values whose truncation
@@ -358,18 +463,48 @@ W_INLINE uint64_t num_i64_trunc_sat_f64_u(double a)
  * and clang keep a sticky bit when the top bit is set), which is exactly
  * what convert_i64_u requires; going through double first would round twice. */
 
-W_INLINE float num_f32_convert_i32_s(uint32_t a) { return (float)(int32_t)a; }
-W_INLINE float num_f32_convert_i32_u(uint32_t a) { return (float)a; }
-W_INLINE float num_f32_convert_i64_s(uint64_t a) { return (float)(int64_t)a; }
-W_INLINE float num_f32_convert_i64_u(uint64_t a) { return (float)a; }
-W_INLINE double num_f64_convert_i32_s(uint32_t a) { return (double)(int32_t)a; }
-W_INLINE double num_f64_convert_i32_u(uint32_t a) { return (double)a; }
-W_INLINE double num_f64_convert_i64_s(uint64_t a) { return (double)(int64_t)a; }
-W_INLINE double num_f64_convert_i64_u(uint64_t a) { return (double)a; }
+W_INLINE float num_f32_convert_i32_s(uint32_t a)
+{
+    return (float)(int32_t)a;
+}
+W_INLINE float num_f32_convert_i32_u(uint32_t a)
+{
+    return (float)a;
+}
+W_INLINE float num_f32_convert_i64_s(uint64_t a)
+{
+    return (float)(int64_t)a;
+}
+W_INLINE float num_f32_convert_i64_u(uint64_t a)
+{
+    return (float)a;
+}
+W_INLINE double num_f64_convert_i32_s(uint32_t a)
+{
+    return (double)(int32_t)a;
+}
+W_INLINE double num_f64_convert_i32_u(uint32_t a)
+{
+    return (double)a;
+}
+W_INLINE double num_f64_convert_i64_s(uint64_t a)
+{
+    return (double)(int64_t)a;
+}
+W_INLINE double num_f64_convert_i64_u(uint64_t a)
+{
+    return (double)a;
+}
 
 /* Demotion and promotion by the hardware: correctly rounded, NaNs quieted
  * with their payload's top bits kept (canonical stays canonical). */
-W_INLINE float num_f32_demote_f64(double a) { return (float)a; }
-W_INLINE double num_f64_promote_f32(float a) { return (double)a; }
+W_INLINE float num_f32_demote_f64(double a)
+{
+    return (float)a;
+}
+W_INLINE double num_f64_promote_f32(float a)
+{
+    return (double)a;
+}
 
 #endif

@@ -41,6 +41,11 @@ bool plat_commit(void *p, uint64_t size)
     return mprotect(p, (size_t)size, PROT_READ | PROT_WRITE) == 0;
 }
 
+void plat_discard(void *p, uint64_t size)
+{
+    if (p && size) (void)madvise(p, (size_t)size, MADV_DONTNEED);
+}
+
 void plat_release(void *p, uint64_t size)
 {
     if (p && size) munmap(p, (size_t)size);

@@ -20,6 +20,9 @@ void *plat_reserve(uint64_t size);
 /* Makes [p, p+size) readable and writable. Pages never written before read
  * as zero. p and size must be multiples of the page size. */
 bool plat_commit(void *p, uint64_t size);
+/* Gives the RAM behind committed [p, p+size) back to the OS; the range stays
+ * committed and reads as zero afterwards. p and size page-aligned. */
+void plat_discard(void *p, uint64_t size);
 /* Returns a whole reservation to the OS. */
 void plat_release(void *p, uint64_t size);
 /* Hint that [p, p+size) is large and hot: back it with huge pages when the

@@ -45,6 +45,12 @@ typedef struct w_memory {
     bool has_max;
     uint8_t mode;        /* W_MEM_FLAT or W_MEM_PAGED */
     uint64_t declared_max; /* the type's max (for import matching) */
+    /* Paged memories (paged.h): per page, the frame data used by loads and by
+     * stores, or pg_exc when the access must take the slow path. */
+    uint8_t **pg_rd;
+    uint8_t **pg_wr;
+    uint8_t *pg_exc;
+    struct pg_mem *pg; /* cold per-page state */
 } w_memory;
 
 typedef struct w_table {
@@ -213,6 +219,12 @@ void rt_module_release(w_module *m);
  * (segment bounds, start function trap or exit: details in s->exec). */
 w_instance *rt_instantiate(w_store *s, w_module *m, const w_extern *imports, uint8_t mem_mode,
                            w_err *err, w_trap *trap);
+
+/* A copy-on-write clone of tmpl in s (tmpl's store, or any store if its
+ * module has no imports): imports shared, globals, tables and segments
+ * copied, paged memories sharing every frame until the first store of
+ * either side (flat memories are copied). NULL with *err on failure. */
+w_instance *rt_instance_clone(w_store *s, w_instance *tmpl, w_err *err);
 
 /* Evaluates a validated constant expression in inst (whose globals and
  * functions it may reference) into out[0..2). */

@@ -9,6 +9,7 @@
  * instance may already sit in imported tables (the spec keeps writes done
  * before a trap), and they stay valid until the store goes.
  */
+#include "paged.h"
 #include "rt.h"
 
 enum { RT_OBJ_INSTANCE = 1, RT_OBJ_FUNC, RT_OBJ_MEMORY, RT_OBJ_TABLE, RT_OBJ_GLOBAL };
@@ -189,7 +190,6 @@ int64_t rt_table_grow(w_table *t, uint32_t delta, uint64_t init)
 static bool rt_memory_init(w_memory *mem, const w_memtype *type, uint8_t mode,
                            const w_limits_cfg *lim, w_err *err)
 {
-    if (mode != W_MEM_FLAT) return w_fail_nooff(err, "paged memory is not implemented yet");
     if (lim->max_memory_bytes && type->lim.min > lim->max_memory_bytes / W_PAGE_SIZE)
         return w_fail_nooff(err, "memory of %llu pages exceeds the store's limit of %llu bytes",
                             (unsigned long long)type->lim.min,
@@ -663,10 +663,6 @@ w_instance *rt_instantiate(w_store *s, w_module *m, const w_extern *imports, uin
     bool failed = false;
     *trap = W_TRAP_OK;
     if (!rt_check_imports(m, imports, err)) return NULL;
-    if (mem_mode != W_MEM_FLAT && m->nmems > m->nimported_mems) {
-        w_fail_nooff(err, "paged memory is not implemented yet");
-        return NULL;
-    }
     ri = w_calloc(1, sizeof *ri);
     if (!ri) {
         w_fail_nooff(err, "out of memory");
@@ -690,4 +686,120 @@ w_instance *rt_instantiate(w_store *s, w_module *m, const w_extern *imports, uin
     *trap = rt_initialise(s, &ri->pub, err, &failed);
     if (failed || *trap != W_TRAP_OK) return NULL;
     return &ri->pub;
+}
+
+/* ---- copy-on-write clones ---------------------------------------------------------------- */
+
+/* A reference of the template mapped to the clone: the template's own
+ * functions become the clone's, anything else (imports, null, externref)
+ * stays as it is. */
+static uint64_t rt_clone_ref(const rt_instance *t, rt_instance *c, uint64_t ref)
+{
+    const w_func *f = (const w_func *)(uintptr_t)ref;
+    uint32_t n = t->pub.module->nfuncdefs;
+    if (n && f >= t->own_funcs && f < t->own_funcs + n)
+        return (uint64_t)(uintptr_t)&c->own_funcs[f - t->own_funcs];
+    return ref;
+}
+
+static bool rt_clone_memory(w_memory *dst, w_memory *src)
+{
+    if (src->mode == W_MEM_PAGED) return pg_clone(dst, src);
+    /* A flat memory has nothing to share: copy it. */
+    if (!mem_init(dst, src->pages, src->declared_max, src->has_max, src->is64,
+                  src->max_pages * W_PAGE_SIZE, W_MEM_FLAT))
+        return false;
+    if (src->size) memcpy(dst->base, src->base, src->size);
+    return true;
+}
+
+w_instance *rt_instance_clone(w_store *s, w_instance *tmpl, w_err *err)
+{
+    rt_instance *t = (rt_instance *)tmpl;
+    w_module *m = tmpl->module;
+    if (s != tmpl->store && m->nimports)
+        return w_fail_nooff(err, "a clone of an instance with imports must share its store"),
+               NULL;
+    uint32_t nft = m->ntables - m->nimported_tables;
+    uint32_t nfm = m->nmems - m->nimported_mems;
+    rt_instance *ri = w_calloc(1, sizeof *ri);
+    if (!ri) return w_fail_nooff(err, "out of memory"), NULL;
+    w_instance *inst = &ri->pub;
+    rt_module_retain(m);
+    inst->module = m;
+    inst->store = s;
+    inst->code = tmpl->code;
+    inst->funcs = w_calloc(m->nfuncs, sizeof *inst->funcs);
+    inst->tables = w_calloc(m->ntables, sizeof *inst->tables);
+    inst->mems = w_calloc(m->nmems, sizeof *inst->mems);
+    inst->globals = w_calloc(m->nglobals, sizeof *inst->globals);
+    inst->elems = w_calloc(m->nelems, sizeof *inst->elems);
+    inst->datas = w_calloc(m->ndatas, sizeof *inst->datas);
+    ri->own_funcs = w_calloc(m->nfuncdefs, sizeof *ri->own_funcs);
+    ri->own_tables = w_calloc(nft, sizeof *ri->own_tables);
+    ri->own_mems = w_calloc(nfm, sizeof *ri->own_mems);
+    ri->own_globals = w_calloc(m->nglobaldefs, sizeof *ri->own_globals);
+    if (!inst->funcs || !inst->tables || !inst->mems || !inst->globals || !inst->elems ||
+        !inst->datas || !ri->own_funcs || !ri->own_tables || !ri->own_mems || !ri->own_globals)
+        goto oom;
+
+    for (uint32_t i = 0; i < m->nimported_funcs; i++) inst->funcs[i] = tmpl->funcs[i];
+    for (uint32_t i = 0; i < m->nfuncdefs; i++) {
+        w_func *f = &ri->own_funcs[i];
+        *f = t->own_funcs[i];
+        f->inst = inst;
+        inst->funcs[m->nimported_funcs + i] = f;
+    }
+    for (uint32_t i = 0; i < m->ntables; i++) {
+        if (i < m->nimported_tables) {
+            inst->tables[i] = tmpl->tables[i];
+            continue;
+        }
+        const w_table *st = tmpl->tables[i];
+        w_table *dt = &ri->own_tables[i - m->nimported_tables];
+        *dt = *st;
+        dt->elems = w_calloc(st->size ? st->size : 1, sizeof *dt->elems);
+        if (!dt->elems) goto oom;
+        for (uint32_t k = 0; k < st->size; k++) dt->elems[k] = rt_clone_ref(t, ri, st->elems[k]);
+        inst->tables[i] = dt;
+    }
+    for (uint32_t i = 0; i < m->nmems; i++) {
+        if (i < m->nimported_mems) {
+            inst->mems[i] = tmpl->mems[i];
+            continue;
+        }
+        w_memory *dm = &ri->own_mems[i - m->nimported_mems];
+        dm->mode = tmpl->mems[i]->mode;
+        if (!rt_clone_memory(dm, tmpl->mems[i])) {
+            mem_release(dm);
+            goto oom;
+        }
+        inst->mems[i] = dm;
+    }
+    for (uint32_t i = 0; i < m->nglobals; i++) {
+        if (i < m->nimported_globals) {
+            inst->globals[i] = tmpl->globals[i];
+            continue;
+        }
+        w_globalinst *g = &ri->own_globals[i - m->nimported_globals];
+        *g = *tmpl->globals[i];
+        if (g->type == W_FUNCREF) g->val[0] = rt_clone_ref(t, ri, g->val[0]);
+        inst->globals[i] = g;
+    }
+    for (uint32_t i = 0; i < m->nelems; i++) {
+        const w_elemrt *se = &tmpl->elems[i];
+        if (!se->len) continue;
+        inst->elems[i].refs = w_calloc(se->len, sizeof *se->refs);
+        if (!inst->elems[i].refs) goto oom;
+        inst->elems[i].len = se->len;
+        for (uint32_t k = 0; k < se->len; k++)
+            inst->elems[i].refs[k] = rt_clone_ref(t, ri, se->refs[k]);
+    }
+    for (uint32_t i = 0; i < m->ndatas; i++) inst->datas[i] = tmpl->datas[i];
+    if (!rt_store_add(s, RT_OBJ_INSTANCE, ri)) goto oom;
+    return inst;
+oom:
+    rt_instance_free(ri);
+    w_fail_nooff(err, "out of memory");
+    return NULL;
 }

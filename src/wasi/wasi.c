@@ -71,6 +71,7 @@ ward_wasi *ward_wasi_new(const ward_wasi_config *cfg, ward_error *err)
     ward_wasi *w = calloc(1, sizeof *w);
     if (!w)
         goto oom;
+    w->wake_fd = -1;
     w->max_fds = cfg->max_fds ? cfg->max_fds : WASI_DEFAULT_MAX_FDS;
     if (w->max_fds < 3 + cfg->ndirs + cfg->nsockets)
         w->max_fds = (uint32_t)(3 + cfg->ndirs + cfg->nsockets);
@@ -80,6 +81,10 @@ ward_wasi *ward_wasi_new(const ward_wasi_config *cfg, ward_error *err)
     w->envp = wasi_copy_strings(cfg->envp, cfg->envc, &w->envp_bytes);
     if (!w->argv || !w->envp)
         goto oom;
+    if (wasi_os_wake_open(&w->wake_fd) != WASI_ESUCCESS) {
+        wasi_set_error(err, "cannot create WASI context: %s%s", "no eventfd", "");
+        goto fail;
+    }
 
     /* Three slots for stdio first, so that fd numbers match whatever is closed. */
     w->fds = calloc(8, sizeof *w->fds);
@@ -172,6 +177,12 @@ void ward_wasi_set_timeout(ward_wasi *w, uint64_t timeout_ns)
     w->deadline_ns = timeout_ns ? wasi_os_monotonic_ns() + timeout_ns : 0;
 }
 
+void ward_wasi_interrupt(ward_wasi *w)
+{
+    if (w)
+        wasi_os_wake(w->wake_fd);
+}
+
 bool ward_wasi_define(ward_wasi *w, ward_store *s, ward_linker *l)
 {
     if (!w || !s || !l)
@@ -187,6 +198,7 @@ void ward_wasi_free(ward_wasi *w)
         if (w->fds[i].host >= 0)
             wasi_fd_release(&w->fds[i]);
     free(w->fds);
+    wasi_os_close(w->wake_fd);
     wasi_free_strings(w->argv, w->argc);
     wasi_free_strings(w->envp, w->envc);
     free(w);

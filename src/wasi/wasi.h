@@ -168,6 +168,7 @@ struct ward_wasi {
     uint32_t nfds;    /* slots in fds */
     uint32_t max_fds; /* most slots the guest may use */
     uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0 = none */
+    int wake_fd;          /* eventfd signalled by ward_wasi_interrupt() */
 };
 
 /* ---- wasi_fd.c ------------------------------------------------------------ */
@@ -226,10 +227,17 @@ wasi_errno wasi_os_clock_time(uint32_t id, uint64_t *out);
 wasi_errno wasi_os_random(void *buf, size_t len);
 wasi_errno wasi_os_sched_yield(void);
 
-/* Before a blocking read from a pipe, terminal or socket: waits until fd is
- * readable, but past the context's deadline gives up with EINTR, so that
- * the store's own deadline check ends the guest at its next loop or call. */
-wasi_errno wasi_os_wait_readable(ward_wasi *w, int fd);
+/* The wake-up descriptor behind ward_wasi_interrupt(): wake_open creates it,
+ * wake signals it (async-signal-safe). */
+wasi_errno wasi_os_wake_open(int *out);
+void wasi_os_wake(int wake_fd);
+/* Before a call that would block on a pipe, terminal or socket: waits until
+ * fd is readable (or writable), but gives up with EINTR at the context's
+ * deadline or when ward_wasi_interrupt() wakes it, so that the store's own
+ * check then ends the guest at its next loop or call instead of a wait
+ * outliving it. Regular files, directories and non-blocking descriptors
+ * return at once. */
+wasi_errno wasi_os_wait(ward_wasi *w, int fd, bool write);
 wasi_errno wasi_os_readv(ward_wasi *w, int fd, const struct iovec *iov, size_t n, size_t *done);
 wasi_errno wasi_os_writev(int fd, const struct iovec *iov, size_t n, size_t *done);
 wasi_errno wasi_os_preadv(int fd, const struct iovec *iov, size_t n, uint64_t off, size_t *done);
@@ -269,7 +277,8 @@ wasi_errno wasi_os_path_readlink(int dirfd, const char *path, char *buf, size_t 
 
 /* poll_oneoff's waiting: waits until one of fds is ready (readable, or
  * writable if .write) or timeout_ns passes (UINT64_MAX: forever); with n = 0
- * it just sleeps. Regular files are always ready. */
+ * it just sleeps. Regular files are always ready. A ward_wasi_interrupt()
+ * ends the wait with EINTR. */
 typedef struct wasi_pollfd {
     int fd;
     bool write;
@@ -278,12 +287,14 @@ typedef struct wasi_pollfd {
     wasi_errno error;
     uint64_t nbytes;
 } wasi_pollfd;
-wasi_errno wasi_os_poll(wasi_pollfd *fds, size_t n, uint64_t timeout_ns);
+wasi_errno wasi_os_poll(ward_wasi *w, wasi_pollfd *fds, size_t n, uint64_t timeout_ns);
 
-wasi_errno wasi_os_sock_accept(int fd, bool nonblock, int *out);
-wasi_errno wasi_os_sock_recv(int fd, const struct iovec *iov, size_t n, uint16_t riflags,
-                             size_t *done, uint16_t *roflags);
-wasi_errno wasi_os_sock_send(int fd, const struct iovec *iov, size_t n, size_t *done);
+/* Blocking socket calls wait through wasi_os_wait() first. */
+wasi_errno wasi_os_sock_accept(ward_wasi *w, int fd, bool nonblock, int *out);
+wasi_errno wasi_os_sock_recv(ward_wasi *w, int fd, const struct iovec *iov, size_t n,
+                             uint16_t riflags, size_t *done, uint16_t *roflags);
+wasi_errno wasi_os_sock_send(ward_wasi *w, int fd, const struct iovec *iov, size_t n,
+                             size_t *done);
 wasi_errno wasi_os_sock_shutdown(int fd, uint8_t how);
 
 /* ---- wasi_abi.c ----------------------------------------------------------- */

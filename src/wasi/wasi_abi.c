@@ -139,6 +139,15 @@ ABI_FN(random_get)
     uint64_t at = A32(0), left = A32(1);
     if (at + left > UINT32_MAX + 1ull)
         return abi_ret(res, WASI_EFAULT);
+    /* Check every run first (a paged memory may have a read-only page in
+     * the middle): a faulting call writes nothing. */
+    for (uint64_t a = at, l = left; l > 0;) {
+        size_t avail = 0;
+        if (!m || !ward_memory_span(m, a, (size_t)l, true, &avail) || avail == 0)
+            return abi_ret(res, WASI_EFAULT);
+        a += avail;
+        l -= avail;
+    }
     while (!e && left > 0) {
         size_t avail = 0;
         void *p = m ? ward_memory_span(m, at, (size_t)left, true, &avail) : NULL;
@@ -775,7 +784,7 @@ static wasi_errno abi_poll(ward_wasi *w, ward_memory *m, uint32_t in, uint32_t o
     if (w->deadline_ns) /* never wait past the guest's deadline */
         timeout = w->deadline_ns <= now ? 0
                   : (w->deadline_ns - now < timeout ? w->deadline_ns - now : timeout);
-    e = wasi_os_poll(pfds, npfd, timeout);
+    e = wasi_os_poll(w, pfds, npfd, timeout);
     if (e)
         goto done;
     now = wasi_os_monotonic_ns();
@@ -810,6 +819,10 @@ static wasi_errno abi_poll(ward_wasi *w, ward_memory *m, uint32_t in, uint32_t o
         }
         k++;
     }
+    /* Cut short by the deadline with nothing to report: say so, rather than
+     * return from a sleep that did not happen. */
+    if (k == 0 && w->deadline_ns && now >= w->deadline_ns)
+        e = WASI_EINTR;
     *nevents = k;
 done:
     free(raw);
@@ -855,7 +868,7 @@ ABI_FN(sock_accept)
     else if (f && !wasi_mem_put_u32(m, A32(2), 0))
         e = WASI_EFAULT;
     else if (f)
-        e = wasi_os_sock_accept(f->host, flags & WASI_FDFLAG_NONBLOCK, &fd);
+        e = wasi_os_sock_accept(w, f->host, flags & WASI_FDFLAG_NONBLOCK, &fd);
     if (f && !e && wasi_fd_add(w, fd, wasi_os_filetype_of(fd), WASI_RIGHTS_SOCKET, 0, NULL,
                                &newfd, &e) &&
         !wasi_mem_put_u32(m, A32(2), newfd)) {
@@ -878,11 +891,8 @@ ABI_FN(sock_recv)
         e = WASI_EFAULT;
     else if (f)
         e = wasi_mem_iovecs(m, A32(1), A32(2), true, iov, ABI_IOV_MAX, &niov, &total);
-    if (f && !e && niov > 0) {
-        e = wasi_os_wait_readable(w, f->host);
-        if (!e)
-            e = wasi_os_sock_recv(f->host, iov, niov, (uint16_t)A32(3), &done, &roflags);
-    }
+    if (f && !e && niov > 0)
+        e = wasi_os_sock_recv(w, f->host, iov, niov, (uint16_t)A32(3), &done, &roflags);
     if (f && !e &&
         (!wasi_mem_put_u32(m, A32(4), (uint32_t)done) || !ward_memory_write(m, A32(5), &roflags, 2)))
         e = WASI_EFAULT;
@@ -902,7 +912,7 @@ ABI_FN(sock_send)
     else if (f)
         e = wasi_mem_iovecs(m, A32(1), A32(2), false, iov, ABI_IOV_MAX, &niov, &total);
     if (f && !e && niov > 0)
-        e = wasi_os_sock_send(f->host, iov, niov, &done);
+        e = wasi_os_sock_send(w, f->host, iov, niov, &done);
     if (f && !e && !wasi_mem_put_u32(m, A32(4), (uint32_t)done))
         e = WASI_EFAULT;
     return abi_ret(res, e);

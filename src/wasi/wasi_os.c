@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -576,35 +577,66 @@ wasi_errno wasi_os_path_readlink(int dirfd, const char *path, char *buf, size_t 
 
 /* ---- descriptors ------------------------------------------------------------ */
 
-/* Waits for fd to become readable before a blocking read, but no longer than
- * the context's deadline: past it the read gives up with EINTR and the
- * store's own deadline check ends the guest at its next loop or call. */
-wasi_errno wasi_os_wait_readable(ward_wasi *w, int fd)
+wasi_errno wasi_os_wake_open(int *out)
 {
-    if (!w || w->deadline_ns == 0)
+    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fd < 0)
+        return os_err();
+    *out = fd;
+    return WASI_ESUCCESS;
+}
+
+void wasi_os_wake(int wake_fd)
+{
+    /* Called from other threads and signal handlers: keep errno intact. */
+    int saved = errno;
+    uint64_t one = 1;
+    if (wake_fd >= 0 && write(wake_fd, &one, sizeof one) < 0) {
+        /* The counter is saturated: a wake-up is pending anyway. */
+    }
+    errno = saved;
+}
+
+/* Takes a pending wake-up, if any; true if there was one. */
+static bool os_wake_take(int wake_fd)
+{
+    uint64_t v;
+    return wake_fd >= 0 && read(wake_fd, &v, sizeof v) == (ssize_t)sizeof v;
+}
+
+wasi_errno wasi_os_wait(ward_wasi *w, int fd, bool write)
+{
+    struct stat st;
+    if (!w)
         return WASI_ESUCCESS;
     int fl = fcntl(fd, F_GETFL);
-    struct stat st;
     if (fl < 0 || (fl & O_NONBLOCK) || fstat(fd, &st) != 0 || S_ISREG(st.st_mode) ||
         S_ISDIR(st.st_mode))
-        return WASI_ESUCCESS;
+        return WASI_ESUCCESS; /* the call itself reports errors and EAGAIN */
     for (;;) {
-        uint64_t now = wasi_os_monotonic_ns();
-        if (now >= w->deadline_ns)
-            return WASI_EINTR;
-        struct timespec ts = os_ns_ts(w->deadline_ns - now);
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        int r = ppoll(&p, 1, &ts, NULL);
-        if (r > 0)
-            return WASI_ESUCCESS;
+        struct pollfd p[2] = {{.fd = fd, .events = write ? POLLOUT : POLLIN},
+                              {.fd = w->wake_fd, .events = POLLIN}};
+        struct timespec ts, *tp = NULL;
+        if (w->deadline_ns) {
+            uint64_t now = wasi_os_monotonic_ns();
+            if (now >= w->deadline_ns)
+                return WASI_EINTR;
+            ts = os_ns_ts(w->deadline_ns - now);
+            tp = &ts;
+        }
+        int r = ppoll(p, w->wake_fd >= 0 ? 2 : 1, tp, NULL);
         if (r < 0 && errno != EINTR)
             return os_err();
+        if (r > 0 && (p[1].revents & POLLIN) && os_wake_take(w->wake_fd))
+            return WASI_EINTR;
+        if (r > 0 && p[0].revents)
+            return WASI_ESUCCESS; /* ready, or an error the call will report */
     }
 }
 
 wasi_errno wasi_os_readv(ward_wasi *w, int fd, const struct iovec *iov, size_t n, size_t *done)
 {
-    wasi_errno e = wasi_os_wait_readable(w, fd);
+    wasi_errno e = wasi_os_wait(w, fd, false);
     if (e)
         return e;
     ssize_t r;
@@ -948,17 +980,15 @@ wasi_errno wasi_os_sched_yield(void)
 
 /* ---- polling --------------------------------------------------------------- */
 
-wasi_errno wasi_os_poll(wasi_pollfd *fds, size_t n, uint64_t timeout_ns)
+wasi_errno wasi_os_poll(ward_wasi *w, wasi_pollfd *fds, size_t n, uint64_t timeout_ns)
 {
-    struct pollfd *p = NULL;
     size_t np = 0;
     bool any_ready = false;
     wasi_errno e = WASI_ESUCCESS;
-    if (n > 0) {
-        p = calloc(n, sizeof *p);
-        if (!p)
-            return WASI_ENOMEM;
-    }
+    /* One slot more than n for the wake-up descriptor, which goes last. */
+    struct pollfd *p = calloc(n + 1, sizeof *p);
+    if (!p)
+        return WASI_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         struct stat st;
         fds[i].ready = fds[i].hangup = false;
@@ -981,11 +1011,18 @@ wasi_errno wasi_os_poll(wasi_pollfd *fds, size_t n, uint64_t timeout_ns)
         p[np].events = fds[i].write ? POLLOUT : POLLIN;
         np++;
     }
+    int wake = w ? w->wake_fd : -1;
+    p[np].fd = wake; /* poll ignores a negative fd */
+    p[np].events = POLLIN;
     struct timespec ts = os_ns_ts(any_ready ? 0 : timeout_ns);
-    int r = ppoll(p, np, timeout_ns == UINT64_MAX && !any_ready ? NULL : &ts, NULL);
+    int r = ppoll(p, np + 1, timeout_ns == UINT64_MAX && !any_ready ? NULL : &ts, NULL);
     if (r < 0) {
         /* An interrupted wait just ends early: the guest sees no events. */
         e = errno == EINTR ? WASI_ESUCCESS : os_err();
+        goto done;
+    }
+    if ((p[np].revents & POLLIN) && os_wake_take(wake)) {
+        e = WASI_EINTR; /* ward_wasi_interrupt(): stop waiting, report nothing */
         goto done;
     }
     np = 0;
@@ -1014,8 +1051,23 @@ done:
 
 /* ---- sockets --------------------------------------------------------------- */
 
-wasi_errno wasi_os_sock_accept(int fd, bool nonblock, int *out)
+wasi_errno wasi_os_sock_accept(ward_wasi *w, int fd, bool nonblock, int *out)
 {
+    wasi_errno e = WASI_ESUCCESS;
+    if (nonblock) {
+        /* The flag asks for EAGAIN rather than a wait (and for a
+         * non-blocking new socket), whatever mode the listener is in. */
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int n = poll(&p, 1, 0);
+        if (n < 0)
+            return os_err();
+        if (n == 0)
+            return WASI_EAGAIN;
+    } else {
+        e = wasi_os_wait(w, fd, false);
+        if (e)
+            return e;
+    }
     int r;
     do
         r = accept4(fd, NULL, NULL, SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0));
@@ -1026,9 +1078,12 @@ wasi_errno wasi_os_sock_accept(int fd, bool nonblock, int *out)
     return WASI_ESUCCESS;
 }
 
-wasi_errno wasi_os_sock_recv(int fd, const struct iovec *iov, size_t n, uint16_t riflags,
-                             size_t *done, uint16_t *roflags)
+wasi_errno wasi_os_sock_recv(ward_wasi *w, int fd, const struct iovec *iov, size_t n,
+                             uint16_t riflags, size_t *done, uint16_t *roflags)
 {
+    wasi_errno e = wasi_os_wait(w, fd, false);
+    if (e)
+        return e;
     struct msghdr mh;
     memset(&mh, 0, sizeof mh);
     mh.msg_iov = (struct iovec *)iov;
@@ -1049,8 +1104,12 @@ wasi_errno wasi_os_sock_recv(int fd, const struct iovec *iov, size_t n, uint16_t
     return WASI_ESUCCESS;
 }
 
-wasi_errno wasi_os_sock_send(int fd, const struct iovec *iov, size_t n, size_t *done)
+wasi_errno wasi_os_sock_send(ward_wasi *w, int fd, const struct iovec *iov, size_t n,
+                             size_t *done)
 {
+    wasi_errno e = wasi_os_wait(w, fd, true);
+    if (e)
+        return e;
     struct msghdr mh;
     memset(&mh, 0, sizeof mh);
     mh.msg_iov = (struct iovec *)iov;

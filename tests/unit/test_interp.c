@@ -25,7 +25,7 @@ static int n_pass, n_fail;
             n_pass++;                                                                              \
         } else {                                                                                   \
             n_fail++;                                                                              \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                \
+            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                 \
         }                                                                                          \
     } while (0)
 
@@ -40,7 +40,8 @@ static uint32_t emit_op(tasm *a, w_op op, const uint32_t *args, size_t nargs)
 {
     uint32_t at = a->n;
     a->w[a->n++] = vm_op_word(op);
-    for (size_t i = 0; i < nargs; i++) a->w[a->n++] = args[i];
+    for (size_t i = 0; i < nargs; i++)
+        a->w[a->n++] = args[i];
     return at;
 }
 
@@ -93,7 +94,8 @@ static void setup(void)
     mod.ntables = 1;
     mod.nglobals = 1;
     mod.nfuncs = MAXF;
-    for (int i = 0; i < MAXF; i++) funcptrs[i] = &funcs[i];
+    for (int i = 0; i < MAXF; i++)
+        funcptrs[i] = &funcs[i];
     inst.module = &mod;
     inst.funcs = funcptrs;
     inst.mems = mems;
@@ -131,7 +133,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-    for (int i = 0; i < MAXF; i++) free(codes[i]);
+    for (int i = 0; i < MAXF; i++)
+        free(codes[i]);
     free(mem0.base);
     free(mem1.base);
     w_free(table0.elems);
@@ -163,8 +166,14 @@ static w_func *def_host(uint32_t idx, uint32_t type, w_host_fn fn, void *data)
     return &funcs[idx];
 }
 
-static uint64_t f32b(float f) { return num_f32_bits(f); }
-static uint64_t f64b(double d) { return num_f64_bits(d); }
+static uint64_t f32b(float f)
+{
+    return num_f32_bits(f);
+}
+static uint64_t f64b(double d)
+{
+    return num_f64_bits(d);
+}
 
 /* Runs a one-instruction numeric function: slots 0,1 inputs, slot 2 output. */
 static w_trap unop(w_op op, uint64_t a, uint64_t *out)
@@ -523,7 +532,8 @@ static void test_memory(void)
     OP0(&c, RETURN);
     w_func *h = def(13, &c, 3, 7, 0, 7, 0);
     memset(mem0.base, 0, 64);
-    uint64_t v[7] = {0, 0xAB, 4, 2, 10, 1, 4}; /* fill [0,4)=AB; copy [0,4)->[2,6); init "ello" at 10 */
+    uint64_t v[7] = {0,  0xAB, 4, 2,
+                     10, 1,    4}; /* fill [0,4)=AB; copy [0,4)->[2,6); init "ello" at 10 */
     CHECK(vm_call(&ex, h, v) == W_TRAP_OK);
     CHECK(mem0.base[0] == 0xAB && mem0.base[5] == 0xAB && mem0.base[6] == 0 &&
           !memcmp(mem0.base + 10, "ello", 4));
@@ -564,11 +574,12 @@ static void test_memory(void)
 static void test_simd_memory(void)
 {
     memset(mem0.base, 0, 64);
-    for (int i = 0; i < 16; i++) mem0.base[i] = (uint8_t)(0xF0 + i);
+    for (int i = 0; i < 16; i++)
+        mem0.base[i] = (uint8_t)(0xF0 + i);
     uint64_t s[8] = {0};
     tasm a = {0};
-    OP(&a, V128_LOAD8X8_S, 0, 2, 0);    /* slots 2,3 */
-    OP(&a, V128_LOAD32_ZERO, 0, 4, 4);  /* slots 4,5 */
+    OP(&a, V128_LOAD8X8_S, 0, 2, 0);         /* slots 2,3 */
+    OP(&a, V128_LOAD32_ZERO, 0, 4, 4);       /* slots 4,5 */
     OP(&a, V128_LOAD16_LANE, 0, 2, 6, 0, 7); /* lane 7 of slots 2,3 := bytes 0..1 -> slots 6,7 */
     OP(&a, V128_STORE32_LANE, 1, 4, 0, 0);   /* store lane 0 of slots 4,5 at addr s[1] */
     OP(&a, COPY_V128, 6, 0);
@@ -667,14 +678,14 @@ static void test_tables_and_indirect(void)
 
     /* table ops: size, grow, get/set, fill, copy, init, elem.drop, ref ops */
     tasm b = {0};
-    OP(&b, TABLE_SIZE, 0, 1);           /* s1 = 4 */
-    OP(&b, REF_FUNC, 0, 2);             /* s2 = &funcs[0] */
+    OP(&b, TABLE_SIZE, 0, 1); /* s1 = 4 */
+    OP(&b, REF_FUNC, 0, 2);   /* s2 = &funcs[0] */
     OP(&b, CONST32, 3, 2);
-    OP(&b, TABLE_GROW, 0, 2, 3, 4);     /* s4 = 4, size 6 */
+    OP(&b, TABLE_GROW, 0, 2, 3, 4); /* s4 = 4, size 6 */
     OP(&b, CONST32, 3, 5);
-    OP(&b, TABLE_GET, 0, 3, 5);         /* s5 = table[5] = funcs[0] */
-    OP(&b, REF_IS_NULL, 5, 6);          /* s6 = 0 */
-    OP(&b, I32_ADD, 1, 4, 1);           /* 8 */
+    OP(&b, TABLE_GET, 0, 3, 5); /* s5 = table[5] = funcs[0] */
+    OP(&b, REF_IS_NULL, 5, 6);  /* s6 = 0 */
+    OP(&b, I32_ADD, 1, 4, 1);   /* 8 */
     OP(&b, I32_ADD, 1, 6, 0);
     OP0(&b, RETURN);
     w_func *g = def(13, &b, 0, 1, 0, 7, 1);

@@ -81,6 +81,58 @@ run() {
     rm -rf "$tmp"
 }
 
+# sock_serve: t_sock.wasm under --tcplisten on a random loopback port, and a
+# host client (bash's /dev/tcp) that connects with bounded retries while ward
+# starts, sends "PING <token>", reads the reply to EOF and closes. A port some
+# other program listens on is skipped before ward starts; if ward still finds
+# it taken (a race), another port is tried.
+sock_serve() {
+    local tmp attempt port pid rc=-1 reply="" token="tok$RANDOM$RANDOM" why="" connected
+    tmp=$(mktemp -d)
+    for attempt in 1 2 3 4 5; do
+        port=$((20000 + RANDOM % 40000))
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then continue; fi
+        (cd "$OUT" && exec timeout "$TIMEOUT" "$WARD" run --tcplisten "127.0.0.1:$port" \
+            t_sock.wasm) >"$tmp/out" 2>"$tmp/err" &
+        pid=$!
+        connected=false
+        for _ in $(seq 1 200); do # up to about 10 s
+            if { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
+                connected=true
+                break
+            fi
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.05
+        done
+        if ! $connected; then
+            wait "$pid"
+            rc=$?
+            grep -q "in use" "$tmp/err" && continue
+            why="no connection to 127.0.0.1:$port (ward exit $rc)"
+            break
+        fi
+        printf 'PING %s\n' "$token" >&3
+        reply=$(timeout 10 cat <&3)
+        exec 3<&-
+        wait "$pid"
+        rc=$?
+        break
+    done
+    if [ -z "$why" ] && [ "$rc" != 0 ]; then
+        why="exit $rc, want 0"
+    elif [ -z "$why" ] && [ "$reply" != "PONG $token" ]; then
+        why="client got '$(printf '%s' "$reply" | head -c 100)'"
+    elif [ -z "$why" ] && ! grep -qF "ok sock" "$tmp/out"; then
+        why="stdout lacks 'ok sock'"
+    fi
+    if [ -n "$why" ]; then
+        bad sock-serve "$why; stderr: $(head -c 400 "$tmp/err")"
+    else
+        ok sock-serve
+    fi
+    rm -rf "$tmp"
+}
+
 SB="--dir @SB@::/sandbox"
 run args 0 "" "ok args" "" --env WARD_T1=one --env WARD_T2= t_args.wasm alpha "beta gamma" ""
 run exit-42 42 "" "exiting with 42" "" t_exit.wasm 42
@@ -112,6 +164,7 @@ if [ "$WARD" != node ]; then
     run stack 134 "" "" "call stack exhausted" -W max-wasm-stack=65536 --invoke deep calc.wasm 1
     run max-memory 0 "" "=-1" "" -W max-memory-size=64KiB --invoke grow calc.wasm 1
     run memory-grows 0 "" "=1" "" --invoke grow calc.wasm 1
+    run max-memory-malloc 0 "" "ok oom" "" -W max-memory-size=8MiB t_oom.wasm
     run bad-module 1 "" "" "offset" bad.wasm.bin
     run missing-file 2 "" "" "cannot read" no-such.wasm
     run bad-option 2 "" "" "unknown option" --frobnicate t_exit.wasm 0
@@ -124,6 +177,20 @@ if [ "$WARD" != node ]; then
     run timeout-sleep-fast 134 "" "" "" -W timeout=200ms t_sleep.wasm
     ms=$((($(date +%s%N) - start) / 1000000))
     if [ "$ms" -gt 3000 ]; then bad timeout-sleep-wallclock "took ${ms} ms"; else ok timeout-sleep-wallclock; fi
+    # ---- sockets: --tcplisten with a host client on 127.0.0.1 --------------
+    sock_serve
+    run sock-flags 0 "" "" "" -S tcplisten=127.0.0.1:0 --tcplisten 127.0.0.1:0 t_exit.wasm 0
+    run sock-bad-addr 2 "" "" "invalid --tcplisten" --tcplisten nonsense t_exit.wasm 0
+    run sock-bad-setting 2 "" "" "unknown -S setting" -S color=blue t_exit.wasm 0
+    port=$((20000 + RANDOM % 40000))
+    run sock-in-use 2 "" "" "cannot listen on 127.0.0.1:$port" \
+        --tcplisten 127.0.0.1:$port --tcplisten 127.0.0.1:$port t_exit.wasm 0
+    # a blocking sock_accept that no client satisfies ends at the deadline
+    start=$(date +%s%N)
+    run sock-accept-timeout 134 "" "" "deadline exceeded" \
+        -W timeout=300ms -S tcplisten=127.0.0.1:0 t_sock.wasm block
+    ms=$((($(date +%s%N) - start) / 1000000))
+    if [ "$ms" -gt 3000 ]; then bad sock-accept-wallclock "took ${ms} ms"; else ok sock-accept-wallclock; fi
     if "$WARD" version | grep -q '^ward '; then ok version; else bad version "no version line"; fi
     if "$WARD" --help | grep -q 'ward run'; then ok help-top; else bad help-top "no usage"; fi
 fi

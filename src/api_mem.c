@@ -1,0 +1,179 @@
+/* api_mem.c - the public API of paged memory (include/ward.h: regions,
+ * protect, grants) and the guest import module "ward:mem".
+ *
+ * ward_region is pg_region, cast. Everything here only checks arguments and
+ * calls paged.c; the guest functions additionally never let a guest exceed
+ * what the host allowed: protect is capped by each page's ceiling, map by
+ * the grant's permission.
+ */
+#include "ward.h"
+
+#include "paged.h"
+
+static w_memory *am_paged(ward_memory *m)
+{
+    w_memory *w = (w_memory *)m;
+    return w && w->mode == W_MEM_PAGED ? w : NULL;
+}
+
+static bool am_perm_ok(int p) { return p == PG_NONE || p == PG_R || p == PG_RW; }
+
+ward_region *ward_region_new(uint64_t pages) { return (ward_region *)pg_region_new(pages); }
+
+ward_region *ward_region_from_pages(ward_memory *m, uint64_t page, uint64_t n)
+{
+    w_memory *w = am_paged(m);
+    return w ? (ward_region *)pg_region_from_pages(w, page, n) : NULL;
+}
+
+void ward_region_free(ward_region *r) { pg_region_release((pg_region *)r); }
+void ward_region_retain(ward_region *r)
+{
+    if (r) pg_region_retain((pg_region *)r);
+}
+uint64_t ward_region_pages(const ward_region *r) { return r ? pg_region_pages((const pg_region *)r) : 0; }
+
+bool ward_region_map(ward_region *r, ward_memory *m, uint64_t page, ward_perm perm)
+{
+    w_memory *w = am_paged(m);
+    return r && w && pg_region_map((pg_region *)r, w, page, (uint8_t)perm);
+}
+
+uint64_t ward_region_unmap(ward_region *r, ward_memory *m)
+{
+    w_memory *w = am_paged(m);
+    return r && w ? pg_region_unmap((pg_region *)r, w) : 0;
+}
+
+void ward_region_revoke(ward_region *r)
+{
+    if (r) pg_region_revoke((pg_region *)r);
+}
+
+bool ward_region_transfer(ward_region *r, ward_memory *from, ward_memory *to, uint64_t page,
+                          bool keep_read)
+{
+    w_memory *wf = am_paged(from), *wt = am_paged(to);
+    pg_region *pr = (pg_region *)r;
+    if (!pr || !wf || !wt || wf == wt) return false;
+    if (page > wt->pages || pg_region_pages(pr) > wt->pages - page) return false;
+    /* The source loses write access first, so at no point can both write. */
+    pg_region_restrict(pr, wf, keep_read ? PG_R : PG_NONE);
+    return pg_region_map(pr, wt, page, PG_RW);
+}
+
+bool ward_memory_protect(ward_memory *m, uint64_t page, uint64_t n, ward_perm perm)
+{
+    w_memory *w = am_paged(m);
+    return w && am_perm_ok((int)perm) && pg_protect(w, page, n, (uint8_t)perm, true);
+}
+
+int64_t ward_region_grant(ward_region *r, ward_memory *m, ward_perm max_perm)
+{
+    w_memory *w = am_paged(m);
+    if (!r || !w) return -1;
+    return pg_grant(w, (pg_region *)r, (uint8_t)max_perm);
+}
+
+ward_region *ward_memory_region(ward_memory *m, int64_t handle)
+{
+    w_memory *w = am_paged(m);
+    if (!w || handle < 0) return NULL;
+    return (ward_region *)pg_granted(w, (uint64_t)handle, NULL);
+}
+
+uint64_t ward_memory_private_pages(const ward_memory *m)
+{
+    const w_memory *w = (const w_memory *)m;
+    return w && w->mode == W_MEM_PAGED ? pg_private_frames(w) : 0;
+}
+
+/* ---- ward:mem, the guest's side ------------------------------------------------------------ */
+
+/* The caller's memory 0 if it is paged. */
+static w_memory *am_caller_mem(ward_caller *c) { return am_paged(ward_caller_memory(c)); }
+
+static uint32_t am_u32(const ward_val *v) { return (uint32_t)v->of.i32; }
+
+static int am_protect(ward_caller *c, void *data, const ward_val *args, ward_val *results)
+{
+    (void)data;
+    w_memory *m = am_caller_mem(c);
+    int perm = args[2].of.i32;
+    bool ok = m && am_perm_ok(perm) && pg_protect(m, am_u32(&args[0]), am_u32(&args[1]),
+                                                  (uint8_t)perm, false);
+    results[0].of.i32 = ok ? 0 : -1;
+    return 0;
+}
+
+static int am_publish(ward_caller *c, void *data, const ward_val *args, ward_val *results)
+{
+    (void)data;
+    w_memory *m = am_caller_mem(c);
+    int64_t h = -1;
+    pg_region *r = m ? pg_region_from_pages(m, am_u32(&args[0]), am_u32(&args[1])) : NULL;
+    if (r) {
+        h = pg_grant(m, r, PG_RW);
+        pg_region_release(r); /* the grant (and the pages) hold it now */
+    }
+    results[0].of.i32 = h >= 0 && h <= INT32_MAX ? (int32_t)h : -1;
+    return 0;
+}
+
+static int am_map(ward_caller *c, void *data, const ward_val *args, ward_val *results)
+{
+    (void)data;
+    w_memory *m = am_caller_mem(c);
+    uint8_t granted = 0;
+    int perm = args[2].of.i32;
+    pg_region *r = m ? pg_granted(m, am_u32(&args[0]), &granted) : NULL;
+    bool ok = r && (perm == PG_R || perm == PG_RW) && !(perm & ~granted) &&
+              pg_region_map(r, m, am_u32(&args[1]), (uint8_t)perm);
+    results[0].of.i32 = ok ? 0 : -1;
+    return 0;
+}
+
+static int am_unmap(ward_caller *c, void *data, const ward_val *args, ward_val *results)
+{
+    (void)data;
+    w_memory *m = am_caller_mem(c);
+    pg_region *r = m ? pg_granted(m, am_u32(&args[0]), NULL) : NULL;
+    uint64_t n = r ? pg_region_unmap(r, m) : 0;
+    results[0].of.i32 = r ? (int32_t)(n > INT32_MAX ? INT32_MAX : n) : -1;
+    return 0;
+}
+
+static int am_region_pages(ward_caller *c, void *data, const ward_val *args, ward_val *results)
+{
+    (void)data;
+    w_memory *m = am_caller_mem(c);
+    pg_region *r = m ? pg_granted(m, am_u32(&args[0]), NULL) : NULL;
+    uint64_t n = r ? pg_region_pages(r) : 0;
+    results[0].of.i32 = r ? (int32_t)(n > INT32_MAX ? INT32_MAX : n) : -1;
+    return 0;
+}
+
+bool ward_linker_define_guest_mem(ward_linker *l, ward_store *s)
+{
+    static const ward_valkind i3[] = {WARD_I32, WARD_I32, WARD_I32};
+    static const ward_valkind r1[] = {WARD_I32};
+    static const struct {
+        const char *name;
+        size_t nparams;
+        ward_host_fn fn;
+    } fns[] = {
+        {"protect", 3, am_protect}, {"publish", 2, am_publish},
+        {"map", 3, am_map},         {"unmap", 1, am_unmap},
+        {"region_pages", 1, am_region_pages},
+    };
+    if (!l || !s) return false;
+    for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+        ward_func *f = ward_func_new(s, i3, fns[i].nparams, r1, 1, fns[i].fn, NULL, NULL);
+        ward_extern e;
+        if (!f) return false;
+        e.kind = WARD_EXTERN_FUNC;
+        e.of.func = f;
+        if (!ward_linker_define(l, "ward:mem", fns[i].name, e)) return false;
+    }
+    return true;
+}

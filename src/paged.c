@@ -1,0 +1,694 @@
+/* paged.c - paged linear memory: the frame pool, page tables, permissions,
+ * copy-on-write and regions (see paged.h for the model).
+ *
+ * Every page has cold state (pg_page): its frame (NULL = absent), its
+ * permission and the ceiling the guest may not exceed, whether the frame is
+ * copy-on-write, and the region it maps (if any). The two hot tables are a
+ * pure function of that state, recomputed by pg_sync() whenever it changes,
+ * so a change takes effect at the very next access.
+ */
+#include "paged.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "platform.h"
+
+#define PG_CHUNK_FRAMES 32u /* frames per pool chunk (2 MiB) */
+
+struct pg_frame {
+    uint8_t *data;
+    atomic_uint refs;
+    pg_frame *next_free;
+};
+
+typedef struct pg_page {
+    pg_frame *frame;   /* NULL: absent (unmapped), accesses are out of bounds */
+    pg_region *region; /* the region this page maps, or NULL */
+    uint8_t perm;      /* PG_NONE, PG_R or PG_RW */
+    uint8_t maxperm;   /* ceiling for the guest's own protect */
+    bool cow;          /* the frame is shared: copy before the first store */
+} pg_page;
+
+typedef struct pg_grant {
+    pg_region *r;
+    uint8_t perm;
+} pg_grant_t;
+
+typedef struct pg_mem {
+    pg_page *pages;
+    uint64_t cap; /* entries allocated in pages, pg_rd, pg_wr */
+    pg_region **uses; /* regions with pages here; one reference each */
+    size_t nuses, cap_uses;
+    pg_grant_t *grants; /* regions granted to (or published by) the guest */
+    size_t ngrants;
+    uint8_t exc[64]; /* the exception page: a sentinel, never dereferenced */
+} pg_mem;
+
+struct pg_region {
+    atomic_uint refs;
+    uint64_t n;
+    pg_frame **frames; /* one reference each */
+    w_memory **users;  /* memories with pages mapping this region */
+    size_t nusers, cap_users;
+};
+
+/* ---- the frame pool -------------------------------------------------------------- */
+
+static struct {
+    atomic_flag lock;
+    pg_frame *free;
+    uint64_t chunks;
+} pg_pool = {ATOMIC_FLAG_INIT, NULL, 0};
+
+/* Backs every never-written page; never written itself (it is const). */
+static const uint8_t pg_zero_data[PG_SIZE] __attribute__((aligned(64)));
+static pg_frame pg_zero = {(uint8_t *)pg_zero_data, 1, NULL};
+
+static void pg_lock(void)
+{
+    while (atomic_flag_test_and_set_explicit(&pg_pool.lock, memory_order_acquire))
+        ;
+}
+static void pg_unlock(void) { atomic_flag_clear_explicit(&pg_pool.lock, memory_order_release); }
+
+/* A zeroed frame with one reference, or NULL. */
+static pg_frame *pg_frame_alloc(void)
+{
+    pg_frame *f;
+    pg_lock();
+    if (!pg_pool.free) {
+        pg_frame *meta = w_calloc(PG_CHUNK_FRAMES, sizeof *meta);
+        uint8_t *data = meta ? plat_reserve(PG_CHUNK_FRAMES * PG_SIZE) : NULL;
+        if (!data || !plat_commit(data, PG_CHUNK_FRAMES * PG_SIZE)) {
+            if (data) plat_release(data, PG_CHUNK_FRAMES * PG_SIZE);
+            w_free(meta);
+            pg_unlock();
+            return NULL;
+        }
+        for (uint32_t i = 0; i < PG_CHUNK_FRAMES; i++) {
+            meta[i].data = data + i * PG_SIZE;
+            meta[i].next_free = pg_pool.free;
+            pg_pool.free = &meta[i];
+        }
+        pg_pool.chunks++;
+    }
+    f = pg_pool.free;
+    pg_pool.free = f->next_free;
+    pg_unlock();
+    atomic_store_explicit(&f->refs, 1, memory_order_relaxed);
+    f->next_free = NULL;
+    return f;
+}
+
+static void pg_frame_retain(pg_frame *f)
+{
+    if (f != &pg_zero) atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+}
+
+static void pg_frame_release(pg_frame *f)
+{
+    if (!f || f == &pg_zero) return;
+    if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1) return;
+    /* Back to zero and to the pool; the RAM goes back to the OS. */
+    plat_discard(f->data, PG_SIZE);
+    pg_lock();
+    f->next_free = pg_pool.free;
+    pg_pool.free = f;
+    pg_unlock();
+}
+
+/* ---- page state and tables -------------------------------------------------------- */
+
+/* Recomputes the table entries of page i from its cold state. */
+static void pg_sync(w_memory *m, uint64_t i)
+{
+    const pg_page *p = &m->pg->pages[i];
+    uint8_t *data = p->frame ? p->frame->data : NULL;
+    m->pg_rd[i] = data && (p->perm & PG_R) ? data : m->pg_exc;
+    m->pg_wr[i] = data && p->perm == PG_RW && !p->cow ? data : m->pg_exc;
+}
+
+/* Makes room for `pages` entries (new ones absent). */
+static bool pg_reserve(w_memory *m, uint64_t pages)
+{
+    pg_mem *pg = m->pg;
+    if (pages <= pg->cap) return true;
+    uint64_t cap = pg->cap ? pg->cap : 4;
+    while (cap < pages) cap *= 2;
+    if (cap > ((uint64_t)1 << 32)) cap = pages;
+    pg_page *np = w_realloc_array(pg->pages, (size_t)cap, sizeof *np);
+    if (!np) return false;
+    pg->pages = np;
+    uint8_t **rd = w_realloc_array(m->pg_rd, (size_t)cap, sizeof *rd);
+    if (!rd) return false;
+    m->pg_rd = rd;
+    uint8_t **wr = w_realloc_array(m->pg_wr, (size_t)cap, sizeof *wr);
+    if (!wr) return false;
+    m->pg_wr = wr;
+    memset(np + pg->cap, 0, (size_t)(cap - pg->cap) * sizeof *np);
+    for (uint64_t i = pg->cap; i < cap; i++) rd[i] = wr[i] = m->pg_exc;
+    pg->cap = cap;
+    return true;
+}
+
+/* Pages [from, to) become fresh zero pages (read-write, copy-on-write). */
+static void pg_zero_pages(w_memory *m, uint64_t from, uint64_t to)
+{
+    for (uint64_t i = from; i < to; i++) {
+        pg_page *p = &m->pg->pages[i];
+        p->frame = &pg_zero;
+        p->region = NULL;
+        p->perm = p->maxperm = PG_RW;
+        p->cow = true;
+        pg_sync(m, i);
+    }
+}
+
+bool pg_init(w_memory *m, uint64_t pages)
+{
+    pg_mem *pg = w_calloc(1, sizeof *pg);
+    if (!pg) return false;
+    m->pg = pg;
+    m->pg_exc = pg->exc;
+    if (!pg_reserve(m, pages)) {
+        pg_release(m);
+        return false;
+    }
+    pg_zero_pages(m, 0, pages);
+    return true;
+}
+
+bool pg_grow(w_memory *m, uint64_t delta)
+{
+    if (!pg_reserve(m, m->pages + delta)) return false;
+    pg_zero_pages(m, m->pages, m->pages + delta);
+    return true;
+}
+
+static void pg_region_drop_user(pg_region *r, w_memory *m)
+{
+    for (size_t i = 0; i < r->nusers; i++) {
+        if (r->users[i] == m) {
+            r->users[i] = r->users[--r->nusers];
+            return;
+        }
+    }
+}
+
+void pg_release(w_memory *m)
+{
+    pg_mem *pg = m->pg;
+    if (!pg) return;
+    for (uint64_t i = 0; i < pg->cap; i++) pg_frame_release(pg->pages[i].frame);
+    for (size_t i = 0; i < pg->nuses; i++) {
+        pg_region_drop_user(pg->uses[i], m);
+        pg_region_release(pg->uses[i]);
+    }
+    for (size_t i = 0; i < pg->ngrants; i++) pg_region_release(pg->grants[i].r);
+    w_free(pg->grants);
+    w_free(pg->uses);
+    w_free(pg->pages);
+    w_free(m->pg_rd);
+    w_free(m->pg_wr);
+    w_free(pg);
+    m->pg = NULL;
+    m->pg_rd = m->pg_wr = NULL;
+    m->pg_exc = NULL;
+}
+
+/* Gives page i a private frame (its store may then go straight to it). */
+static bool pg_unshare(w_memory *m, uint64_t i)
+{
+    pg_page *p = &m->pg->pages[i];
+    if (!p->cow) return true;
+    if (p->frame != &pg_zero &&
+        atomic_load_explicit(&p->frame->refs, memory_order_acquire) == 1) {
+        p->cow = false; /* every other holder let go */
+    } else {
+        pg_frame *f = pg_frame_alloc();
+        if (!f) return false;
+        if (p->frame != &pg_zero) memcpy(f->data, p->frame->data, PG_SIZE);
+        pg_frame_release(p->frame);
+        p->frame = f;
+        p->cow = false;
+    }
+    pg_sync(m, i);
+    return true;
+}
+
+/* ---- access -------------------------------------------------------------------------- */
+
+static bool pg_in_bounds(const w_memory *m, uint64_t ea, uint64_t len)
+{
+    return len <= m->size && ea <= m->size - len;
+}
+
+/* Can page i be accessed this way? */
+static w_trap pg_page_check(const w_memory *m, uint64_t i, bool write)
+{
+    const pg_page *p = &m->pg->pages[i];
+    if (!p->frame) return W_TRAP_MEM_OOB;
+    if (write ? p->perm != PG_RW : !(p->perm & PG_R)) return W_TRAP_ACCESS_DENIED;
+    return W_TRAP_OK;
+}
+
+w_trap pg_check(const w_memory *m, uint64_t ea, uint64_t len, bool write, uint64_t *fault_ea)
+{
+    *fault_ea = ea;
+    if (!pg_in_bounds(m, ea, len)) return W_TRAP_MEM_OOB;
+    if (len == 0) return W_TRAP_OK;
+    uint64_t last = (ea + len - 1) >> PG_SHIFT;
+    /* Absent pages are out of bounds, which wins over a permission fault. */
+    w_trap denied = W_TRAP_OK;
+    uint64_t denied_ea = ea;
+    for (uint64_t i = ea >> PG_SHIFT; i <= last; i++) {
+        w_trap t = pg_page_check(m, i, write);
+        uint64_t at = i << PG_SHIFT > ea ? i << PG_SHIFT : ea;
+        if (t == W_TRAP_MEM_OOB) {
+            *fault_ea = at;
+            return t;
+        }
+        if (t != W_TRAP_OK && denied == W_TRAP_OK) {
+            denied = t;
+            denied_ea = at;
+        }
+    }
+    *fault_ea = denied_ea;
+    return denied;
+}
+
+w_trap pg_translate(w_memory *m, uint64_t ea, uint64_t len, bool write, uint8_t **p)
+{
+    uint64_t fe;
+    w_trap t = pg_check(m, ea, len, write, &fe);
+    if (t != W_TRAP_OK) return t;
+    uint64_t i = ea >> PG_SHIFT;
+    if (write && !pg_unshare(m, i)) return W_TRAP_OOM;
+    *p = m->pg->pages[i].frame->data + (ea & (PG_SIZE - 1));
+    return W_TRAP_OK;
+}
+
+void pg_denied_msg(const w_memory *m, uint64_t ea, bool write, char *buf, size_t size)
+{
+    uint64_t i = ea >> PG_SHIFT;
+    const char *what = "not accessible";
+    if (m->pg && i < m->pages && m->pg->pages[i].perm == PG_R) what = "read-only";
+    (void)write;
+    snprintf(buf, size, "page %llu is %s", (unsigned long long)i, what);
+}
+
+/* The host run for [ea, ea+len) of m starting at ea: up to the end of the
+ * page (paged) or of the range (flat). The range was checked. */
+static uint8_t *pg_run(w_memory *m, uint64_t ea, uint64_t len, bool write, uint64_t *run)
+{
+    if (m->mode != W_MEM_PAGED) {
+        *run = len;
+        return m->base + ea;
+    }
+    uint64_t off = ea & (PG_SIZE - 1), room = PG_SIZE - off;
+    uint64_t i = ea >> PG_SHIFT;
+    *run = len < room ? len : room;
+    if (write && !pg_unshare(m, i)) return NULL;
+    return m->pg->pages[i].frame->data + off;
+}
+
+static w_trap pg_check_any(const w_memory *m, uint64_t ea, uint64_t len, bool write,
+                           uint64_t *fault_ea)
+{
+    if (m->mode == W_MEM_PAGED) return pg_check(m, ea, len, write, fault_ea);
+    *fault_ea = ea;
+    return pg_in_bounds(m, ea, len) ? W_TRAP_OK : W_TRAP_MEM_OOB;
+}
+
+w_trap pg_read(const w_memory *m, uint64_t ea, void *dst, uint64_t len, uint64_t *fault_ea)
+{
+    w_trap t = pg_check(m, ea, len, false, fault_ea);
+    if (t != W_TRAP_OK) return t;
+    uint8_t *d = dst;
+    while (len) {
+        uint64_t run;
+        const uint8_t *s = pg_run((w_memory *)m, ea, len, false, &run);
+        memcpy(d, s, run);
+        d += run;
+        ea += run;
+        len -= run;
+    }
+    return W_TRAP_OK;
+}
+
+w_trap pg_write(w_memory *m, uint64_t ea, const void *src, uint64_t len, uint64_t *fault_ea)
+{
+    w_trap t = pg_check(m, ea, len, true, fault_ea);
+    if (t != W_TRAP_OK) return t;
+    const uint8_t *s = src;
+    while (len) {
+        uint64_t run;
+        uint8_t *d = pg_run(m, ea, len, true, &run);
+        if (!d) return W_TRAP_OOM;
+        memcpy(d, s, run);
+        s += run;
+        ea += run;
+        len -= run;
+    }
+    return W_TRAP_OK;
+}
+
+w_trap pg_fill(w_memory *m, uint64_t ea, uint8_t v, uint64_t len, uint64_t *fault_ea)
+{
+    w_trap t = pg_check(m, ea, len, true, fault_ea);
+    if (t != W_TRAP_OK) return t;
+    while (len) {
+        uint64_t run;
+        uint8_t *d = pg_run(m, ea, len, true, &run);
+        if (!d) return W_TRAP_OOM;
+        memset(d, v, run);
+        ea += run;
+        len -= run;
+    }
+    return W_TRAP_OK;
+}
+
+w_trap pg_copy(w_memory *dm, uint64_t d, const w_memory *sm, uint64_t s, uint64_t len,
+               uint64_t *fault_ea, bool *fault_write)
+{
+    uint64_t fs, fd;
+    w_trap ts = pg_check_any(sm, s, len, false, &fs);
+    w_trap td = pg_check_any(dm, d, len, true, &fd);
+    if (ts == W_TRAP_MEM_OOB || (ts != W_TRAP_OK && td != W_TRAP_MEM_OOB)) {
+        *fault_ea = fs;
+        *fault_write = false;
+        return ts;
+    }
+    if (td != W_TRAP_OK) {
+        *fault_ea = fd;
+        *fault_write = true;
+        return td;
+    }
+    /* Chunks no longer than what is left in the current source and
+     * destination pages; backwards when the destination is above the
+     * source, so that overlapping ranges copy as memmove does. */
+    bool back = dm == sm && d > s;
+    while (len) {
+        uint64_t rd, rs, n;
+        if (!back) {
+            uint8_t *dp = pg_run(dm, d, len, true, &rd);
+            const uint8_t *sp = pg_run((w_memory *)sm, s, len, false, &rs);
+            if (!dp) return W_TRAP_OOM;
+            n = rd < rs ? rd : rs;
+            memmove(dp, sp, n);
+            d += n;
+            s += n;
+        } else {
+            /* The last chunk: bytes [end-n, end) in both. */
+            uint64_t de = d + len, se = s + len;
+            uint64_t dn = ((de - 1) & (PG_SIZE - 1)) + 1, sn = ((se - 1) & (PG_SIZE - 1)) + 1;
+            if (dm->mode != W_MEM_PAGED) dn = len;
+            if (sm->mode != W_MEM_PAGED) sn = len;
+            n = dn < sn ? dn : sn;
+            if (n > len) n = len;
+            uint8_t *dp = pg_run(dm, de - n, n, true, &rd);
+            const uint8_t *sp = pg_run((w_memory *)sm, se - n, n, false, &rs);
+            if (!dp) return W_TRAP_OOM;
+            memmove(dp, sp, n);
+        }
+        len -= n;
+    }
+    return W_TRAP_OK;
+}
+
+bool pg_protect(w_memory *m, uint64_t page, uint64_t n, uint8_t perm, bool host)
+{
+    if (perm != PG_NONE && perm != PG_R && perm != PG_RW) return false;
+    if (page > m->pages || n > m->pages - page) return false;
+    for (uint64_t i = page; i < page + n; i++) {
+        const pg_page *p = &m->pg->pages[i];
+        if (!p->frame) return false;
+        if (!host && (perm & ~p->maxperm)) return false;
+    }
+    for (uint64_t i = page; i < page + n; i++) {
+        pg_page *p = &m->pg->pages[i];
+        p->perm = perm;
+        if (host) p->maxperm = perm;
+        pg_sync(m, i);
+    }
+    return true;
+}
+
+uint64_t pg_private_frames(const w_memory *m)
+{
+    uint64_t n = 0;
+    if (!m->pg) return 0;
+    for (uint64_t i = 0; i < m->pages; i++) {
+        const pg_page *p = &m->pg->pages[i];
+        if (p->frame && p->frame != &pg_zero && !p->cow && !p->region) n++;
+    }
+    return n;
+}
+
+bool pg_clone(w_memory *dst, w_memory *src)
+{
+    uint8_t mode = dst->mode;
+    *dst = *src;
+    dst->pg = NULL;
+    dst->pg_rd = dst->pg_wr = NULL;
+    dst->mode = mode;
+    if (!pg_init(dst, 0) || !pg_reserve(dst, src->pages)) return false;
+    for (uint64_t i = 0; i < src->pages; i++) {
+        pg_page *sp = &src->pg->pages[i], *dp = &dst->pg->pages[i];
+        *dp = *sp;
+        dp->region = NULL;
+        if (sp->frame && sp->region) {
+            /* Region pages are shared on purpose and keep changing: the
+             * clone gets a snapshot of its own. */
+            pg_frame *f = pg_frame_alloc();
+            if (!f) return false;
+            memcpy(f->data, sp->frame->data, PG_SIZE);
+            dp->frame = f;
+            dp->cow = false;
+        } else if (sp->frame) {
+            pg_frame_retain(sp->frame);
+            dp->cow = true;
+            /* The template's private frame is now shared too. */
+            sp->cow = true;
+            pg_sync(src, i);
+        }
+        pg_sync(dst, i);
+    }
+    return true;
+}
+
+/* ---- regions ---------------------------------------------------------------------------- */
+
+static pg_region *pg_region_alloc(uint64_t n)
+{
+    pg_region *r = w_calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->frames = w_calloc(n ? (size_t)n : 1, sizeof *r->frames);
+    if (!r->frames) {
+        w_free(r);
+        return NULL;
+    }
+    atomic_store(&r->refs, 1);
+    r->n = n;
+    return r;
+}
+
+pg_region *pg_region_new(uint64_t n)
+{
+    if (n > ((uint64_t)1 << 32)) return NULL;
+    pg_region *r = pg_region_alloc(n);
+    if (!r) return NULL;
+    for (uint64_t i = 0; i < n; i++) {
+        r->frames[i] = pg_frame_alloc();
+        if (!r->frames[i]) {
+            pg_region_release(r);
+            return NULL;
+        }
+    }
+    return r;
+}
+
+/* Records that m has pages mapping r (m then holds a reference to r). */
+static bool pg_use(w_memory *m, pg_region *r)
+{
+    pg_mem *pg = m->pg;
+    for (size_t i = 0; i < pg->nuses; i++)
+        if (pg->uses[i] == r) return true;
+    if (pg->nuses == pg->cap_uses) {
+        size_t c = pg->cap_uses ? 2 * pg->cap_uses : 4;
+        pg_region **u = w_realloc_array(pg->uses, c, sizeof *u);
+        if (!u) return false;
+        pg->uses = u;
+        pg->cap_uses = c;
+    }
+    if (r->nusers == r->cap_users) {
+        size_t c = r->cap_users ? 2 * r->cap_users : 4;
+        w_memory **u = w_realloc_array(r->users, c, sizeof *u);
+        if (!u) return false;
+        r->users = u;
+        r->cap_users = c;
+    }
+    pg->uses[pg->nuses++] = r;
+    r->users[r->nusers++] = m;
+    pg_region_retain(r);
+    return true;
+}
+
+/* Forgets that m uses r (after its pages were unmapped). */
+static void pg_unuse(w_memory *m, pg_region *r)
+{
+    pg_mem *pg = m->pg;
+    for (size_t i = 0; i < pg->nuses; i++) {
+        if (pg->uses[i] == r) {
+            pg->uses[i] = pg->uses[--pg->nuses];
+            pg_region_drop_user(r, m);
+            pg_region_release(r);
+            return;
+        }
+    }
+}
+
+pg_region *pg_region_from_pages(w_memory *m, uint64_t page, uint64_t n)
+{
+    if (m->mode != W_MEM_PAGED || page > m->pages || n > m->pages - page) return NULL;
+    for (uint64_t i = page; i < page + n; i++)
+        if (!m->pg->pages[i].frame || m->pg->pages[i].region) return NULL;
+    pg_region *r = pg_region_alloc(n);
+    if (!r) return NULL;
+    for (uint64_t k = 0; k < n; k++) {
+        /* A shared frame must become the page's own before it is published,
+         * or a later copy-on-write would leave the region behind. */
+        if (!pg_unshare(m, page + k)) {
+            pg_region_release(r);
+            return NULL;
+        }
+    }
+    if (n && !pg_use(m, r)) {
+        pg_region_release(r);
+        return NULL;
+    }
+    for (uint64_t k = 0; k < n; k++) {
+        pg_page *p = &m->pg->pages[page + k];
+        r->frames[k] = p->frame;
+        pg_frame_retain(p->frame);
+        p->region = r;
+    }
+    return r;
+}
+
+void pg_region_retain(pg_region *r) { atomic_fetch_add(&r->refs, 1); }
+
+void pg_region_release(pg_region *r)
+{
+    if (!r || atomic_fetch_sub(&r->refs, 1) != 1) return;
+    for (uint64_t i = 0; i < r->n; i++) pg_frame_release(r->frames[i]);
+    w_free(r->frames);
+    w_free(r->users);
+    w_free(r);
+}
+
+uint64_t pg_region_pages(const pg_region *r) { return r->n; }
+
+/* Page i loses its frame (becomes absent). */
+static void pg_unmap_page(w_memory *m, uint64_t i)
+{
+    pg_page *p = &m->pg->pages[i];
+    pg_frame_release(p->frame);
+    memset(p, 0, sizeof *p);
+    pg_sync(m, i);
+}
+
+/* Does m still have a page mapping r? If not, drop the relation. */
+static void pg_prune(w_memory *m, pg_region *r)
+{
+    for (uint64_t i = 0; i < m->pages; i++)
+        if (m->pg->pages[i].region == r) return;
+    pg_unuse(m, r);
+}
+
+bool pg_region_map(pg_region *r, w_memory *m, uint64_t at, uint8_t perm)
+{
+    if (m->mode != W_MEM_PAGED || (perm != PG_R && perm != PG_RW)) return false;
+    if (at > m->pages || r->n > m->pages - at) return false;
+    if (r->n == 0) return true;
+    if (!pg_use(m, r)) return false;
+    pg_region *old[8];
+    size_t nold = 0;
+    for (uint64_t k = 0; k < r->n; k++) {
+        pg_page *p = &m->pg->pages[at + k];
+        if (p->region && p->region != r) {
+            bool seen = false;
+            for (size_t j = 0; j < nold; j++) seen |= old[j] == p->region;
+            if (!seen && nold < 8) old[nold++] = p->region;
+        }
+        pg_frame_release(p->frame);
+        pg_frame_retain(r->frames[k]);
+        p->frame = r->frames[k];
+        p->region = r;
+        p->perm = p->maxperm = perm;
+        p->cow = false;
+        pg_sync(m, at + k);
+    }
+    for (size_t j = 0; j < nold; j++) pg_prune(m, old[j]);
+    return true;
+}
+
+uint64_t pg_region_unmap(pg_region *r, w_memory *m)
+{
+    uint64_t n = 0;
+    if (m->mode != W_MEM_PAGED) return 0;
+    for (uint64_t i = 0; i < m->pages; i++) {
+        if (m->pg->pages[i].region == r) {
+            pg_unmap_page(m, i);
+            n++;
+        }
+    }
+    pg_unuse(m, r);
+    return n;
+}
+
+void pg_region_revoke(pg_region *r)
+{
+    pg_region_retain(r); /* the last user may hold the last reference */
+    while (r->nusers) pg_region_unmap(r, r->users[r->nusers - 1]);
+    pg_region_release(r);
+}
+
+void pg_region_restrict(pg_region *r, w_memory *m, uint8_t perm)
+{
+    if (m->mode != W_MEM_PAGED) return;
+    if (perm == PG_NONE) {
+        pg_region_unmap(r, m);
+        return;
+    }
+    for (uint64_t i = 0; i < m->pages; i++) {
+        pg_page *p = &m->pg->pages[i];
+        if (p->region != r) continue;
+        p->perm &= perm;
+        p->maxperm &= perm;
+        pg_sync(m, i);
+    }
+}
+
+/* ---- grants: the guest's view of regions -------------------------------------------------- */
+
+int64_t pg_grant(w_memory *m, pg_region *r, uint8_t perm)
+{
+    pg_mem *pg = m->pg;
+    if (!pg || (perm != PG_R && perm != PG_RW)) return -1;
+    pg_grant_t *g = w_realloc_array(pg->grants, pg->ngrants + 1, sizeof *g);
+    if (!g) return -1;
+    pg->grants = g;
+    pg_region_retain(r);
+    g[pg->ngrants].r = r;
+    g[pg->ngrants].perm = perm;
+    return (int64_t)pg->ngrants++;
+}
+
+pg_region *pg_granted(const w_memory *m, uint64_t handle, uint8_t *perm)
+{
+    if (!m->pg || handle >= m->pg->ngrants) return NULL;
+    if (perm) *perm = m->pg->grants[handle].perm;
+    return m->pg->grants[handle].r;
+}

@@ -1,0 +1,111 @@
+/* paged.h - the paged access path of linear memory (WAVEN): frames, page
+ * tables, regions, permissions and copy-on-write.
+ *
+ * A paged memory translates every access through two tables of host
+ * pointers, one for loads (pg_rd) and one for stores (pg_wr), indexed by the
+ * 64 KiB Wasm page number. An entry is either the start of the page's frame
+ * or the memory's exception page (pg_exc), so the interpreter's generic
+ * forms do one lookup and one compare, and everything unusual (an absent
+ * page, a read-only page, a copy-on-write page, an access straddling two
+ * pages) is decided on a slow path here from the page's cold state.
+ *
+ * Frames are 64 KiB blocks from one process-wide pool, reference counted:
+ * a frame is shared by every memory page and region that holds it. One
+ * permanent zero frame backs every page that was never written (new pages,
+ * grown pages), read-only and copy-on-write, so an idle memory owns no
+ * frames at all and memory.grow only writes table entries.
+ *
+ * Threads: the pool is thread-safe. A memory, and the regions mapped into
+ * it, must be changed only by the thread that uses the memory's store (the
+ * host calls region operations between guest calls or from host functions).
+ */
+#ifndef WARD_PAGED_H
+#define WARD_PAGED_H
+
+#include "rt.h"
+
+#define PG_SHIFT 16
+#define PG_SIZE ((uint64_t)1 << PG_SHIFT)
+
+/* Page permissions (also the guest ABI values of ward:mem). */
+enum { PG_NONE = 0, PG_R = 1, PG_RW = 3 };
+
+typedef struct pg_frame pg_frame;
+typedef struct pg_region pg_region;
+
+/* ---- memories -------------------------------------------------------------- */
+
+/* Sets up m (already zeroed and sized by mem_init) as a paged memory of
+ * `pages` zero pages. False if out of memory. */
+bool pg_init(w_memory *m, uint64_t pages);
+/* Adds delta zero pages (the caller checked the maximum). */
+bool pg_grow(w_memory *m, uint64_t delta);
+/* Drops every frame and region the memory holds, frees its tables. */
+void pg_release(w_memory *m);
+
+/* Slow path of a translation: the host address of [ea, ea+len) in one page
+ * for a load (write=false) or a store, breaking copy-on-write as needed.
+ * Returns W_TRAP_OK with *p set, W_TRAP_MEM_OOB, W_TRAP_ACCESS_DENIED or
+ * W_TRAP_OOM. The range must lie within one page. */
+w_trap pg_translate(w_memory *m, uint64_t ea, uint64_t len, bool write, uint8_t **p);
+/* Checks that every byte of [ea, ea+len) can be loaded (write=false) or
+ * stored, without changing anything. ea+len must not overflow. On a fault
+ * *fault_ea is the first faulting address. */
+w_trap pg_check(const w_memory *m, uint64_t ea, uint64_t len, bool write, uint64_t *fault_ea);
+/* Formats the detail of an access-denied trap at ea ("page 7 is read-only"). */
+void pg_denied_msg(const w_memory *m, uint64_t ea, bool write, char *buf, size_t size);
+
+/* Checked copies for bulk operations and host access (in bounds and
+ * permitted, or nothing is written; trap code otherwise). */
+w_trap pg_read(const w_memory *m, uint64_t ea, void *dst, uint64_t len, uint64_t *fault_ea);
+w_trap pg_write(w_memory *m, uint64_t ea, const void *src, uint64_t len, uint64_t *fault_ea);
+w_trap pg_fill(w_memory *m, uint64_t ea, uint8_t v, uint64_t len, uint64_t *fault_ea);
+/* memory.copy between two memories (either may be flat); overlapping
+ * ranges of one memory behave as memmove. */
+w_trap pg_copy(w_memory *dm, uint64_t d, const w_memory *sm, uint64_t s, uint64_t len,
+               uint64_t *fault_ea, bool *fault_write);
+
+/* Sets the permission of pages [page, page+n): host=true sets the ceiling
+ * too (the host is the authority); host=false (the guest) may not go above
+ * the ceiling. Pages must be present. False if any page is absent or, for
+ * the guest, the ceiling would be exceeded (nothing changed then). */
+bool pg_protect(w_memory *m, uint64_t page, uint64_t n, uint8_t perm, bool host);
+
+/* Number of pages that currently own a private (not zero, not shared) frame. */
+uint64_t pg_private_frames(const w_memory *m);
+
+/* Copy-on-write clone: dst (zeroed) gets src's size, limits, pages and
+ * permissions, every frame shared and copied on the first store of either
+ * side. Region mappings become private copy-on-write pages of the clone. */
+bool pg_clone(w_memory *dst, w_memory *src);
+
+/* ---- regions ----------------------------------------------------------------- */
+
+/* A new region of n zero frames (not mapped anywhere); one reference. */
+pg_region *pg_region_new(uint64_t n);
+/* A region holding the frames of m's pages [page, page+n) (shared, not
+ * copied: later stores through m are seen by every mapping). NULL if a page
+ * is absent or out of memory. */
+pg_region *pg_region_from_pages(w_memory *m, uint64_t page, uint64_t n);
+void pg_region_retain(pg_region *r);
+/* Drops a reference; the last one unmaps nothing (mappings hold their own). */
+void pg_region_release(pg_region *r);
+uint64_t pg_region_pages(const pg_region *r);
+/* Maps r into m at page `at` with perm PG_R or PG_RW (replacing the pages
+ * there; at+pages must be within m's size). */
+bool pg_region_map(pg_region *r, w_memory *m, uint64_t at, uint8_t perm);
+/* Unmaps every page of m that maps r (they become absent); n = pages. */
+uint64_t pg_region_unmap(pg_region *r, w_memory *m);
+/* Unmaps r from every memory. */
+void pg_region_revoke(pg_region *r);
+/* Lowers every mapping of r in m to at most perm (PG_R or PG_NONE = unmap). */
+void pg_region_restrict(pg_region *r, w_memory *m, uint8_t perm);
+
+/* Grants: per memory, the regions its guest may map (ward:mem), each with
+ * the most it may map them with. pg_grant returns the handle (a small
+ * index; -1 if out of memory) and holds a reference to r until the memory
+ * is released. pg_granted returns NULL for an unknown handle. */
+int64_t pg_grant(w_memory *m, pg_region *r, uint8_t perm);
+pg_region *pg_granted(const w_memory *m, uint64_t handle, uint8_t *perm);
+
+#endif

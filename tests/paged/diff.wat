@@ -1,0 +1,38 @@
+;; diff.wat - every kind of memory access, for the flat-vs-paged differential
+;; test (paged_test.c): scalar and SIMD loads and stores, lanes, offsets that
+;; cross pages, bulk operations, grow and size.
+(module
+  (memory (export "mem") 1 6)
+  (data $d "0123456789abcdefghijklmnopqrstuvwxyz!@#$%^&*()_+ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+  (func (export "ld8") (param i32) (result i64) local.get 0 i64.load8_s)
+  (func (export "ld16") (param i32) (result i64) local.get 0 i64.load16_u)
+  (func (export "ld32") (param i32) (result i64) local.get 0 i64.load32_s)
+  (func (export "ld64") (param i32) (result i64) local.get 0 i64.load)
+  (func (export "ld64o") (param i32) (result i64) local.get 0 i64.load offset=65533)
+  (func (export "ldf64") (param i32) (result i64) local.get 0 f64.load i64.reinterpret_f64)
+  (func (export "ldv") (param i32) (result i64)
+    (local v128)
+    local.get 0 v128.load local.set 1
+    local.get 1 i64x2.extract_lane 0 local.get 1 i64x2.extract_lane 1 i64.const 31 i64.rotl i64.xor)
+  (func (export "ldv8x8") (param i32) (result i64)
+    local.get 0 v128.load8x8_s i64x2.extract_lane 1)
+  (func (export "ldsplat") (param i32) (result i64)
+    local.get 0 v128.load32_splat i64x2.extract_lane 1)
+  (func (export "ldlane") (param i32) (result i64)
+    local.get 0 v128.const i64x2 5 6 v128.load64_lane 1 i64x2.extract_lane 1)
+  (func (export "st8") (param i32 i64) local.get 0 local.get 1 i64.store8)
+  (func (export "st16") (param i32 i64) local.get 0 local.get 1 i64.store16)
+  (func (export "st32") (param i32 i64) local.get 0 local.get 1 i64.store32)
+  (func (export "st64") (param i32 i64) local.get 0 local.get 1 i64.store)
+  (func (export "st64o") (param i32 i64) local.get 0 local.get 1 i64.store offset=65533)
+  (func (export "stv") (param i32 i64)
+    local.get 0 local.get 1 i64x2.splat local.get 1 i64.const 7 i64.mul i64x2.replace_lane 1
+    v128.store)
+  (func (export "stlane") (param i32 i64)
+    local.get 0 local.get 1 i64x2.splat v128.store32_lane 3)
+  (func (export "fill") (param i32 i32 i32) local.get 0 local.get 1 local.get 2 memory.fill)
+  (func (export "copy") (param i32 i32 i32) local.get 0 local.get 1 local.get 2 memory.copy)
+  (func (export "init") (param i32 i32 i32) local.get 0 local.get 1 local.get 2 memory.init $d)
+  (func (export "grow") (param i32) (result i32) local.get 0 memory.grow)
+  (func (export "size") (result i32) memory.size)
+)

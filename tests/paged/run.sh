@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# tests/paged/run.sh [O] - builds the paged-memory test modules (wat2wasm,
+# tools/wasm-cc.sh) and the driver against $O/libward.a, runs the driver
+# (differential flat-vs-paged, sharing, revocation, transfer, clones, WASI
+# faults, ward:mem guests), then checks `ward run -X memory=paged`.
+# Last line: "N passed, M failed".
+set -u
+cd "$(dirname "$0")/../.."
+O=${1:-${O:-build}}
+out=$O/paged
+mkdir -p "$out"
+fail() { echo "$1"; echo "0 passed, 1 failed"; exit 1; }
+for w in diff share wasi_fault; do
+    wat2wasm --enable-all "tests/paged/$w.wat" -o "$out/$w.wasm" || fail "wat2wasm $w failed"
+done
+for c in producer consumer; do
+    bash tools/wasm-cc.sh "$out/$c.wasm" "tests/paged/$c.c" -Iinclude -mexec-model=reactor \
+        || fail "wasm-cc $c failed"
+done
+${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror ${CFLAGS:--O2 -g} -Iinclude \
+    -o "$out/paged_test" tests/paged/paged_test.c "$O/libward.a" -lm -lpthread \
+    || fail "building paged_test failed"
+res=$(timeout 600 "$out/paged_test" "$out" 2>&1); rc=$?
+printf '%s\n' "$res" | grep -v -E '^[0-9]+ passed, [0-9]+ failed$'
+line=$(printf '%s\n' "$res" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
+[ -n "$line" ] || fail "paged_test: no result line (exit $rc)"
+p=${line%% passed*}; f=${line#*passed, }; f=${f%% failed*}
+[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+# The CLI: a program runs the same flat and paged.
+if [ -f "$O/examples/report.wasm" ]; then
+    a=$("$O/ward" run --dir examples/report/input::/data "$O/examples/report.wasm" 2>&1)
+    b=$("$O/ward" run -X memory=paged --dir examples/report/input::/data "$O/examples/report.wasm" 2>&1)
+    if [ "$a" = "$b" ]; then p=$((p + 1)); else echo "FAIL ward run -X memory=paged differs"; f=$((f + 1)); fi
+fi
+echo "$p passed, $f failed"
+[ "$f" -eq 0 ]
