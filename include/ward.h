@@ -241,6 +241,9 @@ ward_instance *ward_instance_new(ward_store *s, ward_module *m, const ward_linke
 
 /* Looks up an export; returns false if absent. */
 bool ward_instance_export(ward_instance *inst, const char *name, ward_extern *out);
+/* The same for a name of `len` bytes, which may contain NUL bytes (Wasm
+ * names are any UTF-8 string, U+0000 included). */
+bool ward_instance_export_n(ward_instance *inst, const char *name, size_t len, ward_extern *out);
 ward_func *ward_instance_func(ward_instance *inst, const char *name);
 ward_memory *ward_instance_memory(ward_instance *inst, const char *name);
 ward_module *ward_instance_module(ward_instance *inst); /* borrowed */

@@ -702,9 +702,14 @@ out:
 
 bool ward_instance_export(ward_instance *inst, const char *name, ward_extern *out)
 {
+    if (!name) return false;
+    return ward_instance_export_n(inst, name, strlen(name), out);
+}
+
+bool ward_instance_export_n(ward_instance *inst, const char *name, size_t n, ward_extern *out)
+{
     const w_instance *wi = (const w_instance *)inst;
     if (!wi || !name) return false;
-    size_t n = strlen(name);
     for (uint32_t i = 0; i < wi->module->nexports; i++) {
         const w_export *ex = &wi->module->exports[i];
         if (ex->name_len == n && !memcmp(ex->name, name, n)) {

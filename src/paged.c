@@ -42,7 +42,7 @@ typedef struct pg_mem {
     size_t nuses, cap_uses;
     pg_grant_t *grants; /* regions granted to (or published by) the guest */
     size_t ngrants;
-    uint8_t exc[64]; /* the exception page: a sentinel, never dereferenced */
+    uint64_t tbl_len; /* entries of each hot table (see pg_tables_new) */
 } pg_mem;
 
 struct pg_region {
@@ -125,29 +125,56 @@ static void pg_sync(w_memory *m, uint64_t i)
 {
     const pg_page *p = &m->pg->pages[i];
     uint8_t *data = p->frame ? p->frame->data : NULL;
-    m->pg_rd[i] = data && (p->perm & PG_R) ? data : m->pg_exc;
-    m->pg_wr[i] = data && p->perm == PG_RW && !p->cow ? data : m->pg_exc;
+    m->pg_rd[i] = data && (p->perm & PG_R) ? data : PG_EXC;
+    m->pg_wr[i] = data && p->perm == PG_RW && !p->cow ? data : PG_EXC;
 }
 
-/* Makes room for `pages` entries (new ones absent). */
+/* Entries of each hot table: every page index a fast-form access of a
+ * 32-bit memory can compute (PG_TABLE32), or the most pages the memory can
+ * ever have, whichever is larger. */
+static uint64_t pg_table_len(const w_memory *m)
+{
+    return m->max_pages > PG_TABLE32 ? m->max_pages : PG_TABLE32;
+}
+
+/* The two hot tables of m in one mapping, pg_rd at its start and pg_wr
+ * tbl_len entries later (the interpreter relies on that distance for
+ * 32-bit memories, see paged.h). The mapping is committed but only the
+ * entries of existing pages are ever written; untouched parts of an
+ * anonymous mapping read as zero, which is PG_EXC, and cost no RAM. So the
+ * resident cost follows the memory's pages (16 bytes per page, in 4 KiB
+ * steps), while every index below tbl_len is a valid entry and the fast
+ * path needs no bounds check. */
+static bool pg_tables_new(w_memory *m)
+{
+    uint64_t n = pg_table_len(m), bytes = 2 * n * sizeof(uint8_t *);
+    if (n > ((uint64_t)1 << 32)) return false;
+    uint8_t **t = plat_reserve(bytes);
+    if (!t) return false;
+    if (!plat_commit(t, bytes)) {
+        plat_release(t, bytes);
+        return false;
+    }
+    m->pg_rd = t;
+    m->pg_wr = t + n;
+    m->pg->tbl_len = n;
+    return true;
+}
+
+/* Makes room for `pages` entries of cold state (new ones absent); the hot
+ * tables already cover every page the memory can have. */
 static bool pg_reserve(w_memory *m, uint64_t pages)
 {
     pg_mem *pg = m->pg;
     if (pages <= pg->cap) return true;
+    if (pages > pg->tbl_len) return false;
     uint64_t cap = pg->cap ? pg->cap : 4;
     while (cap < pages) cap *= 2;
-    if (cap > ((uint64_t)1 << 32)) cap = pages;
+    if (cap > pg->tbl_len) cap = pg->tbl_len;
     pg_page *np = w_realloc_array(pg->pages, (size_t)cap, sizeof *np);
     if (!np) return false;
     pg->pages = np;
-    uint8_t **rd = w_realloc_array(m->pg_rd, (size_t)cap, sizeof *rd);
-    if (!rd) return false;
-    m->pg_rd = rd;
-    uint8_t **wr = w_realloc_array(m->pg_wr, (size_t)cap, sizeof *wr);
-    if (!wr) return false;
-    m->pg_wr = wr;
     memset(np + pg->cap, 0, (size_t)(cap - pg->cap) * sizeof *np);
-    for (uint64_t i = pg->cap; i < cap; i++) rd[i] = wr[i] = m->pg_exc;
     pg->cap = cap;
     return true;
 }
@@ -170,8 +197,8 @@ bool pg_init(w_memory *m, uint64_t pages)
     pg_mem *pg = w_calloc(1, sizeof *pg);
     if (!pg) return false;
     m->pg = pg;
-    m->pg_exc = pg->exc;
-    if (!pg_reserve(m, pages)) {
+    m->pg_exc = PG_EXC;
+    if (!pg_tables_new(m) || !pg_reserve(m, pages)) {
         pg_release(m);
         return false;
     }
@@ -209,8 +236,7 @@ void pg_release(w_memory *m)
     w_free(pg->grants);
     w_free(pg->uses);
     w_free(pg->pages);
-    w_free(m->pg_rd);
-    w_free(m->pg_wr);
+    if (m->pg_rd) plat_release(m->pg_rd, 2 * pg->tbl_len * sizeof(uint8_t *));
     w_free(pg);
     m->pg = NULL;
     m->pg_rd = m->pg_wr = NULL;

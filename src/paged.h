@@ -4,10 +4,18 @@
  * A paged memory translates every access through two tables of host
  * pointers, one for loads (pg_rd) and one for stores (pg_wr), indexed by the
  * 64 KiB Wasm page number. An entry is either the start of the page's frame
- * or the memory's exception page (pg_exc), so the interpreter's generic
- * forms do one lookup and one compare, and everything unusual (an absent
- * page, a read-only page, a copy-on-write page, an access straddling two
- * pages) is decided on a slow path here from the page's cold state.
+ * or the exception entry PG_EXC (NULL, also in m->pg_exc), so the
+ * interpreter's inline part is one lookup and one test, and everything
+ * unusual (an absent page, a read-only page, a copy-on-write page, an
+ * access straddling two pages) is decided on a slow path here from the
+ * page's cold state.
+ *
+ * The tables are as long as the largest page index an access can produce
+ * (PG_TABLE32 entries for a 32-bit memory, whose address + offset is below
+ * 2^33), so a 32-bit access needs no bounds check either; entries past the
+ * memory's pages are PG_EXC. For a 32-bit memory pg_wr == pg_rd + PG_TABLE32,
+ * so the interpreter keeps one pointer for both. The tables cost RAM only
+ * for the pages the memory has (see pg_tables_new in paged.c).
  *
  * Frames are 64 KiB blocks from one process-wide pool, reference counted:
  * a frame is shared by every memory page and region that holds it. One
@@ -26,6 +34,11 @@
 
 #define PG_SHIFT 16
 #define PG_SIZE ((uint64_t)1 << PG_SHIFT)
+/* Table entries of a 32-bit memory: ((2^32 - 1) + (2^32 - 1)) >> 16 < 2^17. */
+#define PG_TABLE32 ((uint64_t)1 << 17)
+/* The exception entry: the page must take the slow path. NULL because
+ * never-written parts of the tables read as zero. */
+#define PG_EXC ((uint8_t *)NULL)
 
 /* Page permissions (also the guest ABI values of ward:mem). */
 enum { PG_NONE = 0, PG_R = 1, PG_RW = 3 };

@@ -192,6 +192,8 @@ typedef struct spec_script {
     ward_instance *current; /* the last module defined, target of unnamed actions */
     spec_named *names;
     size_t nnames, capnames;
+    const char *text; /* the raw JSON, for names holding U+0000 (spec_raw_field) */
+    int cur_line;     /* line of the command being run */
     int *nul_lines; /* script lines whose names contain U+0000, see spec_scan_nul */
     size_t nnul;
     spec_counts counts;
@@ -252,10 +254,10 @@ static bool spec_lookup(spec_script *s, const char *name, ward_instance **out)
 
 /* cJSON decodes "\u0000" into a NUL byte, which silently cuts a name short
  * (names.wast exports a function whose name starts with U+0000, and another
- * named ""). ward's API takes C strings, so such a name cannot be looked up
- * at all; the runner skips those commands instead of calling the wrong
- * export. wast2json writes one command per text line, which lets a scan of
- * the raw text find the commands concerned by their "line" number. */
+ * named ""). For the commands concerned the runner decodes the name itself
+ * from the raw text (spec_raw_field) and looks it up with its length.
+ * wast2json writes one command per text line, which lets a scan of the raw
+ * text find those commands by their "line" number. */
 static void spec_scan_nul(spec_script *s, const char *text)
 {
     const char *p = text;
@@ -278,6 +280,82 @@ static void spec_scan_nul(spec_script *s, const char *text)
             break;
         p = eol;
     }
+}
+
+/* Appends code point cp to out as UTF-8. */
+static size_t spec_put_utf8(unsigned char *out, unsigned long cp)
+{
+    if (cp < 0x80) {
+        out[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (unsigned char)(0xC0 | (cp >> 6));
+        out[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (unsigned char)(0xE0 | (cp >> 12));
+        out[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (unsigned char)(0xF0 | (cp >> 18));
+    out[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Decodes the JSON string value of "field" on the raw line of command `line`
+ * into buf (at most cap bytes), NUL bytes included. Returns false if it
+ * cannot be found or decoded. */
+static bool spec_raw_field(const spec_script *s, int line, char *buf, size_t cap, size_t *len)
+{
+    char key[48];
+    snprintf(key, sizeof key, "\"line\": %d,", line);
+    const char *p = s->text ? strstr(s->text, key) : NULL;
+    if (p == NULL) return false;
+    const char *eol = strchr(p, '\n');
+    p = strstr(p, "\"field\": \"");
+    if (p == NULL || (eol != NULL && p > eol)) return false;
+    p += strlen("\"field\": \"");
+    size_t n = 0;
+    while (*p != '"') {
+        unsigned long cp;
+        if (*p == '\0' || n + 4 > cap) return false;
+        if (*p != '\\') {
+            buf[n++] = *p++;
+            continue;
+        }
+        p++;
+        switch (*p) {
+        case 'u': {
+            char hex[5] = {0};
+            memcpy(hex, p + 1, 4);
+            cp = strtoul(hex, NULL, 16);
+            p += 5;
+            if (cp >= 0xD800 && cp < 0xDC00 && p[0] == '\\' && p[1] == 'u') {
+                memcpy(hex, p + 2, 4);
+                unsigned long lo = strtoul(hex, NULL, 16);
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                p += 6;
+            }
+            n += spec_put_utf8((unsigned char *)buf + n, cp);
+            continue;
+        }
+        case 'n': cp = '\n'; break;
+        case 't': cp = '\t'; break;
+        case 'r': cp = '\r'; break;
+        case 'b': cp = '\b'; break;
+        case 'f': cp = '\f'; break;
+        default: cp = (unsigned char)*p; break;
+        }
+        buf[n++] = (char)cp;
+        p++;
+    }
+    *len = n;
+    return true;
 }
 
 static bool spec_line_has_nul(const spec_script *s, int line)
@@ -629,9 +707,22 @@ static spec_outcome spec_action(spec_script *s, const cJSON *action, spec_call *
         return SPEC_NOT_RUN;
     }
 
+    /* The export's name: from cJSON, unless it holds U+0000 (spec_scan_nul). */
+    char raw[512];
+    size_t field_len = strlen(field);
+    const char *name = field;
+    if (spec_line_has_nul(s, s->cur_line)) {
+        if (!spec_raw_field(s, s->cur_line, raw, sizeof raw, &field_len)) {
+            snprintf(call->why, sizeof call->why, "runner: cannot decode the field name");
+            return SPEC_NOT_RUN;
+        }
+        name = raw;
+    }
+    ward_extern ext;
+    bool found = ward_instance_export_n(inst, name, field_len, &ext);
+
     if (strcmp(type, "get") == 0) {
-        ward_extern ext;
-        if (!ward_instance_export(inst, field, &ext) || ext.kind != WARD_EXTERN_GLOBAL) {
+        if (!found || ext.kind != WARD_EXTERN_GLOBAL) {
             snprintf(call->why, sizeof call->why, "no global export \"%s\"", field);
             return SPEC_NOT_RUN;
         }
@@ -645,7 +736,7 @@ static spec_outcome spec_action(spec_script *s, const cJSON *action, spec_call *
         return SPEC_NOT_RUN;
     }
 
-    ward_func *f = ward_instance_func(inst, field);
+    ward_func *f = found && ext.kind == WARD_EXTERN_FUNC ? ext.of.func : NULL;
     if (f == NULL) {
         snprintf(call->why, sizeof call->why, "no function export \"%s\"", field);
         return SPEC_NOT_RUN;
@@ -955,13 +1046,7 @@ static void spec_command(spec_script *s, const cJSON *cmd)
         spec_fail(s, line, "?", "runner: command without type");
         return;
     }
-    /* A name holding U+0000 cannot reach ward's C-string API; see spec_scan_nul. */
-    if (is_assertion(type) && spec_line_has_nul(s, line)) {
-        if (s->opt->verbose)
-            printf("%s:%d %s -- skipped: name contains U+0000\n", s->label, line, type);
-        s->counts.skipped++;
-        return;
-    }
+    s->cur_line = line;
     if (strcmp(type, "module") == 0)
         spec_module(s, line, cmd);
     else if (strcmp(type, "register") == 0)
@@ -1044,6 +1129,7 @@ static spec_counts spec_run_script(const spec_options *opt, const spec_suite *su
         goto out;
     }
     spec_scan_nul(&s, text);
+    s.text = text;
     s.store = ward_store_new(&cfg);
     s.linker = ward_linker_new();
     if (s.store == NULL || s.linker == NULL || !spectest_define(s.store, s.linker)) {
