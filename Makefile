@@ -54,6 +54,12 @@ $(O)/unit/%: tests/unit/%.c $(O)/libward.a
 	@mkdir -p $(dir $@)
 	$(CC) $(WFLAGS) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(O)/libward.a $(LDLIBS)
 
+# The regression test replays fuzz inputs with the fuzz target's code, which
+# links the spectest host module.
+$(O)/unit/test_regress: tests/unit/test_regress.c tests/spec/spectest.c $(O)/libward.a
+	@mkdir -p $(dir $@)
+	$(CC) $(WFLAGS) $(CPPFLAGS) $(CFLAGS) -o $@ $< tests/spec/spectest.c $(O)/libward.a $(LDLIBS)
+
 unit: $(UNIT_BIN)
 	@bash tests/run_unit.sh $(UNIT_BIN)
 

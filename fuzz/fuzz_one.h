@@ -2,15 +2,20 @@
  * (fuzz/fuzz_module.c) and the regression test (tests/unit/test_regress.c)
  * so that every crash the fuzzer finds is replayed by `make test` exactly.
  *
- * Decodes, validates and compiles arbitrary bytes; if that succeeds and the
- * module has no imports, instantiates it under fuel, stack and memory limits
- * and calls every exported function with zero arguments. */
+ * Decodes, validates and compiles arbitrary bytes; if that succeeds,
+ * instantiates it under fuel, stack and memory limits with the spec suite's
+ * "spectest" host module available for imports (most seeds import from it;
+ * other imports fail to link, which exercises the link checks), and calls
+ * every exported function with zero arguments. Memory mode alternates
+ * between flat and paged with the input's length, so both access paths are
+ * fuzzed. */
 #ifndef WARD_FUZZ_ONE_H
 #define WARD_FUZZ_ONE_H
 
 #include <string.h>
 
 #include "ward.h"
+#include "../tests/spec/spectest.h"
 
 static ward_val fuzz_zero(ward_valkind k)
 {
@@ -25,19 +30,21 @@ static int fuzz_one(const uint8_t *data, size_t size)
     ward_error err;
     ward_module *m = ward_module_new(data, size, WARD_FEATURE_ALL, &err);
     if (!m) return 0;
-    if (ward_module_import_count(m) != 0) goto done_module;
-
     ward_store_config cfg = {
         .max_stack_bytes = 256 * 1024,
         .max_call_depth = 500,
         .max_memory_bytes = 64ull << 20,
+        .memory_mode = (size & 1) ? WARD_MEMORY_PAGED : WARD_MEMORY_FLAT,
     };
+    ward_linker *l = NULL;
     ward_store *s = ward_store_new(&cfg);
     if (!s) goto done_module;
+    l = ward_linker_new();
+    if (!l || !spectest_define(s, l)) goto done_store;
     ward_store_set_fuel(s, 20000);
 
     ward_result res;
-    ward_instance *inst = ward_instance_new(s, m, NULL, &res);
+    ward_instance *inst = ward_instance_new(s, m, l, &res);
     if (!inst) goto done_store;
 
     size_t nexp = ward_module_export_count(m);
@@ -55,6 +62,7 @@ static int fuzz_one(const uint8_t *data, size_t size)
         ward_func_call(s, f, args, np, results, nr, &res);
     }
 done_store:
+    if (l) ward_linker_free(l);
     ward_store_free(s);
 done_module:
     ward_module_free(m);

@@ -118,6 +118,7 @@ typedef struct cmp {
     uint64_t l_seq;        /* l_*: a fast-form f64.load of (uint32_t)(l_addr + l_k) + l_off */
     uint32_t l_pos, l_val, l_addr, l_off, l_k;
     size_t l_src;          /* its module offset */
+    int l_form;            /* its form (CMP_MEM_FLAT0 or CMP_MEM_PAGED0) */
     uint64_t k_imm;
     w_op f_op;          /* the comparison (register or _I form) */
     uint32_t f_a, f_b;  /* its operands: slots, or slot and immediate */
@@ -199,22 +200,32 @@ static bool cmp_op_traps(w_op op)
     case W_OP_I64_TRUNC_F64_U:
 #define LOAD(NAME, prefix, code, type, bytes, maxalign)                                            \
     case W_OP_##NAME:                                                                              \
-    case W_OP_##NAME##_M:
+    case W_OP_##NAME##_M:                                                                          \
+    case W_OP_##NAME##_P:
 #define STORE(NAME, prefix, code, type, bytes, maxalign)                                           \
     case W_OP_##NAME:                                                                              \
-    case W_OP_##NAME##_M:
+    case W_OP_##NAME##_M:                                                                          \
+    case W_OP_##NAME##_P:
 #define LOAD_LANE(NAME, code, bytes, maxalign, lanes)                                              \
     case W_OP_##NAME:                                                                              \
-    case W_OP_##NAME##_M:
+    case W_OP_##NAME##_M:                                                                          \
+    case W_OP_##NAME##_P:
 #define STORE_LANE(NAME, code, bytes, maxalign, lanes)                                             \
     case W_OP_##NAME:                                                                              \
-    case W_OP_##NAME##_M:
+    case W_OP_##NAME##_M:                                                                          \
+    case W_OP_##NAME##_P:
 #define CMPBR(BASE, FN)                                                                            \
     case W_OP_LOOP_##BASE:                                                                         \
     case W_OP_LOOP_##BASE##_I:
-#define LOADA(NAME, BASE, bytes) case W_OP_##NAME:
-#define STOREA(NAME, BASE, bytes) case W_OP_##NAME:
-#define FLD(NAME, BASE, FN) case W_OP_##NAME:
+#define LOADA(NAME, BASE, bytes)                                                                   \
+    case W_OP_##NAME:                                                                              \
+    case W_OP_##NAME##_P:
+#define STOREA(NAME, BASE, bytes)                                                                  \
+    case W_OP_##NAME:                                                                              \
+    case W_OP_##NAME##_P:
+#define FLD(NAME, BASE, FN)                                                                        \
+    case W_OP_##NAME:                                                                              \
+    case W_OP_##NAME##_P:
 #include "ops.def"
         return true;
     default: return false;
@@ -435,6 +446,7 @@ static void cmp_set_unreachable(cmp *c)
  *   - an i32.add of an immediate used as the address of a fast-form load or
  *     store becomes part of it (LOADA and STOREA forms; the sum still wraps
  *     at 32 bits before the offset is added, as the add would have);
+ *     flat and paged memory 0 alike, through the forms' _P twins;
  *   - an f64.load used as the right operand of f64.add/sub/mul becomes part
  *     of it (FLD forms; a trap keeps the load's source offset).
  * "Last emitted" is checked by sequence number: any instruction or label in
@@ -641,6 +653,16 @@ static bool cmp_try_imm(cmp *c, w_op op, w_valtype t, w_valtype out, bool *done)
     return true;
 }
 
+/* Which form of a memory access to emit (ir.h): the op of the fast form
+ * plus one of these is the op of the form wanted. Fused forms have only
+ * the fast form and its paged twin: plus one for CMP_MEM_PAGED0. */
+enum { CMP_MEM_FLAT0 = 0, CMP_MEM_GENERIC = 1, CMP_MEM_PAGED0 = 2 };
+
+static w_op cmp_fused_form(w_op flat0, int form)
+{
+    return form == CMP_MEM_PAGED0 ? (w_op)(flat0 + 1) : flat0;
+}
+
 /* The LOADA/STOREA form of a fast-form load or store, or W_OP_COUNT_. */
 static w_op cmp_addr_form(w_op op)
 {
@@ -665,8 +687,9 @@ static w_op cmp_load_form(w_op op)
     }
 }
 
-/* Records the fast-form f64.load just emitted at pos (see fusion). */
-static void cmp_note_load(cmp *c, uint32_t pos, uint32_t addr, uint32_t off, uint32_t k)
+/* Records the fast-form f64.load just emitted at pos (see fusion); form
+ * says whether it was flat or paged (CMP_MEM_*). */
+static void cmp_note_load(cmp *c, uint32_t pos, uint32_t addr, uint32_t off, uint32_t k, int form)
 {
     c->l_seq = c->seq;
     c->l_pos = pos;
@@ -675,6 +698,7 @@ static void cmp_note_load(cmp *c, uint32_t pos, uint32_t addr, uint32_t off, uin
     c->l_off = off;
     c->l_k = k;
     c->l_src = c->op_off;
+    c->l_form = form;
 }
 
 /* Compiles the f64 operation op in its FLD form if an operand is the f64.load
@@ -699,7 +723,7 @@ static bool cmp_try_load(cmp *c, w_op op, bool *done)
     if (first) a = b;
     if (!cmp_push(c, W_F64)) return false;
     c->op_off = c->l_src; /* a trap is the load's */
-    if (!cmp_op(c, lop, 5)) return false;
+    if (!cmp_op(c, cmp_fused_form(lop, c->l_form), 5)) return false;
     c->op_off = here;
     cmp_w(c, a.loc);
     cmp_w(c, c->l_addr);
@@ -1468,8 +1492,9 @@ static w_valtype cmp_addr_type(const cmp *c, uint32_t mem)
     return c->m->mems[mem].lim.is64 ? W_I64 : W_I32;
 }
 
-/* Reads a memarg and checks it; *fast says whether the fast form applies. */
-static bool cmp_memarg(cmp *c, uint32_t maxalign, uint32_t *mem, uint64_t *off, bool *fast)
+/* Reads a memarg and checks it; *form says which form of the access
+ * applies (a fast form for 32-bit memory 0 whose offset fits in 32 bits). */
+static bool cmp_memarg(cmp *c, uint32_t maxalign, uint32_t *mem, uint64_t *off, int *form)
 {
     uint32_t flags, off32;
     uint8_t mode;
@@ -1493,14 +1518,16 @@ static bool cmp_memarg(cmp *c, uint32_t maxalign, uint32_t *mem, uint64_t *off, 
     if (!c->m->mems[*mem].lim.is64 && *off > UINT32_MAX) return cmp_fail(c, "offset out of range");
     mode = W_MEM_FLAT;
     if (c->cfg->mem_mode) mode = *mem < c->cfg->nmems ? c->cfg->mem_mode[*mem] : W_MEM_PAGED;
-    *fast = *mem == 0 && !c->m->mems[0].lim.is64 && mode == W_MEM_FLAT && *off <= UINT32_MAX;
+    *form = CMP_MEM_GENERIC;
+    if (*mem == 0 && !c->m->mems[0].lim.is64 && *off <= UINT32_MAX)
+        *form = mode == W_MEM_PAGED ? CMP_MEM_PAGED0 : CMP_MEM_FLAT0;
     return true;
 }
 
 /* Writes the memory part of a load/store: [U offset] or [U mem][L offset]. */
-static void cmp_w_memarg(cmp *c, bool fast, uint32_t mem, uint64_t off)
+static void cmp_w_memarg(cmp *c, int form, uint32_t mem, uint64_t off)
 {
-    if (fast) {
+    if (form != CMP_MEM_GENERIC) {
         cmp_w(c, (uint32_t)off);
         return;
     }
@@ -1513,32 +1540,35 @@ static bool cmp_load(cmp *c, w_op op, w_valtype t, uint32_t maxalign)
 {
     uint32_t mem, dstw;
     uint64_t off;
-    bool fast = false;
+    int form = CMP_MEM_GENERIC;
+    bool fast;
     cmp_val a = {0};
-    if (!cmp_memarg(c, maxalign, &mem, &off, &fast)) return false;
+    if (!cmp_memarg(c, maxalign, &mem, &off, &form)) return false;
+    fast = form != CMP_MEM_GENERIC;
     if (fast && c->nvals > 0 && cmp_addr_form(op) != W_OP_COUNT_ &&
         cmp_is_pending(c, c->a_seq, c->a_val, c->nvals - 1)) {
         /* the address is an i32.add of an immediate (see fusion) */
         cmp_rewind(c, c->a_pos);
         if (!cmp_pop(c, W_I32, &a) || !cmp_push(c, t)) return false;
-        if (!cmp_op(c, cmp_addr_form(op), 4)) return false;
+        if (!cmp_op(c, cmp_fused_form(cmp_addr_form(op), form), 4)) return false;
         cmp_w(c, c->a_src);
         dstw = c->ncode;
         cmp_w(c, c->vals[c->nvals - 1].home);
         cmp_w(c, (uint32_t)off);
         cmp_w(c, c->a_imm);
         cmp_produced(c, dstw);
-        if (op == W_OP_F64_LOAD) cmp_note_load(c, dstw - 2, c->a_src, (uint32_t)off, c->a_imm);
+        if (op == W_OP_F64_LOAD)
+            cmp_note_load(c, dstw - 2, c->a_src, (uint32_t)off, c->a_imm, form);
         return true;
     }
     if (!cmp_pop(c, cmp_addr_type(c, mem), &a) || !cmp_push(c, t)) return false;
-    if (!cmp_op(c, fast ? op : (w_op)(op + 1), fast ? 3 : 5)) return false;
+    if (!cmp_op(c, (w_op)(op + form), fast ? 3 : 5)) return false;
     cmp_w(c, a.loc);
     dstw = c->ncode;
     cmp_w(c, c->vals[c->nvals - 1].home);
-    cmp_w_memarg(c, fast, mem, off);
+    cmp_w_memarg(c, form, mem, off);
     cmp_produced(c, dstw);
-    if (fast && op == W_OP_F64_LOAD) cmp_note_load(c, dstw - 2, a.loc, (uint32_t)off, 0);
+    if (fast && op == W_OP_F64_LOAD) cmp_note_load(c, dstw - 2, a.loc, (uint32_t)off, 0, form);
     return true;
 }
 
@@ -1546,16 +1576,18 @@ static bool cmp_store(cmp *c, w_op op, w_valtype t, uint32_t maxalign)
 {
     uint32_t mem;
     uint64_t off;
-    bool fast = false;
+    int form = CMP_MEM_GENERIC;
+    bool fast;
     cmp_val a = {0}, v = {0};
-    if (!cmp_memarg(c, maxalign, &mem, &off, &fast)) return false;
+    if (!cmp_memarg(c, maxalign, &mem, &off, &form)) return false;
+    fast = form != CMP_MEM_GENERIC;
     if (fast && c->nvals > 1 && cmp_addr_form(op) != W_OP_COUNT_ &&
         cmp_is_pending(c, c->a_seq, c->a_val, c->nvals - 2)) {
         /* the address is an i32.add of an immediate (see fusion); the value
          * was computed without emitting code after it */
         cmp_rewind(c, c->a_pos);
         if (!cmp_pop(c, t, &v) || !cmp_pop(c, W_I32, &a)) return false;
-        if (!cmp_op(c, cmp_addr_form(op), 4)) return false;
+        if (!cmp_op(c, cmp_fused_form(cmp_addr_form(op), form), 4)) return false;
         cmp_w(c, c->a_src);
         cmp_w(c, v.loc);
         cmp_w(c, (uint32_t)off);
@@ -1563,10 +1595,10 @@ static bool cmp_store(cmp *c, w_op op, w_valtype t, uint32_t maxalign)
         return true;
     }
     if (!cmp_pop(c, t, &v) || !cmp_pop(c, cmp_addr_type(c, mem), &a)) return false;
-    if (!cmp_op(c, fast ? op : (w_op)(op + 1), fast ? 3 : 5)) return false;
+    if (!cmp_op(c, (w_op)(op + form), fast ? 3 : 5)) return false;
     cmp_w(c, a.loc);
     cmp_w(c, v.loc);
-    cmp_w_memarg(c, fast, mem, off);
+    cmp_w_memarg(c, form, mem, off);
     return true;
 }
 
@@ -1583,20 +1615,22 @@ static bool cmp_lane_mem(cmp *c, w_op op, bool store, uint32_t maxalign, uint32_
 {
     uint32_t mem = 0, lane = 0, dstw = 0;
     uint64_t off;
-    bool fast = false;
+    int form = CMP_MEM_GENERIC;
+    bool fast;
     cmp_val a = {0}, v = {0};
-    if (!cmp_memarg(c, maxalign, &mem, &off, &fast)) return false;
+    if (!cmp_memarg(c, maxalign, &mem, &off, &form)) return false;
+    fast = form != CMP_MEM_GENERIC;
     if (!cmp_lane_imm(c, lanes, &lane)) return false;
     if (!cmp_pop(c, W_V128, &v) || !cmp_pop(c, cmp_addr_type(c, mem), &a)) return false;
     if (!store && !cmp_push(c, W_V128)) return false;
-    if (!cmp_op(c, fast ? op : (w_op)(op + 1), (store ? 2 : 3) + (fast ? 1 : 3) + 1)) return false;
+    if (!cmp_op(c, (w_op)(op + form), (store ? 2 : 3) + (fast ? 1 : 3) + 1)) return false;
     cmp_w(c, a.loc);
     cmp_w(c, v.loc);
     if (!store) {
         dstw = c->ncode;
         cmp_w(c, c->vals[c->nvals - 1].home);
     }
-    cmp_w_memarg(c, fast, mem, off);
+    cmp_w_memarg(c, form, mem, off);
     cmp_w(c, lane);
     if (!store) cmp_produced(c, dstw);
     return true;

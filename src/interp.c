@@ -15,8 +15,11 @@
  *
  * Interpreter state lives in locals so that the compiler keeps it in
  * registers: ip, fp, the running function and its instance, the frame stack
- * top, and the base and size of memory 0 when it is flat. Anything that can
- * change those (calls, returns, host calls, memory.grow) reloads them.
+ * top, and the translation state of memory 0: its base and size when it is
+ * flat, its page table when it is paged. Anything that can change those
+ * (calls, returns, host calls, memory.grow) reloads them. Region mapping,
+ * protection and transfer only happen between guest calls or inside host
+ * functions, and they change table entries, never the table's address.
  *
  * Wasm-to-wasm calls never recurse in C: they push a w_frame and continue in
  * the same loop. Only host functions that call back into wasm nest vm_run,
@@ -118,12 +121,16 @@ static uint32_t vm_opstat(uint32_t op);
 #define RF64(k) num_f64(fp[ip[k]])
 
 /* Reloads the cached base and size of memory 0 (NULL/0 unless it is flat, so
- * that a fast-form access can only trap). */
+ * that a flat fast-form access can only trap) and its page table (an empty
+ * one unless it is paged and 32-bit, so that a paged fast-form access can
+ * only take the slow path, which then traps). */
 #define VM_RELOAD_MEM0()                                                                           \
     do {                                                                                           \
         const w_memory *m0_ = vm_flat_mem0(inst);                                                  \
         mem0_base = m0_ ? m0_->base : NULL;                                                        \
         mem0_size = m0_ ? m0_->size : 0;                                                           \
+        m0_ = vm_paged_mem0(inst);                                                                 \
+        mem0_pt = m0_ ? m0_->pg_rd : vm_no_pages;                                                  \
     } while (0)
 
 /* Fuel and interrupt checks, done at calls and loop back-edges. */
@@ -148,6 +155,21 @@ W_INLINE const w_memory *vm_flat_mem0(const w_instance *inst)
     m = inst->mems[0];
     return m->mode == W_MEM_FLAT ? m : NULL;
 }
+
+/* Memory 0 if it is paged and 32-bit (the paged fast forms), else NULL. */
+W_INLINE w_memory *vm_paged_mem0(const w_instance *inst)
+{
+    w_memory *m;
+    if (inst->module->nmems == 0) return NULL;
+    m = inst->mems[0];
+    return m->mode == W_MEM_PAGED && !m->is64 ? m : NULL;
+}
+
+/* The page tables seen by paged fast forms when memory 0 is not a paged
+ * 32-bit memory: every entry PG_EXC. Code compiled for a paged memory 0
+ * only ever runs with one, so this is a guard, never read in practice
+ * (zero-filled .bss: it costs address space, no RAM). */
+static uint8_t *vm_no_pages[2 * PG_TABLE32];
 
 W_INLINE uint64_t vm_imm64(const uint32_t *w)
 {
@@ -217,7 +239,7 @@ W_INLINE const uint8_t *vm_ld_at(w_memory *m, uint64_t addr, uint64_t offset, ui
         uint64_t a = addr + offset, pg = a >> 16, off = a & 0xFFFF;
         if (W_LIKELY(a >= addr && pg < m->pages && off + bytes <= W_PAGE_SIZE)) {
             uint8_t *f = m->pg_rd[pg];
-            if (W_LIKELY(f != m->pg_exc)) return f + off;
+            if (W_LIKELY(f != PG_EXC)) return (uint8_t *)((uintptr_t)f + a);
         }
         return vm_pg_load_slow(m, addr, offset, bytes, tmp, ea, t);
     }
@@ -239,7 +261,7 @@ W_INLINE uint8_t *vm_st_at(w_memory *m, uint64_t addr, uint64_t offset, uint64_t
         uint64_t a = addr + offset, pg = a >> 16, off = a & 0xFFFF;
         if (W_LIKELY(a >= addr && pg < m->pages && off + bytes <= W_PAGE_SIZE)) {
             uint8_t *f = m->pg_wr[pg];
-            if (W_LIKELY(f != m->pg_exc)) return f + off;
+            if (W_LIKELY(f != PG_EXC)) return (uint8_t *)((uintptr_t)f + a);
         }
         *ea = a >= addr ? a : UINT64_MAX; /* an overflow is out of bounds */
         return tmp;
@@ -257,6 +279,30 @@ static W_NOINLINE w_trap vm_pg_store_slow(w_memory *m, uint64_t *ea, const uint8
                                           uint64_t bytes)
 {
     return pg_write(m, *ea, tmp, bytes, ea);
+}
+
+/* Slow paths of the paged fast forms (memory 0, 32-bit, ea < 2^33): an
+ * access that leaves its page or meets PG_EXC. Exact, as pg_read and
+ * pg_write are: a gathered load into tmp, or a store from tmp that writes
+ * all of it or nothing, breaking copy-on-write. On a trap *fault is the
+ * faulting address. (ea is passed by value and the fault comes back
+ * separately so that the fast path never has to keep ea in memory.) */
+static W_NOINLINE const uint8_t *vm_pg0_load_slow(const w_instance *inst, uint64_t ea,
+                                                  uint32_t bytes, uint8_t *tmp, uint64_t *fault,
+                                                  w_trap *t)
+{
+    const w_memory *m = vm_paged_mem0(inst);
+    *fault = ea;
+    *t = m ? pg_read(m, ea, tmp, bytes, fault) : W_TRAP_MEM_OOB;
+    return *t == W_TRAP_OK ? tmp : NULL;
+}
+
+static W_NOINLINE w_trap vm_pg0_store_slow(const w_instance *inst, uint64_t ea,
+                                           const uint8_t *tmp, uint32_t bytes, uint64_t *fault)
+{
+    w_memory *m = vm_paged_mem0(inst);
+    *fault = ea;
+    return m ? pg_write(m, ea, tmp, bytes, fault) : W_TRAP_MEM_OOB;
 }
 
 /* Structural equality of function types, for call_indirect across modules. */
@@ -570,15 +616,15 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
 #ifndef WARD_SWITCH_DISPATCH
 #define CTRL(NAME) VM_LBL(NAME),
 #define NUM(NAME, prefix, code, sig) VM_LBL(NAME),
-#define LOAD(NAME, prefix, code, type, bytes, maxalign) VM_LBL(NAME), VM_LBL(NAME##_M),
-#define STORE(NAME, prefix, code, type, bytes, maxalign) VM_LBL(NAME), VM_LBL(NAME##_M),
-#define LOAD_LANE(NAME, code, bytes, maxalign, lanes) VM_LBL(NAME), VM_LBL(NAME##_M),
-#define STORE_LANE(NAME, code, bytes, maxalign, lanes) VM_LBL(NAME), VM_LBL(NAME##_M),
+#define LOAD(NAME, prefix, code, type, bytes, maxalign) VM_LBL(NAME), VM_LBL(NAME##_M), VM_LBL(NAME##_P),
+#define STORE(NAME, prefix, code, type, bytes, maxalign) VM_LBL(NAME), VM_LBL(NAME##_M), VM_LBL(NAME##_P),
+#define LOAD_LANE(NAME, code, bytes, maxalign, lanes) VM_LBL(NAME), VM_LBL(NAME##_M), VM_LBL(NAME##_P),
+#define STORE_LANE(NAME, code, bytes, maxalign, lanes) VM_LBL(NAME), VM_LBL(NAME##_M), VM_LBL(NAME##_P),
 #define BINI(NAME, BASE, T, FN) VM_LBL(NAME),
 #define CMPBR(BASE, FN) VM_LBL(BR_##BASE), VM_LBL(BR_##BASE##_I), VM_LBL(LOOP_##BASE), VM_LBL(LOOP_##BASE##_I),
-#define LOADA(NAME, BASE, bytes) VM_LBL(NAME),
-#define STOREA(NAME, BASE, bytes) VM_LBL(NAME),
-#define FLD(NAME, BASE, FN) VM_LBL(NAME),
+#define LOADA(NAME, BASE, bytes) VM_LBL(NAME), VM_LBL(NAME##_P),
+#define STOREA(NAME, BASE, bytes) VM_LBL(NAME), VM_LBL(NAME##_P),
+#define FLD(NAME, BASE, FN) VM_LBL(NAME), VM_LBL(NAME##_P),
 #define SIMD(NAME, code, shape, lanes) VM_LBL(NAME),
     static const int32_t vm_labels[W_OP_COUNT_] = {
 #include "ops.def"
@@ -600,6 +646,7 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
     uint64_t *const stack_end = ex->stack_end;
     uint8_t *mem0_base;
     uint64_t mem0_size;
+    uint8_t *const *mem0_pt; /* pg_rd of a paged memory 0; pg_wr is PG_TABLE32 further */
     w_trap trap = W_TRAP_OK;
     /* Shared by CALL and CALL_INDIRECT on their way to vm_do_call. */
     w_func *callee;
@@ -896,20 +943,94 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
             }
 
             /* ---- loads and stores ------------------------------------------------
-             * The fast form (memory 0, flat, 32-bit) checks against the cached
-             * size; the generic form goes through vm_mem_at. The address
-             * computation is the only generated part; bodies are vm_ld_* and
-             * vm_st_* above. */
+             * Memory 0's fast forms come in two access paths, chosen by the
+             * compiler per memory configuration: NAME for a flat memory 0
+             * and NAME_P for a paged one. Both are generated from the same
+             * handler bodies (VM_LOAD0 and friends below); only the address
+             * translation step, VM_LD0_<path> or VM_ST0_<path>, differs. The
+             * generic form NAME_M goes through vm_ld_at / vm_st_at. Bodies
+             * are vm_ld_* and vm_st_* above. */
 #define CTRL(NAME)
 #define NUM(NAME, prefix, code, sig)
-#define LOAD(NAME, prefix, code, type, bytes, maxalign)                                            \
-    vmcase(NAME)                                                                                   \
+/* Translation of memory 0's fast forms: runs BODY with `p_` pointing at the
+ * `bytes` bytes at ea (a uint64_t below 2^33: a 32-bit address plus a
+ * 32-bit offset) or leaves the handler with a trap.
+ *   FLAT:  one compare with the cached size, then base + ea.
+ *   PAGED: the page's entry in the cached table (loads: pg_rd, stores:
+ *          pg_wr, PG_TABLE32 entries further) needs no bounds check, since
+ *          the table has an entry for every page index below 2^17, and
+ *          entry + ea is the host address (paged.h); the access must stay
+ *          inside the page and the entry be a frame, or
+ *          the exact slow path decides (a page boundary, an absent,
+ *          read-only or copy-on-write page, an address past the end). */
+#define VM_LD0_FLAT(ea, bytes, BODY)                                                               \
+    do {                                                                                           \
+        if (W_UNLIKELY((ea) + (bytes) > mem0_size)) VM_TRAP(W_TRAP_MEM_OOB);                       \
+        const uint8_t *p_ = mem0_base + (ea);                                                      \
+        BODY;                                                                                      \
+    } while (0)
+#define VM_ST0_FLAT(ea, bytes, BODY)                                                               \
+    do {                                                                                           \
+        if (W_UNLIKELY((ea) + (bytes) > mem0_size)) VM_TRAP(W_TRAP_MEM_OOB);                       \
+        uint8_t *p_ = mem0_base + (ea);                                                            \
+        BODY;                                                                                      \
+    } while (0)
+#define VM_LD0_PAGED(ea, bytes, BODY)                                                              \
+    do {                                                                                           \
+        uint64_t ea_ = (ea), fault_;                                                               \
+        const uint8_t *p_ = mem0_pt[ea_ >> PG_SHIFT];                                              \
+        uint8_t tmp_[16];                                                                          \
+        if (W_LIKELY((ea_ & (PG_SIZE - 1)) <= PG_SIZE - (bytes) && p_ != PG_EXC)) {                \
+            p_ = (const uint8_t *)((uintptr_t)p_ + ea_);                                           \
+        } else {                                                                                   \
+            p_ = vm_pg0_load_slow(inst, ea_, (bytes), tmp_, &fault_, &trap);                       \
+            if (W_UNLIKELY(!p_)) VM_MEM_TRAP(inst->mems[0], fault_, false);                        \
+        }                                                                                          \
+        BODY;                                                                                      \
+    } while (0)
+#define VM_ST0_PAGED(ea, bytes, BODY)                                                              \
+    do {                                                                                           \
+        uint64_t ea_ = (ea), fault_;                                                               \
+        uint8_t *p_ = mem0_pt[PG_TABLE32 + (ea_ >> PG_SHIFT)];                                     \
+        if (W_LIKELY((ea_ & (PG_SIZE - 1)) <= PG_SIZE - (bytes) && p_ != PG_EXC)) {                \
+            p_ = (uint8_t *)((uintptr_t)p_ + ea_);                                                 \
+            BODY;                                                                                  \
+        } else {                                                                                   \
+            uint8_t tmp_[16];                                                                      \
+            p_ = tmp_;                                                                             \
+            BODY;                                                                                  \
+            trap = vm_pg0_store_slow(inst, ea_, tmp_, (bytes), &fault_);                           \
+            if (W_UNLIKELY(trap != W_TRAP_OK)) VM_MEM_TRAP(inst->mems[0], fault_, true);           \
+        }                                                                                          \
+    } while (0)
+/* The fast-form handlers of memory 0, for either access path. */
+#define VM_LOAD0(NAME, bytes, PATH)                                                                \
     {                                                                                              \
         uint64_t ea = (uint64_t)RI32(1) + ip[3];                                                   \
-        if (W_UNLIKELY(ea + (bytes) > mem0_size)) VM_TRAP(W_TRAP_MEM_OOB);                         \
-        vm_ld_##NAME(&SLOT(2), mem0_base + ea);                                                    \
+        VM_LD0_##PATH(ea, (bytes), vm_ld_##NAME(&SLOT(2), p_));                                    \
         NEXT(4);                                                                                   \
-    }                                                                                              \
+    }
+#define VM_STORE0(NAME, bytes, PATH)                                                               \
+    {                                                                                              \
+        uint64_t ea = (uint64_t)RI32(1) + ip[3];                                                   \
+        VM_ST0_##PATH(ea, (bytes), vm_st_##NAME(p_, &SLOT(2)));                                    \
+        NEXT(4);                                                                                   \
+    }
+#define VM_LOAD_LANE0(bytes, PATH)                                                                 \
+    {                                                                                              \
+        uint64_t ea = (uint64_t)RI32(1) + ip[4];                                                   \
+        VM_LD0_##PATH(ea, (bytes), vm_ld_lane(&SLOT(3), &SLOT(2), p_, (bytes), ip[5]));            \
+        NEXT(6);                                                                                   \
+    }
+#define VM_STORE_LANE0(bytes, PATH)                                                                \
+    {                                                                                              \
+        uint64_t ea = (uint64_t)RI32(1) + ip[3];                                                   \
+        VM_ST0_##PATH(ea, (bytes), vm_st_lane(p_, &SLOT(2), (bytes), ip[4]));                      \
+        NEXT(5);                                                                                   \
+    }
+#define LOAD(NAME, prefix, code, type, bytes, maxalign)                                            \
+    vmcase(NAME) VM_LOAD0(NAME, bytes, FLAT)                                                       \
+    vmcase(NAME##_P) VM_LOAD0(NAME, bytes, PAGED)                                                  \
     vmcase(NAME##_M)                                                                               \
     {                                                                                              \
         w_memory *m = inst->mems[ip[3]];                                                           \
@@ -922,13 +1043,8 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
         NEXT(6);                                                                                   \
     }
 #define STORE(NAME, prefix, code, type, bytes, maxalign)                                           \
-    vmcase(NAME)                                                                                   \
-    {                                                                                              \
-        uint64_t ea = (uint64_t)RI32(1) + ip[3];                                                   \
-        if (W_UNLIKELY(ea + (bytes) > mem0_size)) VM_TRAP(W_TRAP_MEM_OOB);                         \
-        vm_st_##NAME(mem0_base + ea, &SLOT(2));                                                    \
-        NEXT(4);                                                                                   \
-    }                                                                                              \
+    vmcase(NAME) VM_STORE0(NAME, bytes, FLAT)                                                      \
+    vmcase(NAME##_P) VM_STORE0(NAME, bytes, PAGED)                                                 \
     vmcase(NAME##_M)                                                                               \
     {                                                                                              \
         w_memory *m = inst->mems[ip[3]];                                                           \
@@ -944,13 +1060,8 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
         NEXT(6);                                                                                   \
     }
 #define LOAD_LANE(NAME, code, bytes, maxalign, lanes)                                              \
-    vmcase(NAME)                                                                                   \
-    {                                                                                              \
-        uint64_t ea = (uint64_t)RI32(1) + ip[4];                                                   \
-        if (W_UNLIKELY(ea + (bytes) > mem0_size)) VM_TRAP(W_TRAP_MEM_OOB);                         \
-        vm_ld_lane(&SLOT(3), &SLOT(2), mem0_base + ea, (bytes), ip[5]);                            \
-        NEXT(6);                                                                                   \
-    }                                                                                              \
+    vmcase(NAME) VM_LOAD_LANE0(bytes, FLAT)                                                        \
+    vmcase(NAME##_P) VM_LOAD_LANE0(bytes, PAGED)                                                   \
     vmcase(NAME##_M)                                                                               \
     {                                                                                              \
         w_memory *m = inst->mems[ip[4]];                                                           \
@@ -963,13 +1074,8 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
         NEXT(8);                                                                                   \
     }
 #define STORE_LANE(NAME, code, bytes, maxalign, lanes)                                             \
-    vmcase(NAME)                                                                                   \
-    {                                                                                              \
-        uint64_t ea = (uint64_t)RI32(1) + ip[3];                                                   \
-        if (W_UNLIKELY(ea + (bytes) > mem0_size)) VM_TRAP(W_TRAP_MEM_OOB);                         \
-        vm_st_lane(mem0_base + ea, &SLOT(2), (bytes), ip[4]);                                      \
-        NEXT(5);                                                                                   \
-    }                                                                                              \
+    vmcase(NAME) VM_STORE_LANE0(bytes, FLAT)                                                       \
+    vmcase(NAME##_P) VM_STORE_LANE0(bytes, PAGED)                                                  \
     vmcase(NAME##_M)                                                                               \
     {                                                                                              \
         w_memory *m = inst->mems[ip[3]];                                                           \
@@ -1907,14 +2013,17 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
         SLOT(2) = num_f64_bits(FN(RF64(1), num_f64(vm_imm64(ip + 3))));                            \
         NEXT(5);                                                                                   \
     }
-#define FLD(NAME, BASE, FN)                                                                        \
-    vmcase(NAME)                                                                                   \
+/* FLD, LOADA and STOREA have both access paths of memory 0, like the
+ * plain fast forms (VM_LD0_* and VM_ST0_* above). */
+#define VM_FLD0(FN, PATH)                                                                          \
     {                                                                                              \
         uint64_t ea = (uint64_t)(uint32_t)(RI32(2) + ip[5]) + ip[4];                               \
-        if (W_UNLIKELY(ea + 8 > mem0_size)) VM_TRAP(W_TRAP_MEM_OOB);                               \
-        SLOT(3) = num_f64_bits(FN(RF64(1), num_f64(w_rd64(mem0_base + ea))));                      \
+        VM_LD0_##PATH(ea, 8, SLOT(3) = num_f64_bits(FN(RF64(1), num_f64(w_rd64(p_)))));            \
         NEXT(6);                                                                                   \
     }
+#define FLD(NAME, BASE, FN)                                                                        \
+    vmcase(NAME) VM_FLD0(FN, FLAT)                                                                 \
+    vmcase(NAME##_P) VM_FLD0(FN, PAGED)
 #define CMPBR(BASE, FN)                                                                            \
     vmcase(BR_##BASE)                                                                              \
     {                                                                                              \
@@ -1946,22 +2055,24 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
         }                                                                                          \
         vmbreak;                                                                                   \
     }
+#define VM_LOADA0(BASE, bytes, PATH)                                                               \
+    {                                                                                              \
+        uint64_t ea = (uint64_t)(uint32_t)(RI32(1) + ip[4]) + ip[3];                               \
+        VM_LD0_##PATH(ea, (bytes), vm_ld_##BASE(&SLOT(2), p_));                                    \
+        NEXT(5);                                                                                   \
+    }
+#define VM_STOREA0(BASE, bytes, PATH)                                                              \
+    {                                                                                              \
+        uint64_t ea = (uint64_t)(uint32_t)(RI32(1) + ip[4]) + ip[3];                               \
+        VM_ST0_##PATH(ea, (bytes), vm_st_##BASE(p_, &SLOT(2)));                                    \
+        NEXT(5);                                                                                   \
+    }
 #define LOADA(NAME, BASE, bytes)                                                                   \
-    vmcase(NAME)                                                                                   \
-    {                                                                                              \
-        uint64_t ea = (uint64_t)(uint32_t)(RI32(1) + ip[4]) + ip[3];                               \
-        if (W_UNLIKELY(ea + (bytes) > mem0_size)) VM_TRAP(W_TRAP_MEM_OOB);                         \
-        vm_ld_##BASE(&SLOT(2), mem0_base + ea);                                                    \
-        NEXT(5);                                                                                   \
-    }
+    vmcase(NAME) VM_LOADA0(BASE, bytes, FLAT)                                                      \
+    vmcase(NAME##_P) VM_LOADA0(BASE, bytes, PAGED)
 #define STOREA(NAME, BASE, bytes)                                                                  \
-    vmcase(NAME)                                                                                   \
-    {                                                                                              \
-        uint64_t ea = (uint64_t)(uint32_t)(RI32(1) + ip[4]) + ip[3];                               \
-        if (W_UNLIKELY(ea + (bytes) > mem0_size)) VM_TRAP(W_TRAP_MEM_OOB);                         \
-        vm_st_##BASE(mem0_base + ea, &SLOT(2));                                                    \
-        NEXT(5);                                                                                   \
-    }
+    vmcase(NAME) VM_STOREA0(BASE, bytes, FLAT)                                                     \
+    vmcase(NAME##_P) VM_STOREA0(BASE, bytes, PAGED)
 #include "ops.def"
 
             /* ---- calls (shared tail of CALL and CALL_INDIRECT) ----------------------
@@ -2129,17 +2240,18 @@ void vm_exec_free(w_exec *ex)
 static const char *const vm_op_names[W_OP_COUNT_] = {
 #define CTRL(NAME) [W_OP_##NAME] = #NAME,
 #define NUM(NAME, prefix, code, sig) [W_OP_##NAME] = #NAME,
-#define LOAD(NAME, prefix, code, type, bytes, maxalign) [W_OP_##NAME] = #NAME, [W_OP_##NAME##_M] = #NAME "_M",
-#define STORE(NAME, prefix, code, type, bytes, maxalign) [W_OP_##NAME] = #NAME, [W_OP_##NAME##_M] = #NAME "_M",
-#define LOAD_LANE(NAME, code, bytes, maxalign, lanes) [W_OP_##NAME] = #NAME, [W_OP_##NAME##_M] = #NAME "_M",
-#define STORE_LANE(NAME, code, bytes, maxalign, lanes) [W_OP_##NAME] = #NAME, [W_OP_##NAME##_M] = #NAME "_M",
+#define VM_MEMNAMES(NAME) [W_OP_##NAME] = #NAME, [W_OP_##NAME##_M] = #NAME "_M", [W_OP_##NAME##_P] = #NAME "_P",
+#define LOAD(NAME, prefix, code, type, bytes, maxalign) VM_MEMNAMES(NAME)
+#define STORE(NAME, prefix, code, type, bytes, maxalign) VM_MEMNAMES(NAME)
+#define LOAD_LANE(NAME, code, bytes, maxalign, lanes) VM_MEMNAMES(NAME)
+#define STORE_LANE(NAME, code, bytes, maxalign, lanes) VM_MEMNAMES(NAME)
 #define BINI(NAME, BASE, T, FN) [W_OP_##NAME] = #NAME,
 #define CMPBR(BASE, FN)                                                                            \
     [W_OP_BR_##BASE] = "BR_" #BASE, [W_OP_BR_##BASE##_I] = "BR_" #BASE "_I",                        \
     [W_OP_LOOP_##BASE] = "LOOP_" #BASE, [W_OP_LOOP_##BASE##_I] = "LOOP_" #BASE "_I",
-#define LOADA(NAME, BASE, bytes) [W_OP_##NAME] = #NAME,
-#define STOREA(NAME, BASE, bytes) [W_OP_##NAME] = #NAME,
-#define FLD(NAME, BASE, FN) [W_OP_##NAME] = #NAME,
+#define LOADA(NAME, BASE, bytes) [W_OP_##NAME] = #NAME, [W_OP_##NAME##_P] = #NAME "_P",
+#define STOREA(NAME, BASE, bytes) [W_OP_##NAME] = #NAME, [W_OP_##NAME##_P] = #NAME "_P",
+#define FLD(NAME, BASE, FN) [W_OP_##NAME] = #NAME, [W_OP_##NAME##_P] = #NAME "_P",
 #include "ops.def"
 #define SIMD(NAME, code, shape, lanes) [W_OP_##NAME] = #NAME,
 #include "simd.def"

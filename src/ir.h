@@ -36,15 +36,18 @@
 typedef enum w_op {
 #define CTRL(NAME) W_OP_##NAME,
 #define NUM(NAME, prefix, code, sig) W_OP_##NAME,
-#define LOAD(NAME, prefix, code, type, bytes, maxalign) W_OP_##NAME, W_OP_##NAME##_M,
-#define STORE(NAME, prefix, code, type, bytes, maxalign) W_OP_##NAME, W_OP_##NAME##_M,
-#define LOAD_LANE(NAME, code, bytes, maxalign, lanes) W_OP_##NAME, W_OP_##NAME##_M,
-#define STORE_LANE(NAME, code, bytes, maxalign, lanes) W_OP_##NAME, W_OP_##NAME##_M,
+/* Memory access forms follow each other: NAME (fast, flat memory 0), NAME_M
+ * (generic) and NAME_P (fast, paged memory 0); fused forms NAME and NAME_P.
+ * The compiler relies on that order (see CMP_MEM_* in compile.c). */
+#define LOAD(NAME, prefix, code, type, bytes, maxalign) W_OP_##NAME, W_OP_##NAME##_M, W_OP_##NAME##_P,
+#define STORE(NAME, prefix, code, type, bytes, maxalign) W_OP_##NAME, W_OP_##NAME##_M, W_OP_##NAME##_P,
+#define LOAD_LANE(NAME, code, bytes, maxalign, lanes) W_OP_##NAME, W_OP_##NAME##_M, W_OP_##NAME##_P,
+#define STORE_LANE(NAME, code, bytes, maxalign, lanes) W_OP_##NAME, W_OP_##NAME##_M, W_OP_##NAME##_P,
 #define BINI(NAME, BASE, T, FN) W_OP_##NAME,
 #define CMPBR(BASE, FN) W_OP_BR_##BASE, W_OP_BR_##BASE##_I, W_OP_LOOP_##BASE, W_OP_LOOP_##BASE##_I,
-#define LOADA(NAME, BASE, bytes) W_OP_##NAME,
-#define STOREA(NAME, BASE, bytes) W_OP_##NAME,
-#define FLD(NAME, BASE, FN) W_OP_##NAME,
+#define LOADA(NAME, BASE, bytes) W_OP_##NAME, W_OP_##NAME##_P,
+#define STOREA(NAME, BASE, bytes) W_OP_##NAME, W_OP_##NAME##_P,
+#define FLD(NAME, BASE, FN) W_OP_##NAME, W_OP_##NAME##_P,
 #include "ops.def"
 #define SIMD(NAME, code, shape, lanes) W_OP_##NAME,
 #include "simd.def"

@@ -120,13 +120,21 @@ static void pg_frame_release(pg_frame *f)
 
 /* ---- page state and tables -------------------------------------------------------- */
 
+/* The table entry of page i backed by data (see paged.h: biased by the
+ * page's own address). In the unlikely case that the biased value is 0,
+ * which would read as PG_EXC, the page simply always takes the slow path. */
+static uint8_t *pg_entry(const uint8_t *data, uint64_t i)
+{
+    return (uint8_t *)((uintptr_t)data - (uintptr_t)(i << PG_SHIFT));
+}
+
 /* Recomputes the table entries of page i from its cold state. */
 static void pg_sync(w_memory *m, uint64_t i)
 {
     const pg_page *p = &m->pg->pages[i];
     uint8_t *data = p->frame ? p->frame->data : NULL;
-    m->pg_rd[i] = data && (p->perm & PG_R) ? data : PG_EXC;
-    m->pg_wr[i] = data && p->perm == PG_RW && !p->cow ? data : PG_EXC;
+    m->pg_rd[i] = data && (p->perm & PG_R) ? pg_entry(data, i) : PG_EXC;
+    m->pg_wr[i] = data && p->perm == PG_RW && !p->cow ? pg_entry(data, i) : PG_EXC;
 }
 
 /* Entries of each hot table: every page index a fast-form access of a

@@ -4,8 +4,10 @@
  * A paged memory translates every access through two tables of host
  * pointers, one for loads (pg_rd) and one for stores (pg_wr), indexed by the
  * 64 KiB Wasm page number. An entry is either the start of the page's frame
- * or the exception entry PG_EXC (NULL, also in m->pg_exc), so the
- * interpreter's inline part is one lookup and one test, and everything
+ * biased by the page's own address (frame - (page << 16), as an integer), so
+ * that entry + ea is the host address of any ea in the page, or the
+ * exception entry PG_EXC (NULL, also in m->pg_exc). The interpreter's
+ * inline part is one lookup, one test and one addition; everything
  * unusual (an absent page, a read-only page, a copy-on-write page, an
  * access straddling two pages) is decided on a slow path here from the
  * page's cold state.
