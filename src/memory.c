@@ -12,8 +12,10 @@
  * Committed pages that were never written read as zero, which is exactly the
  * state Wasm requires for new pages.
  *
- * Paged memories (paged.c) reserve nothing: their pages are frames from the
- * shared pool, looked up in page tables sized to the current page count.
+ * Paged memories (paged.c) reserve no memory of their own: their pages are
+ * frames from the shared pool, looked up in page tables that reserve address
+ * space for every page index an access can produce (2 MiB for a 32-bit
+ * memory) but occupy RAM only for the memory's current pages.
  *
  * Host access (mem_read/mem_write/mem_span) goes through bounds checks with
  * overflow-safe arithmetic and, for paged memories, the pages' permissions.

@@ -45,8 +45,11 @@ typedef struct w_memory {
     bool has_max;
     uint8_t mode;        /* W_MEM_FLAT or W_MEM_PAGED */
     uint64_t declared_max; /* the type's max (for import matching) */
-    /* Paged memories (paged.h): per page, the frame data used by loads and by
-     * stores, or pg_exc when the access must take the slow path. */
+    /* Paged memories (paged.h): per page index, the entry used by loads and
+     * the one used by stores. An entry is the frame's address biased by the
+     * page's own guest address (host address = entry + guest address), or
+     * pg_exc (NULL: the exception entry) when the access must take the slow
+     * path (absent page, no permission, copy-on-write). */
     uint8_t **pg_rd;
     uint8_t **pg_wr;
     uint8_t *pg_exc;
