@@ -13,17 +13,7 @@
 
 #include "ward.h"
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                 \
-        }                                                                                          \
-    } while (0)
+#include "../check.h"
 
 /* main.wasm: `wat2wasm --debug-names` of
  * (module

@@ -17,17 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static int n_pass, n_fail;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            n_pass++;                                                                              \
-        } else {                                                                                   \
-            n_fail++;                                                                              \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                 \
-        }                                                                                          \
-    } while (0)
+#include "../check.h"
 
 /* ---- a tiny assembler ------------------------------------------------------ */
 
@@ -803,6 +793,6 @@ int main(void)
     test_globals_consts();
     test_unreachable_and_backtrace();
     teardown();
-    printf("%d passed, %d failed\n", n_pass, n_fail);
-    return n_fail ? 1 : 0;
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
 }

@@ -22,17 +22,7 @@
 #include "ward.h"
 #include "ward_wasi.h"
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                 \
-        }                                                                                          \
-    } while (0)
+#include "../check.h"
 
 /* `wat2wasm` of
  * (module
