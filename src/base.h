@@ -135,4 +135,30 @@ W_INLINE uint64_t w_rd64(const void *p)
 W_INLINE void w_wr32(void *p, uint32_t v) { memcpy(p, &v, 4); }
 W_INLINE void w_wr64(void *p, uint64_t v) { memcpy(p, &v, 8); }
 
+/* Float <-> bits without conversion (NaN payloads preserved). */
+W_INLINE float w_f32(uint32_t bits)
+{
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+W_INLINE double w_f64(uint64_t bits)
+{
+    double d;
+    memcpy(&d, &bits, 8);
+    return d;
+}
+W_INLINE uint32_t w_f32_bits(float f)
+{
+    uint32_t b;
+    memcpy(&b, &f, 4);
+    return b;
+}
+W_INLINE uint64_t w_f64_bits(double d)
+{
+    uint64_t b;
+    memcpy(&b, &d, 8);
+    return b;
+}
+
 #endif

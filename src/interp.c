@@ -117,8 +117,8 @@ static uint32_t vm_opstat(uint32_t op);
 #define SLOT(k) fp[ip[k]]
 #define RI32(k) ((uint32_t)fp[ip[k]])
 #define RI64(k) (fp[ip[k]])
-#define RF32(k) num_f32((uint32_t)fp[ip[k]])
-#define RF64(k) num_f64(fp[ip[k]])
+#define RF32(k) w_f32((uint32_t)fp[ip[k]])
+#define RF64(k) w_f64(fp[ip[k]])
 
 /* Reloads the cached base and size of memory 0 (NULL/0 unless it is flat, so
  * that a flat fast-form access can only trap) and its page table (an empty
@@ -1543,63 +1543,63 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
             }
             vmcase(F32_CEIL)
             {
-                SLOT(2) = num_f32_bits(num_f32_ceil(RF32(1)));
+                SLOT(2) = w_f32_bits(num_f32_ceil(RF32(1)));
                 NEXT(3);
             }
             vmcase(F32_FLOOR)
             {
-                SLOT(2) = num_f32_bits(num_f32_floor(RF32(1)));
+                SLOT(2) = w_f32_bits(num_f32_floor(RF32(1)));
                 NEXT(3);
             }
             vmcase(F32_TRUNC)
             {
-                SLOT(2) = num_f32_bits(num_f32_trunc(RF32(1)));
+                SLOT(2) = w_f32_bits(num_f32_trunc(RF32(1)));
                 NEXT(3);
             }
             vmcase(F32_NEAREST)
             {
-                SLOT(2) = num_f32_bits(num_f32_nearest(RF32(1)));
+                SLOT(2) = w_f32_bits(num_f32_nearest(RF32(1)));
                 NEXT(3);
             }
             vmcase(F32_SQRT)
             {
-                SLOT(2) = num_f32_bits(num_f32_sqrt(RF32(1)));
+                SLOT(2) = w_f32_bits(num_f32_sqrt(RF32(1)));
                 NEXT(3);
             }
             vmcase(F32_ADD)
             {
                 float a = RF32(1), b = RF32(2);
-                SLOT(3) = num_f32_bits(a + b);
+                SLOT(3) = w_f32_bits(a + b);
                 NEXT(4);
             }
             vmcase(F32_SUB)
             {
                 float a = RF32(1), b = RF32(2);
-                SLOT(3) = num_f32_bits(a - b);
+                SLOT(3) = w_f32_bits(a - b);
                 NEXT(4);
             }
             vmcase(F32_MUL)
             {
                 float a = RF32(1), b = RF32(2);
-                SLOT(3) = num_f32_bits(a * b);
+                SLOT(3) = w_f32_bits(a * b);
                 NEXT(4);
             }
             vmcase(F32_DIV)
             {
                 float a = RF32(1), b = RF32(2);
-                SLOT(3) = num_f32_bits(a / b);
+                SLOT(3) = w_f32_bits(a / b);
                 NEXT(4);
             }
             vmcase(F32_MIN)
             {
                 float a = RF32(1), b = RF32(2);
-                SLOT(3) = num_f32_bits(num_f32_min(a, b));
+                SLOT(3) = w_f32_bits(num_f32_min(a, b));
                 NEXT(4);
             }
             vmcase(F32_MAX)
             {
                 float a = RF32(1), b = RF32(2);
-                SLOT(3) = num_f32_bits(num_f32_max(a, b));
+                SLOT(3) = w_f32_bits(num_f32_max(a, b));
                 NEXT(4);
             }
             vmcase(F32_COPYSIGN)
@@ -1622,63 +1622,63 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
             }
             vmcase(F64_CEIL)
             {
-                SLOT(2) = num_f64_bits(num_f64_ceil(RF64(1)));
+                SLOT(2) = w_f64_bits(num_f64_ceil(RF64(1)));
                 NEXT(3);
             }
             vmcase(F64_FLOOR)
             {
-                SLOT(2) = num_f64_bits(num_f64_floor(RF64(1)));
+                SLOT(2) = w_f64_bits(num_f64_floor(RF64(1)));
                 NEXT(3);
             }
             vmcase(F64_TRUNC)
             {
-                SLOT(2) = num_f64_bits(num_f64_trunc(RF64(1)));
+                SLOT(2) = w_f64_bits(num_f64_trunc(RF64(1)));
                 NEXT(3);
             }
             vmcase(F64_NEAREST)
             {
-                SLOT(2) = num_f64_bits(num_f64_nearest(RF64(1)));
+                SLOT(2) = w_f64_bits(num_f64_nearest(RF64(1)));
                 NEXT(3);
             }
             vmcase(F64_SQRT)
             {
-                SLOT(2) = num_f64_bits(num_f64_sqrt(RF64(1)));
+                SLOT(2) = w_f64_bits(num_f64_sqrt(RF64(1)));
                 NEXT(3);
             }
             vmcase(F64_ADD)
             {
                 double a = RF64(1), b = RF64(2);
-                SLOT(3) = num_f64_bits(a + b);
+                SLOT(3) = w_f64_bits(a + b);
                 NEXT(4);
             }
             vmcase(F64_SUB)
             {
                 double a = RF64(1), b = RF64(2);
-                SLOT(3) = num_f64_bits(a - b);
+                SLOT(3) = w_f64_bits(a - b);
                 NEXT(4);
             }
             vmcase(F64_MUL)
             {
                 double a = RF64(1), b = RF64(2);
-                SLOT(3) = num_f64_bits(a * b);
+                SLOT(3) = w_f64_bits(a * b);
                 NEXT(4);
             }
             vmcase(F64_DIV)
             {
                 double a = RF64(1), b = RF64(2);
-                SLOT(3) = num_f64_bits(a / b);
+                SLOT(3) = w_f64_bits(a / b);
                 NEXT(4);
             }
             vmcase(F64_MIN)
             {
                 double a = RF64(1), b = RF64(2);
-                SLOT(3) = num_f64_bits(num_f64_min(a, b));
+                SLOT(3) = w_f64_bits(num_f64_min(a, b));
                 NEXT(4);
             }
             vmcase(F64_MAX)
             {
                 double a = RF64(1), b = RF64(2);
-                SLOT(3) = num_f64_bits(num_f64_max(a, b));
+                SLOT(3) = w_f64_bits(num_f64_max(a, b));
                 NEXT(4);
             }
             vmcase(F64_COPYSIGN)
@@ -1770,52 +1770,52 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
             }
             vmcase(F32_CONVERT_I32_S)
             {
-                SLOT(2) = num_f32_bits(num_f32_convert_i32_s(RI32(1)));
+                SLOT(2) = w_f32_bits(num_f32_convert_i32_s(RI32(1)));
                 NEXT(3);
             }
             vmcase(F32_CONVERT_I32_U)
             {
-                SLOT(2) = num_f32_bits(num_f32_convert_i32_u(RI32(1)));
+                SLOT(2) = w_f32_bits(num_f32_convert_i32_u(RI32(1)));
                 NEXT(3);
             }
             vmcase(F32_CONVERT_I64_S)
             {
-                SLOT(2) = num_f32_bits(num_f32_convert_i64_s(RI64(1)));
+                SLOT(2) = w_f32_bits(num_f32_convert_i64_s(RI64(1)));
                 NEXT(3);
             }
             vmcase(F32_CONVERT_I64_U)
             {
-                SLOT(2) = num_f32_bits(num_f32_convert_i64_u(RI64(1)));
+                SLOT(2) = w_f32_bits(num_f32_convert_i64_u(RI64(1)));
                 NEXT(3);
             }
             vmcase(F32_DEMOTE_F64)
             {
-                SLOT(2) = num_f32_bits(num_f32_demote_f64(RF64(1)));
+                SLOT(2) = w_f32_bits(num_f32_demote_f64(RF64(1)));
                 NEXT(3);
             }
             vmcase(F64_CONVERT_I32_S)
             {
-                SLOT(2) = num_f64_bits(num_f64_convert_i32_s(RI32(1)));
+                SLOT(2) = w_f64_bits(num_f64_convert_i32_s(RI32(1)));
                 NEXT(3);
             }
             vmcase(F64_CONVERT_I32_U)
             {
-                SLOT(2) = num_f64_bits(num_f64_convert_i32_u(RI32(1)));
+                SLOT(2) = w_f64_bits(num_f64_convert_i32_u(RI32(1)));
                 NEXT(3);
             }
             vmcase(F64_CONVERT_I64_S)
             {
-                SLOT(2) = num_f64_bits(num_f64_convert_i64_s(RI64(1)));
+                SLOT(2) = w_f64_bits(num_f64_convert_i64_s(RI64(1)));
                 NEXT(3);
             }
             vmcase(F64_CONVERT_I64_U)
             {
-                SLOT(2) = num_f64_bits(num_f64_convert_i64_u(RI64(1)));
+                SLOT(2) = w_f64_bits(num_f64_convert_i64_u(RI64(1)));
                 NEXT(3);
             }
             vmcase(F64_PROMOTE_F32)
             {
-                SLOT(2) = num_f64_bits(num_f64_promote_f32(RF32(1)));
+                SLOT(2) = w_f64_bits(num_f64_promote_f32(RF32(1)));
                 NEXT(3);
             }
             /* Reinterpretations are bit copies; i32/f32 keep the upper half zero. */
@@ -2010,7 +2010,7 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
     }
 #define VM_BINI_D(FN)                                                                              \
     {                                                                                              \
-        SLOT(2) = num_f64_bits(FN(RF64(1), num_f64(vm_imm64(ip + 3))));                            \
+        SLOT(2) = w_f64_bits(FN(RF64(1), w_f64(vm_imm64(ip + 3))));                            \
         NEXT(5);                                                                                   \
     }
 /* FLD, LOADA and STOREA have both access paths of memory 0, like the
@@ -2018,7 +2018,7 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
 #define VM_FLD0(FN, PATH)                                                                          \
     {                                                                                              \
         uint64_t ea = (uint64_t)(uint32_t)(RI32(2) + ip[5]) + ip[4];                               \
-        VM_LD0_##PATH(ea, 8, SLOT(3) = num_f64_bits(FN(RF64(1), num_f64(w_rd64(p_)))));            \
+        VM_LD0_##PATH(ea, 8, SLOT(3) = w_f64_bits(FN(RF64(1), w_f64(w_rd64(p_)))));            \
         NEXT(6);                                                                                   \
     }
 #define FLD(NAME, BASE, FN)                                                                        \

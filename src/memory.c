@@ -171,3 +171,14 @@ void *mem_span(w_memory *m, uint64_t addr, size_t len, bool writable, size_t *av
     if (avail) *avail = (uint64_t)len < rest ? len : (size_t)rest;
     return m->base + addr;
 }
+
+bool mem_clone(w_memory *dst, w_memory *src)
+{
+    if (src->mode == W_MEM_PAGED) return pg_clone(dst, src);
+    /* A flat memory has nothing to share: copy it. */
+    if (!mem_init(dst, src->pages, src->declared_max, src->has_max, src->is64,
+                  src->max_pages * W_PAGE_SIZE, W_MEM_FLAT))
+        return false;
+    if (src->size) memcpy(dst->base, src->base, src->size);
+    return true;
+}

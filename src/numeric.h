@@ -19,33 +19,6 @@
 
 #include <math.h>
 
-/* ---- bit casts ------------------------------------------------------------ */
-
-W_INLINE float num_f32(uint32_t bits)
-{
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-W_INLINE double num_f64(uint64_t bits)
-{
-    double d;
-    memcpy(&d, &bits, 8);
-    return d;
-}
-W_INLINE uint32_t num_f32_bits(float f)
-{
-    uint32_t b;
-    memcpy(&b, &f, 4);
-    return b;
-}
-W_INLINE uint64_t num_f64_bits(double d)
-{
-    uint64_t b;
-    memcpy(&b, &d, 8);
-    return b;
-}
-
 /* ---- integer bit counting -------------------------------------------------- */
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -274,25 +247,25 @@ W_INLINE uint64_t num_f64_copysign(uint64_t a, uint64_t b)
 W_INLINE float num_f32_min(float a, float b)
 {
     if (W_UNLIKELY(a != a || b != b)) return a + b;
-    if (W_UNLIKELY(a == 0 && b == 0)) return num_f32(num_f32_bits(a) | num_f32_bits(b));
+    if (W_UNLIKELY(a == 0 && b == 0)) return w_f32(w_f32_bits(a) | w_f32_bits(b));
     return a < b ? a : b;
 }
 W_INLINE float num_f32_max(float a, float b)
 {
     if (W_UNLIKELY(a != a || b != b)) return a + b;
-    if (W_UNLIKELY(a == 0 && b == 0)) return num_f32(num_f32_bits(a) & num_f32_bits(b));
+    if (W_UNLIKELY(a == 0 && b == 0)) return w_f32(w_f32_bits(a) & w_f32_bits(b));
     return a > b ? a : b;
 }
 W_INLINE double num_f64_min(double a, double b)
 {
     if (W_UNLIKELY(a != a || b != b)) return a + b;
-    if (W_UNLIKELY(a == 0 && b == 0)) return num_f64(num_f64_bits(a) | num_f64_bits(b));
+    if (W_UNLIKELY(a == 0 && b == 0)) return w_f64(w_f64_bits(a) | w_f64_bits(b));
     return a < b ? a : b;
 }
 W_INLINE double num_f64_max(double a, double b)
 {
     if (W_UNLIKELY(a != a || b != b)) return a + b;
-    if (W_UNLIKELY(a == 0 && b == 0)) return num_f64(num_f64_bits(a) & num_f64_bits(b));
+    if (W_UNLIKELY(a == 0 && b == 0)) return w_f64(w_f64_bits(a) & w_f64_bits(b));
     return a > b ? a : b;
 }
 

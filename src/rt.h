@@ -155,6 +155,10 @@ bool mem_init(w_memory *m, uint64_t min_pages, uint64_t max_pages, bool has_max,
  * or -1 if the maximum or the limit would be exceeded or memory is short. */
 int64_t mem_grow(w_memory *m, uint64_t delta);
 void mem_release(w_memory *m);
+/* Makes dst (uninitialised) a private copy of src for an instance clone:
+ * paged memories share src's frames copy-on-write, flat ones are copied.
+ * Returns false if out of memory. */
+bool mem_clone(w_memory *dst, w_memory *src);
 
 /* ---- runtime.c ---------------------------------------------------------- */
 

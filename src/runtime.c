@@ -9,7 +9,6 @@
  * instance may already sit in imported tables (the spec keeps writes done
  * before a trap), and they stay valid until the store goes.
  */
-#include "paged.h"
 #include "rt.h"
 
 enum { RT_OBJ_INSTANCE = 1, RT_OBJ_FUNC, RT_OBJ_MEMORY, RT_OBJ_TABLE, RT_OBJ_GLOBAL };
@@ -506,16 +505,13 @@ static void rt_set_trap(w_exec *ex, w_trap t)
     ex->trap_msg[0] = '\0';
 }
 
-/* Allocates the instance's arrays and fills in imports and defined objects
- * (everything but segments and start). */
-static bool rt_build(w_store *s, rt_instance *ri, const w_extern *imports, uint8_t mem_mode,
-                     w_err *err)
+/* Allocates every per-instance array for module m (zeroed). On failure the
+ * arrays allocated so far stay in ri for rt_instance_free to release. */
+static bool rt_alloc_arrays(rt_instance *ri, const w_module *m)
 {
     w_instance *inst = &ri->pub;
-    w_module *m = inst->module;
     uint32_t nft = m->ntables - m->nimported_tables;
     uint32_t nfm = m->nmems - m->nimported_mems;
-
     inst->funcs = w_calloc(m->nfuncs, sizeof *inst->funcs);
     inst->tables = w_calloc(m->ntables, sizeof *inst->tables);
     inst->mems = w_calloc(m->nmems, sizeof *inst->mems);
@@ -528,7 +524,21 @@ static bool rt_build(w_store *s, rt_instance *ri, const w_extern *imports, uint8
     ri->own_globals = w_calloc(m->nglobaldefs, sizeof *ri->own_globals);
     if (!inst->funcs || !inst->tables || !inst->mems || !inst->globals || !inst->elems ||
         !inst->datas || !ri->own_funcs || !ri->own_tables || !ri->own_mems || !ri->own_globals)
-        return w_fail_nooff(err, "out of memory");
+        return false;
+    return true;
+}
+
+/* Allocates the instance's arrays and fills in imports and defined objects
+ * (everything but segments and start). */
+static bool rt_build(w_store *s, rt_instance *ri, const w_extern *imports, uint8_t mem_mode,
+                     w_err *err)
+{
+    w_instance *inst = &ri->pub;
+    w_module *m = inst->module;
+    uint32_t nft = m->ntables - m->nimported_tables;
+    uint32_t nfm = m->nmems - m->nimported_mems;
+
+    if (!rt_alloc_arrays(ri, m)) return w_fail_nooff(err, "out of memory");
 
     uint32_t fi = 0, ti = 0, mi = 0, gi = 0;
     for (uint32_t i = 0; i < m->nimports; i++) {
@@ -702,17 +712,6 @@ static uint64_t rt_clone_ref(const rt_instance *t, rt_instance *c, uint64_t ref)
     return ref;
 }
 
-static bool rt_clone_memory(w_memory *dst, w_memory *src)
-{
-    if (src->mode == W_MEM_PAGED) return pg_clone(dst, src);
-    /* A flat memory has nothing to share: copy it. */
-    if (!mem_init(dst, src->pages, src->declared_max, src->has_max, src->is64,
-                  src->max_pages * W_PAGE_SIZE, W_MEM_FLAT))
-        return false;
-    if (src->size) memcpy(dst->base, src->base, src->size);
-    return true;
-}
-
 w_instance *rt_instance_clone(w_store *s, w_instance *tmpl, w_err *err)
 {
     rt_instance *t = (rt_instance *)tmpl;
@@ -720,8 +719,6 @@ w_instance *rt_instance_clone(w_store *s, w_instance *tmpl, w_err *err)
     if (s != tmpl->store && m->nimports)
         return w_fail_nooff(err, "a clone of an instance with imports must share its store"),
                NULL;
-    uint32_t nft = m->ntables - m->nimported_tables;
-    uint32_t nfm = m->nmems - m->nimported_mems;
     rt_instance *ri = w_calloc(1, sizeof *ri);
     if (!ri) return w_fail_nooff(err, "out of memory"), NULL;
     w_instance *inst = &ri->pub;
@@ -729,19 +726,7 @@ w_instance *rt_instance_clone(w_store *s, w_instance *tmpl, w_err *err)
     inst->module = m;
     inst->store = s;
     inst->code = tmpl->code;
-    inst->funcs = w_calloc(m->nfuncs, sizeof *inst->funcs);
-    inst->tables = w_calloc(m->ntables, sizeof *inst->tables);
-    inst->mems = w_calloc(m->nmems, sizeof *inst->mems);
-    inst->globals = w_calloc(m->nglobals, sizeof *inst->globals);
-    inst->elems = w_calloc(m->nelems, sizeof *inst->elems);
-    inst->datas = w_calloc(m->ndatas, sizeof *inst->datas);
-    ri->own_funcs = w_calloc(m->nfuncdefs, sizeof *ri->own_funcs);
-    ri->own_tables = w_calloc(nft, sizeof *ri->own_tables);
-    ri->own_mems = w_calloc(nfm, sizeof *ri->own_mems);
-    ri->own_globals = w_calloc(m->nglobaldefs, sizeof *ri->own_globals);
-    if (!inst->funcs || !inst->tables || !inst->mems || !inst->globals || !inst->elems ||
-        !inst->datas || !ri->own_funcs || !ri->own_tables || !ri->own_mems || !ri->own_globals)
-        goto oom;
+    if (!rt_alloc_arrays(ri, m)) goto oom;
 
     for (uint32_t i = 0; i < m->nimported_funcs; i++) inst->funcs[i] = tmpl->funcs[i];
     for (uint32_t i = 0; i < m->nfuncdefs; i++) {
@@ -770,7 +755,7 @@ w_instance *rt_instance_clone(w_store *s, w_instance *tmpl, w_err *err)
         }
         w_memory *dm = &ri->own_mems[i - m->nimported_mems];
         dm->mode = tmpl->mems[i]->mode;
-        if (!rt_clone_memory(dm, tmpl->mems[i])) {
+        if (!mem_clone(dm, tmpl->mems[i])) {
             mem_release(dm);
             goto oom;
         }

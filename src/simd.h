@@ -63,65 +63,37 @@ typedef union simd__vec {
     simd__v_f64 f64;
 } simd__vec;
 
-W_SIMD_FN float simd__f32(uint32_t bits)
-{
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
-W_SIMD_FN uint32_t simd__bits32(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    return u;
-}
-
-W_SIMD_FN double simd__f64(uint64_t bits)
-{
-    double f;
-    memcpy(&f, &bits, 8);
-    return f;
-}
-
-W_SIMD_FN uint64_t simd__bits64(double f)
-{
-    uint64_t u;
-    memcpy(&u, &f, 8);
-    return u;
-}
-
 /* Wasm min/max: a NaN operand gives a NaN (a + b quiets it and keeps an
  * arithmetic payload), and -0 is below +0. Equal operands differ at most in
  * the sign of a zero, so OR picks -0 for min and AND picks +0 for max. */
 W_SIMD_FN uint32_t simd__fmin32(uint32_t a, uint32_t b)
 {
-    float x = simd__f32(a), y = simd__f32(b);
-    if (x != x || y != y) return simd__bits32(x + y);
+    float x = w_f32(a), y = w_f32(b);
+    if (x != x || y != y) return w_f32_bits(x + y);
     if (x == y) return a | b;
     return x < y ? a : b;
 }
 
 W_SIMD_FN uint32_t simd__fmax32(uint32_t a, uint32_t b)
 {
-    float x = simd__f32(a), y = simd__f32(b);
-    if (x != x || y != y) return simd__bits32(x + y);
+    float x = w_f32(a), y = w_f32(b);
+    if (x != x || y != y) return w_f32_bits(x + y);
     if (x == y) return a & b;
     return x > y ? a : b;
 }
 
 W_SIMD_FN uint64_t simd__fmin64(uint64_t a, uint64_t b)
 {
-    double x = simd__f64(a), y = simd__f64(b);
-    if (x != x || y != y) return simd__bits64(x + y);
+    double x = w_f64(a), y = w_f64(b);
+    if (x != x || y != y) return w_f64_bits(x + y);
     if (x == y) return a | b;
     return x < y ? a : b;
 }
 
 W_SIMD_FN uint64_t simd__fmax64(uint64_t a, uint64_t b)
 {
-    double x = simd__f64(a), y = simd__f64(b);
-    if (x != x || y != y) return simd__bits64(x + y);
+    double x = w_f64(a), y = w_f64(b);
+    if (x != x || y != y) return w_f64_bits(x + y);
     if (x == y) return a & b;
     return x > y ? a : b;
 }

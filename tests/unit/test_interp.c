@@ -158,11 +158,11 @@ static w_func *def_host(uint32_t idx, uint32_t type, w_host_fn fn, void *data)
 
 static uint64_t f32b(float f)
 {
-    return num_f32_bits(f);
+    return w_f32_bits(f);
 }
 static uint64_t f64b(double d)
 {
-    return num_f64_bits(d);
+    return w_f64_bits(d);
 }
 
 /* Runs a one-instruction numeric function: slots 0,1 inputs, slot 2 output. */
