@@ -166,10 +166,18 @@ W_INLINE w_memory *vm_paged_mem0(const w_instance *inst)
 }
 
 /* The page tables seen by paged fast forms when memory 0 is not a paged
- * 32-bit memory: every entry PG_EXC. Code compiled for a paged memory 0
- * only ever runs with one, so this is a guard, never read in practice
- * (zero-filled .bss: it costs address space, no RAM). */
-static uint8_t *vm_no_pages[2 * PG_TABLE32];
+ * 32-bit memory, laid out as a paged memory's (paged.h): every table entry
+ * PG_EXC and every cache entry empty (set up at load time), so an access
+ * can only take the slow path, which traps, and nothing is ever written
+ * here. Code compiled for a paged memory 0 only ever runs with one, so
+ * this is a guard, never read in practice (.bss: the tables cost address
+ * space, no RAM). */
+static uint8_t *vm_no_pages[PG_CACHED32 / sizeof(uint8_t *)];
+
+__attribute__((constructor)) static void vm_no_pages_init(void)
+{
+    pg_tlb_clear((w_pgtlb *)(void *)((uintptr_t)vm_no_pages + PG_TLB32));
+}
 
 W_INLINE uint64_t vm_imm64(const uint32_t *w)
 {
@@ -646,7 +654,7 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
     uint64_t *const stack_end = ex->stack_end;
     uint8_t *mem0_base;
     uint64_t mem0_size;
-    uint8_t *const *mem0_pt; /* pg_rd of a paged memory 0; pg_wr is PG_TABLE32 further */
+    uint8_t *const *mem0_pt; /* pg_rd of a paged memory 0; pg_wr and pg_tlb follow (paged.h) */
     w_trap trap = W_TRAP_OK;
     /* Shared by CALL and CALL_INDIRECT on their way to vm_do_call. */
     w_func *callee;
@@ -963,37 +971,62 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
  *          inside the page and the entry be a frame, or
  *          the exact slow path decides (a page boundary, an absent,
  *          read-only or copy-on-write page, an address past the end). */
-#define VM_LD0_FLAT(ea, bytes, BODY)                                                               \
+#define VM_LD0_FLAT(ea, bytes, site, BODY)                                                               \
     do {                                                                                           \
         if (W_UNLIKELY((ea) + (bytes) > mem0_size)) VM_TRAP(W_TRAP_MEM_OOB);                       \
         const uint8_t *p_ = mem0_base + (ea);                                                      \
         BODY;                                                                                      \
     } while (0)
-#define VM_ST0_FLAT(ea, bytes, BODY)                                                               \
+#define VM_ST0_FLAT(ea, bytes, site, BODY)                                                               \
     do {                                                                                           \
         if (W_UNLIKELY((ea) + (bytes) > mem0_size)) VM_TRAP(W_TRAP_MEM_OOB);                       \
         uint8_t *p_ = mem0_base + (ea);                                                            \
         BODY;                                                                                      \
     } while (0)
-#define VM_LD0_PAGED(ea, bytes, BODY)                                                              \
+/* Paged fast forms (paged.h, "translation cache"): the entry of this
+ * access site, at byte offset `site` (the instruction's site word) in the
+ * loads' half (half 0) or the stores' half (half PG_TLB_N entries further).
+ * On a miss, the table entry t_ of page ea_ >> PG_SHIFT in the table at
+ * byte offset toff (pg_rd 0, pg_wr PG_WR32): a frame and an access within
+ * the page refill the entry, mark the page cached and set p_ (true);
+ * anything else is left to the slow path (false). */
+#define VM_TLB_ENTRY(half, site) ((w_pgtlb *)((uintptr_t)mem0_pt + PG_TLB32 + (half) + (site)))
+#define VM_TLB_MISS(toff, bytes)                                                                   \
+    (__extension__({                                                                               \
+        uint64_t pg_ = ea_ >> PG_SHIFT;                                                            \
+        uint8_t *t_ = *(uint8_t *const *)((uintptr_t)mem0_pt + (toff) + pg_ * sizeof(uint8_t *));  \
+        bool fill_ = (ea_ & (PG_SIZE - 1)) <= PG_SIZE - (bytes) && t_ != PG_EXC;                   \
+        if (fill_) {                                                                               \
+            e_->lo = pg_ << PG_SHIFT;                                                              \
+            e_->entry = t_;                                                                        \
+            ((uint8_t *)((uintptr_t)mem0_pt + PG_CACHED32))[pg_] = 1;                              \
+            p_ = (uint8_t *)((uintptr_t)t_ + ea_);                                                 \
+        }                                                                                          \
+        fill_;                                                                                     \
+    }))
+#define VM_LD0_PAGED(ea, bytes, site, BODY)                                                        \
     do {                                                                                           \
         uint64_t ea_ = (ea), fault_;                                                               \
-        const uint8_t *p_ = mem0_pt[ea_ >> PG_SHIFT];                                              \
+        w_pgtlb *e_ = VM_TLB_ENTRY(0, site);                                                       \
+        const uint8_t *p_;                                                                         \
         uint8_t tmp_[16];                                                                          \
-        if (W_LIKELY((ea_ & (PG_SIZE - 1)) <= PG_SIZE - (bytes) && p_ != PG_EXC)) {                \
-            p_ = (const uint8_t *)((uintptr_t)p_ + ea_);                                           \
-        } else {                                                                                   \
+        if (W_LIKELY(ea_ - e_->lo <= PG_SIZE - (bytes))) {                                         \
+            p_ = (const uint8_t *)((uintptr_t)e_->entry + ea_);                                    \
+        } else if (!VM_TLB_MISS(0, (bytes))) {                                                     \
             p_ = vm_pg0_load_slow(inst, ea_, (bytes), tmp_, &fault_, &trap);                       \
             if (W_UNLIKELY(!p_)) VM_MEM_TRAP(inst->mems[0], fault_, false);                        \
         }                                                                                          \
         BODY;                                                                                      \
     } while (0)
-#define VM_ST0_PAGED(ea, bytes, BODY)                                                              \
+#define VM_ST0_PAGED(ea, bytes, site, BODY)                                                        \
     do {                                                                                           \
         uint64_t ea_ = (ea), fault_;                                                               \
-        uint8_t *p_ = mem0_pt[PG_TABLE32 + (ea_ >> PG_SHIFT)];                                     \
-        if (W_LIKELY((ea_ & (PG_SIZE - 1)) <= PG_SIZE - (bytes) && p_ != PG_EXC)) {                \
-            p_ = (uint8_t *)((uintptr_t)p_ + ea_);                                                 \
+        w_pgtlb *e_ = VM_TLB_ENTRY(PG_TLB_N * sizeof(w_pgtlb), site);                              \
+        uint8_t *p_;                                                                               \
+        if (W_LIKELY(ea_ - e_->lo <= PG_SIZE - (bytes))) {                                         \
+            p_ = (uint8_t *)((uintptr_t)e_->entry + ea_);                                          \
+            BODY;                                                                                  \
+        } else if (VM_TLB_MISS(PG_WR32, (bytes))) {                                                \
             BODY;                                                                                  \
         } else {                                                                                   \
             uint8_t tmp_[16];                                                                      \
@@ -1003,30 +1036,33 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
             if (W_UNLIKELY(trap != W_TRAP_OK)) VM_MEM_TRAP(inst->mems[0], fault_, true);           \
         }                                                                                          \
     } while (0)
+/* Words after an instruction's own: the site word of paged fast forms. */
+#define VM_SITE_FLAT 0
+#define VM_SITE_PAGED 1
 /* The fast-form handlers of memory 0, for either access path. */
 #define VM_LOAD0(NAME, bytes, PATH)                                                                \
     {                                                                                              \
         uint64_t ea = (uint64_t)RI32(1) + ip[3];                                                   \
-        VM_LD0_##PATH(ea, (bytes), vm_ld_##NAME(&SLOT(2), p_));                                    \
-        NEXT(4);                                                                                   \
+        VM_LD0_##PATH(ea, (bytes), ip[4], vm_ld_##NAME(&SLOT(2), p_));                            \
+        NEXT(4 + VM_SITE_##PATH);                                                                                   \
     }
 #define VM_STORE0(NAME, bytes, PATH)                                                               \
     {                                                                                              \
         uint64_t ea = (uint64_t)RI32(1) + ip[3];                                                   \
-        VM_ST0_##PATH(ea, (bytes), vm_st_##NAME(p_, &SLOT(2)));                                    \
-        NEXT(4);                                                                                   \
+        VM_ST0_##PATH(ea, (bytes), ip[4], vm_st_##NAME(p_, &SLOT(2)));                            \
+        NEXT(4 + VM_SITE_##PATH);                                                                                   \
     }
 #define VM_LOAD_LANE0(bytes, PATH)                                                                 \
     {                                                                                              \
         uint64_t ea = (uint64_t)RI32(1) + ip[4];                                                   \
-        VM_LD0_##PATH(ea, (bytes), vm_ld_lane(&SLOT(3), &SLOT(2), p_, (bytes), ip[5]));            \
-        NEXT(6);                                                                                   \
+        VM_LD0_##PATH(ea, (bytes), ip[6], vm_ld_lane(&SLOT(3), &SLOT(2), p_, (bytes), ip[5]));    \
+        NEXT(6 + VM_SITE_##PATH);                                                                                   \
     }
 #define VM_STORE_LANE0(bytes, PATH)                                                                \
     {                                                                                              \
         uint64_t ea = (uint64_t)RI32(1) + ip[3];                                                   \
-        VM_ST0_##PATH(ea, (bytes), vm_st_lane(p_, &SLOT(2), (bytes), ip[4]));                      \
-        NEXT(5);                                                                                   \
+        VM_ST0_##PATH(ea, (bytes), ip[5], vm_st_lane(p_, &SLOT(2), (bytes), ip[4]));              \
+        NEXT(5 + VM_SITE_##PATH);                                                                                   \
     }
 #define LOAD(NAME, prefix, code, type, bytes, maxalign)                                            \
     vmcase(NAME) VM_LOAD0(NAME, bytes, FLAT)                                                       \
@@ -2018,8 +2054,8 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
 #define VM_FLD0(FN, PATH)                                                                          \
     {                                                                                              \
         uint64_t ea = (uint64_t)(uint32_t)(RI32(2) + ip[5]) + ip[4];                               \
-        VM_LD0_##PATH(ea, 8, SLOT(3) = w_f64_bits(FN(RF64(1), w_f64(w_rd64(p_)))));            \
-        NEXT(6);                                                                                   \
+        VM_LD0_##PATH(ea, 8, ip[6], SLOT(3) = w_f64_bits(FN(RF64(1), w_f64(w_rd64(p_)))));     \
+        NEXT(6 + VM_SITE_##PATH);                                                                                   \
     }
 #define FLD(NAME, BASE, FN)                                                                        \
     vmcase(NAME) VM_FLD0(FN, FLAT)                                                                 \
@@ -2058,14 +2094,14 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
 #define VM_LOADA0(BASE, bytes, PATH)                                                               \
     {                                                                                              \
         uint64_t ea = (uint64_t)(uint32_t)(RI32(1) + ip[4]) + ip[3];                               \
-        VM_LD0_##PATH(ea, (bytes), vm_ld_##BASE(&SLOT(2), p_));                                    \
-        NEXT(5);                                                                                   \
+        VM_LD0_##PATH(ea, (bytes), ip[5], vm_ld_##BASE(&SLOT(2), p_));                            \
+        NEXT(5 + VM_SITE_##PATH);                                                                                   \
     }
 #define VM_STOREA0(BASE, bytes, PATH)                                                              \
     {                                                                                              \
         uint64_t ea = (uint64_t)(uint32_t)(RI32(1) + ip[4]) + ip[3];                               \
-        VM_ST0_##PATH(ea, (bytes), vm_st_##BASE(p_, &SLOT(2)));                                    \
-        NEXT(5);                                                                                   \
+        VM_ST0_##PATH(ea, (bytes), ip[5], vm_st_##BASE(p_, &SLOT(2)));                            \
+        NEXT(5 + VM_SITE_##PATH);                                                                                   \
     }
 #define LOADA(NAME, BASE, bytes)                                                                   \
     vmcase(NAME) VM_LOADA0(BASE, bytes, FLAT)                                                      \

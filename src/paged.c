@@ -43,6 +43,7 @@ typedef struct pg_mem {
     pg_grant_t *grants; /* regions granted to (or published by) the guest */
     size_t ngrants;
     uint64_t tbl_len; /* entries of each hot table (see pg_tables_new) */
+    uint8_t *cached;  /* per page: the translation cache may hold it */
 } pg_mem;
 
 struct pg_region {
@@ -128,13 +129,26 @@ static uint8_t *pg_entry(const uint8_t *data, uint64_t i)
     return (uint8_t *)((uintptr_t)data - (uintptr_t)(i << PG_SHIFT));
 }
 
-/* Recomputes the table entries of page i from its cold state. */
+void pg_tlb_clear(w_pgtlb *t)
+{
+    for (unsigned k = 0; k < 2 * PG_TLB_N; k++) t[k] = (w_pgtlb){PG_TLB_EMPTY, NULL};
+}
+
+/* Recomputes the table entries of page i from its cold state; if they
+ * change, the translation cache lets go of the page (paged.h). */
 static void pg_sync(w_memory *m, uint64_t i)
 {
     const pg_page *p = &m->pg->pages[i];
     uint8_t *data = p->frame ? p->frame->data : NULL;
-    m->pg_rd[i] = data && (p->perm & PG_R) ? pg_entry(data, i) : PG_EXC;
-    m->pg_wr[i] = data && p->perm == PG_RW && !p->cow ? pg_entry(data, i) : PG_EXC;
+    uint8_t *rd = data && (p->perm & PG_R) ? pg_entry(data, i) : PG_EXC;
+    uint8_t *wr = data && p->perm == PG_RW && !p->cow ? pg_entry(data, i) : PG_EXC;
+    if (m->pg->cached[i] && (rd != m->pg_rd[i] || wr != m->pg_wr[i])) {
+        for (unsigned k = 0; k < 2 * PG_TLB_N; k++)
+            if (m->pg_tlb[k].lo == i << PG_SHIFT) m->pg_tlb[k] = (w_pgtlb){PG_TLB_EMPTY, NULL};
+        m->pg->cached[i] = 0;
+    }
+    m->pg_rd[i] = rd;
+    m->pg_wr[i] = wr;
 }
 
 /* Entries of each hot table: every page index a fast-form access of a
@@ -145,18 +159,28 @@ static uint64_t pg_table_len(const w_memory *m)
     return m->max_pages > PG_TABLE32 ? m->max_pages : PG_TABLE32;
 }
 
-/* The two hot tables of m in one mapping, pg_rd at its start and pg_wr
- * tbl_len entries later (the interpreter relies on that distance for
- * 32-bit memories, see paged.h). The mapping is committed but only the
- * entries of existing pages are ever written; untouched parts of an
- * anonymous mapping read as zero, which is PG_EXC, and cost no RAM. So the
- * resident cost follows the memory's pages (16 bytes per page, in 4 KiB
- * steps), while every index below tbl_len is a valid entry and the fast
- * path needs no bounds check. */
+/* Bytes of the mapping that holds the hot tables, the translation cache
+ * and the cached bytes of a memory with tables of n entries. */
+static uint64_t pg_tables_bytes(uint64_t n)
+{
+    uint64_t page = plat_page_size();
+    uint64_t bytes = 2 * n * sizeof(uint8_t *) + 2 * PG_TLB_N * sizeof(w_pgtlb) + n;
+    return (bytes + page - 1) / page * page;
+}
+
+/* The hot tables of m, its translation cache and cached bytes, in one
+ * mapping laid out as paged.h says (the interpreter relies on the offsets
+ * for 32-bit memories). The mapping is committed but apart from the
+ * cache (8 KiB) only what existing pages use is ever written; untouched
+ * parts of an anonymous mapping read as zero, which is PG_EXC and "not
+ * cached", and cost no RAM. So the resident cost follows the memory's
+ * pages (16 bytes per page, in 4 KiB steps), while every index below
+ * tbl_len is a valid entry and the fast path needs no bounds check. */
 static bool pg_tables_new(w_memory *m)
 {
-    uint64_t n = pg_table_len(m), bytes = 2 * n * sizeof(uint8_t *);
+    uint64_t n = pg_table_len(m);
     if (n > ((uint64_t)1 << 32)) return false;
+    uint64_t bytes = pg_tables_bytes(n);
     uint8_t **t = plat_reserve(bytes);
     if (!t) return false;
     if (!plat_commit(t, bytes)) {
@@ -165,6 +189,9 @@ static bool pg_tables_new(w_memory *m)
     }
     m->pg_rd = t;
     m->pg_wr = t + n;
+    m->pg_tlb = (w_pgtlb *)(void *)(t + 2 * n);
+    m->pg->cached = (uint8_t *)(m->pg_tlb + 2 * PG_TLB_N);
+    pg_tlb_clear(m->pg_tlb);
     m->pg->tbl_len = n;
     return true;
 }
@@ -244,10 +271,11 @@ void pg_release(w_memory *m)
     w_free(pg->grants);
     w_free(pg->uses);
     w_free(pg->pages);
-    if (m->pg_rd) plat_release(m->pg_rd, 2 * pg->tbl_len * sizeof(uint8_t *));
+    if (m->pg_rd) plat_release(m->pg_rd, pg_tables_bytes(pg->tbl_len));
     w_free(pg);
     m->pg = NULL;
     m->pg_rd = m->pg_wr = NULL;
+    m->pg_tlb = NULL;
     m->pg_exc = NULL;
 }
 
@@ -486,6 +514,7 @@ bool pg_clone(w_memory *dst, w_memory *src)
     *dst = *src;
     dst->pg = NULL;
     dst->pg_rd = dst->pg_wr = NULL;
+    dst->pg_tlb = NULL;
     dst->mode = mode;
     if (!pg_init(dst, 0) || !pg_reserve(dst, src->pages)) return false;
     for (uint64_t i = 0; i < src->pages; i++) {

@@ -15,9 +15,28 @@
  * The tables are as long as the largest page index an access can produce
  * (PG_TABLE32 entries for a 32-bit memory, whose address + offset is below
  * 2^33), so a 32-bit access needs no bounds check either; entries past the
- * memory's pages are PG_EXC. For a 32-bit memory pg_wr == pg_rd + PG_TABLE32,
- * so the interpreter keeps one pointer for both. The tables cost RAM only
- * for the pages the memory has (see pg_tables_new in paged.c).
+ * memory's pages are PG_EXC. The tables cost RAM only for the pages the
+ * memory has (see pg_tables_new in paged.c).
+ *
+ * The translation cache. Memory 0's fast forms (32-bit memories) do not
+ * read the tables on every access. Each access site (an IR instruction)
+ * has an entry in the memory's cache pg_tlb, chosen by the compiler (the
+ * site word, ops.def), that names one page and holds its table entry.
+ * Sites share entries modulo PG_TLB_N; sharing costs misses, never
+ * correctness. A hit costs a subtraction and a compare (the whole access
+ * must lie in the entry's page), and since where the entry lives does not
+ * depend on the address, loading it is off the access's critical path,
+ * unlike the table lookup. A miss reads the table and, if it has a frame
+ * there, refills the entry; otherwise the slow path decides. Load entries
+ * come from pg_rd and store entries from pg_wr, in separate halves, so a
+ * load can never lend a store a read-only frame. The cache is exact:
+ * pg_sync, the one place that changes table entries, drops a page's cache
+ * entries when its table entries change. A byte per page records that the
+ * page may be cached, so changing pages that never were costs nothing.
+ *
+ * One mapping holds, in this order: pg_rd, pg_wr, pg_tlb, the cached
+ * bytes. For a 32-bit memory the offsets are fixed (PG_WR32, PG_TLB32,
+ * PG_CACHED32 bytes from pg_rd), so the interpreter keeps one pointer.
  *
  * Frames are 64 KiB blocks from one process-wide pool, reference counted:
  * a frame is shared by every memory page and region that holds it. One
@@ -42,6 +61,18 @@
  * never-written parts of the tables read as zero. */
 #define PG_EXC ((uint8_t *)NULL)
 
+/* Translation-cache entries per direction (see above), and the `lo` of an
+ * empty entry, which no address of a 32-bit memory hits (ea - lo wraps to
+ * at least 2^63). */
+#define PG_TLB_N W_SITE_SLOTS
+#define PG_TLB_EMPTY ((uint64_t)1 << 63)
+_Static_assert(sizeof(w_pgtlb) == W_SITE_BYTES, "a site word is an entry's byte offset");
+/* Byte offsets from pg_rd of pg_wr, pg_tlb and the cached bytes of a 32-bit
+ * memory. */
+#define PG_WR32 (PG_TABLE32 * sizeof(uint8_t *))
+#define PG_TLB32 (2 * PG_WR32)
+#define PG_CACHED32 (PG_TLB32 + 2 * PG_TLB_N * sizeof(w_pgtlb))
+
 /* Page permissions (also the guest ABI values of ward:mem). */
 enum { PG_NONE = 0, PG_R = 1, PG_RW = 3 };
 
@@ -63,6 +94,8 @@ void pg_release(w_memory *m);
  * Returns W_TRAP_OK with *p set, W_TRAP_MEM_OOB, W_TRAP_ACCESS_DENIED or
  * W_TRAP_OOM. The range must lie within one page. */
 w_trap pg_translate(w_memory *m, uint64_t ea, uint64_t len, bool write, uint8_t **p);
+/* Empties the 2 * PG_TLB_N entries of a translation cache at t. */
+void pg_tlb_clear(w_pgtlb *t);
 /* Checks that every byte of [ea, ea+len) can be loaded (write=false) or
  * stored, without changing anything. ea+len must not overflow. On a fault
  * *fault_ea is the first faulting address. */

@@ -12,6 +12,9 @@
  * 4. clones: writes in each clone stay private; the template is unchanged.
  * 5. host access and WASI honour permissions (EFAULT, nothing written).
  * 6. guest programs in C using ward_guest_mem.h (publish, protect, map).
+ * 7. the translation cache of paged memory 0: an access site that already
+ *    holds a page sees every change of it (protect, remap, unmap, copy-on-
+ *    write) at its very next access.
  * The last line is "N passed, M failed".
  */
 #include <stdio.h>
@@ -361,6 +364,127 @@ out:
     if (w) ward_wasi_free(w);
 }
 
+/* ---- 7. the translation cache never goes stale --------------------------------------------- */
+
+/* What the host import poke(pass) of tlb.wasm does on pass 0: the test sets
+ * tlb_action and the objects it acts on. */
+static void (*tlb_action)(void);
+static ward_memory *tlb_mem;
+static ward_region *tlb_ra, *tlb_rb;
+
+static int tlb_poke(ward_caller *c, void *data, const ward_val *args, ward_val *results)
+{
+    (void)c;
+    (void)data;
+    (void)results;
+    if (args[0].of.i32 == 0 && tlb_action) tlb_action();
+    return 0;
+}
+static void tlb_protect_none(void) { CHECK(ward_memory_protect(tlb_mem, 1, 1, WARD_PERM_NONE)); }
+static void tlb_protect_read(void) { CHECK(ward_memory_protect(tlb_mem, 2, 1, WARD_PERM_READ)); }
+static void tlb_map_b_read(void) { CHECK(ward_region_map(tlb_rb, tlb_mem, 3, WARD_PERM_READ)); }
+static void tlb_map_b_rw(void) { CHECK(ward_region_map(tlb_rb, tlb_mem, 3, WARD_PERM_READ_WRITE)); }
+static void tlb_unmap_a(void) { CHECK(ward_region_unmap(tlb_ra, tlb_mem) == 1); }
+
+/* One instance of tlb.wasm in s with poke linked; NULL on failure. */
+static ward_instance *tlb_instance(ward_store *s, ward_module *m)
+{
+    ward_valkind p[1] = {WARD_I32};
+    ward_func *f = ward_func_new(s, p, 1, NULL, 0, tlb_poke, NULL, NULL);
+    ward_linker *l = ward_linker_new();
+    ward_extern e = {.kind = WARD_EXTERN_FUNC, .of.func = f};
+    CHECK(f && l && ward_linker_define(l, "host", "poke", e));
+    ward_instance *in = ward_instance_new(s, m, l, NULL);
+    CHECK(in != NULL);
+    ward_linker_free(l);
+    if (in) tlb_mem = ward_instance_memory(in, "mem");
+    return in;
+}
+
+static uint32_t rd32(ward_memory *mem, uint64_t at)
+{
+    uint32_t v = 0;
+    CHECK(ward_memory_read(mem, at, &v, 4));
+    return v;
+}
+
+static void test_tlb(ward_module *m)
+{
+    char msg[256];
+    ward_store *s = store(WARD_MEMORY_PAGED);
+    ward_instance *in = tlb_instance(s, m);
+    if (!in) goto out;
+    ward_memory *mem = tlb_mem;
+    /* Protection lowered between two loads through one instruction. */
+    CHECK(ward_memory_write(mem, 65536 + 8, "\x05\0\0\0", 4));
+    tlb_action = NULL;
+    ward_val a1[1] = {i32v(65536 + 8)};
+    CHECK(call_i32(s, in, "ld2", a1, 1) == 10); /* warm, then warm again */
+    tlb_action = tlb_protect_none;
+    CHECK(call(s, in, "ld2", a1, 1, NULL, msg) == WARD_TRAP &&
+          strcmp(msg, "memory access denied: page 1 is not accessible") == 0);
+    /* A store site, page made read-only in between: the second store traps
+     * and the first one's value stays. */
+    tlb_action = tlb_protect_read;
+    ward_val a2[2] = {i32v(2 * 65536 + 12), i32v(70)};
+    CHECK(call(s, in, "st2", a2, 2, NULL, msg) == WARD_TRAP &&
+          strcmp(msg, "memory access denied: page 2 is read-only") == 0);
+    CHECK(rd32(mem, 2 * 65536 + 12) == 70);
+    /* A region replaced by another under a warm load site, then unmapped. */
+    tlb_ra = ward_region_new(1);
+    tlb_rb = ward_region_new(1);
+    CHECK(tlb_ra && tlb_rb);
+    if (!tlb_ra || !tlb_rb) goto out;
+    CHECK(ward_region_map(tlb_ra, mem, 3, WARD_PERM_READ_WRITE));
+    CHECK(ward_memory_write(mem, 3 * 65536 + 8, "\x6f\0\0\0", 4)); /* 111 in A */
+    CHECK(ward_region_map(tlb_rb, mem, 3, WARD_PERM_READ_WRITE));
+    CHECK(ward_memory_write(mem, 3 * 65536 + 8, "\xde\0\0\0", 4)); /* 222 in B */
+    CHECK(ward_region_map(tlb_ra, mem, 3, WARD_PERM_READ_WRITE));
+    tlb_action = tlb_map_b_read;
+    ward_val a3[1] = {i32v(3 * 65536 + 8)};
+    CHECK(call_i32(s, in, "ld2", a3, 1) == 333);
+    CHECK(ward_region_map(tlb_ra, mem, 3, WARD_PERM_READ_WRITE));
+    tlb_action = tlb_unmap_a;
+    CHECK(call(s, in, "ld2", a3, 1, NULL, msg) == WARD_TRAP &&
+          strcmp(msg, "out of bounds memory access") == 0);
+    /* A warm store site whose page is remapped: each region gets its store. */
+    CHECK(ward_region_map(tlb_ra, mem, 3, WARD_PERM_READ_WRITE));
+    tlb_action = tlb_map_b_rw;
+    ward_val a4[2] = {i32v(3 * 65536 + 16), i32v(500)};
+    CHECK(call(s, in, "st2", a4, 2, NULL, NULL) == WARD_OK);
+    CHECK(rd32(mem, 3 * 65536 + 16) == 501);
+    CHECK(ward_region_map(tlb_ra, mem, 3, WARD_PERM_READ));
+    CHECK(rd32(mem, 3 * 65536 + 16) == 500);
+    tlb_action = NULL;
+    /* Copy-on-write under warm sites: in a clone, the load before the first
+     * store reads the shared frame and the load after it the private copy;
+     * the template and a second clone keep the old value. */
+    ward_val a5[2] = {i32v(65536 * 0 + 40), i32v(9)};
+    CHECK(ward_memory_write(mem, 40, "\x05\0\0\0", 4));
+    ward_result res;
+    ward_instance *c1 = ward_instance_clone(s, in, &res), *c2 = ward_instance_clone(s, in, &res);
+    CHECK(c1 && c2);
+    if (!c1 || !c2) goto out;
+    CHECK(call_i32(s, c1, "rmw", a5, 2) == 5009);
+    CHECK(rd32(mem, 40) == 5 && rd32(ward_instance_memory(c2, "mem"), 40) == 5);
+    /* The template's own warm store site, after a clone made its page
+     * shared: its next store must copy, not write into the clone's view. */
+    ward_val a6[2] = {i32v(40), i32v(6)};
+    CHECK(call_i32(s, in, "rmw", a6, 2) == 5006);
+    ward_instance *c3 = ward_instance_clone(s, in, &res);
+    CHECK(c3 != NULL);
+    ward_val a7[2] = {i32v(40), i32v(7)};
+    CHECK(call_i32(s, in, "rmw", a7, 2) == 6007);
+    if (c3) CHECK(rd32(ward_instance_memory(c3, "mem"), 40) == 6);
+    CHECK(rd32(ward_instance_memory(c2, "mem"), 40) == 5);
+out:
+    tlb_action = NULL;
+    if (tlb_ra) ward_region_free(tlb_ra);
+    if (tlb_rb) ward_region_free(tlb_rb);
+    tlb_ra = tlb_rb = NULL;
+    ward_store_free(s);
+}
+
 /* ---- 6. guest programs with ward:mem ---------------------------------------------------------- */
 
 static void test_guest(ward_module *prodm, ward_module *consm)
@@ -423,6 +547,7 @@ int main(int argc, char **argv)
     ward_module *diff = load("diff.wasm"), *share = load("share.wasm");
     ward_module *wf = load("wasi_fault.wasm");
     ward_module *prod = load("producer.wasm"), *cons = load("consumer.wasm");
+    ward_module *tlb = load("tlb.wasm");
     if (diff) test_differential(diff);
     if (share) {
         test_sharing(share);
@@ -431,11 +556,13 @@ int main(int argc, char **argv)
     }
     if (wf) test_wasi_fault(wf);
     if (prod && cons) test_guest(prod, cons);
+    if (tlb) test_tlb(tlb);
     ward_module_free(diff);
     ward_module_free(share);
     ward_module_free(wf);
     ward_module_free(prod);
     ward_module_free(cons);
+    ward_module_free(tlb);
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }

@@ -10,7 +10,7 @@ O=${1:-${O:-build}}
 out=$O/paged
 mkdir -p "$out"
 fail() { echo "$1"; echo "0 passed, 1 failed"; exit 1; }
-for w in diff share wasi_fault; do
+for w in diff share wasi_fault tlb; do
     wat2wasm --enable-all "tests/paged/$w.wat" -o "$out/$w.wasm" || fail "wat2wasm $w failed"
 done
 for c in producer consumer; do
