@@ -167,17 +167,11 @@ W_INLINE w_memory *vm_paged_mem0(const w_instance *inst)
 
 /* The page tables seen by paged fast forms when memory 0 is not a paged
  * 32-bit memory, laid out as a paged memory's (paged.h): every table entry
- * PG_EXC and every cache entry empty (set up at load time), so an access
- * can only take the slow path, which traps, and nothing is ever written
- * here. Code compiled for a paged memory 0 only ever runs with one, so
- * this is a guard, never read in practice (.bss: the tables cost address
- * space, no RAM). */
+ * PG_EXC and every cache entry empty, so an access can only take the slow
+ * path, which traps, and nothing is ever written here. Code compiled for a
+ * paged memory 0 only ever runs with one, so this is a guard, never read
+ * in practice (zero-filled .bss: it costs address space, no RAM). */
 static uint8_t *vm_no_pages[PG_CACHED32 / sizeof(uint8_t *)];
-
-__attribute__((constructor)) static void vm_no_pages_init(void)
-{
-    pg_tlb_clear((w_pgtlb *)(void *)((uintptr_t)vm_no_pages + PG_TLB32));
-}
 
 W_INLINE uint64_t vm_imm64(const uint32_t *w)
 {
@@ -997,7 +991,7 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
         uint8_t *t_ = *(uint8_t *const *)((uintptr_t)mem0_pt + (toff) + pg_ * sizeof(uint8_t *));  \
         bool fill_ = (ea_ & (PG_SIZE - 1)) <= PG_SIZE - (bytes) && t_ != PG_EXC;                   \
         if (fill_) {                                                                               \
-            e_->lo = pg_ << PG_SHIFT;                                                              \
+            e_->end = (pg_ + 1) << PG_SHIFT;                                                       \
             e_->entry = t_;                                                                        \
             ((uint8_t *)((uintptr_t)mem0_pt + PG_CACHED32))[pg_] = 1;                              \
             p_ = (uint8_t *)((uintptr_t)t_ + ea_);                                                 \
@@ -1010,7 +1004,7 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
         w_pgtlb *e_ = VM_TLB_ENTRY(0, site);                                                       \
         const uint8_t *p_;                                                                         \
         uint8_t tmp_[16];                                                                          \
-        if (W_LIKELY(ea_ - e_->lo <= PG_SIZE - (bytes))) {                                         \
+        if (W_LIKELY(ea_ + PG_SIZE - e_->end <= PG_SIZE - (bytes))) {                              \
             p_ = (const uint8_t *)((uintptr_t)e_->entry + ea_);                                    \
         } else if (!VM_TLB_MISS(0, (bytes))) {                                                     \
             p_ = vm_pg0_load_slow(inst, ea_, (bytes), tmp_, &fault_, &trap);                       \
@@ -1023,7 +1017,7 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
         uint64_t ea_ = (ea), fault_;                                                               \
         w_pgtlb *e_ = VM_TLB_ENTRY(PG_TLB_N * sizeof(w_pgtlb), site);                              \
         uint8_t *p_;                                                                               \
-        if (W_LIKELY(ea_ - e_->lo <= PG_SIZE - (bytes))) {                                         \
+        if (W_LIKELY(ea_ + PG_SIZE - e_->end <= PG_SIZE - (bytes))) {                              \
             p_ = (uint8_t *)((uintptr_t)e_->entry + ea_);                                          \
             BODY;                                                                                  \
         } else if (VM_TLB_MISS(PG_WR32, (bytes))) {                                                \

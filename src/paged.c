@@ -129,11 +129,6 @@ static uint8_t *pg_entry(const uint8_t *data, uint64_t i)
     return (uint8_t *)((uintptr_t)data - (uintptr_t)(i << PG_SHIFT));
 }
 
-void pg_tlb_clear(w_pgtlb *t)
-{
-    for (unsigned k = 0; k < 2 * PG_TLB_N; k++) t[k] = (w_pgtlb){PG_TLB_EMPTY, NULL};
-}
-
 /* Recomputes the table entries of page i from its cold state; if they
  * change, the translation cache lets go of the page (paged.h). */
 static void pg_sync(w_memory *m, uint64_t i)
@@ -144,7 +139,7 @@ static void pg_sync(w_memory *m, uint64_t i)
     uint8_t *wr = data && p->perm == PG_RW && !p->cow ? pg_entry(data, i) : PG_EXC;
     if (m->pg->cached[i] && (rd != m->pg_rd[i] || wr != m->pg_wr[i])) {
         for (unsigned k = 0; k < 2 * PG_TLB_N; k++)
-            if (m->pg_tlb[k].lo == i << PG_SHIFT) m->pg_tlb[k] = (w_pgtlb){PG_TLB_EMPTY, NULL};
+            if (m->pg_tlb[k].end == (i + 1) << PG_SHIFT) m->pg_tlb[k] = (w_pgtlb){0, NULL};
         m->pg->cached[i] = 0;
     }
     m->pg_rd[i] = rd;
@@ -170,12 +165,13 @@ static uint64_t pg_tables_bytes(uint64_t n)
 
 /* The hot tables of m, its translation cache and cached bytes, in one
  * mapping laid out as paged.h says (the interpreter relies on the offsets
- * for 32-bit memories). The mapping is committed but apart from the
- * cache (8 KiB) only what existing pages use is ever written; untouched
- * parts of an anonymous mapping read as zero, which is PG_EXC and "not
+ * for 32-bit memories). The mapping is committed but only what existing
+ * pages and accesses use is ever written; untouched parts of an anonymous
+ * mapping read as zero, which is PG_EXC, an empty cache entry and "not
  * cached", and cost no RAM. So the resident cost follows the memory's
- * pages (16 bytes per page, in 4 KiB steps), while every index below
- * tbl_len is a valid entry and the fast path needs no bounds check. */
+ * pages (16 bytes per page, in 4 KiB steps) plus the cache once used, while
+ * every index below tbl_len is a valid entry and the fast path needs no
+ * bounds check. */
 static bool pg_tables_new(w_memory *m)
 {
     uint64_t n = pg_table_len(m);
@@ -191,7 +187,6 @@ static bool pg_tables_new(w_memory *m)
     m->pg_wr = t + n;
     m->pg_tlb = (w_pgtlb *)(void *)(t + 2 * n);
     m->pg->cached = (uint8_t *)(m->pg_tlb + 2 * PG_TLB_N);
-    pg_tlb_clear(m->pg_tlb);
     m->pg->tbl_len = n;
     return true;
 }

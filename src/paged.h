@@ -61,11 +61,10 @@
  * never-written parts of the tables read as zero. */
 #define PG_EXC ((uint8_t *)NULL)
 
-/* Translation-cache entries per direction (see above), and the `lo` of an
- * empty entry, which no address of a 32-bit memory hits (ea - lo wraps to
- * at least 2^63). */
+/* Translation-cache entries per direction (see above). An entry holds the
+ * end of its page, so that the zero entry (empty, as the mapping starts)
+ * is never hit: for it ea + PG_SIZE - end is at least PG_SIZE. */
 #define PG_TLB_N W_SITE_SLOTS
-#define PG_TLB_EMPTY ((uint64_t)1 << 63)
 _Static_assert(sizeof(w_pgtlb) == W_SITE_BYTES, "a site word is an entry's byte offset");
 /* Byte offsets from pg_rd of pg_wr, pg_tlb and the cached bytes of a 32-bit
  * memory. */
@@ -94,8 +93,6 @@ void pg_release(w_memory *m);
  * Returns W_TRAP_OK with *p set, W_TRAP_MEM_OOB, W_TRAP_ACCESS_DENIED or
  * W_TRAP_OOM. The range must lie within one page. */
 w_trap pg_translate(w_memory *m, uint64_t ea, uint64_t len, bool write, uint8_t **p);
-/* Empties the 2 * PG_TLB_N entries of a translation cache at t. */
-void pg_tlb_clear(w_pgtlb *t);
 /* Checks that every byte of [ea, ea+len) can be loaded (write=false) or
  * stored, without changing anything. ea+len must not overflow. On a fault
  * *fault_ea is the first faulting address. */

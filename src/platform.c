@@ -35,18 +35,6 @@ void *plat_reserve(uint64_t size)
     return p == MAP_FAILED ? NULL : p;
 }
 
-void *plat_reserve_aligned(uint64_t size, uint64_t align)
-{
-    if (size == 0 || align == 0 || size > (uint64_t)SIZE_MAX - align) return NULL;
-    uint8_t *p = plat_reserve(size + align);
-    if (!p) return NULL;
-    uintptr_t start = ((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1);
-    size_t head = start - (uintptr_t)p, tail = (size_t)align - head;
-    if (head) munmap(p, head);
-    if (tail) munmap((uint8_t *)start + size, tail);
-    return (void *)start;
-}
-
 bool plat_commit(void *p, uint64_t size)
 {
     if (size == 0) return true;

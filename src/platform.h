@@ -17,9 +17,6 @@ size_t plat_page_size(void);
 /* Reserves `size` bytes of address space with no access. Reserved memory
  * costs no RAM or commit charge until committed. NULL on failure. */
 void *plat_reserve(uint64_t size);
-/* Like plat_reserve, with the start a multiple of align (a power of two,
- * at least the page size). Release it with plat_release(p, size). */
-void *plat_reserve_aligned(uint64_t size, uint64_t align);
 /* Makes [p, p+size) readable and writable. Pages never written before read
  * as zero. p and size must be multiples of the page size. */
 bool plat_commit(void *p, uint64_t size);

@@ -36,10 +36,10 @@ typedef struct w_func {
 } w_func;
 
 /* One entry of a paged memory's translation cache (paged.h): guest page
- * [lo, lo + 64 KiB) has the table entry `entry` (host address = entry +
- * guest address). */
+ * [end - 64 KiB, end) has the table entry `entry` (host address = entry +
+ * guest address); end 0 is an empty entry. */
 typedef struct w_pgtlb {
-    uint64_t lo;
+    uint64_t end;
     uint8_t *entry;
 } w_pgtlb;
 
