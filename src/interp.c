@@ -648,7 +648,7 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
     uint64_t *const stack_end = ex->stack_end;
     uint8_t *mem0_base;
     uint64_t mem0_size;
-    uint8_t *const *mem0_pt; /* pg_rd of a paged memory 0; pg_wr and pg_tlb follow (paged.h) */
+    uint8_t *const *mem0_pt; /* pg_rd of a paged memory 0; pg_wr and the cache follow (paged.h) */
     w_trap trap = W_TRAP_OK;
     /* Shared by CALL and CALL_INDIRECT on their way to vm_do_call. */
     w_func *callee;
@@ -958,20 +958,21 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
  * `bytes` bytes at ea (a uint64_t below 2^33: a 32-bit address plus a
  * 32-bit offset) or leaves the handler with a trap.
  *   FLAT:  one compare with the cached size, then base + ea.
- *   PAGED: the page's entry in the cached table (loads: pg_rd, stores:
- *          pg_wr, PG_TABLE32 entries further) needs no bounds check, since
- *          the table has an entry for every page index below 2^17, and
- *          entry + ea is the host address (paged.h); the access must stay
- *          inside the page and the entry be a frame, or
+ *   PAGED: the access site's translation-cache entry (paged.h) if ea's
+ *          whole access lies in its page, then entry + ea; else the page's
+ *          table entry (pg_rd or pg_wr, no bounds check: the tables have an
+ *          entry for every page index below 2^17), which refills the cache
+ *          entry if it is a frame and the access stays in the page; else
  *          the exact slow path decides (a page boundary, an absent,
- *          read-only or copy-on-write page, an address past the end). */
-#define VM_LD0_FLAT(ea, bytes, site, BODY)                                                               \
+ *          read-only or copy-on-write page, an address past the end).
+ *   `site` is the site word (paged forms only). */
+#define VM_LD0_FLAT(ea, bytes, site, BODY)                                                         \
     do {                                                                                           \
         if (W_UNLIKELY((ea) + (bytes) > mem0_size)) VM_TRAP(W_TRAP_MEM_OOB);                       \
         const uint8_t *p_ = mem0_base + (ea);                                                      \
         BODY;                                                                                      \
     } while (0)
-#define VM_ST0_FLAT(ea, bytes, site, BODY)                                                               \
+#define VM_ST0_FLAT(ea, bytes, site, BODY)                                                         \
     do {                                                                                           \
         if (W_UNLIKELY((ea) + (bytes) > mem0_size)) VM_TRAP(W_TRAP_MEM_OOB);                       \
         uint8_t *p_ = mem0_base + (ea);                                                            \
@@ -1037,26 +1038,26 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
 #define VM_LOAD0(NAME, bytes, PATH)                                                                \
     {                                                                                              \
         uint64_t ea = (uint64_t)RI32(1) + ip[3];                                                   \
-        VM_LD0_##PATH(ea, (bytes), ip[4], vm_ld_##NAME(&SLOT(2), p_));                            \
-        NEXT(4 + VM_SITE_##PATH);                                                                                   \
+        VM_LD0_##PATH(ea, (bytes), ip[4], vm_ld_##NAME(&SLOT(2), p_));                             \
+        NEXT(4 + VM_SITE_##PATH);                                                                  \
     }
 #define VM_STORE0(NAME, bytes, PATH)                                                               \
     {                                                                                              \
         uint64_t ea = (uint64_t)RI32(1) + ip[3];                                                   \
-        VM_ST0_##PATH(ea, (bytes), ip[4], vm_st_##NAME(p_, &SLOT(2)));                            \
-        NEXT(4 + VM_SITE_##PATH);                                                                                   \
+        VM_ST0_##PATH(ea, (bytes), ip[4], vm_st_##NAME(p_, &SLOT(2)));                             \
+        NEXT(4 + VM_SITE_##PATH);                                                                  \
     }
 #define VM_LOAD_LANE0(bytes, PATH)                                                                 \
     {                                                                                              \
         uint64_t ea = (uint64_t)RI32(1) + ip[4];                                                   \
-        VM_LD0_##PATH(ea, (bytes), ip[6], vm_ld_lane(&SLOT(3), &SLOT(2), p_, (bytes), ip[5]));    \
-        NEXT(6 + VM_SITE_##PATH);                                                                                   \
+        VM_LD0_##PATH(ea, (bytes), ip[6], vm_ld_lane(&SLOT(3), &SLOT(2), p_, (bytes), ip[5]));     \
+        NEXT(6 + VM_SITE_##PATH);                                                                  \
     }
 #define VM_STORE_LANE0(bytes, PATH)                                                                \
     {                                                                                              \
         uint64_t ea = (uint64_t)RI32(1) + ip[3];                                                   \
-        VM_ST0_##PATH(ea, (bytes), ip[5], vm_st_lane(p_, &SLOT(2), (bytes), ip[4]));              \
-        NEXT(5 + VM_SITE_##PATH);                                                                                   \
+        VM_ST0_##PATH(ea, (bytes), ip[5], vm_st_lane(p_, &SLOT(2), (bytes), ip[4]));               \
+        NEXT(5 + VM_SITE_##PATH);                                                                  \
     }
 #define LOAD(NAME, prefix, code, type, bytes, maxalign)                                            \
     vmcase(NAME) VM_LOAD0(NAME, bytes, FLAT)                                                       \
@@ -2048,8 +2049,8 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
 #define VM_FLD0(FN, PATH)                                                                          \
     {                                                                                              \
         uint64_t ea = (uint64_t)(uint32_t)(RI32(2) + ip[5]) + ip[4];                               \
-        VM_LD0_##PATH(ea, 8, ip[6], SLOT(3) = w_f64_bits(FN(RF64(1), w_f64(w_rd64(p_)))));     \
-        NEXT(6 + VM_SITE_##PATH);                                                                                   \
+        VM_LD0_##PATH(ea, 8, ip[6], SLOT(3) = w_f64_bits(FN(RF64(1), w_f64(w_rd64(p_)))));         \
+        NEXT(6 + VM_SITE_##PATH);                                                                  \
     }
 #define FLD(NAME, BASE, FN)                                                                        \
     vmcase(NAME) VM_FLD0(FN, FLAT)                                                                 \
@@ -2088,14 +2089,14 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
 #define VM_LOADA0(BASE, bytes, PATH)                                                               \
     {                                                                                              \
         uint64_t ea = (uint64_t)(uint32_t)(RI32(1) + ip[4]) + ip[3];                               \
-        VM_LD0_##PATH(ea, (bytes), ip[5], vm_ld_##BASE(&SLOT(2), p_));                            \
-        NEXT(5 + VM_SITE_##PATH);                                                                                   \
+        VM_LD0_##PATH(ea, (bytes), ip[5], vm_ld_##BASE(&SLOT(2), p_));                             \
+        NEXT(5 + VM_SITE_##PATH);                                                                  \
     }
 #define VM_STOREA0(BASE, bytes, PATH)                                                              \
     {                                                                                              \
         uint64_t ea = (uint64_t)(uint32_t)(RI32(1) + ip[4]) + ip[3];                               \
-        VM_ST0_##PATH(ea, (bytes), ip[5], vm_st_##BASE(p_, &SLOT(2)));                            \
-        NEXT(5 + VM_SITE_##PATH);                                                                                   \
+        VM_ST0_##PATH(ea, (bytes), ip[5], vm_st_##BASE(p_, &SLOT(2)));                             \
+        NEXT(5 + VM_SITE_##PATH);                                                                  \
     }
 #define LOADA(NAME, BASE, bytes)                                                                   \
     vmcase(NAME) VM_LOADA0(BASE, bytes, FLAT)                                                      \

@@ -43,7 +43,6 @@ typedef struct pg_mem {
     pg_grant_t *grants; /* regions granted to (or published by) the guest */
     size_t ngrants;
     uint64_t tbl_len; /* entries of each hot table (see pg_tables_new) */
-    uint8_t *cached;  /* per page: the translation cache may hold it */
 } pg_mem;
 
 struct pg_region {
@@ -129,6 +128,17 @@ static uint8_t *pg_entry(const uint8_t *data, uint64_t i)
     return (uint8_t *)((uintptr_t)data - (uintptr_t)(i << PG_SHIFT));
 }
 
+/* The translation cache of m and its cached bytes (one per page: the cache
+ * may hold the page), after the two tables in their mapping (paged.h). */
+static w_pgtlb *pg_tlb(const w_memory *m)
+{
+    return (w_pgtlb *)(void *)(m->pg_wr + m->pg->tbl_len);
+}
+static uint8_t *pg_cached(const w_memory *m)
+{
+    return (uint8_t *)(pg_tlb(m) + 2 * PG_TLB_N);
+}
+
 /* Recomputes the table entries of page i from its cold state; if they
  * change, the translation cache lets go of the page (paged.h). */
 static void pg_sync(w_memory *m, uint64_t i)
@@ -137,10 +147,11 @@ static void pg_sync(w_memory *m, uint64_t i)
     uint8_t *data = p->frame ? p->frame->data : NULL;
     uint8_t *rd = data && (p->perm & PG_R) ? pg_entry(data, i) : PG_EXC;
     uint8_t *wr = data && p->perm == PG_RW && !p->cow ? pg_entry(data, i) : PG_EXC;
-    if (m->pg->cached[i] && (rd != m->pg_rd[i] || wr != m->pg_wr[i])) {
+    if (pg_cached(m)[i] && (rd != m->pg_rd[i] || wr != m->pg_wr[i])) {
+        w_pgtlb *t = pg_tlb(m);
         for (unsigned k = 0; k < 2 * PG_TLB_N; k++)
-            if (m->pg_tlb[k].end == (i + 1) << PG_SHIFT) m->pg_tlb[k] = (w_pgtlb){0, NULL};
-        m->pg->cached[i] = 0;
+            if (t[k].end == (i + 1) << PG_SHIFT) t[k] = (w_pgtlb){0, NULL};
+        pg_cached(m)[i] = 0;
     }
     m->pg_rd[i] = rd;
     m->pg_wr[i] = wr;
@@ -185,8 +196,6 @@ static bool pg_tables_new(w_memory *m)
     }
     m->pg_rd = t;
     m->pg_wr = t + n;
-    m->pg_tlb = (w_pgtlb *)(void *)(t + 2 * n);
-    m->pg->cached = (uint8_t *)(m->pg_tlb + 2 * PG_TLB_N);
     m->pg->tbl_len = n;
     return true;
 }
@@ -270,7 +279,6 @@ void pg_release(w_memory *m)
     w_free(pg);
     m->pg = NULL;
     m->pg_rd = m->pg_wr = NULL;
-    m->pg_tlb = NULL;
     m->pg_exc = NULL;
 }
 
@@ -509,7 +517,6 @@ bool pg_clone(w_memory *dst, w_memory *src)
     *dst = *src;
     dst->pg = NULL;
     dst->pg_rd = dst->pg_wr = NULL;
-    dst->pg_tlb = NULL;
     dst->mode = mode;
     if (!pg_init(dst, 0) || !pg_reserve(dst, src->pages)) return false;
     for (uint64_t i = 0; i < src->pages; i++) {

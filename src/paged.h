@@ -20,7 +20,7 @@
  *
  * The translation cache. Memory 0's fast forms (32-bit memories) do not
  * read the tables on every access. Each access site (an IR instruction)
- * has an entry in the memory's cache pg_tlb, chosen by the compiler (the
+ * has an entry in the memory's translation cache, chosen by the compiler (the
  * site word, ops.def), that names one page and holds its table entry.
  * Sites share entries modulo PG_TLB_N; sharing costs misses, never
  * correctness. A hit costs a subtraction and a compare (the whole access
@@ -34,7 +34,7 @@
  * entries when its table entries change. A byte per page records that the
  * page may be cached, so changing pages that never were costs nothing.
  *
- * One mapping holds, in this order: pg_rd, pg_wr, pg_tlb, the cached
+ * One mapping holds, in this order: pg_rd, pg_wr, the cache, the cached
  * bytes. For a 32-bit memory the offsets are fixed (PG_WR32, PG_TLB32,
  * PG_CACHED32 bytes from pg_rd), so the interpreter keeps one pointer.
  *
@@ -61,12 +61,19 @@
  * never-written parts of the tables read as zero. */
 #define PG_EXC ((uint8_t *)NULL)
 
+/* One entry of the translation cache: guest page [end - 64 KiB, end) has
+ * the table entry `entry` (host address = entry + guest address). */
+typedef struct w_pgtlb {
+    uint64_t end;
+    uint8_t *entry;
+} w_pgtlb;
+
 /* Translation-cache entries per direction (see above). An entry holds the
  * end of its page, so that the zero entry (empty, as the mapping starts)
  * is never hit: for it ea + PG_SIZE - end is at least PG_SIZE. */
 #define PG_TLB_N W_SITE_SLOTS
 _Static_assert(sizeof(w_pgtlb) == W_SITE_BYTES, "a site word is an entry's byte offset");
-/* Byte offsets from pg_rd of pg_wr, pg_tlb and the cached bytes of a 32-bit
+/* Byte offsets from pg_rd of pg_wr, the cache and the cached bytes of a 32-bit
  * memory. */
 #define PG_WR32 (PG_TABLE32 * sizeof(uint8_t *))
 #define PG_TLB32 (2 * PG_WR32)

@@ -35,14 +35,6 @@ typedef struct w_func {
     w_functype owned_type;       /* storage for host functions' type */
 } w_func;
 
-/* One entry of a paged memory's translation cache (paged.h): guest page
- * [end - 64 KiB, end) has the table entry `entry` (host address = entry +
- * guest address); end 0 is an empty entry. */
-typedef struct w_pgtlb {
-    uint64_t end;
-    uint8_t *entry;
-} w_pgtlb;
-
 typedef struct w_memory {
     uint8_t *base;       /* flat: start of the reservation; never moves */
     uint64_t size;       /* current size in bytes = pages * 64 KiB */
@@ -61,9 +53,6 @@ typedef struct w_memory {
     uint8_t **pg_rd;
     uint8_t **pg_wr;
     uint8_t *pg_exc;
-    /* Paged: the translation cache of memory 0's fast forms (paged.h),
-     * PG_TLB_N entries for loads, then PG_TLB_N for stores. */
-    w_pgtlb *pg_tlb;
     struct pg_mem *pg; /* cold per-page state */
 } w_memory;
 

@@ -634,59 +634,49 @@ wasi_errno wasi_os_wait(ward_wasi *w, int fd, bool write)
     }
 }
 
-wasi_errno wasi_os_readv(ward_wasi *w, int fd, const struct iovec *iov, size_t n, size_t *done)
+/* One vectored read or write, at offset off (readv/writev when off < 0),
+ * retried on EINTR; *done is the bytes moved. */
+static wasi_errno os_rw(int fd, const struct iovec *iov, size_t n, int64_t off, bool write,
+                        size_t *done)
 {
-    wasi_errno e = wasi_os_wait(w, fd, false);
-    if (e)
-        return e;
     ssize_t r;
-    do
-        r = readv(fd, iov, (int)n);
-    while (r < 0 && errno == EINTR);
+    do {
+        if (off < 0)
+            r = write ? writev(fd, iov, (int)n) : readv(fd, iov, (int)n);
+        else
+            r = write ? pwritev(fd, iov, (int)n, (off_t)off) : preadv(fd, iov, (int)n, (off_t)off);
+    } while (r < 0 && errno == EINTR);
     if (r < 0)
         return os_err();
     *done = (size_t)r;
     return WASI_ESUCCESS;
 }
 
+wasi_errno wasi_os_readv(ward_wasi *w, int fd, const struct iovec *iov, size_t n, size_t *done)
+{
+    wasi_errno e = wasi_os_wait(w, fd, false);
+    if (e)
+        return e;
+    return os_rw(fd, iov, n, -1, false, done);
+}
+
 wasi_errno wasi_os_writev(int fd, const struct iovec *iov, size_t n, size_t *done)
 {
-    ssize_t r;
-    do
-        r = writev(fd, iov, (int)n);
-    while (r < 0 && errno == EINTR);
-    if (r < 0)
-        return os_err();
-    *done = (size_t)r;
-    return WASI_ESUCCESS;
+    return os_rw(fd, iov, n, -1, true, done);
 }
 
 wasi_errno wasi_os_preadv(int fd, const struct iovec *iov, size_t n, uint64_t off, size_t *done)
 {
     if (off > (uint64_t)INT64_MAX)
         return WASI_EINVAL;
-    ssize_t r;
-    do
-        r = preadv(fd, iov, (int)n, (off_t)off);
-    while (r < 0 && errno == EINTR);
-    if (r < 0)
-        return os_err();
-    *done = (size_t)r;
-    return WASI_ESUCCESS;
+    return os_rw(fd, iov, n, (int64_t)off, false, done);
 }
 
 wasi_errno wasi_os_pwritev(int fd, const struct iovec *iov, size_t n, uint64_t off, size_t *done)
 {
     if (off > (uint64_t)INT64_MAX)
         return WASI_EINVAL;
-    ssize_t r;
-    do
-        r = pwritev(fd, iov, (int)n, (off_t)off);
-    while (r < 0 && errno == EINTR);
-    if (r < 0)
-        return os_err();
-    *done = (size_t)r;
-    return WASI_ESUCCESS;
+    return os_rw(fd, iov, n, (int64_t)off, true, done);
 }
 
 wasi_errno wasi_os_seek(int fd, int64_t off, uint8_t whence, uint64_t *out)
