@@ -108,7 +108,6 @@ typedef struct cmp {
     /* Destination retargeting: the last emitted instruction (sequence number
      * `seq`) wrote stack entry `prod_val` through code word `prod_word`. */
     uint64_t seq, prod_seq;
-    uint32_t nsite; /* paged access sites so far, in the whole module (ops.def) */
     uint32_t prod_word, prod_val;
     /* Peepholes (see "Fusion" below): the last instruction emitted, if it
      * was a constant (k_*) or an i32 comparison (f_*), produced stack entry
@@ -664,20 +663,6 @@ static w_op cmp_fused_form(w_op flat0, int form)
     return form == CMP_MEM_PAGED0 ? (w_op)(flat0 + 1) : flat0;
 }
 
-/* Paged fast forms end with a site word (ops.def): each access site gets
- * the next translation-cache entry. cmp_site_words says how many words that
- * adds to a form; cmp_w_site writes it. */
-static uint32_t cmp_site_words(int form)
-{
-    return form == CMP_MEM_PAGED0 ? 1 : 0;
-}
-
-static void cmp_w_site(cmp *c, int form)
-{
-    if (form != CMP_MEM_PAGED0) return;
-    cmp_w(c, (c->nsite++ % W_SITE_SLOTS) * W_SITE_BYTES);
-}
-
 /* The LOADA/STOREA form of a fast-form load or store, or W_OP_COUNT_. */
 static w_op cmp_addr_form(w_op op)
 {
@@ -738,7 +723,7 @@ static bool cmp_try_load(cmp *c, w_op op, bool *done)
     if (first) a = b;
     if (!cmp_push(c, W_F64)) return false;
     c->op_off = c->l_src; /* a trap is the load's */
-    if (!cmp_op(c, cmp_fused_form(lop, c->l_form), 5 + cmp_site_words(c->l_form))) return false;
+    if (!cmp_op(c, cmp_fused_form(lop, c->l_form), 5)) return false;
     c->op_off = here;
     cmp_w(c, a.loc);
     cmp_w(c, c->l_addr);
@@ -746,7 +731,6 @@ static bool cmp_try_load(cmp *c, w_op op, bool *done)
     cmp_w(c, c->vals[c->nvals - 1].home);
     cmp_w(c, c->l_off);
     cmp_w(c, c->l_k);
-    cmp_w_site(c, c->l_form);
     cmp_produced(c, dstw);
     *done = true;
     return true;
@@ -1566,26 +1550,24 @@ static bool cmp_load(cmp *c, w_op op, w_valtype t, uint32_t maxalign)
         /* the address is an i32.add of an immediate (see fusion) */
         cmp_rewind(c, c->a_pos);
         if (!cmp_pop(c, W_I32, &a) || !cmp_push(c, t)) return false;
-        if (!cmp_op(c, cmp_fused_form(cmp_addr_form(op), form), 4 + cmp_site_words(form)))
+        if (!cmp_op(c, cmp_fused_form(cmp_addr_form(op), form), 4))
             return false;
         cmp_w(c, c->a_src);
         dstw = c->ncode;
         cmp_w(c, c->vals[c->nvals - 1].home);
         cmp_w(c, (uint32_t)off);
         cmp_w(c, c->a_imm);
-        cmp_w_site(c, form);
         cmp_produced(c, dstw);
         if (op == W_OP_F64_LOAD)
             cmp_note_load(c, dstw - 2, c->a_src, (uint32_t)off, c->a_imm, form);
         return true;
     }
     if (!cmp_pop(c, cmp_addr_type(c, mem), &a) || !cmp_push(c, t)) return false;
-    if (!cmp_op(c, (w_op)(op + form), (fast ? 3 : 5) + cmp_site_words(form))) return false;
+    if (!cmp_op(c, (w_op)(op + form), fast ? 3 : 5)) return false;
     cmp_w(c, a.loc);
     dstw = c->ncode;
     cmp_w(c, c->vals[c->nvals - 1].home);
     cmp_w_memarg(c, form, mem, off);
-    cmp_w_site(c, form);
     cmp_produced(c, dstw);
     if (fast && op == W_OP_F64_LOAD) cmp_note_load(c, dstw - 2, a.loc, (uint32_t)off, 0, form);
     return true;
@@ -1606,21 +1588,19 @@ static bool cmp_store(cmp *c, w_op op, w_valtype t, uint32_t maxalign)
          * was computed without emitting code after it */
         cmp_rewind(c, c->a_pos);
         if (!cmp_pop(c, t, &v) || !cmp_pop(c, W_I32, &a)) return false;
-        if (!cmp_op(c, cmp_fused_form(cmp_addr_form(op), form), 4 + cmp_site_words(form)))
+        if (!cmp_op(c, cmp_fused_form(cmp_addr_form(op), form), 4))
             return false;
         cmp_w(c, c->a_src);
         cmp_w(c, v.loc);
         cmp_w(c, (uint32_t)off);
         cmp_w(c, c->a_imm);
-        cmp_w_site(c, form);
         return true;
     }
     if (!cmp_pop(c, t, &v) || !cmp_pop(c, cmp_addr_type(c, mem), &a)) return false;
-    if (!cmp_op(c, (w_op)(op + form), (fast ? 3 : 5) + cmp_site_words(form))) return false;
+    if (!cmp_op(c, (w_op)(op + form), fast ? 3 : 5)) return false;
     cmp_w(c, a.loc);
     cmp_w(c, v.loc);
     cmp_w_memarg(c, form, mem, off);
-    cmp_w_site(c, form);
     return true;
 }
 
@@ -1645,7 +1625,7 @@ static bool cmp_lane_mem(cmp *c, w_op op, bool store, uint32_t maxalign, uint32_
     if (!cmp_lane_imm(c, lanes, &lane)) return false;
     if (!cmp_pop(c, W_V128, &v) || !cmp_pop(c, cmp_addr_type(c, mem), &a)) return false;
     if (!store && !cmp_push(c, W_V128)) return false;
-    if (!cmp_op(c, (w_op)(op + form), (store ? 2 : 3) + (fast ? 1 : 3) + 1 + cmp_site_words(form)))
+    if (!cmp_op(c, (w_op)(op + form), (store ? 2 : 3) + (fast ? 1 : 3) + 1))
         return false;
     cmp_w(c, a.loc);
     cmp_w(c, v.loc);
@@ -1655,7 +1635,6 @@ static bool cmp_lane_mem(cmp *c, w_op op, bool store, uint32_t maxalign, uint32_
     }
     cmp_w_memarg(c, form, mem, off);
     cmp_w(c, lane);
-    cmp_w_site(c, form);
     if (!store) cmp_produced(c, dstw);
     return true;
 }

@@ -956,36 +956,55 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
 #define NUM(NAME, prefix, code, sig)
 /* Translation of memory 0's fast forms: runs BODY with `p_` pointing at the
  * `bytes` bytes at ea (a uint64_t below 2^33: a 32-bit address plus a
- * 32-bit offset) or leaves the handler with a trap.
+ * 32-bit offset), then dispatches past the instruction's n words, or
+ * leaves the handler with a trap.
  *   FLAT:  one compare with the cached size, then base + ea.
- *   PAGED: the access site's translation-cache entry (paged.h) if ea's
+ *   PAGED: the instruction's translation-cache entry (paged.h) if ea's
  *          whole access lies in its page, then entry + ea; else the page's
  *          table entry (pg_rd or pg_wr, no bounds check: the tables have an
  *          entry for every page index below 2^17), which refills the cache
  *          entry if it is a frame and the access stays in the page; else
  *          the exact slow path decides (a page boundary, an absent,
  *          read-only or copy-on-write page, an address past the end).
- *   `site` is the site word (paged forms only). */
-#define VM_LD0_FLAT(ea, bytes, site, BODY)                                                         \
-    do {                                                                                           \
+ * Each path that finds p_ runs BODY and dispatches on its own rather than
+ * joining the others, so that the hit path is one straight line (gcc's
+ * label alignment would pad a join point on it with executed no-ops). */
+#define VM_LD0_FLAT(ea, bytes, BODY, n)                                                            \
+    {                                                                                              \
         if (W_UNLIKELY((ea) + (bytes) > mem0_size)) VM_TRAP(W_TRAP_MEM_OOB);                       \
         const uint8_t *p_ = mem0_base + (ea);                                                      \
         BODY;                                                                                      \
-    } while (0)
-#define VM_ST0_FLAT(ea, bytes, site, BODY)                                                         \
-    do {                                                                                           \
+        NEXT(n);                                                                                   \
+    }
+#define VM_ST0_FLAT(ea, bytes, BODY, n)                                                            \
+    {                                                                                              \
         if (W_UNLIKELY((ea) + (bytes) > mem0_size)) VM_TRAP(W_TRAP_MEM_OOB);                       \
         uint8_t *p_ = mem0_base + (ea);                                                            \
         BODY;                                                                                      \
-    } while (0)
-/* Paged fast forms (paged.h, "translation cache"): the entry of this
- * access site, at byte offset `site` (the instruction's site word) in the
- * loads' half (half 0) or the stores' half (half PG_TLB_N entries further).
- * On a miss, the table entry t_ of page ea_ >> PG_SHIFT in the table at
- * byte offset toff (pg_rd 0, pg_wr PG_WR32): a frame and an access within
- * the page refill the entry, mark the page cached and set p_ (true);
- * anything else is left to the slow path (false). */
-#define VM_TLB_ENTRY(half, site) ((w_pgtlb *)((uintptr_t)mem0_pt + PG_TLB32 + (half) + (site)))
+        NEXT(n);                                                                                   \
+    }
+/* The cache entry of the instruction at ip in the loads' half (half 0) or
+ * the stores' half (half PG_TLB_N entries further): picked by the
+ * instruction's code address, so finding it needs no load (paged.h). The
+ * entry's byte offset is ip's own address modulo the half's size, rounded
+ * down to an entry: one AND. Fast forms are at least 16 bytes long (four
+ * words), so two of them less than PG_TLB_N * 16 bytes (4 KiB) of code
+ * apart never share an entry. */
+#define VM_TLB_ENTRY(half)                                                                         \
+    ((w_pgtlb *)((uintptr_t)mem0_pt + PG_TLB32 + (half) +                                          \
+                 ((uintptr_t)ip & (PG_TLB_N - 1) * sizeof(w_pgtlb))))
+/* Declares ea_, the entry e_ and hit_: the whole access lies in e_'s page.
+ * The empty asm keeps gcc from reassociating ea_ + PG_SIZE - end into a
+ * copy, a subtraction and an addition (one instruction more than lea, sub). */
+#define VM_TLB_HIT(half, ea, bytes)                                                                \
+    uint64_t ea_ = (ea), eb_ = ea_ + PG_SIZE, fault_;                                              \
+    __asm__("" : "+r"(eb_));                                                                       \
+    w_pgtlb *e_ = VM_TLB_ENTRY(half);                                                              \
+    bool hit_ = eb_ - e_->end <= PG_SIZE - (bytes)
+/* A miss: the table entry t_ of page ea_ >> PG_SHIFT in the table at byte
+ * offset toff (pg_rd 0, pg_wr PG_WR32). A frame and an access within the
+ * page refill e_, mark the page cached and set p_ (true); anything else is
+ * left to the slow path (false). */
 #define VM_TLB_MISS(toff, bytes)                                                                   \
     (__extension__({                                                                               \
         uint64_t pg_ = ea_ >> PG_SHIFT;                                                            \
@@ -999,65 +1018,63 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
         }                                                                                          \
         fill_;                                                                                     \
     }))
-#define VM_LD0_PAGED(ea, bytes, site, BODY)                                                        \
-    do {                                                                                           \
-        uint64_t ea_ = (ea), fault_;                                                               \
-        w_pgtlb *e_ = VM_TLB_ENTRY(0, site);                                                       \
+#define VM_LD0_PAGED(ea, bytes, BODY, n)                                                           \
+    {                                                                                              \
         const uint8_t *p_;                                                                         \
-        uint8_t tmp_[16];                                                                          \
-        if (W_LIKELY(ea_ + PG_SIZE - e_->end <= PG_SIZE - (bytes))) {                              \
+        VM_TLB_HIT(0, ea, bytes);                                                                  \
+        if (W_LIKELY(hit_)) {                                                                      \
             p_ = (const uint8_t *)((uintptr_t)e_->entry + ea_);                                    \
-        } else if (!VM_TLB_MISS(0, (bytes))) {                                                     \
+            BODY;                                                                                  \
+            NEXT(n);                                                                               \
+        }                                                                                          \
+        uint8_t tmp_[16];                                                                          \
+        if (!VM_TLB_MISS(0, (bytes))) {                                                            \
             p_ = vm_pg0_load_slow(inst, ea_, (bytes), tmp_, &fault_, &trap);                       \
             if (W_UNLIKELY(!p_)) VM_MEM_TRAP(inst->mems[0], fault_, false);                        \
         }                                                                                          \
         BODY;                                                                                      \
-    } while (0)
-#define VM_ST0_PAGED(ea, bytes, site, BODY)                                                        \
-    do {                                                                                           \
-        uint64_t ea_ = (ea), fault_;                                                               \
-        w_pgtlb *e_ = VM_TLB_ENTRY(PG_TLB_N * sizeof(w_pgtlb), site);                              \
+        NEXT(n);                                                                                   \
+    }
+#define VM_ST0_PAGED(ea, bytes, BODY, n)                                                           \
+    {                                                                                              \
         uint8_t *p_;                                                                               \
-        if (W_LIKELY(ea_ + PG_SIZE - e_->end <= PG_SIZE - (bytes))) {                              \
+        VM_TLB_HIT(PG_TLB_N * sizeof(w_pgtlb), ea, bytes);                                         \
+        if (W_LIKELY(hit_)) {                                                                      \
             p_ = (uint8_t *)((uintptr_t)e_->entry + ea_);                                          \
             BODY;                                                                                  \
-        } else if (VM_TLB_MISS(PG_WR32, (bytes))) {                                                \
-            BODY;                                                                                  \
-        } else {                                                                                   \
-            uint8_t tmp_[16];                                                                      \
-            p_ = tmp_;                                                                             \
-            BODY;                                                                                  \
-            trap = vm_pg0_store_slow(inst, ea_, tmp_, (bytes), &fault_);                           \
-            if (W_UNLIKELY(trap != W_TRAP_OK)) VM_MEM_TRAP(inst->mems[0], fault_, true);           \
+            NEXT(n);                                                                               \
         }                                                                                          \
-    } while (0)
-/* Words after an instruction's own: the site word of paged fast forms. */
-#define VM_SITE_FLAT 0
-#define VM_SITE_PAGED 1
+        if (VM_TLB_MISS(PG_WR32, (bytes))) {                                                       \
+            BODY;                                                                                  \
+            NEXT(n);                                                                               \
+        }                                                                                          \
+        uint8_t tmp_[16];                                                                          \
+        p_ = tmp_;                                                                                 \
+        BODY;                                                                                      \
+        trap = vm_pg0_store_slow(inst, ea_, tmp_, (bytes), &fault_);                               \
+        if (W_UNLIKELY(trap != W_TRAP_OK)) VM_MEM_TRAP(inst->mems[0], fault_, true);               \
+        NEXT(n);                                                                                   \
+    }
 /* The fast-form handlers of memory 0, for either access path. */
 #define VM_LOAD0(NAME, bytes, PATH)                                                                \
     {                                                                                              \
         uint64_t ea = (uint64_t)RI32(1) + ip[3];                                                   \
-        VM_LD0_##PATH(ea, (bytes), ip[4], vm_ld_##NAME(&SLOT(2), p_));                             \
-        NEXT(4 + VM_SITE_##PATH);                                                                  \
+        VM_LD0_##PATH(ea, (bytes), vm_ld_##NAME(&SLOT(2), p_), 4)                                  \
     }
 #define VM_STORE0(NAME, bytes, PATH)                                                               \
     {                                                                                              \
         uint64_t ea = (uint64_t)RI32(1) + ip[3];                                                   \
-        VM_ST0_##PATH(ea, (bytes), ip[4], vm_st_##NAME(p_, &SLOT(2)));                             \
-        NEXT(4 + VM_SITE_##PATH);                                                                  \
+        VM_ST0_##PATH(ea, (bytes), vm_st_##NAME(p_, &SLOT(2)), 4)                                  \
     }
 #define VM_LOAD_LANE0(bytes, PATH)                                                                 \
     {                                                                                              \
         uint64_t ea = (uint64_t)RI32(1) + ip[4];                                                   \
-        VM_LD0_##PATH(ea, (bytes), ip[6], vm_ld_lane(&SLOT(3), &SLOT(2), p_, (bytes), ip[5]));     \
-        NEXT(6 + VM_SITE_##PATH);                                                                  \
+        VM_LD0_##PATH(ea, (bytes), vm_ld_lane(&SLOT(3), &SLOT(2), p_, (bytes), ip[5]), 6)          \
     }
 #define VM_STORE_LANE0(bytes, PATH)                                                                \
     {                                                                                              \
         uint64_t ea = (uint64_t)RI32(1) + ip[3];                                                   \
-        VM_ST0_##PATH(ea, (bytes), ip[5], vm_st_lane(p_, &SLOT(2), (bytes), ip[4]));               \
-        NEXT(5 + VM_SITE_##PATH);                                                                  \
+        VM_ST0_##PATH(ea, (bytes), vm_st_lane(p_, &SLOT(2), (bytes), ip[4]), 5)                    \
     }
 #define LOAD(NAME, prefix, code, type, bytes, maxalign)                                            \
     vmcase(NAME) VM_LOAD0(NAME, bytes, FLAT)                                                       \
@@ -2049,8 +2066,7 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
 #define VM_FLD0(FN, PATH)                                                                          \
     {                                                                                              \
         uint64_t ea = (uint64_t)(uint32_t)(RI32(2) + ip[5]) + ip[4];                               \
-        VM_LD0_##PATH(ea, 8, ip[6], SLOT(3) = w_f64_bits(FN(RF64(1), w_f64(w_rd64(p_)))));         \
-        NEXT(6 + VM_SITE_##PATH);                                                                  \
+        VM_LD0_##PATH(ea, 8, SLOT(3) = w_f64_bits(FN(RF64(1), w_f64(w_rd64(p_)))), 6)              \
     }
 #define FLD(NAME, BASE, FN)                                                                        \
     vmcase(NAME) VM_FLD0(FN, FLAT)                                                                 \
@@ -2089,14 +2105,12 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
 #define VM_LOADA0(BASE, bytes, PATH)                                                               \
     {                                                                                              \
         uint64_t ea = (uint64_t)(uint32_t)(RI32(1) + ip[4]) + ip[3];                               \
-        VM_LD0_##PATH(ea, (bytes), ip[5], vm_ld_##BASE(&SLOT(2), p_));                             \
-        NEXT(5 + VM_SITE_##PATH);                                                                  \
+        VM_LD0_##PATH(ea, (bytes), vm_ld_##BASE(&SLOT(2), p_), 5)                                  \
     }
 #define VM_STOREA0(BASE, bytes, PATH)                                                              \
     {                                                                                              \
         uint64_t ea = (uint64_t)(uint32_t)(RI32(1) + ip[4]) + ip[3];                               \
-        VM_ST0_##PATH(ea, (bytes), ip[5], vm_st_##BASE(p_, &SLOT(2)));                             \
-        NEXT(5 + VM_SITE_##PATH);                                                                  \
+        VM_ST0_##PATH(ea, (bytes), vm_st_##BASE(p_, &SLOT(2)), 5)                                  \
     }
 #define LOADA(NAME, BASE, bytes)                                                                   \
     vmcase(NAME) VM_LOADA0(BASE, bytes, FLAT)                                                      \

@@ -57,13 +57,6 @@ typedef enum w_op {
 /* The handler word for op (see above). Defined in interp.c. */
 uint32_t vm_op_word(w_op op);
 
-/* The access sites of paged fast forms (NAME_P, ops.def) share a memory's
- * translation cache of W_SITE_SLOTS entries of W_SITE_BYTES bytes (paged.h):
- * the [U site] word is the byte offset of the site's entry, site number
- * modulo W_SITE_SLOTS, so neighbouring sites never share an entry. */
-#define W_SITE_SLOTS 256u
-#define W_SITE_BYTES 16u
-
 /* Memory access paths a memory can have; the compiler picks instruction
  * forms per memory from these (see w_compile_cfg). */
 enum { W_MEM_FLAT = 0, W_MEM_PAGED = 1 };

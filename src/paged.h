@@ -19,14 +19,15 @@
  * memory has (see pg_tables_new in paged.c).
  *
  * The translation cache. Memory 0's fast forms (32-bit memories) do not
- * read the tables on every access. Each access site (an IR instruction)
- * has an entry in the memory's translation cache, chosen by the compiler (the
- * site word, ops.def), that names one page and holds its table entry.
- * Sites share entries modulo PG_TLB_N; sharing costs misses, never
- * correctness. A hit costs a subtraction and a compare (the whole access
- * must lie in the entry's page), and since where the entry lives does not
- * depend on the address, loading it is off the access's critical path,
- * unlike the table lookup. A miss reads the table and, if it has a frame
+ * read the tables on every access. Each instruction has an entry in the
+ * memory's translation cache, picked by its code address (word index
+ * modulo PG_TLB_N), that names one page and holds its table entry.
+ * Instructions PG_TLB_N words apart share an entry; sharing costs misses,
+ * never correctness. Finding the entry needs no load (an IR word naming it
+ * did: a load the access had to wait for), and a hit costs a subtraction
+ * and a compare (the whole access must lie in the entry's page), both off
+ * the access's critical path, which is the entry's load and one addition,
+ * as with a table lookup. A miss reads the table and, if it has a frame
  * there, refills the entry; otherwise the slow path decides. Load entries
  * come from pg_rd and store entries from pg_wr, in separate halves, so a
  * load can never lend a store a read-only frame. The cache is exact:
@@ -68,11 +69,11 @@ typedef struct w_pgtlb {
     uint8_t *entry;
 } w_pgtlb;
 
-/* Translation-cache entries per direction (see above). An entry holds the
- * end of its page, so that the zero entry (empty, as the mapping starts)
- * is never hit: for it ea + PG_SIZE - end is at least PG_SIZE. */
-#define PG_TLB_N W_SITE_SLOTS
-_Static_assert(sizeof(w_pgtlb) == W_SITE_BYTES, "a site word is an entry's byte offset");
+/* Translation-cache entries per direction (see above); 4 KiB each. An
+ * entry holds the end of its page, so that the zero entry (empty, as the
+ * mapping starts) is never hit: for it ea + PG_SIZE - end is at least
+ * PG_SIZE. */
+#define PG_TLB_N 256u
 /* Byte offsets from pg_rd of pg_wr, the cache and the cached bytes of a 32-bit
  * memory. */
 #define PG_WR32 (PG_TABLE32 * sizeof(uint8_t *))

@@ -12,9 +12,10 @@
  * 4. clones: writes in each clone stay private; the template is unchanged.
  * 5. host access and WASI honour permissions (EFAULT, nothing written).
  * 6. guest programs in C using ward_guest_mem.h (publish, protect, map).
- * 7. the translation cache of paged memory 0: an access site that already
+ * 7. the translation cache of paged memory 0: an instruction that already
  *    holds a page sees every change of it (protect, remap, unmap, copy-on-
- *    write) at its very next access.
+ *    write) at its very next access, and instructions that share entries
+ *    stay exact.
  * The last line is "N passed, M failed".
  */
 #include <stdio.h>
@@ -485,6 +486,30 @@ out:
     ward_store_free(s);
 }
 
+/* Instructions that share cache entries (tlbshare.wasm, built by run.sh):
+ * alt(a) runs 96 times s = (s + [a]) ^ [a + 65536], stores s at a + 131072,
+ * twice over; flat and paged must give what the host computes, with page 1
+ * and page 2 cached in turn by entries the instructions share. */
+static void test_tlb_shared(ward_module *m)
+{
+    uint32_t want = 0;
+    for (int k = 0; k < 2 * 96; k++) want = (want + 0x01020304u) ^ 0x50607080u;
+    for (int mode = 0; mode < 2; mode++) {
+        ward_store *s = store(mode ? WARD_MEMORY_PAGED : WARD_MEMORY_FLAT);
+        ward_instance *in = ward_instance_new(s, m, NULL, NULL);
+        CHECK(in != NULL);
+        if (in) {
+            ward_memory *mem = ward_instance_memory(in, "mem");
+            CHECK(ward_memory_write(mem, 65536 + 20, "\x04\x03\x02\x01", 4));
+            CHECK(ward_memory_write(mem, 2 * 65536 + 20, "\x80\x70\x60\x50", 4));
+            ward_val a[1] = {i32v(65536 + 20)};
+            CHECK(call_i32(s, in, "alt", a, 1) == (int32_t)want);
+            CHECK(rd32(mem, 3 * 65536 + 20) == want);
+        }
+        ward_store_free(s);
+    }
+}
+
 /* ---- 6. guest programs with ward:mem ---------------------------------------------------------- */
 
 static void test_guest(ward_module *prodm, ward_module *consm)
@@ -547,7 +572,7 @@ int main(int argc, char **argv)
     ward_module *diff = load("diff.wasm"), *share = load("share.wasm");
     ward_module *wf = load("wasi_fault.wasm");
     ward_module *prod = load("producer.wasm"), *cons = load("consumer.wasm");
-    ward_module *tlb = load("tlb.wasm");
+    ward_module *tlb = load("tlb.wasm"), *tlbshare = load("tlbshare.wasm");
     if (diff) test_differential(diff);
     if (share) {
         test_sharing(share);
@@ -557,12 +582,14 @@ int main(int argc, char **argv)
     if (wf) test_wasi_fault(wf);
     if (prod && cons) test_guest(prod, cons);
     if (tlb) test_tlb(tlb);
+    if (tlbshare) test_tlb_shared(tlbshare);
     ward_module_free(diff);
     ward_module_free(share);
     ward_module_free(wf);
     ward_module_free(prod);
     ward_module_free(cons);
     ward_module_free(tlb);
+    ward_module_free(tlbshare);
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }

@@ -10,6 +10,23 @@ O=${1:-${O:-build}}
 out=$O/paged
 mkdir -p "$out"
 fail() { echo "$1"; echo "0 passed, 1 failed"; exit 1; }
+# tlbshare.wat: one loop of 192 loads alternating between pages 1 and 2 and
+# 96 stores to page 3, far more code words than the translation cache has
+# entries, so that instructions share entries (paged.h).
+{
+    echo '(module (memory (export "mem") 4)'
+    echo '  (func (export "alt") (param $a i32) (result i32) (local $s i32) (local $i i32)'
+    echo '    loop $l'
+    for ((k = 0; k < 96; k++)); do
+        echo '      local.get $s local.get $a i32.load i32.add'
+        echo '      local.get $a i32.load offset=65536 i32.xor local.set $s'
+        echo '      local.get $a local.get $s i32.store offset=131072'
+    done
+    echo '      local.get $i i32.const 1 i32.add local.tee $i i32.const 2 i32.lt_u br_if $l'
+    echo '    end'
+    echo '    local.get $s))'
+} >"$out/tlbshare.wat"
+wat2wasm "$out/tlbshare.wat" -o "$out/tlbshare.wasm" || fail "wat2wasm tlbshare failed"
 for w in diff share wasi_fault tlb; do
     wat2wasm --enable-all "tests/paged/$w.wat" -o "$out/$w.wasm" || fail "wat2wasm $w failed"
 done
