@@ -371,8 +371,9 @@ void ward_region_retain(ward_region *r);
  * All arguments and results are i32. Returns false if out of memory. */
 bool ward_linker_define_guest_mem(ward_linker *l, ward_store *s);
 
-/* Pages of m backed by a frame of its own (written since creation or since
- * a clone, not shared with a template or a region). */
+/* Pages of m backed by a frame of its own: not shared with a template or a
+ * region (a new memory's pages are its own from the start; a clone's only
+ * once written). A page never written costs no RAM either way. */
 uint64_t ward_memory_private_pages(const ward_memory *m);
 
 /* A copy-on-write clone of tmpl, created in s (which must be tmpl's store

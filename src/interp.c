@@ -121,9 +121,14 @@ static uint32_t vm_opstat(uint32_t op);
 #define RF64(k) w_f64(fp[ip[k]])
 
 /* Reloads the cached base and size of memory 0 (NULL/0 unless it is flat, so
- * that a flat fast-form access can only trap) and its page table (an empty
+ * that a flat fast-form access can only trap), its page table (an empty
  * one unless it is paged and 32-bit, so that a paged fast-form access can
- * only take the slow path, which then traps). */
+ * only take the slow path, which then traps) and its span (paged.h; empty
+ * unless paged and 32-bit). The span is copied, not read in place, so that
+ * a paged access loads what a flat one does, from the same place (the C
+ * stack); every handler that can change memory 0's tables (host calls,
+ * memory.grow, bulk operations, store slow paths, which copy on write) must
+ * reload it before the next access. */
 #define VM_RELOAD_MEM0()                                                                           \
     do {                                                                                           \
         const w_memory *m0_ = vm_flat_mem0(inst);                                                  \
@@ -131,6 +136,7 @@ static uint32_t vm_opstat(uint32_t op);
         mem0_size = m0_ ? m0_->size : 0;                                                           \
         m0_ = vm_paged_mem0(inst);                                                                 \
         mem0_pt = m0_ ? m0_->pg_rd : vm_no_pages;                                                  \
+        mem0_span = m0_ ? m0_->pg_span : (w_pgspan){NULL, 0, NULL, 0};                             \
     } while (0)
 
 /* Fuel and interrupt checks, done at calls and loop back-edges. */
@@ -649,6 +655,7 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
     uint8_t *mem0_base;
     uint64_t mem0_size;
     uint8_t *const *mem0_pt; /* pg_rd of a paged memory 0; pg_wr and the cache follow (paged.h) */
+    w_pgspan mem0_span;      /* a copy of its span (see VM_RELOAD_MEM0) */
     w_trap trap = W_TRAP_OK;
     /* Shared by CALL and CALL_INDIRECT on their way to vm_do_call. */
     w_func *callee;
@@ -894,6 +901,7 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
                 if (W_UNLIKELY(m->mode == W_MEM_PAGED)) {
                     uint64_t fe;
                     trap = pg_fill(m, d, v, n, &fe);
+                    VM_RELOAD_MEM0();
                     if (W_UNLIKELY(trap != W_TRAP_OK)) VM_MEM_TRAP(m, fe, true);
                 } else {
                     uint8_t *p = vm_mem_at(m, d, 0, n);
@@ -911,6 +919,7 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
                     uint64_t fe;
                     bool fw;
                     trap = pg_copy(dm, d, sm, s, n, &fe, &fw);
+                    VM_RELOAD_MEM0();
                     if (W_UNLIKELY(trap != W_TRAP_OK)) VM_MEM_TRAP(fw ? dm : sm, fe, fw);
                 } else {
                     uint8_t *dp = vm_mem_at(dm, d, 0, n);
@@ -930,6 +939,7 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
                     uint64_t fe = d;
                     if (W_UNLIKELY(!vm_range_ok(s, n, seg->len))) VM_TRAP(W_TRAP_MEM_OOB);
                     trap = pg_write(m, d, n ? seg->bytes + s : NULL, n, &fe);
+                    VM_RELOAD_MEM0();
                     if (W_UNLIKELY(trap != W_TRAP_OK)) VM_MEM_TRAP(m, fe, true);
                 } else {
                     uint8_t *p = vm_mem_at(m, d, 0, n);
@@ -1001,6 +1011,14 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
     __asm__("" : "+r"(eb_));                                                                       \
     w_pgtlb *e_ = VM_TLB_ENTRY(half);                                                              \
     bool hit_ = eb_ - e_->end <= PG_SIZE - (bytes)
+/* The span of memory 0 (paged.h) for loads (rd) or stores (wr): if the
+ * whole access lies below its limit, BODY runs on base + ea, as flat. */
+#define VM_SPAN(dir, ea, bytes, BODY, n)                                                           \
+    if (W_LIKELY((ea) + (bytes) <= mem0_span.dir##_lim)) {                                         \
+        p_ = (uint8_t *)((uintptr_t)mem0_span.dir##_base + (ea));                                  \
+        BODY;                                                                                      \
+        NEXT(n);                                                                                   \
+    }
 /* A miss: the table entry t_ of page ea_ >> PG_SHIFT in the table at byte
  * offset toff (pg_rd 0, pg_wr PG_WR32). A frame and an access within the
  * page refill e_, mark the page cached and set p_ (true); anything else is
@@ -1021,6 +1039,7 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
 #define VM_LD0_PAGED(ea, bytes, BODY, n)                                                           \
     {                                                                                              \
         const uint8_t *p_;                                                                         \
+        VM_SPAN(rd, ea, bytes, BODY, n)                                                            \
         VM_TLB_HIT(0, ea, bytes);                                                                  \
         if (W_LIKELY(hit_)) {                                                                      \
             p_ = (const uint8_t *)((uintptr_t)e_->entry + ea_);                                    \
@@ -1038,6 +1057,7 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
 #define VM_ST0_PAGED(ea, bytes, BODY, n)                                                           \
     {                                                                                              \
         uint8_t *p_;                                                                               \
+        VM_SPAN(wr, ea, bytes, BODY, n)                                                            \
         VM_TLB_HIT(PG_TLB_N * sizeof(w_pgtlb), ea, bytes);                                         \
         if (W_LIKELY(hit_)) {                                                                      \
             p_ = (uint8_t *)((uintptr_t)e_->entry + ea_);                                          \
@@ -1052,6 +1072,7 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
         p_ = tmp_;                                                                                 \
         BODY;                                                                                      \
         trap = vm_pg0_store_slow(inst, ea_, tmp_, (bytes), &fault_);                               \
+        VM_RELOAD_MEM0();                                                                          \
         if (W_UNLIKELY(trap != W_TRAP_OK)) VM_MEM_TRAP(inst->mems[0], fault_, true);               \
         NEXT(n);                                                                                   \
     }
@@ -1102,9 +1123,11 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
             vm_st_at(m, vm_addr(m, SLOT(1)), vm_imm64(ip + 4), (bytes), tmp_, &ea_, &trap);        \
         if (W_UNLIKELY(!p)) VM_MEM_TRAP(m, ea_, true);                                             \
         vm_st_##NAME(p, &SLOT(2));                                                                 \
-        if (W_UNLIKELY(p == tmp_) &&                                                               \
-            (trap = vm_pg_store_slow(m, &ea_, tmp_, (bytes))) != W_TRAP_OK)                        \
-            VM_MEM_TRAP(m, ea_, true);                                                             \
+        if (W_UNLIKELY(p == tmp_)) {                                                               \
+            trap = vm_pg_store_slow(m, &ea_, tmp_, (bytes));                                       \
+            VM_RELOAD_MEM0();                                                                      \
+            if (trap != W_TRAP_OK) VM_MEM_TRAP(m, ea_, true);                                      \
+        }                                                                                          \
         NEXT(6);                                                                                   \
     }
 #define LOAD_LANE(NAME, code, bytes, maxalign, lanes)                                              \
@@ -1133,9 +1156,11 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
             vm_st_at(m, vm_addr(m, SLOT(1)), vm_imm64(ip + 4), (bytes), tmp_, &ea_, &trap);        \
         if (W_UNLIKELY(!p)) VM_MEM_TRAP(m, ea_, true);                                             \
         vm_st_lane(p, &SLOT(2), (bytes), ip[6]);                                                   \
-        if (W_UNLIKELY(p == tmp_) &&                                                               \
-            (trap = vm_pg_store_slow(m, &ea_, tmp_, (bytes))) != W_TRAP_OK)                        \
-            VM_MEM_TRAP(m, ea_, true);                                                             \
+        if (W_UNLIKELY(p == tmp_)) {                                                               \
+            trap = vm_pg_store_slow(m, &ea_, tmp_, (bytes));                                       \
+            VM_RELOAD_MEM0();                                                                      \
+            if (trap != W_TRAP_OK) VM_MEM_TRAP(m, ea_, true);                                      \
+        }                                                                                          \
         NEXT(7);                                                                                   \
     }
 #include "ops.def"

@@ -20,7 +20,25 @@ struct pg_frame {
     uint8_t *data;
     atomic_uint refs;
     pg_frame *next_free;
+    struct pg_arena *arena; /* the arena whose slot this is, or NULL (the pool) */
+    atomic_bool held;       /* arena slots: in use, or not yet zero again */
 };
+
+/* A memory's arena: one reservation with a slot for each page index the
+ * memory can have, frame i at base + i * 64 KiB. The memory takes a page's
+ * private frame from its own slot when the slot is free, so that a memory
+ * whose pages are all its own is one contiguous block with all table
+ * entries equal, which the span (paged.h) turns into flat-speed access.
+ * Slot frames are ordinary frames otherwise (shared, published, kept by
+ * regions and clones); the arena lives until the memory and every slot
+ * frame have let go. The slot records are allocated whole (zeroed,
+ * untouched ones cost no RAM) because frames are referred to by address. */
+typedef struct pg_arena {
+    atomic_uint refs; /* the memory's own, plus one per held slot */
+    uint64_t n;
+    uint8_t *base;
+    pg_frame *slots;
+} pg_arena;
 
 typedef struct pg_page {
     pg_frame *frame;   /* NULL: absent (unmapped), accesses are out of bounds */
@@ -36,6 +54,7 @@ typedef struct pg_grant {
 } pg_grant_t;
 
 typedef struct pg_mem {
+    pg_arena *arena; /* NULL until the memory first needs a private frame */
     pg_page *pages;
     uint64_t cap; /* entries allocated in pages, pg_rd, pg_wr */
     pg_region **uses; /* regions with pages here; one reference each */
@@ -63,7 +82,7 @@ static struct {
 
 /* Backs every never-written page; never written itself (it is const). */
 static const uint8_t pg_zero_data[PG_SIZE] __attribute__((aligned(64)));
-static pg_frame pg_zero = {(uint8_t *)pg_zero_data, 1, NULL};
+static pg_frame pg_zero = {(uint8_t *)pg_zero_data, 1, NULL, NULL, false};
 
 static void pg_lock(void)
 {
@@ -79,9 +98,8 @@ static pg_frame *pg_frame_alloc(void)
     pg_lock();
     if (!pg_pool.free) {
         pg_frame *meta = w_calloc(PG_CHUNK_FRAMES, sizeof *meta);
-        uint8_t *data = meta ? plat_reserve(PG_CHUNK_FRAMES * PG_SIZE) : NULL;
-        if (!data || !plat_commit(data, PG_CHUNK_FRAMES * PG_SIZE)) {
-            if (data) plat_release(data, PG_CHUNK_FRAMES * PG_SIZE);
+        uint8_t *data = meta ? plat_map(PG_CHUNK_FRAMES * PG_SIZE) : NULL;
+        if (!data) {
             w_free(meta);
             pg_unlock();
             return NULL;
@@ -106,16 +124,80 @@ static void pg_frame_retain(pg_frame *f)
     if (f != &pg_zero) atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
 }
 
+static void pg_arena_release(pg_arena *a)
+{
+    if (!a || atomic_fetch_sub_explicit(&a->refs, 1, memory_order_acq_rel) != 1) return;
+    plat_release(a->base, a->n * PG_SIZE);
+    plat_release(a->slots, a->n * sizeof *a->slots);
+    w_free(a);
+}
+
 static void pg_frame_release(pg_frame *f)
 {
     if (!f || f == &pg_zero) return;
     if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1) return;
-    /* Back to zero and to the pool; the RAM goes back to the OS. */
+    /* Back to zero and to the pool or the arena; the RAM goes back to the
+     * OS. An arena slot is free again only once it is zero. */
     plat_discard(f->data, PG_SIZE);
+    if (f->arena) {
+        pg_arena *a = f->arena;
+        atomic_store_explicit(&f->held, false, memory_order_release);
+        pg_arena_release(a);
+        return;
+    }
     pg_lock();
     f->next_free = pg_pool.free;
     pg_pool.free = f;
     pg_unlock();
+}
+
+/* Slots for every page index m can have: 32-bit memories only (a 64-bit
+ * one's maximum can exceed any reservation). */
+static uint64_t pg_arena_len(const w_memory *m)
+{
+    return m->is64 || m->max_pages > PG_TABLE32 / 2 ? 0 : m->max_pages;
+}
+
+/* A zero frame with one reference for page i of m: its arena slot if that
+ * is free, else NULL (the caller takes one from the pool). Only m's own
+ * thread takes slots (paged.h, "Threads"); any thread may free one. */
+static pg_frame *pg_slot(w_memory *m, uint64_t i)
+{
+    pg_mem *pg = m->pg;
+    if (!pg->arena) {
+        uint64_t n = pg_arena_len(m);
+        if (!n) return NULL;
+        pg_arena *a = w_calloc(1, sizeof *a);
+        pg_frame *slots = a ? plat_map(n * sizeof *slots) : NULL;
+        uint8_t *base = slots ? plat_map(n * PG_SIZE) : NULL;
+        if (!base) {
+            if (slots) plat_release(slots, n * sizeof *slots);
+            w_free(a);
+            return NULL;
+        }
+        atomic_init(&a->refs, 1);
+        a->n = n;
+        a->base = base;
+        a->slots = slots;
+        pg->arena = a;
+    }
+    pg_arena *a = pg->arena;
+    if (i >= a->n) return NULL;
+    pg_frame *f = &a->slots[i];
+    if (atomic_load_explicit(&f->held, memory_order_acquire)) return NULL;
+    atomic_store_explicit(&f->held, true, memory_order_relaxed);
+    f->data = a->base + i * PG_SIZE;
+    f->arena = a;
+    atomic_store_explicit(&f->refs, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&a->refs, 1, memory_order_relaxed);
+    return f;
+}
+
+/* A zero frame for page i of m: its arena slot, else one from the pool. */
+static pg_frame *pg_frame_for(w_memory *m, uint64_t i)
+{
+    pg_frame *f = pg_slot(m, i);
+    return f ? f : pg_frame_alloc();
 }
 
 /* ---- page state and tables -------------------------------------------------------- */
@@ -139,8 +221,29 @@ static uint8_t *pg_cached(const w_memory *m)
     return (uint8_t *)(pg_tlb(m) + 2 * PG_TLB_N);
 }
 
+/* Keeps one direction's span exact after table t's entry i changed: the
+ * longest run of pages from 0 whose entries all equal t[0] (none if t[0] is
+ * the exception entry). */
+static void pg_span_fix(uint8_t **base, uint64_t *lim, uint8_t *const *t, uint64_t n, uint64_t i)
+{
+    uint64_t len = *lim >> PG_SHIFT;
+    if (i == 0) {
+        *base = t[0];
+        len = 0;
+    } else if (i < len) {
+        if (t[i] != *base) *lim = i << PG_SHIFT;
+        return;
+    } else if (i > len) {
+        return;
+    }
+    if (*base != PG_EXC)
+        while (len < n && t[len] == *base) len++;
+    *lim = len << PG_SHIFT;
+}
+
 /* Recomputes the table entries of page i from its cold state; if they
- * change, the translation cache lets go of the page (paged.h). */
+ * change, the translation cache lets go of the page and the span follows
+ * (paged.h). */
 static void pg_sync(w_memory *m, uint64_t i)
 {
     const pg_page *p = &m->pg->pages[i];
@@ -155,6 +258,9 @@ static void pg_sync(w_memory *m, uint64_t i)
     }
     m->pg_rd[i] = rd;
     m->pg_wr[i] = wr;
+    w_pgspan *sp = &m->pg_span;
+    pg_span_fix(&sp->rd_base, &sp->rd_lim, m->pg_rd, m->pg->tbl_len, i);
+    pg_span_fix(&sp->wr_base, &sp->wr_lim, m->pg_wr, m->pg->tbl_len, i);
 }
 
 /* Entries of each hot table: every page index a fast-form access of a
@@ -187,13 +293,8 @@ static bool pg_tables_new(w_memory *m)
 {
     uint64_t n = pg_table_len(m);
     if (n > ((uint64_t)1 << 32)) return false;
-    uint64_t bytes = pg_tables_bytes(n);
-    uint8_t **t = plat_reserve(bytes);
+    uint8_t **t = plat_map(pg_tables_bytes(n));
     if (!t) return false;
-    if (!plat_commit(t, bytes)) {
-        plat_release(t, bytes);
-        return false;
-    }
     m->pg_rd = t;
     m->pg_wr = t + n;
     m->pg->tbl_len = n;
@@ -218,15 +319,18 @@ static bool pg_reserve(w_memory *m, uint64_t pages)
     return true;
 }
 
-/* Pages [from, to) become fresh zero pages (read-write, copy-on-write). */
+/* Pages [from, to) become fresh zero pages, read-write: their arena slots
+ * (zero, and costing no RAM until written), or where there is none, the
+ * shared zero frame, copy-on-write. */
 static void pg_zero_pages(w_memory *m, uint64_t from, uint64_t to)
 {
     for (uint64_t i = from; i < to; i++) {
         pg_page *p = &m->pg->pages[i];
-        p->frame = &pg_zero;
+        p->frame = pg_slot(m, i);
+        p->cow = !p->frame;
+        if (!p->frame) p->frame = &pg_zero;
         p->region = NULL;
         p->perm = p->maxperm = PG_RW;
-        p->cow = true;
         pg_sync(m, i);
     }
 }
@@ -237,6 +341,7 @@ bool pg_init(w_memory *m, uint64_t pages)
     if (!pg) return false;
     m->pg = pg;
     m->pg_exc = PG_EXC;
+    m->pg_span = (w_pgspan){NULL, 0, NULL, 0}; /* a clone starts from a copy */
     if (!pg_tables_new(m) || !pg_reserve(m, pages)) {
         pg_release(m);
         return false;
@@ -272,6 +377,7 @@ void pg_release(w_memory *m)
         pg_region_release(pg->uses[i]);
     }
     for (size_t i = 0; i < pg->ngrants; i++) pg_region_release(pg->grants[i].r);
+    pg_arena_release(pg->arena);
     w_free(pg->grants);
     w_free(pg->uses);
     w_free(pg->pages);
@@ -280,6 +386,7 @@ void pg_release(w_memory *m)
     m->pg = NULL;
     m->pg_rd = m->pg_wr = NULL;
     m->pg_exc = NULL;
+    m->pg_span = (w_pgspan){NULL, 0, NULL, 0};
 }
 
 /* Gives page i a private frame (its store may then go straight to it). */
@@ -291,7 +398,7 @@ static bool pg_unshare(w_memory *m, uint64_t i)
         atomic_load_explicit(&p->frame->refs, memory_order_acquire) == 1) {
         p->cow = false; /* every other holder let go */
     } else {
-        pg_frame *f = pg_frame_alloc();
+        pg_frame *f = pg_frame_for(m, i);
         if (!f) return false;
         if (p->frame != &pg_zero) memcpy(f->data, p->frame->data, PG_SIZE);
         pg_frame_release(p->frame);
@@ -526,7 +633,7 @@ bool pg_clone(w_memory *dst, w_memory *src)
         if (sp->frame && sp->region) {
             /* Region pages are shared on purpose and keep changing: the
              * clone gets a snapshot of its own. */
-            pg_frame *f = pg_frame_alloc();
+            pg_frame *f = pg_frame_for(dst, i);
             if (!f) return false;
             memcpy(f->data, sp->frame->data, PG_SIZE);
             dp->frame = f;

@@ -74,8 +74,8 @@ typedef struct w_pgtlb {
  * mapping starts) is never hit: for it ea + PG_SIZE - end is at least
  * PG_SIZE. */
 #define PG_TLB_N 256u
-/* Byte offsets from pg_rd of pg_wr, the cache and the cached bytes of a 32-bit
- * memory. */
+/* Byte offsets from pg_rd of pg_wr, the cache and the cached bytes of a
+ * 32-bit memory. */
 #define PG_WR32 (PG_TABLE32 * sizeof(uint8_t *))
 #define PG_TLB32 (2 * PG_WR32)
 #define PG_CACHED32 (PG_TLB32 + 2 * PG_TLB_N * sizeof(w_pgtlb))

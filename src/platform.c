@@ -35,6 +35,14 @@ void *plat_reserve(uint64_t size)
     return p == MAP_FAILED ? NULL : p;
 }
 
+void *plat_map(uint64_t size)
+{
+    if (size == 0 || size > (uint64_t)SIZE_MAX) return NULL;
+    void *p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
 bool plat_commit(void *p, uint64_t size)
 {
     if (size == 0) return true;

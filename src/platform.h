@@ -20,6 +20,9 @@ void *plat_reserve(uint64_t size);
 /* Makes [p, p+size) readable and writable. Pages never written before read
  * as zero. p and size must be multiples of the page size. */
 bool plat_commit(void *p, uint64_t size);
+/* Reserves and commits `size` bytes at once (plat_reserve + plat_commit in
+ * one call; the same costs). NULL on failure. */
+void *plat_map(uint64_t size);
 /* Gives the RAM behind committed [p, p+size) back to the OS; the range stays
  * committed and reads as zero afterwards. p and size page-aligned. */
 void plat_discard(void *p, uint64_t size);

@@ -35,6 +35,17 @@ typedef struct w_func {
     w_functype owned_type;       /* storage for host functions' type */
 } w_func;
 
+/* The span of a paged memory, for loads (rd) and for stores (wr): pages
+ * [0, lim / 64 KiB) all have the table entry `base` (host address = base +
+ * guest address) and lim is the largest such bound (0 if page 0's entry is
+ * the exception entry). */
+typedef struct w_pgspan {
+    uint8_t *rd_base;
+    uint64_t rd_lim;
+    uint8_t *wr_base;
+    uint64_t wr_lim;
+} w_pgspan;
+
 typedef struct w_memory {
     uint8_t *base;       /* flat: start of the reservation; never moves */
     uint64_t size;       /* current size in bytes = pages * 64 KiB */
@@ -53,6 +64,7 @@ typedef struct w_memory {
     uint8_t **pg_rd;
     uint8_t **pg_wr;
     uint8_t *pg_exc;
+    w_pgspan pg_span;  /* derived from the tables (paged.h, "The span") */
     struct pg_mem *pg; /* cold per-page state */
 } w_memory;
 

@@ -409,13 +409,21 @@ static uint32_t rd32(ward_memory *mem, uint64_t at)
     return v;
 }
 
-static void test_tlb(ward_module *m)
+/* With span_off, page 0 is a region's first, so that no page is in the
+ * span (paged.h) and every access goes through the translation cache;
+ * without, pages leave the span as the tables change. */
+static void test_tlb(ward_module *m, bool span_off)
 {
     char msg[256];
     ward_store *s = store(WARD_MEMORY_PAGED);
     ward_instance *in = tlb_instance(s, m);
+    ward_region *r0 = NULL;
     if (!in) goto out;
     ward_memory *mem = tlb_mem;
+    if (span_off) {
+        r0 = ward_region_new(1);
+        CHECK(r0 && ward_region_map(r0, mem, 0, WARD_PERM_READ_WRITE));
+    }
     /* Protection lowered between two loads through one instruction. */
     CHECK(ward_memory_write(mem, 65536 + 8, "\x05\0\0\0", 4));
     tlb_action = NULL;
@@ -478,8 +486,15 @@ static void test_tlb(ward_module *m)
     CHECK(call_i32(s, in, "rmw", a7, 2) == 6007);
     if (c3) CHECK(rd32(ward_instance_memory(c3, "mem"), 40) == 6);
     CHECK(rd32(ward_instance_memory(c2, "mem"), 40) == 5);
+    /* A bulk store that copies on write, between two loads in a clone. */
+    ward_instance *c4 = ward_instance_clone(s, in, &res);
+    CHECK(c4 != NULL);
+    ward_val a8[2] = {i32v(40), i32v(1)};
+    if (c4) CHECK(call_i32(s, c4, "fill", a8, 2) == 7000 + 0x01010101);
+    CHECK(rd32(mem, 40) == 7);
 out:
     tlb_action = NULL;
+    if (r0) ward_region_free(r0);
     if (tlb_ra) ward_region_free(tlb_ra);
     if (tlb_rb) ward_region_free(tlb_rb);
     tlb_ra = tlb_rb = NULL;
@@ -581,7 +596,10 @@ int main(int argc, char **argv)
     }
     if (wf) test_wasi_fault(wf);
     if (prod && cons) test_guest(prod, cons);
-    if (tlb) test_tlb(tlb);
+    if (tlb) {
+        test_tlb(tlb, false);
+        test_tlb(tlb, true);
+    }
     if (tlbshare) test_tlb_shared(tlbshare);
     ward_module_free(diff);
     ward_module_free(share);

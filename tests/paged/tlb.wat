@@ -36,4 +36,10 @@
       i32.const 2 i32.lt_u br_if $l
     end
     local.get $s)
+  ;; Load, memory.fill of four bytes $v at $a (copy-on-write in a clone),
+  ;; load again: returns the first load * 1000 + the second.
+  (func (export "fill") (param $a i32) (param $v i32) (result i32)
+    local.get $a i32.load i32.const 1000 i32.mul
+    local.get $a local.get $v i32.const 4 memory.fill
+    local.get $a i32.load i32.add)
 )
