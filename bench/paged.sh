@@ -2,7 +2,9 @@
 # bench/paged.sh - paged memory against flat memory in the same run.
 #
 # 1. Every benchmark program of bench/progs (built by tools/wasm-cc.sh into
-#    $OUT/wasm if missing) under `ward run` flat and `-X memory=paged`,
+#    $OUT/wasm if missing) under `ward run` flat, `-X memory=paged` and
+#    `-X memory=paged-tables` (every access through the page tables: the
+#    path of pages outside the span, as in clones and shared memories),
 #    alternating, median kernel_ms of BENCH_RUNS runs each; checksums must
 #    agree. Prints the per-program ratio and `geomean paged/flat: X.XXx`,
 #    then the same geomean over each mode's fastest run (noise on a shared
@@ -26,8 +28,10 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 minimum() { sort -g | head -n 1; }
 
 echo "== paged vs flat: kernel time (median of $RUNS) =="
-printf '%-10s %10s %10s %7s\n' program flat_ms paged_ms ratio
-logsum=0; minsum=0; n=0
+echo "   (paged: the program's own pages run through the span, as flat does;"
+echo "    tables: -X memory=paged-tables, every access through the page tables)"
+printf '%-10s %10s %10s %7s %10s %7s\n' program flat_ms paged_ms ratio tables_ms ratio
+logsum=0; minsum=0; tblsum=0; n=0
 for src in bench/progs/*.c; do
     name=$(basename "$src" .c)
     [[ $name == hello ]] && continue
@@ -39,27 +43,33 @@ for src in bench/progs/*.c; do
         WASM_SYSROOT=$OUT/sysroot bash tools/wasm-cc.sh "$wasm" "$src" -Wno-error $flags -lm \
             || { echo "bench/paged: cannot build $name"; fails=$((fails + 1)); continue; }
     fi
-    ft=(); pt=(); fsum=; psum=
+    declare -A ms=()
     for ((i = 0; i < RUNS; i++)); do
-        for mode in flat paged; do
+        fsum=
+        for mode in flat paged paged-tables; do
             log=$OUT/logs/$name.$mode.$i
             "$WARD" run -X memory=$mode "$wasm" >"$log" 2>&1 || { echo "bench/paged: $name $mode failed (see $log)"; fails=$((fails + 1)); }
-            ms=$(sed -n 's/^kernel_ms: \([0-9.]*\)$/\1/p' "$log")
+            ms[$mode]+="$(sed -n 's/^kernel_ms: \([0-9.]*\)$/\1/p' "$log") "
             cs=$(sed -n 's/^checksum: \(.*\)$/\1/p' "$log")
-            if [[ $mode == flat ]]; then ft+=("$ms"); fsum=$cs; else pt+=("$ms"); psum=$cs; fi
+            [[ $mode == flat ]] && fsum=$cs
+            if [[ $cs != "$fsum" ]]; then echo "bench/paged: $name checksum flat $fsum $mode $cs"; fails=$((fails + 1)); fi
         done
-        if [[ $fsum != "$psum" ]]; then echo "bench/paged: $name checksum flat $fsum paged $psum"; fails=$((fails + 1)); fi
     done
-    fm=$(printf '%s\n' "${ft[@]}" | median); pm=$(printf '%s\n' "${pt[@]}" | median)
-    [[ -z $fm || -z $pm ]] && continue
+    fm=$(printf '%s\n' ${ms[flat]} | median); pm=$(printf '%s\n' ${ms[paged]} | median)
+    tm=$(printf '%s\n' ${ms[paged-tables]} | median)
+    fmin=$(printf '%s\n' ${ms[flat]} | minimum); pmin=$(printf '%s\n' ${ms[paged]} | minimum)
+    unset ms
+    [[ -z $fm || -z $pm || -z $tm ]] && continue
     r=$(awk -v a="$pm" -v b="$fm" 'BEGIN {printf "%.3f", a / b}')
-    printf '%-10s %10.2f %10.2f %6.3fx\n' "$name" "$fm" "$pm" "$r"
+    rt=$(awk -v a="$tm" -v b="$fm" 'BEGIN {printf "%.3f", a / b}')
+    printf '%-10s %10.2f %10.2f %6.3fx %10.2f %6.3fx\n' "$name" "$fm" "$pm" "$r" "$tm" "$rt"
     logsum=$(awk -v s="$logsum" -v r="$r" 'BEGIN {print s + log(r)}'); n=$((n + 1))
-    fmin=$(printf '%s\n' "${ft[@]}" | minimum); pmin=$(printf '%s\n' "${pt[@]}" | minimum)
+    tblsum=$(awk -v s="$tblsum" -v r="$rt" 'BEGIN {print s + log(r)}')
     minsum=$(awk -v s="$minsum" -v a="$pmin" -v b="$fmin" 'BEGIN {print s + log(a / b)}')
 done
 ((n > 0)) && awk -v s="$logsum" -v n="$n" 'BEGIN {printf "geomean paged/flat: %.3fx\n", exp(s / n)}'
 ((n > 0)) && awk -v s="$minsum" -v n="$n" 'BEGIN {printf "geomean paged/flat over the fastest runs: %.3fx\n", exp(s / n)}'
+((n > 0)) && awk -v s="$tblsum" -v n="$n" 'BEGIN {printf "geomean paged-tables/flat: %.3fx\n", exp(s / n)}'
 
 if [[ ${BENCH_SHARE:-1} != 0 ]]; then
     cc -O2 -std=c11 -D_GNU_SOURCE -Iinclude -o "$OUT/share_clone" bench/share_clone.c build/libward.a -lm -lpthread \

@@ -73,6 +73,8 @@ static const char cli_run_help[] =
     "                         with 'call stack exhausted'.\n"
     "  -X memory=flat|paged   linear memory layout: flat (one block, the default) or\n"
     "                         paged (page tables over shared frames; adds ward:mem).\n"
+    "                         paged-tables is paged with every access translated\n"
+    "                         through the tables (no fast span; for measurement).\n"
     "                         Several -W or -X settings may be joined with commas.\n"
     "  -h, --help             print this help\n"
     "\n"
@@ -188,8 +190,10 @@ static int cli_setting(cli_opts *o, char flag, char *kv)
             o->memory_mode = WARD_MEMORY_FLAT;
         else if (strcmp(val, "paged") == 0)
             o->memory_mode = WARD_MEMORY_PAGED;
+        else if (strcmp(val, "paged-tables") == 0)
+            o->memory_mode = WARD_MEMORY_PAGED_TABLES;
         else
-            rc = cli_usage("invalid memory mode '%s' (flat or paged)", val);
+            rc = cli_usage("invalid memory mode '%s' (flat, paged or paged-tables)", val);
     } else if (flag == 'S' && strcmp(key, "tcplisten") == 0) {
         if (!*val)
             rc = cli_usage("setting '%s' needs HOST:PORT", key);
@@ -735,7 +739,7 @@ static int cli_run(int argc, char **argv)
         goto done;
     }
     /* Paged memories also offer the guest its page controls (ward:mem). */
-    if (o.memory_mode == WARD_MEMORY_PAGED && !ward_linker_define_guest_mem(linker, store)) {
+    if (o.memory_mode != WARD_MEMORY_FLAT && !ward_linker_define_guest_mem(linker, store)) {
         fprintf(stderr, "Error: cannot define ward:mem imports: out of memory\n");
         rc = CLI_EXIT_LOAD;
         goto done;

@@ -161,6 +161,11 @@ const char *ward_module_import_name(const ward_module *m, size_t i, const char *
 typedef enum ward_memory_mode {
     WARD_MEMORY_FLAT = 0,  /* one contiguous block (default) */
     WARD_MEMORY_PAGED = 1, /* page tables over shared frames: regions, protect, clones */
+    /* WARD_MEMORY_PAGED without the span, the fast path for the run of a
+     * memory's own pages from page 0: every access is translated through
+     * the translation cache and the page tables. The same semantics; for
+     * measuring that path (bench/paged.sh). */
+    WARD_MEMORY_PAGED_TABLES = 2,
 } ward_memory_mode;
 
 typedef struct ward_store_config {

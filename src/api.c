@@ -334,7 +334,7 @@ ward_store *ward_store_new(const ward_store_config *cfg)
     size_t slots = stack_bytes / sizeof(uint64_t);
     if (slots < 64) slots = 64;
     uint32_t depth = c.max_call_depth ? c.max_call_depth : API_DEFAULT_DEPTH;
-    w_limits_cfg lim = {c.max_memory_bytes, 0};
+    w_limits_cfg lim = {c.max_memory_bytes, 0, c.memory_mode == WARD_MEMORY_PAGED_TABLES};
 
     ward_store *s = w_calloc(1, sizeof *s);
     if (!s) return NULL;
@@ -342,7 +342,7 @@ ward_store *ward_store_new(const ward_store_config *cfg)
         w_free(s);
         return NULL;
     }
-    s->mem_mode = c.memory_mode == WARD_MEMORY_PAGED ? W_MEM_PAGED : W_MEM_FLAT;
+    s->mem_mode = c.memory_mode == WARD_MEMORY_FLAT ? W_MEM_FLAT : W_MEM_PAGED;
     return s;
 }
 

@@ -62,6 +62,7 @@ typedef struct pg_mem {
     pg_grant_t *grants; /* regions granted to (or published by) the guest */
     size_t ngrants;
     uint64_t tbl_len; /* entries of each hot table (see pg_tables_new) */
+    bool no_span;     /* pg_no_span */
 } pg_mem;
 
 struct pg_region {
@@ -259,6 +260,7 @@ static void pg_sync(w_memory *m, uint64_t i)
     m->pg_rd[i] = rd;
     m->pg_wr[i] = wr;
     w_pgspan *sp = &m->pg_span;
+    if (m->pg->no_span) return;
     pg_span_fix(&sp->rd_base, &sp->rd_lim, m->pg_rd, m->pg->tbl_len, i);
     pg_span_fix(&sp->wr_base, &sp->wr_lim, m->pg_wr, m->pg->tbl_len, i);
 }
@@ -348,6 +350,12 @@ bool pg_init(w_memory *m, uint64_t pages)
     }
     pg_zero_pages(m, 0, pages);
     return true;
+}
+
+void pg_no_span(w_memory *m)
+{
+    m->pg->no_span = true;
+    m->pg_span = (w_pgspan){NULL, 0, NULL, 0};
 }
 
 bool pg_grow(w_memory *m, uint64_t delta)
@@ -626,6 +634,7 @@ bool pg_clone(w_memory *dst, w_memory *src)
     dst->pg_rd = dst->pg_wr = NULL;
     dst->mode = mode;
     if (!pg_init(dst, 0) || !pg_reserve(dst, src->pages)) return false;
+    dst->pg->no_span = src->pg->no_span;
     for (uint64_t i = 0; i < src->pages; i++) {
         pg_page *sp = &src->pg->pages[i], *dp = &dst->pg->pages[i];
         *dp = *sp;

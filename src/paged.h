@@ -18,11 +18,25 @@
  * memory's pages are PG_EXC. The tables cost RAM only for the pages the
  * memory has (see pg_tables_new in paged.c).
  *
- * The translation cache. Memory 0's fast forms (32-bit memories) do not
- * read the tables on every access. Each instruction has an entry in the
- * memory's translation cache, picked by its code address (word index
- * modulo PG_TLB_N), that names one page and holds its table entry.
- * Instructions PG_TLB_N words apart share an entry; sharing costs misses,
+ * The span. The tables stay the authority, but memory 0's fast forms
+ * (32-bit memories) first try the span (w_pgspan in rt.h): per direction,
+ * the run of pages from page 0 whose table entries are all the same value,
+ * which happens when their frames lie contiguously at their own page
+ * index. An access ending below the run's end is base + ea after one
+ * compare, exactly a flat access. Each memory has an arena (paged.c) with
+ * a frame slot per page index, and takes its pages' private frames from it,
+ * so a memory whose pages are all its own (new pages included: an
+ * untouched slot reads as zero and costs no RAM) is one run. pg_sync keeps
+ * the span exact: a page whose entries change out of the run cuts it there
+ * at once. The interpreter keeps a copy and reloads it after anything that
+ * can change the tables (VM_RELOAD_MEM0 in interp.c).
+ *
+ * The translation cache. Accesses outside the span (pages shared with a
+ * template or a region, protected pages, or everything above such a page)
+ * do not read the tables every time either. Each instruction has an entry
+ * in the memory's translation cache, picked by its code address (16-byte
+ * unit modulo PG_TLB_N), that names one page and holds its table entry.
+ * Instructions 4 KiB of code apart share an entry; sharing costs misses,
  * never correctness. Finding the entry needs no load (an IR word naming it
  * did: a load the access had to wait for), and a hit costs a subtraction
  * and a compare (the whole access must lie in the entry's page), both off
@@ -39,11 +53,13 @@
  * bytes. For a 32-bit memory the offsets are fixed (PG_WR32, PG_TLB32,
  * PG_CACHED32 bytes from pg_rd), so the interpreter keeps one pointer.
  *
- * Frames are 64 KiB blocks from one process-wide pool, reference counted:
- * a frame is shared by every memory page and region that holds it. One
- * permanent zero frame backs every page that was never written (new pages,
- * grown pages), read-only and copy-on-write, so an idle memory owns no
- * frames at all and memory.grow only writes table entries.
+ * Frames are 64 KiB blocks, reference counted: a frame is shared by every
+ * memory page and region that holds it. A memory's own frames come from
+ * its arena's slot for the page (or, when that slot is still held by
+ * someone else, from one process-wide pool). New and grown pages take
+ * their zero slots, so memory.grow only writes table entries. One
+ * permanent zero frame, read-only and copy-on-write, backs pages that have
+ * no slot (64-bit memories).
  *
  * Threads: the pool is thread-safe. A memory, and the regions mapped into
  * it, must be changed only by the thread that uses the memory's store (the
@@ -91,6 +107,9 @@ typedef struct pg_region pg_region;
 /* Sets up m (already zeroed and sized by mem_init) as a paged memory of
  * `pages` zero pages. False if out of memory. */
 bool pg_init(w_memory *m, uint64_t pages);
+/* From now on m has no span: every fast-form access goes through the
+ * translation cache (WARD_MEMORY_PAGED_TABLES). Clones of m inherit it. */
+void pg_no_span(w_memory *m);
 /* Adds delta zero pages (the caller checked the maximum). */
 bool pg_grow(w_memory *m, uint64_t delta);
 /* Drops every frame and region the memory holds, frees its tables. */

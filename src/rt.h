@@ -181,6 +181,7 @@ int64_t rt_table_grow(w_table *t, uint32_t delta, uint64_t init);
 typedef struct w_limits_cfg {
     uint64_t max_memory_bytes;  /* per memory; 0 = no limit beyond the type */
     uint32_t max_table_elems;   /* 0 = W_MAX_TABLE_SIZE */
+    bool paged_no_span;         /* paged memories without the span (paged.h) */
 } w_limits_cfg;
 
 typedef struct w_store {

@@ -9,6 +9,7 @@
  * instance may already sit in imported tables (the spec keeps writes done
  * before a trap), and they stay valid until the store goes.
  */
+#include "paged.h"
 #include "rt.h"
 
 enum { RT_OBJ_INSTANCE = 1, RT_OBJ_FUNC, RT_OBJ_MEMORY, RT_OBJ_TABLE, RT_OBJ_GLOBAL };
@@ -197,6 +198,7 @@ static bool rt_memory_init(w_memory *mem, const w_memtype *type, uint8_t mode,
                   lim->max_memory_bytes, mode))
         return w_fail_nooff(err, "cannot allocate a memory of %llu pages",
                             (unsigned long long)type->lim.min);
+    if (mode == W_MEM_PAGED && lim->paged_no_span) pg_no_span(mem);
     return true;
 }
 

@@ -5,7 +5,8 @@
  *
  * 1. differential: random sequences of loads, stores (scalar, SIMD, lanes,
  *    page-crossing offsets), fill/copy/init and grows on a flat and a paged
- *    instance; every result, trap and finally every byte must agree.
+ *    instance (with the span, and through the tables only); every result,
+ *    trap and finally every byte must agree.
  * 2. sharing: a producer's pages mapped read-only into many consumers; a
  *    consumer's store traps "page N is read-only"; revocation is immediate.
  * 3. transfer: the source can no longer write, the destination can.
@@ -118,12 +119,12 @@ static uint32_t pick_addr(uint32_t pages)
     return (uint32_t)((int64_t)page * 65536 + delta);
 }
 
-static void test_differential(ward_module *m)
+static void test_differential(ward_module *m, ward_memory_mode mode)
 {
     static const char *loads[] = {"ld8", "ld16", "ld32", "ld64", "ld64o", "ldf64",
                                   "ldv", "ldv8x8", "ldsplat", "ldlane"};
     static const char *stores[] = {"st8", "st16", "st32", "st64", "st64o", "stv", "stlane"};
-    ward_store *sf = store(WARD_MEMORY_FLAT), *sp = store(WARD_MEMORY_PAGED);
+    ward_store *sf = store(WARD_MEMORY_FLAT), *sp = store(mode);
     ward_instance *fi = ward_instance_new(sf, m, NULL, NULL);
     ward_instance *pi = ward_instance_new(sp, m, NULL, NULL);
     CHECK(fi && pi);
@@ -588,7 +589,10 @@ int main(int argc, char **argv)
     ward_module *wf = load("wasi_fault.wasm");
     ward_module *prod = load("producer.wasm"), *cons = load("consumer.wasm");
     ward_module *tlb = load("tlb.wasm"), *tlbshare = load("tlbshare.wasm");
-    if (diff) test_differential(diff);
+    if (diff) {
+        test_differential(diff, WARD_MEMORY_PAGED);
+        test_differential(diff, WARD_MEMORY_PAGED_TABLES);
+    }
     if (share) {
         test_sharing(share);
         test_transfer(share);

@@ -46,8 +46,10 @@ p=${line%% passed*}; f=${line#*passed, }; f=${f%% failed*}
 # The CLI: a program runs the same flat and paged.
 if [ -f "$O/examples/report.wasm" ]; then
     a=$("$O/ward" run --dir examples/report/input::/data "$O/examples/report.wasm" 2>&1)
-    b=$("$O/ward" run -X memory=paged --dir examples/report/input::/data "$O/examples/report.wasm" 2>&1)
-    if [ "$a" = "$b" ]; then p=$((p + 1)); else echo "FAIL ward run -X memory=paged differs"; f=$((f + 1)); fi
+    for mode in paged paged-tables; do
+        b=$("$O/ward" run -X memory=$mode --dir examples/report/input::/data "$O/examples/report.wasm" 2>&1)
+        if [ "$a" = "$b" ]; then p=$((p + 1)); else echo "FAIL ward run -X memory=$mode differs"; f=$((f + 1)); fi
+    done
 fi
 echo "$p passed, $f failed"
 [ "$f" -eq 0 ]

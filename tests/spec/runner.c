@@ -1,7 +1,7 @@
 /* runner.c - runs the official spec test suite against ward.
  *
  *   spec-runner [-v] [--filter SUBSTR] [--jobs N] [--timeout SEC]
- *               [--memory flat|paged] DIR
+ *               [--memory flat|paged|paged-tables] DIR
  *
  * DIR holds the output of tests/spec/convert.sh: one subfolder per suite
  * (core, memory64, multi-memory, extended-const), each with wast2json's
@@ -1435,7 +1435,7 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: spec-runner [-v] [--filter SUBSTR] [--jobs N] [--timeout SEC]\n"
-            "                   [--memory flat|paged] DIR\n"
+            "                   [--memory flat|paged|paged-tables] DIR\n"
             "DIR holds the suites converted by tests/spec/convert.sh\n"
             "(core, memory64, multi-memory, extended-const).\n");
     exit(2);
@@ -1472,6 +1472,8 @@ int main(int argc, char **argv)
                 opt.memory_mode = WARD_MEMORY_FLAT;
             else if (strcmp(m, "paged") == 0)
                 opt.memory_mode = WARD_MEMORY_PAGED;
+            else if (strcmp(m, "paged-tables") == 0)
+                opt.memory_mode = WARD_MEMORY_PAGED_TABLES;
             else
                 usage();
         } else if (a[0] == '-' || opt.dir != NULL) {
