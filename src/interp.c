@@ -120,23 +120,29 @@ static uint32_t vm_opstat(uint32_t op);
 #define RF32(k) w_f32((uint32_t)fp[ip[k]])
 #define RF64(k) w_f64(fp[ip[k]])
 
-/* Reloads the cached base and size of memory 0 (NULL/0 unless it is flat, so
- * that a flat fast-form access can only trap), its page table (an empty
- * one unless it is paged and 32-bit, so that a paged fast-form access can
- * only take the slow path, which then traps) and its span (paged.h; empty
- * unless paged and 32-bit). The span is copied, not read in place, so that
- * a paged access loads what a flat one does, from the same place (the C
- * stack); every handler that can change memory 0's tables (host calls,
- * memory.grow, bulk operations, store slow paths, which copy on write) must
- * reload it before the next access. */
+/* Reloads what the fast forms of memory 0 use: the bytes [0, size) that
+ * loads may read at base + address, and those [0, wsize) that stores may
+ * write at wbase + address. For a flat memory that is all of it; for a
+ * paged one (32-bit) its span (paged.h), with its page tables for
+ * everything else; otherwise nothing and empty tables, so that a fast form
+ * can only take its slow path, which then traps. The span is copied, not
+ * read in place, so that paged and flat accesses are the same code on the
+ * same variables; every handler that can change memory 0's tables (host
+ * calls, memory.grow, bulk operations, store slow paths, which copy on
+ * write) must reload it before the next access. */
 #define VM_RELOAD_MEM0()                                                                           \
     do {                                                                                           \
         const w_memory *m0_ = vm_flat_mem0(inst);                                                  \
-        mem0_base = m0_ ? m0_->base : NULL;                                                        \
-        mem0_size = m0_ ? m0_->size : 0;                                                           \
+        mem0_base = mem0_wbase = m0_ ? m0_->base : NULL;                                           \
+        mem0_size = mem0_wsize = m0_ ? m0_->size : 0;                                              \
         m0_ = vm_paged_mem0(inst);                                                                 \
         mem0_pt = m0_ ? m0_->pg_rd : vm_no_pages;                                                  \
-        mem0_span = m0_ ? m0_->pg_span : (w_pgspan){NULL, 0, NULL, 0};                             \
+        if (m0_) {                                                                                 \
+            mem0_base = m0_->pg_span.rd_base;                                                      \
+            mem0_size = m0_->pg_span.rd_lim;                                                       \
+            mem0_wbase = m0_->pg_span.wr_base;                                                     \
+            mem0_wsize = m0_->pg_span.wr_lim;                                                      \
+        }                                                                                          \
     } while (0)
 
 /* Fuel and interrupt checks, done at calls and loop back-edges. */
@@ -652,10 +658,9 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
     w_frame *const frend = ex->frames + ex->max_frames;
     w_frame *frp = frbase;
     uint64_t *const stack_end = ex->stack_end;
-    uint8_t *mem0_base;
-    uint64_t mem0_size;
+    uint8_t *mem0_base, *mem0_wbase; /* see VM_RELOAD_MEM0 */
+    uint64_t mem0_size, mem0_wsize;
     uint8_t *const *mem0_pt; /* pg_rd of a paged memory 0; pg_wr and the cache follow (paged.h) */
-    w_pgspan mem0_span;      /* a copy of its span (see VM_RELOAD_MEM0) */
     w_trap trap = W_TRAP_OK;
     /* Shared by CALL and CALL_INDIRECT on their way to vm_do_call. */
     w_func *callee;
@@ -988,8 +993,8 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
     }
 #define VM_ST0_FLAT(ea, bytes, BODY, n)                                                            \
     {                                                                                              \
-        if (W_UNLIKELY((ea) + (bytes) > mem0_size)) VM_TRAP(W_TRAP_MEM_OOB);                       \
-        uint8_t *p_ = mem0_base + (ea);                                                            \
+        if (W_UNLIKELY((ea) + (bytes) > mem0_wsize)) VM_TRAP(W_TRAP_MEM_OOB);                      \
+        uint8_t *p_ = mem0_wbase + (ea);                                                           \
         BODY;                                                                                      \
         NEXT(n);                                                                                   \
     }
@@ -1011,11 +1016,12 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
     __asm__("" : "+r"(eb_));                                                                       \
     w_pgtlb *e_ = VM_TLB_ENTRY(half);                                                              \
     bool hit_ = eb_ - e_->end <= PG_SIZE - (bytes)
-/* The span of memory 0 (paged.h) for loads (rd) or stores (wr): if the
- * whole access lies below its limit, BODY runs on base + ea, as flat. */
-#define VM_SPAN(dir, ea, bytes, BODY, n)                                                           \
-    if (W_LIKELY((ea) + (bytes) <= mem0_span.dir##_lim)) {                                         \
-        p_ = (uint8_t *)((uintptr_t)mem0_span.dir##_base + (ea));                                  \
+/* The span of memory 0 (paged.h), as VM_RELOAD_MEM0 left it in base and
+ * size (loads) or wbase and wsize (stores): if the whole access lies in it,
+ * BODY runs on base + ea, exactly as a flat access. */
+#define VM_SPAN(base, size, ea, bytes, BODY, n)                                                    \
+    if (W_LIKELY((ea) + (bytes) <= (size))) {                                                      \
+        p_ = (uint8_t *)((uintptr_t)(base) + (ea));                                                \
         BODY;                                                                                      \
         NEXT(n);                                                                                   \
     }
@@ -1039,7 +1045,7 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
 #define VM_LD0_PAGED(ea, bytes, BODY, n)                                                           \
     {                                                                                              \
         const uint8_t *p_;                                                                         \
-        VM_SPAN(rd, ea, bytes, BODY, n)                                                            \
+        VM_SPAN(mem0_base, mem0_size, ea, bytes, BODY, n)                                          \
         VM_TLB_HIT(0, ea, bytes);                                                                  \
         if (W_LIKELY(hit_)) {                                                                      \
             p_ = (const uint8_t *)((uintptr_t)e_->entry + ea_);                                    \
@@ -1057,7 +1063,7 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
 #define VM_ST0_PAGED(ea, bytes, BODY, n)                                                           \
     {                                                                                              \
         uint8_t *p_;                                                                               \
-        VM_SPAN(wr, ea, bytes, BODY, n)                                                            \
+        VM_SPAN(mem0_wbase, mem0_wsize, ea, bytes, BODY, n)                                        \
         VM_TLB_HIT(PG_TLB_N * sizeof(w_pgtlb), ea, bytes);                                         \
         if (W_LIKELY(hit_)) {                                                                      \
             p_ = (uint8_t *)((uintptr_t)e_->entry + ea_);                                          \

@@ -21,7 +21,8 @@ struct pg_frame {
     atomic_uint refs;
     pg_frame *next_free;
     struct pg_arena *arena; /* the arena whose slot this is, or NULL (the pool) */
-    atomic_bool held;       /* arena slots: in use, or not yet zero again */
+    atomic_bool held;       /* arena slots: in use */
+    bool used;              /* arena slots: held before, so maybe not zero */
 };
 
 /* A memory's arena: one reservation with a slot for each page index the
@@ -83,7 +84,7 @@ static struct {
 
 /* Backs every never-written page; never written itself (it is const). */
 static const uint8_t pg_zero_data[PG_SIZE] __attribute__((aligned(64)));
-static pg_frame pg_zero = {(uint8_t *)pg_zero_data, 1, NULL, NULL, false};
+static pg_frame pg_zero = {(uint8_t *)pg_zero_data, 1, NULL, NULL, false, false};
 
 static void pg_lock(void)
 {
@@ -137,15 +138,17 @@ static void pg_frame_release(pg_frame *f)
 {
     if (!f || f == &pg_zero) return;
     if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1) return;
-    /* Back to zero and to the pool or the arena; the RAM goes back to the
-     * OS. An arena slot is free again only once it is zero. */
-    plat_discard(f->data, PG_SIZE);
     if (f->arena) {
+        /* Free again; zeroed when the slot is next taken (pg_slot), or
+         * never: a memory's pages and the arena usually go together, and
+         * one unmapping is cheaper than a call per page. */
         pg_arena *a = f->arena;
         atomic_store_explicit(&f->held, false, memory_order_release);
         pg_arena_release(a);
         return;
     }
+    /* Back to zero and to the pool; the RAM goes back to the OS. */
+    plat_discard(f->data, PG_SIZE);
     pg_lock();
     f->next_free = pg_pool.free;
     pg_pool.free = f;
@@ -189,6 +192,8 @@ static pg_frame *pg_slot(w_memory *m, uint64_t i)
     atomic_store_explicit(&f->held, true, memory_order_relaxed);
     f->data = a->base + i * PG_SIZE;
     f->arena = a;
+    if (f->used) plat_discard(f->data, PG_SIZE); /* back to zero */
+    f->used = true;
     atomic_store_explicit(&f->refs, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&a->refs, 1, memory_order_relaxed);
     return f;
