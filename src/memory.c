@@ -26,16 +26,12 @@
 
 #define MEM_RESERVE32 (8ull << 30)
 #define MEM_CAP64 (16ull << 30)
-/* From this committed size on, ask for transparent huge pages: they cut page
- * faults several times on large arrays, and small memories would only waste
- * the zeroing of 2 MiB at a time. */
-#define MEM_HUGE_MIN (16ull << 20)
 
 static bool mem_commit_range(w_memory *m, uint64_t from, uint64_t to)
 {
     if (to <= from) return true;
     if (!plat_commit(m->base + from, to - from)) return false;
-    if (to >= MEM_HUGE_MIN) plat_advise_huge(m->base, to);
+    if (to >= W_MEM_HUGE_MIN) plat_advise_huge(m->base, to);
     return true;
 }
 

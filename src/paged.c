@@ -64,6 +64,7 @@ typedef struct pg_mem {
     size_t ngrants;
     uint64_t tbl_len; /* entries of each hot table (see pg_tables_new) */
     bool no_span;     /* pg_no_span */
+    bool is_clone;    /* a clone's pages start as a template's: no huge pages */
 } pg_mem;
 
 struct pg_region {
@@ -162,22 +163,20 @@ static uint64_t pg_arena_len(const w_memory *m)
     return m->is64 || m->max_pages > PG_TABLE32 / 2 ? 0 : m->max_pages;
 }
 
-/* A zero frame with one reference for page i of m: its arena slot if that
- * is free, else NULL (the caller takes one from the pool). Only m's own
- * thread takes slots (paged.h, "Threads"); any thread may free one. */
-static pg_frame *pg_slot(w_memory *m, uint64_t i)
+/* Creates m's arena if it has none yet; false if it cannot have one. */
+static bool pg_slot_ready(w_memory *m)
 {
     pg_mem *pg = m->pg;
     if (!pg->arena) {
         uint64_t n = pg_arena_len(m);
-        if (!n) return NULL;
+        if (!n) return false;
         pg_arena *a = w_calloc(1, sizeof *a);
         pg_frame *slots = a ? plat_map(n * sizeof *slots) : NULL;
         uint8_t *base = slots ? plat_map(n * PG_SIZE) : NULL;
         if (!base) {
             if (slots) plat_release(slots, n * sizeof *slots);
             w_free(a);
-            return NULL;
+            return false;
         }
         atomic_init(&a->refs, 1);
         a->n = n;
@@ -185,7 +184,16 @@ static pg_frame *pg_slot(w_memory *m, uint64_t i)
         a->slots = slots;
         pg->arena = a;
     }
-    pg_arena *a = pg->arena;
+    return true;
+}
+
+/* A zero frame with one reference for page i of m: its arena slot if that
+ * is free, else NULL (the caller takes one from the pool). Only m's own
+ * thread takes slots (paged.h, "Threads"); any thread may free one. */
+static pg_frame *pg_slot(w_memory *m, uint64_t i)
+{
+    if (!pg_slot_ready(m)) return NULL;
+    pg_arena *a = m->pg->arena;
     if (i >= a->n) return NULL;
     pg_frame *f = &a->slots[i];
     if (atomic_load_explicit(&f->held, memory_order_acquire)) return NULL;
@@ -328,9 +336,13 @@ static bool pg_reserve(w_memory *m, uint64_t pages)
 
 /* Pages [from, to) become fresh zero pages, read-write: their arena slots
  * (zero, and costing no RAM until written), or where there is none, the
- * shared zero frame, copy-on-write. */
+ * shared zero frame, copy-on-write. A large memory's slots get huge pages
+ * as a flat memory's block does (W_MEM_HUGE_MIN), except a clone's, whose
+ * slots hold single copied pages. */
 static void pg_zero_pages(w_memory *m, uint64_t from, uint64_t to)
 {
+    if (to * PG_SIZE >= W_MEM_HUGE_MIN && !m->pg->is_clone && pg_slot_ready(m))
+        plat_advise_huge(m->pg->arena->base, to * PG_SIZE);
     for (uint64_t i = from; i < to; i++) {
         pg_page *p = &m->pg->pages[i];
         p->frame = pg_slot(m, i);
@@ -640,6 +652,7 @@ bool pg_clone(w_memory *dst, w_memory *src)
     dst->mode = mode;
     if (!pg_init(dst, 0) || !pg_reserve(dst, src->pages)) return false;
     dst->pg->no_span = src->pg->no_span;
+    dst->pg->is_clone = true;
     for (uint64_t i = 0; i < src->pages; i++) {
         pg_page *sp = &src->pg->pages[i], *dp = &dst->pg->pages[i];
         *dp = *sp;

@@ -46,6 +46,12 @@ typedef struct w_pgspan {
     uint64_t wr_lim;
 } w_pgspan;
 
+/* From this size on, a memory's own pages ask for transparent huge pages:
+ * they cut page faults several times on large arrays (and TLB misses on
+ * strided ones), and small memories would only waste the zeroing of 2 MiB
+ * at a time. */
+#define W_MEM_HUGE_MIN (16ull << 20)
+
 typedef struct w_memory {
     uint8_t *base;       /* flat: start of the reservation; never moves */
     uint64_t size;       /* current size in bytes = pages * 64 KiB */
