@@ -18,7 +18,7 @@ SPEC_SRC ?= $(SHARED)/wasm-testsuite
 LIB_SRC := $(wildcard src/*.c src/wasi/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 
-.PHONY: all example wasi-test examples-test test unit spec asan asan-unit asan-spec fuzz bench deps clean
+.PHONY: all example wasi-test examples-test test unit spec asan asan-unit asan-spec asan-paged fuzz bench deps clean
 all: $(O)/libward.a $(O)/ward
 
 # vm_run (interp.c) is one function of about a thousand handlers reached by
@@ -88,11 +88,16 @@ example:
 # ---- sanitizers ------------------------------------------------------------------
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ASAN_MAKE = $(MAKE) -s O=build/asan CC=clang CFLAGS="$(ASAN_FLAGS)"
-asan: asan-unit asan-spec
+asan: asan-unit asan-spec asan-paged
 asan-unit:
 	$(ASAN_MAKE) unit
 asan-spec:
 	$(ASAN_MAKE) spec
+# The paged-memory tests against the sanitized library (the frame pool,
+# arenas and regions are reference counted across memories).
+asan-paged:
+	$(ASAN_MAKE) build/asan/libward.a
+	CC=clang CFLAGS="$(ASAN_FLAGS)" bash tests/paged/run.sh build/asan
 
 # The README's test command. Installs what it needs, then runs every suite
 # (tests/run_all.sh prints one line per suite and the totals last).

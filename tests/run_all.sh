@@ -31,6 +31,7 @@ step spec make -s spec
 step paged bash tests/paged/run.sh build
 step asan-unit make -s asan-unit
 step asan-spec make -s asan-spec
+step asan-paged make -s asan-paged
 
 echo
 [ ${#bad[@]} -ne 0 ] && echo "failing steps: ${bad[*]}"

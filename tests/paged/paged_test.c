@@ -59,14 +59,21 @@ static ward_store *store(ward_memory_mode mode)
     return ward_store_new(&c);
 }
 
+/* Values are zeroed whole: the differential test compares all of `of`. */
 static ward_val i32v(int32_t v)
 {
-    ward_val x = {.kind = WARD_I32, .of.i32 = v};
+    ward_val x;
+    memset(&x, 0, sizeof x);
+    x.kind = WARD_I32;
+    x.of.i32 = v;
     return x;
 }
 static ward_val i64v(int64_t v)
 {
-    ward_val x = {.kind = WARD_I64, .of.i64 = v};
+    ward_val x;
+    memset(&x, 0, sizeof x);
+    x.kind = WARD_I64;
+    x.of.i64 = v;
     return x;
 }
 
@@ -78,6 +85,7 @@ static ward_status call(ward_store *s, ward_instance *in, const char *name, cons
     ward_func *f = ward_instance_func(in, name);
     ward_val r[1];
     ward_result res;
+    memset(r, 0, sizeof r);
     if (!f) {
         printf("FAIL no export %s\n", name);
         failed++;
