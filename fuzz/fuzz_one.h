@@ -6,9 +6,9 @@
  * instantiates it under fuel, stack and memory limits with the spec suite's
  * "spectest" host module available for imports (most seeds import from it;
  * other imports fail to link, which exercises the link checks), and calls
- * every exported function with zero arguments. Memory mode alternates
- * between flat and paged with the input's length, so both access paths are
- * fuzzed. */
+ * every exported function with zero arguments. The memory mode follows
+ * the input's length (flat, paged, paged through the tables only), so
+ * every access path is fuzzed. */
 #ifndef WARD_FUZZ_ONE_H
 #define WARD_FUZZ_ONE_H
 
@@ -34,7 +34,9 @@ static int fuzz_one(const uint8_t *data, size_t size)
         .max_stack_bytes = 256 * 1024,
         .max_call_depth = 500,
         .max_memory_bytes = 64ull << 20,
-        .memory_mode = (size & 1) ? WARD_MEMORY_PAGED : WARD_MEMORY_FLAT,
+        .memory_mode = size % 3 == 0   ? WARD_MEMORY_FLAT
+                       : size % 3 == 1 ? WARD_MEMORY_PAGED
+                                       : WARD_MEMORY_PAGED_TABLES,
     };
     ward_linker *l = NULL;
     ward_store *s = ward_store_new(&cfg);

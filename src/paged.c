@@ -272,8 +272,8 @@ static void pg_sync(w_memory *m, uint64_t i)
     }
     m->pg_rd[i] = rd;
     m->pg_wr[i] = wr;
-    w_pgspan *sp = &m->pg_span;
     if (m->pg->no_span) return;
+    w_pgspan *sp = &m->pg_span;
     pg_span_fix(&sp->rd_base, &sp->rd_lim, m->pg_rd, m->pg->tbl_len, i);
     pg_span_fix(&sp->wr_base, &sp->wr_lim, m->pg_wr, m->pg->tbl_len, i);
 }
