@@ -973,9 +973,11 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
  * `bytes` bytes at ea (a uint64_t below 2^33: a 32-bit address plus a
  * 32-bit offset), then dispatches past the instruction's n words, or
  * leaves the handler with a trap.
- *   FLAT:  one compare with the cached size, then base + ea.
- *   PAGED: the instruction's translation-cache entry (paged.h) if ea's
- *          whole access lies in its page, then entry + ea; else the page's
+ *   FLAT:  VM_SPAN over the whole memory (one compare, base + ea), else
+ *          a trap.
+ *   PAGED: VM_SPAN over the span, the same code; else the instruction's
+ *          translation-cache entry (paged.h) if ea's whole access lies in
+ *          its page, then entry + ea; else the page's
  *          table entry (pg_rd or pg_wr, no bounds check: the tables have an
  *          entry for every page index below 2^17), which refills the cache
  *          entry if it is a frame and the access stays in the page; else
@@ -983,20 +985,29 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
  *          read-only or copy-on-write page, an address past the end).
  * Each path that finds p_ runs BODY and dispatches on its own rather than
  * joining the others, so that the hit path is one straight line (gcc's
- * label alignment would pad a join point on it with executed no-ops). */
-#define VM_LD0_FLAT(ea, bytes, BODY, n)                                                            \
-    {                                                                                              \
-        if (W_UNLIKELY((ea) + (bytes) > mem0_size)) VM_TRAP(W_TRAP_MEM_OOB);                       \
-        const uint8_t *p_ = mem0_base + (ea);                                                      \
+ * label alignment would pad a join point on it with executed no-ops).
+ *
+ * VM_SPAN: bytes [0, size) at base, as VM_RELOAD_MEM0 left them in base
+ * and size (loads) or wbase and wsize (stores): all of a flat memory 0,
+ * the span of a paged one (paged.h). If the whole access lies there, BODY
+ * runs on base + ea and the handler dispatches; else the caller goes on. */
+#define VM_SPAN(base, size, ea, bytes, BODY, n)                                                    \
+    if (W_LIKELY((ea) + (bytes) <= (size))) {                                                      \
+        p_ = (uint8_t *)((uintptr_t)(base) + (ea));                                                \
         BODY;                                                                                      \
         NEXT(n);                                                                                   \
     }
+#define VM_LD0_FLAT(ea, bytes, BODY, n)                                                            \
+    {                                                                                              \
+        const uint8_t *p_;                                                                         \
+        VM_SPAN(mem0_base, mem0_size, ea, bytes, BODY, n)                                          \
+        VM_TRAP(W_TRAP_MEM_OOB);                                                                   \
+    }
 #define VM_ST0_FLAT(ea, bytes, BODY, n)                                                            \
     {                                                                                              \
-        if (W_UNLIKELY((ea) + (bytes) > mem0_wsize)) VM_TRAP(W_TRAP_MEM_OOB);                      \
-        uint8_t *p_ = mem0_wbase + (ea);                                                           \
-        BODY;                                                                                      \
-        NEXT(n);                                                                                   \
+        uint8_t *p_;                                                                               \
+        VM_SPAN(mem0_wbase, mem0_wsize, ea, bytes, BODY, n)                                        \
+        VM_TRAP(W_TRAP_MEM_OOB);                                                                   \
     }
 /* The cache entry of the instruction at ip in the loads' half (half 0) or
  * the stores' half (half PG_TLB_N entries further): picked by the
@@ -1016,15 +1027,6 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
     __asm__("" : "+r"(eb_));                                                                       \
     w_pgtlb *e_ = VM_TLB_ENTRY(half);                                                              \
     bool hit_ = eb_ - e_->end <= PG_SIZE - (bytes)
-/* The span of memory 0 (paged.h), as VM_RELOAD_MEM0 left it in base and
- * size (loads) or wbase and wsize (stores): if the whole access lies in it,
- * BODY runs on base + ea, exactly as a flat access. */
-#define VM_SPAN(base, size, ea, bytes, BODY, n)                                                    \
-    if (W_LIKELY((ea) + (bytes) <= (size))) {                                                      \
-        p_ = (uint8_t *)((uintptr_t)(base) + (ea));                                                \
-        BODY;                                                                                      \
-        NEXT(n);                                                                                   \
-    }
 /* A miss: the table entry t_ of page ea_ >> PG_SHIFT in the table at byte
  * offset toff (pg_rd 0, pg_wr PG_WR32). A frame and an access within the
  * page refill e_, mark the page cached and set p_ (true); anything else is

@@ -922,28 +922,28 @@ static bool os_clock(uint32_t id, clockid_t *out)
     return true;
 }
 
-wasi_errno wasi_os_clock_res(uint32_t id, uint64_t *out)
+/* Reads WASI clock id with read (clock_getres or clock_gettime), in ns. */
+static wasi_errno os_clock_read(uint32_t id, int (*read)(clockid_t, struct timespec *),
+                                uint64_t *out)
 {
     clockid_t c;
     struct timespec ts;
     if (!os_clock(id, &c))
         return WASI_EINVAL;
-    if (clock_getres(c, &ts) != 0)
+    if (read(c, &ts) != 0)
         return os_err();
     *out = os_ts_ns(&ts);
     return WASI_ESUCCESS;
 }
 
+wasi_errno wasi_os_clock_res(uint32_t id, uint64_t *out)
+{
+    return os_clock_read(id, clock_getres, out);
+}
+
 wasi_errno wasi_os_clock_time(uint32_t id, uint64_t *out)
 {
-    clockid_t c;
-    struct timespec ts;
-    if (!os_clock(id, &c))
-        return WASI_EINVAL;
-    if (clock_gettime(c, &ts) != 0)
-        return os_err();
-    *out = os_ts_ns(&ts);
-    return WASI_ESUCCESS;
+    return os_clock_read(id, clock_gettime, out);
 }
 
 wasi_errno wasi_os_random(void *buf, size_t len)

@@ -28,6 +28,7 @@
 #include "ward_wasi.h"
 
 #include "../check.h"
+#include "../vals.h"
 
 static const char *dir;
 
@@ -57,24 +58,6 @@ static ward_store *store(ward_memory_mode mode)
     memset(&c, 0, sizeof c);
     c.memory_mode = mode;
     return ward_store_new(&c);
-}
-
-/* Values are zeroed whole: the differential test compares all of `of`. */
-static ward_val i32v(int32_t v)
-{
-    ward_val x;
-    memset(&x, 0, sizeof x);
-    x.kind = WARD_I32;
-    x.of.i32 = v;
-    return x;
-}
-static ward_val i64v(int64_t v)
-{
-    ward_val x;
-    memset(&x, 0, sizeof x);
-    x.kind = WARD_I64;
-    x.of.i64 = v;
-    return x;
 }
 
 /* Calls export `name`; returns the status and puts result 0 (if any) in *out

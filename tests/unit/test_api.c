@@ -14,6 +14,7 @@
 #include "ward.h"
 
 #include "../check.h"
+#include "../vals.h"
 
 /* main.wasm: `wat2wasm --debug-names` of
  * (module
@@ -122,31 +123,6 @@ static void free_counter(void *p)
 {
     (void)p;
     data_freed++;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static ward_val i32v(int32_t v)
-{
-    ward_val x;
-    memset(&x, 0, sizeof x);
-    x.kind = WARD_I32;
-    x.of.i32 = v;
-    return x;
-}
-
-static ward_val i64v(int64_t v)
-{
-    ward_val x;
-    memset(&x, 0, sizeof x);
-    x.kind = WARD_I64;
-    x.of.i64 = v;
-    return x;
 }
 
 /* Defines env.double / env.fail / env.quit in l. */

@@ -23,6 +23,7 @@
 #include "ward_wasi.h"
 
 #include "../check.h"
+#include "../vals.h"
 
 /* `wat2wasm` of
  * (module
@@ -110,22 +111,6 @@ static const unsigned char limits_wasm[] = {
     0x41, 0x03, 0x41, 0x00, 0x41, 0xc0, 0x02, 0x10, 0x02, 0x21, 0x00, 0x20, 0x00, 0x41, 0x1b, 0x46,
     0x0d, 0x00, 0x0b, 0x20, 0x00, 0x0b,
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static ward_val i32v(int32_t v)
-{
-    ward_val x;
-    memset(&x, 0, sizeof x);
-    x.kind = WARD_I32;
-    x.of.i32 = v;
-    return x;
-}
 
 typedef struct fixture {
     ward_module *mod;
