@@ -73,7 +73,8 @@ static void share(ward_module *m, int nc, uint32_t mib, uint8_t *data)
     ward_store *st[MAXC];
     ward_instance *in[MAXC];
     int64_t want = 0;
-    for (uint32_t i = 0; i < bytes; i += 64) want += *(int64_t *)(data + i);
+    for (uint32_t i = 0; i < bytes; i += 64)
+        want += *(int64_t *)(data + i);
     for (int mode = 0; mode < 2; mode++) {
         if (mode == 0 && (uint64_t)nc * mib > 2048) {
             printf("share N=%-2d S=%3u MiB copy: skipped (%llu MiB)\n", nc, mib,
@@ -107,9 +108,11 @@ static void share(ward_module *m, int nc, uint32_t mib, uint8_t *data)
         for (int k = 0; k < nc; k++)
             if (scan(st[k], in[k], at << 16, bytes) != want) fprintf(stderr, "bad scan\n");
         double t2 = now_ms(), r1 = rss_mib();
-        printf("share N=%-2d S=%3u MiB %s: setup %8.2f ms  scan %8.2f ms  total %8.2f ms  RSS +%7.1f MiB\n",
+        printf("share N=%-2d S=%3u MiB %s: setup %8.2f ms  scan %8.2f ms  total %8.2f ms  RSS "
+               "+%7.1f MiB\n",
                nc, mib, mode ? "map " : "copy", t1 - t0, t2 - t1, t2 - t0, r1 - r0);
-        for (int k = 0; k < nc; k++) ward_store_free(st[k]);
+        for (int k = 0; k < nc; k++)
+            ward_store_free(st[k]);
         if (reg) ward_region_free(reg);
     }
 }
@@ -121,7 +124,8 @@ static void clones(ward_module *m)
     ward_store *s = mkstore(WARD_MEMORY_PAGED);
     ward_instance *t = ward_instance_new(s, m, NULL, NULL);
     ward_result res;
-    for (int k = 0; k < 3; k++) ward_instance_clone(s, t, &res); /* warm the allocator */
+    for (int k = 0; k < 3; k++)
+        ward_instance_clone(s, t, &res); /* warm the allocator */
     double r0 = rss_mib(), t0 = now_ms();
     for (int k = 0; k < N; k++) {
         c[k] = ward_instance_clone(s, t, &res);
@@ -136,14 +140,16 @@ static void clones(ward_module *m)
         ward_func_call(s, ward_instance_func(c[k], "touch"), a, 1, NULL, 0, &res);
     }
     double r2 = rss_mib();
-    printf("clone: %.2f us per clone, idle RSS %.1f KiB per clone, after one store %.1f KiB per clone\n",
+    printf("clone: %.2f us per clone, idle RSS %.1f KiB per clone, after one store %.1f KiB per "
+           "clone\n",
            (t1 - t0) * 1e3 / N, (r1 - r0) * 1024 / N, (r2 - r0) * 1024 / N);
     ward_store_free(s);
     for (int mode = 0; mode < 2; mode++) {
         s = mkstore(mode ? WARD_MEMORY_PAGED : WARD_MEMORY_FLAT);
         r0 = rss_mib();
         t0 = now_ms();
-        for (int k = 0; k < N; k++) ward_instance_new(s, m, NULL, NULL);
+        for (int k = 0; k < N; k++)
+            ward_instance_new(s, m, NULL, NULL);
         t1 = now_ms();
         r1 = rss_mib();
         printf("instantiate afresh (%s): %.2f us per instance, RSS %.1f KiB per instance\n",
@@ -167,11 +173,13 @@ int main(int argc, char **argv)
         return 1;
     }
     uint8_t *data = malloc(256u << 20);
-    for (size_t i = 0; i < (256u << 20); i++) data[i] = (uint8_t)(i * 2654435761u >> 13);
+    for (size_t i = 0; i < (256u << 20); i++)
+        data[i] = (uint8_t)(i * 2654435761u >> 13);
     static const int ns[] = {1, 4, 16, 64};
     static const uint32_t ss[] = {1, 16, 256};
     for (int a = 0; a < 3; a++)
-        for (int b = 0; b < 4; b++) share(m, ns[b], ss[a], data);
+        for (int b = 0; b < 4; b++)
+            share(m, ns[b], ss[a], data);
     clones(m);
     free(data);
     ward_module_free(m);

@@ -59,7 +59,8 @@ static int fuzz_one(const uint8_t *data, size_t size)
         ward_val args[16], results[16];
         size_t np = ward_func_param_count(f), nr = ward_func_result_count(f);
         if (np > 16 || nr > 16) continue;
-        for (size_t a = 0; a < np; a++) args[a] = fuzz_zero(ward_func_param_kind(f, a));
+        for (size_t a = 0; a < np; a++)
+            args[a] = fuzz_zero(ward_func_param_kind(f, a));
         ward_store_set_fuel(s, 20000);
         ward_func_call(s, f, args, np, results, nr, &res);
     }

@@ -31,6 +31,12 @@
 extern "C" {
 #endif
 
+/* The version of this header (and of the library built with it). */
+#define WARD_VERSION_MAJOR 0
+#define WARD_VERSION_MINOR 2
+#define WARD_VERSION_PATCH 0
+#define WARD_VERSION "0.2.0"
+
 typedef struct ward_module ward_module;
 typedef struct ward_store ward_store;
 typedef struct ward_linker ward_linker;
@@ -106,9 +112,9 @@ typedef enum ward_trap_code {
 } ward_trap_code;
 
 typedef struct ward_frame {
-    uint32_t func_index;   /* in its module's function index space */
-    const char *func_name; /* from the name section, or NULL; valid while the module lives */
-    uint64_t module_offset;/* byte offset of the instruction in the module */
+    uint32_t func_index;    /* in its module's function index space */
+    const char *func_name;  /* from the name section, or NULL; valid while the module lives */
+    uint64_t module_offset; /* byte offset of the instruction in the module */
 } ward_frame;
 
 #define WARD_MAX_FRAMES 32
@@ -136,8 +142,7 @@ enum {
 
 /* Decodes, validates and compiles a module. `bytes` is copied (the caller
  * keeps ownership). Returns NULL with *err filled on failure. */
-ward_module *ward_module_new(const uint8_t *bytes, size_t len, uint32_t features,
-                             ward_error *err);
+ward_module *ward_module_new(const uint8_t *bytes, size_t len, uint32_t features, ward_error *err);
 /* Drops the caller's reference. */
 void ward_module_free(ward_module *m);
 
@@ -201,8 +206,8 @@ typedef int (*ward_host_fn)(ward_caller *caller, void *data, const ward_val *arg
 /* Creates a host function in s. `data` is passed to fn; if data_free is not
  * NULL it is called on data when the store is freed. */
 ward_func *ward_func_new(ward_store *s, const ward_valkind *params, size_t nparams,
-                         const ward_valkind *results, size_t nresults, ward_host_fn fn,
-                         void *data, void (*data_free)(void *));
+                         const ward_valkind *results, size_t nresults, ward_host_fn fn, void *data,
+                         void (*data_free)(void *));
 
 /* Inside a host function: the calling instance (NULL if called by the
  * embedder directly), its memory 0 (NULL if none), and its store. */
@@ -291,8 +296,8 @@ ward_val ward_global_get(const ward_global *g);
 bool ward_global_set(ward_global *g, ward_val v); /* false if immutable or wrong kind */
 ward_table *ward_table_new(ward_store *s, ward_valkind elem, uint32_t min, uint32_t max,
                            bool has_max);
-ward_memory *ward_memory_new(ward_store *s, uint64_t min_pages, uint64_t max_pages,
-                             bool has_max, bool is64);
+ward_memory *ward_memory_new(ward_store *s, uint64_t min_pages, uint64_t max_pages, bool has_max,
+                             bool is64);
 
 /* ---- paged memory: sharing, access control, clones ------------------------
  * Only for memories of stores created with WARD_MEMORY_PAGED; on a flat

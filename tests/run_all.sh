@@ -24,6 +24,8 @@ step() { # name, command...
     tp=$((tp + p)); tf=$((tf + f)); ts=$((ts + s))
 }
 
+step layers bash tools/check-layers.sh
+step format bash tools/check-format.sh
 step unit make -s unit
 step spec make -s spec
 [ -x tests/wasi/run.sh ] && step wasi bash tests/wasi/run.sh build/ward build

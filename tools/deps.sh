@@ -4,7 +4,7 @@
 set -euo pipefail
 
 pkgs=(make gcc clang lld wabt libcjson-dev wasi-libc libclang-rt-14-dev
-      libclang-rt-14-dev-wasm32 binaryen hyperfine valgrind)
+      libclang-rt-14-dev-wasm32 binaryen hyperfine valgrind clang-format)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -29,13 +29,11 @@ static int by_name(const void *a, const void *b)
 static int count_file(const char *path, stats *st, long hist[MAX_LEN + 1])
 {
     FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
+    if (!f) return -1;
     int c, len = 0;
     while ((c = fgetc(f)) != EOF) {
         st->bytes++;
-        if (c == '\n')
-            st->lines++;
+        if (c == '\n') st->lines++;
         if (isalnum(c)) {
             len++;
         } else if (len > 0) {
@@ -64,13 +62,11 @@ int main(int argc, char **argv)
     }
     struct dirent *de;
     while ((de = readdir(d)) != NULL && n < MAX_FILES) {
-        if (de->d_type != DT_REG)
-            continue;
+        if (de->d_type != DT_REG) continue;
         char path[512];
         snprintf(path, sizeof path, "/data/%s", de->d_name);
         snprintf(files[n].name, sizeof files[n].name, "%s", de->d_name);
-        if (count_file(path, &files[n], hist) == 0)
-            n++;
+        if (count_file(path, &files[n], hist) == 0) n++;
     }
     closedir(d);
     qsort(files, n, sizeof files[0], by_name);
@@ -95,15 +91,13 @@ int main(int argc, char **argv)
     for (int i = 1; i <= MAX_LEN; i++)
         most = hist[i] > most ? hist[i] : most;
     for (int i = 1; i <= MAX_LEN; i++) {
-        if (!hist[i])
-            continue;
+        if (!hist[i]) continue;
         int bar = (int)(hist[i] * 40 / most);
         fprintf(out, "%3d%s %5ld ", i, i == MAX_LEN ? "+" : " ", hist[i]);
         for (int k = 0; k < (bar ? bar : 1); k++)
             fputc('#', out);
         fputc('\n', out);
     }
-    if (out != stdout && fclose(out) != 0)
-        return 1;
+    if (out != stdout && fclose(out) != 0) return 1;
     return 0;
 }

@@ -22,8 +22,7 @@ void ward_wasi_config_init(ward_wasi_config *cfg)
 
 static void wasi_set_error(ward_error *err, const char *fmt, const char *what, const char *why)
 {
-    if (!err)
-        return;
+    if (!err) return;
     memset(err, 0, sizeof *err);
     snprintf(err->message, sizeof err->message, fmt, what, why);
 }
@@ -34,8 +33,7 @@ static char **wasi_copy_strings(const char *const *src, size_t n, size_t *bytes)
 {
     char **dst = calloc(n + 1, sizeof *dst);
     *bytes = 0;
-    if (!dst)
-        return NULL;
+    if (!dst) return NULL;
     for (size_t i = 0; i < n; i++) {
         const char *s = src[i] ? src[i] : "";
         size_t len = strlen(s);
@@ -54,8 +52,7 @@ static char **wasi_copy_strings(const char *const *src, size_t n, size_t *bytes)
 
 static void wasi_free_strings(char **v, size_t n)
 {
-    if (!v)
-        return;
+    if (!v) return;
     for (size_t i = 0; i < n; i++)
         free(v[i]);
     free(v);
@@ -69,8 +66,7 @@ ward_wasi *ward_wasi_new(const ward_wasi_config *cfg, ward_error *err)
         cfg = &defaults;
     }
     ward_wasi *w = calloc(1, sizeof *w);
-    if (!w)
-        goto oom;
+    if (!w) goto oom;
     w->wake_fd = -1;
     w->max_fds = cfg->max_fds ? cfg->max_fds : WASI_DEFAULT_MAX_FDS;
     if (w->max_fds < 3 + cfg->ndirs + cfg->nsockets)
@@ -79,8 +75,7 @@ ward_wasi *ward_wasi_new(const ward_wasi_config *cfg, ward_error *err)
     w->argv = wasi_copy_strings(cfg->argv, cfg->argc, &w->argv_bytes);
     w->envc = cfg->envc;
     w->envp = wasi_copy_strings(cfg->envp, cfg->envc, &w->envp_bytes);
-    if (!w->argv || !w->envp)
-        goto oom;
+    if (!w->argv || !w->envp) goto oom;
     if (wasi_os_wake_open(&w->wake_fd) != WASI_ESUCCESS) {
         wasi_set_error(err, "cannot create WASI context: %s%s", "no eventfd", "");
         goto fail;
@@ -88,8 +83,7 @@ ward_wasi *ward_wasi_new(const ward_wasi_config *cfg, ward_error *err)
 
     /* Three slots for stdio first, so that fd numbers match whatever is closed. */
     w->fds = calloc(8, sizeof *w->fds);
-    if (!w->fds)
-        goto oom;
+    if (!w->fds) goto oom;
     w->nfds = 8;
     for (uint32_t i = 0; i < w->nfds; i++)
         w->fds[i].host = -1;
@@ -97,8 +91,7 @@ ward_wasi *ward_wasi_new(const ward_wasi_config *cfg, ward_error *err)
     for (uint32_t i = 0; i < 3; i++) {
         int d;
         uint8_t type;
-        if (stdio[i] < 0)
-            continue;
+        if (stdio[i] < 0) continue;
         if (wasi_os_dup(stdio[i], &d, &type) != WASI_ESUCCESS) {
             wasi_set_error(err, "cannot duplicate host descriptor for %s%s", "stdio", "");
             goto fail;
@@ -113,8 +106,7 @@ ward_wasi *ward_wasi_new(const ward_wasi_config *cfg, ward_error *err)
     bool hole[3];
     for (uint32_t i = 0; i < 3; i++) {
         hole[i] = w->fds[i].host < 0;
-        if (hole[i])
-            w->fds[i].host = -2;
+        if (hole[i]) w->fds[i].host = -2;
     }
     if (cfg->ndirs > 0 && !wasi_os_have_openat2()) {
         wasi_set_error(err, "cannot preopen %s: %s", "directories",
@@ -154,14 +146,12 @@ ward_wasi *ward_wasi_new(const ward_wasi_config *cfg, ward_error *err)
         }
     }
     for (uint32_t i = 0; i < 3; i++)
-        if (hole[i])
-            w->fds[i].host = -1;
+        if (hole[i]) w->fds[i].host = -1;
     return w;
 
 fail_holes:
     for (uint32_t i = 0; i < 3; i++)
-        if (hole[i])
-            w->fds[i].host = -1;
+        if (hole[i]) w->fds[i].host = -1;
     goto fail;
 oom:
     wasi_set_error(err, "cannot create WASI context: %s%s", "out of memory", "");
@@ -172,31 +162,26 @@ fail:
 
 void ward_wasi_set_timeout(ward_wasi *w, uint64_t timeout_ns)
 {
-    if (!w)
-        return;
+    if (!w) return;
     w->deadline_ns = timeout_ns ? wasi_os_monotonic_ns() + timeout_ns : 0;
 }
 
 void ward_wasi_interrupt(ward_wasi *w)
 {
-    if (w)
-        wasi_os_wake(w->wake_fd);
+    if (w) wasi_os_wake(w->wake_fd);
 }
 
 bool ward_wasi_define(ward_wasi *w, ward_store *s, ward_linker *l)
 {
-    if (!w || !s || !l)
-        return false;
+    if (!w || !s || !l) return false;
     return wasi_abi_define(w, s, l);
 }
 
 void ward_wasi_free(ward_wasi *w)
 {
-    if (!w)
-        return;
+    if (!w) return;
     for (uint32_t i = 0; i < w->nfds; i++)
-        if (w->fds[i].host >= 0)
-            wasi_fd_release(&w->fds[i]);
+        if (w->fds[i].host >= 0) wasi_fd_release(&w->fds[i]);
     free(w->fds);
     wasi_os_close(w->wake_fd);
     wasi_free_strings(w->argv, w->argc);

@@ -24,6 +24,7 @@
 /* ---- errno: WASI's values, from the witx definition ---------------------- */
 
 /* Errnos that have a Linux errno of the same name, E<name>. */
+/* clang-format off */
 #define WASI_ERRNO_HOST_LIST(X)                                                                    \
     X(2BIG, 1) X(ACCES, 2) X(ADDRINUSE, 3) X(ADDRNOTAVAIL, 4) X(AFNOSUPPORT, 5) X(AGAIN, 6)        \
     X(ALREADY, 7) X(BADF, 8) X(BADMSG, 9) X(BUSY, 10) X(CANCELED, 11) X(CHILD, 12)                 \
@@ -38,6 +39,7 @@
     X(OWNERDEAD, 62) X(PERM, 63) X(PIPE, 64) X(PROTO, 65) X(PROTONOSUPPORT, 66) X(PROTOTYPE, 67)   \
     X(RANGE, 68) X(ROFS, 69) X(SPIPE, 70) X(SRCH, 71) X(STALE, 72) X(TIMEDOUT, 73) X(TXTBSY, 74)   \
     X(XDEV, 75)
+/* clang-format on */
 
 typedef enum wasi_errno {
     WASI_ESUCCESS = 0,
@@ -61,61 +63,61 @@ enum {
 };
 
 enum { /* fdflags */
-    WASI_FDFLAG_APPEND = 1,
-    WASI_FDFLAG_DSYNC = 2,
-    WASI_FDFLAG_NONBLOCK = 4,
-    WASI_FDFLAG_RSYNC = 8,
-    WASI_FDFLAG_SYNC = 16,
+       WASI_FDFLAG_APPEND = 1,
+       WASI_FDFLAG_DSYNC = 2,
+       WASI_FDFLAG_NONBLOCK = 4,
+       WASI_FDFLAG_RSYNC = 8,
+       WASI_FDFLAG_SYNC = 16,
 };
 
 enum { /* oflags */
-    WASI_O_CREAT = 1,
-    WASI_O_DIRECTORY = 2,
-    WASI_O_EXCL = 4,
-    WASI_O_TRUNC = 8,
+       WASI_O_CREAT = 1,
+       WASI_O_DIRECTORY = 2,
+       WASI_O_EXCL = 4,
+       WASI_O_TRUNC = 8,
 };
 
 enum { WASI_LOOKUP_SYMLINK_FOLLOW = 1 };
 
 enum { /* fstflags */
-    WASI_FST_ATIM = 1,
-    WASI_FST_ATIM_NOW = 2,
-    WASI_FST_MTIM = 4,
-    WASI_FST_MTIM_NOW = 8,
+       WASI_FST_ATIM = 1,
+       WASI_FST_ATIM_NOW = 2,
+       WASI_FST_MTIM = 4,
+       WASI_FST_MTIM_NOW = 8,
 };
 
 enum { /* rights, one bit each */
-    WASI_R_FD_DATASYNC = 0,
-    WASI_R_FD_READ,
-    WASI_R_FD_SEEK,
-    WASI_R_FD_FDSTAT_SET_FLAGS,
-    WASI_R_FD_SYNC,
-    WASI_R_FD_TELL,
-    WASI_R_FD_WRITE,
-    WASI_R_FD_ADVISE,
-    WASI_R_FD_ALLOCATE,
-    WASI_R_PATH_CREATE_DIRECTORY,
-    WASI_R_PATH_CREATE_FILE,
-    WASI_R_PATH_LINK_SOURCE,
-    WASI_R_PATH_LINK_TARGET,
-    WASI_R_PATH_OPEN,
-    WASI_R_FD_READDIR,
-    WASI_R_PATH_READLINK,
-    WASI_R_PATH_RENAME_SOURCE,
-    WASI_R_PATH_RENAME_TARGET,
-    WASI_R_PATH_FILESTAT_GET,
-    WASI_R_PATH_FILESTAT_SET_SIZE,
-    WASI_R_PATH_FILESTAT_SET_TIMES,
-    WASI_R_FD_FILESTAT_GET,
-    WASI_R_FD_FILESTAT_SET_SIZE,
-    WASI_R_FD_FILESTAT_SET_TIMES,
-    WASI_R_PATH_SYMLINK,
-    WASI_R_PATH_REMOVE_DIRECTORY,
-    WASI_R_PATH_UNLINK_FILE,
-    WASI_R_POLL_FD_READWRITE,
-    WASI_R_SOCK_SHUTDOWN,
-    WASI_R_SOCK_ACCEPT,
-    WASI_R_COUNT_
+       WASI_R_FD_DATASYNC = 0,
+       WASI_R_FD_READ,
+       WASI_R_FD_SEEK,
+       WASI_R_FD_FDSTAT_SET_FLAGS,
+       WASI_R_FD_SYNC,
+       WASI_R_FD_TELL,
+       WASI_R_FD_WRITE,
+       WASI_R_FD_ADVISE,
+       WASI_R_FD_ALLOCATE,
+       WASI_R_PATH_CREATE_DIRECTORY,
+       WASI_R_PATH_CREATE_FILE,
+       WASI_R_PATH_LINK_SOURCE,
+       WASI_R_PATH_LINK_TARGET,
+       WASI_R_PATH_OPEN,
+       WASI_R_FD_READDIR,
+       WASI_R_PATH_READLINK,
+       WASI_R_PATH_RENAME_SOURCE,
+       WASI_R_PATH_RENAME_TARGET,
+       WASI_R_PATH_FILESTAT_GET,
+       WASI_R_PATH_FILESTAT_SET_SIZE,
+       WASI_R_PATH_FILESTAT_SET_TIMES,
+       WASI_R_FD_FILESTAT_GET,
+       WASI_R_FD_FILESTAT_SET_SIZE,
+       WASI_R_FD_FILESTAT_SET_TIMES,
+       WASI_R_PATH_SYMLINK,
+       WASI_R_PATH_REMOVE_DIRECTORY,
+       WASI_R_PATH_UNLINK_FILE,
+       WASI_R_POLL_FD_READWRITE,
+       WASI_R_SOCK_SHUTDOWN,
+       WASI_R_SOCK_ACCEPT,
+       WASI_R_COUNT_
 };
 #define WASI_RIGHT(r) ((uint64_t)1 << WASI_R_##r)
 #define WASI_RIGHTS_ALL (((uint64_t)1 << WASI_R_COUNT_) - 1)
@@ -126,7 +128,7 @@ enum { /* rights, one bit each */
     (WASI_RIGHT(FD_DATASYNC) | WASI_RIGHT(FD_READ) | WASI_RIGHT(FD_SEEK) |                         \
      WASI_RIGHT(FD_FDSTAT_SET_FLAGS) | WASI_RIGHT(FD_SYNC) | WASI_RIGHT(FD_TELL) |                 \
      WASI_RIGHT(FD_WRITE) | WASI_RIGHT(FD_ADVISE) | WASI_RIGHT(FD_ALLOCATE) |                      \
-     WASI_RIGHT(FD_FILESTAT_GET) | WASI_RIGHT(FD_FILESTAT_SET_SIZE) |                             \
+     WASI_RIGHT(FD_FILESTAT_GET) | WASI_RIGHT(FD_FILESTAT_SET_SIZE) |                              \
      WASI_RIGHT(FD_FILESTAT_SET_TIMES) | WASI_RIGHT(POLL_FD_READWRITE))
 #define WASI_RIGHTS_DIRECTORY                                                                      \
     (WASI_RIGHT(FD_FDSTAT_SET_FLAGS) | WASI_RIGHT(FD_SYNC) | WASI_RIGHT(FD_ADVISE) |               \
@@ -141,20 +143,19 @@ enum { /* rights, one bit each */
 #define WASI_RIGHTS_TTY                                                                            \
     (WASI_RIGHT(FD_READ) | WASI_RIGHT(FD_FDSTAT_SET_FLAGS) | WASI_RIGHT(FD_WRITE) |                \
      WASI_RIGHT(FD_FILESTAT_GET) | WASI_RIGHT(POLL_FD_READWRITE))
-#define WASI_RIGHTS_SOCKET                                                                         \
-    (WASI_RIGHTS_TTY | WASI_RIGHT(SOCK_SHUTDOWN) | WASI_RIGHT(SOCK_ACCEPT))
+#define WASI_RIGHTS_SOCKET (WASI_RIGHTS_TTY | WASI_RIGHT(SOCK_SHUTDOWN) | WASI_RIGHT(SOCK_ACCEPT))
 
 /* ---- the context ---------------------------------------------------------- */
 
 /* One guest descriptor. host < 0 marks a free slot. */
 typedef struct wasi_fd {
     int host;
-    uint8_t type;           /* WASI_FILETYPE_* */
-    char *preopen;          /* guest path of a preopened directory, else NULL */
+    uint8_t type;  /* WASI_FILETYPE_* */
+    char *preopen; /* guest path of a preopened directory, else NULL */
     uint64_t rights_base;
     uint64_t rights_inheriting;
-    void *dir;              /* DIR * kept between fd_readdir calls, or NULL */
-    uint64_t dir_cookie;    /* index of the entry dir will return next */
+    void *dir;           /* DIR * kept between fd_readdir calls, or NULL */
+    uint64_t dir_cookie; /* index of the entry dir will return next */
 } wasi_fd;
 
 struct ward_wasi {
@@ -165,8 +166,8 @@ struct ward_wasi {
     size_t envc;
     size_t envp_bytes;
     wasi_fd *fds;
-    uint32_t nfds;    /* slots in fds */
-    uint32_t max_fds; /* most slots the guest may use */
+    uint32_t nfds;        /* slots in fds */
+    uint32_t max_fds;     /* most slots the guest may use */
     uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0 = none */
     int wake_fd;          /* eventfd signalled by ward_wasi_interrupt() */
 };
@@ -241,8 +242,7 @@ wasi_errno wasi_os_wait(ward_wasi *w, int fd, bool write);
 wasi_errno wasi_os_readv(ward_wasi *w, int fd, const struct iovec *iov, size_t n, size_t *done);
 wasi_errno wasi_os_writev(int fd, const struct iovec *iov, size_t n, size_t *done);
 wasi_errno wasi_os_preadv(int fd, const struct iovec *iov, size_t n, uint64_t off, size_t *done);
-wasi_errno wasi_os_pwritev(int fd, const struct iovec *iov, size_t n, uint64_t off,
-                           size_t *done);
+wasi_errno wasi_os_pwritev(int fd, const struct iovec *iov, size_t n, uint64_t off, size_t *done);
 wasi_errno wasi_os_seek(int fd, int64_t off, uint8_t whence, uint64_t *out);
 wasi_errno wasi_os_advise(int fd, uint64_t off, uint64_t len, uint8_t advice);
 wasi_errno wasi_os_allocate(int fd, uint64_t off, uint64_t len);
@@ -254,13 +254,11 @@ wasi_errno wasi_os_ftruncate(int fd, uint64_t size);
 wasi_errno wasi_os_futimes(int fd, uint64_t atim, uint64_t mtim, uint16_t fst);
 /* Reads directory entries of fd starting at entry index `cookie`, encoding
  * them as WASI dirents into buf (the last may be cut off, as WASI wants). */
-wasi_errno wasi_os_readdir(wasi_fd *f, uint64_t cookie, uint8_t *buf, size_t len,
-                           size_t *used);
+wasi_errno wasi_os_readdir(wasi_fd *f, uint64_t cookie, uint8_t *buf, size_t len, size_t *used);
 
 /* Path operations, all confined beneath dirfd. */
 wasi_errno wasi_os_path_open(int dirfd, const char *path, bool follow, uint16_t oflags,
-                             uint16_t fdflags, bool read, bool write, int *out,
-                             uint8_t *type);
+                             uint16_t fdflags, bool read, bool write, int *out, uint8_t *type);
 wasi_errno wasi_os_path_mkdir(int dirfd, const char *path);
 wasi_errno wasi_os_path_rmdir(int dirfd, const char *path);
 wasi_errno wasi_os_path_unlink(int dirfd, const char *path);
@@ -269,11 +267,9 @@ wasi_errno wasi_os_path_utimes(int dirfd, const char *path, bool follow, uint64_
                                uint64_t mtim, uint16_t fst);
 wasi_errno wasi_os_path_link(int olddir, const char *oldpath, bool follow, int newdir,
                              const char *newpath);
-wasi_errno wasi_os_path_rename(int olddir, const char *oldpath, int newdir,
-                               const char *newpath);
+wasi_errno wasi_os_path_rename(int olddir, const char *oldpath, int newdir, const char *newpath);
 wasi_errno wasi_os_path_symlink(const char *target, int dirfd, const char *path);
-wasi_errno wasi_os_path_readlink(int dirfd, const char *path, char *buf, size_t len,
-                                 size_t *used);
+wasi_errno wasi_os_path_readlink(int dirfd, const char *path, char *buf, size_t len, size_t *used);
 
 /* poll_oneoff's waiting: waits until one of fds is ready (readable, or
  * writable if .write) or timeout_ns passes (UINT64_MAX: forever); with n = 0
@@ -293,8 +289,7 @@ wasi_errno wasi_os_poll(ward_wasi *w, wasi_pollfd *fds, size_t n, uint64_t timeo
 wasi_errno wasi_os_sock_accept(ward_wasi *w, int fd, bool nonblock, int *out);
 wasi_errno wasi_os_sock_recv(ward_wasi *w, int fd, const struct iovec *iov, size_t n,
                              uint16_t riflags, size_t *done, uint16_t *roflags);
-wasi_errno wasi_os_sock_send(ward_wasi *w, int fd, const struct iovec *iov, size_t n,
-                             size_t *done);
+wasi_errno wasi_os_sock_send(ward_wasi *w, int fd, const struct iovec *iov, size_t n, size_t *done);
 wasi_errno wasi_os_sock_shutdown(int fd, uint8_t how);
 
 /* ---- wasi_abi.c ----------------------------------------------------------- */

@@ -17,8 +17,8 @@
 
 #include "wasi/wasi.h"
 
-#define ABI_IOV_MAX 1024            /* host iovecs per call: Linux's IOV_MAX */
-#define ABI_POLL_MAX (1u << 16)     /* subscriptions per poll_oneoff */
+#define ABI_IOV_MAX 1024        /* host iovecs per call: Linux's IOV_MAX */
+#define ABI_POLL_MAX (1u << 16) /* subscriptions per poll_oneoff */
 #define ABI_READLINK_MAX 4096
 
 #define A32(i) ((uint32_t)args[i].of.i32)
@@ -66,8 +66,7 @@ static void abi_put_filestat(uint8_t b[64], const wasi_filestat *st)
 
 /* ---- args, environment ------------------------------------------------------ */
 
-static wasi_errno abi_strings_get(ward_memory *m, char **v, size_t n, uint32_t ptrs,
-                                  uint32_t buf)
+static wasi_errno abi_strings_get(ward_memory *m, char **v, size_t n, uint32_t ptrs, uint32_t buf)
 {
     uint64_t at = buf;
     for (size_t i = 0; i < n; i++) {
@@ -118,8 +117,7 @@ ABI_FN(clock_res_get)
     ABI_SETUP;
     uint64_t v = 0;
     e = wasi_os_clock_res(A32(0), &v);
-    if (!e && !wasi_mem_put_u64(m, A32(1), v))
-        e = WASI_EFAULT;
+    if (!e && !wasi_mem_put_u64(m, A32(1), v)) e = WASI_EFAULT;
     return abi_ret(res, e);
 }
 
@@ -128,8 +126,7 @@ ABI_FN(clock_time_get)
     ABI_SETUP;
     uint64_t v = 0;
     e = wasi_os_clock_time(A32(0), &v); /* args[1], the precision, is a hint */
-    if (!e && !wasi_mem_put_u64(m, A32(2), v))
-        e = WASI_EFAULT;
+    if (!e && !wasi_mem_put_u64(m, A32(2), v)) e = WASI_EFAULT;
     return abi_ret(res, e);
 }
 
@@ -137,8 +134,7 @@ ABI_FN(random_get)
 {
     ABI_SETUP;
     uint64_t at = A32(0), left = A32(1);
-    if (at + left > UINT32_MAX + 1ull)
-        return abi_ret(res, WASI_EFAULT);
+    if (at + left > UINT32_MAX + 1ull) return abi_ret(res, WASI_EFAULT);
     /* Check every run first (a paged memory may have a read-only page in
      * the middle): a faulting call writes nothing. */
     for (uint64_t a = at, l = left; l > 0;) {
@@ -151,8 +147,7 @@ ABI_FN(random_get)
     while (!e && left > 0) {
         size_t avail = 0;
         void *p = m ? ward_memory_span(m, at, (size_t)left, true, &avail) : NULL;
-        if (!p || avail == 0)
-            return abi_ret(res, WASI_EFAULT);
+        if (!p || avail == 0) return abi_ret(res, WASI_EFAULT);
         e = wasi_os_random(p, avail);
         at += avail;
         left -= avail;
@@ -177,12 +172,11 @@ ABI_FN(proc_raise)
 {
     ABI_SETUP;
     static const char *const names[] = {
-        "NONE", "HUP",  "INT",  "QUIT", "ILL",  "TRAP", "ABRT",   "BUS",  "FPE",  "KILL", "USR1",
-        "SEGV", "USR2", "PIPE", "ALRM", "TERM", "CHLD", "CONT",   "STOP", "TSTP", "TTIN", "TTOU",
-        "URG",  "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "POLL", "PWR", "SYS"};
+        "NONE", "HUP",  "INT",  "QUIT",   "ILL",  "TRAP",  "ABRT", "BUS",  "FPE",  "KILL", "USR1",
+        "SEGV", "USR2", "PIPE", "ALRM",   "TERM", "CHLD",  "CONT", "STOP", "TSTP", "TTIN", "TTOU",
+        "URG",  "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "POLL", "PWR",  "SYS"};
     uint32_t sig = A32(0);
-    if (sig >= sizeof names / sizeof names[0])
-        return abi_ret(res, WASI_EINVAL);
+    if (sig >= sizeof names / sizeof names[0]) return abi_ret(res, WASI_EINVAL);
     /* Signals whose default action is to do nothing (or to stop, which a
      * sandbox does not offer) return at once; every other one ends the
      * guest abnormally, as its default action would. The host process
@@ -196,8 +190,7 @@ ABI_FN(proc_raise)
     case 20: /* TTIN */
     case 21: /* TTOU */
     case 22: /* URG */
-    case 27: /* WINCH */
-        return abi_ret(res, WASI_ESUCCESS);
+    case 27: /* WINCH */ return abi_ret(res, WASI_ESUCCESS);
     default: {
         char msg[64];
         snprintf(msg, sizeof msg, "guest raised signal SIG%s", names[sig]);
@@ -225,8 +218,7 @@ ABI_FN(fd_allocate)
 {
     ABI_SETUP;
     wasi_fd *f = wasi_fd_get(w, A32(0), WASI_RIGHT(FD_ALLOCATE), &e);
-    if (f)
-        e = wasi_os_allocate(f->host, A64(1), A64(2));
+    if (f) e = wasi_os_allocate(f->host, A64(1), A64(2));
     return abi_ret(res, e);
 }
 
@@ -240,8 +232,7 @@ ABI_FN(fd_datasync)
 {
     ABI_SETUP;
     wasi_fd *f = wasi_fd_get(w, A32(0), WASI_RIGHT(FD_DATASYNC), &e);
-    if (f)
-        e = wasi_os_sync(f->host, true);
+    if (f) e = wasi_os_sync(f->host, true);
     return abi_ret(res, e);
 }
 
@@ -249,8 +240,7 @@ ABI_FN(fd_sync)
 {
     ABI_SETUP;
     wasi_fd *f = wasi_fd_get(w, A32(0), WASI_RIGHT(FD_SYNC), &e);
-    if (f)
-        e = wasi_os_sync(f->host, false);
+    if (f) e = wasi_os_sync(f->host, false);
     return abi_ret(res, e);
 }
 
@@ -259,8 +249,7 @@ ABI_FN(fd_fdstat_get)
     ABI_SETUP;
     uint16_t flags = 0;
     wasi_fd *f = wasi_fd_get(w, A32(0), 0, &e);
-    if (f)
-        e = wasi_os_get_fdflags(f->host, &flags);
+    if (f) e = wasi_os_get_fdflags(f->host, &flags);
     if (!e) {
         uint8_t b[24];
         memset(b, 0, sizeof b);
@@ -268,8 +257,7 @@ ABI_FN(fd_fdstat_get)
         memcpy(b + 2, &flags, 2);
         memcpy(b + 8, &f->rights_base, 8);
         memcpy(b + 16, &f->rights_inheriting, 8);
-        if (!m || !ward_memory_write(m, A32(1), b, sizeof b))
-            e = WASI_EFAULT;
+        if (!m || !ward_memory_write(m, A32(1), b, sizeof b)) e = WASI_EFAULT;
     }
     return abi_ret(res, e);
 }
@@ -279,8 +267,7 @@ ABI_FN(fd_fdstat_set_flags)
     ABI_SETUP;
     uint32_t flags = A32(1);
     wasi_fd *f = wasi_fd_get(w, A32(0), WASI_RIGHT(FD_FDSTAT_SET_FLAGS), &e);
-    if (f)
-        e = (flags & ~31u) ? WASI_EINVAL : wasi_os_set_fdflags(f->host, (uint16_t)flags);
+    if (f) e = (flags & ~31u) ? WASI_EINVAL : wasi_os_set_fdflags(f->host, (uint16_t)flags);
     return abi_ret(res, e);
 }
 
@@ -306,13 +293,11 @@ ABI_FN(fd_filestat_get)
     ABI_SETUP;
     wasi_filestat st;
     wasi_fd *f = wasi_fd_get(w, A32(0), WASI_RIGHT(FD_FILESTAT_GET), &e);
-    if (f)
-        e = wasi_os_fstat(f->host, &st);
+    if (f) e = wasi_os_fstat(f->host, &st);
     if (!e) {
         uint8_t b[64];
         abi_put_filestat(b, &st);
-        if (!m || !ward_memory_write(m, A32(1), b, sizeof b))
-            e = WASI_EFAULT;
+        if (!m || !ward_memory_write(m, A32(1), b, sizeof b)) e = WASI_EFAULT;
     }
     return abi_ret(res, e);
 }
@@ -321,8 +306,7 @@ ABI_FN(fd_filestat_set_size)
 {
     ABI_SETUP;
     wasi_fd *f = wasi_fd_get(w, A32(0), WASI_RIGHT(FD_FILESTAT_SET_SIZE), &e);
-    if (f)
-        e = wasi_os_ftruncate(f->host, A64(1));
+    if (f) e = wasi_os_ftruncate(f->host, A64(1));
     return abi_ret(res, e);
 }
 
@@ -344,20 +328,15 @@ static wasi_errno abi_rw(ward_wasi *w, ward_memory *m, uint32_t fd, uint32_t iov
     size_t niov = 0, total = 0, done = 0;
     wasi_errno e;
     uint64_t need = write ? WASI_RIGHT(FD_WRITE) : WASI_RIGHT(FD_READ);
-    if (positioned)
-        need |= WASI_RIGHT(FD_SEEK);
+    if (positioned) need |= WASI_RIGHT(FD_SEEK);
     wasi_fd *f = wasi_fd_get(w, fd, need, &e);
-    if (!f)
-        return e;
-    if (f->type == WASI_FILETYPE_DIRECTORY)
-        return WASI_EISDIR;
+    if (!f) return e;
+    if (f->type == WASI_FILETYPE_DIRECTORY) return WASI_EISDIR;
     /* Check the result pointer first, so that data is never consumed and
      * then lost because the count cannot be stored. */
-    if (!wasi_mem_put_u32(m, out, 0))
-        return WASI_EFAULT;
+    if (!wasi_mem_put_u32(m, out, 0)) return WASI_EFAULT;
     e = wasi_mem_iovecs(m, iovs, n, !write, iov, ABI_IOV_MAX, &niov, &total);
-    if (e)
-        return e;
+    if (e) return e;
     if (niov > 0) {
         if (positioned)
             e = write ? wasi_os_pwritev(f->host, iov, niov, pos, &done)
@@ -366,8 +345,7 @@ static wasi_errno abi_rw(ward_wasi *w, ward_memory *m, uint32_t fd, uint32_t iov
             e = write ? wasi_os_writev(f->host, iov, niov, &done)
                       : wasi_os_readv(w, f->host, iov, niov, &done);
     }
-    if (!e && !wasi_mem_put_u32(m, out, (uint32_t)done))
-        e = WASI_EFAULT;
+    if (!e && !wasi_mem_put_u32(m, out, (uint32_t)done)) e = WASI_EFAULT;
     return e;
 }
 
@@ -399,14 +377,12 @@ ABI_FN(fd_prestat_get)
 {
     ABI_SETUP;
     wasi_fd *f = wasi_fd_get(w, A32(0), 0, &e);
-    if (f && !f->preopen)
-        e = WASI_EBADF;
+    if (f && !f->preopen) e = WASI_EBADF;
     if (!e) {
         uint8_t b[8] = {0};
         uint32_t len = (uint32_t)strlen(f->preopen);
         memcpy(b + 4, &len, 4); /* tag 0: a directory */
-        if (!m || !ward_memory_write(m, A32(1), b, sizeof b))
-            e = WASI_EFAULT;
+        if (!m || !ward_memory_write(m, A32(1), b, sizeof b)) e = WASI_EFAULT;
     }
     return abi_ret(res, e);
 }
@@ -415,8 +391,7 @@ ABI_FN(fd_prestat_dir_name)
 {
     ABI_SETUP;
     wasi_fd *f = wasi_fd_get(w, A32(0), 0, &e);
-    if (f && !f->preopen)
-        e = WASI_EBADF;
+    if (f && !f->preopen) e = WASI_EBADF;
     if (!e) {
         size_t len = strlen(f->preopen);
         if (A32(2) < len)
@@ -433,31 +408,25 @@ ABI_FN(fd_readdir)
     uint64_t at = A32(1), len = A32(2);
     size_t used = 0, avail = 0;
     wasi_fd *f = abi_dir(w, A32(0), WASI_RIGHT(FD_READDIR), &e);
-    if (!f)
-        return abi_ret(res, e);
+    if (!f) return abi_ret(res, e);
     if (!wasi_mem_put_u32(m, A32(4), 0) || at + len > UINT32_MAX + 1ull)
         return abi_ret(res, WASI_EFAULT);
-    if (len == 0)
-        return abi_ret(res, WASI_ESUCCESS);
+    if (len == 0) return abi_ret(res, WASI_ESUCCESS);
     /* Write straight into guest memory when the buffer is one run (flat
      * memories); otherwise through a bounce buffer the size of the guest's,
      * after checking the whole range, which the memory's size bounds. */
     uint8_t *p = ward_memory_span(m, at, (size_t)len, true, &avail);
-    if (!p)
-        return abi_ret(res, WASI_EFAULT);
+    if (!p) return abi_ret(res, WASI_EFAULT);
     if (avail == len) {
         e = wasi_os_readdir(f, A64(3), p, (size_t)len, &used);
     } else {
         uint8_t *tmp = malloc((size_t)len);
-        if (!tmp)
-            return abi_ret(res, WASI_ENOMEM);
+        if (!tmp) return abi_ret(res, WASI_ENOMEM);
         e = wasi_os_readdir(f, A64(3), tmp, (size_t)len, &used);
-        if (!e && !ward_memory_write(m, at, tmp, used))
-            e = WASI_EFAULT;
+        if (!e && !ward_memory_write(m, at, tmp, used)) e = WASI_EFAULT;
         free(tmp);
     }
-    if (!e && !wasi_mem_put_u32(m, A32(4), (uint32_t)used))
-        e = WASI_EFAULT;
+    if (!e && !wasi_mem_put_u32(m, A32(4), (uint32_t)used)) e = WASI_EFAULT;
     return abi_ret(res, e);
 }
 
@@ -478,9 +447,9 @@ ABI_FN(fd_seek)
     if (f && !wasi_mem_put_u64(m, A32(3), 0))
         e = WASI_EFAULT;
     else if (f)
-        e = whence > 2 ? WASI_EINVAL : wasi_os_seek(f->host, (int64_t)A64(1), (uint8_t)whence, &pos);
-    if (f && !e && !wasi_mem_put_u64(m, A32(3), pos))
-        e = WASI_EFAULT;
+        e = whence > 2 ? WASI_EINVAL
+                       : wasi_os_seek(f->host, (int64_t)A64(1), (uint8_t)whence, &pos);
+    if (f && !e && !wasi_mem_put_u64(m, A32(3), pos)) e = WASI_EFAULT;
     return abi_ret(res, e);
 }
 
@@ -489,10 +458,8 @@ ABI_FN(fd_tell)
     ABI_SETUP;
     uint64_t pos = 0;
     wasi_fd *f = wasi_fd_get(w, A32(0), WASI_RIGHT(FD_TELL), &e);
-    if (f)
-        e = wasi_os_seek(f->host, 0, 1, &pos);
-    if (!e && !wasi_mem_put_u64(m, A32(1), pos))
-        e = WASI_EFAULT;
+    if (f) e = wasi_os_seek(f->host, 0, 1, &pos);
+    if (!e && !wasi_mem_put_u64(m, A32(1), pos)) e = WASI_EFAULT;
     return abi_ret(res, e);
 }
 
@@ -503,10 +470,8 @@ ABI_FN(path_create_directory)
     ABI_SETUP;
     char *path = NULL;
     wasi_fd *f = abi_dir(w, A32(0), WASI_RIGHT(PATH_CREATE_DIRECTORY), &e);
-    if (f)
-        e = wasi_mem_path(m, A32(1), A32(2), &path);
-    if (!e)
-        e = wasi_os_path_mkdir(f->host, path);
+    if (f) e = wasi_mem_path(m, A32(1), A32(2), &path);
+    if (!e) e = wasi_os_path_mkdir(f->host, path);
     free(path);
     return abi_ret(res, e);
 }
@@ -517,15 +482,12 @@ ABI_FN(path_filestat_get)
     char *path = NULL;
     wasi_filestat st;
     wasi_fd *f = abi_dir(w, A32(0), WASI_RIGHT(PATH_FILESTAT_GET), &e);
-    if (f)
-        e = wasi_mem_path(m, A32(2), A32(3), &path);
-    if (!e)
-        e = wasi_os_path_stat(f->host, path, A32(1) & WASI_LOOKUP_SYMLINK_FOLLOW, &st);
+    if (f) e = wasi_mem_path(m, A32(2), A32(3), &path);
+    if (!e) e = wasi_os_path_stat(f->host, path, A32(1) & WASI_LOOKUP_SYMLINK_FOLLOW, &st);
     if (!e) {
         uint8_t b[64];
         abi_put_filestat(b, &st);
-        if (!ward_memory_write(m, A32(4), b, sizeof b))
-            e = WASI_EFAULT;
+        if (!ward_memory_write(m, A32(4), b, sizeof b)) e = WASI_EFAULT;
     }
     free(path);
     return abi_ret(res, e);
@@ -536,10 +498,8 @@ ABI_FN(path_filestat_set_times)
     ABI_SETUP;
     char *path = NULL;
     wasi_fd *f = abi_dir(w, A32(0), WASI_RIGHT(PATH_FILESTAT_SET_TIMES), &e);
-    if (f)
-        e = wasi_mem_path(m, A32(2), A32(3), &path);
-    if (!e && A32(6) > 15)
-        e = WASI_EINVAL;
+    if (f) e = wasi_mem_path(m, A32(2), A32(3), &path);
+    if (!e && A32(6) > 15) e = WASI_EINVAL;
     if (!e)
         e = wasi_os_path_utimes(f->host, path, A32(1) & WASI_LOOKUP_SYMLINK_FOLLOW, A64(4), A64(5),
                                 (uint16_t)A32(6));
@@ -553,12 +513,9 @@ ABI_FN(path_link)
     char *from = NULL, *to = NULL;
     wasi_fd *fa = abi_dir(w, A32(0), WASI_RIGHT(PATH_LINK_SOURCE), &e);
     wasi_fd *fb = NULL;
-    if (fa)
-        fb = abi_dir(w, A32(4), WASI_RIGHT(PATH_LINK_TARGET), &e);
-    if (fb)
-        e = wasi_mem_path(m, A32(2), A32(3), &from);
-    if (fb && !e)
-        e = wasi_mem_path(m, A32(5), A32(6), &to);
+    if (fa) fb = abi_dir(w, A32(4), WASI_RIGHT(PATH_LINK_TARGET), &e);
+    if (fb) e = wasi_mem_path(m, A32(2), A32(3), &from);
+    if (fb && !e) e = wasi_mem_path(m, A32(5), A32(6), &to);
     if (fb && !e)
         e = wasi_os_path_link(fa->host, from, A32(1) & WASI_LOOKUP_SYMLINK_FOLLOW, fb->host, to);
     free(from);
@@ -575,13 +532,10 @@ ABI_FN(path_open)
     uint32_t oflags = A32(4), fdflags = A32(7), newfd = 0;
     uint64_t base = A64(5), inh = A64(6);
     uint64_t need = WASI_RIGHT(PATH_OPEN);
-    if (oflags & WASI_O_CREAT)
-        need |= WASI_RIGHT(PATH_CREATE_FILE);
-    if (oflags & WASI_O_TRUNC)
-        need |= WASI_RIGHT(PATH_FILESTAT_SET_SIZE);
+    if (oflags & WASI_O_CREAT) need |= WASI_RIGHT(PATH_CREATE_FILE);
+    if (oflags & WASI_O_TRUNC) need |= WASI_RIGHT(PATH_FILESTAT_SET_SIZE);
     wasi_fd *f = abi_dir(w, A32(0), need, &e);
-    if (!f)
-        goto done;
+    if (!f) goto done;
     if ((oflags & ~15u) || (fdflags & ~31u)) {
         e = WASI_EINVAL;
         goto done;
@@ -596,8 +550,7 @@ ABI_FN(path_open)
         goto done;
     }
     e = wasi_mem_path(m, A32(2), A32(3), &path);
-    if (e)
-        goto done;
+    if (e) goto done;
     bool rd = (base & (WASI_RIGHT(FD_READ) | WASI_RIGHT(FD_READDIR))) != 0;
     bool wr = (base & (WASI_RIGHT(FD_DATASYNC) | WASI_RIGHT(FD_WRITE) | WASI_RIGHT(FD_ALLOCATE) |
                        WASI_RIGHT(FD_FILESTAT_SET_SIZE))) != 0;
@@ -605,8 +558,7 @@ ABI_FN(path_open)
         wr = false; /* directories open read-only; writes go through path_* */
     e = wasi_os_path_open(f->host, path, A32(1) & WASI_LOOKUP_SYMLINK_FOLLOW, (uint16_t)oflags,
                           (uint16_t)fdflags, rd, wr, &fd, &type);
-    if (e)
-        goto done;
+    if (e) goto done;
     if (!wasi_fd_add(w, fd, type, base, inh, NULL, &newfd, &e))
         goto done; /* fd was closed by wasi_fd_add */
     if (!wasi_mem_put_u32(m, A32(8), newfd)) {
@@ -625,14 +577,12 @@ ABI_FN(path_readlink)
     char buf[ABI_READLINK_MAX];
     size_t used = 0;
     wasi_fd *f = abi_dir(w, A32(0), WASI_RIGHT(PATH_READLINK), &e);
-    if (f)
-        e = wasi_mem_path(m, A32(1), A32(2), &path);
-    if (!e)
-        e = wasi_os_path_readlink(f->host, path, buf, sizeof buf, &used);
+    if (f) e = wasi_mem_path(m, A32(1), A32(2), &path);
+    if (!e) e = wasi_os_path_readlink(f->host, path, buf, sizeof buf, &used);
     if (!e) {
-        if (used > A32(4))
-            used = A32(4); /* WASI truncates to the guest's buffer */
-        if (!ward_memory_write(m, A32(3), buf, used) || !wasi_mem_put_u32(m, A32(5), (uint32_t)used))
+        if (used > A32(4)) used = A32(4); /* WASI truncates to the guest's buffer */
+        if (!ward_memory_write(m, A32(3), buf, used) ||
+            !wasi_mem_put_u32(m, A32(5), (uint32_t)used))
             e = WASI_EFAULT;
     }
     free(path);
@@ -644,10 +594,8 @@ ABI_FN(path_remove_directory)
     ABI_SETUP;
     char *path = NULL;
     wasi_fd *f = abi_dir(w, A32(0), WASI_RIGHT(PATH_REMOVE_DIRECTORY), &e);
-    if (f)
-        e = wasi_mem_path(m, A32(1), A32(2), &path);
-    if (!e)
-        e = wasi_os_path_rmdir(f->host, path);
+    if (f) e = wasi_mem_path(m, A32(1), A32(2), &path);
+    if (!e) e = wasi_os_path_rmdir(f->host, path);
     free(path);
     return abi_ret(res, e);
 }
@@ -658,14 +606,10 @@ ABI_FN(path_rename)
     char *from = NULL, *to = NULL;
     wasi_fd *fa = abi_dir(w, A32(0), WASI_RIGHT(PATH_RENAME_SOURCE), &e);
     wasi_fd *fb = NULL;
-    if (fa)
-        fb = abi_dir(w, A32(3), WASI_RIGHT(PATH_RENAME_TARGET), &e);
-    if (fb)
-        e = wasi_mem_path(m, A32(1), A32(2), &from);
-    if (fb && !e)
-        e = wasi_mem_path(m, A32(4), A32(5), &to);
-    if (fb && !e)
-        e = wasi_os_path_rename(fa->host, from, fb->host, to);
+    if (fa) fb = abi_dir(w, A32(3), WASI_RIGHT(PATH_RENAME_TARGET), &e);
+    if (fb) e = wasi_mem_path(m, A32(1), A32(2), &from);
+    if (fb && !e) e = wasi_mem_path(m, A32(4), A32(5), &to);
+    if (fb && !e) e = wasi_os_path_rename(fa->host, from, fb->host, to);
     free(from);
     free(to);
     return abi_ret(res, e);
@@ -676,12 +620,9 @@ ABI_FN(path_symlink)
     ABI_SETUP;
     char *target = NULL, *path = NULL;
     wasi_fd *f = abi_dir(w, A32(2), WASI_RIGHT(PATH_SYMLINK), &e);
-    if (f)
-        e = wasi_mem_path(m, A32(0), A32(1), &target);
-    if (f && !e)
-        e = wasi_mem_path(m, A32(3), A32(4), &path);
-    if (f && !e)
-        e = wasi_os_path_symlink(target, f->host, path);
+    if (f) e = wasi_mem_path(m, A32(0), A32(1), &target);
+    if (f && !e) e = wasi_mem_path(m, A32(3), A32(4), &path);
+    if (f && !e) e = wasi_os_path_symlink(target, f->host, path);
     free(target);
     free(path);
     return abi_ret(res, e);
@@ -692,10 +633,8 @@ ABI_FN(path_unlink_file)
     ABI_SETUP;
     char *path = NULL;
     wasi_fd *f = abi_dir(w, A32(0), WASI_RIGHT(PATH_UNLINK_FILE), &e);
-    if (f)
-        e = wasi_mem_path(m, A32(1), A32(2), &path);
-    if (!e)
-        e = wasi_os_path_unlink(f->host, path);
+    if (f) e = wasi_mem_path(m, A32(1), A32(2), &path);
+    if (!e) e = wasi_os_path_unlink(f->host, path);
     free(path);
     return abi_ret(res, e);
 }
@@ -704,10 +643,10 @@ ABI_FN(path_unlink_file)
 
 typedef struct abi_sub {
     uint64_t userdata;
-    uint8_t type;    /* 0 clock, 1 fd_read, 2 fd_write */
+    uint8_t type;     /* 0 clock, 1 fd_read, 2 fd_write */
     wasi_errno error; /* set: the event fires at once with this error */
-    uint64_t expiry; /* clock: CLOCK_MONOTONIC ns */
-    int32_t pollfd;  /* fd kinds: index into the poll set, or -1 */
+    uint64_t expiry;  /* clock: CLOCK_MONOTONIC ns */
+    int32_t pollfd;   /* fd kinds: index into the poll set, or -1 */
 } abi_sub;
 
 static wasi_errno abi_poll(ward_wasi *w, ward_memory *m, uint32_t in, uint32_t out, uint32_t n,
@@ -721,8 +660,7 @@ static wasi_errno abi_poll(ward_wasi *w, ward_memory *m, uint32_t in, uint32_t o
     bool immediate = false;
     uint64_t now = wasi_os_monotonic_ns(), timeout = UINT64_MAX;
     *nevents = 0;
-    if (n == 0 || n > ABI_POLL_MAX)
-        return WASI_EINVAL;
+    if (n == 0 || n > ABI_POLL_MAX) return WASI_EINVAL;
     raw = malloc((size_t)n * 48);
     subs = calloc(n, sizeof *subs);
     pfds = calloc(n, sizeof *pfds);
@@ -757,8 +695,7 @@ static wasi_errno abi_poll(ward_wasi *w, ward_memory *m, uint32_t in, uint32_t o
                 if ((flags & 1) && !wasi_os_clock_time(id, &at))
                     rel = t > at ? t - at : 0; /* absolute: time left from now */
                 sub->expiry = now + rel < now ? UINT64_MAX : now + rel;
-                if (rel < timeout)
-                    timeout = rel;
+                if (rel < timeout) timeout = rel;
                 continue;
             }
             immediate = true;
@@ -779,14 +716,13 @@ static wasi_errno abi_poll(ward_wasi *w, ward_memory *m, uint32_t in, uint32_t o
             goto done;
         }
     }
-    if (immediate)
-        timeout = 0;
+    if (immediate) timeout = 0;
     if (w->deadline_ns) /* never wait past the guest's deadline */
-        timeout = w->deadline_ns <= now ? 0
-                  : (w->deadline_ns - now < timeout ? w->deadline_ns - now : timeout);
+        timeout = w->deadline_ns <= now
+                      ? 0
+                      : (w->deadline_ns - now < timeout ? w->deadline_ns - now : timeout);
     e = wasi_os_poll(w, pfds, npfd, timeout);
-    if (e)
-        goto done;
+    if (e) goto done;
     now = wasi_os_monotonic_ns();
     uint32_t k = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -795,12 +731,10 @@ static wasi_errno abi_poll(ward_wasi *w, ward_memory *m, uint32_t in, uint32_t o
         uint64_t nbytes = 0;
         uint16_t flags = 0;
         if (sub->error == WASI_ESUCCESS) {
-            if (sub->type == 0 && sub->expiry > now)
-                continue;
+            if (sub->type == 0 && sub->expiry > now) continue;
             if (sub->type != 0) {
                 wasi_pollfd *p = &pfds[sub->pollfd];
-                if (!p->ready)
-                    continue;
+                if (!p->ready) continue;
                 sub->error = p->error;
                 nbytes = p->nbytes;
                 flags = p->hangup ? 1 : 0;
@@ -821,8 +755,7 @@ static wasi_errno abi_poll(ward_wasi *w, ward_memory *m, uint32_t in, uint32_t o
     }
     /* Cut short by the deadline with nothing to report: say so, rather than
      * return from a sleep that did not happen. */
-    if (k == 0 && w->deadline_ns && now >= w->deadline_ns)
-        e = WASI_EINTR;
+    if (k == 0 && w->deadline_ns && now >= w->deadline_ns) e = WASI_EINTR;
     *nevents = k;
 done:
     free(raw);
@@ -835,11 +768,9 @@ ABI_FN(poll_oneoff)
 {
     ABI_SETUP;
     uint32_t nevents = 0;
-    if (!wasi_mem_put_u32(m, A32(3), 0))
-        return abi_ret(res, WASI_EFAULT);
+    if (!wasi_mem_put_u32(m, A32(3), 0)) return abi_ret(res, WASI_EFAULT);
     e = abi_poll(w, m, A32(0), A32(1), A32(2), &nevents);
-    if (!e && !wasi_mem_put_u32(m, A32(3), nevents))
-        e = WASI_EFAULT;
+    if (!e && !wasi_mem_put_u32(m, A32(3), nevents)) e = WASI_EFAULT;
     return abi_ret(res, e);
 }
 
@@ -869,8 +800,8 @@ ABI_FN(sock_accept)
         e = WASI_EFAULT;
     else if (f)
         e = wasi_os_sock_accept(w, f->host, flags & WASI_FDFLAG_NONBLOCK, &fd);
-    if (f && !e && wasi_fd_add(w, fd, wasi_os_filetype_of(fd), WASI_RIGHTS_SOCKET, 0, NULL,
-                               &newfd, &e) &&
+    if (f && !e &&
+        wasi_fd_add(w, fd, wasi_os_filetype_of(fd), WASI_RIGHTS_SOCKET, 0, NULL, &newfd, &e) &&
         !wasi_mem_put_u32(m, A32(2), newfd)) {
         wasi_fd_close(w, newfd);
         e = WASI_EFAULT;
@@ -894,7 +825,8 @@ ABI_FN(sock_recv)
     if (f && !e && niov > 0)
         e = wasi_os_sock_recv(w, f->host, iov, niov, (uint16_t)A32(3), &done, &roflags);
     if (f && !e &&
-        (!wasi_mem_put_u32(m, A32(4), (uint32_t)done) || !ward_memory_write(m, A32(5), &roflags, 2)))
+        (!wasi_mem_put_u32(m, A32(4), (uint32_t)done) ||
+         !ward_memory_write(m, A32(5), &roflags, 2)))
         e = WASI_EFAULT;
     return abi_ret(res, e);
 }
@@ -911,10 +843,8 @@ ABI_FN(sock_send)
         e = WASI_EFAULT;
     else if (f)
         e = wasi_mem_iovecs(m, A32(1), A32(2), false, iov, ABI_IOV_MAX, &niov, &total);
-    if (f && !e && niov > 0)
-        e = wasi_os_sock_send(w, f->host, iov, niov, &done);
-    if (f && !e && !wasi_mem_put_u32(m, A32(4), (uint32_t)done))
-        e = WASI_EFAULT;
+    if (f && !e && niov > 0) e = wasi_os_sock_send(w, f->host, iov, niov, &done);
+    if (f && !e && !wasi_mem_put_u32(m, A32(4), (uint32_t)done)) e = WASI_EFAULT;
     return abi_ret(res, e);
 }
 
@@ -922,8 +852,7 @@ ABI_FN(sock_shutdown)
 {
     ABI_SETUP;
     wasi_fd *f = abi_sock(w, A32(0), WASI_RIGHT(SOCK_SHUTDOWN), &e);
-    if (f)
-        e = wasi_os_sock_shutdown(f->host, (uint8_t)(A32(1) > 3 ? 0 : A32(1)));
+    if (f) e = wasi_os_sock_shutdown(f->host, (uint8_t)(A32(1) > 3 ? 0 : A32(1)));
     return abi_ret(res, e);
 }
 
@@ -994,15 +923,13 @@ bool wasi_abi_define(ward_wasi *w, ward_store *s, ward_linker *l)
         size_t np = strlen(imp->params);
         for (size_t k = 0; k < np; k++)
             params[k] = imp->params[k] == 'I' ? WARD_I64 : WARD_I32;
-        ward_func *f = ward_func_new(s, params, np, result, imp->has_result ? 1 : 0, imp->fn, w,
-                                     NULL);
-        if (!f)
-            return false;
+        ward_func *f =
+            ward_func_new(s, params, np, result, imp->has_result ? 1 : 0, imp->fn, w, NULL);
+        if (!f) return false;
         ward_extern ext;
         ext.kind = WARD_EXTERN_FUNC;
         ext.of.func = f;
-        if (!ward_linker_define(l, "wasi_snapshot_preview1", imp->name, ext))
-            return false;
+        if (!ward_linker_define(l, "wasi_snapshot_preview1", imp->name, ext)) return false;
     }
     return true;
 }

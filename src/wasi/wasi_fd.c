@@ -13,15 +13,12 @@
 uint64_t wasi_fd_max_rights(uint8_t type)
 {
     switch (type) {
-    case WASI_FILETYPE_DIRECTORY:
-        return WASI_RIGHTS_DIRECTORY;
+    case WASI_FILETYPE_DIRECTORY: return WASI_RIGHTS_DIRECTORY;
     case WASI_FILETYPE_CHARACTER_DEVICE:
         return WASI_RIGHTS_TTY; /* no seek/tell: wasi-libc's isatty() looks for that */
     case WASI_FILETYPE_SOCKET_STREAM:
-    case WASI_FILETYPE_SOCKET_DGRAM:
-        return WASI_RIGHTS_SOCKET;
-    default:
-        return WASI_RIGHTS_REGULAR;
+    case WASI_FILETYPE_SOCKET_DGRAM: return WASI_RIGHTS_SOCKET;
+    default: return WASI_RIGHTS_REGULAR;
     }
 }
 
@@ -61,8 +58,7 @@ bool wasi_fd_add(ward_wasi *w, int host, uint8_t type, uint64_t base, uint64_t i
             goto fail;
         }
         uint32_t n = w->nfds ? w->nfds * 2 : 8;
-        if (n > w->max_fds)
-            n = w->max_fds;
+        if (n > w->max_fds) n = w->max_fds;
         wasi_fd *grown = realloc(w->fds, (size_t)n * sizeof *grown);
         if (!grown) {
             *e = WASI_ENOMEM;
@@ -102,8 +98,7 @@ wasi_errno wasi_fd_close(ward_wasi *w, uint32_t fd)
 {
     wasi_errno e;
     wasi_fd *f = wasi_fd_get(w, fd, 0, &e);
-    if (!f)
-        return e;
+    if (!f) return e;
     wasi_fd_release(f);
     return WASI_ESUCCESS;
 }
@@ -112,13 +107,10 @@ wasi_errno wasi_fd_renumber(ward_wasi *w, uint32_t from, uint32_t to)
 {
     wasi_errno e;
     wasi_fd *src = wasi_fd_get(w, from, 0, &e);
-    if (!src)
-        return e;
+    if (!src) return e;
     wasi_fd *dst = wasi_fd_get(w, to, 0, &e);
-    if (!dst)
-        return e;
-    if (from == to)
-        return WASI_ESUCCESS;
+    if (!dst) return e;
+    if (from == to) return WASI_ESUCCESS;
     wasi_fd_release(dst);
     *dst = *src;
     memset(src, 0, sizeof *src);

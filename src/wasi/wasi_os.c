@@ -39,52 +39,40 @@
 wasi_errno wasi_os_errno(int e)
 {
     switch (e) {
-    case 0:
-        return WASI_ESUCCESS;
+    case 0: return WASI_ESUCCESS;
 #define WASI_ERRNO_CASE(name, val)                                                                 \
-    case E##name:                                                                                  \
-        return WASI_E##name;
+    case E##name: return WASI_E##name;
         WASI_ERRNO_HOST_LIST(WASI_ERRNO_CASE)
 #undef WASI_ERRNO_CASE
-    /* Linux errnos WASI has no name for, mapped to the nearest meaning. */
+        /* Linux errnos WASI has no name for, mapped to the nearest meaning. */
 #if EOPNOTSUPP != ENOTSUP
-    case EOPNOTSUPP:
-        return WASI_ENOTSUP;
+    case EOPNOTSUPP: return WASI_ENOTSUP;
 #endif
 #if EWOULDBLOCK != EAGAIN
-    case EWOULDBLOCK:
-        return WASI_EAGAIN;
+    case EWOULDBLOCK: return WASI_EAGAIN;
 #endif
-    case ETIME:
-        return WASI_ETIMEDOUT;
-    case ESHUTDOWN:
-        return WASI_EPIPE;
-    case EHOSTDOWN:
-        return WASI_EHOSTUNREACH;
-    case EPFNOSUPPORT:
-        return WASI_EAFNOSUPPORT;
-    case ESOCKTNOSUPPORT:
-        return WASI_EPROTONOSUPPORT;
-    case ENOTBLK:
-        return WASI_ENOTSUP;
-    case ENOSR:
-        return WASI_ENOMEM;
-    case ERESTART:
-        return WASI_EINTR;
+    case ETIME: return WASI_ETIMEDOUT;
+    case ESHUTDOWN: return WASI_EPIPE;
+    case EHOSTDOWN: return WASI_EHOSTUNREACH;
+    case EPFNOSUPPORT: return WASI_EAFNOSUPPORT;
+    case ESOCKTNOSUPPORT: return WASI_EPROTONOSUPPORT;
+    case ENOTBLK: return WASI_ENOTSUP;
+    case ENOSR: return WASI_ENOMEM;
+    case ERESTART: return WASI_EINTR;
     case EMEDIUMTYPE:
-    case ENOMEDIUM:
-        return WASI_ENXIO;
+    case ENOMEDIUM: return WASI_ENXIO;
     case EKEYEXPIRED:
     case EKEYREJECTED:
     case EKEYREVOKED:
-    case ENOKEY:
-        return WASI_EACCES;
-    default:
-        return WASI_EIO;
+    case ENOKEY: return WASI_EACCES;
+    default: return WASI_EIO;
     }
 }
 
-static wasi_errno os_err(void) { return wasi_os_errno(errno); }
+static wasi_errno os_err(void)
+{
+    return wasi_os_errno(errno);
+}
 
 static uint64_t os_ts_ns(const struct timespec *ts)
 {
@@ -108,21 +96,15 @@ uint64_t wasi_os_monotonic_ns(void)
 
 static uint8_t os_filetype_mode(int fd, mode_t mode)
 {
-    if (S_ISREG(mode))
-        return WASI_FILETYPE_REGULAR_FILE;
-    if (S_ISDIR(mode))
-        return WASI_FILETYPE_DIRECTORY;
-    if (S_ISCHR(mode))
-        return WASI_FILETYPE_CHARACTER_DEVICE;
-    if (S_ISBLK(mode))
-        return WASI_FILETYPE_BLOCK_DEVICE;
-    if (S_ISLNK(mode))
-        return WASI_FILETYPE_SYMBOLIC_LINK;
+    if (S_ISREG(mode)) return WASI_FILETYPE_REGULAR_FILE;
+    if (S_ISDIR(mode)) return WASI_FILETYPE_DIRECTORY;
+    if (S_ISCHR(mode)) return WASI_FILETYPE_CHARACTER_DEVICE;
+    if (S_ISBLK(mode)) return WASI_FILETYPE_BLOCK_DEVICE;
+    if (S_ISLNK(mode)) return WASI_FILETYPE_SYMBOLIC_LINK;
     if (S_ISSOCK(mode)) {
         int type = 0;
         socklen_t len = sizeof type;
-        if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
-            type == SOCK_DGRAM)
+        if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_DGRAM)
             return WASI_FILETYPE_SOCKET_DGRAM;
         return WASI_FILETYPE_SOCKET_STREAM;
     }
@@ -132,8 +114,7 @@ static uint8_t os_filetype_mode(int fd, mode_t mode)
 uint8_t wasi_os_filetype_of(int fd)
 {
     struct stat st;
-    if (fstat(fd, &st) != 0)
-        return WASI_FILETYPE_UNKNOWN;
+    if (fstat(fd, &st) != 0) return WASI_FILETYPE_UNKNOWN;
     return os_filetype_mode(fd, st.st_mode);
 }
 
@@ -151,21 +132,18 @@ static void os_filestat(int fd, const struct stat *st, wasi_filestat *out)
 
 void wasi_os_close(int fd)
 {
-    if (fd >= 0)
-        close(fd); /* EINTR still closes on Linux; never retry */
+    if (fd >= 0) close(fd); /* EINTR still closes on Linux; never retry */
 }
 
 void wasi_os_dir_free(void *dir)
 {
-    if (dir)
-        closedir(dir);
+    if (dir) closedir(dir);
 }
 
 wasi_errno wasi_os_dup(int fd, int *out, uint8_t *type)
 {
     int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    if (d < 0)
-        return os_err();
+    if (d < 0) return os_err();
     *out = d;
     *type = wasi_os_filetype_of(d);
     return WASI_ESUCCESS;
@@ -206,8 +184,7 @@ bool wasi_os_have_openat2(void)
 wasi_errno wasi_os_open_preopen(const char *host_path, int *out)
 {
     int fd = open(host_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return os_err();
+    if (fd < 0) return os_err();
     *out = fd;
     return WASI_ESUCCESS;
 }
@@ -224,8 +201,7 @@ typedef struct os_at {
 
 static void os_at_done(os_at *at)
 {
-    if (at->owned)
-        close(at->dir);
+    if (at->owned) close(at->dir);
     free(at->copy);
     at->owned = false;
     at->copy = NULL;
@@ -236,13 +212,10 @@ static wasi_errno os_at_resolve(int dirfd, const char *path, os_at *at)
     memset(at, 0, sizeof *at);
     at->dir = dirfd;
     size_t len = strlen(path);
-    if (len == 0)
-        return WASI_ENOENT;
-    if (path[0] == '/')
-        return WASI_ENOTCAPABLE;
+    if (len == 0) return WASI_ENOENT;
+    if (path[0] == '/') return WASI_ENOTCAPABLE;
     at->copy = malloc(len + 1);
-    if (!at->copy)
-        return WASI_ENOMEM;
+    if (!at->copy) return WASI_ENOMEM;
     memcpy(at->copy, path, len + 1);
     while (len > 1 && at->copy[len - 1] == '/') {
         at->copy[--len] = '\0';
@@ -282,11 +255,9 @@ static wasi_errno os_at_resolve(int dirfd, const char *path, os_at *at)
 /* Opens path beneath dirfd as O_PATH, following symlinks (beneath too). */
 static wasi_errno os_open_path(int dirfd, const char *path, bool follow, int *out)
 {
-    if (path[0] == '\0')
-        return WASI_ENOENT;
+    if (path[0] == '\0') return WASI_ENOENT;
     long r = os_openat2(dirfd, path, O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW), 0);
-    if (r < 0)
-        return os_open_err();
+    if (r < 0) return os_open_err();
     *out = (int)r;
     return WASI_ESUCCESS;
 }
@@ -301,43 +272,30 @@ static void os_proc_path(int fd, char *buf, size_t len)
 static wasi_errno os_at_check_slash(const os_at *at)
 {
     struct stat st;
-    if (!at->slash)
-        return WASI_ESUCCESS;
-    if (fstatat(at->dir, at->name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-        return os_err();
+    if (!at->slash) return WASI_ESUCCESS;
+    if (fstatat(at->dir, at->name, &st, AT_SYMLINK_NOFOLLOW) != 0) return os_err();
     return S_ISDIR(st.st_mode) ? WASI_ESUCCESS : WASI_ENOTDIR;
 }
 
 wasi_errno wasi_os_path_open(int dirfd, const char *path, bool follow, uint16_t oflags,
                              uint16_t fdflags, bool read, bool write, int *out, uint8_t *type)
 {
-    if (path[0] == '\0')
-        return WASI_ENOENT;
+    if (path[0] == '\0') return WASI_ENOENT;
     int flags = O_CLOEXEC | O_NOCTTY;
     flags |= write ? (read ? O_RDWR : O_WRONLY) : O_RDONLY;
-    if (oflags & WASI_O_CREAT)
-        flags |= O_CREAT;
-    if (oflags & WASI_O_DIRECTORY)
-        flags |= O_DIRECTORY;
-    if (oflags & WASI_O_EXCL)
-        flags |= O_EXCL;
-    if (oflags & WASI_O_TRUNC)
-        flags |= O_TRUNC;
-    if (fdflags & WASI_FDFLAG_APPEND)
-        flags |= O_APPEND;
-    if (fdflags & WASI_FDFLAG_DSYNC)
-        flags |= O_DSYNC;
-    if (fdflags & WASI_FDFLAG_RSYNC)
-        flags |= O_RSYNC;
-    if (fdflags & WASI_FDFLAG_SYNC)
-        flags |= O_SYNC;
-    if (!follow)
-        flags |= O_NOFOLLOW;
+    if (oflags & WASI_O_CREAT) flags |= O_CREAT;
+    if (oflags & WASI_O_DIRECTORY) flags |= O_DIRECTORY;
+    if (oflags & WASI_O_EXCL) flags |= O_EXCL;
+    if (oflags & WASI_O_TRUNC) flags |= O_TRUNC;
+    if (fdflags & WASI_FDFLAG_APPEND) flags |= O_APPEND;
+    if (fdflags & WASI_FDFLAG_DSYNC) flags |= O_DSYNC;
+    if (fdflags & WASI_FDFLAG_RSYNC) flags |= O_RSYNC;
+    if (fdflags & WASI_FDFLAG_SYNC) flags |= O_SYNC;
+    if (!follow) flags |= O_NOFOLLOW;
     /* Always open non-blocking, so a FIFO in the preopen cannot block the
      * runtime in open(); the guest's own choice is restored below. */
     long r = os_openat2(dirfd, path, (uint64_t)(flags | O_NONBLOCK), 0666);
-    if (r < 0)
-        return os_open_err();
+    if (r < 0) return os_open_err();
     int fd = (int)r;
     if (!(fdflags & WASI_FDFLAG_NONBLOCK)) {
         int fl = fcntl(fd, F_GETFL);
@@ -356,10 +314,8 @@ wasi_errno wasi_os_path_mkdir(int dirfd, const char *path)
 {
     os_at at;
     wasi_errno e = os_at_resolve(dirfd, path, &at);
-    if (e)
-        return e;
-    if (mkdirat(at.dir, at.name, 0777) != 0)
-        e = os_err();
+    if (e) return e;
+    if (mkdirat(at.dir, at.name, 0777) != 0) e = os_err();
     os_at_done(&at);
     return e;
 }
@@ -368,10 +324,8 @@ wasi_errno wasi_os_path_rmdir(int dirfd, const char *path)
 {
     os_at at;
     wasi_errno e = os_at_resolve(dirfd, path, &at);
-    if (e)
-        return e;
-    if (unlinkat(at.dir, at.name, AT_REMOVEDIR) != 0)
-        e = os_err();
+    if (e) return e;
+    if (unlinkat(at.dir, at.name, AT_REMOVEDIR) != 0) e = os_err();
     os_at_done(&at);
     return e;
 }
@@ -381,8 +335,7 @@ wasi_errno wasi_os_path_unlink(int dirfd, const char *path)
     os_at at;
     struct stat st;
     wasi_errno e = os_at_resolve(dirfd, path, &at);
-    if (e)
-        return e;
+    if (e) return e;
     if (at.slash) {
         /* "name/" never names a file: say why the way POSIX does. */
         if (fstatat(at.dir, at.name, &st, AT_SYMLINK_NOFOLLOW) != 0)
@@ -391,8 +344,7 @@ wasi_errno wasi_os_path_unlink(int dirfd, const char *path)
             e = S_ISDIR(st.st_mode) ? WASI_EISDIR : WASI_ENOTDIR;
         goto done;
     }
-    if (unlinkat(at.dir, at.name, 0) != 0)
-        e = os_err();
+    if (unlinkat(at.dir, at.name, 0) != 0) e = os_err();
 done:
     os_at_done(&at);
     return e;
@@ -405,8 +357,7 @@ wasi_errno wasi_os_path_stat(int dirfd, const char *path, bool follow, wasi_file
     if (follow) {
         int fd = -1;
         e = os_open_path(dirfd, path, true, &fd);
-        if (e)
-            return e;
+        if (e) return e;
         if (fstat(fd, &st) != 0)
             e = os_err();
         else
@@ -416,8 +367,7 @@ wasi_errno wasi_os_path_stat(int dirfd, const char *path, bool follow, wasi_file
     }
     os_at at;
     e = os_at_resolve(dirfd, path, &at);
-    if (e)
-        return e;
+    if (e) return e;
     if (fstatat(at.dir, at.name, &st, AT_SYMLINK_NOFOLLOW) != 0)
         e = os_err();
     else if (at.slash && !S_ISDIR(st.st_mode))
@@ -451,29 +401,24 @@ wasi_errno wasi_os_path_utimes(int dirfd, const char *path, bool follow, uint64_
 {
     struct timespec ts[2];
     wasi_errno e = os_times(atim, mtim, fst, ts);
-    if (e)
-        return e;
+    if (e) return e;
     if (follow) {
         /* utimensat() would follow a final symlink without RESOLVE_BENEATH:
          * open the target beneath first and name it through /proc. */
         int fd = -1;
         char name[64];
         e = os_open_path(dirfd, path, true, &fd);
-        if (e)
-            return e;
+        if (e) return e;
         os_proc_path(fd, name, sizeof name);
-        if (utimensat(AT_FDCWD, name, ts, 0) != 0)
-            e = os_err();
+        if (utimensat(AT_FDCWD, name, ts, 0) != 0) e = os_err();
         close(fd);
         return e;
     }
     os_at at;
     e = os_at_resolve(dirfd, path, &at);
-    if (e)
-        return e;
+    if (e) return e;
     e = os_at_check_slash(&at);
-    if (!e && utimensat(at.dir, at.name, ts, AT_SYMLINK_NOFOLLOW) != 0)
-        e = os_err();
+    if (!e && utimensat(at.dir, at.name, ts, AT_SYMLINK_NOFOLLOW) != 0) e = os_err();
     os_at_done(&at);
     return e;
 }
@@ -484,29 +429,23 @@ wasi_errno wasi_os_path_link(int olddir, const char *oldpath, bool follow, int n
     os_at from, to;
     int fd = -1;
     wasi_errno e = os_at_resolve(newdir, newpath, &to);
-    if (e)
-        return e;
+    if (e) return e;
     if (follow) {
         /* linkat(AT_SYMLINK_FOLLOW) would follow an escaping symlink: open
          * the target beneath the directory, then link that very file. */
         char name[64];
         e = os_open_path(olddir, oldpath, true, &fd);
-        if (e)
-            goto done_to;
+        if (e) goto done_to;
         os_proc_path(fd, name, sizeof name);
-        if (linkat(AT_FDCWD, name, to.dir, to.name, AT_SYMLINK_FOLLOW) != 0)
-            e = os_err();
+        if (linkat(AT_FDCWD, name, to.dir, to.name, AT_SYMLINK_FOLLOW) != 0) e = os_err();
         close(fd);
         goto done_to;
     }
     e = os_at_resolve(olddir, oldpath, &from);
-    if (e)
-        goto done_to;
+    if (e) goto done_to;
     e = os_at_check_slash(&from);
-    if (!e && to.slash)
-        e = WASI_ENOENT;
-    if (!e && linkat(from.dir, from.name, to.dir, to.name, 0) != 0)
-        e = os_err();
+    if (!e && to.slash) e = WASI_ENOENT;
+    if (!e && linkat(from.dir, from.name, to.dir, to.name, 0) != 0) e = os_err();
     os_at_done(&from);
 done_to:
     os_at_done(&to);
@@ -518,11 +457,9 @@ wasi_errno wasi_os_path_rename(int olddir, const char *oldpath, int newdir, cons
     os_at from, to;
     struct stat st;
     wasi_errno e = os_at_resolve(olddir, oldpath, &from);
-    if (e)
-        return e;
+    if (e) return e;
     e = os_at_resolve(newdir, newpath, &to);
-    if (e)
-        goto done_from;
+    if (e) goto done_from;
     if (from.slash || to.slash) {
         /* A trailing '/' on either side only fits a directory source. */
         if (fstatat(from.dir, from.name, &st, AT_SYMLINK_NOFOLLOW) != 0)
@@ -530,8 +467,7 @@ wasi_errno wasi_os_path_rename(int olddir, const char *oldpath, int newdir, cons
         else if (!S_ISDIR(st.st_mode))
             e = WASI_ENOTDIR;
     }
-    if (!e && renameat(from.dir, from.name, to.dir, to.name) != 0)
-        e = os_err();
+    if (!e && renameat(from.dir, from.name, to.dir, to.name) != 0) e = os_err();
     os_at_done(&to);
 done_from:
     os_at_done(&from);
@@ -542,11 +478,9 @@ wasi_errno wasi_os_path_symlink(const char *target, int dirfd, const char *path)
 {
     os_at at;
     struct stat st;
-    if (target[0] == '\0')
-        return WASI_ENOENT;
+    if (target[0] == '\0') return WASI_ENOENT;
     wasi_errno e = os_at_resolve(dirfd, path, &at);
-    if (e)
-        return e;
+    if (e) return e;
     /* The target is stored as text; it is only ever followed beneath a
      * preopen, so even an absolute target reaches nothing outside. */
     if (at.slash)
@@ -557,13 +491,11 @@ wasi_errno wasi_os_path_symlink(const char *target, int dirfd, const char *path)
     return e;
 }
 
-wasi_errno wasi_os_path_readlink(int dirfd, const char *path, char *buf, size_t len,
-                                 size_t *used)
+wasi_errno wasi_os_path_readlink(int dirfd, const char *path, char *buf, size_t len, size_t *used)
 {
     os_at at;
     wasi_errno e = os_at_resolve(dirfd, path, &at);
-    if (e)
-        return e;
+    if (e) return e;
     ssize_t n = at.slash ? -1 : readlinkat(at.dir, at.name, buf, len);
     if (at.slash)
         e = WASI_EINVAL;
@@ -580,8 +512,7 @@ wasi_errno wasi_os_path_readlink(int dirfd, const char *path, char *buf, size_t 
 wasi_errno wasi_os_wake_open(int *out)
 {
     int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (fd < 0)
-        return os_err();
+    if (fd < 0) return os_err();
     *out = fd;
     return WASI_ESUCCESS;
 }
@@ -607,8 +538,7 @@ static bool os_wake_take(int wake_fd)
 wasi_errno wasi_os_wait(ward_wasi *w, int fd, bool write)
 {
     struct stat st;
-    if (!w)
-        return WASI_ESUCCESS;
+    if (!w) return WASI_ESUCCESS;
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || (fl & O_NONBLOCK) || fstat(fd, &st) != 0 || S_ISREG(st.st_mode) ||
         S_ISDIR(st.st_mode))
@@ -619,16 +549,13 @@ wasi_errno wasi_os_wait(ward_wasi *w, int fd, bool write)
         struct timespec ts, *tp = NULL;
         if (w->deadline_ns) {
             uint64_t now = wasi_os_monotonic_ns();
-            if (now >= w->deadline_ns)
-                return WASI_EINTR;
+            if (now >= w->deadline_ns) return WASI_EINTR;
             ts = os_ns_ts(w->deadline_ns - now);
             tp = &ts;
         }
         int r = ppoll(p, w->wake_fd >= 0 ? 2 : 1, tp, NULL);
-        if (r < 0 && errno != EINTR)
-            return os_err();
-        if (r > 0 && (p[1].revents & POLLIN) && os_wake_take(w->wake_fd))
-            return WASI_EINTR;
+        if (r < 0 && errno != EINTR) return os_err();
+        if (r > 0 && (p[1].revents & POLLIN) && os_wake_take(w->wake_fd)) return WASI_EINTR;
         if (r > 0 && p[0].revents)
             return WASI_ESUCCESS; /* ready, or an error the call will report */
     }
@@ -646,8 +573,7 @@ static wasi_errno os_rw(int fd, const struct iovec *iov, size_t n, int64_t off, 
         else
             r = write ? pwritev(fd, iov, (int)n, (off_t)off) : preadv(fd, iov, (int)n, (off_t)off);
     } while (r < 0 && errno == EINTR);
-    if (r < 0)
-        return os_err();
+    if (r < 0) return os_err();
     *done = (size_t)r;
     return WASI_ESUCCESS;
 }
@@ -655,8 +581,7 @@ static wasi_errno os_rw(int fd, const struct iovec *iov, size_t n, int64_t off, 
 wasi_errno wasi_os_readv(ward_wasi *w, int fd, const struct iovec *iov, size_t n, size_t *done)
 {
     wasi_errno e = wasi_os_wait(w, fd, false);
-    if (e)
-        return e;
+    if (e) return e;
     return os_rw(fd, iov, n, -1, false, done);
 }
 
@@ -667,15 +592,13 @@ wasi_errno wasi_os_writev(int fd, const struct iovec *iov, size_t n, size_t *don
 
 wasi_errno wasi_os_preadv(int fd, const struct iovec *iov, size_t n, uint64_t off, size_t *done)
 {
-    if (off > (uint64_t)INT64_MAX)
-        return WASI_EINVAL;
+    if (off > (uint64_t)INT64_MAX) return WASI_EINVAL;
     return os_rw(fd, iov, n, (int64_t)off, false, done);
 }
 
 wasi_errno wasi_os_pwritev(int fd, const struct iovec *iov, size_t n, uint64_t off, size_t *done)
 {
-    if (off > (uint64_t)INT64_MAX)
-        return WASI_EINVAL;
+    if (off > (uint64_t)INT64_MAX) return WASI_EINVAL;
     return os_rw(fd, iov, n, (int64_t)off, true, done);
 }
 
@@ -683,21 +606,13 @@ wasi_errno wasi_os_seek(int fd, int64_t off, uint8_t whence, uint64_t *out)
 {
     int how;
     switch (whence) { /* WASI: set 0, cur 1, end 2 */
-    case 0:
-        how = SEEK_SET;
-        break;
-    case 1:
-        how = SEEK_CUR;
-        break;
-    case 2:
-        how = SEEK_END;
-        break;
-    default:
-        return WASI_EINVAL;
+    case 0: how = SEEK_SET; break;
+    case 1: how = SEEK_CUR; break;
+    case 2: how = SEEK_END; break;
+    default: return WASI_EINVAL;
     }
     off_t r = lseek(fd, (off_t)off, how);
-    if (r < 0)
-        return os_err();
+    if (r < 0) return os_err();
     *out = (uint64_t)r;
     return WASI_ESUCCESS;
 }
@@ -706,38 +621,22 @@ wasi_errno wasi_os_advise(int fd, uint64_t off, uint64_t len, uint8_t advice)
 {
     int adv;
     switch (advice) { /* WASI's order differs from POSIX's */
-    case 0:
-        adv = POSIX_FADV_NORMAL;
-        break;
-    case 1:
-        adv = POSIX_FADV_SEQUENTIAL;
-        break;
-    case 2:
-        adv = POSIX_FADV_RANDOM;
-        break;
-    case 3:
-        adv = POSIX_FADV_WILLNEED;
-        break;
-    case 4:
-        adv = POSIX_FADV_DONTNEED;
-        break;
-    case 5:
-        adv = POSIX_FADV_NOREUSE;
-        break;
-    default:
-        return WASI_EINVAL;
+    case 0: adv = POSIX_FADV_NORMAL; break;
+    case 1: adv = POSIX_FADV_SEQUENTIAL; break;
+    case 2: adv = POSIX_FADV_RANDOM; break;
+    case 3: adv = POSIX_FADV_WILLNEED; break;
+    case 4: adv = POSIX_FADV_DONTNEED; break;
+    case 5: adv = POSIX_FADV_NOREUSE; break;
+    default: return WASI_EINVAL;
     }
-    if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX)
-        return WASI_EINVAL;
+    if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX) return WASI_EINVAL;
     return wasi_os_errno(posix_fadvise(fd, (off_t)off, (off_t)len, adv));
 }
 
 wasi_errno wasi_os_allocate(int fd, uint64_t off, uint64_t len)
 {
-    if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
-        return WASI_EFBIG;
-    if (len == 0)
-        return WASI_EINVAL;
+    if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off) return WASI_EFBIG;
+    if (len == 0) return WASI_EINVAL;
     return wasi_os_errno(posix_fallocate(fd, (off_t)off, (off_t)len));
 }
 
@@ -750,13 +649,10 @@ wasi_errno wasi_os_sync(int fd, bool data_only)
 wasi_errno wasi_os_get_fdflags(int fd, uint16_t *out)
 {
     int fl = fcntl(fd, F_GETFL);
-    if (fl < 0)
-        return os_err();
+    if (fl < 0) return os_err();
     uint16_t f = 0;
-    if (fl & O_APPEND)
-        f |= WASI_FDFLAG_APPEND;
-    if (fl & O_NONBLOCK)
-        f |= WASI_FDFLAG_NONBLOCK;
+    if (fl & O_APPEND) f |= WASI_FDFLAG_APPEND;
+    if (fl & O_NONBLOCK) f |= WASI_FDFLAG_NONBLOCK;
     if ((fl & O_SYNC) == O_SYNC)
         f |= WASI_FDFLAG_SYNC | WASI_FDFLAG_RSYNC; /* Linux: O_RSYNC == O_SYNC */
     else if (fl & O_DSYNC)
@@ -769,36 +665,29 @@ wasi_errno wasi_os_set_fdflags(int fd, uint16_t flags)
 {
     uint16_t cur;
     wasi_errno e = wasi_os_get_fdflags(fd, &cur);
-    if (e)
-        return e;
+    if (e) return e;
     /* Linux cannot change the sync flags of an open file. */
     uint16_t sync = WASI_FDFLAG_DSYNC | WASI_FDFLAG_RSYNC | WASI_FDFLAG_SYNC;
-    if ((flags & sync) != (cur & sync))
-        return WASI_ENOTSUP;
+    if ((flags & sync) != (cur & sync)) return WASI_ENOTSUP;
     int fl = fcntl(fd, F_GETFL);
-    if (fl < 0)
-        return os_err();
+    if (fl < 0) return os_err();
     fl &= ~(O_APPEND | O_NONBLOCK);
-    if (flags & WASI_FDFLAG_APPEND)
-        fl |= O_APPEND;
-    if (flags & WASI_FDFLAG_NONBLOCK)
-        fl |= O_NONBLOCK;
+    if (flags & WASI_FDFLAG_APPEND) fl |= O_APPEND;
+    if (flags & WASI_FDFLAG_NONBLOCK) fl |= O_NONBLOCK;
     return fcntl(fd, F_SETFL, fl) == 0 ? WASI_ESUCCESS : os_err();
 }
 
 wasi_errno wasi_os_fstat(int fd, wasi_filestat *out)
 {
     struct stat st;
-    if (fstat(fd, &st) != 0)
-        return os_err();
+    if (fstat(fd, &st) != 0) return os_err();
     os_filestat(fd, &st, out);
     return WASI_ESUCCESS;
 }
 
 wasi_errno wasi_os_ftruncate(int fd, uint64_t size)
 {
-    if (size > (uint64_t)INT64_MAX)
-        return WASI_EFBIG;
+    if (size > (uint64_t)INT64_MAX) return WASI_EFBIG;
     return ftruncate(fd, (off_t)size) == 0 ? WASI_ESUCCESS : os_err();
 }
 
@@ -806,8 +695,7 @@ wasi_errno wasi_os_futimes(int fd, uint64_t atim, uint64_t mtim, uint16_t fst)
 {
     struct timespec ts[2];
     wasi_errno e = os_times(atim, mtim, fst, ts);
-    if (e)
-        return e;
+    if (e) return e;
     return futimens(fd, ts) == 0 ? WASI_ESUCCESS : os_err();
 }
 
@@ -816,20 +704,13 @@ wasi_errno wasi_os_futimes(int fd, uint64_t atim, uint64_t mtim, uint16_t fst)
 static uint8_t os_dirent_type(DIR *d, const struct dirent *de)
 {
     switch (de->d_type) {
-    case DT_REG:
-        return WASI_FILETYPE_REGULAR_FILE;
-    case DT_DIR:
-        return WASI_FILETYPE_DIRECTORY;
-    case DT_CHR:
-        return WASI_FILETYPE_CHARACTER_DEVICE;
-    case DT_BLK:
-        return WASI_FILETYPE_BLOCK_DEVICE;
-    case DT_LNK:
-        return WASI_FILETYPE_SYMBOLIC_LINK;
-    case DT_SOCK:
-        return WASI_FILETYPE_SOCKET_STREAM;
-    case DT_FIFO:
-        return WASI_FILETYPE_UNKNOWN;
+    case DT_REG: return WASI_FILETYPE_REGULAR_FILE;
+    case DT_DIR: return WASI_FILETYPE_DIRECTORY;
+    case DT_CHR: return WASI_FILETYPE_CHARACTER_DEVICE;
+    case DT_BLK: return WASI_FILETYPE_BLOCK_DEVICE;
+    case DT_LNK: return WASI_FILETYPE_SYMBOLIC_LINK;
+    case DT_SOCK: return WASI_FILETYPE_SOCKET_STREAM;
+    case DT_FIFO: return WASI_FILETYPE_UNKNOWN;
     default: {
         struct stat st;
         if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
@@ -849,8 +730,7 @@ wasi_errno wasi_os_readdir(wasi_fd *f, uint64_t cookie, uint8_t *buf, size_t len
     *used = 0;
     if (!d) {
         int fd = openat(f->host, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-            return os_err();
+        if (fd < 0) return os_err();
         d = fdopendir(fd);
         if (!d) {
             wasi_errno e = os_err();
@@ -865,8 +745,7 @@ wasi_errno wasi_os_readdir(wasi_fd *f, uint64_t cookie, uint8_t *buf, size_t len
     }
     while (f->dir_cookie < cookie) {
         errno = 0;
-        if (!readdir(d))
-            return errno ? os_err() : WASI_ESUCCESS; /* past the end: nothing */
+        if (!readdir(d)) return errno ? os_err() : WASI_ESUCCESS; /* past the end: nothing */
         f->dir_cookie++;
     }
     size_t pos = 0;
@@ -875,8 +754,7 @@ wasi_errno wasi_os_readdir(wasi_fd *f, uint64_t cookie, uint8_t *buf, size_t len
         errno = 0;
         struct dirent *de = readdir(d);
         if (!de) {
-            if (errno)
-                return os_err();
+            if (errno) return os_err();
             break;
         }
         size_t namlen = strlen(de->d_name);
@@ -916,8 +794,7 @@ static bool os_clock(uint32_t id, clockid_t *out)
 {
     static const clockid_t ids[] = {CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID,
                                     CLOCK_THREAD_CPUTIME_ID};
-    if (id >= sizeof ids / sizeof ids[0])
-        return false;
+    if (id >= sizeof ids / sizeof ids[0]) return false;
     *out = ids[id];
     return true;
 }
@@ -928,10 +805,8 @@ static wasi_errno os_clock_read(uint32_t id, int (*read)(clockid_t, struct times
 {
     clockid_t c;
     struct timespec ts;
-    if (!os_clock(id, &c))
-        return WASI_EINVAL;
-    if (read(c, &ts) != 0)
-        return os_err();
+    if (!os_clock(id, &c)) return WASI_EINVAL;
+    if (read(c, &ts) != 0) return os_err();
     *out = os_ts_ns(&ts);
     return WASI_ESUCCESS;
 }
@@ -952,8 +827,7 @@ wasi_errno wasi_os_random(void *buf, size_t len)
     while (len > 0) {
         ssize_t r = getrandom(p, len, 0);
         if (r < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             return os_err();
         }
         p += r;
@@ -977,8 +851,7 @@ wasi_errno wasi_os_poll(ward_wasi *w, wasi_pollfd *fds, size_t n, uint64_t timeo
     wasi_errno e = WASI_ESUCCESS;
     /* One slot more than n for the wake-up descriptor, which goes last. */
     struct pollfd *p = calloc(n + 1, sizeof *p);
-    if (!p)
-        return WASI_ENOMEM;
+    if (!p) return WASI_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         struct stat st;
         fds[i].ready = fds[i].hangup = false;
@@ -1017,8 +890,7 @@ wasi_errno wasi_os_poll(ward_wasi *w, wasi_pollfd *fds, size_t n, uint64_t timeo
     }
     np = 0;
     for (size_t i = 0; i < n; i++) {
-        if (fds[i].ready)
-            continue;
+        if (fds[i].ready) continue;
         short rev = p[np++].revents;
         if (rev & POLLNVAL) {
             fds[i].error = WASI_EBADF;
@@ -1049,21 +921,17 @@ wasi_errno wasi_os_sock_accept(ward_wasi *w, int fd, bool nonblock, int *out)
          * non-blocking new socket), whatever mode the listener is in. */
         struct pollfd p = {.fd = fd, .events = POLLIN};
         int n = poll(&p, 1, 0);
-        if (n < 0)
-            return os_err();
-        if (n == 0)
-            return WASI_EAGAIN;
+        if (n < 0) return os_err();
+        if (n == 0) return WASI_EAGAIN;
     } else {
         e = wasi_os_wait(w, fd, false);
-        if (e)
-            return e;
+        if (e) return e;
     }
     int r;
     do
         r = accept4(fd, NULL, NULL, SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0));
     while (r < 0 && errno == EINTR);
-    if (r < 0)
-        return os_err();
+    if (r < 0) return os_err();
     *out = r;
     return WASI_ESUCCESS;
 }
@@ -1072,34 +940,28 @@ wasi_errno wasi_os_sock_recv(ward_wasi *w, int fd, const struct iovec *iov, size
                              uint16_t riflags, size_t *done, uint16_t *roflags)
 {
     wasi_errno e = wasi_os_wait(w, fd, false);
-    if (e)
-        return e;
+    if (e) return e;
     struct msghdr mh;
     memset(&mh, 0, sizeof mh);
     mh.msg_iov = (struct iovec *)iov;
     mh.msg_iovlen = n;
     int fl = 0;
-    if (riflags & 1)
-        fl |= MSG_PEEK;
-    if (riflags & 2)
-        fl |= MSG_WAITALL;
+    if (riflags & 1) fl |= MSG_PEEK;
+    if (riflags & 2) fl |= MSG_WAITALL;
     ssize_t r;
     do
         r = recvmsg(fd, &mh, fl);
     while (r < 0 && errno == EINTR);
-    if (r < 0)
-        return os_err();
+    if (r < 0) return os_err();
     *done = (size_t)r;
     *roflags = (mh.msg_flags & MSG_TRUNC) ? 1 : 0;
     return WASI_ESUCCESS;
 }
 
-wasi_errno wasi_os_sock_send(ward_wasi *w, int fd, const struct iovec *iov, size_t n,
-                             size_t *done)
+wasi_errno wasi_os_sock_send(ward_wasi *w, int fd, const struct iovec *iov, size_t n, size_t *done)
 {
     wasi_errno e = wasi_os_wait(w, fd, true);
-    if (e)
-        return e;
+    if (e) return e;
     struct msghdr mh;
     memset(&mh, 0, sizeof mh);
     mh.msg_iov = (struct iovec *)iov;
@@ -1108,8 +970,7 @@ wasi_errno wasi_os_sock_send(ward_wasi *w, int fd, const struct iovec *iov, size
     do
         r = sendmsg(fd, &mh, MSG_NOSIGNAL); /* a closed peer is EPIPE, not SIGPIPE */
     while (r < 0 && errno == EINTR);
-    if (r < 0)
-        return os_err();
+    if (r < 0) return os_err();
     *done = (size_t)r;
     return WASI_ESUCCESS;
 }
@@ -1118,17 +979,10 @@ wasi_errno wasi_os_sock_shutdown(int fd, uint8_t how)
 {
     int h;
     switch (how) { /* sdflags: rd 1, wr 2 */
-    case 1:
-        h = SHUT_RD;
-        break;
-    case 2:
-        h = SHUT_WR;
-        break;
-    case 3:
-        h = SHUT_RDWR;
-        break;
-    default:
-        return WASI_EINVAL;
+    case 1: h = SHUT_RD; break;
+    case 2: h = SHUT_WR; break;
+    case 3: h = SHUT_RDWR; break;
+    default: return WASI_EINVAL;
     }
     return shutdown(fd, h) == 0 ? WASI_ESUCCESS : os_err();
 }

@@ -112,8 +112,8 @@ static uint32_t pick_addr(uint32_t pages)
 
 static void test_differential(ward_module *m, ward_memory_mode mode)
 {
-    static const char *loads[] = {"ld8", "ld16", "ld32", "ld64", "ld64o", "ldf64",
-                                  "ldv", "ldv8x8", "ldsplat", "ldlane"};
+    static const char *loads[] = {"ld8",   "ld16", "ld32",   "ld64",    "ld64o",
+                                  "ldf64", "ldv",  "ldv8x8", "ldsplat", "ldlane"};
     static const char *stores[] = {"st8", "st16", "st32", "st64", "st64o", "stv", "stlane"};
     ward_store *sf = store(WARD_MEMORY_FLAT), *sp = store(mode);
     ward_instance *fi = ward_instance_new(sf, m, NULL, NULL);
@@ -140,9 +140,9 @@ static void test_differential(ward_module *m, ward_memory_mode mode)
             static const char *bulk[] = {"fill", "copy", "init"};
             name = bulk[rnd() % 3];
             args[0] = i32v((int32_t)pick_addr(pages));
-            args[1] = i32v(name[0] == 'i' ? (int32_t)(rnd() % 80) : name[0] == 'f'
-                                                                 ? (int32_t)(rnd() % 256)
-                                                                 : (int32_t)pick_addr(pages));
+            args[1] = i32v(name[0] == 'i'   ? (int32_t)(rnd() % 80)
+                           : name[0] == 'f' ? (int32_t)(rnd() % 256)
+                                            : (int32_t)pick_addr(pages));
             args[2] = i32v((int32_t)(rnd() % 4 == 0 ? rnd() % 200000 : rnd() % 300));
             n = 3;
         } else {
@@ -196,7 +196,8 @@ static void test_sharing(ward_module *m)
     }
     uint8_t *data = malloc(2 * 65536);
     CHECK(ward_memory_read(pm, 65536, data, 2 * 65536));
-    for (uint32_t i = 0; i < 2 * 65536; i++) expect += data[i];
+    for (uint32_t i = 0; i < 2 * 65536; i++)
+        expect += data[i];
     free(data);
     ward_region *r = ward_region_from_pages(pm, 1, 2);
     CHECK(r && ward_region_pages(r) == 2);
@@ -231,7 +232,8 @@ static void test_sharing(ward_module *m)
               strcmp(msg, "out of bounds memory access") == 0);
     }
     ward_region_free(r);
-    for (int k = 0; k < NCONS; k++) ward_store_free(cs[k]);
+    for (int k = 0; k < NCONS; k++)
+        ward_store_free(cs[k]);
     ward_store_free(ps);
 }
 
@@ -240,7 +242,8 @@ static void test_sharing(ward_module *m)
 static void test_transfer(ward_module *m)
 {
     ward_store *s = store(WARD_MEMORY_PAGED);
-    ward_instance *a = ward_instance_new(s, m, NULL, NULL), *b = ward_instance_new(s, m, NULL, NULL);
+    ward_instance *a = ward_instance_new(s, m, NULL, NULL),
+                  *b = ward_instance_new(s, m, NULL, NULL);
     CHECK(a && b);
     if (!a || !b) goto out;
     ward_memory *ma = ward_instance_memory(a, "mem"), *mb = ward_instance_memory(b, "mem");
@@ -373,11 +376,26 @@ static int tlb_poke(ward_caller *c, void *data, const ward_val *args, ward_val *
     if (args[0].of.i32 == 0 && tlb_action) tlb_action();
     return 0;
 }
-static void tlb_protect_none(void) { CHECK(ward_memory_protect(tlb_mem, 1, 1, WARD_PERM_NONE)); }
-static void tlb_protect_read(void) { CHECK(ward_memory_protect(tlb_mem, 2, 1, WARD_PERM_READ)); }
-static void tlb_map_b_read(void) { CHECK(ward_region_map(tlb_rb, tlb_mem, 3, WARD_PERM_READ)); }
-static void tlb_map_b_rw(void) { CHECK(ward_region_map(tlb_rb, tlb_mem, 3, WARD_PERM_READ_WRITE)); }
-static void tlb_unmap_a(void) { CHECK(ward_region_unmap(tlb_ra, tlb_mem) == 1); }
+static void tlb_protect_none(void)
+{
+    CHECK(ward_memory_protect(tlb_mem, 1, 1, WARD_PERM_NONE));
+}
+static void tlb_protect_read(void)
+{
+    CHECK(ward_memory_protect(tlb_mem, 2, 1, WARD_PERM_READ));
+}
+static void tlb_map_b_read(void)
+{
+    CHECK(ward_region_map(tlb_rb, tlb_mem, 3, WARD_PERM_READ));
+}
+static void tlb_map_b_rw(void)
+{
+    CHECK(ward_region_map(tlb_rb, tlb_mem, 3, WARD_PERM_READ_WRITE));
+}
+static void tlb_unmap_a(void)
+{
+    CHECK(ward_region_unmap(tlb_ra, tlb_mem) == 1);
+}
 
 /* One instance of tlb.wasm in s with poke linked; NULL on failure. */
 static ward_instance *tlb_instance(ward_store *s, ward_module *m)
@@ -500,7 +518,8 @@ out:
 static void test_tlb_shared(ward_module *m)
 {
     uint32_t want = 0;
-    for (int k = 0; k < 2 * 96; k++) want = (want + 0x01020304u) ^ 0x50607080u;
+    for (int k = 0; k < 2 * 96; k++)
+        want = (want + 0x01020304u) ^ 0x50607080u;
     for (int mode = 0; mode < 2; mode++) {
         ward_store *s = store(mode ? WARD_MEMORY_PAGED : WARD_MEMORY_FLAT);
         ward_instance *in = ward_instance_new(s, m, NULL, NULL);
@@ -517,7 +536,8 @@ static void test_tlb_shared(ward_module *m)
     }
 }
 
-/* ---- 6. guest programs with ward:mem ---------------------------------------------------------- */
+/* ---- 6. guest programs with ward:mem ----------------------------------------------------------
+ */
 
 static void test_guest(ward_module *prodm, ward_module *consm)
 {

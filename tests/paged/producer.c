@@ -10,8 +10,7 @@ __attribute__((export_name("produce"))) int32_t produce(void)
     for (unsigned i = 0; i < sizeof dataset; i++)
         dataset[i] = (unsigned char)(i * 2654435761u >> 24);
     int32_t page = ward_mem_page_of(dataset);
-    if (ward_mem_protect(page, PAGES, WARD_PERM_READ) != 0)
-        return -2;
+    if (ward_mem_protect(page, PAGES, WARD_PERM_READ) != 0) return -2;
     return ward_mem_publish(page, PAGES);
 }
 

@@ -102,8 +102,7 @@ static char *path_join(const char *a, const char *b)
 static char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
+    if (f == NULL) return NULL;
     size_t cap = 1 << 16, n = 0;
     char *buf = xmalloc(cap);
     for (;;) {
@@ -119,8 +118,7 @@ static char *read_file(const char *path, size_t *len)
         }
         size_t r = fread(buf + n, 1, cap - n - 1, f);
         n += r;
-        if (r == 0)
-            break;
+        if (r == 0) break;
     }
     bool bad = ferror(f) != 0;
     fclose(f);
@@ -156,22 +154,18 @@ static bool is_assertion(const char *type)
 static bool parse_bits(const char *s, uint64_t max, uint64_t *out)
 {
     bool neg = false;
-    if (s == NULL)
-        return false;
+    if (s == NULL) return false;
     if (*s == '-') {
         neg = true;
         s++;
     }
-    if (*s < '0' || *s > '9')
-        return false;
+    if (*s < '0' || *s > '9') return false;
     errno = 0;
     char *end;
     unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v > max)
-        return false;
+    if (errno != 0 || *end != '\0' || v > max) return false;
     *out = neg ? (uint64_t)0 - v : v;
-    if (neg)
-        *out &= max;
+    if (neg) *out &= max;
     return true;
 }
 
@@ -194,7 +188,7 @@ typedef struct spec_script {
     size_t nnames, capnames;
     const char *text; /* the raw JSON, for names holding U+0000 (spec_raw_field) */
     int cur_line;     /* line of the command being run */
-    int *nul_lines; /* script lines whose names contain U+0000, see spec_scan_nul */
+    int *nul_lines;   /* script lines whose names contain U+0000, see spec_scan_nul */
     size_t nnul;
     spec_counts counts;
 } spec_script;
@@ -205,8 +199,7 @@ static void spec_fail(spec_script *s, int line, const char *cmd, const char *fmt
 static void spec_fail(spec_script *s, int line, const char *cmd, const char *fmt, ...)
 {
     s->counts.failed++;
-    if (!s->opt->verbose)
-        return;
+    if (!s->opt->verbose) return;
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
@@ -276,8 +269,7 @@ static void spec_scan_nul(spec_script *s, const char *text)
             s->nul_lines = n;
             s->nul_lines[s->nnul++] = atoi(ln + 8);
         }
-        if (eol == NULL)
-            break;
+        if (eol == NULL) break;
         p = eol;
     }
 }
@@ -361,8 +353,7 @@ static bool spec_raw_field(const spec_script *s, int line, char *buf, size_t cap
 static bool spec_line_has_nul(const spec_script *s, int line)
 {
     for (size_t i = 0; i < s->nnul; i++)
-        if (s->nul_lines[i] == line)
-            return true;
+        if (s->nul_lines[i] == line) return true;
     return false;
 }
 
@@ -374,8 +365,12 @@ static bool spec_valkind(const char *type, ward_valkind *k)
         const char *name;
         ward_valkind kind;
     } kinds[] = {
-        {"i32", WARD_I32},         {"i64", WARD_I64},         {"f32", WARD_F32},
-        {"f64", WARD_F64},         {"v128", WARD_V128},       {"funcref", WARD_FUNCREF},
+        {"i32", WARD_I32},
+        {"i64", WARD_I64},
+        {"f32", WARD_F32},
+        {"f64", WARD_F64},
+        {"v128", WARD_V128},
+        {"funcref", WARD_FUNCREF},
         {"externref", WARD_EXTERNREF},
     };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
@@ -390,16 +385,11 @@ static bool spec_valkind(const char *type, ward_valkind *k)
 /* Byte width of one lane of a v128 written with this lane type, or 0. */
 static unsigned spec_lane_bytes(const char *lane)
 {
-    if (lane == NULL)
-        return 0;
-    if (strcmp(lane, "i8") == 0)
-        return 1;
-    if (strcmp(lane, "i16") == 0)
-        return 2;
-    if (strcmp(lane, "i32") == 0 || strcmp(lane, "f32") == 0)
-        return 4;
-    if (strcmp(lane, "i64") == 0 || strcmp(lane, "f64") == 0)
-        return 8;
+    if (lane == NULL) return 0;
+    if (strcmp(lane, "i8") == 0) return 1;
+    if (strcmp(lane, "i16") == 0) return 2;
+    if (strcmp(lane, "i32") == 0 || strcmp(lane, "f32") == 0) return 4;
+    if (strcmp(lane, "i64") == 0 || strcmp(lane, "f64") == 0) return 8;
     return 0;
 }
 
@@ -429,8 +419,7 @@ static bool spec_parse_arg(const cJSON *jv, ward_val *out)
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(jv, "value");
     uint64_t bits;
     memset(out, 0, sizeof *out);
-    if (!spec_valkind(type, &out->kind))
-        return false;
+    if (!spec_valkind(type, &out->kind)) return false;
     switch (out->kind) {
     case WARD_I32:
     case WARD_F32:
@@ -463,24 +452,28 @@ static bool spec_parse_arg(const cJSON *jv, ward_val *out)
         /* A script cannot name a host function, so only null is passed. */
         return cJSON_IsString(value) && strcmp(value->valuestring, "null") == 0;
     case WARD_EXTERNREF:
-        if (!cJSON_IsString(value))
-            return false;
+        if (!cJSON_IsString(value)) return false;
         if (strcmp(value->valuestring, "null") == 0) {
             out->of.externref = 0;
             return true;
         }
         /* ward reserves 0 for null, while the scripts number their host
          * references from 0: reference N is ward's N+1. */
-        if (!parse_bits(value->valuestring, UINT64_MAX - 1, &bits))
-            return false;
+        if (!parse_bits(value->valuestring, UINT64_MAX - 1, &bits)) return false;
         out->of.externref = bits + 1;
         return true;
     }
     return false;
 }
 
-static bool spec_nan_canonical32(uint32_t b) { return (b & 0x7fffffffu) == 0x7fc00000u; }
-static bool spec_nan_arithmetic32(uint32_t b) { return (b & 0x7fc00000u) == 0x7fc00000u; }
+static bool spec_nan_canonical32(uint32_t b)
+{
+    return (b & 0x7fffffffu) == 0x7fc00000u;
+}
+static bool spec_nan_arithmetic32(uint32_t b)
+{
+    return (b & 0x7fc00000u) == 0x7fc00000u;
+}
 static bool spec_nan_canonical64(uint64_t b)
 {
     return (b & 0x7fffffffffffffffull) == 0x7ff8000000000000ull;
@@ -511,23 +504,17 @@ static int spec_match(const cJSON *jv, const ward_val *got)
     const char *vs = cJSON_IsString(value) ? value->valuestring : NULL;
     ward_valkind k;
     uint64_t bits;
-    if (!spec_valkind(type, &k))
-        return -1;
-    if (got->kind != k)
-        return 0;
+    if (!spec_valkind(type, &k)) return -1;
+    if (got->kind != k) return 0;
     switch (k) {
     case WARD_I32:
-        if (!parse_bits(vs, UINT32_MAX, &bits))
-            return -1;
+        if (!parse_bits(vs, UINT32_MAX, &bits)) return -1;
         return (uint32_t)got->of.i32 == bits;
     case WARD_I64:
-        if (!parse_bits(vs, UINT64_MAX, &bits))
-            return -1;
+        if (!parse_bits(vs, UINT64_MAX, &bits)) return -1;
         return (uint64_t)got->of.i64 == bits;
-    case WARD_F32:
-        return vs != NULL && spec_float_matches(vs, 4, got->of.f32_bits);
-    case WARD_F64:
-        return vs != NULL && spec_float_matches(vs, 8, got->of.f64_bits);
+    case WARD_F32: return vs != NULL && spec_float_matches(vs, 4, got->of.f32_bits);
+    case WARD_F64: return vs != NULL && spec_float_matches(vs, 8, got->of.f64_bits);
     case WARD_V128: {
         const char *lt = json_str(jv, "lane_type");
         unsigned lb = spec_lane_bytes(lt);
@@ -538,36 +525,27 @@ static int spec_match(const cJSON *jv, const ward_val *got)
         const cJSON *lane;
         cJSON_ArrayForEach(lane, value)
         {
-            if (!cJSON_IsString(lane))
-                return -1;
+            if (!cJSON_IsString(lane)) return -1;
             uint64_t g = spec_lane_get(got->of.v128, lb, i++);
             if (is_float) {
-                if (!spec_float_matches(lane->valuestring, lb, g))
-                    return 0;
+                if (!spec_float_matches(lane->valuestring, lb, g)) return 0;
             } else {
-                if (!parse_bits(lane->valuestring, spec_lane_max(lb), &bits))
-                    return -1;
-                if (g != bits)
-                    return 0;
+                if (!parse_bits(lane->valuestring, spec_lane_max(lb), &bits)) return -1;
+                if (g != bits) return 0;
             }
         }
         return 1;
     }
     case WARD_FUNCREF:
-        if (vs == NULL)
-            return -1;
+        if (vs == NULL) return -1;
         /* A number names some function the script cannot identify through
          * the API; any non-null reference is taken as a match. */
-        if (strcmp(vs, "null") == 0)
-            return got->of.funcref == NULL;
+        if (strcmp(vs, "null") == 0) return got->of.funcref == NULL;
         return got->of.funcref != NULL;
     case WARD_EXTERNREF:
-        if (vs == NULL)
-            return -1;
-        if (strcmp(vs, "null") == 0)
-            return got->of.externref == 0;
-        if (!parse_bits(vs, UINT64_MAX - 1, &bits))
-            return -1;
+        if (vs == NULL) return -1;
+        if (strcmp(vs, "null") == 0) return got->of.externref == 0;
+        if (!parse_bits(vs, UINT64_MAX - 1, &bits)) return -1;
         return got->of.externref == bits + 1;
     }
     return -1;
@@ -577,18 +555,12 @@ static int spec_match(const cJSON *jv, const ward_val *got)
 static void spec_fmt_val(char *buf, size_t n, const ward_val *v, const char *lane_type)
 {
     switch (v->kind) {
-    case WARD_I32:
-        snprintf(buf, n, "i32:%" PRIu32, (uint32_t)v->of.i32);
-        return;
-    case WARD_I64:
-        snprintf(buf, n, "i64:%" PRIu64, (uint64_t)v->of.i64);
-        return;
+    case WARD_I32: snprintf(buf, n, "i32:%" PRIu32, (uint32_t)v->of.i32); return;
+    case WARD_I64: snprintf(buf, n, "i64:%" PRIu64, (uint64_t)v->of.i64); return;
     case WARD_F32:
         snprintf(buf, n, "f32:%" PRIu32 " (%g)", v->of.f32_bits, (double)v->of.f32);
         return;
-    case WARD_F64:
-        snprintf(buf, n, "f64:%" PRIu64 " (%g)", v->of.f64_bits, v->of.f64);
-        return;
+    case WARD_F64: snprintf(buf, n, "f64:%" PRIu64 " (%g)", v->of.f64_bits, v->of.f64); return;
     case WARD_V128: {
         unsigned lb = spec_lane_bytes(lane_type);
         if (lb == 0) {
@@ -599,13 +571,10 @@ static void spec_fmt_val(char *buf, size_t n, const ward_val *v, const char *lan
         for (unsigned i = 0; i < 16 / lb && off < n; i++)
             off += (size_t)snprintf(buf + off, n - off, "%s%" PRIu64, i ? " " : "",
                                     spec_lane_get(v->of.v128, lb, i));
-        if (off < n)
-            snprintf(buf + off, n - off, "]");
+        if (off < n) snprintf(buf + off, n - off, "]");
         return;
     }
-    case WARD_FUNCREF:
-        snprintf(buf, n, "funcref:%s", v->of.funcref ? "non-null" : "null");
-        return;
+    case WARD_FUNCREF: snprintf(buf, n, "funcref:%s", v->of.funcref ? "non-null" : "null"); return;
     case WARD_EXTERNREF:
         if (v->of.externref == 0)
             snprintf(buf, n, "externref:null");
@@ -622,24 +591,20 @@ static void spec_fmt_expected(char *buf, size_t n, const cJSON *jv)
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(jv, "value");
     if (cJSON_IsArray(value)) {
         size_t off = (size_t)snprintf(buf, n, "%s:%s[", type ? type : "?",
-                                      json_str(jv, "lane_type") ? json_str(jv, "lane_type")
-                                                                : "?");
+                                      json_str(jv, "lane_type") ? json_str(jv, "lane_type") : "?");
         const cJSON *lane;
         bool first = true;
         cJSON_ArrayForEach(lane, value)
         {
-            if (off >= n)
-                break;
+            if (off >= n) break;
             off += (size_t)snprintf(buf + off, n - off, "%s%s", first ? "" : " ",
                                     cJSON_IsString(lane) ? lane->valuestring : "?");
             first = false;
         }
-        if (off < n)
-            snprintf(buf + off, n - off, "]");
+        if (off < n) snprintf(buf + off, n - off, "]");
         return;
     }
-    snprintf(buf, n, "%s:%s", type ? type : "?",
-             cJSON_IsString(value) ? value->valuestring : "?");
+    snprintf(buf, n, "%s:%s", type ? type : "?", cJSON_IsString(value) ? value->valuestring : "?");
 }
 
 /* Writes "returned (v1, v2)" for a list of expected values. */
@@ -651,14 +616,12 @@ static void spec_fmt_expected_list(char *buf, size_t n, const cJSON *expected)
     cJSON_ArrayForEach(je, expected)
     {
         char v[400];
-        if (off >= n)
-            return;
+        if (off >= n) return;
         spec_fmt_expected(v, sizeof v, je);
         off += (size_t)snprintf(buf + off, n - off, "%s%s", first ? "" : ", ", v);
         first = false;
     }
-    if (off < n)
-        snprintf(buf + off, n - off, ")");
+    if (off < n) snprintf(buf + off, n - off, ")");
 }
 
 /* ---- actions ------------------------------------------------------------- */
@@ -678,8 +641,7 @@ typedef struct spec_call {
 
 static const char *spec_trap_text(const ward_result *res)
 {
-    if (res->message[0] != '\0')
-        return res->message;
+    if (res->message[0] != '\0') return res->message;
     const char *m = ward_trap_message(res->trap);
     return m ? m : "";
 }
@@ -765,19 +727,16 @@ static spec_outcome spec_action(spec_script *s, const cJSON *action, spec_call *
     }
     call->nresults = ward_func_result_count(f);
     call->results = xmalloc(call->nresults * sizeof *call->results);
-    ward_status st = ward_func_call(s->store, f, args, nargs, call->results, call->nresults,
-                                    &call->res);
+    ward_status st =
+        ward_func_call(s->store, f, args, nargs, call->results, call->nresults, &call->res);
     free(args);
     switch (st) {
-    case WARD_OK:
-        return SPEC_RETURNED;
-    case WARD_TRAP:
-        return SPEC_TRAPPED;
+    case WARD_OK: return SPEC_RETURNED;
+    case WARD_TRAP: return SPEC_TRAPPED;
     case WARD_EXIT:
         snprintf(call->why, sizeof call->why, "exit(%d)", call->res.exit_code);
         return SPEC_NOT_RUN;
-    case WARD_ERROR:
-        break;
+    case WARD_ERROR: break;
     }
     snprintf(call->why, sizeof call->why, "call error: %s", call->res.message);
     return SPEC_NOT_RUN;
@@ -792,27 +751,19 @@ static spec_outcome spec_action(spec_script *s, const cJSON *action, spec_call *
 static bool spec_message_matches(const char *got, const char *want)
 {
     size_t nw = strlen(want), ng = strlen(got);
-    if (strncmp(got, want, nw) == 0)
-        return true;
-    if (ng == 0 || ng + 1 >= nw || strncmp(got, want, ng) != 0 || want[ng] != ' ')
-        return false;
+    if (strncmp(got, want, nw) == 0) return true;
+    if (ng == 0 || ng + 1 >= nw || strncmp(got, want, ng) != 0 || want[ng] != ' ') return false;
     for (const char *p = want + ng + 1; *p != '\0'; p++)
-        if (*p < '0' || *p > '9')
-            return false;
+        if (*p < '0' || *p > '9') return false;
     return true;
 }
 
 static void spec_describe(char *buf, size_t n, spec_outcome o, const spec_call *call)
 {
     switch (o) {
-    case SPEC_TRAPPED:
-        snprintf(buf, n, "trap \"%s\"", spec_trap_text(&call->res));
-        return;
-    case SPEC_NOT_RUN:
-        snprintf(buf, n, "%s", call->why);
-        return;
-    case SPEC_RETURNED:
-        break;
+    case SPEC_TRAPPED: snprintf(buf, n, "trap \"%s\"", spec_trap_text(&call->res)); return;
+    case SPEC_NOT_RUN: snprintf(buf, n, "%s", call->why); return;
+    case SPEC_RETURNED: break;
     }
     size_t off = (size_t)snprintf(buf, n, "returned (");
     for (size_t i = 0; i < call->nresults && off < n; i++) {
@@ -820,8 +771,7 @@ static void spec_describe(char *buf, size_t n, spec_outcome o, const spec_call *
         spec_fmt_val(v, sizeof v, &call->results[i], NULL);
         off += (size_t)snprintf(buf + off, n - off, "%s%s", i ? ", " : "", v);
     }
-    if (off < n)
-        snprintf(buf + off, n - off, ")");
+    if (off < n) snprintf(buf + off, n - off, ")");
 }
 
 static void spec_assert_return(spec_script *s, int line, const cJSON *cmd)
@@ -864,8 +814,7 @@ static void spec_assert_trap(spec_script *s, int line, const cJSON *cmd, const c
     spec_outcome o = spec_action(s, cJSON_GetObjectItemCaseSensitive(cmd, "action"), &call);
     char got[1024];
 
-    if (text == NULL)
-        text = "";
+    if (text == NULL) text = "";
     if (o == SPEC_TRAPPED && spec_message_matches(spec_trap_text(&call.res), text)) {
         s->counts.passed++;
     } else {
@@ -925,14 +874,10 @@ static ward_module *spec_load(spec_script *s, const cJSON *cmd, char *why, size_
 static const char *spec_status_name(ward_status st)
 {
     switch (st) {
-    case WARD_OK:
-        return "ok";
-    case WARD_TRAP:
-        return "trap";
-    case WARD_EXIT:
-        return "exit";
-    case WARD_ERROR:
-        return "error";
+    case WARD_OK: return "ok";
+    case WARD_TRAP: return "trap";
+    case WARD_EXIT: return "exit";
+    case WARD_ERROR: return "error";
     }
     return "?";
 }
@@ -959,8 +904,7 @@ static void spec_module(spec_script *s, int line, const cJSON *cmd)
     /* A failed module still becomes the current one, so that the actions
      * meant for it fail instead of running against the previous module. */
     s->current = inst;
-    if (name != NULL)
-        spec_bind(s, name, inst);
+    if (name != NULL) spec_bind(s, name, inst);
 }
 
 static void spec_register(spec_script *s, int line, const cJSON *cmd)
@@ -998,15 +942,14 @@ static void spec_assert_rejected(spec_script *s, int line, const cJSON *cmd, con
         return;
     }
     ward_module_free(m);
-    spec_fail(s, line, name, "expected rejection \"%s\" vs got a valid module",
-              text ? text : "");
+    spec_fail(s, line, name, "expected rejection \"%s\" vs got a valid module", text ? text : "");
 }
 
 /* assert_unlinkable (WARD_ERROR) and assert_uninstantiable (WARD_TRAP). An
  * uninstantiable module's writes into imported tables and memories stay,
  * which the shared store keeps for the commands that follow. */
-static void spec_assert_instantiate(spec_script *s, int line, const cJSON *cmd,
-                                    const char *name, ward_status want)
+static void spec_assert_instantiate(spec_script *s, int line, const cJSON *cmd, const char *name,
+                                    ward_status want)
 {
     const char *text = json_str(cmd, "text");
     const char *mtype = json_str(cmd, "module_type");
@@ -1030,12 +973,11 @@ static void spec_assert_instantiate(spec_script *s, int line, const cJSON *cmd,
         return;
     }
     if (inst != NULL)
-        spec_fail(s, line, name, "expected %s \"%s\" vs got an instance",
-                  spec_status_name(want), text ? text : "");
+        spec_fail(s, line, name, "expected %s \"%s\" vs got an instance", spec_status_name(want),
+                  text ? text : "");
     else
-        spec_fail(s, line, name, "expected %s \"%s\" vs got %s \"%s\"",
-                  spec_status_name(want), text ? text : "", spec_status_name(res.status),
-                  res.message);
+        spec_fail(s, line, name, "expected %s \"%s\" vs got %s \"%s\"", spec_status_name(want),
+                  text ? text : "", spec_status_name(res.status), res.message);
 }
 
 static void spec_command(spec_script *s, const cJSON *cmd)
@@ -1076,8 +1018,7 @@ static char *spec_label(const char *suite, const char *json_path)
     const char *base = strrchr(json_path, '/');
     base = base ? base + 1 : json_path;
     size_t nb = strlen(base);
-    if (nb > 5 && strcmp(base + nb - 5, ".json") == 0)
-        nb -= 5;
+    if (nb > 5 && strcmp(base + nb - 5, ".json") == 0) nb -= 5;
     size_t ns = strlen(suite);
     char *l = xmalloc(ns + nb + 7);
     snprintf(l, ns + nb + 7, "%s/%.*s.wast", suite, (int)nb, base);
@@ -1093,8 +1034,7 @@ static uint64_t spec_assertions_in(const cJSON *cmds)
     cJSON_ArrayForEach(cmd, cmds)
     {
         const char *type = json_str(cmd, "type");
-        if (type != NULL && is_assertion(type))
-            n++;
+        if (type != NULL && is_assertion(type)) n++;
     }
     return n ? n : 1;
 }
@@ -1144,10 +1084,8 @@ static spec_counts spec_run_script(const spec_options *opt, const spec_suite *su
 out:
     /* Everything is freed, not left to process exit, so that a leak checker
      * in the child (the ASan build) sees only ward's own leaks. */
-    if (s.linker != NULL)
-        ward_linker_free(s.linker);
-    if (s.store != NULL)
-        ward_store_free(s.store);
+    if (s.linker != NULL) ward_linker_free(s.linker);
+    if (s.store != NULL) ward_store_free(s.store);
     cJSON_Delete(root);
     free(text);
     for (size_t i = 0; i < s.nnames; i++)
@@ -1202,18 +1140,15 @@ static bool write_all(int fd, const void *p, size_t n)
     const unsigned char *b = p;
     while (n > 0) {
         ssize_t w = write(fd, b, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return false;
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return false;
         b += w;
         n -= (size_t)w;
     }
     return true;
 }
 
-static bool spec_start(const spec_options *opt, const spec_job *jobs, size_t j,
-                       spec_child *c)
+static bool spec_start(const spec_options *opt, const spec_job *jobs, size_t j, spec_child *c)
 {
     int p[2];
     if (pipe(p) != 0) {
@@ -1277,8 +1212,7 @@ static void spec_finish(const spec_options *opt, const spec_job *jobs, spec_chil
     if (c->killed)
         snprintf(how, sizeof how, "timed out after %u s", opt->timeout_s);
     else if (WIFSIGNALED(st))
-        snprintf(how, sizeof how, "crashed (signal %d, %s)", WTERMSIG(st),
-                 strsignal(WTERMSIG(st)));
+        snprintf(how, sizeof how, "crashed (signal %d, %s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
     else if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
         snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(st));
     else
@@ -1308,8 +1242,7 @@ static void spec_run_jobs(const spec_options *opt, const spec_job *jobs, size_t 
             nkids++;
             next++;
         }
-        if (nkids == 0)
-            continue;
+        if (nkids == 0) continue;
 
         /* Wait for output, an exit (end of file on the pipe) or the nearest
          * deadline, whichever comes first. */
@@ -1318,12 +1251,10 @@ static void spec_run_jobs(const spec_options *opt, const spec_job *jobs, size_t 
             pfd[i].fd = kids[i].fd;
             pfd[i].events = POLLIN;
             pfd[i].revents = 0;
-            if (!kids[i].killed && kids[i].deadline < soonest)
-                soonest = kids[i].deadline;
+            if (!kids[i].killed && kids[i].deadline < soonest) soonest = kids[i].deadline;
         }
         int wait_ms = soonest > 1e299 ? 1000 : (int)((soonest - now) * 1000.0) + 1;
-        if (wait_ms < 0)
-            wait_ms = 0;
+        if (wait_ms < 0) wait_ms = 0;
         int r = poll(pfd, nkids, wait_ms);
         if (r < 0 && errno != EINTR) {
             perror("spec-runner: poll");
@@ -1374,8 +1305,8 @@ static int spec_name_cmp(const void *a, const void *b)
 /* Adds the .json scripts of one suite folder whose "suite/name.json" label
  * contains the filter, in name order so runs are reproducible. Returns false
  * if the folder does not exist. */
-static bool spec_collect(const spec_options *opt, size_t suite, spec_job **jobs,
-                         size_t *njobs, size_t *cap)
+static bool spec_collect(const spec_options *opt, size_t suite, spec_job **jobs, size_t *njobs,
+                         size_t *cap)
 {
     char *dir = path_join(opt->dir, spec_suites[suite].name);
     DIR *d = opendir(dir);
@@ -1388,8 +1319,7 @@ static bool spec_collect(const spec_options *opt, size_t suite, spec_job **jobs,
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         size_t len = strlen(e->d_name);
-        if (len <= 5 || strcmp(e->d_name + len - 5, ".json") != 0)
-            continue;
+        if (len <= 5 || strcmp(e->d_name + len - 5, ".json") != 0) continue;
         if (n == ncap) {
             ncap = ncap ? 2 * ncap : 64;
             char **nn = realloc(names, ncap * sizeof *nn);
@@ -1402,8 +1332,7 @@ static bool spec_collect(const spec_options *opt, size_t suite, spec_job **jobs,
         names[n++] = xstrdup(e->d_name);
     }
     closedir(d);
-    if (n > 0)
-        qsort(names, n, sizeof *names, spec_name_cmp);
+    if (n > 0) qsort(names, n, sizeof *names, spec_name_cmp);
     for (size_t i = 0; i < n; i++) {
         char *label = path_join(spec_suites[suite].name, names[i]);
         if (opt->filter != NULL && strstr(label, opt->filter) == NULL) {
@@ -1433,11 +1362,10 @@ static bool spec_collect(const spec_options *opt, size_t suite, spec_job **jobs,
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: spec-runner [-v] [--filter SUBSTR] [--jobs N] [--timeout SEC]\n"
-            "                   [--memory flat|paged|paged-tables] DIR\n"
-            "DIR holds the suites converted by tests/spec/convert.sh\n"
-            "(core, memory64, multi-memory, extended-const).\n");
+    fprintf(stderr, "usage: spec-runner [-v] [--filter SUBSTR] [--jobs N] [--timeout SEC]\n"
+                    "                   [--memory flat|paged|paged-tables] DIR\n"
+                    "DIR holds the suites converted by tests/spec/convert.sh\n"
+                    "(core, memory64, multi-memory, extended-const).\n");
     exit(2);
 }
 
@@ -1482,8 +1410,7 @@ int main(int argc, char **argv)
             opt.dir = a;
         }
     }
-    if (opt.dir == NULL)
-        usage();
+    if (opt.dir == NULL) usage();
 
     spec_job *jobs = NULL;
     size_t njobs = 0, cap = 0;
@@ -1491,8 +1418,9 @@ int main(int argc, char **argv)
     for (size_t s = 0; s < SPEC_NSUITES; s++)
         any_dir |= spec_collect(&opt, s, &jobs, &njobs, &cap);
     if (!any_dir) {
-        fprintf(stderr, "spec-runner: %s has none of the suite folders (core, memory64, "
-                        "multi-memory, extended-const); run tests/spec/convert.sh first\n",
+        fprintf(stderr,
+                "spec-runner: %s has none of the suite folders (core, memory64, "
+                "multi-memory, extended-const); run tests/spec/convert.sh first\n",
                 opt.dir);
         return 2;
     }
@@ -1507,8 +1435,7 @@ int main(int argc, char **argv)
 
     spec_counts total = {0, 0, 0};
     for (size_t s = 0; s < SPEC_NSUITES; s++) {
-        if (per_suite[s] == 0)
-            continue;
+        if (per_suite[s] == 0) continue;
         const spec_counts *c = &suite_counts[s];
         printf("%s: %" PRIu64 " passed, %" PRIu64 " failed, %" PRIu64 " skipped\n",
                spec_suites[s].name, c->passed, c->failed, c->skipped);
@@ -1521,8 +1448,7 @@ int main(int argc, char **argv)
         free(jobs[j].label);
     }
     free(jobs);
-    if (njobs == 0)
-        fprintf(stderr, "spec-runner: no script matches\n");
+    if (njobs == 0) fprintf(stderr, "spec-runner: no script matches\n");
     fflush(stderr);
     printf("%" PRIu64 " passed, %" PRIu64 " failed, %" PRIu64 " skipped\n", total.passed,
            total.failed, total.skipped);

@@ -1,7 +1,7 @@
 /* test_decode.c - unit tests of the binary decoder (src/decode.c): LEB128
  * readers, a module using every section, and malformed/invalid modules with
  * the spec's messages. Exit status 0 = all passed. */
-#include "module.h"
+#include "decode/decode.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -7,11 +7,11 @@
  *
  * Exit status 0 when every check passed; the last line is "N passed, M failed".
  */
-#include "base.h"
-#include "ir.h"
-#include "module.h"
-#include "numeric.h"
-#include "rt.h"
+#include "base/base.h"
+#include "exec/ir.h"
+#include "decode/decode.h"
+#include "exec/numeric.h"
+#include "runtime/runtime.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -18,7 +18,11 @@ static int run_file(const char *path)
         if (len + n > cap) {
             cap = (len + n) * 2;
             uint8_t *nb = realloc(buf, cap);
-            if (!nb) { free(buf); fclose(f); return -1; }
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return -1;
+            }
             buf = nb;
         }
         memcpy(buf + len, chunk, n);
@@ -44,8 +48,12 @@ int main(int argc, char **argv)
         if (e->d_name[0] == '.') continue;
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (run_file(path) == 0) passed++;
-        else { printf("FAIL: cannot read %s\n", path); failed++; }
+        if (run_file(path) == 0)
+            passed++;
+        else {
+            printf("FAIL: cannot read %s\n", path);
+            failed++;
+        }
     }
     closedir(d);
     printf("%d passed, %d failed\n", passed, failed);

@@ -7,7 +7,7 @@
  * file pins the lane semantics down on their own, so a failure here names
  * the operation directly. Prints "N passed, M failed"; exits 0 iff M is 0.
  */
-#include "simd.h"
+#include "exec/simd.h"
 
 #include <stdio.h>
 

@@ -48,8 +48,7 @@ int main(void)
     __wasi_size_t n = 0;
     if (!UNDER_NODE()) {
         CHECK_ERR(__wasi_poll_oneoff(&sub, &ev, 1, &n), 0);
-        CHECK(n == 1 && ev.userdata == 77 && ev.error == 0 &&
-              ev.type == __WASI_EVENTTYPE_CLOCK);
+        CHECK(n == 1 && ev.userdata == 77 && ev.error == 0 && ev.type == __WASI_EVENTTYPE_CLOCK);
         CHECK(now(__WASI_CLOCKID_MONOTONIC) >= sub.u.u.clock.timeout);
     }
     /* no subscriptions is an error */

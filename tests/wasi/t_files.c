@@ -88,14 +88,13 @@ static void test_oflags(void)
     int fl = fcntl(fd, F_GETFL);
     CHECK(fl >= 0 && (fl & O_APPEND));
     CHECK(fcntl(fd, F_SETFL, fl & ~O_APPEND) == 0); /* fd_fdstat_set_flags */
-    if (!UNDER_NODE()) { /* node keeps O_APPEND */
+    if (!UNDER_NODE()) {                            /* node keeps O_APPEND */
         CHECK((fcntl(fd, F_GETFL) & O_APPEND) == 0);
         CHECK(lseek(fd, 0, SEEK_SET) == 0);
         CHECK(write(fd, "X", 1) == 1);
     }
     CHECK(close(fd) == 0);
-    if (!UNDER_NODE())
-        check_file("b.txt", "X234567");
+    if (!UNDER_NODE()) check_file("b.txt", "X234567");
     fd = open("b.txt", O_RDWR | O_TRUNC);
     CHECK(fd >= 0);
     struct stat st;
@@ -120,8 +119,7 @@ static void test_oflags(void)
                                           __WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_SEEK, 0),
               __WASI_ERRNO_NOTCAPABLE);
     __wasi_filesize_t pos;
-    CHECK_ERR(__wasi_fd_seek((__wasi_fd_t)fd, 1, __WASI_WHENCE_SET, &pos),
-              __WASI_ERRNO_NOTCAPABLE);
+    CHECK_ERR(__wasi_fd_seek((__wasi_fd_t)fd, 1, __WASI_WHENCE_SET, &pos), __WASI_ERRNO_NOTCAPABLE);
     char c;
     CHECK(read(fd, &c, 1) == 1 && c == 'h');
     CHECK(close(fd) == 0);
@@ -152,8 +150,7 @@ static void test_times(void)
     struct timespec now[2] = {{0, UTIME_OMIT}, {0, UTIME_NOW}};
     (void)now; /* Debian's wasi-libc futimens() refuses UTIME_OMIT: call WASI directly */
     if (!UNDER_NODE()) {
-        CHECK_ERR(__wasi_fd_filestat_set_times((__wasi_fd_t)fd, 0, 0,
-                                               __WASI_FSTFLAGS_MTIM_NOW), 0);
+        CHECK_ERR(__wasi_fd_filestat_set_times((__wasi_fd_t)fd, 0, 0, __WASI_FSTFLAGS_MTIM_NOW), 0);
         CHECK(fstat(fd, &st) == 0);
         CHECK(st.st_atim.tv_sec == 1000000000 && st.st_mtim.tv_sec > 1600000000);
     }

@@ -23,8 +23,8 @@ int main(void)
     }
     CHECK(n == 0);
     /* Scatter/gather: one fd_write with three buffers. */
-    __wasi_ciovec_t iov[3] = {{(const uint8_t *)"<", 1}, {(const uint8_t *)"", 0},
-                              {(const uint8_t *)">\n", 2}};
+    __wasi_ciovec_t iov[3] = {
+        {(const uint8_t *)"<", 1}, {(const uint8_t *)"", 0}, {(const uint8_t *)">\n", 2}};
     __wasi_size_t nw;
     CHECK_ERR(__wasi_fd_write(1, iov, 3, &nw), 0);
     CHECK(nw == 3);

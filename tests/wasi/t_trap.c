@@ -4,8 +4,7 @@
 
 __attribute__((noinline)) static void crash(int depth)
 {
-    if (depth == 0)
-        __builtin_trap();
+    if (depth == 0) __builtin_trap();
     crash(depth - 1);
     puts("not reached");
 }

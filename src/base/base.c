@@ -1,5 +1,5 @@
 /* util.c - allocation wrappers, error formatting, trap messages. */
-#include "base.h"
+#include "base/base.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,7 +48,10 @@ bool w_fail_nooff(w_err *e, const char *fmt, ...)
  * left before one fails; negative means never fail. */
 static long fail_countdown = -1;
 
-void w_alloc_fail_after(long n) { fail_countdown = n; }
+void w_alloc_fail_after(long n)
+{
+    fail_countdown = n;
+}
 
 static bool injected_failure(void)
 {
@@ -84,7 +87,10 @@ void *w_realloc_array(void *p, size_t n, size_t size)
     return w_realloc(p, bytes);
 }
 
-void w_free(void *p) { free(p); }
+void w_free(void *p)
+{
+    free(p);
+}
 
 char *w_strndup(const char *s, size_t n)
 {

@@ -8,7 +8,7 @@
  */
 #include "ward.h"
 
-#include "paged.h"
+#include "mem/paged.h"
 
 static w_memory *am_paged(ward_memory *m)
 {
@@ -16,9 +16,15 @@ static w_memory *am_paged(ward_memory *m)
     return w && w->mode == W_MEM_PAGED ? w : NULL;
 }
 
-static bool am_perm_ok(int p) { return p == PG_NONE || p == PG_R || p == PG_RW; }
+static bool am_perm_ok(int p)
+{
+    return p == PG_NONE || p == PG_R || p == PG_RW;
+}
 
-ward_region *ward_region_new(uint64_t pages) { return (ward_region *)pg_region_new(pages); }
+ward_region *ward_region_new(uint64_t pages)
+{
+    return (ward_region *)pg_region_new(pages);
+}
 
 ward_region *ward_region_from_pages(ward_memory *m, uint64_t page, uint64_t n)
 {
@@ -26,12 +32,18 @@ ward_region *ward_region_from_pages(ward_memory *m, uint64_t page, uint64_t n)
     return w ? (ward_region *)pg_region_from_pages(w, page, n) : NULL;
 }
 
-void ward_region_free(ward_region *r) { pg_region_release((pg_region *)r); }
+void ward_region_free(ward_region *r)
+{
+    pg_region_release((pg_region *)r);
+}
 void ward_region_retain(ward_region *r)
 {
     if (r) pg_region_retain((pg_region *)r);
 }
-uint64_t ward_region_pages(const ward_region *r) { return r ? pg_region_pages((const pg_region *)r) : 0; }
+uint64_t ward_region_pages(const ward_region *r)
+{
+    return r ? pg_region_pages((const pg_region *)r) : 0;
+}
 
 bool ward_region_map(ward_region *r, ward_memory *m, uint64_t page, ward_perm perm)
 {
@@ -91,17 +103,23 @@ uint64_t ward_memory_private_pages(const ward_memory *m)
 /* ---- ward:mem, the guest's side ------------------------------------------------------------ */
 
 /* The caller's memory 0 if it is paged. */
-static w_memory *am_caller_mem(ward_caller *c) { return am_paged(ward_caller_memory(c)); }
+static w_memory *am_caller_mem(ward_caller *c)
+{
+    return am_paged(ward_caller_memory(c));
+}
 
-static uint32_t am_u32(const ward_val *v) { return (uint32_t)v->of.i32; }
+static uint32_t am_u32(const ward_val *v)
+{
+    return (uint32_t)v->of.i32;
+}
 
 static int am_protect(ward_caller *c, void *data, const ward_val *args, ward_val *results)
 {
     (void)data;
     w_memory *m = am_caller_mem(c);
     int perm = args[2].of.i32;
-    bool ok = m && am_perm_ok(perm) && pg_protect(m, am_u32(&args[0]), am_u32(&args[1]),
-                                                  (uint8_t)perm, false);
+    bool ok = m && am_perm_ok(perm) &&
+              pg_protect(m, am_u32(&args[0]), am_u32(&args[1]), (uint8_t)perm, false);
     results[0].of.i32 = ok ? 0 : -1;
     return 0;
 }
@@ -162,9 +180,8 @@ bool ward_linker_define_guest_mem(ward_linker *l, ward_store *s)
         size_t nparams;
         ward_host_fn fn;
     } fns[] = {
-        {"protect", 3, am_protect}, {"publish", 2, am_publish},
-        {"map", 3, am_map},         {"unmap", 1, am_unmap},
-        {"region_pages", 1, am_region_pages},
+        {"protect", 3, am_protect}, {"publish", 2, am_publish},           {"map", 3, am_map},
+        {"unmap", 1, am_unmap},     {"region_pages", 1, am_region_pages},
     };
     if (!l || !s) return false;
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

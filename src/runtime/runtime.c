@@ -9,8 +9,8 @@
  * instance may already sit in imported tables (the spec keeps writes done
  * before a trap), and they stay valid until the store goes.
  */
-#include "paged.h"
-#include "rt.h"
+#include "mem/paged.h"
+#include "runtime/runtime.h"
 
 enum { RT_OBJ_INSTANCE = 1, RT_OBJ_FUNC, RT_OBJ_MEMORY, RT_OBJ_TABLE, RT_OBJ_GLOBAL };
 
@@ -41,15 +41,6 @@ void rt_module_release(w_module *m)
     dec_module_free(m);
 }
 
-bool rt_functype_equal(const w_functype *a, const w_functype *b)
-{
-    if (a == b) return true;
-    if (a->nparams != b->nparams || a->nresults != b->nresults) return false;
-    if (a->nparams && memcmp(a->params, b->params, a->nparams) != 0) return false;
-    if (a->nresults && memcmp(a->results, b->results, a->nresults) != 0) return false;
-    return true;
-}
-
 /* ---- stores ------------------------------------------------------------------------ */
 
 bool rt_store_init(w_store *s, size_t stack_slots, uint32_t max_frames, const w_limits_cfg *lim)
@@ -77,13 +68,6 @@ static bool rt_store_add(w_store *s, uint8_t kind, void *obj)
     return true;
 }
 
-static void rt_table_clear(w_table *t)
-{
-    w_free(t->elems);
-    t->elems = NULL;
-    t->size = 0;
-}
-
 static void rt_instance_free(rt_instance *ri)
 {
     w_instance *inst = &ri->pub;
@@ -94,7 +78,7 @@ static void rt_instance_free(rt_instance *ri)
                 mem_release(&ri->own_mems[i]);
         if (ri->own_tables)
             for (uint32_t i = 0; i < m->ntables - m->nimported_tables; i++)
-                rt_table_clear(&ri->own_tables[i]);
+                tbl_release(&ri->own_tables[i]);
         if (inst->elems)
             for (uint32_t i = 0; i < m->nelems; i++)
                 w_free(inst->elems[i].refs);
@@ -131,7 +115,7 @@ static void rt_obj_free(uint8_t kind, void *obj)
         w_free(obj);
         break;
     case RT_OBJ_TABLE:
-        rt_table_clear(obj);
+        tbl_release(obj);
         w_free(obj);
         break;
     case RT_OBJ_GLOBAL: w_free(obj); break;
@@ -159,32 +143,8 @@ static bool rt_table_init(w_table *t, const w_tabletype *type, const w_limits_cf
 {
     uint64_t cap = lim->max_table_elems ? lim->max_table_elems : W_MAX_TABLE_SIZE;
     uint64_t max = type->lim.has_max && type->lim.max < cap ? type->lim.max : cap;
-    memset(t, 0, sizeof *t);
-    if (type->lim.min > max)
-        return w_fail_nooff(err, "table of %llu elements exceeds the limit of %llu",
-                            (unsigned long long)type->lim.min, (unsigned long long)max);
-    t->elems = w_calloc((size_t)type->lim.min, sizeof *t->elems);
-    if (!t->elems) return w_fail_nooff(err, "out of memory");
-    t->size = (uint32_t)type->lim.min;
-    t->max = (uint32_t)max;
-    t->has_max = type->lim.has_max;
-    t->declared_max = type->lim.has_max ? type->lim.max : 0;
-    t->type = type->elem;
-    return true;
-}
-
-int64_t rt_table_grow(w_table *t, uint32_t delta, uint64_t init)
-{
-    uint32_t old = t->size;
-    if (delta == 0) return old;
-    if (delta > t->max - old) return -1;
-    uint64_t *e = w_realloc_array(t->elems, (size_t)old + delta, sizeof *e);
-    if (!e) return -1;
-    for (uint32_t i = old; i < old + delta; i++)
-        e[i] = init;
-    t->elems = e;
-    t->size = old + delta;
-    return old;
+    return tbl_init(t, type->elem, type->lim.min, max, type->lim.has_max,
+                    type->lim.has_max ? type->lim.max : 0, err);
 }
 
 static bool rt_memory_init(w_memory *mem, const w_memtype *type, uint8_t mode,
@@ -278,7 +238,7 @@ w_table *rt_table_new(w_store *s, const w_tabletype *type, w_err *err)
     }
     if (!rt_table_init(t, type, &s->limits, err)) goto fail;
     if (!rt_store_add(s, RT_OBJ_TABLE, t)) {
-        rt_table_clear(t);
+        tbl_release(t);
         w_fail_nooff(err, "out of memory");
         goto fail;
     }
@@ -450,7 +410,7 @@ static bool rt_import_matches(const w_module *m, const w_import *imp, const w_ex
     switch (imp->kind) {
     case W_EXT_FUNC: {
         const w_func *f = ext->obj;
-        return rt_functype_equal(f->type, &m->types[imp->u.func_type]);
+        return dec_functype_equal(f->type, &m->types[imp->u.func_type]);
     }
     case W_EXT_TABLE: {
         const w_table *t = ext->obj;
@@ -719,8 +679,7 @@ w_instance *rt_instance_clone(w_store *s, w_instance *tmpl, w_err *err)
     rt_instance *t = (rt_instance *)tmpl;
     w_module *m = tmpl->module;
     if (s != tmpl->store && m->nimports)
-        return w_fail_nooff(err, "a clone of an instance with imports must share its store"),
-               NULL;
+        return w_fail_nooff(err, "a clone of an instance with imports must share its store"), NULL;
     rt_instance *ri = w_calloc(1, sizeof *ri);
     if (!ri) return w_fail_nooff(err, "out of memory"), NULL;
     w_instance *inst = &ri->pub;
@@ -730,7 +689,8 @@ w_instance *rt_instance_clone(w_store *s, w_instance *tmpl, w_err *err)
     inst->code = tmpl->code;
     if (!rt_alloc_arrays(ri, m)) goto oom;
 
-    for (uint32_t i = 0; i < m->nimported_funcs; i++) inst->funcs[i] = tmpl->funcs[i];
+    for (uint32_t i = 0; i < m->nimported_funcs; i++)
+        inst->funcs[i] = tmpl->funcs[i];
     for (uint32_t i = 0; i < m->nfuncdefs; i++) {
         w_func *f = &ri->own_funcs[i];
         *f = t->own_funcs[i];
@@ -747,7 +707,8 @@ w_instance *rt_instance_clone(w_store *s, w_instance *tmpl, w_err *err)
         *dt = *st;
         dt->elems = w_calloc(st->size ? st->size : 1, sizeof *dt->elems);
         if (!dt->elems) goto oom;
-        for (uint32_t k = 0; k < st->size; k++) dt->elems[k] = rt_clone_ref(t, ri, st->elems[k]);
+        for (uint32_t k = 0; k < st->size; k++)
+            dt->elems[k] = rt_clone_ref(t, ri, st->elems[k]);
         inst->tables[i] = dt;
     }
     for (uint32_t i = 0; i < m->nmems; i++) {
@@ -782,7 +743,8 @@ w_instance *rt_instance_clone(w_store *s, w_instance *tmpl, w_err *err)
         for (uint32_t k = 0; k < se->len; k++)
             inst->elems[i].refs[k] = rt_clone_ref(t, ri, se->refs[k]);
     }
-    for (uint32_t i = 0; i < m->ndatas; i++) inst->datas[i] = tmpl->datas[i];
+    for (uint32_t i = 0; i < m->ndatas; i++)
+        inst->datas[i] = tmpl->datas[i];
     if (!rt_store_add(s, RT_OBJ_INSTANCE, ri)) goto oom;
     return inst;
 oom:

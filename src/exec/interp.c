@@ -25,12 +25,12 @@
  * the same loop. Only host functions that call back into wasm nest vm_run,
  * and that nesting is bounded (frames and VM_MAX_NESTING).
  */
-#include "base.h"
-#include "ir.h"
-#include "numeric.h"
-#include "paged.h"
-#include "rt.h"
-#include "simd.h"
+#include "base/base.h"
+#include "exec/ir.h"
+#include "exec/numeric.h"
+#include "mem/paged.h"
+#include "exec/exec.h"
+#include "exec/simd.h"
 
 #include <stdatomic.h>
 
@@ -311,21 +311,12 @@ static W_NOINLINE const uint8_t *vm_pg0_load_slow(const w_instance *inst, uint64
     return *t == W_TRAP_OK ? tmp : NULL;
 }
 
-static W_NOINLINE w_trap vm_pg0_store_slow(const w_instance *inst, uint64_t ea,
-                                           const uint8_t *tmp, uint32_t bytes, uint64_t *fault)
+static W_NOINLINE w_trap vm_pg0_store_slow(const w_instance *inst, uint64_t ea, const uint8_t *tmp,
+                                           uint32_t bytes, uint64_t *fault)
 {
     w_memory *m = vm_paged_mem0(inst);
     *fault = ea;
     return m ? pg_write(m, ea, tmp, bytes, fault) : W_TRAP_MEM_OOB;
-}
-
-/* Structural equality of function types, for call_indirect across modules. */
-static bool vm_types_equal(const w_functype *a, const w_functype *b)
-{
-    if (a->nparams != b->nparams || a->nresults != b->nresults) return false;
-    if (a->nparams && memcmp(a->params, b->params, a->nparams) != 0) return false;
-    if (a->nresults && memcmp(a->results, b->results, a->nresults) != 0) return false;
-    return true;
 }
 
 /* Does callee have type `typeidx` of module m? Within one module equal types
@@ -335,7 +326,7 @@ W_INLINE bool vm_type_matches(const w_func *callee, const w_module *m, uint32_t 
     const w_functype *want = &m->types[typeidx];
     if (callee->type == want) return true;
     if (callee->inst && callee->inst->module == m) return callee->type->canon == want->canon;
-    return vm_types_equal(callee->type, want);
+    return dec_functype_equal(callee->type, want);
 }
 
 /* Records a trap and its backtrace: the trapping function at `ip`, then the
@@ -574,40 +565,142 @@ W_INLINE void vm_st_lane(uint8_t *p, const uint64_t *vec, uint32_t bytes, uint32
 
 /* ---- operations of the fused and immediate forms (ops.def: BINI, CMPBR) ------- */
 
-W_INLINE uint32_t vm_add32(uint32_t a, uint32_t b) { return a + b; }
-W_INLINE uint32_t vm_mul32(uint32_t a, uint32_t b) { return a * b; }
-W_INLINE uint32_t vm_and32(uint32_t a, uint32_t b) { return a & b; }
-W_INLINE uint32_t vm_or32(uint32_t a, uint32_t b) { return a | b; }
-W_INLINE uint32_t vm_xor32(uint32_t a, uint32_t b) { return a ^ b; }
-W_INLINE bool vm_eq32(uint32_t a, uint32_t b) { return a == b; }
-W_INLINE bool vm_ne32(uint32_t a, uint32_t b) { return a != b; }
-W_INLINE bool vm_lt_s32(uint32_t a, uint32_t b) { return (int32_t)a < (int32_t)b; }
-W_INLINE bool vm_lt_u32(uint32_t a, uint32_t b) { return a < b; }
-W_INLINE bool vm_gt_s32(uint32_t a, uint32_t b) { return (int32_t)a > (int32_t)b; }
-W_INLINE bool vm_gt_u32(uint32_t a, uint32_t b) { return a > b; }
-W_INLINE bool vm_le_s32(uint32_t a, uint32_t b) { return (int32_t)a <= (int32_t)b; }
-W_INLINE bool vm_le_u32(uint32_t a, uint32_t b) { return a <= b; }
-W_INLINE bool vm_ge_s32(uint32_t a, uint32_t b) { return (int32_t)a >= (int32_t)b; }
-W_INLINE bool vm_ge_u32(uint32_t a, uint32_t b) { return a >= b; }
-W_INLINE uint64_t vm_add64(uint64_t a, uint64_t b) { return a + b; }
-W_INLINE uint64_t vm_mul64(uint64_t a, uint64_t b) { return a * b; }
-W_INLINE uint64_t vm_and64(uint64_t a, uint64_t b) { return a & b; }
-W_INLINE uint64_t vm_or64(uint64_t a, uint64_t b) { return a | b; }
-W_INLINE uint64_t vm_xor64(uint64_t a, uint64_t b) { return a ^ b; }
-W_INLINE bool vm_eq64(uint64_t a, uint64_t b) { return a == b; }
-W_INLINE bool vm_ne64(uint64_t a, uint64_t b) { return a != b; }
-W_INLINE bool vm_lt_s64(uint64_t a, uint64_t b) { return (int64_t)a < (int64_t)b; }
-W_INLINE bool vm_lt_u64(uint64_t a, uint64_t b) { return a < b; }
-W_INLINE bool vm_gt_s64(uint64_t a, uint64_t b) { return (int64_t)a > (int64_t)b; }
-W_INLINE bool vm_gt_u64(uint64_t a, uint64_t b) { return a > b; }
-W_INLINE bool vm_le_s64(uint64_t a, uint64_t b) { return (int64_t)a <= (int64_t)b; }
-W_INLINE bool vm_le_u64(uint64_t a, uint64_t b) { return a <= b; }
-W_INLINE bool vm_ge_s64(uint64_t a, uint64_t b) { return (int64_t)a >= (int64_t)b; }
-W_INLINE bool vm_ge_u64(uint64_t a, uint64_t b) { return a >= b; }
-W_INLINE double vm_fadd64(double a, double b) { return a + b; }
-W_INLINE double vm_fsub64(double a, double b) { return a - b; }
-W_INLINE double vm_fmul64(double a, double b) { return a * b; }
-W_INLINE double vm_fdiv64(double a, double b) { return a / b; }
+W_INLINE uint32_t vm_add32(uint32_t a, uint32_t b)
+{
+    return a + b;
+}
+W_INLINE uint32_t vm_mul32(uint32_t a, uint32_t b)
+{
+    return a * b;
+}
+W_INLINE uint32_t vm_and32(uint32_t a, uint32_t b)
+{
+    return a & b;
+}
+W_INLINE uint32_t vm_or32(uint32_t a, uint32_t b)
+{
+    return a | b;
+}
+W_INLINE uint32_t vm_xor32(uint32_t a, uint32_t b)
+{
+    return a ^ b;
+}
+W_INLINE bool vm_eq32(uint32_t a, uint32_t b)
+{
+    return a == b;
+}
+W_INLINE bool vm_ne32(uint32_t a, uint32_t b)
+{
+    return a != b;
+}
+W_INLINE bool vm_lt_s32(uint32_t a, uint32_t b)
+{
+    return (int32_t)a < (int32_t)b;
+}
+W_INLINE bool vm_lt_u32(uint32_t a, uint32_t b)
+{
+    return a < b;
+}
+W_INLINE bool vm_gt_s32(uint32_t a, uint32_t b)
+{
+    return (int32_t)a > (int32_t)b;
+}
+W_INLINE bool vm_gt_u32(uint32_t a, uint32_t b)
+{
+    return a > b;
+}
+W_INLINE bool vm_le_s32(uint32_t a, uint32_t b)
+{
+    return (int32_t)a <= (int32_t)b;
+}
+W_INLINE bool vm_le_u32(uint32_t a, uint32_t b)
+{
+    return a <= b;
+}
+W_INLINE bool vm_ge_s32(uint32_t a, uint32_t b)
+{
+    return (int32_t)a >= (int32_t)b;
+}
+W_INLINE bool vm_ge_u32(uint32_t a, uint32_t b)
+{
+    return a >= b;
+}
+W_INLINE uint64_t vm_add64(uint64_t a, uint64_t b)
+{
+    return a + b;
+}
+W_INLINE uint64_t vm_mul64(uint64_t a, uint64_t b)
+{
+    return a * b;
+}
+W_INLINE uint64_t vm_and64(uint64_t a, uint64_t b)
+{
+    return a & b;
+}
+W_INLINE uint64_t vm_or64(uint64_t a, uint64_t b)
+{
+    return a | b;
+}
+W_INLINE uint64_t vm_xor64(uint64_t a, uint64_t b)
+{
+    return a ^ b;
+}
+W_INLINE bool vm_eq64(uint64_t a, uint64_t b)
+{
+    return a == b;
+}
+W_INLINE bool vm_ne64(uint64_t a, uint64_t b)
+{
+    return a != b;
+}
+W_INLINE bool vm_lt_s64(uint64_t a, uint64_t b)
+{
+    return (int64_t)a < (int64_t)b;
+}
+W_INLINE bool vm_lt_u64(uint64_t a, uint64_t b)
+{
+    return a < b;
+}
+W_INLINE bool vm_gt_s64(uint64_t a, uint64_t b)
+{
+    return (int64_t)a > (int64_t)b;
+}
+W_INLINE bool vm_gt_u64(uint64_t a, uint64_t b)
+{
+    return a > b;
+}
+W_INLINE bool vm_le_s64(uint64_t a, uint64_t b)
+{
+    return (int64_t)a <= (int64_t)b;
+}
+W_INLINE bool vm_le_u64(uint64_t a, uint64_t b)
+{
+    return a <= b;
+}
+W_INLINE bool vm_ge_s64(uint64_t a, uint64_t b)
+{
+    return (int64_t)a >= (int64_t)b;
+}
+W_INLINE bool vm_ge_u64(uint64_t a, uint64_t b)
+{
+    return a >= b;
+}
+W_INLINE double vm_fadd64(double a, double b)
+{
+    return a + b;
+}
+W_INLINE double vm_fsub64(double a, double b)
+{
+    return a - b;
+}
+W_INLINE double vm_fmul64(double a, double b)
+{
+    return a * b;
+}
+W_INLINE double vm_fdiv64(double a, double b)
+{
+    return a / b;
+}
 
 /* ---- the run loop ------------------------------------------------------------- */
 
@@ -630,19 +723,24 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
 #ifndef WARD_SWITCH_DISPATCH
 #define CTRL(NAME) VM_LBL(NAME),
 #define NUM(NAME, prefix, code, sig) VM_LBL(NAME),
-#define LOAD(NAME, prefix, code, type, bytes, maxalign) VM_LBL(NAME), VM_LBL(NAME##_M), VM_LBL(NAME##_P),
-#define STORE(NAME, prefix, code, type, bytes, maxalign) VM_LBL(NAME), VM_LBL(NAME##_M), VM_LBL(NAME##_P),
-#define LOAD_LANE(NAME, code, bytes, maxalign, lanes) VM_LBL(NAME), VM_LBL(NAME##_M), VM_LBL(NAME##_P),
-#define STORE_LANE(NAME, code, bytes, maxalign, lanes) VM_LBL(NAME), VM_LBL(NAME##_M), VM_LBL(NAME##_P),
+#define LOAD(NAME, prefix, code, type, bytes, maxalign)                                            \
+    VM_LBL(NAME), VM_LBL(NAME##_M), VM_LBL(NAME##_P),
+#define STORE(NAME, prefix, code, type, bytes, maxalign)                                           \
+    VM_LBL(NAME), VM_LBL(NAME##_M), VM_LBL(NAME##_P),
+#define LOAD_LANE(NAME, code, bytes, maxalign, lanes)                                              \
+    VM_LBL(NAME), VM_LBL(NAME##_M), VM_LBL(NAME##_P),
+#define STORE_LANE(NAME, code, bytes, maxalign, lanes)                                             \
+    VM_LBL(NAME), VM_LBL(NAME##_M), VM_LBL(NAME##_P),
 #define BINI(NAME, BASE, T, FN) VM_LBL(NAME),
-#define CMPBR(BASE, FN) VM_LBL(BR_##BASE), VM_LBL(BR_##BASE##_I), VM_LBL(LOOP_##BASE), VM_LBL(LOOP_##BASE##_I),
+#define CMPBR(BASE, FN)                                                                            \
+    VM_LBL(BR_##BASE), VM_LBL(BR_##BASE##_I), VM_LBL(LOOP_##BASE), VM_LBL(LOOP_##BASE##_I),
 #define LOADA(NAME, BASE, bytes) VM_LBL(NAME), VM_LBL(NAME##_P),
 #define STOREA(NAME, BASE, bytes) VM_LBL(NAME), VM_LBL(NAME##_P),
 #define FLD(NAME, BASE, FN) VM_LBL(NAME), VM_LBL(NAME##_P),
 #define SIMD(NAME, code, shape, lanes) VM_LBL(NAME),
     static const int32_t vm_labels[W_OP_COUNT_] = {
-#include "ops.def"
-#include "simd.def"
+#include "exec/ops.def"
+#include "exec/simd.def"
     };
     if (W_UNLIKELY(labels_out != NULL)) {
         *labels_out = vm_labels;
@@ -843,7 +941,7 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
             {
                 uint64_t init = SLOT(2);
                 uint32_t n = RI32(3);
-                int64_t r = rt_table_grow(inst->tables[ip[1]], n, init);
+                int64_t r = tbl_grow(inst->tables[ip[1]], n, init);
                 SLOT(4) = (uint32_t)r; /* -1 becomes 0xFFFFFFFF */
                 NEXT(5);
             }
@@ -1106,9 +1204,8 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
         VM_ST0_##PATH(ea, (bytes), vm_st_lane(p_, &SLOT(2), (bytes), ip[4]), 5)                    \
     }
 #define LOAD(NAME, prefix, code, type, bytes, maxalign)                                            \
-    vmcase(NAME) VM_LOAD0(NAME, bytes, FLAT)                                                       \
-    vmcase(NAME##_P) VM_LOAD0(NAME, bytes, PAGED)                                                  \
-    vmcase(NAME##_M)                                                                               \
+    vmcase(NAME) VM_LOAD0(NAME, bytes, FLAT) vmcase(NAME##_P) VM_LOAD0(NAME, bytes, PAGED)         \
+        vmcase(NAME##_M)                                                                           \
     {                                                                                              \
         w_memory *m = inst->mems[ip[3]];                                                           \
         uint8_t tmp_[16];                                                                          \
@@ -1120,9 +1217,8 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
         NEXT(6);                                                                                   \
     }
 #define STORE(NAME, prefix, code, type, bytes, maxalign)                                           \
-    vmcase(NAME) VM_STORE0(NAME, bytes, FLAT)                                                      \
-    vmcase(NAME##_P) VM_STORE0(NAME, bytes, PAGED)                                                 \
-    vmcase(NAME##_M)                                                                               \
+    vmcase(NAME) VM_STORE0(NAME, bytes, FLAT) vmcase(NAME##_P) VM_STORE0(NAME, bytes, PAGED)       \
+        vmcase(NAME##_M)                                                                           \
     {                                                                                              \
         w_memory *m = inst->mems[ip[3]];                                                           \
         uint8_t tmp_[16];                                                                          \
@@ -1139,9 +1235,8 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
         NEXT(6);                                                                                   \
     }
 #define LOAD_LANE(NAME, code, bytes, maxalign, lanes)                                              \
-    vmcase(NAME) VM_LOAD_LANE0(bytes, FLAT)                                                        \
-    vmcase(NAME##_P) VM_LOAD_LANE0(bytes, PAGED)                                                   \
-    vmcase(NAME##_M)                                                                               \
+    vmcase(NAME) VM_LOAD_LANE0(bytes, FLAT) vmcase(NAME##_P) VM_LOAD_LANE0(bytes, PAGED)           \
+        vmcase(NAME##_M)                                                                           \
     {                                                                                              \
         w_memory *m = inst->mems[ip[4]];                                                           \
         uint8_t tmp_[16];                                                                          \
@@ -1153,9 +1248,8 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
         NEXT(8);                                                                                   \
     }
 #define STORE_LANE(NAME, code, bytes, maxalign, lanes)                                             \
-    vmcase(NAME) VM_STORE_LANE0(bytes, FLAT)                                                       \
-    vmcase(NAME##_P) VM_STORE_LANE0(bytes, PAGED)                                                  \
-    vmcase(NAME##_M)                                                                               \
+    vmcase(NAME) VM_STORE_LANE0(bytes, FLAT) vmcase(NAME##_P) VM_STORE_LANE0(bytes, PAGED)         \
+        vmcase(NAME##_M)                                                                           \
     {                                                                                              \
         w_memory *m = inst->mems[ip[3]];                                                           \
         uint8_t tmp_[16];                                                                          \
@@ -1171,7 +1265,7 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
         }                                                                                          \
         NEXT(7);                                                                                   \
     }
-#include "ops.def"
+#include "exec/ops.def"
 
             /* ---- i32 comparisons -------------------------------------------------- */
             vmcase(I32_EQZ)
@@ -2073,7 +2167,7 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
         NEXT(8);                                                                                   \
     }
 #define SIMD(NAME, code, shape, lanes) vmcase(NAME) VM_SIMD_##shape(NAME)
-#include "simd.def"
+#include "exec/simd.def"
 
             /* ---- fused and immediate forms (ops.def: BINI, CMPBR) -------------------
              * Generated: each body is one call of the operation's function
@@ -2091,7 +2185,7 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
     }
 #define VM_BINI_D(FN)                                                                              \
     {                                                                                              \
-        SLOT(2) = w_f64_bits(FN(RF64(1), w_f64(vm_imm64(ip + 3))));                            \
+        SLOT(2) = w_f64_bits(FN(RF64(1), w_f64(vm_imm64(ip + 3))));                                \
         NEXT(5);                                                                                   \
     }
 /* FLD, LOADA and STOREA have both access paths of memory 0, like the
@@ -2101,9 +2195,7 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
         uint64_t ea = (uint64_t)(uint32_t)(RI32(2) + ip[5]) + ip[4];                               \
         VM_LD0_##PATH(ea, 8, SLOT(3) = w_f64_bits(FN(RF64(1), w_f64(w_rd64(p_)))), 6)              \
     }
-#define FLD(NAME, BASE, FN)                                                                        \
-    vmcase(NAME) VM_FLD0(FN, FLAT)                                                                 \
-    vmcase(NAME##_P) VM_FLD0(FN, PAGED)
+#define FLD(NAME, BASE, FN) vmcase(NAME) VM_FLD0(FN, FLAT) vmcase(NAME##_P) VM_FLD0(FN, PAGED)
 #define CMPBR(BASE, FN)                                                                            \
     vmcase(BR_##BASE)                                                                              \
     {                                                                                              \
@@ -2146,12 +2238,10 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
         VM_ST0_##PATH(ea, (bytes), vm_st_##BASE(p_, &SLOT(2)), 5)                                  \
     }
 #define LOADA(NAME, BASE, bytes)                                                                   \
-    vmcase(NAME) VM_LOADA0(BASE, bytes, FLAT)                                                      \
-    vmcase(NAME##_P) VM_LOADA0(BASE, bytes, PAGED)
+    vmcase(NAME) VM_LOADA0(BASE, bytes, FLAT) vmcase(NAME##_P) VM_LOADA0(BASE, bytes, PAGED)
 #define STOREA(NAME, BASE, bytes)                                                                  \
-    vmcase(NAME) VM_STOREA0(BASE, bytes, FLAT)                                                     \
-    vmcase(NAME##_P) VM_STOREA0(BASE, bytes, PAGED)
-#include "ops.def"
+    vmcase(NAME) VM_STOREA0(BASE, bytes, FLAT) vmcase(NAME##_P) VM_STOREA0(BASE, bytes, PAGED)
+#include "exec/ops.def"
 
             /* ---- calls (shared tail of CALL and CALL_INDIRECT) ----------------------
              * callee, argbase and call_len are set; ip is still at the call. */
@@ -2318,28 +2408,29 @@ void vm_exec_free(w_exec *ex)
 static const char *const vm_op_names[W_OP_COUNT_] = {
 #define CTRL(NAME) [W_OP_##NAME] = #NAME,
 #define NUM(NAME, prefix, code, sig) [W_OP_##NAME] = #NAME,
-#define VM_MEMNAMES(NAME) [W_OP_##NAME] = #NAME, [W_OP_##NAME##_M] = #NAME "_M", [W_OP_##NAME##_P] = #NAME "_P",
+#define VM_MEMNAMES(NAME)                                                                          \
+    [W_OP_##NAME] = #NAME, [W_OP_##NAME##_M] = #NAME "_M", [W_OP_##NAME##_P] = #NAME "_P",
 #define LOAD(NAME, prefix, code, type, bytes, maxalign) VM_MEMNAMES(NAME)
 #define STORE(NAME, prefix, code, type, bytes, maxalign) VM_MEMNAMES(NAME)
 #define LOAD_LANE(NAME, code, bytes, maxalign, lanes) VM_MEMNAMES(NAME)
 #define STORE_LANE(NAME, code, bytes, maxalign, lanes) VM_MEMNAMES(NAME)
 #define BINI(NAME, BASE, T, FN) [W_OP_##NAME] = #NAME,
 #define CMPBR(BASE, FN)                                                                            \
-    [W_OP_BR_##BASE] = "BR_" #BASE, [W_OP_BR_##BASE##_I] = "BR_" #BASE "_I",                        \
+    [W_OP_BR_##BASE] = "BR_" #BASE, [W_OP_BR_##BASE##_I] = "BR_" #BASE "_I",                       \
     [W_OP_LOOP_##BASE] = "LOOP_" #BASE, [W_OP_LOOP_##BASE##_I] = "LOOP_" #BASE "_I",
 #define LOADA(NAME, BASE, bytes) [W_OP_##NAME] = #NAME, [W_OP_##NAME##_P] = #NAME "_P",
 #define STOREA(NAME, BASE, bytes) [W_OP_##NAME] = #NAME, [W_OP_##NAME##_P] = #NAME "_P",
 #define FLD(NAME, BASE, FN) [W_OP_##NAME] = #NAME, [W_OP_##NAME##_P] = #NAME "_P",
-#include "ops.def"
+#include "exec/ops.def"
 #define SIMD(NAME, code, shape, lanes) [W_OP_##NAME] = #NAME,
-#include "simd.def"
+#include "exec/simd.def"
 };
 
 /* Op n-grams in an open-addressing table keyed by (a, b, c) packed in 64 bits. */
 #define VM_NGRAMS (1u << 20)
 static struct vm_ngram {
     uint64_t key, n;
-} *vm_ngrams;
+} * vm_ngrams;
 static uint64_t vm_ops[W_OP_COUNT_], vm_total;
 static uint32_t vm_prev1 = UINT32_MAX, vm_prev2 = UINT32_MAX;
 

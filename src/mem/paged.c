@@ -7,12 +7,12 @@
  * pure function of that state, recomputed by pg_sync() whenever it changes,
  * so a change takes effect at the very next access.
  */
-#include "paged.h"
+#include "mem/paged.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
 
-#include "platform.h"
+#include "platform/platform.h"
 
 #define PG_CHUNK_FRAMES 32u /* frames per pool chunk (2 MiB) */
 
@@ -57,7 +57,7 @@ typedef struct pg_grant {
 typedef struct pg_mem {
     pg_arena *arena; /* NULL until the memory first needs a private frame */
     pg_page *pages;
-    uint64_t cap; /* entries allocated in pages, pg_rd, pg_wr */
+    uint64_t cap;     /* entries allocated in pages, pg_rd, pg_wr */
     pg_region **uses; /* regions with pages here; one reference each */
     size_t nuses, cap_uses;
     pg_grant_t *grants; /* regions granted to (or published by) the guest */
@@ -92,7 +92,10 @@ static void pg_lock(void)
     while (atomic_flag_test_and_set_explicit(&pg_pool.lock, memory_order_acquire))
         ;
 }
-static void pg_unlock(void) { atomic_flag_clear_explicit(&pg_pool.lock, memory_order_release); }
+static void pg_unlock(void)
+{
+    atomic_flag_clear_explicit(&pg_pool.lock, memory_order_release);
+}
 
 /* A zeroed frame with one reference, or NULL. */
 static pg_frame *pg_frame_alloc(void)
@@ -251,7 +254,8 @@ static void pg_span_fix(uint8_t **base, uint64_t *lim, uint8_t *const *t, uint64
         return;
     }
     if (*base != PG_EXC)
-        while (len < n && t[len] == *base) len++;
+        while (len < n && t[len] == *base)
+            len++;
     *lim = len << PG_SHIFT;
 }
 
@@ -324,7 +328,8 @@ static bool pg_reserve(w_memory *m, uint64_t pages)
     if (pages <= pg->cap) return true;
     if (pages > pg->tbl_len) return false;
     uint64_t cap = pg->cap ? pg->cap : 4;
-    while (cap < pages) cap *= 2;
+    while (cap < pages)
+        cap *= 2;
     if (cap > pg->tbl_len) cap = pg->tbl_len;
     pg_page *np = w_realloc_array(pg->pages, (size_t)cap, sizeof *np);
     if (!np) return false;
@@ -396,12 +401,14 @@ void pg_release(w_memory *m)
 {
     pg_mem *pg = m->pg;
     if (!pg) return;
-    for (uint64_t i = 0; i < pg->cap; i++) pg_frame_release(pg->pages[i].frame);
+    for (uint64_t i = 0; i < pg->cap; i++)
+        pg_frame_release(pg->pages[i].frame);
     for (size_t i = 0; i < pg->nuses; i++) {
         pg_region_drop_user(pg->uses[i], m);
         pg_region_release(pg->uses[i]);
     }
-    for (size_t i = 0; i < pg->ngrants; i++) pg_region_release(pg->grants[i].r);
+    for (size_t i = 0; i < pg->ngrants; i++)
+        pg_region_release(pg->grants[i].r);
     pg_arena_release(pg->arena);
     w_free(pg->grants);
     w_free(pg->uses);
@@ -419,8 +426,7 @@ static bool pg_unshare(w_memory *m, uint64_t i)
 {
     pg_page *p = &m->pg->pages[i];
     if (!p->cow) return true;
-    if (p->frame != &pg_zero &&
-        atomic_load_explicit(&p->frame->refs, memory_order_acquire) == 1) {
+    if (p->frame != &pg_zero && atomic_load_explicit(&p->frame->refs, memory_order_acquire) == 1) {
         p->cow = false; /* every other holder let go */
     } else {
         pg_frame *f = pg_frame_for(m, i);
@@ -776,18 +782,25 @@ pg_region *pg_region_from_pages(w_memory *m, uint64_t page, uint64_t n)
     return r;
 }
 
-void pg_region_retain(pg_region *r) { atomic_fetch_add(&r->refs, 1); }
+void pg_region_retain(pg_region *r)
+{
+    atomic_fetch_add(&r->refs, 1);
+}
 
 void pg_region_release(pg_region *r)
 {
     if (!r || atomic_fetch_sub(&r->refs, 1) != 1) return;
-    for (uint64_t i = 0; i < r->n; i++) pg_frame_release(r->frames[i]);
+    for (uint64_t i = 0; i < r->n; i++)
+        pg_frame_release(r->frames[i]);
     w_free(r->frames);
     w_free(r->users);
     w_free(r);
 }
 
-uint64_t pg_region_pages(const pg_region *r) { return r->n; }
+uint64_t pg_region_pages(const pg_region *r)
+{
+    return r->n;
+}
 
 /* Page i loses its frame (becomes absent). */
 static void pg_unmap_page(w_memory *m, uint64_t i)
@@ -818,7 +831,8 @@ bool pg_region_map(pg_region *r, w_memory *m, uint64_t at, uint8_t perm)
         pg_page *p = &m->pg->pages[at + k];
         if (p->region && p->region != r) {
             bool seen = false;
-            for (size_t j = 0; j < nold; j++) seen |= old[j] == p->region;
+            for (size_t j = 0; j < nold; j++)
+                seen |= old[j] == p->region;
             if (!seen && nold < 8) old[nold++] = p->region;
         }
         pg_frame_release(p->frame);
@@ -829,7 +843,8 @@ bool pg_region_map(pg_region *r, w_memory *m, uint64_t at, uint8_t perm)
         p->cow = false;
         pg_sync(m, at + k);
     }
-    for (size_t j = 0; j < nold; j++) pg_prune(m, old[j]);
+    for (size_t j = 0; j < nold; j++)
+        pg_prune(m, old[j]);
     return true;
 }
 
@@ -850,7 +865,8 @@ uint64_t pg_region_unmap(pg_region *r, w_memory *m)
 void pg_region_revoke(pg_region *r)
 {
     pg_region_retain(r); /* the last user may hold the last reference */
-    while (r->nusers) pg_region_unmap(r, r->users[r->nusers - 1]);
+    while (r->nusers)
+        pg_region_unmap(r, r->users[r->nusers - 1]);
     pg_region_release(r);
 }
 

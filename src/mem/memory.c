@@ -20,9 +20,9 @@
  * Host access (mem_read/mem_write/mem_span) goes through bounds checks with
  * overflow-safe arithmetic and, for paged memories, the pages' permissions.
  */
-#include "paged.h"
-#include "platform.h"
-#include "rt.h"
+#include "mem/paged.h"
+#include "platform/platform.h"
+#include "mem/mem.h"
 
 #define MEM_RESERVE32 (8ull << 30)
 #define MEM_CAP64 (16ull << 30)

@@ -68,7 +68,7 @@
 #ifndef WARD_PAGED_H
 #define WARD_PAGED_H
 
-#include "rt.h"
+#include "mem/mem.h"
 
 #define PG_SHIFT 16
 #define PG_SIZE ((uint64_t)1 << PG_SHIFT)

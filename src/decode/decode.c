@@ -14,9 +14,7 @@
  * Error messages are the spec test suite's texts, so that a runner can
  * compare them by prefix; offsets are module byte offsets.
  */
-#include "module.h"
-
-#include "ir.h" /* cmp_free_module_code */
+#include "decode/decode.h"
 
 #include <stdlib.h> /* qsort */
 
@@ -1382,7 +1380,6 @@ fail:
 void dec_module_free(w_module *m)
 {
     if (!m) return;
-    if (m->code) cmp_free_module_code(m);
     for (uint32_t i = 0; i < m->ntypes; i++)
         w_free(m->types[i].params);
     w_free(m->types);
@@ -1413,4 +1410,13 @@ void dec_module_free(w_module *m)
     dec_free_names(m);
     w_free(m->bytes);
     w_free(m);
+}
+
+bool dec_functype_equal(const w_functype *a, const w_functype *b)
+{
+    if (a == b) return true;
+    if (a->nparams != b->nparams || a->nresults != b->nresults) return false;
+    if (a->nparams && memcmp(a->params, b->params, a->nparams) != 0) return false;
+    if (a->nresults && memcmp(a->results, b->results, a->nresults) != 0) return false;
+    return true;
 }

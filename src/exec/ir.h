@@ -30,8 +30,8 @@
 #ifndef WARD_IR_H
 #define WARD_IR_H
 
-#include "base.h"
-#include "module.h"
+#include "base/base.h"
+#include "decode/decode.h"
 
 typedef enum w_op {
 #define CTRL(NAME) W_OP_##NAME,
@@ -39,31 +39,30 @@ typedef enum w_op {
 /* Memory access forms follow each other: NAME (fast, flat memory 0), NAME_M
  * (generic) and NAME_P (fast, paged memory 0); fused forms NAME and NAME_P.
  * The compiler relies on that order (see CMP_MEM_* in compile.c). */
-#define LOAD(NAME, prefix, code, type, bytes, maxalign) W_OP_##NAME, W_OP_##NAME##_M, W_OP_##NAME##_P,
-#define STORE(NAME, prefix, code, type, bytes, maxalign) W_OP_##NAME, W_OP_##NAME##_M, W_OP_##NAME##_P,
+#define LOAD(NAME, prefix, code, type, bytes, maxalign)                                            \
+    W_OP_##NAME, W_OP_##NAME##_M, W_OP_##NAME##_P,
+#define STORE(NAME, prefix, code, type, bytes, maxalign)                                           \
+    W_OP_##NAME, W_OP_##NAME##_M, W_OP_##NAME##_P,
 #define LOAD_LANE(NAME, code, bytes, maxalign, lanes) W_OP_##NAME, W_OP_##NAME##_M, W_OP_##NAME##_P,
-#define STORE_LANE(NAME, code, bytes, maxalign, lanes) W_OP_##NAME, W_OP_##NAME##_M, W_OP_##NAME##_P,
+#define STORE_LANE(NAME, code, bytes, maxalign, lanes)                                             \
+    W_OP_##NAME, W_OP_##NAME##_M, W_OP_##NAME##_P,
 #define BINI(NAME, BASE, T, FN) W_OP_##NAME,
 #define CMPBR(BASE, FN) W_OP_BR_##BASE, W_OP_BR_##BASE##_I, W_OP_LOOP_##BASE, W_OP_LOOP_##BASE##_I,
 #define LOADA(NAME, BASE, bytes) W_OP_##NAME, W_OP_##NAME##_P,
 #define STOREA(NAME, BASE, bytes) W_OP_##NAME, W_OP_##NAME##_P,
 #define FLD(NAME, BASE, FN) W_OP_##NAME, W_OP_##NAME##_P,
-#include "ops.def"
+#include "exec/ops.def"
 #define SIMD(NAME, code, shape, lanes) W_OP_##NAME,
-#include "simd.def"
+#include "exec/simd.def"
     W_OP_COUNT_
 } w_op;
 
 /* The handler word for op (see above). Defined in interp.c. */
 uint32_t vm_op_word(w_op op);
 
-/* Memory access paths a memory can have; the compiler picks instruction
- * forms per memory from these (see w_compile_cfg). */
-enum { W_MEM_FLAT = 0, W_MEM_PAGED = 1 };
-
 typedef struct w_compile_cfg {
     uint32_t nmems;
-    const uint8_t *mem_mode; /* nmems entries of W_MEM_*; NULL = all flat */
+    const uint8_t *mem_mode; /* nmems entries of W_MEM_* (mem/mem.h); NULL = all flat */
 } w_compile_cfg;
 
 /* A compiled function. Immutable once built. */
@@ -86,7 +85,7 @@ typedef struct w_fcode {
 typedef struct w_codeset {
     uint32_t nfuncs; /* = module->nfuncdefs; funcs[i] is function nimported_funcs+i */
     w_fcode *funcs;
-    w_compile_cfg cfg; /* owned copy */
+    w_compile_cfg cfg;      /* owned copy */
     struct w_codeset *next; /* other configurations of the same module */
 } w_codeset;
 

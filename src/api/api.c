@@ -16,8 +16,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "platform.h"
-#include "rt.h"
+#include "platform/platform.h"
+#include "runtime/runtime.h"
 
 #define API_DEFAULT_STACK (8u << 20)
 #define API_DEFAULT_DEPTH 10000u
@@ -921,7 +921,8 @@ ward_memory *ward_memory_new(ward_store *s, uint64_t min_pages, uint64_t max_pag
     return (ward_memory *)rt_memory_new(&s->w, &t, s->mem_mode, &e);
 }
 
-/* ---- clones ------------------------------------------------------------------------------------ */
+/* ---- clones ------------------------------------------------------------------------------------
+ */
 
 ward_instance *ward_instance_clone(ward_store *s, ward_instance *tmpl, ward_result *res)
 {

@@ -7,7 +7,7 @@
 #ifndef WARD_PLATFORM_H
 #define WARD_PLATFORM_H
 
-#include "base.h"
+#include "base/base.h"
 
 /* ---- address space -------------------------------------------------------- */
 

@@ -6,7 +6,7 @@
  * flags only while holding that mutex, which is what lets plat_watch_remove()
  * promise that a flag is never touched after it returns.
  */
-#include "platform.h"
+#include "platform/platform.h"
 
 #include <errno.h>
 #include <pthread.h>

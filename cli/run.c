@@ -1,13 +1,9 @@
-/* ward.c - the `ward` program: run WebAssembly modules from the command line.
- *
- *   ward run [options] module.wasm [args...]
- *   ward version
- *   ward help
+/* run.c - `ward run`: run a WASI command, or call one export, from the
+ * command line.
  *
  * Options use wasmtime's spellings so that scripts written for it work.
- * Exit status: the guest's proc_exit code (0 when _start returns); 134 for a
- * trap (the status of an abort on Unix, as wasmtime uses); 1 when the module
- * fails to load, validate or link; 2 for a usage error.
+ * Exit status: the guest's proc_exit code (0 when _start returns), or the
+ * statuses in cli.h.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -23,21 +19,9 @@
 #include "ward.h"
 #include "ward_wasi.h"
 
-#define WARD_VERSION "0.1.0"
-#define CLI_EXIT_TRAP 134
-#define CLI_EXIT_LOAD 1
-#define CLI_EXIT_USAGE 2
-#define CLI_MAX_MODULE ((size_t)1 << 30) /* refuse to read more than 1 GiB */
+#include "cli.h"
 
-static const char cli_help[] =
-    "ward - a WebAssembly runtime for confidential multi-tenant computing\n"
-    "\n"
-    "Usage:\n"
-    "  ward run [options] module.wasm [args...]   run a module (see 'ward run --help')\n"
-    "  ward version                               print the version\n"
-    "  ward help                                  print this help\n";
-
-static const char cli_run_help[] =
+const char cli_run_help[] =
     "Usage: ward run [options] module.wasm [args...]\n"
     "\n"
     "Runs the module's _start export (a WASI command) with WASI preview1, passing\n"
@@ -100,89 +84,34 @@ typedef struct cli_opts {
     int nargs;
 } cli_opts;
 
-static int cli_usage(const char *fmt, const char *what)
-{
-    fprintf(stderr, "ward: error: ");
-    fprintf(stderr, fmt, what);
-    fprintf(stderr, " (see 'ward run --help')\n");
-    return CLI_EXIT_USAGE;
-}
-
-/* Parses a decimal count with an optional unit suffix; false if malformed or
- * if the value overflows 64 bits. */
-static bool cli_parse_scaled(const char *s, const char *const *units, const uint64_t *scales,
-                             size_t nunits, uint64_t dflt_scale, uint64_t *out)
-{
-    char *end;
-    if (*s < '0' || *s > '9')
-        return false;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno)
-        return false;
-    uint64_t scale = dflt_scale;
-    if (*end) {
-        size_t i;
-        for (i = 0; i < nunits; i++)
-            if (strcmp(end, units[i]) == 0)
-                break;
-        if (i == nunits)
-            return false;
-        scale = scales[i];
-    }
-    if (scale && v > UINT64_MAX / scale)
-        return false;
-    *out = (uint64_t)v * scale;
-    return true;
-}
-
-static bool cli_parse_duration(const char *s, uint64_t *ns)
-{
-    static const char *const units[] = {"ns", "us", "ms", "s", "m", "h"};
-    static const uint64_t scales[] = {1, 1000, 1000000, 1000000000ull, 60000000000ull,
-                                      3600000000000ull};
-    return cli_parse_scaled(s, units, scales, 6, 1000000000ull, ns);
-}
-
-static bool cli_parse_bytes(const char *s, uint64_t *bytes)
-{
-    static const char *const units[] = {"",  "b",  "B",   "k",   "K",   "KB",  "KiB",
-                                        "m", "M",  "MB",  "MiB", "g",   "G",   "GB",
-                                        "GiB"};
-    static const uint64_t K = 1024, M = 1024 * 1024, G = 1024 * 1024 * 1024;
-    static const uint64_t scales[] = {1, 1, 1, K, K, K, K, M, M, M, M, G, G, G, G};
-    return cli_parse_scaled(s, units, scales, 15, 1, bytes);
-}
-
 /* One "-W key=value" or "-X key=value" setting (comma lists are split by the
  * caller). */
 static int cli_setting(cli_opts *o, char flag, char *kv)
 {
     char *eq = strchr(kv, '=');
-    if (!eq)
-        return cli_usage("setting '%s' needs the form key=value", kv);
+    if (!eq) return cli_usage("run", "setting '%s' needs the form key=value", kv);
     *eq = '\0';
     const char *key = kv, *val = eq + 1;
     uint64_t v;
     int rc = 0;
     if (flag == 'W' && strcmp(key, "fuel") == 0) {
         if (!cli_parse_bytes(val, &v) || v > INT64_MAX)
-            rc = cli_usage("invalid fuel '%s'", val);
+            rc = cli_usage("run", "invalid fuel '%s'", val);
         else
             o->fuel = (int64_t)v;
     } else if (flag == 'W' && strcmp(key, "timeout") == 0) {
         if (!cli_parse_duration(val, &v))
-            rc = cli_usage("invalid duration '%s' (e.g. 500ms, 2s)", val);
+            rc = cli_usage("run", "invalid duration '%s' (e.g. 500ms, 2s)", val);
         else
             o->timeout_ns = v;
     } else if (flag == 'W' && strcmp(key, "max-memory-size") == 0) {
         if (!cli_parse_bytes(val, &v))
-            rc = cli_usage("invalid byte count '%s'", val);
+            rc = cli_usage("run", "invalid byte count '%s'", val);
         else
             o->max_memory = v;
     } else if (flag == 'W' && strcmp(key, "max-wasm-stack") == 0) {
         if (!cli_parse_bytes(val, &v) || v == 0 || v > SIZE_MAX)
-            rc = cli_usage("invalid byte count '%s'", val);
+            rc = cli_usage("run", "invalid byte count '%s'", val);
         else
             o->max_stack = (size_t)v;
     } else if (flag == 'X' && strcmp(key, "memory") == 0) {
@@ -193,15 +122,16 @@ static int cli_setting(cli_opts *o, char flag, char *kv)
         else if (strcmp(val, "paged-tables") == 0)
             o->memory_mode = WARD_MEMORY_PAGED_TABLES;
         else
-            rc = cli_usage("invalid memory mode '%s' (flat, paged or paged-tables)", val);
+            rc = cli_usage("run", "invalid memory mode '%s' (flat, paged or paged-tables)", val);
     } else if (flag == 'S' && strcmp(key, "tcplisten") == 0) {
         if (!*val)
-            rc = cli_usage("setting '%s' needs HOST:PORT", key);
+            rc = cli_usage("run", "setting '%s' needs HOST:PORT", key);
         else
             o->listens[o->nlistens++] = val;
     } else {
         *eq = '=';
-        rc = cli_usage(flag == 'W'   ? "unknown -W setting '%s'"
+        rc = cli_usage("run",
+                       flag == 'W'   ? "unknown -W setting '%s'"
                        : flag == 'S' ? "unknown -S setting '%s'"
                                      : "unknown -X setting '%s'",
                        kv);
@@ -213,8 +143,7 @@ static int cli_settings(cli_opts *o, char flag, char *list)
 {
     for (char *save = NULL, *kv = strtok_r(list, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
         int rc = cli_setting(o, flag, kv);
-        if (rc)
-            return rc;
+        if (rc) return rc;
     }
     return 0;
 }
@@ -226,10 +155,8 @@ static char *cli_optval(int argc, char **argv, int *i, const char *name, bool *m
     const char *a = argv[*i];
     size_t n = strlen(name);
     *missing = false;
-    if (strncmp(a, name, n) != 0)
-        return NULL;
-    if (a[n] == '=' && name[1] == '-')
-        return argv[*i] + n + 1;
+    if (strncmp(a, name, n) != 0) return NULL;
+    if (a[n] == '=' && name[1] == '-') return argv[*i] + n + 1;
     if (a[n] != '\0') {
         if (name[1] != '-') /* -Wfuel=1 */
             return argv[*i] + n;
@@ -244,8 +171,8 @@ static char *cli_optval(int argc, char **argv, int *i, const char *name, bool *m
 
 static int cli_parse_run(int argc, char **argv, cli_opts *o)
 {
-    static const char *const with_value[] = {"--dir",       "--env", "--invoke", "-W", "-X",
-                                             "--tcplisten", "-S"};
+    static const char *const with_value[] = {"--dir", "--env",       "--invoke", "-W",
+                                             "-X",    "--tcplisten", "-S"};
     int i;
     for (i = 0; i < argc; i++) {
         char *a = argv[i];
@@ -253,8 +180,7 @@ static int cli_parse_run(int argc, char **argv, cli_opts *o)
             i++;
             break;
         }
-        if (a[0] != '-' || a[1] == '\0')
-            break;
+        if (a[0] != '-' || a[1] == '\0') break;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(cli_run_help, stdout);
             return -1;
@@ -264,84 +190,35 @@ static int cli_parse_run(int argc, char **argv, cli_opts *o)
         bool missing = false;
         for (k = 0; k < sizeof with_value / sizeof with_value[0]; k++) {
             val = cli_optval(argc, argv, &i, with_value[k], &missing);
-            if (val || missing)
-                break;
+            if (val || missing) break;
         }
-        if (missing)
-            return cli_usage("option '%s' needs a value", a);
-        if (!val)
-            return cli_usage("unknown option '%s'", a);
+        if (missing) return cli_usage("run", "option '%s' needs a value", a);
+        if (!val) return cli_usage("run", "unknown option '%s'", a);
         int rc = 0;
         switch (k) {
         case 0:
-            if (!*val)
-                return cli_usage("option '%s' needs a directory", "--dir");
+            if (!*val) return cli_usage("run", "option '%s' needs a directory", "--dir");
             o->dirs[o->ndirs++] = val;
             break;
         case 1:
-            if (!*val || *val == '=')
-                return cli_usage("invalid --env '%s'", val);
+            if (!*val || *val == '=') return cli_usage("run", "invalid --env '%s'", val);
             o->envs[o->nenvs++] = val;
             break;
-        case 2:
-            o->invoke = val;
-            break;
+        case 2: o->invoke = val; break;
         case 5:
-            if (!*val)
-                return cli_usage("option '%s' needs HOST:PORT", "--tcplisten");
+            if (!*val) return cli_usage("run", "option '%s' needs HOST:PORT", "--tcplisten");
             o->listens[o->nlistens++] = val;
             break;
-        case 6:
-            rc = cli_settings(o, 'S', val);
-            break;
-        default:
-            rc = cli_settings(o, k == 3 ? 'W' : 'X', val);
-            break;
+        case 6: rc = cli_settings(o, 'S', val); break;
+        default: rc = cli_settings(o, k == 3 ? 'W' : 'X', val); break;
         }
-        if (rc)
-            return rc;
+        if (rc) return rc;
     }
-    if (i >= argc)
-        return cli_usage("%s", "missing module file");
+    if (i >= argc) return cli_usage("run", "%s", "missing module file");
     o->module = argv[i];
     o->args = argv + i + 1;
     o->nargs = argc - i - 1;
     return 0;
-}
-
-static uint8_t *cli_read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    uint8_t *buf = NULL;
-    size_t cap = 0, n = 0;
-    if (!f)
-        return NULL;
-    for (;;) {
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 65536;
-            uint8_t *nb = ncap <= CLI_MAX_MODULE ? realloc(buf, ncap) : NULL;
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                errno = EFBIG;
-                break;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (r == 0) {
-            if (ferror(f)) {
-                free(buf);
-                buf = NULL;
-            }
-            break;
-        }
-    }
-    fclose(f);
-    *len = n;
-    return buf;
 }
 
 /* ---- values ---------------------------------------------------------------- */
@@ -349,20 +226,13 @@ static uint8_t *cli_read_file(const char *path, size_t *len)
 static const char *cli_kind_name(ward_valkind k)
 {
     switch (k) {
-    case WARD_I32:
-        return "i32";
-    case WARD_I64:
-        return "i64";
-    case WARD_F32:
-        return "f32";
-    case WARD_F64:
-        return "f64";
-    case WARD_V128:
-        return "v128";
-    case WARD_FUNCREF:
-        return "funcref";
-    case WARD_EXTERNREF:
-        return "externref";
+    case WARD_I32: return "i32";
+    case WARD_I64: return "i64";
+    case WARD_F32: return "f32";
+    case WARD_F64: return "f64";
+    case WARD_V128: return "v128";
+    case WARD_FUNCREF: return "funcref";
+    case WARD_EXTERNREF: return "externref";
     }
     return "?";
 }
@@ -372,21 +242,17 @@ static bool cli_parse_int(const char *s, int bits, uint64_t *out)
     char *end;
     bool neg = s[0] == '-';
     const char *d = (neg || s[0] == '+') ? s + 1 : s;
-    if (*d < '0' || *d > '9')
-        return false;
+    if (*d < '0' || *d > '9') return false;
     errno = 0;
     unsigned long long v = strtoull(d, &end, 0);
-    if (errno || *end)
-        return false;
+    if (errno || *end) return false;
     uint64_t max = bits == 32 ? UINT32_MAX : UINT64_MAX;
     if (neg) {
         /* down to -2^(bits-1) */
-        if (v > (max >> 1) + 1)
-            return false;
+        if (v > (max >> 1) + 1) return false;
         *out = (uint64_t)0 - (uint64_t)v;
     } else {
-        if (v > max)
-            return false; /* up to 2^bits - 1, read as unsigned bits */
+        if (v > max) return false; /* up to 2^bits - 1, read as unsigned bits */
         *out = v;
     }
     return true;
@@ -400,26 +266,19 @@ static bool cli_parse_val(const char *s, ward_valkind k, ward_val *v)
     v->kind = k;
     switch (k) {
     case WARD_I32:
-        if (!cli_parse_int(s, 32, &u))
-            return false;
+        if (!cli_parse_int(s, 32, &u)) return false;
         v->of.i32 = (int32_t)(uint32_t)u;
         return true;
     case WARD_I64:
-        if (!cli_parse_int(s, 64, &u))
-            return false;
+        if (!cli_parse_int(s, 64, &u)) return false;
         v->of.i64 = (int64_t)u;
         return true;
-    case WARD_F32:
-        v->of.f32 = strtof(s, &end);
-        return *s && !*end;
-    case WARD_F64:
-        v->of.f64 = strtod(s, &end);
-        return *s && !*end;
+    case WARD_F32: v->of.f32 = strtof(s, &end); return *s && !*end;
+    case WARD_F64: v->of.f64 = strtod(s, &end); return *s && !*end;
     case WARD_FUNCREF:
     case WARD_EXTERNREF:
         return strcmp(s, "null") == 0; /* only null can be written on a command line */
-    default:
-        return false;
+    default: return false;
     }
 }
 
@@ -437,8 +296,7 @@ static void cli_print_float(double d, bool single)
     }
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(buf, sizeof buf, "%.*g", prec, d);
-        if (single ? strtof(buf, NULL) == (float)d : strtod(buf, NULL) == d)
-            break;
+        if (single ? strtof(buf, NULL) == (float)d : strtod(buf, NULL) == d) break;
     }
     puts(buf);
 }
@@ -446,27 +304,17 @@ static void cli_print_float(double d, bool single)
 static void cli_print_val(const ward_val *v)
 {
     switch (v->kind) {
-    case WARD_I32:
-        printf("%" PRId32 "\n", v->of.i32);
-        break;
-    case WARD_I64:
-        printf("%" PRId64 "\n", v->of.i64);
-        break;
-    case WARD_F32:
-        cli_print_float(v->of.f32, true);
-        break;
-    case WARD_F64:
-        cli_print_float(v->of.f64, false);
-        break;
+    case WARD_I32: printf("%" PRId32 "\n", v->of.i32); break;
+    case WARD_I64: printf("%" PRId64 "\n", v->of.i64); break;
+    case WARD_F32: cli_print_float(v->of.f32, true); break;
+    case WARD_F64: cli_print_float(v->of.f64, false); break;
     case WARD_V128:
         printf("0x");
         for (int i = 15; i >= 0; i--)
             printf("%02x", v->of.v128[i]);
         printf("\n");
         break;
-    case WARD_FUNCREF:
-        puts(v->of.funcref ? "<funcref>" : "null");
-        break;
+    case WARD_FUNCREF: puts(v->of.funcref ? "<funcref>" : "null"); break;
     case WARD_EXTERNREF:
         if (v->of.externref)
             printf("<externref %" PRIu64 ">\n", v->of.externref);
@@ -481,10 +329,8 @@ static void cli_print_val(const ward_val *v)
 static int cli_outcome(const ward_result *r, const char *what)
 {
     switch (r->status) {
-    case WARD_OK:
-        return 0;
-    case WARD_EXIT:
-        return r->exit_code;
+    case WARD_OK: return 0;
+    case WARD_EXIT: return r->exit_code;
     case WARD_TRAP:
         fflush(stdout);
         fprintf(stderr, "Error: wasm trap: %s\n",
@@ -494,15 +340,13 @@ static int cli_outcome(const ward_result *r, const char *what)
             for (uint32_t i = 0; i < r->nframes && i < WARD_MAX_FRAMES; i++) {
                 const ward_frame *f = &r->frames[i];
                 fprintf(stderr, "  %2" PRIu32 ": func[%" PRIu32 "]%s%s @ 0x%" PRIx64 "\n", i,
-                        f->func_index, f->func_name ? " " : "",
-                        f->func_name ? f->func_name : "", f->module_offset);
+                        f->func_index, f->func_name ? " " : "", f->func_name ? f->func_name : "",
+                        f->module_offset);
             }
         }
         return CLI_EXIT_TRAP;
     case WARD_ERROR:
-    default:
-        fprintf(stderr, "Error: %s: %s\n", what, r->message);
-        return CLI_EXIT_LOAD;
+    default: fprintf(stderr, "Error: %s: %s\n", what, r->message); return CLI_EXIT_LOAD;
     }
 }
 
@@ -564,7 +408,7 @@ static int cli_tcp_listen(const char *spec)
         hl -= 2;
     }
     if (!colon || hl == 0 || hl >= sizeof host || !colon[1]) {
-        cli_usage("invalid --tcplisten '%s' (want HOST:PORT)", spec);
+        cli_usage("run", "invalid --tcplisten '%s' (want HOST:PORT)", spec);
         return -1;
     }
     memcpy(host, h, hl);
@@ -595,12 +439,11 @@ static int cli_tcp_listen(const char *spec)
         fd = -1;
     }
     freeaddrinfo(list);
-    if (fd < 0)
-        fprintf(stderr, "ward: error: cannot listen on %s: %s\n", spec, strerror(why));
+    if (fd < 0) fprintf(stderr, "ward: error: cannot listen on %s: %s\n", spec, strerror(why));
     return fd;
 }
 
-static int cli_run(int argc, char **argv)
+int cli_run(int argc, char **argv)
 {
     cli_opts o;
     memset(&o, 0, sizeof o);
@@ -625,7 +468,8 @@ static int cli_run(int argc, char **argv)
     int rc = 0;
     memset(&err, 0, sizeof err);
     memset(&res, 0, sizeof res);
-    if (!o.dirs || !o.envs || !o.listens || !socks || !pre || !dirbufs || !envbufs || !envp || !gargv) {
+    if (!o.dirs || !o.envs || !o.listens || !socks || !pre || !dirbufs || !envbufs || !envp ||
+        !gargv) {
         fprintf(stderr, "Error: out of memory\n");
         rc = CLI_EXIT_LOAD;
         goto done;
@@ -698,7 +542,7 @@ static int cli_run(int argc, char **argv)
         }
         pre[i].host_path = d;
         if (!*pre[i].host_path || !*pre[i].guest_path) {
-            rc = cli_usage("invalid --dir '%s'", o.dirs[i]);
+            rc = cli_usage("run", "invalid --dir '%s'", o.dirs[i]);
             goto done;
         }
     }
@@ -744,8 +588,7 @@ static int cli_run(int argc, char **argv)
         rc = CLI_EXIT_LOAD;
         goto done;
     }
-    if (o.fuel >= 0)
-        ward_store_set_fuel(store, o.fuel);
+    if (o.fuel >= 0) ward_store_set_fuel(store, o.fuel);
     if (o.timeout_ns) {
         /* Set just before instantiation so the start function is covered. */
         ward_store_set_timeout(store, o.timeout_ns);
@@ -763,8 +606,7 @@ static int cli_run(int argc, char **argv)
     if (init && ward_func_param_count(init) == 0) {
         ward_func_call(store, init, NULL, 0, NULL, 0, &res);
         rc = cli_outcome(&res, "_initialize failed");
-        if (res.status != WARD_OK)
-            goto done;
+        if (res.status != WARD_OK) goto done;
     }
     if (o.invoke) {
         rc = cli_invoke(store, inst, &o);
@@ -802,30 +644,4 @@ done:
     free(socks);
     free(o.listens);
     return rc;
-}
-
-int main(int argc, char **argv)
-{
-    /* A guest writing to a closed pipe gets EPIPE, not a dead runtime. */
-    signal(SIGPIPE, SIG_IGN);
-    if (argc < 2) {
-        fputs(cli_help, stderr);
-        return CLI_EXIT_USAGE;
-    }
-    const char *cmd = argv[1];
-    if (strcmp(cmd, "run") == 0)
-        return cli_run(argc - 2, argv + 2);
-    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
-        printf("ward %s\n", WARD_VERSION);
-        return 0;
-    }
-    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-        if (argc > 2 && strcmp(argv[2], "run") == 0)
-            fputs(cli_run_help, stdout);
-        else
-            fputs(cli_help, stdout);
-        return 0;
-    }
-    fprintf(stderr, "ward: error: unknown command '%s' (see 'ward --help')\n", cmd);
-    return CLI_EXIT_USAGE;
 }

@@ -26,8 +26,9 @@
  * Code after unreachable/br/return is validated and compiled like any other
  * code (it is never executed): that keeps one code path for everything.
  */
-#include "ir.h"
-#include "module.h"
+#include "decode/decode.h"
+#include "exec/ir.h"
+#include "mem/mem.h"
 
 #include <stdint.h>
 
@@ -117,11 +118,11 @@ typedef struct cmp {
     uint32_t a_src, a_imm; /* a_*: an I32_ADD_I of slot a_src and a_imm */
     uint64_t l_seq;        /* l_*: a fast-form f64.load of (uint32_t)(l_addr + l_k) + l_off */
     uint32_t l_pos, l_val, l_addr, l_off, l_k;
-    size_t l_src;          /* its module offset */
-    int l_form;            /* its form (CMP_MEM_FLAT0 or CMP_MEM_PAGED0) */
+    size_t l_src; /* its module offset */
+    int l_form;   /* its form (CMP_MEM_FLAT0 or CMP_MEM_PAGED0) */
     uint64_t k_imm;
-    w_op f_op;          /* the comparison (register or _I form) */
-    uint32_t f_a, f_b;  /* its operands: slots, or slot and immediate */
+    w_op f_op;            /* the comparison (register or _I form) */
+    uint32_t f_a, f_b;    /* its operands: slots, or slot and immediate */
     uint32_t gen;         /* br_table generation, for stub sharing */
     uint64_t pushes_left; /* validation work budget of the function */
 } cmp;
@@ -226,7 +227,7 @@ static bool cmp_op_traps(w_op op)
 #define FLD(NAME, BASE, FN)                                                                        \
     case W_OP_##NAME:                                                                              \
     case W_OP_##NAME##_P:
-#include "ops.def"
+#include "exec/ops.def"
         return true;
     default: return false;
     }
@@ -495,10 +496,11 @@ static void cmp_rewind(cmp *c, uint32_t pos)
 /* The immediate form of a binary operation, or W_OP_COUNT_. */
 static w_op cmp_imm_form(w_op op)
 {
+    /* clang-format off */
     switch (op) {
-#define BINI(NAME, BASE, T, FN)                                                                    \
-    case W_OP_##BASE: return W_OP_##NAME;
-#include "ops.def"
+#define BINI(NAME, BASE, T, FN) case W_OP_##BASE: return W_OP_##NAME;
+#include "exec/ops.def"
+    /* clang-format on */
     default: return W_OP_COUNT_;
     }
 }
@@ -507,11 +509,22 @@ static w_op cmp_imm_form(w_op op)
 static w_op cmp_swapped(w_op op)
 {
     switch (op) {
-    case W_OP_I32_ADD: case W_OP_I32_MUL: case W_OP_I32_AND: case W_OP_I32_OR:
-    case W_OP_I32_XOR: case W_OP_I32_EQ: case W_OP_I32_NE:
-    case W_OP_I64_ADD: case W_OP_I64_MUL: case W_OP_I64_AND: case W_OP_I64_OR:
-    case W_OP_I64_XOR: case W_OP_I64_EQ: case W_OP_I64_NE:
-    case W_OP_F64_ADD: case W_OP_F64_MUL: return op;
+    case W_OP_I32_ADD:
+    case W_OP_I32_MUL:
+    case W_OP_I32_AND:
+    case W_OP_I32_OR:
+    case W_OP_I32_XOR:
+    case W_OP_I32_EQ:
+    case W_OP_I32_NE:
+    case W_OP_I64_ADD:
+    case W_OP_I64_MUL:
+    case W_OP_I64_AND:
+    case W_OP_I64_OR:
+    case W_OP_I64_XOR:
+    case W_OP_I64_EQ:
+    case W_OP_I64_NE:
+    case W_OP_F64_ADD:
+    case W_OP_F64_MUL: return op;
     case W_OP_I32_LT_S: return W_OP_I32_GT_S;
     case W_OP_I32_LT_U: return W_OP_I32_GT_U;
     case W_OP_I32_GT_S: return W_OP_I32_LT_S;
@@ -536,9 +549,9 @@ static w_op cmp_swapped(w_op op)
 static w_op cmp_negated(w_op op)
 {
     static const w_op pairs[][2] = {
-        {W_OP_I32_EQ, W_OP_I32_NE},       {W_OP_I32_LT_S, W_OP_I32_GE_S},
-        {W_OP_I32_LT_U, W_OP_I32_GE_U},   {W_OP_I32_GT_S, W_OP_I32_LE_S},
-        {W_OP_I32_GT_U, W_OP_I32_LE_U},   {W_OP_I32_EQ_I, W_OP_I32_NE_I},
+        {W_OP_I32_EQ, W_OP_I32_NE},         {W_OP_I32_LT_S, W_OP_I32_GE_S},
+        {W_OP_I32_LT_U, W_OP_I32_GE_U},     {W_OP_I32_GT_S, W_OP_I32_LE_S},
+        {W_OP_I32_GT_U, W_OP_I32_LE_U},     {W_OP_I32_EQ_I, W_OP_I32_NE_I},
         {W_OP_I32_LT_S_I, W_OP_I32_GE_S_I}, {W_OP_I32_LT_U_I, W_OP_I32_GE_U_I},
         {W_OP_I32_GT_S_I, W_OP_I32_LE_S_I}, {W_OP_I32_GT_U_I, W_OP_I32_LE_U_I},
     };
@@ -555,9 +568,10 @@ static w_op cmp_branch_form(w_op op, bool loop)
 {
     switch (op) {
 #define CMPBR(BASE, FN)                                                                            \
-    case W_OP_##BASE: return loop ? W_OP_LOOP_##BASE : W_OP_BR_##BASE;                              \
-    case W_OP_##BASE##_I: return loop ? W_OP_LOOP_##BASE##_I : W_OP_BR_##BASE##_I;
-#include "ops.def"
+    case W_OP_##BASE: return loop ? W_OP_LOOP_##BASE : W_OP_BR_##BASE;                             \
+    case W_OP_##BASE##_I:                                                                          \
+        return loop ? W_OP_LOOP_##BASE##_I : W_OP_BR_##BASE##_I;
+#include "exec/ops.def"
     default: return W_OP_COUNT_;
     }
 }
@@ -666,12 +680,12 @@ static w_op cmp_fused_form(w_op flat0, int form)
 /* The LOADA/STOREA form of a fast-form load or store, or W_OP_COUNT_. */
 static w_op cmp_addr_form(w_op op)
 {
+    /* clang-format off */
     switch (op) {
-#define LOADA(NAME, BASE, bytes)                                                                   \
-    case W_OP_##BASE: return W_OP_##NAME;
-#define STOREA(NAME, BASE, bytes)                                                                  \
-    case W_OP_##BASE: return W_OP_##NAME;
-#include "ops.def"
+#define LOADA(NAME, BASE, bytes) case W_OP_##BASE: return W_OP_##NAME;
+#define STOREA(NAME, BASE, bytes) case W_OP_##BASE: return W_OP_##NAME;
+#include "exec/ops.def"
+    /* clang-format on */
     default: return W_OP_COUNT_;
     }
 }
@@ -679,10 +693,11 @@ static w_op cmp_addr_form(w_op op)
 /* The FLD form of an f64 operation, or W_OP_COUNT_. */
 static w_op cmp_load_form(w_op op)
 {
+    /* clang-format off */
     switch (op) {
-#define FLD(NAME, BASE, FN)                                                                        \
-    case W_OP_##BASE: return W_OP_##NAME;
-#include "ops.def"
+#define FLD(NAME, BASE, FN) case W_OP_##BASE: return W_OP_##NAME;
+#include "exec/ops.def"
+    /* clang-format on */
     default: return W_OP_COUNT_;
     }
 }
@@ -1550,8 +1565,7 @@ static bool cmp_load(cmp *c, w_op op, w_valtype t, uint32_t maxalign)
         /* the address is an i32.add of an immediate (see fusion) */
         cmp_rewind(c, c->a_pos);
         if (!cmp_pop(c, W_I32, &a) || !cmp_push(c, t)) return false;
-        if (!cmp_op(c, cmp_fused_form(cmp_addr_form(op), form), 4))
-            return false;
+        if (!cmp_op(c, cmp_fused_form(cmp_addr_form(op), form), 4)) return false;
         cmp_w(c, c->a_src);
         dstw = c->ncode;
         cmp_w(c, c->vals[c->nvals - 1].home);
@@ -1588,8 +1602,7 @@ static bool cmp_store(cmp *c, w_op op, w_valtype t, uint32_t maxalign)
          * was computed without emitting code after it */
         cmp_rewind(c, c->a_pos);
         if (!cmp_pop(c, t, &v) || !cmp_pop(c, W_I32, &a)) return false;
-        if (!cmp_op(c, cmp_fused_form(cmp_addr_form(op), form), 4))
-            return false;
+        if (!cmp_op(c, cmp_fused_form(cmp_addr_form(op), form), 4)) return false;
         cmp_w(c, c->a_src);
         cmp_w(c, v.loc);
         cmp_w(c, (uint32_t)off);
@@ -1625,8 +1638,7 @@ static bool cmp_lane_mem(cmp *c, w_op op, bool store, uint32_t maxalign, uint32_
     if (!cmp_lane_imm(c, lanes, &lane)) return false;
     if (!cmp_pop(c, W_V128, &v) || !cmp_pop(c, cmp_addr_type(c, mem), &a)) return false;
     if (!store && !cmp_push(c, W_V128)) return false;
-    if (!cmp_op(c, (w_op)(op + form), (store ? 2 : 3) + (fast ? 1 : 3) + 1))
-        return false;
+    if (!cmp_op(c, (w_op)(op + form), (store ? 2 : 3) + (fast ? 1 : 3) + 1)) return false;
     cmp_w(c, a.loc);
     cmp_w(c, v.loc);
     if (!store) {
@@ -1758,7 +1770,7 @@ static bool cmp_lookup(uint32_t key, cmp_info *i)
         i->maxalign = maxalign_;                                                                   \
         i->lanes = lanes_;                                                                         \
         return true;
-#include "ops.def"
+#include "exec/ops.def"
 #define SIMD(NAME, code, shape, lanes_)                                                            \
     case CMP_KEY(0xFD, code):                                                                      \
         i->op = W_OP_##NAME;                                                                       \
@@ -1766,7 +1778,7 @@ static bool cmp_lookup(uint32_t key, cmp_info *i)
         i->sig = #shape;                                                                           \
         i->lanes = lanes_;                                                                         \
         return true;
-#include "simd.def"
+#include "exec/simd.def"
     default: return false;
     }
 }

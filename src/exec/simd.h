@@ -26,7 +26,7 @@
 #ifndef WARD_SIMD_H
 #define WARD_SIMD_H
 
-#include "base.h"
+#include "base/base.h"
 #include <math.h>
 
 /* Plain static inline: the interpreter inlines what pays, and the larger

@@ -15,7 +15,7 @@
 #ifndef WARD_NUMERIC_H
 #define WARD_NUMERIC_H
 
-#include "base.h"
+#include "base/base.h"
 
 #include <math.h>
 

@@ -61,8 +61,16 @@ enum {
 };
 typedef uint8_t w_valtype;
 
+/* The Wasm page and the largest memories of each index type. */
+#define W_PAGE_SIZE 65536ull
+#define W_MAX_PAGES32 65536ull     /* 4 GiB */
+#define W_MAX_PAGES64 (1ull << 48) /* 2^64 bytes / 64 KiB */
+
 /* Number of 8-byte frame slots a value of type t occupies (v128: 2). */
-W_INLINE uint32_t w_slots_of(w_valtype t) { return t == W_V128 ? 2u : 1u; }
+W_INLINE uint32_t w_slots_of(w_valtype t)
+{
+    return t == W_V128 ? 2u : 1u;
+}
 
 /* Traps: one table generates the enum and the spec's message texts. */
 #define W_TRAP_LIST(X)                                                                             \
@@ -132,8 +140,14 @@ W_INLINE uint64_t w_rd64(const void *p)
     memcpy(&v, p, 8);
     return v;
 }
-W_INLINE void w_wr32(void *p, uint32_t v) { memcpy(p, &v, 4); }
-W_INLINE void w_wr64(void *p, uint64_t v) { memcpy(p, &v, 8); }
+W_INLINE void w_wr32(void *p, uint32_t v)
+{
+    memcpy(p, &v, 4);
+}
+W_INLINE void w_wr64(void *p, uint64_t v)
+{
+    memcpy(p, &v, 8);
+}
 
 /* Float <-> bits without conversion (NaN payloads preserved). */
 W_INLINE float w_f32(uint32_t bits)

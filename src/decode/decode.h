@@ -1,4 +1,4 @@
-/* module.h - a decoded, validated module (immutable once built).
+/* decode.h - the decode layer's interface: a decoded, validated module (immutable once built).
  *
  * Produced by dec_module_decode() (decode.c), which checks the whole binary
  * format and every module-level rule; function bodies are validated and
@@ -9,7 +9,7 @@
 #ifndef WARD_MODULE_H
 #define WARD_MODULE_H
 
-#include "base.h"
+#include "base/base.h"
 
 /* Features beyond Wasm 2.0. Wasm 2.0 itself (sign-extension, non-trapping
  * float-to-int, multi-value, bulk memory, reference types, SIMD) is always on. */
@@ -36,16 +36,13 @@ enum {
 #define W_MAX_LOCALS 50000u /* per function, params included */
 #define W_MAX_BODY_SIZE 7654321u
 #define W_MAX_TABLE_SIZE 10000000u
-#define W_MAX_PAGES32 65536ull              /* 4 GiB */
-#define W_MAX_PAGES64 (1ull << 48)          /* 2^64 bytes / 64 KiB */
-#define W_PAGE_SIZE 65536ull
 
 enum { W_EXT_FUNC = 0, W_EXT_TABLE = 1, W_EXT_MEMORY = 2, W_EXT_GLOBAL = 3 };
 
 typedef struct w_functype {
     uint32_t nparams, nresults;
-    w_valtype *params;   /* nparams entries */
-    w_valtype *results;  /* nresults entries */
+    w_valtype *params;     /* nparams entries */
+    w_valtype *results;    /* nresults entries */
     uint32_t param_slots;  /* sum of w_slots_of(params) */
     uint32_t result_slots; /* sum of w_slots_of(results) */
     /* Index of the first type in the module that is structurally equal to this
@@ -109,14 +106,14 @@ typedef struct w_global {
 
 /* A function defined in the module (imports are not in this array). */
 typedef struct w_funcdef {
-    uint32_t type;           /* type index */
-    uint32_t nlocals;        /* declared locals, params excluded */
-    w_valtype *local_types;  /* nlocals entries */
-    const uint8_t *body;     /* instruction bytes after the local declarations, up to and
-                                including the final `end` */
+    uint32_t type;          /* type index */
+    uint32_t nlocals;       /* declared locals, params excluded */
+    w_valtype *local_types; /* nlocals entries */
+    const uint8_t *body;    /* instruction bytes after the local declarations, up to and
+                               including the final `end` */
     size_t body_len;
-    size_t body_offset;      /* module byte offset of body[0] */
-    size_t entry_offset;     /* module byte offset of the code entry's size field */
+    size_t body_offset;  /* module byte offset of body[0] */
+    size_t entry_offset; /* module byte offset of the code entry's size field */
 } w_funcdef;
 
 enum { W_SEG_ACTIVE = 0, W_SEG_PASSIVE = 1, W_SEG_DECLARATIVE = 2 };
@@ -155,19 +152,19 @@ typedef struct w_module {
     uint32_t nimported_funcs, nimported_tables, nimported_mems, nimported_globals;
 
     /* Whole index spaces (imports first), for validation and instantiation. */
-    uint32_t nfuncs;       /* imported + defined */
-    uint32_t *func_types;  /* nfuncs entries: type index of every function */
+    uint32_t nfuncs;      /* imported + defined */
+    uint32_t *func_types; /* nfuncs entries: type index of every function */
     uint32_t ntables;
-    w_tabletype *tables;   /* ntables entries */
+    w_tabletype *tables; /* ntables entries */
     uint32_t nmems;
-    w_memtype *mems;       /* nmems entries */
+    w_memtype *mems; /* nmems entries */
     uint32_t nglobals;
     w_globaltype *global_types; /* nglobals entries */
 
-    uint32_t nfuncdefs;    /* = nfuncs - nimported_funcs */
+    uint32_t nfuncdefs; /* = nfuncs - nimported_funcs */
     w_funcdef *funcdefs;
-    uint32_t nglobaldefs;  /* = nglobals - nimported_globals */
-    w_global *globals;     /* defined globals only */
+    uint32_t nglobaldefs; /* = nglobals - nimported_globals */
+    w_global *globals;    /* defined globals only */
 
     uint32_t nexports;
     w_export *exports;
@@ -193,7 +190,8 @@ typedef struct w_module {
     char *module_name;
     char **func_names; /* nfuncs entries or NULL */
 
-    /* Compiled code, attached by cmp_compile_module(); see compile.h. */
+    /* Compiled code, attached by cmp_compile_module() (exec/ir.h); the
+     * decode layer never looks at it: whoever attached it frees it first. */
     struct w_codeset *code;
     unsigned refcount;
 } w_module;
@@ -203,6 +201,10 @@ typedef struct w_module {
  * and fills *err (offset + rule). `bytes` is copied; the caller keeps it. */
 w_module *dec_module_decode(const uint8_t *bytes, size_t len, uint32_t features, w_err *err);
 void dec_module_free(w_module *m);
+
+/* Structural equality of function types (import matching, call_indirect
+ * across modules). */
+bool dec_functype_equal(const w_functype *a, const w_functype *b);
 
 /* Reads one LEB128 value. These are the only LEB readers in ward (compile.c
  * uses them too). On error they set *err (with the offset of the value) and
@@ -222,7 +224,10 @@ bool dec_u64(w_reader *r, uint64_t *out);
 bool dec_s64(w_reader *r, int64_t *out);
 bool dec_byte(w_reader *r, uint8_t *out);
 bool dec_bytes(w_reader *r, size_t n, const uint8_t **out);
-W_INLINE size_t dec_offset(const w_reader *r) { return (size_t)(r->p - r->base); }
+W_INLINE size_t dec_offset(const w_reader *r)
+{
+    return (size_t)(r->p - r->base);
+}
 
 /* Name of function `idx` from the name section, or NULL. */
 W_INLINE const char *w_module_func_name(const w_module *m, uint32_t idx)

@@ -1,0 +1,39 @@
+/* cli.h - what the subcommands of the `ward` program share: exit statuses,
+ * reading a module file, and parsing durations and sizes.
+ *
+ * One file per subcommand (run.c: `ward run`), main.c dispatches. The
+ * program uses the public API (include/) only.
+ */
+#ifndef WARD_CLI_H
+#define WARD_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit statuses: 134 for a trap (the status of an abort on Unix, as wasmtime
+ * uses); 1 when the module fails to load, validate or link; 2 for a usage
+ * error. */
+#define CLI_EXIT_TRAP 134
+#define CLI_EXIT_LOAD 1
+#define CLI_EXIT_USAGE 2
+#define CLI_MAX_MODULE ((size_t)1 << 30) /* refuse to read more than 1 GiB */
+
+/* Prints "ward: error: " fmt (with what) and a pointer to the subcommand's
+ * help to stderr; returns CLI_EXIT_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, const char *what);
+
+/* A duration: a decimal number with unit ns, us, ms, s, m or h (bare: seconds). */
+bool cli_parse_duration(const char *s, uint64_t *ns);
+/* A size in bytes with an optional suffix K, M, G (KiB, MiB, GiB). */
+bool cli_parse_bytes(const char *s, uint64_t *bytes);
+
+/* Reads a whole file (at most CLI_MAX_MODULE bytes) into a malloc'd buffer
+ * the caller frees; NULL with errno set on failure. */
+uint8_t *cli_read_file(const char *path, size_t *len);
+
+/* Subcommands: argc/argv after the subcommand's name. */
+int cli_run(int argc, char **argv);
+extern const char cli_run_help[];
+
+#endif

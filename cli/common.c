@@ -1,0 +1,89 @@
+/* common.c - helpers shared by the subcommands (cli.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_usage(const char *cmd, const char *fmt, const char *what)
+{
+    fprintf(stderr, "ward: error: ");
+    fprintf(stderr, fmt, what);
+    fprintf(stderr, " (see 'ward %s --help')\n", cmd);
+    return CLI_EXIT_USAGE;
+}
+
+/* Parses a decimal count with an optional unit suffix; false if malformed or
+ * if the value overflows 64 bits. */
+static bool cli_parse_scaled(const char *s, const char *const *units, const uint64_t *scales,
+                             size_t nunits, uint64_t dflt_scale, uint64_t *out)
+{
+    char *end;
+    if (*s < '0' || *s > '9') return false;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno) return false;
+    uint64_t scale = dflt_scale;
+    if (*end) {
+        size_t i;
+        for (i = 0; i < nunits; i++)
+            if (strcmp(end, units[i]) == 0) break;
+        if (i == nunits) return false;
+        scale = scales[i];
+    }
+    if (scale && v > UINT64_MAX / scale) return false;
+    *out = (uint64_t)v * scale;
+    return true;
+}
+
+bool cli_parse_duration(const char *s, uint64_t *ns)
+{
+    static const char *const units[] = {"ns", "us", "ms", "s", "m", "h"};
+    static const uint64_t scales[] = {
+        1, 1000, 1000000, 1000000000ull, 60000000000ull, 3600000000000ull};
+    return cli_parse_scaled(s, units, scales, 6, 1000000000ull, ns);
+}
+
+bool cli_parse_bytes(const char *s, uint64_t *bytes)
+{
+    static const char *const units[] = {"",  "b",  "B",   "k", "K", "KB", "KiB", "m",
+                                        "M", "MB", "MiB", "g", "G", "GB", "GiB"};
+    static const uint64_t K = 1024, M = 1024 * 1024, G = 1024 * 1024 * 1024;
+    static const uint64_t scales[] = {1, 1, 1, K, K, K, K, M, M, M, M, G, G, G, G};
+    return cli_parse_scaled(s, units, scales, 15, 1, bytes);
+}
+
+uint8_t *cli_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t *buf = NULL;
+    size_t cap = 0, n = 0;
+    if (!f) return NULL;
+    for (;;) {
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 65536;
+            uint8_t *nb = ncap <= CLI_MAX_MODULE ? realloc(buf, ncap) : NULL;
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                errno = EFBIG;
+                break;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0) {
+            if (ferror(f)) {
+                free(buf);
+                buf = NULL;
+            }
+            break;
+        }
+    }
+    fclose(f);
+    *len = n;
+    return buf;
+}

@@ -1,0 +1,45 @@
+/* main.c - the `ward` program: dispatches to one file per subcommand.
+ *
+ *   ward run [options] module.wasm [args...]   run.c
+ *   ward version
+ *   ward help [COMMAND]
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ward.h"
+
+static const char cli_help[] =
+    "ward - a WebAssembly runtime for confidential multi-tenant computing\n"
+    "\n"
+    "Usage:\n"
+    "  ward run [options] module.wasm [args...]   run a module (see 'ward run --help')\n"
+    "  ward version                               print the version\n"
+    "  ward help                                  print this help\n";
+
+int main(int argc, char **argv)
+{
+    /* A guest writing to a closed pipe gets EPIPE, not a dead runtime. */
+    signal(SIGPIPE, SIG_IGN);
+    if (argc < 2) {
+        fputs(cli_help, stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "run") == 0) return cli_run(argc - 2, argv + 2);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+        printf("ward %s\n", WARD_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        if (argc > 2 && strcmp(argv[2], "run") == 0)
+            fputs(cli_run_help, stdout);
+        else
+            fputs(cli_help, stdout);
+        return 0;
+    }
+    fprintf(stderr, "ward: error: unknown command '%s' (see 'ward --help')\n", cmd);
+    return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,125 @@
+/* exec.h - the execution layer's interface: the objects code runs on
+ * (functions, globals, instances, the execution context), compilation of a
+ * module's functions to internal code (ir.h), and the interpreter.
+ *
+ * Files and prefixes:
+ *   compile.c  cmp_   function-body validation and compilation to IR (one pass)
+ *   interp.c   vm_    the interpreter
+ *   simd.h     simd_  v128 lane operations
+ *   numeric.h  num_   scalar numeric helpers (float rules, conversions)
+ *
+ * The runtime layer (runtime/) creates and links these objects; this layer
+ * only reads and runs them. Ownership: a store owns every object created in
+ * it and frees them all in rt_store_free(). Objects are shared by pointer: an
+ * imported memory is the exporting instance's object.
+ */
+#ifndef WARD_EXEC_H
+#define WARD_EXEC_H
+
+#include "base/base.h"
+#include "decode/decode.h"
+#include "exec/ir.h"
+#include "mem/mem.h"
+
+struct w_exec;
+struct w_instance;
+struct w_store;
+
+/* Host function (internal form). Arguments are in slots[0 .. param_slots),
+ * results must be written to slots[0 .. result_slots) (same encoding as
+ * frames: i32/f32 zero-extended in 8 bytes, v128 in two slots). Return
+ * W_TRAP_OK, or a trap code (for W_TRAP_HOST set ex->trap_msg; for
+ * W_TRAP_EXIT set ex->exit_code). ex->caller is the calling instance (NULL
+ * when called directly from the embedder). */
+typedef w_trap (*w_host_fn)(struct w_exec *ex, void *data, uint64_t *slots);
+
+typedef struct w_func {
+    const w_functype *type;  /* owned by the module (wasm) or by the func (host) */
+    struct w_instance *inst; /* defining instance; NULL for host functions */
+    const w_fcode *code;     /* compiled code; NULL for host functions */
+    w_host_fn host;
+    void *host_data;
+    void (*host_data_free)(void *); /* called when the store is freed, may be NULL */
+    uint32_t index;                 /* index in the defining module, or 0 for host */
+    w_functype owned_type;          /* storage for host functions' type */
+} w_func;
+
+typedef struct w_globalinst {
+    uint64_t val[2]; /* v128 uses both */
+    w_valtype type;
+    bool mut;
+} w_globalinst;
+
+/* Element and data segments at run time: dropped ones have len 0. */
+typedef struct w_elemrt {
+    uint64_t *refs;
+    uint32_t len;
+} w_elemrt;
+
+typedef struct w_datart {
+    const uint8_t *bytes;
+    uint64_t len;
+} w_datart;
+
+typedef struct w_instance {
+    w_module *module; /* holds a reference */
+    struct w_store *store;
+    const w_codeset *code;
+    w_func **funcs;         /* module->nfuncs */
+    w_table **tables;       /* module->ntables */
+    w_memory **mems;        /* module->nmems */
+    w_globalinst **globals; /* module->nglobals */
+    w_elemrt *elems;        /* module->nelems */
+    w_datart *datas;        /* module->ndatas */
+} w_instance;
+
+typedef struct w_frame {
+    const uint32_t *ip; /* where to continue in the caller */
+    uint64_t *fp;       /* caller's frame */
+    w_func *fn;         /* caller */
+} w_frame;
+
+typedef struct w_btframe {
+    const w_func *fn;
+    uint32_t pc; /* code word index in fn->code */
+} w_btframe;
+
+#define W_MAX_BACKTRACE 32
+
+/* The execution context: one per store, reused by nested calls
+ * (host -> wasm -> host -> wasm shares the same stacks). */
+typedef struct w_exec {
+    uint64_t *stack; /* value stack, `stack_slots` slots */
+    uint64_t *stack_end;
+    uint64_t *sp;        /* first free slot: vm_call places arguments here */
+    w_frame *frames;     /* call frames */
+    uint32_t nframes;    /* frames in use */
+    uint32_t max_frames; /* call depth limit */
+
+    bool fuel_on;
+    int64_t fuel;           /* consumed one unit per call and loop back-edge */
+    volatile int interrupt; /* set asynchronously (timeout): stops at next check */
+    w_trap interrupt_trap;  /* trap to raise when interrupt is seen */
+
+    struct w_instance *caller; /* during a host call: the calling instance */
+
+    /* Outcome of the last trap. */
+    w_trap trap;
+    int exit_code;      /* for W_TRAP_EXIT */
+    char trap_msg[200]; /* detail for W_TRAP_HOST / W_TRAP_ACCESS_DENIED, may be "" */
+    uint32_t nbt;
+    w_btframe bt[W_MAX_BACKTRACE];
+} w_exec;
+
+/* Calls fn. Arguments in args[0 .. param_slots); on W_TRAP_OK the results are
+ * in args[0 .. result_slots) (the buffer must hold the larger of the two). On
+ * a trap, ex->trap, ex->bt and ex->trap_msg describe it; the context stays
+ * usable. Never overflows the native stack: wasm-to-wasm calls do not
+ * recurse in C; host<->wasm nesting is bounded by max_frames. */
+w_trap vm_call(w_exec *ex, w_func *fn, uint64_t *args);
+
+/* Sets up / tears down the stacks of an execution context. */
+bool vm_exec_init(w_exec *ex, size_t stack_slots, uint32_t max_frames);
+void vm_exec_free(w_exec *ex);
+
+#endif

@@ -1,0 +1,104 @@
+/* mem.h - the memory layer's interface: linear memories (flat or paged) and
+ * tables, the objects a module's loads, stores and table instructions act on.
+ *
+ * Files and prefixes:
+ *   memory.c  mem_*  linear memory objects: create, grow, clone, checked host access
+ *   paged.c   pg_*   the paged access path (WAVEN): frames, tables, regions (paged.h)
+ *   table.c   tbl_*  tables of references
+ *
+ * The layer sits on base and platform only. It knows nothing of modules,
+ * instances or code: limits arrive as numbers.
+ */
+#ifndef WARD_MEM_H
+#define WARD_MEM_H
+
+#include "base/base.h"
+
+/* Access paths a memory can have; the compiler picks instruction forms per
+ * memory from these (w_compile_cfg in exec/ir.h). */
+enum { W_MEM_FLAT = 0, W_MEM_PAGED = 1 };
+
+/* The span of a paged memory, for loads (rd) and for stores (wr): pages
+ * [0, lim / 64 KiB) all have the table entry `base` (host address = base +
+ * guest address) and lim is the largest such bound (0 if page 0's entry is
+ * the exception entry). */
+typedef struct w_pgspan {
+    uint8_t *rd_base;
+    uint64_t rd_lim;
+    uint8_t *wr_base;
+    uint64_t wr_lim;
+} w_pgspan;
+
+/* From this size on, a memory's own pages ask for transparent huge pages:
+ * they cut page faults several times on large arrays (and TLB misses on
+ * strided ones), and small memories would only waste the zeroing of 2 MiB
+ * at a time. */
+#define W_MEM_HUGE_MIN (16ull << 20)
+
+typedef struct w_memory {
+    uint8_t *base; /* flat: start of the reservation; never moves */
+    uint64_t size; /* current size in bytes = pages * 64 KiB */
+    uint64_t pages;
+    uint64_t max_pages; /* effective maximum (declared max, capped by limits) */
+    uint64_t reserved;  /* bytes of address space reserved at base */
+    bool is64;
+    bool has_max;
+    uint8_t mode;          /* W_MEM_FLAT or W_MEM_PAGED */
+    uint64_t declared_max; /* the type's max (for import matching) */
+    /* Paged memories (paged.h): per page index, the entry used by loads and
+     * the one used by stores. An entry is the frame's address biased by the
+     * page's own guest address (host address = entry + guest address), or
+     * pg_exc (NULL: the exception entry) when the access must take the slow
+     * path (absent page, no permission, copy-on-write). */
+    uint8_t **pg_rd;
+    uint8_t **pg_wr;
+    uint8_t *pg_exc;
+    w_pgspan pg_span;  /* derived from the tables (paged.h, "The span") */
+    struct pg_mem *pg; /* cold per-page state */
+} w_memory;
+
+/* ---- memory.c: linear memory objects -------------------------------------- */
+
+/* Creates a memory of min_pages (zeroed), growable to max_pages (if has_max)
+ * and never beyond limit_bytes (0 = no extra limit). Flat memories reserve
+ * their whole addressable range up front so that `base` never moves.
+ * Returns false if the reservation or the commit fails. */
+bool mem_init(w_memory *m, uint64_t min_pages, uint64_t max_pages, bool has_max, bool is64,
+              uint64_t limit_bytes, uint8_t mode);
+/* Grows by delta pages (new pages zeroed). Returns the old size in pages,
+ * or -1 if the maximum or the limit would be exceeded or memory is short. */
+int64_t mem_grow(w_memory *m, uint64_t delta);
+void mem_release(w_memory *m);
+/* Makes dst (uninitialised) a private copy of src for an instance clone:
+ * paged memories share src's frames copy-on-write, flat ones are copied.
+ * Returns false if out of memory. */
+bool mem_clone(w_memory *dst, w_memory *src);
+
+/* Checked host access to a memory (the only way host code touches guest
+ * bytes). False, copying nothing, if any byte is out of bounds. */
+bool mem_read(const w_memory *m, uint64_t addr, void *dst, size_t len);
+bool mem_write(w_memory *m, uint64_t addr, const void *src, size_t len);
+/* Longest accessible run at addr, at most len bytes (*avail = its length);
+ * NULL if addr itself is not accessible. */
+void *mem_span(w_memory *m, uint64_t addr, size_t len, bool writable, size_t *avail);
+
+/* ---- table.c: tables ---------------------------------------------------------- */
+
+typedef struct w_table {
+    uint64_t *elems; /* funcref: w_func* as uint64; externref: host value; 0 = null */
+    uint32_t size;
+    uint32_t max; /* effective maximum */
+    bool has_max;
+    uint64_t declared_max;
+    w_valtype type; /* W_FUNCREF or W_EXTERNREF */
+} w_table;
+
+/* Creates a table of min elements (null), growable to max. False with *err
+ * set if min exceeds max or memory is short. */
+bool tbl_init(w_table *t, w_valtype type, uint64_t min, uint64_t max, bool has_max,
+              uint64_t declared_max, w_err *err);
+/* Grows by delta elements set to init; returns the old size or -1. */
+int64_t tbl_grow(w_table *t, uint32_t delta, uint64_t init);
+void tbl_release(w_table *t);
+
+#endif

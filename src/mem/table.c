@@ -1,0 +1,42 @@
+/* table.c - tables of references (funcref or externref), the memory layer's
+ * other object. Elements are 64-bit: a function's address or a host value,
+ * 0 for null. */
+#include "mem/mem.h"
+
+bool tbl_init(w_table *t, w_valtype type, uint64_t min, uint64_t max, bool has_max,
+              uint64_t declared_max, w_err *err)
+{
+    memset(t, 0, sizeof *t);
+    if (min > max)
+        return w_fail_nooff(err, "table of %llu elements exceeds the limit of %llu",
+                            (unsigned long long)min, (unsigned long long)max);
+    t->elems = w_calloc((size_t)min, sizeof *t->elems);
+    if (!t->elems) return w_fail_nooff(err, "out of memory");
+    t->size = (uint32_t)min;
+    t->max = (uint32_t)max;
+    t->has_max = has_max;
+    t->declared_max = declared_max;
+    t->type = type;
+    return true;
+}
+
+int64_t tbl_grow(w_table *t, uint32_t delta, uint64_t init)
+{
+    uint32_t old = t->size;
+    if (delta == 0) return old;
+    if (delta > t->max - old) return -1;
+    uint64_t *e = w_realloc_array(t->elems, (size_t)old + delta, sizeof *e);
+    if (!e) return -1;
+    for (uint32_t i = old; i < old + delta; i++)
+        e[i] = init;
+    t->elems = e;
+    t->size = old + delta;
+    return old;
+}
+
+void tbl_release(w_table *t)
+{
+    w_free(t->elems);
+    t->elems = NULL;
+    t->size = 0;
+}

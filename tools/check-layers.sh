@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Checks the layering rules of DESIGN.md on the tree (no build needed):
+#   - a file in src/LAYER includes headers of its own layer or lower ones only,
+#     in this order: base platform decode mem exec runtime api wasi;
+#   - src/wasi, cli and faas include only the public headers (include/) and
+#     their own folder's;
+#   - only src/platform and src/wasi include OS headers (POSIX, Linux).
+# Prints one line per violation and "N passed, N failed" last.
+set -u
+cd "$(dirname "$0")/.."
+order=(base platform decode mem exec runtime api wasi)
+rank() { local i; for i in "${!order[@]}"; do [ "${order[$i]}" = "$1" ] && { echo "$i"; return; }; done; echo -1; }
+# OS headers: anything but the C standard library's.
+std='assert|ctype|errno|float|inttypes|limits|math|setjmp|stdalign|stdarg|stdatomic|stdbool|stddef|stdint|stdio|stdlib|stdnoreturn|string|time|uchar|wchar'
+pass=0; fail=0
+bad() { echo "layers: $*"; fail=$((fail + 1)); }
+for f in $(git ls-files 'src/*.c' 'src/*.h' 'src/*.def'; git ls-files --others --exclude-standard 'src/*.c' 'src/*.h'); do
+    layer=$(echo "$f" | cut -d/ -f2)
+    me=$(rank "$layer")
+    [ "$me" -lt 0 ] && { bad "$f: src/$layer is not a layer (${order[*]})"; continue; }
+    ok=1
+    while IFS= read -r inc; do
+        dir=${inc%%/*}
+        if [ "$layer" = wasi ]; then
+            case "$inc" in ward.h|ward_wasi.h|ward_guest_mem.h|wasi/*) ;; *) bad "$f includes \"$inc\": the WASI layer uses the public API only"; ok=0 ;; esac
+            continue
+        fi
+        case "$inc" in ward*.h) [ "$layer" = api ] || { bad "$f includes public \"$inc\" below the API layer"; ok=0; }; continue ;; esac
+        them=$(rank "$dir")
+        if [ "$them" -lt 0 ]; then bad "$f includes \"$inc\": not LAYER/header.h"; ok=0
+        elif [ "$them" -gt "$me" ]; then bad "$f ($layer) includes \"$inc\" from the higher layer $dir"; ok=0; fi
+    done < <(sed -nE 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"([^"]+)".*/\1/p' "$f")
+    if [ "$layer" != platform ] && [ "$layer" != wasi ]; then
+        while IFS= read -r sys; do
+            echo "$sys" | grep -qE "^($std)\.h$" || { bad "$f includes <$sys>: only src/platform calls the OS"; ok=0; }
+        done < <(sed -nE 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*<([^>]+)>.*/\1/p' "$f")
+    fi
+    [ "$ok" = 1 ] && pass=$((pass + 1))
+done
+for f in $(git ls-files 'cli/*.[ch]' 'faas/*.[ch]'; git ls-files --others --exclude-standard 'cli/*.[ch]' 'faas/*.[ch]'); do
+    top=$(dirname "$f"); ok=1
+    while IFS= read -r inc; do
+        case "$inc" in ward*.h) ;; */*) [ "${inc%%/*}" = "${top#*/}" ] || [ "${inc%%/*}" = "$(basename "$top")" ] || { bad "$f includes \"$inc\": $top uses the public API only"; ok=0; } ;; *) [ -f "$top/$inc" ] || { bad "$f includes \"$inc\": $top uses the public API only"; ok=0; } ;; esac
+    done < <(sed -nE 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"([^"]+)".*/\1/p' "$f")
+    [ "$ok" = 1 ] && pass=$((pass + 1))
+done
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
