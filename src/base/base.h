@@ -1,15 +1,17 @@
-/* base.h - types and helpers shared by every internal module of ward.
+/* base.h - the base layer: types and helpers shared by every layer of ward.
  *
- * Naming: public API is ward_* (include/ward.h). Internal types shared between
- * modules are w_*; internal functions carry their file's prefix:
- *   dec_  decode.c      binary decoder and module-level validation
- *   cmp_  compile.c     function-body validation and compilation to IR
- *   vm_   interp.c      the interpreter
- *   simd_ simd.h        v128 lane operations
- *   num_  numeric.h     scalar numeric helpers (float rules, conversions)
- *   mem_  memory.c      linear memory objects
- *   rt_   runtime.c     store, instances, linking, const expressions
- *   plat_ platform.c    the only code that calls the OS
+ * Layers (src/<layer>/, lowest first; a layer includes only its own and
+ * lower layers' headers, each through the one header named here):
+ *   base/base.h          w_*    types, errors and traps, allocation
+ *   platform/platform.h  plat_  the only code that calls the OS
+ *   decode/decode.h      dec_   binary decoder, module-level validation
+ *   mem/mem.h            mem_ pg_ tbl_  linear memory (flat, paged), tables
+ *   exec/exec.h          cmp_ vm_  compiler to internal code, interpreter
+ *   runtime/runtime.h    rt_    stores, instances, linking, clones
+ *   api/                 ward_  the public API (include/ward.h)
+ *   wasi/                wasi_  WASI preview1 over the public API only
+ * Public names are ward_* (include/); internal types shared between layers
+ * are w_*; internal functions carry their file's prefix.
  *
  * ward assumes a little-endian host with IEEE-754 floats (x86-64, AArch64).
  */
