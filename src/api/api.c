@@ -39,6 +39,7 @@ struct ward_caller {
     w_exec *ex;
     ward_store *store;
     int outcome; /* API_OUT_* chosen by ward_caller_trap / _exit */
+    w_trap trap; /* API_OUT_TRAP: the code */
 };
 
 typedef struct api_host {
@@ -121,6 +122,7 @@ static void api_result_clear(ward_result *res)
     res->exit_code = 0;
     res->message[0] = '\0';
     res->nframes = 0;
+    res->segment_trap = false;
 }
 
 static ward_status api_error(ward_result *res, const char *fmt, ...) W_PRINTF(2, 3);
@@ -165,7 +167,8 @@ static ward_trap_code api_trap_code(w_trap t)
     }
 }
 
-const char *ward_trap_message(ward_trap_code t)
+/* The internal code of a public one; W_TRAP_COUNT_ if there is none. */
+static w_trap api_w_trap(ward_trap_code t)
 {
     static const w_trap map[] = {
         W_TRAP_OK,           W_TRAP_UNREACHABLE,       W_TRAP_MEM_OOB,         W_TRAP_TABLE_OOB,
@@ -174,8 +177,14 @@ const char *ward_trap_message(ward_trap_code t)
         W_TRAP_TIMEOUT,      W_TRAP_INTERRUPTED,       W_TRAP_ACCESS_DENIED,   W_TRAP_OOM,
         W_TRAP_HOST,
     };
-    if ((unsigned)t >= sizeof map / sizeof map[0]) return "unknown trap";
-    return w_trap_message(map[t]);
+    if ((unsigned)t >= sizeof map / sizeof map[0]) return W_TRAP_COUNT_;
+    return map[t];
+}
+
+const char *ward_trap_message(ward_trap_code t)
+{
+    w_trap wt = api_w_trap(t);
+    return wt == W_TRAP_COUNT_ ? "unknown trap" : w_trap_message(wt);
 }
 
 /* Describes the trap (or exit) recorded in ex. */
@@ -323,6 +332,14 @@ const char *ward_module_import_name(const ward_module *m, size_t i, const char *
     return wm->imports[i].name;
 }
 
+bool ward_module_start(const ward_module *m, uint32_t *func_index)
+{
+    const w_module *wm = (const w_module *)m;
+    if (!wm || !wm->has_start) return false;
+    if (func_index) *func_index = wm->start;
+    return true;
+}
+
 /* ---- stores ------------------------------------------------------------------------- */
 
 ward_store *ward_store_new(const ward_store_config *cfg)
@@ -409,7 +426,7 @@ static w_trap api_host_trampoline(w_exec *ex, void *data, uint64_t *slots)
         res[i].kind = (ward_valkind)t->results[i];
     }
 
-    ward_caller c = {ex, h->store, API_OUT_NONE};
+    ward_caller c = {ex, h->store, API_OUT_NONE, W_TRAP_HOST};
     int rc = h->fn(&c, h->data, args, res);
     if (rc == 0 && c.outcome == API_OUT_NONE) {
         for (uint32_t i = 0, k = 0; i < t->nresults; k += w_slots_of(t->results[i]), i++) {
@@ -419,9 +436,10 @@ static w_trap api_host_trampoline(w_exec *ex, void *data, uint64_t *slots)
         }
     } else if (c.outcome == API_OUT_EXIT) {
         trap = W_TRAP_EXIT;
+    } else if (c.outcome == API_OUT_TRAP) {
+        trap = c.trap;
     } else {
-        if (c.outcome != API_OUT_TRAP)
-            snprintf(ex->trap_msg, sizeof ex->trap_msg, "host function failed (returned %d)", rc);
+        snprintf(ex->trap_msg, sizeof ex->trap_msg, "host function failed (returned %d)", rc);
         trap = W_TRAP_HOST;
     }
 out:
@@ -498,6 +516,17 @@ int ward_caller_trap(ward_caller *c, const char *message)
     snprintf(c->ex->trap_msg, sizeof c->ex->trap_msg, "%s",
              message && message[0] ? message : w_trap_message(W_TRAP_HOST));
     c->outcome = API_OUT_TRAP;
+    c->trap = W_TRAP_HOST;
+    return -1;
+}
+
+int ward_caller_trap_code(ward_caller *c, ward_trap_code code)
+{
+    w_trap t = api_w_trap(code);
+    if (t == W_TRAP_OK || t == W_TRAP_HOST || t == W_TRAP_COUNT_) return ward_caller_trap(c, NULL);
+    c->ex->trap_msg[0] = '\0'; /* the code's own text */
+    c->outcome = API_OUT_TRAP;
+    c->trap = t;
     return -1;
 }
 
@@ -689,10 +718,13 @@ ward_instance *ward_instance_new(ward_store *s, ward_module *m, const ward_linke
     if (!api_enter(s, res)) goto out;
     inst = rt_instantiate(&s->w, wm, imports, s->mem_mode, &e, &trap);
     if (!inst) {
-        if (trap != W_TRAP_OK)
-            api_fill_trap(res, &s->w.exec, trap);
-        else
+        if (trap == W_TRAP_OK) {
             api_error(res, "%s", e.msg);
+        } else if (api_fill_trap(res, &s->w.exec, trap) == WARD_TRAP && e.msg[0]) {
+            /* An active segment did not fit: the runtime says which. */
+            res->segment_trap = true;
+            snprintf(res->message, sizeof res->message, "%s: %s", w_trap_message(trap), e.msg);
+        }
     }
     api_leave(s);
 out:
