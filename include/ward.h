@@ -259,8 +259,9 @@ bool ward_linker_define_instance(ward_linker *l, const char *module, ward_instan
  * runs the start function. On failure returns NULL and *res says why:
  * WARD_ERROR for link errors ("unknown import", "incompatible import type"),
  * WARD_TRAP for a trap in segment initialisation or the start function
- * (writes into imported tables/memories before the trap stay, as the spec
- * says), WARD_EXIT if the start function exited. */
+ * (res->segment_trap tells which; writes into imported tables/memories
+ * before the trap stay, as the spec says), WARD_EXIT if the start function
+ * exited. */
 ward_instance *ward_instance_new(ward_store *s, ward_module *m, const ward_linker *l,
                                  ward_result *res);
 
