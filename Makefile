@@ -35,7 +35,7 @@ LIB_SRC := $(wildcard src/*/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 
 .PHONY: format all example wasi-test examples-test check test unit spec asan asan-unit asan-spec asan-paged fuzz bench deps install uninstall clean FORCE
-all: $(O)/libward.a $(O)/libward.so $(O)/ward
+all: $(O)/libward.a $(O)/libward.so $(O)/ward $(O)/ward-monitor
 
 # vm_run (interp.c) is one function of about a thousand handlers reached by
 # indirect jumps; with gcc, aligning its labels keeps its speed from hanging
@@ -86,10 +86,27 @@ $(O)/libward-internal.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 # The ward program uses the public API only, so it links the public archive.
+# It holds the serverless node's untrusted parts too (faas/gateway,
+# faas/client: HTTP, JSON) and the supervisor (`ward serve`).
 CLI_SRC := $(wildcard cli/*.c)
 CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
-$(O)/ward: $(CLI_OBJ) $(O)/libward.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+FAAS_UNTRUSTED_SRC := faas/proto.c $(wildcard faas/gateway/*.c faas/client/*.c)
+FAAS_UNTRUSTED_OBJ := $(FAAS_UNTRUSTED_SRC:%.c=$(O)/%.o)
+NODE_LIBS := -lmicrohttpd -lcurl -lcjson
+$(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ): CPPFLAGS += -Ifaas
+$(O)/ward: $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(O)/libward.a $(O)/ward-monitor
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(O)/libward.a $(NODE_LIBS) $(LDLIBS)
+
+# The trusted part of a node: the monitor, a program of its own that links
+# libward, libc and libseccomp only (no HTTP, no JSON: tests/serve checks
+# its dynamic dependencies). `ward serve` starts it from ward's own folder.
+MON_SRC := faas/proto.c $(wildcard faas/monitor/*.c)
+MON_OBJ := $(MON_SRC:%.c=$(O)/mon/%.o)
+$(O)/mon/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WFLAGS) -Iinclude -Ifaas $(CFLAGS) -MMD -MP -c $< -o $@
+$(O)/ward-monitor: $(MON_OBJ) $(O)/libward.a
+	$(CC) $(CFLAGS) -o $@ $^ -lseccomp $(LDLIBS)
 
 # ---- spec suite --------------------------------------------------------------
 SPEC_OUT := $(O)/spec
