@@ -211,8 +211,9 @@ load() { # id seconds
     done
     echo "$good $wrong"
 }
-for c in 1 2 3 4 5 6 7 8; do load "$c" 4 >"$tmp/load$c" & done
-wait
+pids=()
+for c in 1 2 3 4 5 6 7 8; do load "$c" 4 >"$tmp/load$c" & pids+=($!); done
+wait "${pids[@]}"
 good=0; wrong=0
 for c in 1 2 3 4 5 6 7 8; do read -r g w <"$tmp/load$c"; good=$((good + g)); wrong=$((wrong + w)); done
 [ "$wrong" = 0 ] && [ "$good" -gt 0 ] && ok "load: 8 clients, $good requests, 0 lost or wrong" || bad "load" "$good good, $wrong lost or wrong"
