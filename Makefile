@@ -8,6 +8,7 @@
 #                   ward.pc, the ward program and its man page; make uninstall
 #   make spec       the official spec suite (needs wabt's wast2json)
 #   make fuzz       libFuzzer on the module loader (FUZZ_SECONDS=600)
+#   make fuzz-serve libFuzzer on the node's protocol decoder and manifest parser
 #   make bench      benchmarks against native code
 #   make deps       install the Debian packages the above need
 
@@ -34,7 +35,7 @@ SOFILE  := libward.so.$(VERSION)
 LIB_SRC := $(wildcard src/*/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 
-.PHONY: format all example wasi-test examples-test check test unit spec asan asan-unit asan-spec asan-paged fuzz bench deps install uninstall clean FORCE
+.PHONY: format all example wasi-test examples-test serve-test fuzz-serve check test unit spec asan asan-unit asan-spec asan-paged fuzz bench deps install uninstall clean FORCE
 all: $(O)/libward.a $(O)/libward.so $(O)/ward $(O)/ward-monitor
 
 # vm_run (interp.c) is one function of about a thousand handlers reached by
@@ -149,6 +150,10 @@ wasi-test: all
 examples-test: all
 	O=$(O) bash tests/examples.sh
 
+# The serverless node end to end on loopback (tests/serve/run.sh).
+serve-test: all
+	bash tests/serve/run.sh $(O)
+
 # The README's main-job command: the bundled report example under `ward run`.
 example:
 	bash tools/deps.sh
@@ -188,6 +193,9 @@ check:
 FUZZ_SECONDS ?= 60
 fuzz:
 	bash fuzz/run.sh $(FUZZ_SECONDS)
+# libFuzzer on the node's parsers: the protocol decoder, the manifest parser.
+fuzz-serve:
+	bash fuzz/run_serve.sh $(FUZZ_SECONDS)
 
 # ---- benchmarks ----------------------------------------------------------------
 bench: all

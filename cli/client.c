@@ -22,7 +22,8 @@ const char cli_client_help[] =
     "  describe NAME                                  one function's manifest\n"
     "  rm NAME                                        delete a function\n"
     "  chain define NAME STEP...                      a chain; a STEP is a name, or names\n"
-    "                                                 separated by ',' (a fan-out, outputs joined)\n"
+    "                                                 separated by ',' (a fan-out, outputs "
+    "joined)\n"
     "  chain invoke NAME [--data TEXT | --file FILE]  run a chain\n"
     "  chain ls | chain rm NAME\n"
     "  stats                                          the node's metrics (Prometheus text)\n"
@@ -99,10 +100,14 @@ int cli_client(int argc, char **argv)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(cli_client_help, stdout);
             return 0;
-        } else if (!strcmp(argv[i], "-v")) c.verbose = true;
-        else if (!strcmp(argv[i], "--url") && i + 1 < argc) c.url = argv[++i];
-        else if (!strcmp(argv[i], "--token") && i + 1 < argc) c.token = argv[++i];
-        else return cli_usage("client", "unknown option %s", argv[i]);
+        } else if (!strcmp(argv[i], "-v"))
+            c.verbose = true;
+        else if (!strcmp(argv[i], "--url") && i + 1 < argc)
+            c.url = argv[++i];
+        else if (!strcmp(argv[i], "--token") && i + 1 < argc)
+            c.token = argv[++i];
+        else
+            return cli_usage("client", "unknown option %s", argv[i]);
     }
     if (i == argc) return cli_usage("client", "%s", "no command");
     const char *cmd = argv[i++];
@@ -117,7 +122,8 @@ int cli_client(int argc, char **argv)
         char *header = NULL;
         if (argc - i == 4) {
             uint8_t *m = cli_read_file(argv[i + 3], &mlen);
-            if (!m) return fprintf(stderr, "ward client: %s: %s\n", argv[i + 3], strerror(errno)), 2;
+            if (!m)
+                return fprintf(stderr, "ward client: %s: %s\n", argv[i + 3], strerror(errno)), 2;
             header = malloc(mlen + 20);
             if (!header) return 1;
             memcpy(header, "X-Ward-Manifest: ", 17);
@@ -136,7 +142,8 @@ int cli_client(int argc, char **argv)
         if (!rc) printf("deployed %s (%zu bytes)\n", argv[i], wlen);
         return rc;
     }
-    if (!strcmp(cmd, "invoke") || (!strcmp(cmd, "chain") && i < argc && !strcmp(argv[i], "invoke"))) {
+    if (!strcmp(cmd, "invoke") ||
+        (!strcmp(cmd, "chain") && i < argc && !strcmp(argv[i], "invoke"))) {
         bool chain = !strcmp(cmd, "chain");
         if (chain) i++;
         if (i == argc) return cli_usage("client", "%s", "invoke NAME [--data TEXT | --file FILE]");
@@ -151,7 +158,8 @@ int cli_client(int argc, char **argv)
         return report(&c, &r, true);
     }
     if (!strcmp(cmd, "ls") || (!strcmp(cmd, "chain") && i < argc && !strcmp(argv[i], "ls"))) {
-        wc_request(&c, "GET", !strcmp(cmd, "ls") ? "/v1/functions" : "/v1/chains", NULL, NULL, 0, &r);
+        wc_request(&c, "GET", !strcmp(cmd, "ls") ? "/v1/functions" : "/v1/chains", NULL, NULL, 0,
+                   &r);
         return report(&c, &r, true);
     }
     if (!strcmp(cmd, "describe") && argc - i == 1) {

@@ -18,7 +18,8 @@ static const char cli_help[] =
     "\n"
     "Usage:\n"
     "  ward run [options] module.wasm [args...]   run a module (see 'ward run --help')\n"
-    "  ward serve [options]                       start a serverless node (see 'ward serve --help')\n"
+    "  ward serve [options]                       start a serverless node (see 'ward serve "
+    "--help')\n"
     "  ward client [options] COMMAND ...          deploy, invoke, chain, ls, rm, stats on a node\n"
     "  ward version                               print the version\n"
     "  ward help                                  print this help\n";

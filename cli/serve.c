@@ -61,8 +61,8 @@ static bool send_fd(int ctl, int fd)
         struct cmsghdr align;
     } u;
     memset(&u, 0, sizeof u);
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                        .msg_controllen = sizeof u.buf};
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
     struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
@@ -97,8 +97,15 @@ static pid_t start_monitor(node *n)
         snprintf(ctl, sizeof ctl, "%d", fd);
         snprintf(w, sizeof w, "%u", n->workers);
         snprintf(q, sizeof q, "%u", n->queue);
-        char *argv[] = {n->monitor_path, "--ctl", ctl, "--workers", w, "--queue", q,
-                        n->sandbox ? NULL : "--no-sandbox", NULL};
+        char *argv[] = {n->monitor_path,
+                        "--ctl",
+                        ctl,
+                        "--workers",
+                        w,
+                        "--queue",
+                        q,
+                        n->sandbox ? NULL : "--no-sandbox",
+                        NULL};
         execv(n->monitor_path, argv);
         fprintf(stderr, "ward serve: cannot run %s: %s\n", n->monitor_path, strerror(errno));
         _exit(127);
@@ -183,8 +190,7 @@ static bool parse_tenant(const char *s, gw_tenant *t)
     for (char *p = buf, *tok; np < 5 && (tok = strsep(&p, ":"));)
         parts[np++] = tok;
     if (np != 2 && np != 5) return false;
-    if (!gw_name_ok(parts[0]) || !parts[1][0] || strlen(parts[1]) >= sizeof t->token)
-        return false;
+    if (!gw_name_ok(parts[0]) || !parts[1][0] || strlen(parts[1]) >= sizeof t->token) return false;
     memset(t, 0, sizeof *t);
     snprintf(t->name, sizeof t->name, "%s", parts[0]);
     snprintf(t->token, sizeof t->token, "%s", parts[1]);
@@ -220,17 +226,23 @@ int cli_serve(int argc, char **argv)
         if (!v) return cli_usage("serve", "option %s needs a value", a);
         i++;
         uint64_t x;
-        if (!strcmp(a, "--listen")) listen_spec = v;
-        else if (!strcmp(a, "--store")) store = v;
-        else if (!strcmp(a, "--port-file")) port_file = v;
+        if (!strcmp(a, "--listen"))
+            listen_spec = v;
+        else if (!strcmp(a, "--store"))
+            store = v;
+        else if (!strcmp(a, "--port-file"))
+            port_file = v;
         else if (!strcmp(a, "--workers")) {
-            if (!cli_parse_bytes(v, &x) || x < 1 || x > 256) return cli_usage("serve", "--workers %s: 1 to 256", v);
+            if (!cli_parse_bytes(v, &x) || x < 1 || x > 256)
+                return cli_usage("serve", "--workers %s: 1 to 256", v);
             n.workers = (unsigned)x;
         } else if (!strcmp(a, "--queue")) {
-            if (!cli_parse_bytes(v, &x) || x < 1 || x > 65536) return cli_usage("serve", "--queue %s: 1 to 65536", v);
+            if (!cli_parse_bytes(v, &x) || x < 1 || x > 65536)
+                return cli_usage("serve", "--queue %s: 1 to 65536", v);
             n.queue = (unsigned)x;
         } else if (!strcmp(a, "--max-body")) {
-            if (!cli_parse_bytes(v, &x) || x < 1 || x > (64u << 20)) return cli_usage("serve", "--max-body %s: 1 to 64M", v);
+            if (!cli_parse_bytes(v, &x) || x < 1 || x > (64u << 20))
+                return cli_usage("serve", "--max-body %s: 1 to 64M", v);
             n.gw.max_body = (size_t)x;
         } else if (!strcmp(a, "--tenant")) {
             if (n.gw.ntenants == GW_MAX_TENANTS || !parse_tenant(v, &n.gw.tenants[n.gw.ntenants]))
@@ -257,7 +269,9 @@ int cli_serve(int argc, char **argv)
     int port = 0;
     n.gw.listen_fd = listen_on(listen_spec, &port);
     if (n.gw.listen_fd < 0)
-        return fprintf(stderr, "ward serve: cannot listen on %s: %s\n", listen_spec, strerror(errno)), 1;
+        return fprintf(stderr, "ward serve: cannot listen on %s: %s\n", listen_spec,
+                       strerror(errno)),
+               1;
 
     struct sigaction sa = {.sa_handler = on_stop};
     sigaction(SIGINT, &sa, NULL);
@@ -266,8 +280,10 @@ int cli_serve(int argc, char **argv)
     n.gw_pid = start_gateway(&n);
     if (n.mon_pid < 0 || n.gw_pid < 0) return fprintf(stderr, "ward serve: cannot start\n"), 1;
     connect_pair(&n);
-    printf("ward serve: listening on http://%.*s:%d (store %s, %u workers, monitor pid %d, gateway pid %d)\n",
-           (int)(strrchr(listen_spec, ':') - listen_spec), listen_spec, port, store, n.workers, (int)n.mon_pid, (int)n.gw_pid);
+    printf("ward serve: listening on http://%.*s:%d (store %s, %u workers, monitor pid %d, gateway "
+           "pid %d)\n",
+           (int)(strrchr(listen_spec, ':') - listen_spec), listen_spec, port, store, n.workers,
+           (int)n.mon_pid, (int)n.gw_pid);
     fflush(stdout);
     if (port_file) {
         FILE *f = fopen(port_file, "w");
@@ -291,7 +307,8 @@ int cli_serve(int argc, char **argv)
         time_t started = is_mon ? mon_start : gw_start;
         quick = time(NULL) - started < 1 ? quick + 1 : 0;
         if (quick > 10) {
-            fprintf(stderr, "ward serve: the %s keeps dying; giving up\n", is_mon ? "monitor" : "gateway");
+            fprintf(stderr, "ward serve: the %s keeps dying; giving up\n",
+                    is_mon ? "monitor" : "gateway");
             break;
         }
         fprintf(stderr, "ward serve: the %s (pid %d) died (%s %d); restarting it\n",
@@ -311,7 +328,8 @@ int cli_serve(int argc, char **argv)
     if (n.gw_pid > 0) kill(n.gw_pid, SIGTERM);
     if (n.mon_pid > 0) kill(n.mon_pid, SIGTERM);
     for (int i = 0; i < 2; i++)
-        while (waitpid(-1, NULL, 0) < 0 && errno == EINTR) {}
+        while (waitpid(-1, NULL, 0) < 0 && errno == EINTR) {
+        }
     fprintf(stderr, "ward serve: stopped\n");
     return stop_sig ? 0 : 1;
 }

@@ -46,8 +46,12 @@ int main(int argc, char **argv)
         for (int e = 0; e < edits; e++) {
             size_t at = len ? (size_t)(next() % len) : 0;
             switch (next() % 6) {
-            case 0: if (len) buf[at] ^= (uint8_t)(1u << (next() % 8)); break;
-            case 1: if (len) buf[at] = (uint8_t)next(); break;
+            case 0:
+                if (len) buf[at] ^= (uint8_t)(1u << (next() % 8));
+                break;
+            case 1:
+                if (len) buf[at] = (uint8_t)next();
+                break;
             case 2: len = at; break;
             case 3:
                 if (len < (1 << 20)) {
@@ -56,7 +60,9 @@ int main(int argc, char **argv)
                     len++;
                 }
                 break;
-            case 4: if (len >= 4) memset(buf + at, 0xff, len - at < 4 ? len - at : 4); break;
+            case 4:
+                if (len >= 4) memset(buf + at, 0xff, len - at < 4 ? len - at : 4);
+                break;
             default: {
                 int o = (int)(next() % (uint64_t)nseeds);
                 size_t from = lens[o] ? (size_t)(next() % lens[o]) : 0, n2 = lens[o] - from;

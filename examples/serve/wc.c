@@ -10,8 +10,10 @@ int main(void)
     while ((c = getchar()) != EOF) {
         bytes++;
         if (c == '\n') lines++;
-        if (isspace(c)) in_word = 0;
-        else if (!in_word) in_word = 1, words++;
+        if (isspace(c))
+            in_word = 0;
+        else if (!in_word)
+            in_word = 1, words++;
     }
     printf("%lu %lu %lu\n", lines, words, bytes);
     return 0;

@@ -54,8 +54,10 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
         if (k > l && !strncasecmp(p, names[i], l)) {
             size_t v = k - l;
             const char *s = p + l;
-            while (v && (*s == ' ')) s++, v--;
-            while (v && (s[v - 1] == '\r' || s[v - 1] == '\n')) v--;
+            while (v && (*s == ' '))
+                s++, v--;
+            while (v && (s[v - 1] == '\r' || s[v - 1] == '\n'))
+                v--;
             if (v >= 32) v = 31;
             memcpy(dst[i], s, v);
             dst[i][v] = '\0';

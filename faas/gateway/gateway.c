@@ -16,7 +16,8 @@
 #define GW_WAIT_MS 70000u /* longest wait for the monitor: the 60 s function timeout and slack */
 
 static const gw_config *cfg;
-static const double gw_bucket_us[] = {100, 250, 500, 1000, 2500, 5000, 10000, 50000, 250000, 1000000, 10000000};
+static const double gw_bucket_us[] = {100,   250,   500,    1000,    2500,    5000,
+                                      10000, 50000, 250000, 1000000, 10000000};
 #define GW_NB (sizeof gw_bucket_us / sizeof *gw_bucket_us)
 
 static pthread_mutex_t stat_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -61,7 +62,8 @@ static enum MHD_Result respond_json(struct MHD_Connection *c, unsigned status, c
 {
     char *s = j ? cJSON_PrintUnformatted(j) : NULL;
     cJSON_Delete(j);
-    if (!s) return respond(c, 500, "application/json", "{\"error\":\"out of memory\"}", 25, 0, 0, 0, 0);
+    if (!s)
+        return respond(c, 500, "application/json", "{\"error\":\"out of memory\"}", 25, 0, 0, 0, 0);
     size_t n = strlen(s);
     enum MHD_Result r = respond(c, status, "application/json", s, n, NULL, NULL, NULL, NULL);
     free(s);
@@ -109,7 +111,8 @@ static enum MHD_Result ask(struct MHD_Connection *c, proto_buf *req, proto_msg *
     const char *why;
     *answered = true;
     *raw = NULL;
-    if (!proto_end(req)) return error(c, 413, "too_large", "the request does not fit a message", -1);
+    if (!proto_end(req))
+        return error(c, 413, "too_large", "the request does not fit a message", -1);
     int64_t rc = gw_call(req, GW_WAIT_MS, raw, &len);
     if (rc == GW_DOWN)
         return error(c, 503, "unavailable", "the monitor is not available (restarting?)", -1);
@@ -126,7 +129,8 @@ static enum MHD_Result ask(struct MHD_Connection *c, proto_buf *req, proto_msg *
         proto_u64(m, PROTO_F_STATUS, &st);
         proto_str(m, PROTO_F_MESSAGE, msg, sizeof msg);
         int64_t stp = proto_u64(m, PROTO_F_STEP_INDEX, &step) ? (int64_t)step : -1;
-        enum MHD_Result r = error(c, http_of((proto_status)st), proto_status_text((proto_status)st), msg, stp);
+        enum MHD_Result r =
+            error(c, http_of((proto_status)st), proto_status_text((proto_status)st), msg, stp);
         free(*raw);
         *raw = NULL;
         return r;
@@ -230,8 +234,7 @@ static enum MHD_Result undeploy(struct MHD_Connection *c, const char *tenant, co
     return respond(c, 204, NULL, "", 0, NULL, NULL, NULL, NULL);
 }
 
-static enum MHD_Result invoke(struct MHD_Connection *c, const char *tenant, proto_buf *b,
-                              gw_req *r)
+static enum MHD_Result invoke(struct MHD_Connection *c, const char *tenant, proto_buf *b, gw_req *r)
 {
     uint64_t t0 = now_us();
     proto_put_str(b, PROTO_F_TENANT, tenant);
@@ -406,7 +409,8 @@ static enum MHD_Result metrics(struct MHD_Connection *c)
     free(m);
     free(raw);
     if (len >= cap) len = cap - 1;
-    enum MHD_Result r = respond(c, 200, "text/plain; version=0.0.4", out, len, NULL, NULL, NULL, NULL);
+    enum MHD_Result r =
+        respond(c, 200, "text/plain; version=0.0.4", out, len, NULL, NULL, NULL, NULL);
     free(out);
     return r;
 }
@@ -414,8 +418,8 @@ static enum MHD_Result metrics(struct MHD_Connection *c)
 static enum MHD_Result route(struct MHD_Connection *c, const char *url, const char *method,
                              gw_req *r)
 {
-    bool get = !strcmp(method, "GET"), put = !strcmp(method, "PUT"),
-         post = !strcmp(method, "POST"), del = !strcmp(method, "DELETE");
+    bool get = !strcmp(method, "GET"), put = !strcmp(method, "PUT"), post = !strcmp(method, "POST"),
+         del = !strcmp(method, "DELETE");
     if (!strcmp(url, "/v1/health")) {
         if (!get) return error(c, 405, "method", "GET only", -1);
         bool up = gw_link_ready();
@@ -425,12 +429,17 @@ static enum MHD_Result route(struct MHD_Connection *c, const char *url, const ch
     if (!strcmp(url, "/metrics")) return get ? metrics(c) : error(c, 405, "method", "GET only", -1);
     if (r->too_large) return error(c, 413, "too_large", "the request body is too large", -1);
     const char *tenant = tenant_of(c);
-    if (!tenant) return error(c, 401, "unauthorized", "no or unknown tenant token (Authorization: Bearer TOKEN)", -1);
+    if (!tenant)
+        return error(c, 401, "unauthorized",
+                     "no or unknown tenant token (Authorization: Bearer TOKEN)", -1);
 
     const char *kind = NULL, *rest = NULL;
-    if (!strncmp(url, "/v1/functions", 13)) kind = "fn", rest = url + 13;
-    else if (!strncmp(url, "/v1/chains", 10)) kind = "chain", rest = url + 10;
-    else return error(c, 404, "not_found", "no such resource", -1);
+    if (!strncmp(url, "/v1/functions", 13))
+        kind = "fn", rest = url + 13;
+    else if (!strncmp(url, "/v1/chains", 10))
+        kind = "chain", rest = url + 10;
+    else
+        return error(c, 404, "not_found", "no such resource", -1);
     if (!*rest) {
         if (!get) return error(c, 405, "method", "GET only", -1);
         return list(c, tenant, kind);
@@ -440,10 +449,12 @@ static enum MHD_Result route(struct MHD_Connection *c, const char *url, const ch
     char name[64];
     const char *slash = strchr(rest, '/');
     size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
-    if (n >= sizeof name) return error(c, 400, "bad_name", "a name is 1-63 bytes of [A-Za-z0-9_.-]", -1);
+    if (n >= sizeof name)
+        return error(c, 400, "bad_name", "a name is 1-63 bytes of [A-Za-z0-9_.-]", -1);
     memcpy(name, rest, n);
     name[n] = '\0';
-    if (!gw_name_ok(name)) return error(c, 400, "bad_name", "a name is 1-63 bytes of [A-Za-z0-9_.-]", -1);
+    if (!gw_name_ok(name))
+        return error(c, 400, "bad_name", "a name is 1-63 bytes of [A-Za-z0-9_.-]", -1);
     bool is_fn = !strcmp(kind, "fn");
     if (slash) {
         if (strcmp(slash, "/invoke")) return error(c, 404, "not_found", "no such resource", -1);
@@ -480,8 +491,9 @@ static enum MHD_Result route(struct MHD_Connection *c, const char *url, const ch
         char *canon = chain_parse(tenant, r->buf ? r->buf : "", r->len, why, sizeof why, &status);
         if (!canon) return error(c, status, status == 404 ? "not_found" : "bad_chain", why, -1);
         bool ok = gw_store_put(tenant, "chain", name, "json", canon, strlen(canon));
-        enum MHD_Result ret = ok ? respond(c, 201, "application/json", canon, strlen(canon), 0, 0, 0, 0)
-                                 : error(c, 500, "store", "the store could not be written", -1);
+        enum MHD_Result ret =
+            ok ? respond(c, 201, "application/json", canon, strlen(canon), 0, 0, 0, 0)
+               : error(c, 500, "store", "the store could not be written", -1);
         free(canon);
         return ret;
     }
@@ -557,8 +569,8 @@ int gw_main(const gw_config *c)
                      MHD_USE_POLL | MHD_USE_ERROR_LOG;
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, 0, NULL, NULL, handler, NULL, MHD_OPTION_LISTEN_SOCKET, c->listen_fd,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "ward gateway: cannot start the HTTP server\n");
         return 1;

@@ -20,13 +20,13 @@ typedef struct gw_tenant {
 } gw_tenant;
 
 typedef struct gw_config {
-    int listen_fd;       /* a bound, listening TCP socket (the supervisor keeps it across restarts) */
-    int ctl_fd;          /* the supervisor: connections to the monitor arrive here */
-    const char *store;   /* the function store's folder */
-    size_t max_body;     /* bytes of a request body (deploy or invoke) */
-    unsigned threads;    /* HTTP worker threads (0: one per connection) */
+    int listen_fd;     /* a bound, listening TCP socket (the supervisor keeps it across restarts) */
+    int ctl_fd;        /* the supervisor: connections to the monitor arrive here */
+    const char *store; /* the function store's folder */
+    size_t max_body;   /* bytes of a request body (deploy or invoke) */
+    unsigned threads;  /* HTTP worker threads (0: one per connection) */
     gw_tenant tenants[GW_MAX_TENANTS];
-    size_t ntenants;     /* 0: one tenant "default", no token needed */
+    size_t ntenants; /* 0: one tenant "default", no token needed */
 } gw_config;
 
 /* Names of tenants, functions and chains: 1-63 bytes of [A-Za-z0-9_.-],

@@ -178,7 +178,8 @@ static void *replay(void *arg)
     if (conn_gen == gen && ok) ready = true;
     pthread_mutex_unlock(&link_lock);
     if (ok)
-        fprintf(stderr, "ward gateway: monitor connected, %zu function(s) deployed from the store\n",
+        fprintf(stderr,
+                "ward gateway: monitor connected, %zu function(s) deployed from the store\n",
                 n - bad);
     return NULL;
 }
@@ -191,8 +192,8 @@ static int recv_fd(int ctl)
         char buf[CMSG_SPACE(sizeof(int))];
         struct cmsghdr align;
     } u;
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                        .msg_controllen = sizeof u.buf};
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
     ssize_t n;
     do
         n = recvmsg(ctl, &mh, MSG_CMSG_CLOEXEC);

@@ -203,7 +203,8 @@ bool gw_deploy_msg(proto_buf *b, const char *tenant, const char *name, char *why
     char *json = gw_store_get(tenant, "fn", name, "json", &mlen);
     gw_manifest m;
     bool ok = false;
-    if (!wasm || !json) snprintf(why, cap, "module or manifest missing");
+    if (!wasm || !json)
+        snprintf(why, cap, "module or manifest missing");
     else if (gw_manifest_parse(json, mlen, &m, why, cap)) {
         ok = gw_deploy_build(b, tenant, name, wasm, wlen, &m);
         gw_manifest_free(&m);

@@ -68,8 +68,10 @@ bool gw_manifest_parse(const char *text, size_t len, gw_manifest *m, char *err, 
             }
             snprintf(!strcmp(k, "entry") ? m->entry : m->init, 64, "%s", it->valuestring);
         } else if (!strcmp(k, "memory")) {
-            if (cJSON_IsString(it) && !strcmp(it->valuestring, "paged")) m->memory_mode = 1;
-            else if (cJSON_IsString(it) && !strcmp(it->valuestring, "flat")) m->memory_mode = 0;
+            if (cJSON_IsString(it) && !strcmp(it->valuestring, "paged"))
+                m->memory_mode = 1;
+            else if (cJSON_IsString(it) && !strcmp(it->valuestring, "flat"))
+                m->memory_mode = 0;
             else {
                 fail(err, cap, "\"flat\" or \"paged\"", k);
                 goto out;
@@ -81,7 +83,8 @@ bool gw_manifest_parse(const char *text, size_t len, gw_manifest *m, char *err, 
             }
             for (cJSON *l = it->child; l; l = l->next) {
                 bool good;
-                if (!strcmp(l->string, "fuel")) good = get_u64(l, 0, 1ull << 62, &m->fuel);
+                if (!strcmp(l->string, "fuel"))
+                    good = get_u64(l, 0, 1ull << 62, &m->fuel);
                 else if (!strcmp(l->string, "timeout_ms"))
                     good = get_u64(l, 1, 3600000, &m->timeout_ms);
                 else if (!strcmp(l->string, "memory"))
@@ -94,7 +97,8 @@ bool gw_manifest_parse(const char *text, size_t len, gw_manifest *m, char *err, 
                 }
                 if (!good) {
                     fail(err, cap,
-                         "out of range (fuel >= 0, timeout_ms 1..3600000, memory 65536..4 GiB, output 1..64 MiB)",
+                         "out of range (fuel >= 0, timeout_ms 1..3600000, memory 65536..4 GiB, "
+                         "output 1..64 MiB)",
                          l->string);
                     goto out;
                 }
@@ -128,7 +132,8 @@ bool gw_manifest_parse(const char *text, size_t len, gw_manifest *m, char *err, 
             }
         } else if (!strcmp(k, "wasi")) {
             if (!cJSON_IsObject(it) || it->child) {
-                fail(err, cap, "no WASI grant (files, sockets) is available to functions yet: use {}", k);
+                fail(err, cap,
+                     "no WASI grant (files, sockets) is available to functions yet: use {}", k);
                 goto out;
             }
         } else if (!strcmp(k, "cage")) {

@@ -168,7 +168,8 @@ static void on_deploy(uint64_t gen, const proto_msg *m)
     proto_u64(m, PROTO_F_OUTPUT_MAX, &fn->output_max);
     if (fn->max_memory < MON_PAGE || fn->max_memory > (4ull << 30) || fn->output_max == 0 ||
         fn->output_max > (64u << 20) || timeout_ms > 3600000u) {
-        snprintf(msg, sizeof msg, "a limit out of range (memory 64 KiB..4 GiB, output 1 B..64 MiB, timeout <= 1 h)");
+        snprintf(msg, sizeof msg,
+                 "a limit out of range (memory 64 KiB..4 GiB, output 1 B..64 MiB, timeout <= 1 h)");
         goto fail;
     }
     for (uint32_t i = 0; i < m->nfields; i++) {
@@ -245,7 +246,8 @@ static void on_undeploy(uint64_t gen, const proto_msg *m)
     size_t i = fn_find(tenant, name);
     if (i != (size_t)-1) fn_remove(i);
     pthread_mutex_unlock(&mon.lock);
-    if (i == (size_t)-1) return mon_reply_error(gen, m->id, PROTO_ST_NOT_FOUND, "no such function", -1);
+    if (i == (size_t)-1)
+        return mon_reply_error(gen, m->id, PROTO_ST_NOT_FOUND, "no such function", -1);
     reply_ok(gen, m->id);
 }
 
@@ -424,8 +426,8 @@ static int recv_fd(int ctl)
         char buf[CMSG_SPACE(sizeof(int))];
         struct cmsghdr align;
     } u;
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                        .msg_controllen = sizeof u.buf};
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
     ssize_t n;
     do
         n = recvmsg(ctl, &mh, MSG_CMSG_CLOEXEC);
@@ -456,11 +458,16 @@ int main(int argc, char **argv)
     mon.default_timeout_ns = 10000000000ull;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--ctl") && v) ctl = atoi(argv[++i]);
-        else if (!strcmp(a, "--workers") && v) workers = (unsigned)atoi(argv[++i]);
-        else if (!strcmp(a, "--queue") && v) queue = (size_t)atol(argv[++i]);
-        else if (!strcmp(a, "--timeout-ms") && v) mon.default_timeout_ns = strtoull(argv[++i], NULL, 10) * 1000000u;
-        else if (!strcmp(a, "--no-sandbox")) sandbox = false;
+        if (!strcmp(a, "--ctl") && v)
+            ctl = atoi(argv[++i]);
+        else if (!strcmp(a, "--workers") && v)
+            workers = (unsigned)atoi(argv[++i]);
+        else if (!strcmp(a, "--queue") && v)
+            queue = (size_t)atol(argv[++i]);
+        else if (!strcmp(a, "--timeout-ms") && v)
+            mon.default_timeout_ns = strtoull(argv[++i], NULL, 10) * 1000000u;
+        else if (!strcmp(a, "--no-sandbox"))
+            sandbox = false;
         else if (!strcmp(a, "--print-sandbox")) {
             printf("%s\n", mon_sandbox_allowed());
             return 0;
@@ -470,7 +477,8 @@ int main(int argc, char **argv)
         }
     }
     if (ctl < 0 || workers < 1 || workers > 256 || queue < 1 || queue > 65536) {
-        fprintf(stderr, "usage: ward-monitor --ctl FD [--workers 1..256] [--queue 1..65536] [--timeout-ms N] [--no-sandbox]\n");
+        fprintf(stderr, "usage: ward-monitor --ctl FD [--workers 1..256] [--queue 1..65536] "
+                        "[--timeout-ms N] [--no-sandbox]\n");
         return 2;
     }
     mon_warm_up();

@@ -20,7 +20,7 @@
 
 #define MON_TPL_CACHE 32
 
-const double mon_bucket_us[MON_NBUCKETS] = {10,    25,    50,     100,    250,    500,
+const double mon_bucket_us[MON_NBUCKETS] = {10,   25,   50,    100,   250,    500,
                                             1000, 2500, 10000, 50000, 250000, 1000000};
 
 /* A worker's template of one function, in a store of its own. */
@@ -509,10 +509,9 @@ bool mon_workers_start(unsigned n, size_t queue_cap)
  * the runtime's watchdog thread now, before the sandbox forbids new threads. */
 void mon_warm_up(void)
 {
-    static const uint8_t wasm[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04,
-                                   0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00, 0x07, 0x05,
-                                   0x01, 0x01, 0x66, 0x00, 0x00, 0x0a, 0x04, 0x01, 0x02, 0x00,
-                                   0x0b};
+    static const uint8_t wasm[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01,
+                                   0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00, 0x07, 0x05, 0x01, 0x01,
+                                   0x66, 0x00, 0x00, 0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b};
     ward_error err;
     ward_module *m = ward_module_new(wasm, sizeof wasm, 0, &err);
     if (!m) return;

@@ -19,12 +19,21 @@
 #include "monitor.h"
 
 static const char *const allowed[] = {
-    "read",          "write",        "readv",           "writev",        "recvmsg",
-    "sendmsg",       "close",        "poll",            "ppoll",         "mmap",
-    "munmap",        "mprotect",     "madvise",         "mremap",        "brk",
-    "futex",         "clock_gettime", "clock_nanosleep", "nanosleep",     "getrandom",
-    "exit",          "exit_group",   "rt_sigreturn",    "rt_sigprocmask", "sched_yield",
-    "getpid",        "gettid",       "set_robust_list", "rseq",          "clone (CLONE_THREAD only)",
+    "read",          "write",
+    "readv",         "writev",
+    "recvmsg",       "sendmsg",
+    "close",         "poll",
+    "ppoll",         "mmap",
+    "munmap",        "mprotect",
+    "madvise",       "mremap",
+    "brk",           "futex",
+    "clock_gettime", "clock_nanosleep",
+    "nanosleep",     "getrandom",
+    "exit",          "exit_group",
+    "rt_sigreturn",  "rt_sigprocmask",
+    "sched_yield",   "getpid",
+    "gettid",        "set_robust_list",
+    "rseq",          "clone (CLONE_THREAD only)",
 };
 
 const char *mon_sandbox_allowed(void)

@@ -73,11 +73,13 @@ static bool mem_copy(ward_memory *m, uint64_t dst, uint64_t src, uint64_t n)
 /* ---- args and environment ---------------------------------------------------- */
 
 /* Writes count strings: pointers at ptrs, bytes at buf. */
-static int put_strings(ward_memory *m, const char *const *v, uint32_t n, uint32_t ptrs, uint32_t buf)
+static int put_strings(ward_memory *m, const char *const *v, uint32_t n, uint32_t ptrs,
+                       uint32_t buf)
 {
     for (uint32_t i = 0; i < n; i++) {
         size_t len = strlen(v[i]) + 1;
-        if (!put32(m, ptrs + 4ull * i, buf) || !ward_memory_write(m, buf, v[i], len)) return E_FAULT;
+        if (!put32(m, ptrs + 4ull * i, buf) || !ward_memory_write(m, buf, v[i], len))
+            return E_FAULT;
         buf += (uint32_t)len;
     }
     return E_OK;
@@ -96,8 +98,8 @@ static int w_args_sizes_get(ward_caller *c, void *d, const ward_val *a, ward_val
 {
     mon_io *io = d;
     const char *argv[1] = {io->fn->name};
-    return ret_errno(r, sizes(ward_caller_memory(c), argv, 1, (uint32_t)a[0].of.i32,
-                              (uint32_t)a[1].of.i32));
+    return ret_errno(
+        r, sizes(ward_caller_memory(c), argv, 1, (uint32_t)a[0].of.i32, (uint32_t)a[1].of.i32));
 }
 
 static int w_args_get(ward_caller *c, void *d, const ward_val *a, ward_val *r)
@@ -111,8 +113,8 @@ static int w_args_get(ward_caller *c, void *d, const ward_val *a, ward_val *r)
 static int w_environ_sizes_get(ward_caller *c, void *d, const ward_val *a, ward_val *r)
 {
     mon_io *io = d;
-    return ret_errno(r, sizes(ward_caller_memory(c), (const char *const *)io->fn->env,
-                              io->fn->nenv, (uint32_t)a[0].of.i32, (uint32_t)a[1].of.i32));
+    return ret_errno(r, sizes(ward_caller_memory(c), (const char *const *)io->fn->env, io->fn->nenv,
+                              (uint32_t)a[0].of.i32, (uint32_t)a[1].of.i32));
 }
 
 static int w_environ_get(ward_caller *c, void *d, const ward_val *a, ward_val *r)
@@ -201,7 +203,8 @@ static int w_fd_fdstat_get(ward_caller *c, void *d, const ward_val *a, ward_val 
     uint64_t rights = fd == 0 ? 1u << 1 /* fd_read */ : 1u << 6; /* fd_write */
     for (int i = 0; i < 8; i++)
         st[8 + i] = (uint8_t)(rights >> (8 * i));
-    if (!m || !ward_memory_write(m, (uint32_t)a[1].of.i32, st, sizeof st)) return ret_errno(r, E_FAULT);
+    if (!m || !ward_memory_write(m, (uint32_t)a[1].of.i32, st, sizeof st))
+        return ret_errno(r, E_FAULT);
     return ret_errno(r, E_OK);
 }
 
@@ -405,7 +408,9 @@ bool mon_wasi_link(ward_store *s, ward_linker *l, const ward_module *m, mon_io *
             if (!strcmp(mon_imports[k].module, mod) && !strcmp(mon_imports[k].name, name))
                 imp = &mon_imports[k];
         if (!imp || kind != WARD_EXTERN_FUNC) {
-            snprintf(why, cap, "import %s.%s is not available to a function (only WASI without files or sockets, and ward:io)",
+            snprintf(why, cap,
+                     "import %s.%s is not available to a function (only WASI without files or "
+                     "sockets, and ward:io)",
                      mod, name);
             return false;
         }
@@ -413,8 +418,10 @@ bool mon_wasi_link(ward_store *s, ward_linker *l, const ward_module *m, mon_io *
         size_t np = strlen(imp->params);
         for (size_t k = 0; k < np; k++)
             params[k] = imp->params[k] == 'I' ? WARD_I64 : WARD_I32;
-        ward_func *f = ward_func_new(s, params, np, results, (size_t)imp->nresults, imp->fn, io, NULL);
-        if (!f || !ward_linker_define(l, mod, name, (ward_extern){.kind = WARD_EXTERN_FUNC, .of.func = f})) {
+        ward_func *f =
+            ward_func_new(s, params, np, results, (size_t)imp->nresults, imp->fn, io, NULL);
+        if (!f || !ward_linker_define(l, mod, name,
+                                      (ward_extern){.kind = WARD_EXTERN_FUNC, .of.func = f})) {
             snprintf(why, cap, "out of memory");
             return false;
         }

@@ -22,9 +22,9 @@
 #include "ward.h"
 
 #define MON_PAGE 65536u
-#define MON_MAX_PARTS 64u  /* input parts of a trustlet (a fan-out's outputs) */
-#define MON_MAX_STEPS 16u  /* steps of a chain */
-#define MON_MAX_GROUP 8u   /* functions of one fan-out step */
+#define MON_MAX_PARTS 64u /* input parts of a trustlet (a fan-out's outputs) */
+#define MON_MAX_STEPS 16u /* steps of a chain */
+#define MON_MAX_GROUP 8u  /* functions of one fan-out step */
 #define MON_MAX_ENV 64u
 
 /* A deployed function: immutable once published, reference counted
@@ -120,8 +120,8 @@ typedef struct mon_io {
 /* Defines in l the imports m asks for from wasi_snapshot_preview1 and
  * ward:io, as functions of s bound to io. False with *why if m imports
  * anything else (or out of memory). */
-bool mon_wasi_link(ward_store *s, ward_linker *l, const ward_module *m, mon_io *io,
-                   char *why, size_t cap);
+bool mon_wasi_link(ward_store *s, ward_linker *l, const ward_module *m, mon_io *io, char *why,
+                   size_t cap);
 
 /* mon_sandbox.c: the seccomp filter; fills `list` with the system calls it allows. */
 bool mon_sandbox(char *why, size_t cap);

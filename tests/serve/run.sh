@@ -32,6 +32,22 @@ for f in bad secret poke; do
     bash tools/wasm-cc.sh "$G/$f.wasm" "tests/serve/guests/$f.c" -Iinclude || { bad "build $f" "does not compile"; }
 done
 
+# ---- the parsers, fuzzed with a fixed seed (make fuzz-serve runs libFuzzer) ----
+FZ="-std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Iinclude -Ifaas"
+if cc $FZ -o "$G/fuzz_proto" fuzz/fuzz_proto.c fuzz/fuzz_driver.c faas/proto.c; then
+    out=$(timeout 120 "$G/fuzz_proto" 300000 tests/serve/seeds/proto_*.bin 2>&1) &&
+        ok "protocol decoder: $out without a crash" || bad "protocol decoder fuzz" "$out"
+else bad "protocol fuzz driver" "does not compile"; fi
+if cc $FZ -o "$G/fuzz_manifest" fuzz/fuzz_manifest.c fuzz/fuzz_driver.c faas/gateway/manifest.c -lcjson; then
+    out=$(timeout 120 "$G/fuzz_manifest" 100000 tests/serve/seeds/manifest_*.json 2>&1) &&
+        ok "manifest parser: $out without a crash" || bad "manifest parser fuzz" "$out"
+else bad "manifest fuzz driver" "does not compile"; fi
+
+# ---- random bytes on the monitor's socket -----------------------------------
+if out=$(timeout 180 python3 tests/serve/monitor_socket.py "$O/ward-monitor" 2>&1); then
+    ok "monitor socket: $(echo "$out" | tail -n 1)"
+else bad "monitor socket" "$(echo "$out" | grep -E 'FAIL|passed' | head -5)"; fi
+
 # ---- a node ----------------------------------------------------------------
 URL=
 start_node() { # extra options...

@@ -13,7 +13,8 @@ int main(void)
     in[n] = '\0';
     if (!strcmp(in, "trap")) __builtin_trap();
     if (!strcmp(in, "spin"))
-        for (volatile unsigned long i = 0;; i++) {}
+        for (volatile unsigned long i = 0;; i++) {
+        }
     if (!strcmp(in, "grow")) {
         /* far past the manifest's memory limit: malloc fails, then abort traps */
         volatile char *p = malloc(64u << 20);
