@@ -46,7 +46,7 @@ bool gw_manifest_parse(const char *text, size_t len, gw_manifest *m, char *err, 
     snprintf(m->entry, sizeof m->entry, "_start");
     m->memory_mode = 1;
     m->timeout_ms = 10000;
-    m->max_memory = 256u << 20;
+    m->max_memory = 64u << 20;
     m->output_max = 1u << 20;
     size_t i = 0;
     while (i < len && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == '\r'))

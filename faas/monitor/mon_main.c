@@ -86,7 +86,7 @@ static mon_tenant *tenant_get(const char *name)
     snprintf(t->name, sizeof t->name, "%s", name);
     t->max_funcs = 256;
     t->max_conc = 64;
-    t->max_mem = 4ull << 30;
+    t->max_mem = 16ull << 30;
     mon.tenants[mon.ntenants++] = t;
     return t;
 }
@@ -137,17 +137,20 @@ static void on_tenant(uint64_t gen, const proto_msg *m)
     reply_ok(gen, m->id);
 }
 
-static void on_deploy(uint64_t gen, const proto_msg *m)
+mon_fn *mon_fn_build(const proto_msg *m, proto_status *stp, char *msg, size_t msgcap)
 {
-    char msg[320];
     mon_fn *fn = calloc(1, sizeof *fn);
-    if (!fn) return mon_reply_error(gen, m->id, PROTO_ST_INTERNAL, "out of memory", -1);
+    if (!fn) {
+        *stp = PROTO_ST_INTERNAL;
+        snprintf(msg, msgcap, "out of memory");
+        return NULL;
+    }
     fn->refs = 1;
     const proto_field *wasm = proto_get(m, PROTO_F_WASM);
     proto_status st = PROTO_ST_BAD_REQUEST;
     if (!proto_str(m, PROTO_F_TENANT, fn->tenant, sizeof fn->tenant) || !name_ok(fn->tenant) ||
         !proto_str(m, PROTO_F_NAME, fn->name, sizeof fn->name) || !name_ok(fn->name) || !wasm) {
-        snprintf(msg, sizeof msg, "a deploy needs a tenant, a valid name and a module");
+        snprintf(msg, msgcap, "a deploy needs a tenant, a valid name and a module");
         goto fail;
     }
     if (!proto_str(m, PROTO_F_ENTRY, fn->entry, sizeof fn->entry))
@@ -156,19 +159,19 @@ static void on_deploy(uint64_t gen, const proto_msg *m)
     uint64_t mode = 1, timeout_ms = 0;
     proto_u64(m, PROTO_F_MEMORY_MODE, &mode);
     if (mode != 1) {
-        snprintf(msg, sizeof msg, "memory mode flat is not supported by the node yet: use paged");
+        snprintf(msg, msgcap, "memory mode flat is not supported by the node yet: use paged");
         goto fail;
     }
     proto_u64(m, PROTO_F_FUEL, &fn->fuel);
     proto_u64(m, PROTO_F_TIMEOUT_MS, &timeout_ms);
     fn->timeout_ns = (timeout_ms ? timeout_ms : mon.default_timeout_ns / 1000000u) * 1000000u;
-    fn->max_memory = 256ull << 20;
+    fn->max_memory = 64ull << 20;
     proto_u64(m, PROTO_F_MAX_MEMORY, &fn->max_memory);
     fn->output_max = 1u << 20;
     proto_u64(m, PROTO_F_OUTPUT_MAX, &fn->output_max);
     if (fn->max_memory < MON_PAGE || fn->max_memory > (4ull << 30) || fn->output_max == 0 ||
         fn->output_max > (64u << 20) || timeout_ms > 3600000u) {
-        snprintf(msg, sizeof msg,
+        snprintf(msg, msgcap,
                  "a limit out of range (memory 64 KiB..4 GiB, output 1 B..64 MiB, timeout <= 1 h)");
         goto fail;
     }
@@ -176,7 +179,7 @@ static void on_deploy(uint64_t gen, const proto_msg *m)
         const proto_field *f = &m->fields[i];
         if (f->tag != PROTO_F_ENV) continue;
         if (fn->nenv == MON_MAX_ENV || !memchr(f->data, '=', f->len)) {
-            snprintf(msg, sizeof msg, "too many or malformed environment entries");
+            snprintf(msg, msgcap, "too many or malformed environment entries");
             goto fail;
         }
         char *e = malloc(f->len + 1);
@@ -190,17 +193,29 @@ static void on_deploy(uint64_t gen, const proto_msg *m)
     st = PROTO_ST_BAD_MODULE;
     if (!fn->module) {
         if (err.has_offset)
-            snprintf(msg, sizeof msg, "module: %s at byte %zu [%s]", err.message, err.offset,
+            snprintf(msg, msgcap, "module: %s at byte %zu [%s]", err.message, err.offset,
                      ward_error_name(err.code));
         else
-            snprintf(msg, sizeof msg, "module: %s [%s]", err.message, ward_error_name(err.code));
+            snprintf(msg, msgcap, "module: %s [%s]", err.message, ward_error_name(err.code));
         goto fail;
     }
-    char why[300];
-    if (!mon_fn_check(fn, why, sizeof why)) {
-        snprintf(msg, sizeof msg, "%s", why);
-        goto fail;
-    }
+    if (!mon_fn_check(fn, msg, msgcap)) goto fail;
+    return fn;
+oom:
+    st = PROTO_ST_INTERNAL;
+    snprintf(msg, msgcap, "out of memory");
+fail:
+    mon_fn_release(fn);
+    *stp = st;
+    return NULL;
+}
+
+static void on_deploy(uint64_t gen, const proto_msg *m)
+{
+    char msg[320];
+    proto_status st;
+    mon_fn *fn = mon_fn_build(m, &st, msg, sizeof msg);
+    if (!fn) return mon_reply_error(gen, m->id, st, msg, -1);
     pthread_mutex_lock(&mon.lock);
     mon_tenant *t = tenant_get(fn->tenant);
     size_t old = fn_find(fn->tenant, fn->name);
@@ -217,7 +232,9 @@ static void on_deploy(uint64_t gen, const proto_msg *m)
         mon_fn **a = realloc(mon.fns, cap * sizeof *a);
         if (!a) {
             pthread_mutex_unlock(&mon.lock);
-            goto oom;
+            st = PROTO_ST_INTERNAL;
+            snprintf(msg, sizeof msg, "out of memory");
+            goto fail;
         }
         mon.fns = a;
         mon.cap_fns = cap;
@@ -228,9 +245,6 @@ static void on_deploy(uint64_t gen, const proto_msg *m)
     pthread_mutex_unlock(&mon.lock);
     reply_ok(gen, m->id);
     return;
-oom:
-    st = PROTO_ST_INTERNAL;
-    snprintf(msg, sizeof msg, "out of memory");
 fail:
     mon_fn_release(fn);
     mon_reply_error(gen, m->id, st, msg, -1);
@@ -466,6 +480,8 @@ int main(int argc, char **argv)
             queue = (size_t)atol(argv[++i]);
         else if (!strcmp(a, "--timeout-ms") && v)
             mon.default_timeout_ns = strtoull(argv[++i], NULL, 10) * 1000000u;
+        else if (!strcmp(a, "--bench"))
+            return mon_bench(argc - i - 1, argv + i + 1);
         else if (!strcmp(a, "--no-sandbox"))
             sandbox = false;
         else if (!strcmp(a, "--print-sandbox")) {

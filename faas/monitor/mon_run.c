@@ -382,9 +382,10 @@ static void finish(mon_job *job, bool ok, uint64_t t0)
     pthread_mutex_unlock(&mon.lock);
 }
 
-static void run_job(mon_worker *w, mon_job *job)
+/* Runs job on w and leaves the reply (RESULT or ERROR, ended) in *b;
+ * returns whether the invocation succeeded. */
+bool mon_job_exec(mon_worker *w, mon_job *job, proto_buf *b, uint64_t t0)
 {
-    uint64_t t0 = now_ns();
     mon_outcome oc;
     memset(&oc, 0, sizeof oc);
     mon_parts in = {0}, out = {0};
@@ -412,42 +413,48 @@ static void run_job(mon_worker *w, mon_job *job)
         out.n = 0;
     }
     ok = true;
-reply:;
-    proto_buf b = {0};
+reply:
     if (ok) {
         uint64_t total = 0;
         for (uint32_t i = 0; i < in.n; i++)
             total += in.len[i];
-        proto_begin(&b, PROTO_RESULT, job->id);
-        proto_put_u64(&b, PROTO_F_STATUS, PROTO_ST_OK);
-        proto_put_u64(&b, PROTO_F_EXIT_CODE, 0);
-        uint8_t *dst = proto_put_space(&b, PROTO_F_BODY, total);
+        proto_begin(b, PROTO_RESULT, job->id);
+        proto_put_u64(b, PROTO_F_STATUS, PROTO_ST_OK);
+        proto_put_u64(b, PROTO_F_EXIT_CODE, 0);
+        uint8_t *dst = proto_put_space(b, PROTO_F_BODY, total);
         for (uint32_t i = 0; dst && i < in.n; i++) {
-            if (in.len[i] && !region_read(w, in.r[i], dst, in.len[i])) b.failed = true;
+            if (in.len[i] && !region_read(w, in.r[i], dst, in.len[i])) b->failed = true;
             dst += in.len[i];
         }
-        proto_put_u64(&b, PROTO_F_TIME_NS, now_ns() - t0);
-        proto_put_u64(&b, PROTO_F_CLONE_NS, oc.clone_ns);
-        if (!proto_end(&b)) {
+        proto_put_u64(b, PROTO_F_TIME_NS, now_ns() - t0);
+        proto_put_u64(b, PROTO_F_CLONE_NS, oc.clone_ns);
+        if (!proto_end(b)) {
             ok = false;
             oc.st = PROTO_ST_MEMORY;
             snprintf(oc.msg, sizeof oc.msg, "the result does not fit a reply");
-        } else {
-            mon_send(job->conn_gen, &b);
         }
     }
     if (!ok) {
-        proto_begin(&b, PROTO_ERROR, job->id);
-        proto_put_u64(&b, PROTO_F_STATUS, oc.st);
-        proto_put_str(&b, PROTO_F_MESSAGE, oc.msg);
-        if (oc.st == PROTO_ST_EXIT) proto_put_u64(&b, PROTO_F_EXIT_CODE, (uint64_t)oc.exit_code);
-        if (failed_step >= 0) proto_put_u64(&b, PROTO_F_STEP_INDEX, (uint64_t)failed_step);
-        proto_put_u64(&b, PROTO_F_TIME_NS, now_ns() - t0);
-        if (proto_end(&b)) mon_send(job->conn_gen, &b);
+        proto_begin(b, PROTO_ERROR, job->id);
+        proto_put_u64(b, PROTO_F_STATUS, oc.st);
+        proto_put_str(b, PROTO_F_MESSAGE, oc.msg);
+        if (oc.st == PROTO_ST_EXIT) proto_put_u64(b, PROTO_F_EXIT_CODE, (uint64_t)oc.exit_code);
+        if (failed_step >= 0) proto_put_u64(b, PROTO_F_STEP_INDEX, (uint64_t)failed_step);
+        proto_put_u64(b, PROTO_F_TIME_NS, now_ns() - t0);
+        proto_end(b);
     }
-    proto_buf_free(&b);
     parts_free(&in);
     parts_free(&out);
+    return ok;
+}
+
+static void run_job(mon_worker *w, mon_job *job)
+{
+    uint64_t t0 = now_ns();
+    proto_buf b = {0};
+    bool ok = mon_job_exec(w, job, &b, t0);
+    if (!b.failed) mon_send(job->conn_gen, &b);
+    proto_buf_free(&b);
     finish(job, ok, t0);
 }
 
@@ -486,6 +493,25 @@ bool mon_enqueue(mon_job *job)
     return true;
 }
 
+static bool worker_init(mon_worker *w)
+{
+    ward_store_config cfg = {.memory_mode = WARD_MEMORY_PAGED};
+    w->scratch_store = ward_store_new(&cfg);
+    if (!w->scratch_store) return false;
+    w->scratch = ward_memory_new(w->scratch_store, 1, 65536, true, false);
+    return w->scratch != NULL;
+}
+
+mon_worker *mon_worker_new(void)
+{
+    mon_worker *w = calloc(1, sizeof *w);
+    if (w && !worker_init(w)) {
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
 bool mon_workers_start(unsigned n, size_t queue_cap)
 {
     mon.queue = calloc(queue_cap, sizeof *mon.queue);
@@ -495,11 +521,7 @@ bool mon_workers_start(unsigned n, size_t queue_cap)
     mon.nworkers = n;
     for (unsigned i = 0; i < n; i++) {
         mon_worker *w = &workers[i];
-        ward_store_config cfg = {.memory_mode = WARD_MEMORY_PAGED};
-        w->scratch_store = ward_store_new(&cfg);
-        if (!w->scratch_store) return false;
-        w->scratch = ward_memory_new(w->scratch_store, 1, 65536, true, false);
-        if (!w->scratch) return false;
+        if (!worker_init(w)) return false;
         if (pthread_create(&w->thread, NULL, worker_main, w) != 0) return false;
     }
     return true;
@@ -525,4 +547,23 @@ void mon_warm_up(void)
     }
     ward_store_free(s);
     ward_module_free(m);
+}
+
+/* For the benchmark: k idle clones of fn's template on w, kept alive
+ * while the caller's `measure` runs, then freed. */
+bool mon_clones_hold(mon_worker *w, mon_fn *fn, unsigned k, void (*measure)(void *), void *arg)
+{
+    char msg[300];
+    mon_tpl *t = tpl_get(w, fn, msg, sizeof msg);
+    ward_instance **c = t ? calloc(k, sizeof *c) : NULL;
+    if (!c) return false;
+    bool ok = true;
+    ward_result res;
+    for (unsigned i = 0; i < k && ok; i++)
+        ok = (c[i] = ward_instance_clone(t->store, t->inst, &res)) != NULL;
+    if (ok) measure(arg);
+    for (unsigned i = 0; i < k; i++)
+        if (c[i]) ward_instance_free(t->store, c[i]);
+    free(c);
+    return ok;
 }

@@ -93,6 +93,18 @@ typedef struct mon_state {
 extern mon_state mon;
 
 /* mon_run.c */
+typedef struct mon_worker mon_worker;
+mon_worker *mon_worker_new(void); /* a worker without a thread (the benchmark's) */
+/* Runs job on w and leaves the reply (RESULT or ERROR) in *b, not sent;
+ * true if the invocation succeeded. t0: when the job started (ns). */
+bool mon_job_exec(mon_worker *w, mon_job *job, proto_buf *b, uint64_t t0);
+/* A function from a DEPLOY message: checked, compiled, instantiated once
+ * (mon_main.c). NULL with *st and msg on failure. */
+mon_fn *mon_fn_build(const proto_msg *m, proto_status *st, char *msg, size_t cap);
+/* k idle clones of fn's template held while measure(arg) runs (the benchmark's density). */
+bool mon_clones_hold(mon_worker *w, mon_fn *fn, unsigned k, void (*measure)(void *), void *arg);
+/* mon_bench.c: `ward-monitor --bench ...` (bench/serve.sh). */
+int mon_bench(int argc, char **argv);
 bool mon_workers_start(unsigned n, size_t queue_cap);
 /* Queues a job; false if the queue is full (the caller answers BUSY). */
 bool mon_enqueue(mon_job *job);
