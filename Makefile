@@ -35,7 +35,7 @@ SOFILE  := libward.so.$(VERSION)
 LIB_SRC := $(wildcard src/*/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 
-.PHONY: format all example wasi-test examples-test serve-test fuzz-serve check test unit spec asan asan-unit asan-spec asan-paged fuzz bench deps install uninstall clean FORCE
+.PHONY: format all example example-run wasi-test examples-test serve-test fuzz-serve check test unit spec asan asan-unit asan-spec asan-paged fuzz bench deps install uninstall clean FORCE
 all: $(O)/libward.a $(O)/libward.so $(O)/ward $(O)/ward-monitor
 
 # vm_run (interp.c) is one function of about a thousand handlers reached by
@@ -154,8 +154,15 @@ examples-test: all
 serve-test: all
 	bash tests/serve/run.sh $(O)
 
-# The README's main-job command: the bundled report example under `ward run`.
+# The README's main-job command: a serverless node on loopback, the bundled
+# functions deployed and chained through `ward client` (examples/serve/run.sh).
+# The single-module path (`ward run`) has its own: make example-run.
 example:
+	bash tools/deps.sh
+	$(MAKE) -s all
+	bash examples/serve/run.sh $(O)
+
+example-run:
 	bash tools/deps.sh
 	$(MAKE) -s all
 	bash tools/wasm-cc.sh $(O)/examples/report.wasm examples/report/report.c
@@ -201,6 +208,7 @@ fuzz-serve:
 bench: all
 	bash bench/run.sh
 	bash bench/paged.sh
+	bash bench/serve.sh $(O)
 
 deps:
 	bash tools/deps.sh

@@ -81,8 +81,10 @@ int main(int argc, char **argv)
         if (i >= 0) t[i] = (now_us() - t0) / (hops ? hops : 1);
     }
     qsort(t, (size_t)n, sizeof *t, cmp);
-    if (hops) printf("http hop p50: %.1f us\n", t[n / 2]);
-    else printf("http p50: %.1f us\nhttp p99: %.1f us\n", t[n / 2], t[n * 99 / 100]);
+    if (hops)
+        printf("http hop p50: %.1f us\n", t[n / 2]);
+    else
+        printf("http p50: %.1f us\nhttp p99: %.1f us\n", t[n / 2], t[n * 99 / 100]);
     curl_slist_free_all(hs);
     curl_easy_cleanup(h);
     free(t);

@@ -50,8 +50,10 @@ static mon_fn *load(const char *path, const char *name)
     char msg[300];
     proto_status st;
     mon_fn *fn = NULL;
-    if (!proto_decode(b.data, b.len, &m, &why)) fprintf(stderr, "bench: %s\n", why);
-    else if (!(fn = mon_fn_build(&m, &st, msg, sizeof msg))) fprintf(stderr, "bench: %s: %s\n", path, msg);
+    if (!proto_decode(b.data, b.len, &m, &why))
+        fprintf(stderr, "bench: %s\n", why);
+    else if (!(fn = mon_fn_build(&m, &st, msg, sizeof msg)))
+        fprintf(stderr, "bench: %s: %s\n", path, msg);
     proto_buf_free(&b);
     return fn;
 }
@@ -128,8 +130,10 @@ int mon_bench(int argc, char **argv)
     for (uint32_t l = 1; l <= MON_MAX_STEPS; l++) {
         if (!run(w, hop, l, 64, n / 4, &p50, &p99)) return 1;
         printf("chain L=%u p50: %.1f us\n", l, p50);
-        if (l == 1) base = p50;
-        else hops[l - 2] = (p50 - base) / (l - 1);
+        if (l == 1)
+            base = p50;
+        else
+            hops[l - 2] = (p50 - base) / (l - 1);
     }
     /* median of the per-hop figures of L = 2..16 */
     for (int i = 0; i < 15; i++)

@@ -453,9 +453,11 @@ static void run_job(mon_worker *w, mon_job *job)
     uint64_t t0 = now_ns();
     proto_buf b = {0};
     bool ok = mon_job_exec(w, job, &b, t0);
+    /* The tenant's share is returned before the reply leaves, so that a
+     * client's next request never finds this one still counted. */
+    finish(job, ok, t0);
     if (!b.failed) mon_send(job->conn_gen, &b);
     proto_buf_free(&b);
-    finish(job, ok, t0);
 }
 
 static void *worker_main(void *arg)
