@@ -378,6 +378,7 @@ static void finish(mon_job *job, bool ok, uint64_t t0)
     mon.hist[b]++;
     mon.lat_sum_us += us;
     job->tenant->running--;
+    if (job->tenant->active) job->tenant->active--;
     job->tenant->mem_in_use -= job->mem_reserved;
     pthread_mutex_unlock(&mon.lock);
 }
@@ -460,6 +461,25 @@ static void run_job(mon_worker *w, mon_job *job)
     proto_buf_free(&b);
 }
 
+/* The oldest queued job of the tenant with the fewest jobs on workers
+ * now: a tenant with a long queue cannot keep the workers from another's
+ * requests beyond its share. Called with mon.lock held and mon.qlen > 0. */
+static mon_job *dequeue_fair(void)
+{
+    size_t best = 0;
+    for (size_t i = 1; i < mon.qlen; i++) {
+        mon_job *a = mon.queue[(mon.qhead + i) % mon.qcap];
+        mon_job *b = mon.queue[(mon.qhead + best) % mon.qcap];
+        if (a->tenant->active < b->tenant->active) best = i;
+    }
+    mon_job *job = mon.queue[(mon.qhead + best) % mon.qcap];
+    for (size_t i = best; i > 0; i--) /* close the gap, keeping the order */
+        mon.queue[(mon.qhead + i) % mon.qcap] = mon.queue[(mon.qhead + i - 1) % mon.qcap];
+    mon.qhead = (mon.qhead + 1) % mon.qcap;
+    mon.qlen--;
+    return job;
+}
+
 static void *worker_main(void *arg)
 {
     mon_worker *w = arg;
@@ -471,9 +491,8 @@ static void *worker_main(void *arg)
             pthread_mutex_unlock(&mon.lock);
             return NULL;
         }
-        mon_job *job = mon.queue[mon.qhead];
-        mon.qhead = (mon.qhead + 1) % mon.qcap;
-        mon.qlen--;
+        mon_job *job = dequeue_fair();
+        job->tenant->active++;
         pthread_mutex_unlock(&mon.lock);
         run_job(w, job);
         mon_job_free(job);

@@ -44,7 +44,8 @@ typedef struct mon_fn {
 typedef struct mon_tenant {
     char name[PROTO_MAX_NAME];
     uint64_t max_funcs, max_conc, max_mem;
-    uint64_t nfuncs, running, mem_in_use; /* under mon.lock */
+    uint64_t nfuncs, running, mem_in_use; /* under mon.lock; running: queued or on a worker */
+    uint64_t active;                      /* on a worker now (the queue's fairness) */
 } mon_tenant;
 
 /* One queued invocation (a single function is a chain of one step). */
