@@ -158,10 +158,11 @@ mon_fn *mon_fn_build(const proto_msg *m, proto_status *stp, char *msg, size_t ms
     if (!proto_str(m, PROTO_F_INIT, fn->init, sizeof fn->init)) fn->init[0] = '\0';
     uint64_t mode = 1, timeout_ms = 0;
     proto_u64(m, PROTO_F_MEMORY_MODE, &mode);
-    if (mode != 1) {
-        snprintf(msg, msgcap, "memory mode flat is not supported by the node yet: use paged");
+    if (mode > 1) {
+        snprintf(msg, msgcap, "memory mode is 0 (flat) or 1 (paged)");
         goto fail;
     }
+    fn->paged = mode == 1;
     proto_u64(m, PROTO_F_FUEL, &fn->fuel);
     proto_u64(m, PROTO_F_TIMEOUT_MS, &timeout_ms);
     fn->timeout_ns = (timeout_ms ? timeout_ms : mon.default_timeout_ns / 1000000u) * 1000000u;

@@ -90,7 +90,8 @@ static void tpl_drop(mon_tpl *t)
  * invocation of fn on this worker clones. NULL with msg on failure. */
 static bool tpl_make(mon_worker *w, mon_fn *fn, mon_tpl *t, char *msg, size_t cap)
 {
-    ward_store_config cfg = {.memory_mode = WARD_MEMORY_PAGED, .max_memory_bytes = fn->max_memory};
+    ward_store_config cfg = {.memory_mode = fn->paged ? WARD_MEMORY_PAGED : WARD_MEMORY_FLAT,
+                             .max_memory_bytes = fn->max_memory};
     ward_store *s = ward_store_new(&cfg);
     ward_linker *l = ward_linker_new();
     ward_result res;
@@ -187,6 +188,32 @@ static bool scratch_fit(mon_worker *w, uint64_t pages)
 {
     uint64_t have = ward_memory_pages(w->scratch);
     return have >= pages || ward_memory_grow(w->scratch, pages - have) >= 0;
+}
+
+/* Copies len bytes between a region (mapped into the scratch memory at
+ * page 0) and memory m at addr, a run of pages at a time: for functions
+ * with flat memories, which cannot map pages. */
+static bool region_copy(mon_worker *w, ward_region *r, ward_memory *m, uint64_t addr, uint64_t len,
+                        bool into_region)
+{
+    if (!scratch_fit(w, ward_region_pages(r)) ||
+        !ward_region_map(r, w->scratch, 0, into_region ? WARD_PERM_READ_WRITE : WARD_PERM_READ))
+        return false;
+    bool ok = true;
+    uint64_t off = 0;
+    while (ok && off < len) {
+        size_t a, b;
+        void *src = into_region ? ward_memory_span(m, addr + off, len - off, false, &a)
+                                : ward_memory_span(w->scratch, off, len - off, false, &a);
+        void *dst = src ? (into_region ? ward_memory_span(w->scratch, off, a, true, &b)
+                                       : ward_memory_span(m, addr + off, a, true, &b))
+                        : NULL;
+        ok = dst != NULL;
+        if (ok) memcpy(dst, src, b);
+        off += ok ? b : 0;
+    }
+    ward_region_unmap(r, w->scratch);
+    return ok;
 }
 
 /* A new region holding bytes [data, data+len). */
@@ -301,7 +328,10 @@ static bool run_trustlet(mon_worker *w, mon_fn *fn, const mon_parts *in, mon_par
     io->in_off = 0;
     uint64_t page = (uint64_t)base;
     for (uint32_t i = 0; i < in->n; i++) {
-        if (in->r[i] && !ward_region_map(in->r[i], mem, page, WARD_PERM_READ)) {
+        /* Paged: the region's frames themselves, read-only. Flat: a copy. */
+        if (in->r[i] &&
+            !(fn->paged ? ward_region_map(in->r[i], mem, page, WARD_PERM_READ)
+                        : region_copy(w, in->r[i], mem, page * MON_PAGE, in->len[i], false))) {
             oc->st = PROTO_ST_INTERNAL;
             snprintf(oc->msg, sizeof oc->msg, "mapping the input failed");
             goto done;
@@ -346,7 +376,18 @@ static bool run_trustlet(mon_worker *w, mon_fn *fn, const mon_parts *in, mon_par
     /* The output pages leave as a region: the same frames, no copy. */
     uint64_t used = pages_for(io->out_len);
     ward_region *r = NULL;
-    if (used && !(r = ward_region_from_pages(mem, page, used))) {
+    if (used && !fn->paged) {
+        r = ward_region_new(used);
+        if (r && !region_copy(w, r, mem, page * MON_PAGE, io->out_len, true)) {
+            ward_region_free(r);
+            r = NULL;
+        }
+        if (!r) {
+            oc->st = PROTO_ST_INTERNAL;
+            snprintf(oc->msg, sizeof oc->msg, "copying the output failed");
+            goto done;
+        }
+    } else if (used && !(r = ward_region_from_pages(mem, page, used))) {
         oc->st = PROTO_ST_INTERNAL;
         snprintf(oc->msg, sizeof oc->msg, "taking the output pages failed");
         goto done;

@@ -37,6 +37,7 @@ typedef struct mon_fn {
     ward_module *module;
     char entry[PROTO_MAX_NAME], init[PROTO_MAX_NAME];
     uint64_t fuel, timeout_ns, max_memory, output_max;
+    bool paged; /* paged memory: input and output by page mapping; flat: copied in and out */
     uint32_t nenv;
     char *env[MON_MAX_ENV];
 } mon_fn;

@@ -129,7 +129,15 @@ C chain define fan upper,reverse,wc >/dev/null
 check "fan-out, outputs joined in order" "ABCcba0 1 3" "$(C chain invoke fan --data abc)"
 C chain define fanin upper,reverse reverse >/dev/null
 check "fan-out then a step reading both parts" "abcCBA" "$(C chain invoke fanin --data abc)"
-check "chain ls" "11" "$(C chain ls | grep -o '"name"' | wc -l)"
+# flat memories: input copied in, output copied out, in chains with paged ones
+req PUT /v1/functions/upflat --data-binary @"$G/upper.wasm" -H 'X-Ward-Manifest: {"memory":"flat"}' >/dev/null
+req PUT /v1/functions/revflat --data-binary @"$G/reverse.wasm" -H 'X-Ward-Manifest: {"memory":"flat"}' >/dev/null
+check "flat-memory WASI command" "200 HELLO" "$(req POST /v1/functions/upflat/invoke -d hello)"
+check "flat-memory ward:io guest" "200 olleh" "$(req POST /v1/functions/revflat/invoke -d hello)"
+C chain define flatmix upflat reverse revflat wc >/dev/null
+check "chain mixing flat and paged functions" "0 2 9" "$(C chain invoke flatmix --data 'abc defgh')"
+check "flat chain keeps the data" "HGFED CBA" "$(C chain define fm2 upflat reverse >/dev/null; C chain invoke fm2 --data 'abc defgh')"
+check "chain ls" "13" "$(C chain ls | grep -o '"name"' | wc -l)"
 check "chain of an unknown function" "404" "$(req PUT /v1/chains/x -d '{"steps":["nope"]}' | cut -d' ' -f1)"
 check "chain of 17 steps refused" "400" "$(req PUT /v1/chains/x -d "{\"steps\":[$(for i in $(seq 17); do printf '"upper",'; done)\"upper\"]}" | cut -d' ' -f1)"
 
@@ -214,7 +222,7 @@ kill -9 "$gw"
 sleep 0.2
 wait_healthy && ok "node healthy again after the gateway's kill -9" || bad "gateway restart" "not healthy in 15 s"
 check "functions still there after the gateway's restart" "HELLO" "$(C invoke upper --data hello)"
-check "all functions listed" "7" "$(C ls | grep -o '"name":"[a-z]*","size"' | wc -l)"
+check "all functions listed" "9" "$(C ls | grep -o '"name":"[a-z]*","size"' | wc -l)"
 check "the monitor survived the gateway" "$(child_pid ward-monitor)" "$(child_pid ward-monitor)"
 
 # ---- load: N clients for a bounded time, every answer checked -------------------
