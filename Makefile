@@ -5,7 +5,8 @@
 #                   symbol checks, unit, spec, WASI, examples, paged
 #   make test       every test: the above, install, and ASan+UBSan builds
 #   make install    PREFIX=/usr/local (and DESTDIR=) headers, libraries,
-#                   ward.pc, the ward program and its man page; make uninstall
+#                   ward.pc, the ward and ward-monitor programs and the man
+#                   page; make uninstall
 #   make spec       the official spec suite (needs wabt's wast2json)
 #   make fuzz       libFuzzer on the module loader (FUZZ_SECONDS=600)
 #   make fuzz-serve libFuzzer on the node's protocol decoder and manifest parser
@@ -242,6 +243,7 @@ install: all $(O)/ward.pc
 	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(LIBDIR)" "$(DESTDIR)$(PKGCONFIGDIR)" \
 	    "$(DESTDIR)$(INCLUDEDIR)" "$(DESTDIR)$(MANDIR)/man1"
 	install -m 755 $(O)/ward "$(DESTDIR)$(BINDIR)/ward"
+	install -m 755 $(O)/ward-monitor "$(DESTDIR)$(BINDIR)/ward-monitor"
 	install -m 644 $(PUBLIC_H) "$(DESTDIR)$(INCLUDEDIR)/"
 	install -m 755 $(O)/$(SOFILE) "$(DESTDIR)$(LIBDIR)/$(SOFILE)"
 	ln -sfn $(SOFILE) "$(DESTDIR)$(LIBDIR)/$(SONAME)"
@@ -252,7 +254,7 @@ install: all $(O)/ward.pc
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then echo $(LDCONFIG); $(LDCONFIG); fi
 
 uninstall:
-	rm -f "$(DESTDIR)$(BINDIR)/ward" "$(DESTDIR)$(MANDIR)/man1/ward.1" \
+	rm -f "$(DESTDIR)$(BINDIR)/ward" "$(DESTDIR)$(BINDIR)/ward-monitor" "$(DESTDIR)$(MANDIR)/man1/ward.1" \
 	    $(foreach h,$(notdir $(PUBLIC_H)),"$(DESTDIR)$(INCLUDEDIR)/$(h)") \
 	    "$(DESTDIR)$(LIBDIR)/$(SOFILE)" "$(DESTDIR)$(LIBDIR)/$(SONAME)" \
 	    "$(DESTDIR)$(LIBDIR)/libward.so" "$(DESTDIR)$(LIBDIR)/libward.a" \
