@@ -19,7 +19,7 @@
  * memory has (see pg_tables_new in paged.c).
  *
  * The span. The tables stay the authority, but memory 0's fast forms
- * (32-bit memories) first try the span (w_pgspan in rt.h): per direction,
+ * (32-bit memories) first try the span (w_pgspan in mem/mem.h): per direction,
  * the run of pages from page 0 whose table entries are all the same value,
  * which happens when their frames lie contiguously at their own page
  * index. An access ending below the run's end is base + ea after one
