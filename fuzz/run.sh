@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make fuzz: builds the libFuzzer target with ASan+UBSan and runs it for
 # $1 seconds (default 60), seeded with every module of the spec suite.
-# Crashes land in build/fuzz/artifacts/; copy each into tests/regress/ so
-# that `make test` replays it.
+# Crashes, and runs that break the budget oracle (fuzz_one.h), land in
+# build/fuzz/artifacts/; copy each into tests/regress/ so that `make test`
+# replays it.
 set -euo pipefail
 secs=${1:-60}
 cd "$(dirname "$0")/.."
@@ -10,7 +11,7 @@ out=build/fuzz
 mkdir -p "$out/corpus" "$out/artifacts"
 clang -O1 -g -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
     -fno-sanitize-recover=undefined -Iinclude -Isrc -Ifuzz \
-    src/*.c src/wasi/*.c tests/spec/spectest.c fuzz/fuzz_module.c -o "$out/fuzz_module" -lm -lpthread
+    src/*/*.c tests/spec/spectest.c fuzz/fuzz_module.c -o "$out/fuzz_module" -lm -lpthread
 if [ -z "$(ls -A "$out/corpus")" ]; then
     [ -d build/spec-json ] || make -s build/spec-json/.stamp
     find build/spec-json -name '*.wasm' -size -64k -exec cp -t "$out/corpus" {} + 2>/dev/null || true

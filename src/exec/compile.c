@@ -2102,7 +2102,7 @@ static bool cmp_function(cmp *c, uint32_t defidx, w_fcode *out)
     if (!cmp_push_ctrl(c, CMP_K_FUNC, 0, NULL, c->ft->nresults, c->ft->results)) return false;
     while (!done) {
         c->op_off = dec_offset(&c->r);
-        if (++c->poll % CMP_POLL_EVERY == 0 && c->stop && *c->stop)
+        if (c->poll++ % CMP_POLL_EVERY == 0 && c->stop && *c->stop)
             return w_fail_nooff(c->err, "%s", dec_msg_stopped);
         if (c->r.p >= c->r.end) return cmp_fail(c, "END opcode expected");
         if (!dec_byte(&c->r, &op)) return false;
