@@ -159,7 +159,8 @@ typedef struct cmp {
     uint32_t f_a, f_b;    /* its operands: slots, or slot and immediate */
     uint32_t br_gen;      /* br_table generation, for stub sharing */
     uint64_t pushes_left; /* validation work budget of the function */
-    bool module_bound;    /* the module's allowance, not the function's, sets the limits */
+    /* The module's allowance, not the function's, sets the limit. */
+    bool code_module_bound, pushes_module_bound;
 } cmp;
 
 static bool cmp_fail(cmp *c, const char *msg)
@@ -173,10 +174,10 @@ static bool cmp_oom(cmp *c)
 }
 
 /* A limit on code size or validation work was reached: the function's
- * own, or what is left of the module's (CMP_CODE_PER_BYTE). */
-static bool cmp_too_complex(cmp *c)
+ * own, or (module_bound) what is left of the module's (CMP_CODE_PER_BYTE). */
+static bool cmp_too_complex(cmp *c, bool module_bound)
 {
-    return cmp_fail(c, c->module_bound ? "module too complex" : "function too complex");
+    return cmp_fail(c, module_bound ? "module too complex" : "function too complex");
 }
 
 /* Grows *pa (elements of `size` bytes, capacity *cap) to hold `need`. */
@@ -200,7 +201,7 @@ static bool cmp_grow(cmp *c, void **pa, uint32_t *cap, uint64_t need, size_t siz
 
 static bool cmp_reserve(cmp *c, uint32_t n)
 {
-    if ((uint64_t)c->ncode + n > c->max_code) return cmp_too_complex(c);
+    if ((uint64_t)c->ncode + n > c->max_code) return cmp_too_complex(c, c->code_module_bound);
     return cmp_grow(c, (void **)&c->code, &c->cap_code, (uint64_t)c->ncode + n, sizeof(uint32_t));
 }
 
@@ -344,7 +345,7 @@ static cmp_val *cmp_push(cmp *c, w_valtype t)
         return NULL;
     }
     if (c->pushes_left-- == 0) {
-        cmp_too_complex(c);
+        cmp_too_complex(c, c->pushes_module_bound);
         return NULL;
     }
     if (!cmp_grow(c, (void **)&c->vals, &c->cap_vals, (uint64_t)c->nvals + 1, sizeof(cmp_val)))
@@ -2090,7 +2091,8 @@ static bool cmp_function(cmp *c, uint32_t defidx, w_fcode *out)
      * large arities re-push many values per instruction byte. */
     pushes = (uint64_t)fd->body_len * 32 + 65536;
     /* Both come out of what is left of the module's allowances. */
-    c->module_bound = maxc > c->code_left || pushes > c->pushes_module_left;
+    c->code_module_bound = maxc > c->code_left;
+    c->pushes_module_bound = pushes > c->pushes_module_left;
     c->max_code = (uint32_t)(maxc < c->code_left ? maxc : c->code_left);
     c->pushes_left = pushes < c->pushes_module_left ? pushes : c->pushes_module_left;
     pushes = c->pushes_left;
