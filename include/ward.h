@@ -16,6 +16,12 @@
  * Threads: a store and everything in it must be used by one thread at a
  * time; ward_store_interrupt() is the exception (any thread, any time).
  * Modules are immutable and may be shared between threads once created.
+ * Guest code runs on the calling thread's stack. Wasm-to-wasm calls do not
+ * use it; a host function that calls back into guest code (ward_func_call,
+ * ward_instance_new) nests, about 6.5 KiB a level (x86-64, -O2). Every such
+ * entry needs 64 KiB left below it (more in unoptimised and sanitizer
+ * builds), else it ends in WARD_TRAP_CALL_STACK_EXHAUSTED, on a stack of
+ * any size; give threads that run guests at least 256 KiB.
  *
  * Errors: functions that can fail take a caller-allocated ward_error or
  * ward_result and fill it with a code to act on (ward_error_code, or
@@ -188,9 +194,18 @@ enum {
 };
 
 /* Decodes, validates and compiles a module. `bytes` is copied (the caller
- * keeps ownership). Returns NULL with *err filled on failure. */
+ * keeps ownership). Returns NULL with *err filled on failure. Whatever the
+ * input, the memory and time this takes are bounded in proportion to len:
+ * a module that would make the compiler build or check more than a fixed
+ * multiple of its size fails with "module too complex". */
 WARD_API ward_module *ward_module_new(const uint8_t *bytes, size_t len, uint32_t features,
                                       ward_error *err);
+/* The same under s's limits: its deadline (ward_store_set_timeout) and
+ * ward_store_interrupt() stop decoding and compiling too, with the message
+ * "deadline exceeded while loading" (or "interrupted while loading"). The
+ * module does not belong to s: it outlives it and may be used in any store. */
+WARD_API ward_module *ward_module_new_in(ward_store *s, const uint8_t *bytes, size_t len,
+                                         uint32_t features, ward_error *err);
 /* Drops the caller's reference. */
 WARD_API void ward_module_free(ward_module *m);
 
@@ -225,27 +240,62 @@ typedef enum ward_memory_mode {
     WARD_MEMORY_PAGED_TABLES = 2,
 } ward_memory_mode;
 
+/* Budgets: what the guests of a store may make the host allocate. Each
+ * instance has one, covering the current size of its linear memories, 8
+ * bytes per element of its tables and its own state, and the address space
+ * its memories reserve (8 GiB for a flat 32-bit memory, its maximum for a
+ * memory64, about the maximum plus 2 MiB for a paged one). The store has
+ * one over everything in it: its instances, the memories and tables the
+ * host creates, and host state charged with ward_store_charge (WASI's).
+ * Instantiation checks the minimum of everything a module defines before
+ * making any of it; later growth that would exceed a budget fails
+ * (memory.grow and table.grow return -1), as does a clone. */
+#define WARD_DEFAULT_INSTANCE_MEMORY (1ull << 30)  /* 1 GiB */
+#define WARD_DEFAULT_INSTANCE_RESERVE (1ull << 40) /* 1 TiB: 128 flat 32-bit memories */
+
 typedef struct ward_store_config {
     size_t max_stack_bytes;    /* value stack size; 0 = default (8 MiB) */
     uint32_t max_call_depth;   /* 0 = default (10,000 frames) */
     uint64_t max_memory_bytes; /* per linear memory; 0 = no limit beyond the type */
     ward_memory_mode memory_mode;
+    /* Budgets in bytes; for each, 0 = the default and UINT64_MAX = none. */
+    uint64_t max_instance_memory_bytes;  /* default WARD_DEFAULT_INSTANCE_MEMORY, or
+                                            max_memory_bytes if that is larger */
+    uint64_t max_instance_reserve_bytes; /* default WARD_DEFAULT_INSTANCE_RESERVE */
+    uint64_t max_store_memory_bytes;     /* default none (the instances' own bound them) */
+    uint64_t max_store_reserve_bytes;    /* default none */
 } ward_store_config;
 
 /* Creates a store. cfg may be NULL for defaults. Returns NULL if out of memory. */
 WARD_API ward_store *ward_store_new(const ward_store_config *cfg);
 WARD_API void ward_store_free(ward_store *s);
 
-/* Fuel: when set, each call and each loop iteration consumes one unit; a
- * call that runs out traps with WARD_TRAP_OUT_OF_FUEL. fuel < 0 disables. */
+/* Fuel: when set, each call and each loop iteration consumes one unit, and
+ * instructions that write in bulk one more per WARD_FUEL_BULK_BYTES bytes:
+ * memory.fill, memory.copy, memory.init, memory.grow (the bytes added),
+ * table.fill, table.copy, table.init, table.grow (8 bytes per element), and
+ * a call's zeroing of its locals (8 bytes per local, 16 per v128). An
+ * instruction that cannot pay does nothing and traps with
+ * WARD_TRAP_OUT_OF_FUEL, so fuel alone bounds a call's time. fuel < 0
+ * disables. */
+#define WARD_FUEL_BULK_BYTES 1024
 WARD_API void ward_store_set_fuel(ward_store *s, int64_t fuel);
 WARD_API int64_t ward_store_get_fuel(const ward_store *s);
-/* Deadline: calls running after `timeout_ns` nanoseconds from now trap with
- * WARD_TRAP_DEADLINE (checked at calls and loop back-edges). 0 disables. */
+/* Deadline: work in s after `timeout_ns` nanoseconds from now stops:
+ * calls and instantiation trap with WARD_TRAP_DEADLINE (checked at calls,
+ * loop back-edges, every MiB of a bulk memory operation, and while code is
+ * compiled for an instance), ward_module_new_in fails. 0 disables. */
 WARD_API void ward_store_set_timeout(ward_store *s, uint64_t timeout_ns);
 /* Asks the running guest to stop at its next check (trap WARD_TRAP_INTERRUPTED).
  * Safe from any thread or signal handler. */
 WARD_API void ward_store_interrupt(ward_store *s);
+
+/* Host state kept for the guests of s (a host module's descriptor table,
+ * say) is charged to s's memory budget (max_store_memory_bytes) with
+ * ward_store_charge, so that one limit covers it: false, charging nothing,
+ * if that would exceed the budget. ward_store_uncharge gives bytes back. */
+WARD_API bool ward_store_charge(ward_store *s, uint64_t bytes);
+WARD_API void ward_store_uncharge(ward_store *s, uint64_t bytes);
 
 /* ---- host functions ---------------------------------------------------- */
 
@@ -379,7 +429,22 @@ WARD_API ward_memory *ward_memory_new(ward_store *s, uint64_t min_pages, uint64_
  * load from a page protected to none, or a store to a page that is not
  * read-write, traps with WARD_TRAP_ACCESS_DENIED and a message such as
  * "memory access denied: page 7 is read-only". Host access through
- * ward_memory_read/write/span honours the same permissions. */
+ * ward_memory_read/write/span honours the same permissions.
+ *
+ * Permissions are the lattice NONE < READ < READ_WRITE. What the host sets
+ * is a ceiling for the guest: ward_memory_protect and ward_region_map set a
+ * page's permission and its ceiling, ward_region_grant the most a handle
+ * may be mapped with. Through ward:mem (ward_linker_define_guest_mem) the
+ * guest only derives rights from these, each the meet of what it came
+ * from: publish gives a handle the guest's current permission on the pages
+ * (the lowest of them), map through a handle gives pages at most the
+ * handle's. Lowering by the host reaches what the guest derived:
+ * ward_memory_protect of a page mapping a region lowers the handles the
+ * guest published of that region and the pages it mapped through them;
+ * ward_region_transfer lowers every handle of the region held by `from` to
+ * read (keep_read) or drops it; ward_region_revoke drops every handle of
+ * the region everywhere. Raising a page again does not raise what was
+ * derived from it. A dropped or released handle is unknown from then on. */
 
 typedef struct ward_region ward_region;
 
@@ -394,8 +459,9 @@ typedef enum ward_perm {
  * grant holds its own, so a region lives while it is mapped or granted. */
 WARD_API ward_region *ward_region_new(uint64_t pages);
 /* A region made of m's pages [page, page+n): the same frames, not copies
- * (m's pages keep mapping them, read-write). NULL if a page is absent,
- * already belongs to a region, or out of memory. Caller owns a reference. */
+ * (m's pages keep mapping them with their permissions). NULL if a page is
+ * absent, already belongs to a region, or out of memory. Caller owns a
+ * reference. */
 WARD_API ward_region *ward_region_from_pages(ward_memory *m, uint64_t page, uint64_t n);
 WARD_API void ward_region_free(ward_region *r); /* drops the caller's reference */
 WARD_API uint64_t ward_region_pages(const ward_region *r);
@@ -408,38 +474,52 @@ WARD_API bool ward_region_map(ward_region *r, ward_memory *m, uint64_t page, war
 /* Unmaps every page of m that maps r; they become absent (accesses trap as
  * out of bounds). Returns the number of pages unmapped. */
 WARD_API uint64_t ward_region_unmap(ward_region *r, ward_memory *m);
-/* Unmaps r from every memory at once. r itself stays valid. */
+/* Unmaps r from every memory at once and drops every guest handle of it
+ * (granted or published). r itself stays valid. */
 WARD_API void ward_region_revoke(ward_region *r);
 /* Moves r from `from` to `to`: `from` loses write access to its mapping of
- * r (keeps read access if keep_read, else the pages are unmapped) and `to`
- * maps r read-write at `page`. False (nothing changed) if the mapping in
- * `to` is impossible. */
+ * r and to its guest's handles of r (keeps read access if keep_read, else
+ * the pages are unmapped and the handles dropped) and `to` maps r
+ * read-write at `page`. False (nothing changed) if the mapping in `to` is
+ * impossible. */
 WARD_API bool ward_region_transfer(ward_region *r, ward_memory *from, ward_memory *to,
                                    uint64_t page, bool keep_read);
 /* Sets pages [page, page+n) of m to perm. The host is the authority: this
- * also sets the most the guest may give itself back with ward:mem protect.
+ * also sets the most the guest may give itself back with ward:mem protect,
+ * and lowers what the guest derived from regions mapped there (above).
  * False (nothing changed) if a page is absent or out of range. */
 WARD_API bool ward_memory_protect(ward_memory *m, uint64_t page, uint64_t n, ward_perm perm);
 
 /* Grants r to the guest owning m: its ward:mem `map` may then map r with at
- * most `max_perm`. Returns the handle the guest passes to `map` (>= 0), or
- * -1. The grant holds a reference to r until m is freed. */
+ * most `max_perm` (READ or READ_WRITE). Returns the handle the guest passes
+ * to `map` (>= 0), or -1. The grant holds a reference to r until the guest
+ * releases the handle, r is revoked or transferred away from m without
+ * read, or m is freed. Handles of released grants are reused. */
 WARD_API int64_t ward_region_grant(ward_region *r, ward_memory *m, ward_perm max_perm);
 /* The region behind a handle of m (granted, or published by the guest with
- * ward:mem `publish`); borrowed (ward_region_retain to keep it). NULL if
- * the handle is unknown. */
+ * ward:mem `publish`); borrowed, until the guest next runs (it may release
+ * the handle): ward_region_retain to keep it. NULL if the handle is
+ * unknown. */
 WARD_API ward_region *ward_memory_region(ward_memory *m, int64_t handle);
 WARD_API void ward_region_retain(ward_region *r);
 
 /* Defines the guest import module "ward:mem" in l (functions created in s,
  * acting on the calling instance's memory 0; see include/ward_guest_mem.h):
  *   protect(page, count, perm) -> 0 | -1   perm never above the host's ceiling
- *   publish(page, count) -> handle | -1    pages become a region (shared)
+ *   publish(page, count) -> handle | -1    pages become a region (shared); the
+ *                                          handle carries at most the guest's
+ *                                          current permission on them
  *   map(handle, page, perm) -> 0 | -1      a granted or published region,
- *                                          never with more than granted
+ *                                          never with more than the handle
  *   unmap(handle) -> pages unmapped | -1
+ *   release(handle) -> 0 | -1              gives the handle back (below)
  *   region_pages(handle) -> pages | -1
- * All arguments and results are i32. Returns false if out of memory. */
+ * All arguments and results are i32. A guest holds at most 1024 handles
+ * from publish at once (and 1 MiB of host memory for them); beyond that
+ * publish returns -1. release unmaps the pages mapped through the handle;
+ * a region the guest published that nothing else holds any more (no host
+ * reference, no other memory or handle) dissolves, its pages staying as
+ * plain pages. Returns false if out of memory. */
 WARD_API bool ward_linker_define_guest_mem(ward_linker *l, ward_store *s);
 
 /* Pages of m backed by a frame of its own: not shared with a template or a

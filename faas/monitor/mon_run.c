@@ -521,9 +521,19 @@ static mon_job *dequeue_fair(void)
     return job;
 }
 
+static unsigned workers_ready;
+
 static void *worker_main(void *arg)
 {
     mon_worker *w = arg;
+    /* One call before the sandbox: the runtime learns this thread's stack
+     * bounds (pthread_getattr_np, which makes system calls the sandbox
+     * forbids) and starts its watchdog now. */
+    mon_warm_up();
+    pthread_mutex_lock(&mon.lock);
+    workers_ready++;
+    pthread_cond_broadcast(&mon.queue_cv);
+    pthread_mutex_unlock(&mon.lock);
     for (;;) {
         pthread_mutex_lock(&mon.lock);
         while (!mon.qlen && !mon.stopping)
@@ -586,6 +596,10 @@ bool mon_workers_start(unsigned n, size_t queue_cap)
         if (!worker_init(w)) return false;
         if (pthread_create(&w->thread, NULL, worker_main, w) != 0) return false;
     }
+    pthread_mutex_lock(&mon.lock);
+    while (workers_ready < n)
+        pthread_cond_wait(&mon.queue_cv, &mon.lock);
+    pthread_mutex_unlock(&mon.lock);
     return true;
 }
 

@@ -21,9 +21,6 @@
 
 #define API_DEFAULT_STACK (8u << 20)
 #define API_DEFAULT_DEPTH 10000u
-/* Host functions may call back into the store; each level costs native
- * stack, so the nesting of embedder-level calls is bounded. */
-#define API_MAX_NESTING 256u
 
 struct ward_store {
     w_store w;         /* first: w_exec * inside it leads back to the ward_store */
@@ -232,11 +229,15 @@ static ward_status api_fill_trap(ward_result *res, const w_exec *ex, w_trap trap
 }
 
 /* Entering and leaving embedder-level calls: the outermost one owns the
- * deadline registration and resets the interrupt flag when it ends. */
+ * deadline registration and resets the interrupt flag when it ends.
+ * Host functions may call back into the store, nesting these calls in C:
+ * each one must find VM_STACK_RESERVE bytes of native stack left (exec.h),
+ * as vm_call does, since instantiation can run a host start function and
+ * compile code without passing through vm_call. */
 static bool api_enter(ward_store *s, ward_result *res)
 {
     w_exec *ex = &s->w.exec;
-    if (s->depth >= API_MAX_NESTING) {
+    if (plat_stack_left() < VM_STACK_RESERVE) {
         api_result_clear(res);
         res->status = WARD_TRAP;
         res->trap = WARD_TRAP_CALL_STACK_EXHAUSTED;
@@ -245,11 +246,12 @@ static bool api_enter(ward_store *s, ward_result *res)
     }
     if (s->depth++ > 0) return true;
     /* An interrupt requested while idle stays pending for this call. */
-    if (!ex->interrupt) ex->interrupt_trap = W_TRAP_TIMEOUT;
     if (s->deadline) {
         if (plat_now_ns() >= s->deadline) {
-            ex->interrupt = 1;
-        } else if (!plat_watch_add(&s->watch, s->deadline, &ex->interrupt)) {
+            int none = 0;
+            atomic_compare_exchange_strong_explicit(&ex->interrupt, &none, (int)W_TRAP_TIMEOUT,
+                                                    memory_order_release, memory_order_relaxed);
+        } else if (!plat_watch_add(&s->watch, s->deadline, &ex->interrupt, (int)W_TRAP_TIMEOUT)) {
             s->depth--;
             api_error(res, W_ERR_HOST_RESOURCE,
                       "cannot start the watchdog thread for the deadline");
@@ -263,7 +265,7 @@ static void api_leave(ward_store *s)
 {
     if (--s->depth > 0) return;
     plat_watch_remove(&s->watch);
-    s->w.exec.interrupt = 0;
+    atomic_store_explicit(&s->w.exec.interrupt, 0, memory_order_relaxed);
 }
 
 /* Runs fn with its arguments in slots (results come back in place). */
@@ -276,7 +278,9 @@ static w_trap api_invoke(w_exec *ex, w_func *fn, uint64_t *slots)
 
 /* ---- modules ---------------------------------------------------------------------- */
 
-ward_module *ward_module_new(const uint8_t *bytes, size_t len, uint32_t features, ward_error *err)
+/* Decodes and compiles, giving up when *stop becomes nonzero. */
+static ward_module *api_module_new(const uint8_t *bytes, size_t len, uint32_t features,
+                                   const atomic_int *stop, ward_error *err)
 {
     w_err e;
     memset(&e, 0, sizeof e);
@@ -286,12 +290,13 @@ ward_module *ward_module_new(const uint8_t *bytes, size_t len, uint32_t features
         return NULL;
     }
     static const uint8_t empty[1];
-    w_module *m = dec_module_decode(bytes ? bytes : empty, len, features & WARD_FEATURE_ALL, &e);
+    w_module *m =
+        dec_module_decode(bytes ? bytes : empty, len, features & WARD_FEATURE_ALL, stop, &e);
     if (!m) {
         api_copy_err(err, &e);
         return NULL;
     }
-    if (!cmp_compile_module(m, &e)) {
+    if (!cmp_compile_module(m, stop, &e)) {
         cmp_free_module_code(m);
         m->code = NULL;
         dec_module_free(m);
@@ -306,6 +311,38 @@ ward_module *ward_module_new(const uint8_t *bytes, size_t len, uint32_t features
         err->offset = 0;
     }
     return (ward_module *)m;
+}
+
+ward_module *ward_module_new(const uint8_t *bytes, size_t len, uint32_t features, ward_error *err)
+{
+    return api_module_new(bytes, len, features, NULL, err);
+}
+
+ward_module *ward_module_new_in(ward_store *s, const uint8_t *bytes, size_t len, uint32_t features,
+                                ward_error *err)
+{
+    ward_result res;
+    ward_error local;
+    if (!err) err = &local;
+    if (!s) return api_module_new(bytes, len, features, NULL, err);
+    /* Loading runs like a call: the outermost one arms the deadline. */
+    if (!api_enter(s, &res)) {
+        snprintf(err->message, sizeof err->message, "%s", res.message);
+        err->has_offset = false;
+        err->offset = 0;
+        return NULL;
+    }
+    w_exec *ex = &s->w.exec;
+    ward_module *m = api_module_new(bytes, len, features, &ex->interrupt, err);
+    int stop = atomic_load_explicit(&ex->interrupt, memory_order_acquire);
+    if (!m && stop) {
+        snprintf(err->message, sizeof err->message, "%s while loading",
+                 w_trap_message((w_trap)stop));
+        err->has_offset = false;
+        err->offset = 0;
+    }
+    api_leave(s);
+    return m;
 }
 
 void ward_module_free(ward_module *m)
@@ -360,7 +397,19 @@ ward_store *ward_store_new(const ward_store_config *cfg)
     size_t slots = stack_bytes / sizeof(uint64_t);
     if (slots < 64) slots = 64;
     uint32_t depth = c.max_call_depth ? c.max_call_depth : API_DEFAULT_DEPTH;
-    w_limits_cfg lim = {c.max_memory_bytes, 0, c.memory_mode == WARD_MEMORY_PAGED_TABLES};
+    w_limits_cfg lim;
+    memset(&lim, 0, sizeof lim);
+    lim.max_memory_bytes = c.max_memory_bytes;
+    lim.paged_no_span = c.memory_mode == WARD_MEMORY_PAGED_TABLES;
+    /* A single memory may always reach max_memory_bytes, whatever the
+     * default sum says. */
+    uint64_t inst_default = WARD_DEFAULT_INSTANCE_MEMORY;
+    if (c.max_memory_bytes > inst_default) inst_default = c.max_memory_bytes;
+    lim.instance_mem = c.max_instance_memory_bytes ? c.max_instance_memory_bytes : inst_default;
+    lim.instance_vm =
+        c.max_instance_reserve_bytes ? c.max_instance_reserve_bytes : WARD_DEFAULT_INSTANCE_RESERVE;
+    lim.store_mem = c.max_store_memory_bytes ? c.max_store_memory_bytes : UINT64_MAX;
+    lim.store_vm = c.max_store_reserve_bytes ? c.max_store_reserve_bytes : UINT64_MAX;
 
     ward_store *s = w_calloc(1, sizeof *s);
     if (!s) return NULL;
@@ -402,12 +451,26 @@ void ward_store_set_timeout(ward_store *s, uint64_t timeout_ns)
     s->deadline = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
 }
 
+/* A lock-free atomic is what makes this safe from a signal handler. */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "ward_store_interrupt needs a lock-free atomic_int");
+
+bool ward_store_charge(ward_store *s, uint64_t bytes)
+{
+    return s && w_budget_charge(&s->w.budget, bytes, 0, NULL);
+}
+
+void ward_store_uncharge(ward_store *s, uint64_t bytes)
+{
+    if (s) w_budget_release(&s->w.budget, bytes, 0);
+}
+
 void ward_store_interrupt(ward_store *s)
 {
-    /* Two plain stores: safe from a signal handler. The trap kind first, so
-     * the interpreter never sees the flag with a stale kind. */
-    s->w.exec.interrupt_trap = W_TRAP_INTERRUPTED;
-    s->w.exec.interrupt = 1;
+    /* The trap code is the flag (exec.h): one release store, unless a stop
+     * is already pending (a deadline that just passed keeps its code). */
+    int none = 0;
+    atomic_compare_exchange_strong_explicit(&s->w.exec.interrupt, &none, (int)W_TRAP_INTERRUPTED,
+                                            memory_order_release, memory_order_relaxed);
 }
 
 /* ---- host functions ------------------------------------------------------------------- */
@@ -727,6 +790,15 @@ ward_instance *ward_instance_new(ward_store *s, ward_module *m, const ward_linke
     if (!api_enter(s, res)) goto out;
     inst = rt_instantiate(&s->w, wm, imports, s->mem_mode, &e, &trap);
     if (!inst) {
+        /* Compiling for the memories' access paths stops on the deadline
+         * too: report that as the trap it is. */
+        if (trap == W_TRAP_OK) {
+            int stop = atomic_exchange_explicit(&s->w.exec.interrupt, 0, memory_order_acquire);
+            if (stop) {
+                trap = (w_trap)stop;
+                s->w.exec.nbt = 0;
+            }
+        }
         if (trap == W_TRAP_OK) {
             api_error_from(res, &e);
         } else if (api_fill_trap(res, &s->w.exec, trap) == WARD_TRAP && e.msg[0]) {
