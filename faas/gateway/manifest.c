@@ -86,7 +86,7 @@ bool gw_manifest_parse(const char *text, size_t len, gw_manifest *m, char *err, 
                 if (!strcmp(l->string, "fuel"))
                     good = get_u64(l, 0, 1ull << 62, &m->fuel);
                 else if (!strcmp(l->string, "timeout_ms"))
-                    good = get_u64(l, 1, 3600000, &m->timeout_ms);
+                    good = get_u64(l, 1, 60000, &m->timeout_ms);
                 else if (!strcmp(l->string, "memory"))
                     good = get_u64(l, 65536, 4ull << 30, &m->max_memory);
                 else if (!strcmp(l->string, "output"))
@@ -97,7 +97,7 @@ bool gw_manifest_parse(const char *text, size_t len, gw_manifest *m, char *err, 
                 }
                 if (!good) {
                     fail(err, cap,
-                         "out of range (fuel >= 0, timeout_ms 1..3600000, memory 65536..4 GiB, "
+                         "out of range (fuel >= 0, timeout_ms 1..60000, memory 65536..4 GiB, "
                          "output 1..64 MiB)",
                          l->string);
                     goto out;

@@ -171,9 +171,10 @@ mon_fn *mon_fn_build(const proto_msg *m, proto_status *stp, char *msg, size_t ms
     fn->output_max = 1u << 20;
     proto_u64(m, PROTO_F_OUTPUT_MAX, &fn->output_max);
     if (fn->max_memory < MON_PAGE || fn->max_memory > (4ull << 30) || fn->output_max == 0 ||
-        fn->output_max > (64u << 20) || timeout_ms > 3600000u) {
-        snprintf(msg, msgcap,
-                 "a limit out of range (memory 64 KiB..4 GiB, output 1 B..64 MiB, timeout <= 1 h)");
+        fn->output_max > (64u << 20) || timeout_ms > 60000u) {
+        snprintf(
+            msg, msgcap,
+            "a limit out of range (memory 64 KiB..4 GiB, output 1 B..64 MiB, timeout <= 60 s)");
         goto fail;
     }
     for (uint32_t i = 0; i < m->nfields; i++) {

@@ -179,6 +179,7 @@ check "nor after several writers" "clean" "$(C invoke secret --data search)"
 
 # ---- bad input ---------------------------------------------------------------
 check "garbage manifest: 400" "400" "$(req PUT /v1/functions/g --data-binary @"$G/upper.wasm" -H 'X-Ward-Manifest: {"limits":{"fuel":-1}' | cut -d' ' -f1)"
+check "timeout past 60 s: 400" "400" "$(req PUT /v1/functions/g --data-binary @"$G/upper.wasm" -H 'X-Ward-Manifest: {"limits":{"timeout_ms":60001}}' | cut -d' ' -f1)"
 check "unknown manifest key: 400" "400" "$(req PUT /v1/functions/g --data-binary @"$G/upper.wasm" -H 'X-Ward-Manifest: {"files":["/etc"]}' | cut -d' ' -f1)"
 check "WASI grant refused: 400" "400" "$(req PUT /v1/functions/g --data-binary @"$G/upper.wasm" -H 'X-Ward-Manifest: {"wasi":{"dirs":["/"]}}' | cut -d' ' -f1)"
 head -c 5000 /dev/urandom >"$tmp/garbage.wasm"
