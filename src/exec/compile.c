@@ -668,7 +668,8 @@ static uint8_t cmp_mode_of(const w_compile_cfg *cfg, uint32_t i)
 }
 
 /* The path of an access to memory `mem`: the first one of W_MEM_PATHS for
- * the memory's mode whose layout fits (layout 0: memory 0, 32-bit). */
+ * the memory's mode whose layout fits (layout 0: memory 0, 32-bit); every
+ * mode has a layout-M path. */
 static w_mem_path cmp_path(const cmp *c, uint32_t mem)
 {
     uint8_t mode = cmp_mode_of(c->cfg, mem);
@@ -677,13 +678,7 @@ static w_mem_path cmp_path(const cmp *c, uint32_t mem)
     if ((MODE) == mode && (mem0 || !W_MEM_IS0(LAYOUT))) return W_MEM_PATH_##PATH;
     W_MEM_PATHS(CMP_PATH, ~)
 #undef CMP_PATH
-    /* A mode without a path of its own: every layout-M path is exact for
-     * every memory (mem/access.h), only slower. */
-#define CMP_ANY(PATH, fn, SUFFIX, LAYOUT, MODE, _)                                                 \
-    if (!W_MEM_IS0(LAYOUT)) return W_MEM_PATH_##PATH;
-    W_MEM_PATHS(CMP_ANY, ~)
-#undef CMP_ANY
-    return (w_mem_path)0;
+    return W_MEM_NPATHS; /* a mode without a layout-M path: a bug in W_MEM_PATHS */
 }
 
 /* Is the path's layout 0 (memory 0's short forms, [U offset])? */
@@ -1588,6 +1583,7 @@ static bool cmp_memarg(cmp *c, uint32_t maxalign, uint32_t *mem, uint64_t *off, 
     if (flags > maxalign) return cmp_fail(c, "alignment must not be larger than natural");
     if (!c->m->mems[*mem].lim.is64 && *off > UINT32_MAX) return cmp_fail(c, "offset out of range");
     *path = cmp_path(c, *mem);
+    if (*path == W_MEM_NPATHS) return cmp_fail(c, "no access path for the memory's mode");
     return true;
 }
 

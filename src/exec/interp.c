@@ -193,10 +193,11 @@ W_INLINE void vm_wrv(uint64_t *fp, uint32_t slot, w_v128 v)
     memcpy(fp + slot, &v, 16);
 }
 
-/* An address operand of memory m: i64 for a 64-bit memory, else i32. */
+/* An address operand of memory m: i64 for a 64-bit memory, else i32 (a
+ * mask rather than a test of is64: no branch). */
 W_INLINE uint64_t vm_addr(const w_memory *m, uint64_t slot)
 {
-    return m->is64 ? slot : (uint32_t)slot;
+    return slot & m->addr_mask;
 }
 
 /* Does [start, start+n) lie within [0, size)? n = 0 at start = size is fine. */

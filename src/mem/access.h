@@ -219,11 +219,22 @@ W_INLINE bool mem_ea(uint64_t addr, uint64_t offset, uint32_t bytes, uint64_t *e
 #define MEM_OOB (-1)
 #define MEM_SLOW 0
 
+/* Asks for v in a register at this point. Memory 0's load limit is read
+ * only by compares, which can take it from memory, so gcc's register
+ * allocator may leave it on the stack, and whether it does depends on the
+ * whole of vm_run: every load would then read it there. Its base address
+ * is in a register anyway (loads address through it). */
+W_INLINE void mem_in_register(uint64_t v)
+{
+    __asm__("" : : "r"(v));
+}
+
 /* FLAT0: memory 0, flat. Its span is all of it. */
 W_INLINE int mem_flat0(uint8_t **p, bool write, uint8_t *base, uint64_t lim, uint8_t *const *pt,
                        const void *code, uint64_t ea, uint32_t bytes)
 {
-    (void)write, (void)pt, (void)code;
+    (void)pt, (void)code;
+    if (!write) mem_in_register(lim);
     return mem_span_at(p, base, lim, ea, bytes) ? 1 : MEM_OOB;
 }
 
@@ -233,6 +244,7 @@ W_INLINE int mem_flat0(uint8_t **p, bool write, uint8_t *base, uint64_t lim, uin
 W_INLINE int mem_paged0(uint8_t **p, bool write, uint8_t *base, uint64_t lim, uint8_t *const *pt,
                         const void *code, uint64_t ea, uint32_t bytes)
 {
+    if (!write) mem_in_register(lim);
     if (mem_span_at(p, base, lim, ea, bytes)) return 1;
     w_pgtlb *e = mem_cache_entry(pt, write, code);
     if (W_LIKELY(mem_cache_hit(e, ea, bytes))) {

@@ -47,6 +47,7 @@ typedef struct w_memory {
     uint64_t reserved;  /* bytes of address space reserved at base */
     bool is64;
     bool has_max;
+    uint64_t addr_mask;    /* UINT32_MAX, or UINT64_MAX if is64: an address operand's bits */
     uint8_t mode;          /* W_MEM_FLAT or W_MEM_PAGED */
     uint64_t declared_max; /* the type's max (for import matching) */
     /* Paged memories (paged.h): per page index, the entry used by loads and

@@ -56,6 +56,7 @@ bool mem_init(w_memory *m, uint64_t min_pages, uint64_t max_pages, bool has_max,
         if (maxp > MEM_CAP64 / W_PAGE_SIZE) maxp = MEM_CAP64 / W_PAGE_SIZE;
         if (min_pages > maxp) return false;
         m->is64 = is64;
+        m->addr_mask = is64 ? UINT64_MAX : UINT32_MAX;
         m->has_max = has_max;
         m->declared_max = has_max ? max_pages : 0;
         m->max_pages = maxp;
@@ -86,6 +87,7 @@ bool mem_init(w_memory *m, uint64_t min_pages, uint64_t max_pages, bool has_max,
     m->base = base;
     m->reserved = reserve;
     m->is64 = is64;
+    m->addr_mask = is64 ? UINT64_MAX : UINT32_MAX;
     m->has_max = has_max;
     m->declared_max = has_max ? max_pages : 0;
     m->max_pages = maxp;
