@@ -62,10 +62,11 @@ typedef struct w_memory {
     uint8_t **pg_rd;
     uint8_t **pg_wr;
     uint8_t *pg_exc;
-    w_span span;         /* flat: all of it; paged: derived from the tables */
-    struct pg_mem *pg;   /* cold per-page state */
-    w_budget *budget;    /* the owner's: charged size and vm_charged; NULL = none */
-    uint64_t vm_charged; /* address space charged for this memory */
+    w_span span;            /* flat: all of it; paged: derived from the tables */
+    struct pg_mem *pg;      /* cold per-page state */
+    w_budget *budget;       /* the owner's: charged size and vm_charged; NULL = none */
+    uint64_t vm_charged;    /* address space charged for this memory */
+    uint64_t guest_charged; /* host memory of guest-made regions charged (mem_guest_charge) */
 } w_memory;
 
 /* ---- memory.c: linear memory objects -------------------------------------- */
@@ -99,6 +100,12 @@ bool mem_clone(w_memory *dst, w_memory *src, w_budget *budget, w_err *err);
  * (nothing charged) if the budget has no room. */
 bool mem_charge(w_memory *m, uint64_t bytes);
 void mem_uncharge(w_memory *m, uint64_t bytes);
+/* Sets what m's guest holds in host memory of its own making (the regions
+ * and handles of ward:mem publish) to `total` bytes in the owner's budget:
+ * charges the difference when it grows, false (nothing charged) if the
+ * budget has no room; gives back the difference when it shrinks. The
+ * charge is dropped when m is released. */
+bool mem_guest_charge(w_memory *m, uint64_t total);
 
 /* Checked host access to a memory (the only way host code touches guest
  * bytes). False, copying nothing, if any byte is out of bounds. */

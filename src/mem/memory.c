@@ -170,7 +170,7 @@ void mem_release(w_memory *m)
 {
     if (m->mode == W_MEM_PAGED) pg_release(m);
     if (m->base) plat_release(m->base, m->reserved);
-    w_budget_release(m->budget, m->size, m->vm_charged);
+    w_budget_release(m->budget, m->size + m->guest_charged, m->vm_charged);
     memset(m, 0, sizeof *m);
 }
 
@@ -182,6 +182,17 @@ bool mem_charge(w_memory *m, uint64_t bytes)
 void mem_uncharge(w_memory *m, uint64_t bytes)
 {
     w_budget_release(m->budget, bytes, 0);
+}
+
+bool mem_guest_charge(w_memory *m, uint64_t total)
+{
+    if (total > m->guest_charged) {
+        if (!w_budget_charge(m->budget, total - m->guest_charged, 0, NULL)) return false;
+    } else {
+        w_budget_release(m->budget, m->guest_charged - total, 0);
+    }
+    m->guest_charged = total;
+    return true;
 }
 
 /* Is [addr, addr+len) inside the memory? Written so that nothing overflows. */
@@ -276,11 +287,13 @@ bool mem_clone(w_memory *dst, w_memory *src, w_budget *budget, w_err *err)
             /* dst is a copy of src's fields: keep its release from
              * touching src's budget. */
             dst->budget = NULL;
+            dst->guest_charged = 0;
             w_budget_release(budget, src->size, src->vm_charged);
             return w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
         }
         dst->budget = budget;
         dst->vm_charged = src->vm_charged;
+        dst->guest_charged = 0; /* a clone holds no handles of its own */
         return true;
     }
     /* A flat memory has nothing to share: copy it. */
