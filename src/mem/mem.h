@@ -2,7 +2,10 @@
  * tables, the objects a module's loads, stores and table instructions act on.
  *
  * Files and prefixes:
- *   memory.c  mem_*  linear memory objects: create, grow, clone, checked host access
+ *   memory.c  mem_*  linear memory objects: create, grow, clone, checked host access,
+ *                    the exact slow path of loads and stores
+ *   access.h  mem_*  the access paths: inline translation of the interpreter's
+ *                    loads and stores, one function per path (W_MEM_PATHS)
  *   paged.c   pg_*   the paged access path (WAVEN): frames, tables, regions (paged.h)
  *   table.c   tbl_*  tables of references
  *
@@ -18,20 +21,21 @@
 
 #include "base/base.h"
 
-/* Access paths a memory can have; the compiler picks instruction forms per
- * memory from these (w_compile_cfg in exec/ir.h). */
+/* Modes a memory can have; the compiler picks each access's path from its
+ * memory's mode (W_MEM_PATHS in mem/access.h, w_compile_cfg in exec/ir.h). */
 enum { W_MEM_FLAT = 0, W_MEM_PAGED = 1 };
 
-/* The span of a paged memory, for loads (rd) and for stores (wr): pages
- * [0, lim / 64 KiB) all have the table entry `base` (host address = base +
- * guest address) and lim is the largest such bound (0 if page 0's entry is
- * the exception entry). */
-typedef struct w_pgspan {
+/* The span of a memory, for loads (rd) and for stores (wr): the bytes
+ * [0, lim) that are at base + guest address. A flat memory's span is all
+ * of it (base, size). A paged memory's is the run of pages from page 0
+ * whose table entries all equal `base`, lim the largest such bound (0 if
+ * page 0's entry is the exception entry; paged.h, "The span"). */
+typedef struct w_span {
     uint8_t *rd_base;
     uint64_t rd_lim;
     uint8_t *wr_base;
     uint64_t wr_lim;
-} w_pgspan;
+} w_span;
 
 /* From this size on, a memory's own pages ask for transparent huge pages:
  * they cut page faults several times on large arrays (and TLB misses on
@@ -47,6 +51,7 @@ typedef struct w_memory {
     uint64_t reserved;  /* bytes of address space reserved at base */
     bool is64;
     bool has_max;
+    uint64_t addr_mask;    /* UINT32_MAX, or UINT64_MAX if is64: an address operand's bits */
     uint8_t mode;          /* W_MEM_FLAT or W_MEM_PAGED */
     uint64_t declared_max; /* the type's max (for import matching) */
     /* Paged memories (paged.h): per page index, the entry used by loads and
@@ -57,10 +62,11 @@ typedef struct w_memory {
     uint8_t **pg_rd;
     uint8_t **pg_wr;
     uint8_t *pg_exc;
-    w_pgspan pg_span;    /* derived from the tables (paged.h, "The span") */
-    struct pg_mem *pg;   /* cold per-page state */
-    w_budget *budget;    /* the owner's: charged size and vm_charged; NULL = none */
-    uint64_t vm_charged; /* address space charged for this memory */
+    w_span span;            /* flat: all of it; paged: derived from the tables */
+    struct pg_mem *pg;      /* cold per-page state */
+    w_budget *budget;       /* the owner's: charged size and vm_charged; NULL = none */
+    uint64_t vm_charged;    /* address space charged for this memory */
+    uint64_t guest_charged; /* host memory of guest-made regions charged (mem_guest_charge) */
 } w_memory;
 
 /* ---- memory.c: linear memory objects -------------------------------------- */
@@ -94,6 +100,12 @@ bool mem_clone(w_memory *dst, w_memory *src, w_budget *budget, w_err *err);
  * (nothing charged) if the budget has no room. */
 bool mem_charge(w_memory *m, uint64_t bytes);
 void mem_uncharge(w_memory *m, uint64_t bytes);
+/* Sets what m's guest holds in host memory of its own making (the regions
+ * and handles of ward:mem publish) to `total` bytes in the owner's budget:
+ * charges the difference when it grows, false (nothing charged) if the
+ * budget has no room; gives back the difference when it shrinks. The
+ * charge is dropped when m is released. */
+bool mem_guest_charge(w_memory *m, uint64_t total);
 
 /* Checked host access to a memory (the only way host code touches guest
  * bytes). False, copying nothing, if any byte is out of bounds. */

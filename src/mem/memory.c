@@ -22,6 +22,7 @@
  * Host access (mem_read/mem_write/mem_span) goes through bounds checks with
  * overflow-safe arithmetic and, for paged memories, the pages' permissions.
  */
+#include "mem/access.h"
 #include "mem/paged.h"
 #include "platform/platform.h"
 #include "mem/mem.h"
@@ -109,6 +110,7 @@ bool mem_init(w_memory *m, uint64_t min_pages, uint64_t max_pages, bool has_max,
     m->budget = budget;
     m->vm_charged = reserve;
     m->is64 = is64;
+    m->addr_mask = is64 ? UINT64_MAX : UINT32_MAX;
     m->has_max = has_max;
     m->declared_max = has_max ? max_pages : 0;
     m->max_pages = maxp;
@@ -134,6 +136,7 @@ bool mem_init(w_memory *m, uint64_t min_pages, uint64_t max_pages, bool has_max,
     }
     m->pages = min_pages;
     m->size = min_pages * W_PAGE_SIZE;
+    m->span = (w_span){base, m->size, base, m->size};
     return true;
 fail:
     w_budget_release(budget, min_pages * W_PAGE_SIZE, reserve);
@@ -157,6 +160,9 @@ int64_t mem_grow(w_memory *m, uint64_t delta)
     }
     m->pages = old + delta;
     m->size = new_size;
+    /* A flat memory's span is all of it; a paged one's follows its tables
+     * (pg_grow keeps it). */
+    if (m->mode != W_MEM_PAGED) m->span.rd_lim = m->span.wr_lim = new_size;
     return (int64_t)old;
 }
 
@@ -164,7 +170,7 @@ void mem_release(w_memory *m)
 {
     if (m->mode == W_MEM_PAGED) pg_release(m);
     if (m->base) plat_release(m->base, m->reserved);
-    w_budget_release(m->budget, m->size, m->vm_charged);
+    w_budget_release(m->budget, m->size + m->guest_charged, m->vm_charged);
     memset(m, 0, sizeof *m);
 }
 
@@ -176,6 +182,17 @@ bool mem_charge(w_memory *m, uint64_t bytes)
 void mem_uncharge(w_memory *m, uint64_t bytes)
 {
     w_budget_release(m->budget, bytes, 0);
+}
+
+bool mem_guest_charge(w_memory *m, uint64_t total)
+{
+    if (total > m->guest_charged) {
+        if (!w_budget_charge(m->budget, total - m->guest_charged, 0, NULL)) return false;
+    } else {
+        w_budget_release(m->budget, m->guest_charged - total, 0);
+    }
+    m->guest_charged = total;
+    return true;
 }
 
 /* Is [addr, addr+len) inside the memory? Written so that nothing overflows. */
@@ -200,6 +217,45 @@ bool mem_write(w_memory *m, uint64_t addr, const void *src, size_t len)
     if (!mem_in_bounds(m, addr, len)) return false;
     if (len) memcpy(m->base + addr, src, len);
     return true;
+}
+
+/* ---- the slow path of the access paths (access.h) -------------------------------- */
+
+w_trap mem_load_slow(const w_memory *m, uint64_t addr, uint64_t offset, uint32_t bytes,
+                     uint8_t *tmp, uint64_t *fault)
+{
+    uint64_t ea;
+    if (!mem_ea(addr, offset, bytes, &ea)) {
+        *fault = UINT64_MAX;
+        return W_TRAP_MEM_OOB;
+    }
+    *fault = ea;
+    if (m->mode == W_MEM_PAGED) return pg_read(m, ea, tmp, bytes, fault);
+    if (!mem_in_bounds(m, ea, bytes)) return W_TRAP_MEM_OOB;
+    memcpy(tmp, m->base + ea, bytes);
+    return W_TRAP_OK;
+}
+
+w_trap mem_store_slow(w_memory *m, uint64_t addr, uint64_t offset, const uint8_t *tmp,
+                      uint32_t bytes, uint64_t *fault)
+{
+    uint64_t ea;
+    if (!mem_ea(addr, offset, bytes, &ea)) {
+        *fault = UINT64_MAX;
+        return W_TRAP_MEM_OOB;
+    }
+    *fault = ea;
+    if (m->mode == W_MEM_PAGED) return pg_write(m, ea, tmp, bytes, fault);
+    if (!mem_in_bounds(m, ea, bytes)) return W_TRAP_MEM_OOB;
+    memcpy(m->base + ea, tmp, bytes);
+    return W_TRAP_OK;
+}
+
+void mem_trap_msg(const w_memory *m, w_trap t, uint64_t fault, bool write, char *buf, size_t size)
+{
+    if (size) buf[0] = '\0';
+    if (t == W_TRAP_ACCESS_DENIED && m->mode == W_MEM_PAGED)
+        pg_denied_msg(m, fault, write, buf, size);
 }
 
 void *mem_span(w_memory *m, uint64_t addr, size_t len, bool writable, size_t *avail)
@@ -231,11 +287,13 @@ bool mem_clone(w_memory *dst, w_memory *src, w_budget *budget, w_err *err)
             /* dst is a copy of src's fields: keep its release from
              * touching src's budget. */
             dst->budget = NULL;
+            dst->guest_charged = 0;
             w_budget_release(budget, src->size, src->vm_charged);
             return w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
         }
         dst->budget = budget;
         dst->vm_charged = src->vm_charged;
+        dst->guest_charged = 0; /* a clone holds no handles of its own */
         return true;
     }
     /* A flat memory has nothing to share: copy it. */
