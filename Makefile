@@ -5,9 +5,11 @@
 #                   symbol checks, unit, spec, WASI, examples, paged
 #   make test       every test: the above, install, and ASan+UBSan builds
 #   make install    PREFIX=/usr/local (and DESTDIR=) headers, libraries,
-#                   ward.pc, the ward program and its man page; make uninstall
+#                   ward.pc, the ward and ward-monitor programs and the man
+#                   page; make uninstall
 #   make spec       the official spec suite (needs wabt's wast2json)
 #   make fuzz       libFuzzer on the module loader (FUZZ_SECONDS=600)
+#   make fuzz-serve libFuzzer on the node's protocol decoder and manifest parser
 #   make bench      benchmarks against native code
 #   make deps       install the Debian packages the above need
 
@@ -34,8 +36,8 @@ SOFILE  := libward.so.$(VERSION)
 LIB_SRC := $(wildcard src/*/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 
-.PHONY: format all example wasi-test examples-test budget-test check test unit spec asan asan-unit asan-spec asan-paged fuzz bench deps install uninstall clean FORCE
-all: $(O)/libward.a $(O)/libward.so $(O)/ward
+.PHONY: format all example example-run wasi-test examples-test serve-test fuzz-serve budget-test check test unit spec asan asan-unit asan-spec asan-paged fuzz bench deps install uninstall clean FORCE
+all: $(O)/libward.a $(O)/libward.so $(O)/ward $(O)/ward-monitor
 
 # vm_run (interp.c) is one function of about a thousand handlers reached by
 # indirect jumps; with gcc, aligning its labels keeps its speed from hanging
@@ -86,10 +88,27 @@ $(O)/libward-internal.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 # The ward program uses the public API only, so it links the public archive.
+# It holds the serverless node's untrusted parts too (faas/gateway,
+# faas/client: HTTP, JSON) and the supervisor (`ward serve`).
 CLI_SRC := $(wildcard cli/*.c)
 CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
-$(O)/ward: $(CLI_OBJ) $(O)/libward.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+FAAS_UNTRUSTED_SRC := faas/proto.c $(wildcard faas/gateway/*.c faas/client/*.c)
+FAAS_UNTRUSTED_OBJ := $(FAAS_UNTRUSTED_SRC:%.c=$(O)/%.o)
+NODE_LIBS := -lmicrohttpd -lcurl -lcjson
+$(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ): CPPFLAGS += -Ifaas
+$(O)/ward: $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(O)/libward.a $(O)/ward-monitor
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(O)/libward.a $(NODE_LIBS) $(LDLIBS)
+
+# The trusted part of a node: the monitor, a program of its own that links
+# libward, libc and libseccomp only (no HTTP, no JSON: tests/serve checks
+# its dynamic dependencies). `ward serve` starts it from ward's own folder.
+MON_SRC := faas/proto.c $(wildcard faas/monitor/*.c)
+MON_OBJ := $(MON_SRC:%.c=$(O)/mon/%.o)
+$(O)/mon/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WFLAGS) -Iinclude -Ifaas $(CFLAGS) -MMD -MP -c $< -o $@
+$(O)/ward-monitor: $(MON_OBJ) $(O)/libward.a
+	$(CC) $(CFLAGS) -o $@ $^ -lseccomp $(LDLIBS)
 
 # ---- spec suite --------------------------------------------------------------
 SPEC_OUT := $(O)/spec
@@ -143,8 +162,19 @@ examples-test: all
 budget-test: all
 	bash tests/budget/run.sh $(O)/ward $(O)
 
-# The README's main-job command: the bundled report example under `ward run`.
+# The serverless node end to end on loopback (tests/serve/run.sh).
+serve-test: all
+	bash tests/serve/run.sh $(O)
+
+# The README's main-job command: a serverless node on loopback, the bundled
+# functions deployed and chained through `ward client` (examples/serve/run.sh).
+# The single-module path (`ward run`) has its own: make example-run.
 example:
+	bash tools/deps.sh
+	$(MAKE) -s all
+	bash examples/serve/run.sh $(O)
+
+example-run:
 	bash tools/deps.sh
 	$(MAKE) -s all
 	bash tools/wasm-cc.sh $(O)/examples/report.wasm examples/report/report.c
@@ -182,11 +212,15 @@ check:
 FUZZ_SECONDS ?= 60
 fuzz:
 	bash fuzz/run.sh $(FUZZ_SECONDS)
+# libFuzzer on the node's parsers: the protocol decoder, the manifest parser.
+fuzz-serve:
+	bash fuzz/run_serve.sh $(FUZZ_SECONDS)
 
 # ---- benchmarks ----------------------------------------------------------------
 bench: all
 	bash bench/run.sh
 	bash bench/paged.sh
+	bash bench/serve.sh $(O)
 
 deps:
 	bash tools/deps.sh
@@ -220,6 +254,7 @@ install: all $(O)/ward.pc
 	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(LIBDIR)" "$(DESTDIR)$(PKGCONFIGDIR)" \
 	    "$(DESTDIR)$(INCLUDEDIR)" "$(DESTDIR)$(MANDIR)/man1"
 	install -m 755 $(O)/ward "$(DESTDIR)$(BINDIR)/ward"
+	install -m 755 $(O)/ward-monitor "$(DESTDIR)$(BINDIR)/ward-monitor"
 	install -m 644 $(PUBLIC_H) "$(DESTDIR)$(INCLUDEDIR)/"
 	install -m 755 $(O)/$(SOFILE) "$(DESTDIR)$(LIBDIR)/$(SOFILE)"
 	ln -sfn $(SOFILE) "$(DESTDIR)$(LIBDIR)/$(SONAME)"
@@ -230,7 +265,7 @@ install: all $(O)/ward.pc
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then echo $(LDCONFIG); $(LDCONFIG); fi
 
 uninstall:
-	rm -f "$(DESTDIR)$(BINDIR)/ward" "$(DESTDIR)$(MANDIR)/man1/ward.1" \
+	rm -f "$(DESTDIR)$(BINDIR)/ward" "$(DESTDIR)$(BINDIR)/ward-monitor" "$(DESTDIR)$(MANDIR)/man1/ward.1" \
 	    $(foreach h,$(notdir $(PUBLIC_H)),"$(DESTDIR)$(INCLUDEDIR)/$(h)") \
 	    "$(DESTDIR)$(LIBDIR)/$(SOFILE)" "$(DESTDIR)$(LIBDIR)/$(SONAME)" \
 	    "$(DESTDIR)$(LIBDIR)/libward.so" "$(DESTDIR)$(LIBDIR)/libward.a" \

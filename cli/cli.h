@@ -41,5 +41,9 @@ uint8_t *cli_read_file(const char *path, size_t *len);
 /* Subcommands: argc/argv after the subcommand's name. */
 int cli_run(int argc, char **argv);
 extern const char cli_run_help[];
+int cli_serve(int argc, char **argv); /* serve.c: a serverless node */
+extern const char cli_serve_help[];
+int cli_client(int argc, char **argv); /* client.c: its HTTP API */
+extern const char cli_client_help[];
 
 #endif

@@ -1,6 +1,8 @@
 /* main.c - the `ward` program: dispatches to one file per subcommand.
  *
  *   ward run [options] module.wasm [args...]   run.c
+ *   ward serve [options]                       serve.c
+ *   ward client [options] COMMAND ...          client.c
  *   ward version
  *   ward help [COMMAND]
  */
@@ -16,6 +18,9 @@ static const char cli_help[] =
     "\n"
     "Usage:\n"
     "  ward run [options] module.wasm [args...]   run a module (see 'ward run --help')\n"
+    "  ward serve [options]                       start a serverless node (see 'ward serve "
+    "--help')\n"
+    "  ward client [options] COMMAND ...          deploy, invoke, chain, ls, rm, stats on a node\n"
     "  ward version                               print the version\n"
     "  ward help                                  print this help\n";
 
@@ -29,6 +34,8 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "run") == 0) return cli_run(argc - 2, argv + 2);
+    if (strcmp(cmd, "serve") == 0) return cli_serve(argc - 2, argv + 2);
+    if (strcmp(cmd, "client") == 0) return cli_client(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
         printf("ward %s\n", WARD_VERSION);
         return 0;
@@ -36,6 +43,10 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         if (argc > 2 && strcmp(argv[2], "run") == 0)
             fputs(cli_run_help, stdout);
+        else if (argc > 2 && strcmp(argv[2], "serve") == 0)
+            fputs(cli_serve_help, stdout);
+        else if (argc > 2 && strcmp(argv[2], "client") == 0)
+            fputs(cli_client_help, stdout);
         else
             fputs(cli_help, stdout);
         return 0;

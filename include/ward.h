@@ -537,6 +537,15 @@ WARD_API uint64_t ward_memory_private_pages(const ward_memory *m);
  * clone belongs to s like any instance. */
 WARD_API ward_instance *ward_instance_clone(ward_store *s, ward_instance *tmpl, ward_result *res);
 
+/* Frees inst, an instance or clone created in s, before s is freed: for
+ * an embedder that makes a clone per request and throws it away (its
+ * private frames return to the pool at once). Every pointer into inst (its
+ * functions, memories, tables, globals) becomes invalid. The caller must
+ * make sure nothing refers to inst any more: none of its functions stored
+ * in another instance's table or global, nor in a linker still used. False
+ * (nothing freed) if inst is not s's, or while a call runs in s. */
+WARD_API bool ward_instance_free(ward_store *s, ward_instance *inst);
+
 /* The spec's text for a trap code ("integer divide by zero"); a static
  * string ("unknown trap" for a value outside the enum). */
 WARD_API const char *ward_trap_message(ward_trap_code t);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs the bundled examples: the report program under `ward run`
 # (output compared with examples/report/expected.txt) and the two embedding
-# examples. Last line: "N passed, M failed".
+# examples, and the serverless node's example (examples/serve/run.sh, the
+# README's main job). Last line: "N passed, M failed".
 set -u
 cd "$(dirname "$0")/.."
 O=${O:-build}
@@ -30,5 +31,13 @@ for ex in embed host_func; do
         bad "$ex" "does not compile"
     fi
 done
+# The README's main job (make example): a node, its functions, a chain.
+if out=$(timeout 120 bash examples/serve/run.sh "$O" 2>&1) &&
+    echo "$out" | grep -qx 'NIAHC A NI STELTSURT :DRAW' && echo "$out" | grep -qx '2 15 86' &&
+    echo "$out" | grep -qx 'ABC  cba' && echo "$out" | grep -q 'ward serve: stopped'; then
+    ok "serve example"
+else
+    bad "serve example" "$(echo "$out" | tail -n 5)"
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1052,3 +1052,9 @@ ward_instance *ward_instance_clone(ward_store *s, ward_instance *tmpl, ward_resu
     if (!inst) api_error_from(res, &e);
     return (ward_instance *)inst;
 }
+
+bool ward_instance_free(ward_store *s, ward_instance *inst)
+{
+    if (!s || !inst || s->depth) return false;
+    return rt_instance_drop(&s->w, (w_instance *)inst);
+}

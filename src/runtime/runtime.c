@@ -134,6 +134,23 @@ static void rt_obj_free(uint8_t kind, void *obj)
     }
 }
 
+/* Frees one instance before its store: found from the end (clones are
+ * usually the newest objects), its slot emptied, and trailing empty slots
+ * dropped so that a store used for clone after clone does not grow. */
+bool rt_instance_drop(w_store *s, w_instance *inst)
+{
+    for (size_t i = s->nobjs; i-- > 0;) {
+        if (s->objs[i] != (void *)inst || s->obj_kinds[i] != RT_OBJ_INSTANCE) continue;
+        rt_instance_free((rt_instance *)inst);
+        s->objs[i] = NULL;
+        s->obj_kinds[i] = 0;
+        while (s->nobjs && !s->objs[s->nobjs - 1])
+            s->nobjs--;
+        return true;
+    }
+    return false;
+}
+
 void rt_store_free(w_store *s)
 {
     /* Reverse order: later objects may refer to earlier ones (host data

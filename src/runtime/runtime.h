@@ -80,6 +80,12 @@ w_instance *rt_instantiate(w_store *s, w_module *m, const w_extern *imports, uin
  * either side (flat memories are copied). NULL with *err on failure. */
 w_instance *rt_instance_clone(w_store *s, w_instance *tmpl, w_err *err);
 
+/* Frees inst (an instance or clone of s) now rather than with s. The
+ * caller guarantees nothing still refers to it (its functions in other
+ * instances' tables, globals or a linker in use). False if inst is not
+ * one of s's objects. */
+bool rt_instance_drop(w_store *s, w_instance *inst);
+
 /* Evaluates the decoded form of a validated constant expression (decode.h)
  * in inst, whose globals and functions it may reference, into out[0..2).
  * Fails (W_ERR_INTERNAL) only if the decoded form is inconsistent. */

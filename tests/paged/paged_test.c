@@ -328,6 +328,84 @@ out:
     ward_store_free(s);
 }
 
+/* ward_instance_free: a clone per request, thrown away. Freeing one clone
+ * leaves the template and the other clones intact; a region taken from a
+ * freed clone's pages keeps its frames; a clone cannot be freed twice, nor
+ * by another store, nor while a call runs in its store. */
+typedef struct free_try {
+    ward_instance *victim;
+    bool freed;
+} free_try;
+
+static int free_in_call(ward_caller *c, void *data, const ward_val *args, ward_val *results)
+{
+    (void)args, (void)results;
+    free_try *ft = data;
+    ft->freed = ward_instance_free(ward_caller_store(c), ft->victim);
+    return 0;
+}
+
+static void test_clone_free(ward_module *m)
+{
+    ward_store *s = store(WARD_MEMORY_PAGED), *other = store(WARD_MEMORY_PAGED);
+    ward_instance *t = ward_instance_new(s, m, NULL, NULL);
+    CHECK(t != NULL);
+    if (!t) goto out;
+    ward_val st[2] = {i32v(200), i32v(5)};
+    call(s, t, "st", st, 2, NULL, NULL);
+    ward_result res;
+    ward_instance *keep = ward_instance_clone(s, t, &res);
+    CHECK(keep != NULL);
+    if (!keep) goto out;
+    ward_val k7[2] = {i32v(200), i32v(7)};
+    call(s, keep, "st", k7, 2, NULL, NULL);
+    ward_val l[1] = {i32v(200)};
+    for (int i = 0; i < 2000; i++) {
+        ward_instance *c = ward_instance_clone(s, t, &res);
+        if (!c) {
+            CHECK(c != NULL);
+            break;
+        }
+        ward_val a[2] = {i32v(200), i32v(1000 + i)};
+        bool ok =
+            call(s, c, "st", a, 2, NULL, NULL) == WARD_OK && call_i32(s, c, "ld", l, 1) == 1000 + i;
+        if (i % 500 == 0) CHECK(!ward_instance_free(other, c)); /* not other's */
+        if (!ok || !ward_instance_free(s, c)) {
+            CHECK(ok);
+            break;
+        }
+    }
+    CHECK(call_i32(s, t, "ld", l, 1) == 5);
+    CHECK(call_i32(s, keep, "ld", l, 1) == 7);
+    /* A region of a clone's pages outlives the clone. */
+    ward_instance *c = ward_instance_clone(s, t, &res);
+    CHECK(c != NULL);
+    if (!c) goto out;
+    ward_val a[2] = {i32v(3 * 65536 + 8), i32v(0x5a5a5a5a)};
+    call(s, c, "st", a, 2, NULL, NULL);
+    ward_region *r = ward_region_from_pages(ward_instance_memory(c, "mem"), 3, 1);
+    CHECK(r != NULL);
+    CHECK(ward_instance_free(s, c));
+    CHECK(!ward_instance_free(s, c)); /* gone already */
+    if (r) {
+        ward_memory *mem = ward_memory_new(other, 1, 4, true, false);
+        uint32_t v = 0;
+        CHECK(mem && ward_region_map(r, mem, 0, WARD_PERM_READ) &&
+              ward_memory_read(mem, 8, &v, 4) && v == 0x5a5a5a5a);
+        ward_region_free(r);
+    }
+    /* Not while a call runs in the store. */
+    ward_valkind none[1];
+    free_try ft = {keep, true};
+    ward_func *f = ward_func_new(s, none, 0, none, 0, free_in_call, &ft, NULL);
+    CHECK(f && ward_func_call(s, f, NULL, 0, NULL, 0, &res) == WARD_OK && !ft.freed);
+    CHECK(call_i32(s, keep, "ld", l, 1) == 7);
+    CHECK(ward_instance_free(s, keep));
+out:
+    ward_store_free(s);
+    ward_store_free(other);
+}
+
 /* ---- 5. WASI and host access honour permissions ---------------------------------------------- */
 
 static void test_wasi_fault(ward_module *m)
@@ -832,6 +910,7 @@ int main(int argc, char **argv)
         test_sharing(share);
         test_transfer(share);
         test_clones(share);
+        test_clone_free(share);
     }
     if (wf) test_wasi_fault(wf);
     if (prod && cons) test_guest(prod, cons);

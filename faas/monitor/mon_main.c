@@ -1,0 +1,542 @@
+/* mon_main.c - the monitor's process: start-up, the sandbox, and the loop
+ * that reads the gateway's messages.
+ *
+ *   ward-monitor --ctl FD [--workers N] [--queue N] [--timeout-ms N] [--no-sandbox]
+ *
+ * FD is a Unix socket to the supervisor (ward serve). The supervisor sends
+ * the monitor each connection to a gateway over it (SCM_RIGHTS), so that a
+ * restarted gateway reaches the same monitor and a restarted monitor the
+ * same gateway, while the monitor itself opens nothing: after start-up it
+ * only reads, writes and maps memory (mon_sandbox.c). It exits when the
+ * supervisor goes away.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "monitor.h"
+
+mon_state mon = {
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .queue_cv = PTHREAD_COND_INITIALIZER,
+    .out_lock = PTHREAD_MUTEX_INITIALIZER,
+    .conn = -1,
+};
+
+bool mon_fn_check(mon_fn *fn, char *msg, size_t cap);
+
+/* ---- replies ------------------------------------------------------------------------ */
+
+bool mon_send(uint64_t gen, proto_buf *b)
+{
+    bool ok = false;
+    pthread_mutex_lock(&mon.out_lock);
+    if (gen == mon.conn_gen && mon.conn >= 0) ok = proto_send(mon.conn, b);
+    pthread_mutex_unlock(&mon.out_lock);
+    return ok;
+}
+
+void mon_reply_error(uint64_t gen, uint32_t id, proto_status st, const char *msg, int64_t step)
+{
+    proto_buf b = {0};
+    proto_begin(&b, PROTO_ERROR, id);
+    proto_put_u64(&b, PROTO_F_STATUS, st);
+    proto_put_str(&b, PROTO_F_MESSAGE, msg);
+    if (step >= 0) proto_put_u64(&b, PROTO_F_STEP_INDEX, (uint64_t)step);
+    if (proto_end(&b)) mon_send(gen, &b);
+    proto_buf_free(&b);
+}
+
+static void reply_ok(uint64_t gen, uint32_t id)
+{
+    proto_buf b = {0};
+    proto_begin(&b, PROTO_OK, id);
+    proto_put_u64(&b, PROTO_F_STATUS, PROTO_ST_OK);
+    if (proto_end(&b)) mon_send(gen, &b);
+    proto_buf_free(&b);
+}
+
+/* ---- names, tenants, functions (under mon.lock) ------------------------------------- */
+
+/* Tenant and function names: 1-63 bytes of [A-Za-z0-9_.-], not starting with '.'. */
+static bool name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= PROTO_MAX_NAME || s[0] == '.') return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+static mon_tenant *tenant_get(const char *name)
+{
+    for (size_t i = 0; i < mon.ntenants; i++)
+        if (!strcmp(mon.tenants[i]->name, name)) return mon.tenants[i];
+    if (mon.ntenants == sizeof mon.tenants / sizeof *mon.tenants) return NULL;
+    mon_tenant *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->max_funcs = 256;
+    t->max_conc = 64;
+    t->max_mem = 16ull << 30;
+    mon.tenants[mon.ntenants++] = t;
+    return t;
+}
+
+static size_t fn_find(const char *tenant, const char *name)
+{
+    for (size_t i = 0; i < mon.nfns; i++)
+        if (!strcmp(mon.fns[i]->tenant, tenant) && !strcmp(mon.fns[i]->name, name)) return i;
+    return (size_t)-1;
+}
+
+/* Removes entry i (the table's reference is dropped; templates follow). */
+static void fn_remove(size_t i)
+{
+    mon_fn *fn = mon.fns[i];
+    __atomic_store_n(&fn->dead, true, __ATOMIC_RELEASE);
+    mon_tenant *t = tenant_get(fn->tenant);
+    if (t && t->nfuncs) t->nfuncs--;
+    mon.fns[i] = mon.fns[--mon.nfns];
+    mon_fn_release(fn);
+}
+
+/* ---- handlers ------------------------------------------------------------------------ */
+
+static void on_hello(uint64_t gen, const proto_msg *m)
+{
+    pthread_mutex_lock(&mon.lock);
+    while (mon.nfns)
+        fn_remove(mon.nfns - 1);
+    pthread_mutex_unlock(&mon.lock);
+    reply_ok(gen, m->id);
+}
+
+static void on_tenant(uint64_t gen, const proto_msg *m)
+{
+    char name[PROTO_MAX_NAME];
+    if (!proto_str(m, PROTO_F_TENANT, name, sizeof name) || !name_ok(name))
+        return mon_reply_error(gen, m->id, PROTO_ST_BAD_REQUEST, "bad tenant name", -1);
+    pthread_mutex_lock(&mon.lock);
+    mon_tenant *t = tenant_get(name);
+    if (t) {
+        proto_u64(m, PROTO_F_LIMIT_FUNCS, &t->max_funcs);
+        proto_u64(m, PROTO_F_LIMIT_CONC, &t->max_conc);
+        proto_u64(m, PROTO_F_LIMIT_MEM, &t->max_mem);
+    }
+    pthread_mutex_unlock(&mon.lock);
+    if (!t) return mon_reply_error(gen, m->id, PROTO_ST_LIMIT, "too many tenants", -1);
+    reply_ok(gen, m->id);
+}
+
+mon_fn *mon_fn_build(const proto_msg *m, proto_status *stp, char *msg, size_t msgcap)
+{
+    mon_fn *fn = calloc(1, sizeof *fn);
+    if (!fn) {
+        *stp = PROTO_ST_INTERNAL;
+        snprintf(msg, msgcap, "out of memory");
+        return NULL;
+    }
+    fn->refs = 1;
+    const proto_field *wasm = proto_get(m, PROTO_F_WASM);
+    proto_status st = PROTO_ST_BAD_REQUEST;
+    if (!proto_str(m, PROTO_F_TENANT, fn->tenant, sizeof fn->tenant) || !name_ok(fn->tenant) ||
+        !proto_str(m, PROTO_F_NAME, fn->name, sizeof fn->name) || !name_ok(fn->name) || !wasm) {
+        snprintf(msg, msgcap, "a deploy needs a tenant, a valid name and a module");
+        goto fail;
+    }
+    if (!proto_str(m, PROTO_F_ENTRY, fn->entry, sizeof fn->entry))
+        snprintf(fn->entry, sizeof fn->entry, "_start");
+    if (!proto_str(m, PROTO_F_INIT, fn->init, sizeof fn->init)) fn->init[0] = '\0';
+    uint64_t mode = 1, timeout_ms = 0;
+    proto_u64(m, PROTO_F_MEMORY_MODE, &mode);
+    if (mode > 1) {
+        snprintf(msg, msgcap, "memory mode is 0 (flat) or 1 (paged)");
+        goto fail;
+    }
+    fn->paged = mode == 1;
+    proto_u64(m, PROTO_F_FUEL, &fn->fuel);
+    proto_u64(m, PROTO_F_TIMEOUT_MS, &timeout_ms);
+    fn->timeout_ns = (timeout_ms ? timeout_ms : mon.default_timeout_ns / 1000000u) * 1000000u;
+    fn->max_memory = 64ull << 20;
+    proto_u64(m, PROTO_F_MAX_MEMORY, &fn->max_memory);
+    fn->output_max = 1u << 20;
+    proto_u64(m, PROTO_F_OUTPUT_MAX, &fn->output_max);
+    if (fn->max_memory < MON_PAGE || fn->max_memory > (4ull << 30) || fn->output_max == 0 ||
+        fn->output_max > (64u << 20) || timeout_ms > 60000u) {
+        snprintf(
+            msg, msgcap,
+            "a limit out of range (memory 64 KiB..4 GiB, output 1 B..64 MiB, timeout <= 60 s)");
+        goto fail;
+    }
+    for (uint32_t i = 0; i < m->nfields; i++) {
+        const proto_field *f = &m->fields[i];
+        if (f->tag != PROTO_F_ENV) continue;
+        if (fn->nenv == MON_MAX_ENV || !memchr(f->data, '=', f->len)) {
+            snprintf(msg, msgcap, "too many or malformed environment entries");
+            goto fail;
+        }
+        char *e = malloc(f->len + 1);
+        if (!e) goto oom;
+        memcpy(e, f->data, f->len);
+        e[f->len] = '\0';
+        fn->env[fn->nenv++] = e;
+    }
+    ward_error err;
+    fn->module = ward_module_new(wasm->data, wasm->len, 0, &err);
+    st = PROTO_ST_BAD_MODULE;
+    if (!fn->module) {
+        if (err.has_offset)
+            snprintf(msg, msgcap, "module: %s at byte %zu [%s]", err.message, err.offset,
+                     ward_error_name(err.code));
+        else
+            snprintf(msg, msgcap, "module: %s [%s]", err.message, ward_error_name(err.code));
+        goto fail;
+    }
+    if (!mon_fn_check(fn, msg, msgcap)) goto fail;
+    return fn;
+oom:
+    st = PROTO_ST_INTERNAL;
+    snprintf(msg, msgcap, "out of memory");
+fail:
+    mon_fn_release(fn);
+    *stp = st;
+    return NULL;
+}
+
+static void on_deploy(uint64_t gen, const proto_msg *m)
+{
+    char msg[320];
+    proto_status st;
+    mon_fn *fn = mon_fn_build(m, &st, msg, sizeof msg);
+    if (!fn) return mon_reply_error(gen, m->id, st, msg, -1);
+    pthread_mutex_lock(&mon.lock);
+    mon_tenant *t = tenant_get(fn->tenant);
+    size_t old = fn_find(fn->tenant, fn->name);
+    if (!t || (old == (size_t)-1 && t->nfuncs >= t->max_funcs)) {
+        pthread_mutex_unlock(&mon.lock);
+        st = PROTO_ST_LIMIT;
+        snprintf(msg, sizeof msg, "tenant %s may deploy at most %llu functions", fn->tenant,
+                 t ? (unsigned long long)t->max_funcs : 0ull);
+        goto fail;
+    }
+    if (old != (size_t)-1) fn_remove(old);
+    if (mon.nfns == mon.cap_fns) {
+        size_t cap = mon.cap_fns ? 2 * mon.cap_fns : 64;
+        mon_fn **a = realloc(mon.fns, cap * sizeof *a);
+        if (!a) {
+            pthread_mutex_unlock(&mon.lock);
+            st = PROTO_ST_INTERNAL;
+            snprintf(msg, sizeof msg, "out of memory");
+            goto fail;
+        }
+        mon.fns = a;
+        mon.cap_fns = cap;
+    }
+    fn->id = ++mon.next_fn_id;
+    mon.fns[mon.nfns++] = fn;
+    t->nfuncs++;
+    pthread_mutex_unlock(&mon.lock);
+    reply_ok(gen, m->id);
+    return;
+fail:
+    mon_fn_release(fn);
+    mon_reply_error(gen, m->id, st, msg, -1);
+}
+
+static void on_undeploy(uint64_t gen, const proto_msg *m)
+{
+    char tenant[PROTO_MAX_NAME], name[PROTO_MAX_NAME];
+    if (!proto_str(m, PROTO_F_TENANT, tenant, sizeof tenant) ||
+        !proto_str(m, PROTO_F_NAME, name, sizeof name))
+        return mon_reply_error(gen, m->id, PROTO_ST_BAD_REQUEST, "tenant and name needed", -1);
+    pthread_mutex_lock(&mon.lock);
+    size_t i = fn_find(tenant, name);
+    if (i != (size_t)-1) fn_remove(i);
+    pthread_mutex_unlock(&mon.lock);
+    if (i == (size_t)-1)
+        return mon_reply_error(gen, m->id, PROTO_ST_NOT_FOUND, "no such function", -1);
+    reply_ok(gen, m->id);
+}
+
+/* Takes ownership of raw (the message m was decoded from). */
+static void on_invoke(uint64_t gen, const proto_msg *m, uint8_t *raw)
+{
+    char tenant[PROTO_MAX_NAME], msg[200];
+    proto_status st = PROTO_ST_BAD_REQUEST;
+    int64_t bad_step = -1;
+    mon_job *job = calloc(1, sizeof *job);
+    if (!job) {
+        free(raw);
+        return mon_reply_error(gen, m->id, PROTO_ST_INTERNAL, "out of memory", -1);
+    }
+    job->raw = raw;
+    job->conn_gen = gen;
+    job->id = m->id;
+    if (proto_get(m, PROTO_F_SEALED)) {
+        st = PROTO_ST_UNSUPPORTED;
+        snprintf(msg, sizeof msg, "sealed requests come with attestation (not yet)");
+        goto fail;
+    }
+    const proto_field *body = proto_get(m, PROTO_F_BODY);
+    if (body) {
+        job->body = body->data;
+        job->body_len = body->len;
+    }
+    if (!proto_str(m, PROTO_F_TENANT, tenant, sizeof tenant)) {
+        snprintf(msg, sizeof msg, "no tenant");
+        goto fail;
+    }
+    pthread_mutex_lock(&mon.lock);
+    job->tenant = tenant_get(tenant);
+    for (uint32_t i = 0; i < m->nfields && job->tenant; i++) {
+        const proto_field *f = &m->fields[i];
+        if (f->tag != PROTO_F_STEP) continue;
+        if (job->nsteps == MON_MAX_STEPS) {
+            snprintf(msg, sizeof msg, "a chain has at most %u steps", MON_MAX_STEPS);
+            goto fail_locked;
+        }
+        uint32_t s = job->nsteps++;
+        size_t pos = 0;
+        while (pos <= f->len) {
+            const uint8_t *comma = memchr(f->data + pos, ',', f->len - pos);
+            size_t n = comma ? (size_t)(comma - (f->data + pos)) : f->len - pos;
+            char name[PROTO_MAX_NAME];
+            if (n == 0 || n >= sizeof name || job->width[s] == MON_MAX_GROUP) {
+                snprintf(msg, sizeof msg, "step %u: bad function list (at most %u per step)", s,
+                         MON_MAX_GROUP);
+                goto fail_locked;
+            }
+            memcpy(name, f->data + pos, n);
+            name[n] = '\0';
+            size_t k = fn_find(tenant, name);
+            if (k == (size_t)-1) {
+                st = PROTO_ST_NOT_FOUND;
+                bad_step = s;
+                snprintf(msg, sizeof msg, "step %u: no function %s", s, name);
+                goto fail_locked;
+            }
+            mon_fn *fn = mon.fns[k];
+            __atomic_add_fetch(&fn->refs, 1, __ATOMIC_ACQ_REL);
+            job->fns[s][job->width[s]++] = fn;
+            if (fn->max_memory > job->mem_reserved) job->mem_reserved = fn->max_memory;
+            pos += n + 1;
+        }
+    }
+    if (!job->tenant || !job->nsteps) {
+        snprintf(msg, sizeof msg, job->tenant ? "nothing to invoke" : "too many tenants");
+        goto fail_locked;
+    }
+    mon_tenant *t = job->tenant;
+    if (t->running >= t->max_conc || t->mem_in_use + job->mem_reserved > t->max_mem) {
+        st = PROTO_ST_LIMIT;
+        snprintf(msg, sizeof msg, "tenant %s is at its limit of %s", t->name,
+                 t->running >= t->max_conc ? "concurrent invocations" : "memory");
+        goto fail_locked;
+    }
+    t->running++;
+    t->mem_in_use += job->mem_reserved;
+    pthread_mutex_unlock(&mon.lock);
+    if (!mon_enqueue(job)) {
+        pthread_mutex_lock(&mon.lock);
+        t->running--;
+        t->mem_in_use -= job->mem_reserved;
+        pthread_mutex_unlock(&mon.lock);
+        st = PROTO_ST_BUSY;
+        snprintf(msg, sizeof msg, "the monitor's queue is full");
+        goto fail;
+    }
+    return;
+fail_locked:
+    pthread_mutex_unlock(&mon.lock);
+fail:
+    mon_reply_error(gen, m->id, st, msg, bad_step);
+    mon_job_free(job);
+}
+
+static void on_stats(uint64_t gen, const proto_msg *m)
+{
+    proto_buf b = {0};
+    char line[160];
+    proto_begin(&b, PROTO_COUNTERS, m->id);
+    pthread_mutex_lock(&mon.lock);
+#define STAT(...)                                                                                  \
+    do {                                                                                           \
+        snprintf(line, sizeof line, __VA_ARGS__);                                                  \
+        proto_put_str(&b, PROTO_F_STAT, line);                                                     \
+    } while (0)
+    STAT("ward_monitor_invocations_total %llu", (unsigned long long)mon.invocations);
+    STAT("ward_monitor_errors_total %llu", (unsigned long long)mon.errors);
+    STAT("ward_monitor_busy_total %llu", (unsigned long long)mon.busy_rejects);
+    STAT("ward_monitor_clones_total %llu", (unsigned long long)mon.clones);
+    STAT("ward_monitor_clone_seconds_total %.9f", (double)mon.clone_ns / 1e9);
+    STAT("ward_monitor_queue_depth %llu", (unsigned long long)mon.qlen);
+    STAT("ward_monitor_trustlets_alive %llu", (unsigned long long)mon.alive);
+    STAT("ward_monitor_templates %llu", (unsigned long long)mon.templates);
+    STAT("ward_monitor_functions %llu", (unsigned long long)mon.nfns);
+    STAT("ward_monitor_workers %u", mon.nworkers);
+    uint64_t cum = 0, mem = 0;
+    for (int i = 0; i < MON_NBUCKETS; i++) {
+        cum += mon.hist[i];
+        STAT("ward_monitor_invocation_seconds_bucket{le=\"%g\"} %llu", mon_bucket_us[i] / 1e6,
+             (unsigned long long)cum);
+    }
+    cum += mon.hist[MON_NBUCKETS];
+    STAT("ward_monitor_invocation_seconds_bucket{le=\"+Inf\"} %llu", (unsigned long long)cum);
+    STAT("ward_monitor_invocation_seconds_sum %.6f", mon.lat_sum_us / 1e6);
+    STAT("ward_monitor_invocation_seconds_count %llu", (unsigned long long)cum);
+    for (size_t i = 0; i < mon.ntenants; i++) {
+        mem += mon.tenants[i]->mem_in_use;
+        STAT("ward_monitor_tenant_running{tenant=\"%s\"} %llu", mon.tenants[i]->name,
+             (unsigned long long)mon.tenants[i]->running);
+    }
+    STAT("ward_monitor_memory_reserved_bytes %llu", (unsigned long long)mem);
+#undef STAT
+    pthread_mutex_unlock(&mon.lock);
+    if (proto_end(&b)) mon_send(gen, &b);
+    proto_buf_free(&b);
+}
+
+/* One message from the gateway; takes ownership of raw. */
+static void handle(uint64_t gen, uint8_t *raw, size_t len, proto_msg *m)
+{
+    const char *why;
+    if (!proto_decode(raw, len, m, &why)) {
+        /* The header was read already, so the id is there even if the rest is bad. */
+        uint32_t id = len >= 12 ? (uint32_t)raw[8] | (uint32_t)raw[9] << 8 |
+                                      (uint32_t)raw[10] << 16 | (uint32_t)raw[11] << 24
+                                : 0;
+        free(raw);
+        return mon_reply_error(gen, id, PROTO_ST_BAD_REQUEST, why, -1);
+    }
+    switch (m->type) {
+    case PROTO_HELLO: on_hello(gen, m); break;
+    case PROTO_TENANT: on_tenant(gen, m); break;
+    case PROTO_DEPLOY: on_deploy(gen, m); break;
+    case PROTO_UNDEPLOY: on_undeploy(gen, m); break;
+    case PROTO_INVOKE: on_invoke(gen, m, raw); return; /* owns raw now */
+    case PROTO_STATS: on_stats(gen, m); break;
+    case PROTO_ATTEST:
+        mon_reply_error(gen, m->id, PROTO_ST_UNSUPPORTED, "attestation is not implemented yet", -1);
+        break;
+    default: mon_reply_error(gen, m->id, PROTO_ST_BAD_REQUEST, "not a request", -1); break;
+    }
+    free(raw);
+}
+
+/* Receives a descriptor sent over the control socket; -1 when the
+ * supervisor is gone. */
+static int recv_fd(int ctl)
+{
+    char byte;
+    struct iovec iov = {&byte, 1};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+    ssize_t n;
+    do
+        n = recvmsg(ctl, &mh, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0) return -1;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) return -2;
+    int fd;
+    memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    return fd;
+}
+
+static void set_conn(int fd)
+{
+    pthread_mutex_lock(&mon.out_lock);
+    if (mon.conn >= 0) close(mon.conn);
+    mon.conn = fd;
+    mon.conn_gen++;
+    pthread_mutex_unlock(&mon.out_lock);
+}
+
+int main(int argc, char **argv)
+{
+    int ctl = -1;
+    unsigned workers = 2;
+    size_t queue = 256;
+    bool sandbox = true;
+    mon.default_timeout_ns = 10000000000ull;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--ctl") && v)
+            ctl = atoi(argv[++i]);
+        else if (!strcmp(a, "--workers") && v)
+            workers = (unsigned)atoi(argv[++i]);
+        else if (!strcmp(a, "--queue") && v)
+            queue = (size_t)atol(argv[++i]);
+        else if (!strcmp(a, "--timeout-ms") && v)
+            mon.default_timeout_ns = strtoull(argv[++i], NULL, 10) * 1000000u;
+        else if (!strcmp(a, "--bench"))
+            return mon_bench(argc - i - 1, argv + i + 1);
+        else if (!strcmp(a, "--no-sandbox"))
+            sandbox = false;
+        else if (!strcmp(a, "--print-sandbox")) {
+            printf("%s\n", mon_sandbox_allowed());
+            return 0;
+        } else {
+            fprintf(stderr, "ward-monitor: unknown option %s\n", a);
+            return 2;
+        }
+    }
+    if (ctl < 0 || workers < 1 || workers > 256 || queue < 1 || queue > 65536) {
+        fprintf(stderr, "usage: ward-monitor --ctl FD [--workers 1..256] [--queue 1..65536] "
+                        "[--timeout-ms N] [--no-sandbox]\n");
+        return 2;
+    }
+    mon_warm_up();
+    if (!mon_workers_start(workers, queue)) {
+        fprintf(stderr, "ward-monitor: cannot start workers\n");
+        return 1;
+    }
+    if (sandbox) {
+        char why[200];
+        if (!mon_sandbox(why, sizeof why)) {
+            fprintf(stderr, "ward-monitor: sandbox: %s\n", why);
+            return 1;
+        }
+    }
+    static proto_msg msg; /* large: fields of one message at a time */
+    for (;;) {
+        struct pollfd p[2] = {{ctl, POLLIN, 0}, {mon.conn, POLLIN, 0}};
+        int n = poll(p, mon.conn >= 0 ? 2 : 1, -1);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return 1;
+        }
+        if (p[0].revents) {
+            int fd = recv_fd(ctl);
+            if (fd == -1) return 0; /* the supervisor is gone */
+            if (fd >= 0) set_conn(fd);
+            continue;
+        }
+        if (mon.conn >= 0 && p[1].revents) {
+            uint8_t *raw;
+            size_t len;
+            const char *why;
+            uint64_t gen = mon.conn_gen;
+            if (!proto_recv(mon.conn, &raw, &len, &why)) {
+                /* EOF or a stream that lost its framing: drop the connection;
+                 * the supervisor sends the next one. */
+                set_conn(-1);
+                continue;
+            }
+            handle(gen, raw, len, &msg);
+        }
+    }
+}

@@ -1,0 +1,645 @@
+/* mon_run.c - the worker pool: templates, trustlets and chains.
+ *
+ * An invocation is a chain of steps; a single function is a chain of one.
+ * The request body is written once into the frames of a region (the next
+ * issue decrypts it straight there). Each step runs each of its functions
+ * (several: a fan-out) in a fresh copy-on-write clone of that function's
+ * template, with the step's input regions mapped read-only above the
+ * clone's memory and an output area of the clone's own pages after them.
+ * The output pages become a region (the same frames) that the next step
+ * maps read-only: data passes from function to function by page table,
+ * never by copy and never outside this process. The last step's output is
+ * copied into the reply (the next issue encrypts it there).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "monitor.h"
+
+#define MON_TPL_CACHE 32
+
+const double mon_bucket_us[MON_NBUCKETS] = {10,   25,   50,    100,   250,    500,
+                                            1000, 2500, 10000, 50000, 250000, 1000000};
+
+/* A worker's template of one function, in a store of its own. */
+typedef struct mon_tpl {
+    mon_fn *fn;
+    ward_store *store;
+    ward_instance *inst;
+    uint64_t last_use;
+} mon_tpl;
+
+typedef struct mon_worker {
+    pthread_t thread;
+    mon_io io; /* the running trustlet's I/O; the template stores' host functions point here */
+    mon_tpl tpl[MON_TPL_CACHE];
+    uint64_t tick;
+    ward_store *scratch_store; /* one paged memory to fill and read regions */
+    ward_memory *scratch;
+} mon_worker;
+
+static mon_worker *workers;
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t pages_for(uint64_t bytes)
+{
+    return (bytes + MON_PAGE - 1) / MON_PAGE;
+}
+
+void mon_fn_release(mon_fn *fn)
+{
+    if (!fn || __atomic_sub_fetch(&fn->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
+    ward_module_free(fn->module);
+    for (uint32_t i = 0; i < fn->nenv; i++)
+        free(fn->env[i]);
+    free(fn);
+}
+
+void mon_job_free(mon_job *job)
+{
+    if (!job) return;
+    for (uint32_t s = 0; s < job->nsteps; s++)
+        for (uint32_t k = 0; k < job->width[s]; k++)
+            mon_fn_release(job->fns[s][k]);
+    free(job->raw);
+    free(job);
+}
+
+/* ---- templates ------------------------------------------------------------------------ */
+
+static void tpl_drop(mon_tpl *t)
+{
+    if (!t->fn) return;
+    ward_store_free(t->store);
+    mon_fn_release(t->fn);
+    memset(t, 0, sizeof *t);
+    pthread_mutex_lock(&mon.lock);
+    mon.templates--;
+    pthread_mutex_unlock(&mon.lock);
+}
+
+/* Instantiates fn and runs its initialisation: the template every
+ * invocation of fn on this worker clones. NULL with msg on failure. */
+static bool tpl_make(mon_worker *w, mon_fn *fn, mon_tpl *t, char *msg, size_t cap)
+{
+    ward_store_config cfg = {.memory_mode = fn->paged ? WARD_MEMORY_PAGED : WARD_MEMORY_FLAT,
+                             .max_memory_bytes = fn->max_memory};
+    ward_store *s = ward_store_new(&cfg);
+    ward_linker *l = ward_linker_new();
+    ward_result res;
+    if (!s || !l) {
+        snprintf(msg, cap, "out of memory");
+        goto fail;
+    }
+    if (!mon_wasi_link(s, l, fn->module, &w->io, msg, cap)) goto fail;
+    w->io.fn = fn;
+    w->io.nin = 0;
+    w->io.out_cap = w->io.out_len = 0;
+    ward_store_set_fuel(s, fn->fuel ? (int64_t)fn->fuel : -1);
+    ward_store_set_timeout(s, fn->timeout_ns);
+    ward_instance *inst = ward_instance_new(s, fn->module, l, &res);
+    if (!inst) {
+        snprintf(msg, cap, "instantiation failed: %s", res.message);
+        goto fail;
+    }
+    const char *init = fn->init[0] ? fn->init : NULL;
+    if (!init && ward_instance_func(inst, "_initialize")) init = "_initialize";
+    if (init) {
+        ward_func *f = ward_instance_func(inst, init);
+        if (!f || ward_func_param_count(f) || ward_func_result_count(f)) {
+            snprintf(msg, cap, "init export %s is not a function [] -> []", init);
+            goto fail;
+        }
+        ward_status st = ward_func_call(s, f, NULL, 0, NULL, 0, &res);
+        if (st != WARD_OK && !(st == WARD_EXIT && res.exit_code == 0)) {
+            snprintf(msg, cap, "initialisation (%s) failed: %s", init,
+                     st == WARD_EXIT ? "exit" : res.message);
+            goto fail;
+        }
+    }
+    ward_func *entry = ward_instance_func(inst, fn->entry);
+    if (!entry || ward_func_param_count(entry) || ward_func_result_count(entry)) {
+        snprintf(msg, cap, "entry %s is not an exported function [] -> []", fn->entry);
+        goto fail;
+    }
+    if (!ward_instance_memory(inst, "memory")) {
+        snprintf(msg, cap, "the module exports no memory named \"memory\"");
+        goto fail;
+    }
+    ward_linker_free(l);
+    __atomic_add_fetch(&fn->refs, 1, __ATOMIC_ACQ_REL);
+    t->fn = fn;
+    t->store = s;
+    t->inst = inst;
+    pthread_mutex_lock(&mon.lock);
+    mon.templates++;
+    pthread_mutex_unlock(&mon.lock);
+    return true;
+fail:
+    ward_linker_free(l);
+    ward_store_free(s);
+    return false;
+}
+
+static mon_tpl *tpl_get(mon_worker *w, mon_fn *fn, char *msg, size_t cap)
+{
+    mon_tpl *lru = &w->tpl[0];
+    for (int i = 0; i < MON_TPL_CACHE; i++) {
+        mon_tpl *t = &w->tpl[i];
+        if (t->fn && __atomic_load_n(&t->fn->dead, __ATOMIC_ACQUIRE)) tpl_drop(t);
+        if (t->fn == fn) {
+            t->last_use = ++w->tick;
+            return t;
+        }
+        if (!t->fn || (lru->fn && t->last_use < lru->last_use)) lru = t;
+    }
+    tpl_drop(lru);
+    if (!tpl_make(w, fn, lru, msg, cap)) return NULL;
+    lru->last_use = ++w->tick;
+    return lru;
+}
+
+/* Called at deploy on the main thread: the same checks a worker's template
+ * makes, so a bad function is refused at once. */
+bool mon_fn_check(mon_fn *fn, char *msg, size_t cap);
+bool mon_fn_check(mon_fn *fn, char *msg, size_t cap)
+{
+    mon_worker w;
+    memset(&w, 0, sizeof w);
+    mon_tpl t;
+    memset(&t, 0, sizeof t);
+    if (!tpl_make(&w, fn, &t, msg, cap)) return false;
+    tpl_drop(&t);
+    return true;
+}
+
+/* ---- regions ------------------------------------------------------------------------ */
+
+/* The worker's scratch memory has at least `pages` pages. */
+static bool scratch_fit(mon_worker *w, uint64_t pages)
+{
+    uint64_t have = ward_memory_pages(w->scratch);
+    return have >= pages || ward_memory_grow(w->scratch, pages - have) >= 0;
+}
+
+/* Copies len bytes between a region (mapped into the scratch memory at
+ * page 0) and memory m at addr, a run of pages at a time: for functions
+ * with flat memories, which cannot map pages. */
+static bool region_copy(mon_worker *w, ward_region *r, ward_memory *m, uint64_t addr, uint64_t len,
+                        bool into_region)
+{
+    if (!scratch_fit(w, ward_region_pages(r)) ||
+        !ward_region_map(r, w->scratch, 0, into_region ? WARD_PERM_READ_WRITE : WARD_PERM_READ))
+        return false;
+    bool ok = true;
+    uint64_t off = 0;
+    while (ok && off < len) {
+        size_t a, b;
+        void *src = into_region ? ward_memory_span(m, addr + off, len - off, false, &a)
+                                : ward_memory_span(w->scratch, off, len - off, false, &a);
+        void *dst = src ? (into_region ? ward_memory_span(w->scratch, off, a, true, &b)
+                                       : ward_memory_span(m, addr + off, a, true, &b))
+                        : NULL;
+        ok = dst != NULL;
+        if (ok) memcpy(dst, src, b);
+        off += ok ? b : 0;
+    }
+    ward_region_unmap(r, w->scratch);
+    return ok;
+}
+
+/* A new region holding bytes [data, data+len). */
+static ward_region *region_of_bytes(mon_worker *w, const uint8_t *data, size_t len)
+{
+    uint64_t pages = pages_for(len);
+    if (!scratch_fit(w, pages)) return NULL;
+    ward_region *r = ward_region_new(pages);
+    if (!r) return NULL;
+    bool ok = ward_region_map(r, w->scratch, 0, WARD_PERM_READ_WRITE) &&
+              ward_memory_write(w->scratch, 0, data, len);
+    ward_region_unmap(r, w->scratch);
+    if (!ok) {
+        ward_region_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* Copies the first len bytes of r to dst. */
+static bool region_read(mon_worker *w, ward_region *r, uint8_t *dst, size_t len)
+{
+    if (!scratch_fit(w, ward_region_pages(r))) return false;
+    bool ok = ward_region_map(r, w->scratch, 0, WARD_PERM_READ) &&
+              ward_memory_read(w->scratch, 0, dst, len);
+    ward_region_unmap(r, w->scratch);
+    return ok;
+}
+
+/* ---- one trustlet ------------------------------------------------------------------- */
+
+typedef struct mon_parts {
+    uint32_t n;
+    ward_region *r[MON_MAX_PARTS];
+    uint64_t len[MON_MAX_PARTS];
+} mon_parts;
+
+static uint64_t rpages(ward_region *r)
+{
+    return r ? ward_region_pages(r) : 0;
+}
+
+static void parts_free(mon_parts *p)
+{
+    for (uint32_t i = 0; i < p->n; i++)
+        if (p->r[i]) ward_region_free(p->r[i]);
+    p->n = 0;
+}
+
+typedef struct mon_outcome {
+    proto_status st;
+    int exit_code;
+    char msg[300];
+    uint64_t clone_ns;
+} mon_outcome;
+
+static proto_status status_of_trap(ward_trap_code t)
+{
+    switch (t) {
+    case WARD_TRAP_OUT_OF_FUEL: return PROTO_ST_FUEL;
+    case WARD_TRAP_DEADLINE:
+    case WARD_TRAP_INTERRUPTED: return PROTO_ST_TIMEOUT;
+    case WARD_TRAP_OUT_OF_MEMORY: return PROTO_ST_MEMORY;
+    default: return PROTO_ST_TRAP;
+    }
+}
+
+/* Runs fn on inputs `in` in a fresh clone; its output (if any) is appended
+ * to *out as a region. */
+static bool run_trustlet(mon_worker *w, mon_fn *fn, const mon_parts *in, mon_parts *out,
+                         mon_outcome *oc)
+{
+    mon_tpl *t = tpl_get(w, fn, oc->msg, sizeof oc->msg);
+    if (!t) {
+        oc->st = PROTO_ST_BAD_MODULE;
+        return false;
+    }
+    ward_result res;
+    uint64_t t0 = now_ns();
+    ward_instance *clone = ward_instance_clone(t->store, t->inst, &res);
+    oc->clone_ns += now_ns() - t0;
+    if (!clone) {
+        oc->st = PROTO_ST_INTERNAL;
+        snprintf(oc->msg, sizeof oc->msg, "clone failed: %s", res.message);
+        return false;
+    }
+    pthread_mutex_lock(&mon.lock);
+    mon.alive++;
+    mon.clones++;
+    mon.clone_ns += now_ns() - t0;
+    pthread_mutex_unlock(&mon.lock);
+
+    bool ok = false;
+    mon_io *io = &w->io;
+    ward_memory *mem = ward_instance_memory(clone, "memory");
+    ward_func *entry = ward_instance_func(clone, fn->entry);
+    uint64_t in_pages = 0, out_pages = pages_for(fn->output_max);
+    for (uint32_t i = 0; i < in->n; i++)
+        in_pages += rpages(in->r[i]);
+    int64_t base = mem ? ward_memory_grow(mem, in_pages + out_pages) : -1;
+    if (base < 0 || (uint64_t)base + in_pages + out_pages > 65536) {
+        oc->st = PROTO_ST_MEMORY;
+        snprintf(oc->msg, sizeof oc->msg,
+                 "input (%llu pages) and output area (%llu pages) do not fit the memory limit",
+                 (unsigned long long)in_pages, (unsigned long long)out_pages);
+        goto done;
+    }
+    io->mem = mem;
+    io->fn = fn;
+    io->nin = in->n;
+    io->in_part = 0;
+    io->in_off = 0;
+    uint64_t page = (uint64_t)base;
+    for (uint32_t i = 0; i < in->n; i++) {
+        /* Paged: the region's frames themselves, read-only. Flat: a copy. */
+        if (in->r[i] &&
+            !(fn->paged ? ward_region_map(in->r[i], mem, page, WARD_PERM_READ)
+                        : region_copy(w, in->r[i], mem, page * MON_PAGE, in->len[i], false))) {
+            oc->st = PROTO_ST_INTERNAL;
+            snprintf(oc->msg, sizeof oc->msg, "mapping the input failed");
+            goto done;
+        }
+        io->in_addr[i] = page * MON_PAGE;
+        io->in_len[i] = in->len[i];
+        page += rpages(in->r[i]);
+    }
+    /* Empty parts end stdin at once. */
+    while (io->in_part < io->nin && io->in_len[io->in_part] == 0)
+        io->in_part++;
+    io->out_addr = page * MON_PAGE;
+    io->out_cap = fn->output_max;
+    io->out_len = 0;
+    io->out_overflow = false;
+
+    ward_store_set_fuel(t->store, fn->fuel ? (int64_t)fn->fuel : -1);
+    ward_store_set_timeout(t->store, fn->timeout_ns);
+    ward_status st = ward_func_call(t->store, entry, NULL, 0, NULL, 0, &res);
+    ward_store_set_timeout(t->store, 0);
+    if (st == WARD_EXIT && res.exit_code != 0) {
+        oc->st = PROTO_ST_EXIT;
+        oc->exit_code = res.exit_code;
+        snprintf(oc->msg, sizeof oc->msg, "%s exited with code %d", fn->name, res.exit_code);
+        goto done;
+    }
+    if (st == WARD_TRAP) {
+        oc->st = io->out_overflow ? PROTO_ST_MEMORY : status_of_trap(res.trap);
+        snprintf(oc->msg, sizeof oc->msg, "%s: %.200s", fn->name, res.message);
+        goto done;
+    }
+    if (st == WARD_ERROR) {
+        oc->st = PROTO_ST_INTERNAL;
+        snprintf(oc->msg, sizeof oc->msg, "%s: %.200s", fn->name, res.message);
+        goto done;
+    }
+    if (out->n == MON_MAX_PARTS) {
+        oc->st = PROTO_ST_BAD_REQUEST;
+        snprintf(oc->msg, sizeof oc->msg, "more than %u outputs joined", MON_MAX_PARTS);
+        goto done;
+    }
+    /* The output pages leave as a region: the same frames, no copy. */
+    uint64_t used = pages_for(io->out_len);
+    ward_region *r = NULL;
+    if (used && !fn->paged) {
+        r = ward_region_new(used);
+        if (r && !region_copy(w, r, mem, page * MON_PAGE, io->out_len, true)) {
+            ward_region_free(r);
+            r = NULL;
+        }
+        if (!r) {
+            oc->st = PROTO_ST_INTERNAL;
+            snprintf(oc->msg, sizeof oc->msg, "copying the output failed");
+            goto done;
+        }
+    } else if (used && !(r = ward_region_from_pages(mem, page, used))) {
+        oc->st = PROTO_ST_INTERNAL;
+        snprintf(oc->msg, sizeof oc->msg, "taking the output pages failed");
+        goto done;
+    }
+    out->r[out->n] = r; /* NULL for an empty output */
+    out->len[out->n] = io->out_len;
+    out->n++;
+    ok = true;
+done:
+    io->mem = NULL;
+    ward_instance_free(t->store, clone);
+    pthread_mutex_lock(&mon.lock);
+    mon.alive--;
+    pthread_mutex_unlock(&mon.lock);
+    return ok;
+}
+
+/* ---- a job -------------------------------------------------------------------------- */
+
+static void finish(mon_job *job, bool ok, uint64_t t0)
+{
+    double us = (double)(now_ns() - t0) / 1000.0;
+    pthread_mutex_lock(&mon.lock);
+    mon.invocations++;
+    if (!ok) mon.errors++;
+    int b = 0;
+    while (b < MON_NBUCKETS && us > mon_bucket_us[b])
+        b++;
+    mon.hist[b]++;
+    mon.lat_sum_us += us;
+    job->tenant->running--;
+    if (job->tenant->active) job->tenant->active--;
+    job->tenant->mem_in_use -= job->mem_reserved;
+    pthread_mutex_unlock(&mon.lock);
+}
+
+/* Runs job on w and leaves the reply (RESULT or ERROR, ended) in *b;
+ * returns whether the invocation succeeded. */
+bool mon_job_exec(mon_worker *w, mon_job *job, proto_buf *b, uint64_t t0)
+{
+    mon_outcome oc;
+    memset(&oc, 0, sizeof oc);
+    mon_parts in = {0}, out = {0};
+    bool ok = false;
+    int64_t failed_step = -1;
+    if (job->body_len) {
+        in.r[0] = region_of_bytes(w, job->body, job->body_len);
+        if (!in.r[0]) {
+            oc.st = PROTO_ST_MEMORY;
+            snprintf(oc.msg, sizeof oc.msg, "no memory for the request body");
+            goto reply;
+        }
+        in.len[0] = job->body_len;
+        in.n = 1;
+    }
+    for (uint32_t s = 0; s < job->nsteps; s++) {
+        for (uint32_t k = 0; k < job->width[s]; k++) {
+            if (!run_trustlet(w, job->fns[s][k], &in, &out, &oc)) {
+                failed_step = s;
+                goto reply;
+            }
+        }
+        parts_free(&in);
+        in = out;
+        out.n = 0;
+    }
+    ok = true;
+reply:
+    if (ok) {
+        uint64_t total = 0;
+        for (uint32_t i = 0; i < in.n; i++)
+            total += in.len[i];
+        proto_begin(b, PROTO_RESULT, job->id);
+        proto_put_u64(b, PROTO_F_STATUS, PROTO_ST_OK);
+        proto_put_u64(b, PROTO_F_EXIT_CODE, 0);
+        uint8_t *dst = proto_put_space(b, PROTO_F_BODY, total);
+        for (uint32_t i = 0; dst && i < in.n; i++) {
+            if (in.len[i] && !region_read(w, in.r[i], dst, in.len[i])) b->failed = true;
+            dst += in.len[i];
+        }
+        proto_put_u64(b, PROTO_F_TIME_NS, now_ns() - t0);
+        proto_put_u64(b, PROTO_F_CLONE_NS, oc.clone_ns);
+        if (!proto_end(b)) {
+            ok = false;
+            oc.st = PROTO_ST_MEMORY;
+            snprintf(oc.msg, sizeof oc.msg, "the result does not fit a reply");
+        }
+    }
+    if (!ok) {
+        proto_begin(b, PROTO_ERROR, job->id);
+        proto_put_u64(b, PROTO_F_STATUS, oc.st);
+        proto_put_str(b, PROTO_F_MESSAGE, oc.msg);
+        if (oc.st == PROTO_ST_EXIT) proto_put_u64(b, PROTO_F_EXIT_CODE, (uint64_t)oc.exit_code);
+        if (failed_step >= 0) proto_put_u64(b, PROTO_F_STEP_INDEX, (uint64_t)failed_step);
+        proto_put_u64(b, PROTO_F_TIME_NS, now_ns() - t0);
+        proto_end(b);
+    }
+    parts_free(&in);
+    parts_free(&out);
+    return ok;
+}
+
+static void run_job(mon_worker *w, mon_job *job)
+{
+    uint64_t t0 = now_ns();
+    proto_buf b = {0};
+    bool ok = mon_job_exec(w, job, &b, t0);
+    /* The tenant's share is returned before the reply leaves, so that a
+     * client's next request never finds this one still counted. */
+    finish(job, ok, t0);
+    if (!b.failed) mon_send(job->conn_gen, &b);
+    proto_buf_free(&b);
+}
+
+/* The oldest queued job of the tenant with the fewest jobs on workers
+ * now: a tenant with a long queue cannot keep the workers from another's
+ * requests beyond its share. Called with mon.lock held and mon.qlen > 0. */
+static mon_job *dequeue_fair(void)
+{
+    size_t best = 0;
+    for (size_t i = 1; i < mon.qlen; i++) {
+        mon_job *a = mon.queue[(mon.qhead + i) % mon.qcap];
+        mon_job *b = mon.queue[(mon.qhead + best) % mon.qcap];
+        if (a->tenant->active < b->tenant->active) best = i;
+    }
+    mon_job *job = mon.queue[(mon.qhead + best) % mon.qcap];
+    for (size_t i = best; i > 0; i--) /* close the gap, keeping the order */
+        mon.queue[(mon.qhead + i) % mon.qcap] = mon.queue[(mon.qhead + i - 1) % mon.qcap];
+    mon.qhead = (mon.qhead + 1) % mon.qcap;
+    mon.qlen--;
+    return job;
+}
+
+static unsigned workers_ready;
+
+static void *worker_main(void *arg)
+{
+    mon_worker *w = arg;
+    /* One call before the sandbox: the runtime learns this thread's stack
+     * bounds (pthread_getattr_np, which makes system calls the sandbox
+     * forbids) and starts its watchdog now. */
+    mon_warm_up();
+    pthread_mutex_lock(&mon.lock);
+    workers_ready++;
+    pthread_cond_broadcast(&mon.queue_cv);
+    pthread_mutex_unlock(&mon.lock);
+    for (;;) {
+        pthread_mutex_lock(&mon.lock);
+        while (!mon.qlen && !mon.stopping)
+            pthread_cond_wait(&mon.queue_cv, &mon.lock);
+        if (mon.stopping) {
+            pthread_mutex_unlock(&mon.lock);
+            return NULL;
+        }
+        mon_job *job = dequeue_fair();
+        job->tenant->active++;
+        pthread_mutex_unlock(&mon.lock);
+        run_job(w, job);
+        mon_job_free(job);
+    }
+}
+
+bool mon_enqueue(mon_job *job)
+{
+    pthread_mutex_lock(&mon.lock);
+    if (mon.qlen == mon.qcap) {
+        mon.busy_rejects++;
+        pthread_mutex_unlock(&mon.lock);
+        return false;
+    }
+    mon.queue[(mon.qhead + mon.qlen) % mon.qcap] = job;
+    mon.qlen++;
+    pthread_cond_signal(&mon.queue_cv);
+    pthread_mutex_unlock(&mon.lock);
+    return true;
+}
+
+static bool worker_init(mon_worker *w)
+{
+    ward_store_config cfg = {.memory_mode = WARD_MEMORY_PAGED};
+    w->scratch_store = ward_store_new(&cfg);
+    if (!w->scratch_store) return false;
+    w->scratch = ward_memory_new(w->scratch_store, 1, 65536, true, false);
+    return w->scratch != NULL;
+}
+
+mon_worker *mon_worker_new(void)
+{
+    mon_worker *w = calloc(1, sizeof *w);
+    if (w && !worker_init(w)) {
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+bool mon_workers_start(unsigned n, size_t queue_cap)
+{
+    mon.queue = calloc(queue_cap, sizeof *mon.queue);
+    workers = calloc(n, sizeof *workers);
+    if (!mon.queue || !workers) return false;
+    mon.qcap = queue_cap;
+    mon.nworkers = n;
+    for (unsigned i = 0; i < n; i++) {
+        mon_worker *w = &workers[i];
+        if (!worker_init(w)) return false;
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0) return false;
+    }
+    pthread_mutex_lock(&mon.lock);
+    while (workers_ready < n)
+        pthread_cond_wait(&mon.queue_cv, &mon.lock);
+    pthread_mutex_unlock(&mon.lock);
+    return true;
+}
+
+/* A module with one function that loops: one call under a deadline starts
+ * the runtime's watchdog thread now, before the sandbox forbids new threads. */
+void mon_warm_up(void)
+{
+    static const uint8_t wasm[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01,
+                                   0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00, 0x07, 0x05, 0x01, 0x01,
+                                   0x66, 0x00, 0x00, 0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b};
+    ward_error err;
+    ward_module *m = ward_module_new(wasm, sizeof wasm, 0, &err);
+    if (!m) return;
+    ward_store *s = ward_store_new(NULL);
+    ward_result res;
+    ward_instance *inst = s ? ward_instance_new(s, m, NULL, &res) : NULL;
+    ward_func *f = inst ? ward_instance_func(inst, "f") : NULL;
+    if (f) {
+        ward_store_set_timeout(s, 1000000000u);
+        ward_func_call(s, f, NULL, 0, NULL, 0, &res);
+    }
+    ward_store_free(s);
+    ward_module_free(m);
+}
+
+/* For the benchmark: k idle clones of fn's template on w, kept alive
+ * while the caller's `measure` runs, then freed. */
+bool mon_clones_hold(mon_worker *w, mon_fn *fn, unsigned k, void (*measure)(void *), void *arg)
+{
+    char msg[300];
+    mon_tpl *t = tpl_get(w, fn, msg, sizeof msg);
+    ward_instance **c = t ? calloc(k, sizeof *c) : NULL;
+    if (!c) return false;
+    bool ok = true;
+    ward_result res;
+    for (unsigned i = 0; i < k && ok; i++)
+        ok = (c[i] = ward_instance_clone(t->store, t->inst, &res)) != NULL;
+    if (ok) measure(arg);
+    for (unsigned i = 0; i < k; i++)
+        if (c[i]) ward_instance_free(t->store, c[i]);
+    free(c);
+    return ok;
+}

@@ -1,0 +1,144 @@
+/* monitor.h - the trusted side of a ward serverless node (faas/monitor):
+ * functions, tenants, templates and trustlets. It links libward, libc and
+ * libseccomp only, parses nothing but the binary protocol (faas/proto.h),
+ * and after start-up can reach no file and no network (mon_sandbox).
+ *
+ * Threads: the main thread reads the gateway's messages (mon_main.c) and
+ * answers deploys and control messages itself; invocations go through a
+ * bounded queue to a pool of workers (mon_run.c). Each worker keeps its
+ * own template of each function it has run, in a store of its own (a
+ * store runs one thread at a time, and a clone of a module with imports
+ * lives in its template's store), and makes a copy-on-write clone of it
+ * per invocation (a trustlet), freed when the invocation ends.
+ */
+#ifndef WARD_FAAS_MONITOR_H
+#define WARD_FAAS_MONITOR_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proto.h"
+#include "ward.h"
+
+#define MON_PAGE 65536u
+#define MON_MAX_PARTS 64u /* input parts of a trustlet (a fan-out's outputs) */
+#define MON_MAX_STEPS 16u /* steps of a chain */
+#define MON_MAX_GROUP 8u  /* functions of one fan-out step */
+#define MON_MAX_ENV 64u
+
+/* A deployed function: immutable once published, reference counted
+ * (the function table holds one, each worker template and queued job one). */
+typedef struct mon_fn {
+    int refs;  /* atomic */
+    bool dead; /* undeployed or replaced: templates of it are dropped */
+    uint64_t id;
+    char tenant[PROTO_MAX_NAME], name[PROTO_MAX_NAME];
+    ward_module *module;
+    char entry[PROTO_MAX_NAME], init[PROTO_MAX_NAME];
+    uint64_t fuel, timeout_ns, max_memory, output_max;
+    bool paged; /* paged memory: input and output by page mapping; flat: copied in and out */
+    uint32_t nenv;
+    char *env[MON_MAX_ENV];
+} mon_fn;
+
+typedef struct mon_tenant {
+    char name[PROTO_MAX_NAME];
+    uint64_t max_funcs, max_conc, max_mem;
+    uint64_t nfuncs, running, mem_in_use; /* under mon.lock; running: queued or on a worker */
+    uint64_t active;                      /* on a worker now (the queue's fairness) */
+} mon_tenant;
+
+/* One queued invocation (a single function is a chain of one step). */
+typedef struct mon_job {
+    uint64_t conn_gen;
+    uint32_t id;
+    mon_tenant *tenant;
+    uint64_t mem_reserved;
+    uint32_t nsteps;
+    uint32_t width[MON_MAX_STEPS];
+    mon_fn *fns[MON_MAX_STEPS][MON_MAX_GROUP];
+    uint8_t *raw; /* the request message, owned; body points into it */
+    const uint8_t *body;
+    size_t body_len;
+    uint64_t t_enqueued;
+} mon_job;
+
+/* Latency histogram bounds, microseconds (Prometheus buckets). */
+#define MON_NBUCKETS 12
+extern const double mon_bucket_us[MON_NBUCKETS];
+
+typedef struct mon_state {
+    pthread_mutex_t lock; /* functions, tenants, queue, counters */
+    pthread_cond_t queue_cv;
+    mon_fn **fns;
+    size_t nfns, cap_fns;
+    uint64_t next_fn_id;
+    mon_tenant *tenants[256];
+    size_t ntenants;
+    /* the queue: a ring of jobs */
+    mon_job **queue;
+    size_t qcap, qhead, qlen;
+    bool stopping;
+    /* the connection to the gateway: replies to an older one are dropped */
+    pthread_mutex_t out_lock;
+    int conn;
+    uint64_t conn_gen;
+    /* counters (under lock) */
+    uint64_t invocations, errors, busy_rejects, clone_ns, clones, alive, templates;
+    uint64_t hist[MON_NBUCKETS + 1];
+    double lat_sum_us;
+    unsigned nworkers;
+    uint64_t default_timeout_ns;
+} mon_state;
+
+extern mon_state mon;
+
+/* mon_run.c */
+typedef struct mon_worker mon_worker;
+mon_worker *mon_worker_new(void); /* a worker without a thread (the benchmark's) */
+/* Runs job on w and leaves the reply (RESULT or ERROR) in *b, not sent;
+ * true if the invocation succeeded. t0: when the job started (ns). */
+bool mon_job_exec(mon_worker *w, mon_job *job, proto_buf *b, uint64_t t0);
+/* A function from a DEPLOY message: checked, compiled, instantiated once
+ * (mon_main.c). NULL with *st and msg on failure. */
+mon_fn *mon_fn_build(const proto_msg *m, proto_status *st, char *msg, size_t cap);
+/* k idle clones of fn's template held while measure(arg) runs (the benchmark's density). */
+bool mon_clones_hold(mon_worker *w, mon_fn *fn, unsigned k, void (*measure)(void *), void *arg);
+/* mon_bench.c: `ward-monitor --bench ...` (bench/serve.sh). */
+int mon_bench(int argc, char **argv);
+bool mon_workers_start(unsigned n, size_t queue_cap);
+/* Queues a job; false if the queue is full (the caller answers BUSY). */
+bool mon_enqueue(mon_job *job);
+void mon_fn_release(mon_fn *fn);
+void mon_job_free(mon_job *job);
+/* Warms up what the sandbox would forbid later (the runtime's watchdog thread). */
+void mon_warm_up(void);
+
+/* mon_main.c */
+void mon_reply_error(uint64_t gen, uint32_t id, proto_status st, const char *msg, int64_t step);
+bool mon_send(uint64_t gen, proto_buf *b); /* frees nothing; false if the connection changed */
+
+/* mon_wasi.c: the trustlet's own WASI and the ward:io imports. */
+typedef struct mon_io {
+    ward_memory *mem;
+    const mon_fn *fn;
+    uint32_t nin;
+    uint64_t in_addr[MON_MAX_PARTS], in_len[MON_MAX_PARTS];
+    uint32_t in_part; /* stdin cursor: part and offset in it */
+    uint64_t in_off;
+    uint64_t out_addr, out_cap, out_len;
+    bool out_overflow;
+} mon_io;
+
+/* Defines in l the imports m asks for from wasi_snapshot_preview1 and
+ * ward:io, as functions of s bound to io. False with *why if m imports
+ * anything else (or out of memory). */
+bool mon_wasi_link(ward_store *s, ward_linker *l, const ward_module *m, mon_io *io, char *why,
+                   size_t cap);
+
+/* mon_sandbox.c: the seccomp filter; fills `list` with the system calls it allows. */
+bool mon_sandbox(char *why, size_t cap);
+const char *mon_sandbox_allowed(void);
+
+#endif
