@@ -19,7 +19,7 @@ LIB_SRC := $(wildcard src/*/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 
 .PHONY: format all example wasi-test examples-test test unit spec asan asan-unit asan-spec asan-paged fuzz bench deps clean
-all: $(O)/libward.a $(O)/ward
+all: $(O)/libward.a $(O)/ward $(O)/cage-place
 
 # vm_run (interp.c) is one function of about a thousand handlers reached by
 # indirect jumps; with gcc, aligning its labels keeps its speed from hanging
@@ -40,6 +40,12 @@ CLI_SRC := $(wildcard cli/*.c)
 CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
 $(O)/ward: $(CLI_OBJ) $(O)/libward.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# The test tool that writes Cage's instructions through placeholder imports
+# (tools/cage-place.c; wabt and clang do not know the 0xFA instructions).
+$(O)/cage-place: tools/cage-place.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WFLAGS) $(CFLAGS) -o $@ $<
 
 # ---- spec suite --------------------------------------------------------------
 SPEC_OUT := $(O)/spec

@@ -161,6 +161,9 @@ static ward_trap_code api_trap_code(w_trap t)
     case W_TRAP_INTERRUPTED: return WARD_TRAP_INTERRUPTED;
     case W_TRAP_ACCESS_DENIED: return WARD_TRAP_ACCESS_DENIED;
     case W_TRAP_OOM: return WARD_TRAP_OUT_OF_MEMORY;
+    case W_TRAP_TAG_MISMATCH: return WARD_TRAP_TAG_MISMATCH;
+    case W_TRAP_PTR_AUTH: return WARD_TRAP_POINTER_AUTH;
+    case W_TRAP_SEGMENT: return WARD_TRAP_SEGMENT;
     default: return WARD_TRAP_HOST;
     }
 }
@@ -172,7 +175,7 @@ const char *ward_trap_message(ward_trap_code t)
         W_TRAP_INT_DIV_ZERO, W_TRAP_INT_OVERFLOW,      W_TRAP_INVALID_CONV,    W_TRAP_UNDEF_ELEM,
         W_TRAP_UNINIT_ELEM,  W_TRAP_IND_CALL_MISMATCH, W_TRAP_STACK_EXHAUSTED, W_TRAP_FUEL,
         W_TRAP_TIMEOUT,      W_TRAP_INTERRUPTED,       W_TRAP_ACCESS_DENIED,   W_TRAP_OOM,
-        W_TRAP_HOST,
+        W_TRAP_HOST,         W_TRAP_TAG_MISMATCH,      W_TRAP_PTR_AUTH,        W_TRAP_SEGMENT,
     };
     if ((unsigned)t >= sizeof map / sizeof map[0]) return "unknown trap";
     return w_trap_message(map[t]);
@@ -191,7 +194,8 @@ static ward_status api_fill_trap(ward_result *res, const w_exec *ex, w_trap trap
     res->trap = api_trap_code(trap);
     if (trap == W_TRAP_HOST && ex->trap_msg[0])
         snprintf(res->message, sizeof res->message, "%s", ex->trap_msg);
-    else if (trap == W_TRAP_ACCESS_DENIED && ex->trap_msg[0])
+    else if (ex->trap_msg[0] && (trap == W_TRAP_ACCESS_DENIED || trap == W_TRAP_TAG_MISMATCH ||
+                                 trap == W_TRAP_PTR_AUTH || trap == W_TRAP_SEGMENT))
         snprintf(res->message, sizeof res->message, "%s: %s", w_trap_message(trap), ex->trap_msg);
     else
         snprintf(res->message, sizeof res->message, "%s", w_trap_message(trap));
@@ -269,7 +273,8 @@ ward_module *ward_module_new(const uint8_t *bytes, size_t len, uint32_t features
         return NULL;
     }
     static const uint8_t empty[1];
-    w_module *m = dec_module_decode(bytes ? bytes : empty, len, features & WARD_FEATURE_ALL, &e);
+    uint32_t known = WARD_FEATURE_ALL | WARD_FEATURE_MEM_SAFETY | WARD_FEATURE_PTR_AUTH;
+    w_module *m = dec_module_decode(bytes ? bytes : empty, len, features & known, &e);
     if (!m) {
         api_copy_err(err, &e);
         return NULL;
@@ -334,7 +339,8 @@ ward_store *ward_store_new(const ward_store_config *cfg)
     size_t slots = stack_bytes / sizeof(uint64_t);
     if (slots < 64) slots = 64;
     uint32_t depth = c.max_call_depth ? c.max_call_depth : API_DEFAULT_DEPTH;
-    w_limits_cfg lim = {c.max_memory_bytes, 0, c.memory_mode == WARD_MEMORY_PAGED_TABLES};
+    w_limits_cfg lim = {c.max_memory_bytes, 0,          c.memory_mode == WARD_MEMORY_PAGED_TABLES,
+                        c.mem_safety,       c.ptr_auth, c.clone_key == WARD_CLONE_KEY_NEW};
 
     ward_store *s = w_calloc(1, sizeof *s);
     if (!s) return NULL;
@@ -860,6 +866,31 @@ void *ward_memory_span(ward_memory *m, uint64_t addr, size_t len, bool writable,
         return NULL;
     }
     return mem_span((w_memory *)m, addr, len, writable, avail);
+}
+
+/* ---- memory: tags ---------------------------------------------------------------------------- */
+
+bool ward_memory_is_tagged(const ward_memory *m)
+{
+    return m && ((const w_memory *)m)->tagged;
+}
+
+int ward_memory_tag_get(const ward_memory *m, uint64_t addr)
+{
+    return m ? tag_lookup((const w_memory *)m, addr) : -1;
+}
+
+bool ward_memory_tag_set(ward_memory *m, uint64_t addr, uint64_t len, unsigned tag)
+{
+    w_memory *w = (w_memory *)m;
+    return w && tag_set_range(w, mem_addr_strip(w, addr), len, tag);
+}
+
+uint64_t ward_memory_tag_addr(const ward_memory *m, uint64_t addr, unsigned tag)
+{
+    const w_memory *w = (const w_memory *)m;
+    if (!w || !w->tagged) return addr;
+    return mem_addr_strip(w, addr) | (uint64_t)(tag & 15) << w->tag_shift;
 }
 
 /* ---- tables and globals --------------------------------------------------------------------- */

@@ -92,6 +92,9 @@ W_INLINE uint32_t w_slots_of(w_valtype t)
     X(INTERRUPTED, "interrupted")                                                                  \
     X(ACCESS_DENIED, "memory access denied")                                                       \
     X(OOM, "out of memory")                                                                        \
+    X(TAG_MISMATCH, "memory tag mismatch")                                                         \
+    X(PTR_AUTH, "pointer authentication failed")                                                   \
+    X(SEGMENT, "invalid segment")                                                                  \
     X(HOST, "host function failed")                                                                \
     X(EXIT, "exit")
 
@@ -128,6 +131,12 @@ void w_free(void *p);
 char *w_strndup(const char *s, size_t n);
 /* Test hook: make the allocation after `n` more successful ones fail (-1: never). */
 void w_alloc_fail_after(long n);
+
+/* SipHash-2-4 (Aumasson and Bernstein, "SipHash: a fast short-input PRF",
+ * 2012) of len bytes at msg under the 128-bit key k0 | k1 << 64 (k0 is the
+ * key's first 8 bytes, little-endian). siphash.c; the keyed MAC of pointer
+ * authentication and the generator of memory tags (mem/tag.c). */
+uint64_t w_siphash24(uint64_t k0, uint64_t k1, const void *msg, size_t len);
 
 /* Unaligned little-endian loads and stores. */
 W_INLINE uint32_t w_rd32(const void *p)

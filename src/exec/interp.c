@@ -102,15 +102,23 @@ static uint32_t vm_opstat(uint32_t op);
     } while (0)
 
 /* Raises the memory trap in `trap` at the current instruction; a permission
- * fault carries the page and the reason in ex->trap_msg. */
+ * fault carries the page and the reason in ex->trap_msg, a tag mismatch the
+ * two tags and the address (mem_fault_msg). */
 #define VM_MEM_TRAP(m_, ea_, write_)                                                               \
     do {                                                                                           \
-        if (trap == W_TRAP_ACCESS_DENIED) {                                                        \
+        if (trap == W_TRAP_ACCESS_DENIED || trap == W_TRAP_TAG_MISMATCH) {                         \
             vm_record_trap(ex, trap, fn, ip, frp, true);                                           \
-            pg_denied_msg((m_), (ea_), (write_), ex->trap_msg, sizeof ex->trap_msg);               \
+            mem_fault_msg((m_), trap, (ea_), (write_), ex->trap_msg, sizeof ex->trap_msg);         \
             goto vm_out;                                                                           \
         }                                                                                          \
         VM_TRAP(trap);                                                                             \
+    } while (0)
+
+/* Raises the trap in `trap` whose detail is already in ex->trap_msg. */
+#define VM_TRAP_DETAIL()                                                                           \
+    do {                                                                                           \
+        vm_record_trap(ex, trap, fn, ip, frp, false);                                              \
+        goto vm_out;                                                                               \
     } while (0)
 
 /* Operand access: word k of the current instruction names a frame slot. */
@@ -1001,7 +1009,7 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
                 w_memory *m = inst->mems[ip[1]];
                 uint64_t d = vm_addr(m, SLOT(2)), n = vm_addr(m, SLOT(4));
                 uint8_t v = (uint8_t)SLOT(3);
-                if (W_UNLIKELY(m->mode == W_MEM_PAGED)) {
+                if (W_UNLIKELY(m->mode == W_MEM_PAGED || m->tagged)) {
                     uint64_t fe;
                     trap = pg_fill(m, d, v, n, &fe);
                     VM_RELOAD_MEM0();
@@ -1018,7 +1026,8 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
                 w_memory *dm = inst->mems[ip[1]], *sm = inst->mems[ip[2]];
                 uint64_t d = vm_addr(dm, SLOT(3)), s = vm_addr(sm, SLOT(4));
                 uint64_t n = (dm->is64 && sm->is64) ? SLOT(5) : RI32(5);
-                if (W_UNLIKELY(dm->mode == W_MEM_PAGED || sm->mode == W_MEM_PAGED)) {
+                if (W_UNLIKELY(dm->mode == W_MEM_PAGED || sm->mode == W_MEM_PAGED || dm->tagged ||
+                               sm->tagged)) {
                     uint64_t fe;
                     bool fw;
                     trap = pg_copy(dm, d, sm, s, n, &fe, &fw);
@@ -1038,7 +1047,7 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
                 const w_datart *seg = &inst->datas[ip[2]];
                 uint64_t d = vm_addr(m, SLOT(3));
                 uint32_t s = RI32(4), n = RI32(5);
-                if (W_UNLIKELY(m->mode == W_MEM_PAGED)) {
+                if (W_UNLIKELY(m->mode == W_MEM_PAGED || m->tagged)) {
                     uint64_t fe = d;
                     if (W_UNLIKELY(!vm_range_ok(s, n, seg->len))) VM_TRAP(W_TRAP_MEM_OOB);
                     trap = pg_write(m, d, n ? seg->bytes + s : NULL, n, &fe);
@@ -1055,6 +1064,81 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
             {
                 inst->datas[ip[1]].len = 0;
                 NEXT(2);
+            }
+
+            /* ---- memory safety (Cage; mem/tag.c, pac.c) ---------------------------
+             * Segments change tags and zero memory, which on a paged memory
+             * breaks copy-on-write: memory 0's fast-form state is reloaded. */
+            vmcase(SEGMENT_NEW)
+            {
+                w_memory *m = inst->mems[ip[4]];
+                uint64_t out = 0;
+                trap = tag_seg_new(m, vm_addr(m, SLOT(1)), vm_imm64(ip + 5), vm_addr(m, SLOT(2)),
+                                   &out, ex->trap_msg, sizeof ex->trap_msg);
+                VM_RELOAD_MEM0();
+                if (W_UNLIKELY(trap != W_TRAP_OK)) VM_TRAP_DETAIL();
+                SLOT(3) = out;
+                NEXT(7);
+            }
+            vmcase(SEGMENT_SET_TAG)
+            {
+                w_memory *m = inst->mems[ip[4]];
+                trap = tag_seg_set(m, vm_addr(m, SLOT(1)), vm_imm64(ip + 5), vm_addr(m, SLOT(2)),
+                                   vm_addr(m, SLOT(3)), ex->trap_msg, sizeof ex->trap_msg);
+                VM_RELOAD_MEM0();
+                if (W_UNLIKELY(trap != W_TRAP_OK)) VM_TRAP_DETAIL();
+                NEXT(7);
+            }
+            vmcase(SEGMENT_FREE)
+            {
+                w_memory *m = inst->mems[ip[3]];
+                trap = tag_seg_free(m, vm_addr(m, SLOT(1)), vm_imm64(ip + 4), vm_addr(m, SLOT(2)),
+                                    ex->trap_msg, sizeof ex->trap_msg);
+                VM_RELOAD_MEM0();
+                if (W_UNLIKELY(trap != W_TRAP_OK)) VM_TRAP_DETAIL();
+                NEXT(6);
+            }
+            vmcase(I64_POINTER_SIGN)
+            {
+                uint64_t r = 0;
+                trap = pac_sign(inst, true, RI64(1), &r, ex->trap_msg, sizeof ex->trap_msg);
+                if (W_UNLIKELY(trap != W_TRAP_OK)) VM_TRAP_DETAIL();
+                SLOT(2) = r;
+                NEXT(3);
+            }
+            vmcase(I64_POINTER_AUTH)
+            {
+                uint64_t r = 0;
+                trap = pac_auth(inst, true, RI64(1), &r, ex->trap_msg, sizeof ex->trap_msg);
+                if (W_UNLIKELY(trap != W_TRAP_OK)) VM_TRAP_DETAIL();
+                SLOT(2) = r;
+                NEXT(3);
+            }
+            vmcase(I64_POINTER_STRIP)
+            {
+                SLOT(2) = pac_strip(inst, true, RI64(1));
+                NEXT(3);
+            }
+            vmcase(I32_POINTER_SIGN)
+            {
+                uint64_t r = 0;
+                trap = pac_sign(inst, false, RI32(1), &r, ex->trap_msg, sizeof ex->trap_msg);
+                if (W_UNLIKELY(trap != W_TRAP_OK)) VM_TRAP_DETAIL();
+                SLOT(2) = r;
+                NEXT(3);
+            }
+            vmcase(I32_POINTER_AUTH)
+            {
+                uint64_t r = 0;
+                trap = pac_auth(inst, false, RI32(1), &r, ex->trap_msg, sizeof ex->trap_msg);
+                if (W_UNLIKELY(trap != W_TRAP_OK)) VM_TRAP_DETAIL();
+                SLOT(2) = r;
+                NEXT(3);
+            }
+            vmcase(I32_POINTER_STRIP)
+            {
+                SLOT(2) = pac_strip(inst, false, RI32(1));
+                NEXT(3);
             }
 
             /* ---- loads and stores ------------------------------------------------

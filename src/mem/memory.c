@@ -18,11 +18,15 @@
  * memory) but occupy RAM only for the memory's current pages.
  *
  * Host access (mem_read/mem_write/mem_span) goes through bounds checks with
- * overflow-safe arithmetic and, for paged memories, the pages' permissions.
+ * overflow-safe arithmetic and, for paged memories, the pages' permissions;
+ * for tagged memories (tag.c) the host's address carries a tag like the
+ * guest's, which every granule touched must have.
  */
 #include "mem/paged.h"
 #include "platform/platform.h"
 #include "mem/mem.h"
+
+#include <stdio.h>
 
 #define MEM_RESERVE32 (8ull << 30)
 #define MEM_CAP64 (16ull << 30)
@@ -39,9 +43,13 @@ bool mem_init(w_memory *m, uint64_t min_pages, uint64_t max_pages, bool has_max,
               uint64_t limit_bytes, uint8_t mode)
 {
     memset(m, 0, sizeof *m);
+    bool tagged = (mode & W_MEM_TAGGED) != 0;
+    mode &= (uint8_t)~W_MEM_TAGGED;
     if (mode != W_MEM_FLAT && mode != W_MEM_PAGED) return false;
 
     uint64_t maxp = is64 ? W_MAX_PAGES64 : W_MAX_PAGES32;
+    /* A tagged 32-bit memory's addresses must stay below the tag bits. */
+    if (tagged && !is64 && maxp > W_TAG_MAX_PAGES32) maxp = W_TAG_MAX_PAGES32;
     if (has_max && max_pages < maxp) maxp = max_pages;
     if (limit_bytes && limit_bytes / W_PAGE_SIZE < maxp) maxp = limit_bytes / W_PAGE_SIZE;
     if (min_pages > maxp) return false;
@@ -65,6 +73,10 @@ bool mem_init(w_memory *m, uint64_t min_pages, uint64_t max_pages, bool has_max,
         }
         m->pages = min_pages;
         m->size = min_pages * W_PAGE_SIZE;
+        if (tagged && !tag_init(m)) {
+            mem_release(m);
+            return false;
+        }
         return true;
     }
 
@@ -96,6 +108,10 @@ bool mem_init(w_memory *m, uint64_t min_pages, uint64_t max_pages, bool has_max,
     }
     m->pages = min_pages;
     m->size = min_pages * W_PAGE_SIZE;
+    if (tagged && !tag_init(m)) {
+        mem_release(m);
+        return false;
+    }
     return true;
 }
 
@@ -120,6 +136,7 @@ int64_t mem_grow(w_memory *m, uint64_t delta)
 
 void mem_release(w_memory *m)
 {
+    if (m->tagged) tag_release(m);
     if (m->mode == W_MEM_PAGED) pg_release(m);
     if (m->base) plat_release(m->base, m->reserved);
     memset(m, 0, sizeof *m);
@@ -134,7 +151,7 @@ static bool mem_in_bounds(const w_memory *m, uint64_t addr, uint64_t len)
 bool mem_read(const w_memory *m, uint64_t addr, void *dst, size_t len)
 {
     uint64_t fault;
-    if (m->mode == W_MEM_PAGED) return pg_read(m, addr, dst, len, &fault) == W_TRAP_OK;
+    if (m->mode == W_MEM_PAGED || m->tagged) return pg_read(m, addr, dst, len, &fault) == W_TRAP_OK;
     if (!mem_in_bounds(m, addr, len)) return false;
     if (len) memcpy(dst, m->base + addr, len);
     return true;
@@ -143,7 +160,8 @@ bool mem_read(const w_memory *m, uint64_t addr, void *dst, size_t len)
 bool mem_write(w_memory *m, uint64_t addr, const void *src, size_t len)
 {
     uint64_t fault;
-    if (m->mode == W_MEM_PAGED) return pg_write(m, addr, src, len, &fault) == W_TRAP_OK;
+    if (m->mode == W_MEM_PAGED || m->tagged)
+        return pg_write(m, addr, src, len, &fault) == W_TRAP_OK;
     if (!mem_in_bounds(m, addr, len)) return false;
     if (len) memcpy(m->base + addr, src, len);
     return true;
@@ -151,30 +169,54 @@ bool mem_write(w_memory *m, uint64_t addr, const void *src, size_t len)
 
 void *mem_span(w_memory *m, uint64_t addr, size_t len, bool writable, size_t *avail)
 {
+    unsigned ptag = mem_addr_tag(m, addr);
+    uint8_t *p;
+    uint64_t run;
     if (avail) *avail = 0;
+    addr = mem_addr_strip(m, addr);
     if (addr >= m->size) return NULL;
     if (m->mode == W_MEM_PAGED) {
         /* One page at most: the next page's frame is elsewhere. */
         uint64_t room = W_PAGE_SIZE - (addr & (W_PAGE_SIZE - 1));
-        uint64_t run = (uint64_t)len < room ? len : room;
-        uint8_t *p;
+        run = (uint64_t)len < room ? len : room;
         if (pg_translate(m, addr, run ? run : 1, writable, &p) != W_TRAP_OK) return NULL;
-        if (avail) *avail = (size_t)run;
-        return p;
+    } else {
+        /* Flat memories are readable and writable throughout. */
+        uint64_t rest = m->size - addr;
+        run = (uint64_t)len < rest ? len : rest;
+        p = m->base + addr;
     }
-    /* Flat memories are readable and writable throughout. */
-    uint64_t rest = m->size - addr;
-    if (avail) *avail = (uint64_t)len < rest ? len : (size_t)rest;
-    return m->base + addr;
+    /* A tagged memory's run ends at the first granule without the tag. */
+    if (m->tagged && run) {
+        run = tag_run(m, addr, run, ptag);
+        if (run == 0) return NULL;
+    }
+    if (avail) *avail = (size_t)run;
+    return p;
+}
+
+void mem_fault_msg(const w_memory *m, w_trap t, uint64_t fault, bool write, char *buf, size_t size)
+{
+    uint64_t sea = mem_addr_strip(m, fault);
+    buf[0] = '\0';
+    if (t == W_TRAP_ACCESS_DENIED) {
+        pg_denied_msg(m, sea, write, buf, size);
+    } else if (t == W_TRAP_TAG_MISMATCH) {
+        snprintf(buf, size, "pointer tag %u, memory tag %u at address 0x%llx",
+                 mem_addr_tag(m, fault), tag_get(m, sea), (unsigned long long)sea);
+    }
 }
 
 bool mem_clone(w_memory *dst, w_memory *src)
 {
-    if (src->mode == W_MEM_PAGED) return pg_clone(dst, src);
-    /* A flat memory has nothing to share: copy it. */
-    if (!mem_init(dst, src->pages, src->declared_max, src->has_max, src->is64,
-                  src->max_pages * W_PAGE_SIZE, W_MEM_FLAT))
-        return false;
-    if (src->size) memcpy(dst->base, src->base, src->size);
-    return true;
+    if (src->mode == W_MEM_PAGED) {
+        if (!pg_clone(dst, src)) return false;
+    } else {
+        /* A flat memory has nothing to share: copy it. */
+        if (!mem_init(dst, src->pages, src->declared_max, src->has_max, src->is64,
+                      src->max_pages * W_PAGE_SIZE, W_MEM_FLAT))
+            return false;
+        if (src->size) memcpy(dst->base, src->base, src->size);
+    }
+    return !src->tagged || tag_clone(dst, src);
 }

@@ -10,6 +10,7 @@
  * before a trap), and they stay valid until the store goes.
  */
 #include "mem/paged.h"
+#include "platform/platform.h"
 #include "runtime/runtime.h"
 
 enum { RT_OBJ_INSTANCE = 1, RT_OBJ_FUNC, RT_OBJ_MEMORY, RT_OBJ_TABLE, RT_OBJ_GLOBAL };
@@ -150,6 +151,14 @@ static bool rt_table_init(w_table *t, const w_tabletype *type, const w_limits_cf
 static bool rt_memory_init(w_memory *mem, const w_memtype *type, uint8_t mode,
                            const w_limits_cfg *lim, w_err *err)
 {
+    if (lim->mem_tagged && !type->lim.is64 && type->lim.min > W_TAG_MAX_PAGES32)
+        return w_fail_nooff(err,
+                            "memory of %llu pages is too large for mem-safety: a tagged 32-bit "
+                            "memory holds at most 256 MiB (%llu pages; its addresses carry the "
+                            "tag in bits 28-31)",
+                            (unsigned long long)type->lim.min,
+                            (unsigned long long)W_TAG_MAX_PAGES32);
+    if (lim->mem_tagged) mode |= W_MEM_TAGGED;
     if (lim->max_memory_bytes && type->lim.min > lim->max_memory_bytes / W_PAGE_SIZE)
         return w_fail_nooff(err, "memory of %llu pages exceeds the store's limit of %llu bytes",
                             (unsigned long long)type->lim.min,
@@ -158,7 +167,7 @@ static bool rt_memory_init(w_memory *mem, const w_memtype *type, uint8_t mode,
                   lim->max_memory_bytes, mode))
         return w_fail_nooff(err, "cannot allocate a memory of %llu pages",
                             (unsigned long long)type->lim.min);
-    if (mode == W_MEM_PAGED && lim->paged_no_span) pg_no_span(mem);
+    if (mem->mode == W_MEM_PAGED && lim->paged_no_span) pg_no_span(mem);
     return true;
 }
 
@@ -490,6 +499,35 @@ static bool rt_alloc_arrays(rt_instance *ri, const w_module *m)
     return true;
 }
 
+/* Pointer authentication: a fresh secret key for inst if its store asks for
+ * keys. False if the OS has no random bytes. */
+static bool rt_new_key(const w_store *s, w_instance *inst)
+{
+    inst->pac_on = s->limits.ptr_auth;
+    inst->pac_tags = s->limits.mem_tagged;
+    return !inst->pac_on || plat_random(inst->pac_key, sizeof inst->pac_key);
+}
+
+/* A module's Cage instructions need what they act on: segments a tagged
+ * memory (every memory of the module, since an index can name any), the
+ * pointer instructions a key. */
+static bool rt_check_cage(const w_instance *inst, w_err *err)
+{
+    const w_module *m = inst->module;
+    if (m->cage_uses & W_CAGE_SEGMENTS) {
+        for (uint32_t i = 0; i < m->nmems; i++)
+            if (!inst->mems[i]->tagged)
+                return w_fail_nooff(err,
+                                    "the module uses segment instructions but memory %u is not "
+                                    "tagged (turn mem-safety on)",
+                                    i);
+    }
+    if ((m->cage_uses & W_CAGE_POINTERS) && !inst->pac_on)
+        return w_fail_nooff(err, "the module uses pointer authentication but the store gives "
+                                 "instances no key (turn ptr-auth on)");
+    return true;
+}
+
 /* Allocates the instance's arrays and fills in imports and defined objects
  * (everything but segments and start). */
 static bool rt_build(w_store *s, rt_instance *ri, const w_extern *imports, uint8_t mem_mode,
@@ -546,6 +584,8 @@ static bool rt_build(w_store *s, rt_instance *ri, const w_extern *imports, uint8
             return false;
         inst->mems[m->nimported_mems + i] = &ri->own_mems[i];
     }
+    if (!rt_new_key(s, inst)) return w_fail_nooff(err, "no random source for the instance's key");
+    if (!rt_check_cage(inst, err)) return false;
     /* In order: an initialiser may read imported and earlier globals. */
     for (uint32_t i = 0; i < m->nglobaldefs; i++) {
         w_globalinst *g = &ri->own_globals[i];
@@ -745,6 +785,16 @@ w_instance *rt_instance_clone(w_store *s, w_instance *tmpl, w_err *err)
     }
     for (uint32_t i = 0; i < m->ndatas; i++)
         inst->datas[i] = tmpl->datas[i];
+    /* The template's key, whose signed pointers the memory holds, unless
+     * the clone's store wants a new one (then they no longer authenticate). */
+    inst->pac_on = tmpl->pac_on;
+    inst->pac_tags = tmpl->pac_tags;
+    memcpy(inst->pac_key, tmpl->pac_key, sizeof inst->pac_key);
+    if (tmpl->pac_on && s->limits.clone_new_key &&
+        !plat_random(inst->pac_key, sizeof inst->pac_key)) {
+        rt_instance_free(ri);
+        return w_fail_nooff(err, "no random source for the instance's key"), NULL;
+    }
     if (!rt_store_add(s, RT_OBJ_INSTANCE, ri)) goto oom;
     return inst;
 oom:

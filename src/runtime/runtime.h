@@ -16,6 +16,12 @@ typedef struct w_limits_cfg {
     uint64_t max_memory_bytes; /* per memory; 0 = no limit beyond the type */
     uint32_t max_table_elems;  /* 0 = W_MAX_TABLE_SIZE */
     bool paged_no_span;        /* paged memories without the span (paged.h) */
+    /* Cage (docs/cage.md): every memory created in the store is tagged;
+     * every instance gets a pointer-authentication key; a clone draws a
+     * new key instead of keeping its template's. */
+    bool mem_tagged;
+    bool ptr_auth;
+    bool clone_new_key;
 } w_limits_cfg;
 
 typedef struct w_store {
@@ -62,7 +68,10 @@ w_instance *rt_instantiate(w_store *s, w_module *m, const w_extern *imports, uin
 /* A copy-on-write clone of tmpl in s (tmpl's store, or any store if its
  * module has no imports): imports shared, globals, tables and segments
  * copied, paged memories sharing every frame until the first store of
- * either side (flat memories are copied). NULL with *err on failure. */
+ * either side (flat memories are copied), tags with their memories. The
+ * pointer-authentication key is tmpl's (its memory holds pointers signed
+ * with it) unless s's limits ask for a new one (clone_new_key). NULL with
+ * *err on failure. */
 w_instance *rt_instance_clone(w_store *s, w_instance *tmpl, w_err *err);
 
 /* Evaluates a validated constant expression in inst (whose globals and
