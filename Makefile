@@ -18,7 +18,7 @@ SPEC_SRC ?= $(SHARED)/wasm-testsuite
 LIB_SRC := $(wildcard src/*/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 
-.PHONY: format all example wasi-test examples-test test unit spec asan asan-unit asan-spec asan-paged fuzz bench deps clean
+.PHONY: format all example wasi-test examples-test test unit spec asan asan-unit asan-spec asan-paged asan-cage cage-test fuzz bench deps clean
 all: $(O)/libward.a $(O)/ward $(O)/cage-place
 
 # vm_run (interp.c) is one function of about a thousand handlers reached by
@@ -96,7 +96,7 @@ example:
 # ---- sanitizers ------------------------------------------------------------------
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ASAN_MAKE = $(MAKE) -s O=build/asan CC=clang CFLAGS="$(ASAN_FLAGS)"
-asan: asan-unit asan-spec asan-paged
+asan: asan-unit asan-spec asan-paged asan-cage
 asan-unit:
 	$(ASAN_MAKE) unit
 asan-spec:
@@ -106,6 +106,15 @@ asan-spec:
 asan-paged:
 	$(ASAN_MAKE) build/asan/libward.a
 	CC=clang CFLAGS="$(ASAN_FLAGS)" bash tests/paged/run.sh build/asan
+
+# Memory safety (Cage) end to end against the sanitized library.
+asan-cage:
+	$(ASAN_MAKE) build/asan/libward.a build/asan/cage-place build/asan/ward
+	CC=clang CFLAGS="$(ASAN_FLAGS)" bash tests/cage/run.sh build/asan
+
+# Memory safety (Cage) end to end: tests/cage/run.sh.
+cage-test: all
+	bash tests/cage/run.sh $(O)
 
 # The README's test command. Installs what it needs, then runs every suite
 # (tests/run_all.sh prints one line per suite and the totals last).

@@ -31,9 +31,11 @@ step spec make -s spec
 [ -x tests/wasi/run.sh ] && step wasi bash tests/wasi/run.sh build/ward build
 [ -f tests/examples.sh ] && step examples bash tests/examples.sh
 step paged bash tests/paged/run.sh build
+step cage bash tests/cage/run.sh build
 step asan-unit make -s asan-unit
 step asan-spec make -s asan-spec
 step asan-paged make -s asan-paged
+step asan-cage make -s asan-cage
 
 echo
 [ ${#bad[@]} -ne 0 ] && echo "failing steps: ${bad[*]}"
