@@ -378,7 +378,9 @@ static int cli_outcome(const ward_result *r, const char *what)
         }
         return CLI_EXIT_TRAP;
     case WARD_ERROR:
-    default: fprintf(stderr, "Error: %s: %s\n", what, r->message); return CLI_EXIT_LOAD;
+    default:
+        fprintf(stderr, "Error: %s: %s [%s]\n", what, r->message, ward_error_name(r->error));
+        return CLI_EXIT_LOAD;
     }
 }
 
@@ -524,11 +526,13 @@ int cli_run(int argc, char **argv)
     if (o.ptr_auth) features |= WARD_FEATURE_PTR_AUTH;
     mod = ward_module_new(bytes, len, features, &err);
     if (!mod) {
+        /* The message, then the code an embedder would act on. */
         if (err.has_offset)
-            fprintf(stderr, "Error: failed to load '%s': at offset 0x%zx: %s\n", o.module,
-                    err.offset, err.message);
+            fprintf(stderr, "Error: failed to load '%s': at offset 0x%zx: %s [%s]\n", o.module,
+                    err.offset, err.message, ward_error_name(err.code));
         else
-            fprintf(stderr, "Error: failed to load '%s': %s\n", o.module, err.message);
+            fprintf(stderr, "Error: failed to load '%s': %s [%s]\n", o.module, err.message,
+                    ward_error_name(err.code));
         rc = CLI_EXIT_LOAD;
         goto done;
     }

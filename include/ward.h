@@ -18,7 +18,9 @@
  * Modules are immutable and may be shared between threads once created.
  *
  * Errors: functions that can fail take a caller-allocated ward_error or
- * ward_result and fill it; nothing returned needs freeing unless stated.
+ * ward_result and fill it with a code to act on (ward_error_code, or
+ * ward_trap_code for a trap; all listed in ward_errors.h) and a message to
+ * show; nothing returned needs freeing unless stated.
  */
 #ifndef WARD_H
 #define WARD_H
@@ -26,6 +28,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "ward_errors.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -78,11 +82,45 @@ typedef struct ward_val {
 
 /* ---- errors and outcomes ---------------------------------------------- */
 
+/* What went wrong when loading, linking or instantiating a module (or when
+ * the API refused a call): generated from WARD_ERROR_LIST (ward_errors.h). */
+typedef enum ward_error_code {
+#define WARD_ERROR_ENUM_(name, category, description) WARD_ERROR_##name,
+    WARD_ERROR_LIST(WARD_ERROR_ENUM_)
+#undef WARD_ERROR_ENUM_
+} ward_error_code;
+
+/* The kind of failure a code belongs to (WARD_CATEGORY_LIST). */
+typedef enum ward_error_category {
+#define WARD_CATEGORY_ENUM_(name, description) WARD_CATEGORY_##name,
+    WARD_CATEGORY_LIST(WARD_CATEGORY_ENUM_)
+#undef WARD_CATEGORY_ENUM_
+} ward_error_category;
+
+#define WARD_COUNT_ONE_(...) +1
+/* The number of codes: codes are 0 .. WARD_ERROR_COUNT-1 (and so on). */
+enum {
+    WARD_ERROR_COUNT = 0 WARD_ERROR_LIST(WARD_COUNT_ONE_),
+    WARD_CATEGORY_COUNT = 0 WARD_CATEGORY_LIST(WARD_COUNT_ONE_),
+    WARD_TRAP_COUNT = 0 WARD_TRAP_LIST(WARD_COUNT_ONE_),
+};
+#undef WARD_COUNT_ONE_
+
 typedef struct ward_error {
-    char message[256]; /* the rule broken, e.g. "type mismatch" */
-    size_t offset;     /* byte offset in the module, if has_offset */
+    ward_error_code code; /* WARD_ERROR_NONE on success */
+    char message[256];    /* the rule broken, e.g. "type mismatch" (the spec's text) */
+    size_t offset;        /* byte offset in the module, if has_offset */
     bool has_offset;
 } ward_error;
+
+/* The code's name as in the enum without its prefix ("TYPE_MISMATCH"),
+ * its one-line description, and its category; static strings. A value
+ * outside the enum gives "UNKNOWN", "unknown error code", WARD_CATEGORY_NONE. */
+const char *ward_error_name(ward_error_code code);
+const char *ward_error_description(ward_error_code code);
+ward_error_category ward_error_category_of(ward_error_code code);
+/* "malformed binary", "invalid module", "link error", ... */
+const char *ward_error_category_text(ward_error_category category);
 
 typedef enum ward_status {
     WARD_OK = 0,   /* the call returned results */
@@ -91,29 +129,12 @@ typedef enum ward_status {
     WARD_ERROR = 3 /* the call could not be made (bad arguments, link error, ...) */
 } ward_status;
 
+/* Why the guest stopped: generated from WARD_TRAP_LIST (ward_errors.h),
+ * which says which traps are public and why. */
 typedef enum ward_trap_code {
-    WARD_TRAP_NONE = 0,
-    WARD_TRAP_UNREACHABLE,
-    WARD_TRAP_MEMORY_OUT_OF_BOUNDS,
-    WARD_TRAP_TABLE_OUT_OF_BOUNDS,
-    WARD_TRAP_INTEGER_DIVIDE_BY_ZERO,
-    WARD_TRAP_INTEGER_OVERFLOW,
-    WARD_TRAP_INVALID_CONVERSION,
-    WARD_TRAP_UNDEFINED_ELEMENT,
-    WARD_TRAP_UNINITIALIZED_ELEMENT,
-    WARD_TRAP_INDIRECT_CALL_TYPE_MISMATCH,
-    WARD_TRAP_CALL_STACK_EXHAUSTED,
-    WARD_TRAP_OUT_OF_FUEL,
-    WARD_TRAP_DEADLINE,
-    WARD_TRAP_INTERRUPTED,
-    WARD_TRAP_ACCESS_DENIED,
-    WARD_TRAP_OUT_OF_MEMORY,
-    WARD_TRAP_HOST,
-    /* Memory safety (docs/cage.md). The message names the detail, e.g.
-     * "memory tag mismatch: pointer tag 3, memory tag 5 at address 0x4a0". */
-    WARD_TRAP_TAG_MISMATCH, /* the pointer's tag is not the memory's */
-    WARD_TRAP_POINTER_AUTH, /* "pointer authentication failed" */
-    WARD_TRAP_SEGMENT,      /* a segment instruction's range is misaligned */
+#define WARD_TRAP_ENUM_(name, internal, text) WARD_TRAP_##name,
+    WARD_TRAP_LIST(WARD_TRAP_ENUM_)
+#undef WARD_TRAP_ENUM_
 } ward_trap_code;
 
 typedef struct ward_frame {
@@ -127,11 +148,12 @@ typedef struct ward_frame {
 /* The outcome of a call or an instantiation. */
 typedef struct ward_result {
     ward_status status;
-    ward_trap_code trap; /* WARD_TRAP */
-    int exit_code;       /* WARD_EXIT */
-    char message[256];   /* WARD_TRAP: the spec's text ("integer divide by zero");
-                            WARD_ERROR: what went wrong */
-    uint32_t nframes;    /* WARD_TRAP: backtrace, innermost first */
+    ward_trap_code trap;   /* WARD_TRAP */
+    int exit_code;         /* WARD_EXIT */
+    ward_error_code error; /* WARD_ERROR: which (link, resource, usage, ...) */
+    char message[256];     /* WARD_TRAP: the spec's text ("integer divide by zero");
+                              WARD_ERROR: what went wrong */
+    uint32_t nframes;      /* WARD_TRAP: backtrace, innermost first */
     ward_frame frames[WARD_MAX_FRAMES];
 } ward_result;
 
@@ -446,7 +468,8 @@ uint64_t ward_memory_private_pages(const ward_memory *m);
  * clone belongs to s like any instance. */
 ward_instance *ward_instance_clone(ward_store *s, ward_instance *tmpl, ward_result *res);
 
-/* The spec's text for a trap code. */
+/* The spec's text for a trap code ("integer divide by zero"); a static
+ * string ("unknown trap" for a value outside the enum). */
 const char *ward_trap_message(ward_trap_code t);
 
 #ifdef __cplusplus

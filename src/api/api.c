@@ -119,66 +119,68 @@ static void api_result_clear(ward_result *res)
     res->status = WARD_OK;
     res->trap = WARD_TRAP_NONE;
     res->exit_code = 0;
+    res->error = WARD_ERROR_NONE;
     res->message[0] = '\0';
     res->nframes = 0;
 }
 
-static ward_status api_error(ward_result *res, const char *fmt, ...) W_PRINTF(2, 3);
-static ward_status api_error(ward_result *res, const char *fmt, ...)
+static ward_status api_error(ward_result *res, w_errcode code, const char *fmt, ...) W_PRINTF(3, 4);
+static ward_status api_error(ward_result *res, w_errcode code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(res->message, sizeof res->message, fmt, ap);
     va_end(ap);
     res->status = WARD_ERROR;
+    res->error = (ward_error_code)code;
     return WARD_ERROR;
 }
+
+/* The internal codes are the public ones (both enums come from the lists of
+ * ward_errors.h), so they cross the API by a cast. */
+_Static_assert((int)W_ERR_COUNT_ == WARD_ERROR_COUNT, "one error list");
+_Static_assert((int)W_CAT_COUNT_ == WARD_CATEGORY_COUNT, "one category list");
+_Static_assert((int)W_TRAP_PUBLIC_COUNT_ == WARD_TRAP_COUNT, "public traps first");
 
 static void api_copy_err(ward_error *dst, const w_err *src)
 {
     if (!dst) return;
+    dst->code = (ward_error_code)src->code;
     snprintf(dst->message, sizeof dst->message, "%s", src->msg);
     dst->offset = src->offset;
     dst->has_offset = src->has_offset;
 }
 
-static ward_trap_code api_trap_code(w_trap t)
+/* A failed instantiation or clone: the error in e. */
+static void api_error_from(ward_result *res, const w_err *e)
 {
-    switch (t) {
-    case W_TRAP_OK: return WARD_TRAP_NONE;
-    case W_TRAP_UNREACHABLE: return WARD_TRAP_UNREACHABLE;
-    case W_TRAP_MEM_OOB: return WARD_TRAP_MEMORY_OUT_OF_BOUNDS;
-    case W_TRAP_TABLE_OOB: return WARD_TRAP_TABLE_OUT_OF_BOUNDS;
-    case W_TRAP_INT_DIV_ZERO: return WARD_TRAP_INTEGER_DIVIDE_BY_ZERO;
-    case W_TRAP_INT_OVERFLOW: return WARD_TRAP_INTEGER_OVERFLOW;
-    case W_TRAP_INVALID_CONV: return WARD_TRAP_INVALID_CONVERSION;
-    case W_TRAP_UNDEF_ELEM: return WARD_TRAP_UNDEFINED_ELEMENT;
-    case W_TRAP_UNINIT_ELEM: return WARD_TRAP_UNINITIALIZED_ELEMENT;
-    case W_TRAP_IND_CALL_MISMATCH: return WARD_TRAP_INDIRECT_CALL_TYPE_MISMATCH;
-    case W_TRAP_STACK_EXHAUSTED: return WARD_TRAP_CALL_STACK_EXHAUSTED;
-    case W_TRAP_FUEL: return WARD_TRAP_OUT_OF_FUEL;
-    case W_TRAP_TIMEOUT: return WARD_TRAP_DEADLINE;
-    case W_TRAP_INTERRUPTED: return WARD_TRAP_INTERRUPTED;
-    case W_TRAP_ACCESS_DENIED: return WARD_TRAP_ACCESS_DENIED;
-    case W_TRAP_OOM: return WARD_TRAP_OUT_OF_MEMORY;
-    case W_TRAP_TAG_MISMATCH: return WARD_TRAP_TAG_MISMATCH;
-    case W_TRAP_PTR_AUTH: return WARD_TRAP_POINTER_AUTH;
-    case W_TRAP_SEGMENT: return WARD_TRAP_SEGMENT;
-    default: return WARD_TRAP_HOST;
-    }
+    api_error(res, e->code, "%s", e->msg);
 }
 
 const char *ward_trap_message(ward_trap_code t)
 {
-    static const w_trap map[] = {
-        W_TRAP_OK,           W_TRAP_UNREACHABLE,       W_TRAP_MEM_OOB,         W_TRAP_TABLE_OOB,
-        W_TRAP_INT_DIV_ZERO, W_TRAP_INT_OVERFLOW,      W_TRAP_INVALID_CONV,    W_TRAP_UNDEF_ELEM,
-        W_TRAP_UNINIT_ELEM,  W_TRAP_IND_CALL_MISMATCH, W_TRAP_STACK_EXHAUSTED, W_TRAP_FUEL,
-        W_TRAP_TIMEOUT,      W_TRAP_INTERRUPTED,       W_TRAP_ACCESS_DENIED,   W_TRAP_OOM,
-        W_TRAP_HOST,         W_TRAP_TAG_MISMATCH,      W_TRAP_PTR_AUTH,        W_TRAP_SEGMENT,
-    };
-    if ((unsigned)t >= sizeof map / sizeof map[0]) return "unknown trap";
-    return w_trap_message(map[t]);
+    if ((unsigned)t >= WARD_TRAP_COUNT) return "unknown trap";
+    return w_trap_message((w_trap)t);
+}
+
+const char *ward_error_name(ward_error_code code)
+{
+    return w_err_name((w_errcode)code);
+}
+
+const char *ward_error_description(ward_error_code code)
+{
+    return w_err_description((w_errcode)code);
+}
+
+ward_error_category ward_error_category_of(ward_error_code code)
+{
+    return (ward_error_category)w_err_category((w_errcode)code);
+}
+
+const char *ward_error_category_text(ward_error_category category)
+{
+    return w_err_category_text((w_errcat)category);
 }
 
 /* Describes the trap (or exit) recorded in ex. */
@@ -191,7 +193,9 @@ static ward_status api_fill_trap(ward_result *res, const w_exec *ex, w_trap trap
         return WARD_EXIT;
     }
     res->status = WARD_TRAP;
-    res->trap = api_trap_code(trap);
+    /* Every trap but EXIT (handled above) is public, with the same value;
+     * a value out of range would be a bug, reported as a host failure. */
+    res->trap = trap < W_TRAP_PUBLIC_COUNT_ ? (ward_trap_code)trap : WARD_TRAP_HOST;
     if (trap == W_TRAP_HOST && ex->trap_msg[0])
         snprintf(res->message, sizeof res->message, "%s", ex->trap_msg);
     else if (ex->trap_msg[0] && (trap == W_TRAP_ACCESS_DENIED || trap == W_TRAP_TAG_MISMATCH ||
@@ -239,7 +243,8 @@ static bool api_enter(ward_store *s, ward_result *res)
             ex->interrupt = 1;
         } else if (!plat_watch_add(&s->watch, s->deadline, &ex->interrupt)) {
             s->depth--;
-            api_error(res, "cannot start the watchdog thread for the deadline");
+            api_error(res, W_ERR_HOST_RESOURCE,
+                      "cannot start the watchdog thread for the deadline");
             return false;
         }
     }
@@ -268,7 +273,7 @@ ward_module *ward_module_new(const uint8_t *bytes, size_t len, uint32_t features
     w_err e;
     memset(&e, 0, sizeof e);
     if (!bytes && len) {
-        w_fail_nooff(&e, "no module bytes");
+        w_fail_nooff(&e, W_ERR_INVALID_ARGUMENT, "no module bytes");
         api_copy_err(err, &e);
         return NULL;
     }
@@ -288,6 +293,7 @@ ward_module *ward_module_new(const uint8_t *bytes, size_t len, uint32_t features
     }
     m->refcount = 1;
     if (err) {
+        err->code = WARD_ERROR_NONE;
         err->message[0] = '\0';
         err->has_offset = false;
         err->offset = 0;
@@ -672,12 +678,12 @@ ward_instance *ward_instance_new(ward_store *s, ward_module *m, const ward_linke
     api_result_clear(res);
     memset(&e, 0, sizeof e);
     if (!s || !wm) {
-        api_error(res, "no store or module");
+        api_error(res, W_ERR_INVALID_ARGUMENT, "no store or module");
         goto out;
     }
     imports = w_calloc(wm->nimports, sizeof *imports);
     if (!imports) {
-        api_error(res, "out of memory");
+        api_error(res, W_ERR_OUT_OF_MEMORY, "out of memory");
         goto out;
     }
     for (uint32_t i = 0; i < wm->nimports; i++) {
@@ -698,7 +704,7 @@ ward_instance *ward_instance_new(ward_store *s, ward_module *m, const ward_linke
         if (trap != W_TRAP_OK)
             api_fill_trap(res, &s->w.exec, trap);
         else
-            api_error(res, "%s", e.msg);
+            api_error_from(res, &e);
     }
     api_leave(s);
 out:
@@ -782,26 +788,27 @@ ward_status ward_func_call(ward_store *s, ward_func *f, const ward_val *args, si
     ward_status st;
     if (!res) res = &local;
     api_result_clear(res);
-    if (!s || !fn) return api_error(res, "no store or function");
+    if (!s || !fn) return api_error(res, W_ERR_INVALID_ARGUMENT, "no store or function");
     const w_functype *t = fn->type;
     if (fn->inst && fn->inst->store != &s->w)
-        return api_error(res, "function belongs to another store");
+        return api_error(res, W_ERR_INVALID_ARGUMENT, "function belongs to another store");
     if (nargs != t->nparams)
-        return api_error(res, "expected %u arguments, got %zu", t->nparams, nargs);
-    if (nargs && !args) return api_error(res, "no arguments given");
+        return api_error(res, W_ERR_INVALID_ARGUMENT, "expected %u arguments, got %zu", t->nparams,
+                         nargs);
+    if (nargs && !args) return api_error(res, W_ERR_INVALID_ARGUMENT, "no arguments given");
     for (size_t i = 0; i < nargs; i++) {
         if ((int)args[i].kind != t->params[i])
-            return api_error(res, "argument %zu: expected %s, got %s", i,
+            return api_error(res, W_ERR_INVALID_ARGUMENT, "argument %zu: expected %s, got %s", i,
                              api_kind_name(t->params[i]), api_kind_name((uint8_t)args[i].kind));
     }
     if (nresults < t->nresults || (t->nresults && !results))
-        return api_error(res, "room for %zu results, the function returns %u", nresults,
-                         t->nresults);
+        return api_error(res, W_ERR_INVALID_ARGUMENT,
+                         "room for %zu results, the function returns %u", nresults, t->nresults);
 
     size_t nslots = t->param_slots > t->result_slots ? t->param_slots : t->result_slots;
     if (nslots > API_SMALL_SLOTS) {
         slots = w_calloc(nslots, sizeof *slots);
-        if (!slots) return api_error(res, "out of memory");
+        if (!slots) return api_error(res, W_ERR_OUT_OF_MEMORY, "out of memory");
     } else {
         memset(small, 0, sizeof small);
     }
@@ -962,10 +969,10 @@ ward_instance *ward_instance_clone(ward_store *s, ward_instance *tmpl, ward_resu
     if (!res) res = &local;
     api_result_clear(res);
     if (!s || !tmpl) {
-        api_error(res, "no store or template");
+        api_error(res, W_ERR_INVALID_ARGUMENT, "no store or template");
         return NULL;
     }
     w_instance *inst = rt_instance_clone(&s->w, (w_instance *)tmpl, &e);
-    if (!inst) api_error(res, "%s", e.msg);
+    if (!inst) api_error_from(res, &e);
     return (ward_instance *)inst;
 }

@@ -1,4 +1,4 @@
-/* util.c - allocation wrappers, error formatting, trap messages. */
+/* base.c - allocation wrappers, error formatting, the trap and error tables. */
 #include "base/base.h"
 
 #include <stdarg.h>
@@ -6,9 +6,12 @@
 #include <stdlib.h>
 
 static const char *const trap_messages[] = {
-#define W_TRAP_MSG(name, msg) msg,
-    W_TRAP_LIST(W_TRAP_MSG)
-#undef W_TRAP_MSG
+#define W_TRAP_PUBLIC_MSG(pub, name, msg) msg,
+    WARD_TRAP_LIST(W_TRAP_PUBLIC_MSG)
+#undef W_TRAP_PUBLIC_MSG
+#define W_TRAP_INTERNAL_MSG(name, msg) msg,
+        W_TRAP_INTERNAL_LIST(W_TRAP_INTERNAL_MSG)
+#undef W_TRAP_INTERNAL_MSG
 };
 
 const char *w_trap_message(w_trap t)
@@ -17,29 +20,72 @@ const char *w_trap_message(w_trap t)
     return trap_messages[t];
 }
 
-static bool vfail(w_err *e, bool has_off, size_t offset, const char *fmt, va_list ap)
+/* ---- error codes ---------------------------------------------------------------- */
+
+static const struct {
+    const char *name, *description;
+    w_errcat category;
+} err_table[] = {
+#define W_ERR_ROW(name, category, description) {#name, description, W_CAT_##category},
+    WARD_ERROR_LIST(W_ERR_ROW)
+#undef W_ERR_ROW
+};
+
+static const char *const category_texts[] = {
+#define W_CAT_TEXT(name, description) description,
+    WARD_CATEGORY_LIST(W_CAT_TEXT)
+#undef W_CAT_TEXT
+};
+
+const char *w_err_name(w_errcode code)
+{
+    if ((unsigned)code >= W_ERR_COUNT_) return "UNKNOWN";
+    return err_table[code].name;
+}
+
+const char *w_err_description(w_errcode code)
+{
+    if ((unsigned)code >= W_ERR_COUNT_) return "unknown error code";
+    return err_table[code].description;
+}
+
+w_errcat w_err_category(w_errcode code)
+{
+    if ((unsigned)code >= W_ERR_COUNT_) return W_CAT_NONE;
+    return err_table[code].category;
+}
+
+const char *w_err_category_text(w_errcat category)
+{
+    if ((unsigned)category >= W_CAT_COUNT_) return "unknown category";
+    return category_texts[category];
+}
+
+static bool vfail(w_err *e, w_errcode code, bool has_off, size_t offset, const char *fmt,
+                  va_list ap)
 {
     if (!e) return false;
+    e->code = code;
     vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     e->offset = offset;
     e->has_offset = has_off;
     return false;
 }
 
-bool w_fail(w_err *e, size_t offset, const char *fmt, ...)
+bool w_fail(w_err *e, w_errcode code, size_t offset, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vfail(e, true, offset, fmt, ap);
+    vfail(e, code, true, offset, fmt, ap);
     va_end(ap);
     return false;
 }
 
-bool w_fail_nooff(w_err *e, const char *fmt, ...)
+bool w_fail_nooff(w_err *e, w_errcode code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vfail(e, false, 0, fmt, ap);
+    vfail(e, code, false, 0, fmt, ap);
     va_end(ap);
     return false;
 }

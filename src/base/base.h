@@ -23,6 +23,10 @@
 #include <stdint.h>
 #include <string.h>
 
+/* The one public header below the API layer: it holds the lists of trap
+ * and error codes, no API. */
+#include "ward_errors.h"
+
 #if defined(__GNUC__) || defined(__clang__)
 #define W_LIKELY(x) __builtin_expect(!!(x), 1)
 #define W_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -74,51 +78,66 @@ W_INLINE uint32_t w_slots_of(w_valtype t)
     return t == W_V128 ? 2u : 1u;
 }
 
-/* Traps: one table generates the enum and the spec's message texts. */
-#define W_TRAP_LIST(X)                                                                             \
-    X(OK, "ok")                                                                                    \
-    X(UNREACHABLE, "unreachable")                                                                  \
-    X(MEM_OOB, "out of bounds memory access")                                                      \
-    X(TABLE_OOB, "out of bounds table access")                                                     \
-    X(INT_DIV_ZERO, "integer divide by zero")                                                      \
-    X(INT_OVERFLOW, "integer overflow")                                                            \
-    X(INVALID_CONV, "invalid conversion to integer")                                               \
-    X(UNDEF_ELEM, "undefined element")                                                             \
-    X(UNINIT_ELEM, "uninitialized element")                                                        \
-    X(IND_CALL_MISMATCH, "indirect call type mismatch")                                            \
-    X(STACK_EXHAUSTED, "call stack exhausted")                                                     \
-    X(FUEL, "all fuel consumed")                                                                   \
-    X(TIMEOUT, "deadline exceeded")                                                                \
-    X(INTERRUPTED, "interrupted")                                                                  \
-    X(ACCESS_DENIED, "memory access denied")                                                       \
-    X(OOM, "out of memory")                                                                        \
-    X(TAG_MISMATCH, "memory tag mismatch")                                                         \
-    X(PTR_AUTH, "pointer authentication failed")                                                   \
-    X(SEGMENT, "invalid segment")                                                                  \
-    X(HOST, "host function failed")                                                                \
-    X(EXIT, "exit")
+/* Traps and errors come from the public tables (ward_errors.h), so the
+ * internal codes have the public codes' values and the API passes them
+ * through by a cast, with no mapping table.
+ *
+ * Traps: the public list, then the codes the runtime uses internally only.
+ * EXIT unwinds the guest for WASI proc_exit; the API reports it as
+ * WARD_EXIT, not as a trap (see WARD_TRAP_LIST). */
+#define W_TRAP_INTERNAL_LIST(X) X(EXIT, "exit")
 
 typedef enum w_trap {
-#define W_TRAP_ENUM(name, msg) W_TRAP_##name,
-    W_TRAP_LIST(W_TRAP_ENUM)
-#undef W_TRAP_ENUM
-        W_TRAP_COUNT_
+#define W_TRAP_PUBLIC_ENUM(pub, name, msg) W_TRAP_##name,
+    WARD_TRAP_LIST(W_TRAP_PUBLIC_ENUM)
+#undef W_TRAP_PUBLIC_ENUM
+#define W_TRAP_INTERNAL_ENUM(name, msg) W_TRAP_##name,
+        W_TRAP_INTERNAL_LIST(W_TRAP_INTERNAL_ENUM)
+#undef W_TRAP_INTERNAL_ENUM
+            W_TRAP_COUNT_
 } w_trap;
+
+/* Codes below this one are public (ward_trap_code has the same values). */
+#define W_TRAP_PUBLIC_COUNT_ W_TRAP_EXIT
 
 /* The spec's message text for a trap code. */
 const char *w_trap_message(w_trap t);
 
-/* Decoding, validation and link errors: a message naming the rule broken and,
- * where it applies, the byte offset in the module. Caller-allocated. */
+/* Decoding, validation, link and resource errors (WARD_ERROR_LIST). */
+typedef enum w_errcode {
+#define W_ERR_ENUM(name, category, description) W_ERR_##name,
+    WARD_ERROR_LIST(W_ERR_ENUM)
+#undef W_ERR_ENUM
+        W_ERR_COUNT_
+} w_errcode;
+
+typedef enum w_errcat {
+#define W_CAT_ENUM(name, description) W_CAT_##name,
+    WARD_CATEGORY_LIST(W_CAT_ENUM)
+#undef W_CAT_ENUM
+        W_CAT_COUNT_
+} w_errcat;
+
+/* The code's name ("TYPE_MISMATCH"), description and category; "UNKNOWN",
+ * "unknown error code" and W_CAT_NONE for a value outside the enum. */
+const char *w_err_name(w_errcode code);
+const char *w_err_description(w_errcode code);
+w_errcat w_err_category(w_errcode code);
+const char *w_err_category_text(w_errcat category);
+
+/* An error: its code, a message naming the rule broken (the spec's text
+ * where it has one) and, where it applies, the byte offset in the module.
+ * Caller-allocated. */
 typedef struct w_err {
+    w_errcode code;
     char msg[240];
     size_t offset;
     bool has_offset;
 } w_err;
 
 /* Formats an error; returns false so callers can `return w_fail(...)`. */
-bool w_fail(w_err *e, size_t offset, const char *fmt, ...) W_PRINTF(3, 4);
-bool w_fail_nooff(w_err *e, const char *fmt, ...) W_PRINTF(2, 3);
+bool w_fail(w_err *e, w_errcode code, size_t offset, const char *fmt, ...) W_PRINTF(4, 5);
+bool w_fail_nooff(w_err *e, w_errcode code, const char *fmt, ...) W_PRINTF(3, 4);
 
 /* Allocation. All of ward allocates through these so that tests can inject
  * failures (w_alloc_fail_after). They return NULL on failure, never abort. */

@@ -35,19 +35,21 @@ static W_NOINLINE bool dec_leb(w_reader *r, unsigned bits, bool is_signed, uint6
 
     for (unsigned i = 0; i < maxbytes; i++) {
         if (p >= r->end) {
-            w_fail(r->err, (size_t)(start - r->base), dec_msg_eos);
+            w_fail(r->err, W_ERR_UNEXPECTED_END, (size_t)(start - r->base), dec_msg_eos);
             return false;
         }
         b = *p++;
         if (i == maxbytes - 1) {
             unsigned used = bits - shift; /* value bits in this byte: 1..7 */
             if (b & 0x80) {
-                w_fail(r->err, (size_t)(start - r->base), "integer representation too long");
+                w_fail(r->err, W_ERR_INTEGER_TOO_LONG, (size_t)(start - r->base),
+                       "integer representation too long");
                 return false;
             }
             if (!is_signed) {
                 if (b >> used) {
-                    w_fail(r->err, (size_t)(start - r->base), "integer too large");
+                    w_fail(r->err, W_ERR_INTEGER_TOO_LARGE, (size_t)(start - r->base),
+                           "integer too large");
                     return false;
                 }
             } else {
@@ -56,7 +58,8 @@ static W_NOINLINE bool dec_leb(w_reader *r, unsigned bits, bool is_signed, uint6
                 uint8_t mask = (uint8_t)((0x7Fu >> (used - 1)) << (used - 1));
                 uint8_t hi = b & mask;
                 if (hi != 0 && hi != mask) {
-                    w_fail(r->err, (size_t)(start - r->base), "integer too large");
+                    w_fail(r->err, W_ERR_INTEGER_TOO_LARGE, (size_t)(start - r->base),
+                           "integer too large");
                     return false;
                 }
             }
@@ -134,7 +137,7 @@ bool dec_s64(w_reader *r, int64_t *out)
 bool dec_byte(w_reader *r, uint8_t *out)
 {
     if (W_UNLIKELY(r->p >= r->end)) {
-        w_fail(r->err, dec_offset(r), dec_msg_eos);
+        w_fail(r->err, W_ERR_UNEXPECTED_END, dec_offset(r), dec_msg_eos);
         return false;
     }
     *out = *r->p++;
@@ -144,7 +147,7 @@ bool dec_byte(w_reader *r, uint8_t *out)
 bool dec_bytes(w_reader *r, size_t n, const uint8_t **out)
 {
     if (W_UNLIKELY(n > (size_t)(r->end - r->p))) {
-        w_fail(r->err, dec_offset(r), dec_msg_eos);
+        w_fail(r->err, W_ERR_UNEXPECTED_END, dec_offset(r), dec_msg_eos);
         return false;
     }
     *out = r->p;
@@ -177,7 +180,8 @@ typedef struct dec_ctx {
     uint32_t features;
     bool funcs_built, tables_built, mems_built, globals_built;
     bool has_code, has_data;
-    bool code_mismatch; /* code entries != function declarations */
+    bool code_mismatch;      /* code entries != function declarations */
+    uint32_t cap_const_code; /* capacity of m->const_code */
     size_t code_mismatch_at;
     /* First "name" custom section, parsed once everything else is known. */
     const uint8_t *names, *names_end;
@@ -196,11 +200,11 @@ static bool dec_count(w_reader *r, size_t min_bytes, uint32_t limit, const char 
     size_t at = dec_offset(r);
     if (!dec_u32(r, n)) return false;
     if (*n > limit) {
-        w_fail(r->err, at, "too many %s (limit %u)", what, limit);
+        w_fail(r->err, W_ERR_IMPLEMENTATION_LIMIT, at, "too many %s (limit %u)", what, limit);
         return false;
     }
     if ((size_t)*n > dec_left(r) / min_bytes) {
-        w_fail(r->err, at, dec_msg_eos);
+        w_fail(r->err, W_ERR_UNEXPECTED_END, at, dec_msg_eos);
         return false;
     }
     return true;
@@ -249,11 +253,11 @@ static bool dec_name(w_reader *r, const uint8_t **s, uint32_t *len)
     if (!dec_u32(r, len)) return false;
     at = dec_offset(r);
     if (*len > dec_left(r)) {
-        w_fail(r->err, at, "length out of bounds");
+        w_fail(r->err, W_ERR_LENGTH_OUT_OF_BOUNDS, at, "length out of bounds");
         return false;
     }
     if (!dec_utf8_valid(r->p, *len)) {
-        w_fail(r->err, at, "malformed UTF-8 encoding");
+        w_fail(r->err, W_ERR_MALFORMED_UTF8, at, "malformed UTF-8 encoding");
         return false;
     }
     *s = r->p;
@@ -273,7 +277,7 @@ static bool dec_valtype(w_reader *r, w_valtype *t)
     uint8_t b;
     if (!dec_byte(r, &b)) return false;
     if (!dec_is_valtype(b)) {
-        w_fail(r->err, at, "malformed value type 0x%02x", b);
+        w_fail(r->err, W_ERR_MALFORMED_TYPE, at, "malformed value type 0x%02x", b);
         return false;
     }
     *t = b;
@@ -286,7 +290,7 @@ static bool dec_reftype(w_reader *r, w_valtype *t)
     uint8_t b;
     if (!dec_byte(r, &b)) return false;
     if (b != W_FUNCREF && b != W_EXTERNREF) {
-        w_fail(r->err, at, "malformed reference type");
+        w_fail(r->err, W_ERR_MALFORMED_TYPE, at, "malformed reference type");
         return false;
     }
     *t = b;
@@ -304,19 +308,21 @@ static bool dec_limits(dec_ctx *c, w_reader *r, bool is_mem, w_limits *lim)
     memset(lim, 0, sizeof *lim);
     if (!dec_byte(r, &flags)) return false;
     if (is_mem && (flags == 0x02 || flags == 0x03)) {
-        w_fail(r->err, at,
+        w_fail(r->err, m64 ? W_ERR_MALFORMED_FLAGS : W_ERR_INTEGER_TOO_LARGE, at,
                m64 ? "malformed limits flags (shared memories are not supported)"
                    : "integer too large (shared memories are not supported)");
         return false;
     }
     if (!(flags <= 0x01 || (is_mem && m64 && (flags == 0x04 || flags == 0x05)))) {
         if (m64) {
-            w_fail(r->err, at, "malformed limits flags");
+            w_fail(r->err, W_ERR_MALFORMED_FLAGS, at, "malformed limits flags");
             return false;
         }
         {
-            w_fail(r->err, at,
-                   (flags & 0x80) ? "integer representation too long" : "integer too large");
+            if (flags & 0x80)
+                w_fail(r->err, W_ERR_INTEGER_TOO_LONG, at, "integer representation too long");
+            else
+                w_fail(r->err, W_ERR_INTEGER_TOO_LARGE, at, "integer too large");
             return false;
         }
     }
@@ -342,14 +348,14 @@ static bool dec_limits(dec_ctx *c, w_reader *r, bool is_mem, w_limits *lim)
     if (is_mem) {
         uint64_t cap = lim->is64 ? W_MAX_PAGES64 : W_MAX_PAGES32;
         if (lim->min > cap || (lim->has_max && lim->max > cap)) {
-            w_fail(r->err, at,
+            w_fail(r->err, W_ERR_INVALID_LIMITS, at,
                    lim->is64 ? "memory size must be at most 2^48 pages"
                              : "memory size must be at most 65536 pages (4GiB)");
             return false;
         }
     }
     if (lim->has_max && lim->min > lim->max) {
-        w_fail(r->err, at, "size minimum must not be greater than maximum");
+        w_fail(r->err, W_ERR_INVALID_LIMITS, at, "size minimum must not be greater than maximum");
         return false;
     }
     return true;
@@ -369,7 +375,7 @@ static bool dec_globaltype(w_reader *r, w_globaltype *g)
     at = dec_offset(r);
     if (!dec_byte(r, &mut)) return false;
     if (mut > 1) {
-        w_fail(r->err, at, "malformed mutability");
+        w_fail(r->err, W_ERR_MALFORMED_TYPE, at, "malformed mutability");
         return false;
     }
     g->mut = mut == 1;
@@ -394,7 +400,7 @@ static bool dec_build_funcs(dec_ctx *c, uint32_t ndefs)
     m->declared_refs = w_calloc((n + 7) / 8, 1);
     if (ndefs) m->funcdefs = w_calloc(ndefs, sizeof *m->funcdefs);
     if (!m->func_types || !m->declared_refs || (ndefs && !m->funcdefs)) {
-        w_fail_nooff(c->err, "out of memory");
+        w_fail_nooff(c->err, W_ERR_OUT_OF_MEMORY, "out of memory");
         return false;
     }
     for (uint32_t i = 0; i < m->nimports; i++)
@@ -411,7 +417,7 @@ static bool dec_build_tables(dec_ctx *c, uint32_t ndefs)
     c->tables_built = true;
     m->tables = w_calloc(n, sizeof *m->tables);
     if (!m->tables) {
-        w_fail_nooff(c->err, "out of memory");
+        w_fail_nooff(c->err, W_ERR_OUT_OF_MEMORY, "out of memory");
         return false;
     }
     for (uint32_t i = 0; i < m->nimports; i++)
@@ -427,7 +433,7 @@ static bool dec_build_mems(dec_ctx *c, uint32_t ndefs)
     c->mems_built = true;
     m->mems = w_calloc(n, sizeof *m->mems);
     if (!m->mems) {
-        w_fail_nooff(c->err, "out of memory");
+        w_fail_nooff(c->err, W_ERR_OUT_OF_MEMORY, "out of memory");
         return false;
     }
     for (uint32_t i = 0; i < m->nimports; i++)
@@ -444,7 +450,7 @@ static bool dec_build_globals(dec_ctx *c, uint32_t ndefs)
     m->global_types = w_calloc(n, sizeof *m->global_types);
     if (ndefs) m->globals = w_calloc(ndefs, sizeof *m->globals);
     if (!m->global_types || (ndefs && !m->globals)) {
-        w_fail_nooff(c->err, "out of memory");
+        w_fail_nooff(c->err, W_ERR_OUT_OF_MEMORY, "out of memory");
         return false;
     }
     for (uint32_t i = 0; i < m->nimports; i++)
@@ -475,16 +481,36 @@ static bool dec_known_opcode(uint8_t op)
            op == 0xFC || op == 0xFD;
 }
 
-#define DEC_CONST_STACK 64
+/* Appends one instruction to the module's constant code. The array is
+ * bounded by the input: every instruction takes at least one byte of it. */
+static bool dec_const_emit(dec_ctx *c, const w_constinstr *in)
+{
+    w_module *m = c->m;
+    if (m->nconst_code == c->cap_const_code) {
+        uint64_t cap = c->cap_const_code ? (uint64_t)c->cap_const_code * 2 : 16;
+        if (cap > UINT32_MAX) cap = UINT32_MAX;
+        if (m->nconst_code == cap)
+            return w_fail_nooff(c->err, W_ERR_IMPLEMENTATION_LIMIT,
+                                "too many constant instructions");
+        w_constinstr *p = w_realloc_array(m->const_code, (size_t)cap, sizeof *p);
+        if (!p) return w_fail_nooff(c->err, W_ERR_OUT_OF_MEMORY, "out of memory");
+        m->const_code = p;
+        c->cap_const_code = (uint32_t)cap;
+    }
+    m->const_code[m->nconst_code++] = *in;
+    return true;
+}
 
-/* Validates a constant expression whose result must be `expect` and records
- * its bytes (final `end` included). Only imported immutable globals may be
- * read, as in the Wasm 2.0 spec and its test suite. */
+/* Validates a constant expression whose result must be `expect` and appends
+ * its decoded form to the module's constant code (the final `end` is not
+ * kept). Only imported immutable globals may be read, as in the Wasm 2.0
+ * spec and its test suite. */
 static bool dec_constexpr(dec_ctx *c, w_reader *r, w_valtype expect, w_constexpr *out)
 {
     w_module *m = c->m;
-    const uint8_t *start = r->p;
-    w_valtype stack[DEC_CONST_STACK];
+    size_t start = dec_offset(r);
+    uint32_t first = m->nconst_code;
+    w_valtype stack[W_MAX_CONST_DEPTH];
     unsigned sp = 0;
     bool ext = (c->features & W_FEAT_EXTENDED_CONST) != 0;
 
@@ -492,76 +518,77 @@ static bool dec_constexpr(dec_ctx *c, w_reader *r, w_valtype expect, w_constexpr
         size_t at = dec_offset(r);
         uint8_t op;
         w_valtype t = 0;
-        const uint8_t *ignored;
+        w_constinstr in = {W_CONST_PUSH, 0, {0, 0}};
+        const uint8_t *b;
         if (!dec_byte(r, &op)) return false;
         switch (op) {
         case 0x0B:
-            if (sp != 1 || stack[0] != expect) {
-                w_fail(c->err, at, "type mismatch");
-                return false;
-            }
-            out->code = start;
-            out->len = (size_t)(r->p - start);
-            out->offset = (size_t)(start - r->base);
+            if (sp != 1 || stack[0] != expect)
+                return w_fail(c->err, W_ERR_TYPE_MISMATCH, at, "type mismatch");
+            out->first = first;
+            out->count = m->nconst_code - first;
+            out->offset = start;
             return true;
-        case 0x41: {
+        case 0x41: { /* i32.const */
             int32_t v;
             if (!dec_s32(r, &v)) return false;
+            in.v[0] = (uint32_t)v;
             t = W_I32;
             break;
         }
-        case 0x42: {
+        case 0x42: { /* i64.const */
             int64_t v;
             if (!dec_s64(r, &v)) return false;
+            in.v[0] = (uint64_t)v;
             t = W_I64;
             break;
         }
-        case 0x43:
-            if (!dec_bytes(r, 4, &ignored)) return false;
+        case 0x43: /* f32.const */
+            if (!dec_bytes(r, 4, &b)) return false;
+            in.v[0] = w_rd32(b);
             t = W_F32;
             break;
-        case 0x44:
-            if (!dec_bytes(r, 8, &ignored)) return false;
+        case 0x44: /* f64.const */
+            if (!dec_bytes(r, 8, &b)) return false;
+            in.v[0] = w_rd64(b);
             t = W_F64;
             break;
-        case 0xFD: {
+        case 0xFD: { /* v128.const is the only constant SIMD instruction */
             uint32_t sub;
             if (!dec_u32(r, &sub)) return false;
-            if (sub != 12) {
-                w_fail(c->err, at, "constant expression required");
-                return false;
-            }
-            if (!dec_bytes(r, 16, &ignored)) return false;
+            if (sub != 12)
+                return w_fail(c->err, W_ERR_CONSTANT_REQUIRED, at, "constant expression required");
+            if (!dec_bytes(r, 16, &b)) return false;
+            in.v[0] = w_rd64(b);
+            in.v[1] = w_rd64(b + 8);
             t = W_V128;
             break;
         }
-        case 0xD0:
+        case 0xD0: /* ref.null t: pushes 0 */
             if (!dec_reftype(r, &t)) return false;
             break;
-        case 0xD2: {
+        case 0xD2: { /* ref.func */
             uint32_t f;
             size_t fat = dec_offset(r);
             if (!dec_u32(r, &f)) return false;
-            if (f >= m->nfuncs) {
-                w_fail(c->err, fat, "unknown function %u", f);
-                return false;
-            }
+            if (f >= m->nfuncs)
+                return w_fail(c->err, W_ERR_UNKNOWN_FUNCTION, fat, "unknown function %u", f);
             dec_mark_ref(m, f);
+            in.op = W_CONST_REF_FUNC;
+            in.index = f;
             t = W_FUNCREF;
             break;
         }
-        case 0x23: {
+        case 0x23: { /* global.get */
             uint32_t g;
             size_t gat = dec_offset(r);
             if (!dec_u32(r, &g)) return false;
-            if (g >= m->nimported_globals) {
-                w_fail(c->err, gat, "unknown global %u", g);
-                return false;
-            }
-            if (m->global_types[g].mut) {
-                w_fail(c->err, at, "constant expression required");
-                return false;
-            }
+            if (g >= m->nimported_globals)
+                return w_fail(c->err, W_ERR_UNKNOWN_GLOBAL, gat, "unknown global %u", g);
+            if (m->global_types[g].mut)
+                return w_fail(c->err, W_ERR_CONSTANT_REQUIRED, at, "constant expression required");
+            in.op = W_CONST_GLOBAL_GET;
+            in.index = g;
             t = m->global_types[g].type;
             break;
         }
@@ -571,31 +598,23 @@ static bool dec_constexpr(dec_ctx *c, w_reader *r, w_valtype expect, w_constexpr
         case 0x7C:
         case 0x7D:
         case 0x7E: /* i64.add/sub/mul */
-            if (!ext) {
-                w_fail(c->err, at, "constant expression required");
-                return false;
-            }
+            if (!ext)
+                return w_fail(c->err, W_ERR_CONSTANT_REQUIRED, at, "constant expression required");
             t = op <= 0x6C ? W_I32 : W_I64;
-            if (sp < 2 || stack[sp - 1] != t || stack[sp - 2] != t) {
-                w_fail(c->err, at, "type mismatch");
-                return false;
-            }
+            if (sp < 2 || stack[sp - 1] != t || stack[sp - 2] != t)
+                return w_fail(c->err, W_ERR_TYPE_MISMATCH, at, "type mismatch");
             sp -= 2;
+            in.op = (uint8_t)(op <= 0x6C ? W_CONST_I32_ADD + (op - 0x6A)
+                                         : W_CONST_I64_ADD + (op - 0x7C));
             break;
         default:
-            if (dec_known_opcode(op)) {
-                w_fail(c->err, at, "constant expression required");
-                return false;
-            }
-            {
-                w_fail(c->err, at, "illegal opcode 0x%02x", op);
-                return false;
-            }
+            if (dec_known_opcode(op))
+                return w_fail(c->err, W_ERR_CONSTANT_REQUIRED, at, "constant expression required");
+            return w_fail(c->err, W_ERR_ILLEGAL_OPCODE, at, "illegal opcode 0x%02x", op);
         }
-        if (sp == DEC_CONST_STACK) {
-            w_fail(c->err, at, "constant expression too deep");
-            return false;
-        }
+        if (sp == W_MAX_CONST_DEPTH)
+            return w_fail(c->err, W_ERR_IMPLEMENTATION_LIMIT, at, "constant expression too deep");
+        if (!dec_const_emit(c, &in)) return false;
         stack[sp++] = t;
     }
 }
@@ -623,7 +642,7 @@ static bool dec_canon_types(dec_ctx *c)
     const w_functype **order = w_calloc(m->ntypes, sizeof *order);
     const w_functype *lead = NULL;
     if (!order) {
-        w_fail_nooff(c->err, "out of memory");
+        w_fail_nooff(c->err, W_ERR_OUT_OF_MEMORY, "out of memory");
         return false;
     }
     for (uint32_t i = 0; i < m->ntypes; i++)
@@ -649,7 +668,7 @@ static bool dec_sec_type(dec_ctx *c, w_reader *r)
     if (!dec_count(r, 1, W_MAX_TYPES, "types", &n)) return false;
     m->types = w_calloc(n, sizeof *m->types);
     if (!m->types) {
-        w_fail_nooff(c->err, "out of memory");
+        w_fail_nooff(c->err, W_ERR_OUT_OF_MEMORY, "out of memory");
         return false;
     }
     for (uint32_t i = 0; i < n; i++) {
@@ -661,11 +680,11 @@ static bool dec_sec_type(dec_ctx *c, w_reader *r)
         if (!dec_byte(r, &form)) return false;
         /* The reference reads the form as a signed LEB: 0x80+ is too long. */
         if (form & 0x80) {
-            w_fail(c->err, at, "integer representation too long");
+            w_fail(c->err, W_ERR_INTEGER_TOO_LONG, at, "integer representation too long");
             return false;
         }
         if (form != 0x60) {
-            w_fail(c->err, at, "malformed function type 0x%02x", form);
+            w_fail(c->err, W_ERR_MALFORMED_TYPE, at, "malformed function type 0x%02x", form);
             return false;
         }
         if (!dec_count(r, 1, W_MAX_PARAMS, "params", &np) || !dec_bytes(r, np, &pp)) return false;
@@ -673,7 +692,7 @@ static bool dec_sec_type(dec_ctx *c, w_reader *r)
         /* params and results share one allocation; results follow params. */
         t->params = w_malloc((size_t)np + nr);
         if (!t->params) {
-            w_fail_nooff(c->err, "out of memory");
+            w_fail_nooff(c->err, W_ERR_OUT_OF_MEMORY, "out of memory");
             return false;
         }
         t->results = t->params + np;
@@ -683,7 +702,8 @@ static bool dec_sec_type(dec_ctx *c, w_reader *r)
         for (uint32_t k = 0; k < np + nr; k++) {
             uint8_t b = k < np ? pp[k] : rp[k - np];
             if (!dec_is_valtype(b)) {
-                w_fail(c->err, (size_t)((k < np ? pp + k : rp + k - np) - r->base),
+                w_fail(c->err, W_ERR_MALFORMED_TYPE,
+                       (size_t)((k < np ? pp + k : rp + k - np) - r->base),
                        "malformed value type 0x%02x", b);
                 return false;
             }
@@ -704,7 +724,7 @@ static bool dec_sec_import(dec_ctx *c, w_reader *r)
     if (!dec_count(r, 1, W_MAX_IMPORTS, "imports", &n)) return false;
     m->imports = w_calloc(n, sizeof *m->imports);
     if (!m->imports) {
-        w_fail_nooff(c->err, "out of memory");
+        w_fail_nooff(c->err, W_ERR_OUT_OF_MEMORY, "out of memory");
         return false;
     }
     for (uint32_t i = 0; i < n; i++) {
@@ -717,7 +737,7 @@ static bool dec_sec_import(dec_ctx *c, w_reader *r)
         im->name = w_strndup((const char *)nm, im->name_len);
         m->nimports = i + 1;
         if (!im->module || !im->name) {
-            w_fail_nooff(c->err, "out of memory");
+            w_fail_nooff(c->err, W_ERR_OUT_OF_MEMORY, "out of memory");
             return false;
         }
         at = dec_offset(r);
@@ -728,11 +748,11 @@ static bool dec_sec_import(dec_ctx *c, w_reader *r)
             size_t tat = dec_offset(r);
             if (!dec_u32(r, &im->u.func_type)) return false;
             if (im->u.func_type >= m->ntypes) {
-                w_fail(c->err, tat, "unknown type %u", im->u.func_type);
+                w_fail(c->err, W_ERR_UNKNOWN_TYPE, tat, "unknown type %u", im->u.func_type);
                 return false;
             }
             if (++m->nimported_funcs > W_MAX_FUNCS) {
-                w_fail(c->err, at, "too many functions");
+                w_fail(c->err, W_ERR_IMPLEMENTATION_LIMIT, at, "too many functions");
                 return false;
             }
             break;
@@ -744,7 +764,7 @@ static bool dec_sec_import(dec_ctx *c, w_reader *r)
         case W_EXT_MEMORY:
             if (!dec_limits(c, r, true, &im->u.mem.lim)) return false;
             if (++m->nimported_mems > 1 && !(c->features & W_FEAT_MULTI_MEMORY)) {
-                w_fail(c->err, at, "multiple memories");
+                w_fail(c->err, W_ERR_MULTIPLE_MEMORIES, at, "multiple memories");
                 return false;
             }
             break;
@@ -753,7 +773,7 @@ static bool dec_sec_import(dec_ctx *c, w_reader *r)
             m->nimported_globals++;
             break;
         default: {
-            w_fail(c->err, at, "malformed import kind");
+            w_fail(c->err, W_ERR_MALFORMED_FLAGS, at, "malformed import kind");
             return false;
         }
         }
@@ -772,7 +792,7 @@ static bool dec_sec_func(dec_ctx *c, w_reader *r)
         uint32_t t;
         if (!dec_u32(r, &t)) return false;
         if (t >= m->ntypes) {
-            w_fail(c->err, at, "unknown type %u", t);
+            w_fail(c->err, W_ERR_UNKNOWN_TYPE, at, "unknown type %u", t);
             return false;
         }
         m->funcdefs[i].type = t;
@@ -804,7 +824,7 @@ static bool dec_sec_mem(dec_ctx *c, w_reader *r)
         size_t at = dec_offset(r);
         if (!dec_limits(c, r, true, &m->mems[m->nmems].lim)) return false;
         if (++m->nmems > 1 && !(c->features & W_FEAT_MULTI_MEMORY)) {
-            w_fail(c->err, at, "multiple memories");
+            w_fail(c->err, W_ERR_MULTIPLE_MEMORIES, at, "multiple memories");
             return false;
         }
     }
@@ -850,7 +870,7 @@ static bool dec_sec_export(dec_ctx *c, w_reader *r)
     order = w_calloc(n, sizeof *order);
     offsets = w_calloc(n, sizeof *offsets);
     if (!m->exports || !order || !offsets) {
-        w_fail_nooff(c->err, "out of memory");
+        w_fail_nooff(c->err, W_ERR_OUT_OF_MEMORY, "out of memory");
         goto done;
     }
     for (uint32_t i = 0; i < n; i++) {
@@ -864,7 +884,7 @@ static bool dec_sec_export(dec_ctx *c, w_reader *r)
         ex->name = w_strndup((const char *)nm, ex->name_len);
         m->nexports = i + 1;
         if (!ex->name) {
-            w_fail_nooff(c->err, "out of memory");
+            w_fail_nooff(c->err, W_ERR_OUT_OF_MEMORY, "out of memory");
             goto done;
         }
         kat = dec_offset(r);
@@ -877,11 +897,13 @@ static bool dec_sec_export(dec_ctx *c, w_reader *r)
         case W_EXT_TABLE: limit = m->ntables; break;
         case W_EXT_MEMORY: limit = m->nmems; break;
         case W_EXT_GLOBAL: limit = m->nglobals; break;
-        default: w_fail(c->err, kat, "malformed export kind"); goto done;
+        default: w_fail(c->err, W_ERR_MALFORMED_FLAGS, kat, "malformed export kind"); goto done;
         }
         if (ex->index >= limit) {
             static const char *const names[] = {"function", "table", "memory", "global"};
-            w_fail(c->err, iat, "unknown %s %u", names[kind], ex->index);
+            static const w_errcode codes[] = {W_ERR_UNKNOWN_FUNCTION, W_ERR_UNKNOWN_TABLE,
+                                              W_ERR_UNKNOWN_MEMORY, W_ERR_UNKNOWN_GLOBAL};
+            w_fail(c->err, codes[kind], iat, "unknown %s %u", names[kind], ex->index);
             goto done;
         }
         if (kind == W_EXT_FUNC) dec_mark_ref(m, ex->index);
@@ -891,7 +913,8 @@ static bool dec_sec_export(dec_ctx *c, w_reader *r)
     for (uint32_t i = 1; i < n; i++) {
         if (order[i]->name_len == order[i - 1]->name_len &&
             memcmp(order[i]->name, order[i - 1]->name, order[i]->name_len) == 0) {
-            w_fail(c->err, offsets[order[i] - m->exports], "duplicate export name");
+            w_fail(c->err, W_ERR_DUPLICATE_EXPORT, offsets[order[i] - m->exports],
+                   "duplicate export name");
             goto done;
         }
     }
@@ -909,12 +932,12 @@ static bool dec_sec_start(dec_ctx *c, w_reader *r)
     const w_functype *t;
     if (!dec_u32(r, &m->start)) return false;
     if (m->start >= m->nfuncs) {
-        w_fail(c->err, at, "unknown function %u", m->start);
+        w_fail(c->err, W_ERR_UNKNOWN_FUNCTION, at, "unknown function %u", m->start);
         return false;
     }
     t = &m->types[m->func_types[m->start]];
     if (t->nparams || t->nresults) {
-        w_fail(c->err, at, "start function must have type [] -> []");
+        w_fail(c->err, W_ERR_INVALID_START, at, "start function must have type [] -> []");
         return false;
     }
     m->has_start = true;
@@ -928,7 +951,7 @@ static bool dec_elem(dec_ctx *c, w_reader *r, w_elemseg *s)
     uint32_t flags;
     if (!dec_u32(r, &flags)) return false;
     if (flags > 7) {
-        w_fail(c->err, at, "malformed elements segment kind");
+        w_fail(c->err, W_ERR_MALFORMED_FLAGS, at, "malformed elements segment kind");
         return false;
     }
     /* bit 0: passive/declarative; bit 1: explicit table (active) or
@@ -942,7 +965,7 @@ static bool dec_elem(dec_ctx *c, w_reader *r, w_elemseg *s)
         size_t tat = dec_offset(r);
         if ((flags & 2) && !dec_u32(r, &s->table)) return false;
         if (s->table >= m->ntables) {
-            w_fail(c->err, tat, "unknown table %u", s->table);
+            w_fail(c->err, W_ERR_UNKNOWN_TABLE, tat, "unknown table %u", s->table);
             return false;
         }
         if (!dec_constexpr(c, r, W_I32, &s->offset)) return false;
@@ -955,20 +978,20 @@ static bool dec_elem(dec_ctx *c, w_reader *r, w_elemseg *s)
             uint8_t kind;
             if (!dec_byte(r, &kind)) return false;
             if (kind != 0x00) {
-                w_fail(c->err, kat, "malformed element kind");
+                w_fail(c->err, W_ERR_MALFORMED_FLAGS, kat, "malformed element kind");
                 return false;
             }
         }
     }
     if (s->mode == W_SEG_ACTIVE && m->tables[s->table].elem != s->type) {
-        w_fail(c->err, at, "type mismatch");
+        w_fail(c->err, W_ERR_TYPE_MISMATCH, at, "type mismatch");
         return false;
     }
     if (flags & 4) {
         if (!dec_count(r, 1, UINT32_MAX, "elements", &s->count)) return false;
         s->exprs = w_calloc(s->count, sizeof *s->exprs);
         if (!s->exprs) {
-            w_fail_nooff(c->err, "out of memory");
+            w_fail_nooff(c->err, W_ERR_OUT_OF_MEMORY, "out of memory");
             return false;
         }
         for (uint32_t i = 0; i < s->count; i++)
@@ -977,14 +1000,14 @@ static bool dec_elem(dec_ctx *c, w_reader *r, w_elemseg *s)
         if (!dec_count(r, 1, UINT32_MAX, "elements", &s->count)) return false;
         s->funcs = w_calloc(s->count, sizeof *s->funcs);
         if (!s->funcs) {
-            w_fail_nooff(c->err, "out of memory");
+            w_fail_nooff(c->err, W_ERR_OUT_OF_MEMORY, "out of memory");
             return false;
         }
         for (uint32_t i = 0; i < s->count; i++) {
             size_t fat = dec_offset(r);
             if (!dec_u32(r, &s->funcs[i])) return false;
             if (s->funcs[i] >= m->nfuncs) {
-                w_fail(c->err, fat, "unknown function %u", s->funcs[i]);
+                w_fail(c->err, W_ERR_UNKNOWN_FUNCTION, fat, "unknown function %u", s->funcs[i]);
                 return false;
             }
             dec_mark_ref(m, s->funcs[i]);
@@ -1000,7 +1023,7 @@ static bool dec_sec_elem(dec_ctx *c, w_reader *r)
     if (!dec_count(r, 1, W_MAX_ELEM_SEGS, "element segments", &n)) return false;
     m->elems = w_calloc(n, sizeof *m->elems);
     if (!m->elems) {
-        w_fail_nooff(c->err, "out of memory");
+        w_fail_nooff(c->err, W_ERR_OUT_OF_MEMORY, "out of memory");
         return false;
     }
     for (uint32_t i = 0; i < n; i++) {
@@ -1031,11 +1054,11 @@ static bool dec_code_entry(dec_ctx *c, w_reader *r, w_funcdef *f)
     if (!dec_u32(r, &size)) return false;
     at = dec_offset(r);
     if (size > dec_left(r)) {
-        w_fail(c->err, at, "length out of bounds");
+        w_fail(c->err, W_ERR_LENGTH_OUT_OF_BOUNDS, at, "length out of bounds");
         return false;
     }
     if (size > W_MAX_BODY_SIZE) {
-        w_fail(c->err, entry_at, "function body too large");
+        w_fail(c->err, W_ERR_IMPLEMENTATION_LIMIT, entry_at, "function body too large");
         return false;
     }
     b = *r;
@@ -1053,14 +1076,14 @@ static bool dec_code_entry(dec_ctx *c, w_reader *r, w_funcdef *f)
         if (!dec_u32(&b, &cnt) || !dec_valtype(&b, &t)) return false;
         total += cnt;
         if (total > W_MAX_LOCALS) {
-            w_fail(c->err, gat, "too many locals");
+            w_fail(c->err, W_ERR_TOO_MANY_LOCALS, gat, "too many locals");
             return false;
         }
     }
     f->nlocals = (uint32_t)(total - m->types[f->type].nparams);
     f->local_types = w_malloc(f->nlocals ? f->nlocals : 1);
     if (!f->local_types) {
-        w_fail_nooff(c->err, "out of memory");
+        w_fail_nooff(c->err, W_ERR_OUT_OF_MEMORY, "out of memory");
         return false;
     }
     /* Second pass over the (already checked) declarations fills the types. */
@@ -1105,13 +1128,14 @@ static bool dec_sec_data(dec_ctx *c, w_reader *r)
     uint32_t n;
     if (!dec_count(r, 1, W_MAX_DATA_SEGS, "data segments", &n)) return false;
     if (m->has_datacount && n != m->datacount) {
-        w_fail(c->err, at, "data count and data section have inconsistent lengths");
+        w_fail(c->err, W_ERR_INCONSISTENT_LENGTHS, at,
+               "data count and data section have inconsistent lengths");
         return false;
     }
     c->has_data = true;
     m->datas = w_calloc(n, sizeof *m->datas);
     if (!m->datas) {
-        w_fail_nooff(c->err, "out of memory");
+        w_fail_nooff(c->err, W_ERR_OUT_OF_MEMORY, "out of memory");
         return false;
     }
     for (uint32_t i = 0; i < n; i++) {
@@ -1120,7 +1144,7 @@ static bool dec_sec_data(dec_ctx *c, w_reader *r)
         uint32_t flags, len;
         if (!dec_u32(r, &flags)) return false;
         if (flags > 2) {
-            w_fail(c->err, sat, "malformed data segment kind");
+            w_fail(c->err, W_ERR_MALFORMED_FLAGS, sat, "malformed data segment kind");
             return false;
         }
         d->mode = flags == 1 ? W_SEG_PASSIVE : W_SEG_ACTIVE;
@@ -1128,7 +1152,7 @@ static bool dec_sec_data(dec_ctx *c, w_reader *r)
             size_t mat = dec_offset(r);
             if (flags == 2 && !dec_u32(r, &d->mem)) return false;
             if (d->mem >= m->nmems) {
-                w_fail(c->err, mat, "unknown memory %u", d->mem);
+                w_fail(c->err, W_ERR_UNKNOWN_MEMORY, mat, "unknown memory %u", d->mem);
                 return false;
             }
             if (!dec_constexpr(c, r, m->mems[d->mem].lim.is64 ? W_I64 : W_I32, &d->offset))
@@ -1137,7 +1161,7 @@ static bool dec_sec_data(dec_ctx *c, w_reader *r)
         if (!dec_u32(r, &len)) return false;
         lat = dec_offset(r);
         if (len > dec_left(r)) {
-            w_fail(c->err, lat, dec_msg_eos);
+            w_fail(c->err, W_ERR_UNEXPECTED_END, lat, dec_msg_eos);
             return false;
         }
         d->bytes = r->p;
@@ -1266,19 +1290,19 @@ static bool dec_header(w_reader *r)
     size_t have = dec_left(r);
     /* The suite wants "unexpected end" for any input shorter than the magic. */
     if (have < 4) {
-        w_fail(r->err, have, "unexpected end");
+        w_fail(r->err, W_ERR_UNEXPECTED_END, have, "unexpected end");
         return false;
     }
     if (memcmp(r->p, magic, 4) != 0) {
-        w_fail(r->err, 0, "magic header not detected");
+        w_fail(r->err, W_ERR_BAD_MAGIC, 0, "magic header not detected");
         return false;
     }
     if (have < 8) {
-        w_fail(r->err, have, "unexpected end");
+        w_fail(r->err, W_ERR_UNEXPECTED_END, have, "unexpected end");
         return false;
     }
     if (memcmp(r->p + 4, version, 4) != 0) {
-        w_fail(r->err, 4, "unknown binary version");
+        w_fail(r->err, W_ERR_BAD_VERSION, 4, "unknown binary version");
         return false;
     }
     r->p += 8;
@@ -1299,17 +1323,18 @@ static bool dec_module_body(dec_ctx *c)
         w_reader s;
         id = *r.p++;
         if (id > 12) {
-            w_fail(c->err, at, "malformed section id");
+            w_fail(c->err, W_ERR_MALFORMED_SECTION_ID, at, "malformed section id");
             return false;
         }
         if (!dec_u32(&r, &size)) {
             /* Outside any section the spec says just "unexpected end". */
-            if (strncmp(c->err->msg, "unexpected end", 14) == 0) c->err->msg[14] = '\0';
+            if (c->err->code == W_ERR_UNEXPECTED_END)
+                w_fail(c->err, W_ERR_UNEXPECTED_END, c->err->offset, "unexpected end");
             return false;
         }
         sat = dec_offset(&r);
         if (size > dec_left(&r)) {
-            w_fail(c->err, sat, "length out of bounds");
+            w_fail(c->err, W_ERR_LENGTH_OUT_OF_BOUNDS, sat, "length out of bounds");
             return false;
         }
         s = r;
@@ -1318,7 +1343,7 @@ static bool dec_module_body(dec_ctx *c)
         if (id != 0) {
             int rank = dec_rank(id);
             if (rank <= last_rank) {
-                w_fail(c->err, at, "unexpected content after last section");
+                w_fail(c->err, W_ERR_SECTION_ORDER, at, "unexpected content after last section");
                 return false;
             }
             last_rank = rank;
@@ -1326,22 +1351,31 @@ static bool dec_module_body(dec_ctx *c)
         }
         if (!dec_section(c, id, &s)) return false;
         if (s.p != s.end) {
-            w_fail(c->err, dec_offset(&s), "section size mismatch");
+            w_fail(c->err, W_ERR_SECTION_SIZE_MISMATCH, dec_offset(&s), "section size mismatch");
             return false;
         }
     }
     if (!dec_ensure_spaces(c, DEC_RANK_DATA + 1)) return false;
     if (c->code_mismatch) {
-        w_fail(c->err, c->code_mismatch_at, "function and code section have inconsistent lengths");
+        w_fail(c->err, W_ERR_INCONSISTENT_LENGTHS, c->code_mismatch_at,
+               "function and code section have inconsistent lengths");
         return false;
     }
     if (!c->has_code && m->nfuncdefs) {
-        w_fail(c->err, m->size, "function and code section have inconsistent lengths");
+        w_fail(c->err, W_ERR_INCONSISTENT_LENGTHS, m->size,
+               "function and code section have inconsistent lengths");
         return false;
     }
     if (!c->has_data && m->has_datacount && m->datacount) {
-        w_fail(c->err, m->size, "data count and data section have inconsistent lengths");
+        w_fail(c->err, W_ERR_INCONSISTENT_LENGTHS, m->size,
+               "data count and data section have inconsistent lengths");
         return false;
+    }
+    /* The constant code grew by doubling: give the slack back (a failure
+     * to shrink keeps the larger block, which is as good). */
+    if (m->nconst_code && m->nconst_code < c->cap_const_code) {
+        w_constinstr *p = w_realloc_array(m->const_code, m->nconst_code, sizeof *p);
+        if (p) m->const_code = p;
     }
     if (c->names && !dec_names(c)) dec_free_names(m);
     return true;
@@ -1355,7 +1389,7 @@ w_module *dec_module_decode(const uint8_t *bytes, size_t len, uint32_t features,
     if (!err) err = &local;
     m = w_calloc(1, sizeof *m);
     if (!m) {
-        w_fail_nooff(err, "out of memory");
+        w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
         return NULL;
     }
     memset(&c, 0, sizeof c);
@@ -1365,7 +1399,7 @@ w_module *dec_module_decode(const uint8_t *bytes, size_t len, uint32_t features,
     m->features = features;
     m->bytes = w_malloc(len);
     if (!m->bytes) {
-        w_fail_nooff(err, "out of memory");
+        w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
         goto fail;
     }
     if (len) memcpy(m->bytes, bytes, len);
@@ -1406,6 +1440,7 @@ void dec_module_free(w_module *m)
     }
     w_free(m->elems);
     w_free(m->datas);
+    w_free(m->const_code);
     w_free(m->declared_refs);
     dec_free_names(m);
     w_free(m->bytes);

@@ -77,11 +77,37 @@ typedef struct w_globaltype {
     bool mut;
 } w_globaltype;
 
-/* A constant expression, validated, stored as its raw bytes including the
- * final `end` (0x0B). Evaluated at instantiation by rt_eval_const(). */
+/* Constant expressions are decoded and validated once, by the decoder, into
+ * a short program for a stack machine whose values are in the frame slot
+ * encoding (exec/ir.h: i32 and f32 zero-extended to 64 bits, v128 in two
+ * words, references as pointers, null as 0). rt_eval_const() runs it at
+ * instantiation and never looks at the binary. */
+typedef enum w_constop {
+    W_CONST_PUSH,       /* push v (every t.const, and ref.null as 0) */
+    W_CONST_GLOBAL_GET, /* push the value of global `index` */
+    W_CONST_REF_FUNC,   /* push a reference to function `index` */
+    W_CONST_I32_ADD,    /* extended-const: pop b, pop a, push a op b */
+    W_CONST_I32_SUB,
+    W_CONST_I32_MUL,
+    W_CONST_I64_ADD,
+    W_CONST_I64_SUB,
+    W_CONST_I64_MUL,
+} w_constop;
+
+typedef struct w_constinstr {
+    uint8_t op;     /* W_CONST_* */
+    uint32_t index; /* GLOBAL_GET, REF_FUNC: validated against the module */
+    uint64_t v[2];  /* PUSH */
+} w_constinstr;
+
+/* The deepest operand stack a constant expression may need; deeper ones
+ * are refused as an implementation limit, so evaluation needs no heap. */
+#define W_MAX_CONST_DEPTH 64
+
+/* A constant expression: instructions [first, first + count) of the
+ * module's const_code, which leave exactly one value of the expected type. */
 typedef struct w_constexpr {
-    const uint8_t *code;
-    size_t len;
+    uint32_t first, count;
     size_t offset; /* byte offset in the module, for error messages */
 } w_constexpr;
 
@@ -185,6 +211,10 @@ typedef struct w_module {
     uint32_t datacount;
     uint32_t ndatas;
     w_dataseg *datas;
+
+    /* The instructions of every constant expression (w_constexpr). */
+    w_constinstr *const_code;
+    uint32_t nconst_code;
 
     /* Functions that may be referenced by ref.func in function bodies: those
      * named in exports, element segments, or globals' initialisers (C.refs).

@@ -128,14 +128,14 @@ typedef struct cmp {
     uint8_t cage_uses;    /* W_CAGE_* met in the bodies compiled so far */
 } cmp;
 
-static bool cmp_fail(cmp *c, const char *msg)
+static bool cmp_fail(cmp *c, w_errcode code, const char *msg)
 {
-    return w_fail(c->err, c->op_off, "%s", msg);
+    return w_fail(c->err, code, c->op_off, "%s", msg);
 }
 
 static bool cmp_oom(cmp *c)
 {
-    return cmp_fail(c, "out of memory");
+    return cmp_fail(c, W_ERR_OUT_OF_MEMORY, "out of memory");
 }
 
 /* Grows *pa (elements of `size` bytes, capacity *cap) to hold `need`. */
@@ -147,7 +147,7 @@ static bool cmp_grow(cmp *c, void **pa, uint32_t *cap, uint64_t need, size_t siz
     n = *cap ? (uint64_t)*cap * 2 : 64;
     if (n < need) n = need;
     if (n > UINT32_MAX) n = need;
-    if (n > UINT32_MAX) return cmp_fail(c, "function too complex");
+    if (n > UINT32_MAX) return cmp_fail(c, W_ERR_IMPLEMENTATION_LIMIT, "function too complex");
     p = w_realloc_array(*pa, (size_t)n, size);
     if (!p) return cmp_oom(c);
     *pa = p;
@@ -159,7 +159,8 @@ static bool cmp_grow(cmp *c, void **pa, uint32_t *cap, uint64_t need, size_t siz
 
 static bool cmp_reserve(cmp *c, uint32_t n)
 {
-    if ((uint64_t)c->ncode + n > c->max_code) return cmp_fail(c, "function too complex");
+    if ((uint64_t)c->ncode + n > c->max_code)
+        return cmp_fail(c, W_ERR_IMPLEMENTATION_LIMIT, "function too complex");
     return cmp_grow(c, (void **)&c->code, &c->cap_code, (uint64_t)c->ncode + n, sizeof(uint32_t));
 }
 
@@ -306,7 +307,7 @@ static cmp_val *cmp_push(cmp *c, w_valtype t)
     cmp_val *v;
     end = home + w_slots_of(t);
     if (end > CMP_MAX_SLOTS || c->pushes_left-- == 0) {
-        cmp_fail(c, "function too complex");
+        cmp_fail(c, W_ERR_IMPLEMENTATION_LIMIT, "function too complex");
         return NULL;
     }
     if (!cmp_grow(c, (void **)&c->vals, &c->cap_vals, (uint64_t)c->nvals + 1, sizeof(cmp_val)))
@@ -344,7 +345,7 @@ static bool cmp_pop(cmp *c, w_valtype expect, cmp_val *out)
 {
     const cmp_ctrl *f = cmp_frame(c);
     if (c->nvals == f->height) {
-        if (!f->unreachable) return cmp_fail(c, "type mismatch");
+        if (!f->unreachable) return cmp_fail(c, W_ERR_TYPE_MISMATCH, "type mismatch");
         out->type = CMP_UNKNOWN;
         out->local = -1;
         out->prev = -1;
@@ -357,7 +358,7 @@ static bool cmp_pop(cmp *c, w_valtype expect, cmp_val *out)
     if (out->local >= 0) c->alias_head[out->local] = out->prev;
     if (c->alias_lo > c->nvals) c->alias_lo = c->nvals;
     if (expect != CMP_UNKNOWN && out->type != CMP_UNKNOWN && out->type != expect)
-        return cmp_fail(c, "type mismatch");
+        return cmp_fail(c, W_ERR_TYPE_MISMATCH, "type mismatch");
     return true;
 }
 
@@ -774,7 +775,8 @@ static bool cmp_push_ctrl(cmp *c, uint8_t kind, uint32_t np, const w_valtype *p,
                           const w_valtype *r)
 {
     cmp_ctrl *f;
-    if (c->nctrl >= CMP_MAX_DEPTH) return cmp_fail(c, "function too complex");
+    if (c->nctrl >= CMP_MAX_DEPTH)
+        return cmp_fail(c, W_ERR_IMPLEMENTATION_LIMIT, "function too complex");
     if (!cmp_grow(c, (void **)&c->ctrls, &c->cap_ctrl, (uint64_t)c->nctrl + 1, sizeof(cmp_ctrl)))
         return false;
     f = &c->ctrls[c->nctrl++];
@@ -880,7 +882,7 @@ static bool cmp_branch(cmp *c, uint32_t fi, const cmp_val *v, uint32_t n)
 static bool cmp_read_label(cmp *c, uint32_t *depth, uint32_t *fi)
 {
     if (!dec_u32(&c->r, depth)) return false;
-    if (*depth >= c->nctrl) return cmp_fail(c, "unknown label");
+    if (*depth >= c->nctrl) return cmp_fail(c, W_ERR_UNKNOWN_LABEL, "unknown label");
     *fi = c->nctrl - 1 - *depth;
     return true;
 }
@@ -911,8 +913,8 @@ static bool cmp_blocktype(cmp *c, uint32_t *np, const w_valtype **p, uint32_t *n
         }
     }
     if (!dec_s33(&c->r, &x)) return false;
-    if (x < 0) return cmp_fail(c, "malformed value type");
-    if ((uint64_t)x >= c->m->ntypes) return cmp_fail(c, "unknown type");
+    if (x < 0) return cmp_fail(c, W_ERR_MALFORMED_TYPE, "malformed value type");
+    if ((uint64_t)x >= c->m->ntypes) return cmp_fail(c, W_ERR_UNKNOWN_TYPE, "unknown type");
     *np = c->m->types[x].nparams;
     *p = c->m->types[x].params;
     *nr = c->m->types[x].nresults;
@@ -959,7 +961,7 @@ static bool cmp_results_home(cmp *c)
     cmp_ctrl *f = cmp_frame(c);
     uint32_t k;
     if (!cmp_pop_vals(c, f->r, f->nr)) return false;
-    if (c->nvals != f->height) return cmp_fail(c, "type mismatch");
+    if (c->nvals != f->height) return cmp_fail(c, W_ERR_TYPE_MISMATCH, "type mismatch");
     for (k = 0; k < f->nr; k++)
         if (!cmp_copy(c, c->tmp[k].type, c->tmp[k].loc, c->tmp[k].home)) return false;
     return true;
@@ -969,7 +971,7 @@ static bool cmp_else(cmp *c)
 {
     cmp_ctrl *f = cmp_frame(c);
     uint32_t pos, k;
-    if (f->kind != CMP_K_IF) return cmp_fail(c, "else without if");
+    if (f->kind != CMP_K_IF) return cmp_fail(c, W_ERR_ILLEGAL_OPCODE, "else without if");
     if (!cmp_results_home(c)) return false;
     pos = c->ncode;
     if (!cmp_op(c, W_OP_BR, 1)) return false;
@@ -995,7 +997,7 @@ static bool cmp_end(cmp *c, bool *done)
     const w_valtype *r;
     if (f->kind == CMP_K_FUNC) {
         if (!cmp_pop_vals(c, f->r, f->nr)) return false;
-        if (c->nvals != f->height) return cmp_fail(c, "type mismatch");
+        if (c->nvals != f->height) return cmp_fail(c, W_ERR_TYPE_MISMATCH, "type mismatch");
         if (!cmp_return_seq(c, c->tmp, f->r, f->nr)) return false;
         c->nctrl--;
         *done = true;
@@ -1003,7 +1005,7 @@ static bool cmp_end(cmp *c, bool *done)
     }
     if (f->kind == CMP_K_IF) {
         if (f->np != f->nr || (f->np && memcmp(f->p, f->r, f->np) != 0))
-            return cmp_fail(c, "type mismatch");
+            return cmp_fail(c, W_ERR_TYPE_MISMATCH, "type mismatch");
     }
     if (!cmp_results_home(c)) return false;
     f = cmp_frame(c);
@@ -1063,7 +1065,7 @@ static bool cmp_br_table(cmp *c)
     cmp_val idx = {0};
     if (!dec_u32(&c->r, &n)) return false;
     /* Every label takes at least one byte: this bounds the allocation. */
-    if (n > (size_t)(c->r.end - c->r.p)) return cmp_fail(c, "unexpected end");
+    if (n > (size_t)(c->r.end - c->r.p)) return cmp_fail(c, W_ERR_UNEXPECTED_END, "unexpected end");
     if (!cmp_grow(c, (void **)&c->labels, &c->cap_labels, (uint64_t)n + 1, sizeof(uint32_t)))
         return false;
     for (i = 0; i <= n; i++) {
@@ -1076,7 +1078,7 @@ static bool cmp_br_table(cmp *c)
     gen = ++c->gen;
     for (i = 0; i < n; i++) {
         cmp_ctrl *f = &c->ctrls[c->labels[i]];
-        if (cmp_label_n(f) != arity) return cmp_fail(c, "type mismatch");
+        if (cmp_label_n(f) != arity) return cmp_fail(c, W_ERR_TYPE_MISMATCH, "type mismatch");
         if (f->stub_gen == gen) continue;
         f->stub_gen = gen;
         /* The spec pushes back what it popped (Unknown stays Unknown), so
@@ -1132,7 +1134,8 @@ static bool cmp_call_args(cmp *c, const w_functype *ft, cmp_val *idx, uint32_t *
     for (k = 0; k < ft->nparams; k++)
         if (!cmp_copy(c, c->tmp[k].type, c->tmp[k].loc, c->tmp[k].home)) return false;
     need = ft->param_slots > ft->result_slots ? ft->param_slots : ft->result_slots;
-    if ((uint64_t)*argbase + need > CMP_MAX_SLOTS) return cmp_fail(c, "function too complex");
+    if ((uint64_t)*argbase + need > CMP_MAX_SLOTS)
+        return cmp_fail(c, W_ERR_IMPLEMENTATION_LIMIT, "function too complex");
     if (*argbase + need > c->max_slot) c->max_slot = *argbase + need;
     return true;
 }
@@ -1150,7 +1153,7 @@ static bool cmp_call(cmp *c)
     uint32_t f, argbase;
     const w_functype *ft;
     if (!dec_u32(&c->r, &f)) return false;
-    if (f >= c->m->nfuncs) return cmp_fail(c, "unknown function");
+    if (f >= c->m->nfuncs) return cmp_fail(c, W_ERR_UNKNOWN_FUNCTION, "unknown function");
     ft = &c->m->types[c->m->func_types[f]];
     if (!cmp_call_args(c, ft, NULL, &argbase)) return false;
     if (!cmp_op(c, W_OP_CALL, 2)) return false;
@@ -1165,9 +1168,9 @@ static bool cmp_call_indirect(cmp *c)
     const w_functype *ft;
     cmp_val idx = {0};
     if (!dec_u32(&c->r, &y) || !dec_u32(&c->r, &x)) return false;
-    if (x >= c->m->ntables) return cmp_fail(c, "unknown table");
-    if (y >= c->m->ntypes) return cmp_fail(c, "unknown type");
-    if (c->m->tables[x].elem != W_FUNCREF) return cmp_fail(c, "type mismatch");
+    if (x >= c->m->ntables) return cmp_fail(c, W_ERR_UNKNOWN_TABLE, "unknown table");
+    if (y >= c->m->ntypes) return cmp_fail(c, W_ERR_UNKNOWN_TYPE, "unknown type");
+    if (c->m->tables[x].elem != W_FUNCREF) return cmp_fail(c, W_ERR_TYPE_MISMATCH, "type mismatch");
     ft = &c->m->types[y];
     if (!cmp_call_args(c, ft, &idx, &argbase)) return false;
     if (!cmp_op(c, W_OP_CALL_INDIRECT, 4)) return false;
@@ -1223,7 +1226,7 @@ static bool cmp_sig(cmp *c, w_op op, const char *sig)
     bool done = false;
     while (*sig && *sig != '_' && nin < 3)
         in[nin++] = cmp_sig_type(*sig++);
-    if (*sig != '_') return cmp_fail(c, "illegal opcode");
+    if (*sig != '_') return cmp_fail(c, W_ERR_ILLEGAL_OPCODE, "illegal opcode");
     out = cmp_sig_type(sig[1]);
     if (nin == 2 && (in[0] == W_I32 || in[0] == W_I64 || in[0] == W_F64) && in[0] == in[1]) {
         if (in[0] == W_F64 && !cmp_try_load(c, op, &done)) return false;
@@ -1298,7 +1301,7 @@ static bool cmp_local(cmp *c, uint8_t opcode)
     cmp_val v = {0};
     bool retarget;
     if (!dec_u32(&c->r, &x)) return false;
-    if (x >= c->nlocals) return cmp_fail(c, "unknown local");
+    if (x >= c->nlocals) return cmp_fail(c, W_ERR_UNKNOWN_LOCAL, "unknown local");
     t = c->ltype[x];
     slot = c->lslot[x];
     if (opcode == 0x20) return cmp_push_alias(c, t, x);
@@ -1327,13 +1330,13 @@ static bool cmp_global(cmp *c, uint8_t opcode)
     cmp_val v = {0};
     bool vec;
     if (!dec_u32(&c->r, &x)) return false;
-    if (x >= c->m->nglobals) return cmp_fail(c, "unknown global");
+    if (x >= c->m->nglobals) return cmp_fail(c, W_ERR_UNKNOWN_GLOBAL, "unknown global");
     g = &c->m->global_types[x];
     vec = g->type == W_V128;
     if (opcode == 0x23) {
         return cmp_imm_dst(c, vec ? W_OP_GLOBAL_GET_V128 : W_OP_GLOBAL_GET, &x, 1, g->type);
     }
-    if (!g->mut) return cmp_fail(c, "global is immutable");
+    if (!g->mut) return cmp_fail(c, W_ERR_IMMUTABLE_GLOBAL, "global is immutable");
     if (!cmp_pop(c, g->type, &v)) return false;
     if (!cmp_op(c, vec ? W_OP_GLOBAL_SET_V128 : W_OP_GLOBAL_SET, 2)) return false;
     cmp_w(c, x);
@@ -1352,9 +1355,9 @@ static bool cmp_select(cmp *c, bool typed)
         uint32_t n;
         uint8_t tb;
         if (!dec_u32(&c->r, &n)) return false;
-        if (n != 1) return cmp_fail(c, "invalid result arity");
+        if (n != 1) return cmp_fail(c, W_ERR_INVALID_RESULT_ARITY, "invalid result arity");
         if (!dec_byte(&c->r, &tb)) return false;
-        if (!cmp_is_valtype(tb)) return cmp_fail(c, "malformed value type");
+        if (!cmp_is_valtype(tb)) return cmp_fail(c, W_ERR_MALFORMED_TYPE, "malformed value type");
         t = tb;
     }
     if (!cmp_pop(c, W_I32, &cond)) return false;
@@ -1362,9 +1365,9 @@ static bool cmp_select(cmp *c, bool typed)
     if (!typed) {
         if ((a.type != CMP_UNKNOWN && !cmp_is_num_or_vec(a.type)) ||
             (b.type != CMP_UNKNOWN && !cmp_is_num_or_vec(b.type)))
-            return cmp_fail(c, "type mismatch");
+            return cmp_fail(c, W_ERR_TYPE_MISMATCH, "type mismatch");
         if (a.type != CMP_UNKNOWN && b.type != CMP_UNKNOWN && a.type != b.type)
-            return cmp_fail(c, "type mismatch");
+            return cmp_fail(c, W_ERR_TYPE_MISMATCH, "type mismatch");
         t = a.type != CMP_UNKNOWN ? a.type : b.type;
     }
     if (!cmp_push(c, t)) return false;
@@ -1384,22 +1387,24 @@ static bool cmp_ref(cmp *c, uint8_t opcode)
         uint8_t t;
         uint32_t zero[2] = {0, 0};
         if (!dec_byte(&c->r, &t)) return false;
-        if (!cmp_is_ref(t)) return cmp_fail(c, "malformed reference type");
+        if (!cmp_is_ref(t)) return cmp_fail(c, W_ERR_MALFORMED_TYPE, "malformed reference type");
         return cmp_const(c, t, zero, 2);
     }
     if (opcode == 0xD1) {
         cmp_val v = {0};
         w_valtype in = CMP_UNKNOWN;
         if (!cmp_pop(c, CMP_UNKNOWN, &v)) return false;
-        if (v.type != CMP_UNKNOWN && !cmp_is_ref(v.type)) return cmp_fail(c, "type mismatch");
+        if (v.type != CMP_UNKNOWN && !cmp_is_ref(v.type))
+            return cmp_fail(c, W_ERR_TYPE_MISMATCH, "type mismatch");
         /* push back so that cmp_simple pops it again with its location */
         if (!cmp_push_back(c, &v, v.type)) return false;
         return cmp_simple(c, W_OP_REF_IS_NULL, &in, 1, W_I32, 0, NULL);
     } else {
         uint32_t x;
         if (!dec_u32(&c->r, &x)) return false;
-        if (x >= c->m->nfuncs) return cmp_fail(c, "unknown function");
-        if (!w_module_func_declared(c->m, x)) return cmp_fail(c, "undeclared function reference");
+        if (x >= c->m->nfuncs) return cmp_fail(c, W_ERR_UNKNOWN_FUNCTION, "unknown function");
+        if (!w_module_func_declared(c->m, x))
+            return cmp_fail(c, W_ERR_UNDECLARED_REFERENCE, "undeclared function reference");
         return cmp_imm_dst(c, W_OP_REF_FUNC, &x, 1, W_FUNCREF);
     }
 }
@@ -1409,7 +1414,7 @@ static bool cmp_ref(cmp *c, uint8_t opcode)
 static bool cmp_table_idx(cmp *c, uint32_t *x)
 {
     if (!dec_u32(&c->r, x)) return false;
-    if (*x >= c->m->ntables) return cmp_fail(c, "unknown table");
+    if (*x >= c->m->ntables) return cmp_fail(c, W_ERR_UNKNOWN_TABLE, "unknown table");
     return true;
 }
 
@@ -1441,20 +1446,20 @@ static bool cmp_table_op(cmp *c, uint32_t sub)
     case 12: /* table.init elem table */
         if (!dec_u32(&c->r, &imm[1])) return false;
         if (!cmp_table_idx(c, &imm[0])) return false;
-        if (imm[1] >= c->m->nelems) return cmp_fail(c, "unknown elem segment");
+        if (imm[1] >= c->m->nelems) return cmp_fail(c, W_ERR_UNKNOWN_ELEM, "unknown elem segment");
         if (c->m->elems[imm[1]].type != c->m->tables[imm[0]].elem)
-            return cmp_fail(c, "type mismatch");
+            return cmp_fail(c, W_ERR_TYPE_MISMATCH, "type mismatch");
         if (!cmp_pop(c, W_I32, &v[2]) || !cmp_pop(c, W_I32, &v[1]) || !cmp_pop(c, W_I32, &v[0]))
             return false;
         return cmp_imm_src(c, W_OP_TABLE_INIT, imm, 2, v, 3);
     case 13: /* elem.drop */
         if (!dec_u32(&c->r, &imm[0])) return false;
-        if (imm[0] >= c->m->nelems) return cmp_fail(c, "unknown elem segment");
+        if (imm[0] >= c->m->nelems) return cmp_fail(c, W_ERR_UNKNOWN_ELEM, "unknown elem segment");
         return cmp_imm_src(c, W_OP_ELEM_DROP, imm, 1, NULL, 0);
     case 14: /* table.copy dst src */
         if (!cmp_table_idx(c, &imm[0]) || !cmp_table_idx(c, &imm[1])) return false;
         if (c->m->tables[imm[0]].elem != c->m->tables[imm[1]].elem)
-            return cmp_fail(c, "type mismatch");
+            return cmp_fail(c, W_ERR_TYPE_MISMATCH, "type mismatch");
         if (!cmp_pop(c, W_I32, &v[2]) || !cmp_pop(c, W_I32, &v[1]) || !cmp_pop(c, W_I32, &v[0]))
             return false;
         return cmp_imm_src(c, W_OP_TABLE_COPY, imm, 2, v, 3);
@@ -1483,7 +1488,7 @@ static bool cmp_table_op(cmp *c, uint32_t sub)
         if (!cmp_pop(c, W_I32, &v[2]) || !cmp_pop(c, et, &v[1]) || !cmp_pop(c, W_I32, &v[0]))
             return false;
         return cmp_imm_src(c, W_OP_TABLE_FILL, imm, 1, v, 3);
-    default: return cmp_fail(c, "illegal opcode");
+    default: return cmp_fail(c, W_ERR_ILLEGAL_OPCODE, "illegal opcode");
     }
 }
 
@@ -1491,7 +1496,8 @@ static bool cmp_table_op(cmp *c, uint32_t sub)
 
 static bool cmp_mem_exists(cmp *c, uint32_t mem)
 {
-    if (mem >= c->m->nmems) return w_fail(c->err, c->op_off, "unknown memory %u", mem);
+    if (mem >= c->m->nmems)
+        return w_fail(c->err, W_ERR_UNKNOWN_MEMORY, c->op_off, "unknown memory %u", mem);
     return true;
 }
 
@@ -1504,7 +1510,7 @@ static bool cmp_memidx(cmp *c, uint32_t *mem)
     } else {
         uint8_t b;
         if (!dec_byte(&c->r, &b)) return false;
-        if (b != 0) return cmp_fail(c, "zero byte expected");
+        if (b != 0) return cmp_fail(c, W_ERR_ZERO_BYTE_EXPECTED, "zero byte expected");
         *mem = 0;
     }
     return true;
@@ -1535,10 +1541,13 @@ static bool cmp_memarg(cmp *c, uint32_t maxalign, uint32_t *mem, uint64_t *off, 
     }
     /* Wasm 2.0 binaries: an exponent of 32 or more (bit 6 included) is
      * malformed. Multi-memory gives bit 6 a meaning and rejects bit 7 up. */
-    if (flags >= (c->multi_mem ? 0x80u : 32u)) return cmp_fail(c, "malformed memop flags");
+    if (flags >= (c->multi_mem ? 0x80u : 32u))
+        return cmp_fail(c, W_ERR_MALFORMED_FLAGS, "malformed memop flags");
     if (!cmp_mem_exists(c, *mem)) return false;
-    if (flags > maxalign) return cmp_fail(c, "alignment must not be larger than natural");
-    if (!c->m->mems[*mem].lim.is64 && *off > UINT32_MAX) return cmp_fail(c, "offset out of range");
+    if (flags > maxalign)
+        return cmp_fail(c, W_ERR_INVALID_ALIGNMENT, "alignment must not be larger than natural");
+    if (!c->m->mems[*mem].lim.is64 && *off > UINT32_MAX)
+        return cmp_fail(c, W_ERR_INVALID_OFFSET, "offset out of range");
     mode = W_MEM_FLAT;
     if (c->cfg->mem_mode) mode = *mem < c->cfg->nmems ? c->cfg->mem_mode[*mem] : W_MEM_PAGED;
     *form = CMP_MEM_GENERIC;
@@ -1629,7 +1638,7 @@ static bool cmp_lane_imm(cmp *c, uint32_t lanes, uint32_t *lane)
 {
     uint8_t b;
     if (!dec_byte(&c->r, &b)) return false;
-    if (b >= lanes) return cmp_fail(c, "invalid lane index");
+    if (b >= lanes) return cmp_fail(c, W_ERR_INVALID_LANE_INDEX, "invalid lane index");
     *lane = b;
     return true;
 }
@@ -1665,8 +1674,9 @@ static bool cmp_lane_mem(cmp *c, w_op op, bool store, uint32_t maxalign, uint32_
 static bool cmp_data_idx(cmp *c, uint32_t x)
 {
     if (c->m->has_datacount ? x >= c->m->datacount : x >= c->m->ndatas)
-        return cmp_fail(c, "unknown data segment");
-    if (!c->m->has_datacount) return cmp_fail(c, "data count section required");
+        return cmp_fail(c, W_ERR_UNKNOWN_DATA, "unknown data segment");
+    if (!c->m->has_datacount)
+        return cmp_fail(c, W_ERR_DATA_COUNT_REQUIRED, "data count section required");
     return true;
 }
 
@@ -1723,7 +1733,7 @@ static bool cmp_memory_op(cmp *c, uint32_t sub)
         if (!cmp_pop(c, at, &v[2]) || !cmp_pop(c, W_I32, &v[1]) || !cmp_pop(c, at, &v[0]))
             return false;
         return cmp_imm_src(c, W_OP_MEMORY_FILL, imm, 1, v, 3);
-    default: return cmp_fail(c, "illegal opcode");
+    default: return cmp_fail(c, W_ERR_ILLEGAL_OPCODE, "illegal opcode");
     }
 }
 
@@ -1813,7 +1823,7 @@ static bool cmp_simd(cmp *c, const cmp_info *i)
         w_valtype in[2] = {W_V128, W_V128};
         if (!dec_bytes(&c->r, 16, &b)) return false;
         for (k = 0; k < 16; k++)
-            if (b[k] >= 32) return cmp_fail(c, "invalid lane index");
+            if (b[k] >= 32) return cmp_fail(c, W_ERR_INVALID_LANE_INDEX, "invalid lane index");
         for (k = 0; k < 4; k++)
             lanes[k] = w_rd32(b + 4 * k);
         return cmp_simple(c, i->op, in, 2, W_V128, 4, lanes);
@@ -1825,7 +1835,7 @@ static bool cmp_table_driven(cmp *c, uint32_t key)
 {
     cmp_info i;
     memset(&i, 0, sizeof i);
-    if (!cmp_lookup(key, &i)) return cmp_fail(c, "illegal opcode");
+    if (!cmp_lookup(key, &i)) return cmp_fail(c, W_ERR_ILLEGAL_OPCODE, "illegal opcode");
     switch (i.kind) {
     case CMP_T_NUM: return cmp_sig(c, i.op, i.sig);
     case CMP_T_LOAD: return cmp_load(c, i.op, i.type, i.maxalign);
@@ -1886,7 +1896,7 @@ static bool cmp_cage(cmp *c, uint32_t sub)
         c->cage_uses |= W_CAGE_POINTERS;
         return cmp_simple(c, ptr_ops[sub - 4], &t, 1, t, 0, NULL);
     }
-    return cmp_fail(c, "illegal opcode");
+    return cmp_fail(c, W_ERR_ILLEGAL_OPCODE, "illegal opcode");
 }
 
 /* ---- the instruction loop --------------------------------------------------------- */
@@ -1895,7 +1905,7 @@ static bool cmp_prefixed(cmp *c, uint8_t prefix)
 {
     uint32_t sub;
     if (!dec_u32(&c->r, &sub)) return false;
-    if (sub > 0xFFFF) return cmp_fail(c, "illegal opcode");
+    if (sub > 0xFFFF) return cmp_fail(c, W_ERR_ILLEGAL_OPCODE, "illegal opcode");
     if (prefix == 0xFA) return cmp_cage(c, sub);
     if (prefix == 0xFC) {
         if (sub >= 8 && sub <= 11) return cmp_memory_op(c, sub);
@@ -1990,7 +2000,7 @@ static bool cmp_setup_locals(cmp *c, const w_funcdef *fd)
 {
     uint64_t n = (uint64_t)c->ft->nparams + fd->nlocals;
     uint32_t i, slot = 0;
-    if (n > W_MAX_LOCALS) return cmp_fail(c, "too many locals");
+    if (n > W_MAX_LOCALS) return cmp_fail(c, W_ERR_TOO_MANY_LOCALS, "too many locals");
     if (!cmp_grow(c, (void **)&c->ltype, &c->cap_locals, n, 1)) return false;
     /* The three per-local arrays share one capacity: grow the other two to it. */
     {
@@ -2048,13 +2058,13 @@ static bool cmp_function(cmp *c, uint32_t defidx, w_fcode *out)
     if (!cmp_push_ctrl(c, CMP_K_FUNC, 0, NULL, c->ft->nresults, c->ft->results)) return false;
     while (!done) {
         c->op_off = dec_offset(&c->r);
-        if (c->r.p >= c->r.end) return cmp_fail(c, "END opcode expected");
+        if (c->r.p >= c->r.end) return cmp_fail(c, W_ERR_END_EXPECTED, "END opcode expected");
         if (!dec_byte(&c->r, &op)) return false;
         if (!cmp_instr(c, op, &done)) return false;
     }
     if (c->r.p != c->r.end) {
         c->op_off = dec_offset(&c->r);
-        return cmp_fail(c, "END opcode expected");
+        return cmp_fail(c, W_ERR_END_EXPECTED, "END opcode expected");
     }
 
     /* Shrink-copy into the function's own arrays. */
@@ -2140,7 +2150,7 @@ static w_codeset *cmp_codeset_new(w_module *m, const w_compile_cfg *cfg, uint8_t
     ok = true;
     goto out;
 oom:
-    w_fail_nooff(err, "out of memory");
+    w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
 out:
     cmp_free_scratch(&c);
     if (!ok) {
@@ -2181,7 +2191,7 @@ const w_codeset *cmp_codeset_for(w_module *m, const w_compile_cfg *cfg, w_err *e
 {
     w_codeset *cs, *last = NULL;
     if (!m->code) {
-        w_fail_nooff(err, "module has no compiled code");
+        w_fail_nooff(err, W_ERR_INTERNAL, "module has no compiled code");
         return NULL;
     }
     for (cs = m->code; cs; cs = cs->next) {

@@ -8,10 +8,11 @@ bool tbl_init(w_table *t, w_valtype type, uint64_t min, uint64_t max, bool has_m
 {
     memset(t, 0, sizeof *t);
     if (min > max)
-        return w_fail_nooff(err, "table of %llu elements exceeds the limit of %llu",
+        return w_fail_nooff(err, W_ERR_TABLE_LIMIT,
+                            "table of %llu elements exceeds the limit of %llu",
                             (unsigned long long)min, (unsigned long long)max);
     t->elems = w_calloc((size_t)min, sizeof *t->elems);
-    if (!t->elems) return w_fail_nooff(err, "out of memory");
+    if (!t->elems) return w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
     t->size = (uint32_t)min;
     t->max = (uint32_t)max;
     t->has_max = has_max;

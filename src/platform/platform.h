@@ -36,7 +36,9 @@ void plat_advise_huge(void *p, uint64_t size);
 
 /* Monotonic clock in nanoseconds (never goes backwards, unrelated to the date). */
 uint64_t plat_now_ns(void);
-/* Fills buf with len bytes from the kernel's CSPRNG. False if unavailable. */
+/* Fills buf with len bytes from the kernel's CSPRNG. False if unavailable.
+ * Nothing calls it yet: it stays for the Cage work, which draws each
+ * instance's pointer-authentication key from it. */
 bool plat_random(void *buf, size_t len);
 
 /* ---- watchdog ------------------------------------------------------------------ */

@@ -152,7 +152,7 @@ static bool rt_memory_init(w_memory *mem, const w_memtype *type, uint8_t mode,
                            const w_limits_cfg *lim, w_err *err)
 {
     if (lim->mem_tagged && !type->lim.is64 && type->lim.min > W_TAG_MAX_PAGES32)
-        return w_fail_nooff(err,
+        return w_fail_nooff(err, W_ERR_MEMORY_LIMIT,
                             "memory of %llu pages is too large for mem-safety: a tagged 32-bit "
                             "memory holds at most 256 MiB (%llu pages; its addresses carry the "
                             "tag in bits 28-31)",
@@ -160,12 +160,12 @@ static bool rt_memory_init(w_memory *mem, const w_memtype *type, uint8_t mode,
                             (unsigned long long)W_TAG_MAX_PAGES32);
     if (lim->mem_tagged) mode |= W_MEM_TAGGED;
     if (lim->max_memory_bytes && type->lim.min > lim->max_memory_bytes / W_PAGE_SIZE)
-        return w_fail_nooff(err, "memory of %llu pages exceeds the store's limit of %llu bytes",
-                            (unsigned long long)type->lim.min,
-                            (unsigned long long)lim->max_memory_bytes);
+        return w_fail_nooff(
+            err, W_ERR_MEMORY_LIMIT, "memory of %llu pages exceeds the store's limit of %llu bytes",
+            (unsigned long long)type->lim.min, (unsigned long long)lim->max_memory_bytes);
     if (!mem_init(mem, type->lim.min, type->lim.max, type->lim.has_max, type->lim.is64,
                   lim->max_memory_bytes, mode))
-        return w_fail_nooff(err, "cannot allocate a memory of %llu pages",
+        return w_fail_nooff(err, W_ERR_MEMORY_LIMIT, "cannot allocate a memory of %llu pages",
                             (unsigned long long)type->lim.min);
     if (mem->mode == W_MEM_PAGED && lim->paged_no_span) pg_no_span(mem);
     return true;
@@ -179,7 +179,7 @@ w_func *rt_func_new_host(w_store *s, const w_valtype *params, uint32_t nparams,
 {
     w_func *f = NULL;
     if (nparams > W_MAX_PARAMS || nresults > W_MAX_RESULTS) {
-        w_fail_nooff(err, "too many parameters or results");
+        w_fail_nooff(err, W_ERR_IMPLEMENTATION_LIMIT, "too many parameters or results");
         goto fail;
     }
     f = w_calloc(1, sizeof *f);
@@ -209,7 +209,7 @@ w_func *rt_func_new_host(w_store *s, const w_valtype *params, uint32_t nparams,
     f->host_data_free = data_free;
     return f;
 oom:
-    w_fail_nooff(err, "out of memory");
+    w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
 fail:
     if (f) {
         w_free(f->owned_type.params);
@@ -223,13 +223,13 @@ w_memory *rt_memory_new(w_store *s, const w_memtype *type, uint8_t mode, w_err *
 {
     w_memory *mem = w_calloc(1, sizeof *mem);
     if (!mem) {
-        w_fail_nooff(err, "out of memory");
+        w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
         return NULL;
     }
     if (!rt_memory_init(mem, type, mode, &s->limits, err)) goto fail;
     if (!rt_store_add(s, RT_OBJ_MEMORY, mem)) {
         mem_release(mem);
-        w_fail_nooff(err, "out of memory");
+        w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
         goto fail;
     }
     return mem;
@@ -242,13 +242,13 @@ w_table *rt_table_new(w_store *s, const w_tabletype *type, w_err *err)
 {
     w_table *t = w_calloc(1, sizeof *t);
     if (!t) {
-        w_fail_nooff(err, "out of memory");
+        w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
         return NULL;
     }
     if (!rt_table_init(t, type, &s->limits, err)) goto fail;
     if (!rt_store_add(s, RT_OBJ_TABLE, t)) {
         tbl_release(t);
-        w_fail_nooff(err, "out of memory");
+        w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
         goto fail;
     }
     return t;
@@ -262,7 +262,7 @@ w_globalinst *rt_global_new(w_store *s, w_valtype type, bool mut, const uint64_t
     w_globalinst *g = w_calloc(1, sizeof *g);
     if (!g || !rt_store_add(s, RT_OBJ_GLOBAL, g)) {
         w_free(g);
-        w_fail_nooff(err, "out of memory");
+        w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
         return NULL;
     }
     g->type = type;
@@ -274,134 +274,63 @@ w_globalinst *rt_global_new(w_store *s, w_valtype type, bool mut, const uint64_t
 
 /* ---- constant expressions ---------------------------------------------------------------- */
 
-typedef struct rt_cval {
-    uint64_t v[2];
-} rt_cval;
-
+/* Runs the decoded form of a validated constant expression (decode.h). The
+ * decoder has checked every index and the stack's depth and types; the
+ * checks here only keep a bug elsewhere from turning into a wild access. */
 bool rt_eval_const(const w_instance *inst, const w_constexpr *ce, uint64_t out[2], w_err *err)
 {
     const w_module *m = inst->module;
-    rt_cval small[16];
-    rt_cval *st = small;
-    /* Each pushing instruction takes at least two bytes, which bounds the
-     * stack depth of any (extended) constant expression. */
-    size_t cap = ce->len / 2 + 1, sp = 0;
-    bool ok = false;
-    w_reader r = {m->bytes, ce->code, ce->code + ce->len, err};
+    uint64_t st[W_MAX_CONST_DEPTH][2];
+    uint32_t sp = 0;
 
-    if (cap > 16) {
-        st = w_calloc(cap, sizeof *st);
-        if (!st) return w_fail_nooff(err, "out of memory");
-    } else {
-        cap = 16;
+    if (ce->count > m->nconst_code || ce->first > m->nconst_code - ce->count)
+        return w_fail(err, W_ERR_INTERNAL, ce->offset, "constant expression out of range");
+    for (uint32_t i = 0; i < ce->count; i++) {
+        const w_constinstr *in = &m->const_code[ce->first + i];
+        uint64_t v0 = 0, v1 = 0;
+        switch (in->op) {
+        case W_CONST_PUSH:
+            v0 = in->v[0];
+            v1 = in->v[1];
+            break;
+        case W_CONST_GLOBAL_GET:
+            if (in->index >= m->nglobals || !inst->globals[in->index])
+                return w_fail(err, W_ERR_INTERNAL, ce->offset, "unknown global %u", in->index);
+            v0 = inst->globals[in->index]->val[0];
+            v1 = inst->globals[in->index]->val[1];
+            break;
+        case W_CONST_REF_FUNC:
+            if (in->index >= m->nfuncs || !inst->funcs[in->index])
+                return w_fail(err, W_ERR_INTERNAL, ce->offset, "unknown function %u", in->index);
+            v0 = (uint64_t)(uintptr_t)inst->funcs[in->index];
+            break;
+        default: { /* the binary operators */
+            if (sp < 2) return w_fail(err, W_ERR_INTERNAL, ce->offset, "type mismatch");
+            uint64_t b = st[--sp][0], a = st[--sp][0];
+            switch (in->op) {
+            case W_CONST_I32_ADD: v0 = (uint32_t)(a + b); break;
+            case W_CONST_I32_SUB: v0 = (uint32_t)(a - b); break;
+            case W_CONST_I32_MUL: v0 = (uint32_t)(a * b); break;
+            case W_CONST_I64_ADD: v0 = a + b; break;
+            case W_CONST_I64_SUB: v0 = a - b; break;
+            case W_CONST_I64_MUL: v0 = a * b; break;
+            default:
+                return w_fail(err, W_ERR_INTERNAL, ce->offset, "constant instruction %u",
+                              (unsigned)in->op);
+            }
+            break;
+        }
+        }
+        if (sp == W_MAX_CONST_DEPTH)
+            return w_fail(err, W_ERR_INTERNAL, ce->offset, "constant expression too deep");
+        st[sp][0] = v0;
+        st[sp][1] = v1;
+        sp++;
     }
-    for (;;) {
-        uint8_t op;
-        size_t at = dec_offset(&r);
-        if (!dec_byte(&r, &op)) goto out;
-        if (op == 0x0B) break;
-        rt_cval val = {{0, 0}};
-        uint32_t idx;
-        switch (op) {
-        case 0x41: { /* i32.const */
-            int32_t v;
-            if (!dec_s32(&r, &v)) goto out;
-            val.v[0] = (uint32_t)v;
-            break;
-        }
-        case 0x42: { /* i64.const */
-            int64_t v;
-            if (!dec_s64(&r, &v)) goto out;
-            val.v[0] = (uint64_t)v;
-            break;
-        }
-        case 0x43: { /* f32.const */
-            const uint8_t *b;
-            if (!dec_bytes(&r, 4, &b)) goto out;
-            val.v[0] = w_rd32(b);
-            break;
-        }
-        case 0x44: { /* f64.const */
-            const uint8_t *b;
-            if (!dec_bytes(&r, 8, &b)) goto out;
-            val.v[0] = w_rd64(b);
-            break;
-        }
-        case 0xFD: { /* v128.const */
-            const uint8_t *b;
-            if (!dec_u32(&r, &idx)) goto out;
-            if (idx != 12) {
-                w_fail(err, at, "constant expression required");
-                goto out;
-            }
-            if (!dec_bytes(&r, 16, &b)) goto out;
-            val.v[0] = w_rd64(b);
-            val.v[1] = w_rd64(b + 8);
-            break;
-        }
-        case 0xD0: { /* ref.null t */
-            uint8_t t;
-            if (!dec_byte(&r, &t)) goto out;
-            break;
-        }
-        case 0xD2: /* ref.func */
-            if (!dec_u32(&r, &idx)) goto out;
-            if (idx >= m->nfuncs || !inst->funcs[idx]) {
-                w_fail(err, at, "unknown function %u", idx);
-                goto out;
-            }
-            val.v[0] = (uint64_t)(uintptr_t)inst->funcs[idx];
-            break;
-        case 0x23: /* global.get */
-            if (!dec_u32(&r, &idx)) goto out;
-            if (idx >= m->nglobals || !inst->globals[idx]) {
-                w_fail(err, at, "unknown global %u", idx);
-                goto out;
-            }
-            val.v[0] = inst->globals[idx]->val[0];
-            val.v[1] = inst->globals[idx]->val[1];
-            break;
-        case 0x6A:
-        case 0x6B:
-        case 0x6C: /* i32.add/sub/mul */
-        case 0x7C:
-        case 0x7D:
-        case 0x7E: { /* i64.add/sub/mul */
-            if (sp < 2) {
-                w_fail(err, at, "type mismatch");
-                goto out;
-            }
-            uint64_t b = st[--sp].v[0], a = st[--sp].v[0];
-            uint64_t res;
-            switch (op) {
-            case 0x6A:
-            case 0x7C: res = a + b; break;
-            case 0x6B:
-            case 0x7D: res = a - b; break;
-            default: res = a * b; break;
-            }
-            /* i32 results keep the frame convention: upper half zero. */
-            val.v[0] = op <= 0x6C ? (uint32_t)res : res;
-            break;
-        }
-        default: w_fail(err, at, "constant expression required"); goto out;
-        }
-        if (sp == cap) {
-            w_fail(err, at, "constant expression too deep");
-            goto out;
-        }
-        st[sp++] = val;
-    }
-    if (sp != 1) {
-        w_fail(err, ce->offset, "type mismatch");
-        goto out;
-    }
-    out[0] = st[0].v[0];
-    out[1] = st[0].v[1];
-    ok = true;
-out:
-    if (st != small) w_free(st);
-    return ok;
+    if (sp != 1) return w_fail(err, W_ERR_INTERNAL, ce->offset, "type mismatch");
+    out[0] = st[0][0];
+    out[1] = st[0][1];
+    return true;
 }
 
 /* ---- instantiation ------------------------------------------------------------------------ */
@@ -445,9 +374,11 @@ static bool rt_check_imports(const w_module *m, const w_extern *imports, w_err *
         const w_import *imp = &m->imports[i];
         const w_extern *ext = imports ? &imports[i] : NULL;
         if (!ext || !ext->obj)
-            return w_fail_nooff(err, "unknown import \"%s\" \"%s\"", imp->module, imp->name);
+            return w_fail_nooff(err, W_ERR_UNKNOWN_IMPORT, "unknown import \"%s\" \"%s\"",
+                                imp->module, imp->name);
         if (!rt_import_matches(m, imp, ext))
-            return w_fail_nooff(err, "incompatible import type for \"%s\" \"%s\"", imp->module,
+            return w_fail_nooff(err, W_ERR_INCOMPATIBLE_IMPORT,
+                                "incompatible import type for \"%s\" \"%s\"", imp->module,
                                 imp->name);
     }
     return true;
@@ -517,14 +448,15 @@ static bool rt_check_cage(const w_instance *inst, w_err *err)
     if (m->cage_uses & W_CAGE_SEGMENTS) {
         for (uint32_t i = 0; i < m->nmems; i++)
             if (!inst->mems[i]->tagged)
-                return w_fail_nooff(err,
+                return w_fail_nooff(err, W_ERR_CAGE_UNAVAILABLE,
                                     "the module uses segment instructions but memory %u is not "
                                     "tagged (turn mem-safety on)",
                                     i);
     }
     if ((m->cage_uses & W_CAGE_POINTERS) && !inst->pac_on)
-        return w_fail_nooff(err, "the module uses pointer authentication but the store gives "
-                                 "instances no key (turn ptr-auth on)");
+        return w_fail_nooff(err, W_ERR_CAGE_UNAVAILABLE,
+                            "the module uses pointer authentication but the store gives "
+                            "instances no key (turn ptr-auth on)");
     return true;
 }
 
@@ -538,7 +470,7 @@ static bool rt_build(w_store *s, rt_instance *ri, const w_extern *imports, uint8
     uint32_t nft = m->ntables - m->nimported_tables;
     uint32_t nfm = m->nmems - m->nimported_mems;
 
-    if (!rt_alloc_arrays(ri, m)) return w_fail_nooff(err, "out of memory");
+    if (!rt_alloc_arrays(ri, m)) return w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
 
     uint32_t fi = 0, ti = 0, mi = 0, gi = 0;
     for (uint32_t i = 0; i < m->nimports; i++) {
@@ -555,7 +487,7 @@ static bool rt_build(w_store *s, rt_instance *ri, const w_extern *imports, uint8
     /* The code depends on each memory's access path (imported memories keep
      * theirs), so pick the codeset for this combination. */
     uint8_t *modes = w_calloc(m->nmems, 1);
-    if (!modes) return w_fail_nooff(err, "out of memory");
+    if (!modes) return w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
     for (uint32_t i = 0; i < m->nmems; i++)
         modes[i] = i < m->nimported_mems ? inst->mems[i]->mode : mem_mode;
     w_compile_cfg cfg = {m->nmems, modes};
@@ -584,7 +516,8 @@ static bool rt_build(w_store *s, rt_instance *ri, const w_extern *imports, uint8
             return false;
         inst->mems[m->nimported_mems + i] = &ri->own_mems[i];
     }
-    if (!rt_new_key(s, inst)) return w_fail_nooff(err, "no random source for the instance's key");
+    if (!rt_new_key(s, inst))
+        return w_fail_nooff(err, W_ERR_HOST_RESOURCE, "no random source for the instance's key");
     if (!rt_check_cage(inst, err)) return false;
     /* In order: an initialiser may read imported and earlier globals. */
     for (uint32_t i = 0; i < m->nglobaldefs; i++) {
@@ -599,12 +532,13 @@ static bool rt_build(w_store *s, rt_instance *ri, const w_extern *imports, uint8
         const w_elemseg *seg = &m->elems[i];
         w_elemrt *er = &inst->elems[i];
         er->refs = w_calloc(seg->count, sizeof *er->refs);
-        if (!er->refs) return w_fail_nooff(err, "out of memory");
+        if (!er->refs) return w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
         er->len = seg->count;
         for (uint32_t j = 0; j < seg->count; j++) {
             if (seg->funcs) {
                 uint32_t fidx = seg->funcs[j];
-                if (fidx >= m->nfuncs) return w_fail_nooff(err, "unknown function %u", fidx);
+                if (fidx >= m->nfuncs)
+                    return w_fail_nooff(err, W_ERR_UNKNOWN_FUNCTION, "unknown function %u", fidx);
                 er->refs[j] = (uint64_t)(uintptr_t)inst->funcs[fidx];
             } else {
                 uint64_t v[2];
@@ -677,7 +611,7 @@ w_instance *rt_instantiate(w_store *s, w_module *m, const w_extern *imports, uin
     if (!rt_check_imports(m, imports, err)) return NULL;
     ri = w_calloc(1, sizeof *ri);
     if (!ri) {
-        w_fail_nooff(err, "out of memory");
+        w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
         return NULL;
     }
     rt_module_retain(m);
@@ -690,7 +624,7 @@ w_instance *rt_instantiate(w_store *s, w_module *m, const w_extern *imports, uin
     }
     if (!rt_store_add(s, RT_OBJ_INSTANCE, ri)) {
         rt_instance_free(ri);
-        w_fail_nooff(err, "out of memory");
+        w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
         return NULL;
     }
     /* From here on the instance belongs to the store even if it fails: its
@@ -719,9 +653,11 @@ w_instance *rt_instance_clone(w_store *s, w_instance *tmpl, w_err *err)
     rt_instance *t = (rt_instance *)tmpl;
     w_module *m = tmpl->module;
     if (s != tmpl->store && m->nimports)
-        return w_fail_nooff(err, "a clone of an instance with imports must share its store"), NULL;
+        return w_fail_nooff(err, W_ERR_INVALID_ARGUMENT,
+                            "a clone of an instance with imports must share its store"),
+               NULL;
     rt_instance *ri = w_calloc(1, sizeof *ri);
-    if (!ri) return w_fail_nooff(err, "out of memory"), NULL;
+    if (!ri) return w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory"), NULL;
     w_instance *inst = &ri->pub;
     rt_module_retain(m);
     inst->module = m;
@@ -793,12 +729,13 @@ w_instance *rt_instance_clone(w_store *s, w_instance *tmpl, w_err *err)
     if (tmpl->pac_on && s->limits.clone_new_key &&
         !plat_random(inst->pac_key, sizeof inst->pac_key)) {
         rt_instance_free(ri);
-        return w_fail_nooff(err, "no random source for the instance's key"), NULL;
+        return w_fail_nooff(err, W_ERR_HOST_RESOURCE, "no random source for the instance's key"),
+               NULL;
     }
     if (!rt_store_add(s, RT_OBJ_INSTANCE, ri)) goto oom;
     return inst;
 oom:
     rt_instance_free(ri);
-    w_fail_nooff(err, "out of memory");
+    w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
     return NULL;
 }

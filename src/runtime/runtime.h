@@ -74,8 +74,9 @@ w_instance *rt_instantiate(w_store *s, w_module *m, const w_extern *imports, uin
  * *err on failure. */
 w_instance *rt_instance_clone(w_store *s, w_instance *tmpl, w_err *err);
 
-/* Evaluates a validated constant expression in inst (whose globals and
- * functions it may reference) into out[0..2). */
+/* Evaluates the decoded form of a validated constant expression (decode.h)
+ * in inst, whose globals and functions it may reference, into out[0..2).
+ * Fails (W_ERR_INTERNAL) only if the decoded form is inconsistent. */
 bool rt_eval_const(const w_instance *inst, const w_constexpr *ce, uint64_t out[2], w_err *err);
 
 #endif

@@ -20,10 +20,12 @@ void ward_wasi_config_init(ward_wasi_config *cfg)
     cfg->stderr_fd = 2;
 }
 
-static void wasi_set_error(ward_error *err, const char *fmt, const char *what, const char *why)
+static void wasi_set_error(ward_error *err, ward_error_code code, const char *fmt, const char *what,
+                           const char *why)
 {
     if (!err) return;
     memset(err, 0, sizeof *err);
+    err->code = code;
     snprintf(err->message, sizeof err->message, fmt, what, why);
 }
 
@@ -77,7 +79,8 @@ ward_wasi *ward_wasi_new(const ward_wasi_config *cfg, ward_error *err)
     w->envp = wasi_copy_strings(cfg->envp, cfg->envc, &w->envp_bytes);
     if (!w->argv || !w->envp) goto oom;
     if (wasi_os_wake_open(&w->wake_fd) != WASI_ESUCCESS) {
-        wasi_set_error(err, "cannot create WASI context: %s%s", "no eventfd", "");
+        wasi_set_error(err, WARD_ERROR_HOST_RESOURCE, "cannot create WASI context: %s%s",
+                       "no eventfd", "");
         goto fail;
     }
 
@@ -93,7 +96,8 @@ ward_wasi *ward_wasi_new(const ward_wasi_config *cfg, ward_error *err)
         uint8_t type;
         if (stdio[i] < 0) continue;
         if (wasi_os_dup(stdio[i], &d, &type) != WASI_ESUCCESS) {
-            wasi_set_error(err, "cannot duplicate host descriptor for %s%s", "stdio", "");
+            wasi_set_error(err, WARD_ERROR_HOST_RESOURCE,
+                           "cannot duplicate host descriptor for %s%s", "stdio", "");
             goto fail;
         }
         w->fds[i].host = d;
@@ -109,7 +113,7 @@ ward_wasi *ward_wasi_new(const ward_wasi_config *cfg, ward_error *err)
         if (hole[i]) w->fds[i].host = -2;
     }
     if (cfg->ndirs > 0 && !wasi_os_have_openat2()) {
-        wasi_set_error(err, "cannot preopen %s: %s", "directories",
+        wasi_set_error(err, WARD_ERROR_HOST_RESOURCE, "cannot preopen %s: %s", "directories",
                        "the kernel lacks openat2 (Linux 5.6+), which confinement needs");
         goto fail_holes;
     }
@@ -119,18 +123,19 @@ ward_wasi *ward_wasi_new(const ward_wasi_config *cfg, ward_error *err)
         uint32_t got;
         wasi_errno e;
         if (!p->host_path || !p->guest_path) {
-            wasi_set_error(err, "cannot preopen %s: %s", "(null)", "missing path");
+            wasi_set_error(err, WARD_ERROR_INVALID_ARGUMENT, "cannot preopen %s: %s", "(null)",
+                           "missing path");
             goto fail_holes;
         }
         if (wasi_os_open_preopen(p->host_path, &fd) != WASI_ESUCCESS) {
-            wasi_set_error(err, "cannot preopen directory %s: %s", p->host_path,
-                           "not an accessible directory");
+            wasi_set_error(err, WARD_ERROR_INVALID_ARGUMENT, "cannot preopen directory %s: %s",
+                           p->host_path, "not an accessible directory");
             goto fail_holes;
         }
         if (!wasi_fd_add(w, fd, WASI_FILETYPE_DIRECTORY, WASI_RIGHTS_DIRECTORY, WASI_RIGHTS_ALL,
                          p->guest_path, &got, &e)) {
-            wasi_set_error(err, "cannot preopen directory %s: %s", p->host_path,
-                           "too many descriptors");
+            wasi_set_error(err, WARD_ERROR_HOST_RESOURCE, "cannot preopen directory %s: %s",
+                           p->host_path, "too many descriptors");
             goto fail_holes;
         }
     }
@@ -141,7 +146,8 @@ ward_wasi *ward_wasi_new(const ward_wasi_config *cfg, ward_error *err)
         wasi_errno e;
         if (wasi_os_dup(cfg->sockets[i], &fd, &type) != WASI_ESUCCESS ||
             !wasi_fd_add(w, fd, type, WASI_RIGHTS_SOCKET, WASI_RIGHTS_SOCKET, NULL, &got, &e)) {
-            wasi_set_error(err, "cannot preopen %s: %s", "socket", "bad descriptor");
+            wasi_set_error(err, WARD_ERROR_INVALID_ARGUMENT, "cannot preopen %s: %s", "socket",
+                           "bad descriptor");
             goto fail_holes;
         }
     }
@@ -154,7 +160,8 @@ fail_holes:
         if (hole[i]) w->fds[i].host = -1;
     goto fail;
 oom:
-    wasi_set_error(err, "cannot create WASI context: %s%s", "out of memory", "");
+    wasi_set_error(err, WARD_ERROR_OUT_OF_MEMORY, "cannot create WASI context: %s%s",
+                   "out of memory", "");
 fail:
     ward_wasi_free(w);
     return NULL;

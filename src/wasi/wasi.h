@@ -191,7 +191,6 @@ uint64_t wasi_fd_max_rights(uint8_t type);
 /* ---- wasi_mem.c ----------------------------------------------------------- */
 
 bool wasi_mem_u32(ward_memory *m, uint32_t addr, uint32_t *out);
-bool wasi_mem_put_u8(ward_memory *m, uint32_t addr, uint8_t v);
 bool wasi_mem_put_u32(ward_memory *m, uint32_t addr, uint32_t v);
 bool wasi_mem_put_u64(ward_memory *m, uint32_t addr, uint64_t v);
 /* Copies a guest string of len bytes into a new NUL-terminated host string.

@@ -20,11 +20,6 @@ bool wasi_mem_u32(ward_memory *m, uint32_t addr, uint32_t *out)
     return true;
 }
 
-bool wasi_mem_put_u8(ward_memory *m, uint32_t addr, uint8_t v)
-{
-    return m && ward_memory_write(m, addr, &v, 1);
-}
-
 bool wasi_mem_put_u32(ward_memory *m, uint32_t addr, uint32_t v)
 {
     uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};

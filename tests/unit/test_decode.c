@@ -273,12 +273,17 @@ static void test_full(void)
     CHECK(m->nmems == 1 && m->mems[0].lim.has_max && m->mems[0].lim.max == 2 &&
           !m->mems[0].lim.is64);
     CHECK(m->nglobals == 2 && m->nglobaldefs == 1 && m->global_types[1].type == W_FUNCREF);
-    CHECK(m->globals[0].init.len == 3 && m->globals[0].init.code[0] == 0xD2);
+    /* Constant expressions come out decoded: ref.func 1, global.get 0. */
+    CHECK(m->globals[0].init.count == 1 &&
+          m->const_code[m->globals[0].init.first].op == W_CONST_REF_FUNC &&
+          m->const_code[m->globals[0].init.first].index == 1);
     CHECK(m->nexports == 2 && strcmp(m->exports[1].name, "mem") == 0 &&
           m->exports[1].kind == W_EXT_MEMORY);
     CHECK(m->has_start && m->start == 2);
     CHECK(m->nelems == 1 && m->elems[0].mode == W_SEG_ACTIVE && m->elems[0].funcs &&
-          m->elems[0].count == 1 && m->elems[0].offset.len == 3);
+          m->elems[0].count == 1 && m->elems[0].offset.count == 1 &&
+          m->const_code[m->elems[0].offset.first].op == W_CONST_GLOBAL_GET &&
+          m->const_code[m->elems[0].offset.first].index == 0);
     CHECK(m->has_datacount && m->datacount == 1 && m->ndatas == 1 && m->datas[0].len == 2 &&
           memcmp(m->datas[0].bytes, "hi", 2) == 0);
     CHECK(m->funcdefs[1].nlocals == 2 && m->funcdefs[1].local_types[1] == W_I64);
@@ -453,11 +458,110 @@ static void test_cases(void)
     }
 }
 
+/* Constant expressions come out of the decoder as {op, immediate}: values
+ * already in the frame slot encoding, the end opcode dropped. */
+static void test_const_decoded(void)
+{
+    /* (global i64 (i64.mul (i64.const -5) (i64.sub (global.get 0) (i64.const 3))))
+     * (global v128 (v128.const i8x16 1 2 .. 16)) (global f32 (f32.const 1.5))
+     * (global funcref (ref.null func)), with global 0 an imported i64. */
+    static const uint8_t mod[] = {
+        HDR,
+        /* import "m" "g" (global i64) */
+        0x02,
+        0x08,
+        0x01,
+        0x01,
+        'm',
+        0x01,
+        'g',
+        0x03,
+        0x7E,
+        0x00,
+        /* globals */
+        0x06,
+        0x2E,
+        0x04,
+        0x7E,
+        0x00,
+        0x42,
+        0x7B,
+        0x23,
+        0x00,
+        0x42,
+        0x03,
+        0x7D,
+        0x7E,
+        0x0B,
+        0x7B,
+        0x00,
+        0xFD,
+        0x0C,
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+        7,
+        8,
+        9,
+        10,
+        11,
+        12,
+        13,
+        14,
+        15,
+        16,
+        0x0B,
+        0x7D,
+        0x00,
+        0x43,
+        0x00,
+        0x00,
+        0xC0,
+        0x3F,
+        0x0B,
+        0x70,
+        0x00,
+        0xD0,
+        0x70,
+        0x0B,
+    };
+    w_err e;
+    w_module *m = dec_module_decode(mod, sizeof mod, W_FEAT_EXTENDED_CONST, &e);
+    CHECK(m != NULL);
+    if (!m) {
+        printf("  error: %s @%zu\n", e.msg, e.offset);
+        return;
+    }
+    CHECK(m->nglobaldefs == 4 && m->nconst_code == 8);
+    const w_constexpr *x = &m->globals[0].init;
+    const w_constinstr *k = &m->const_code[x->first];
+    CHECK(x->count == 5 && x->offset == 23);
+    CHECK(k[0].op == W_CONST_PUSH && k[0].v[0] == (uint64_t)-5 && k[0].v[1] == 0);
+    CHECK(k[1].op == W_CONST_GLOBAL_GET && k[1].index == 0);
+    CHECK(k[2].op == W_CONST_PUSH && k[2].v[0] == 3);
+    CHECK(k[3].op == W_CONST_I64_SUB && k[4].op == W_CONST_I64_MUL);
+    x = &m->globals[1].init;
+    k = &m->const_code[x->first];
+    CHECK(x->count == 1 && k->op == W_CONST_PUSH && k->v[0] == 0x0807060504030201ull &&
+          k->v[1] == 0x100F0E0D0C0B0A09ull);
+    x = &m->globals[2].init;
+    k = &m->const_code[x->first];
+    CHECK(x->count == 1 && k->op == W_CONST_PUSH && k->v[0] == 0x3FC00000u);
+    x = &m->globals[3].init;
+    k = &m->const_code[x->first];
+    CHECK(x->count == 1 && k->op == W_CONST_PUSH && k->v[0] == 0);
+    dec_module_free(m);
+}
+
 int main(void)
 {
     test_leb();
     test_full();
     test_cases();
+    test_const_decoded();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

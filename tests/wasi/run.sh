@@ -166,6 +166,8 @@ if [ "$WARD" != node ]; then
     run memory-grows 0 "" "=1" "" --invoke grow calc.wasm 1
     run max-memory-malloc 0 "" "ok oom" "" -W max-memory-size=8MiB t_oom.wasm
     run bad-module 1 "" "" "offset" bad.wasm.bin
+    run bad-module-code 1 "" "" "length out of bounds [LENGTH_OUT_OF_BOUNDS]" bad.wasm.bin
+    run link-error-code 1 "" "" "unknown import \"nowhere\" \"f\" [UNKNOWN_IMPORT]" unknown_import.wasm
     run missing-file 2 "" "" "cannot read" no-such.wasm
     run bad-option 2 "" "" "unknown option" --frobnicate t_exit.wasm 0
     run bad-setting 2 "" "" "unknown -W setting" -W color=blue t_exit.wasm 0
