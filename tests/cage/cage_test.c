@@ -137,6 +137,7 @@ static void test_gates(void)
     ward_result res;
     ward_module *m = load("cage.wasm", WARD_FEATURE_ALL, &err);
     CHECK(m == NULL && strcmp(err.message, "illegal opcode") == 0 && err.has_offset);
+    CHECK(err.code == WARD_ERROR_ILLEGAL_OPCODE);
     m = load("cage.wasm", WARD_FEATURE_ALL | WARD_FEATURE_MEM_SAFETY, &err);
     CHECK(m == NULL && strcmp(err.message, "illegal opcode") == 0); /* the pointer ops */
     m = load("cage.wasm", cage_features, &err);
@@ -146,6 +147,7 @@ static void test_gates(void)
     ward_store *s = store(WARD_MEMORY_FLAT, false, true);
     CHECK(instance(s, m, &res) == NULL && res.status == WARD_ERROR);
     CHECK(strstr(res.message, "memory 0 is not tagged") != NULL);
+    CHECK(res.error == WARD_ERROR_CAGE_UNAVAILABLE);
     ward_store_free(s);
     s = store(WARD_MEMORY_FLAT, true, false);
     CHECK(instance(s, m, &res) == NULL && strstr(res.message, "ptr-auth") != NULL);
@@ -415,6 +417,7 @@ static void test_cap(void)
     ward_store *s = store(WARD_MEMORY_FLAT, true, false);
     CHECK(ward_instance_new(s, big, NULL, &res) == NULL);
     CHECK(strstr(res.message, "too large for mem-safety") != NULL);
+    CHECK(res.error == WARD_ERROR_MEMORY_LIMIT);
     CHECK(strstr(res.message, "256 MiB") != NULL);
     ward_instance *g = ward_instance_new(s, grow, NULL, &res);
     CHECK(g != NULL);
