@@ -12,11 +12,17 @@
 #include <stdint.h>
 
 /* Exit statuses: 134 for a trap (the status of an abort on Unix, as wasmtime
- * uses); 1 when the module fails to load, validate or link; 2 for a usage
- * error. */
+ * uses); 1 when the module fails to load, validate, link or instantiate, or
+ * the run fails otherwise (no _start, an exit code ward cannot report); 2
+ * for a usage error. */
 #define CLI_EXIT_TRAP 134
 #define CLI_EXIT_LOAD 1
 #define CLI_EXIT_USAGE 2
+/* A guest's exit code becomes ward's status only below this, as in wasmtime:
+ * from 126 up a status means "cannot execute", "not found", "killed by
+ * signal N - 128" (134: a trap) to a shell, and above 255 it does not fit
+ * in one; ward says so and exits 1 instead. */
+#define CLI_EXIT_GUEST_LIMIT 126u
 #define CLI_MAX_MODULE ((size_t)1 << 30) /* refuse to read more than 1 GiB */
 
 /* Prints "ward: error: " fmt (with what) and a pointer to the subcommand's

@@ -70,9 +70,12 @@ const char cli_run_help[] =
     "                         Several -W or -X settings may be joined with commas.\n"
     "  -h, --help             print this help\n"
     "\n"
-    "Exit status: the guest's exit code; 134 if it trapped (the message and a\n"
-    "backtrace go to stderr); 1 if the module failed to load, validate or link;\n"
-    "2 for a usage error.\n";
+    "Exit status: the guest's exit code, if it is below 126 (0 when _start\n"
+    "returns); 134 if it trapped (the message and a backtrace go to stderr); 1\n"
+    "with a message if the module failed to load, validate, link or instantiate\n"
+    "(an active segment out of bounds), has no _start and no --invoke was given,\n"
+    "or exited with a code of 126 or more, which the shell reserves (as wasmtime\n"
+    "does); 2 for a usage error.\n";
 
 typedef struct cli_opts {
     const char **dirs; /* "HOST[::GUEST]" as given */
@@ -362,7 +365,12 @@ static int cli_outcome(const ward_result *r, const char *what)
 {
     switch (r->status) {
     case WARD_OK: return 0;
-    case WARD_EXIT: return r->exit_code;
+    case WARD_EXIT:
+        if ((uint32_t)r->exit_code < CLI_EXIT_GUEST_LIMIT) return r->exit_code;
+        fflush(stdout);
+        fprintf(stderr, "Error: exit with invalid exit status %" PRIu32 ", outside of [0..%u)\n",
+                (uint32_t)r->exit_code, CLI_EXIT_GUEST_LIMIT);
+        return CLI_EXIT_LOAD;
     case WARD_TRAP:
         fflush(stdout);
         fprintf(stderr, "Error: wasm trap: %s\n",
@@ -382,6 +390,40 @@ static int cli_outcome(const ward_result *r, const char *what)
         fprintf(stderr, "Error: %s: %s [%s]\n", what, r->message, ward_error_name(r->error));
         return CLI_EXIT_LOAD;
     }
+}
+
+/* A module without _start, run without --invoke. wasmtime then runs nothing
+ * more and exits 0, which reads as a command that succeeded; ward says what
+ * ran, what could be called, and exits 1. Export names are the module's:
+ * ones with control bytes are not printed. */
+static int cli_no_start(const ward_module *m, const char *path, bool ran_init)
+{
+    uint32_t sf = 0;
+    bool has_start = ward_module_start(m, &sf);
+    size_t shown = 0, n = ward_module_export_count(m);
+    fflush(stdout);
+    fprintf(stderr, "Error: '%s' has no _start export: ", path);
+    if (has_start)
+        fprintf(stderr, "only its start function (func %" PRIu32 ")%s ran", sf,
+                ran_init ? " and _initialize" : "");
+    else
+        fputs(ran_init ? "only _initialize ran" : "nothing ran", stderr);
+    for (size_t i = 0; i < n; i++) {
+        ward_extern_kind kind;
+        const char *name = ward_module_export_name(m, i, &kind);
+        bool printable = name != NULL;
+        for (const char *p = name; printable && *p; p++)
+            printable = (unsigned char)*p >= 0x20 && *p != 0x7F;
+        if (kind != WARD_EXTERN_FUNC || !printable || strcmp(name, "_initialize") == 0) continue;
+        if (shown == 8) {
+            fprintf(stderr, ", ...");
+            break;
+        }
+        fprintf(stderr, "%s%.64s", shown ? ", " : "; use --invoke NAME to call one of: ", name);
+        shown++;
+    }
+    fprintf(stderr, "%s\n", shown ? "" : "; it exports no functions to --invoke");
+    return CLI_EXIT_LOAD;
 }
 
 static int cli_invoke(ward_store *s, ward_instance *inst, const cli_opts *o)
@@ -638,6 +680,13 @@ int cli_run(int argc, char **argv)
 
     fflush(stdout); /* the guest writes to a duplicate of fd 1, unbuffered */
     ward_instance *inst = ward_instance_new(store, mod, linker, &res);
+    if (!inst && res.status == WARD_TRAP && res.segment_trap) {
+        /* The module's own data does not fit: an instantiation error, like
+         * a link error (no code ran), not a trap of the guest. */
+        fprintf(stderr, "Error: failed to instantiate '%s': %s\n", o.module, res.message);
+        rc = CLI_EXIT_LOAD;
+        goto done;
+    }
     if (!inst) {
         rc = cli_outcome(&res, "failed to instantiate");
         goto done;
@@ -656,9 +705,8 @@ int cli_run(int argc, char **argv)
         if (start) {
             ward_func_call(store, start, NULL, 0, NULL, 0, &res);
             rc = cli_outcome(&res, "_start failed");
-        } else if (o.nargs > 0 && !init) {
-            fprintf(stderr, "Error: module has no _start export (use --invoke NAME)\n");
-            rc = CLI_EXIT_LOAD;
+        } else {
+            rc = cli_no_start(mod, o.module, init && ward_func_param_count(init) == 0);
         }
     }
 

@@ -155,6 +155,13 @@ typedef struct ward_result {
                               WARD_ERROR: what went wrong */
     uint32_t nframes;      /* WARD_TRAP: backtrace, innermost first */
     ward_frame frames[WARD_MAX_FRAMES];
+    /* WARD_TRAP from ward_instance_new: true if an active element or data
+     * segment did not fit its table or memory (trap TABLE / MEMORY_OUT_OF_BOUNDS,
+     * the message continues with which segment and why, e.g. "out of bounds
+     * memory access: data segment 1 does not fit memory 0 (offset 65530 +
+     * length 10 > size 65536)"; no function ran), false if the start
+     * function trapped. */
+    bool segment_trap;
 } ward_result;
 
 /* ---- configuration and modules ----------------------------------------- */
@@ -192,6 +199,9 @@ const char *ward_module_export_name(const ward_module *m, size_t i, ward_extern_
 size_t ward_module_import_count(const ward_module *m);
 const char *ward_module_import_name(const ward_module *m, size_t i, const char **module,
                                     ward_extern_kind *kind);
+/* Whether m has a start function (run by ward_instance_new); if so and
+ * func_index is not NULL, its index in the function index space. */
+bool ward_module_start(const ward_module *m, uint32_t *func_index);
 
 /* ---- stores and limits --------------------------------------------------- */
 
@@ -267,6 +277,11 @@ ward_memory *ward_caller_memory(ward_caller *c);
 ward_store *ward_caller_store(ward_caller *c);
 /* Makes the host function trap with a message; returns the value to return. */
 int ward_caller_trap(ward_caller *c, const char *message);
+/* Makes the host function trap with one of the runtime's own codes and its
+ * text, e.g. WARD_TRAP_DEADLINE ("deadline exceeded") when a wait it made
+ * ran into the store's deadline. WARD_TRAP_NONE and WARD_TRAP_HOST trap as
+ * ward_caller_trap(c, NULL). Returns the value to return. */
+int ward_caller_trap_code(ward_caller *c, ward_trap_code code);
 /* Makes the host function end the whole call with WARD_EXIT and `code`. */
 int ward_caller_exit(ward_caller *c, int code);
 
@@ -295,8 +310,9 @@ bool ward_linker_define_instance(ward_linker *l, const char *module, ward_instan
  * runs the start function. On failure returns NULL and *res says why:
  * WARD_ERROR for link errors ("unknown import", "incompatible import type"),
  * WARD_TRAP for a trap in segment initialisation or the start function
- * (writes into imported tables/memories before the trap stay, as the spec
- * says), WARD_EXIT if the start function exited. */
+ * (res->segment_trap tells which; writes into imported tables/memories
+ * before the trap stay, as the spec says), WARD_EXIT if the start function
+ * exited. */
 ward_instance *ward_instance_new(ward_store *s, ward_module *m, const ward_linker *l,
                                  ward_result *res);
 

@@ -86,6 +86,7 @@
     X(MALFORMED_FLAGS, MALFORMED,                                                                  \
       "an undefined kind or flags byte (import, export, segment, limits, memarg)")                 \
     X(ILLEGAL_OPCODE, MALFORMED, "an opcode that does not exist, is not enabled, or is misplaced") \
+    X(UNSUPPORTED_PROPOSAL, MALFORMED, "an instruction of a proposal ward does not implement")     \
     X(ZERO_BYTE_EXPECTED, MALFORMED, "a reserved byte that must be zero is not")                   \
     X(END_EXPECTED, MALFORMED, "a function body that does not end with `end`")                     \
     X(TOO_MANY_LOCALS, MALFORMED, "a function with more locals than ward allows")                  \
@@ -119,6 +120,9 @@
     X(INCOMPATIBLE_IMPORT, LINK, "an import defined with another kind or type than the module's")  \
     X(CAGE_UNAVAILABLE, LINK,                                                                      \
       "segment or pointer instructions in a store without mem-safety or ptr-auth (docs/cage.md)")  \
+    /* ---- instantiation (the spec's assert_trap on a module) ---- */                             \
+    X(SEGMENT_OUT_OF_BOUNDS, INSTANTIATION,                                                        \
+      "an active data or element segment that does not fit its memory or table")                   \
     /* ---- host resources at instantiation or creation ---- */                                    \
     X(OUT_OF_MEMORY, RESOURCE, "a host allocation failed")                                         \
     X(MEMORY_LIMIT, RESOURCE,                                                                      \
@@ -137,6 +141,7 @@
     X(INVALID, "invalid module")                                                                   \
     X(LIMIT, "implementation limit")                                                               \
     X(LINK, "link error")                                                                          \
+    X(INSTANTIATION, "instantiation failed")                                                       \
     X(RESOURCE, "host resource exhausted")                                                         \
     X(USAGE, "invalid use of the API")                                                             \
     X(INTERNAL, "internal error")

@@ -65,10 +65,12 @@ ward_wasi *ward_wasi_new(const ward_wasi_config *cfg, ward_error *err);
  * l under module "wasi_snapshot_preview1". Returns false if out of memory. */
 bool ward_wasi_define(ward_wasi *w, ward_store *s, ward_linker *l);
 
-/* Blocking calls (poll_oneoff, reads from pipes, terminals and sockets) stop
- * waiting timeout_ns from now and return, so that the store's own deadline
- * check then stops the guest instead of a sleep outliving it. Call it next to
- * ward_store_set_timeout(s, timeout_ns) with the same value; 0 disables. */
+/* Blocking calls (poll_oneoff, reads from pipes, terminals and sockets,
+ * sock_accept, sock_recv, sock_send) stop waiting timeout_ns from now and
+ * end the guest with the trap WARD_TRAP_DEADLINE ("deadline exceeded")
+ * rather than return an errno it could go on with, so a sleep never
+ * outlives the guest. Call it next to ward_store_set_timeout(s, timeout_ns)
+ * with the same value; 0 disables. */
 void ward_wasi_set_timeout(ward_wasi *w, uint64_t timeout_ns);
 
 /* Wakes a blocking WASI call of w (poll_oneoff, fd_read from a pipe,

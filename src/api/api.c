@@ -39,6 +39,7 @@ struct ward_caller {
     w_exec *ex;
     ward_store *store;
     int outcome; /* API_OUT_* chosen by ward_caller_trap / _exit */
+    w_trap trap; /* API_OUT_TRAP: the code */
 };
 
 typedef struct api_host {
@@ -122,6 +123,7 @@ static void api_result_clear(ward_result *res)
     res->error = WARD_ERROR_NONE;
     res->message[0] = '\0';
     res->nframes = 0;
+    res->segment_trap = false;
 }
 
 static ward_status api_error(ward_result *res, w_errcode code, const char *fmt, ...) W_PRINTF(3, 4);
@@ -155,6 +157,13 @@ static void api_copy_err(ward_error *dst, const w_err *src)
 static void api_error_from(ward_result *res, const w_err *e)
 {
     api_error(res, e->code, "%s", e->msg);
+}
+
+/* The internal code of a public one (the same value); W_TRAP_COUNT_ if
+ * there is none. */
+static w_trap api_w_trap(ward_trap_code t)
+{
+    return (unsigned)t < WARD_TRAP_COUNT ? (w_trap)t : W_TRAP_COUNT_;
 }
 
 const char *ward_trap_message(ward_trap_code t)
@@ -334,6 +343,14 @@ const char *ward_module_import_name(const ward_module *m, size_t i, const char *
     return wm->imports[i].name;
 }
 
+bool ward_module_start(const ward_module *m, uint32_t *func_index)
+{
+    const w_module *wm = (const w_module *)m;
+    if (!wm || !wm->has_start) return false;
+    if (func_index) *func_index = wm->start;
+    return true;
+}
+
 /* ---- stores ------------------------------------------------------------------------- */
 
 ward_store *ward_store_new(const ward_store_config *cfg)
@@ -421,7 +438,7 @@ static w_trap api_host_trampoline(w_exec *ex, void *data, uint64_t *slots)
         res[i].kind = (ward_valkind)t->results[i];
     }
 
-    ward_caller c = {ex, h->store, API_OUT_NONE};
+    ward_caller c = {ex, h->store, API_OUT_NONE, W_TRAP_HOST};
     int rc = h->fn(&c, h->data, args, res);
     if (rc == 0 && c.outcome == API_OUT_NONE) {
         for (uint32_t i = 0, k = 0; i < t->nresults; k += w_slots_of(t->results[i]), i++) {
@@ -431,9 +448,10 @@ static w_trap api_host_trampoline(w_exec *ex, void *data, uint64_t *slots)
         }
     } else if (c.outcome == API_OUT_EXIT) {
         trap = W_TRAP_EXIT;
+    } else if (c.outcome == API_OUT_TRAP) {
+        trap = c.trap;
     } else {
-        if (c.outcome != API_OUT_TRAP)
-            snprintf(ex->trap_msg, sizeof ex->trap_msg, "host function failed (returned %d)", rc);
+        snprintf(ex->trap_msg, sizeof ex->trap_msg, "host function failed (returned %d)", rc);
         trap = W_TRAP_HOST;
     }
 out:
@@ -510,6 +528,17 @@ int ward_caller_trap(ward_caller *c, const char *message)
     snprintf(c->ex->trap_msg, sizeof c->ex->trap_msg, "%s",
              message && message[0] ? message : w_trap_message(W_TRAP_HOST));
     c->outcome = API_OUT_TRAP;
+    c->trap = W_TRAP_HOST;
+    return -1;
+}
+
+int ward_caller_trap_code(ward_caller *c, ward_trap_code code)
+{
+    w_trap t = api_w_trap(code);
+    if (t == W_TRAP_OK || t == W_TRAP_HOST || t == W_TRAP_COUNT_) return ward_caller_trap(c, NULL);
+    c->ex->trap_msg[0] = '\0'; /* the code's own text */
+    c->outcome = API_OUT_TRAP;
+    c->trap = t;
     return -1;
 }
 
@@ -701,10 +730,13 @@ ward_instance *ward_instance_new(ward_store *s, ward_module *m, const ward_linke
     if (!api_enter(s, res)) goto out;
     inst = rt_instantiate(&s->w, wm, imports, s->mem_mode, &e, &trap);
     if (!inst) {
-        if (trap != W_TRAP_OK)
-            api_fill_trap(res, &s->w.exec, trap);
-        else
+        if (trap == W_TRAP_OK) {
             api_error_from(res, &e);
+        } else if (api_fill_trap(res, &s->w.exec, trap) == WARD_TRAP && e.msg[0]) {
+            /* An active segment did not fit: the runtime says which. */
+            res->segment_trap = true;
+            snprintf(res->message, sizeof res->message, "%s: %s", w_trap_message(trap), e.msg);
+        }
     }
     api_leave(s);
 out:

@@ -309,8 +309,8 @@ static bool dec_limits(dec_ctx *c, w_reader *r, bool is_mem, w_limits *lim)
     if (!dec_byte(r, &flags)) return false;
     if (is_mem && (flags == 0x02 || flags == 0x03)) {
         w_fail(r->err, m64 ? W_ERR_MALFORMED_FLAGS : W_ERR_INTEGER_TOO_LARGE, at,
-               m64 ? "malformed limits flags (shared memories are not supported)"
-                   : "integer too large (shared memories are not supported)");
+               m64 ? "malformed limits flags (unsupported proposal: threads, shared memory)"
+                   : "integer too large (unsupported proposal: threads, shared memory)");
         return false;
     }
     if (!(flags <= 0x01 || (is_mem && m64 && (flags == 0x04 || flags == 0x05)))) {

@@ -1831,11 +1831,52 @@ static bool cmp_simd(cmp *c, const cmp_info *i)
     return cmp_sig(c, i->op, s);
 }
 
+/* Why an opcode is not accepted: the proposal it belongs to, for those of
+ * proposals ward does not implement, so that a module built for one is
+ * told what it needs; "illegal opcode" for any other. */
+static const char *cmp_unknown_op(uint32_t key)
+{
+    static const struct {
+        uint32_t key;
+        const char *msg;
+    } ops[] = {
+        {0x06, "unsupported proposal: exception handling (try)"},
+        {0x07, "unsupported proposal: exception handling (catch)"},
+        {0x08, "unsupported proposal: exception handling (throw)"},
+        {0x09, "unsupported proposal: exception handling (rethrow)"},
+        {0x0A, "unsupported proposal: exception handling (throw_ref)"},
+        {0x18, "unsupported proposal: exception handling (delegate)"},
+        {0x19, "unsupported proposal: exception handling (catch_all)"},
+        {0x1F, "unsupported proposal: exception handling (try_table)"},
+        {0x12, "unsupported proposal: tail calls (return_call)"},
+        {0x13, "unsupported proposal: tail calls (return_call_indirect)"},
+        {0x14, "unsupported proposal: typed function references (call_ref)"},
+        {0x15, "unsupported proposal: typed function references (return_call_ref)"},
+        {0xD4, "unsupported proposal: typed function references (ref.as_non_null)"},
+        {0xD5, "unsupported proposal: typed function references (br_on_null)"},
+        {0xD6, "unsupported proposal: typed function references (br_on_non_null)"},
+        {0xD3, "unsupported proposal: garbage collection (ref.eq)"},
+        {0xFB, "unsupported proposal: garbage collection (0xFB instructions)"},
+        {0xFE, "unsupported proposal: threads (0xFE atomic instructions)"},
+    };
+    for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)
+        if (ops[k].key == key) return ops[k].msg;
+    if (key >= CMP_KEY(0xFD, 0x100) && key <= CMP_KEY(0xFD, 0x113))
+        return "unsupported proposal: relaxed SIMD";
+    if (key >= CMP_KEY(0xFC, 0x13) && key <= CMP_KEY(0xFC, 0x16))
+        return "unsupported proposal: wide arithmetic";
+    return "illegal opcode";
+}
+
 static bool cmp_table_driven(cmp *c, uint32_t key)
 {
     cmp_info i;
     memset(&i, 0, sizeof i);
-    if (!cmp_lookup(key, &i)) return cmp_fail(c, W_ERR_ILLEGAL_OPCODE, "illegal opcode");
+    if (!cmp_lookup(key, &i)) {
+        const char *msg = cmp_unknown_op(key);
+        bool proposal = strncmp(msg, "unsupported proposal", 20) == 0;
+        return cmp_fail(c, proposal ? W_ERR_UNSUPPORTED_PROPOSAL : W_ERR_ILLEGAL_OPCODE, msg);
+    }
     switch (i.kind) {
     case CMP_T_NUM: return cmp_sig(c, i.op, i.sig);
     case CMP_T_LOAD: return cmp_load(c, i.op, i.type, i.maxalign);

@@ -9,6 +9,8 @@
  * instance may already sit in imported tables (the spec keeps writes done
  * before a trap), and they stay valid until the store goes.
  */
+#include <inttypes.h>
+
 #include "mem/paged.h"
 #include "platform/platform.h"
 #include "runtime/runtime.h"
@@ -555,7 +557,8 @@ static bool rt_build(w_store *s, rt_instance *ri, const w_extern *imports, uint8
 }
 
 /* Active segments, then start. Returns W_TRAP_OK or the trap that stopped
- * instantiation (already recorded in s->exec). */
+ * instantiation (already recorded in s->exec); a segment that does not fit
+ * also says which in *err. */
 static w_trap rt_initialise(w_store *s, w_instance *inst, w_err *err, bool *failed)
 {
     w_module *m = inst->module;
@@ -571,6 +574,10 @@ static w_trap rt_initialise(w_store *s, w_instance *inst, w_err *err, bool *fail
             uint32_t o = (uint32_t)off[0];
             if (er->len > t->size || o > t->size - er->len) {
                 rt_set_trap(ex, W_TRAP_TABLE_OOB);
+                w_fail_nooff(
+                    err, W_ERR_SEGMENT_OUT_OF_BOUNDS,
+                    "elem segment %u does not fit table %u (offset %u + length %u > size %u)", i,
+                    seg->table, o, er->len, t->size);
                 return W_TRAP_TABLE_OOB;
             }
             if (er->len) memcpy(&t->elems[o], er->refs, (size_t)er->len * sizeof *er->refs);
@@ -590,6 +597,15 @@ static w_trap rt_initialise(w_store *s, w_instance *inst, w_err *err, bool *fail
         uint64_t o = mem->is64 ? off[0] : (uint32_t)off[0];
         if (!mem_write(mem, o, seg->bytes, seg->len)) {
             rt_set_trap(ex, W_TRAP_MEM_OOB);
+            if (seg->len > mem->size || o > mem->size - seg->len)
+                w_fail_nooff(err, W_ERR_SEGMENT_OUT_OF_BOUNDS,
+                             "data segment %u does not fit memory %u (offset %" PRIu64
+                             " + length %" PRIu64 " > size %" PRIu64 ")",
+                             i, seg->mem, o, (uint64_t)seg->len, mem->size);
+            else /* within bounds: the host made a page of an imported memory read-only */
+                w_fail_nooff(err, W_ERR_SEGMENT_OUT_OF_BOUNDS,
+                             "data segment %u: memory %u denies the write at offset %" PRIu64, i,
+                             seg->mem, o);
             return W_TRAP_MEM_OOB;
         }
         inst->datas[i].bytes = NULL;

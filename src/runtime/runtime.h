@@ -61,7 +61,10 @@ void rt_module_release(w_module *m);
  * Defined memories get access path mem_mode (W_MEM_*). Returns the instance,
  * or NULL with either *trap == W_TRAP_OK and *err set (link or resource
  * error: "unknown import", "incompatible import type", ...), or *trap set
- * (segment bounds, start function trap or exit: details in s->exec). */
+ * (segment bounds, start function trap or exit: details in s->exec). For an
+ * active segment that does not fit, *err also says which ("data segment 1
+ * does not fit memory 0 (...)"); a trap or exit of the start function
+ * leaves *err as it was. */
 w_instance *rt_instantiate(w_store *s, w_module *m, const w_extern *imports, uint8_t mem_mode,
                            w_err *err, w_trap *trap);
 

@@ -47,6 +47,10 @@ typedef enum wasi_errno {
     WASI_ERRNO_HOST_LIST(WASI_ERRNO_ENUM)
 #undef WASI_ERRNO_ENUM
         WASI_ENOTCAPABLE = 76,
+    /* Not a WASI errno and never given to the guest: a wait ran into the
+     * context's deadline, so the import ends the guest with the deadline
+     * trap instead of returning (wasi_abi.c, abi_end). */
+    WASI_XDEADLINE = 0x10000,
 } wasi_errno;
 
 /* ---- other WASI constants --------------------------------------------------- */
@@ -232,11 +236,11 @@ wasi_errno wasi_os_sched_yield(void);
 wasi_errno wasi_os_wake_open(int *out);
 void wasi_os_wake(int wake_fd);
 /* Before a call that would block on a pipe, terminal or socket: waits until
- * fd is readable (or writable), but gives up with EINTR at the context's
- * deadline or when ward_wasi_interrupt() wakes it, so that the store's own
- * check then ends the guest at its next loop or call instead of a wait
- * outliving it. Regular files, directories and non-blocking descriptors
- * return at once. */
+ * fd is readable (or writable), but gives up at the context's deadline
+ * (XDEADLINE: the import then traps) or with EINTR when
+ * ward_wasi_interrupt() wakes it (the store's own check then ends the guest
+ * at its next loop or call), so that a wait never outlives the guest.
+ * Regular files, directories and non-blocking descriptors return at once. */
 wasi_errno wasi_os_wait(ward_wasi *w, int fd, bool write);
 wasi_errno wasi_os_readv(ward_wasi *w, int fd, const struct iovec *iov, size_t n, size_t *done);
 wasi_errno wasi_os_writev(int fd, const struct iovec *iov, size_t n, size_t *done);
@@ -273,7 +277,7 @@ wasi_errno wasi_os_path_readlink(int dirfd, const char *path, char *buf, size_t 
 /* poll_oneoff's waiting: waits until one of fds is ready (readable, or
  * writable if .write) or timeout_ns passes (UINT64_MAX: forever); with n = 0
  * it just sleeps. Regular files are always ready. A ward_wasi_interrupt()
- * ends the wait with EINTR. */
+ * ends the wait with EINTR. The caller bounds timeout_ns by the deadline. */
 typedef struct wasi_pollfd {
     int fd;
     bool write;

@@ -40,6 +40,15 @@ static int abi_ret(ward_val *res, wasi_errno e)
     return 0;
 }
 
+/* Ends an import that may have waited. A wait that ran into the deadline
+ * ends the guest with the deadline trap: an errno (EINTR) would let it go
+ * on, and even exit 0, before the store's own check stops it. */
+static int abi_end(ward_caller *c, ward_val *res, wasi_errno e)
+{
+    if (e == WASI_XDEADLINE) return ward_caller_trap_code(c, WARD_TRAP_DEADLINE);
+    return abi_ret(res, e);
+}
+
 /* Looks up a directory descriptor for a path operation. */
 static wasi_fd *abi_dir(ward_wasi *w, uint32_t fd, uint64_t need, wasi_errno *e)
 {
@@ -352,7 +361,7 @@ static wasi_errno abi_rw(ward_wasi *w, ward_memory *m, uint32_t fd, uint32_t iov
 ABI_FN(fd_read)
 {
     ABI_SETUP;
-    return abi_ret(res, abi_rw(w, m, A32(0), A32(1), A32(2), false, false, 0, A32(3)));
+    return abi_end(c, res, abi_rw(w, m, A32(0), A32(1), A32(2), false, false, 0, A32(3)));
 }
 
 ABI_FN(fd_write)
@@ -530,7 +539,6 @@ ABI_FN(path_open)
     int fd = -1;
     uint8_t type = 0;
     uint32_t oflags = A32(4), fdflags = A32(7), newfd = 0;
-    uint64_t base = A64(5), inh = A64(6);
     uint64_t need = WASI_RIGHT(PATH_OPEN);
     if (oflags & WASI_O_CREAT) need |= WASI_RIGHT(PATH_CREATE_FILE);
     if (oflags & WASI_O_TRUNC) need |= WASI_RIGHT(PATH_FILESTAT_SET_SIZE);
@@ -540,11 +548,14 @@ ABI_FN(path_open)
         e = WASI_EINVAL;
         goto done;
     }
-    /* A new descriptor gets at most what its directory may hand down. */
-    if ((base & ~f->rights_inheriting) || (inh & ~f->rights_inheriting)) {
-        e = WASI_ENOTCAPABLE;
-        goto done;
-    }
+    /* A new descriptor gets at most what its directory may hand down; the
+     * rest of what the guest asks for is left out, not refused (as wasmtime,
+     * which ignores rights, and as Rust's std expects: "implementations may
+     * give us fewer rights silently"), and fd_fdstat_get shows what it got.
+     * So NOTCAPABLE from path_open keeps one meaning: the path leads outside
+     * (a right the directory itself lacks for the open is NOTCAPABLE above,
+     * as for any call). */
+    uint64_t base = A64(5) & f->rights_inheriting, inh = A64(6) & f->rights_inheriting;
     if (!wasi_mem_put_u32(m, A32(8), 0)) {
         e = WASI_EFAULT;
         goto done;
@@ -552,10 +563,11 @@ ABI_FN(path_open)
     e = wasi_mem_path(m, A32(2), A32(3), &path);
     if (e) goto done;
     bool rd = (base & (WASI_RIGHT(FD_READ) | WASI_RIGHT(FD_READDIR))) != 0;
+    /* Write rights open the file for writing, so a directory (O_DIRECTORY
+     * or not) is ISDIR, as POSIX open() says; its contents change through
+     * the path_* calls. */
     bool wr = (base & (WASI_RIGHT(FD_DATASYNC) | WASI_RIGHT(FD_WRITE) | WASI_RIGHT(FD_ALLOCATE) |
                        WASI_RIGHT(FD_FILESTAT_SET_SIZE))) != 0;
-    if (oflags & WASI_O_DIRECTORY)
-        wr = false; /* directories open read-only; writes go through path_* */
     e = wasi_os_path_open(f->host, path, A32(1) & WASI_LOOKUP_SYMLINK_FOLLOW, (uint16_t)oflags,
                           (uint16_t)fdflags, rd, wr, &fd, &type);
     if (e) goto done;
@@ -686,10 +698,17 @@ static wasi_errno abi_poll(ward_wasi *w, ward_memory *m, uint32_t in, uint32_t o
             memcpy(&id, s + 16, 4);
             memcpy(&t, s + 24, 8);
             memcpy(&flags, s + 40, 2);
-            if (id > 3 || (flags & ~1u)) {
+            if (id == 2 || id == 3) {
+                /* CPU time: the guest's own clock does not advance while it
+                 * waits (it is the only thread of its instance), so no wait
+                 * could end; and firing at once would read as time having
+                 * passed. The call fails, as POSIX clock_nanosleep() does on
+                 * a CPU-time clock (ENOTSUP; wasmtime: EINVAL), and
+                 * wasi-libc's clock_nanosleep() returns it. */
+                e = WASI_ENOTSUP;
+                goto done;
+            } else if (id > 3 || (flags & ~1u)) {
                 sub->error = WASI_EINVAL;
-            } else if (id > 1) {
-                sub->error = WASI_ENOTSUP; /* cannot sleep on CPU time */
             } else {
                 uint64_t rel = t;
                 if ((flags & 1) && !wasi_os_clock_time(id, &at))
@@ -753,9 +772,10 @@ static wasi_errno abi_poll(ward_wasi *w, ward_memory *m, uint32_t in, uint32_t o
         }
         k++;
     }
-    /* Cut short by the deadline with nothing to report: say so, rather than
-     * return from a sleep that did not happen. */
-    if (k == 0 && w->deadline_ns && now >= w->deadline_ns) e = WASI_EINTR;
+    /* Cut short by the deadline with nothing to report: the guest's time is
+     * up (the import traps), rather than return from a sleep that did not
+     * happen. */
+    if (k == 0 && w->deadline_ns && now >= w->deadline_ns) e = WASI_XDEADLINE;
     *nevents = k;
 done:
     free(raw);
@@ -771,7 +791,7 @@ ABI_FN(poll_oneoff)
     if (!wasi_mem_put_u32(m, A32(3), 0)) return abi_ret(res, WASI_EFAULT);
     e = abi_poll(w, m, A32(0), A32(1), A32(2), &nevents);
     if (!e && !wasi_mem_put_u32(m, A32(3), nevents)) e = WASI_EFAULT;
-    return abi_ret(res, e);
+    return abi_end(c, res, e);
 }
 
 /* ---- sockets ---------------------------------------------------------------- */
@@ -806,7 +826,7 @@ ABI_FN(sock_accept)
         wasi_fd_close(w, newfd);
         e = WASI_EFAULT;
     }
-    return abi_ret(res, e);
+    return abi_end(c, res, e);
 }
 
 ABI_FN(sock_recv)
@@ -828,7 +848,7 @@ ABI_FN(sock_recv)
         (!wasi_mem_put_u32(m, A32(4), (uint32_t)done) ||
          !ward_memory_write(m, A32(5), &roflags, 2)))
         e = WASI_EFAULT;
-    return abi_ret(res, e);
+    return abi_end(c, res, e);
 }
 
 ABI_FN(sock_send)
@@ -845,7 +865,7 @@ ABI_FN(sock_send)
         e = wasi_mem_iovecs(m, A32(1), A32(2), false, iov, ABI_IOV_MAX, &niov, &total);
     if (f && !e && niov > 0) e = wasi_os_sock_send(w, f->host, iov, niov, &done);
     if (f && !e && !wasi_mem_put_u32(m, A32(4), (uint32_t)done)) e = WASI_EFAULT;
-    return abi_ret(res, e);
+    return abi_end(c, res, e);
 }
 
 ABI_FN(sock_shutdown)

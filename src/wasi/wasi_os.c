@@ -479,14 +479,32 @@ wasi_errno wasi_os_path_symlink(const char *target, int dirfd, const char *path)
     os_at at;
     struct stat st;
     if (target[0] == '\0') return WASI_ENOENT;
+    /* The guest only ever follows a link beneath its preopens, but the link
+     * stays in a host folder, where the host and its tools read an absolute
+     * target as a host path: it points outside the sandbox whatever the
+     * guest meant. Refused (EPERM) as node and wasmtime (cap-std) do.
+     * Relative targets are stored as they are; following them is confined
+     * like any path. */
+    if (target[0] == '/') return WASI_EPERM;
     wasi_errno e = os_at_resolve(dirfd, path, &at);
     if (e) return e;
-    /* The target is stored as text; it is only ever followed beneath a
-     * preopen, so even an absolute target reaches nothing outside. */
-    if (at.slash)
-        e = fstatat(at.dir, at.name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? WASI_EEXIST : WASI_ENOENT;
-    else if (symlinkat(target, at.dir, at.name) != 0)
+    if (at.slash) {
+        /* "name/" can only name a directory, which symlink() never makes
+         * (POSIX symlink()): EXIST if name is a directory or a link to one
+         * (followed beneath dirfd), NOTDIR if it is any other file, NOENT
+         * if there is nothing. */
+        long r = os_openat2(dirfd, path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+        if (r >= 0) {
+            close((int)r);
+            e = WASI_EEXIST;
+        } else if (fstatat(at.dir, at.name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            e = os_err();
+        } else {
+            e = WASI_ENOTDIR;
+        }
+    } else if (symlinkat(target, at.dir, at.name) != 0) {
         e = os_err();
+    }
     os_at_done(&at);
     return e;
 }
@@ -549,7 +567,7 @@ wasi_errno wasi_os_wait(ward_wasi *w, int fd, bool write)
         struct timespec ts, *tp = NULL;
         if (w->deadline_ns) {
             uint64_t now = wasi_os_monotonic_ns();
-            if (now >= w->deadline_ns) return WASI_EINTR;
+            if (now >= w->deadline_ns) return WASI_XDEADLINE;
             ts = os_ns_ts(w->deadline_ns - now);
             tp = &ts;
         }

@@ -91,6 +91,20 @@ static const uint8_t oob_wasm[] = {
     0x0b, 0x0a, 0x01, 0x00, 0x41, 0xff, 0xff, 0x03, 0x0b, 0x02, 0x61, 0x62,
 };
 
+/* start_trap.wasm: `wat2wasm` of (module (func $s unreachable) (start $s)) */
+static const uint8_t start_trap_wasm[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
+    0x03, 0x02, 0x01, 0x00, 0x08, 0x01, 0x00, 0x0a, 0x05, 0x01, 0x03, 0x00, 0x00, 0x0b,
+};
+
+/* hostcall.wasm: `wat2wasm` of
+ * (module (import "env" "f" (func $f)) (func (export "run") call $f)) */
+static const uint8_t hostcall_wasm[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x02, 0x09,
+    0x01, 0x03, 0x65, 0x6e, 0x76, 0x01, 0x66, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00, 0x07, 0x07, 0x01,
+    0x03, 0x72, 0x75, 0x6e, 0x00, 0x01, 0x0a, 0x06, 0x01, 0x04, 0x00, 0x10, 0x00, 0x0b,
+};
+
 /* ---- host functions ------------------------------------------------------------ */
 
 static int host_calls;
@@ -116,6 +130,13 @@ static int h_quit(ward_caller *c, void *data, const ward_val *args, ward_val *re
 {
     (void)data, (void)args, (void)results;
     return ward_caller_exit(c, 3);
+}
+
+/* Traps with the code in *data through ward_caller_trap_code. */
+static int h_trap_code(ward_caller *c, void *data, const ward_val *args, ward_val *results)
+{
+    (void)args, (void)results;
+    return ward_caller_trap_code(c, *(const ward_trap_code *)data);
 }
 
 static int data_freed;
@@ -221,9 +242,117 @@ static void test_instantiation_trap(void)
     CHECK(ward_instance_new(s, m, NULL, &res) == NULL);
     CHECK(res.status == WARD_TRAP);
     CHECK(res.trap == WARD_TRAP_MEMORY_OUT_OF_BOUNDS);
-    CHECK(strcmp(res.message, "out of bounds memory access") == 0);
+    /* segment-oob: the spec's text first, then which segment and why */
+    CHECK(res.segment_trap);
+    CHECK(strcmp(res.message, "out of bounds memory access: data segment 0 does not fit memory 0 "
+                              "(offset 65535 + length 2 > size 65536)") == 0);
+    CHECK(res.nframes == 0);
+    CHECK(!ward_module_start(m, NULL));
     ward_module_free(m);
+
+    /* A trap of the start function is not a segment's. */
+    uint32_t sf = 99;
+    m = ward_module_new(start_trap_wasm, sizeof start_trap_wasm, 0, &err);
+    CHECK(m != NULL);
+    if (!m) goto out;
+    CHECK(ward_module_start(m, &sf) && sf == 0);
+    CHECK(ward_instance_new(s, m, NULL, &res) == NULL);
+    CHECK(res.status == WARD_TRAP && res.trap == WARD_TRAP_UNREACHABLE);
+    CHECK(!res.segment_trap);
+    CHECK(strcmp(res.message, "unreachable") == 0);
+    CHECK(res.nframes == 1);
+    ward_module_free(m);
+out:
     ward_store_free(s);
+}
+
+/* A host function traps with the runtime's own codes and texts. */
+static void test_caller_trap_code(void)
+{
+    ward_error err;
+    ward_module *m = ward_module_new(hostcall_wasm, sizeof hostcall_wasm, 0, &err);
+    CHECK(m != NULL);
+    if (!m) return;
+    static const struct {
+        ward_trap_code code, want;
+        const char *text;
+    } cases[] = {
+        {WARD_TRAP_DEADLINE, WARD_TRAP_DEADLINE, "deadline exceeded"},
+        {WARD_TRAP_MEMORY_OUT_OF_BOUNDS, WARD_TRAP_MEMORY_OUT_OF_BOUNDS,
+         "out of bounds memory access"},
+        {WARD_TRAP_NONE, WARD_TRAP_HOST, "host function failed"},
+        {(ward_trap_code)999, WARD_TRAP_HOST, "host function failed"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ward_store *s = ward_store_new(NULL);
+        ward_linker *l = ward_linker_new();
+        ward_result res;
+        ward_trap_code code = cases[i].code;
+        ward_extern e;
+        e.kind = WARD_EXTERN_FUNC;
+        e.of.func = ward_func_new(s, NULL, 0, NULL, 0, h_trap_code, &code, NULL);
+        CHECK(e.of.func && ward_linker_define(l, "env", "f", e));
+        ward_instance *inst = ward_instance_new(s, m, l, &res);
+        CHECK(inst != NULL);
+        if (inst) {
+            CHECK(ward_func_call(s, ward_instance_func(inst, "run"), NULL, 0, NULL, 0, &res) ==
+                  WARD_TRAP);
+            CHECK(res.trap == cases[i].want);
+            CHECK(strcmp(res.message, cases[i].text) == 0);
+            CHECK(res.nframes == 1); /* the guest function that called the host */
+        }
+        ward_linker_free(l);
+        ward_store_free(s);
+    }
+    ward_module_free(m);
+}
+
+/* unsupported-proposals: a function body using an opcode of a proposal ward
+ * does not implement names the proposal; other unknown opcodes stay
+ * "illegal opcode". */
+static void test_unsupported_proposals(void)
+{
+    static const struct {
+        uint8_t ops[3];
+        uint8_t nops;
+        const char *want;
+    } cases[] = {
+        {{0xFE, 0x10}, 2, "unsupported proposal: threads"},
+        {{0x12, 0x00}, 2, "unsupported proposal: tail calls (return_call)"},
+        {{0x13, 0x00}, 2, "unsupported proposal: tail calls (return_call_indirect)"},
+        {{0x06, 0x40}, 2, "unsupported proposal: exception handling (try)"},
+        {{0x08, 0x00}, 2, "unsupported proposal: exception handling (throw)"},
+        {{0x1F, 0x40}, 2, "unsupported proposal: exception handling (try_table)"},
+        {{0x14, 0x00}, 2, "unsupported proposal: typed function references (call_ref)"},
+        {{0xFB, 0x00}, 2, "unsupported proposal: garbage collection"},
+        {{0xFD, 0x80, 0x02}, 3, "unsupported proposal: relaxed SIMD"},
+        {{0xFC, 0x13}, 2, "unsupported proposal: wide arithmetic"},
+        {{0x27}, 1, "illegal opcode"},
+        {{0xFA, 0x00}, 2, "illegal opcode"},
+        {{0xFF}, 1, "illegal opcode"},
+        {{0xFD, 0xA0, 0x02}, 3, "illegal opcode"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        /* (type (func)) (func) whose body is ops, then end */
+        uint8_t b[64] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04,
+                         0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00, 0x0a};
+        size_t n = 19, nops = cases[i].nops;
+        b[n++] = (uint8_t)(nops + 4); /* section size */
+        b[n++] = 0x01;                /* one body */
+        b[n++] = (uint8_t)(nops + 2); /* body size */
+        b[n++] = 0x00;                /* no locals */
+        memcpy(b + n, cases[i].ops, nops);
+        n += nops;
+        b[n++] = 0x0b;
+        ward_error err;
+        ward_module *m = ward_module_new(b, n, WARD_FEATURE_ALL, &err);
+        CHECK(m == NULL);
+        CHECK(strncmp(err.message, cases[i].want, strlen(cases[i].want)) == 0);
+        CHECK(err.has_offset && err.offset == 23); /* the opcode */
+        if (m || strncmp(err.message, cases[i].want, strlen(cases[i].want)) != 0)
+            printf("  case %zu: got \"%s\"\n", i, m ? "a module" : err.message);
+        ward_module_free(m);
+    }
 }
 
 static void test_main(ward_module *m)
@@ -428,6 +557,8 @@ int main(void)
     alarm(60); /* a hang is a failure, not a lost run */
     test_bad_module();
     test_instantiation_trap();
+    test_caller_trap_code();
+    test_unsupported_proposals();
     ward_error err;
     ward_module *m = ward_module_new(main_wasm, sizeof main_wasm, 0, &err);
     CHECK(m != NULL);

@@ -321,6 +321,27 @@ static void test_blocking_wasi(ward_module *mod)
         CHECK(still_works(&f));
     }
 
+    /* wasi-deadline-traps: a blocking call that runs into the WASI deadline
+     * ends the guest with the trap itself; it does not return EINTR for the
+     * guest to act on before the store's check catches up (a guest could
+     * exit 0 in between). The store's own deadline is set far later here,
+     * so only the WASI layer can stop these guests (which retry on EINTR)
+     * within a second. */
+    for (size_t i = 0; i < 3; i++) {
+        double t0 = now_s();
+        ward_store_set_timeout(f.s, 5000 * 1000000ull);
+        ward_wasi_set_timeout(f.w, 200 * 1000000ull);
+        CHECK(call0(&f, blockers[i], out, &res) == WARD_TRAP);
+        CHECK(res.trap == WARD_TRAP_DEADLINE);
+        CHECK(strcmp(res.message, "deadline exceeded") == 0);
+        double dt = now_s() - t0;
+        CHECK(dt >= 0.15 && dt < 1.5);
+        if (dt >= 1.5) printf("  %s: the WASI deadline took %.2f s to stop it\n", blockers[i], dt);
+        ward_store_set_timeout(f.s, 0);
+        ward_wasi_set_timeout(f.w, 0);
+        CHECK(still_works(&f));
+    }
+
     /* ward_store_interrupt() with ward_wasi_interrupt() wakes the same
      * blocking calls (no deadline set at all). */
     for (size_t i = 0; i < 3; i++) {
