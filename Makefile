@@ -1,6 +1,11 @@
 # ward - GNU Make is the one entry point.
-#   make            library (build/libward.a) and the ward program (build/ward)
-#   make test       every test: unit, spec (flat), and both under ASan+UBSan
+#   make            the library (build/libward.so, build/libward.a) and the
+#                   ward program (build/ward)
+#   make check      the fast tests (about a minute): layering, format and
+#                   symbol checks, unit, spec, WASI, examples, paged
+#   make test       every test: the above, install, and ASan+UBSan builds
+#   make install    PREFIX=/usr/local (and DESTDIR=) headers, libraries,
+#                   ward.pc, the ward program and its man page; make uninstall
 #   make spec       the official spec suite (needs wabt's wast2json)
 #   make fuzz       libFuzzer on the module loader (FUZZ_SECONDS=600)
 #   make bench      benchmarks against native code
@@ -15,11 +20,22 @@ LDLIBS  := -lm -lpthread
 SHARED  ?= $(abspath ../shared)
 SPEC_SRC ?= $(SHARED)/wasm-testsuite
 
+LD      ?= ld
+OBJCOPY ?= objcopy
+NPROC   := $(shell nproc 2>/dev/null || echo 2)
+
+# The version is written once, in include/ward.h; the shared library's
+# SONAME carries its major number.
+VERSION := $(shell sed -nE 's/^\#define WARD_VERSION "([0-9.]+)"/\1/p' include/ward.h)
+VERSION_MAJOR := $(firstword $(subst ., ,$(VERSION)))
+SONAME  := libward.so.$(VERSION_MAJOR)
+SOFILE  := libward.so.$(VERSION)
+
 LIB_SRC := $(wildcard src/*/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 
-.PHONY: format all example wasi-test examples-test test unit spec asan asan-unit asan-spec asan-paged asan-cage cage-test fuzz bench deps clean
-all: $(O)/libward.a $(O)/ward $(O)/cage-place
+.PHONY: format all example wasi-test examples-test check test unit spec asan asan-unit asan-spec asan-paged asan-cage cage-test fuzz bench deps install uninstall clean FORCE
+all: $(O)/libward.a $(O)/libward.so $(O)/ward $(O)/cage-place
 
 # vm_run (interp.c) is one function of about a thousand handlers reached by
 # indirect jumps; with gcc, aligning its labels keeps its speed from hanging
@@ -30,12 +46,46 @@ $(O)/src/exec/interp.o: CFLAGS += $(ALIGN_LABELS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(WFLAGS) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(WFLAGS) $(CPPFLAGS) $(CFLAGS) $(OBJ_FLAGS) -MMD -MP -c $< -o $@
 
-$(O)/libward.a: $(LIB_OBJ)
+# ---- the library -----------------------------------------------------------------
+# Its objects are position-independent (they go into the shared library too)
+# and hide every name not marked WARD_API (include/ward.h). Objects built
+# with other flags are rebuilt: a build folder made before a flag changed
+# would otherwise keep, say, objects that export everything.
+$(LIB_OBJ): OBJ_FLAGS := -fPIC -fvisibility=hidden
+$(LIB_OBJ): $(O)/lib.flags
+$(O)/lib.flags: FORCE
+	@mkdir -p $(O)
+	@echo '$(CC) $(WFLAGS) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden' | cmp -s - $@ || \
+	    echo '$(CC) $(WFLAGS) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden' >$@
+
+# libward.so exports only what is visible: the WARD_API functions.
+$(O)/libward.so: $(LIB_OBJ)
+	$(CC) $(CFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,-z,defs -o $(O)/$(SOFILE) $^ $(LDLIBS)
+	ln -sfn $(SOFILE) $(O)/$(SONAME)
+	ln -sfn $(SONAME) $@
+
+# libward.a: a static link ignores visibility, so hidden names would still be
+# global there and clash with the embedder's. The objects are linked into one
+# (ld -r resolves the references between them), whose hidden names then
+# become local (objcopy --localize-hidden): only the ward_ API stays global.
+$(O)/libward.o: $(LIB_OBJ)
+	$(LD) -r -o $@.tmp $^
+	$(OBJCOPY) --localize-hidden $@.tmp $@
+	@rm -f $@.tmp
+
+$(O)/libward.a: $(O)/libward.o
 	@rm -f $@
-	ar rcs $@ $^
+	$(AR) rcs $@ $<
 
+# The same objects as they are, internal names global: for the tests that
+# call the layers below the API (tests/unit). Never installed.
+$(O)/libward-internal.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+# The ward program uses the public API only, so it links the public archive.
 CLI_SRC := $(wildcard cli/*.c)
 CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
 $(O)/ward: $(CLI_OBJ) $(O)/libward.a
@@ -66,15 +116,17 @@ spec: $(O)/spec-runner $(SPEC_STAMP)
 # ---- unit tests ----------------------------------------------------------------
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/unit/%)
-$(O)/unit/%: tests/unit/%.c $(O)/libward.a
+# Unit tests reach below the API (decoder, interpreter, allocator hooks):
+# they link the internal archive.
+$(O)/unit/%: tests/unit/%.c $(O)/libward-internal.a
 	@mkdir -p $(dir $@)
-	$(CC) $(WFLAGS) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(O)/libward.a $(LDLIBS)
+	$(CC) $(WFLAGS) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(O)/libward-internal.a $(LDLIBS)
 
 # The regression test replays fuzz inputs with the fuzz target's code, which
 # links the spectest host module.
-$(O)/unit/test_regress: tests/unit/test_regress.c tests/spec/spectest.c $(O)/libward.a
+$(O)/unit/test_regress: tests/unit/test_regress.c tests/spec/spectest.c $(O)/libward-internal.a
 	@mkdir -p $(dir $@)
-	$(CC) $(WFLAGS) $(CPPFLAGS) $(CFLAGS) -o $@ $< tests/spec/spectest.c $(O)/libward.a $(LDLIBS)
+	$(CC) $(WFLAGS) $(CPPFLAGS) $(CFLAGS) -o $@ $< tests/spec/spectest.c $(O)/libward-internal.a $(LDLIBS)
 
 unit: $(UNIT_BIN)
 	@bash tests/run_unit.sh $(UNIT_BIN)
@@ -97,19 +149,20 @@ example:
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ASAN_MAKE = $(MAKE) -s O=build/asan CC=clang CFLAGS="$(ASAN_FLAGS)"
 asan: asan-unit asan-spec asan-paged asan-cage
+# (+: ASAN_MAKE hides $(MAKE) from make, which would not pass on -j.)
 asan-unit:
-	$(ASAN_MAKE) unit
+	+$(ASAN_MAKE) unit
 asan-spec:
-	$(ASAN_MAKE) spec
+	+$(ASAN_MAKE) spec
 # The paged-memory tests against the sanitized library (the frame pool,
 # arenas and regions are reference counted across memories).
 asan-paged:
-	$(ASAN_MAKE) build/asan/libward.a
+	+$(ASAN_MAKE) build/asan/libward.a
 	CC=clang CFLAGS="$(ASAN_FLAGS)" bash tests/paged/run.sh build/asan
 
 # Memory safety (Cage) end to end against the sanitized library.
 asan-cage:
-	$(ASAN_MAKE) build/asan/libward.a build/asan/cage-place build/asan/ward
+	+$(ASAN_MAKE) build/asan/libward.a build/asan/cage-place build/asan/ward
 	CC=clang CFLAGS="$(ASAN_FLAGS)" bash tests/cage/run.sh build/asan
 
 # Memory safety (Cage) end to end: tests/cage/run.sh.
@@ -120,8 +173,14 @@ cage-test: all
 # (tests/run_all.sh prints one line per suite and the totals last).
 test:
 	bash tools/deps.sh
-	$(MAKE) all
+	$(MAKE) -j$(NPROC) all
 	bash tests/run_all.sh
+
+# The fast subset for every change: no sanitizer builds, no install test.
+check:
+	bash tools/deps.sh
+	$(MAKE) -j$(NPROC) all
+	bash tests/run_all.sh check
 
 # ---- fuzzing -----------------------------------------------------------------
 FUZZ_SECONDS ?= 60
@@ -136,6 +195,52 @@ bench: all
 deps:
 	bash tools/deps.sh
 
+# ---- install ---------------------------------------------------------------------
+# make install PREFIX=/usr/local [DESTDIR=/staging]: DESTDIR is prepended to
+# every path written, and never appears in what is written (ward.pc).
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR     ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+# Run after installing into the system (no DESTDIR, as root), so the dynamic
+# linker finds the new libward.so.N; LDCONFIG=: skips it.
+LDCONFIG   ?= ldconfig
+PUBLIC_H   := $(wildcard include/*.h)
+
+# ward.pc from ward.pc.in, for this PREFIX (so made on every install and
+# rewritten only when it changes); paths under PREFIX are written as
+# ${prefix}/..., the version is ward.h's.
+$(O)/ward.pc: ward.pc.in FORCE
+	@mkdir -p $(O)
+	@sed -e 's|@PREFIX@|$(PREFIX)|' \
+	    -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|' \
+	    -e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))|' \
+	    -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS_PRIVATE@|$(LDLIBS)|' ward.pc.in >$@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
+
+install: all $(O)/ward.pc
+	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(LIBDIR)" "$(DESTDIR)$(PKGCONFIGDIR)" \
+	    "$(DESTDIR)$(INCLUDEDIR)" "$(DESTDIR)$(MANDIR)/man1"
+	install -m 755 $(O)/ward "$(DESTDIR)$(BINDIR)/ward"
+	install -m 644 $(PUBLIC_H) "$(DESTDIR)$(INCLUDEDIR)/"
+	install -m 755 $(O)/$(SOFILE) "$(DESTDIR)$(LIBDIR)/$(SOFILE)"
+	ln -sfn $(SOFILE) "$(DESTDIR)$(LIBDIR)/$(SONAME)"
+	ln -sfn $(SONAME) "$(DESTDIR)$(LIBDIR)/libward.so"
+	install -m 644 $(O)/libward.a "$(DESTDIR)$(LIBDIR)/libward.a"
+	install -m 644 $(O)/ward.pc "$(DESTDIR)$(PKGCONFIGDIR)/ward.pc"
+	install -m 644 docs/ward.1 "$(DESTDIR)$(MANDIR)/man1/ward.1"
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then echo $(LDCONFIG); $(LDCONFIG); fi
+
+uninstall:
+	rm -f "$(DESTDIR)$(BINDIR)/ward" "$(DESTDIR)$(MANDIR)/man1/ward.1" \
+	    $(foreach h,$(notdir $(PUBLIC_H)),"$(DESTDIR)$(INCLUDEDIR)/$(h)") \
+	    "$(DESTDIR)$(LIBDIR)/$(SOFILE)" "$(DESTDIR)$(LIBDIR)/$(SONAME)" \
+	    "$(DESTDIR)$(LIBDIR)/libward.so" "$(DESTDIR)$(LIBDIR)/libward.a" \
+	    "$(DESTDIR)$(PKGCONFIGDIR)/ward.pc"
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then echo $(LDCONFIG); $(LDCONFIG); fi
+
 # Formats the tree with the repository's .clang-format; make test checks it.
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h'; git ls-files --others --exclude-standard '*.c' '*.h')
@@ -143,4 +248,8 @@ format:
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+FORCE:
+
+# Every object's header dependencies (library, program, tests, tools), so that a
+# changed header rebuilds whatever includes it.
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

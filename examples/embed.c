@@ -8,7 +8,8 @@
  *   (func (export "mix") (param i32 i64 f64) (result f64) ...)  ;; a + b + c
  *   (func (export "upcase") (param i32 i32) ...)  ;; upper-cases n bytes at p
  *
- * Build: cc -Iinclude examples/embed.c build/libward.a -lm -lpthread
+ * Build, in the tree:  cc -Iinclude examples/embed.c build/libward.a -lm -lpthread
+ *   or, installed:     cc examples/embed.c $(pkg-config --cflags --libs ward)
  */
 #include <stdio.h>
 #include <string.h>

@@ -7,7 +7,8 @@
  *   (import "env" "tick" (func $tick (param i32) (result i32)))
  *   (func (export "run") (param $n i32) (result i32) ...) ;; sum of tick(n..1)
  *
- * Build: cc -Iinclude examples/host_func.c build/libward.a -lm -lpthread
+ * Build, in the tree:  cc -Iinclude examples/host_func.c build/libward.a -lm -lpthread
+ *   or, installed:     cc examples/host_func.c $(pkg-config --cflags --libs ward)
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -10,7 +10,7 @@ out=build/fuzz
 mkdir -p "$out/corpus" "$out/artifacts"
 clang -O1 -g -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
     -fno-sanitize-recover=undefined -Iinclude -Isrc -Ifuzz \
-    src/*.c src/wasi/*.c tests/spec/spectest.c fuzz/fuzz_module.c -o "$out/fuzz_module" -lm -lpthread
+    src/*/*.c tests/spec/spectest.c fuzz/fuzz_module.c -o "$out/fuzz_module" -lm -lpthread
 if [ -z "$(ls -A "$out/corpus")" ]; then
     [ -d build/spec-json ] || make -s build/spec-json/.stamp
     find build/spec-json -name '*.wasm' -size -64k -exec cp -t "$out/corpus" {} + 2>/dev/null || true

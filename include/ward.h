@@ -41,6 +41,19 @@ extern "C" {
 #define WARD_VERSION_PATCH 0
 #define WARD_VERSION "0.2.0"
 
+/* WARD_API marks every function the library exports. The library is built
+ * with -fvisibility=hidden, so its internal functions are not visible to the
+ * program that links it (libward.so exports, and libward.a defines as global,
+ * only the ward_ names declared in the public headers); tools/check-symbols.sh
+ * checks it. An embedder may define WARD_API before including this header. */
+#ifndef WARD_API
+#if defined(__GNUC__) || defined(__clang__)
+#define WARD_API __attribute__((visibility("default")))
+#else
+#define WARD_API
+#endif
+#endif
+
 typedef struct ward_module ward_module;
 typedef struct ward_store ward_store;
 typedef struct ward_linker ward_linker;
@@ -116,11 +129,11 @@ typedef struct ward_error {
 /* The code's name as in the enum without its prefix ("TYPE_MISMATCH"),
  * its one-line description, and its category; static strings. A value
  * outside the enum gives "UNKNOWN", "unknown error code", WARD_CATEGORY_NONE. */
-const char *ward_error_name(ward_error_code code);
-const char *ward_error_description(ward_error_code code);
-ward_error_category ward_error_category_of(ward_error_code code);
+WARD_API const char *ward_error_name(ward_error_code code);
+WARD_API const char *ward_error_description(ward_error_code code);
+WARD_API ward_error_category ward_error_category_of(ward_error_code code);
 /* "malformed binary", "invalid module", "link error", ... */
-const char *ward_error_category_text(ward_error_category category);
+WARD_API const char *ward_error_category_text(ward_error_category category);
 
 typedef enum ward_status {
     WARD_OK = 0,   /* the call returned results */
@@ -181,9 +194,10 @@ enum {
 
 /* Decodes, validates and compiles a module. `bytes` is copied (the caller
  * keeps ownership). Returns NULL with *err filled on failure. */
-ward_module *ward_module_new(const uint8_t *bytes, size_t len, uint32_t features, ward_error *err);
+WARD_API ward_module *ward_module_new(const uint8_t *bytes, size_t len, uint32_t features,
+                                      ward_error *err);
 /* Drops the caller's reference. */
-void ward_module_free(ward_module *m);
+WARD_API void ward_module_free(ward_module *m);
 
 /* Exports and imports of a module, for inspection. Strings stay valid while
  * the module lives. `kind` is one of WARD_EXTERN_*. */
@@ -194,14 +208,15 @@ typedef enum ward_extern_kind {
     WARD_EXTERN_GLOBAL = 3,
 } ward_extern_kind;
 
-size_t ward_module_export_count(const ward_module *m);
-const char *ward_module_export_name(const ward_module *m, size_t i, ward_extern_kind *kind);
-size_t ward_module_import_count(const ward_module *m);
-const char *ward_module_import_name(const ward_module *m, size_t i, const char **module,
-                                    ward_extern_kind *kind);
+WARD_API size_t ward_module_export_count(const ward_module *m);
+WARD_API const char *ward_module_export_name(const ward_module *m, size_t i,
+                                             ward_extern_kind *kind);
+WARD_API size_t ward_module_import_count(const ward_module *m);
+WARD_API const char *ward_module_import_name(const ward_module *m, size_t i, const char **module,
+                                             ward_extern_kind *kind);
 /* Whether m has a start function (run by ward_instance_new); if so and
  * func_index is not NULL, its index in the function index space. */
-bool ward_module_start(const ward_module *m, uint32_t *func_index);
+WARD_API bool ward_module_start(const ward_module *m, uint32_t *func_index);
 
 /* ---- stores and limits --------------------------------------------------- */
 
@@ -242,19 +257,19 @@ typedef struct ward_store_config {
 } ward_store_config;
 
 /* Creates a store. cfg may be NULL for defaults. Returns NULL if out of memory. */
-ward_store *ward_store_new(const ward_store_config *cfg);
-void ward_store_free(ward_store *s);
+WARD_API ward_store *ward_store_new(const ward_store_config *cfg);
+WARD_API void ward_store_free(ward_store *s);
 
 /* Fuel: when set, each call and each loop iteration consumes one unit; a
  * call that runs out traps with WARD_TRAP_OUT_OF_FUEL. fuel < 0 disables. */
-void ward_store_set_fuel(ward_store *s, int64_t fuel);
-int64_t ward_store_get_fuel(const ward_store *s);
+WARD_API void ward_store_set_fuel(ward_store *s, int64_t fuel);
+WARD_API int64_t ward_store_get_fuel(const ward_store *s);
 /* Deadline: calls running after `timeout_ns` nanoseconds from now trap with
  * WARD_TRAP_DEADLINE (checked at calls and loop back-edges). 0 disables. */
-void ward_store_set_timeout(ward_store *s, uint64_t timeout_ns);
+WARD_API void ward_store_set_timeout(ward_store *s, uint64_t timeout_ns);
 /* Asks the running guest to stop at its next check (trap WARD_TRAP_INTERRUPTED).
  * Safe from any thread or signal handler. */
-void ward_store_interrupt(ward_store *s);
+WARD_API void ward_store_interrupt(ward_store *s);
 
 /* ---- host functions ---------------------------------------------------- */
 
@@ -266,24 +281,24 @@ typedef int (*ward_host_fn)(ward_caller *caller, void *data, const ward_val *arg
 
 /* Creates a host function in s. `data` is passed to fn; if data_free is not
  * NULL it is called on data when the store is freed. */
-ward_func *ward_func_new(ward_store *s, const ward_valkind *params, size_t nparams,
-                         const ward_valkind *results, size_t nresults, ward_host_fn fn, void *data,
-                         void (*data_free)(void *));
+WARD_API ward_func *ward_func_new(ward_store *s, const ward_valkind *params, size_t nparams,
+                                  const ward_valkind *results, size_t nresults, ward_host_fn fn,
+                                  void *data, void (*data_free)(void *));
 
 /* Inside a host function: the calling instance (NULL if called by the
  * embedder directly), its memory 0 (NULL if none), and its store. */
-ward_instance *ward_caller_instance(ward_caller *c);
-ward_memory *ward_caller_memory(ward_caller *c);
-ward_store *ward_caller_store(ward_caller *c);
+WARD_API ward_instance *ward_caller_instance(ward_caller *c);
+WARD_API ward_memory *ward_caller_memory(ward_caller *c);
+WARD_API ward_store *ward_caller_store(ward_caller *c);
 /* Makes the host function trap with a message; returns the value to return. */
-int ward_caller_trap(ward_caller *c, const char *message);
+WARD_API int ward_caller_trap(ward_caller *c, const char *message);
 /* Makes the host function trap with one of the runtime's own codes and its
  * text, e.g. WARD_TRAP_DEADLINE ("deadline exceeded") when a wait it made
  * ran into the store's deadline. WARD_TRAP_NONE and WARD_TRAP_HOST trap as
  * ward_caller_trap(c, NULL). Returns the value to return. */
-int ward_caller_trap_code(ward_caller *c, ward_trap_code code);
+WARD_API int ward_caller_trap_code(ward_caller *c, ward_trap_code code);
 /* Makes the host function end the whole call with WARD_EXIT and `code`. */
-int ward_caller_exit(ward_caller *c, int code);
+WARD_API int ward_caller_exit(ward_caller *c, int code);
 
 /* ---- linking and instances ----------------------------------------------- */
 
@@ -297,13 +312,14 @@ typedef struct ward_extern {
     } of;
 } ward_extern;
 
-ward_linker *ward_linker_new(void);
-void ward_linker_free(ward_linker *l);
+WARD_API ward_linker *ward_linker_new(void);
+WARD_API void ward_linker_free(ward_linker *l);
 /* Defines (module, name) -> ext, replacing an earlier definition.
  * Returns false if out of memory. */
-bool ward_linker_define(ward_linker *l, const char *module, const char *name, ward_extern ext);
+WARD_API bool ward_linker_define(ward_linker *l, const char *module, const char *name,
+                                 ward_extern ext);
 /* Defines every export of inst under module name `module`. */
-bool ward_linker_define_instance(ward_linker *l, const char *module, ward_instance *inst);
+WARD_API bool ward_linker_define_instance(ward_linker *l, const char *module, ward_instance *inst);
 
 /* Instantiates m in s, resolving imports through l (l may be NULL if m has
  * none): allocates memories, tables and globals, initialises segments and
@@ -313,29 +329,30 @@ bool ward_linker_define_instance(ward_linker *l, const char *module, ward_instan
  * (res->segment_trap tells which; writes into imported tables/memories
  * before the trap stay, as the spec says), WARD_EXIT if the start function
  * exited. */
-ward_instance *ward_instance_new(ward_store *s, ward_module *m, const ward_linker *l,
-                                 ward_result *res);
+WARD_API ward_instance *ward_instance_new(ward_store *s, ward_module *m, const ward_linker *l,
+                                          ward_result *res);
 
 /* Looks up an export; returns false if absent. */
-bool ward_instance_export(ward_instance *inst, const char *name, ward_extern *out);
+WARD_API bool ward_instance_export(ward_instance *inst, const char *name, ward_extern *out);
 /* The same for a name of `len` bytes, which may contain NUL bytes (Wasm
  * names are any UTF-8 string, U+0000 included). */
-bool ward_instance_export_n(ward_instance *inst, const char *name, size_t len, ward_extern *out);
-ward_func *ward_instance_func(ward_instance *inst, const char *name);
-ward_memory *ward_instance_memory(ward_instance *inst, const char *name);
-ward_module *ward_instance_module(ward_instance *inst); /* borrowed */
+WARD_API bool ward_instance_export_n(ward_instance *inst, const char *name, size_t len,
+                                     ward_extern *out);
+WARD_API ward_func *ward_instance_func(ward_instance *inst, const char *name);
+WARD_API ward_memory *ward_instance_memory(ward_instance *inst, const char *name);
+WARD_API ward_module *ward_instance_module(ward_instance *inst); /* borrowed */
 
 /* ---- calls ------------------------------------------------------------- */
 
-size_t ward_func_param_count(const ward_func *f);
-size_t ward_func_result_count(const ward_func *f);
-ward_valkind ward_func_param_kind(const ward_func *f, size_t i);
-ward_valkind ward_func_result_kind(const ward_func *f, size_t i);
+WARD_API size_t ward_func_param_count(const ward_func *f);
+WARD_API size_t ward_func_result_count(const ward_func *f);
+WARD_API ward_valkind ward_func_param_kind(const ward_func *f, size_t i);
+WARD_API ward_valkind ward_func_result_kind(const ward_func *f, size_t i);
 
 /* Calls f with nargs arguments (kinds must match the type). On WARD_OK the
  * results are written to results[0 .. ward_func_result_count(f)). */
-ward_status ward_func_call(ward_store *s, ward_func *f, const ward_val *args, size_t nargs,
-                           ward_val *results, size_t nresults, ward_result *res);
+WARD_API ward_status ward_func_call(ward_store *s, ward_func *f, const ward_val *args, size_t nargs,
+                                    ward_val *results, size_t nresults, ward_result *res);
 
 /* ---- memory: checked access -------------------------------------------- */
 /* Host code never computes base + address itself: these helpers check bounds
@@ -344,48 +361,49 @@ ward_status ward_func_call(ward_store *s, ward_func *f, const ward_val *args, si
  * every granule touched must have it: a span ends before the first one
  * that does not. */
 
-uint64_t ward_memory_size(const ward_memory *m); /* bytes */
-uint64_t ward_memory_pages(const ward_memory *m);
-bool ward_memory_is64(const ward_memory *m);
+WARD_API uint64_t ward_memory_size(const ward_memory *m); /* bytes */
+WARD_API uint64_t ward_memory_pages(const ward_memory *m);
+WARD_API bool ward_memory_is64(const ward_memory *m);
 /* Grows by delta pages; returns the old size in pages, or -1 on failure. */
-int64_t ward_memory_grow(ward_memory *m, uint64_t delta);
+WARD_API int64_t ward_memory_grow(ward_memory *m, uint64_t delta);
 /* Copies len bytes. Returns false (copying nothing) if any byte of
  * [addr, addr+len) is out of bounds or not readable / writable. */
-bool ward_memory_read(const ward_memory *m, uint64_t addr, void *dst, size_t len);
-bool ward_memory_write(ward_memory *m, uint64_t addr, const void *src, size_t len);
+WARD_API bool ward_memory_read(const ward_memory *m, uint64_t addr, void *dst, size_t len);
+WARD_API bool ward_memory_write(ward_memory *m, uint64_t addr, const void *src, size_t len);
 /* Zero-copy access: a host pointer to the longest accessible run starting at
  * addr, at most len bytes, with *avail set to its length; NULL if addr itself
  * is not accessible. The pointer is valid until the guest runs again or the
  * memory is grown. Loop over runs to cover ranges that span pages. */
-void *ward_memory_span(ward_memory *m, uint64_t addr, size_t len, bool writable, size_t *avail);
+WARD_API void *ward_memory_span(ward_memory *m, uint64_t addr, size_t len, bool writable,
+                                size_t *avail);
 
 /* ---- memory: tags (stores with mem_safety) ----------------------------------
  * For host code that allocates in guest memory: it tags what it hands out
  * and gives the guest the address with the tag (ward_memory_tag_addr). */
 
 /* Is m tagged? */
-bool ward_memory_is_tagged(const ward_memory *m);
+WARD_API bool ward_memory_is_tagged(const ward_memory *m);
 /* The tag of the granule holding addr (its tag bits ignored); -1 if m is
  * not tagged or addr is out of bounds. */
-int ward_memory_tag_get(const ward_memory *m, uint64_t addr);
+WARD_API int ward_memory_tag_get(const ward_memory *m, uint64_t addr);
 /* Sets the tags of [addr, addr+len) (tag bits of addr ignored; addr and
  * len multiples of 16) to tag (0-15), leaving the bytes as they are.
  * False, changing nothing, if m is not tagged, the range is misaligned,
  * out of bounds or not writable, or tag > 15. */
-bool ward_memory_tag_set(ward_memory *m, uint64_t addr, uint64_t len, unsigned tag);
+WARD_API bool ward_memory_tag_set(ward_memory *m, uint64_t addr, uint64_t len, unsigned tag);
 /* addr (its tag bits replaced) carrying tag: what the guest must use to
  * access memory tagged `tag`. addr unchanged if m is not tagged. */
-uint64_t ward_memory_tag_addr(const ward_memory *m, uint64_t addr, unsigned tag);
+WARD_API uint64_t ward_memory_tag_addr(const ward_memory *m, uint64_t addr, unsigned tag);
 
 /* ---- tables and globals -------------------------------------------------- */
 
-ward_global *ward_global_new(ward_store *s, ward_val init, bool mut);
-ward_val ward_global_get(const ward_global *g);
-bool ward_global_set(ward_global *g, ward_val v); /* false if immutable or wrong kind */
-ward_table *ward_table_new(ward_store *s, ward_valkind elem, uint32_t min, uint32_t max,
-                           bool has_max);
-ward_memory *ward_memory_new(ward_store *s, uint64_t min_pages, uint64_t max_pages, bool has_max,
-                             bool is64);
+WARD_API ward_global *ward_global_new(ward_store *s, ward_val init, bool mut);
+WARD_API ward_val ward_global_get(const ward_global *g);
+WARD_API bool ward_global_set(ward_global *g, ward_val v); /* false if immutable or wrong kind */
+WARD_API ward_table *ward_table_new(ward_store *s, ward_valkind elem, uint32_t min, uint32_t max,
+                                    bool has_max);
+WARD_API ward_memory *ward_memory_new(ward_store *s, uint64_t min_pages, uint64_t max_pages,
+                                      bool has_max, bool is64);
 
 /* ---- paged memory: sharing, access control, clones ------------------------
  * Only for memories of stores created with WARD_MEMORY_PAGED; on a flat
@@ -419,44 +437,44 @@ typedef enum ward_perm {
 /* A region of `pages` zeroed frames, mapped nowhere. The caller owns one
  * reference and drops it with ward_region_free(); each mapping and each
  * grant holds its own, so a region lives while it is mapped or granted. */
-ward_region *ward_region_new(uint64_t pages);
+WARD_API ward_region *ward_region_new(uint64_t pages);
 /* A region made of m's pages [page, page+n): the same frames, not copies
  * (m's pages keep mapping them, read-write). NULL if a page is absent,
  * already belongs to a region, or out of memory. Caller owns a reference. */
-ward_region *ward_region_from_pages(ward_memory *m, uint64_t page, uint64_t n);
-void ward_region_free(ward_region *r); /* drops the caller's reference */
-uint64_t ward_region_pages(const ward_region *r);
+WARD_API ward_region *ward_region_from_pages(ward_memory *m, uint64_t page, uint64_t n);
+WARD_API void ward_region_free(ward_region *r); /* drops the caller's reference */
+WARD_API uint64_t ward_region_pages(const ward_region *r);
 
 /* Maps r into m at page index `page` with perm READ or READ_WRITE: the
  * pages [page, page+pages(r)) (which must be within m's current size; grow
  * first if needed) are replaced. Mapping again with another page or perm
  * remaps (unmap first to move it). False on a bad range, perm or memory. */
-bool ward_region_map(ward_region *r, ward_memory *m, uint64_t page, ward_perm perm);
+WARD_API bool ward_region_map(ward_region *r, ward_memory *m, uint64_t page, ward_perm perm);
 /* Unmaps every page of m that maps r; they become absent (accesses trap as
  * out of bounds). Returns the number of pages unmapped. */
-uint64_t ward_region_unmap(ward_region *r, ward_memory *m);
+WARD_API uint64_t ward_region_unmap(ward_region *r, ward_memory *m);
 /* Unmaps r from every memory at once. r itself stays valid. */
-void ward_region_revoke(ward_region *r);
+WARD_API void ward_region_revoke(ward_region *r);
 /* Moves r from `from` to `to`: `from` loses write access to its mapping of
  * r (keeps read access if keep_read, else the pages are unmapped) and `to`
  * maps r read-write at `page`. False (nothing changed) if the mapping in
  * `to` is impossible. */
-bool ward_region_transfer(ward_region *r, ward_memory *from, ward_memory *to, uint64_t page,
-                          bool keep_read);
+WARD_API bool ward_region_transfer(ward_region *r, ward_memory *from, ward_memory *to,
+                                   uint64_t page, bool keep_read);
 /* Sets pages [page, page+n) of m to perm. The host is the authority: this
  * also sets the most the guest may give itself back with ward:mem protect.
  * False (nothing changed) if a page is absent or out of range. */
-bool ward_memory_protect(ward_memory *m, uint64_t page, uint64_t n, ward_perm perm);
+WARD_API bool ward_memory_protect(ward_memory *m, uint64_t page, uint64_t n, ward_perm perm);
 
 /* Grants r to the guest owning m: its ward:mem `map` may then map r with at
  * most `max_perm`. Returns the handle the guest passes to `map` (>= 0), or
  * -1. The grant holds a reference to r until m is freed. */
-int64_t ward_region_grant(ward_region *r, ward_memory *m, ward_perm max_perm);
+WARD_API int64_t ward_region_grant(ward_region *r, ward_memory *m, ward_perm max_perm);
 /* The region behind a handle of m (granted, or published by the guest with
  * ward:mem `publish`); borrowed (ward_region_retain to keep it). NULL if
  * the handle is unknown. */
-ward_region *ward_memory_region(ward_memory *m, int64_t handle);
-void ward_region_retain(ward_region *r);
+WARD_API ward_region *ward_memory_region(ward_memory *m, int64_t handle);
+WARD_API void ward_region_retain(ward_region *r);
 
 /* Defines the guest import module "ward:mem" in l (functions created in s,
  * acting on the calling instance's memory 0; see include/ward_guest_mem.h):
@@ -467,12 +485,12 @@ void ward_region_retain(ward_region *r);
  *   unmap(handle) -> pages unmapped | -1
  *   region_pages(handle) -> pages | -1
  * All arguments and results are i32. Returns false if out of memory. */
-bool ward_linker_define_guest_mem(ward_linker *l, ward_store *s);
+WARD_API bool ward_linker_define_guest_mem(ward_linker *l, ward_store *s);
 
 /* Pages of m backed by a frame of its own: not shared with a template or a
  * region (a new memory's pages are its own from the start; a clone's only
  * once written). A page never written costs no RAM either way. */
-uint64_t ward_memory_private_pages(const ward_memory *m);
+WARD_API uint64_t ward_memory_private_pages(const ward_memory *m);
 
 /* A copy-on-write clone of tmpl, created in s (which must be tmpl's store
  * unless tmpl's module has no imports): imports are shared; globals, tables
@@ -482,11 +500,11 @@ uint64_t ward_memory_private_pages(const ward_memory *m);
  * later writes not to the clone). Flat memories are copied. The start
  * function is not run again. NULL with *res (WARD_ERROR) on failure; the
  * clone belongs to s like any instance. */
-ward_instance *ward_instance_clone(ward_store *s, ward_instance *tmpl, ward_result *res);
+WARD_API ward_instance *ward_instance_clone(ward_store *s, ward_instance *tmpl, ward_result *res);
 
 /* The spec's text for a trap code ("integer divide by zero"); a static
  * string ("unknown trap" for a value outside the enum). */
-const char *ward_trap_message(ward_trap_code t);
+WARD_API const char *ward_trap_message(ward_trap_code t);
 
 #ifdef __cplusplus
 }

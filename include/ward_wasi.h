@@ -55,15 +55,15 @@ typedef struct ward_wasi_config {
 } ward_wasi_config;
 
 /* Fills cfg with defaults: no args, no env, no preopens, stdio 0/1/2. */
-void ward_wasi_config_init(ward_wasi_config *cfg);
+WARD_API void ward_wasi_config_init(ward_wasi_config *cfg);
 
 /* Creates a WASI context. Returns NULL with *err filled (e.g. a preopened
  * directory that cannot be opened). Free with ward_wasi_free(). */
-ward_wasi *ward_wasi_new(const ward_wasi_config *cfg, ward_error *err);
+WARD_API ward_wasi *ward_wasi_new(const ward_wasi_config *cfg, ward_error *err);
 
 /* Creates every wasi_snapshot_preview1 function in store s and defines it in
  * l under module "wasi_snapshot_preview1". Returns false if out of memory. */
-bool ward_wasi_define(ward_wasi *w, ward_store *s, ward_linker *l);
+WARD_API bool ward_wasi_define(ward_wasi *w, ward_store *s, ward_linker *l);
 
 /* Blocking calls (poll_oneoff, reads from pipes, terminals and sockets,
  * sock_accept, sock_recv, sock_send) stop waiting timeout_ns from now and
@@ -71,7 +71,7 @@ bool ward_wasi_define(ward_wasi *w, ward_store *s, ward_linker *l);
  * rather than return an errno it could go on with, so a sleep never
  * outlives the guest. Call it next to ward_store_set_timeout(s, timeout_ns)
  * with the same value; 0 disables. */
-void ward_wasi_set_timeout(ward_wasi *w, uint64_t timeout_ns);
+WARD_API void ward_wasi_set_timeout(ward_wasi *w, uint64_t timeout_ns);
 
 /* Wakes a blocking WASI call of w (poll_oneoff, fd_read from a pipe,
  * terminal or socket, sock_accept, sock_recv, sock_send): it returns EINTR
@@ -80,10 +80,10 @@ void ward_wasi_set_timeout(ward_wasi *w, uint64_t timeout_ns);
  * then traps with WARD_TRAP_INTERRUPTED at its next call or loop iteration
  * instead of sleeping on. A wake-up made while no call is blocked is kept
  * for the next blocking call, which then returns EINTR at once. */
-void ward_wasi_interrupt(ward_wasi *w);
+WARD_API void ward_wasi_interrupt(ward_wasi *w);
 
 /* Closes every descriptor the guest holds and frees w. NULL is allowed. */
-void ward_wasi_free(ward_wasi *w);
+WARD_API void ward_wasi_free(ward_wasi *w);
 
 #ifdef __cplusplus
 }

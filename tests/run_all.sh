@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Runs every test suite of ward, each as its own step, and prints the totals
-# as the last line: "N passed, N failed, N skipped". Exit 0 only if all pass.
+# tests/run_all.sh [check] - runs every test suite of ward, each as its own
+# step, and prints the totals as the last line: "N passed, N failed, N
+# skipped". Exit 0 only if all pass. With "check" (make check) it runs the
+# fast steps only: no install test, no sanitizer builds. Expects `make all`
+# to have been run (make test and make check do).
 set -u
 cd "$(dirname "$0")/.."
+mode=${1:-all}
+jobs=-j$(nproc 2>/dev/null || echo 2)
 tp=0; tf=0; ts=0; bad=()
 
 step() { # name, command...
@@ -26,16 +31,20 @@ step() { # name, command...
 
 step layers bash tools/check-layers.sh
 step format bash tools/check-format.sh
-step unit make -s unit
-step spec make -s spec
+step symbols bash tools/check-symbols.sh build
+step unit make -s "$jobs" unit
+step spec make -s "$jobs" spec
 [ -x tests/wasi/run.sh ] && step wasi bash tests/wasi/run.sh build/ward build
 [ -f tests/examples.sh ] && step examples bash tests/examples.sh
 step paged bash tests/paged/run.sh build
 step cage bash tests/cage/run.sh build
-step asan-unit make -s asan-unit
-step asan-spec make -s asan-spec
-step asan-paged make -s asan-paged
-step asan-cage make -s asan-cage
+if [ "$mode" != check ]; then
+    step install bash tests/install.sh
+    step asan-unit make -s "$jobs" asan-unit
+    step asan-spec make -s "$jobs" asan-spec
+    step asan-paged make -s "$jobs" asan-paged
+    step asan-cage make -s "$jobs" asan-cage
+fi
 
 echo
 [ ${#bad[@]} -ne 0 ] && echo "failing steps: ${bad[*]}"

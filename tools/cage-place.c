@@ -4,7 +4,7 @@
  *   cage-place IN.wasm OUT.wasm
  *
  * A module (from wat2wasm, or C compiled with clang --target=wasm32-wasi
- * and include/ward_cage.h) imports placeholder functions from the module
+ * and include/ward_guest_cage.h) imports placeholder functions from the module
  * "ward:cage", named after the instructions (docs/cage.md):
  *
  *   segment.new      (T ptr, T size) -> T          T = i32, or i64 for memory64

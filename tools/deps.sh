@@ -3,8 +3,11 @@
 # need. Idempotent: does nothing (and needs no network) when all are present.
 set -euo pipefail
 
+# binutils: ld -r, objcopy, nm, readelf build and check the library;
+# libc6-dev: libc.a for the static-link install test; pkgconf: pkg-config.
 pkgs=(make gcc clang lld wabt libcjson-dev wasi-libc libclang-rt-14-dev
-      libclang-rt-14-dev-wasm32 binaryen hyperfine valgrind clang-format)
+      libclang-rt-14-dev-wasm32 binaryen hyperfine valgrind clang-format
+      binutils libc6-dev pkgconf)
 
 missing=()
 for p in "${pkgs[@]}"; do

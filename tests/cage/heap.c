@@ -1,5 +1,5 @@
 /* heap.c - a C program whose allocator uses Cage's segments (through
- * include/ward_cage.h and tools/cage-place), run by tests/cage/run.sh under
+ * include/ward_guest_cage.h and tools/cage-place), run by tests/cage/run.sh under
  * `ward run -W mem-safety,ptr-auth` with one scenario per argument:
  *   ok       allocate, use and free; print a checksum
  *   overflow write one granule past a 32-byte block (into its neighbour)
@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ward_cage.h"
+#include "ward_guest_cage.h"
 
 /* A bump allocator with a free list per size: every block is a segment of
  * its own, so its neighbours have other tags and, once freed, so does it. */

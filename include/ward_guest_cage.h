@@ -1,4 +1,4 @@
-/* ward_cage.h - Cage's memory-safety instructions for C programs compiled
+/* ward_guest_cage.h - Cage's memory-safety instructions for C programs compiled
  * with clang --target=wasm32-wasi, which does not know them.
  *
  * The functions below are placeholders: imports from "ward:cage" named
@@ -13,8 +13,8 @@
  * 256 MiB. Segments are 16-byte granules: the address and size passed must
  * be multiples of 16.
  */
-#ifndef WARD_CAGE_H
-#define WARD_CAGE_H
+#ifndef WARD_GUEST_CAGE_H
+#define WARD_GUEST_CAGE_H
 
 #include <stddef.h>
 #include <stdint.h>
