@@ -191,6 +191,7 @@ fuzz:
 bench: all
 	bash bench/run.sh
 	bash bench/paged.sh
+	bash bench/cage.sh
 
 deps:
 	bash tools/deps.sh
