@@ -7,8 +7,10 @@
  * "spectest" host module available for imports (most seeds import from it;
  * other imports fail to link, which exercises the link checks), and calls
  * every exported function with zero arguments. The memory mode follows
- * the input's length (flat, paged, paged through the tables only), so
- * every access path is fuzzed. */
+ * the input's length (flat, paged, paged through the tables only), and so
+ * does memory safety (every other triple of lengths decodes Cage's 0xFA
+ * instructions and runs with tagged memories and pointer keys), so every
+ * access path is fuzzed. */
 #ifndef WARD_FUZZ_ONE_H
 #define WARD_FUZZ_ONE_H
 
@@ -28,7 +30,10 @@ static ward_val fuzz_zero(ward_valkind k)
 static int fuzz_one(const uint8_t *data, size_t size)
 {
     ward_error err;
-    ward_module *m = ward_module_new(data, size, WARD_FEATURE_ALL, &err);
+    bool cage = (size / 3) % 2 == 1;
+    uint32_t features = WARD_FEATURE_ALL;
+    if (cage) features |= WARD_FEATURE_MEM_SAFETY | WARD_FEATURE_PTR_AUTH;
+    ward_module *m = ward_module_new(data, size, features, &err);
     if (!m) return 0;
     ward_store_config cfg = {
         .max_stack_bytes = 256 * 1024,
@@ -37,6 +42,8 @@ static int fuzz_one(const uint8_t *data, size_t size)
         .memory_mode = size % 3 == 0   ? WARD_MEMORY_FLAT
                        : size % 3 == 1 ? WARD_MEMORY_PAGED
                                        : WARD_MEMORY_PAGED_TABLES,
+        .mem_safety = cage,
+        .ptr_auth = cage,
     };
     ward_linker *l = NULL;
     ward_store *s = ward_store_new(&cfg);
