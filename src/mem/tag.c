@@ -80,8 +80,10 @@ bool tag_init(w_memory *m)
     m->tags = NULL;
     m->tg = w_calloc(1, sizeof *m->tg);
     if (!m->tg) return false;
-    /* A nibble per granule of everything the memory can grow to. */
-    m->tg->tags_len = m->max_pages * W_TAG_PAGE_BYTES;
+    /* A nibble per granule of everything the memory can grow to, and a
+     * few bytes more, so that the access path may read two bytes of tags
+     * at once at the last granule. */
+    m->tg->tags_len = m->max_pages * W_TAG_PAGE_BYTES + 16;
     return true;
 }
 
