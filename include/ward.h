@@ -16,6 +16,12 @@
  * Threads: a store and everything in it must be used by one thread at a
  * time; ward_store_interrupt() is the exception (any thread, any time).
  * Modules are immutable and may be shared between threads once created.
+ * Guest code runs on the calling thread's stack. Wasm-to-wasm calls do not
+ * use it; a host function that calls back into guest code (ward_func_call,
+ * ward_instance_new) nests, about 6.5 KiB a level (x86-64, -O2). Every such
+ * entry needs 64 KiB left below it (more in unoptimised and sanitizer
+ * builds), else it ends in WARD_TRAP_CALL_STACK_EXHAUSTED, on a stack of
+ * any size; give threads that run guests at least 256 KiB.
  *
  * Errors: functions that can fail take a caller-allocated ward_error or
  * ward_result and fill it with a code to act on (ward_error_code, or

@@ -21,9 +21,6 @@
 
 #define API_DEFAULT_STACK (8u << 20)
 #define API_DEFAULT_DEPTH 10000u
-/* Host functions may call back into the store; each level costs native
- * stack, so the nesting of embedder-level calls is bounded. */
-#define API_MAX_NESTING 256u
 
 struct ward_store {
     w_store w;         /* first: w_exec * inside it leads back to the ward_store */
@@ -233,11 +230,15 @@ static ward_status api_fill_trap(ward_result *res, const w_exec *ex, w_trap trap
 }
 
 /* Entering and leaving embedder-level calls: the outermost one owns the
- * deadline registration and resets the interrupt flag when it ends. */
+ * deadline registration and resets the interrupt flag when it ends.
+ * Host functions may call back into the store, nesting these calls in C:
+ * each one must find VM_STACK_RESERVE bytes of native stack left (exec.h),
+ * as vm_call does, since instantiation can run a host start function and
+ * compile code without passing through vm_call. */
 static bool api_enter(ward_store *s, ward_result *res)
 {
     w_exec *ex = &s->w.exec;
-    if (s->depth >= API_MAX_NESTING) {
+    if (plat_stack_left() < VM_STACK_RESERVE) {
         api_result_clear(res);
         res->status = WARD_TRAP;
         res->trap = WARD_TRAP_CALL_STACK_EXHAUSTED;
@@ -246,11 +247,12 @@ static bool api_enter(ward_store *s, ward_result *res)
     }
     if (s->depth++ > 0) return true;
     /* An interrupt requested while idle stays pending for this call. */
-    if (!ex->interrupt) ex->interrupt_trap = W_TRAP_TIMEOUT;
     if (s->deadline) {
         if (plat_now_ns() >= s->deadline) {
-            ex->interrupt = 1;
-        } else if (!plat_watch_add(&s->watch, s->deadline, &ex->interrupt)) {
+            int none = 0;
+            atomic_compare_exchange_strong_explicit(&ex->interrupt, &none, (int)W_TRAP_TIMEOUT,
+                                                    memory_order_release, memory_order_relaxed);
+        } else if (!plat_watch_add(&s->watch, s->deadline, &ex->interrupt, (int)W_TRAP_TIMEOUT)) {
             s->depth--;
             api_error(res, W_ERR_HOST_RESOURCE,
                       "cannot start the watchdog thread for the deadline");
@@ -264,7 +266,7 @@ static void api_leave(ward_store *s)
 {
     if (--s->depth > 0) return;
     plat_watch_remove(&s->watch);
-    s->w.exec.interrupt = 0;
+    atomic_store_explicit(&s->w.exec.interrupt, 0, memory_order_relaxed);
 }
 
 /* Runs fn with its arguments in slots (results come back in place). */
@@ -405,12 +407,16 @@ void ward_store_set_timeout(ward_store *s, uint64_t timeout_ns)
     s->deadline = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
 }
 
+/* A lock-free atomic is what makes this safe from a signal handler. */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "ward_store_interrupt needs a lock-free atomic_int");
+
 void ward_store_interrupt(ward_store *s)
 {
-    /* Two plain stores: safe from a signal handler. The trap kind first, so
-     * the interpreter never sees the flag with a stale kind. */
-    s->w.exec.interrupt_trap = W_TRAP_INTERRUPTED;
-    s->w.exec.interrupt = 1;
+    /* The trap code is the flag (exec.h): one release store, unless a stop
+     * is already pending (a deadline that just passed keeps its code). */
+    int none = 0;
+    atomic_compare_exchange_strong_explicit(&s->w.exec.interrupt, &none, (int)W_TRAP_INTERRUPTED,
+                                            memory_order_release, memory_order_relaxed);
 }
 
 /* ---- host functions ------------------------------------------------------------------- */

@@ -22,6 +22,8 @@
 #include "exec/ir.h"
 #include "mem/mem.h"
 
+#include <stdatomic.h>
+
 struct w_exec;
 struct w_instance;
 struct w_store;
@@ -104,9 +106,13 @@ typedef struct w_exec {
     uint32_t max_frames; /* call depth limit */
 
     bool fuel_on;
-    int64_t fuel;           /* consumed one unit per call and loop back-edge */
-    volatile int interrupt; /* set asynchronously (timeout): stops at next check */
-    w_trap interrupt_trap;  /* trap to raise when interrupt is seen */
+    int64_t fuel; /* consumed one unit per call and loop back-edge */
+    /* 0, or the trap (W_TRAP_INTERRUPTED, W_TRAP_TIMEOUT) to raise at the
+     * next check: set from other threads (the watchdog, the embedder) with
+     * release ordering and only while 0, so the first reason wins; the
+     * interpreter takes it with an acquiring exchange. One word, so a trap
+     * code is never seen without its flag or the other way round. */
+    atomic_int interrupt;
 
     struct w_instance *caller; /* during a host call: the calling instance */
 
@@ -134,11 +140,45 @@ w_trap pac_sign(const w_instance *inst, bool is64, uint64_t v, uint64_t *out, ch
 w_trap pac_auth(const w_instance *inst, bool is64, uint64_t v, uint64_t *out, char *msg, size_t n);
 uint64_t pac_strip(const w_instance *inst, bool is64, uint64_t v);
 
+/* Native stack every entry into guest code (vm_call, and the API's calls
+ * and instantiations) requires below its own frame, or it ends in
+ * W_TRAP_STACK_EXHAUSTED. Wasm-to-wasm calls do not recurse in C; only a
+ * host function that calls back nests. Measured on x86-64 with gcc 12 -O2
+ * (tests/unit/test_stack.c prints it), one level of wasm -> host -> wasm
+ * costs 6.4 KiB: vm_run's frame 3.0 KiB, ward_func_call's 1.4 KiB, the
+ * API's trampoline 0.9 KiB, and the host function's own. Below a check,
+ * the deepest path that does not come back through one is a host function
+ * body: WASI's fd_read/fd_write (a 16.5 KiB frame, then libc) reaches 23-26
+ * KiB below the caller of ward_func_call, a printf of a long double 34 KiB;
+ * a signal handler's frame (up to 4 KiB with AVX-512 state) or a lazy
+ * binding may come on top. Hence 56 KiB for host code plus 8 KiB for
+ * vm_run's frame: 64 KiB. vm_run's frame is what depends on the build most:
+ * 59-71 KiB unoptimised (gcc, clang; each handler keeps its own locals, a
+ * level costs 63 KiB), 18-30 KiB under AddressSanitizer at -O1 (clang, gcc;
+ * a level 23 KiB, the printf path 52 KiB), 85-278 KiB under
+ * AddressSanitizer unoptimised (a level 286 KiB with clang); sanitizers
+ * also double what host code needs (redzones, interceptors). */
+#define VM_STACK_HOST_RESERVE ((size_t)56 << 10)
+#ifdef __OPTIMIZE__
+#define VM_STACK_RUN_FRAME ((size_t)8 << 10)
+#else
+#define VM_STACK_RUN_FRAME ((size_t)96 << 10)
+#endif
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
+#define VM_STACK_RESERVE (2 * VM_STACK_HOST_RESERVE + 4 * VM_STACK_RUN_FRAME)
+#else
+#define VM_STACK_RESERVE (VM_STACK_HOST_RESERVE + VM_STACK_RUN_FRAME)
+#endif
+
 /* Calls fn. Arguments in args[0 .. param_slots); on W_TRAP_OK the results are
  * in args[0 .. result_slots) (the buffer must hold the larger of the two). On
  * a trap, ex->trap, ex->bt and ex->trap_msg describe it; the context stays
- * usable. Never overflows the native stack: wasm-to-wasm calls do not
- * recurse in C; host<->wasm nesting is bounded by max_frames. */
+ * usable. Never overflows the native stack: with less than VM_STACK_RESERVE
+ * left on this thread (plat_stack_left) it returns W_TRAP_STACK_EXHAUSTED
+ * at once; the frame count is bounded by max_frames. */
 w_trap vm_call(w_exec *ex, w_func *fn, uint64_t *args);
 
 /* Sets up / tears down the stacks of an execution context. */

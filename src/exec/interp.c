@@ -23,7 +23,8 @@
  *
  * Wasm-to-wasm calls never recurse in C: they push a w_frame and continue in
  * the same loop. Only host functions that call back into wasm nest vm_run,
- * and that nesting is bounded (frames and VM_MAX_NESTING).
+ * and that nesting is bounded by the native stack the thread really has
+ * (vm_call keeps VM_STACK_RESERVE free, exec.h) as well as by max_frames.
  */
 #include "base/base.h"
 #include "exec/ir.h"
@@ -31,16 +32,9 @@
 #include "mem/paged.h"
 #include "exec/exec.h"
 #include "exec/simd.h"
+#include "platform/platform.h"
 
 #include <stdatomic.h>
-
-/* Bound on host -> wasm -> host ... nesting of vm_call, which recurses in C.
- * Each level costs a few hundred bytes of native stack. */
-#define VM_MAX_NESTING 1000u
-
-/* Nesting depth of vm_call on this thread (a store is used by one thread at
- * a time, but several stores may share a thread). */
-static _Thread_local unsigned vm_nesting;
 
 /* ---- dispatch skeleton ------------------------------------------------------ */
 
@@ -153,20 +147,31 @@ static uint32_t vm_opstat(uint32_t op);
         }                                                                                          \
     } while (0)
 
-/* Fuel and interrupt checks, done at calls and loop back-edges. */
+/* Fuel and interrupt checks, done at calls and loop back-edges. The
+ * interrupt word is read relaxed (a plain load on every machine); only when
+ * it is set does the exchange, with acquire ordering, take the trap code and
+ * clear it, so a request that lands in between is not lost. */
 #define VM_CHECK_LIMITS()                                                                          \
     do {                                                                                           \
         if (W_UNLIKELY(ex->fuel_on) && --ex->fuel < 0) {                                           \
             ex->fuel = 0;                                                                          \
             VM_TRAP(W_TRAP_FUEL);                                                                  \
         }                                                                                          \
-        if (W_UNLIKELY(ex->interrupt)) {                                                           \
-            ex->interrupt = 0;                                                                     \
-            VM_TRAP(ex->interrupt_trap != W_TRAP_OK ? ex->interrupt_trap : W_TRAP_INTERRUPTED);    \
-        }                                                                                          \
+        if (W_UNLIKELY(atomic_load_explicit(&ex->interrupt, memory_order_relaxed)))                \
+            VM_TRAP(vm_take_interrupt(ex));                                                        \
     } while (0)
 
 /* ---- small helpers ------------------------------------------------------------ */
+
+/* The taken path of VM_CHECK_LIMITS: clears the interrupt word and returns
+ * the trap it asked for. Out of line, so that the check in each handler
+ * stays a load, a test and a branch (inlined, the exchange's address would
+ * be computed ahead of the branch). */
+static W_NOINLINE w_trap vm_take_interrupt(w_exec *ex)
+{
+    int t = atomic_exchange_explicit(&ex->interrupt, 0, memory_order_acquire);
+    return t != 0 ? (w_trap)t : W_TRAP_INTERRUPTED;
+}
 
 W_INLINE const w_memory *vm_flat_mem0(const w_instance *inst)
 {
@@ -2421,6 +2426,15 @@ w_trap vm_call(w_exec *ex, w_func *fn, uint64_t *args)
     const uint32_t entry_frames = ex->nframes;
     w_trap t;
 
+    /* Host functions may call back in here (through the API), so this is
+     * where C recursion happens: refuse a level the native stack cannot
+     * hold, whatever its size. */
+    if (W_UNLIKELY(plat_stack_left() < VM_STACK_RESERVE)) {
+        t = W_TRAP_STACK_EXHAUSTED;
+        ex->trap_msg[0] = '\0';
+        ex->nbt = 0;
+        goto out;
+    }
     if (fn->host != NULL) {
         w_instance *saved_caller = ex->caller;
         ex->caller = NULL;
@@ -2434,8 +2448,7 @@ w_trap vm_call(w_exec *ex, w_func *fn, uint64_t *args)
     uint32_t need = fc->frame_slots;
     if (need < fc->param_slots + fc->local_slots) need = fc->param_slots + fc->local_slots;
     if (need < fc->result_slots) need = fc->result_slots;
-    if (vm_nesting >= VM_MAX_NESTING || ex->nframes >= ex->max_frames ||
-        (size_t)(ex->stack_end - entry_sp) < need) {
+    if (ex->nframes >= ex->max_frames || (size_t)(ex->stack_end - entry_sp) < need) {
         t = W_TRAP_STACK_EXHAUSTED;
         ex->trap_msg[0] = '\0';
         ex->nbt = 0;
@@ -2445,9 +2458,7 @@ w_trap vm_call(w_exec *ex, w_func *fn, uint64_t *args)
     if (fc->param_slots) memcpy(entry_sp, args, (size_t)fc->param_slots * sizeof(uint64_t));
     if (fc->local_slots)
         memset(entry_sp + fc->param_slots, 0, (size_t)fc->local_slots * sizeof(uint64_t));
-    vm_nesting++;
     t = vm_run(ex, fn, entry_sp, NULL);
-    vm_nesting--;
     if (t == W_TRAP_OK && fc->result_slots)
         memcpy(args, entry_sp, (size_t)fc->result_slots * sizeof(uint64_t));
 
@@ -2471,7 +2482,7 @@ bool vm_exec_init(w_exec *ex, size_t stack_slots, uint32_t max_frames)
     ex->stack_end = ex->stack + stack_slots;
     ex->sp = ex->stack;
     ex->max_frames = max_frames;
-    ex->interrupt_trap = W_TRAP_INTERRUPTED;
+    atomic_init(&ex->interrupt, 0);
     return true;
 }
 

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -92,6 +93,86 @@ bool plat_random(void *buf, size_t len)
     return true;
 }
 
+/* ---- native stack ------------------------------------------------------------------ */
+
+/* The kernel keeps this gap between a growing stack and the mapping below
+ * it (stack_guard_gap, 256 pages by default). */
+#define PLAT_STACK_GUARD_GAP ((uintptr_t)1 << 20)
+/* The most the main thread's budget assumes: with no RLIMIT_STACK, the
+ * mapping below its stack may be arbitrarily far (and new ones may come). */
+#define PLAT_MAIN_STACK_MAX ((uintptr_t)64 << 20)
+
+/* The calling thread's stack, found on first use: frames may run from
+ * st_hi down to st_lo; [st_base, st_lo) may belong to it too, but is kept
+ * free (the guard gap, or what a guess leaves out); all zero when unknown. */
+static _Thread_local bool st_known;
+static _Thread_local uintptr_t st_base, st_lo, st_hi;
+
+/* The main thread's budget when glibc cannot read /proc/self/maps (say,
+ * under a seccomp filter): half the stack limit below the first frame seen,
+ * which assumes no more than the other half is in use above it. */
+static void st_main_fallback(uintptr_t here, rlim_t lim)
+{
+    uintptr_t size =
+        lim == RLIM_INFINITY || lim > PLAT_MAIN_STACK_MAX ? PLAT_MAIN_STACK_MAX : (uintptr_t)lim;
+    if (here > size) {
+        st_base = here - size;
+        st_lo = here - size / 2;
+        st_hi = here;
+    }
+}
+
+static void st_find(uintptr_t here)
+{
+    pthread_attr_t a;
+    void *addr = NULL;
+    size_t size = 0;
+    bool main_thread = gettid() == getpid();
+    struct rlimit rl;
+    bool have_rl = getrlimit(RLIMIT_STACK, &rl) == 0;
+
+    st_known = true;
+    if (pthread_getattr_np(pthread_self(), &a) != 0) {
+        if (main_thread && have_rl) st_main_fallback(here, rl.rlim_cur);
+        return;
+    }
+    bool got = pthread_attr_getstack(&a, &addr, &size) == 0;
+    pthread_attr_destroy(&a);
+    if (!got || !addr || !size) return;
+    uintptr_t base = (uintptr_t)addr, lo = base, hi = base + size;
+    if (main_thread && have_rl) {
+        /* glibc reports the main stack as RLIMIT_STACK (less what the
+         * arguments and environment use above the frames, which the kernel
+         * caps at a quarter of it), cut at the end of the mapping below.
+         * Cut there, the kernel's guard gap must stay free too; and with no
+         * limit, that mapping may be arbitrarily far away. */
+        rlim_t lim = rl.rlim_cur;
+        if (lim == RLIM_INFINITY || size < lim - lim / 4) lo += PLAT_STACK_GUARD_GAP;
+        if (hi - lo > PLAT_MAIN_STACK_MAX) lo = hi - PLAT_MAIN_STACK_MAX;
+    }
+    if (lo < here && here <= hi) {
+        st_base = base;
+        st_lo = lo;
+        st_hi = hi;
+    }
+}
+
+uintptr_t plat_stack_limit(void)
+{
+    if (!st_known) st_find((uintptr_t)__builtin_frame_address(0));
+    return st_lo;
+}
+
+size_t plat_stack_left(void)
+{
+    uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+    if (W_UNLIKELY(!st_known)) st_find(here);
+    if (W_LIKELY(here > st_lo && here <= st_hi)) return (size_t)(here - st_lo);
+    /* Past the budget but still on this stack: nothing left. Anywhere else
+     * (a coroutine's stack, or none known): no budget can be given. */
+    return here >= st_base && here <= st_hi ? 0 : SIZE_MAX;
+}
+
 /* ---- watchdog ------------------------------------------------------------------ */
 
 static pthread_mutex_t wd_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -134,7 +215,9 @@ static void *wd_main(void *arg)
         while (w) {
             plat_watch *next = w->next;
             if (w->deadline_ns <= now) {
-                *w->flag = 1;
+                int none = 0;
+                atomic_compare_exchange_strong_explicit(w->flag, &none, w->value,
+                                                        memory_order_release, memory_order_relaxed);
                 wd_unlink(w);
             } else if (!earliest || w->deadline_ns < earliest->deadline_ns) {
                 earliest = w;
@@ -153,7 +236,7 @@ static void *wd_main(void *arg)
     return NULL;
 }
 
-bool plat_watch_add(plat_watch *w, uint64_t deadline_ns, volatile int *flag)
+bool plat_watch_add(plat_watch *w, uint64_t deadline_ns, atomic_int *flag, int value)
 {
     bool ok = false;
     pthread_once(&wd_cond_once, wd_cond_init);
@@ -174,6 +257,7 @@ bool plat_watch_add(plat_watch *w, uint64_t deadline_ns, volatile int *flag)
     if (w->linked) wd_unlink(w);
     w->deadline_ns = deadline_ns;
     w->flag = flag;
+    w->value = value;
     w->next = wd_list;
     w->linked = true;
     wd_list = w;

@@ -1,5 +1,6 @@
 /* platform.h - the only interface between ward's core and the operating
- * system: address space, clocks, random bytes and the watchdog thread.
+ * system: address space, clocks, random bytes, the native stack's bounds
+ * and the watchdog thread.
  *
  * Nothing else in src/ includes OS headers for these services, so porting
  * ward (to an enclave, say) means writing another platform.c.
@@ -8,6 +9,8 @@
 #define WARD_PLATFORM_H
 
 #include "base/base.h"
+
+#include <stdatomic.h>
 
 /* ---- address space -------------------------------------------------------- */
 
@@ -41,6 +44,25 @@ uint64_t plat_now_ns(void);
  * instance's pointer-authentication key from it. */
 bool plat_random(void *buf, size_t len);
 
+/* ---- native stack ---------------------------------------------------------------- */
+
+/* The lowest address the calling thread's stack may use, or 0 when it is
+ * unknown. Found once per thread (pthread_getattr_np) and cached. For the
+ * main thread it follows RLIMIT_STACK as it is at that first call (the
+ * kernel grows that stack up to the limit); with no limit, or when the
+ * mapping below the stack leaves less, it keeps the kernel's guard gap
+ * (1 MiB) from that mapping and assumes at most 64 MiB. Lowering
+ * RLIMIT_STACK after the runtime first ran on the main thread is not seen. */
+uintptr_t plat_stack_limit(void);
+
+/* Bytes of native stack left below the caller's frame before
+ * plat_stack_limit(). SIZE_MAX when the stack is unknown or the caller runs
+ * on a stack that is not the thread's own (a coroutine's, say): then no
+ * budget can be computed and only count limits apply. Measured from the
+ * frame address, not a local's, so it stays right under AddressSanitizer's
+ * fake stacks (detect_stack_use_after_return). */
+size_t plat_stack_left(void);
+
 /* ---- watchdog ------------------------------------------------------------------ */
 
 /* A deadline registration. The caller owns the struct (no allocation, so
@@ -48,15 +70,18 @@ bool plat_random(void *buf, size_t len);
  * unmoved until plat_watch_remove() returns. Fields are private. */
 typedef struct plat_watch {
     uint64_t deadline_ns; /* plat_now_ns() time at which *flag is set */
-    volatile int *flag;
+    atomic_int *flag;
+    int value; /* what *flag becomes */
     struct plat_watch *next;
     bool linked;
 } plat_watch;
 
-/* Registers w: one background thread (started on first use) sets *flag = 1
- * once plat_now_ns() >= deadline_ns, then forgets w. Returns false only if
- * the thread cannot be started. */
-bool plat_watch_add(plat_watch *w, uint64_t deadline_ns, volatile int *flag);
+/* Registers w: one background thread (started on first use), once
+ * plat_now_ns() >= deadline_ns, sets *flag to `value` (nonzero) unless it
+ * is already nonzero (the first reason to stop wins), with release
+ * ordering, then forgets w. Returns false only if the thread cannot be
+ * started. */
+bool plat_watch_add(plat_watch *w, uint64_t deadline_ns, atomic_int *flag, int value);
 /* Unregisters w. After it returns the watchdog never touches w or its flag
  * again (whether or not the deadline had passed). Safe to call twice. */
 void plat_watch_remove(plat_watch *w);

@@ -228,10 +228,9 @@ static void test_loop_and_fuel(void)
     CHECK(vm_call(&ex, f, s) == W_TRAP_OK && s[0] == 5050 && ex.fuel == 900);
     ex.fuel_on = false;
 
-    ex.interrupt_trap = W_TRAP_TIMEOUT;
-    ex.interrupt = 1;
+    atomic_store(&ex.interrupt, (int)W_TRAP_TIMEOUT);
     s[0] = 100;
-    CHECK(vm_call(&ex, f, s) == W_TRAP_TIMEOUT && ex.interrupt == 0);
+    CHECK(vm_call(&ex, f, s) == W_TRAP_TIMEOUT && atomic_load(&ex.interrupt) == 0);
     s[0] = 3;
     CHECK(vm_call(&ex, f, s) == W_TRAP_OK && s[0] == 6);
     CHECK(ex.sp == ex.stack && ex.nframes == 0);
