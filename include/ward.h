@@ -430,7 +430,22 @@ WARD_API ward_memory *ward_memory_new(ward_store *s, uint64_t min_pages, uint64_
  * load from a page protected to none, or a store to a page that is not
  * read-write, traps with WARD_TRAP_ACCESS_DENIED and a message such as
  * "memory access denied: page 7 is read-only". Host access through
- * ward_memory_read/write/span honours the same permissions. */
+ * ward_memory_read/write/span honours the same permissions.
+ *
+ * Permissions are the lattice NONE < READ < READ_WRITE. What the host sets
+ * is a ceiling for the guest: ward_memory_protect and ward_region_map set a
+ * page's permission and its ceiling, ward_region_grant the most a handle
+ * may be mapped with. Through ward:mem (ward_linker_define_guest_mem) the
+ * guest only derives rights from these, each the meet of what it came
+ * from: publish gives a handle the guest's current permission on the pages
+ * (the lowest of them), map through a handle gives pages at most the
+ * handle's. Lowering by the host reaches what the guest derived:
+ * ward_memory_protect of a page mapping a region lowers the handles the
+ * guest published of that region and the pages it mapped through them;
+ * ward_region_transfer lowers every handle of the region held by `from` to
+ * read (keep_read) or drops it; ward_region_revoke drops every handle of
+ * the region everywhere. Raising a page again does not raise what was
+ * derived from it. A dropped or released handle is unknown from then on. */
 
 typedef struct ward_region ward_region;
 
@@ -445,8 +460,9 @@ typedef enum ward_perm {
  * grant holds its own, so a region lives while it is mapped or granted. */
 WARD_API ward_region *ward_region_new(uint64_t pages);
 /* A region made of m's pages [page, page+n): the same frames, not copies
- * (m's pages keep mapping them, read-write). NULL if a page is absent,
- * already belongs to a region, or out of memory. Caller owns a reference. */
+ * (m's pages keep mapping them with their permissions). NULL if a page is
+ * absent, already belongs to a region, or out of memory. Caller owns a
+ * reference. */
 WARD_API ward_region *ward_region_from_pages(ward_memory *m, uint64_t page, uint64_t n);
 WARD_API void ward_region_free(ward_region *r); /* drops the caller's reference */
 WARD_API uint64_t ward_region_pages(const ward_region *r);
@@ -459,38 +475,52 @@ WARD_API bool ward_region_map(ward_region *r, ward_memory *m, uint64_t page, war
 /* Unmaps every page of m that maps r; they become absent (accesses trap as
  * out of bounds). Returns the number of pages unmapped. */
 WARD_API uint64_t ward_region_unmap(ward_region *r, ward_memory *m);
-/* Unmaps r from every memory at once. r itself stays valid. */
+/* Unmaps r from every memory at once and drops every guest handle of it
+ * (granted or published). r itself stays valid. */
 WARD_API void ward_region_revoke(ward_region *r);
 /* Moves r from `from` to `to`: `from` loses write access to its mapping of
- * r (keeps read access if keep_read, else the pages are unmapped) and `to`
- * maps r read-write at `page`. False (nothing changed) if the mapping in
- * `to` is impossible. */
+ * r and to its guest's handles of r (keeps read access if keep_read, else
+ * the pages are unmapped and the handles dropped) and `to` maps r
+ * read-write at `page`. False (nothing changed) if the mapping in `to` is
+ * impossible. */
 WARD_API bool ward_region_transfer(ward_region *r, ward_memory *from, ward_memory *to,
                                    uint64_t page, bool keep_read);
 /* Sets pages [page, page+n) of m to perm. The host is the authority: this
- * also sets the most the guest may give itself back with ward:mem protect.
+ * also sets the most the guest may give itself back with ward:mem protect,
+ * and lowers what the guest derived from regions mapped there (above).
  * False (nothing changed) if a page is absent or out of range. */
 WARD_API bool ward_memory_protect(ward_memory *m, uint64_t page, uint64_t n, ward_perm perm);
 
 /* Grants r to the guest owning m: its ward:mem `map` may then map r with at
- * most `max_perm`. Returns the handle the guest passes to `map` (>= 0), or
- * -1. The grant holds a reference to r until m is freed. */
+ * most `max_perm` (READ or READ_WRITE). Returns the handle the guest passes
+ * to `map` (>= 0), or -1. The grant holds a reference to r until the guest
+ * releases the handle, r is revoked or transferred away from m without
+ * read, or m is freed. Handles of released grants are reused. */
 WARD_API int64_t ward_region_grant(ward_region *r, ward_memory *m, ward_perm max_perm);
 /* The region behind a handle of m (granted, or published by the guest with
- * ward:mem `publish`); borrowed (ward_region_retain to keep it). NULL if
- * the handle is unknown. */
+ * ward:mem `publish`); borrowed, until the guest next runs (it may release
+ * the handle): ward_region_retain to keep it. NULL if the handle is
+ * unknown. */
 WARD_API ward_region *ward_memory_region(ward_memory *m, int64_t handle);
 WARD_API void ward_region_retain(ward_region *r);
 
 /* Defines the guest import module "ward:mem" in l (functions created in s,
  * acting on the calling instance's memory 0; see include/ward_guest_mem.h):
  *   protect(page, count, perm) -> 0 | -1   perm never above the host's ceiling
- *   publish(page, count) -> handle | -1    pages become a region (shared)
+ *   publish(page, count) -> handle | -1    pages become a region (shared); the
+ *                                          handle carries at most the guest's
+ *                                          current permission on them
  *   map(handle, page, perm) -> 0 | -1      a granted or published region,
- *                                          never with more than granted
+ *                                          never with more than the handle
  *   unmap(handle) -> pages unmapped | -1
+ *   release(handle) -> 0 | -1              gives the handle back (below)
  *   region_pages(handle) -> pages | -1
- * All arguments and results are i32. Returns false if out of memory. */
+ * All arguments and results are i32. A guest holds at most 1024 handles
+ * from publish at once (and 1 MiB of host memory for them); beyond that
+ * publish returns -1. release unmaps the pages mapped through the handle;
+ * a region the guest published that nothing else holds any more (no host
+ * reference, no other memory or handle) dissolves, its pages staying as
+ * plain pages. Returns false if out of memory. */
 WARD_API bool ward_linker_define_guest_mem(ward_linker *l, ward_store *s);
 
 /* Pages of m backed by a frame of its own: not shared with a template or a

@@ -2,9 +2,10 @@
  * protect, grants) and the guest import module "ward:mem".
  *
  * ward_region is pg_region, cast. Everything here only checks arguments and
- * calls paged.c; the guest functions additionally never let a guest exceed
- * what the host allowed: protect is capped by each page's ceiling, map by
- * the grant's permission.
+ * calls paged.c, which keeps the permission lattice (paged.h): a guest never
+ * gets more than the host allowed, through any sequence of ward:mem calls.
+ * What a guest creates (publish: a region and its handle) is admitted in
+ * one place, am_guest_admit, against per-memory caps.
  */
 #include "ward.h"
 
@@ -66,12 +67,7 @@ bool ward_region_transfer(ward_region *r, ward_memory *from, ward_memory *to, ui
                           bool keep_read)
 {
     w_memory *wf = am_paged(from), *wt = am_paged(to);
-    pg_region *pr = (pg_region *)r;
-    if (!pr || !wf || !wt || wf == wt) return false;
-    if (page > wt->pages || pg_region_pages(pr) > wt->pages - page) return false;
-    /* The source loses write access first, so at no point can both write. */
-    pg_region_restrict(pr, wf, keep_read ? PG_R : PG_NONE);
-    return pg_region_map(pr, wt, page, PG_RW);
+    return r && wf && wt && pg_region_transfer((pg_region *)r, wf, wt, page, keep_read);
 }
 
 bool ward_memory_protect(ward_memory *m, uint64_t page, uint64_t n, ward_perm perm)
@@ -124,16 +120,31 @@ static int am_protect(ward_caller *c, void *data, const ward_val *args, ward_val
     return 0;
 }
 
+/* What the guest of one memory may hold at once of what it creates through
+ * ward:mem: handles from publish (each with its region), and the host bytes
+ * they keep. A guest's pages can each be in one region only, so the frames
+ * of its regions are bounded by its memory already; these bound the rest. */
+#define AM_GUEST_MAX_HANDLES 1024u
+#define AM_GUEST_MAX_BYTES ((uint64_t)1 << 20)
+
+/* The one place that admits what a guest creates: may the guest of m (the
+ * caller's memory 0) publish one more region of n pages? Everything it
+ * creates it can release, and the host's revoke or transfer can take it, so
+ * the live count kept by paged.c (pg_guest_usage) is the exact use. A
+ * store- or instance-wide budget hooks in here, and only here. */
+static bool am_guest_admit(ward_caller *c, w_memory *m, uint64_t n)
+{
+    (void)c;
+    pg_usage u = pg_guest_usage(m);
+    return u.handles < AM_GUEST_MAX_HANDLES && u.bytes + pg_publish_cost(n) <= AM_GUEST_MAX_BYTES;
+}
+
 static int am_publish(ward_caller *c, void *data, const ward_val *args, ward_val *results)
 {
     (void)data;
     w_memory *m = am_caller_mem(c);
-    int64_t h = -1;
-    pg_region *r = m ? pg_region_from_pages(m, am_u32(&args[0]), am_u32(&args[1])) : NULL;
-    if (r) {
-        h = pg_grant(m, r, PG_RW);
-        pg_region_release(r); /* the grant (and the pages) hold it now */
-    }
+    uint32_t page = am_u32(&args[0]), n = am_u32(&args[1]);
+    int64_t h = m && am_guest_admit(c, m, n) ? pg_publish(m, page, n) : -1;
     results[0].of.i32 = h >= 0 && h <= INT32_MAX ? (int32_t)h : -1;
     return 0;
 }
@@ -142,12 +153,18 @@ static int am_map(ward_caller *c, void *data, const ward_val *args, ward_val *re
 {
     (void)data;
     w_memory *m = am_caller_mem(c);
-    uint8_t granted = 0;
     int perm = args[2].of.i32;
-    pg_region *r = m ? pg_granted(m, am_u32(&args[0]), &granted) : NULL;
-    bool ok = r && (perm == PG_R || perm == PG_RW) && !(perm & ~granted) &&
-              pg_region_map(r, m, am_u32(&args[1]), (uint8_t)perm);
+    bool ok = m && (perm == PG_R || perm == PG_RW) &&
+              pg_map_granted(m, am_u32(&args[0]), am_u32(&args[1]), (uint8_t)perm);
     results[0].of.i32 = ok ? 0 : -1;
+    return 0;
+}
+
+static int am_release(ward_caller *c, void *data, const ward_val *args, ward_val *results)
+{
+    (void)data;
+    w_memory *m = am_caller_mem(c);
+    results[0].of.i32 = m && pg_ungrant(m, am_u32(&args[0])) ? 0 : -1;
     return 0;
 }
 
@@ -180,8 +197,9 @@ bool ward_linker_define_guest_mem(ward_linker *l, ward_store *s)
         size_t nparams;
         ward_host_fn fn;
     } fns[] = {
-        {"protect", 3, am_protect}, {"publish", 2, am_publish},           {"map", 3, am_map},
-        {"unmap", 1, am_unmap},     {"region_pages", 1, am_region_pages},
+        {"protect", 3, am_protect}, {"publish", 2, am_publish},
+        {"map", 3, am_map},         {"unmap", 1, am_unmap},
+        {"release", 1, am_release}, {"region_pages", 1, am_region_pages},
     };
     if (!l || !s) return false;
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

@@ -1,11 +1,12 @@
 /* paged.c - paged linear memory: the frame pool, page tables, permissions,
- * copy-on-write and regions (see paged.h for the model).
+ * copy-on-write, regions and grants (see paged.h for the model).
  *
  * Every page has cold state (pg_page): its frame (NULL = absent), its
  * permission and the ceiling the guest may not exceed, whether the frame is
- * copy-on-write, and the region it maps (if any). The two hot tables are a
- * pure function of that state, recomputed by pg_sync() whenever it changes,
- * so a change takes effect at the very next access.
+ * copy-on-write, the region it maps (if any) and the grant the guest mapped
+ * it through (if it did). The two hot tables are a pure function of that
+ * state, recomputed by pg_sync() whenever it changes, so a change takes
+ * effect at the very next access.
  */
 #include "mem/paged.h"
 
@@ -47,34 +48,50 @@ typedef struct pg_arena {
 typedef struct pg_page {
     pg_frame *frame;   /* NULL: absent (unmapped), accesses are out of bounds */
     pg_region *region; /* the region this page maps, or NULL */
+    uint32_t via;      /* 1 + the grant the guest mapped this page through; 0 if not */
     uint8_t perm;      /* PG_NONE, PG_R or PG_RW */
-    uint8_t maxperm;   /* ceiling for the guest's own protect */
+    uint8_t ceil;      /* the most the guest may have here: perm <= ceil */
     bool cow;          /* the frame is shared: copy before the first store */
 } pg_page;
 
+/* A handle of the guest: a region it may map, and with at most what. */
 typedef struct pg_grant {
-    pg_region *r;
+    pg_region *r;  /* NULL: a free slot */
+    uint32_t next; /* free slots: 1 + the next free slot, 0 at the end */
     uint8_t perm;
+    bool guest; /* made by publish: bounded by the memory's pages of r */
 } pg_grant_t;
+
+/* A region a memory refers to: how many of its pages map it and how many
+ * of its grants name it. The entry holds one reference to r and puts the
+ * memory in r->users; it goes when both counts are zero (pg_sweep). */
+typedef struct pg_use {
+    pg_region *r;
+    uint64_t pages;
+    uint32_t grants;
+} pg_use;
 
 typedef struct pg_mem {
     pg_arena *arena; /* NULL until the memory first needs a private frame */
     pg_page *pages;
-    uint64_t cap;     /* entries allocated in pages, pg_rd, pg_wr */
-    pg_region **uses; /* regions with pages here; one reference each */
+    uint64_t cap; /* entries allocated in pages, pg_rd, pg_wr */
+    pg_use *uses; /* the regions this memory refers to */
     size_t nuses, cap_uses;
-    pg_grant_t *grants; /* regions granted to (or published by) the guest */
-    size_t ngrants;
-    uint64_t tbl_len; /* entries of each hot table (see pg_tables_new) */
-    bool no_span;     /* pg_no_span */
-    bool is_clone;    /* a clone's pages start as a template's: no huge pages */
+    pg_grant_t *grants; /* handle i is grants[i] */
+    uint32_t ngrants;   /* slots ever used (live or free) */
+    uint32_t cap_grants;
+    uint32_t free_grant; /* 1 + the first free slot, 0: none */
+    pg_usage guest;      /* what the guest's publish holds now */
+    uint64_t tbl_len;    /* entries of each hot table (see pg_tables_new) */
+    bool no_span;        /* pg_no_span */
+    bool is_clone;       /* a clone's pages start as a template's: no huge pages */
 } pg_mem;
 
 struct pg_region {
-    atomic_uint refs;
+    atomic_uint refs; /* the host's, plus one per memory in users */
     uint64_t n;
     pg_frame **frames; /* one reference each */
-    w_memory **users;  /* memories with pages mapping this region */
+    w_memory **users;  /* memories with pages mapping this region or grants of it */
     size_t nusers, cap_users;
 };
 
@@ -359,7 +376,8 @@ static void pg_zero_pages(w_memory *m, uint64_t from, uint64_t to)
         p->cow = !p->frame;
         if (!p->frame) p->frame = &pg_zero;
         p->region = NULL;
-        p->perm = p->maxperm = PG_RW;
+        p->via = 0;
+        p->perm = p->ceil = PG_RW;
         pg_sync(m, i);
     }
 }
@@ -409,11 +427,9 @@ void pg_release(w_memory *m)
     for (uint64_t i = 0; i < pg->cap; i++)
         pg_frame_release(pg->pages[i].frame);
     for (size_t i = 0; i < pg->nuses; i++) {
-        pg_region_drop_user(pg->uses[i], m);
-        pg_region_release(pg->uses[i]);
+        pg_region_drop_user(pg->uses[i].r, m);
+        pg_region_release(pg->uses[i].r);
     }
-    for (size_t i = 0; i < pg->ngrants; i++)
-        pg_region_release(pg->grants[i].r);
     pg_arena_release(pg->arena);
     w_free(pg->grants);
     w_free(pg->uses);
@@ -655,6 +671,8 @@ w_trap pg_copy(w_memory *dm, uint64_t d, const w_memory *sm, uint64_t s, uint64_
     return W_TRAP_OK;
 }
 
+static void pg_bound_published(w_memory *m, uint64_t page, uint64_t n, uint8_t perm);
+
 bool pg_protect(w_memory *m, uint64_t page, uint64_t n, uint8_t perm, bool host)
 {
     if (perm != PG_NONE && perm != PG_R && perm != PG_RW) return false;
@@ -662,12 +680,18 @@ bool pg_protect(w_memory *m, uint64_t page, uint64_t n, uint8_t perm, bool host)
     for (uint64_t i = page; i < page + n; i++) {
         const pg_page *p = &m->pg->pages[i];
         if (!p->frame) return false;
-        if (!host && (perm & ~p->maxperm)) return false;
+        if (!host && (perm & ~p->ceil)) return false;
     }
+    if (host) pg_bound_published(m, page, n, perm);
     for (uint64_t i = page; i < page + n; i++) {
         pg_page *p = &m->pg->pages[i];
         p->perm = perm;
-        if (host) p->maxperm = perm;
+        if (host) {
+            /* The host sets this page's ceiling itself, so it no longer
+             * follows the grant it may have been mapped through. */
+            p->ceil = perm;
+            p->via = 0;
+        }
         pg_sync(m, i);
     }
     return true;
@@ -702,6 +726,7 @@ bool pg_clone(w_memory *dst, w_memory *src)
         pg_page *sp = &src->pg->pages[i], *dp = &dst->pg->pages[i];
         *dp = *sp;
         dp->region = NULL;
+        dp->via = 0; /* the clone has no grants */
         if (sp->frame && sp->region) {
             /* Region pages are shared on purpose and keep changing: the
              * clone gets a snapshot of its own. */
@@ -784,74 +809,6 @@ pg_region *pg_region_new(uint64_t n)
     return r;
 }
 
-/* Records that m has pages mapping r (m then holds a reference to r). */
-static bool pg_use(w_memory *m, pg_region *r)
-{
-    pg_mem *pg = m->pg;
-    for (size_t i = 0; i < pg->nuses; i++)
-        if (pg->uses[i] == r) return true;
-    if (pg->nuses == pg->cap_uses) {
-        size_t c = pg->cap_uses ? 2 * pg->cap_uses : 4;
-        pg_region **u = w_realloc_array(pg->uses, c, sizeof *u);
-        if (!u) return false;
-        pg->uses = u;
-        pg->cap_uses = c;
-    }
-    if (r->nusers == r->cap_users) {
-        size_t c = r->cap_users ? 2 * r->cap_users : 4;
-        w_memory **u = w_realloc_array(r->users, c, sizeof *u);
-        if (!u) return false;
-        r->users = u;
-        r->cap_users = c;
-    }
-    pg->uses[pg->nuses++] = r;
-    r->users[r->nusers++] = m;
-    pg_region_retain(r);
-    return true;
-}
-
-/* Forgets that m uses r (after its pages were unmapped). */
-static void pg_unuse(w_memory *m, pg_region *r)
-{
-    pg_mem *pg = m->pg;
-    for (size_t i = 0; i < pg->nuses; i++) {
-        if (pg->uses[i] == r) {
-            pg->uses[i] = pg->uses[--pg->nuses];
-            pg_region_drop_user(r, m);
-            pg_region_release(r);
-            return;
-        }
-    }
-}
-
-pg_region *pg_region_from_pages(w_memory *m, uint64_t page, uint64_t n)
-{
-    if (m->mode != W_MEM_PAGED || page > m->pages || n > m->pages - page) return NULL;
-    for (uint64_t i = page; i < page + n; i++)
-        if (!m->pg->pages[i].frame || m->pg->pages[i].region) return NULL;
-    pg_region *r = pg_region_alloc(n);
-    if (!r) return NULL;
-    for (uint64_t k = 0; k < n; k++) {
-        /* A shared frame must become the page's own before it is published,
-         * or a later copy-on-write would leave the region behind. */
-        if (!pg_unshare(m, page + k)) {
-            pg_region_release(r);
-            return NULL;
-        }
-    }
-    if (n && !pg_use(m, r)) {
-        pg_region_release(r);
-        return NULL;
-    }
-    for (uint64_t k = 0; k < n; k++) {
-        pg_page *p = &m->pg->pages[page + k];
-        r->frames[k] = p->frame;
-        pg_frame_retain(p->frame);
-        p->region = r;
-    }
-    return r;
-}
-
 void pg_region_retain(pg_region *r)
 {
     atomic_fetch_add(&r->refs, 1);
@@ -872,109 +829,379 @@ uint64_t pg_region_pages(const pg_region *r)
     return r->n;
 }
 
-/* Page i loses its frame (becomes absent). */
+/* m's entry for r (pg_use), or NULL. */
+static pg_use *pg_use_find(const w_memory *m, const pg_region *r)
+{
+    pg_mem *pg = m->pg;
+    for (size_t i = 0; i < pg->nuses; i++)
+        if (pg->uses[i].r == r) return &pg->uses[i];
+    return NULL;
+}
+
+/* m's entry for r, added empty if there is none; NULL if out of memory.
+ * The pointer is good until the next pg_use_get or pg_sweep on m. */
+static pg_use *pg_use_get(w_memory *m, pg_region *r)
+{
+    pg_mem *pg = m->pg;
+    pg_use *u = pg_use_find(m, r);
+    if (u) return u;
+    if (pg->nuses == pg->cap_uses) {
+        size_t c = pg->cap_uses ? 2 * pg->cap_uses : 4;
+        pg_use *nu = w_realloc_array(pg->uses, c, sizeof *nu);
+        if (!nu) return NULL;
+        pg->uses = nu;
+        pg->cap_uses = c;
+    }
+    if (r->nusers == r->cap_users) {
+        size_t c = r->cap_users ? 2 * r->cap_users : 4;
+        w_memory **nu = w_realloc_array(r->users, c, sizeof *nu);
+        if (!nu) return NULL;
+        r->users = nu;
+        r->cap_users = c;
+    }
+    r->users[r->nusers++] = m;
+    pg_region_retain(r);
+    u = &pg->uses[pg->nuses++];
+    *u = (pg_use){r, 0, 0};
+    return u;
+}
+
+/* Lets go of every region m no longer refers to. That may drop a region's
+ * last reference: a caller that still needs r after this holds its own. */
+static void pg_sweep(w_memory *m)
+{
+    pg_mem *pg = m->pg;
+    for (size_t i = 0; i < pg->nuses;) {
+        pg_use u = pg->uses[i];
+        if (u.pages || u.grants) {
+            i++;
+            continue;
+        }
+        pg->uses[i] = pg->uses[--pg->nuses];
+        pg_region_drop_user(u.r, m);
+        pg_region_release(u.r);
+    }
+}
+
+/* Page p of m stops counting as a page of its region (the caller sweeps). */
+static void pg_leave_region(w_memory *m, pg_page *p)
+{
+    if (!p->region) return;
+    pg_use_find(m, p->region)->pages--;
+    p->region = NULL;
+    p->via = 0;
+}
+
+/* Page i loses its frame and becomes absent (the caller sweeps). */
 static void pg_unmap_page(w_memory *m, uint64_t i)
 {
     pg_page *p = &m->pg->pages[i];
+    pg_leave_region(m, p);
     pg_frame_release(p->frame);
     memset(p, 0, sizeof *p);
     pg_sync(m, i);
 }
 
-/* Does m still have a page mapping r? If not, drop the relation. */
-static void pg_prune(w_memory *m, pg_region *r)
+/* m's pages of r become plain pages that keep their frames (the caller
+ * sweeps; nobody else may hold r, or they would stop sharing with m). */
+static void pg_dissolve(w_memory *m, pg_region *r)
 {
     for (uint64_t i = 0; i < m->pages; i++)
-        if (m->pg->pages[i].region == r) return;
-    pg_unuse(m, r);
+        if (m->pg->pages[i].region == r) pg_leave_region(m, &m->pg->pages[i]);
 }
 
-bool pg_region_map(pg_region *r, w_memory *m, uint64_t at, uint8_t perm)
+pg_region *pg_region_from_pages(w_memory *m, uint64_t page, uint64_t n)
+{
+    if (m->mode != W_MEM_PAGED || page > m->pages || n > m->pages - page) return NULL;
+    for (uint64_t i = page; i < page + n; i++)
+        if (!m->pg->pages[i].frame || m->pg->pages[i].region) return NULL;
+    pg_region *r = pg_region_alloc(n);
+    if (!r) return NULL;
+    for (uint64_t k = 0; k < n; k++) {
+        /* A shared frame must become the page's own before it is published,
+         * or a later copy-on-write would leave the region behind. */
+        if (!pg_unshare(m, page + k)) {
+            pg_region_release(r);
+            return NULL;
+        }
+    }
+    pg_use *u = n ? pg_use_get(m, r) : NULL;
+    if (n && !u) {
+        pg_region_release(r);
+        return NULL;
+    }
+    for (uint64_t k = 0; k < n; k++) {
+        pg_page *p = &m->pg->pages[page + k];
+        r->frames[k] = p->frame;
+        pg_frame_retain(p->frame);
+        p->region = r;
+    }
+    if (u) u->pages += n;
+    return r;
+}
+
+/* Maps r at page `at` of m with perm as both permission and ceiling; the
+ * pages follow grant via - 1 (0: mapped by the host). */
+static bool pg_map(pg_region *r, w_memory *m, uint64_t at, uint8_t perm, uint32_t via)
 {
     if (m->mode != W_MEM_PAGED || (perm != PG_R && perm != PG_RW)) return false;
     if (at > m->pages || r->n > m->pages - at) return false;
     if (r->n == 0) return true;
-    if (!pg_use(m, r)) return false;
-    pg_region *old[8];
-    size_t nold = 0;
+    pg_use *u = pg_use_get(m, r);
+    if (!u) return false;
     for (uint64_t k = 0; k < r->n; k++) {
         pg_page *p = &m->pg->pages[at + k];
-        if (p->region && p->region != r) {
-            bool seen = false;
-            for (size_t j = 0; j < nold; j++)
-                seen |= old[j] == p->region;
-            if (!seen && nold < 8) old[nold++] = p->region;
+        if (p->region != r) {
+            pg_leave_region(m, p);
+            u->pages++;
         }
-        pg_frame_release(p->frame);
         pg_frame_retain(r->frames[k]);
+        pg_frame_release(p->frame);
         p->frame = r->frames[k];
         if (p->frame->tags) m->tag_any = true;
         p->region = r;
-        p->perm = p->maxperm = perm;
+        p->via = via;
+        p->perm = p->ceil = perm;
         p->cow = false;
         pg_sync(m, at + k);
     }
-    for (size_t j = 0; j < nold; j++)
-        pg_prune(m, old[j]);
+    pg_sweep(m); /* regions whose last page here was replaced */
     return true;
+}
+
+bool pg_region_map(pg_region *r, w_memory *m, uint64_t at, uint8_t perm)
+{
+    return pg_map(r, m, at, perm, 0);
 }
 
 uint64_t pg_region_unmap(pg_region *r, w_memory *m)
 {
     uint64_t n = 0;
     if (m->mode != W_MEM_PAGED) return 0;
+    pg_use *u = pg_use_find(m, r);
+    if (!u || !u->pages) return 0;
     for (uint64_t i = 0; i < m->pages; i++) {
         if (m->pg->pages[i].region == r) {
             pg_unmap_page(m, i);
             n++;
         }
     }
-    pg_unuse(m, r);
+    pg_sweep(m);
     return n;
+}
+
+/* ---- grants: the guest's handles ---------------------------------------------------------- */
+
+static pg_grant_t *pg_grant_at(const w_memory *m, uint64_t h)
+{
+    const pg_mem *pg = m->pg;
+    if (!pg || h >= pg->ngrants || !pg->grants[h].r) return NULL;
+    return &pg->grants[h];
+}
+
+uint64_t pg_publish_cost(uint64_t n)
+{
+    return sizeof(pg_region) + n * sizeof(pg_frame *) + sizeof(pg_grant_t) + sizeof(pg_use) +
+           sizeof(w_memory *);
+}
+
+/* A new handle of m for r: a free slot if there is one, else a new one
+ * (the array doubles, so n grants cost O(n)). Handles stay below 2^31,
+ * the guest's i32. -1 if out of memory or handles. */
+static int64_t pg_grant_add(w_memory *m, pg_region *r, uint8_t perm, bool guest)
+{
+    pg_mem *pg = m->pg;
+    if (!pg->free_grant && pg->ngrants == pg->cap_grants) {
+        if (pg->cap_grants >= INT32_MAX) return -1;
+        uint32_t c = pg->cap_grants ? pg->cap_grants : 4;
+        c = c > INT32_MAX / 2 ? INT32_MAX : 2 * c;
+        pg_grant_t *g = w_realloc_array(pg->grants, c, sizeof *g);
+        if (!g) return -1;
+        pg->grants = g;
+        pg->cap_grants = c;
+    }
+    pg_use *u = pg_use_get(m, r);
+    if (!u) return -1;
+    uint32_t h;
+    if (pg->free_grant) {
+        h = pg->free_grant - 1;
+        pg->free_grant = pg->grants[h].next;
+    } else {
+        h = pg->ngrants++;
+    }
+    u->grants++;
+    pg->grants[h] = (pg_grant_t){r, 0, perm, guest};
+    if (guest) {
+        pg->guest.handles++;
+        pg->guest.bytes += pg_publish_cost(r->n);
+    }
+    return h;
+}
+
+/* Handle h of m becomes free (the caller unmapped what was mapped through
+ * it, and sweeps). */
+static void pg_grant_drop(w_memory *m, uint32_t h)
+{
+    pg_mem *pg = m->pg;
+    pg_grant_t *g = &pg->grants[h];
+    pg_use_find(m, g->r)->grants--;
+    if (g->guest) {
+        pg->guest.handles--;
+        pg->guest.bytes -= pg_publish_cost(g->r->n);
+    }
+    *g = (pg_grant_t){NULL, pg->free_grant, PG_NONE, false};
+    pg->free_grant = h + 1;
+}
+
+int64_t pg_grant(w_memory *m, pg_region *r, uint8_t perm)
+{
+    if (!m->pg || (perm != PG_R && perm != PG_RW)) return -1;
+    return pg_grant_add(m, r, perm, false);
+}
+
+pg_region *pg_granted(const w_memory *m, uint64_t handle, uint8_t *perm)
+{
+    const pg_grant_t *g = pg_grant_at(m, handle);
+    if (!g) return NULL;
+    if (perm) *perm = g->perm;
+    return g->r;
+}
+
+/* Pages of m mapped through a grant get at most the grant's permission. */
+static void pg_clamp_via(w_memory *m)
+{
+    pg_mem *pg = m->pg;
+    for (uint64_t i = 0; i < m->pages; i++) {
+        pg_page *p = &pg->pages[i];
+        if (!p->via || !(p->ceil & ~pg->grants[p->via - 1].perm)) continue;
+        p->ceil &= pg->grants[p->via - 1].perm;
+        p->perm &= p->ceil;
+        pg_sync(m, i);
+    }
+}
+
+/* The host lowers pages [page, page+n) of m to perm: the guest's handles
+ * from publish of the regions mapped there follow, and so do the pages
+ * mapped through them (paged.h). Each run of pages of one region scans the
+ * handles once. */
+static void pg_bound_published(w_memory *m, uint64_t page, uint64_t n, uint8_t perm)
+{
+    pg_mem *pg = m->pg;
+    const pg_region *last = NULL;
+    bool lowered = false;
+    if (perm == PG_RW || !pg->guest.handles) return;
+    for (uint64_t i = page; i < page + n; i++) {
+        const pg_region *r = pg->pages[i].region;
+        if (!r || r == last) continue;
+        last = r;
+        for (uint32_t h = 0; h < pg->ngrants; h++) {
+            pg_grant_t *g = &pg->grants[h];
+            if (g->r != r || !g->guest || !(g->perm & ~perm)) continue;
+            g->perm &= perm;
+            lowered = true;
+        }
+    }
+    if (lowered) pg_clamp_via(m);
+}
+
+/* May r dissolve into m's pages? Only if nobody else can name it (its one
+ * reference is m's entry, which no handle uses) and each of its frames is
+ * held by exactly one page of m: a frame held by two pages would stay
+ * shared between two plain pages, out of reach of a later region's revoke.
+ * A region frame's references are the region's and one per page holding it
+ * (pages outside regions never hold a region's frame), so the count says. */
+static bool pg_dissolvable(w_memory *m, pg_region *r)
+{
+    const pg_use *u = pg_use_find(m, r);
+    if (!u || u->grants || r->nusers != 1 || atomic_load(&r->refs) != 1) return false;
+    for (uint64_t k = 0; k < r->n; k++)
+        if (atomic_load_explicit(&r->frames[k]->refs, memory_order_acquire) != 2) return false;
+    return true;
+}
+
+int64_t pg_publish(w_memory *m, uint64_t page, uint64_t n)
+{
+    if (m->mode != W_MEM_PAGED || page > m->pages || n > m->pages - page) return -1;
+    uint8_t perm = PG_RW;
+    for (uint64_t i = page; i < page + n; i++)
+        perm &= m->pg->pages[i].perm;
+    pg_region *r = pg_region_from_pages(m, page, n);
+    if (!r) return -1;
+    int64_t h = pg_grant_add(m, r, perm, true);
+    if (h < 0) {
+        pg_dissolve(m, r);
+        pg_sweep(m);
+    }
+    pg_region_release(r); /* m's entry holds it now, or it goes */
+    return h;
+}
+
+bool pg_map_granted(w_memory *m, uint64_t handle, uint64_t at, uint8_t perm)
+{
+    const pg_grant_t *g = pg_grant_at(m, handle);
+    if (!g || (perm != PG_R && perm != PG_RW) || (perm & ~g->perm)) return false;
+    return pg_map(g->r, m, at, perm, (uint32_t)handle + 1);
+}
+
+bool pg_ungrant(w_memory *m, uint64_t handle)
+{
+    const pg_grant_t *g = pg_grant_at(m, handle);
+    if (!g) return false;
+    pg_region *r = g->r;
+    for (uint64_t i = 0; i < m->pages; i++)
+        if (m->pg->pages[i].via == handle + 1) pg_unmap_page(m, i);
+    pg_grant_drop(m, (uint32_t)handle);
+    if (pg_dissolvable(m, r)) pg_dissolve(m, r);
+    pg_sweep(m);
+    return true;
+}
+
+/* Lowers everything m has of r, its pages and its handles, to perm;
+ * PG_NONE unmaps the pages and drops the handles. */
+static void pg_strip(w_memory *m, pg_region *r, uint8_t perm)
+{
+    pg_mem *pg = m->pg;
+    for (uint64_t i = 0; i < m->pages; i++) {
+        pg_page *p = &pg->pages[i];
+        if (p->region != r) continue;
+        if (perm == PG_NONE) {
+            pg_unmap_page(m, i);
+        } else {
+            p->perm &= perm;
+            p->ceil &= perm;
+            pg_sync(m, i);
+        }
+    }
+    for (uint32_t h = 0; h < pg->ngrants; h++) {
+        if (pg->grants[h].r != r) continue;
+        if (perm == PG_NONE)
+            pg_grant_drop(m, h);
+        else
+            pg->grants[h].perm &= perm;
+    }
+    pg_sweep(m);
 }
 
 void pg_region_revoke(pg_region *r)
 {
     pg_region_retain(r); /* the last user may hold the last reference */
     while (r->nusers)
-        pg_region_unmap(r, r->users[r->nusers - 1]);
+        pg_strip(r->users[r->nusers - 1], r, PG_NONE);
     pg_region_release(r);
 }
 
-void pg_region_restrict(pg_region *r, w_memory *m, uint8_t perm)
+bool pg_region_transfer(pg_region *r, w_memory *from, w_memory *to, uint64_t at, bool keep_read)
 {
-    if (m->mode != W_MEM_PAGED) return;
-    if (perm == PG_NONE) {
-        pg_region_unmap(r, m);
-        return;
-    }
-    for (uint64_t i = 0; i < m->pages; i++) {
-        pg_page *p = &m->pg->pages[i];
-        if (p->region != r) continue;
-        p->perm &= perm;
-        p->maxperm &= perm;
-        pg_sync(m, i);
-    }
+    if (from == to || from->mode != W_MEM_PAGED || to->mode != W_MEM_PAGED) return false;
+    if (at > to->pages || r->n > to->pages - at) return false;
+    /* The one step that can fail comes first, so that failing changes nothing. */
+    if (r->n && !pg_use_get(to, r)) return false;
+    /* The source loses write access first, so at no point can both write. */
+    pg_strip(from, r, keep_read ? PG_R : PG_NONE);
+    return pg_map(r, to, at, PG_RW, 0);
 }
 
-/* ---- grants: the guest's view of regions -------------------------------------------------- */
-
-int64_t pg_grant(w_memory *m, pg_region *r, uint8_t perm)
+pg_usage pg_guest_usage(const w_memory *m)
 {
-    pg_mem *pg = m->pg;
-    if (!pg || (perm != PG_R && perm != PG_RW)) return -1;
-    pg_grant_t *g = w_realloc_array(pg->grants, pg->ngrants + 1, sizeof *g);
-    if (!g) return -1;
-    pg->grants = g;
-    pg_region_retain(r);
-    g[pg->ngrants].r = r;
-    g[pg->ngrants].perm = perm;
-    return (int64_t)pg->ngrants++;
-}
-
-pg_region *pg_granted(const w_memory *m, uint64_t handle, uint8_t *perm)
-{
-    if (!m->pg || handle >= m->pg->ngrants) return NULL;
-    if (perm) *perm = m->pg->grants[handle].perm;
-    return m->pg->grants[handle].r;
+    return m->pg ? m->pg->guest : (pg_usage){0, 0};
 }

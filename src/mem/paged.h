@@ -19,7 +19,7 @@
  * memory has (see pg_tables_new in paged.c).
  *
  * The span. The tables stay the authority, but memory 0's fast forms
- * (32-bit memories) first try the span (w_pgspan in rt.h): per direction,
+ * (32-bit memories) first try the span (w_pgspan in mem/mem.h): per direction,
  * the run of pages from page 0 whose table entries are all the same value,
  * which happens when their frames lie contiguously at their own page
  * index. An access ending below the run's end is base + ea after one
@@ -60,6 +60,42 @@
  * their zero slots, so memory.grow only writes table entries. One
  * permanent zero frame, read-only and copy-on-write, backs pages that have
  * no slot (64-bit memories).
+ *
+ * Permissions form the lattice none < read < read-write (PG_NONE < PG_R <
+ * PG_RW; the meet is bitwise and). Every page has a permission (what loads
+ * and stores may do now) and a ceiling (the most the guest may give itself
+ * with ward:mem protect); perm <= ceiling always. Ceilings come from the
+ * host: its protect sets both, its map of a region sets both to the
+ * permission mapped, a memory's own pages start read-write. Copy-on-write
+ * is no ceiling: a shared frame is read-only to the tables only until the
+ * first store copies it. What a guest creates is bounded by what it has:
+ *   - publish makes a region of its pages and a grant (handle) of it whose
+ *     permission is the meet of its current permissions on those pages;
+ *   - map through a grant gives the pages the permission asked for, which
+ *     must be at most the grant's, as ceiling, and records the grant (via);
+ *   - protect moves a page's permission up to its ceiling, never more.
+ * So along publish -> map chains every right is the meet of the rights it
+ * came from. The host's lowering reaches what the guest derived: its
+ * protect of a page mapping region r lowers each grant of r the guest of
+ * that memory published to the meet with the new permission, and each page
+ * mapped through such a grant to the meet with the grant (the protected
+ * page itself gets exactly what the host set, and no longer follows a
+ * grant); a transfer lowers every grant of r held by the source memory to
+ * read (keep_read) or drops it; a revoke drops every grant of r
+ * everywhere. Raising a page does not raise what was derived from it. A
+ * dropped handle is unknown from then on, and the pages mapped through it
+ * are gone with the region's. The host's own grants and maps are
+ * authority, not derived rights, lowered only by transfer and revoke: the
+ * host's ceiling for a frame in a memory is the join of what it set there
+ * (ceilings of pages holding the frame, its grants of the frame's region),
+ * and nothing the guest derives ever exceeds it. A frame is in one region
+ * at most, and every page holding a region's frame maps that region.
+ *
+ * A guest may release any handle (pg_ungrant): the pages mapped through it
+ * go, and a region it published that nobody else holds dissolves (its
+ * pages become plain again, if each of its frames is on one page only).
+ * What guests create is counted (pg_guest_usage) so that the caller can
+ * bound it (api_mem.c, am_guest_admit).
  *
  * Threads: the pool is thread-safe. A memory, and the regions mapped into
  * it, must be changed only by the thread that uses the memory's store (the
@@ -159,7 +195,8 @@ const uint8_t *pg_page_tags(const w_memory *m, uint64_t i);
 uint8_t *pg_page_tags_mut(w_memory *m, uint64_t i);
 
 /* Sets the permission of pages [page, page+n): host=true sets the ceiling
- * too (the host is the authority); host=false (the guest) may not go above
+ * too (the host is the authority) and lowers what the guest derived from
+ * regions mapped there (see above); host=false (the guest) may not go above
  * the ceiling. Pages must be present. False if any page is absent or, for
  * the guest, the ceiling would be exceeded (nothing changed then). */
 bool pg_protect(w_memory *m, uint64_t page, uint64_t n, uint8_t perm, bool host);
@@ -184,21 +221,53 @@ void pg_region_retain(pg_region *r);
 /* Drops a reference; the last one unmaps nothing (mappings hold their own). */
 void pg_region_release(pg_region *r);
 uint64_t pg_region_pages(const pg_region *r);
-/* Maps r into m at page `at` with perm PG_R or PG_RW (replacing the pages
- * there; at+pages must be within m's size). */
+/* The host maps r into m at page `at` with perm PG_R or PG_RW (replacing
+ * the pages there; at+pages must be within m's size). */
 bool pg_region_map(pg_region *r, w_memory *m, uint64_t at, uint8_t perm);
 /* Unmaps every page of m that maps r (they become absent); n = pages. */
 uint64_t pg_region_unmap(pg_region *r, w_memory *m);
-/* Unmaps r from every memory. */
+/* Unmaps r from every memory and drops every grant of it. */
 void pg_region_revoke(pg_region *r);
-/* Lowers every mapping of r in m to at most perm (PG_R or PG_NONE = unmap). */
-void pg_region_restrict(pg_region *r, w_memory *m, uint8_t perm);
+/* Moves r from `from` to `to`: from's pages of r and grants of r are
+ * lowered to read (keep_read) or unmapped and dropped, then r is mapped
+ * read-write into `to` at page `at`. False, changing nothing, if the
+ * memories are the same or r does not fit at `at`. */
+bool pg_region_transfer(pg_region *r, w_memory *from, w_memory *to, uint64_t at, bool keep_read);
 
-/* Grants: per memory, the regions its guest may map (ward:mem), each with
- * the most it may map them with. pg_grant returns the handle (a small
- * index; -1 if out of memory) and holds a reference to r until the memory
- * is released. pg_granted returns NULL for an unknown handle. */
+/* ---- grants: the guest's handles (ward:mem) ------------------------------------ */
+
+/* The host grants r to m's guest: it may map r with at most perm (PG_R or
+ * PG_RW). Returns the handle (a small index, reused once released; -1 if
+ * out of memory); the grant holds a reference to r until the guest
+ * releases it, the host revokes r or transfers it away from m without
+ * read, or m is released. */
 int64_t pg_grant(w_memory *m, pg_region *r, uint8_t perm);
+/* The region behind a handle of m and the most it may be mapped with;
+ * NULL for an unknown handle. Borrowed: valid while the handle is. */
 pg_region *pg_granted(const w_memory *m, uint64_t handle, uint8_t *perm);
+
+/* The guest publishes m's pages [page, page+n) as a new region: a handle
+ * whose permission is the meet of its current permissions on the pages.
+ * -1 if a page is absent or already in a region, or out of memory. */
+int64_t pg_publish(w_memory *m, uint64_t page, uint64_t n);
+/* The guest maps the region of `handle` at page `at` with perm (PG_R or
+ * PG_RW, at most the grant's). False, changing nothing, otherwise. */
+bool pg_map_granted(w_memory *m, uint64_t handle, uint64_t at, uint8_t perm);
+/* The guest gives `handle` back: pages it mapped through it are unmapped;
+ * a region it published that nobody else holds (no host reference, no
+ * other memory, no other handle) dissolves, its pages staying as plain
+ * pages, provided each of its frames is held by one page of m only (two
+ * plain pages must never share a frame). False for an unknown handle. */
+bool pg_ungrant(w_memory *m, uint64_t handle);
+
+/* What m's guest created and still holds: handles from publish, and the
+ * host bytes they keep (regions, handles, bookkeeping). */
+typedef struct pg_usage {
+    uint64_t handles;
+    uint64_t bytes;
+} pg_usage;
+pg_usage pg_guest_usage(const w_memory *m);
+/* Host bytes one more published region of n pages would keep. */
+uint64_t pg_publish_cost(uint64_t n);
 
 #endif

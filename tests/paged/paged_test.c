@@ -17,6 +17,10 @@
  *    holds a page sees every change of it (protect, remap, unmap, copy-on-
  *    write) at its very next access, and instructions that share entries
  *    stay exact.
+ * 8. ward:mem permissions and limits (issue 11, items 4 and 5; the rules
+ *    themselves are checked against a model by perm_model.c): publish
+ *    cannot leak, and no publish/map sequence escapes the host's protect,
+ *    transfer or revoke.
  * The last line is "N passed, M failed".
  */
 #include <stdio.h>
@@ -592,6 +596,198 @@ out:
     if (pw) ward_wasi_free(pw);
 }
 
+/* ---- 8. ward:mem permissions and limits ----------------------------------------------------- */
+
+/* An instance of permguest.wasm in s with ward:mem linked; NULL on failure. */
+static ward_instance *perm_instance(ward_store *s, ward_module *m)
+{
+    ward_linker *l = ward_linker_new();
+    CHECK(l && ward_linker_define_guest_mem(l, s));
+    ward_instance *in = l ? ward_instance_new(s, m, l, NULL) : NULL;
+    CHECK(in != NULL);
+    ward_linker_free(l);
+    return in;
+}
+
+/* Calls a permguest export with up to three i32 arguments. */
+static int32_t g3(ward_store *s, ward_instance *in, const char *name, size_t n, int32_t a,
+                  int32_t b, int32_t c)
+{
+    ward_val v[3] = {i32v(a), i32v(b), i32v(c)};
+    return call_i32(s, in, name, v, n);
+}
+
+/* A guest store of v at addr: "" if it worked, else the trap message. */
+static const char *gst(ward_store *s, ward_instance *in, uint32_t addr, int32_t v)
+{
+    static char msg[256];
+    ward_val a[2] = {i32v((int32_t)addr), i32v(v)};
+    if (call(s, in, "st", a, 2, NULL, msg) == WARD_OK) msg[0] = 0;
+    return msg;
+}
+
+static uint64_t rss_bytes(void)
+{
+    unsigned long size = 0, res = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%lu %lu", &size, &res) != 2) res = 0;
+        fclose(f);
+    }
+    return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Item 4: a guest looping on publish(0, 0) grew host memory without bound
+ * (a region and a handle per call, never freed). Now publish stops at the
+ * per-memory cap with -1, nothing grows, and a guest that releases its
+ * handles can publish forever in constant space. */
+static void test_guest_mem_publish_leak(ward_module *m)
+{
+    ward_store *s = store(WARD_MEMORY_PAGED);
+    ward_instance *in = perm_instance(s, m);
+    if (!in) goto out;
+    uint64_t before = rss_bytes();
+    int32_t ok = g3(s, in, "publish_loop", 3, 0, 0, 1000000);
+    uint64_t grown = rss_bytes() - before;
+    CHECK(ok > 0 && ok <= 4096);
+    CHECK(grown < (32u << 20)); /* about 110 MB before the fix */
+    if (grown >= (32u << 20))
+        printf("  publish_loop: %d handles, RSS +%llu bytes\n", ok, (unsigned long long)grown);
+    CHECK(g3(s, in, "publish", 2, 0, 0, 0) == -1); /* at the cap: a clean -1 */
+    /* Released handles are reused: the table stays as small as what is held. */
+    CHECK(g3(s, in, "release_all", 1, ok, 0, 0) == ok);
+    int32_t maxh = g3(s, in, "publish_release_loop", 3, 0, 0, 200000);
+    CHECK(maxh >= 0 && maxh < ok);
+    maxh = g3(s, in, "publish_release_loop", 3, 2, 3, 20000); /* real pages: they dissolve */
+    CHECK(maxh >= 0 && maxh < ok);
+    CHECK(g3(s, in, "release", 1, maxh + 1, 0, 0) == -1);
+out:
+    ward_store_free(s);
+}
+
+/* Item 5a: the host makes page 2 read-only; the guest's protect back is
+ * refused, but publish(2, 1) used to grant read-write, and map(h, 5, RW)
+ * then wrote the read-only page. The other order too: the guest publishes
+ * and maps first, then the host's protect must reach the alias. */
+static void test_guest_mem_protect_escape_via_publish(ward_module *m)
+{
+    ward_store *s = store(WARD_MEMORY_PAGED);
+    ward_instance *in = perm_instance(s, m);
+    if (!in) goto out;
+    ward_memory *mem = ward_instance_memory(in, "mem");
+    CHECK(ward_memory_write(mem, 2 * 65536 + 8, "\x2a\0\0\0", 4));
+    CHECK(ward_memory_protect(mem, 2, 1, WARD_PERM_READ));
+    CHECK(g3(s, in, "protect", 3, 2, 1, WARD_PERM_READ_WRITE) == -1);
+    int32_t h = g3(s, in, "publish", 2, 2, 1, 0);
+    CHECK(h >= 0);
+    CHECK(g3(s, in, "map", 3, h, 5, WARD_PERM_READ_WRITE) == -1);
+    /* Page 5 is still the guest's own page: the store does not reach page 2. */
+    CHECK(strcmp(gst(s, in, 5 * 65536 + 8, 7), "") == 0 && rd32(mem, 2 * 65536 + 8) == 42);
+    CHECK(g3(s, in, "map", 3, h, 5, WARD_PERM_READ) == 0);
+    CHECK(strcmp(gst(s, in, 5 * 65536 + 8, 7), "memory access denied: page 5 is read-only") == 0);
+    CHECK(g3(s, in, "protect", 3, 5, 1, WARD_PERM_READ_WRITE) == -1);
+    CHECK(rd32(mem, 2 * 65536 + 8) == 42 && rd32(mem, 5 * 65536 + 8) == 42);
+
+    /* Published and mapped read-write first; the host's protect of the
+     * published page then lowers the handle and the alias with it. */
+    int32_t h3 = g3(s, in, "publish", 2, 3, 1, 0);
+    CHECK(h3 >= 0 && g3(s, in, "map", 3, h3, 6, WARD_PERM_READ_WRITE) == 0);
+    CHECK(strcmp(gst(s, in, 6 * 65536 + 8, 9), "") == 0 && rd32(mem, 3 * 65536 + 8) == 9);
+    CHECK(ward_memory_protect(mem, 3, 1, WARD_PERM_READ));
+    CHECK(strcmp(gst(s, in, 6 * 65536 + 8, 10), "memory access denied: page 6 is read-only") == 0);
+    CHECK(g3(s, in, "protect", 3, 6, 1, WARD_PERM_READ_WRITE) == -1);
+    CHECK(g3(s, in, "map", 3, h3, 7, WARD_PERM_READ_WRITE) == -1);
+    CHECK(rd32(mem, 3 * 65536 + 8) == 9);
+    /* Raising the page again does not raise what the guest derived. */
+    CHECK(ward_memory_protect(mem, 3, 1, WARD_PERM_READ_WRITE));
+    CHECK(g3(s, in, "map", 3, h3, 7, WARD_PERM_READ_WRITE) == -1);
+    CHECK(strcmp(gst(s, in, 3 * 65536 + 8, 11), "") == 0);
+out:
+    ward_store_free(s);
+}
+
+/* Item 5b: the guest publishes page 3; the host transfers the region to
+ * another instance keeping read access; the guest used to re-map its own
+ * handle read-write and write into the other instance's page. */
+static void test_guest_mem_transfer_keeps_guest_grant(ward_module *m)
+{
+    ward_store *s = store(WARD_MEMORY_PAGED);
+    ward_instance *a = perm_instance(s, m), *b = perm_instance(s, m);
+    if (!a || !b) goto out;
+    ward_memory *ma = ward_instance_memory(a, "mem"), *mb = ward_instance_memory(b, "mem");
+    int32_t h = g3(s, a, "publish", 2, 3, 1, 0);
+    CHECK(h >= 0);
+    ward_region *r = ward_memory_region(ma, h);
+    CHECK(r != NULL);
+    if (!r) goto out;
+    ward_region_retain(r);
+    CHECK(ward_region_transfer(r, ma, mb, 1, true));
+    CHECK(strcmp(gst(s, b, 65536 + 8, 5), "") == 0);
+    CHECK(g3(s, a, "map", 3, h, 5, WARD_PERM_READ_WRITE) == -1);
+    CHECK(strcmp(gst(s, a, 3 * 65536 + 8, 6), "memory access denied: page 3 is read-only") == 0);
+    CHECK(g3(s, a, "map", 3, h, 5, WARD_PERM_READ) == 0); /* kept read: still readable */
+    CHECK(strcmp(gst(s, a, 5 * 65536 + 8, 6), "memory access denied: page 5 is read-only") == 0);
+    CHECK(rd32(ma, 5 * 65536 + 8) == 5 && rd32(mb, 65536 + 8) == 5);
+    /* Back to a, then to b without read: a's handle is gone. */
+    CHECK(ward_region_transfer(r, mb, ma, 3, false));
+    CHECK(ward_region_transfer(r, ma, mb, 1, false));
+    CHECK(g3(s, a, "region_pages", 1, h, 0, 0) == -1);
+    CHECK(g3(s, a, "map", 3, h, 5, WARD_PERM_READ) == -1);
+    CHECK(strcmp(gst(s, a, 5 * 65536 + 8, 6), "out of bounds memory access") == 0);
+    /* A revoke takes every handle of the region, the host's grants too. */
+    int64_t hb = ward_region_grant(r, mb, WARD_PERM_READ);
+    CHECK(hb >= 0 && g3(s, b, "region_pages", 1, (int32_t)hb, 0, 0) == 1);
+    ward_region_revoke(r);
+    CHECK(g3(s, b, "region_pages", 1, (int32_t)hb, 0, 0) == -1);
+    CHECK(ward_memory_region(mb, hb) == NULL);
+    ward_region_free(r);
+out:
+    ward_store_free(s);
+}
+
+/* release: pages mapped through the handle go; a published region nobody
+ * else holds dissolves, so its pages can be published again; one the host
+ * kept stays a region. */
+static void test_guest_mem_release(ward_module *m)
+{
+    ward_store *s = store(WARD_MEMORY_PAGED);
+    ward_instance *in = perm_instance(s, m);
+    if (!in) goto out;
+    ward_memory *mem = ward_instance_memory(in, "mem");
+    int32_t h = g3(s, in, "publish", 2, 1, 2, 0);
+    CHECK(h >= 0 && g3(s, in, "map", 3, h, 4, WARD_PERM_READ_WRITE) == 0);
+    CHECK(strcmp(gst(s, in, 5 * 65536, 3), "") == 0 && rd32(mem, 2 * 65536) == 3);
+    CHECK(g3(s, in, "publish", 2, 1, 1, 0) == -1); /* already a region */
+    CHECK(g3(s, in, "release", 1, h, 0, 0) == 0);
+    CHECK(g3(s, in, "release", 1, h, 0, 0) == -1);
+    CHECK(strcmp(gst(s, in, 5 * 65536, 3), "out of bounds memory access") == 0);
+    CHECK(strcmp(gst(s, in, 2 * 65536, 4), "") == 0); /* the published pages stay */
+    h = g3(s, in, "publish", 2, 1, 2, 0);
+    CHECK(h >= 0);
+    ward_region *r = ward_memory_region(mem, h);
+    CHECK(r != NULL);
+    if (r) ward_region_retain(r);
+    CHECK(g3(s, in, "release", 1, h, 0, 0) == 0);
+    CHECK(g3(s, in, "publish", 2, 1, 2, 0) == -1); /* the host holds it */
+    if (r) {
+        CHECK(ward_region_pages(r) == 2);
+        ward_region_free(r);
+    }
+    /* A region whose frame two pages hold does not dissolve: they would stay
+     * sharing it as plain pages, and a later region of one of them could
+     * not revoke the other. (Page 6 was mapped through the handle, then the
+     * host set its permission, so release leaves it.) */
+    h = g3(s, in, "publish", 2, 3, 1, 0);
+    CHECK(h >= 0 && g3(s, in, "map", 3, h, 6, WARD_PERM_READ_WRITE) == 0);
+    CHECK(ward_memory_protect(mem, 6, 1, WARD_PERM_READ_WRITE));
+    CHECK(g3(s, in, "release", 1, h, 0, 0) == 0);
+    CHECK(g3(s, in, "publish", 2, 3, 1, 0) == -1);
+    CHECK(ward_region_from_pages(mem, 6, 1) == NULL);
+    CHECK(strcmp(gst(s, in, 6 * 65536, 12), "") == 0 && rd32(mem, 3 * 65536) == 12);
+out:
+    ward_store_free(s);
+}
+
 int main(int argc, char **argv)
 {
     alarm(300);
@@ -600,6 +796,7 @@ int main(int argc, char **argv)
     ward_module *wf = load("wasi_fault.wasm");
     ward_module *prod = load("producer.wasm"), *cons = load("consumer.wasm");
     ward_module *tlb = load("tlb.wasm"), *tlbshare = load("tlbshare.wasm");
+    ward_module *perm = load("permguest.wasm");
     if (diff) {
         test_differential(diff, WARD_MEMORY_PAGED);
         test_differential(diff, WARD_MEMORY_PAGED_TABLES);
@@ -616,6 +813,12 @@ int main(int argc, char **argv)
         test_tlb(tlb, true);
     }
     if (tlbshare) test_tlb_shared(tlbshare);
+    if (perm) {
+        test_guest_mem_publish_leak(perm);
+        test_guest_mem_protect_escape_via_publish(perm);
+        test_guest_mem_transfer_keeps_guest_grant(perm);
+        test_guest_mem_release(perm);
+    }
     ward_module_free(diff);
     ward_module_free(share);
     ward_module_free(wf);
@@ -623,6 +826,7 @@ int main(int argc, char **argv)
     ward_module_free(cons);
     ward_module_free(tlb);
     ward_module_free(tlbshare);
+    ward_module_free(perm);
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }

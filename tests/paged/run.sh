@@ -2,7 +2,8 @@
 # tests/paged/run.sh [O] - builds the paged-memory test modules (wat2wasm,
 # tools/wasm-cc.sh) and the driver against $O/libward.a, runs the driver
 # (differential flat-vs-paged, sharing, revocation, transfer, clones, WASI
-# faults, ward:mem guests), then checks `ward run -X memory=paged`.
+# faults, ward:mem guests), the permission model (perm_model), then checks
+# `ward run -X memory=paged`.
 # Last line: "N passed, M failed".
 set -u
 cd "$(dirname "$0")/../.."
@@ -27,7 +28,7 @@ fail() { echo "$1"; echo "0 passed, 1 failed"; exit 1; }
     echo '    local.get $s))'
 } >"$out/tlbshare.wat"
 wat2wasm "$out/tlbshare.wat" -o "$out/tlbshare.wasm" || fail "wat2wasm tlbshare failed"
-for w in diff share wasi_fault tlb; do
+for w in diff share wasi_fault tlb permguest; do
     wat2wasm --enable-all "tests/paged/$w.wat" -o "$out/$w.wasm" || fail "wat2wasm $w failed"
 done
 for c in producer consumer; do
@@ -43,6 +44,21 @@ line=$(printf '%s\n' "$res" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n
 [ -n "$line" ] || fail "paged_test: no result line (exit $rc)"
 p=${line%% passed*}; f=${line#*passed, }; f=${f%% failed*}
 [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+# The ward:mem permission lattice against its reference model (perm_model.c;
+# by hand: $out/perm_model $out FIRST_SEED SEEDS STEPS).
+${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror ${CFLAGS:--O2 -g} -Iinclude \
+    -o "$out/perm_model" tests/paged/perm_model.c "$O/libward.a" -lm -lpthread \
+    || fail "building perm_model failed"
+res=$(timeout 600 "$out/perm_model" "$out" 2>&1); rc=$?
+printf '%s\n' "$res" | grep -v -E '^[0-9]+ passed, [0-9]+ failed$'
+line=$(printf '%s\n' "$res" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
+if [ -z "$line" ]; then
+    echo "FAIL perm_model: no result line (exit $rc)"; f=$((f + 1))
+else
+    mp=${line%% passed*}; mf=${line#*passed, }; mf=${mf%% failed*}
+    [ "$rc" -ne 0 ] && [ "$mf" -eq 0 ] && mf=1
+    p=$((p + mp)); f=$((f + mf))
+fi
 # The CLI: a program runs the same flat and paged.
 if [ -f "$O/examples/report.wasm" ]; then
     a=$("$O/ward" run --dir examples/report/input::/data "$O/examples/report.wasm" 2>&1)
