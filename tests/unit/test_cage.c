@@ -249,8 +249,8 @@ static void test_regions(void)
     CHECK(tag_seg_new(&a, 0x10080, 0, 16, &p, msg, sizeof msg) == W_TRAP_OK);
     w_memory c;
     CHECK(new_mem(&c, 8, false, W_MEM_PAGED));
-    pg_region_restrict(r, &a, PG_R);
-    CHECK(pg_region_map(r, &c, 4, PG_RW));
+    pg_region_unmap(r, &b);
+    CHECK(pg_region_transfer(r, &a, &c, 4, true)); /* a keeps read access */
     CHECK(c.tag_any);
     CHECK(tag_lookup(&c, 0x40080) == (int)mem_addr_tag(&a, p));
     CHECK(mem_read(&c, tagged(&c, 0x40080, mem_addr_tag(&a, p)), x, 4));
