@@ -34,7 +34,7 @@ SOFILE  := libward.so.$(VERSION)
 LIB_SRC := $(wildcard src/*/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 
-.PHONY: format all example wasi-test examples-test check test unit spec asan asan-unit asan-spec asan-paged asan-cage cage-test fuzz bench deps install uninstall clean FORCE
+.PHONY: format all example wasi-test examples-test budget-test check test unit spec asan asan-unit asan-spec asan-paged asan-cage cage-test fuzz bench deps install uninstall clean FORCE
 all: $(O)/libward.a $(O)/libward.so $(O)/ward $(O)/cage-place
 
 # vm_run (interp.c) is one function of about a thousand handlers reached by
@@ -124,7 +124,13 @@ $(O)/unit/%: tests/unit/%.c $(O)/libward-internal.a
 
 # The regression test replays fuzz inputs with the fuzz target's code, which
 # links the spectest host module.
-$(O)/unit/test_regress: tests/unit/test_regress.c tests/spec/spectest.c $(O)/libward-internal.a
+$(O)/unit/test_regress: tests/unit/test_regress.c fuzz/fuzz_one.h tests/spec/spectest.c $(O)/libward-internal.a
+	@mkdir -p $(dir $@)
+	$(CC) $(WFLAGS) $(CPPFLAGS) $(CFLAGS) -o $@ $< tests/spec/spectest.c $(O)/libward-internal.a $(LDLIBS)
+
+# The budget test runs the hostile modules through the fuzz target's oracle.
+$(O)/unit/test_budget: tests/unit/test_budget.c tests/budget/hostile.h fuzz/fuzz_one.h \
+		tests/spec/spectest.c $(O)/libward-internal.a
 	@mkdir -p $(dir $@)
 	$(CC) $(WFLAGS) $(CPPFLAGS) $(CFLAGS) -o $@ $< tests/spec/spectest.c $(O)/libward-internal.a $(LDLIBS)
 
@@ -137,6 +143,11 @@ wasi-test: all
 
 examples-test: all
 	O=$(O) bash tests/examples.sh
+
+# The findings of issue 11 (hostile modules of tests/budget/hostile.h)
+# through `ward run`: clean errors, exit statuses, bounded time and memory.
+budget-test: all
+	bash tests/budget/run.sh $(O)/ward $(O)
 
 # The README's main-job command: the bundled report example under `ward run`.
 example:

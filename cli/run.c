@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ward.h"
@@ -44,14 +45,23 @@ const char cli_run_help[] =
     "                         'inf'); results are printed one per line. WASI is still\n"
     "                         available, and a module without WASI imports works too.\n"
     "  -W fuel=N              stop the guest after N units of fuel (one per call and\n"
-    "                         per loop iteration): trap 'all fuel consumed'.\n"
-    "  -W timeout=DURATION    stop the guest after DURATION of wall-clock time, start\n"
-    "                         function included: trap 'deadline exceeded'. DURATION is\n"
-    "                         a number with unit ns, us, ms, s, m or h (e.g. 500ms, 2s;\n"
+    "                         per loop iteration, and one per KiB that memory.fill,\n"
+    "                         memory.copy, memory.grow and the like write): trap\n"
+    "                         'all fuel consumed'.\n"
+    "  -W timeout=DURATION    stop after DURATION of wall-clock time, counted from the\n"
+    "                         start: loading, compiling, instantiating and running the\n"
+    "                         guest all count ('deadline exceeded'). DURATION is a\n"
+    "                         number with unit ns, us, ms, s, m or h (e.g. 500ms, 2s;\n"
     "                         a bare number means seconds).\n"
     "  -W max-memory-size=BYTES\n"
     "                         cap every linear memory at BYTES (suffixes K, M, G for\n"
     "                         KiB, MiB, GiB); memory.grow beyond it returns -1.\n"
+    "  -W max-instance-memory=BYTES\n"
+    "                         cap the sum of the instance's linear memories, tables (8\n"
+    "                         bytes per element) and host state (WASI's included) at\n"
+    "                         BYTES; default 1G, or max-memory-size if larger. A\n"
+    "                         module needing more fails to instantiate; memory.grow\n"
+    "                         and table.grow beyond it return -1.\n"
     "  -W max-wasm-stack=BYTES\n"
     "                         size of the guest's value stack; deeper recursion traps\n"
     "                         with 'call stack exhausted'.\n"
@@ -88,6 +98,7 @@ typedef struct cli_opts {
     int64_t fuel; /* < 0: unlimited */
     uint64_t timeout_ns;
     uint64_t max_memory;
+    uint64_t max_instance_memory; /* 0: the default */
     size_t max_stack;
     ward_memory_mode memory_mode;
     bool mem_safety, ptr_auth;
@@ -144,6 +155,11 @@ static int cli_setting(cli_opts *o, char flag, char *kv)
             rc = cli_usage("run", "invalid byte count '%s'", val);
         else
             o->max_memory = v;
+    } else if (flag == 'W' && strcmp(key, "max-instance-memory") == 0) {
+        if (!cli_parse_bytes(val, &v) || v == 0)
+            rc = cli_usage("run", "invalid byte count '%s'", val);
+        else
+            o->max_instance_memory = v;
     } else if (flag == 'W' && strcmp(key, "max-wasm-stack") == 0) {
         if (!cli_parse_bytes(val, &v) || v == 0 || v > SIZE_MAX)
             rc = cli_usage("run", "invalid byte count '%s'", val);
@@ -254,6 +270,14 @@ static int cli_parse_run(int argc, char **argv, cli_opts *o)
     o->args = argv + i + 1;
     o->nargs = argc - i - 1;
     return 0;
+}
+
+/* Monotonic time in nanoseconds, for what is left of the deadline. */
+static uint64_t cli_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* ---- values ---------------------------------------------------------------- */
@@ -556,6 +580,30 @@ int cli_run(int argc, char **argv)
         goto done;
     }
 
+    /* The store comes first, with its limits: the deadline counts from
+     * here, so that loading and compiling are inside it as well. */
+    uint64_t started = cli_now_ns();
+    ward_store_config sc;
+    memset(&sc, 0, sizeof sc);
+    sc.max_stack_bytes = o.max_stack;
+    sc.max_memory_bytes = o.max_memory;
+    sc.memory_mode = o.memory_mode;
+    sc.mem_safety = o.mem_safety;
+    sc.ptr_auth = o.ptr_auth;
+    /* One instance runs: its budget and the store's (which also holds
+     * WASI's state) are the same number. */
+    sc.max_instance_memory_bytes = o.max_instance_memory;
+    sc.max_store_memory_bytes = o.max_instance_memory;
+    store = ward_store_new(&sc);
+    linker = ward_linker_new();
+    if (!store || !linker) {
+        fprintf(stderr, "Error: cannot create the store: out of memory\n");
+        rc = CLI_EXIT_LOAD;
+        goto done;
+    }
+    if (o.fuel >= 0) ward_store_set_fuel(store, o.fuel);
+    if (o.timeout_ns) ward_store_set_timeout(store, o.timeout_ns);
+
     size_t len = 0;
     bytes = cli_read_file(o.module, &len);
     if (!bytes) {
@@ -566,7 +614,7 @@ int cli_run(int argc, char **argv)
     uint32_t features = WARD_FEATURE_ALL;
     if (o.mem_safety) features |= WARD_FEATURE_MEM_SAFETY;
     if (o.ptr_auth) features |= WARD_FEATURE_PTR_AUTH;
-    mod = ward_module_new(bytes, len, features, &err);
+    mod = ward_module_new_in(store, bytes, len, features, &err);
     if (!mod) {
         /* The message, then the code an embedder would act on. */
         if (err.has_offset)
@@ -646,22 +694,8 @@ int cli_run(int argc, char **argv)
         goto done;
     }
 
-    ward_store_config sc;
-    memset(&sc, 0, sizeof sc);
-    sc.max_stack_bytes = o.max_stack;
-    sc.max_memory_bytes = o.max_memory;
-    sc.memory_mode = o.memory_mode;
-    sc.mem_safety = o.mem_safety;
-    sc.ptr_auth = o.ptr_auth;
-    store = ward_store_new(&sc);
-    linker = ward_linker_new();
-    if (!store || !linker) {
-        fprintf(stderr, "Error: cannot create the store: out of memory\n");
-        rc = CLI_EXIT_LOAD;
-        goto done;
-    }
     if (!ward_wasi_define(wasi, store, linker)) {
-        fprintf(stderr, "Error: cannot define WASI imports: out of memory\n");
+        fprintf(stderr, "Error: cannot define WASI imports: out of memory or over the budget\n");
         rc = CLI_EXIT_LOAD;
         goto done;
     }
@@ -671,11 +705,11 @@ int cli_run(int argc, char **argv)
         rc = CLI_EXIT_LOAD;
         goto done;
     }
-    if (o.fuel >= 0) ward_store_set_fuel(store, o.fuel);
     if (o.timeout_ns) {
-        /* Set just before instantiation so the start function is covered. */
-        ward_store_set_timeout(store, o.timeout_ns);
-        ward_wasi_set_timeout(wasi, o.timeout_ns);
+        /* WASI's blocking calls end with the store's deadline: what is
+         * left of it. */
+        uint64_t spent = cli_now_ns() - started;
+        ward_wasi_set_timeout(wasi, spent < o.timeout_ns ? o.timeout_ns - spent : 1);
     }
 
     fflush(stdout); /* the guest writes to a duplicate of fd 1, unbuffered */

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make fuzz: builds the libFuzzer target with ASan+UBSan and runs it for
 # $1 seconds (default 60), seeded with every module of the spec suite.
-# Crashes land in build/fuzz/artifacts/; copy each into tests/regress/ so
-# that `make test` replays it.
+# Crashes, and runs that break the budget oracle (fuzz_one.h), land in
+# build/fuzz/artifacts/; copy each into tests/regress/ so that `make test`
+# replays it.
 set -euo pipefail
 secs=${1:-60}
 cd "$(dirname "$0")/.."

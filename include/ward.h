@@ -199,9 +199,18 @@ enum {
 };
 
 /* Decodes, validates and compiles a module. `bytes` is copied (the caller
- * keeps ownership). Returns NULL with *err filled on failure. */
+ * keeps ownership). Returns NULL with *err filled on failure. Whatever the
+ * input, the memory and time this takes are bounded in proportion to len:
+ * a module that would make the compiler build or check more than a fixed
+ * multiple of its size fails with "module too complex". */
 WARD_API ward_module *ward_module_new(const uint8_t *bytes, size_t len, uint32_t features,
                                       ward_error *err);
+/* The same under s's limits: its deadline (ward_store_set_timeout) and
+ * ward_store_interrupt() stop decoding and compiling too, with the message
+ * "deadline exceeded while loading" (or "interrupted while loading"). The
+ * module does not belong to s: it outlives it and may be used in any store. */
+WARD_API ward_module *ward_module_new_in(ward_store *s, const uint8_t *bytes, size_t len,
+                                         uint32_t features, ward_error *err);
 /* Drops the caller's reference. */
 WARD_API void ward_module_free(ward_module *m);
 
@@ -252,6 +261,19 @@ typedef enum ward_clone_key {
     WARD_CLONE_KEY_NEW = 1,     /* the clone draws its own: they no longer do */
 } ward_clone_key;
 
+/* Budgets: what the guests of a store may make the host allocate. Each
+ * instance has one, covering the current size of its linear memories, 8
+ * bytes per element of its tables and its own state, and the address space
+ * its memories reserve (8 GiB for a flat 32-bit memory, its maximum for a
+ * memory64, about the maximum plus 2 MiB for a paged one). The store has
+ * one over everything in it: its instances, the memories and tables the
+ * host creates, and host state charged with ward_store_charge (WASI's).
+ * Instantiation checks the minimum of everything a module defines before
+ * making any of it; later growth that would exceed a budget fails
+ * (memory.grow and table.grow return -1), as does a clone. */
+#define WARD_DEFAULT_INSTANCE_MEMORY (1ull << 30)  /* 1 GiB */
+#define WARD_DEFAULT_INSTANCE_RESERVE (1ull << 40) /* 1 TiB: 128 flat 32-bit memories */
+
 typedef struct ward_store_config {
     size_t max_stack_bytes;    /* value stack size; 0 = default (8 MiB) */
     uint32_t max_call_depth;   /* 0 = default (10,000 frames) */
@@ -260,22 +282,44 @@ typedef struct ward_store_config {
     bool mem_safety;
     bool ptr_auth;
     ward_clone_key clone_key; /* for clones created in this store */
+    /* Budgets in bytes; for each, 0 = the default and UINT64_MAX = none. */
+    uint64_t max_instance_memory_bytes;  /* default WARD_DEFAULT_INSTANCE_MEMORY, or
+                                            max_memory_bytes if that is larger */
+    uint64_t max_instance_reserve_bytes; /* default WARD_DEFAULT_INSTANCE_RESERVE */
+    uint64_t max_store_memory_bytes;     /* default none (the instances' own bound them) */
+    uint64_t max_store_reserve_bytes;    /* default none */
 } ward_store_config;
 
 /* Creates a store. cfg may be NULL for defaults. Returns NULL if out of memory. */
 WARD_API ward_store *ward_store_new(const ward_store_config *cfg);
 WARD_API void ward_store_free(ward_store *s);
 
-/* Fuel: when set, each call and each loop iteration consumes one unit; a
- * call that runs out traps with WARD_TRAP_OUT_OF_FUEL. fuel < 0 disables. */
+/* Fuel: when set, each call and each loop iteration consumes one unit, and
+ * instructions that write in bulk one more per WARD_FUEL_BULK_BYTES bytes:
+ * memory.fill, memory.copy, memory.init, memory.grow (the bytes added),
+ * table.fill, table.copy, table.init, table.grow (8 bytes per element), and
+ * a call's zeroing of its locals (8 bytes per local, 16 per v128). An
+ * instruction that cannot pay does nothing and traps with
+ * WARD_TRAP_OUT_OF_FUEL, so fuel alone bounds a call's time. fuel < 0
+ * disables. */
+#define WARD_FUEL_BULK_BYTES 1024
 WARD_API void ward_store_set_fuel(ward_store *s, int64_t fuel);
 WARD_API int64_t ward_store_get_fuel(const ward_store *s);
-/* Deadline: calls running after `timeout_ns` nanoseconds from now trap with
- * WARD_TRAP_DEADLINE (checked at calls and loop back-edges). 0 disables. */
+/* Deadline: work in s after `timeout_ns` nanoseconds from now stops:
+ * calls and instantiation trap with WARD_TRAP_DEADLINE (checked at calls,
+ * loop back-edges, every MiB of a bulk memory operation, and while code is
+ * compiled for an instance), ward_module_new_in fails. 0 disables. */
 WARD_API void ward_store_set_timeout(ward_store *s, uint64_t timeout_ns);
 /* Asks the running guest to stop at its next check (trap WARD_TRAP_INTERRUPTED).
  * Safe from any thread or signal handler. */
 WARD_API void ward_store_interrupt(ward_store *s);
+
+/* Host state kept for the guests of s (a host module's descriptor table,
+ * say) is charged to s's memory budget (max_store_memory_bytes) with
+ * ward_store_charge, so that one limit covers it: false, charging nothing,
+ * if that would exceed the budget. ward_store_uncharge gives bytes back. */
+WARD_API bool ward_store_charge(ward_store *s, uint64_t bytes);
+WARD_API void ward_store_uncharge(ward_store *s, uint64_t bytes);
 
 /* ---- host functions ---------------------------------------------------- */
 

@@ -127,6 +127,9 @@
     X(OUT_OF_MEMORY, RESOURCE, "a host allocation failed")                                         \
     X(MEMORY_LIMIT, RESOURCE,                                                                      \
       "a linear memory beyond the store's limit, or that cannot be reserved")                      \
+    X(BUDGET_EXCEEDED, RESOURCE,                                                                   \
+      "the instance's or store's memory or address-space budget would be exceeded")                \
+    X(STOPPED, RESOURCE, "loading stopped by the store's deadline or an interrupt")                \
     X(TABLE_LIMIT, RESOURCE, "a table beyond ward's limit on elements")                            \
     X(HOST_RESOURCE, RESOURCE, "a thread, descriptor or kernel feature the host could not give")   \
     /* ---- the embedder's use of the API ---- */                                                  \

@@ -62,7 +62,11 @@ WARD_API void ward_wasi_config_init(ward_wasi_config *cfg);
 WARD_API ward_wasi *ward_wasi_new(const ward_wasi_config *cfg, ward_error *err);
 
 /* Creates every wasi_snapshot_preview1 function in store s and defines it in
- * l under module "wasi_snapshot_preview1". Returns false if out of memory. */
+ * l under module "wasi_snapshot_preview1". The context's state is charged
+ * to s's budget (ward_store_charge): its strings and every descriptor slot
+ * (WASI_SLOT_BYTES, about 36 KiB, what an open directory can hold), now
+ * and as the table grows; a guest whose table cannot grow within the budget
+ * gets ENOMEM. Returns false if out of memory or over the budget. */
 WARD_API bool ward_wasi_define(ward_wasi *w, ward_store *s, ward_linker *l);
 
 /* Blocking calls (poll_oneoff, reads from pipes, terminals and sockets,

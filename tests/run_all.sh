@@ -37,6 +37,7 @@ step spec make -s "$jobs" spec
 [ -x tests/wasi/run.sh ] && step wasi bash tests/wasi/run.sh build/ward build
 [ -f tests/examples.sh ] && step examples bash tests/examples.sh
 step paged bash tests/paged/run.sh build
+step budget bash tests/budget/run.sh build/ward build
 step cage bash tests/cage/run.sh build
 if [ "$mode" != check ]; then
     step install bash tests/install.sh

@@ -279,7 +279,9 @@ static w_trap api_invoke(w_exec *ex, w_func *fn, uint64_t *slots)
 
 /* ---- modules ---------------------------------------------------------------------- */
 
-ward_module *ward_module_new(const uint8_t *bytes, size_t len, uint32_t features, ward_error *err)
+/* Decodes and compiles, giving up when *stop becomes nonzero. */
+static ward_module *api_module_new(const uint8_t *bytes, size_t len, uint32_t features,
+                                   const atomic_int *stop, ward_error *err)
 {
     w_err e;
     memset(&e, 0, sizeof e);
@@ -290,12 +292,12 @@ ward_module *ward_module_new(const uint8_t *bytes, size_t len, uint32_t features
     }
     static const uint8_t empty[1];
     uint32_t known = WARD_FEATURE_ALL | WARD_FEATURE_MEM_SAFETY | WARD_FEATURE_PTR_AUTH;
-    w_module *m = dec_module_decode(bytes ? bytes : empty, len, features & known, &e);
+    w_module *m = dec_module_decode(bytes ? bytes : empty, len, features & known, stop, &e);
     if (!m) {
         api_copy_err(err, &e);
         return NULL;
     }
-    if (!cmp_compile_module(m, &e)) {
+    if (!cmp_compile_module(m, stop, &e)) {
         cmp_free_module_code(m);
         m->code = NULL;
         dec_module_free(m);
@@ -310,6 +312,38 @@ ward_module *ward_module_new(const uint8_t *bytes, size_t len, uint32_t features
         err->offset = 0;
     }
     return (ward_module *)m;
+}
+
+ward_module *ward_module_new(const uint8_t *bytes, size_t len, uint32_t features, ward_error *err)
+{
+    return api_module_new(bytes, len, features, NULL, err);
+}
+
+ward_module *ward_module_new_in(ward_store *s, const uint8_t *bytes, size_t len, uint32_t features,
+                                ward_error *err)
+{
+    ward_result res;
+    ward_error local;
+    if (!err) err = &local;
+    if (!s) return api_module_new(bytes, len, features, NULL, err);
+    /* Loading runs like a call: the outermost one arms the deadline. */
+    if (!api_enter(s, &res)) {
+        snprintf(err->message, sizeof err->message, "%s", res.message);
+        err->has_offset = false;
+        err->offset = 0;
+        return NULL;
+    }
+    w_exec *ex = &s->w.exec;
+    ward_module *m = api_module_new(bytes, len, features, &ex->interrupt, err);
+    int stop = atomic_load_explicit(&ex->interrupt, memory_order_acquire);
+    if (!m && stop) {
+        snprintf(err->message, sizeof err->message, "%s while loading",
+                 w_trap_message((w_trap)stop));
+        err->has_offset = false;
+        err->offset = 0;
+    }
+    api_leave(s);
+    return m;
 }
 
 void ward_module_free(ward_module *m)
@@ -364,8 +398,22 @@ ward_store *ward_store_new(const ward_store_config *cfg)
     size_t slots = stack_bytes / sizeof(uint64_t);
     if (slots < 64) slots = 64;
     uint32_t depth = c.max_call_depth ? c.max_call_depth : API_DEFAULT_DEPTH;
-    w_limits_cfg lim = {c.max_memory_bytes, 0,          c.memory_mode == WARD_MEMORY_PAGED_TABLES,
-                        c.mem_safety,       c.ptr_auth, c.clone_key == WARD_CLONE_KEY_NEW};
+    w_limits_cfg lim;
+    memset(&lim, 0, sizeof lim);
+    lim.max_memory_bytes = c.max_memory_bytes;
+    lim.paged_no_span = c.memory_mode == WARD_MEMORY_PAGED_TABLES;
+    /* A single memory may always reach max_memory_bytes, whatever the
+     * default sum says. */
+    uint64_t inst_default = WARD_DEFAULT_INSTANCE_MEMORY;
+    if (c.max_memory_bytes > inst_default) inst_default = c.max_memory_bytes;
+    lim.instance_mem = c.max_instance_memory_bytes ? c.max_instance_memory_bytes : inst_default;
+    lim.instance_vm =
+        c.max_instance_reserve_bytes ? c.max_instance_reserve_bytes : WARD_DEFAULT_INSTANCE_RESERVE;
+    lim.store_mem = c.max_store_memory_bytes ? c.max_store_memory_bytes : UINT64_MAX;
+    lim.store_vm = c.max_store_reserve_bytes ? c.max_store_reserve_bytes : UINT64_MAX;
+    lim.mem_tagged = c.mem_safety;
+    lim.ptr_auth = c.ptr_auth;
+    lim.clone_new_key = c.clone_key == WARD_CLONE_KEY_NEW;
 
     ward_store *s = w_calloc(1, sizeof *s);
     if (!s) return NULL;
@@ -409,6 +457,16 @@ void ward_store_set_timeout(ward_store *s, uint64_t timeout_ns)
 
 /* A lock-free atomic is what makes this safe from a signal handler. */
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "ward_store_interrupt needs a lock-free atomic_int");
+
+bool ward_store_charge(ward_store *s, uint64_t bytes)
+{
+    return s && w_budget_charge(&s->w.budget, bytes, 0, NULL);
+}
+
+void ward_store_uncharge(ward_store *s, uint64_t bytes)
+{
+    if (s) w_budget_release(&s->w.budget, bytes, 0);
+}
 
 void ward_store_interrupt(ward_store *s)
 {
@@ -736,6 +794,15 @@ ward_instance *ward_instance_new(ward_store *s, ward_module *m, const ward_linke
     if (!api_enter(s, res)) goto out;
     inst = rt_instantiate(&s->w, wm, imports, s->mem_mode, &e, &trap);
     if (!inst) {
+        /* Compiling for the memories' access paths stops on the deadline
+         * too: report that as the trap it is. */
+        if (trap == W_TRAP_OK) {
+            int stop = atomic_exchange_explicit(&s->w.exec.interrupt, 0, memory_order_acquire);
+            if (stop) {
+                trap = (w_trap)stop;
+                s->w.exec.nbt = 0;
+            }
+        }
         if (trap == W_TRAP_OK) {
             api_error_from(res, &e);
         } else if (api_fill_trap(res, &s->w.exec, trap) == WARD_TRAP && e.msg[0]) {

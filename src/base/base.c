@@ -107,23 +107,31 @@ static bool injected_failure(void)
     return false;
 }
 
+static const w_alloc_hooks libc_hooks = {malloc, calloc, realloc, free};
+static const w_alloc_hooks *hooks = &libc_hooks;
+
+void w_alloc_set_hooks(const w_alloc_hooks *h)
+{
+    hooks = h ? h : &libc_hooks;
+}
+
 void *w_malloc(size_t n)
 {
     if (injected_failure()) return NULL;
-    return malloc(n ? n : 1);
+    return hooks->malloc(n ? n : 1);
 }
 
 void *w_calloc(size_t n, size_t size)
 {
     if (injected_failure()) return NULL;
-    if (n == 0 || size == 0) return calloc(1, 1);
-    return calloc(n, size);
+    if (n == 0 || size == 0) return hooks->calloc(1, 1);
+    return hooks->calloc(n, size);
 }
 
 void *w_realloc(void *p, size_t n)
 {
     if (injected_failure()) return NULL;
-    return realloc(p, n ? n : 1);
+    return hooks->realloc(p, n ? n : 1);
 }
 
 void *w_realloc_array(void *p, size_t n, size_t size)
@@ -135,7 +143,7 @@ void *w_realloc_array(void *p, size_t n, size_t size)
 
 void w_free(void *p)
 {
-    free(p);
+    hooks->free(p);
 }
 
 char *w_strndup(const char *s, size_t n)

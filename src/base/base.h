@@ -18,6 +18,7 @@
 #ifndef WARD_BASE_H
 #define WARD_BASE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -156,6 +157,46 @@ void w_alloc_fail_after(long n);
  * key's first 8 bytes, little-endian). siphash.c; the keyed MAC of pointer
  * authentication and the generator of memory tags (mem/tag.c). */
 uint64_t w_siphash24(uint64_t k0, uint64_t k1, const void *msg, size_t len);
+
+/* Test hook: route every allocation above through these functions instead
+ * of the C library's (NULL restores it). The fuzz target counts live and
+ * peak bytes this way; the functions must behave like their libc namesakes. */
+typedef struct w_alloc_hooks {
+    void *(*malloc)(size_t n);
+    void *(*calloc)(size_t n, size_t size);
+    void *(*realloc)(void *p, size_t n);
+    void (*free)(void *p);
+} w_alloc_hooks;
+void w_alloc_set_hooks(const w_alloc_hooks *h);
+
+/* ---- budget.c: what a tenant may make the host allocate ---------------------
+ *
+ * A budget counts two resources in bytes: memory the host may have to
+ * back with RAM (linear memory pages, table elements, per-instance state,
+ * host state such as WASI's) and address space it reserves (a flat
+ * memory's guard region, paged memories' tables and arenas). An
+ * instance's budget has its store's as parent; a charge succeeds only if
+ * every level has room, and is then recorded at every level. A NULL
+ * budget means no accounting (always succeeds). Not thread-safe: a
+ * budget belongs to one store, which one thread uses at a time. */
+typedef struct w_budget {
+    const char *what;        /* "instance" or "store", for messages */
+    struct w_budget *parent; /* charged as well, or NULL */
+    uint64_t mem_limit, mem_used;
+    uint64_t vm_limit, vm_used;
+} w_budget;
+
+/* limits: UINT64_MAX for none. */
+void w_budget_init(w_budget *b, const char *what, w_budget *parent, uint64_t mem_limit,
+                   uint64_t vm_limit);
+/* Charges mem bytes of memory and vm bytes of address space at every
+ * level, or nothing: false, with *err (may be NULL) naming the level and
+ * resource, if some level would exceed its limit. */
+bool w_budget_charge(w_budget *b, uint64_t mem, uint64_t vm, w_err *err);
+/* The same check without charging. */
+bool w_budget_fits(const w_budget *b, uint64_t mem, uint64_t vm, w_err *err);
+/* Gives back what a charge took. */
+void w_budget_release(w_budget *b, uint64_t mem, uint64_t vm);
 
 /* Unaligned little-endian loads and stores. */
 W_INLINE uint32_t w_rd32(const void *p)

@@ -19,6 +19,7 @@
 #include <stdlib.h> /* qsort */
 
 static const char dec_msg_eos[] = "unexpected end of section or function";
+const char dec_msg_stopped[] = "stopped: deadline exceeded or interrupted";
 
 /* ---- LEB128 and byte readers ----------------------------------------------- */
 
@@ -185,7 +186,17 @@ typedef struct dec_ctx {
     size_t code_mismatch_at;
     /* First "name" custom section, parsed once everything else is known. */
     const uint8_t *names, *names_end;
+    const atomic_int *stop; /* set asynchronously: give up (deadline, interrupt) */
 } dec_ctx;
+
+/* Checked every 1,024 entries of every section: decoding is linear in the
+ * input, but a deadline set before loading must also cut a long one short. */
+static bool dec_poll(dec_ctx *c, uint32_t i)
+{
+    if ((i & 1023) != 0 || !c->stop || !atomic_load_explicit(c->stop, memory_order_relaxed))
+        return true;
+    return w_fail_nooff(c->err, W_ERR_STOPPED, "%s", dec_msg_stopped);
+}
 
 static size_t dec_left(const w_reader *r)
 {
@@ -672,6 +683,7 @@ static bool dec_sec_type(dec_ctx *c, w_reader *r)
         return false;
     }
     for (uint32_t i = 0; i < n; i++) {
+        if (!dec_poll(c, i)) return false;
         w_functype *t = &m->types[i];
         size_t at = dec_offset(r);
         uint8_t form;
@@ -728,6 +740,7 @@ static bool dec_sec_import(dec_ctx *c, w_reader *r)
         return false;
     }
     for (uint32_t i = 0; i < n; i++) {
+        if (!dec_poll(c, i)) return false;
         w_import *im = &m->imports[i];
         const uint8_t *mod, *nm;
         size_t at;
@@ -788,6 +801,7 @@ static bool dec_sec_func(dec_ctx *c, w_reader *r)
     if (!dec_count(r, 1, W_MAX_FUNCS - m->nimported_funcs, "functions", &n)) return false;
     if (!dec_build_funcs(c, n)) return false;
     for (uint32_t i = 0; i < n; i++) {
+        if (!dec_poll(c, i)) return false;
         size_t at = dec_offset(r);
         uint32_t t;
         if (!dec_u32(r, &t)) return false;
@@ -808,6 +822,7 @@ static bool dec_sec_table(dec_ctx *c, w_reader *r)
     if (!dec_count(r, 1, W_MAX_TABLES - m->nimported_tables, "tables", &n)) return false;
     if (!dec_build_tables(c, n)) return false;
     for (uint32_t i = 0; i < n; i++) {
+        if (!dec_poll(c, i)) return false;
         if (!dec_tabletype(c, r, &m->tables[m->ntables])) return false;
         m->ntables++;
     }
@@ -821,6 +836,7 @@ static bool dec_sec_mem(dec_ctx *c, w_reader *r)
     if (!dec_count(r, 1, W_MAX_MEMORIES - m->nimported_mems, "memories", &n)) return false;
     if (!dec_build_mems(c, n)) return false;
     for (uint32_t i = 0; i < n; i++) {
+        if (!dec_poll(c, i)) return false;
         size_t at = dec_offset(r);
         if (!dec_limits(c, r, true, &m->mems[m->nmems].lim)) return false;
         if (++m->nmems > 1 && !(c->features & W_FEAT_MULTI_MEMORY)) {
@@ -838,6 +854,7 @@ static bool dec_sec_global(dec_ctx *c, w_reader *r)
     if (!dec_count(r, 1, W_MAX_GLOBALS - m->nimported_globals, "globals", &n)) return false;
     if (!dec_build_globals(c, n)) return false;
     for (uint32_t i = 0; i < n; i++) {
+        if (!dec_poll(c, i)) return false;
         w_global *g = &m->globals[i];
         if (!dec_globaltype(r, &g->type)) return false;
         if (!dec_constexpr(c, r, g->type.type, &g->init)) return false;
@@ -874,6 +891,7 @@ static bool dec_sec_export(dec_ctx *c, w_reader *r)
         goto done;
     }
     for (uint32_t i = 0; i < n; i++) {
+        if (!dec_poll(c, i)) goto done;
         w_export *ex = &m->exports[i];
         const uint8_t *nm;
         size_t kat, iat;
@@ -1027,6 +1045,7 @@ static bool dec_sec_elem(dec_ctx *c, w_reader *r)
         return false;
     }
     for (uint32_t i = 0; i < n; i++) {
+        if (!dec_poll(c, i)) return false;
         m->nelems = i + 1; /* counted first so a half-built segment is freed */
         if (!dec_elem(c, r, &m->elems[i])) return false;
     }
@@ -1081,19 +1100,25 @@ static bool dec_code_entry(dec_ctx *c, w_reader *r, w_funcdef *f)
         }
     }
     f->nlocals = (uint32_t)(total - m->types[f->type].nparams);
-    f->local_types = w_malloc(f->nlocals ? f->nlocals : 1);
-    if (!f->local_types) {
-        w_fail_nooff(c->err, W_ERR_OUT_OF_MEMORY, "out of memory");
-        return false;
+    /* Second pass over the (already checked) declarations records them as
+     * groups: memory in proportion to the bytes that declare them (each
+     * group takes at least two), never to the count of locals. */
+    if (ngroups) {
+        f->groups = w_calloc(ngroups, sizeof *f->groups);
+        if (!f->groups) {
+            w_fail_nooff(c->err, W_ERR_OUT_OF_MEMORY, "out of memory");
+            return false;
+        }
     }
-    /* Second pass over the (already checked) declarations fills the types. */
     b.p = groups;
-    for (uint32_t i = 0, k = 0; i < ngroups; i++) {
+    for (uint32_t i = 0; i < ngroups; i++) {
         uint32_t cnt;
         w_valtype t;
         if (!dec_u32(&b, &cnt) || !dec_valtype(&b, &t)) return false;
-        memset(f->local_types + k, t, cnt);
-        k += cnt;
+        if (cnt == 0) continue;
+        f->groups[f->ngroups].count = cnt;
+        f->groups[f->ngroups].type = t;
+        f->ngroups++;
     }
     f->body = b.p;
     f->body_len = (size_t)(b.end - b.p);
@@ -1116,8 +1141,10 @@ static bool dec_sec_code(dec_ctx *c, w_reader *r)
         r->p = r->end;
         return true;
     }
-    for (uint32_t i = 0; i < n; i++)
+    for (uint32_t i = 0; i < n; i++) {
+        if (!dec_poll(c, i)) return false;
         if (!dec_code_entry(c, r, &m->funcdefs[i])) return false;
+    }
     return true;
 }
 
@@ -1139,6 +1166,7 @@ static bool dec_sec_data(dec_ctx *c, w_reader *r)
         return false;
     }
     for (uint32_t i = 0; i < n; i++) {
+        if (!dec_poll(c, i)) return false;
         w_dataseg *d = &m->datas[i];
         size_t sat = dec_offset(r), lat;
         uint32_t flags, len;
@@ -1381,7 +1409,8 @@ static bool dec_module_body(dec_ctx *c)
     return true;
 }
 
-w_module *dec_module_decode(const uint8_t *bytes, size_t len, uint32_t features, w_err *err)
+w_module *dec_module_decode(const uint8_t *bytes, size_t len, uint32_t features,
+                            const atomic_int *stop, w_err *err)
 {
     w_err local;
     dec_ctx c;
@@ -1396,6 +1425,7 @@ w_module *dec_module_decode(const uint8_t *bytes, size_t len, uint32_t features,
     c.m = m;
     c.err = err;
     c.features = features;
+    c.stop = stop;
     m->features = features;
     m->bytes = w_malloc(len);
     if (!m->bytes) {
@@ -1428,7 +1458,7 @@ void dec_module_free(w_module *m)
     w_free(m->global_types);
     if (m->funcdefs)
         for (uint32_t i = 0; i < m->nfuncdefs; i++)
-            w_free(m->funcdefs[i].local_types);
+            w_free(m->funcdefs[i].groups);
     w_free(m->funcdefs);
     w_free(m->globals);
     for (uint32_t i = 0; i < m->nexports; i++)

@@ -136,13 +136,22 @@ typedef struct w_global {
     w_constexpr init;
 } w_global;
 
+/* A run of `count` declared locals of one type, as the binary declares
+ * them: a body declaring 50,000 locals in five bytes costs one group, not
+ * 50,000 entries. */
+typedef struct w_localgroup {
+    uint32_t count;
+    w_valtype type;
+} w_localgroup;
+
 /* A function defined in the module (imports are not in this array). */
 typedef struct w_funcdef {
-    uint32_t type;          /* type index */
-    uint32_t nlocals;       /* declared locals, params excluded */
-    w_valtype *local_types; /* nlocals entries */
-    const uint8_t *body;    /* instruction bytes after the local declarations, up to and
-                               including the final `end` */
+    uint32_t type;        /* type index */
+    uint32_t nlocals;     /* declared locals, params excluded */
+    uint32_t ngroups;     /* entries of groups (empty groups left out) */
+    w_localgroup *groups; /* the declarations, in order; NULL if none */
+    const uint8_t *body;  /* instruction bytes after the local declarations, up to and
+                             including the final `end` */
     size_t body_len;
     size_t body_offset;  /* module byte offset of body[0] */
     size_t entry_offset; /* module byte offset of the code entry's size field */
@@ -235,8 +244,13 @@ typedef struct w_module {
 
 /* Decodes and validates everything but function bodies. On success returns a
  * module that the caller frees with dec_module_free(); on failure returns NULL
- * and fills *err (offset + rule). `bytes` is copied; the caller keeps it. */
-w_module *dec_module_decode(const uint8_t *bytes, size_t len, uint32_t features, w_err *err);
+ * and fills *err (offset + rule). `bytes` is copied; the caller keeps it.
+ * Whatever the input, the module takes memory in proportion to its size.
+ * If *stop (may be NULL) becomes nonzero meanwhile, decoding gives up with
+ * the message dec_msg_stopped. */
+w_module *dec_module_decode(const uint8_t *bytes, size_t len, uint32_t features,
+                            const atomic_int *stop, w_err *err);
+extern const char dec_msg_stopped[];
 void dec_module_free(w_module *m);
 
 /* Structural equality of function types (import matching, call_indirect

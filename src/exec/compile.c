@@ -39,6 +39,18 @@
 #define CMP_MAX_SLOTS (1u << 20)
 #define CMP_MAX_DEPTH 100000u
 #define CMP_MAX_CODE (1u << 26)
+/* What a whole module may make the compiler build and do: code words and
+ * validation pushes in proportion to the module's size, plus a fixed
+ * allowance. Each function's own limits (a few times its body size plus a
+ * constant) are drawn from these, so a module of many tiny functions cannot
+ * multiply the per-function constants. The spec suite and real programs
+ * need about 2 code words per module byte. */
+#define CMP_CODE_PER_BYTE 8u
+#define CMP_CODE_BASE (1u << 20)
+#define CMP_PUSHES_PER_BYTE 32u
+#define CMP_PUSHES_BASE (1u << 22)
+/* The compiler checks the stop flag every this many instructions. */
+#define CMP_POLL_EVERY 4096u
 
 enum { CMP_K_BLOCK, CMP_K_LOOP, CMP_K_IF, CMP_K_ELSE, CMP_K_FUNC };
 
@@ -49,6 +61,21 @@ typedef struct cmp_val {
     uint32_t home;  /* the entry's own operand-stack slot */
     uint32_t loc;   /* where the value is: home, or the aliased local's slot */
 } cmp_val;
+
+/* A group of declared locals in the function being compiled: locals
+ * [first, first + count) have this type and slots from `slot` on. */
+typedef struct cmp_lgroup {
+    uint32_t first, slot;
+    w_valtype type;
+} cmp_lgroup;
+
+/* Per local: the topmost alias of it on the stack (-1: none), valid only if
+ * gen is the function's generation; anything else reads as -1. That way a
+ * function with 50,000 locals costs nothing per local it never uses. */
+typedef struct cmp_alias {
+    int32_t head;
+    uint32_t gen;
+} cmp_alias;
 
 typedef struct cmp_ctrl {
     uint8_t kind;
@@ -79,13 +106,20 @@ typedef struct cmp {
     size_t op_off; /* module offset of the instruction being compiled */
     bool multi_mem, mem64_feat;
 
+    /* The module's allowances (CMP_CODE_PER_BYTE...), and the stop flag. */
+    uint64_t code_left, pushes_module_left;
+    const atomic_int *stop;
+    uint32_t poll;
+    uint32_t **type_pslots; /* per type: slots of its params (built on first use) */
+
     /* The function. */
     const w_functype *ft;
-    uint32_t nlocals; /* params included */
-    w_valtype *ltype;
-    uint32_t *lslot;
-    int32_t *alias_head; /* per local: topmost alias on the stack, or -1 */
-    uint32_t cap_locals;
+    uint32_t nlocals;       /* params included */
+    const uint32_t *pslots; /* slot of each param (type_pslots of ft) */
+    cmp_lgroup *lgroups;    /* the declared locals */
+    uint32_t nlgroups, cap_lgroups;
+    cmp_alias *alias; /* per local (see cmp_alias) */
+    uint32_t cap_alias, gen;
     uint32_t stack_base; /* param_slots + local_slots */
     uint32_t max_slot;   /* highest slot used + 1 */
 
@@ -123,9 +157,11 @@ typedef struct cmp {
     uint64_t k_imm;
     w_op f_op;            /* the comparison (register or _I form) */
     uint32_t f_a, f_b;    /* its operands: slots, or slot and immediate */
-    uint32_t gen;         /* br_table generation, for stub sharing */
+    uint32_t br_gen;      /* br_table generation, for stub sharing */
     uint64_t pushes_left; /* validation work budget of the function */
     uint8_t cage_uses;    /* W_CAGE_* met in the bodies compiled so far */
+    /* The module's allowance, not the function's, sets the limit. */
+    bool code_module_bound, pushes_module_bound;
 } cmp;
 
 static bool cmp_fail(cmp *c, w_errcode code, const char *msg)
@@ -136,6 +172,14 @@ static bool cmp_fail(cmp *c, w_errcode code, const char *msg)
 static bool cmp_oom(cmp *c)
 {
     return cmp_fail(c, W_ERR_OUT_OF_MEMORY, "out of memory");
+}
+
+/* A limit on code size or validation work was reached: the function's
+ * own, or (module_bound) what is left of the module's (CMP_CODE_PER_BYTE). */
+static bool cmp_too_complex(cmp *c, bool module_bound)
+{
+    return cmp_fail(c, W_ERR_IMPLEMENTATION_LIMIT,
+                    module_bound ? "module too complex" : "function too complex");
 }
 
 /* Grows *pa (elements of `size` bytes, capacity *cap) to hold `need`. */
@@ -159,8 +203,7 @@ static bool cmp_grow(cmp *c, void **pa, uint32_t *cap, uint64_t need, size_t siz
 
 static bool cmp_reserve(cmp *c, uint32_t n)
 {
-    if ((uint64_t)c->ncode + n > c->max_code)
-        return cmp_fail(c, W_ERR_IMPLEMENTATION_LIMIT, "function too complex");
+    if ((uint64_t)c->ncode + n > c->max_code) return cmp_too_complex(c, c->code_module_bound);
     return cmp_grow(c, (void **)&c->code, &c->cap_code, (uint64_t)c->ncode + n, sizeof(uint32_t));
 }
 
@@ -306,8 +349,12 @@ static cmp_val *cmp_push(cmp *c, w_valtype t)
     uint32_t home = cmp_top_slot(c), end;
     cmp_val *v;
     end = home + w_slots_of(t);
-    if (end > CMP_MAX_SLOTS || c->pushes_left-- == 0) {
+    if (end > CMP_MAX_SLOTS) {
         cmp_fail(c, W_ERR_IMPLEMENTATION_LIMIT, "function too complex");
+        return NULL;
+    }
+    if (c->pushes_left-- == 0) {
+        cmp_too_complex(c, c->pushes_module_bound);
         return NULL;
     }
     if (!cmp_grow(c, (void **)&c->vals, &c->cap_vals, (uint64_t)c->nvals + 1, sizeof(cmp_val)))
@@ -322,14 +369,57 @@ static cmp_val *cmp_push(cmp *c, w_valtype t)
     return v;
 }
 
+/* ---- locals ---------------------------------------------------------------
+ * Parameters have their slots in the type's table (cmp_type_pslots);
+ * declared locals are found by binary search over their groups, so that
+ * nothing is built per declared local. */
+
+static int32_t cmp_alias_head(const cmp *c, uint32_t x)
+{
+    return c->alias[x].gen == c->gen ? c->alias[x].head : -1;
+}
+
+static void cmp_set_alias_head(cmp *c, uint32_t x, int32_t i)
+{
+    c->alias[x].gen = c->gen;
+    c->alias[x].head = i;
+}
+
+/* Type and slot of local x; false if the function has no local x. */
+static bool cmp_local_at(const cmp *c, uint32_t x, w_valtype *t, uint32_t *slot)
+{
+    uint32_t lo = 0, hi = c->nlgroups;
+    if (x >= c->nlocals) return false;
+    if (x < c->ft->nparams) {
+        *t = c->ft->params[x];
+        *slot = c->pslots[x];
+        return true;
+    }
+    /* The last group whose first local is at most x (there is one: x is
+     * a declared local, and groups start at nparams). */
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (c->lgroups[mid].first <= x)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    *t = c->lgroups[lo].type;
+    *slot = c->lgroups[lo].slot + (x - c->lgroups[lo].first) * w_slots_of(*t);
+    return true;
+}
+
 static bool cmp_push_alias(cmp *c, w_valtype t, uint32_t x)
 {
+    w_valtype lt;
+    uint32_t slot = 0;
     cmp_val *v = cmp_push(c, t);
     if (!v) return false;
+    cmp_local_at(c, x, &lt, &slot);
     v->local = (int32_t)x;
-    v->loc = c->lslot[x];
-    v->prev = c->alias_head[x];
-    c->alias_head[x] = (int32_t)(c->nvals - 1);
+    v->loc = slot;
+    v->prev = cmp_alias_head(c, x);
+    cmp_set_alias_head(c, x, (int32_t)(c->nvals - 1));
     return true;
 }
 
@@ -355,7 +445,7 @@ static bool cmp_pop(cmp *c, w_valtype expect, cmp_val *out)
         return true;
     }
     *out = c->vals[--c->nvals];
-    if (out->local >= 0) c->alias_head[out->local] = out->prev;
+    if (out->local >= 0) cmp_set_alias_head(c, (uint32_t)out->local, out->prev);
     if (c->alias_lo > c->nvals) c->alias_lo = c->nvals;
     if (expect != CMP_UNKNOWN && out->type != CMP_UNKNOWN && out->type != expect)
         return cmp_fail(c, W_ERR_TYPE_MISMATCH, "type mismatch");
@@ -413,7 +503,7 @@ static bool cmp_materialize_all(cmp *c)
     for (i = c->alias_lo; i < c->nvals; i++) {
         cmp_val *v = &c->vals[i];
         if (v->local < 0) continue;
-        c->alias_head[v->local] = -1;
+        cmp_set_alias_head(c, (uint32_t)v->local, -1);
         if (!cmp_materialize(c, v)) return false;
     }
     c->alias_lo = c->nvals;
@@ -423,14 +513,14 @@ static bool cmp_materialize_all(cmp *c)
 /* Materializes the aliases of local x (before x is written). */
 static bool cmp_materialize_local(cmp *c, uint32_t x)
 {
-    int32_t i = c->alias_head[x];
+    int32_t i = cmp_alias_head(c, x);
     while (i >= 0) {
         cmp_val *v = &c->vals[i];
         int32_t prev = v->prev;
         if (!cmp_materialize(c, v)) return false;
         i = prev;
     }
-    c->alias_head[x] = -1;
+    cmp_set_alias_head(c, x, -1);
     return true;
 }
 
@@ -1075,7 +1165,7 @@ static bool cmp_br_table(cmp *c)
     if (!cmp_pop(c, W_I32, &idx)) return false;
     arity = cmp_label_n(&c->ctrls[c->labels[n]]);
     /* Validate each distinct target once (the check is idempotent). */
-    gen = ++c->gen;
+    gen = ++c->br_gen;
     for (i = 0; i < n; i++) {
         cmp_ctrl *f = &c->ctrls[c->labels[i]];
         if (cmp_label_n(f) != arity) return cmp_fail(c, W_ERR_TYPE_MISMATCH, "type mismatch");
@@ -1095,7 +1185,7 @@ static bool cmp_br_table(cmp *c)
     cmp_w(c, n);
     for (i = 0; i <= n; i++)
         cmp_w(c, 0);
-    gen = ++c->gen;
+    gen = ++c->br_gen;
     for (i = 0; i <= n; i++) {
         cmp_ctrl *f = &c->ctrls[c->labels[i]];
         if (cmp_branch_is_plain(f, c->tmp, arity)) {
@@ -1301,14 +1391,12 @@ static bool cmp_local(cmp *c, uint8_t opcode)
     cmp_val v = {0};
     bool retarget;
     if (!dec_u32(&c->r, &x)) return false;
-    if (x >= c->nlocals) return cmp_fail(c, W_ERR_UNKNOWN_LOCAL, "unknown local");
-    t = c->ltype[x];
-    slot = c->lslot[x];
+    if (!cmp_local_at(c, x, &t, &slot)) return cmp_fail(c, W_ERR_UNKNOWN_LOCAL, "unknown local");
     if (opcode == 0x20) return cmp_push_alias(c, t, x);
     retarget = c->prod_seq == c->seq && c->nvals > cmp_frame(c)->height &&
                c->prod_val == c->nvals - 1 && c->vals[c->nvals - 1].local < 0;
     if (!cmp_pop(c, t, &v)) return false;
-    if (c->alias_head[x] >= 0) {
+    if (cmp_alias_head(c, x) >= 0) {
         if (!cmp_materialize_local(c, x)) return false;
         retarget = false;
     }
@@ -2036,33 +2124,58 @@ static bool cmp_instr(cmp *c, uint8_t op, bool *done)
     }
 }
 
-/* Sets up locals: params first, then declared locals, each w_slots_of wide. */
+/* Slots of the parameters of type `ti`, computed once per type and
+ * codeset: memory in proportion to the type section, and no work per
+ * function for a type with many parameters. NULL if out of memory. */
+static const uint32_t *cmp_type_pslots(cmp *c, uint32_t ti)
+{
+    const w_functype *ft = &c->m->types[ti];
+    if (!c->type_pslots) {
+        c->type_pslots = w_calloc(c->m->ntypes, sizeof *c->type_pslots);
+        if (!c->type_pslots) return NULL;
+    }
+    if (!c->type_pslots[ti]) {
+        uint32_t *ps = w_malloc((size_t)(ft->nparams ? ft->nparams : 1) * sizeof *ps);
+        if (!ps) return NULL;
+        for (uint32_t i = 0, slot = 0; i < ft->nparams; slot += w_slots_of(ft->params[i]), i++)
+            ps[i] = slot;
+        c->type_pslots[ti] = ps;
+    }
+    return c->type_pslots[ti];
+}
+
+/* Sets up locals: params first, then declared locals, each w_slots_of
+ * wide. The cost is in the number of groups, not of locals. */
 static bool cmp_setup_locals(cmp *c, const w_funcdef *fd)
 {
     uint64_t n = (uint64_t)c->ft->nparams + fd->nlocals;
-    uint32_t i, slot = 0;
+    uint32_t slot = c->ft->param_slots, first = c->ft->nparams;
     if (n > W_MAX_LOCALS) return cmp_fail(c, W_ERR_TOO_MANY_LOCALS, "too many locals");
-    if (!cmp_grow(c, (void **)&c->ltype, &c->cap_locals, n, 1)) return false;
-    /* The three per-local arrays share one capacity: grow the other two to it. */
-    {
-        uint32_t cap = c->cap_locals;
-        uint32_t *ls = w_realloc_array(c->lslot, cap, sizeof *ls);
-        int32_t *ah;
-        if (!ls) return cmp_oom(c);
-        c->lslot = ls;
-        ah = w_realloc_array(c->alias_head, cap, sizeof *ah);
-        if (!ah) return cmp_oom(c);
-        c->alias_head = ah;
+    c->pslots = cmp_type_pslots(c, fd->type);
+    if (!c->pslots) return cmp_oom(c);
+    if (!cmp_grow(c, (void **)&c->lgroups, &c->cap_lgroups, fd->ngroups, sizeof *c->lgroups))
+        return false;
+    for (uint32_t i = 0; i < fd->ngroups; i++) {
+        const w_localgroup *g = &fd->groups[i];
+        c->lgroups[i].first = first;
+        c->lgroups[i].slot = slot;
+        c->lgroups[i].type = g->type;
+        first += g->count;
+        slot += g->count * w_slots_of(g->type);
     }
+    c->nlgroups = fd->ngroups;
     c->nlocals = (uint32_t)n;
-    for (i = 0; i < c->nlocals; i++) {
-        w_valtype t = i < c->ft->nparams ? c->ft->params[i] : fd->local_types[i - c->ft->nparams];
-        c->ltype[i] = t;
-        c->lslot[i] = slot;
-        c->alias_head[i] = -1;
-        slot += w_slots_of(t);
-    }
     c->stack_base = slot;
+    /* Alias heads: entries added now read as -1 (gen 0 is never current);
+     * the new generation makes every older entry read as -1 as well. */
+    if (n > c->cap_alias) {
+        cmp_alias *a = w_realloc_array(c->alias, (size_t)n, sizeof *a);
+        if (!a) return cmp_oom(c);
+        memset(a + c->cap_alias, 0, (size_t)(n - c->cap_alias) * sizeof *a);
+        c->alias = a;
+        c->cap_alias = (uint32_t)n;
+    }
+    c->gen++;
     return true;
 }
 
@@ -2072,7 +2185,7 @@ static bool cmp_function(cmp *c, uint32_t defidx, w_fcode *out)
     const w_funcdef *fd = &m->funcdefs[defidx];
     bool done = false;
     uint8_t op;
-    uint64_t maxc;
+    uint64_t maxc, pushes;
 
     c->ft = &m->types[fd->type];
     c->op_off = fd->body_offset;
@@ -2087,10 +2200,16 @@ static bool cmp_function(cmp *c, uint32_t defidx, w_fcode *out)
      * many values to move; this caps what a hostile body can make us build
      * (the spec suite needs at most 3.4 words per body byte). */
     maxc = (uint64_t)fd->body_len * 16 + 4096;
-    c->max_code = maxc > CMP_MAX_CODE ? CMP_MAX_CODE : (uint32_t)maxc;
+    if (maxc > CMP_MAX_CODE) maxc = CMP_MAX_CODE;
     /* Validation work is bounded the same way: branches and blocks with
      * large arities re-push many values per instruction byte. */
-    c->pushes_left = (uint64_t)fd->body_len * 32 + 65536;
+    pushes = (uint64_t)fd->body_len * 32 + 65536;
+    /* Both come out of what is left of the module's allowances. */
+    c->code_module_bound = maxc > c->code_left;
+    c->pushes_module_bound = pushes > c->pushes_module_left;
+    c->max_code = (uint32_t)(maxc < c->code_left ? maxc : c->code_left);
+    c->pushes_left = pushes < c->pushes_module_left ? pushes : c->pushes_module_left;
+    pushes = c->pushes_left;
 
     c->r.base = m->bytes;
     c->r.p = fd->body;
@@ -2099,6 +2218,9 @@ static bool cmp_function(cmp *c, uint32_t defidx, w_fcode *out)
     if (!cmp_push_ctrl(c, CMP_K_FUNC, 0, NULL, c->ft->nresults, c->ft->results)) return false;
     while (!done) {
         c->op_off = dec_offset(&c->r);
+        if (c->poll++ % CMP_POLL_EVERY == 0 && c->stop &&
+            atomic_load_explicit(c->stop, memory_order_relaxed))
+            return w_fail_nooff(c->err, W_ERR_STOPPED, "%s", dec_msg_stopped);
         if (c->r.p >= c->r.end) return cmp_fail(c, W_ERR_END_EXPECTED, "END opcode expected");
         if (!dec_byte(&c->r, &op)) return false;
         if (!cmp_instr(c, op, &done)) return false;
@@ -2129,14 +2251,19 @@ static bool cmp_function(cmp *c, uint32_t defidx, w_fcode *out)
     out->frame_slots = c->max_slot > c->ft->result_slots ? c->max_slot : c->ft->result_slots;
     out->result_slots = c->ft->result_slots;
     out->func_index = m->nimported_funcs + defidx;
+    c->code_left -= c->ncode;
+    c->pushes_module_left -= pushes - c->pushes_left;
     return true;
 }
 
 static void cmp_free_scratch(cmp *c)
 {
-    w_free(c->ltype);
-    w_free(c->lslot);
-    w_free(c->alias_head);
+    if (c->type_pslots)
+        for (uint32_t i = 0; i < c->m->ntypes; i++)
+            w_free(c->type_pslots[i]);
+    w_free(c->type_pslots);
+    w_free(c->lgroups);
+    w_free(c->alias);
     w_free(c->vals);
     w_free(c->ctrls);
     w_free(c->patches);
@@ -2160,8 +2287,8 @@ static void cmp_codeset_free(w_codeset *cs)
 }
 
 /* Compiles every function of m for cfg into a new codeset. */
-static w_codeset *cmp_codeset_new(w_module *m, const w_compile_cfg *cfg, uint8_t *cage_uses,
-                                  w_err *err)
+static w_codeset *cmp_codeset_new(w_module *m, const w_compile_cfg *cfg, const atomic_int *stop,
+                                  uint8_t *cage_uses, w_err *err)
 {
     w_codeset *cs = w_calloc(1, sizeof *cs);
     cmp c;
@@ -2183,6 +2310,9 @@ static w_codeset *cmp_codeset_new(w_module *m, const w_compile_cfg *cfg, uint8_t
     c.m = m;
     c.cfg = &cs->cfg;
     c.err = err;
+    c.stop = stop;
+    c.code_left = (uint64_t)m->size * CMP_CODE_PER_BYTE + CMP_CODE_BASE;
+    c.pushes_module_left = (uint64_t)m->size * CMP_PUSHES_PER_BYTE + CMP_PUSHES_BASE;
     c.multi_mem = (m->features & W_FEAT_MULTI_MEMORY) != 0;
     c.mem64_feat = (m->features & W_FEAT_MEMORY64) != 0;
     for (i = 0; i < m->nfuncdefs; i++)
@@ -2201,11 +2331,11 @@ out:
     return cs;
 }
 
-bool cmp_compile_module(w_module *m, w_err *err)
+bool cmp_compile_module(w_module *m, const atomic_int *stop, w_err *err)
 {
     w_compile_cfg flat = {m->nmems, NULL};
     uint8_t uses = 0;
-    w_codeset *cs = cmp_codeset_new(m, &flat, &uses, err);
+    w_codeset *cs = cmp_codeset_new(m, &flat, stop, &uses, err);
     if (!cs) return false;
     cmp_free_module_code(m);
     m->code = cs;
@@ -2228,7 +2358,8 @@ static bool cmp_cfg_equal(const w_module *m, const w_compile_cfg *a, const w_com
     return true;
 }
 
-const w_codeset *cmp_codeset_for(w_module *m, const w_compile_cfg *cfg, w_err *err)
+const w_codeset *cmp_codeset_for(w_module *m, const w_compile_cfg *cfg, const atomic_int *stop,
+                                 w_err *err)
 {
     w_codeset *cs, *last = NULL;
     if (!m->code) {
@@ -2239,7 +2370,7 @@ const w_codeset *cmp_codeset_for(w_module *m, const w_compile_cfg *cfg, w_err *e
         if (cmp_cfg_equal(m, &cs->cfg, cfg)) return cs;
         last = cs;
     }
-    cs = cmp_codeset_new(m, cfg, NULL, err);
+    cs = cmp_codeset_new(m, cfg, stop, NULL, err);
     if (!cs) return NULL;
     last->next = cs;
     return cs;

@@ -95,6 +95,16 @@ typedef struct w_btframe {
 
 #define W_MAX_BACKTRACE 32
 
+/* Fuel: one unit per call and per loop back-edge, and one more per
+ * W_FUEL_BULK_BYTES bytes that an instruction writes in bulk: memory.fill,
+ * memory.copy, memory.init and memory.grow (the bytes added), table.fill,
+ * table.copy, table.init and table.grow (8 bytes per element), and the
+ * locals a call zeroes (8 bytes per slot). Charged before the work, so an
+ * instruction that cannot pay traps with "all fuel consumed" having done
+ * nothing; fuel alone then bounds the time of any run. Bulk operations
+ * also check for an interrupt (the deadline) every VM_BULK_CHUNK bytes. */
+#define W_FUEL_BULK_BYTES 1024u
+
 /* The execution context: one per store, reused by nested calls
  * (host -> wasm -> host -> wasm shares the same stacks). */
 typedef struct w_exec {
@@ -106,7 +116,7 @@ typedef struct w_exec {
     uint32_t max_frames; /* call depth limit */
 
     bool fuel_on;
-    int64_t fuel; /* consumed one unit per call and loop back-edge */
+    int64_t fuel; /* consumed as W_FUEL_BULK_BYTES says */
     /* 0, or the trap (W_TRAP_INTERRUPTED, W_TRAP_TIMEOUT) to raise at the
      * next check: set from other threads (the watchdog, the embedder) with
      * release ordering and only while 0, so the first reason wins; the

@@ -332,6 +332,140 @@ static W_NOINLINE w_trap vm_pg0_store_slow(const w_instance *inst, uint64_t ea, 
     return m ? pg_write(m, ea, tmp, bytes, fault) : W_TRAP_MEM_OOB;
 }
 
+/* ---- bulk operations -----------------------------------------------------------
+ * memory.fill, memory.copy and memory.init can touch gigabytes in one
+ * instruction. Each checks its whole range first (a trap leaves memory
+ * untouched, as the spec says), then pays fuel by size (W_FUEL_BULK_BYTES
+ * in exec.h), then works in chunks of VM_BULK_CHUNK bytes and looks at the
+ * interrupt flag, which the deadline's watchdog sets, between chunks: so
+ * neither fuel nor a timeout lets one instruction run for long. An
+ * interrupted operation stops part-way and traps, which ends the call.
+ * Table operations only pay fuel: a table has at most W_MAX_TABLE_SIZE
+ * elements, a few milliseconds of work. */
+#define VM_BULK_CHUNK ((uint64_t)1 << 20)
+
+/* Charges the fuel for writing `bytes` in bulk; false (no fuel left) if
+ * there is not enough. */
+W_INLINE bool vm_fuel_bulk(w_exec *ex, uint64_t bytes)
+{
+    if (W_LIKELY(!ex->fuel_on)) return true;
+    uint64_t units = bytes / W_FUEL_BULK_BYTES;
+    if (units > (uint64_t)ex->fuel) {
+        ex->fuel = 0;
+        return false;
+    }
+    ex->fuel -= (int64_t)units;
+    return true;
+}
+
+/* The trap for a pending interrupt (consuming it, as VM_CHECK_LIMITS
+ * does), or W_TRAP_OK. */
+static w_trap vm_interrupted(w_exec *ex)
+{
+    if (W_LIKELY(!atomic_load_explicit(&ex->interrupt, memory_order_relaxed))) return W_TRAP_OK;
+    return vm_take_interrupt(ex);
+}
+
+/* Can [ea, ea+n) of m be accessed (written if `write`)? *fault: where not.
+ * A tagged memory's ea carries a tag, which every granule must have. */
+static w_trap vm_bulk_check(const w_memory *m, uint64_t ea, uint64_t n, bool write, uint64_t *fault)
+{
+    uint64_t sea;
+    if (m->tagged) return pg_check_access(m, ea, n, write, &sea, fault);
+    if (m->mode == W_MEM_PAGED) return pg_check(m, ea, n, write, fault);
+    *fault = ea;
+    return vm_range_ok(ea, n, m->size) ? W_TRAP_OK : W_TRAP_MEM_OOB;
+}
+
+/* memory.fill: n bytes of v at d in m. On a memory trap *fault is the
+ * faulting address. */
+static W_NOINLINE w_trap vm_memory_fill(w_exec *ex, w_memory *m, uint64_t d, uint8_t v, uint64_t n,
+                                        uint64_t *fault)
+{
+    w_trap t = vm_bulk_check(m, d, n, true, fault);
+    if (t != W_TRAP_OK) return t;
+    if (!vm_fuel_bulk(ex, n)) return W_TRAP_FUEL;
+    /* Checked: a flat memory's bytes are at its base (d without its tag). */
+    uint8_t *p = m->mode == W_MEM_PAGED ? NULL : vm_mem_at(m, mem_addr_strip(m, d), 0, n);
+    for (uint64_t done = 0; done < n;) {
+        uint64_t k = n - done < VM_BULK_CHUNK ? n - done : VM_BULK_CHUNK;
+        if (p) {
+            memset(p + done, v, k);
+        } else {
+            t = pg_fill(m, d + done, v, k, fault);
+            if (t != W_TRAP_OK) return t;
+        }
+        done += k;
+        if (done < n && (t = vm_interrupted(ex)) != W_TRAP_OK) return t;
+    }
+    return W_TRAP_OK;
+}
+
+/* memory.copy: n bytes from s in sm to d in dm, as memmove. On a memory
+ * trap *fault is the faulting address, in dm if *fault_write else in sm. */
+static W_NOINLINE w_trap vm_memory_copy(w_exec *ex, w_memory *dm, uint64_t d, w_memory *sm,
+                                        uint64_t s, uint64_t n, uint64_t *fault, bool *fault_write)
+{
+    uint64_t fs, fd;
+    w_trap ts = vm_bulk_check(sm, s, n, false, &fs), td = vm_bulk_check(dm, d, n, true, &fd);
+    /* Out of bounds anywhere wins over a permission fault. */
+    if (ts == W_TRAP_MEM_OOB || (ts != W_TRAP_OK && td != W_TRAP_MEM_OOB)) {
+        *fault = fs;
+        *fault_write = false;
+        return ts;
+    }
+    if (td != W_TRAP_OK) {
+        *fault = fd;
+        *fault_write = true;
+        return td;
+    }
+    if (!vm_fuel_bulk(ex, n)) return W_TRAP_FUEL;
+    bool paged = dm->mode == W_MEM_PAGED || sm->mode == W_MEM_PAGED;
+    uint8_t *dp = paged ? NULL : vm_mem_at(dm, mem_addr_strip(dm, d), 0, n);
+    const uint8_t *sp = paged ? NULL : vm_mem_at(sm, mem_addr_strip(sm, s), 0, n);
+    /* Chunks from the top down when the destination is above the source,
+     * so that overlapping ranges copy as memmove does. */
+    bool back = dm == sm && d > s;
+    for (uint64_t done = 0; done < n;) {
+        uint64_t k = n - done < VM_BULK_CHUNK ? n - done : VM_BULK_CHUNK;
+        uint64_t off = back ? n - done - k : done;
+        if (!paged) {
+            memmove(dp + off, sp + off, k);
+        } else {
+            w_trap t = pg_copy(dm, d + off, sm, s + off, k, fault, fault_write);
+            if (t != W_TRAP_OK) return t;
+        }
+        done += k;
+        w_trap t = done < n ? vm_interrupted(ex) : W_TRAP_OK;
+        if (t != W_TRAP_OK) return t;
+    }
+    return W_TRAP_OK;
+}
+
+/* memory.init: n bytes of seg from s to d in m. *fault as memory.fill. */
+static W_NOINLINE w_trap vm_memory_init(w_exec *ex, w_memory *m, uint64_t d, const w_datart *seg,
+                                        uint32_t s, uint32_t n, uint64_t *fault)
+{
+    *fault = d;
+    if (!vm_range_ok(s, n, seg->len)) return W_TRAP_MEM_OOB;
+    w_trap t = vm_bulk_check(m, d, n, true, fault);
+    if (t != W_TRAP_OK) return t;
+    if (!vm_fuel_bulk(ex, n)) return W_TRAP_FUEL;
+    uint8_t *p = m->mode == W_MEM_PAGED ? NULL : vm_mem_at(m, mem_addr_strip(m, d), 0, n);
+    for (uint64_t done = 0; done < n;) {
+        uint64_t k = n - done < VM_BULK_CHUNK ? n - done : VM_BULK_CHUNK;
+        if (p) {
+            memcpy(p + done, seg->bytes + s + done, k);
+        } else {
+            t = pg_write(m, d + done, seg->bytes + s + done, k, fault);
+            if (t != W_TRAP_OK) return t;
+        }
+        done += k;
+        if (done < n && (t = vm_interrupted(ex)) != W_TRAP_OK) return t;
+    }
+    return W_TRAP_OK;
+}
+
 /* Does callee have type `typeidx` of module m? Within one module equal types
  * share a canonical index, so that is the fast path. */
 W_INLINE bool vm_type_matches(const w_func *callee, const w_module *m, uint32_t typeidx)
@@ -952,9 +1086,14 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
             }
             vmcase(TABLE_GROW)
             {
+                w_table *t = inst->tables[ip[1]];
                 uint64_t init = SLOT(2);
                 uint32_t n = RI32(3);
-                int64_t r = tbl_grow(inst->tables[ip[1]], n, init);
+                /* Paid for only if it can succeed: a refused grow costs nothing. */
+                if (n <= t->max - t->size &&
+                    W_UNLIKELY(!vm_fuel_bulk(ex, (uint64_t)n * W_TABLE_ELEM_BYTES)))
+                    VM_TRAP(W_TRAP_FUEL);
+                int64_t r = tbl_grow(t, n, init);
                 SLOT(4) = (uint32_t)r; /* -1 becomes 0xFFFFFFFF */
                 NEXT(5);
             }
@@ -964,6 +1103,8 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
                 uint32_t i = RI32(2), n = RI32(4);
                 uint64_t v = SLOT(3);
                 if (W_UNLIKELY(!vm_range_ok(i, n, t->size))) VM_TRAP(W_TRAP_TABLE_OOB);
+                if (W_UNLIKELY(!vm_fuel_bulk(ex, (uint64_t)n * W_TABLE_ELEM_BYTES)))
+                    VM_TRAP(W_TRAP_FUEL);
                 for (uint32_t k = 0; k < n; k++)
                     t->elems[i + k] = v;
                 NEXT(5);
@@ -975,6 +1116,8 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
                 uint32_t d = RI32(3), s = RI32(4), n = RI32(5);
                 if (W_UNLIKELY(!vm_range_ok(d, n, dt->size) || !vm_range_ok(s, n, st->size)))
                     VM_TRAP(W_TRAP_TABLE_OOB);
+                if (W_UNLIKELY(!vm_fuel_bulk(ex, (uint64_t)n * W_TABLE_ELEM_BYTES)))
+                    VM_TRAP(W_TRAP_FUEL);
                 if (n) memmove(dt->elems + d, st->elems + s, (size_t)n * sizeof(uint64_t));
                 NEXT(6);
             }
@@ -985,6 +1128,8 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
                 uint32_t d = RI32(3), s = RI32(4), n = RI32(5);
                 if (W_UNLIKELY(!vm_range_ok(d, n, t->size) || !vm_range_ok(s, n, e->len)))
                     VM_TRAP(W_TRAP_TABLE_OOB);
+                if (W_UNLIKELY(!vm_fuel_bulk(ex, (uint64_t)n * W_TABLE_ELEM_BYTES)))
+                    VM_TRAP(W_TRAP_FUEL);
                 if (n) memmove(t->elems + d, e->refs + s, (size_t)n * sizeof(uint64_t));
                 NEXT(6);
             }
@@ -1004,6 +1149,11 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
             {
                 w_memory *m = inst->mems[ip[1]];
                 uint64_t delta = vm_addr(m, SLOT(2));
+                /* The new pages are zero and the guest may touch them all:
+                 * paid for like a fill, if the grow can succeed. */
+                if (delta <= m->max_pages - m->pages &&
+                    W_UNLIKELY(!vm_fuel_bulk(ex, delta * W_PAGE_SIZE)))
+                    VM_TRAP(W_TRAP_FUEL);
                 int64_t r = mem_grow(m, delta);
                 SLOT(3) = m->is64 ? (uint64_t)r : (uint64_t)(uint32_t)r;
                 VM_RELOAD_MEM0();
@@ -1012,57 +1162,32 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
             vmcase(MEMORY_FILL)
             {
                 w_memory *m = inst->mems[ip[1]];
-                uint64_t d = vm_addr(m, SLOT(2)), n = vm_addr(m, SLOT(4));
-                uint8_t v = (uint8_t)SLOT(3);
-                if (W_UNLIKELY(m->mode == W_MEM_PAGED || m->tagged)) {
-                    uint64_t fe;
-                    trap = pg_fill(m, d, v, n, &fe);
-                    VM_RELOAD_MEM0();
-                    if (W_UNLIKELY(trap != W_TRAP_OK)) VM_MEM_TRAP(m, fe, true);
-                } else {
-                    uint8_t *p = vm_mem_at(m, d, 0, n);
-                    if (W_UNLIKELY(!p)) VM_TRAP(W_TRAP_MEM_OOB);
-                    if (n) memset(p, v, n);
-                }
+                uint64_t d = vm_addr(m, SLOT(2)), n = vm_addr(m, SLOT(4)), fe;
+                trap = vm_memory_fill(ex, m, d, (uint8_t)SLOT(3), n, &fe);
+                if (W_UNLIKELY(m->mode == W_MEM_PAGED)) VM_RELOAD_MEM0();
+                if (W_UNLIKELY(trap != W_TRAP_OK)) VM_MEM_TRAP(m, fe, true);
                 NEXT(5);
             }
             vmcase(MEMORY_COPY)
             {
                 w_memory *dm = inst->mems[ip[1]], *sm = inst->mems[ip[2]];
                 uint64_t d = vm_addr(dm, SLOT(3)), s = vm_addr(sm, SLOT(4));
-                uint64_t n = (dm->is64 && sm->is64) ? SLOT(5) : RI32(5);
-                if (W_UNLIKELY(dm->mode == W_MEM_PAGED || sm->mode == W_MEM_PAGED || dm->tagged ||
-                               sm->tagged)) {
-                    uint64_t fe;
-                    bool fw;
-                    trap = pg_copy(dm, d, sm, s, n, &fe, &fw);
+                uint64_t n = (dm->is64 && sm->is64) ? SLOT(5) : RI32(5), fe;
+                bool fw = false;
+                trap = vm_memory_copy(ex, dm, d, sm, s, n, &fe, &fw);
+                if (W_UNLIKELY(dm->mode == W_MEM_PAGED || sm->mode == W_MEM_PAGED))
                     VM_RELOAD_MEM0();
-                    if (W_UNLIKELY(trap != W_TRAP_OK)) VM_MEM_TRAP(fw ? dm : sm, fe, fw);
-                } else {
-                    uint8_t *dp = vm_mem_at(dm, d, 0, n);
-                    uint8_t *sp = vm_mem_at(sm, s, 0, n);
-                    if (W_UNLIKELY(!dp || !sp)) VM_TRAP(W_TRAP_MEM_OOB);
-                    if (n) memmove(dp, sp, n);
-                }
+                if (W_UNLIKELY(trap != W_TRAP_OK)) VM_MEM_TRAP(fw ? dm : sm, fe, fw);
                 NEXT(6);
             }
             vmcase(MEMORY_INIT)
             {
                 w_memory *m = inst->mems[ip[1]];
-                const w_datart *seg = &inst->datas[ip[2]];
-                uint64_t d = vm_addr(m, SLOT(3));
-                uint32_t s = RI32(4), n = RI32(5);
-                if (W_UNLIKELY(m->mode == W_MEM_PAGED || m->tagged)) {
-                    uint64_t fe = d;
-                    if (W_UNLIKELY(!vm_range_ok(s, n, seg->len))) VM_TRAP(W_TRAP_MEM_OOB);
-                    trap = pg_write(m, d, n ? seg->bytes + s : NULL, n, &fe);
-                    VM_RELOAD_MEM0();
-                    if (W_UNLIKELY(trap != W_TRAP_OK)) VM_MEM_TRAP(m, fe, true);
-                } else {
-                    uint8_t *p = vm_mem_at(m, d, 0, n);
-                    if (W_UNLIKELY(!p || !vm_range_ok(s, n, seg->len))) VM_TRAP(W_TRAP_MEM_OOB);
-                    if (n) memcpy(p, seg->bytes + s, n);
-                }
+                uint64_t fe;
+                trap = vm_memory_init(ex, m, vm_addr(m, SLOT(3)), &inst->datas[ip[2]], RI32(4),
+                                      RI32(5), &fe);
+                if (W_UNLIKELY(m->mode == W_MEM_PAGED)) VM_RELOAD_MEM0();
+                if (W_UNLIKELY(trap != W_TRAP_OK)) VM_MEM_TRAP(m, fe, true);
                 NEXT(6);
             }
             vmcase(DATA_DROP)
@@ -2368,6 +2493,9 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
                 uint64_t *nfp = fp + argbase;
                 if (W_UNLIKELY((size_t)(stack_end - nfp) < fc->frame_slots))
                     VM_TRAP(W_TRAP_STACK_EXHAUSTED);
+                /* Zeroing a large frame's locals is bulk work too. */
+                if (W_UNLIKELY(!vm_fuel_bulk(ex, (uint64_t)fc->local_slots * sizeof(uint64_t))))
+                    VM_TRAP(W_TRAP_FUEL);
                 frp->ip = ip + call_len;
                 frp->fp = fp;
                 frp->fn = fn;

@@ -91,12 +91,16 @@ typedef struct w_codeset {
 
 /* Validates every function body of m and compiles it for the all-flat
  * configuration, attaching the result as m->code. Returns false with *err
- * set (offset of the offending instruction + the rule) on invalid code. */
-bool cmp_compile_module(w_module *m, w_err *err);
+ * set (offset of the offending instruction + the rule) on invalid code.
+ * Work and code are bounded in proportion to the module's size (a module
+ * beyond is "module too complex"); if *stop (may be NULL) becomes nonzero
+ * meanwhile, compiling gives up with dec_msg_stopped. */
+bool cmp_compile_module(w_module *m, const atomic_int *stop, w_err *err);
 
 /* The code of m for cfg (compiled on first use and cached on the module;
- * m->code must already exist). Returns NULL only if out of memory. */
-const w_codeset *cmp_codeset_for(w_module *m, const w_compile_cfg *cfg, w_err *err);
+ * m->code must already exist). Returns NULL if out of memory or stopped. */
+const w_codeset *cmp_codeset_for(w_module *m, const w_compile_cfg *cfg, const atomic_int *stop,
+                                 w_err *err);
 
 /* Frees every codeset attached to m. */
 void cmp_free_module_code(w_module *m);

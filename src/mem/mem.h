@@ -8,7 +8,11 @@
  *   table.c   tbl_*  tables of references
  *
  * The layer sits on base and platform only. It knows nothing of modules,
- * instances or code: limits arrive as numbers.
+ * instances or code: limits arrive as numbers, and the budget a memory or
+ * table is charged to (w_budget, base.h) as a pointer. Every object here
+ * charges its owner's budget before it takes host memory or address space
+ * and gives the same back when it is released: a memory its current size
+ * (pages * 64 KiB) and its reservation, a table 8 bytes per element.
  */
 #ifndef WARD_MEM_H
 #define WARD_MEM_H
@@ -71,8 +75,10 @@ typedef struct w_memory {
     uint8_t **pg_rd;
     uint8_t **pg_wr;
     uint8_t *pg_exc;
-    w_pgspan pg_span;  /* derived from the tables (paged.h, "The span") */
-    struct pg_mem *pg; /* cold per-page state */
+    w_pgspan pg_span;    /* derived from the tables (paged.h, "The span") */
+    struct pg_mem *pg;   /* cold per-page state */
+    w_budget *budget;    /* the owner's: charged size and vm_charged; NULL = none */
+    uint64_t vm_charged; /* address space charged for this memory */
     /* Tags (tag.c), for a memory created with W_MEM_TAGGED. tag_any is
      * false only while every granule's tag is 0 (then a check is "the
      * pointer's tag is 0"). A flat memory's tags are nibbles at `tags`,
@@ -88,19 +94,34 @@ typedef struct w_memory {
 /* ---- memory.c: linear memory objects -------------------------------------- */
 
 /* Creates a memory of min_pages (zeroed), growable to max_pages (if has_max)
- * and never beyond limit_bytes (0 = no extra limit). Flat memories reserve
- * their whole addressable range up front so that `base` never moves.
- * Returns false if the reservation or the commit fails. */
+ * and never beyond limit_bytes (0 = no extra limit), charged to budget
+ * (may be NULL). Flat memories reserve their whole addressable range up
+ * front so that `base` never moves. Returns false with *err set if the
+ * budget has no room, the size is out of range, or the reservation or
+ * the commit fails. */
 bool mem_init(w_memory *m, uint64_t min_pages, uint64_t max_pages, bool has_max, bool is64,
-              uint64_t limit_bytes, uint8_t mode);
+              uint64_t limit_bytes, uint8_t mode, w_budget *budget, w_err *err);
+/* Address space a memory of these parameters reserves (what mem_init
+ * charges besides its size), so that a caller can check a whole set of
+ * memories against a budget before creating any. */
+uint64_t mem_reserve_bytes(uint64_t min_pages, uint64_t max_pages, bool has_max, bool is64,
+                           uint64_t limit_bytes, uint8_t mode);
 /* Grows by delta pages (new pages zeroed). Returns the old size in pages,
- * or -1 if the maximum or the limit would be exceeded or memory is short. */
+ * or -1 if the maximum, the limit or the budget would be exceeded or memory
+ * is short. */
 int64_t mem_grow(w_memory *m, uint64_t delta);
 void mem_release(w_memory *m);
-/* Makes dst (uninitialised) a private copy of src for an instance clone:
- * paged memories share src's frames copy-on-write, flat ones are copied.
- * Returns false if out of memory. */
-bool mem_clone(w_memory *dst, w_memory *src);
+/* Makes dst (uninitialised) a private copy of src for an instance clone,
+ * charged to budget: paged memories share src's frames copy-on-write, flat
+ * ones are copied. Returns false with *err set on failure. */
+bool mem_clone(w_memory *dst, w_memory *src, w_budget *budget, w_err *err);
+
+/* Host memory held on behalf of m's guest beyond its pages (regions it
+ * publishes, grants, per-page records): charged to m's owner's budget by
+ * whoever allocates it, given back with mem_uncharge when freed. False
+ * (nothing charged) if the budget has no room. */
+bool mem_charge(w_memory *m, uint64_t bytes);
+void mem_uncharge(w_memory *m, uint64_t bytes);
 
 /* Checked host access to a memory (the only way host code touches guest
  * bytes). False, copying nothing, if any byte is out of bounds. */
@@ -180,14 +201,23 @@ typedef struct w_table {
     uint32_t max; /* effective maximum */
     bool has_max;
     uint64_t declared_max;
-    w_valtype type; /* W_FUNCREF or W_EXTERNREF */
+    w_valtype type;   /* W_FUNCREF or W_EXTERNREF */
+    w_budget *budget; /* the owner's, charged 8 bytes per element; NULL = none */
 } w_table;
 
-/* Creates a table of min elements (null), growable to max. False with *err
- * set if min exceeds max or memory is short. */
+/* Bytes of host memory per table element (what the budget is charged). */
+#define W_TABLE_ELEM_BYTES 8u
+
+/* Creates a table of min elements (null), growable to max, charged to
+ * budget (may be NULL). False with *err set if min exceeds max, the budget
+ * has no room or memory is short. */
 bool tbl_init(w_table *t, w_valtype type, uint64_t min, uint64_t max, bool has_max,
-              uint64_t declared_max, w_err *err);
-/* Grows by delta elements set to init; returns the old size or -1. */
+              uint64_t declared_max, w_budget *budget, w_err *err);
+/* Makes dst (uninitialised) a table like src, charged to budget, with
+ * elements copied from src; false with *err set on failure. */
+bool tbl_clone(w_table *dst, const w_table *src, w_budget *budget, w_err *err);
+/* Grows by delta elements set to init; returns the old size or -1 (also
+ * when the budget has no room). */
 int64_t tbl_grow(w_table *t, uint32_t delta, uint64_t init);
 void tbl_release(w_table *t);
 

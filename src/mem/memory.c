@@ -8,7 +8,9 @@
  *     another object, which lets the interpreter drop bounds checks later.
  *   - 64-bit memories cannot be covered that way; they reserve what they can
  *     ever grow to (declared max, store limit, MEM_CAP64 bytes, whichever is
- *     smallest) and are always bounds-checked.
+ *     smallest, but at least their minimum) and are always bounds-checked.
+ * Both the size and the reservation are charged to the owner's budget
+ * (mem.h) before anything is mapped.
  * Committed pages that were never written read as zero, which is exactly the
  * state Wasm requires for new pages.
  *
@@ -39,14 +41,13 @@ static bool mem_commit_range(w_memory *m, uint64_t from, uint64_t to)
     return true;
 }
 
-bool mem_init(w_memory *m, uint64_t min_pages, uint64_t max_pages, bool has_max, bool is64,
-              uint64_t limit_bytes, uint8_t mode)
+/* The most pages a memory of these parameters can have, or false if
+ * min_pages is already beyond that. */
+static bool mem_max_pages(uint64_t min_pages, uint64_t max_pages, bool has_max, bool is64,
+                          uint64_t limit_bytes, uint8_t mode, uint64_t *out)
 {
-    memset(m, 0, sizeof *m);
     bool tagged = (mode & W_MEM_TAGGED) != 0;
     mode &= (uint8_t)~W_MEM_TAGGED;
-    if (mode != W_MEM_FLAT && mode != W_MEM_PAGED) return false;
-
     uint64_t maxp = is64 ? W_MAX_PAGES64 : W_MAX_PAGES32;
     /* A tagged 32-bit memory's addresses must stay below the tag bits. */
     if (tagged && !is64 && maxp > W_TAG_MAX_PAGES32) maxp = W_TAG_MAX_PAGES32;
@@ -56,63 +57,121 @@ bool mem_init(w_memory *m, uint64_t min_pages, uint64_t max_pages, bool has_max,
     /* No machine can commit 2^48 bytes; refusing earlier keeps every
      * pages * W_PAGE_SIZE product below from overflowing. */
     if (min_pages > (1ull << 32)) return false;
-
-    if (mode == W_MEM_PAGED) {
-        /* Page tables grow with the memory; cap them like a flat memory64's
-         * reservation so that a huge declared maximum cannot exhaust RAM. */
-        if (maxp > MEM_CAP64 / W_PAGE_SIZE) maxp = MEM_CAP64 / W_PAGE_SIZE;
-        if (min_pages > maxp) return false;
-        m->is64 = is64;
-        m->has_max = has_max;
-        m->declared_max = has_max ? max_pages : 0;
-        m->max_pages = maxp;
-        m->mode = W_MEM_PAGED;
-        if (!pg_init(m, min_pages)) {
-            memset(m, 0, sizeof *m);
-            return false;
-        }
-        m->pages = min_pages;
-        m->size = min_pages * W_PAGE_SIZE;
-        if (tagged && !tag_init(m)) {
-            mem_release(m);
-            return false;
-        }
-        return true;
+    if (mode == W_MEM_PAGED || is64) {
+        /* Page tables grow with the memory, and a memory64 cannot reserve
+         * all it could address: cap both like a flat memory64's
+         * reservation, so that a huge declared maximum cannot exhaust RAM
+         * or address space (a larger minimum still gets its pages). */
+        uint64_t cap = MEM_CAP64 / W_PAGE_SIZE;
+        if (mode == W_MEM_PAGED && min_pages > cap) return false;
+        if (maxp > cap) maxp = min_pages > cap ? min_pages : cap;
     }
+    *out = maxp;
+    return true;
+}
 
-    uint64_t reserve;
-    if (!is64) {
-        reserve = MEM_RESERVE32;
-    } else {
-        uint64_t rpages = maxp < MEM_CAP64 / W_PAGE_SIZE ? maxp : MEM_CAP64 / W_PAGE_SIZE;
-        if (rpages < min_pages) rpages = min_pages; /* min <= maxp, so this is bounded */
-        if (rpages == 0) rpages = 1;                /* keep base valid and non-NULL */
-        reserve = rpages * W_PAGE_SIZE;
-        /* Growing past the reservation would move base: make it the maximum. */
-        if (maxp > rpages) maxp = rpages;
-    }
+/* Reservation of a flat memory that can grow to maxp pages. */
+static uint64_t mem_flat_reserve(uint64_t maxp, bool is64)
+{
+    if (!is64) return MEM_RESERVE32;
+    return (maxp ? maxp : 1) * W_PAGE_SIZE; /* keep base valid and non-NULL */
+}
 
-    uint8_t *base = plat_reserve(reserve);
-    if (!base) return false;
-    m->base = base;
-    m->reserved = reserve;
+/* Address space of a paged memory that can grow to maxp pages: its hot
+ * tables (two pointers and a byte per page index, for at least every index
+ * a 32-bit access can compute) and, when 32-bit, its arena (a 64 KiB slot
+ * and a record per page; see paged.c). An estimate from above. */
+static uint64_t mem_paged_reserve(uint64_t maxp, bool is64)
+{
+    uint64_t n = maxp > PG_TABLE32 ? maxp : PG_TABLE32;
+    uint64_t bytes = n * (2 * sizeof(uint8_t *) + 1) + 2 * PG_TLB_N * sizeof(w_pgtlb);
+    if (!is64 && maxp <= PG_TABLE32 / 2) bytes += maxp * (W_PAGE_SIZE + 64);
+    return bytes;
+}
+
+/* Address space of a memory (mode with its W_MEM_TAGGED flag) that can
+ * grow to maxp pages: a tagged flat memory's tag array too (tag.c). */
+static uint64_t mem_reserve_of(uint64_t maxp, bool is64, uint8_t mode)
+{
+    bool tagged = (mode & W_MEM_TAGGED) != 0;
+    mode &= (uint8_t)~W_MEM_TAGGED;
+    if (mode == W_MEM_PAGED) return mem_paged_reserve(maxp, is64);
+    return mem_flat_reserve(maxp, is64) + (tagged ? maxp * W_TAG_PAGE_BYTES : 0);
+}
+
+uint64_t mem_reserve_bytes(uint64_t min_pages, uint64_t max_pages, bool has_max, bool is64,
+                           uint64_t limit_bytes, uint8_t mode)
+{
+    uint64_t maxp;
+    if (!mem_max_pages(min_pages, max_pages, has_max, is64, limit_bytes, mode, &maxp)) return 0;
+    return mem_reserve_of(maxp, is64, mode);
+}
+
+bool mem_init(w_memory *m, uint64_t min_pages, uint64_t max_pages, bool has_max, bool is64,
+              uint64_t limit_bytes, uint8_t mode, w_budget *budget, w_err *err)
+{
+    uint64_t maxp, reserve;
+    bool tagged = (mode & W_MEM_TAGGED) != 0;
+    memset(m, 0, sizeof *m);
+    if ((mode & (uint8_t)~W_MEM_TAGGED) != W_MEM_FLAT &&
+        (mode & (uint8_t)~W_MEM_TAGGED) != W_MEM_PAGED)
+        return w_fail_nooff(err, W_ERR_INVALID_ARGUMENT, "unknown memory mode %u", mode);
+    if (!mem_max_pages(min_pages, max_pages, has_max, is64, limit_bytes, mode, &maxp))
+        return w_fail_nooff(
+            err, W_ERR_MEMORY_LIMIT, "a memory of %llu pages exceeds its limit of %llu bytes",
+            (unsigned long long)min_pages,
+            (unsigned long long)(limit_bytes
+                                     ? limit_bytes
+                                     : (is64 ? W_MAX_PAGES64 : W_MAX_PAGES32) * W_PAGE_SIZE));
+    /* Address space charged: the memory's own and its tags' (tag.c). */
+    uint64_t space = mem_reserve_of(maxp, is64, mode);
+    mode &= (uint8_t)~W_MEM_TAGGED;
+    reserve = mode == W_MEM_PAGED ? mem_paged_reserve(maxp, is64) : mem_flat_reserve(maxp, is64);
+    /* Charged first: a memory the budget cannot pay for is never made. */
+    if (!w_budget_charge(budget, min_pages * W_PAGE_SIZE, space, err)) return false;
+    m->budget = budget;
+    m->vm_charged = space;
     m->is64 = is64;
     m->has_max = has_max;
     m->declared_max = has_max ? max_pages : 0;
     m->max_pages = maxp;
+
+    if (mode == W_MEM_PAGED) {
+        m->mode = W_MEM_PAGED;
+        if (!pg_init(m, min_pages)) goto fail;
+        m->pages = min_pages;
+        m->size = min_pages * W_PAGE_SIZE;
+        if (tagged && !tag_init(m)) {
+            mem_release(m);
+            return w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
+        }
+        return true;
+    }
+
+    uint8_t *base = plat_reserve(reserve);
+    if (!base) goto fail;
+    m->base = base;
+    m->reserved = reserve;
     m->mode = W_MEM_FLAT;
+    /* Growing past the reservation would move base. */
+    if (m->max_pages > reserve / W_PAGE_SIZE) m->max_pages = reserve / W_PAGE_SIZE;
     if (!mem_commit_range(m, 0, min_pages * W_PAGE_SIZE)) {
         plat_release(base, reserve);
-        memset(m, 0, sizeof *m);
-        return false;
+        goto fail;
     }
     m->pages = min_pages;
     m->size = min_pages * W_PAGE_SIZE;
     if (tagged && !tag_init(m)) {
         mem_release(m);
-        return false;
+        return w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
     }
     return true;
+fail:
+    w_budget_release(budget, min_pages * W_PAGE_SIZE, space);
+    memset(m, 0, sizeof *m);
+    return w_fail_nooff(err, W_ERR_MEMORY_LIMIT,
+                        "cannot allocate a memory of %llu pages (%llu bytes of address space)",
+                        (unsigned long long)min_pages, (unsigned long long)reserve);
 }
 
 int64_t mem_grow(w_memory *m, uint64_t delta)
@@ -121,14 +180,12 @@ int64_t mem_grow(w_memory *m, uint64_t delta)
     if (delta == 0) return (int64_t)old;
     if (delta > m->max_pages - old) return -1;
     uint64_t new_size = (old + delta) * W_PAGE_SIZE;
-    if (m->mode == W_MEM_PAGED) {
-        if (!pg_grow(m, delta)) return -1;
-        m->pages = old + delta;
-        m->size = new_size;
-        return (int64_t)old;
+    if (m->mode != W_MEM_PAGED && new_size > m->reserved) return -1;
+    if (!w_budget_charge(m->budget, delta * W_PAGE_SIZE, 0, NULL)) return -1;
+    if (m->mode == W_MEM_PAGED ? !pg_grow(m, delta) : !mem_commit_range(m, m->size, new_size)) {
+        w_budget_release(m->budget, delta * W_PAGE_SIZE, 0);
+        return -1;
     }
-    if (new_size > m->reserved) return -1;
-    if (!mem_commit_range(m, m->size, new_size)) return -1;
     m->pages = old + delta;
     m->size = new_size;
     return (int64_t)old;
@@ -139,7 +196,18 @@ void mem_release(w_memory *m)
     if (m->tagged) tag_release(m);
     if (m->mode == W_MEM_PAGED) pg_release(m);
     if (m->base) plat_release(m->base, m->reserved);
+    w_budget_release(m->budget, m->size, m->vm_charged);
     memset(m, 0, sizeof *m);
+}
+
+bool mem_charge(w_memory *m, uint64_t bytes)
+{
+    return w_budget_charge(m->budget, bytes, 0, NULL);
+}
+
+void mem_uncharge(w_memory *m, uint64_t bytes)
+{
+    w_budget_release(m->budget, bytes, 0);
 }
 
 /* Is [addr, addr+len) inside the memory? Written so that nothing overflows. */
@@ -207,16 +275,30 @@ void mem_fault_msg(const w_memory *m, w_trap t, uint64_t fault, bool write, char
     }
 }
 
-bool mem_clone(w_memory *dst, w_memory *src)
+bool mem_clone(w_memory *dst, w_memory *src, w_budget *budget, w_err *err)
 {
     if (src->mode == W_MEM_PAGED) {
-        if (!pg_clone(dst, src)) return false;
+        /* Shared frames cost nothing until written, but each may be: the
+         * clone is charged as a memory of its own. */
+        if (!w_budget_charge(budget, src->size, src->vm_charged, err)) return false;
+        if (!pg_clone(dst, src)) {
+            /* dst is a copy of src's fields: keep its release from
+             * touching src's budget. */
+            dst->budget = NULL;
+            w_budget_release(budget, src->size, src->vm_charged);
+            return w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
+        }
+        dst->budget = budget;
+        dst->vm_charged = src->vm_charged;
     } else {
-        /* A flat memory has nothing to share: copy it. */
+        /* A flat memory has nothing to share: copy it (tags included). */
+        uint8_t mode = W_MEM_FLAT | (src->tagged ? W_MEM_TAGGED : 0);
         if (!mem_init(dst, src->pages, src->declared_max, src->has_max, src->is64,
-                      src->max_pages * W_PAGE_SIZE, W_MEM_FLAT))
+                      src->max_pages * W_PAGE_SIZE, mode, budget, err))
             return false;
         if (src->size) memcpy(dst->base, src->base, src->size);
     }
-    return !src->tagged || tag_clone(dst, src);
+    if (src->tagged && !tag_clone(dst, src))
+        return w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
+    return true;
 }

@@ -558,11 +558,8 @@ w_trap pg_check_any(const w_memory *m, uint64_t sea, uint64_t len, bool write, u
     return pg_in_bounds(m, sea, len) ? W_TRAP_OK : W_TRAP_MEM_OOB;
 }
 
-/* Checks an access of len bytes at guest address ea of any memory: bounds,
- * permissions and, for a tagged memory, the tags of every granule touched
- * against ea's. *sea is ea without its tag. */
-static w_trap pg_check_access(const w_memory *m, uint64_t ea, uint64_t len, bool write,
-                              uint64_t *sea, uint64_t *fault_ea)
+w_trap pg_check_access(const w_memory *m, uint64_t ea, uint64_t len, bool write, uint64_t *sea,
+                       uint64_t *fault_ea)
 {
     *sea = mem_addr_strip(m, ea);
     w_trap t = pg_check_any(m, *sea, len, write, fault_ea);

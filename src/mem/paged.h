@@ -179,6 +179,11 @@ w_trap pg_copy(w_memory *dm, uint64_t d, const w_memory *sm, uint64_t s, uint64_
 /* Bounds and (paged) permissions of [sea, sea+len) of any memory, sea an
  * untagged address; no tags. */
 w_trap pg_check_any(const w_memory *m, uint64_t sea, uint64_t len, bool write, uint64_t *fault_ea);
+/* Checks an access of len bytes at guest address ea of any memory: bounds,
+ * permissions and, for a tagged memory, the tags of every granule touched
+ * against ea's. *sea is ea without its tag. */
+w_trap pg_check_access(const w_memory *m, uint64_t ea, uint64_t len, bool write, uint64_t *sea,
+                       uint64_t *fault_ea);
 /* Sets the bytes of [sea, sea+len) of any memory to v, breaking copy-on-
  * write: the range was checked (pg_check_any, writable). False if out of
  * memory (the bytes before the page that failed are set). */

@@ -109,10 +109,9 @@ static uint8_t *tag_flat_array(w_memory *m)
 
 bool tag_clone(w_memory *dst, const w_memory *src)
 {
-    dst->tags = NULL;
-    dst->tg = NULL;
-    /* The clone draws its own tags: its generator is not its template's. */
-    if (!tag_init(dst)) return false;
+    /* The clone draws its own tags: its generator is not its template's.
+     * (A flat clone was made tagged by mem_init already.) */
+    if (!dst->tagged && !tag_init(dst)) return false;
     dst->tag_any = src->tag_any;
     if (src->mode == W_MEM_FLAT && src->tags) {
         if (!tag_flat_array(dst)) return false;

@@ -25,6 +25,8 @@ typedef struct rt_instance {
     w_table *own_tables;       /* ntables - nimported_tables */
     w_memory *own_mems;        /* nmems - nimported_mems */
     w_globalinst *own_globals; /* nglobaldefs */
+    w_budget budget;           /* its memories', tables' and state's; parent: the store's */
+    uint64_t state_charged;    /* bytes of the arrays above charged to budget */
 } rt_instance;
 
 /* ---- modules ------------------------------------------------------------------- */
@@ -49,7 +51,13 @@ void rt_module_release(w_module *m)
 bool rt_store_init(w_store *s, size_t stack_slots, uint32_t max_frames, const w_limits_cfg *lim)
 {
     memset(s, 0, sizeof *s);
-    if (lim) s->limits = *lim;
+    if (lim) {
+        s->limits = *lim;
+    } else {
+        s->limits.instance_mem = s->limits.instance_vm = UINT64_MAX;
+        s->limits.store_mem = s->limits.store_vm = UINT64_MAX;
+    }
+    w_budget_init(&s->budget, "store", NULL, s->limits.store_mem, s->limits.store_vm);
     return vm_exec_init(&s->exec, stack_slots, max_frames);
 }
 
@@ -96,6 +104,7 @@ static void rt_instance_free(rt_instance *ri)
     w_free(inst->globals);
     w_free(inst->elems);
     w_free(inst->datas);
+    w_budget_release(&ri->budget, ri->state_charged, 0);
     rt_module_release(m);
     w_free(ri);
 }
@@ -142,16 +151,17 @@ void rt_store_free(w_store *s)
 
 /* ---- tables ------------------------------------------------------------------------- */
 
-static bool rt_table_init(w_table *t, const w_tabletype *type, const w_limits_cfg *lim, w_err *err)
+static bool rt_table_init(w_table *t, const w_tabletype *type, const w_limits_cfg *lim,
+                          w_budget *budget, w_err *err)
 {
     uint64_t cap = lim->max_table_elems ? lim->max_table_elems : W_MAX_TABLE_SIZE;
     uint64_t max = type->lim.has_max && type->lim.max < cap ? type->lim.max : cap;
     return tbl_init(t, type->elem, type->lim.min, max, type->lim.has_max,
-                    type->lim.has_max ? type->lim.max : 0, err);
+                    type->lim.has_max ? type->lim.max : 0, budget, err);
 }
 
 static bool rt_memory_init(w_memory *mem, const w_memtype *type, uint8_t mode,
-                           const w_limits_cfg *lim, w_err *err)
+                           const w_limits_cfg *lim, w_budget *budget, w_err *err)
 {
     if (lim->mem_tagged && !type->lim.is64 && type->lim.min > W_TAG_MAX_PAGES32)
         return w_fail_nooff(err, W_ERR_MEMORY_LIMIT,
@@ -166,9 +176,8 @@ static bool rt_memory_init(w_memory *mem, const w_memtype *type, uint8_t mode,
             err, W_ERR_MEMORY_LIMIT, "memory of %llu pages exceeds the store's limit of %llu bytes",
             (unsigned long long)type->lim.min, (unsigned long long)lim->max_memory_bytes);
     if (!mem_init(mem, type->lim.min, type->lim.max, type->lim.has_max, type->lim.is64,
-                  lim->max_memory_bytes, mode))
-        return w_fail_nooff(err, W_ERR_MEMORY_LIMIT, "cannot allocate a memory of %llu pages",
-                            (unsigned long long)type->lim.min);
+                  lim->max_memory_bytes, mode, budget, err))
+        return false;
     if (mem->mode == W_MEM_PAGED && lim->paged_no_span) pg_no_span(mem);
     return true;
 }
@@ -228,7 +237,7 @@ w_memory *rt_memory_new(w_store *s, const w_memtype *type, uint8_t mode, w_err *
         w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
         return NULL;
     }
-    if (!rt_memory_init(mem, type, mode, &s->limits, err)) goto fail;
+    if (!rt_memory_init(mem, type, mode, &s->limits, &s->budget, err)) goto fail;
     if (!rt_store_add(s, RT_OBJ_MEMORY, mem)) {
         mem_release(mem);
         w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
@@ -247,7 +256,7 @@ w_table *rt_table_new(w_store *s, const w_tabletype *type, w_err *err)
         w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
         return NULL;
     }
-    if (!rt_table_init(t, type, &s->limits, err)) goto fail;
+    if (!rt_table_init(t, type, &s->limits, &s->budget, err)) goto fail;
     if (!rt_store_add(s, RT_OBJ_TABLE, t)) {
         tbl_release(t);
         w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
@@ -409,6 +418,54 @@ static void rt_set_trap(w_exec *ex, w_trap t)
     ex->trap_msg[0] = '\0';
 }
 
+/* Host memory an instance of m takes besides its memories and tables:
+ * the instance, its per-module arrays and its element segments' copies. */
+static uint64_t rt_state_bytes(const w_module *m)
+{
+    uint64_t b = sizeof(rt_instance);
+    b += (uint64_t)m->nfuncs * sizeof(w_func *) + (uint64_t)m->nfuncdefs * sizeof(w_func);
+    b += (uint64_t)m->ntables * (sizeof(w_table *) + sizeof(w_table));
+    b += (uint64_t)m->nmems * (sizeof(w_memory *) + sizeof(w_memory));
+    b += (uint64_t)m->nglobals * (sizeof(w_globalinst *) + sizeof(w_globalinst));
+    b += (uint64_t)m->nelems * sizeof(w_elemrt) + (uint64_t)m->ndatas * sizeof(w_datart);
+    for (uint32_t i = 0; i < m->nelems; i++)
+        b += (uint64_t)m->elems[i].count * sizeof(uint64_t);
+    return b;
+}
+
+static uint64_t rt_sat_add(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* Sets up ri's budget under s's and charges its state (rt_state_bytes).
+ * With `whole`, first checks that the minimum of everything the module
+ * defines (memories' pages and reservations, tables' elements) fits too,
+ * so that a module asking for more than the budget fails before anything
+ * is allocated, however many memories or tables it declares. */
+static bool rt_budget_open(w_store *s, rt_instance *ri, uint8_t mem_mode, bool whole, w_err *err)
+{
+    const w_module *m = ri->pub.module;
+    uint64_t state = rt_state_bytes(m), mem = state, vm = 0;
+    w_budget_init(&ri->budget, "instance", &s->budget, s->limits.instance_mem,
+                  s->limits.instance_vm);
+    if (whole) {
+        for (uint32_t i = m->nimported_tables; i < m->ntables; i++)
+            mem = rt_sat_add(mem, m->tables[i].lim.min * W_TABLE_ELEM_BYTES);
+        for (uint32_t i = m->nimported_mems; i < m->nmems; i++) {
+            const w_limits *l = &m->mems[i].lim;
+            mem = rt_sat_add(mem, l->min * W_PAGE_SIZE); /* min <= 2^48 pages */
+            uint8_t mode = mem_mode | (s->limits.mem_tagged ? W_MEM_TAGGED : 0);
+            vm = rt_sat_add(vm, mem_reserve_bytes(l->min, l->max, l->has_max, l->is64,
+                                                  s->limits.max_memory_bytes, mode));
+        }
+        if (!w_budget_fits(&ri->budget, mem, vm, err)) return false;
+    }
+    if (!w_budget_charge(&ri->budget, state, 0, err)) return false;
+    ri->state_charged = state;
+    return true;
+}
+
 /* Allocates every per-instance array for module m (zeroed). On failure the
  * arrays allocated so far stay in ri for rt_instance_free to release. */
 static bool rt_alloc_arrays(rt_instance *ri, const w_module *m)
@@ -493,7 +550,7 @@ static bool rt_build(w_store *s, rt_instance *ri, const w_extern *imports, uint8
     for (uint32_t i = 0; i < m->nmems; i++)
         modes[i] = i < m->nimported_mems ? inst->mems[i]->mode : mem_mode;
     w_compile_cfg cfg = {m->nmems, modes};
-    inst->code = cmp_codeset_for(m, &cfg, err);
+    inst->code = cmp_codeset_for(m, &cfg, &s->exec.interrupt, err);
     w_free(modes);
     if (!inst->code) return false;
 
@@ -508,13 +565,13 @@ static bool rt_build(w_store *s, rt_instance *ri, const w_extern *imports, uint8
     }
     for (uint32_t i = 0; i < nft; i++) {
         if (!rt_table_init(&ri->own_tables[i], &m->tables[m->nimported_tables + i], &s->limits,
-                           err))
+                           &ri->budget, err))
             return false;
         inst->tables[m->nimported_tables + i] = &ri->own_tables[i];
     }
     for (uint32_t i = 0; i < nfm; i++) {
         if (!rt_memory_init(&ri->own_mems[i], &m->mems[m->nimported_mems + i], mem_mode, &s->limits,
-                            err))
+                            &ri->budget, err))
             return false;
         inst->mems[m->nimported_mems + i] = &ri->own_mems[i];
     }
@@ -633,7 +690,7 @@ w_instance *rt_instantiate(w_store *s, w_module *m, const w_extern *imports, uin
     rt_module_retain(m);
     ri->pub.module = m;
     ri->pub.store = s;
-    if (!rt_build(s, ri, imports, mem_mode, err)) {
+    if (!rt_budget_open(s, ri, mem_mode, true, err) || !rt_build(s, ri, imports, mem_mode, err)) {
         /* Nothing of this instance has been shared yet: free it now. */
         rt_instance_free(ri);
         return NULL;
@@ -679,6 +736,7 @@ w_instance *rt_instance_clone(w_store *s, w_instance *tmpl, w_err *err)
     inst->module = m;
     inst->store = s;
     inst->code = tmpl->code;
+    if (!rt_budget_open(s, ri, 0, false, err)) goto fail;
     if (!rt_alloc_arrays(ri, m)) goto oom;
 
     for (uint32_t i = 0; i < m->nimported_funcs; i++)
@@ -696,11 +754,9 @@ w_instance *rt_instance_clone(w_store *s, w_instance *tmpl, w_err *err)
         }
         const w_table *st = tmpl->tables[i];
         w_table *dt = &ri->own_tables[i - m->nimported_tables];
-        *dt = *st;
-        dt->elems = w_calloc(st->size ? st->size : 1, sizeof *dt->elems);
-        if (!dt->elems) goto oom;
+        if (!tbl_clone(dt, st, &ri->budget, err)) goto fail;
         for (uint32_t k = 0; k < st->size; k++)
-            dt->elems[k] = rt_clone_ref(t, ri, st->elems[k]);
+            dt->elems[k] = rt_clone_ref(t, ri, dt->elems[k]);
         inst->tables[i] = dt;
     }
     for (uint32_t i = 0; i < m->nmems; i++) {
@@ -710,9 +766,9 @@ w_instance *rt_instance_clone(w_store *s, w_instance *tmpl, w_err *err)
         }
         w_memory *dm = &ri->own_mems[i - m->nimported_mems];
         dm->mode = tmpl->mems[i]->mode;
-        if (!mem_clone(dm, tmpl->mems[i])) {
+        if (!mem_clone(dm, tmpl->mems[i], &ri->budget, err)) {
             mem_release(dm);
-            goto oom;
+            goto fail;
         }
         inst->mems[i] = dm;
     }
@@ -751,7 +807,8 @@ w_instance *rt_instance_clone(w_store *s, w_instance *tmpl, w_err *err)
     if (!rt_store_add(s, RT_OBJ_INSTANCE, ri)) goto oom;
     return inst;
 oom:
-    rt_instance_free(ri);
     w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
+fail:
+    rt_instance_free(ri);
     return NULL;
 }

@@ -16,6 +16,12 @@ typedef struct w_limits_cfg {
     uint64_t max_memory_bytes; /* per memory; 0 = no limit beyond the type */
     uint32_t max_table_elems;  /* 0 = W_MAX_TABLE_SIZE */
     bool paged_no_span;        /* paged memories without the span (paged.h) */
+    /* Budgets (w_budget, base.h), in bytes; UINT64_MAX = none (0 means 0).
+     * An instance's covers its memories, tables and own state; the store's
+     * everything in the store (its instances, the host's memories and
+     * tables, host state charged to it). */
+    uint64_t instance_mem, instance_vm;
+    uint64_t store_mem, store_vm;
     /* Cage (docs/cage.md): every memory created in the store is tagged;
      * every instance gets a pointer-authentication key; a clone draws a
      * new key instead of keeping its template's. */
@@ -27,6 +33,7 @@ typedef struct w_limits_cfg {
 typedef struct w_store {
     w_exec exec;
     w_limits_cfg limits;
+    w_budget budget; /* the store's; every instance's has it as parent */
     /* Everything the store owns, freed in reverse order. */
     void **objs;
     uint8_t *obj_kinds;
@@ -40,6 +47,7 @@ typedef struct w_extern {
     void *obj;
 } w_extern;
 
+/* lim must be given: its budgets have no defaults at this level. */
 bool rt_store_init(w_store *s, size_t stack_slots, uint32_t max_frames, const w_limits_cfg *lim);
 void rt_store_free(w_store *s); /* frees every object, then the exec context */
 
@@ -58,7 +66,11 @@ void rt_module_retain(w_module *m);
 void rt_module_release(w_module *m);
 
 /* Instantiates m in s with imports[0 .. m->nimports) resolved by the caller.
- * Defined memories get access path mem_mode (W_MEM_*). Returns the instance,
+ * Defined memories get access path mem_mode (W_MEM_*). Everything the
+ * instance defines is charged to its budget, and the minimum of all of it
+ * is checked against the budget before anything is made. Compiling code
+ * for the memories' access paths stops when s->exec.interrupt is set (the
+ * deadline). Returns the instance,
  * or NULL with either *trap == W_TRAP_OK and *err set (link or resource
  * error: "unknown import", "incompatible import type", ...), or *trap set
  * (segment bounds, start function trap or exit: details in s->exec). For an

@@ -181,6 +181,12 @@ void ward_wasi_interrupt(ward_wasi *w)
 bool ward_wasi_define(ward_wasi *w, ward_store *s, ward_linker *l)
 {
     if (!w || !s || !l) return false;
+    /* The context's state is the guest's too: its strings and descriptor
+     * slots count against the store's budget (later slots as they come). */
+    uint64_t state = w->argv_bytes + w->envp_bytes + (w->argc + w->envc) * sizeof(char *) +
+                     (uint64_t)w->nfds * WASI_SLOT_BYTES;
+    if (!ward_store_charge(s, state)) return false;
+    w->store = s;
     return wasi_abi_define(w, s, l);
 }
 

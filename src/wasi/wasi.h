@@ -174,7 +174,13 @@ struct ward_wasi {
     uint32_t max_fds;     /* most slots the guest may use */
     uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0 = none */
     int wake_fd;          /* eventfd signalled by ward_wasi_interrupt() */
+    ward_store *store;    /* the store it was last defined in: charged for its state */
 };
+
+/* Host memory one descriptor slot may hold, charged to the store's budget
+ * (ward_store_charge) for every slot the table has: the slot and what an
+ * open directory keeps (the C library's DIR buffer, 32 KiB, and its path). */
+#define WASI_SLOT_BYTES (sizeof(wasi_fd) + 36u * 1024u)
 
 /* ---- wasi_fd.c ------------------------------------------------------------ */
 

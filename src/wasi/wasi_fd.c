@@ -59,8 +59,13 @@ bool wasi_fd_add(ward_wasi *w, int host, uint8_t type, uint64_t base, uint64_t i
         }
         uint32_t n = w->nfds ? w->nfds * 2 : 8;
         if (n > w->max_fds) n = w->max_fds;
+        if (w->store && !ward_store_charge(w->store, (uint64_t)(n - w->nfds) * WASI_SLOT_BYTES)) {
+            *e = WASI_ENOMEM; /* the store's budget is spent */
+            goto fail;
+        }
         wasi_fd *grown = realloc(w->fds, (size_t)n * sizeof *grown);
         if (!grown) {
+            if (w->store) ward_store_uncharge(w->store, (uint64_t)(n - w->nfds) * WASI_SLOT_BYTES);
             *e = WASI_ENOMEM;
             goto fail;
         }

@@ -48,7 +48,7 @@ static char msg[200];
 
 static bool new_mem(w_memory *m, uint64_t pages, bool is64, uint8_t mode)
 {
-    return mem_init(m, pages, 0, false, is64, 0, mode | W_MEM_TAGGED);
+    return mem_init(m, pages, 0, false, is64, 0, mode | W_MEM_TAGGED, NULL, NULL);
 }
 
 static uint64_t tagged(const w_memory *m, uint64_t a, unsigned tag)
@@ -177,17 +177,18 @@ static void test_limits32(void)
 {
     w_memory m;
     /* A tagged 32-bit memory holds at most 256 MiB. */
-    CHECK(!mem_init(&m, W_TAG_MAX_PAGES32 + 1, 0, false, false, 0, W_MEM_FLAT | W_MEM_TAGGED));
-    CHECK(mem_init(&m, 1, 0, false, false, 0, W_MEM_FLAT | W_MEM_TAGGED));
+    CHECK(!mem_init(&m, W_TAG_MAX_PAGES32 + 1, 0, false, false, 0, W_MEM_FLAT | W_MEM_TAGGED, NULL,
+                    NULL));
+    CHECK(mem_init(&m, 1, 0, false, false, 0, W_MEM_FLAT | W_MEM_TAGGED, NULL, NULL));
     CHECK(m.max_pages == W_TAG_MAX_PAGES32);
     CHECK(mem_grow(&m, W_TAG_MAX_PAGES32) == -1);
     CHECK(mem_grow(&m, W_TAG_MAX_PAGES32 - 1) == 1);
     mem_release(&m);
-    CHECK(mem_init(&m, 1, 0, false, false, 0, W_MEM_PAGED | W_MEM_TAGGED));
+    CHECK(mem_init(&m, 1, 0, false, false, 0, W_MEM_PAGED | W_MEM_TAGGED, NULL, NULL));
     CHECK(m.max_pages == W_TAG_MAX_PAGES32 && mem_grow(&m, W_TAG_MAX_PAGES32) == -1);
     mem_release(&m);
     /* memory64 is not capped by tags. */
-    CHECK(mem_init(&m, 1, 8192, true, true, 0, W_MEM_FLAT | W_MEM_TAGGED));
+    CHECK(mem_init(&m, 1, 8192, true, true, 0, W_MEM_FLAT | W_MEM_TAGGED, NULL, NULL));
     CHECK(m.max_pages == 8192);
     mem_release(&m);
 }
@@ -204,7 +205,7 @@ static void test_clone(uint8_t mode)
     CHECK(mem_write(&m, p, "tmpl", 4));
     memset(&c, 0, sizeof c);
     c.mode = m.mode;
-    CHECK(mem_clone(&c, &m));
+    CHECK(mem_clone(&c, &m, NULL, NULL));
     CHECK(c.tagged && c.tag_any);
     CHECK(mem_read(&c, p, b, 4) && memcmp(b, "tmpl", 4) == 0);
     CHECK(!mem_read(&c, 0x10000, b, 4));

@@ -254,7 +254,7 @@ static const uint8_t full_module[] = {
 static void test_full(void)
 {
     w_err e;
-    w_module *m = dec_module_decode(full_module, sizeof full_module, 0, &e);
+    w_module *m = dec_module_decode(full_module, sizeof full_module, 0, NULL, &e);
     CHECK(m != NULL);
     if (!m) {
         printf("  error: %s @%zu\n", e.msg, e.offset);
@@ -286,7 +286,8 @@ static void test_full(void)
           m->const_code[m->elems[0].offset.first].index == 0);
     CHECK(m->has_datacount && m->datacount == 1 && m->ndatas == 1 && m->datas[0].len == 2 &&
           memcmp(m->datas[0].bytes, "hi", 2) == 0);
-    CHECK(m->funcdefs[1].nlocals == 2 && m->funcdefs[1].local_types[1] == W_I64);
+    CHECK(m->funcdefs[1].nlocals == 2 && m->funcdefs[1].ngroups == 1 &&
+          m->funcdefs[1].groups[0].count == 2 && m->funcdefs[1].groups[0].type == W_I64);
     CHECK(m->funcdefs[1].body_len == 3 && m->funcdefs[1].body[0] == 0x20);
     CHECK(m->bytes[m->funcdefs[1].body_offset] == 0x20);
     /* C.refs: exported and element functions, global initialisers; not start. */
@@ -300,7 +301,7 @@ static void test_full(void)
     /* Every allocation failing in turn must give a clean error, no leak. */
     for (long n = 0; n < 200; n++) {
         w_alloc_fail_after(n);
-        m = dec_module_decode(full_module, sizeof full_module, 0, &e);
+        m = dec_module_decode(full_module, sizeof full_module, 0, NULL, &e);
         w_alloc_fail_after(-1);
         if (m) {
             dec_module_free(m);
@@ -442,7 +443,7 @@ static void test_cases(void)
         const dec_case *c = &cases[i];
         w_err e;
         memset(&e, 0, sizeof e);
-        w_module *m = dec_module_decode(c->bytes, c->len, c->features, &e);
+        w_module *m = dec_module_decode(c->bytes, c->len, c->features, NULL, &e);
         bool ok = c->want ? (!m && starts(&e, c->want)) : m != NULL;
         if (ok) {
             passed++;
@@ -529,7 +530,7 @@ static void test_const_decoded(void)
         0x0B,
     };
     w_err e;
-    w_module *m = dec_module_decode(mod, sizeof mod, W_FEAT_EXTENDED_CONST, &e);
+    w_module *m = dec_module_decode(mod, sizeof mod, W_FEAT_EXTENDED_CONST, NULL, &e);
     CHECK(m != NULL);
     if (!m) {
         printf("  error: %s @%zu\n", e.msg, e.offset);
