@@ -220,18 +220,23 @@ bool tag_set_range(w_memory *m, uint64_t sea, uint64_t len, unsigned tag)
     return tag_fill(m, sea, len, tag);
 }
 
-/* The next tag of m's generator; false if the OS has no random bytes. */
-static bool tag_draw(tag_mem *tg, unsigned *out)
+/* Refills m's generator with 16 tags; false if the OS has no random bytes. */
+static W_NOINLINE bool tag_refill(tag_mem *tg)
 {
     if (!tg->seeded) {
         if (!plat_random(tg->key, sizeof tg->key)) return false;
         tg->seeded = true;
     }
-    if (tg->left == 0) {
-        tg->pool = w_siphash24(tg->key[0], tg->key[1], &tg->ctr, sizeof tg->ctr);
-        tg->ctr++;
-        tg->left = 16;
-    }
+    tg->pool = w_siphash24(tg->key[0], tg->key[1], &tg->ctr, sizeof tg->ctr);
+    tg->ctr++;
+    tg->left = 16;
+    return true;
+}
+
+/* The next tag of m's generator; false if the OS has no random bytes. */
+static inline bool tag_draw(tag_mem *tg, unsigned *out)
+{
+    if (W_UNLIKELY(tg->left == 0) && !tag_refill(tg)) return false;
     *out = (unsigned)(tg->pool & 15);
     tg->pool >>= 4;
     tg->left--;
@@ -241,7 +246,7 @@ static bool tag_draw(tag_mem *tg, unsigned *out)
 /* A random tag for a new segment: never 0 (the free tag) nor either
  * neighbour's tag (-1: no neighbour), so that a linear overflow into the
  * next or previous segment and a use after free are always caught. */
-static bool tag_pick(tag_mem *tg, int before, int after, unsigned *out)
+static inline bool tag_pick(tag_mem *tg, int before, int after, unsigned *out)
 {
     /* At least 13 of the 16 values qualify, so a few draws suffice; after
      * 64 (a chance of about 2^-136) take the smallest that does. */
@@ -263,8 +268,18 @@ static bool tag_pick(tag_mem *tg, int before, int after, unsigned *out)
 static int tag_neighbour(const w_memory *m, uint64_t sea)
 {
     uint64_t fault;
+    if (m->mode != W_MEM_PAGED)
+        return sea < m->size ? (int)tag_nib(m->tags, sea / W_TAG_GRANULE) : -1;
     if (pg_check_any(m, sea, 1, false, &fault) == W_TRAP_MEM_OOB) return -1;
     return (int)tag_get(m, sea);
+}
+
+/* Zeroes the checked range [sea, sea+size) of m; false if out of memory. */
+static bool tag_zero(w_memory *m, uint64_t sea, uint64_t size)
+{
+    if (m->mode == W_MEM_PAGED) return pg_memset(m, sea, 0, size);
+    memset(m->base + sea, 0, size);
+    return true;
 }
 
 /* The checks every segment instruction makes: a tagged memory, the range
@@ -290,9 +305,25 @@ static w_trap tag_seg_range(w_memory *m, uint64_t ptr, uint64_t off, uint64_t si
         snprintf(msg, msize, "size %llu is not a multiple of 16", (unsigned long long)size);
         return W_TRAP_SEGMENT;
     }
+    /* A flat memory is writable throughout: its bounds are all there is. */
+    if (m->mode != W_MEM_PAGED)
+        return size <= m->size && *sea <= m->size - size ? W_TRAP_OK : W_TRAP_MEM_OOB;
     w_trap t = pg_check_any(m, *sea, size, true, &fault);
     if (t != W_TRAP_OK) mem_fault_msg(m, t, fault, true, msg, msize);
     return t;
+}
+
+/* The common case of a segment instruction, an allocator's: a flat tagged
+ * memory and a range that is aligned and in bounds. *sea is the range's
+ * start then (true); anything else takes the general path (false), which
+ * also words the trap. */
+static inline bool tag_seg_flat(const w_memory *m, uint64_t ptr, uint64_t off, uint64_t size,
+                                uint64_t *sea)
+{
+    uint64_t ea = ptr + off;
+    if (m->mode != W_MEM_FLAT || !m->tagged || ea < ptr) return false;
+    *sea = mem_addr_strip(m, ea);
+    return ((*sea | size) & (W_TAG_GRANULE - 1)) == 0 && size <= m->size && *sea <= m->size - size;
 }
 
 w_trap tag_seg_new(w_memory *m, uint64_t ptr, uint64_t off, uint64_t size, uint64_t *out, char *msg,
@@ -300,18 +331,32 @@ w_trap tag_seg_new(w_memory *m, uint64_t ptr, uint64_t off, uint64_t size, uint6
 {
     uint64_t sea, ea;
     unsigned tag = 1;
+    if (tag_seg_flat(m, ptr, off, size, &sea)) {
+        uint8_t *t = tag_flat_array(m);
+        uint64_t g0 = sea / W_TAG_GRANULE, g1 = (sea + size) / W_TAG_GRANULE;
+        if (!t) return W_TRAP_OOM;
+        int before = g0 ? (int)tag_nib(t, g0 - 1) : -1;
+        int after = sea + size < m->size ? (int)tag_nib(t, g1) : -1;
+        if (!tag_pick(m->tg, before, after, &tag)) goto no_random;
+        tag_nibs_set(t, g0, g1, tag);
+        m->tag_any = true;
+        memset(m->base + sea, 0, size);
+        uint64_t r = (sea | (uint64_t)tag << m->tag_shift) - off;
+        *out = m->is64 ? r : (uint32_t)r;
+        return W_TRAP_OK;
+    }
     w_trap t = tag_seg_range(m, ptr, off, size, &sea, &ea, msg, msize);
     if (t != W_TRAP_OK) return t;
     int before = sea ? tag_neighbour(m, sea - W_TAG_GRANULE) : -1;
     int after = tag_neighbour(m, sea + size);
-    if (!tag_pick(m->tg, before, after, &tag)) {
-        snprintf(msg, msize, "no random source for tags");
-        return W_TRAP_SEGMENT;
-    }
-    if (!tag_fill(m, sea, size, tag) || !pg_memset(m, sea, 0, size)) return W_TRAP_OOM;
+    if (!tag_pick(m->tg, before, after, &tag)) goto no_random;
+    if (!tag_fill(m, sea, size, tag) || !tag_zero(m, sea, size)) return W_TRAP_OOM;
     uint64_t r = (sea | (uint64_t)tag << m->tag_shift) - off;
     *out = m->is64 ? r : (uint32_t)r;
     return W_TRAP_OK;
+no_random:
+    snprintf(msg, msize, "no random source for tags");
+    return W_TRAP_SEGMENT;
 }
 
 w_trap tag_seg_set(w_memory *m, uint64_t ptr, uint64_t off, uint64_t tagsrc, uint64_t size,
@@ -320,7 +365,7 @@ w_trap tag_seg_set(w_memory *m, uint64_t ptr, uint64_t off, uint64_t tagsrc, uin
     uint64_t sea, ea;
     w_trap t = tag_seg_range(m, ptr, off, size, &sea, &ea, msg, msize);
     if (t != W_TRAP_OK) return t;
-    if (!tag_fill(m, sea, size, mem_addr_tag(m, tagsrc)) || !pg_memset(m, sea, 0, size))
+    if (!tag_fill(m, sea, size, mem_addr_tag(m, tagsrc)) || !tag_zero(m, sea, size))
         return W_TRAP_OOM;
     return W_TRAP_OK;
 }
@@ -328,6 +373,15 @@ w_trap tag_seg_set(w_memory *m, uint64_t ptr, uint64_t off, uint64_t tagsrc, uin
 w_trap tag_seg_free(w_memory *m, uint64_t ptr, uint64_t off, uint64_t size, char *msg, size_t msize)
 {
     uint64_t sea, ea, fault;
+    if (tag_seg_flat(m, ptr, off, size, &sea) && size) {
+        uint64_t g0 = sea / W_TAG_GRANULE, g1 = (sea + size) / W_TAG_GRANULE;
+        unsigned ptag = mem_addr_tag(m, ptr + off);
+        /* Every granule must have the pointer's tag (NULL tags: all 0). */
+        if (tag_nibs_scan(m->tags, g0, g1, ptag) == g1) {
+            if (m->tags) tag_nibs_set(m->tags, g0, g1, 0);
+            return W_TRAP_OK;
+        }
+    }
     w_trap t = tag_seg_range(m, ptr, off, size, &sea, &ea, msg, msize);
     if (t != W_TRAP_OK) return t;
     t = tag_check(m, sea, size, mem_addr_tag(m, ea), &fault);
