@@ -136,7 +136,20 @@ static bool am_guest_admit(ward_caller *c, w_memory *m, uint64_t n)
 {
     (void)c;
     pg_usage u = pg_guest_usage(m);
-    return u.handles < AM_GUEST_MAX_HANDLES && u.bytes + pg_publish_cost(n) <= AM_GUEST_MAX_BYTES;
+    uint64_t want = u.bytes + pg_publish_cost(n);
+    if (u.handles >= AM_GUEST_MAX_HANDLES || want > AM_GUEST_MAX_BYTES) return false;
+    /* The instance's (and store's) budget pays for it too, in advance;
+     * am_guest_settle charges the exact use once the call is done. */
+    return mem_guest_charge(m, want);
+}
+
+/* After a ward:mem call that may have created or dropped what the guest
+ * holds: the budget is charged its exact use (shrinking always succeeds).
+ * Handles the host's revoke or transfer dropped are given back here too,
+ * at the guest's next publish or release, or when the memory goes. */
+static void am_guest_settle(w_memory *m)
+{
+    (void)mem_guest_charge(m, pg_guest_usage(m).bytes);
 }
 
 static int am_publish(ward_caller *c, void *data, const ward_val *args, ward_val *results)
@@ -145,6 +158,7 @@ static int am_publish(ward_caller *c, void *data, const ward_val *args, ward_val
     w_memory *m = am_caller_mem(c);
     uint32_t page = am_u32(&args[0]), n = am_u32(&args[1]);
     int64_t h = m && am_guest_admit(c, m, n) ? pg_publish(m, page, n) : -1;
+    if (m) am_guest_settle(m);
     results[0].of.i32 = h >= 0 && h <= INT32_MAX ? (int32_t)h : -1;
     return 0;
 }
@@ -165,6 +179,7 @@ static int am_release(ward_caller *c, void *data, const ward_val *args, ward_val
     (void)data;
     w_memory *m = am_caller_mem(c);
     results[0].of.i32 = m && pg_ungrant(m, am_u32(&args[0])) ? 0 : -1;
+    if (m) am_guest_settle(m);
     return 0;
 }
 

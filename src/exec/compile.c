@@ -152,8 +152,8 @@ typedef struct cmp {
     uint32_t a_src, a_imm; /* a_*: an I32_ADD_I of slot a_src and a_imm */
     uint64_t l_seq;        /* l_*: a fast-form f64.load of (uint32_t)(l_addr + l_k) + l_off */
     uint32_t l_pos, l_val, l_addr, l_off, l_k;
-    size_t l_src; /* its module offset */
-    int l_form;   /* its form (CMP_MEM_FLAT0 or CMP_MEM_PAGED0) */
+    size_t l_src;      /* its module offset */
+    w_mem_path l_path; /* its access path (a layout-0 one) */
     uint64_t k_imm;
     w_op f_op;            /* the comparison (register or _I form) */
     uint32_t f_a, f_b;    /* its operands: slots, or slot and immediate */
@@ -251,35 +251,21 @@ static bool cmp_op_traps(w_op op)
     case W_OP_I64_POINTER_AUTH:
     case W_OP_I32_POINTER_SIGN:
     case W_OP_I32_POINTER_AUTH:
-#define LOAD(NAME, prefix, code, type, bytes, maxalign)                                            \
-    case W_OP_##NAME:                                                                              \
-    case W_OP_##NAME##_M:                                                                          \
-    case W_OP_##NAME##_P:
-#define STORE(NAME, prefix, code, type, bytes, maxalign)                                           \
-    case W_OP_##NAME:                                                                              \
-    case W_OP_##NAME##_M:                                                                          \
-    case W_OP_##NAME##_P:
-#define LOAD_LANE(NAME, code, bytes, maxalign, lanes)                                              \
-    case W_OP_##NAME:                                                                              \
-    case W_OP_##NAME##_M:                                                                          \
-    case W_OP_##NAME##_P:
-#define STORE_LANE(NAME, code, bytes, maxalign, lanes)                                             \
-    case W_OP_##NAME:                                                                              \
-    case W_OP_##NAME##_M:                                                                          \
-    case W_OP_##NAME##_P:
+#define CMP_CASE(PATH, fn, SUFFIX, LAYOUT, MODE, NAME) case W_OP_##NAME##SUFFIX:
+#define CMP_CASE0(PATH, fn, SUFFIX, LAYOUT, MODE, NAME) W_MEM_IF0(LAYOUT, case W_OP_##NAME##SUFFIX:)
+#define LOAD(NAME, prefix, code, type, bytes, maxalign) W_MEM_PATHS(CMP_CASE, NAME)
+#define STORE(NAME, prefix, code, type, bytes, maxalign) W_MEM_PATHS(CMP_CASE, NAME)
+#define LOAD_LANE(NAME, code, bytes, maxalign, lanes) W_MEM_PATHS(CMP_CASE, NAME)
+#define STORE_LANE(NAME, code, bytes, maxalign, lanes) W_MEM_PATHS(CMP_CASE, NAME)
 #define CMPBR(BASE, FN)                                                                            \
     case W_OP_LOOP_##BASE:                                                                         \
     case W_OP_LOOP_##BASE##_I:
-#define LOADA(NAME, BASE, bytes)                                                                   \
-    case W_OP_##NAME:                                                                              \
-    case W_OP_##NAME##_P:
-#define STOREA(NAME, BASE, bytes)                                                                  \
-    case W_OP_##NAME:                                                                              \
-    case W_OP_##NAME##_P:
-#define FLD(NAME, BASE, FN)                                                                        \
-    case W_OP_##NAME:                                                                              \
-    case W_OP_##NAME##_P:
+#define LOADA(NAME, BASE, bytes) W_MEM_PATHS(CMP_CASE0, NAME)
+#define STOREA(NAME, BASE, bytes) W_MEM_PATHS(CMP_CASE0, NAME)
+#define FLD(NAME, BASE, FN) W_MEM_PATHS(CMP_CASE0, NAME)
 #include "exec/ops.def"
+#undef CMP_CASE
+#undef CMP_CASE0
         return true;
     default: return false;
     }
@@ -546,7 +532,7 @@ static void cmp_set_unreachable(cmp *c)
  *   - an i32.add of an immediate used as the address of a fast-form load or
  *     store becomes part of it (LOADA and STOREA forms; the sum still wraps
  *     at 32 bits before the offset is added, as the add would have);
- *     flat and paged memory 0 alike, through the forms' _P twins;
+ *     on every layout-0 path (memory 0's forms, flat and paged alike);
  *   - an f64.load used as the right operand of f64.add/sub/mul becomes part
  *     of it (FLD forms; a trap keeps the load's source offset).
  * "Last emitted" is checked by sequence number: any instruction or label in
@@ -766,14 +752,79 @@ static bool cmp_try_imm(cmp *c, w_op op, w_valtype t, w_valtype out, bool *done)
     return true;
 }
 
-/* Which form of a memory access to emit (ir.h): the op of the fast form
- * plus one of these is the op of the form wanted. Fused forms have only
- * the fast form and its paged twin: plus one for CMP_MEM_PAGED0. */
-enum { CMP_MEM_FLAT0 = 0, CMP_MEM_GENERIC = 1, CMP_MEM_PAGED0 = 2 };
+/* ---- access paths ---------------------------------------------------------------
+ * Every memory access has one form per access path (W_MEM_PATHS in
+ * mem/access.h). The compiler names an access by its ops.def name, which
+ * is the op of its first path's form (that path's SUFFIX is empty), picks
+ * the access's path from its memory's mode, and emits the form of that
+ * path. */
 
-static w_op cmp_fused_form(w_op flat0, int form)
+/* Effective mode of memory i under cfg. */
+static uint8_t cmp_mode_of(const w_compile_cfg *cfg, uint32_t i)
 {
-    return form == CMP_MEM_PAGED0 ? (w_op)(flat0 + 1) : flat0;
+    if (!cfg->mem_mode) return W_MEM_FLAT;
+    return i < cfg->nmems ? cfg->mem_mode[i] : W_MEM_PAGED;
+}
+
+/* The path of an access to memory `mem`: the first one of W_MEM_PATHS for
+ * the memory's mode whose layout fits (layout 0: memory 0, 32-bit); every
+ * mode has a layout-M path. */
+static w_mem_path cmp_path(const cmp *c, uint32_t mem)
+{
+    uint8_t mode = cmp_mode_of(c->cfg, mem);
+    bool mem0 = mem == 0 && !c->m->mems[0].lim.is64;
+#define CMP_PATH(PATH, fn, SUFFIX, LAYOUT, MODE, _)                                                \
+    if ((MODE) == mode && (mem0 || !W_MEM_IS0(LAYOUT))) return W_MEM_PATH_##PATH;
+    W_MEM_PATHS(CMP_PATH, ~)
+#undef CMP_PATH
+    return W_MEM_NPATHS; /* a mode without a layout-M path: a bug in W_MEM_PATHS */
+}
+
+/* Is the path's layout 0 (memory 0's short forms, [U offset])? */
+static bool cmp_path_is0(w_mem_path path)
+{
+    switch (path) {
+#define CMP_IS0(PATH, fn, SUFFIX, LAYOUT, MODE, _)                                                 \
+    case W_MEM_PATH_##PATH: return W_MEM_IS0(LAYOUT);
+        W_MEM_PATHS(CMP_IS0, ~)
+#undef CMP_IS0
+    default: return false;
+    }
+}
+
+/* The form of access op (its ops.def name, a plain or fused access) on
+ * path; W_OP_COUNT_ if there is none (fused forms have layout-0 paths
+ * only). */
+static w_op cmp_form(w_op op, w_mem_path path)
+{
+    /* clang-format off */
+#define CMP_FORM(PATH, fn, SUFFIX, LAYOUT, MODE, NAME)                                             \
+    case W_MEM_PATH_##PATH: return W_OP_##NAME##SUFFIX;
+#define CMP_FORM0(PATH, fn, SUFFIX, LAYOUT, MODE, NAME)                                            \
+    W_MEM_IF0(LAYOUT, case W_MEM_PATH_##PATH: return W_OP_##NAME##SUFFIX;)
+#define CMP_FORMS(NAME, F)                                                                         \
+    case W_OP_##NAME:                                                                              \
+        switch (path) {                                                                            \
+            W_MEM_PATHS(F, NAME)                                                                   \
+        default: break;                                                                            \
+        }                                                                                          \
+        break;
+    switch (op) {
+#define LOAD(NAME, prefix, code, type, bytes, maxalign) CMP_FORMS(NAME, CMP_FORM)
+#define STORE(NAME, prefix, code, type, bytes, maxalign) CMP_FORMS(NAME, CMP_FORM)
+#define LOAD_LANE(NAME, code, bytes, maxalign, lanes) CMP_FORMS(NAME, CMP_FORM)
+#define STORE_LANE(NAME, code, bytes, maxalign, lanes) CMP_FORMS(NAME, CMP_FORM)
+#define LOADA(NAME, BASE, bytes) CMP_FORMS(NAME, CMP_FORM0)
+#define STOREA(NAME, BASE, bytes) CMP_FORMS(NAME, CMP_FORM0)
+#define FLD(NAME, BASE, FN) CMP_FORMS(NAME, CMP_FORM0)
+#include "exec/ops.def"
+#undef CMP_FORM
+#undef CMP_FORM0
+#undef CMP_FORMS
+    default: break;
+    }
+    /* clang-format on */
+    return W_OP_COUNT_;
 }
 
 /* The LOADA/STOREA form of a fast-form load or store, or W_OP_COUNT_. */
@@ -801,9 +852,10 @@ static w_op cmp_load_form(w_op op)
     }
 }
 
-/* Records the fast-form f64.load just emitted at pos (see fusion); form
- * says whether it was flat or paged (CMP_MEM_*). */
-static void cmp_note_load(cmp *c, uint32_t pos, uint32_t addr, uint32_t off, uint32_t k, int form)
+/* Records the fast-form f64.load just emitted at pos (see fusion) on path
+ * (a layout-0 one). */
+static void cmp_note_load(cmp *c, uint32_t pos, uint32_t addr, uint32_t off, uint32_t k,
+                          w_mem_path path)
 {
     c->l_seq = c->seq;
     c->l_pos = pos;
@@ -812,7 +864,7 @@ static void cmp_note_load(cmp *c, uint32_t pos, uint32_t addr, uint32_t off, uin
     c->l_off = off;
     c->l_k = k;
     c->l_src = c->op_off;
-    c->l_form = form;
+    c->l_path = path;
 }
 
 /* Compiles the f64 operation op in its FLD form if an operand is the f64.load
@@ -837,7 +889,7 @@ static bool cmp_try_load(cmp *c, w_op op, bool *done)
     if (first) a = b;
     if (!cmp_push(c, W_F64)) return false;
     c->op_off = c->l_src; /* a trap is the load's */
-    if (!cmp_op(c, cmp_fused_form(lop, c->l_form), 5)) return false;
+    if (!cmp_op(c, cmp_form(lop, c->l_path), 5)) return false;
     c->op_off = here;
     cmp_w(c, a.loc);
     cmp_w(c, c->l_addr);
@@ -1609,12 +1661,11 @@ static w_valtype cmp_addr_type(const cmp *c, uint32_t mem)
     return c->m->mems[mem].lim.is64 ? W_I64 : W_I32;
 }
 
-/* Reads a memarg and checks it; *form says which form of the access
- * applies (a fast form for 32-bit memory 0 whose offset fits in 32 bits). */
-static bool cmp_memarg(cmp *c, uint32_t maxalign, uint32_t *mem, uint64_t *off, int *form)
+/* Reads a memarg and checks it; *path is the access path of the access
+ * (cmp_path). */
+static bool cmp_memarg(cmp *c, uint32_t maxalign, uint32_t *mem, uint64_t *off, w_mem_path *path)
 {
     uint32_t flags, off32;
-    uint8_t mode;
     *mem = 0;
     if (!dec_u32(&c->r, &flags)) return false;
     if (c->multi_mem && (flags & 0x40)) {
@@ -1636,18 +1687,17 @@ static bool cmp_memarg(cmp *c, uint32_t maxalign, uint32_t *mem, uint64_t *off, 
         return cmp_fail(c, W_ERR_INVALID_ALIGNMENT, "alignment must not be larger than natural");
     if (!c->m->mems[*mem].lim.is64 && *off > UINT32_MAX)
         return cmp_fail(c, W_ERR_INVALID_OFFSET, "offset out of range");
-    mode = W_MEM_FLAT;
-    if (c->cfg->mem_mode) mode = *mem < c->cfg->nmems ? c->cfg->mem_mode[*mem] : W_MEM_PAGED;
-    *form = CMP_MEM_GENERIC;
-    if (*mem == 0 && !c->m->mems[0].lim.is64 && *off <= UINT32_MAX)
-        *form = mode == W_MEM_PAGED ? CMP_MEM_PAGED0 : CMP_MEM_FLAT0;
+    *path = cmp_path(c, *mem);
+    if (*path == W_MEM_NPATHS)
+        return cmp_fail(c, W_ERR_INTERNAL, "no access path for the memory's mode");
     return true;
 }
 
-/* Writes the memory part of a load/store: [U offset] or [U mem][L offset]. */
-static void cmp_w_memarg(cmp *c, int form, uint32_t mem, uint64_t off)
+/* Writes the memory part of a load/store: [U offset] (layout 0; the
+ * memory is 32-bit, so the offset fits) or [U mem][L offset]. */
+static void cmp_w_memarg(cmp *c, w_mem_path path, uint32_t mem, uint64_t off)
 {
-    if (form != CMP_MEM_GENERIC) {
+    if (cmp_path_is0(path)) {
         cmp_w(c, (uint32_t)off);
         return;
     }
@@ -1660,17 +1710,17 @@ static bool cmp_load(cmp *c, w_op op, w_valtype t, uint32_t maxalign)
 {
     uint32_t mem, dstw;
     uint64_t off;
-    int form = CMP_MEM_GENERIC;
+    w_mem_path path;
     bool fast;
     cmp_val a = {0};
-    if (!cmp_memarg(c, maxalign, &mem, &off, &form)) return false;
-    fast = form != CMP_MEM_GENERIC;
+    if (!cmp_memarg(c, maxalign, &mem, &off, &path)) return false;
+    fast = cmp_path_is0(path);
     if (fast && c->nvals > 0 && cmp_addr_form(op) != W_OP_COUNT_ &&
         cmp_is_pending(c, c->a_seq, c->a_val, c->nvals - 1)) {
         /* the address is an i32.add of an immediate (see fusion) */
         cmp_rewind(c, c->a_pos);
         if (!cmp_pop(c, W_I32, &a) || !cmp_push(c, t)) return false;
-        if (!cmp_op(c, cmp_fused_form(cmp_addr_form(op), form), 4)) return false;
+        if (!cmp_op(c, cmp_form(cmp_addr_form(op), path), 4)) return false;
         cmp_w(c, c->a_src);
         dstw = c->ncode;
         cmp_w(c, c->vals[c->nvals - 1].home);
@@ -1678,17 +1728,17 @@ static bool cmp_load(cmp *c, w_op op, w_valtype t, uint32_t maxalign)
         cmp_w(c, c->a_imm);
         cmp_produced(c, dstw);
         if (op == W_OP_F64_LOAD)
-            cmp_note_load(c, dstw - 2, c->a_src, (uint32_t)off, c->a_imm, form);
+            cmp_note_load(c, dstw - 2, c->a_src, (uint32_t)off, c->a_imm, path);
         return true;
     }
     if (!cmp_pop(c, cmp_addr_type(c, mem), &a) || !cmp_push(c, t)) return false;
-    if (!cmp_op(c, (w_op)(op + form), fast ? 3 : 5)) return false;
+    if (!cmp_op(c, cmp_form(op, path), fast ? 3 : 5)) return false;
     cmp_w(c, a.loc);
     dstw = c->ncode;
     cmp_w(c, c->vals[c->nvals - 1].home);
-    cmp_w_memarg(c, form, mem, off);
+    cmp_w_memarg(c, path, mem, off);
     cmp_produced(c, dstw);
-    if (fast && op == W_OP_F64_LOAD) cmp_note_load(c, dstw - 2, a.loc, (uint32_t)off, 0, form);
+    if (fast && op == W_OP_F64_LOAD) cmp_note_load(c, dstw - 2, a.loc, (uint32_t)off, 0, path);
     return true;
 }
 
@@ -1696,18 +1746,18 @@ static bool cmp_store(cmp *c, w_op op, w_valtype t, uint32_t maxalign)
 {
     uint32_t mem;
     uint64_t off;
-    int form = CMP_MEM_GENERIC;
+    w_mem_path path;
     bool fast;
     cmp_val a = {0}, v = {0};
-    if (!cmp_memarg(c, maxalign, &mem, &off, &form)) return false;
-    fast = form != CMP_MEM_GENERIC;
+    if (!cmp_memarg(c, maxalign, &mem, &off, &path)) return false;
+    fast = cmp_path_is0(path);
     if (fast && c->nvals > 1 && cmp_addr_form(op) != W_OP_COUNT_ &&
         cmp_is_pending(c, c->a_seq, c->a_val, c->nvals - 2)) {
         /* the address is an i32.add of an immediate (see fusion); the value
          * was computed without emitting code after it */
         cmp_rewind(c, c->a_pos);
         if (!cmp_pop(c, t, &v) || !cmp_pop(c, W_I32, &a)) return false;
-        if (!cmp_op(c, cmp_fused_form(cmp_addr_form(op), form), 4)) return false;
+        if (!cmp_op(c, cmp_form(cmp_addr_form(op), path), 4)) return false;
         cmp_w(c, c->a_src);
         cmp_w(c, v.loc);
         cmp_w(c, (uint32_t)off);
@@ -1715,10 +1765,10 @@ static bool cmp_store(cmp *c, w_op op, w_valtype t, uint32_t maxalign)
         return true;
     }
     if (!cmp_pop(c, t, &v) || !cmp_pop(c, cmp_addr_type(c, mem), &a)) return false;
-    if (!cmp_op(c, (w_op)(op + form), fast ? 3 : 5)) return false;
+    if (!cmp_op(c, cmp_form(op, path), fast ? 3 : 5)) return false;
     cmp_w(c, a.loc);
     cmp_w(c, v.loc);
-    cmp_w_memarg(c, form, mem, off);
+    cmp_w_memarg(c, path, mem, off);
     return true;
 }
 
@@ -1735,22 +1785,22 @@ static bool cmp_lane_mem(cmp *c, w_op op, bool store, uint32_t maxalign, uint32_
 {
     uint32_t mem = 0, lane = 0, dstw = 0;
     uint64_t off;
-    int form = CMP_MEM_GENERIC;
+    w_mem_path path;
     bool fast;
     cmp_val a = {0}, v = {0};
-    if (!cmp_memarg(c, maxalign, &mem, &off, &form)) return false;
-    fast = form != CMP_MEM_GENERIC;
+    if (!cmp_memarg(c, maxalign, &mem, &off, &path)) return false;
+    fast = cmp_path_is0(path);
     if (!cmp_lane_imm(c, lanes, &lane)) return false;
     if (!cmp_pop(c, W_V128, &v) || !cmp_pop(c, cmp_addr_type(c, mem), &a)) return false;
     if (!store && !cmp_push(c, W_V128)) return false;
-    if (!cmp_op(c, (w_op)(op + form), (store ? 2 : 3) + (fast ? 1 : 3) + 1)) return false;
+    if (!cmp_op(c, cmp_form(op, path), (store ? 2 : 3) + (fast ? 1 : 3) + 1)) return false;
     cmp_w(c, a.loc);
     cmp_w(c, v.loc);
     if (!store) {
         dstw = c->ncode;
         cmp_w(c, c->vals[c->nvals - 1].home);
     }
-    cmp_w_memarg(c, form, mem, off);
+    cmp_w_memarg(c, path, mem, off);
     cmp_w(c, lane);
     if (!store) cmp_produced(c, dstw);
     return true;
@@ -1988,10 +2038,10 @@ static bool cmp_segment(cmp *c, uint32_t sub)
     static const w_op ops[] = {W_OP_SEGMENT_NEW, W_OP_SEGMENT_SET_TAG, W_OP_SEGMENT_FREE};
     uint32_t mem, dstw = 0;
     uint64_t off;
-    int form;
+    w_mem_path path;
     cmp_val v[3] = {{0}};
     /* Alignment up to a granule (2^4). */
-    if (!cmp_memarg(c, 4, &mem, &off, &form)) return false;
+    if (!cmp_memarg(c, 4, &mem, &off, &path)) return false;
     w_valtype at = cmp_addr_type(c, mem);
     uint32_t nv = sub == 1 ? 3 : 2;
     for (uint32_t i = nv; i-- > 0;)
@@ -2341,13 +2391,6 @@ bool cmp_compile_module(w_module *m, const atomic_int *stop, w_err *err)
     m->code = cs;
     m->cage_uses = uses;
     return true;
-}
-
-/* Effective access path of memory i under cfg. */
-static uint8_t cmp_mode_of(const w_compile_cfg *cfg, uint32_t i)
-{
-    if (!cfg->mem_mode) return W_MEM_FLAT;
-    return i < cfg->nmems ? cfg->mem_mode[i] : W_MEM_PAGED;
 }
 
 static bool cmp_cfg_equal(const w_module *m, const w_compile_cfg *a, const w_compile_cfg *b)

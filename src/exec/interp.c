@@ -15,11 +15,16 @@
  *
  * Interpreter state lives in locals so that the compiler keeps it in
  * registers: ip, fp, the running function and its instance, the frame stack
- * top, and the translation state of memory 0: its base and size when it is
- * flat, its page table when it is paged. Anything that can change those
- * (calls, returns, host calls, memory.grow) reloads them. Region mapping,
- * protection and transfer only happen between guest calls or inside host
- * functions, and they change table entries, never the table's address.
+ * top, and the translation state of memory 0: its span, and its page table
+ * when it is paged. Anything that can change those (calls, returns, host
+ * calls, memory.grow, bulk operations, store slow paths) reloads them.
+ * Region mapping, protection and transfer only happen between guest calls
+ * or inside host functions, and they change table entries, never the
+ * table's address.
+ *
+ * Loads and stores translate addresses with the access paths of the memory
+ * layer (mem/access.h); the compiler picked each access's path from its
+ * memory's mode.
  *
  * Wasm-to-wasm calls never recurse in C: they push a w_frame and continue in
  * the same loop. Only host functions that call back into wasm nest vm_run,
@@ -29,7 +34,7 @@
 #include "base/base.h"
 #include "exec/ir.h"
 #include "exec/numeric.h"
-#include "mem/paged.h"
+#include "mem/access.h"
 #include "exec/exec.h"
 #include "exec/simd.h"
 #include "platform/platform.h"
@@ -95,14 +100,15 @@ static uint32_t vm_opstat(uint32_t op);
         goto vm_trap;                                                                              \
     } while (0)
 
-/* Raises the memory trap in `trap` at the current instruction; a permission
- * fault carries the page and the reason in ex->trap_msg, a tag mismatch the
- * two tags and the address (mem_fault_msg). */
+/* Raises the memory trap in `trap` at the current instruction, a fault of
+ * memory m_ at ea_; a trap with a detail (a permission fault: the page and
+ * the reason; a tag mismatch: both tags and the address) carries it in
+ * ex->trap_msg (mem_trap_msg). */
 #define VM_MEM_TRAP(m_, ea_, write_)                                                               \
     do {                                                                                           \
-        if (trap == W_TRAP_ACCESS_DENIED || trap == W_TRAP_TAG_MISMATCH) {                         \
+        if (trap != W_TRAP_MEM_OOB) {                                                              \
             vm_record_trap(ex, trap, fn, ip, frp, true);                                           \
-            mem_fault_msg((m_), trap, (ea_), (write_), ex->trap_msg, sizeof ex->trap_msg);         \
+            mem_trap_msg((m_), trap, (ea_), (write_), ex->trap_msg, sizeof ex->trap_msg);          \
             goto vm_out;                                                                           \
         }                                                                                          \
         VM_TRAP(trap);                                                                             \
@@ -122,28 +128,37 @@ static uint32_t vm_opstat(uint32_t op);
 #define RF32(k) w_f32((uint32_t)fp[ip[k]])
 #define RF64(k) w_f64(fp[ip[k]])
 
-/* Reloads what the fast forms of memory 0 use: the bytes [0, size) that
- * loads may read at base + address, and those [0, wsize) that stores may
- * write at wbase + address. For a flat memory that is all of it; for a
- * paged one (32-bit) its span (paged.h), with its page tables for
- * everything else; otherwise nothing and empty tables, so that a fast form
- * can only take its slow path, which then traps. The span is copied, not
- * read in place, so that paged and flat accesses are the same code on the
- * same variables; every handler that can change memory 0's tables (host
- * calls, memory.grow, bulk operations, store slow paths, which copy on
- * write) must reload it before the next access. */
+/* Reloads what memory 0's forms (the layout-0 paths of mem/access.h) use:
+ * the bytes [0, size) that loads may read at base + address and those
+ * [0, wsize) that stores may write at wbase + address, memory 0's span
+ * (all of a flat memory; paged.h for a paged one), and for a paged 32-bit
+ * memory its page tables; otherwise empty tables (vm_no_pages), so that
+ * the cache and the tables always miss and the exact slow path decides.
+ * A tagged memory with tags (tag_any) gets neither: its paths then check
+ * tags (mem_tagged0); tag_any only changes in segment instructions and
+ * host calls, which reload.
+ * The span is copied, not read in place, so that paged and flat accesses
+ * are the same code on the same variables; every handler that can change
+ * memory 0's tables (host calls, memory.grow, bulk operations, store slow
+ * paths, which copy on write) must reload it before the next access. */
 #define VM_RELOAD_MEM0()                                                                           \
     do {                                                                                           \
-        const w_memory *m0_ = vm_flat_mem0(inst);                                                  \
-        mem0_base = mem0_wbase = m0_ ? m0_->base : NULL;                                           \
-        mem0_size = mem0_wsize = m0_ ? m0_->size : 0;                                              \
-        m0_ = vm_paged_mem0(inst);                                                                 \
-        mem0_pt = m0_ ? m0_->pg_rd : vm_no_pages;                                                  \
-        if (m0_) {                                                                                 \
-            mem0_base = m0_->pg_span.rd_base;                                                      \
-            mem0_size = m0_->pg_span.rd_lim;                                                       \
-            mem0_wbase = m0_->pg_span.wr_base;                                                     \
-            mem0_wsize = m0_->pg_span.wr_lim;                                                      \
+        mem0_m = NULL;                                                                             \
+        if (inst->module->nmems) {                                                                 \
+            const w_memory *m0_ = mem0_m = inst->mems[0];                                          \
+            mem0_base = m0_->span.rd_base;                                                         \
+            mem0_size = m0_->span.rd_lim;                                                          \
+            mem0_wbase = m0_->span.wr_base;                                                        \
+            mem0_wsize = m0_->span.wr_lim;                                                         \
+            mem0_pt = m0_->mode == W_MEM_PAGED && !m0_->is64 ? m0_->pg_rd : vm_no_pages;           \
+            if (m0_->tag_any) { /* the tagged paths' "nothing tagged" view is empty */             \
+                mem0_size = mem0_wsize = 0;                                                        \
+                mem0_pt = vm_no_pages;                                                             \
+            }                                                                                      \
+        } else {                                                                                   \
+            mem0_base = mem0_wbase = NULL;                                                         \
+            mem0_size = mem0_wsize = 0;                                                            \
+            mem0_pt = vm_no_pages;                                                                 \
         }                                                                                          \
     } while (0)
 
@@ -173,29 +188,13 @@ static W_NOINLINE w_trap vm_take_interrupt(w_exec *ex)
     return t != 0 ? (w_trap)t : W_TRAP_INTERRUPTED;
 }
 
-W_INLINE const w_memory *vm_flat_mem0(const w_instance *inst)
-{
-    const w_memory *m;
-    if (inst->module->nmems == 0) return NULL;
-    m = inst->mems[0];
-    return m->mode == W_MEM_FLAT ? m : NULL;
-}
-
-/* Memory 0 if it is paged and 32-bit (the paged fast forms), else NULL. */
-W_INLINE w_memory *vm_paged_mem0(const w_instance *inst)
-{
-    w_memory *m;
-    if (inst->module->nmems == 0) return NULL;
-    m = inst->mems[0];
-    return m->mode == W_MEM_PAGED && !m->is64 ? m : NULL;
-}
-
-/* The page tables seen by paged fast forms when memory 0 is not a paged
- * 32-bit memory, laid out as a paged memory's (paged.h): every table entry
- * PG_EXC and every cache entry empty, so an access can only take the slow
- * path, which traps, and nothing is ever written here. Code compiled for a
- * paged memory 0 only ever runs with one, so this is a guard, never read
- * in practice (zero-filled .bss: it costs address space, no RAM). */
+/* The page tables seen by memory 0's paged forms when memory 0 is not a
+ * paged 32-bit memory, laid out as a paged memory's (paged.h): every table
+ * entry PG_EXC and every cache entry empty, so an access can only take the
+ * slow path, which decides it exactly, and nothing is ever written here.
+ * Code compiled for a paged memory 0 only ever runs with one, so this is a
+ * guard, never read in practice (zero-filled .bss: it costs address space,
+ * no RAM). */
 static uint8_t *vm_no_pages[PG_CACHED32 / sizeof(uint8_t *)];
 
 W_INLINE uint64_t vm_imm64(const uint32_t *w)
@@ -215,10 +214,11 @@ W_INLINE void vm_wrv(uint64_t *fp, uint32_t slot, w_v128 v)
     memcpy(fp + slot, &v, 16);
 }
 
-/* An address operand of memory m: i64 for a 64-bit memory, else i32. */
+/* An address operand of memory m: i64 for a 64-bit memory, else i32 (a
+ * mask rather than a test of is64: no branch). */
 W_INLINE uint64_t vm_addr(const w_memory *m, uint64_t slot)
 {
-    return m->is64 ? slot : (uint32_t)slot;
+    return slot & m->addr_mask;
 }
 
 /* Does [start, start+n) lie within [0, size)? n = 0 at start = size is fine. */
@@ -227,9 +227,10 @@ W_INLINE bool vm_range_ok(uint64_t start, uint64_t n, uint64_t size)
     return start <= size && n <= size - start;
 }
 
-/* Host address of the `bytes` bytes at addr+offset in m, or NULL if any of
- * them is out of bounds (including when addr+offset overflows 64 bits).
- * Flat memories only; vm_ld_at / vm_st_at below handle both access paths. */
+/* Host address of the `bytes` bytes at addr+offset in flat memory m, or
+ * NULL if any of them is out of bounds (including when addr+offset
+ * overflows 64 bits). For the bulk operations; loads and stores use the
+ * access paths (mem/access.h). */
 W_INLINE uint8_t *vm_mem_at(const w_memory *m, uint64_t addr, uint64_t offset, uint64_t bytes)
 {
     uint64_t ea = addr + offset;
@@ -237,99 +238,6 @@ W_INLINE uint8_t *vm_mem_at(const w_memory *m, uint64_t addr, uint64_t offset, u
     if (W_UNLIKELY(m->mode != W_MEM_FLAT)) return NULL;
     if (W_UNLIKELY(!vm_range_ok(ea, bytes, m->size))) return NULL;
     return m->base + ea;
-}
-
-/* The paged access path (paged.h). The inline part is one table lookup and
- * one compare against the exception page; anything else (a page boundary in
- * the access, an absent, read-only or copy-on-write page, an address past
- * the end) goes to the slow path, which gathers loads into `tmp` and has
- * stores written into `tmp` first and scattered after a full check. */
-static W_NOINLINE const uint8_t *vm_pg_load_slow(w_memory *m, uint64_t addr, uint64_t offset,
-                                                 uint64_t bytes, uint8_t *tmp, uint64_t *ea,
-                                                 w_trap *t)
-{
-    *ea = addr + offset;
-    if (*ea < addr) {
-        *t = W_TRAP_MEM_OOB;
-        return NULL;
-    }
-    *t = pg_read(m, *ea, tmp, bytes, ea);
-    return *t == W_TRAP_OK ? tmp : NULL;
-}
-
-/* Host address the `bytes` bytes at addr+offset are loaded from (in the
- * frame, or gathered into tmp); NULL with *t and *ea set on a trap. */
-W_INLINE const uint8_t *vm_ld_at(w_memory *m, uint64_t addr, uint64_t offset, uint64_t bytes,
-                                 uint8_t *tmp, uint64_t *ea, w_trap *t)
-{
-    if (m->mode == W_MEM_PAGED) {
-        uint64_t a = addr + offset, pg = a >> 16, off = a & 0xFFFF;
-        if (W_LIKELY(a >= addr && pg < m->pages && off + bytes <= W_PAGE_SIZE)) {
-            uint8_t *f = m->pg_rd[pg];
-            if (W_LIKELY(f != PG_EXC)) return (uint8_t *)((uintptr_t)f + a);
-        }
-        return vm_pg_load_slow(m, addr, offset, bytes, tmp, ea, t);
-    }
-    uint8_t *p = vm_mem_at(m, addr, offset, bytes);
-    if (W_UNLIKELY(!p)) {
-        *t = W_TRAP_MEM_OOB;
-        *ea = 0;
-    }
-    return p;
-}
-
-/* Host address to store the `bytes` bytes at addr+offset to: in the frame,
- * or tmp, which the caller then hands to vm_pg_store_slow. NULL (flat only)
- * with *t set on a trap. */
-W_INLINE uint8_t *vm_st_at(w_memory *m, uint64_t addr, uint64_t offset, uint64_t bytes,
-                           uint8_t *tmp, uint64_t *ea, w_trap *t)
-{
-    if (m->mode == W_MEM_PAGED) {
-        uint64_t a = addr + offset, pg = a >> 16, off = a & 0xFFFF;
-        if (W_LIKELY(a >= addr && pg < m->pages && off + bytes <= W_PAGE_SIZE)) {
-            uint8_t *f = m->pg_wr[pg];
-            if (W_LIKELY(f != PG_EXC)) return (uint8_t *)((uintptr_t)f + a);
-        }
-        *ea = a >= addr ? a : UINT64_MAX; /* an overflow is out of bounds */
-        return tmp;
-    }
-    uint8_t *p = vm_mem_at(m, addr, offset, bytes);
-    if (W_UNLIKELY(!p)) {
-        *t = W_TRAP_MEM_OOB;
-        *ea = 0;
-    }
-    return p;
-}
-
-/* Writes a store that vm_st_at sent to tmp: all of it, or nothing and a trap. */
-static W_NOINLINE w_trap vm_pg_store_slow(w_memory *m, uint64_t *ea, const uint8_t *tmp,
-                                          uint64_t bytes)
-{
-    return pg_write(m, *ea, tmp, bytes, ea);
-}
-
-/* Slow paths of the paged fast forms (memory 0, 32-bit, ea < 2^33): an
- * access that leaves its page or meets PG_EXC. Exact, as pg_read and
- * pg_write are: a gathered load into tmp, or a store from tmp that writes
- * all of it or nothing, breaking copy-on-write. On a trap *fault is the
- * faulting address. (ea is passed by value and the fault comes back
- * separately so that the fast path never has to keep ea in memory.) */
-static W_NOINLINE const uint8_t *vm_pg0_load_slow(const w_instance *inst, uint64_t ea,
-                                                  uint32_t bytes, uint8_t *tmp, uint64_t *fault,
-                                                  w_trap *t)
-{
-    const w_memory *m = vm_paged_mem0(inst);
-    *fault = ea;
-    *t = m ? pg_read(m, ea, tmp, bytes, fault) : W_TRAP_MEM_OOB;
-    return *t == W_TRAP_OK ? tmp : NULL;
-}
-
-static W_NOINLINE w_trap vm_pg0_store_slow(const w_instance *inst, uint64_t ea, const uint8_t *tmp,
-                                           uint32_t bytes, uint64_t *fault)
-{
-    w_memory *m = vm_paged_mem0(inst);
-    *fault = ea;
-    return m ? pg_write(m, ea, tmp, bytes, fault) : W_TRAP_MEM_OOB;
 }
 
 /* ---- bulk operations -----------------------------------------------------------
@@ -500,7 +408,7 @@ static W_NOINLINE void vm_record_trap(w_exec *ex, w_trap t, const w_func *fn, co
 
 /* ---- memory access bodies -----------------------------------------------------
  * One function per load/store kind; the handlers around them only compute
- * the host address (fast or generic form). `d` and `v` point at frame slots. */
+ * the host address (mem/access.h). `d` and `v` point at frame slots. */
 
 W_INLINE void vm_ld_I32_LOAD(uint64_t *d, const uint8_t *p)
 {
@@ -870,20 +778,19 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
 #ifndef WARD_SWITCH_DISPATCH
 #define CTRL(NAME) VM_LBL(NAME),
 #define NUM(NAME, prefix, code, sig) VM_LBL(NAME),
-#define LOAD(NAME, prefix, code, type, bytes, maxalign)                                            \
-    VM_LBL(NAME), VM_LBL(NAME##_M), VM_LBL(NAME##_P),
-#define STORE(NAME, prefix, code, type, bytes, maxalign)                                           \
-    VM_LBL(NAME), VM_LBL(NAME##_M), VM_LBL(NAME##_P),
-#define LOAD_LANE(NAME, code, bytes, maxalign, lanes)                                              \
-    VM_LBL(NAME), VM_LBL(NAME##_M), VM_LBL(NAME##_P),
-#define STORE_LANE(NAME, code, bytes, maxalign, lanes)                                             \
-    VM_LBL(NAME), VM_LBL(NAME##_M), VM_LBL(NAME##_P),
+/* Every form of a memory access (W_MEM_PATHS), the fused ones layout 0 only. */
+#define VM_LBL_FORM(PATH, fn, SUFFIX, LAYOUT, MODE, NAME) VM_LBL(NAME##SUFFIX),
+#define VM_LBL_FORM0(PATH, fn, SUFFIX, LAYOUT, MODE, NAME) W_MEM_IF0(LAYOUT, VM_LBL(NAME##SUFFIX), )
+#define LOAD(NAME, prefix, code, type, bytes, maxalign) W_MEM_PATHS(VM_LBL_FORM, NAME)
+#define STORE(NAME, prefix, code, type, bytes, maxalign) W_MEM_PATHS(VM_LBL_FORM, NAME)
+#define LOAD_LANE(NAME, code, bytes, maxalign, lanes) W_MEM_PATHS(VM_LBL_FORM, NAME)
+#define STORE_LANE(NAME, code, bytes, maxalign, lanes) W_MEM_PATHS(VM_LBL_FORM, NAME)
 #define BINI(NAME, BASE, T, FN) VM_LBL(NAME),
 #define CMPBR(BASE, FN)                                                                            \
     VM_LBL(BR_##BASE), VM_LBL(BR_##BASE##_I), VM_LBL(LOOP_##BASE), VM_LBL(LOOP_##BASE##_I),
-#define LOADA(NAME, BASE, bytes) VM_LBL(NAME), VM_LBL(NAME##_P),
-#define STOREA(NAME, BASE, bytes) VM_LBL(NAME), VM_LBL(NAME##_P),
-#define FLD(NAME, BASE, FN) VM_LBL(NAME), VM_LBL(NAME##_P),
+#define LOADA(NAME, BASE, bytes) W_MEM_PATHS(VM_LBL_FORM0, NAME)
+#define STOREA(NAME, BASE, bytes) W_MEM_PATHS(VM_LBL_FORM0, NAME)
+#define FLD(NAME, BASE, FN) W_MEM_PATHS(VM_LBL_FORM0, NAME)
 #define SIMD(NAME, code, shape, lanes) VM_LBL(NAME),
     static const int32_t vm_labels[W_OP_COUNT_] = {
 #include "exec/ops.def"
@@ -906,7 +813,11 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
     uint8_t *mem0_base, *mem0_wbase; /* see VM_RELOAD_MEM0 */
     uint64_t mem0_size, mem0_wsize;
     uint8_t *const *mem0_pt; /* pg_rd of a paged memory 0; pg_wr and the cache follow (paged.h) */
-    w_trap trap = W_TRAP_OK;
+    const w_memory *mem0_m;  /* memory 0 itself (or NULL), for the tagged paths */
+    /* volatile: kept in memory. It is written only on the way out (and by
+     * bulk operations), and gcc would otherwise give it one of the few
+     * callee-saved registers and spill memory 0's span instead. */
+    volatile w_trap trap = W_TRAP_OK;
     /* Shared by CALL and CALL_INDIRECT on their way to vm_do_call. */
     w_func *callee;
     uint32_t argbase, call_len;
@@ -1198,14 +1109,19 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
 
             /* ---- memory safety (Cage; mem/tag.c, pac.c) ---------------------------
              * Segments change tags and zero memory, which on a paged memory
-             * breaks copy-on-write: memory 0's fast-form state is reloaded. */
+             * breaks copy-on-write, and a memory's first tag changes its
+             * tagged paths' view (VM_RELOAD_MEM0): memory 0's state is
+             * reloaded then. */
+#define VM_SEG_RELOAD(m, had_tags)                                                                 \
+    if ((m)->mode == W_MEM_PAGED || (m)->tag_any != (had_tags)) VM_RELOAD_MEM0()
             vmcase(SEGMENT_NEW)
             {
                 w_memory *m = inst->mems[ip[4]];
+                bool had = m->tag_any;
                 uint64_t out = 0;
                 trap = tag_seg_new(m, vm_addr(m, SLOT(1)), vm_imm64(ip + 5), vm_addr(m, SLOT(2)),
                                    &out, ex->trap_msg, sizeof ex->trap_msg);
-                VM_RELOAD_MEM0();
+                VM_SEG_RELOAD(m, had);
                 if (W_UNLIKELY(trap != W_TRAP_OK)) VM_TRAP_DETAIL();
                 SLOT(3) = out;
                 NEXT(7);
@@ -1213,18 +1129,20 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
             vmcase(SEGMENT_SET_TAG)
             {
                 w_memory *m = inst->mems[ip[4]];
+                bool had = m->tag_any;
                 trap = tag_seg_set(m, vm_addr(m, SLOT(1)), vm_imm64(ip + 5), vm_addr(m, SLOT(2)),
                                    vm_addr(m, SLOT(3)), ex->trap_msg, sizeof ex->trap_msg);
-                VM_RELOAD_MEM0();
+                VM_SEG_RELOAD(m, had);
                 if (W_UNLIKELY(trap != W_TRAP_OK)) VM_TRAP_DETAIL();
                 NEXT(7);
             }
             vmcase(SEGMENT_FREE)
             {
                 w_memory *m = inst->mems[ip[3]];
+                bool had = m->tag_any;
                 trap = tag_seg_free(m, vm_addr(m, SLOT(1)), vm_imm64(ip + 4), vm_addr(m, SLOT(2)),
                                     ex->trap_msg, sizeof ex->trap_msg);
-                VM_RELOAD_MEM0();
+                VM_SEG_RELOAD(m, had);
                 if (W_UNLIKELY(trap != W_TRAP_OK)) VM_TRAP_DETAIL();
                 NEXT(6);
             }
@@ -1272,213 +1190,135 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
             }
 
             /* ---- loads and stores ------------------------------------------------
-             * Memory 0's fast forms come in two access paths, chosen by the
-             * compiler per memory configuration: NAME for a flat memory 0
-             * and NAME_P for a paged one. Both are generated from the same
-             * handler bodies (VM_LOAD0 and friends below); only the address
-             * translation step, VM_LD0_<path> or VM_ST0_<path>, differs. The
-             * generic form NAME_M goes through vm_ld_at / vm_st_at. Bodies
-             * are vm_ld_* and vm_st_* above. */
+             * One handler per form of each access (W_MEM_PATHS in
+             * mem/access.h): it computes the address, calls its path's
+             * translate function and, when that finds the host address,
+             * runs the access's body (vm_ld_* and vm_st_* above) on it and
+             * dispatches; otherwise it traps or the exact slow path
+             * decides. */
 #define CTRL(NAME)
 #define NUM(NAME, prefix, code, sig)
-/* Translation of memory 0's fast forms: runs BODY with `p_` pointing at the
- * `bytes` bytes at ea (a uint64_t below 2^33: a 32-bit address plus a
- * 32-bit offset), then dispatches past the instruction's n words, or
- * leaves the handler with a trap.
- *   FLAT:  VM_SPAN over the whole memory (one compare, base + ea), else
- *          a trap.
- *   PAGED: VM_SPAN over the span, the same code; else the instruction's
- *          translation-cache entry (paged.h) if ea's whole access lies in
- *          its page, then entry + ea; else the page's
- *          table entry (pg_rd or pg_wr, no bounds check: the tables have an
- *          entry for every page index below 2^17), which refills the cache
- *          entry if it is a frame and the access stays in the page; else
- *          the exact slow path decides (a page boundary, an absent,
- *          read-only or copy-on-write page, an address past the end).
- * Each path that finds p_ runs BODY and dispatches on its own rather than
- * joining the others, so that the hit path is one straight line (gcc's
- * label alignment would pad a join point on it with executed no-ops).
- *
- * VM_SPAN: bytes [0, size) at base, as VM_RELOAD_MEM0 left them in base
- * and size (loads) or wbase and wsize (stores): all of a flat memory 0,
- * the span of a paged one (paged.h). If the whole access lies there, BODY
- * runs on base + ea and the handler dispatches; else the caller goes on. */
-#define VM_SPAN(base, size, ea, bytes, BODY, n)                                                    \
-    if (W_LIKELY((ea) + (bytes) <= (size))) {                                                      \
-        p_ = (uint8_t *)((uintptr_t)(base) + (ea));                                                \
+/* The handler skeleton of a form of either layout. VM_RD and VM_WR run
+ * BODY with `p` at the host address of the `bytes` bytes the access reads
+ * or writes, then dispatch past the instruction's n words, or leave with a
+ * trap. XLAT is the call of the path's translate function (it sets p and
+ * returns a way, MEM_OOB or MEM_SLOW: access.h); m_, addr_ and off_ are
+ * the memory and the address the slow path gets.
+ *   loads: the slow path gathers the bytes into tmp;
+ *   stores: BODY writes into tmp first, and the slow path scatters all of
+ *   it or nothing, which may copy a page on write: memory 0's state is
+ *   reloaded then. */
+#define VM_RD(XLAT, m_, addr_, off_, bytes, BODY, n)                                               \
+    {                                                                                              \
+        uint8_t *p;                                                                                \
+        int way_ = (XLAT);                                                                         \
+        VM_WAYS(way_, BODY, n)                                                                     \
+        if (way_ < 0) VM_TRAP(W_TRAP_MEM_OOB);                                                     \
+        uint8_t tmp[16];                                                                           \
+        uint64_t fault;                                                                            \
+        w_trap t_ = mem_load_slow((m_), (addr_), (off_), (bytes), tmp, &fault);                    \
+        if (W_UNLIKELY(t_ != W_TRAP_OK)) {                                                         \
+            trap = t_;                                                                             \
+            VM_MEM_TRAP((m_), fault, false);                                                       \
+        }                                                                                          \
+        p = tmp;                                                                                   \
         BODY;                                                                                      \
         NEXT(n);                                                                                   \
     }
-#define VM_LD0_FLAT(ea, bytes, BODY, n)                                                            \
+#define VM_WR(XLAT, m_, addr_, off_, bytes, BODY, n)                                               \
     {                                                                                              \
-        const uint8_t *p_;                                                                         \
-        VM_SPAN(mem0_base, mem0_size, ea, bytes, BODY, n)                                          \
-        VM_TRAP(W_TRAP_MEM_OOB);                                                                   \
-    }
-#define VM_ST0_FLAT(ea, bytes, BODY, n)                                                            \
-    {                                                                                              \
-        uint8_t *p_;                                                                               \
-        VM_SPAN(mem0_wbase, mem0_wsize, ea, bytes, BODY, n)                                        \
-        VM_TRAP(W_TRAP_MEM_OOB);                                                                   \
-    }
-/* The cache entry of the instruction at ip in the loads' half (half 0) or
- * the stores' half (half PG_TLB_N entries further): picked by the
- * instruction's code address, so finding it needs no load (paged.h). The
- * entry's byte offset is ip's own address modulo the half's size, rounded
- * down to an entry: one AND. Fast forms are at least 16 bytes long (four
- * words), so two of them less than PG_TLB_N * 16 bytes (4 KiB) of code
- * apart never share an entry. */
-#define VM_TLB_ENTRY(half)                                                                         \
-    ((w_pgtlb *)((uintptr_t)mem0_pt + PG_TLB32 + (half) +                                          \
-                 ((uintptr_t)ip & (PG_TLB_N - 1) * sizeof(w_pgtlb))))
-/* Declares ea_, the entry e_ and hit_: the whole access lies in e_'s page.
- * The empty asm keeps gcc from reassociating ea_ + PG_SIZE - end into a
- * copy, a subtraction and an addition (one instruction more than lea, sub). */
-#define VM_TLB_HIT(half, ea, bytes)                                                                \
-    uint64_t ea_ = (ea), eb_ = ea_ + PG_SIZE, fault_;                                              \
-    __asm__("" : "+r"(eb_));                                                                       \
-    w_pgtlb *e_ = VM_TLB_ENTRY(half);                                                              \
-    bool hit_ = eb_ - e_->end <= PG_SIZE - (bytes)
-/* A miss: the table entry t_ of page ea_ >> PG_SHIFT in the table at byte
- * offset toff (pg_rd 0, pg_wr PG_WR32). A frame and an access within the
- * page refill e_, mark the page cached and set p_ (true); anything else is
- * left to the slow path (false). */
-#define VM_TLB_MISS(toff, bytes)                                                                   \
-    (__extension__({                                                                               \
-        uint64_t pg_ = ea_ >> PG_SHIFT;                                                            \
-        uint8_t *t_ = *(uint8_t *const *)((uintptr_t)mem0_pt + (toff) + pg_ * sizeof(uint8_t *));  \
-        bool fill_ = (ea_ & (PG_SIZE - 1)) <= PG_SIZE - (bytes) && t_ != PG_EXC;                   \
-        if (fill_) {                                                                               \
-            e_->end = (pg_ + 1) << PG_SHIFT;                                                       \
-            e_->entry = t_;                                                                        \
-            ((uint8_t *)((uintptr_t)mem0_pt + PG_CACHED32))[pg_] = 1;                              \
-            p_ = (uint8_t *)((uintptr_t)t_ + ea_);                                                 \
-        }                                                                                          \
-        fill_;                                                                                     \
-    }))
-#define VM_LD0_PAGED(ea, bytes, BODY, n)                                                           \
-    {                                                                                              \
-        const uint8_t *p_;                                                                         \
-        VM_SPAN(mem0_base, mem0_size, ea, bytes, BODY, n)                                          \
-        VM_TLB_HIT(0, ea, bytes);                                                                  \
-        if (W_LIKELY(hit_)) {                                                                      \
-            p_ = (const uint8_t *)((uintptr_t)e_->entry + ea_);                                    \
-            BODY;                                                                                  \
-            NEXT(n);                                                                               \
-        }                                                                                          \
-        uint8_t tmp_[16];                                                                          \
-        if (!VM_TLB_MISS(0, (bytes))) {                                                            \
-            p_ = vm_pg0_load_slow(inst, ea_, (bytes), tmp_, &fault_, &trap);                       \
-            if (W_UNLIKELY(!p_)) VM_MEM_TRAP(inst->mems[0], fault_, false);                        \
-        }                                                                                          \
+        uint8_t *p;                                                                                \
+        int way_ = (XLAT);                                                                         \
+        VM_WAYS(way_, BODY, n)                                                                     \
+        if (way_ < 0) VM_TRAP(W_TRAP_MEM_OOB);                                                     \
+        uint8_t tmp[16];                                                                           \
+        uint64_t fault;                                                                            \
+        p = tmp;                                                                                   \
         BODY;                                                                                      \
-        NEXT(n);                                                                                   \
-    }
-#define VM_ST0_PAGED(ea, bytes, BODY, n)                                                           \
-    {                                                                                              \
-        uint8_t *p_;                                                                               \
-        VM_SPAN(mem0_wbase, mem0_wsize, ea, bytes, BODY, n)                                        \
-        VM_TLB_HIT(PG_TLB_N * sizeof(w_pgtlb), ea, bytes);                                         \
-        if (W_LIKELY(hit_)) {                                                                      \
-            p_ = (uint8_t *)((uintptr_t)e_->entry + ea_);                                          \
-            BODY;                                                                                  \
-            NEXT(n);                                                                               \
-        }                                                                                          \
-        if (VM_TLB_MISS(PG_WR32, (bytes))) {                                                       \
-            BODY;                                                                                  \
-            NEXT(n);                                                                               \
-        }                                                                                          \
-        uint8_t tmp_[16];                                                                          \
-        p_ = tmp_;                                                                                 \
-        BODY;                                                                                      \
-        trap = vm_pg0_store_slow(inst, ea_, tmp_, (bytes), &fault_);                               \
+        w_trap t_ = mem_store_slow((m_), (addr_), (off_), tmp, (bytes), &fault);                   \
         VM_RELOAD_MEM0();                                                                          \
-        if (W_UNLIKELY(trap != W_TRAP_OK)) VM_MEM_TRAP(inst->mems[0], fault_, true);               \
+        if (W_UNLIKELY(t_ != W_TRAP_OK)) {                                                         \
+            trap = t_;                                                                             \
+            VM_MEM_TRAP((m_), fault, true);                                                        \
+        }                                                                                          \
         NEXT(n);                                                                                   \
     }
-/* The fast-form handlers of memory 0, for either access path. */
-#define VM_LOAD0(NAME, bytes, PATH)                                                                \
-    {                                                                                              \
-        uint64_t ea = (uint64_t)RI32(1) + ip[3];                                                   \
-        VM_LD0_##PATH(ea, (bytes), vm_ld_##NAME(&SLOT(2), p_), 4)                                  \
+/* Each way of the translate function that found p gets its own copy of
+ * BODY and its own dispatch, rather than all of them joining one, so that
+ * every fast path is one straight line (gcc's label alignment would pad a
+ * join point on it with executed no-ops). Once the function is inlined
+ * each of its returns is a constant, so these tests disappear and each way
+ * goes straight to its copy; ways past the third share one. */
+#define VM_WAYS(way, BODY, n)                                                                      \
+    if (W_LIKELY((way) == 1)) {                                                                    \
+        BODY;                                                                                      \
+        NEXT(n);                                                                                   \
+    }                                                                                              \
+    if ((way) == 2) {                                                                              \
+        BODY;                                                                                      \
+        NEXT(n);                                                                                   \
+    }                                                                                              \
+    if ((way) >= 3) {                                                                              \
+        BODY;                                                                                      \
+        NEXT(n);                                                                                   \
     }
-#define VM_STORE0(NAME, bytes, PATH)                                                               \
+/* Layout 0: memory 0, whose state is in vm_run's locals (VM_RELOAD_MEM0);
+ * ea is a 32-bit address plus a 32-bit offset. */
+#define VM_RD0(fn, ea, bytes, BODY, n)                                                             \
     {                                                                                              \
-        uint64_t ea = (uint64_t)RI32(1) + ip[3];                                                   \
-        VM_ST0_##PATH(ea, (bytes), vm_st_##NAME(p_, &SLOT(2)), 4)                                  \
+        uint64_t ea_ = (ea);                                                                       \
+        VM_RD(mem_##fn(&p, false, mem0_base, mem0_size, mem0_pt, mem0_m, ip, ea_, (bytes)),        \
+              inst->mems[0], ea_, 0, bytes, BODY, n)                                               \
     }
-#define VM_LOAD_LANE0(bytes, PATH)                                                                 \
+#define VM_WR0(fn, ea, bytes, BODY, n)                                                             \
     {                                                                                              \
-        uint64_t ea = (uint64_t)RI32(1) + ip[4];                                                   \
-        VM_LD0_##PATH(ea, (bytes), vm_ld_lane(&SLOT(3), &SLOT(2), p_, (bytes), ip[5]), 6)          \
+        uint64_t ea_ = (ea);                                                                       \
+        VM_WR(mem_##fn(&p, true, mem0_wbase, mem0_wsize, mem0_pt, mem0_m, ip, ea_, (bytes)),       \
+              inst->mems[0], ea_, 0, bytes, BODY, n)                                               \
     }
-#define VM_STORE_LANE0(bytes, PATH)                                                                \
+/* Layout M: memory ip[mi], the address in slot ip[1], the 64-bit offset at
+ * word oi. */
+#define VM_RDM(fn, mi, oi, bytes, BODY, n)                                                         \
     {                                                                                              \
-        uint64_t ea = (uint64_t)RI32(1) + ip[3];                                                   \
-        VM_ST0_##PATH(ea, (bytes), vm_st_lane(p_, &SLOT(2), (bytes), ip[4]), 5)                    \
+        w_memory *m_ = inst->mems[ip[mi]];                                                         \
+        uint64_t a_ = vm_addr(m_, SLOT(1)), o_ = vm_imm64(ip + (oi));                              \
+        VM_RD(mem_##fn(&p, false, m_, ip, a_, o_, (bytes)), m_, a_, o_, bytes, BODY, n)            \
     }
-#define LOAD(NAME, prefix, code, type, bytes, maxalign)                                            \
-    vmcase(NAME) VM_LOAD0(NAME, bytes, FLAT) vmcase(NAME##_P) VM_LOAD0(NAME, bytes, PAGED)         \
-        vmcase(NAME##_M)                                                                           \
+#define VM_WRM(fn, mi, oi, bytes, BODY, n)                                                         \
     {                                                                                              \
-        w_memory *m = inst->mems[ip[3]];                                                           \
-        uint8_t tmp_[16];                                                                          \
-        uint64_t ea_;                                                                              \
-        const uint8_t *p =                                                                         \
-            vm_ld_at(m, vm_addr(m, SLOT(1)), vm_imm64(ip + 4), (bytes), tmp_, &ea_, &trap);        \
-        if (W_UNLIKELY(!p)) VM_MEM_TRAP(m, ea_, false);                                            \
-        vm_ld_##NAME(&SLOT(2), p);                                                                 \
-        NEXT(6);                                                                                   \
+        w_memory *m_ = inst->mems[ip[mi]];                                                         \
+        uint64_t a_ = vm_addr(m_, SLOT(1)), o_ = vm_imm64(ip + (oi));                              \
+        VM_WR(mem_##fn(&p, true, m_, ip, a_, o_, (bytes)), m_, a_, o_, bytes, BODY, n)             \
     }
-#define STORE(NAME, prefix, code, type, bytes, maxalign)                                           \
-    vmcase(NAME) VM_STORE0(NAME, bytes, FLAT) vmcase(NAME##_P) VM_STORE0(NAME, bytes, PAGED)       \
-        vmcase(NAME##_M)                                                                           \
-    {                                                                                              \
-        w_memory *m = inst->mems[ip[3]];                                                           \
-        uint8_t tmp_[16];                                                                          \
-        uint64_t ea_;                                                                              \
-        uint8_t *p =                                                                               \
-            vm_st_at(m, vm_addr(m, SLOT(1)), vm_imm64(ip + 4), (bytes), tmp_, &ea_, &trap);        \
-        if (W_UNLIKELY(!p)) VM_MEM_TRAP(m, ea_, true);                                             \
-        vm_st_##NAME(p, &SLOT(2));                                                                 \
-        if (W_UNLIKELY(p == tmp_)) {                                                               \
-            trap = vm_pg_store_slow(m, &ea_, tmp_, (bytes));                                       \
-            VM_RELOAD_MEM0();                                                                      \
-            if (trap != W_TRAP_OK) VM_MEM_TRAP(m, ea_, true);                                      \
-        }                                                                                          \
-        NEXT(6);                                                                                   \
-    }
-#define LOAD_LANE(NAME, code, bytes, maxalign, lanes)                                              \
-    vmcase(NAME) VM_LOAD_LANE0(bytes, FLAT) vmcase(NAME##_P) VM_LOAD_LANE0(bytes, PAGED)           \
-        vmcase(NAME##_M)                                                                           \
-    {                                                                                              \
-        w_memory *m = inst->mems[ip[4]];                                                           \
-        uint8_t tmp_[16];                                                                          \
-        uint64_t ea_;                                                                              \
-        const uint8_t *p =                                                                         \
-            vm_ld_at(m, vm_addr(m, SLOT(1)), vm_imm64(ip + 5), (bytes), tmp_, &ea_, &trap);        \
-        if (W_UNLIKELY(!p)) VM_MEM_TRAP(m, ea_, false);                                            \
-        vm_ld_lane(&SLOT(3), &SLOT(2), p, (bytes), ip[7]);                                         \
-        NEXT(8);                                                                                   \
-    }
-#define STORE_LANE(NAME, code, bytes, maxalign, lanes)                                             \
-    vmcase(NAME) VM_STORE_LANE0(bytes, FLAT) vmcase(NAME##_P) VM_STORE_LANE0(bytes, PAGED)         \
-        vmcase(NAME##_M)                                                                           \
-    {                                                                                              \
-        w_memory *m = inst->mems[ip[3]];                                                           \
-        uint8_t tmp_[16];                                                                          \
-        uint64_t ea_;                                                                              \
-        uint8_t *p =                                                                               \
-            vm_st_at(m, vm_addr(m, SLOT(1)), vm_imm64(ip + 4), (bytes), tmp_, &ea_, &trap);        \
-        if (W_UNLIKELY(!p)) VM_MEM_TRAP(m, ea_, true);                                             \
-        vm_st_lane(p, &SLOT(2), (bytes), ip[6]);                                                   \
-        if (W_UNLIKELY(p == tmp_)) {                                                               \
-            trap = vm_pg_store_slow(m, &ea_, tmp_, (bytes));                                       \
-            VM_RELOAD_MEM0();                                                                      \
-            if (trap != W_TRAP_OK) VM_MEM_TRAP(m, ea_, true);                                      \
-        }                                                                                          \
-        NEXT(7);                                                                                   \
-    }
+/* One handler per form: vmcase(NAME<SUFFIX>) and the skeleton of its
+ * layout. Operand words are in ops.def. */
+#define VM_LOAD_0(fn, NAME, bytes)                                                                 \
+    VM_RD0(fn, (uint64_t)RI32(1) + ip[3], bytes, vm_ld_##NAME(&SLOT(2), p), 4)
+#define VM_LOAD_M(fn, NAME, bytes) VM_RDM(fn, 3, 4, bytes, vm_ld_##NAME(&SLOT(2), p), 6)
+#define VM_LOAD(PATH, fn, SUFFIX, LAYOUT, MODE, NAME, bytes)                                       \
+    vmcase(NAME##SUFFIX) VM_LOAD_##LAYOUT(fn, NAME, bytes)
+#define VM_STORE_0(fn, NAME, bytes)                                                                \
+    VM_WR0(fn, (uint64_t)RI32(1) + ip[3], bytes, vm_st_##NAME(p, &SLOT(2)), 4)
+#define VM_STORE_M(fn, NAME, bytes) VM_WRM(fn, 3, 4, bytes, vm_st_##NAME(p, &SLOT(2)), 6)
+#define VM_STORE(PATH, fn, SUFFIX, LAYOUT, MODE, NAME, bytes)                                      \
+    vmcase(NAME##SUFFIX) VM_STORE_##LAYOUT(fn, NAME, bytes)
+#define VM_LOAD_LANE_0(fn, bytes)                                                                  \
+    VM_RD0(fn, (uint64_t)RI32(1) + ip[4], bytes,                                                   \
+           vm_ld_lane(&SLOT(3), &SLOT(2), p, (bytes), ip[5]), 6)
+#define VM_LOAD_LANE_M(fn, bytes)                                                                  \
+    VM_RDM(fn, 4, 5, bytes, vm_ld_lane(&SLOT(3), &SLOT(2), p, (bytes), ip[7]), 8)
+#define VM_LOAD_LANE(PATH, fn, SUFFIX, LAYOUT, MODE, NAME, bytes)                                  \
+    vmcase(NAME##SUFFIX) VM_LOAD_LANE_##LAYOUT(fn, bytes)
+#define VM_STORE_LANE_0(fn, bytes)                                                                 \
+    VM_WR0(fn, (uint64_t)RI32(1) + ip[3], bytes, vm_st_lane(p, &SLOT(2), (bytes), ip[4]), 5)
+#define VM_STORE_LANE_M(fn, bytes)                                                                 \
+    VM_WRM(fn, 3, 4, bytes, vm_st_lane(p, &SLOT(2), (bytes), ip[6]), 7)
+#define VM_STORE_LANE(PATH, fn, SUFFIX, LAYOUT, MODE, NAME, bytes)                                 \
+    vmcase(NAME##SUFFIX) VM_STORE_LANE_##LAYOUT(fn, bytes)
+#define LOAD(NAME, prefix, code, type, bytes, maxalign) W_MEM_PATHS(VM_LOAD, NAME, bytes)
+#define STORE(NAME, prefix, code, type, bytes, maxalign) W_MEM_PATHS(VM_STORE, NAME, bytes)
+#define LOAD_LANE(NAME, code, bytes, maxalign, lanes) W_MEM_PATHS(VM_LOAD_LANE, NAME, bytes)
+#define STORE_LANE(NAME, code, bytes, maxalign, lanes) W_MEM_PATHS(VM_STORE_LANE, NAME, bytes)
 #include "exec/ops.def"
 
             /* ---- i32 comparisons -------------------------------------------------- */
@@ -2402,14 +2242,12 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
         SLOT(2) = w_f64_bits(FN(RF64(1), w_f64(vm_imm64(ip + 3))));                                \
         NEXT(5);                                                                                   \
     }
-/* FLD, LOADA and STOREA have both access paths of memory 0, like the
- * plain fast forms (VM_LD0_* and VM_ST0_* above). */
-#define VM_FLD0(FN, PATH)                                                                          \
-    {                                                                                              \
-        uint64_t ea = (uint64_t)(uint32_t)(RI32(2) + ip[5]) + ip[4];                               \
-        VM_LD0_##PATH(ea, 8, SLOT(3) = w_f64_bits(FN(RF64(1), w_f64(w_rd64(p_)))), 6)              \
-    }
-#define FLD(NAME, BASE, FN) vmcase(NAME) VM_FLD0(FN, FLAT) vmcase(NAME##_P) VM_FLD0(FN, PAGED)
+/* FLD, LOADA and STOREA: the layout-0 paths only (memory 0's forms). */
+#define VM_FLD(PATH, fn, SUFFIX, LAYOUT, MODE, NAME, FN)                                           \
+    W_MEM_IF0(LAYOUT,                                                                              \
+              vmcase(NAME##SUFFIX) VM_RD0(fn, (uint64_t)(uint32_t)(RI32(2) + ip[5]) + ip[4], 8,    \
+                                          SLOT(3) = w_f64_bits(FN(RF64(1), w_f64(w_rd64(p)))), 6))
+#define FLD(NAME, BASE, FN) W_MEM_PATHS(VM_FLD, NAME, FN)
 #define CMPBR(BASE, FN)                                                                            \
     vmcase(BR_##BASE)                                                                              \
     {                                                                                              \
@@ -2441,20 +2279,16 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
         }                                                                                          \
         vmbreak;                                                                                   \
     }
-#define VM_LOADA0(BASE, bytes, PATH)                                                               \
-    {                                                                                              \
-        uint64_t ea = (uint64_t)(uint32_t)(RI32(1) + ip[4]) + ip[3];                               \
-        VM_LD0_##PATH(ea, (bytes), vm_ld_##BASE(&SLOT(2), p_), 5)                                  \
-    }
-#define VM_STOREA0(BASE, bytes, PATH)                                                              \
-    {                                                                                              \
-        uint64_t ea = (uint64_t)(uint32_t)(RI32(1) + ip[4]) + ip[3];                               \
-        VM_ST0_##PATH(ea, (bytes), vm_st_##BASE(p_, &SLOT(2)), 5)                                  \
-    }
-#define LOADA(NAME, BASE, bytes)                                                                   \
-    vmcase(NAME) VM_LOADA0(BASE, bytes, FLAT) vmcase(NAME##_P) VM_LOADA0(BASE, bytes, PAGED)
-#define STOREA(NAME, BASE, bytes)                                                                  \
-    vmcase(NAME) VM_STOREA0(BASE, bytes, FLAT) vmcase(NAME##_P) VM_STOREA0(BASE, bytes, PAGED)
+#define VM_LOADA(PATH, fn, SUFFIX, LAYOUT, MODE, NAME, BASE, bytes)                                \
+    W_MEM_IF0(LAYOUT,                                                                              \
+              vmcase(NAME##SUFFIX) VM_RD0(fn, (uint64_t)(uint32_t)(RI32(1) + ip[4]) + ip[3],       \
+                                          bytes, vm_ld_##BASE(&SLOT(2), p), 5))
+#define VM_STOREA(PATH, fn, SUFFIX, LAYOUT, MODE, NAME, BASE, bytes)                               \
+    W_MEM_IF0(LAYOUT,                                                                              \
+              vmcase(NAME##SUFFIX) VM_WR0(fn, (uint64_t)(uint32_t)(RI32(1) + ip[4]) + ip[3],       \
+                                          bytes, vm_st_##BASE(p, &SLOT(2)), 5))
+#define LOADA(NAME, BASE, bytes) W_MEM_PATHS(VM_LOADA, NAME, BASE, bytes)
+#define STOREA(NAME, BASE, bytes) W_MEM_PATHS(VM_STOREA, NAME, BASE, bytes)
 #include "exec/ops.def"
 
             /* ---- calls (shared tail of CALL and CALL_INDIRECT) ----------------------
@@ -2631,19 +2465,20 @@ void vm_exec_free(w_exec *ex)
 static const char *const vm_op_names[W_OP_COUNT_] = {
 #define CTRL(NAME) [W_OP_##NAME] = #NAME,
 #define NUM(NAME, prefix, code, sig) [W_OP_##NAME] = #NAME,
-#define VM_MEMNAMES(NAME)                                                                          \
-    [W_OP_##NAME] = #NAME, [W_OP_##NAME##_M] = #NAME "_M", [W_OP_##NAME##_P] = #NAME "_P",
-#define LOAD(NAME, prefix, code, type, bytes, maxalign) VM_MEMNAMES(NAME)
-#define STORE(NAME, prefix, code, type, bytes, maxalign) VM_MEMNAMES(NAME)
-#define LOAD_LANE(NAME, code, bytes, maxalign, lanes) VM_MEMNAMES(NAME)
-#define STORE_LANE(NAME, code, bytes, maxalign, lanes) VM_MEMNAMES(NAME)
+#define VM_NAME_FORM(PATH, fn, SUFFIX, LAYOUT, MODE, NAME) [W_OP_##NAME##SUFFIX] = #NAME #SUFFIX,
+#define VM_NAME_FORM0(PATH, fn, SUFFIX, LAYOUT, MODE, NAME)                                        \
+    W_MEM_IF0(LAYOUT, [W_OP_##NAME##SUFFIX] = #NAME #SUFFIX, )
+#define LOAD(NAME, prefix, code, type, bytes, maxalign) W_MEM_PATHS(VM_NAME_FORM, NAME)
+#define STORE(NAME, prefix, code, type, bytes, maxalign) W_MEM_PATHS(VM_NAME_FORM, NAME)
+#define LOAD_LANE(NAME, code, bytes, maxalign, lanes) W_MEM_PATHS(VM_NAME_FORM, NAME)
+#define STORE_LANE(NAME, code, bytes, maxalign, lanes) W_MEM_PATHS(VM_NAME_FORM, NAME)
 #define BINI(NAME, BASE, T, FN) [W_OP_##NAME] = #NAME,
 #define CMPBR(BASE, FN)                                                                            \
     [W_OP_BR_##BASE] = "BR_" #BASE, [W_OP_BR_##BASE##_I] = "BR_" #BASE "_I",                       \
     [W_OP_LOOP_##BASE] = "LOOP_" #BASE, [W_OP_LOOP_##BASE##_I] = "LOOP_" #BASE "_I",
-#define LOADA(NAME, BASE, bytes) [W_OP_##NAME] = #NAME, [W_OP_##NAME##_P] = #NAME "_P",
-#define STOREA(NAME, BASE, bytes) [W_OP_##NAME] = #NAME, [W_OP_##NAME##_P] = #NAME "_P",
-#define FLD(NAME, BASE, FN) [W_OP_##NAME] = #NAME, [W_OP_##NAME##_P] = #NAME "_P",
+#define LOADA(NAME, BASE, bytes) W_MEM_PATHS(VM_NAME_FORM0, NAME)
+#define STOREA(NAME, BASE, bytes) W_MEM_PATHS(VM_NAME_FORM0, NAME)
+#define FLD(NAME, BASE, FN) W_MEM_PATHS(VM_NAME_FORM0, NAME)
 #include "exec/ops.def"
 #define SIMD(NAME, code, shape, lanes) [W_OP_##NAME] = #NAME,
 #include "exec/simd.def"

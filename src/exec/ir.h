@@ -32,26 +32,29 @@
 
 #include "base/base.h"
 #include "decode/decode.h"
+#include "mem/access.h"
 
 typedef enum w_op {
 #define CTRL(NAME) W_OP_##NAME,
 #define NUM(NAME, prefix, code, sig) W_OP_##NAME,
-/* Memory access forms follow each other: NAME (fast, flat memory 0), NAME_M
- * (generic) and NAME_P (fast, paged memory 0); fused forms NAME and NAME_P.
- * The compiler relies on that order (see CMP_MEM_* in compile.c). */
-#define LOAD(NAME, prefix, code, type, bytes, maxalign)                                            \
-    W_OP_##NAME, W_OP_##NAME##_M, W_OP_##NAME##_P,
-#define STORE(NAME, prefix, code, type, bytes, maxalign)                                           \
-    W_OP_##NAME, W_OP_##NAME##_M, W_OP_##NAME##_P,
-#define LOAD_LANE(NAME, code, bytes, maxalign, lanes) W_OP_##NAME, W_OP_##NAME##_M, W_OP_##NAME##_P,
-#define STORE_LANE(NAME, code, bytes, maxalign, lanes)                                             \
-    W_OP_##NAME, W_OP_##NAME##_M, W_OP_##NAME##_P,
+/* Every memory access has one form per access path (W_MEM_PATHS in
+ * mem/access.h): NAME<SUFFIX>, e.g. I32_LOAD, I32_LOAD_P, I32_LOAD_M,
+ * I32_LOAD_MP; the fused forms (LOADA, STOREA, FLD) only for the paths of
+ * layout 0. The compiler picks a form by path, never by position. */
+#define W_OP_FORM(PATH, fn, SUFFIX, LAYOUT, MODE, NAME) W_OP_##NAME##SUFFIX,
+#define W_OP_FORM0(PATH, fn, SUFFIX, LAYOUT, MODE, NAME) W_MEM_IF0(LAYOUT, W_OP_##NAME##SUFFIX, )
+#define LOAD(NAME, prefix, code, type, bytes, maxalign) W_MEM_PATHS(W_OP_FORM, NAME)
+#define STORE(NAME, prefix, code, type, bytes, maxalign) W_MEM_PATHS(W_OP_FORM, NAME)
+#define LOAD_LANE(NAME, code, bytes, maxalign, lanes) W_MEM_PATHS(W_OP_FORM, NAME)
+#define STORE_LANE(NAME, code, bytes, maxalign, lanes) W_MEM_PATHS(W_OP_FORM, NAME)
 #define BINI(NAME, BASE, T, FN) W_OP_##NAME,
 #define CMPBR(BASE, FN) W_OP_BR_##BASE, W_OP_BR_##BASE##_I, W_OP_LOOP_##BASE, W_OP_LOOP_##BASE##_I,
-#define LOADA(NAME, BASE, bytes) W_OP_##NAME, W_OP_##NAME##_P,
-#define STOREA(NAME, BASE, bytes) W_OP_##NAME, W_OP_##NAME##_P,
-#define FLD(NAME, BASE, FN) W_OP_##NAME, W_OP_##NAME##_P,
+#define LOADA(NAME, BASE, bytes) W_MEM_PATHS(W_OP_FORM0, NAME)
+#define STOREA(NAME, BASE, bytes) W_MEM_PATHS(W_OP_FORM0, NAME)
+#define FLD(NAME, BASE, FN) W_MEM_PATHS(W_OP_FORM0, NAME)
 #include "exec/ops.def"
+#undef W_OP_FORM
+#undef W_OP_FORM0
 #define SIMD(NAME, code, shape, lanes) W_OP_##NAME,
 #include "exec/simd.def"
     W_OP_COUNT_
@@ -62,7 +65,9 @@ uint32_t vm_op_word(w_op op);
 
 typedef struct w_compile_cfg {
     uint32_t nmems;
-    const uint8_t *mem_mode; /* nmems entries of W_MEM_* (mem/mem.h); NULL = all flat */
+    const uint8_t *mem_mode; /* nmems entries of W_MEM_* (mem/mem.h); NULL = all flat.
+                              * The path of each access follows from its
+                              * memory's mode (W_MEM_PATHS in mem/access.h). */
 } w_compile_cfg;
 
 /* A compiled function. Immutable once built. */

@@ -2,7 +2,10 @@
  * tables, the objects a module's loads, stores and table instructions act on.
  *
  * Files and prefixes:
- *   memory.c  mem_*  linear memory objects: create, grow, clone, checked host access
+ *   memory.c  mem_*  linear memory objects: create, grow, clone, checked host access,
+ *                    the exact slow path of loads and stores
+ *   access.h  mem_*  the access paths: inline translation of the interpreter's
+ *                    loads and stores, one function per path (W_MEM_PATHS)
  *   paged.c   pg_*   the paged access path (WAVEN): frames, tables, regions (paged.h)
  *   tag.c     tag_*  memory tags (Cage): the tag store, tag checks, segments
  *   table.c   tbl_*  tables of references
@@ -19,11 +22,15 @@
 
 #include "base/base.h"
 
-/* Access paths a memory can have; the compiler picks instruction forms per
- * memory from these (w_compile_cfg in exec/ir.h). */
+/* Modes a memory can have; the compiler picks each access's path from its
+ * memory's mode (W_MEM_PATHS in mem/access.h, w_compile_cfg in exec/ir.h). */
 enum { W_MEM_FLAT = 0, W_MEM_PAGED = 1 };
 /* A flag mem_init's mode may carry: the memory is tagged (tag.c). */
-#define W_MEM_TAGGED 0x10u
+#define W_MEM_INIT_TAGGED 0x10u
+/* The access-path mode of a tagged memory, flat or paged underneath (its
+ * w_memory.mode stays W_MEM_FLAT or W_MEM_PAGED): the compiler gives its
+ * accesses the tagged paths (mem/access.h). mem_path_mode below. */
+enum { W_MEM_TAGGED = 2 };
 
 /* Memory tagging (Cage). A tagged memory has a 4-bit tag per 16-byte
  * granule, all 0 at first, and its addresses carry a tag in 4 high bits:
@@ -40,16 +47,17 @@ enum { W_MEM_FLAT = 0, W_MEM_PAGED = 1 };
 /* Tag bytes per 64 KiB page: a nibble per granule. */
 #define W_TAG_PAGE_BYTES (W_PAGE_SIZE / W_TAG_GRANULE / 2)
 
-/* The span of a paged memory, for loads (rd) and for stores (wr): pages
- * [0, lim / 64 KiB) all have the table entry `base` (host address = base +
- * guest address) and lim is the largest such bound (0 if page 0's entry is
- * the exception entry). */
-typedef struct w_pgspan {
+/* The span of a memory, for loads (rd) and for stores (wr): the bytes
+ * [0, lim) that are at base + guest address. A flat memory's span is all
+ * of it (base, size). A paged memory's is the run of pages from page 0
+ * whose table entries all equal `base`, lim the largest such bound (0 if
+ * page 0's entry is the exception entry; paged.h, "The span"). */
+typedef struct w_span {
     uint8_t *rd_base;
     uint64_t rd_lim;
     uint8_t *wr_base;
     uint64_t wr_lim;
-} w_pgspan;
+} w_span;
 
 /* From this size on, a memory's own pages ask for transparent huge pages:
  * they cut page faults several times on large arrays (and TLB misses on
@@ -65,6 +73,7 @@ typedef struct w_memory {
     uint64_t reserved;  /* bytes of address space reserved at base */
     bool is64;
     bool has_max;
+    uint64_t addr_mask;    /* UINT32_MAX, or UINT64_MAX if is64: an address operand's bits */
     uint8_t mode;          /* W_MEM_FLAT or W_MEM_PAGED */
     uint64_t declared_max; /* the type's max (for import matching) */
     /* Paged memories (paged.h): per page index, the entry used by loads and
@@ -75,11 +84,12 @@ typedef struct w_memory {
     uint8_t **pg_rd;
     uint8_t **pg_wr;
     uint8_t *pg_exc;
-    w_pgspan pg_span;    /* derived from the tables (paged.h, "The span") */
-    struct pg_mem *pg;   /* cold per-page state */
-    w_budget *budget;    /* the owner's: charged size and vm_charged; NULL = none */
-    uint64_t vm_charged; /* address space charged for this memory */
-    /* Tags (tag.c), for a memory created with W_MEM_TAGGED. tag_any is
+    w_span span;            /* flat: all of it; paged: derived from the tables */
+    struct pg_mem *pg;      /* cold per-page state */
+    w_budget *budget;       /* the owner's: charged size and vm_charged; NULL = none */
+    uint64_t vm_charged;    /* address space charged for this memory */
+    uint64_t guest_charged; /* host memory of guest-made regions charged (mem_guest_charge) */
+    /* Tags (tag.c), for a memory created with W_MEM_INIT_TAGGED. tag_any is
      * false only while every granule's tag is 0 (then a check is "the
      * pointer's tag is 0"). A flat memory's tags are nibbles at `tags`,
      * granule g in byte g / 2 (low nibble first), NULL until a tag is
@@ -90,6 +100,12 @@ typedef struct w_memory {
     uint8_t *tags;
     struct tag_mem *tg; /* cold state: tag generator, size of `tags` */
 } w_memory;
+
+/* The mode that picks m's access paths (w_compile_cfg.mem_mode). */
+W_INLINE uint8_t mem_path_mode(const w_memory *m)
+{
+    return m->tagged ? (uint8_t)W_MEM_TAGGED : m->mode;
+}
 
 /* ---- memory.c: linear memory objects -------------------------------------- */
 
@@ -122,6 +138,12 @@ bool mem_clone(w_memory *dst, w_memory *src, w_budget *budget, w_err *err);
  * (nothing charged) if the budget has no room. */
 bool mem_charge(w_memory *m, uint64_t bytes);
 void mem_uncharge(w_memory *m, uint64_t bytes);
+/* Sets what m's guest holds in host memory of its own making (the regions
+ * and handles of ward:mem publish) to `total` bytes in the owner's budget:
+ * charges the difference when it grows, false (nothing charged) if the
+ * budget has no room; gives back the difference when it shrinks. The
+ * charge is dropped when m is released. */
+bool mem_guest_charge(w_memory *m, uint64_t total);
 
 /* Checked host access to a memory (the only way host code touches guest
  * bytes). False, copying nothing, if any byte is out of bounds. */
@@ -135,7 +157,7 @@ void *mem_span(w_memory *m, uint64_t addr, size_t len, bool writable, size_t *av
  * checked copies below report it): "page 7 is read-only" for
  * W_TRAP_ACCESS_DENIED, "pointer tag 3, memory tag 5 at address 0x4a0"
  * for W_TRAP_TAG_MISMATCH, "" otherwise. */
-void mem_fault_msg(const w_memory *m, w_trap t, uint64_t fault, bool write, char *buf, size_t size);
+void mem_trap_msg(const w_memory *m, w_trap t, uint64_t fault, bool write, char *buf, size_t size);
 
 /* ---- tag.c: memory tags (Cage) ------------------------------------------------ */
 

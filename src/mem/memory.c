@@ -24,6 +24,7 @@
  * for tagged memories (tag.c) the host's address carries a tag like the
  * guest's, which every granule touched must have.
  */
+#include "mem/access.h"
 #include "mem/paged.h"
 #include "platform/platform.h"
 #include "mem/mem.h"
@@ -46,8 +47,8 @@ static bool mem_commit_range(w_memory *m, uint64_t from, uint64_t to)
 static bool mem_max_pages(uint64_t min_pages, uint64_t max_pages, bool has_max, bool is64,
                           uint64_t limit_bytes, uint8_t mode, uint64_t *out)
 {
-    bool tagged = (mode & W_MEM_TAGGED) != 0;
-    mode &= (uint8_t)~W_MEM_TAGGED;
+    bool tagged = (mode & W_MEM_INIT_TAGGED) != 0;
+    mode &= (uint8_t)~W_MEM_INIT_TAGGED;
     uint64_t maxp = is64 ? W_MAX_PAGES64 : W_MAX_PAGES32;
     /* A tagged 32-bit memory's addresses must stay below the tag bits. */
     if (tagged && !is64 && maxp > W_TAG_MAX_PAGES32) maxp = W_TAG_MAX_PAGES32;
@@ -89,12 +90,12 @@ static uint64_t mem_paged_reserve(uint64_t maxp, bool is64)
     return bytes;
 }
 
-/* Address space of a memory (mode with its W_MEM_TAGGED flag) that can
+/* Address space of a memory (mode with its W_MEM_INIT_TAGGED flag) that can
  * grow to maxp pages: a tagged flat memory's tag array too (tag.c). */
 static uint64_t mem_reserve_of(uint64_t maxp, bool is64, uint8_t mode)
 {
-    bool tagged = (mode & W_MEM_TAGGED) != 0;
-    mode &= (uint8_t)~W_MEM_TAGGED;
+    bool tagged = (mode & W_MEM_INIT_TAGGED) != 0;
+    mode &= (uint8_t)~W_MEM_INIT_TAGGED;
     if (mode == W_MEM_PAGED) return mem_paged_reserve(maxp, is64);
     return mem_flat_reserve(maxp, is64) + (tagged ? maxp * W_TAG_PAGE_BYTES : 0);
 }
@@ -111,10 +112,10 @@ bool mem_init(w_memory *m, uint64_t min_pages, uint64_t max_pages, bool has_max,
               uint64_t limit_bytes, uint8_t mode, w_budget *budget, w_err *err)
 {
     uint64_t maxp, reserve;
-    bool tagged = (mode & W_MEM_TAGGED) != 0;
+    bool tagged = (mode & W_MEM_INIT_TAGGED) != 0;
     memset(m, 0, sizeof *m);
-    if ((mode & (uint8_t)~W_MEM_TAGGED) != W_MEM_FLAT &&
-        (mode & (uint8_t)~W_MEM_TAGGED) != W_MEM_PAGED)
+    if ((mode & (uint8_t)~W_MEM_INIT_TAGGED) != W_MEM_FLAT &&
+        (mode & (uint8_t)~W_MEM_INIT_TAGGED) != W_MEM_PAGED)
         return w_fail_nooff(err, W_ERR_INVALID_ARGUMENT, "unknown memory mode %u", mode);
     if (!mem_max_pages(min_pages, max_pages, has_max, is64, limit_bytes, mode, &maxp))
         return w_fail_nooff(
@@ -125,13 +126,14 @@ bool mem_init(w_memory *m, uint64_t min_pages, uint64_t max_pages, bool has_max,
                                      : (is64 ? W_MAX_PAGES64 : W_MAX_PAGES32) * W_PAGE_SIZE));
     /* Address space charged: the memory's own and its tags' (tag.c). */
     uint64_t space = mem_reserve_of(maxp, is64, mode);
-    mode &= (uint8_t)~W_MEM_TAGGED;
+    mode &= (uint8_t)~W_MEM_INIT_TAGGED;
     reserve = mode == W_MEM_PAGED ? mem_paged_reserve(maxp, is64) : mem_flat_reserve(maxp, is64);
     /* Charged first: a memory the budget cannot pay for is never made. */
     if (!w_budget_charge(budget, min_pages * W_PAGE_SIZE, space, err)) return false;
     m->budget = budget;
     m->vm_charged = space;
     m->is64 = is64;
+    m->addr_mask = is64 ? UINT64_MAX : UINT32_MAX;
     m->has_max = has_max;
     m->declared_max = has_max ? max_pages : 0;
     m->max_pages = maxp;
@@ -161,6 +163,7 @@ bool mem_init(w_memory *m, uint64_t min_pages, uint64_t max_pages, bool has_max,
     }
     m->pages = min_pages;
     m->size = min_pages * W_PAGE_SIZE;
+    m->span = (w_span){base, m->size, base, m->size};
     if (tagged && !tag_init(m)) {
         mem_release(m);
         return w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
@@ -188,6 +191,9 @@ int64_t mem_grow(w_memory *m, uint64_t delta)
     }
     m->pages = old + delta;
     m->size = new_size;
+    /* A flat memory's span is all of it; a paged one's follows its tables
+     * (pg_grow keeps it). */
+    if (m->mode != W_MEM_PAGED) m->span.rd_lim = m->span.wr_lim = new_size;
     return (int64_t)old;
 }
 
@@ -196,7 +202,7 @@ void mem_release(w_memory *m)
     if (m->tagged) tag_release(m);
     if (m->mode == W_MEM_PAGED) pg_release(m);
     if (m->base) plat_release(m->base, m->reserved);
-    w_budget_release(m->budget, m->size, m->vm_charged);
+    w_budget_release(m->budget, m->size + m->guest_charged, m->vm_charged);
     memset(m, 0, sizeof *m);
 }
 
@@ -208,6 +214,17 @@ bool mem_charge(w_memory *m, uint64_t bytes)
 void mem_uncharge(w_memory *m, uint64_t bytes)
 {
     w_budget_release(m->budget, bytes, 0);
+}
+
+bool mem_guest_charge(w_memory *m, uint64_t total)
+{
+    if (total > m->guest_charged) {
+        if (!w_budget_charge(m->budget, total - m->guest_charged, 0, NULL)) return false;
+    } else {
+        w_budget_release(m->budget, m->guest_charged - total, 0);
+    }
+    m->guest_charged = total;
+    return true;
 }
 
 /* Is [addr, addr+len) inside the memory? Written so that nothing overflows. */
@@ -233,6 +250,38 @@ bool mem_write(w_memory *m, uint64_t addr, const void *src, size_t len)
     if (!mem_in_bounds(m, addr, len)) return false;
     if (len) memcpy(m->base + addr, src, len);
     return true;
+}
+
+/* ---- the slow path of the access paths (access.h) -------------------------------- */
+
+w_trap mem_load_slow(const w_memory *m, uint64_t addr, uint64_t offset, uint32_t bytes,
+                     uint8_t *tmp, uint64_t *fault)
+{
+    uint64_t ea;
+    if (!mem_ea(addr, offset, bytes, &ea)) {
+        *fault = UINT64_MAX;
+        return W_TRAP_MEM_OOB;
+    }
+    *fault = ea;
+    if (m->mode == W_MEM_PAGED || m->tagged) return pg_read(m, ea, tmp, bytes, fault);
+    if (!mem_in_bounds(m, ea, bytes)) return W_TRAP_MEM_OOB;
+    memcpy(tmp, m->base + ea, bytes);
+    return W_TRAP_OK;
+}
+
+w_trap mem_store_slow(w_memory *m, uint64_t addr, uint64_t offset, const uint8_t *tmp,
+                      uint32_t bytes, uint64_t *fault)
+{
+    uint64_t ea;
+    if (!mem_ea(addr, offset, bytes, &ea)) {
+        *fault = UINT64_MAX;
+        return W_TRAP_MEM_OOB;
+    }
+    *fault = ea;
+    if (m->mode == W_MEM_PAGED || m->tagged) return pg_write(m, ea, tmp, bytes, fault);
+    if (!mem_in_bounds(m, ea, bytes)) return W_TRAP_MEM_OOB;
+    memcpy(m->base + ea, tmp, bytes);
+    return W_TRAP_OK;
 }
 
 void *mem_span(w_memory *m, uint64_t addr, size_t len, bool writable, size_t *avail)
@@ -263,11 +312,11 @@ void *mem_span(w_memory *m, uint64_t addr, size_t len, bool writable, size_t *av
     return p;
 }
 
-void mem_fault_msg(const w_memory *m, w_trap t, uint64_t fault, bool write, char *buf, size_t size)
+void mem_trap_msg(const w_memory *m, w_trap t, uint64_t fault, bool write, char *buf, size_t size)
 {
     uint64_t sea = mem_addr_strip(m, fault);
-    buf[0] = '\0';
-    if (t == W_TRAP_ACCESS_DENIED) {
+    if (size) buf[0] = '\0';
+    if (t == W_TRAP_ACCESS_DENIED && m->mode == W_MEM_PAGED) {
         pg_denied_msg(m, sea, write, buf, size);
     } else if (t == W_TRAP_TAG_MISMATCH) {
         snprintf(buf, size, "pointer tag %u, memory tag %u at address 0x%llx",
@@ -285,14 +334,16 @@ bool mem_clone(w_memory *dst, w_memory *src, w_budget *budget, w_err *err)
             /* dst is a copy of src's fields: keep its release from
              * touching src's budget. */
             dst->budget = NULL;
+            dst->guest_charged = 0;
             w_budget_release(budget, src->size, src->vm_charged);
             return w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
         }
         dst->budget = budget;
         dst->vm_charged = src->vm_charged;
+        dst->guest_charged = 0; /* a clone holds no handles of its own */
     } else {
         /* A flat memory has nothing to share: copy it (tags included). */
-        uint8_t mode = W_MEM_FLAT | (src->tagged ? W_MEM_TAGGED : 0);
+        uint8_t mode = W_MEM_FLAT | (src->tagged ? W_MEM_INIT_TAGGED : 0);
         if (!mem_init(dst, src->pages, src->declared_max, src->has_max, src->is64,
                       src->max_pages * W_PAGE_SIZE, mode, budget, err))
             return false;

@@ -299,7 +299,7 @@ static void pg_sync(w_memory *m, uint64_t i)
     m->pg_rd[i] = rd;
     m->pg_wr[i] = wr;
     if (m->pg->no_span) return;
-    w_pgspan *sp = &m->pg_span;
+    w_span *sp = &m->span;
     pg_span_fix(&sp->rd_base, &sp->rd_lim, m->pg_rd, m->pg->tbl_len, i);
     pg_span_fix(&sp->wr_base, &sp->wr_lim, m->pg_wr, m->pg->tbl_len, i);
 }
@@ -388,7 +388,7 @@ bool pg_init(w_memory *m, uint64_t pages)
     if (!pg) return false;
     m->pg = pg;
     m->pg_exc = PG_EXC;
-    m->pg_span = (w_pgspan){NULL, 0, NULL, 0}; /* a clone starts from a copy */
+    m->span = (w_span){NULL, 0, NULL, 0}; /* a clone starts from a copy */
     if (!pg_tables_new(m) || !pg_reserve(m, pages)) {
         pg_release(m);
         return false;
@@ -400,7 +400,7 @@ bool pg_init(w_memory *m, uint64_t pages)
 void pg_no_span(w_memory *m)
 {
     m->pg->no_span = true;
-    m->pg_span = (w_pgspan){NULL, 0, NULL, 0};
+    m->span = (w_span){NULL, 0, NULL, 0};
 }
 
 bool pg_grow(w_memory *m, uint64_t delta)
@@ -439,7 +439,7 @@ void pg_release(w_memory *m)
     m->pg = NULL;
     m->pg_rd = m->pg_wr = NULL;
     m->pg_exc = NULL;
-    m->pg_span = (w_pgspan){NULL, 0, NULL, 0};
+    m->span = (w_span){NULL, 0, NULL, 0};
 }
 
 /* Gives f (fresh, no tags) a copy of src's tags; false if out of memory. */

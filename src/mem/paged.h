@@ -6,8 +6,8 @@
  * 64 KiB Wasm page number. An entry is either the start of the page's frame
  * biased by the page's own address (frame - (page << 16), as an integer), so
  * that entry + ea is the host address of any ea in the page, or the
- * exception entry PG_EXC (NULL, also in m->pg_exc). The interpreter's
- * inline part is one lookup, one test and one addition; everything
+ * exception entry PG_EXC (NULL, also in m->pg_exc). The inline part of a
+ * translation (access.h) is one lookup, one test and one addition; everything
  * unusual (an absent page, a read-only page, a copy-on-write page, an
  * access straddling two pages) is decided on a slow path here from the
  * page's cold state.
@@ -18,8 +18,8 @@
  * memory's pages are PG_EXC. The tables cost RAM only for the pages the
  * memory has (see pg_tables_new in paged.c).
  *
- * The span. The tables stay the authority, but memory 0's fast forms
- * (32-bit memories) first try the span (w_pgspan in mem/mem.h): per direction,
+ * The span. The tables stay the authority, but the access paths
+ * (access.h) first try the span (w_span in mem.h): per direction,
  * the run of pages from page 0 whose table entries are all the same value,
  * which happens when their frames lie contiguously at their own page
  * index. An access ending below the run's end is base + ea after one
@@ -28,8 +28,8 @@
  * so a memory whose pages are all its own (new pages included: an
  * untouched slot reads as zero and costs no RAM) is one run. pg_sync keeps
  * the span exact: a page whose entries change out of the run cuts it there
- * at once. The interpreter keeps a copy and reloads it after anything that
- * can change the tables (VM_RELOAD_MEM0 in interp.c).
+ * at once. The interpreter keeps a copy of memory 0's and reloads it after
+ * anything that can change the tables (VM_RELOAD_MEM0 in interp.c).
  *
  * The translation cache. Accesses outside the span (pages shared with a
  * template or a region, protected pages, or everything above such a page)
@@ -167,7 +167,7 @@ void pg_denied_msg(const w_memory *m, uint64_t ea, bool write, char *buf, size_t
  * (flat or paged, tagged or not): in bounds, permitted and, for a tagged
  * memory, tag-checked (ea is the guest address with its tag), or nothing
  * is written and the trap code is returned with *fault_ea for
- * mem_fault_msg. */
+ * mem_trap_msg. */
 w_trap pg_read(const w_memory *m, uint64_t ea, void *dst, uint64_t len, uint64_t *fault_ea);
 w_trap pg_write(w_memory *m, uint64_t ea, const void *src, uint64_t len, uint64_t *fault_ea);
 w_trap pg_fill(w_memory *m, uint64_t ea, uint8_t v, uint64_t len, uint64_t *fault_ea);

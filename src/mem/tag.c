@@ -309,7 +309,7 @@ static w_trap tag_seg_range(w_memory *m, uint64_t ptr, uint64_t off, uint64_t si
     if (m->mode != W_MEM_PAGED)
         return size <= m->size && *sea <= m->size - size ? W_TRAP_OK : W_TRAP_MEM_OOB;
     w_trap t = pg_check_any(m, *sea, size, true, &fault);
-    if (t != W_TRAP_OK) mem_fault_msg(m, t, fault, true, msg, msize);
+    if (t != W_TRAP_OK) mem_trap_msg(m, t, fault, true, msg, msize);
     return t;
 }
 
@@ -386,7 +386,7 @@ w_trap tag_seg_free(w_memory *m, uint64_t ptr, uint64_t off, uint64_t size, char
     if (t != W_TRAP_OK) return t;
     t = tag_check(m, sea, size, mem_addr_tag(m, ea), &fault);
     if (t != W_TRAP_OK) {
-        mem_fault_msg(m, t, fault, true, msg, msize);
+        mem_trap_msg(m, t, fault, true, msg, msize);
         return t;
     }
     return tag_fill(m, sea, size, 0) ? W_TRAP_OK : W_TRAP_OOM;

@@ -170,7 +170,7 @@ static bool rt_memory_init(w_memory *mem, const w_memtype *type, uint8_t mode,
                             "tag in bits 28-31)",
                             (unsigned long long)type->lim.min,
                             (unsigned long long)W_TAG_MAX_PAGES32);
-    if (lim->mem_tagged) mode |= W_MEM_TAGGED;
+    if (lim->mem_tagged) mode |= W_MEM_INIT_TAGGED;
     if (lim->max_memory_bytes && type->lim.min > lim->max_memory_bytes / W_PAGE_SIZE)
         return w_fail_nooff(
             err, W_ERR_MEMORY_LIMIT, "memory of %llu pages exceeds the store's limit of %llu bytes",
@@ -455,7 +455,7 @@ static bool rt_budget_open(w_store *s, rt_instance *ri, uint8_t mem_mode, bool w
         for (uint32_t i = m->nimported_mems; i < m->nmems; i++) {
             const w_limits *l = &m->mems[i].lim;
             mem = rt_sat_add(mem, l->min * W_PAGE_SIZE); /* min <= 2^48 pages */
-            uint8_t mode = mem_mode | (s->limits.mem_tagged ? W_MEM_TAGGED : 0);
+            uint8_t mode = mem_mode | (s->limits.mem_tagged ? W_MEM_INIT_TAGGED : 0);
             vm = rt_sat_add(vm, mem_reserve_bytes(l->min, l->max, l->has_max, l->is64,
                                                   s->limits.max_memory_bytes, mode));
         }
@@ -548,7 +548,9 @@ static bool rt_build(w_store *s, rt_instance *ri, const w_extern *imports, uint8
     uint8_t *modes = w_calloc(m->nmems, 1);
     if (!modes) return w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
     for (uint32_t i = 0; i < m->nmems; i++)
-        modes[i] = i < m->nimported_mems ? inst->mems[i]->mode : mem_mode;
+        modes[i] = i < m->nimported_mems  ? mem_path_mode(inst->mems[i])
+                   : s->limits.mem_tagged ? (uint8_t)W_MEM_TAGGED
+                                          : mem_mode;
     w_compile_cfg cfg = {m->nmems, modes};
     inst->code = cmp_codeset_for(m, &cfg, &s->exec.interrupt, err);
     w_free(modes);

@@ -171,6 +171,7 @@ static void test_segments(ward_module *m, ward_memory_mode mode)
     CHECK(in != NULL);
     if (!in) goto out;
     ward_memory *mem = ward_instance_memory(in, "mem");
+    char want[128];
     uint32_t a = seg_new(s, in, 0x1000, 32), b = seg_new(s, in, 0x1020, 32);
     CHECK(a && b && tag32(a) && tag32(b) && tag32(a) != tag32(b));
     CHECK((a & 0x0FFFFFFF) == 0x1000 && (b & 0x0FFFFFFF) == 0x1020);
@@ -184,12 +185,50 @@ static void test_segments(ward_module *m, ward_memory_mode mode)
     CHECK(call2(s, in, "new", 4 * 65536 - 16, 32, NULL) == WARD_TRAP);
     CHECK(strcmp(trap_msg, "out of bounds memory access") == 0);
     CHECK(ward_memory_tag_get(mem, 4 * 65536 - 16) == 0);
+    /* Loads and stores through the tagged pointer: every form (plain,
+     * SIMD, lanes, offsets, fused address arithmetic) checks every granule
+     * it touches; an untagged pointer, or a neighbour's tag, traps. */
+    {
+        ward_val v1[1] = {i32v((int32_t)(a + 28))}, r;
+        CHECK(call(s, in, "ld32", v1, 1, &r) == WARD_OK);
+        v1[0] = i32v((int32_t)(a + 30)); /* straddles into b */
+        CHECK(call(s, in, "ld32", v1, 1, &r) == WARD_TRAP);
+        snprintf(want, sizeof want,
+                 "memory tag mismatch: pointer tag %u, memory tag %u at address 0x1020", tag32(a),
+                 tag32(b));
+        CHECK(strcmp(trap_msg, want) == 0);
+        v1[0] = i32v((int32_t)(a + 16));
+        CHECK(call(s, in, "ldv", v1, 1, &r) == WARD_OK);
+        v1[0] = i32v((int32_t)(a + 17));
+        CHECK(call(s, in, "ldv", v1, 1, &r) == WARD_TRAP);
+        v1[0] = i32v((int32_t)(a + 12)); /* offset=16: 0x101C .. 0x101F */
+        CHECK(call(s, in, "ld_off", v1, 1, &r) == WARD_OK);
+        v1[0] = i32v((int32_t)(a + 16)); /* offset=16: b's first granule */
+        CHECK(call(s, in, "ld_off", v1, 1, &r) == WARD_TRAP);
+        v1[0] = i32v((int32_t)(a + 24)); /* + 4 by i32.add: 0x101C */
+        CHECK(call(s, in, "ld_a", v1, 1, &r) == WARD_OK);
+        v1[0] = i32v((int32_t)(a + 28));
+        CHECK(call(s, in, "ld_a", v1, 1, &r) == WARD_TRAP);
+        v1[0] = i32v((int32_t)(a & 0x0FFFFFFF));
+        CHECK(call(s, in, "ld8", v1, 1, &r) == WARD_TRAP);
+        ward_val sv[2] = {i32v((int32_t)(a + 24)), i64v(7)};
+        CHECK(call(s, in, "st64", sv, 2, NULL) == WARD_OK);
+        sv[0] = i32v((int32_t)(a + 25));
+        CHECK(call(s, in, "st64", sv, 2, NULL) == WARD_TRAP);
+        sv[0] = i32v((int32_t)(b + 28));
+        CHECK(call(s, in, "stlane", sv, 2, NULL) == WARD_OK);
+        sv[0] = i32v((int32_t)(b + 29));
+        CHECK(call(s, in, "stlane", sv, 2, NULL) == WARD_TRAP);
+        /* an address past the end is out of bounds, whatever its tag */
+        v1[0] = i32v((int32_t)(4 * 65536 - 2) | (int32_t)(tag32(b) << 28));
+        CHECK(call(s, in, "ld32", v1, 1, &r) == WARD_TRAP);
+        CHECK(strcmp(trap_msg, "out of bounds memory access") == 0);
+    }
     /* A tagged pointer's tag bits are ignored by segment.new. */
     uint32_t c = seg_new(s, in, 0x70002000, 16);
     CHECK(c && (c & 0x0FFFFFFF) == 0x2000);
     /* free: needs the segment's tag. */
     CHECK(call2(s, in, "free", a ^ 0x10000000, 32, NULL) == WARD_TRAP);
-    char want[128];
     snprintf(want, sizeof want,
              "memory tag mismatch: pointer tag %u, memory tag %u at address 0x1000", tag32(a) ^ 1,
              tag32(a));
@@ -220,9 +259,34 @@ static void test_segments(ward_module *m, ward_memory_mode mode)
         mem = ward_instance_memory(in, "mem");
         CHECK(ward_memory_tag_get(mem, 0x130) == (int)(p >> 56));
         CHECK(ward_memory_tag_addr(mem, 0x130, 3) == 0x0300000000000130ull);
+        /* Accesses (the layout-M tagged path): the tag is bits 56-59. */
+        ward_val st[2] = {i64v((int64_t)p + 8), i64v(0x1122334455667788ll)}, r2;
+        CHECK(call(s, in, "st64", st, 2, NULL) == WARD_OK);
+        ward_val ld[1] = {i64v((int64_t)p + 8)};
+        CHECK(call(s, in, "ld64", ld, 1, &r2) == WARD_OK && r2.of.i64 == 0x1122334455667788ll);
+        ld[0] = i64v((int64_t)p + 63);
+        CHECK(call(s, in, "ld8", ld, 1, &r2) == WARD_OK);
+        ld[0] = i64v((int64_t)p + 64); /* the next granule: tag 0 */
+        CHECK(call(s, in, "ld8", ld, 1, &r2) == WARD_TRAP);
+        CHECK(strncmp(trap_msg, "memory tag mismatch", 19) == 0);
+        ld[0] = i64v((int64_t)p + 56); /* a v128 load straddling into it */
+        CHECK(call(s, in, "ldv", ld, 1, &r2) == WARD_TRAP);
+        ld[0] = i64v((int64_t)p + 48);
+        CHECK(call(s, in, "ldv", ld, 1, &r2) == WARD_OK);
+        ld[0] = i64v(0x108); /* untagged */
+        CHECK(call(s, in, "ld64", ld, 1, &r2) == WARD_TRAP);
+        ld[0] = i64v((int64_t)(p | 0x0000F00000000000ull)); /* beyond the memory: bounds first */
+        CHECK(call(s, in, "ld8", ld, 1, &r2) == WARD_TRAP &&
+              strcmp(trap_msg, "out of bounds memory access") == 0);
+        ward_val fl[3] = {i64v((int64_t)p), i32v(0x5A), i64v(64)};
+        CHECK(call(s, in, "fill", fl, 3, NULL) == WARD_OK);
+        fl[2] = i64v(65);
+        CHECK(call(s, in, "fill", fl, 3, NULL) == WARD_TRAP);
         ward_val f[2] = {i64v((int64_t)p), i64v(64)};
         CHECK(call(s, in, "free", f, 2, NULL) == WARD_OK);
         CHECK(call(s, in, "free", f, 2, NULL) == WARD_TRAP);
+        ld[0] = i64v((int64_t)p + 8); /* use after free */
+        CHECK(call(s, in, "ld64", ld, 1, &r2) == WARD_TRAP);
     }
     ward_module_free(m64);
 out:
@@ -312,6 +376,15 @@ static void test_clones(ward_module *m, ward_memory_mode mode)
     uint8_t buf[8];
     /* The clone has the template's tags with its data. */
     CHECK(ward_memory_read(cm, a, buf, 8) && memcmp(buf, "template", 8) == 0);
+    ward_val la[1] = {i32v((int32_t)a)}, lr;
+    CHECK(call(s, c, "ld64", la, 1, &lr) == WARD_OK && memcmp(&lr.of.i64, "template", 8) == 0);
+    la[0] = i32v((int32_t)(a & 0x0FFFFFFF));
+    CHECK(call(s, c, "ld64", la, 1, &lr) == WARD_TRAP);
+    /* A store in the clone copies the page (and its tags) first. */
+    ward_val sa[2] = {i32v((int32_t)a), i64v(42)};
+    CHECK(call(s, c, "st64", sa, 2, NULL) == WARD_OK);
+    CHECK(call(s, c, "st64", (ward_val[]){i32v((int32_t)(a + 64)), i64v(1)}, 2, NULL) == WARD_TRAP);
+    CHECK(ward_memory_read(tm, a, buf, 8) && memcmp(buf, "template", 8) == 0);
     CHECK(!ward_memory_read(cm, 0x100, buf, 8));
     /* Its segments are its own: freeing in the clone leaves the template's. */
     CHECK(call2(s, c, "free", a, 64, NULL) == WARD_OK);
@@ -580,7 +653,7 @@ static void md_store(model *md, unsigned i, uint64_t sea, uint64_t v)
 
 static const char passive[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
-static void test_differential(ward_module *m, ward_memory_mode mode, bool with_access)
+static void test_differential(ward_module *m, ward_memory_mode mode)
 {
     ward_result res;
     ward_store *s = store(mode, true, true);
@@ -649,7 +722,6 @@ static void test_differential(ward_module *m, ward_memory_mode mode, bool with_a
                 memset(md.bytes + (a & 0x0FFFFFFF), 0, n);
             }
         } else if (op < 11) { /* loads and stores of every form */
-            if (!with_access) continue;
             unsigned i = (unsigned)(rnd() % NACCESSES);
             uint32_t a = pick_ptr(&md);
             uint64_t v = rnd();
@@ -775,11 +847,9 @@ int main(int argc, char **argv)
         test_clones(m, WARD_MEMORY_PAGED);
         test_regions(m);
         test_ptr_auth(m);
-        /* Loads and stores are not tag-checked yet (they wait for the
-         * access-path rewrite): segments, bulk operations and host access. */
-        test_differential(m, WARD_MEMORY_FLAT, false);
-        test_differential(m, WARD_MEMORY_PAGED, false);
-        test_differential(m, WARD_MEMORY_PAGED_TABLES, false);
+        test_differential(m, WARD_MEMORY_FLAT);
+        test_differential(m, WARD_MEMORY_PAGED);
+        test_differential(m, WARD_MEMORY_PAGED_TABLES);
         ward_module_free(m);
     }
     test_cap();

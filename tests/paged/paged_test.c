@@ -665,6 +665,33 @@ out:
     ward_store_free(s);
 }
 
+/* What a guest makes through ward:mem publish is paid from its instance's
+ * and store's budget too: with a few KiB of room left in the store, publish
+ * runs out long before the per-memory cap of 1024 handles, with a clean -1,
+ * and releasing the handles gives the room back. */
+static void test_guest_mem_publish_budget(ward_module *m)
+{
+    ward_store_config c;
+    memset(&c, 0, sizeof c);
+    c.memory_mode = WARD_MEMORY_PAGED;
+    c.max_store_memory_bytes = 64u << 20;
+    ward_store *s = ward_store_new(&c);
+    ward_instance *in = s ? perm_instance(s, m) : NULL;
+    if (!in) goto out;
+    int fills = 0;
+    while (fills < (1 << 15) && ward_store_charge(s, 4096))
+        fills++;
+    CHECK(fills > 0 && fills < (1 << 15));
+    ward_store_uncharge(s, 2 * 4096); /* leaves 8 to 12 KiB of room */
+    int32_t ok = g3(s, in, "publish_loop", 3, 0, 0, 4096);
+    CHECK(ok > 0 && ok < 1024);
+    CHECK(!ward_store_charge(s, 8192)); /* the handles hold the room */
+    CHECK(g3(s, in, "release_all", 1, ok, 0, 0) == ok);
+    CHECK(ward_store_charge(s, 8192)); /* given back */
+out:
+    if (s) ward_store_free(s);
+}
+
 /* Item 5a: the host makes page 2 read-only; the guest's protect back is
  * refused, but publish(2, 1) used to grant read-write, and map(h, 5, RW)
  * then wrote the read-only page. The other order too: the guest publishes
@@ -815,6 +842,7 @@ int main(int argc, char **argv)
     if (tlbshare) test_tlb_shared(tlbshare);
     if (perm) {
         test_guest_mem_publish_leak(perm);
+        test_guest_mem_publish_budget(perm);
         test_guest_mem_protect_escape_via_publish(perm);
         test_guest_mem_transfer_keeps_guest_grant(perm);
         test_guest_mem_release(perm);

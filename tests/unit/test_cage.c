@@ -48,7 +48,7 @@ static char msg[200];
 
 static bool new_mem(w_memory *m, uint64_t pages, bool is64, uint8_t mode)
 {
-    return mem_init(m, pages, 0, false, is64, 0, mode | W_MEM_TAGGED, NULL, NULL);
+    return mem_init(m, pages, 0, false, is64, 0, mode | W_MEM_INIT_TAGGED, NULL, NULL);
 }
 
 static uint64_t tagged(const w_memory *m, uint64_t a, unsigned tag)
@@ -99,7 +99,7 @@ static void test_segments(uint8_t mode, bool is64)
     CHECK(mem_span(&m, 0x0F8, 100, true, &avail) != NULL && avail == 8);
     CHECK(pg_write(&m, 0x0F8, buf, 16, &fault) == W_TRAP_TAG_MISMATCH);
     CHECK(mem_addr_strip(&m, fault) == 0x100 && mem_addr_tag(&m, fault) == 0);
-    mem_fault_msg(&m, W_TRAP_TAG_MISMATCH, fault, true, msg, sizeof msg);
+    mem_trap_msg(&m, W_TRAP_TAG_MISMATCH, fault, true, msg, sizeof msg);
     char want[80];
     snprintf(want, sizeof want, "pointer tag 0, memory tag %u at address 0x100", t);
     CHECK(strcmp(msg, want) == 0);
@@ -177,18 +177,18 @@ static void test_limits32(void)
 {
     w_memory m;
     /* A tagged 32-bit memory holds at most 256 MiB. */
-    CHECK(!mem_init(&m, W_TAG_MAX_PAGES32 + 1, 0, false, false, 0, W_MEM_FLAT | W_MEM_TAGGED, NULL,
-                    NULL));
-    CHECK(mem_init(&m, 1, 0, false, false, 0, W_MEM_FLAT | W_MEM_TAGGED, NULL, NULL));
+    CHECK(!mem_init(&m, W_TAG_MAX_PAGES32 + 1, 0, false, false, 0, W_MEM_FLAT | W_MEM_INIT_TAGGED,
+                    NULL, NULL));
+    CHECK(mem_init(&m, 1, 0, false, false, 0, W_MEM_FLAT | W_MEM_INIT_TAGGED, NULL, NULL));
     CHECK(m.max_pages == W_TAG_MAX_PAGES32);
     CHECK(mem_grow(&m, W_TAG_MAX_PAGES32) == -1);
     CHECK(mem_grow(&m, W_TAG_MAX_PAGES32 - 1) == 1);
     mem_release(&m);
-    CHECK(mem_init(&m, 1, 0, false, false, 0, W_MEM_PAGED | W_MEM_TAGGED, NULL, NULL));
+    CHECK(mem_init(&m, 1, 0, false, false, 0, W_MEM_PAGED | W_MEM_INIT_TAGGED, NULL, NULL));
     CHECK(m.max_pages == W_TAG_MAX_PAGES32 && mem_grow(&m, W_TAG_MAX_PAGES32) == -1);
     mem_release(&m);
     /* memory64 is not capped by tags. */
-    CHECK(mem_init(&m, 1, 8192, true, true, 0, W_MEM_FLAT | W_MEM_TAGGED, NULL, NULL));
+    CHECK(mem_init(&m, 1, 8192, true, true, 0, W_MEM_FLAT | W_MEM_INIT_TAGGED, NULL, NULL));
     CHECK(m.max_pages == 8192);
     mem_release(&m);
 }

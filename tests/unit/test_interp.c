@@ -100,10 +100,14 @@ static void setup(void)
     mem0.max_pages = 1;
     mem0.has_max = true;
     mem0.mode = W_MEM_FLAT;
+    mem0.addr_mask = UINT32_MAX;
+    mem0.span = (w_span){mem0.base, mem0.size, mem0.base, mem0.size};
     /* memory 1 is "64-bit" with 1 page, used by the generic forms */
     mem1 = mem0;
     mem1.base = calloc(1, W_PAGE_SIZE);
     mem1.is64 = true;
+    mem1.addr_mask = UINT64_MAX;
+    mem1.span = (w_span){mem1.base, mem1.size, mem1.base, mem1.size};
 
     table0.max = 8;
     table0.has_max = true;
