@@ -1,6 +1,6 @@
 /* cage_test.c - memory safety (Cage) end to end through the public API.
  *
- *   cage_test DIR      (DIR holds cage.wasm, cage64.wasm, big.wasm and
+ *   cage_test DIR      (DIR holds cage.wasm, cage64.wasm, cagemm.wasm, big.wasm and
  *                       grow.wasm built by run.sh)
  *
  * 1. the feature gates: 0xFA is illegal without its feature, and a module
@@ -511,6 +511,44 @@ static void test_cap(void)
     ward_module_free(grow);
 }
 
+/* A tagged memory 1 (layout-M path), tagged by the host. */
+static void test_memory1(ward_memory_mode mode)
+{
+    ward_error err;
+    ward_result res;
+    ward_module *m = load("cagemm.wasm", cage_features, &err);
+    CHECK(m != NULL);
+    if (!m) return;
+    ward_store *s = store(mode, true, false);
+    ward_instance *in = ward_instance_new(s, m, NULL, &res);
+    CHECK(in != NULL);
+    if (!in) goto out;
+    ward_memory *m1 = ward_instance_memory(in, "mem1");
+    CHECK(ward_memory_tag_set(m1, 0x10100, 64, 5));
+    uint32_t p = (uint32_t)ward_memory_tag_addr(m1, 0x10100, 5);
+    ward_val r, a[2] = {i32v((int32_t)(p + 60)), i32v(77)};
+    CHECK(call(s, in, "st32", a, 2, NULL) == WARD_OK);
+    CHECK(call(s, in, "ld32", a, 1, &r) == WARD_OK && r.of.i32 == 77);
+    a[0] = i32v((int32_t)(p + 62)); /* straddles into tag 0 */
+    CHECK(call(s, in, "ld32", a, 1, &r) == WARD_TRAP);
+    CHECK(strcmp(trap_msg, "memory tag mismatch: pointer tag 5, memory tag 0 at address 0x10140") ==
+          0);
+    a[0] = i32v(0x10100); /* untagged */
+    CHECK(call(s, in, "st32", a, 2, NULL) == WARD_TRAP);
+    a[0] = i32v((int32_t)(p + 48));
+    CHECK(call(s, in, "ldv", a, 1, &r) == WARD_OK);
+    a[0] = i32v((int32_t)(p + 49));
+    CHECK(call(s, in, "ldv", a, 1, &r) == WARD_TRAP);
+    CHECK(call3(s, in, "fill", p, 1, 64) == WARD_OK);
+    CHECK(call3(s, in, "fill", p, 1, 65) == WARD_TRAP);
+    /* memory.copy from memory 1 (tagged source) to memory 0 (tag 0) */
+    CHECK(call3(s, in, "copy01", 0x100, p, 64) == WARD_OK);
+    CHECK(call3(s, in, "copy01", 0x100, 0x10100, 4) == WARD_TRAP);
+out:
+    ward_store_free(s);
+    ward_module_free(m);
+}
+
 /* ---- 7. differential: random programs against a reference model ---------------------------
  * The model is the memory's bytes and a tag per granule, with the rules of
  * docs/cage.md written out plainly: an access of n bytes at ea needs
@@ -847,6 +885,8 @@ int main(int argc, char **argv)
         test_clones(m, WARD_MEMORY_PAGED);
         test_regions(m);
         test_ptr_auth(m);
+        test_memory1(WARD_MEMORY_FLAT);
+        test_memory1(WARD_MEMORY_PAGED);
         test_differential(m, WARD_MEMORY_FLAT);
         test_differential(m, WARD_MEMORY_PAGED);
         test_differential(m, WARD_MEMORY_PAGED_TABLES);

@@ -12,7 +12,7 @@ out=$O/cage
 mkdir -p "$out"
 fail() { echo "$1"; echo "0 passed, 1 failed"; exit 1; }
 [ -x "$O/cage-place" ] || make -s "$O/cage-place" O="$O" || fail "cannot build cage-place"
-for w in cage cage64 big grow; do
+for w in cage cage64 cagemm big grow; do
     wat2wasm --enable-all "tests/cage/$w.wat" -o "$out/$w.pre.wasm" || fail "wat2wasm $w failed"
     "$O/cage-place" "$out/$w.pre.wasm" "$out/$w.wasm" || fail "cage-place $w failed"
 done
