@@ -36,8 +36,8 @@ SOFILE  := libward.so.$(VERSION)
 LIB_SRC := $(wildcard src/*/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 
-.PHONY: format all example example-run wasi-test examples-test serve-test fuzz-serve budget-test check test unit spec asan asan-unit asan-spec asan-paged fuzz bench deps install uninstall clean FORCE
-all: $(O)/libward.a $(O)/libward.so $(O)/ward $(O)/ward-monitor
+.PHONY: format all example example-run wasi-test examples-test serve-test fuzz-serve budget-test check test unit spec asan asan-unit asan-spec asan-paged asan-cage cage-test fuzz bench deps install uninstall clean FORCE
+all: $(O)/libward.a $(O)/libward.so $(O)/ward $(O)/ward-monitor $(O)/cage-place
 
 # vm_run (interp.c) is one function of about a thousand handlers reached by
 # indirect jumps; with gcc, aligning its labels keeps its speed from hanging
@@ -109,6 +109,12 @@ $(O)/mon/%.o: %.c
 	$(CC) $(WFLAGS) -Iinclude -Ifaas $(CFLAGS) -MMD -MP -c $< -o $@
 $(O)/ward-monitor: $(MON_OBJ) $(O)/libward.a
 	$(CC) $(CFLAGS) -o $@ $^ -lseccomp $(LDLIBS)
+
+# The test tool that writes Cage's instructions through placeholder imports
+# (tools/cage-place.c; wabt and clang do not know the 0xFA instructions).
+$(O)/cage-place: tools/cage-place.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WFLAGS) $(CFLAGS) -o $@ $<
 
 # ---- spec suite --------------------------------------------------------------
 SPEC_OUT := $(O)/spec
@@ -183,7 +189,7 @@ example-run:
 # ---- sanitizers ------------------------------------------------------------------
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ASAN_MAKE = $(MAKE) -s O=build/asan CC=clang CFLAGS="$(ASAN_FLAGS)"
-asan: asan-unit asan-spec asan-paged
+asan: asan-unit asan-spec asan-paged asan-cage
 # (+: ASAN_MAKE hides $(MAKE) from make, which would not pass on -j.)
 asan-unit:
 	+$(ASAN_MAKE) unit
@@ -194,6 +200,15 @@ asan-spec:
 asan-paged:
 	+$(ASAN_MAKE) build/asan/libward.a
 	CC=clang CFLAGS="$(ASAN_FLAGS)" bash tests/paged/run.sh build/asan
+
+# Memory safety (Cage) end to end against the sanitized library.
+asan-cage:
+	+$(ASAN_MAKE) build/asan/libward.a build/asan/cage-place build/asan/ward
+	CC=clang CFLAGS="$(ASAN_FLAGS)" bash tests/cage/run.sh build/asan
+
+# Memory safety (Cage) end to end: tests/cage/run.sh.
+cage-test: all
+	bash tests/cage/run.sh $(O)
 
 # The README's test command. Installs what it needs, then runs every suite
 # (tests/run_all.sh prints one line per suite and the totals last).
@@ -220,6 +235,7 @@ fuzz-serve:
 bench: all
 	bash bench/run.sh
 	bash bench/paged.sh
+	bash bench/cage.sh
 	bash bench/serve.sh $(O)
 
 deps:

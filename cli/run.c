@@ -65,6 +65,14 @@ const char cli_run_help[] =
     "  -W max-wasm-stack=BYTES\n"
     "                         size of the guest's value stack; deeper recursion traps\n"
     "                         with 'call stack exhausted'.\n"
+    "  -W mem-safety[=y|n]    memory tagging (Cage): every memory is tagged (4 bits per\n"
+    "                         16-byte granule), every access checks the address's tag\n"
+    "                         (bits 28-31, or 56-59 for memory64) against the memory's\n"
+    "                         and traps 'memory tag mismatch' otherwise; accepts the\n"
+    "                         segment.new/set_tag/free instructions. 32-bit memories\n"
+    "                         are capped at 256 MiB. See docs/cage.md.\n"
+    "  -W ptr-auth[=y|n]      pointer authentication (Cage): the instance gets a secret\n"
+    "                         key; accepts the pointer_sign/auth/strip instructions.\n"
     "  -X memory=flat|paged   linear memory layout: flat (one block, the default) or\n"
     "                         paged (page tables over shared frames; adds ward:mem).\n"
     "                         paged-tables is paged with every access translated\n"
@@ -93,6 +101,7 @@ typedef struct cli_opts {
     uint64_t max_instance_memory; /* 0: the default */
     size_t max_stack;
     ward_memory_mode memory_mode;
+    bool mem_safety, ptr_auth;
     const char *module;
     char **args; /* after the module */
     int nargs;
@@ -100,9 +109,32 @@ typedef struct cli_opts {
 
 /* One "-W key=value" or "-X key=value" setting (comma lists are split by the
  * caller). */
+/* A boolean setting's value: absent (the key alone) or y/yes/true/1 is true. */
+static bool cli_parse_bool(const char *v, bool *out)
+{
+    if (!v || !strcmp(v, "y") || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
+        *out = true;
+    else if (!strcmp(v, "n") || !strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
+        *out = false;
+    else
+        return false;
+    return true;
+}
+
 static int cli_setting(cli_opts *o, char flag, char *kv)
 {
     char *eq = strchr(kv, '=');
+    bool *flagp = NULL;
+    if (flag == 'W') {
+        size_t klen = eq ? (size_t)(eq - kv) : strlen(kv);
+        if (klen == 10 && !strncmp(kv, "mem-safety", klen)) flagp = &o->mem_safety;
+        if (klen == 8 && !strncmp(kv, "ptr-auth", klen)) flagp = &o->ptr_auth;
+    }
+    if (flagp) {
+        if (!cli_parse_bool(eq ? eq + 1 : NULL, flagp))
+            return cli_usage("run", "setting '%s' takes y or n", kv);
+        return 0;
+    }
     if (!eq) return cli_usage("run", "setting '%s' needs the form key=value", kv);
     *eq = '\0';
     const char *key = kv, *val = eq + 1;
@@ -556,6 +588,8 @@ int cli_run(int argc, char **argv)
     sc.max_stack_bytes = o.max_stack;
     sc.max_memory_bytes = o.max_memory;
     sc.memory_mode = o.memory_mode;
+    sc.mem_safety = o.mem_safety;
+    sc.ptr_auth = o.ptr_auth;
     /* One instance runs: its budget and the store's (which also holds
      * WASI's state) are the same number. */
     sc.max_instance_memory_bytes = o.max_instance_memory;
@@ -577,7 +611,10 @@ int cli_run(int argc, char **argv)
         rc = CLI_EXIT_USAGE;
         goto done;
     }
-    mod = ward_module_new_in(store, bytes, len, WARD_FEATURE_ALL, &err);
+    uint32_t features = WARD_FEATURE_ALL;
+    if (o.mem_safety) features |= WARD_FEATURE_MEM_SAFETY;
+    if (o.ptr_auth) features |= WARD_FEATURE_PTR_AUTH;
+    mod = ward_module_new_in(store, bytes, len, features, &err);
     if (!mod) {
         /* The message, then the code an embedder would act on. */
         if (err.has_offset)

@@ -8,7 +8,9 @@
  * from it; other imports fail to link, which exercises the link checks),
  * and calls every exported function with zero arguments. The memory mode
  * follows the input's length (flat, paged, paged through the tables only),
- * so that every access path is fuzzed.
+ * and so does memory safety (every other triple of lengths decodes Cage's
+ * 0xFA instructions and runs with tagged memories and pointer keys), so
+ * that every access path is fuzzed.
  *
  * Besides crashes and sanitizer reports, the budget is an oracle: all of
  * this runs under one store deadline, set before loading, and the run is a
@@ -143,6 +145,9 @@ static ward_val fuzz_zero(ward_valkind k)
 static void fuzz_run(const uint8_t *data, size_t size)
 {
     ward_error err;
+    bool cage = (size / 3) % 2 == 1;
+    uint32_t features = WARD_FEATURE_ALL;
+    if (cage) features |= WARD_FEATURE_MEM_SAFETY | WARD_FEATURE_PTR_AUTH;
     ward_module *m = NULL;
     ward_linker *l = NULL;
     ward_store_config cfg = {
@@ -152,12 +157,14 @@ static void fuzz_run(const uint8_t *data, size_t size)
         .memory_mode = size % 3 == 0   ? WARD_MEMORY_FLAT
                        : size % 3 == 1 ? WARD_MEMORY_PAGED
                                        : WARD_MEMORY_PAGED_TABLES,
+        .mem_safety = cage,
+        .ptr_auth = cage,
         .max_instance_memory_bytes = FUZZ_INSTANCE,
     };
     ward_store *s = ward_store_new(&cfg);
     if (!s) return;
     ward_store_set_timeout(s, FUZZ_TIMEOUT_NS);
-    m = ward_module_new_in(s, data, size, WARD_FEATURE_ALL, &err);
+    m = ward_module_new_in(s, data, size, features, &err);
     if (!m) goto done;
     l = ward_linker_new();
     if (!l || !spectest_define(s, l)) goto done;

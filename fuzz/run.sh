@@ -16,6 +16,8 @@ if [ -z "$(ls -A "$out/corpus")" ]; then
     [ -d build/spec-json ] || make -s build/spec-json/.stamp
     find build/spec-json -name '*.wasm' -size -64k -exec cp -t "$out/corpus" {} + 2>/dev/null || true
     cp tests/regress/*.wasm "$out/corpus" 2>/dev/null || true
+    # Cage's instructions (tests/cage/run.sh builds these; no imports)
+    cp build/cage/cage64.wasm build/cage/grow.wasm "$out/corpus" 2>/dev/null || true
 fi
 "$out/fuzz_module" "$out/corpus" -max_total_time="$secs" -timeout=10 -rss_limit_mb=4096 \
     -max_len=65536 -print_final_stats=1 -artifact_prefix="$out/artifacts/" 2>&1 | tee "$out/last.log" | grep -E '^(#[0-9]+ *(DONE|pulse)|stat::|==|SUMMARY|Done)' || true

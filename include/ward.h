@@ -185,12 +185,17 @@ typedef struct ward_result {
 
 /* ---- configuration and modules ----------------------------------------- */
 
-/* Features beyond Wasm 2.0 (which is always on). */
+/* Features beyond Wasm 2.0 (which is always on). WARD_FEATURE_ALL is the
+ * standard proposals; Cage's instructions (prefix 0xFA, docs/cage.md) are
+ * asked for one by one, and a module using them also needs a store that
+ * provides them (ward_store_config: mem_safety, ptr_auth). */
 enum {
     WARD_FEATURE_MEMORY64 = 1u << 0,
     WARD_FEATURE_MULTI_MEMORY = 1u << 1,
     WARD_FEATURE_EXTENDED_CONST = 1u << 2,
     WARD_FEATURE_ALL = 0x7u,
+    WARD_FEATURE_MEM_SAFETY = 1u << 3, /* segment.new, segment.set_tag, segment.free */
+    WARD_FEATURE_PTR_AUTH = 1u << 4,   /* i64/i32.pointer_sign, _auth, _strip */
 };
 
 /* Decodes, validates and compiles a module. `bytes` is copied (the caller
@@ -240,6 +245,22 @@ typedef enum ward_memory_mode {
     WARD_MEMORY_PAGED_TABLES = 2,
 } ward_memory_mode;
 
+/* Memory safety (Cage; docs/cage.md).
+ *   mem_safety: every memory created in the store is tagged: a 4-bit tag
+ *     per 16-byte granule (all 0 at first), addresses carry a tag in bits
+ *     28-31 (32-bit memories, which are then capped at 256 MiB) or 56-59
+ *     (memory64), and every access (loads, stores, SIMD, bulk operations,
+ *     ward_memory_read/write/span, WASI) traps or fails unless every
+ *     granule it touches has the address's tag. Untagged programs run
+ *     unchanged: their addresses and the memory both carry tag 0.
+ *   ptr_auth: every instance gets a secret key for pointer_sign/auth.
+ *   clone_key: whether ward_instance_clone keeps the template's key. */
+typedef enum ward_clone_key {
+    WARD_CLONE_KEY_INHERIT = 0, /* the clone keeps its template's key (default): pointers
+                                   the template signed, which its memory holds, authenticate */
+    WARD_CLONE_KEY_NEW = 1,     /* the clone draws its own: they no longer do */
+} ward_clone_key;
+
 /* Budgets: what the guests of a store may make the host allocate. Each
  * instance has one, covering the current size of its linear memories, 8
  * bytes per element of its tables and its own state, and the address space
@@ -258,6 +279,9 @@ typedef struct ward_store_config {
     uint32_t max_call_depth;   /* 0 = default (10,000 frames) */
     uint64_t max_memory_bytes; /* per linear memory; 0 = no limit beyond the type */
     ward_memory_mode memory_mode;
+    bool mem_safety;
+    bool ptr_auth;
+    ward_clone_key clone_key; /* for clones created in this store */
     /* Budgets in bytes; for each, 0 = the default and UINT64_MAX = none. */
     uint64_t max_instance_memory_bytes;  /* default WARD_DEFAULT_INSTANCE_MEMORY, or
                                             max_memory_bytes if that is larger */
@@ -382,7 +406,10 @@ WARD_API ward_status ward_func_call(ward_store *s, ward_func *f, const ward_val 
 
 /* ---- memory: checked access -------------------------------------------- */
 /* Host code never computes base + address itself: these helpers check bounds
- * (and, for paged memories, permissions) for every byte they touch. */
+ * (and, for paged memories, permissions) for every byte they touch. On a
+ * tagged memory (mem_safety) addr carries a tag like a guest address, and
+ * every granule touched must have it: a span ends before the first one
+ * that does not. */
 
 WARD_API uint64_t ward_memory_size(const ward_memory *m); /* bytes */
 WARD_API uint64_t ward_memory_pages(const ward_memory *m);
@@ -399,6 +426,24 @@ WARD_API bool ward_memory_write(ward_memory *m, uint64_t addr, const void *src, 
  * memory is grown. Loop over runs to cover ranges that span pages. */
 WARD_API void *ward_memory_span(ward_memory *m, uint64_t addr, size_t len, bool writable,
                                 size_t *avail);
+
+/* ---- memory: tags (stores with mem_safety) ----------------------------------
+ * For host code that allocates in guest memory: it tags what it hands out
+ * and gives the guest the address with the tag (ward_memory_tag_addr). */
+
+/* Is m tagged? */
+WARD_API bool ward_memory_is_tagged(const ward_memory *m);
+/* The tag of the granule holding addr (its tag bits ignored); -1 if m is
+ * not tagged or addr is out of bounds. */
+WARD_API int ward_memory_tag_get(const ward_memory *m, uint64_t addr);
+/* Sets the tags of [addr, addr+len) (tag bits of addr ignored; addr and
+ * len multiples of 16) to tag (0-15), leaving the bytes as they are.
+ * False, changing nothing, if m is not tagged, the range is misaligned,
+ * out of bounds or not writable, or tag > 15. */
+WARD_API bool ward_memory_tag_set(ward_memory *m, uint64_t addr, uint64_t len, unsigned tag);
+/* addr (its tag bits replaced) carrying tag: what the guest must use to
+ * access memory tagged `tag`. addr unchanged if m is not tagged. */
+WARD_API uint64_t ward_memory_tag_addr(const ward_memory *m, uint64_t addr, unsigned tag);
 
 /* ---- tables and globals -------------------------------------------------- */
 

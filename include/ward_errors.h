@@ -44,7 +44,13 @@
     X(INTERRUPTED, INTERRUPTED, "interrupted")                                                     \
     X(ACCESS_DENIED, ACCESS_DENIED, "memory access denied")                                        \
     X(OUT_OF_MEMORY, OOM, "out of memory")                                                         \
-    X(HOST, HOST, "host function failed")
+    X(HOST, HOST, "host function failed")                                                          \
+    /* Memory safety (Cage, docs/cage.md); the result's message adds the                           \
+     * detail: "memory tag mismatch: pointer tag 3, memory tag 5 at address                        \
+     * 0x4a0", "invalid segment: size 20 is not a multiple of 16". */                              \
+    X(TAG_MISMATCH, TAG_MISMATCH, "memory tag mismatch")                                           \
+    X(POINTER_AUTH, PTR_AUTH, "pointer authentication failed")                                     \
+    X(SEGMENT, SEGMENT, "invalid segment")
 
 /* Errors of loading, linking and instantiating a module, and of the API's
  * own calls: X(NAME, CATEGORY, DESCRIPTION).
@@ -112,6 +118,8 @@
     /* ---- link errors (the spec's assert_unlinkable) ---- */                                     \
     X(UNKNOWN_IMPORT, LINK, "an import the linker does not define")                                \
     X(INCOMPATIBLE_IMPORT, LINK, "an import defined with another kind or type than the module's")  \
+    X(CAGE_UNAVAILABLE, LINK,                                                                      \
+      "segment or pointer instructions in a store without mem-safety or ptr-auth (docs/cage.md)")  \
     /* ---- instantiation (the spec's assert_trap on a module) ---- */                             \
     X(SEGMENT_OUT_OF_BOUNDS, INSTANTIATION,                                                        \
       "an active data or element segment that does not fit its memory or table")                   \

@@ -38,12 +38,14 @@ step spec make -s "$jobs" spec
 [ -f tests/examples.sh ] && step examples bash tests/examples.sh
 step paged bash tests/paged/run.sh build
 step budget bash tests/budget/run.sh build/ward build
+step cage bash tests/cage/run.sh build
 step serve bash tests/serve/run.sh build
 if [ "$mode" != check ]; then
     step install bash tests/install.sh
     step asan-unit make -s "$jobs" asan-unit
     step asan-spec make -s "$jobs" asan-spec
     step asan-paged make -s "$jobs" asan-paged
+    step asan-cage make -s "$jobs" asan-cage
 fi
 
 echo

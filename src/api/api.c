@@ -204,7 +204,8 @@ static ward_status api_fill_trap(ward_result *res, const w_exec *ex, w_trap trap
     res->trap = trap < W_TRAP_PUBLIC_COUNT_ ? (ward_trap_code)trap : WARD_TRAP_HOST;
     if (trap == W_TRAP_HOST && ex->trap_msg[0])
         snprintf(res->message, sizeof res->message, "%s", ex->trap_msg);
-    else if (trap == W_TRAP_ACCESS_DENIED && ex->trap_msg[0])
+    else if (ex->trap_msg[0] && (trap == W_TRAP_ACCESS_DENIED || trap == W_TRAP_TAG_MISMATCH ||
+                                 trap == W_TRAP_PTR_AUTH || trap == W_TRAP_SEGMENT))
         snprintf(res->message, sizeof res->message, "%s: %s", w_trap_message(trap), ex->trap_msg);
     else
         snprintf(res->message, sizeof res->message, "%s", w_trap_message(trap));
@@ -290,8 +291,8 @@ static ward_module *api_module_new(const uint8_t *bytes, size_t len, uint32_t fe
         return NULL;
     }
     static const uint8_t empty[1];
-    w_module *m =
-        dec_module_decode(bytes ? bytes : empty, len, features & WARD_FEATURE_ALL, stop, &e);
+    uint32_t known = WARD_FEATURE_ALL | WARD_FEATURE_MEM_SAFETY | WARD_FEATURE_PTR_AUTH;
+    w_module *m = dec_module_decode(bytes ? bytes : empty, len, features & known, stop, &e);
     if (!m) {
         api_copy_err(err, &e);
         return NULL;
@@ -410,6 +411,9 @@ ward_store *ward_store_new(const ward_store_config *cfg)
         c.max_instance_reserve_bytes ? c.max_instance_reserve_bytes : WARD_DEFAULT_INSTANCE_RESERVE;
     lim.store_mem = c.max_store_memory_bytes ? c.max_store_memory_bytes : UINT64_MAX;
     lim.store_vm = c.max_store_reserve_bytes ? c.max_store_reserve_bytes : UINT64_MAX;
+    lim.mem_tagged = c.mem_safety;
+    lim.ptr_auth = c.ptr_auth;
+    lim.clone_new_key = c.clone_key == WARD_CLONE_KEY_NEW;
 
     ward_store *s = w_calloc(1, sizeof *s);
     if (!s) return NULL;
@@ -974,6 +978,31 @@ void *ward_memory_span(ward_memory *m, uint64_t addr, size_t len, bool writable,
         return NULL;
     }
     return mem_span((w_memory *)m, addr, len, writable, avail);
+}
+
+/* ---- memory: tags ---------------------------------------------------------------------------- */
+
+bool ward_memory_is_tagged(const ward_memory *m)
+{
+    return m && ((const w_memory *)m)->tagged;
+}
+
+int ward_memory_tag_get(const ward_memory *m, uint64_t addr)
+{
+    return m ? tag_lookup((const w_memory *)m, addr) : -1;
+}
+
+bool ward_memory_tag_set(ward_memory *m, uint64_t addr, uint64_t len, unsigned tag)
+{
+    w_memory *w = (w_memory *)m;
+    return w && tag_set_range(w, mem_addr_strip(w, addr), len, tag);
+}
+
+uint64_t ward_memory_tag_addr(const ward_memory *m, uint64_t addr, unsigned tag)
+{
+    const w_memory *w = (const w_memory *)m;
+    if (!w || !w->tagged) return addr;
+    return mem_addr_strip(w, addr) | (uint64_t)(tag & 15) << w->tag_shift;
 }
 
 /* ---- tables and globals --------------------------------------------------------------------- */

@@ -152,6 +152,12 @@ char *w_strndup(const char *s, size_t n);
 /* Test hook: make the allocation after `n` more successful ones fail (-1: never). */
 void w_alloc_fail_after(long n);
 
+/* SipHash-2-4 (Aumasson and Bernstein, "SipHash: a fast short-input PRF",
+ * 2012) of len bytes at msg under the 128-bit key k0 | k1 << 64 (k0 is the
+ * key's first 8 bytes, little-endian). siphash.c; the keyed MAC of pointer
+ * authentication and the generator of memory tags (mem/tag.c). */
+uint64_t w_siphash24(uint64_t k0, uint64_t k1, const void *msg, size_t len);
+
 /* Test hook: route every allocation above through these functions instead
  * of the C library's (NULL restores it). The fuzz target counts live and
  * peak bytes this way; the functions must behave like their libc namesakes. */

@@ -17,8 +17,14 @@ enum {
     W_FEAT_MEMORY64 = 1u << 0,
     W_FEAT_MULTI_MEMORY = 1u << 1,
     W_FEAT_EXTENDED_CONST = 1u << 2,
-    W_FEAT_CAGE = 1u << 3, /* Cage 0xFA instructions (later) */
+    /* Cage's instructions (prefix 0xFA, docs/cage.md): segment.new,
+     * segment.set_tag, segment.free; the pointer_sign/auth/strip forms. */
+    W_FEAT_MEM_SAFETY = 1u << 3,
+    W_FEAT_PTR_AUTH = 1u << 4,
 };
+
+/* What a module's code uses of those (w_module.cage_uses). */
+enum { W_CAGE_SEGMENTS = 1u << 0, W_CAGE_POINTERS = 1u << 1 };
 
 /* Implementation limits (same spirit as the JS API's limits). Exceeding one is
  * a validation error that names the limit. */
@@ -232,6 +238,7 @@ typedef struct w_module {
     /* Compiled code, attached by cmp_compile_module() (exec/ir.h); the
      * decode layer never looks at it: whoever attached it frees it first. */
     struct w_codeset *code;
+    uint8_t cage_uses; /* W_CAGE_*: set with code by cmp_compile_module */
     unsigned refcount;
 } w_module;
 

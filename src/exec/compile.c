@@ -159,6 +159,7 @@ typedef struct cmp {
     uint32_t f_a, f_b;    /* its operands: slots, or slot and immediate */
     uint32_t br_gen;      /* br_table generation, for stub sharing */
     uint64_t pushes_left; /* validation work budget of the function */
+    uint8_t cage_uses;    /* W_CAGE_* met in the bodies compiled so far */
     /* The module's allowance, not the function's, sets the limit. */
     bool code_module_bound, pushes_module_bound;
 } cmp;
@@ -243,6 +244,13 @@ static bool cmp_op_traps(w_op op)
     case W_OP_I64_TRUNC_F32_U:
     case W_OP_I64_TRUNC_F64_S:
     case W_OP_I64_TRUNC_F64_U:
+    case W_OP_SEGMENT_NEW:
+    case W_OP_SEGMENT_SET_TAG:
+    case W_OP_SEGMENT_FREE:
+    case W_OP_I64_POINTER_SIGN:
+    case W_OP_I64_POINTER_AUTH:
+    case W_OP_I32_POINTER_SIGN:
+    case W_OP_I32_POINTER_AUTH:
 #define CMP_CASE(PATH, fn, SUFFIX, LAYOUT, MODE, NAME) case W_OP_##NAME##SUFFIX:
 #define CMP_CASE0(PATH, fn, SUFFIX, LAYOUT, MODE, NAME) W_MEM_IF0(LAYOUT, case W_OP_##NAME##SUFFIX:)
 #define LOAD(NAME, prefix, code, type, bytes, maxalign) W_MEM_PATHS(CMP_CASE, NAME)
@@ -2017,6 +2025,59 @@ static bool cmp_table_driven(cmp *c, uint32_t key)
     }
 }
 
+/* ---- memory safety (Cage, prefix 0xFA; docs/cage.md) ------------------------------
+ * Sub-opcodes 0-2 are the segment instructions, typed by their memory's
+ * index type like loads and stores (i64 for memory64, i32 otherwise);
+ * 4-6 are Cage's i64 pointer authentication, 7-9 ward's i32 forms. Each
+ * group is accepted only with its feature (W_FEAT_MEM_SAFETY,
+ * W_FEAT_PTR_AUTH); without it, and for 3 and 10 up, the opcode is
+ * illegal. */
+
+static bool cmp_segment(cmp *c, uint32_t sub)
+{
+    static const w_op ops[] = {W_OP_SEGMENT_NEW, W_OP_SEGMENT_SET_TAG, W_OP_SEGMENT_FREE};
+    uint32_t mem, dstw = 0;
+    uint64_t off;
+    w_mem_path path;
+    cmp_val v[3] = {{0}};
+    /* Alignment up to a granule (2^4). */
+    if (!cmp_memarg(c, 4, &mem, &off, &path)) return false;
+    w_valtype at = cmp_addr_type(c, mem);
+    uint32_t nv = sub == 1 ? 3 : 2;
+    for (uint32_t i = nv; i-- > 0;)
+        if (!cmp_pop(c, at, &v[i])) return false;
+    if (sub == 0 && !cmp_push(c, at)) return false;
+    if (!cmp_op(c, ops[sub], nv + (sub == 0) + 3)) return false;
+    for (uint32_t i = 0; i < nv; i++)
+        cmp_w(c, v[i].loc);
+    if (sub == 0) {
+        dstw = c->ncode;
+        cmp_w(c, c->vals[c->nvals - 1].home);
+    }
+    cmp_w(c, mem);
+    cmp_w(c, (uint32_t)off);
+    cmp_w(c, (uint32_t)(off >> 32));
+    if (sub == 0) cmp_produced(c, dstw);
+    c->cage_uses |= W_CAGE_SEGMENTS;
+    return true;
+}
+
+static bool cmp_cage(cmp *c, uint32_t sub)
+{
+    static const w_op ptr_ops[] = {
+        W_OP_I64_POINTER_SIGN, W_OP_I64_POINTER_AUTH, W_OP_I64_POINTER_STRIP,
+        W_OP_I32_POINTER_SIGN, W_OP_I32_POINTER_AUTH, W_OP_I32_POINTER_STRIP,
+    };
+    uint32_t features = c->m->features;
+    if (sub <= 2 && (features & W_FEAT_MEM_SAFETY)) return cmp_segment(c, sub);
+    if (sub >= 4 && sub <= 9 && (features & W_FEAT_PTR_AUTH)) {
+        w_valtype t = sub <= 6 ? W_I64 : W_I32;
+        c->cage_uses |= W_CAGE_POINTERS;
+        return cmp_simple(c, ptr_ops[sub - 4], &t, 1, t, 0, NULL);
+    }
+    return cmp_fail(c, W_ERR_ILLEGAL_OPCODE, "illegal opcode");
+}
+
 /* ---- the instruction loop --------------------------------------------------------- */
 
 static bool cmp_prefixed(cmp *c, uint8_t prefix)
@@ -2024,6 +2085,7 @@ static bool cmp_prefixed(cmp *c, uint8_t prefix)
     uint32_t sub;
     if (!dec_u32(&c->r, &sub)) return false;
     if (sub > 0xFFFF) return cmp_fail(c, W_ERR_ILLEGAL_OPCODE, "illegal opcode");
+    if (prefix == 0xFA) return cmp_cage(c, sub);
     if (prefix == 0xFC) {
         if (sub >= 8 && sub <= 11) return cmp_memory_op(c, sub);
         if (sub >= 12 && sub <= 17) return cmp_table_op(c, sub);
@@ -2105,6 +2167,7 @@ static bool cmp_instr(cmp *c, uint8_t op, bool *done)
     case 0xD0:
     case 0xD1:
     case 0xD2: return cmp_ref(c, op);
+    case 0xFA:
     case 0xFC:
     case 0xFD: return cmp_prefixed(c, op);
     default: return cmp_table_driven(c, CMP_KEY(0, op));
@@ -2275,7 +2338,7 @@ static void cmp_codeset_free(w_codeset *cs)
 
 /* Compiles every function of m for cfg into a new codeset. */
 static w_codeset *cmp_codeset_new(w_module *m, const w_compile_cfg *cfg, const atomic_int *stop,
-                                  w_err *err)
+                                  uint8_t *cage_uses, w_err *err)
 {
     w_codeset *cs = w_calloc(1, sizeof *cs);
     cmp c;
@@ -2304,6 +2367,7 @@ static w_codeset *cmp_codeset_new(w_module *m, const w_compile_cfg *cfg, const a
     c.mem64_feat = (m->features & W_FEAT_MEMORY64) != 0;
     for (i = 0; i < m->nfuncdefs; i++)
         if (!cmp_function(&c, i, &cs->funcs[i])) goto out;
+    if (cage_uses) *cage_uses = c.cage_uses;
     ok = true;
     goto out;
 oom:
@@ -2320,10 +2384,12 @@ out:
 bool cmp_compile_module(w_module *m, const atomic_int *stop, w_err *err)
 {
     w_compile_cfg flat = {m->nmems, NULL};
-    w_codeset *cs = cmp_codeset_new(m, &flat, stop, err);
+    uint8_t uses = 0;
+    w_codeset *cs = cmp_codeset_new(m, &flat, stop, &uses, err);
     if (!cs) return false;
     cmp_free_module_code(m);
     m->code = cs;
+    m->cage_uses = uses;
     return true;
 }
 
@@ -2347,7 +2413,7 @@ const w_codeset *cmp_codeset_for(w_module *m, const w_compile_cfg *cfg, const at
         if (cmp_cfg_equal(m, &cs->cfg, cfg)) return cs;
         last = cs;
     }
-    cs = cmp_codeset_new(m, cfg, stop, err);
+    cs = cmp_codeset_new(m, cfg, stop, NULL, err);
     if (!cs) return NULL;
     last->next = cs;
     return cs;

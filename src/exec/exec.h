@@ -5,6 +5,7 @@
  * Files and prefixes:
  *   compile.c  cmp_   function-body validation and compilation to IR (one pass)
  *   interp.c   vm_    the interpreter
+ *   pac.c      pac_   pointer authentication (Cage's pointer_sign/auth/strip)
  *   simd.h     simd_  v128 lane operations
  *   numeric.h  num_   scalar numeric helpers (float rules, conversions)
  *
@@ -73,6 +74,12 @@ typedef struct w_instance {
     w_globalinst **globals; /* module->nglobals */
     w_elemrt *elems;        /* module->nelems */
     w_datart *datas;        /* module->ndatas */
+    /* Pointer authentication (pac.c): the instance's secret key, if it has
+     * one (pac_on); pac_tags leaves bits 56-59 of an i64 pointer to the
+     * memory tag (mem-safety on) instead of the MAC. */
+    uint64_t pac_key[2];
+    bool pac_on;
+    bool pac_tags;
 } w_instance;
 
 typedef struct w_frame {
@@ -126,6 +133,22 @@ typedef struct w_exec {
     uint32_t nbt;
     w_btframe bt[W_MAX_BACKTRACE];
 } w_exec;
+
+/* ---- pac.c: pointer authentication ------------------------------------------------------
+ * A keyed MAC (SipHash-2-4 under the instance's key) of a pointer, kept in
+ * the pointer's unused high bits (docs/cage.md):
+ *   i64: the address is bits 0-47; the MAC takes bits 48-63 (16 bits), or
+ *        with tags on bits 48-55 and 60-63 (12 bits: 56-59 are the tag,
+ *        which the MAC covers);
+ *   i32: the value must be below 2^16 (a table index); the MAC takes bits
+ *        16-31 (16 bits).
+ * sign traps if the MAC bits of v are not all 0 (nothing would be left to
+ * authenticate); auth traps if the MAC is not v's under this instance's key
+ * and otherwise returns v without it, as strip does unchecked. On a trap,
+ * msg (size n) holds the detail. */
+w_trap pac_sign(const w_instance *inst, bool is64, uint64_t v, uint64_t *out, char *msg, size_t n);
+w_trap pac_auth(const w_instance *inst, bool is64, uint64_t v, uint64_t *out, char *msg, size_t n);
+uint64_t pac_strip(const w_instance *inst, bool is64, uint64_t v);
 
 /* Native stack every entry into guest code (vm_call, and the API's calls
  * and instantiations) requires below its own frame, or it ends in

@@ -102,7 +102,8 @@ static uint32_t vm_opstat(uint32_t op);
 
 /* Raises the memory trap in `trap` at the current instruction, a fault of
  * memory m_ at ea_; a trap with a detail (a permission fault: the page and
- * the reason) carries it in ex->trap_msg (mem_trap_msg). */
+ * the reason; a tag mismatch: both tags and the address) carries it in
+ * ex->trap_msg (mem_trap_msg). */
 #define VM_MEM_TRAP(m_, ea_, write_)                                                               \
     do {                                                                                           \
         if (trap != W_TRAP_MEM_OOB) {                                                              \
@@ -111,6 +112,13 @@ static uint32_t vm_opstat(uint32_t op);
             goto vm_out;                                                                           \
         }                                                                                          \
         VM_TRAP(trap);                                                                             \
+    } while (0)
+
+/* Raises the trap in `trap` whose detail is already in ex->trap_msg. */
+#define VM_TRAP_DETAIL()                                                                           \
+    do {                                                                                           \
+        vm_record_trap(ex, trap, fn, ip, frp, false);                                              \
+        goto vm_out;                                                                               \
     } while (0)
 
 /* Operand access: word k of the current instruction names a frame slot. */
@@ -126,19 +134,27 @@ static uint32_t vm_opstat(uint32_t op);
  * (all of a flat memory; paged.h for a paged one), and for a paged 32-bit
  * memory its page tables; otherwise empty tables (vm_no_pages), so that
  * the cache and the tables always miss and the exact slow path decides.
+ * A tagged memory with tags (tag_any) gets neither: its paths then check
+ * tags (mem_tagged0); tag_any only changes in segment instructions and
+ * host calls, which reload.
  * The span is copied, not read in place, so that paged and flat accesses
  * are the same code on the same variables; every handler that can change
  * memory 0's tables (host calls, memory.grow, bulk operations, store slow
  * paths, which copy on write) must reload it before the next access. */
 #define VM_RELOAD_MEM0()                                                                           \
     do {                                                                                           \
+        mem0_m = NULL;                                                                             \
         if (inst->module->nmems) {                                                                 \
-            const w_memory *m0_ = inst->mems[0];                                                   \
+            const w_memory *m0_ = mem0_m = inst->mems[0];                                          \
             mem0_base = m0_->span.rd_base;                                                         \
             mem0_size = m0_->span.rd_lim;                                                          \
             mem0_wbase = m0_->span.wr_base;                                                        \
             mem0_wsize = m0_->span.wr_lim;                                                         \
             mem0_pt = m0_->mode == W_MEM_PAGED && !m0_->is64 ? m0_->pg_rd : vm_no_pages;           \
+            if (m0_->tag_any) { /* the tagged paths' "nothing tagged" view is empty */             \
+                mem0_size = mem0_wsize = 0;                                                        \
+                mem0_pt = vm_no_pages;                                                             \
+            }                                                                                      \
         } else {                                                                                   \
             mem0_base = mem0_wbase = NULL;                                                         \
             mem0_size = mem0_wsize = 0;                                                            \
@@ -258,9 +274,12 @@ static w_trap vm_interrupted(w_exec *ex)
     return vm_take_interrupt(ex);
 }
 
-/* Can [ea, ea+n) of m be accessed (written if `write`)? *fault: where not. */
+/* Can [ea, ea+n) of m be accessed (written if `write`)? *fault: where not.
+ * A tagged memory's ea carries a tag, which every granule must have. */
 static w_trap vm_bulk_check(const w_memory *m, uint64_t ea, uint64_t n, bool write, uint64_t *fault)
 {
+    uint64_t sea;
+    if (m->tagged) return pg_check_access(m, ea, n, write, &sea, fault);
     if (m->mode == W_MEM_PAGED) return pg_check(m, ea, n, write, fault);
     *fault = ea;
     return vm_range_ok(ea, n, m->size) ? W_TRAP_OK : W_TRAP_MEM_OOB;
@@ -274,7 +293,8 @@ static W_NOINLINE w_trap vm_memory_fill(w_exec *ex, w_memory *m, uint64_t d, uin
     w_trap t = vm_bulk_check(m, d, n, true, fault);
     if (t != W_TRAP_OK) return t;
     if (!vm_fuel_bulk(ex, n)) return W_TRAP_FUEL;
-    uint8_t *p = m->mode == W_MEM_PAGED ? NULL : vm_mem_at(m, d, 0, n);
+    /* Checked: a flat memory's bytes are at its base (d without its tag). */
+    uint8_t *p = m->mode == W_MEM_PAGED ? NULL : vm_mem_at(m, mem_addr_strip(m, d), 0, n);
     for (uint64_t done = 0; done < n;) {
         uint64_t k = n - done < VM_BULK_CHUNK ? n - done : VM_BULK_CHUNK;
         if (p) {
@@ -309,8 +329,8 @@ static W_NOINLINE w_trap vm_memory_copy(w_exec *ex, w_memory *dm, uint64_t d, w_
     }
     if (!vm_fuel_bulk(ex, n)) return W_TRAP_FUEL;
     bool paged = dm->mode == W_MEM_PAGED || sm->mode == W_MEM_PAGED;
-    uint8_t *dp = paged ? NULL : vm_mem_at(dm, d, 0, n);
-    const uint8_t *sp = paged ? NULL : vm_mem_at(sm, s, 0, n);
+    uint8_t *dp = paged ? NULL : vm_mem_at(dm, mem_addr_strip(dm, d), 0, n);
+    const uint8_t *sp = paged ? NULL : vm_mem_at(sm, mem_addr_strip(sm, s), 0, n);
     /* Chunks from the top down when the destination is above the source,
      * so that overlapping ranges copy as memmove does. */
     bool back = dm == sm && d > s;
@@ -339,7 +359,7 @@ static W_NOINLINE w_trap vm_memory_init(w_exec *ex, w_memory *m, uint64_t d, con
     w_trap t = vm_bulk_check(m, d, n, true, fault);
     if (t != W_TRAP_OK) return t;
     if (!vm_fuel_bulk(ex, n)) return W_TRAP_FUEL;
-    uint8_t *p = m->mode == W_MEM_PAGED ? NULL : vm_mem_at(m, d, 0, n);
+    uint8_t *p = m->mode == W_MEM_PAGED ? NULL : vm_mem_at(m, mem_addr_strip(m, d), 0, n);
     for (uint64_t done = 0; done < n;) {
         uint64_t k = n - done < VM_BULK_CHUNK ? n - done : VM_BULK_CHUNK;
         if (p) {
@@ -793,6 +813,7 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
     uint8_t *mem0_base, *mem0_wbase; /* see VM_RELOAD_MEM0 */
     uint64_t mem0_size, mem0_wsize;
     uint8_t *const *mem0_pt; /* pg_rd of a paged memory 0; pg_wr and the cache follow (paged.h) */
+    const w_memory *mem0_m;  /* memory 0 itself (or NULL), for the tagged paths */
     /* volatile: kept in memory. It is written only on the way out (and by
      * bulk operations), and gcc would otherwise give it one of the few
      * callee-saved registers and spill memory 0's span instead. */
@@ -1086,6 +1107,88 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
                 NEXT(2);
             }
 
+            /* ---- memory safety (Cage; mem/tag.c, pac.c) ---------------------------
+             * Segments change tags and zero memory, which on a paged memory
+             * breaks copy-on-write, and a memory's first tag changes its
+             * tagged paths' view (VM_RELOAD_MEM0): memory 0's state is
+             * reloaded then. */
+#define VM_SEG_RELOAD(m, had_tags)                                                                 \
+    if ((m)->mode == W_MEM_PAGED || (m)->tag_any != (had_tags)) VM_RELOAD_MEM0()
+            vmcase(SEGMENT_NEW)
+            {
+                w_memory *m = inst->mems[ip[4]];
+                bool had = m->tag_any;
+                uint64_t out = 0;
+                trap = tag_seg_new(m, vm_addr(m, SLOT(1)), vm_imm64(ip + 5), vm_addr(m, SLOT(2)),
+                                   &out, ex->trap_msg, sizeof ex->trap_msg);
+                VM_SEG_RELOAD(m, had);
+                if (W_UNLIKELY(trap != W_TRAP_OK)) VM_TRAP_DETAIL();
+                SLOT(3) = out;
+                NEXT(7);
+            }
+            vmcase(SEGMENT_SET_TAG)
+            {
+                w_memory *m = inst->mems[ip[4]];
+                bool had = m->tag_any;
+                trap = tag_seg_set(m, vm_addr(m, SLOT(1)), vm_imm64(ip + 5), vm_addr(m, SLOT(2)),
+                                   vm_addr(m, SLOT(3)), ex->trap_msg, sizeof ex->trap_msg);
+                VM_SEG_RELOAD(m, had);
+                if (W_UNLIKELY(trap != W_TRAP_OK)) VM_TRAP_DETAIL();
+                NEXT(7);
+            }
+            vmcase(SEGMENT_FREE)
+            {
+                w_memory *m = inst->mems[ip[3]];
+                bool had = m->tag_any;
+                trap = tag_seg_free(m, vm_addr(m, SLOT(1)), vm_imm64(ip + 4), vm_addr(m, SLOT(2)),
+                                    ex->trap_msg, sizeof ex->trap_msg);
+                VM_SEG_RELOAD(m, had);
+                if (W_UNLIKELY(trap != W_TRAP_OK)) VM_TRAP_DETAIL();
+                NEXT(6);
+            }
+            vmcase(I64_POINTER_SIGN)
+            {
+                uint64_t r = 0;
+                trap = pac_sign(inst, true, RI64(1), &r, ex->trap_msg, sizeof ex->trap_msg);
+                if (W_UNLIKELY(trap != W_TRAP_OK)) VM_TRAP_DETAIL();
+                SLOT(2) = r;
+                NEXT(3);
+            }
+            vmcase(I64_POINTER_AUTH)
+            {
+                uint64_t r = 0;
+                trap = pac_auth(inst, true, RI64(1), &r, ex->trap_msg, sizeof ex->trap_msg);
+                if (W_UNLIKELY(trap != W_TRAP_OK)) VM_TRAP_DETAIL();
+                SLOT(2) = r;
+                NEXT(3);
+            }
+            vmcase(I64_POINTER_STRIP)
+            {
+                SLOT(2) = pac_strip(inst, true, RI64(1));
+                NEXT(3);
+            }
+            vmcase(I32_POINTER_SIGN)
+            {
+                uint64_t r = 0;
+                trap = pac_sign(inst, false, RI32(1), &r, ex->trap_msg, sizeof ex->trap_msg);
+                if (W_UNLIKELY(trap != W_TRAP_OK)) VM_TRAP_DETAIL();
+                SLOT(2) = r;
+                NEXT(3);
+            }
+            vmcase(I32_POINTER_AUTH)
+            {
+                uint64_t r = 0;
+                trap = pac_auth(inst, false, RI32(1), &r, ex->trap_msg, sizeof ex->trap_msg);
+                if (W_UNLIKELY(trap != W_TRAP_OK)) VM_TRAP_DETAIL();
+                SLOT(2) = r;
+                NEXT(3);
+            }
+            vmcase(I32_POINTER_STRIP)
+            {
+                SLOT(2) = pac_strip(inst, false, RI32(1));
+                NEXT(3);
+            }
+
             /* ---- loads and stores ------------------------------------------------
              * One handler per form of each access (W_MEM_PATHS in
              * mem/access.h): it computes the address, calls its path's
@@ -1164,13 +1267,13 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
 #define VM_RD0(fn, ea, bytes, BODY, n)                                                             \
     {                                                                                              \
         uint64_t ea_ = (ea);                                                                       \
-        VM_RD(mem_##fn(&p, false, mem0_base, mem0_size, mem0_pt, ip, ea_, (bytes)), inst->mems[0], \
-              ea_, 0, bytes, BODY, n)                                                              \
+        VM_RD(mem_##fn(&p, false, mem0_base, mem0_size, mem0_pt, mem0_m, ip, ea_, (bytes)),        \
+              inst->mems[0], ea_, 0, bytes, BODY, n)                                               \
     }
 #define VM_WR0(fn, ea, bytes, BODY, n)                                                             \
     {                                                                                              \
         uint64_t ea_ = (ea);                                                                       \
-        VM_WR(mem_##fn(&p, true, mem0_wbase, mem0_wsize, mem0_pt, ip, ea_, (bytes)),               \
+        VM_WR(mem_##fn(&p, true, mem0_wbase, mem0_wsize, mem0_pt, mem0_m, ip, ea_, (bytes)),       \
               inst->mems[0], ea_, 0, bytes, BODY, n)                                               \
     }
 /* Layout M: memory ip[mi], the address in slot ip[1], the 64-bit offset at

@@ -62,53 +62,37 @@
  *   LAYOUT  0: memory 0 only, 32-bit, offset < 2^32; the instruction holds
  *             the offset in one word ([U offset], ops.def) and the
  *             translate function gets the interpreter's copy of memory 0's
- *             state: mem_<fn>(p, write, base, lim, pt, code, ea, bytes) with
- *             base and lim memory 0's span for the direction and pt its
- *             pg_rd (VM_RELOAD_MEM0 in interp.c). The fused forms (LOADA,
- *             STOREA, FLD) exist for these paths only.
+ *             state: mem_<fn>(p, write, base, lim, pt, m0, code, ea, bytes)
+ *             with base and lim memory 0's span for the direction, pt its
+ *             pg_rd (VM_RELOAD_MEM0 in interp.c) and m0 memory 0 itself,
+ *             for what the interpreter keeps no copy of. The fused forms
+ *             (LOADA, STOREA, FLD) exist for these paths only.
  *           M: any memory, either width; the instruction holds the memory
  *             and a 64-bit offset ([U mem][L offset]) and the function gets
  *             the memory: mem_<fn>(p, write, m, code, addr, offset, bytes).
- *   MODE    the memories it is for (w_memory.mode).
+ *   MODE    the memories it is for (mem_path_mode: w_memory.mode, or
+ *           W_MEM_TAGGED for every tagged memory).
  * The compiler (compile.c, cmp_path) gives an access the first path of the
  * memory's mode whose layout fits it: memory 0 of 32 bits takes a layout-0
  * path when its mode has one, anything else the layout-M path of its mode.
  * So every mode needs a layout-M path; a layout-0 one is an option.
  *
  * Adding a path is one translate function here and one entry in this list.
- * The next one, Cage's memory tagging, would be added so:
- *   1. mem.h: a mode W_MEM_TAGGED for a memory with a tag store (4 bits per
- *      16-byte granule, kept with each frame, so a tagged memory is paged
- *      underneath), and the memory's tags (mem_tag_at(m, ea)); a trap code
- *      X(TAG_MISMATCH, ...) in base.h's trap list.
- *   2. here: W_INLINE int mem_tagged(uint8_t **p, bool write,
- *      const w_memory *m, const void *code, uint64_t addr, uint64_t offset,
- *      uint32_t bytes): the pointer's tag is addr bits 28-31 (wasm32, whose
- *      tagged memories are at most 256 MiB) or 56-59 (memory64); strip it,
- *      compute ea = untagged addr + offset (mem_ea), translate through the
- *      span and the tables like mem_paged, then compare the pointer's tag
- *      with the tag of every granule [ea, ea + bytes) touches (one, or two
- *      when the access crosses a 16-byte boundary: bytes <= 16); a match
- *      returns its way, anything else MEM_SLOW.
- *   3. the list: X(TAGGED, tagged, _MT, M, W_MEM_TAGGED, __VA_ARGS__).
- *   4. memory.c: mem_load_slow and mem_store_slow, which decide every
- *      doubtful access of every path, handle W_MEM_TAGGED (strip, the
- *      paged slow path, the same granule check) and return
- *      W_TRAP_TAG_MISMATCH with *fault the first granule whose tag differs;
- *      mem_trap_msg formats its detail ("tag 3 at 0x1230, pointer tag 5")
- *      as it does "page 7 is read-only" for W_TRAP_ACCESS_DENIED.
- * Then ir.h has the ops I32_LOAD_MT and so on, interp.c their handlers
- * (which call mem_tagged and, on MEM_SLOW, the slow path), and compile.c
- * gives every access to a tagged memory the tagged forms. A memory-0 form
- * (layout 0) could follow later with the tag store's address among the
- * interpreter's memory-0 state.
+ * Cage's memory tagging (docs/cage.md) is the pair TAGGED0 and TAGGED, for
+ * the mode W_MEM_TAGGED of every tagged memory, flat or paged underneath:
+ * mem_tagged0 and mem_tagged below, whose doubtful cases the same slow path
+ * decides (mem_load_slow / mem_store_slow go through pg_read / pg_write,
+ * which strip the tag, check bounds and permissions, then the tag of every
+ * granule: tag.c).
  */
 /* clang-format off */
 #define W_MEM_PATHS(X, ...)                                                                        \
-    X(FLAT0,  flat0,  ,    0, W_MEM_FLAT,  __VA_ARGS__)                                            \
-    X(PAGED0, paged0, _P,  0, W_MEM_PAGED, __VA_ARGS__)                                            \
-    X(FLAT,   flat,   _M,  M, W_MEM_FLAT,  __VA_ARGS__)                                            \
-    X(PAGED,  paged,  _MP, M, W_MEM_PAGED, __VA_ARGS__)
+    X(FLAT0,   flat0,   ,    0, W_MEM_FLAT,   __VA_ARGS__)                                         \
+    X(PAGED0,  paged0,  _P,  0, W_MEM_PAGED,  __VA_ARGS__)                                         \
+    X(FLAT,    flat,    _M,  M, W_MEM_FLAT,   __VA_ARGS__)                                         \
+    X(PAGED,   paged,   _MP, M, W_MEM_PAGED,  __VA_ARGS__)                                         \
+    X(TAGGED0, tagged0, _T,  0, W_MEM_TAGGED, __VA_ARGS__)                                         \
+    X(TAGGED,  tagged,  _MT, M, W_MEM_TAGGED, __VA_ARGS__)
 /* clang-format on */
 
 typedef enum w_mem_path {
@@ -231,9 +215,9 @@ W_INLINE void mem_in_register(uint64_t v)
 
 /* FLAT0: memory 0, flat. Its span is all of it. */
 W_INLINE int mem_flat0(uint8_t **p, bool write, uint8_t *base, uint64_t lim, uint8_t *const *pt,
-                       const void *code, uint64_t ea, uint32_t bytes)
+                       const w_memory *m0, const void *code, uint64_t ea, uint32_t bytes)
 {
-    (void)pt, (void)code;
+    (void)pt, (void)m0, (void)code;
     if (!write) mem_in_register(lim);
     return mem_span_at(p, base, lim, ea, bytes) ? 1 : MEM_OOB;
 }
@@ -242,8 +226,9 @@ W_INLINE int mem_flat0(uint8_t **p, bool write, uint8_t *base, uint64_t lim, uin
  * pages), else the instruction's cache entry, refilled from the tables on
  * a miss. */
 W_INLINE int mem_paged0(uint8_t **p, bool write, uint8_t *base, uint64_t lim, uint8_t *const *pt,
-                        const void *code, uint64_t ea, uint32_t bytes)
+                        const w_memory *m0, const void *code, uint64_t ea, uint32_t bytes)
 {
+    (void)m0;
     if (!write) mem_in_register(lim);
     if (mem_span_at(p, base, lim, ea, bytes)) return 1;
     w_pgtlb *e = mem_cache_entry(pt, write, code);
@@ -282,6 +267,77 @@ W_INLINE int mem_paged(uint8_t **p, bool write, const w_memory *m, const void *c
     return mem_tables_at(p, m->pg_rd, m->pages, ea, bytes) ? 2 : MEM_SLOW;
 }
 
+/* ---- the tagged paths (Cage: tag.c, docs/cage.md) ----------------------------------
+ * A tagged memory's address carries a tag in bits 28-31 (32-bit) or 56-59
+ * (memory64); an access must lie in bounds once the tag is cleared and
+ * every 16-byte granule it touches (one, or two for an access that crosses
+ * a granule: bytes <= 16) must have that tag. Two fast cases:
+ *   nothing tagged yet (tag_any false): every granule's tag is 0, so an
+ *     untagged address is checked by the memory's own path (span, cache,
+ *     tables) and anything else is doubtful (the span ends below 2^28, so
+ *     an address with a tag never lies in it);
+ *   a flat memory with tags: the address without its tag against the
+ *     memory's size, then the granules' nibbles (mem_tag_at).
+ * Everything else (a paged memory with tags, a mismatch, out of bounds)
+ * goes to the exact slow path, which also names the tags in its trap. */
+
+/* flat, with tags: is the access of `bytes` bytes at ea (with the tag
+ * `tag` in bits `shift` up) in bounds of m, and does every granule it
+ * touches have that tag? Then *p is its host address. The nibbles of the
+ * two granules it may touch are read as one 16-bit word (the tag array has
+ * bytes to spare past its last granule: tag.c) and compared in one go. */
+W_INLINE bool mem_tag_at(uint8_t **p, const w_memory *m, uint64_t ea, unsigned shift,
+                         uint32_t bytes)
+{
+    uint64_t tag = (ea >> shift) & 15;
+    uint64_t sea = ea - (tag << shift);
+    if (W_UNLIKELY(sea + bytes > m->size)) return false;
+    uint16_t w;
+    memcpy(&w, m->tags + (sea >> 5), 2); /* little-endian: granule g / 2 first */
+    /* Granule g's nibble at the bottom, the next granule's above it. */
+    uint32_t x = ((uint32_t)w >> ((sea >> 2) & 4)) ^ (uint32_t)tag;
+    if (W_UNLIKELY(x & 15)) return false;
+    /* An access that crosses into the next granule needs its tag too. */
+    if (W_UNLIKELY((sea & 15) > 16 - bytes) && ((x >> 4) ^ (uint32_t)tag) & 15) return false;
+    *p = m->base + sea;
+    return true;
+}
+
+/* TAGGED0: memory 0 tagged. VM_RELOAD_MEM0 gives base and lim the span and
+ * pt the tables (a paged memory; else empty ones) while nothing is tagged,
+ * and an empty span and empty tables once something is: then a flat
+ * memory's nibbles decide. */
+W_INLINE int mem_tagged0(uint8_t **p, bool write, uint8_t *base, uint64_t lim, uint8_t *const *pt,
+                         const w_memory *m0, const void *code, uint64_t ea, uint32_t bytes)
+{
+    if (!write) mem_in_register(lim);
+    if (mem_span_at(p, base, lim, ea, bytes)) return 1;
+    if (m0->tags) return mem_tag_at(p, m0, ea, W_TAG_SHIFT32, bytes) ? 2 : MEM_SLOW;
+    w_pgtlb *e = mem_cache_entry(pt, write, code);
+    if (W_LIKELY(mem_cache_hit(e, ea, bytes))) {
+        *p = (uint8_t *)((uintptr_t)e->entry + ea);
+        return 3;
+    }
+    return mem_cache_fill(p, e, pt, write, ea, bytes) ? 4 : MEM_SLOW;
+}
+
+/* TAGGED: any tagged memory, either width. */
+W_INLINE int mem_tagged(uint8_t **p, bool write, const w_memory *m, const void *code, uint64_t addr,
+                        uint64_t offset, uint32_t bytes)
+{
+    uint64_t ea;
+    (void)code;
+    if (W_UNLIKELY(!mem_ea(addr, offset, bytes, &ea))) return MEM_OOB;
+    if (m->tags) return mem_tag_at(p, m, ea, m->tag_shift, bytes) ? 1 : MEM_SLOW;
+    if (m->tag_any) return MEM_SLOW; /* paged, with tags */
+    const w_span *sp = &m->span;
+    if (mem_span_at(p, write ? sp->wr_base : sp->rd_base, write ? sp->wr_lim : sp->rd_lim, ea,
+                    bytes))
+        return 2;
+    if (m->mode != W_MEM_PAGED) return MEM_SLOW;
+    return mem_tables_at(p, write ? m->pg_wr : m->pg_rd, m->pages, ea, bytes) ? 3 : MEM_SLOW;
+}
+
 /* ---- the slow path (memory.c) ------------------------------------------------------ */
 
 /* The exact slow path of every access path, for any memory: loads the
@@ -295,8 +351,6 @@ w_trap mem_load_slow(const w_memory *m, uint64_t addr, uint64_t offset, uint32_t
  * change (a copy-on-write page gets its own frame). */
 w_trap mem_store_slow(w_memory *m, uint64_t addr, uint64_t offset, const uint8_t *tmp,
                       uint32_t bytes, uint64_t *fault);
-/* Formats the detail of a memory trap at fault ("page 7 is read-only"), or
- * an empty string if the trap has none. */
-void mem_trap_msg(const w_memory *m, w_trap t, uint64_t fault, bool write, char *buf, size_t size);
+/* The detail of a trap at *fault: mem_trap_msg (mem.h). */
 
 #endif

@@ -7,6 +7,7 @@
  *   access.h  mem_*  the access paths: inline translation of the interpreter's
  *                    loads and stores, one function per path (W_MEM_PATHS)
  *   paged.c   pg_*   the paged access path (WAVEN): frames, tables, regions (paged.h)
+ *   tag.c     tag_*  memory tags (Cage): the tag store, tag checks, segments
  *   table.c   tbl_*  tables of references
  *
  * The layer sits on base and platform only. It knows nothing of modules,
@@ -24,6 +25,27 @@
 /* Modes a memory can have; the compiler picks each access's path from its
  * memory's mode (W_MEM_PATHS in mem/access.h, w_compile_cfg in exec/ir.h). */
 enum { W_MEM_FLAT = 0, W_MEM_PAGED = 1 };
+/* A flag mem_init's mode may carry: the memory is tagged (tag.c). */
+#define W_MEM_INIT_TAGGED 0x10u
+/* The access-path mode of a tagged memory, flat or paged underneath (its
+ * w_memory.mode stays W_MEM_FLAT or W_MEM_PAGED): the compiler gives its
+ * accesses the tagged paths (mem/access.h). mem_path_mode below. */
+enum { W_MEM_TAGGED = 2 };
+
+/* Memory tagging (Cage). A tagged memory has a 4-bit tag per 16-byte
+ * granule, all 0 at first, and its addresses carry a tag in 4 high bits:
+ * bits 28-31 for a 32-bit memory, 56-59 for memory64. An access of n bytes
+ * at the effective address ea (operand + memarg offset, so an offset that
+ * carries into the tag bits changes the tag, as it does on the hardware)
+ * is bounds-checked with the tag bits removed and then needs every granule
+ * it touches to have the tag ea carries. A tagged 32-bit memory therefore
+ * holds at most 2^28 bytes (W_TAG_MAX_PAGES32). */
+#define W_TAG_GRANULE 16u
+#define W_TAG_SHIFT32 28u
+#define W_TAG_SHIFT64 56u
+#define W_TAG_MAX_PAGES32 4096ull /* 256 MiB */
+/* Tag bytes per 64 KiB page: a nibble per granule. */
+#define W_TAG_PAGE_BYTES (W_PAGE_SIZE / W_TAG_GRANULE / 2)
 
 /* The span of a memory, for loads (rd) and for stores (wr): the bytes
  * [0, lim) that are at base + guest address. A flat memory's span is all
@@ -67,7 +89,23 @@ typedef struct w_memory {
     w_budget *budget;       /* the owner's: charged size and vm_charged; NULL = none */
     uint64_t vm_charged;    /* address space charged for this memory */
     uint64_t guest_charged; /* host memory of guest-made regions charged (mem_guest_charge) */
+    /* Tags (tag.c), for a memory created with W_MEM_INIT_TAGGED. tag_any is
+     * false only while every granule's tag is 0 (then a check is "the
+     * pointer's tag is 0"). A flat memory's tags are nibbles at `tags`,
+     * granule g in byte g / 2 (low nibble first), NULL until a tag is
+     * set; a paged memory's are kept with each frame (paged.c). */
+    bool tagged;
+    bool tag_any;
+    uint8_t tag_shift; /* W_TAG_SHIFT32 or W_TAG_SHIFT64 */
+    uint8_t *tags;
+    struct tag_mem *tg; /* cold state: tag generator, size of `tags` */
 } w_memory;
+
+/* The mode that picks m's access paths (w_compile_cfg.mem_mode). */
+W_INLINE uint8_t mem_path_mode(const w_memory *m)
+{
+    return m->tagged ? (uint8_t)W_MEM_TAGGED : m->mode;
+}
 
 /* ---- memory.c: linear memory objects -------------------------------------- */
 
@@ -114,6 +152,68 @@ bool mem_write(w_memory *m, uint64_t addr, const void *src, size_t len);
 /* Longest accessible run at addr, at most len bytes (*avail = its length);
  * NULL if addr itself is not accessible. */
 void *mem_span(w_memory *m, uint64_t addr, size_t len, bool writable, size_t *avail);
+
+/* Formats the detail of a memory trap at guest address `fault` (as the
+ * checked copies below report it): "page 7 is read-only" for
+ * W_TRAP_ACCESS_DENIED, "pointer tag 3, memory tag 5 at address 0x4a0"
+ * for W_TRAP_TAG_MISMATCH, "" otherwise. */
+void mem_trap_msg(const w_memory *m, w_trap t, uint64_t fault, bool write, char *buf, size_t size);
+
+/* ---- tag.c: memory tags (Cage) ------------------------------------------------ */
+
+/* The tag a guest address of m carries (0 for an untagged memory). */
+W_INLINE unsigned mem_addr_tag(const w_memory *m, uint64_t ea)
+{
+    return m->tagged ? (unsigned)(ea >> m->tag_shift) & 15u : 0u;
+}
+/* The address without its tag. */
+W_INLINE uint64_t mem_addr_strip(const w_memory *m, uint64_t ea)
+{
+    return m->tagged ? ea & ~((uint64_t)15 << m->tag_shift) : ea;
+}
+
+/* Sets up the tag state of a tagged memory (mem_init), copies it for a
+ * clone (a flat memory's tags are copied; a paged one's travel with its
+ * frames) and frees it (mem_release). */
+bool tag_init(w_memory *m);
+bool tag_clone(w_memory *dst, const w_memory *src);
+void tag_release(w_memory *m);
+
+/* The tag of the granule holding the untagged address sea (0 if its page
+ * is absent). The caller checked bounds. */
+unsigned tag_get(const w_memory *m, uint64_t sea);
+/* The tag of the granule holding guest address ea (its tag bits ignored);
+ * -1 if m is not tagged or ea is out of bounds (or its page absent). */
+int tag_lookup(const w_memory *m, uint64_t ea);
+/* Does every granule of [sea, sea+len) (untagged, in bounds, pages
+ * present) have tag ptag? W_TRAP_OK, or W_TRAP_TAG_MISMATCH with *fault
+ * the first byte whose granule differs, carrying ptag. */
+w_trap tag_check(const w_memory *m, uint64_t sea, uint64_t len, unsigned ptag, uint64_t *fault);
+/* Bytes from sea (at most len) whose granules all have tag ptag. */
+uint64_t tag_run(const w_memory *m, uint64_t sea, uint64_t len, unsigned ptag);
+/* Host side (ward_memory_tag_set): sets the tags of [sea, sea+len) to tag
+ * without touching the data; sea and len multiples of 16, in bounds and
+ * writable. False (nothing changed) otherwise or if out of memory. */
+bool tag_set_range(w_memory *m, uint64_t sea, uint64_t len, unsigned tag);
+
+/* The segment instructions on m: the range is [strip(ptr + off), +size),
+ * which must be 16-byte aligned with size a multiple of 16, in bounds and
+ * writable. On a trap, msg (size msize) holds its detail ("" for out of
+ * bounds) and nothing was changed.
+ *   new:     tags the range with a random non-zero tag that differs from
+ *            the tags of the granules just before and after it, zeroes
+ *            it and sets *out to the pointer that, with the same offset,
+ *            addresses the range with its tag (modulo 2^32 for 32-bit).
+ *   set_tag: tags and zeroes the range with the tag tagsrc carries.
+ *   free:    ptr + off must carry the range's tag (a double free or a
+ *            free through a stale pointer traps as a tag mismatch); the
+ *            range gets tag 0. */
+w_trap tag_seg_new(w_memory *m, uint64_t ptr, uint64_t off, uint64_t size, uint64_t *out, char *msg,
+                   size_t msize);
+w_trap tag_seg_set(w_memory *m, uint64_t ptr, uint64_t off, uint64_t tagsrc, uint64_t size,
+                   char *msg, size_t msize);
+w_trap tag_seg_free(w_memory *m, uint64_t ptr, uint64_t off, uint64_t size, char *msg,
+                    size_t msize);
 
 /* ---- table.c: tables ---------------------------------------------------------- */
 

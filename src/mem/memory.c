@@ -20,12 +20,16 @@
  * memory) but occupy RAM only for the memory's current pages.
  *
  * Host access (mem_read/mem_write/mem_span) goes through bounds checks with
- * overflow-safe arithmetic and, for paged memories, the pages' permissions.
+ * overflow-safe arithmetic and, for paged memories, the pages' permissions;
+ * for tagged memories (tag.c) the host's address carries a tag like the
+ * guest's, which every granule touched must have.
  */
 #include "mem/access.h"
 #include "mem/paged.h"
 #include "platform/platform.h"
 #include "mem/mem.h"
+
+#include <stdio.h>
 
 #define MEM_RESERVE32 (8ull << 30)
 #define MEM_CAP64 (16ull << 30)
@@ -43,7 +47,11 @@ static bool mem_commit_range(w_memory *m, uint64_t from, uint64_t to)
 static bool mem_max_pages(uint64_t min_pages, uint64_t max_pages, bool has_max, bool is64,
                           uint64_t limit_bytes, uint8_t mode, uint64_t *out)
 {
+    bool tagged = (mode & W_MEM_INIT_TAGGED) != 0;
+    mode &= (uint8_t)~W_MEM_INIT_TAGGED;
     uint64_t maxp = is64 ? W_MAX_PAGES64 : W_MAX_PAGES32;
+    /* A tagged 32-bit memory's addresses must stay below the tag bits. */
+    if (tagged && !is64 && maxp > W_TAG_MAX_PAGES32) maxp = W_TAG_MAX_PAGES32;
     if (has_max && max_pages < maxp) maxp = max_pages;
     if (limit_bytes && limit_bytes / W_PAGE_SIZE < maxp) maxp = limit_bytes / W_PAGE_SIZE;
     if (min_pages > maxp) return false;
@@ -82,20 +90,32 @@ static uint64_t mem_paged_reserve(uint64_t maxp, bool is64)
     return bytes;
 }
 
+/* Address space of a memory (mode with its W_MEM_INIT_TAGGED flag) that can
+ * grow to maxp pages: a tagged flat memory's tag array too (tag.c). */
+static uint64_t mem_reserve_of(uint64_t maxp, bool is64, uint8_t mode)
+{
+    bool tagged = (mode & W_MEM_INIT_TAGGED) != 0;
+    mode &= (uint8_t)~W_MEM_INIT_TAGGED;
+    if (mode == W_MEM_PAGED) return mem_paged_reserve(maxp, is64);
+    return mem_flat_reserve(maxp, is64) + (tagged ? maxp * W_TAG_PAGE_BYTES : 0);
+}
+
 uint64_t mem_reserve_bytes(uint64_t min_pages, uint64_t max_pages, bool has_max, bool is64,
                            uint64_t limit_bytes, uint8_t mode)
 {
     uint64_t maxp;
     if (!mem_max_pages(min_pages, max_pages, has_max, is64, limit_bytes, mode, &maxp)) return 0;
-    return mode == W_MEM_PAGED ? mem_paged_reserve(maxp, is64) : mem_flat_reserve(maxp, is64);
+    return mem_reserve_of(maxp, is64, mode);
 }
 
 bool mem_init(w_memory *m, uint64_t min_pages, uint64_t max_pages, bool has_max, bool is64,
               uint64_t limit_bytes, uint8_t mode, w_budget *budget, w_err *err)
 {
     uint64_t maxp, reserve;
+    bool tagged = (mode & W_MEM_INIT_TAGGED) != 0;
     memset(m, 0, sizeof *m);
-    if (mode != W_MEM_FLAT && mode != W_MEM_PAGED)
+    if ((mode & (uint8_t)~W_MEM_INIT_TAGGED) != W_MEM_FLAT &&
+        (mode & (uint8_t)~W_MEM_INIT_TAGGED) != W_MEM_PAGED)
         return w_fail_nooff(err, W_ERR_INVALID_ARGUMENT, "unknown memory mode %u", mode);
     if (!mem_max_pages(min_pages, max_pages, has_max, is64, limit_bytes, mode, &maxp))
         return w_fail_nooff(
@@ -104,11 +124,14 @@ bool mem_init(w_memory *m, uint64_t min_pages, uint64_t max_pages, bool has_max,
             (unsigned long long)(limit_bytes
                                      ? limit_bytes
                                      : (is64 ? W_MAX_PAGES64 : W_MAX_PAGES32) * W_PAGE_SIZE));
+    /* Address space charged: the memory's own and its tags' (tag.c). */
+    uint64_t space = mem_reserve_of(maxp, is64, mode);
+    mode &= (uint8_t)~W_MEM_INIT_TAGGED;
     reserve = mode == W_MEM_PAGED ? mem_paged_reserve(maxp, is64) : mem_flat_reserve(maxp, is64);
     /* Charged first: a memory the budget cannot pay for is never made. */
-    if (!w_budget_charge(budget, min_pages * W_PAGE_SIZE, reserve, err)) return false;
+    if (!w_budget_charge(budget, min_pages * W_PAGE_SIZE, space, err)) return false;
     m->budget = budget;
-    m->vm_charged = reserve;
+    m->vm_charged = space;
     m->is64 = is64;
     m->addr_mask = is64 ? UINT64_MAX : UINT32_MAX;
     m->has_max = has_max;
@@ -120,6 +143,10 @@ bool mem_init(w_memory *m, uint64_t min_pages, uint64_t max_pages, bool has_max,
         if (!pg_init(m, min_pages)) goto fail;
         m->pages = min_pages;
         m->size = min_pages * W_PAGE_SIZE;
+        if (tagged && !tag_init(m)) {
+            mem_release(m);
+            return w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
+        }
         return true;
     }
 
@@ -137,9 +164,13 @@ bool mem_init(w_memory *m, uint64_t min_pages, uint64_t max_pages, bool has_max,
     m->pages = min_pages;
     m->size = min_pages * W_PAGE_SIZE;
     m->span = (w_span){base, m->size, base, m->size};
+    if (tagged && !tag_init(m)) {
+        mem_release(m);
+        return w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
+    }
     return true;
 fail:
-    w_budget_release(budget, min_pages * W_PAGE_SIZE, reserve);
+    w_budget_release(budget, min_pages * W_PAGE_SIZE, space);
     memset(m, 0, sizeof *m);
     return w_fail_nooff(err, W_ERR_MEMORY_LIMIT,
                         "cannot allocate a memory of %llu pages (%llu bytes of address space)",
@@ -168,6 +199,7 @@ int64_t mem_grow(w_memory *m, uint64_t delta)
 
 void mem_release(w_memory *m)
 {
+    if (m->tagged) tag_release(m);
     if (m->mode == W_MEM_PAGED) pg_release(m);
     if (m->base) plat_release(m->base, m->reserved);
     w_budget_release(m->budget, m->size + m->guest_charged, m->vm_charged);
@@ -204,7 +236,7 @@ static bool mem_in_bounds(const w_memory *m, uint64_t addr, uint64_t len)
 bool mem_read(const w_memory *m, uint64_t addr, void *dst, size_t len)
 {
     uint64_t fault;
-    if (m->mode == W_MEM_PAGED) return pg_read(m, addr, dst, len, &fault) == W_TRAP_OK;
+    if (m->mode == W_MEM_PAGED || m->tagged) return pg_read(m, addr, dst, len, &fault) == W_TRAP_OK;
     if (!mem_in_bounds(m, addr, len)) return false;
     if (len) memcpy(dst, m->base + addr, len);
     return true;
@@ -213,7 +245,8 @@ bool mem_read(const w_memory *m, uint64_t addr, void *dst, size_t len)
 bool mem_write(w_memory *m, uint64_t addr, const void *src, size_t len)
 {
     uint64_t fault;
-    if (m->mode == W_MEM_PAGED) return pg_write(m, addr, src, len, &fault) == W_TRAP_OK;
+    if (m->mode == W_MEM_PAGED || m->tagged)
+        return pg_write(m, addr, src, len, &fault) == W_TRAP_OK;
     if (!mem_in_bounds(m, addr, len)) return false;
     if (len) memcpy(m->base + addr, src, len);
     return true;
@@ -230,7 +263,7 @@ w_trap mem_load_slow(const w_memory *m, uint64_t addr, uint64_t offset, uint32_t
         return W_TRAP_MEM_OOB;
     }
     *fault = ea;
-    if (m->mode == W_MEM_PAGED) return pg_read(m, ea, tmp, bytes, fault);
+    if (m->mode == W_MEM_PAGED || m->tagged) return pg_read(m, ea, tmp, bytes, fault);
     if (!mem_in_bounds(m, ea, bytes)) return W_TRAP_MEM_OOB;
     memcpy(tmp, m->base + ea, bytes);
     return W_TRAP_OK;
@@ -245,36 +278,50 @@ w_trap mem_store_slow(w_memory *m, uint64_t addr, uint64_t offset, const uint8_t
         return W_TRAP_MEM_OOB;
     }
     *fault = ea;
-    if (m->mode == W_MEM_PAGED) return pg_write(m, ea, tmp, bytes, fault);
+    if (m->mode == W_MEM_PAGED || m->tagged) return pg_write(m, ea, tmp, bytes, fault);
     if (!mem_in_bounds(m, ea, bytes)) return W_TRAP_MEM_OOB;
     memcpy(m->base + ea, tmp, bytes);
     return W_TRAP_OK;
 }
 
-void mem_trap_msg(const w_memory *m, w_trap t, uint64_t fault, bool write, char *buf, size_t size)
-{
-    if (size) buf[0] = '\0';
-    if (t == W_TRAP_ACCESS_DENIED && m->mode == W_MEM_PAGED)
-        pg_denied_msg(m, fault, write, buf, size);
-}
-
 void *mem_span(w_memory *m, uint64_t addr, size_t len, bool writable, size_t *avail)
 {
+    unsigned ptag = mem_addr_tag(m, addr);
+    uint8_t *p;
+    uint64_t run;
     if (avail) *avail = 0;
+    addr = mem_addr_strip(m, addr);
     if (addr >= m->size) return NULL;
     if (m->mode == W_MEM_PAGED) {
         /* One page at most: the next page's frame is elsewhere. */
         uint64_t room = W_PAGE_SIZE - (addr & (W_PAGE_SIZE - 1));
-        uint64_t run = (uint64_t)len < room ? len : room;
-        uint8_t *p;
+        run = (uint64_t)len < room ? len : room;
         if (pg_translate(m, addr, run ? run : 1, writable, &p) != W_TRAP_OK) return NULL;
-        if (avail) *avail = (size_t)run;
-        return p;
+    } else {
+        /* Flat memories are readable and writable throughout. */
+        uint64_t rest = m->size - addr;
+        run = (uint64_t)len < rest ? len : rest;
+        p = m->base + addr;
     }
-    /* Flat memories are readable and writable throughout. */
-    uint64_t rest = m->size - addr;
-    if (avail) *avail = (uint64_t)len < rest ? len : (size_t)rest;
-    return m->base + addr;
+    /* A tagged memory's run ends at the first granule without the tag. */
+    if (m->tagged && run) {
+        run = tag_run(m, addr, run, ptag);
+        if (run == 0) return NULL;
+    }
+    if (avail) *avail = (size_t)run;
+    return p;
+}
+
+void mem_trap_msg(const w_memory *m, w_trap t, uint64_t fault, bool write, char *buf, size_t size)
+{
+    uint64_t sea = mem_addr_strip(m, fault);
+    if (size) buf[0] = '\0';
+    if (t == W_TRAP_ACCESS_DENIED && m->mode == W_MEM_PAGED) {
+        pg_denied_msg(m, sea, write, buf, size);
+    } else if (t == W_TRAP_TAG_MISMATCH) {
+        snprintf(buf, size, "pointer tag %u, memory tag %u at address 0x%llx",
+                 mem_addr_tag(m, fault), tag_get(m, sea), (unsigned long long)sea);
+    }
 }
 
 bool mem_clone(w_memory *dst, w_memory *src, w_budget *budget, w_err *err)
@@ -294,12 +341,15 @@ bool mem_clone(w_memory *dst, w_memory *src, w_budget *budget, w_err *err)
         dst->budget = budget;
         dst->vm_charged = src->vm_charged;
         dst->guest_charged = 0; /* a clone holds no handles of its own */
-        return true;
+    } else {
+        /* A flat memory has nothing to share: copy it (tags included). */
+        uint8_t mode = W_MEM_FLAT | (src->tagged ? W_MEM_INIT_TAGGED : 0);
+        if (!mem_init(dst, src->pages, src->declared_max, src->has_max, src->is64,
+                      src->max_pages * W_PAGE_SIZE, mode, budget, err))
+            return false;
+        if (src->size) memcpy(dst->base, src->base, src->size);
     }
-    /* A flat memory has nothing to share: copy it. */
-    if (!mem_init(dst, src->pages, src->declared_max, src->has_max, src->is64,
-                  src->max_pages * W_PAGE_SIZE, W_MEM_FLAT, budget, err))
-        return false;
-    if (src->size) memcpy(dst->base, src->base, src->size);
+    if (src->tagged && !tag_clone(dst, src))
+        return w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
     return true;
 }

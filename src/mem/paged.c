@@ -24,6 +24,9 @@ struct pg_frame {
     struct pg_arena *arena; /* the arena whose slot this is, or NULL (the pool) */
     atomic_bool held;       /* arena slots: in use */
     bool used;              /* arena slots: held before, so maybe not zero */
+    /* Tag nibbles of the frame's granules (W_TAG_PAGE_BYTES), NULL while
+     * all are 0. Set once while the frame lives; freed with the frame. */
+    uint8_t *tags;
 };
 
 /* A memory's arena: one reservation with a slot for each page index the
@@ -102,7 +105,7 @@ static struct {
 
 /* Backs every never-written page; never written itself (it is const). */
 static const uint8_t pg_zero_data[PG_SIZE] __attribute__((aligned(64)));
-static pg_frame pg_zero = {(uint8_t *)pg_zero_data, 1, NULL, NULL, false, false};
+static pg_frame pg_zero = {(uint8_t *)pg_zero_data, 1, NULL, NULL, false, false, NULL};
 
 static void pg_lock(void)
 {
@@ -159,6 +162,8 @@ static void pg_frame_release(pg_frame *f)
 {
     if (!f || f == &pg_zero) return;
     if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1) return;
+    w_free(f->tags); /* the next holder's granules start at tag 0 */
+    f->tags = NULL;
     if (f->arena) {
         /* Free again; zeroed when the slot is next taken (pg_slot), or
          * never: a memory's pages and the arena usually go together, and
@@ -437,6 +442,16 @@ void pg_release(w_memory *m)
     m->span = (w_span){NULL, 0, NULL, 0};
 }
 
+/* Gives f (fresh, no tags) a copy of src's tags; false if out of memory. */
+static bool pg_copy_tags(pg_frame *f, const pg_frame *src)
+{
+    if (!src->tags) return true;
+    f->tags = w_malloc(W_TAG_PAGE_BYTES);
+    if (!f->tags) return false;
+    memcpy(f->tags, src->tags, W_TAG_PAGE_BYTES);
+    return true;
+}
+
 /* Gives page i a private frame (its store may then go straight to it). */
 static bool pg_unshare(w_memory *m, uint64_t i)
 {
@@ -447,6 +462,10 @@ static bool pg_unshare(w_memory *m, uint64_t i)
     } else {
         pg_frame *f = pg_frame_for(m, i);
         if (!f) return false;
+        if (!pg_copy_tags(f, p->frame)) {
+            pg_frame_release(f);
+            return false;
+        }
         if (p->frame != &pg_zero) memcpy(f->data, p->frame->data, PG_SIZE);
         pg_frame_release(p->frame);
         p->frame = f;
@@ -532,17 +551,25 @@ static uint8_t *pg_run(w_memory *m, uint64_t ea, uint64_t len, bool write, uint6
     return m->pg->pages[i].frame->data + off;
 }
 
-static w_trap pg_check_any(const w_memory *m, uint64_t ea, uint64_t len, bool write,
-                           uint64_t *fault_ea)
+w_trap pg_check_any(const w_memory *m, uint64_t sea, uint64_t len, bool write, uint64_t *fault_ea)
 {
-    if (m->mode == W_MEM_PAGED) return pg_check(m, ea, len, write, fault_ea);
-    *fault_ea = ea;
-    return pg_in_bounds(m, ea, len) ? W_TRAP_OK : W_TRAP_MEM_OOB;
+    if (m->mode == W_MEM_PAGED) return pg_check(m, sea, len, write, fault_ea);
+    *fault_ea = sea;
+    return pg_in_bounds(m, sea, len) ? W_TRAP_OK : W_TRAP_MEM_OOB;
+}
+
+w_trap pg_check_access(const w_memory *m, uint64_t ea, uint64_t len, bool write, uint64_t *sea,
+                       uint64_t *fault_ea)
+{
+    *sea = mem_addr_strip(m, ea);
+    w_trap t = pg_check_any(m, *sea, len, write, fault_ea);
+    if (t == W_TRAP_OK && m->tagged) t = tag_check(m, *sea, len, mem_addr_tag(m, ea), fault_ea);
+    return t;
 }
 
 w_trap pg_read(const w_memory *m, uint64_t ea, void *dst, uint64_t len, uint64_t *fault_ea)
 {
-    w_trap t = pg_check(m, ea, len, false, fault_ea);
+    w_trap t = pg_check_access(m, ea, len, false, &ea, fault_ea);
     if (t != W_TRAP_OK) return t;
     uint8_t *d = dst;
     while (len) {
@@ -558,7 +585,7 @@ w_trap pg_read(const w_memory *m, uint64_t ea, void *dst, uint64_t len, uint64_t
 
 w_trap pg_write(w_memory *m, uint64_t ea, const void *src, uint64_t len, uint64_t *fault_ea)
 {
-    w_trap t = pg_check(m, ea, len, true, fault_ea);
+    w_trap t = pg_check_access(m, ea, len, true, &ea, fault_ea);
     if (t != W_TRAP_OK) return t;
     const uint8_t *s = src;
     while (len) {
@@ -573,27 +600,32 @@ w_trap pg_write(w_memory *m, uint64_t ea, const void *src, uint64_t len, uint64_
     return W_TRAP_OK;
 }
 
-w_trap pg_fill(w_memory *m, uint64_t ea, uint8_t v, uint64_t len, uint64_t *fault_ea)
+bool pg_memset(w_memory *m, uint64_t sea, uint8_t v, uint64_t len)
 {
-    w_trap t = pg_check(m, ea, len, true, fault_ea);
-    if (t != W_TRAP_OK) return t;
     while (len) {
         uint64_t run;
-        uint8_t *d = pg_run(m, ea, len, true, &run);
-        if (!d) return W_TRAP_OOM;
+        uint8_t *d = pg_run(m, sea, len, true, &run);
+        if (!d) return false;
         memset(d, v, run);
-        ea += run;
+        sea += run;
         len -= run;
     }
-    return W_TRAP_OK;
+    return true;
+}
+
+w_trap pg_fill(w_memory *m, uint64_t ea, uint8_t v, uint64_t len, uint64_t *fault_ea)
+{
+    w_trap t = pg_check_access(m, ea, len, true, &ea, fault_ea);
+    if (t != W_TRAP_OK) return t;
+    return pg_memset(m, ea, v, len) ? W_TRAP_OK : W_TRAP_OOM;
 }
 
 w_trap pg_copy(w_memory *dm, uint64_t d, const w_memory *sm, uint64_t s, uint64_t len,
                uint64_t *fault_ea, bool *fault_write)
 {
     uint64_t fs, fd;
-    w_trap ts = pg_check_any(sm, s, len, false, &fs);
-    w_trap td = pg_check_any(dm, d, len, true, &fd);
+    w_trap ts = pg_check_access(sm, s, len, false, &s, &fs);
+    w_trap td = pg_check_access(dm, d, len, true, &d, &fd);
     if (ts == W_TRAP_MEM_OOB || (ts != W_TRAP_OK && td != W_TRAP_MEM_OOB)) {
         *fault_ea = fs;
         *fault_write = false;
@@ -677,6 +709,10 @@ bool pg_clone(w_memory *dst, w_memory *src)
 {
     uint8_t mode = dst->mode;
     *dst = *src;
+    /* The tag state is the clone's own (tag_clone, after this). */
+    dst->tagged = false;
+    dst->tags = NULL;
+    dst->tg = NULL;
     dst->pg = NULL;
     dst->pg_rd = dst->pg_wr = NULL;
     dst->mode = mode;
@@ -693,6 +729,10 @@ bool pg_clone(w_memory *dst, w_memory *src)
              * clone gets a snapshot of its own. */
             pg_frame *f = pg_frame_for(dst, i);
             if (!f) return false;
+            if (!pg_copy_tags(f, sp->frame)) {
+                pg_frame_release(f);
+                return false;
+            }
             memcpy(f->data, sp->frame->data, PG_SIZE);
             dp->frame = f;
             dp->cow = false;
@@ -706,6 +746,33 @@ bool pg_clone(w_memory *dst, w_memory *src)
         pg_sync(dst, i);
     }
     return true;
+}
+
+/* ---- tags ------------------------------------------------------------------------------ */
+
+const uint8_t *pg_page_tags(const w_memory *m, uint64_t i)
+{
+    const pg_frame *f = i < m->pages ? m->pg->pages[i].frame : NULL;
+    return f ? f->tags : NULL;
+}
+
+uint8_t *pg_page_tags_mut(w_memory *m, uint64_t i)
+{
+    if (!pg_unshare(m, i)) return NULL;
+    pg_page *p = &m->pg->pages[i];
+    pg_frame *f = p->frame;
+    if (!f->tags) {
+        f->tags = w_calloc(1, W_TAG_PAGE_BYTES);
+        if (!f->tags) return NULL;
+        /* Every memory that maps the frame may now meet a tag: a region's
+         * other users too (copy-on-write frames are never retagged while
+         * shared: pg_unshare above made this one private). */
+        if (p->region)
+            for (size_t k = 0; k < p->region->nusers; k++)
+                p->region->users[k]->tag_any = true;
+    }
+    m->tag_any = true;
+    return f->tags;
 }
 
 /* ---- regions ---------------------------------------------------------------------------- */
@@ -888,6 +955,7 @@ static bool pg_map(pg_region *r, w_memory *m, uint64_t at, uint8_t perm, uint32_
         pg_frame_retain(r->frames[k]);
         pg_frame_release(p->frame);
         p->frame = r->frames[k];
+        if (p->frame->tags) m->tag_any = true;
         p->region = r;
         p->via = via;
         p->perm = p->ceil = perm;

@@ -163,8 +163,11 @@ w_trap pg_check(const w_memory *m, uint64_t ea, uint64_t len, bool write, uint64
 /* Formats the detail of an access-denied trap at ea ("page 7 is read-only"). */
 void pg_denied_msg(const w_memory *m, uint64_t ea, bool write, char *buf, size_t size);
 
-/* Checked copies for bulk operations and host access (in bounds and
- * permitted, or nothing is written; trap code otherwise). */
+/* Checked copies for bulk operations and host access, for any memory
+ * (flat or paged, tagged or not): in bounds, permitted and, for a tagged
+ * memory, tag-checked (ea is the guest address with its tag), or nothing
+ * is written and the trap code is returned with *fault_ea for
+ * mem_trap_msg. */
 w_trap pg_read(const w_memory *m, uint64_t ea, void *dst, uint64_t len, uint64_t *fault_ea);
 w_trap pg_write(w_memory *m, uint64_t ea, const void *src, uint64_t len, uint64_t *fault_ea);
 w_trap pg_fill(w_memory *m, uint64_t ea, uint8_t v, uint64_t len, uint64_t *fault_ea);
@@ -172,6 +175,29 @@ w_trap pg_fill(w_memory *m, uint64_t ea, uint8_t v, uint64_t len, uint64_t *faul
  * ranges of one memory behave as memmove. */
 w_trap pg_copy(w_memory *dm, uint64_t d, const w_memory *sm, uint64_t s, uint64_t len,
                uint64_t *fault_ea, bool *fault_write);
+
+/* Bounds and (paged) permissions of [sea, sea+len) of any memory, sea an
+ * untagged address; no tags. */
+w_trap pg_check_any(const w_memory *m, uint64_t sea, uint64_t len, bool write, uint64_t *fault_ea);
+/* Checks an access of len bytes at guest address ea of any memory: bounds,
+ * permissions and, for a tagged memory, the tags of every granule touched
+ * against ea's. *sea is ea without its tag. */
+w_trap pg_check_access(const w_memory *m, uint64_t ea, uint64_t len, bool write, uint64_t *sea,
+                       uint64_t *fault_ea);
+/* Sets the bytes of [sea, sea+len) of any memory to v, breaking copy-on-
+ * write: the range was checked (pg_check_any, writable). False if out of
+ * memory (the bytes before the page that failed are set). */
+bool pg_memset(w_memory *m, uint64_t sea, uint8_t v, uint64_t len);
+
+/* Tags of paged memories travel with the frames: each frame has its tag
+ * nibbles (W_TAG_PAGE_BYTES), allocated when a tag is first set. The tags
+ * of page i's frame, NULL if they are all 0 (or the page is absent): */
+const uint8_t *pg_page_tags(const w_memory *m, uint64_t i);
+/* The same for changing them: the page (present and writable) becomes
+ * private first, as for a store (copy-on-write copies the tags with the
+ * data), and gets its tag array; every memory that maps the frame learns
+ * that it may have tags (tag_any). NULL if out of memory. */
+uint8_t *pg_page_tags_mut(w_memory *m, uint64_t i);
 
 /* Sets the permission of pages [page, page+n): host=true sets the ceiling
  * too (the host is the authority) and lowers what the guest derived from

@@ -12,6 +12,7 @@
 #include <inttypes.h>
 
 #include "mem/paged.h"
+#include "platform/platform.h"
 #include "runtime/runtime.h"
 
 enum { RT_OBJ_INSTANCE = 1, RT_OBJ_FUNC, RT_OBJ_MEMORY, RT_OBJ_TABLE, RT_OBJ_GLOBAL };
@@ -179,6 +180,14 @@ static bool rt_table_init(w_table *t, const w_tabletype *type, const w_limits_cf
 static bool rt_memory_init(w_memory *mem, const w_memtype *type, uint8_t mode,
                            const w_limits_cfg *lim, w_budget *budget, w_err *err)
 {
+    if (lim->mem_tagged && !type->lim.is64 && type->lim.min > W_TAG_MAX_PAGES32)
+        return w_fail_nooff(err, W_ERR_MEMORY_LIMIT,
+                            "memory of %llu pages is too large for mem-safety: a tagged 32-bit "
+                            "memory holds at most 256 MiB (%llu pages; its addresses carry the "
+                            "tag in bits 28-31)",
+                            (unsigned long long)type->lim.min,
+                            (unsigned long long)W_TAG_MAX_PAGES32);
+    if (lim->mem_tagged) mode |= W_MEM_INIT_TAGGED;
     if (lim->max_memory_bytes && type->lim.min > lim->max_memory_bytes / W_PAGE_SIZE)
         return w_fail_nooff(
             err, W_ERR_MEMORY_LIMIT, "memory of %llu pages exceeds the store's limit of %llu bytes",
@@ -186,7 +195,7 @@ static bool rt_memory_init(w_memory *mem, const w_memtype *type, uint8_t mode,
     if (!mem_init(mem, type->lim.min, type->lim.max, type->lim.has_max, type->lim.is64,
                   lim->max_memory_bytes, mode, budget, err))
         return false;
-    if (mode == W_MEM_PAGED && lim->paged_no_span) pg_no_span(mem);
+    if (mem->mode == W_MEM_PAGED && lim->paged_no_span) pg_no_span(mem);
     return true;
 }
 
@@ -463,8 +472,9 @@ static bool rt_budget_open(w_store *s, rt_instance *ri, uint8_t mem_mode, bool w
         for (uint32_t i = m->nimported_mems; i < m->nmems; i++) {
             const w_limits *l = &m->mems[i].lim;
             mem = rt_sat_add(mem, l->min * W_PAGE_SIZE); /* min <= 2^48 pages */
+            uint8_t mode = mem_mode | (s->limits.mem_tagged ? W_MEM_INIT_TAGGED : 0);
             vm = rt_sat_add(vm, mem_reserve_bytes(l->min, l->max, l->has_max, l->is64,
-                                                  s->limits.max_memory_bytes, mem_mode));
+                                                  s->limits.max_memory_bytes, mode));
         }
         if (!w_budget_fits(&ri->budget, mem, vm, err)) return false;
     }
@@ -493,6 +503,36 @@ static bool rt_alloc_arrays(rt_instance *ri, const w_module *m)
     if (!inst->funcs || !inst->tables || !inst->mems || !inst->globals || !inst->elems ||
         !inst->datas || !ri->own_funcs || !ri->own_tables || !ri->own_mems || !ri->own_globals)
         return false;
+    return true;
+}
+
+/* Pointer authentication: a fresh secret key for inst if its store asks for
+ * keys. False if the OS has no random bytes. */
+static bool rt_new_key(const w_store *s, w_instance *inst)
+{
+    inst->pac_on = s->limits.ptr_auth;
+    inst->pac_tags = s->limits.mem_tagged;
+    return !inst->pac_on || plat_random(inst->pac_key, sizeof inst->pac_key);
+}
+
+/* A module's Cage instructions need what they act on: segments a tagged
+ * memory (every memory of the module, since an index can name any), the
+ * pointer instructions a key. */
+static bool rt_check_cage(const w_instance *inst, w_err *err)
+{
+    const w_module *m = inst->module;
+    if (m->cage_uses & W_CAGE_SEGMENTS) {
+        for (uint32_t i = 0; i < m->nmems; i++)
+            if (!inst->mems[i]->tagged)
+                return w_fail_nooff(err, W_ERR_CAGE_UNAVAILABLE,
+                                    "the module uses segment instructions but memory %u is not "
+                                    "tagged (turn mem-safety on)",
+                                    i);
+    }
+    if ((m->cage_uses & W_CAGE_POINTERS) && !inst->pac_on)
+        return w_fail_nooff(err, W_ERR_CAGE_UNAVAILABLE,
+                            "the module uses pointer authentication but the store gives "
+                            "instances no key (turn ptr-auth on)");
     return true;
 }
 
@@ -525,7 +565,9 @@ static bool rt_build(w_store *s, rt_instance *ri, const w_extern *imports, uint8
     uint8_t *modes = w_calloc(m->nmems, 1);
     if (!modes) return w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory");
     for (uint32_t i = 0; i < m->nmems; i++)
-        modes[i] = i < m->nimported_mems ? inst->mems[i]->mode : mem_mode;
+        modes[i] = i < m->nimported_mems  ? mem_path_mode(inst->mems[i])
+                   : s->limits.mem_tagged ? (uint8_t)W_MEM_TAGGED
+                                          : mem_mode;
     w_compile_cfg cfg = {m->nmems, modes};
     inst->code = cmp_codeset_for(m, &cfg, &s->exec.interrupt, err);
     w_free(modes);
@@ -552,6 +594,9 @@ static bool rt_build(w_store *s, rt_instance *ri, const w_extern *imports, uint8
             return false;
         inst->mems[m->nimported_mems + i] = &ri->own_mems[i];
     }
+    if (!rt_new_key(s, inst))
+        return w_fail_nooff(err, W_ERR_HOST_RESOURCE, "no random source for the instance's key");
+    if (!rt_check_cage(inst, err)) return false;
     /* In order: an initialiser may read imported and earlier globals. */
     for (uint32_t i = 0; i < m->nglobaldefs; i++) {
         w_globalinst *g = &ri->own_globals[i];
@@ -767,6 +812,17 @@ w_instance *rt_instance_clone(w_store *s, w_instance *tmpl, w_err *err)
     }
     for (uint32_t i = 0; i < m->ndatas; i++)
         inst->datas[i] = tmpl->datas[i];
+    /* The template's key, whose signed pointers the memory holds, unless
+     * the clone's store wants a new one (then they no longer authenticate). */
+    inst->pac_on = tmpl->pac_on;
+    inst->pac_tags = tmpl->pac_tags;
+    memcpy(inst->pac_key, tmpl->pac_key, sizeof inst->pac_key);
+    if (tmpl->pac_on && s->limits.clone_new_key &&
+        !plat_random(inst->pac_key, sizeof inst->pac_key)) {
+        rt_instance_free(ri);
+        return w_fail_nooff(err, W_ERR_HOST_RESOURCE, "no random source for the instance's key"),
+               NULL;
+    }
     if (!rt_store_add(s, RT_OBJ_INSTANCE, ri)) goto oom;
     return inst;
 oom:

@@ -22,6 +22,12 @@ typedef struct w_limits_cfg {
      * tables, host state charged to it). */
     uint64_t instance_mem, instance_vm;
     uint64_t store_mem, store_vm;
+    /* Cage (docs/cage.md): every memory created in the store is tagged;
+     * every instance gets a pointer-authentication key; a clone draws a
+     * new key instead of keeping its template's. */
+    bool mem_tagged;
+    bool ptr_auth;
+    bool clone_new_key;
 } w_limits_cfg;
 
 typedef struct w_store {
@@ -77,7 +83,10 @@ w_instance *rt_instantiate(w_store *s, w_module *m, const w_extern *imports, uin
 /* A copy-on-write clone of tmpl in s (tmpl's store, or any store if its
  * module has no imports): imports shared, globals, tables and segments
  * copied, paged memories sharing every frame until the first store of
- * either side (flat memories are copied). NULL with *err on failure. */
+ * either side (flat memories are copied), tags with their memories. The
+ * pointer-authentication key is tmpl's (its memory holds pointers signed
+ * with it) unless s's limits ask for a new one (clone_new_key). NULL with
+ * *err on failure. */
 w_instance *rt_instance_clone(w_store *s, w_instance *tmpl, w_err *err);
 
 /* Frees inst (an instance or clone of s) now rather than with s. The

@@ -2,12 +2,14 @@
 # both.sh RUNNER DIR - runs the spec suite with every memory flat, then
 # paged, then paged with every access through the page tables (no span:
 # the span serves the fresh memories of the suite, so the tables' path needs
-# its own run), and prints the per-run lines and one combined final line
-# "N passed, N failed, N skipped" counting all runs together.
+# its own run), then with every memory tagged (mem-safety: every access
+# tag-checked, nothing tagged), flat and paged, and prints the per-run lines
+# and one combined final line "N passed, N failed, N skipped" counting all
+# runs together.
 set -u
 runner=$1; dir=$2
 tp=0; tf=0; ts=0; rc=0
-for mode in flat paged paged-tables; do
+for mode in flat paged paged-tables tagged paged-tagged; do
     out=$("$runner" --memory "$mode" "$dir" 2>&1); r=$?
     printf '%s\n' "$out" | sed "s/^/[$mode] /"
     line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' | tail -n 1)

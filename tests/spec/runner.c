@@ -1,7 +1,7 @@
 /* runner.c - runs the official spec test suite against ward.
  *
  *   spec-runner [-v] [--filter SUBSTR] [--jobs N] [--timeout SEC]
- *               [--memory flat|paged|paged-tables] DIR
+ *               [--memory flat|paged|paged-tables|tagged|paged-tagged] DIR
  *
  * DIR holds the output of tests/spec/convert.sh: one subfolder per suite
  * (core, memory64, multi-memory, extended-const), each with wast2json's
@@ -12,6 +12,10 @@
  * script (all its assertions count as failed), never a lost run. The child
  * reports its counts to the parent through a pipe. Only the public API
  * (ward.h) is used, so the suite tests what an embedder sees.
+ *
+ * tagged and paged-tagged run every memory tagged (mem_safety, flat or
+ * paged): every access is tag-checked, nothing is ever tagged, so the
+ * suite must pass unchanged.
  *
  * Counting: every assert_* command and every bare action is one assertion;
  * a module that fails to load or instantiate is one failure; register counts
@@ -60,6 +64,7 @@ typedef struct spec_options {
     unsigned jobs;
     unsigned timeout_s;
     ward_memory_mode memory_mode;
+    bool tagged; /* every memory tagged (ward_store_config.mem_safety) */
     const char *dir;
 } spec_options;
 
@@ -1063,6 +1068,7 @@ static spec_counts spec_run_script(const spec_options *opt, const spec_suite *su
     ward_store_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.memory_mode = opt->memory_mode;
+    cfg.mem_safety = opt->tagged;
 
     if (!cJSON_IsArray(cmds)) {
         spec_fail(&s, 0, "script", "runner: cannot read %s", path);
@@ -1362,10 +1368,11 @@ static bool spec_collect(const spec_options *opt, size_t suite, spec_job **jobs,
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: spec-runner [-v] [--filter SUBSTR] [--jobs N] [--timeout SEC]\n"
-                    "                   [--memory flat|paged|paged-tables] DIR\n"
-                    "DIR holds the suites converted by tests/spec/convert.sh\n"
-                    "(core, memory64, multi-memory, extended-const).\n");
+    fprintf(stderr,
+            "usage: spec-runner [-v] [--filter SUBSTR] [--jobs N] [--timeout SEC]\n"
+            "                   [--memory flat|paged|paged-tables|tagged|paged-tagged] DIR\n"
+            "DIR holds the suites converted by tests/spec/convert.sh\n"
+            "(core, memory64, multi-memory, extended-const).\n");
     exit(2);
 }
 
@@ -1402,6 +1409,10 @@ int main(int argc, char **argv)
                 opt.memory_mode = WARD_MEMORY_PAGED;
             else if (strcmp(m, "paged-tables") == 0)
                 opt.memory_mode = WARD_MEMORY_PAGED_TABLES;
+            else if (strcmp(m, "tagged") == 0)
+                opt.tagged = true;
+            else if (strcmp(m, "paged-tagged") == 0)
+                opt.memory_mode = WARD_MEMORY_PAGED, opt.tagged = true;
             else
                 usage();
         } else if (a[0] == '-' || opt.dir != NULL) {
