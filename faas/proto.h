@@ -157,4 +157,9 @@ void proto_buf_free(proto_buf *b);
 bool proto_send(int fd, const proto_buf *b);
 bool proto_recv(int fd, uint8_t **out, size_t *len, const char **why);
 
+/* Receives a descriptor sent with SCM_RIGHTS over the supervisor's control
+ * socket (one byte of payload): the descriptor, -1 when the peer is gone,
+ * -2 when the message carried none. */
+int proto_recv_fd(int ctl);
+
 #endif

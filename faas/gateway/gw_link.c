@@ -184,28 +184,6 @@ static void *replay(void *arg)
     return NULL;
 }
 
-static int recv_fd(int ctl)
-{
-    char byte;
-    struct iovec iov = {&byte, 1};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    struct msghdr mh = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-    ssize_t n;
-    do
-        n = recvmsg(ctl, &mh, MSG_CMSG_CLOEXEC);
-    while (n < 0 && errno == EINTR);
-    if (n <= 0) return -1;
-    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-    if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) return -2;
-    int fd;
-    memcpy(&fd, CMSG_DATA(c), sizeof fd);
-    return fd;
-}
-
 static void set_conn(int fd)
 {
     pthread_mutex_lock(&send_lock);
@@ -238,7 +216,7 @@ static void *reader(void *arg)
             _exit(1);
         }
         if (p[0].revents) {
-            int nfd = recv_fd(cfg->ctl_fd);
+            int nfd = proto_recv_fd(cfg->ctl_fd);
             if (nfd == -1) _exit(0); /* the supervisor is gone */
             if (nfd >= 0) set_conn(nfd);
             continue;

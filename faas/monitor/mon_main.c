@@ -432,30 +432,6 @@ static void handle(uint64_t gen, uint8_t *raw, size_t len, proto_msg *m)
     free(raw);
 }
 
-/* Receives a descriptor sent over the control socket; -1 when the
- * supervisor is gone. */
-static int recv_fd(int ctl)
-{
-    char byte;
-    struct iovec iov = {&byte, 1};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    struct msghdr mh = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-    ssize_t n;
-    do
-        n = recvmsg(ctl, &mh, MSG_CMSG_CLOEXEC);
-    while (n < 0 && errno == EINTR);
-    if (n <= 0) return -1;
-    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-    if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) return -2;
-    int fd;
-    memcpy(&fd, CMSG_DATA(c), sizeof fd);
-    return fd;
-}
-
 static void set_conn(int fd)
 {
     pthread_mutex_lock(&mon.out_lock);
@@ -520,7 +496,7 @@ int main(int argc, char **argv)
             return 1;
         }
         if (p[0].revents) {
-            int fd = recv_fd(ctl);
+            int fd = proto_recv_fd(ctl);
             if (fd == -1) return 0; /* the supervisor is gone */
             if (fd >= 0) set_conn(fd);
             continue;
