@@ -1978,10 +1978,10 @@ static bool cmp_simd(cmp *c, const cmp_info *i)
     return cmp_sig(c, i->op, s);
 }
 
-/* Why an opcode is not accepted: the proposal it belongs to, for those of
- * proposals ward does not implement, so that a module built for one is
- * told what it needs; "illegal opcode" for any other. */
-static const char *cmp_unknown_op(uint32_t key)
+/* The proposal an opcode ward does not accept belongs to, so that a module
+ * built for one is told what it needs; NULL for an opcode of no proposal
+ * ward knows ("illegal opcode"). */
+static const char *cmp_unsupported_proposal(uint32_t key)
 {
     static const struct {
         uint32_t key;
@@ -2012,7 +2012,7 @@ static const char *cmp_unknown_op(uint32_t key)
         return "unsupported proposal: relaxed SIMD";
     if (key >= CMP_KEY(0xFC, 0x13) && key <= CMP_KEY(0xFC, 0x16))
         return "unsupported proposal: wide arithmetic";
-    return "illegal opcode";
+    return NULL;
 }
 
 static bool cmp_table_driven(cmp *c, uint32_t key)
@@ -2020,9 +2020,9 @@ static bool cmp_table_driven(cmp *c, uint32_t key)
     cmp_info i;
     memset(&i, 0, sizeof i);
     if (!cmp_lookup(key, &i)) {
-        const char *msg = cmp_unknown_op(key);
-        bool proposal = strncmp(msg, "unsupported proposal", 20) == 0;
-        return cmp_fail(c, proposal ? W_ERR_UNSUPPORTED_PROPOSAL : W_ERR_ILLEGAL_OPCODE, msg);
+        const char *proposal = cmp_unsupported_proposal(key);
+        if (proposal) return cmp_fail(c, W_ERR_UNSUPPORTED_PROPOSAL, proposal);
+        return cmp_fail(c, W_ERR_ILLEGAL_OPCODE, "illegal opcode");
     }
     switch (i.kind) {
     case CMP_T_NUM: return cmp_sig(c, i.op, i.sig);
