@@ -90,6 +90,7 @@ typedef struct pg_mem {
     uint64_t tbl_len;    /* entries of each hot table (see pg_tables_new) */
     bool no_span;        /* pg_no_span */
     bool is_clone;       /* a clone's pages start as a template's: no huge pages */
+    bool sealed;         /* pg_seal: clones only read it */
 } pg_mem;
 
 struct pg_region {
@@ -98,6 +99,9 @@ struct pg_region {
     pg_frame **frames; /* one reference each */
     w_memory **users;  /* memories with pages mapping this region or grants of it */
     size_t nusers, cap_users;
+    /* Guards users: memories of different threads may map and unmap one
+     * region at once (paged.h, "Threads"). */
+    atomic_flag ulock;
 };
 
 /* ---- the frame pool -------------------------------------------------------------- */
@@ -549,14 +553,26 @@ static void pg_tables_free(w_memory *m)
     plat_release(m->pg_rd, pg_tables_bytes(pg->tbl_len));
 }
 
+static void pg_users_lock(pg_region *r)
+{
+    while (atomic_flag_test_and_set_explicit(&r->ulock, memory_order_acquire))
+        ;
+}
+static void pg_users_unlock(pg_region *r)
+{
+    atomic_flag_clear_explicit(&r->ulock, memory_order_release);
+}
+
 static void pg_region_drop_user(pg_region *r, w_memory *m)
 {
+    pg_users_lock(r);
     for (size_t i = 0; i < r->nusers; i++) {
         if (r->users[i] == m) {
             r->users[i] = r->users[--r->nusers];
-            return;
+            break;
         }
     }
+    pg_users_unlock(r);
 }
 
 void pg_release(w_memory *m)
@@ -878,13 +894,28 @@ bool pg_clone(w_memory *dst, w_memory *src)
         } else if (sp->frame) {
             pg_frame_retain(sp->frame);
             dp->cow = true;
-            /* The template's private frame is now shared too. */
-            sp->cow = true;
-            pg_sync(src, i);
+            /* The template's private frame is now shared too (a sealed
+             * template's already is). */
+            if (!sp->cow) {
+                sp->cow = true;
+                pg_sync(src, i);
+            }
         }
         pg_sync(dst, i);
     }
     return true;
+}
+
+void pg_seal(w_memory *m)
+{
+    for (uint64_t i = 0; i < m->pages; i++) {
+        pg_page *p = &m->pg->pages[i];
+        if (p->frame && !p->region && !p->cow) {
+            p->cow = true;
+            pg_sync(m, i);
+        }
+    }
+    m->pg->sealed = true;
 }
 
 /* ---- tags ------------------------------------------------------------------------------ */
@@ -906,9 +937,12 @@ uint8_t *pg_page_tags_mut(w_memory *m, uint64_t i)
         /* Every memory that maps the frame may now meet a tag: a region's
          * other users too (copy-on-write frames are never retagged while
          * shared: pg_unshare above made this one private). */
-        if (p->region)
+        if (p->region) {
+            pg_users_lock(p->region);
             for (size_t k = 0; k < p->region->nusers; k++)
                 p->region->users[k]->tag_any = true;
+            pg_users_unlock(p->region);
+        }
     }
     m->tag_any = true;
     return f->tags;
@@ -926,6 +960,7 @@ static pg_region *pg_region_alloc(uint64_t n)
         return NULL;
     }
     atomic_store(&r->refs, 1);
+    atomic_flag_clear(&r->ulock);
     r->n = n;
     return r;
 }
@@ -988,14 +1023,19 @@ static pg_use *pg_use_get(w_memory *m, pg_region *r)
         pg->uses = nu;
         pg->cap_uses = c;
     }
+    pg_users_lock(r);
     if (r->nusers == r->cap_users) {
         size_t c = r->cap_users ? 2 * r->cap_users : 4;
         w_memory **nu = w_realloc_array(r->users, c, sizeof *nu);
-        if (!nu) return NULL;
+        if (!nu) {
+            pg_users_unlock(r);
+            return NULL;
+        }
         r->users = nu;
         r->cap_users = c;
     }
     r->users[r->nusers++] = m;
+    pg_users_unlock(r);
     pg_region_retain(r);
     u = &pg->uses[pg->nuses++];
     *u = (pg_use){r, 0, 0};

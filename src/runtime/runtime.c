@@ -728,6 +728,15 @@ w_instance *rt_instantiate(w_store *s, w_module *m, const w_extern *imports, uin
 
 /* ---- copy-on-write clones ---------------------------------------------------------------- */
 
+void rt_instance_seal(w_instance *inst)
+{
+    const w_module *m = inst->module;
+    rt_instance *ri = (rt_instance *)inst;
+    for (uint32_t i = 0; i < m->nmems - m->nimported_mems; i++)
+        mem_seal(&ri->own_mems[i]);
+    inst->sealed = true;
+}
+
 /* A reference of the template mapped to the clone: the template's own
  * functions become the clone's, anything else (imports, null, externref)
  * stays as it is. */
@@ -744,9 +753,22 @@ w_instance *rt_instance_clone(w_store *s, w_instance *tmpl, w_err *err)
 {
     rt_instance *t = (rt_instance *)tmpl;
     w_module *m = tmpl->module;
-    if (s != tmpl->store && m->nimports)
+    /* In another store the clone may share only what is not the template
+     * store's state: host functions (they run in the caller's store). An
+     * imported memory, table, global or Wasm function would be changed by
+     * calls running in two stores, which may be on two threads. */
+    bool other = s != tmpl->store;
+    for (uint32_t i = 0; other && i < m->nimported_funcs; i++)
+        if (tmpl->funcs[i]->inst)
+            return w_fail_nooff(err, W_ERR_INVALID_ARGUMENT,
+                                "a clone in another store than its template's can share only "
+                                "host functions (import %u is a Wasm function)",
+                                i),
+                   NULL;
+    if (other && (m->nimported_tables || m->nimported_mems || m->nimported_globals))
         return w_fail_nooff(err, W_ERR_INVALID_ARGUMENT,
-                            "a clone of an instance with imports must share its store"),
+                            "a clone in another store than its template's can share only host "
+                            "functions (the module imports a table, memory or global)"),
                NULL;
     rt_instance *ri = w_calloc(1, sizeof *ri);
     if (!ri) return w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory"), NULL;
