@@ -10,9 +10,8 @@
 #     trivial function end to end over keep-alive, p50/p99; the baseline:
 #     the same hop function chained by the client through the network,
 #     L = 1..16, each hop one HTTP request through the node (gateway and
-#     monitor), per hop by the same estimator; the node's own chains of 1
-#     and 16 hops invoked over HTTP; throughput with wrk (2 threads, 16
-#     connections, 5 s) with its p99;
+#     monitor), per hop by the same estimator; throughput with wrk (2
+#     threads, 16 connections, 5 s) with its p99;
 #   - the trusted computing base in lines: src/ + faas/monitor + faas/proto
 #     against the gateway's and the client's.
 # The figures the issue asks for are the lines "trustlet clone+invoke p50",
@@ -51,12 +50,6 @@ hhop=$("$B/serve_http" "$URL/v1/functions/hop/invoke" $((N / 100)) 16)
 echo "$hhop" | grep -v ' L='
 hhop_us=$(echo "$hhop" | sed -nE 's/^http hop p50: ([0-9.]+) us/\1/p')
 awk -v h="$hhop_us" -v m="$hop_us" 'BEGIN { if (m > 0) printf "chain vs http: %.0fx\n", h / m }'
-# The node's own chains, end to end: what a client sees of a chain of 16.
-"$O/ward" client --url "$URL" chain define hop1 hop >/dev/null
-"$O/ward" client --url "$URL" chain define hop16 $(for _ in $(seq 16); do printf 'hop '; done) >/dev/null
-c1=$("$B/serve_http" "$URL/v1/chains/hop1/invoke" $((N / 2)) | sed -nE 's/^http p50: ([0-9.]+) us/\1/p')
-c16=$("$B/serve_http" "$URL/v1/chains/hop16/invoke" $((N / 2)) | sed -nE 's/^http p50: ([0-9.]+) us/\1/p')
-awk -v a="$c1" -v b="$c16" 'BEGIN { printf "node chain over http p50: L=1 %.1f us, L=16 %.1f us (%.1f us per hop)\n", a, b, (b - a) / 15 }'
 if command -v wrk >/dev/null; then
     w=$(wrk -t2 -c16 -d5s --latency -s bench/serve/post.lua "$URL/v1/functions/trivial/invoke")
     rps=$(echo "$w" | sed -nE 's/^Requests\/sec: *([0-9.]+).*/\1/p')
