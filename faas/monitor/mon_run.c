@@ -371,6 +371,7 @@ done:
 enum { BR_QUEUED, BR_TAKEN, BR_DONE };
 typedef struct mon_branch {
     mon_fn *fn;
+    mon_tenant *tenant;  /* the job's: a helper counts as one of its workers */
     const mon_parts *in; /* the step's input, shared read-only by every branch */
     mon_parts out;
     mon_outcome oc;
@@ -379,8 +380,11 @@ typedef struct mon_branch {
     struct mon_branch *next; /* in the queue of branches */
 } mon_branch;
 
-/* Branches waiting for a worker, taken before new jobs (their job is
- * already running), and the condition their owners wait on. */
+/* Branches waiting for a worker, and the condition their owners wait on.
+ * An idle worker takes a branch before a new job (the branch's job is
+ * running already) unless a queued job's tenant has fewer invocations on
+ * workers than the branch's (counting helpers): a tenant's wide fan-outs
+ * cannot keep another tenant's requests waiting beyond its share. */
 static mon_branch *br_head, **br_tail = &br_head;
 static pthread_cond_t br_done_cv = PTHREAD_COND_INITIALIZER;
 
@@ -415,14 +419,15 @@ static void br_run(mon_worker *w, mon_branch *b)
  * for the others: the step takes as long as its slowest branch when
  * workers are free, and never waits for a worker that is not coming. On
  * failure *oc is the first failed branch's outcome (in step order). */
-static bool run_step(mon_worker *w, mon_fn *const *fns, unsigned n, const mon_parts *in,
-                     mon_parts *out, mon_outcome *oc)
+static bool run_step(mon_worker *w, mon_tenant *tenant, mon_fn *const *fns, unsigned n,
+                     const mon_parts *in, mon_parts *out, mon_outcome *oc)
 {
     if (n == 1) return run_trustlet(w, fns[0], in, out, oc);
     mon_branch br[MON_MAX_GROUP];
     memset(br, 0, sizeof br);
     for (unsigned k = 0; k < n; k++) {
         br[k].fn = fns[k];
+        br[k].tenant = tenant;
         br[k].in = in;
         br[k].state = BR_QUEUED;
     }
@@ -539,7 +544,7 @@ bool mon_job_exec(mon_worker *w, mon_job *job, proto_buf *b, uint64_t t0)
     int64_t failed_step = -1;
     if (!job_input(w, job, &in, &oc)) goto reply;
     for (uint32_t s = 0; s < job->nsteps; s++) {
-        if (!run_step(w, job->fns[s], job->width[s], &in, &out, &oc)) {
+        if (!run_step(w, job->tenant, job->fns[s], job->width[s], &in, &out, &oc)) {
             failed_step = s;
             goto reply;
         }
@@ -609,6 +614,18 @@ static mon_job *dequeue_fair(void)
 
 static unsigned workers_ready;
 
+/* Should an idle worker take the first queued branch rather than a job?
+ * (See the branch queue.) mon.lock held, br_head set. */
+static bool branch_first(void)
+{
+    uint64_t least = UINT64_MAX;
+    for (size_t i = 0; i < mon.qlen; i++) {
+        const mon_tenant *t = mon.queue[(mon.qhead + i) % mon.qcap]->tenant;
+        if (t->active < least) least = t->active;
+    }
+    return br_head->tenant->active <= least;
+}
+
 static void *worker_main(void *arg)
 {
     mon_worker *w = arg;
@@ -628,11 +645,18 @@ static void *worker_main(void *arg)
             pthread_mutex_unlock(&mon.lock);
             return NULL;
         }
-        /* A branch of a running fan-out first: its job has started. */
-        mon_branch *br = br_take(NULL, 0);
+        /* A branch of a running fan-out first (its job has started),
+         * unless that would favour its tenant over a queued one's. */
+        mon_branch *br = br_head && branch_first() ? br_take(NULL, 0) : NULL;
         if (br) {
+            /* br lives in its owner's frame, gone once br_run marks it done. */
+            mon_tenant *t = br->tenant;
+            t->active++;
             pthread_mutex_unlock(&mon.lock);
             br_run(w, br);
+            pthread_mutex_lock(&mon.lock);
+            t->active--;
+            pthread_mutex_unlock(&mon.lock);
             continue;
         }
         mon_job *job = dequeue_fair();
