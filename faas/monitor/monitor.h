@@ -5,11 +5,14 @@
  *
  * Threads: the main thread reads the gateway's messages (mon_main.c) and
  * answers deploys and control messages itself; invocations go through a
- * bounded queue to a pool of workers (mon_run.c). Each worker keeps its
- * own template of each function it has run, in a store of its own (a
- * store runs one thread at a time, and a clone of a module with imports
- * lives in its template's store), and makes a copy-on-write clone of it
- * per invocation (a trustlet), freed when the invocation ends.
+ * bounded queue to a pool of workers (mon_run.c). Each function has one
+ * template, made at deploy in a store of its own and sealed
+ * (ward_instance_seal); every worker makes a copy-on-write clone of it
+ * per invocation (a trustlet) in the worker's own store, freed when the
+ * invocation ends. The template's imports are host functions only (WASI
+ * and ward:io), shared by all clones; they find the trustlet they serve
+ * through the data of the store the call runs in (the worker's mon_io).
+ * The branches of a fan-out run on several workers at once.
  */
 #ifndef WARD_FAAS_MONITOR_H
 #define WARD_FAAS_MONITOR_H
@@ -28,10 +31,10 @@
 #define MON_MAX_ENV 64u
 
 /* A deployed function: immutable once published, reference counted
- * (the function table holds one, each worker template and queued job one). */
+ * (the function table holds one, each queued or running job one). */
 typedef struct mon_fn {
     int refs;  /* atomic */
-    bool dead; /* undeployed or replaced: templates of it are dropped */
+    bool dead; /* undeployed or replaced */
     uint64_t id;
     char tenant[PROTO_MAX_NAME], name[PROTO_MAX_NAME];
     ward_module *module;
@@ -40,6 +43,10 @@ typedef struct mon_fn {
     bool paged; /* paged memory: input and output by page mapping; flat: copied in and out */
     uint32_t nenv;
     char *env[MON_MAX_ENV];
+    /* The template (mon_fn_check builds it at deploy): initialised, sealed,
+     * cloned by every worker; freed with the function's last reference. */
+    ward_store *tpl_store;
+    ward_instance *tpl;
 } mon_fn;
 
 typedef struct mon_tenant {
@@ -103,6 +110,8 @@ bool mon_job_exec(mon_worker *w, mon_job *job, proto_buf *b, uint64_t t0);
 /* A function from a DEPLOY message: checked, compiled, instantiated once
  * (mon_main.c). NULL with *st and msg on failure. */
 mon_fn *mon_fn_build(const proto_msg *m, proto_status *st, char *msg, size_t cap);
+/* Checks fn and builds its template (at deploy, mon_main.c); false with msg. */
+bool mon_fn_check(mon_fn *fn, char *msg, size_t cap);
 /* k idle clones of fn's template held while measure(arg) runs (the benchmark's density). */
 bool mon_clones_hold(mon_worker *w, mon_fn *fn, unsigned k, void (*measure)(void *), void *arg);
 /* mon_bench.c: `ward-monitor --bench ...` (bench/serve.sh). */
@@ -132,10 +141,10 @@ typedef struct mon_io {
 } mon_io;
 
 /* Defines in l the imports m asks for from wasi_snapshot_preview1 and
- * ward:io, as functions of s bound to io. False with *why if m imports
- * anything else (or out of memory). */
-bool mon_wasi_link(ward_store *s, ward_linker *l, const ward_module *m, mon_io *io, char *why,
-                   size_t cap);
+ * ward:io, as host functions of s. They act on the mon_io that is the
+ * data (ward_store_data) of the store the call runs in. False with *why if
+ * m imports anything else (or out of memory). */
+bool mon_wasi_link(ward_store *s, ward_linker *l, const ward_module *m, char *why, size_t cap);
 
 /* mon_sandbox.c: the seccomp filter; fills `list` with the system calls it allows. */
 bool mon_sandbox(char *why, size_t cap);

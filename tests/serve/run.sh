@@ -276,5 +276,11 @@ done
 stop_node
 grep -q "ward serve: stopped" "$tmp/node.log" && ok "node stops on SIGTERM" || bad "node stop" "$(tail -3 "$tmp/node.log")"
 
+# ---- templates shared by the workers, fan-out in parallel (its own node) ----
+out=$(timeout 300 bash tests/serve/parallel.sh "$O" 2>&1); echo "$out" | grep -vE '^[0-9]+ passed'
+line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
+if [ -n "$line" ]; then pass=$((pass + ${line%% passed*})); f=${line#*passed, }; fail=$((fail + ${f%% failed*}))
+else bad "tests/serve/parallel.sh" "no result line"; fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
