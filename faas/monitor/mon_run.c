@@ -58,6 +58,7 @@ void mon_fn_release(mon_fn *fn)
 {
     if (!fn || __atomic_sub_fetch(&fn->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
     ward_module_free(fn->module);
+    mon_attest_fn_free(fn);
     for (uint32_t i = 0; i < fn->nenv; i++)
         free(fn->env[i]);
     free(fn);
@@ -69,6 +70,7 @@ void mon_job_free(mon_job *job)
     for (uint32_t s = 0; s < job->nsteps; s++)
         for (uint32_t k = 0; k < job->width[s]; k++)
             mon_fn_release(job->fns[s][k]);
+    mon_attest_job_free(job);
     free(job->raw);
     free(job);
 }
@@ -433,7 +435,12 @@ bool mon_job_exec(mon_worker *w, mon_job *job, proto_buf *b, uint64_t t0)
     mon_parts in = {0}, out = {0};
     bool ok = false;
     int64_t failed_step = -1;
-    if (job->body_len) {
+    if (job->sealed) { /* decrypted straight into the input region's frames */
+        if (!mon_attest_open(w->scratch, job, &in.r[0], &in.len[0], &oc.st, oc.msg,
+                             sizeof oc.msg))
+            goto reply;
+        in.n = in.r[0] ? 1 : 0;
+    } else if (job->body_len) {
         in.r[0] = region_of_bytes(w, job->body, job->body_len);
         if (!in.r[0]) {
             oc.st = PROTO_ST_MEMORY;
@@ -463,7 +470,10 @@ reply:
         proto_begin(b, PROTO_RESULT, job->id);
         proto_put_u64(b, PROTO_F_STATUS, PROTO_ST_OK);
         proto_put_u64(b, PROTO_F_EXIT_CODE, 0);
-        uint8_t *dst = proto_put_space(b, PROTO_F_BODY, total);
+        /* sealed: encrypted straight from the output pages, with a receipt */
+        if (job->sealed && !mon_attest_seal(w->scratch, job, in.r, in.len, in.n, b))
+            b->failed = true;
+        uint8_t *dst = job->sealed ? NULL : proto_put_space(b, PROTO_F_BODY, total);
         for (uint32_t i = 0; dst && i < in.n; i++) {
             if (in.len[i] && !region_read(w, in.r[i], dst, in.len[i])) b->failed = true;
             dst += in.len[i];
