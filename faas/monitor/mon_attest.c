@@ -372,6 +372,12 @@ bool mon_attest_module(const proto_msg *m, mon_fn *fn, proto_status *st, char *m
         }
         memcpy(s.c2m, ma.sec->store_key, ATT_KEY);
     } else {
+        if (!ma.have_store_key) {
+            snprintf(msg, cap,
+                     "a confidential deploy needs a store key to keep the module sealed across "
+                     "restarts: only --attest sim has one");
+            return false;
+        }
         if (sodium_memcmp(r.kx_pk, ma.kx_pk, ATT_PK)) {
             snprintf(msg, cap, "the module is sealed to another monitor key (the monitor "
                                "restarted?): attest again");
