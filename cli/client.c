@@ -135,8 +135,7 @@ static void print_evidence(const wcs_peer *p, const char *what)
 }
 
 /* An invocation sealed end to end: attest, seal, send, open, check the receipt. */
-static int invoke_sealed(wc_conn *c, bool chain, const char *name, const uint8_t *data,
-                         size_t len)
+static int invoke_sealed(wc_conn *c, bool chain, const char *name, const uint8_t *data, size_t len)
 {
     const char *kind = chain ? "chains" : "functions";
     char why[600], path[512];
@@ -151,8 +150,7 @@ static int invoke_sealed(wc_conn *c, bool chain, const char *name, const uint8_t
     wcs_pending pend;
     size_t slen;
     uint8_t *sealed = NULL;
-    if (wcs_session_new(&s, &p.ev))
-        sealed = wcs_seal(&s, p.ev.subject, 0, data, len, &slen, &pend);
+    if (wcs_session_new(&s, &p.ev)) sealed = wcs_seal(&s, p.ev.subject, 0, data, len, &slen, &pend);
     if (!sealed) {
         wcs_session_wipe(&s);
         fprintf(stderr, "ward client: cannot seal the input (a bad exchange key?)\n");
@@ -160,8 +158,8 @@ static int invoke_sealed(wc_conn *c, bool chain, const char *name, const uint8_t
     }
     snprintf(path, sizeof path, "/v1/%s/%s/invoke", kind, name);
     wc_resp r;
-    wc_request(c, "POST", path, "X-Ward-Sealed: 1\nContent-Type: application/x-ward-sealed",
-               sealed, slen, &r);
+    wc_request(c, "POST", path, "X-Ward-Sealed: 1\nContent-Type: application/x-ward-sealed", sealed,
+               slen, &r);
     free(sealed);
     int rc = 0;
     if (!r.status) {

@@ -250,9 +250,13 @@ int cli_serve(int argc, char **argv)
                                "guest kernel with CONFIG_TSM_REPORTS and configfs mounted is "
                                "needed); --attest sim:KEYFILE simulates one\n"),
                        1;
+            if (!strncmp(v, "sim:", 4) && access(v + 4, R_OK))
+                return fprintf(stderr,
+                               "ward serve: --attest %s: cannot read the platform key: %s\n", v,
+                               strerror(errno)),
+                       1;
             n.attest = v;
-        }
-        else if (!strcmp(a, "--workers")) {
+        } else if (!strcmp(a, "--workers")) {
             if (!cli_parse_bytes(v, &x) || x < 1 || x > 256)
                 return cli_usage("serve", "--workers %s: 1 to 256", v);
             n.workers = (unsigned)x;

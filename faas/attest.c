@@ -53,8 +53,8 @@ size_t att_manifest_canon(char *out, size_t cap, const char *entry, const char *
     return len;
 }
 
-void att_measure_fn(uint8_t out[ATT_HASH], const uint8_t *wasm, size_t wasm_len,
-                    const char *canon, size_t canon_len)
+void att_measure_fn(uint8_t out[ATT_HASH], const uint8_t *wasm, size_t wasm_len, const char *canon,
+                    size_t canon_len)
 {
     crypto_hash_sha512_state st;
     uint8_t n[8];
@@ -252,9 +252,8 @@ bool att_chunk_open(uint8_t *plain, const uint8_t *src, const uint8_t key[ATT_KE
     uint32_t len = rd32(src);
     att_chunk_nonce(nonce, base, i);
     att_chunk_ad(ad, hash, i, last);
-    return crypto_aead_xchacha20poly1305_ietf_decrypt_detached(plain, NULL, src + 4, len,
-                                                               src + 4 + len, ad, sizeof ad,
-                                                               nonce, key) == 0;
+    return crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
+               plain, NULL, src + 4, len, src + 4 + len, ad, sizeof ad, nonce, key) == 0;
 }
 
 /* Walks n chunks from p to end: every length bounded; the plaintext total in *plain. */
@@ -282,7 +281,8 @@ bool att_req_parse(const uint8_t *b, size_t n, att_req *r, const char **why)
         return *why = "not a sealed request (bad magic or too short)", false;
     r->flags = rd32(b + 8);
     r->nchunks = rd32(b + 12);
-    if (r->flags & ~(ATT_REQ_DEPLOY | ATT_REQ_STORE)) return *why = "unknown flags in a sealed request", false;
+    if (r->flags & ~(ATT_REQ_DEPLOY | ATT_REQ_STORE))
+        return *why = "unknown flags in a sealed request", false;
     r->kx_pk = b + 16;
     r->client_pk = b + 48;
     r->subject = b + 80;
@@ -320,8 +320,8 @@ void att_rsp_ad_hash(uint8_t out[32], const uint8_t hdr[ATT_RSP_HDR],
 }
 
 void att_req_seal(uint8_t *out, const att_session *s, const uint8_t kx_pk[ATT_PK],
-                  const uint8_t client_pk[ATT_PK], const uint8_t subject[ATT_HASH],
-                  uint32_t flags, uint64_t time_ns, const uint8_t *plain, size_t len)
+                  const uint8_t client_pk[ATT_PK], const uint8_t subject[ATT_HASH], uint32_t flags,
+                  uint64_t time_ns, const uint8_t *plain, size_t len)
 {
     size_t nch = att_nchunks(len);
     memcpy(out, req_magic, 8);

@@ -37,8 +37,8 @@ size_t att_manifest_canon(char *out, size_t cap, const char *entry, const char *
                           uint64_t max_memory, uint64_t output_max, const char *const *env,
                           size_t nenv);
 /* A function: SHA-512("ward-function-1", |wasm|, wasm, |manifest|, manifest). */
-void att_measure_fn(uint8_t out[ATT_HASH], const uint8_t *wasm, size_t wasm_len,
-                    const char *canon, size_t canon_len);
+void att_measure_fn(uint8_t out[ATT_HASH], const uint8_t *wasm, size_t wasm_len, const char *canon,
+                    size_t canon_len);
 /* A chain: SHA-512("ward-chain-1", steps, and per step its width and its
  * functions' measurements in order). One step of one function measures as
  * that function. */
@@ -128,7 +128,8 @@ typedef struct att_session {
  * cut short. */
 #define ATT_REQ_HDR 176u
 #define ATT_REQ_DEPLOY 1u /* flags: the payload is a module to deploy */
-#define ATT_REQ_STORE 2u  /* with DEPLOY: sealed by the monitor under its store key (no keys in the header) */
+#define ATT_REQ_STORE                                                                              \
+    2u /* with DEPLOY: sealed by the monitor under its store key (no keys in the header) */
 typedef struct att_req {
     uint32_t flags, nchunks;
     const uint8_t *kx_pk, *client_pk, *subject, *nonce;
@@ -170,21 +171,19 @@ void att_chunk_nonce(uint8_t out[ATT_XNONCE], const uint8_t base[ATT_XNONCE], ui
 void att_chunk_ad(uint8_t out[41], const uint8_t hash[32], uint64_t i, bool last);
 /* Seals one chunk: writes u32 len | ciphertext | tag at dst. */
 void att_chunk_seal(uint8_t *dst, const uint8_t *plain, uint32_t len, const uint8_t key[ATT_KEY],
-                    const uint8_t base[ATT_XNONCE], const uint8_t hash[32], uint64_t i,
-                    bool last);
+                    const uint8_t base[ATT_XNONCE], const uint8_t hash[32], uint64_t i, bool last);
 /* Opens one chunk (src: u32 len | ciphertext | tag, its length checked by
  * the parse) into plain; false if it does not authenticate. */
 bool att_chunk_open(uint8_t *plain, const uint8_t *src, const uint8_t key[ATT_KEY],
-                    const uint8_t base[ATT_XNONCE], const uint8_t hash[32], uint64_t i,
-                    bool last);
+                    const uint8_t base[ATT_XNONCE], const uint8_t hash[32], uint64_t i, bool last);
 void att_rsp_ad_hash(uint8_t out[32], const uint8_t hdr[ATT_RSP_HDR],
                      const uint8_t subject[ATT_HASH]);
 
 /* Seals a whole buffer as a request (client): out holds
  * att_sealed_len(ATT_REQ_HDR, len) bytes. */
 void att_req_seal(uint8_t *out, const att_session *s, const uint8_t kx_pk[ATT_PK],
-                  const uint8_t client_pk[ATT_PK], const uint8_t subject[ATT_HASH],
-                  uint32_t flags, uint64_t time_ns, const uint8_t *plain, size_t len);
+                  const uint8_t client_pk[ATT_PK], const uint8_t subject[ATT_HASH], uint32_t flags,
+                  uint64_t time_ns, const uint8_t *plain, size_t len);
 /* Opens a parsed request into plain (r->plain_len bytes). */
 bool att_req_open(const att_req *r, const att_session *s, uint8_t *plain);
 

@@ -124,8 +124,10 @@ static void cache_save(const cache *k)
     if (!f) return;
     for (size_t i = 0; i < k->n; i++)
         fprintf(f, "%s %s\n", k->key[i], k->val[i]);
-    if (fclose(f) == 0) rename(tmp, k->path);
-    else unlink(tmp);
+    if (fclose(f) == 0)
+        rename(tmp, k->path);
+    else
+        unlink(tmp);
 }
 
 /* ---- evidence ---------------------------------------------------------------------------- */
@@ -244,8 +246,9 @@ bool wcs_verify(const wc_conn *c, const uint8_t *evb, size_t n, const uint8_t no
         }
         note(p, "%s", ", UNATTESTED (no platform vouches for the keys)");
         if (!o->quiet)
-            fprintf(stderr, "ward client: %s is UNATTESTED (ward serve --attest none): its keys "
-                            "are vouched for by nobody\n",
+            fprintf(stderr,
+                    "ward client: %s is UNATTESTED (ward serve --attest none): its keys "
+                    "are vouched for by nobody\n",
                     c->url);
     }
     /* the monitor identity: cached per node */
@@ -399,8 +402,8 @@ bool wcs_open(const wcs_session *s, const wcs_pending *pend, const uint8_t *rsp,
     const uint8_t *p = r.chunks;
     size_t off = 0;
     for (uint32_t i = 0; i < r.nchunks; i++) {
-        uint32_t len = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                       (uint32_t)p[3] << 24;
+        uint32_t len =
+            (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
         if (!att_chunk_open(out + off, p, s->keys.m2c, r.nonce, hash, i, i + 1 == r.nchunks)) {
             sodium_memzero(out, r.plain_len);
             free(out);

@@ -258,8 +258,8 @@ static enum MHD_Result respond_sealed(struct MHD_Connection *c, const proto_fiel
                                       const char *time_us)
 {
     if (!body) return error(c, 502, "protocol", "the monitor's reply is not sealed", -1);
-    return respond(c, 200, "application/x-ward-sealed", body->data, body->len, "X-Ward-Sealed",
-                   "1", "X-Ward-Time-Us", time_us);
+    return respond(c, 200, "application/x-ward-sealed", body->data, body->len, "X-Ward-Sealed", "1",
+                   "X-Ward-Time-Us", time_us);
 }
 
 /* POST /v1/attest, /v1/functions/NAME/attest, /v1/chains/NAME/attest: the
@@ -315,9 +315,9 @@ static enum MHD_Result invoke(struct MHD_Connection *c, const char *tenant, prot
         if (sealed)
             ret = respond_sealed(c, body, t1);
         else
-            ret = respond(c, 200, "application/octet-stream",
-                          body ? body->data : (const uint8_t *)"", body ? body->len : 0,
-                          "X-Ward-Time-Us", t1, "X-Ward-Clone-Us", t2);
+            ret =
+                respond(c, 200, "application/octet-stream", body ? body->data : (const uint8_t *)"",
+                        body ? body->len : 0, "X-Ward-Time-Us", t1, "X-Ward-Clone-Us", t2);
     }
     double us = (double)(now_us() - t0);
     pthread_mutex_lock(&stat_lock);

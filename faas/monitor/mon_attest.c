@@ -224,8 +224,8 @@ static bool tsm_report(char *why, size_t cap)
         size_t pl;
         uint8_t *pv = read_all(p, &pl, 4096);
         if (pv) {
-            snprintf(provider, sizeof provider, "%.*s", (int)(pl && pv[pl - 1] == '\n' ? pl - 1 : pl),
-                     (const char *)pv);
+            snprintf(provider, sizeof provider, "%.*s",
+                     (int)(pl && pv[pl - 1] == '\n' ? pl - 1 : pl), (const char *)pv);
             free(pv);
         }
         snprintf(p, sizeof p, "%s/outblob", dir);
@@ -262,12 +262,11 @@ bool mon_attest_init(const char *spec, const char *config, char *why, size_t cap
     sodium_memzero(ma.sec, sizeof *ma.sec);
     if (!hash_file("/proc/self/exe", ma.exe))
         return snprintf(why, cap, "cannot read its own executable to measure it"), false;
-    const char *kind = !spec || !strcmp(spec, "none")  ? "none"
-                       : !strcmp(spec, "tsm")          ? "tsm"
-                       : !strncmp(spec, "sim:", 4)     ? "sim"
-                                                       : NULL;
-    if (!kind)
-        return snprintf(why, cap, "--attest %s: none, sim:KEYFILE or tsm", spec), false;
+    const char *kind = !spec || !strcmp(spec, "none") ? "none"
+                       : !strcmp(spec, "tsm")         ? "tsm"
+                       : !strncmp(spec, "sim:", 4)    ? "sim"
+                                                      : NULL;
+    if (!kind) return snprintf(why, cap, "--attest %s: none, sim:KEYFILE or tsm", spec), false;
     crypto_hash_sha512_state st;
     crypto_hash_sha512_init(&st);
     crypto_hash_sha512_update(&st, (const uint8_t *)"ward-monitor-1", 15);
@@ -379,8 +378,9 @@ bool mon_attest_module(const proto_msg *m, mon_fn *fn, proto_status *st, char *m
             return false;
         }
         if (sodium_memcmp(r.kx_pk, ma.kx_pk, ATT_PK)) {
-            snprintf(msg, cap, "the module is sealed to another monitor key (the monitor "
-                               "restarted?): attest again");
+            snprintf(msg, cap,
+                     "the module is sealed to another monitor key (the monitor "
+                     "restarted?): attest again");
             return false;
         }
         if (!session_get(r.client_pk, &s)) {
@@ -541,7 +541,8 @@ static bool session_get(const uint8_t client_pk[ATT_PK], att_session *out)
 {
     uint32_t h = ((uint32_t)client_pk[0] | (uint32_t)client_pk[1] << 8) % SESSIONS;
     pthread_mutex_lock(&ma.lock);
-    if (ma.sec->sessions[h].used && !sodium_memcmp(ma.sec->sessions[h].client_pk, client_pk, ATT_PK)) {
+    if (ma.sec->sessions[h].used &&
+        !sodium_memcmp(ma.sec->sessions[h].client_pk, client_pk, ATT_PK)) {
         *out = ma.sec->sessions[h].keys;
         pthread_mutex_unlock(&ma.lock);
         return true;
@@ -671,8 +672,8 @@ bool mon_attest_open(ward_memory *scratch, mon_job *job, ward_region **rout, uin
         uint64_t off = 0;
         uint8_t *bounce = NULL;
         for (uint32_t i = 0; ok && i < r.nchunks; i++) {
-            uint32_t len = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                           (uint32_t)p[3] << 24;
+            uint32_t len =
+                (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
             size_t a = 0;
             uint8_t *dst = len ? ward_memory_span(scratch, off, len, true, &a) : NULL;
             bool direct = dst && a >= len;
@@ -779,8 +780,8 @@ bool mon_attest_seal(ward_memory *scratch, mon_job *job, ward_region *const *par
     if (!ok) return false;
     uint8_t out_hash[ATT_HASH];
     att_hash(out_hash, out + ATT_RSP_CHUNKS, size - ATT_RSP_CHUNKS);
-    att_receipt_sign(out + ATT_RSP_HDR, job->seal.subject, job->seal.in_hash, out_hash,
-                     ma.sign_pk, ma.sec->sign_sk);
+    att_receipt_sign(out + ATT_RSP_HDR, job->seal.subject, job->seal.in_hash, out_hash, ma.sign_pk,
+                     ma.sec->sign_sk);
     pthread_mutex_lock(&ma.lock);
     ma.sealed++;
     ma.crypto_ns += job->seal.ns + (mono_ns() - t0);

@@ -436,8 +436,7 @@ bool mon_job_exec(mon_worker *w, mon_job *job, proto_buf *b, uint64_t t0)
     bool ok = false;
     int64_t failed_step = -1;
     if (job->sealed) { /* decrypted straight into the input region's frames */
-        if (!mon_attest_open(w->scratch, job, &in.r[0], &in.len[0], &oc.st, oc.msg,
-                             sizeof oc.msg))
+        if (!mon_attest_open(w->scratch, job, &in.r[0], &in.len[0], &oc.st, oc.msg, sizeof oc.msg))
             goto reply;
         in.n = in.r[0] ? 1 : 0;
     } else if (job->body_len) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""relay.py PORT_FILE TARGET_PORT CAPTURE DUMP_DIR MODE - a small HTTP relay
+"""relay.py PORT_FILE TARGET_PORT CAPTURE DUMP_DIR MODE [PORT] - a small HTTP relay
 between `ward client` and a node's gateway on loopback, for tests/attest.
 
 It records every byte that passes in both directions (CAPTURE), saves the
@@ -10,7 +10,8 @@ can play the attacker on the network (MODE):
   flip-receipt    flip one bit of the receipt of a sealed reply
   stale-evidence  answer every attestation after the first with the first
                   evidence (evidence for another nonce)
-Writes the port it listens on to PORT_FILE. Runs until killed; every
+Listens on PORT (default: any free one; the same port again keeps the
+client's URL, and so its pins, across relays) and writes it to PORT_FILE. Runs until killed; every
 socket operation has a timeout."""
 import os
 import socket
@@ -113,7 +114,7 @@ def serve(client):
 def main():
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("127.0.0.1", 0))
+    ls.bind(("127.0.0.1", int(sys.argv[6]) if len(sys.argv) > 6 else 0))
     ls.listen(64)
     with open(port_file + ".tmp", "w") as f:
         f.write("%d\n" % ls.getsockname()[1])
