@@ -237,6 +237,7 @@ bench: all
 	bash bench/paged.sh
 	bash bench/cage.sh
 	bash bench/serve.sh $(O)
+	bash bench/attest.sh $(O)
 
 deps:
 	bash tools/deps.sh

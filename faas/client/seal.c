@@ -382,8 +382,20 @@ uint8_t *wcs_seal(const wcs_session *s, const uint8_t subject[ATT_HASH], uint32_
     return out;
 }
 
+bool wcs_receipt_check(const wcs_session *s, const wcs_pending *pend,
+                       const uint8_t later[ATT_RECEIPT + ATT_HASH], char *why, size_t cap)
+{
+    const char *w;
+    if (att_receipt_verify(later, s->sign_pk, pend->subject, pend->in_hash, later + ATT_RECEIPT,
+                           &w))
+        return true;
+    snprintf(why, cap, "receipt: %s", w);
+    return false;
+}
+
 bool wcs_open(const wcs_session *s, const wcs_pending *pend, const uint8_t *rsp, size_t n,
-              uint8_t **plain, size_t *plen, char *why, size_t cap)
+              uint8_t **plain, size_t *plen, uint8_t later[ATT_RECEIPT + ATT_HASH], char *why,
+              size_t cap)
 {
     att_rsp r;
     const char *w;
@@ -393,7 +405,11 @@ bool wcs_open(const wcs_session *s, const wcs_pending *pend, const uint8_t *rsp,
         return snprintf(why, cap, "sealed reply: the answer to another request"), false;
     uint8_t out_hash[ATT_HASH];
     att_hash(out_hash, r.chunks, r.chunks_len);
-    if (!att_receipt_verify(r.receipt, s->sign_pk, pend->subject, pend->in_hash, out_hash, &w))
+    if (later) {
+        memcpy(later, r.receipt, ATT_RECEIPT);
+        memcpy(later + ATT_RECEIPT, out_hash, ATT_HASH);
+    } else if (!att_receipt_verify(r.receipt, s->sign_pk, pend->subject, pend->in_hash, out_hash,
+                                   &w))
         return snprintf(why, cap, "receipt: %s: refusing the output", w), false;
     uint8_t hash[32];
     att_rsp_ad_hash(hash, rsp, pend->subject);

@@ -64,8 +64,14 @@ void wcs_session_wipe(wcs_session *s);
 uint8_t *wcs_seal(const wcs_session *s, const uint8_t subject[ATT_HASH], uint32_t flags,
                   const uint8_t *plain, size_t plen, size_t *len, wcs_pending *pend);
 /* Opens a sealed reply: the receipt verified, the output decrypted into a
- * malloc'ed *plain (NUL-terminated, *plen bytes). False with why. */
+ * malloc'ed *plain (NUL-terminated, *plen bytes). False with why. With
+ * `later`, the receipt and the output's hash are copied there instead, for
+ * wcs_receipt_check after the fact (the AEAD already proves the output
+ * comes from the attested monitor; the receipt is what proves it to others). */
 bool wcs_open(const wcs_session *s, const wcs_pending *pend, const uint8_t *rsp, size_t n,
-              uint8_t **plain, size_t *plen, char *why, size_t cap);
+              uint8_t **plain, size_t *plen, uint8_t later[ATT_RECEIPT + ATT_HASH], char *why,
+              size_t cap);
+bool wcs_receipt_check(const wcs_session *s, const wcs_pending *pend,
+                       const uint8_t later[ATT_RECEIPT + ATT_HASH], char *why, size_t cap);
 
 #endif
