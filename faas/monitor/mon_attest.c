@@ -746,7 +746,11 @@ bool mon_attest_seal(ward_memory *scratch, mon_job *job, ward_region *const *par
         out[12 + k] = 0;
     }
     memcpy(out + 16, job->seal.req_nonce, ATT_XNONCE);
-    randombytes_buf(out + 40, ATT_XNONCE);
+    /* The reply's nonce: derived from the request's, which is unique under
+     * the session (the replay cache refuses a second use) and the reply key
+     * is not the request key; no getrandom system call on this path. */
+    crypto_generichash(out + 40, ATT_XNONCE, job->seal.req_nonce, ATT_XNONCE,
+                       (const uint8_t *)"ward-reply-nonce-key-0123456789ab", 32);
     uint8_t hash[32];
     att_rsp_ad_hash(hash, out, job->seal.subject);
     uint8_t *p = out + ATT_RSP_CHUNKS, *bounce = NULL;
