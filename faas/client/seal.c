@@ -218,7 +218,7 @@ bool wcs_verify(const wc_conn *c, const uint8_t *evb, size_t n, const uint8_t no
                     "ward client: trusting the SIMULATED platform key %.16s... of %s on first "
                     "use (pin it with --platform-key)\n",
                     pkhex, c->url);
-        if (!pinned && have_cache) cache_set(&k, "platform", pkhex);
+        if (have_cache) cache_set(&k, "platform", pkhex); /* the first seen, or the pinned one */
     } else if (e->platform == ATT_PLATFORM_TSM) {
         att_tsm_report r;
         uint8_t rd[ATT_HASH];
