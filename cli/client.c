@@ -257,6 +257,12 @@ int cli_client(int argc, char **argv)
     wc_conn c = {.url = getenv("WARD_URL"), .token = getenv("WARD_TOKEN")};
     if (!c.url) c.url = "http://127.0.0.1:8080";
     argc = take_attest_options(argc, argv);
+    uint8_t probe[ATT_HASH];
+    if ((att_opts.expect && !att_unhex(probe, ATT_HASH, att_opts.expect)) ||
+        (att_opts.expect_monitor && !att_unhex(probe, ATT_HASH, att_opts.expect_monitor)))
+        return cli_usage("client", "%s",
+                         "--expect-measurement and --expect-monitor take 128 hex digits "
+                         "(ward client measure prints them)");
     int i = 0;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {

@@ -208,8 +208,10 @@ static enum MHD_Result deploy(struct MHD_Connection *c, const char *tenant, cons
             mod = stored ? stored->data : NULL;
             modlen = stored ? stored->len : 0;
         }
-        if (!json || !mod || !gw_store_put(tenant, "fn", name, "wasm", mod, modlen) ||
-            !gw_store_put(tenant, "fn", name, "json", json, strlen(json))) {
+        if (!mod) {
+            ret = error(c, 502, "protocol", "the monitor returned no sealed module to store", -1);
+        } else if (!json || !gw_store_put(tenant, "fn", name, "wasm", mod, modlen) ||
+                   !gw_store_put(tenant, "fn", name, "json", json, strlen(json))) {
             ret = error(c, 500, "store", "the function store could not be written", -1);
         } else {
             ret = respond_json(c, 201, fn_json(tenant, name));
