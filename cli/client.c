@@ -396,7 +396,9 @@ int cli_client(int argc, char **argv)
         if (argc - i != 1) return cli_usage("client", "%s", "rm NAME");
         snprintf(path, sizeof path, "/v1/%s/%s", chain ? "chains" : "functions", argv[i]);
         wc_request(&c, "DELETE", path, NULL, NULL, 0, &r);
-        return report(&c, &r, false);
+        int rc = report(&c, &r, false);
+        if (!rc) wcs_pin(&c, &att_opts, chain ? "chains" : "functions", argv[i], NULL);
+        return rc;
     }
     if (!strcmp(cmd, "chain") && i < argc && !strcmp(argv[i], "define")) {
         i++;
@@ -425,6 +427,7 @@ int cli_client(int argc, char **argv)
         wc_request(&c, "PUT", path, "Content-Type: application/json", json, (size_t)(p - json), &r);
         free(json);
         int rc = report(&c, &r, false);
+        if (!rc) wcs_pin(&c, &att_opts, "chains", name, NULL); /* pinned again at first use */
         if (!rc) printf("defined chain %s (%d steps)\n", name, argc - i);
         return rc;
     }

@@ -272,9 +272,13 @@ bool wcs_verify(const wc_conn *c, const uint8_t *evb, size_t n, const uint8_t no
                 snprintf(why, cap,
                          "measurement mismatch for %s %s: the node runs %.32s..., expected "
                          "%.32s... (%s): refusing to send any data",
-                         kind, name, hex, want, o->expect ? "--expect-measurement" : "pinned");
+                         kind, name, hex, want,
+                         o->expect ? "--expect-measurement"
+                                   : "pinned; if the change is wanted, check the new code and "
+                                     "pass --expect-measurement with its measurement");
                 goto out;
             }
+            if (o->expect && have_cache) cache_set(&k, key, hex); /* re-pinned as told */
             note(p, ", %s", o->expect ? "measurement as expected" : "measurement as pinned");
         } else {
             p->pinned_first = true;
@@ -329,8 +333,8 @@ bool wcs_pin(const wc_conn *c, const wcs_opts *o, const char *kind, const char *
     if (!cache_open(c, o, &k)) return false;
     char key[200], hex[2 * ATT_HASH + 1];
     snprintf(key, sizeof key, "m:%s/%s", kind, name);
-    att_hex(hex, m, ATT_HASH);
-    cache_set(&k, key, hex);
+    if (m) att_hex(hex, m, ATT_HASH);
+    cache_set(&k, key, m ? hex : NULL);
     cache_save(&k);
     cache_free(&k);
     return true;

@@ -40,7 +40,8 @@ bool wcs_attest(const wc_conn *c, const char *kind, const char *name, const wcs_
 bool wcs_verify(const wc_conn *c, const uint8_t *ev, size_t n, const uint8_t nonce[ATT_NONCE],
                 const char *kind, const char *name, const wcs_opts *o, wcs_peer *p, char *why,
                 size_t cap);
-/* Pins a measurement for kind/name on this node (after a deploy). */
+/* Pins a measurement for kind/name on this node (after a deploy); NULL
+ * forgets it (a chain redefined, a function removed: the next use pins). */
 bool wcs_pin(const wc_conn *c, const wcs_opts *o, const char *kind, const char *name,
              const uint8_t m[ATT_HASH]);
 /* Forgets the cached identity of the node (its keys changed). */

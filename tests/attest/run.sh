@@ -137,6 +137,13 @@ MKU=WARD-MARKER-C0NF1DENTIAL-7F3A
 MKR=A3F7-LAITNED1FN0C-REKRAM-DRAW
 check "sealed round trip" "$MKU" "$(C invoke upper --data "$MK" --platform-key "$PUB")"
 check "sealed chain: intermediates stay in the monitor" "$MKR" "$(C chain invoke ur --data "$MK")"
+# the gateway's store changes the chain: refused by the chain's measurement pinned at first use
+printf '{"steps":[["reverse"],["upper"]]}' >"$tmp/store/t/default/chain/ur.json"
+out=$(C chain invoke ur --data "$MK" 2>&1); rc=$?
+[ $rc = 1 ] && has "a chain changed in the store: refused" "$out" "measurement mismatch for chains ur" ||
+    bad "chain changed in the store" "rc $rc: $out"
+C chain define ur upper reverse >/dev/null
+check "redefined by the client: pinned again" "$MKR" "$(C chain invoke ur --data "$MK")"
 check "--expect-measurement accepted" "$MKU" "$(C invoke upper --data "$MK" --expect-measurement "$want")"
 # a positive control: the same through --plain shows the relay and scanner see plaintext
 PL=plain-control-5e8d-visible
