@@ -93,7 +93,9 @@ child_pid() { # comm
 C() { "$W" client --url "$RURL" "$@"; }
 D() { "$W" client --url "http://127.0.0.1:$PORT" "$@"; } # direct, no relay
 metric() { curl -s --max-time 5 "http://127.0.0.1:$PORT/metrics" | sed -nE "s/^$1 ([0-9.]+)$/\1/p"; }
-last_req() { ls -t "$tmp"/dump/req-*.bin 2>/dev/null | head -n 1; }
+last_req() { # the newest sealed request the relay saw
+    echo "$tmp/dump/req-$(ls "$tmp/dump" | sed -nE 's/^req-([0-9]+)\.bin$/\1/p' | sort -n | tail -n 1).bin"
+}
 clones_same() { # name before: nothing ran (no trustlet was cloned)
     check "$1: nothing executed" "$2" "$(metric ward_monitor_clones_total)"
 }
@@ -165,6 +167,7 @@ echo "$scan" | grep -q "found $PL" && ok "the scanner finds the --plain control 
 # ---- confidential deploy: the store holds ciphertext only ---------------------------
 cap0=$(stat -c %s "$tmp/capture")
 out=$(C deploy secretfn "$G/upper.wasm" --confidential)
+sealed_mod=$(last_req)
 has "confidential deploy" "$out" "sealed), measurement $want"
 probe=$(python3 -c "import sys; print(open(sys.argv[1],'rb').read()[2000:2032].hex())" "$G/upper.wasm")
 python3 - "$tmp/store/t/default/fn/secretfn.wasm" "$tmp/capture" "$probe" "$cap0" <<'EOF' && ok "the stored and sent module is ciphertext (no module bytes)" || bad "confidential deploy" "module bytes visible"
@@ -175,6 +178,12 @@ wire = open(sys.argv[2], "rb").read()[int(sys.argv[4]):]  # what passed since th
 sys.exit(1 if store[:4] == b"\0asm" or probe in store or probe in wire or len(wire) < len(store) else 0)
 EOF
 check "the confidential function runs" "$MKU" "$(C invoke secretfn --data "$MK")"
+out=$(curl -s --max-time 10 -X PUT -H 'X-Ward-Sealed: 1' -H 'X-Ward-Manifest: {"limits":{"fuel":5}}' \
+    --data-binary @"$sealed_mod" -w ' %{http_code}' "http://127.0.0.1:$PORT/v1/functions/tampered")
+has "a sealed module with a manifest changed on the way: refused (403)" "$out" " 403"
+has "a sealed module with a manifest changed on the way: the error says so" "$out" "changed on the way"
+[ ! -e "$tmp/store/t/default/fn/tampered.wasm" ] && ok "the refused module is not in the store" ||
+    bad "tampered deploy stored" "$(ls "$tmp/store/t/default/fn")"
 
 # ---- rejections, each with a clear error and nothing executed -----------------------
 n0=$(metric ward_monitor_clones_total)
