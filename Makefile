@@ -92,23 +92,23 @@ $(O)/libward-internal.a: $(LIB_OBJ)
 # faas/client: HTTP, JSON) and the supervisor (`ward serve`).
 CLI_SRC := $(wildcard cli/*.c)
 CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
-FAAS_UNTRUSTED_SRC := faas/proto.c $(wildcard faas/gateway/*.c faas/client/*.c)
+FAAS_UNTRUSTED_SRC := faas/proto.c faas/attest.c $(wildcard faas/gateway/*.c faas/client/*.c)
 FAAS_UNTRUSTED_OBJ := $(FAAS_UNTRUSTED_SRC:%.c=$(O)/%.o)
-NODE_LIBS := -lmicrohttpd -lcurl -lcjson
+NODE_LIBS := -lmicrohttpd -lcurl -lcjson -lsodium
 $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ): CPPFLAGS += -Ifaas
 $(O)/ward: $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(O)/libward.a $(O)/ward-monitor
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(O)/libward.a $(NODE_LIBS) $(LDLIBS)
 
 # The trusted part of a node: the monitor, a program of its own that links
-# libward, libc and libseccomp only (no HTTP, no JSON: tests/serve checks
+# libward, libc, libseccomp and libsodium only (no HTTP, no JSON: tests/serve checks
 # its dynamic dependencies). `ward serve` starts it from ward's own folder.
-MON_SRC := faas/proto.c $(wildcard faas/monitor/*.c)
+MON_SRC := faas/proto.c faas/attest.c $(wildcard faas/monitor/*.c)
 MON_OBJ := $(MON_SRC:%.c=$(O)/mon/%.o)
 $(O)/mon/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(WFLAGS) -Iinclude -Ifaas $(CFLAGS) -MMD -MP -c $< -o $@
 $(O)/ward-monitor: $(MON_OBJ) $(O)/libward.a
-	$(CC) $(CFLAGS) -o $@ $^ -lseccomp $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $^ -lseccomp -lsodium $(LDLIBS)
 
 # The test tool that writes Cage's instructions through placeholder imports
 # (tools/cage-place.c; wabt and clang do not know the 0xFA instructions).
@@ -237,6 +237,7 @@ bench: all
 	bash bench/paged.sh
 	bash bench/cage.sh
 	bash bench/serve.sh $(O)
+	bash bench/attest.sh $(O)
 
 deps:
 	bash tools/deps.sh

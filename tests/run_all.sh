@@ -40,6 +40,7 @@ step paged bash tests/paged/run.sh build
 step budget bash tests/budget/run.sh build/ward build
 step cage bash tests/cage/run.sh build
 step serve bash tests/serve/run.sh build
+step attest bash tests/attest/run.sh build
 if [ "$mode" != check ]; then
     step install bash tests/install.sh
     step asan-unit make -s "$jobs" asan-unit

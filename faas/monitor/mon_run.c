@@ -2,7 +2,7 @@
  *
  * An invocation is a chain of steps; a single function is a chain of one.
  * The request body is written once into the frames of a region (job_input;
- * the next issue decrypts it straight there). Each step runs each of its
+ * a sealed body is decrypted straight there). Each step runs each of its
  * functions (several: a fan-out, whose branches run on several workers at
  * once) in a fresh copy-on-write clone of that function's template, with
  * the step's input regions mapped read-only above the clone's memory and
@@ -10,7 +10,7 @@
  * become a region (the same frames) that the next step maps read-only:
  * data passes from function to function by page table, never by copy and
  * never outside this process. The last step's output is copied into the
- * reply (job_output; the next issue encrypts it there).
+ * reply (job_output; a sealed job's is encrypted from the pages, mon_attest.c).
  *
  * Templates: one per function, built at deploy (mon_fn_check) in a store
  * of its own, initialised once and sealed, so that every worker clones it
@@ -59,6 +59,7 @@ void mon_fn_release(mon_fn *fn)
         __atomic_sub_fetch(&mon.templates, 1, __ATOMIC_RELAXED);
     }
     ward_module_free(fn->module);
+    mon_attest_fn_free(fn);
     for (uint32_t i = 0; i < fn->nenv; i++)
         free(fn->env[i]);
     free(fn);
@@ -70,6 +71,7 @@ void mon_job_free(mon_job *job)
     for (uint32_t s = 0; s < job->nsteps; s++)
         for (uint32_t k = 0; k < job->width[s]; k++)
             mon_fn_release(job->fns[s][k]);
+    mon_attest_job_free(job);
     free(job->raw);
     free(job);
 }
@@ -488,8 +490,15 @@ static bool run_step(mon_worker *w, mon_tenant *tenant, mon_fn *const *fns, unsi
 /* The request body as the first step's input: written once into the
  * frames of a region, which every function of the step maps read-only.
  * (Where the next issue decrypts the body instead.) */
-static bool job_input(mon_worker *w, const mon_job *job, mon_parts *in, mon_outcome *oc)
+static bool job_input(mon_worker *w, mon_job *job, mon_parts *in, mon_outcome *oc)
 {
+    if (job->sealed) { /* decrypted straight into the input region's frames */
+        if (!mon_attest_open(w->scratch, job, &in->r[0], &in->len[0], &oc->st, oc->msg,
+                             sizeof oc->msg))
+            return false;
+        in->n = in->r[0] ? 1 : 0;
+        return true;
+    }
     if (!job->body_len) return true;
     in->r[0] = region_of_bytes(w, job->body, job->body_len);
     if (!in->r[0]) {
@@ -502,10 +511,14 @@ static bool job_input(mon_worker *w, const mon_job *job, mon_parts *in, mon_outc
     return true;
 }
 
-/* The last step's outputs, joined in order, as the BODY of reply b.
- * (Where the next issue encrypts the result instead.) */
-static void job_output(mon_worker *w, const mon_parts *res, proto_buf *b)
+/* The last step's outputs, joined in order, as the BODY of reply b; for a
+ * sealed job, encrypted straight from the output pages, with a receipt. */
+static void job_output(mon_worker *w, mon_job *job, const mon_parts *res, proto_buf *b)
 {
+    if (job->sealed) {
+        if (!mon_attest_seal(w->scratch, job, res->r, res->len, res->n, b)) b->failed = true;
+        return;
+    }
     uint64_t total = 0;
     for (uint32_t i = 0; i < res->n; i++)
         total += res->len[i];
@@ -558,7 +571,7 @@ reply:
         proto_begin(b, PROTO_RESULT, job->id);
         proto_put_u64(b, PROTO_F_STATUS, PROTO_ST_OK);
         proto_put_u64(b, PROTO_F_EXIT_CODE, 0);
-        job_output(w, &in, b);
+        job_output(w, job, &in, b);
         proto_put_u64(b, PROTO_F_TIME_NS, now_ns() - t0);
         proto_put_u64(b, PROTO_F_CLONE_NS, oc.clone_ns);
         if (!proto_end(b)) {

@@ -15,6 +15,7 @@ check() { # name expected actual
     if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "expected [$2], got [$3]"; fi
 }
 tmp=$(mktemp -d)
+export WARD_ATTEST_CACHE=$tmp/attest-cache # what ward client pins (docs/attest.md)
 node_pid=
 cleanup() {
     [ -n "$node_pid" ] && kill "$node_pid" 2>/dev/null && wait "$node_pid" 2>/dev/null
@@ -48,7 +49,7 @@ req() { # method path [curl args...] -> "CODE BODY"
 metric() { curl -s --max-time 5 "$URL/metrics" | sed -nE "s/^$1 ([0-9]+).*/\1/p"; }
 ms_of() { # the milliseconds a command takes; its output in $tmp/out
     local t0; t0=$(date +%s%N)
-    "$@" >"$tmp/out" 2>&1
+    "$@" >"$tmp/out" 2>>"$tmp/client.err"
     echo $((($(date +%s%N) - t0) / 1000000))
 }
 
@@ -99,7 +100,7 @@ else bad "branch timeout" "$r"; fi
 check "after a failed fan-out" "[w1][w2][w3]" "$(C chain invoke par --data 1)"
 # Several fan-outs at once: every answer whole and in order.
 pids=()
-for i in 1 2 3 4 5 6; do (C chain invoke par --data 50 >"$tmp/par$i" 2>&1) & pids+=($!); done
+for i in 1 2 3 4 5 6; do (C chain invoke par --data 50 >"$tmp/par$i" 2>>"$tmp/client.err") & pids+=($!); done
 wait "${pids[@]}"
 good=0
 for i in 1 2 3 4 5 6; do [ "$(cat "$tmp/par$i")" = "[w1][w2][w3]" ] && good=$((good + 1)); done

@@ -15,6 +15,7 @@ check() { # name expected actual
     if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "expected [$2], got [$3]"; fi
 }
 tmp=$(mktemp -d)
+export WARD_ATTEST_CACHE=$tmp/attest-cache # what ward client pins (docs/attest.md)
 node_pid=
 cleanup() {
     [ -n "$node_pid" ] && kill "$node_pid" 2>/dev/null && wait "$node_pid" 2>/dev/null
