@@ -35,6 +35,7 @@ hop_us=$(echo "$mon" | sed -nE 's/^chain hop p50: ([0-9.]+) us/\1/p')
 
 echo "== over HTTP on loopback"
 tmp=$(mktemp -d)
+export WARD_ATTEST_CACHE=$tmp/attest-cache # ward client's pins stay in the run's folder
 "$O/ward" serve --listen 127.0.0.1:0 --port-file "$tmp/port" --store "$tmp/store" --workers 2 \
     >"$tmp/log" 2>&1 &
 node=$!
@@ -64,8 +65,8 @@ fi
 echo "== trusted computing base (lines)"
 count() { cat "$@" | wc -l | tr -d ' '; }
 src=$(count $(git ls-files 'src/*.c' 'src/*.h' 'src/*.def' 'include/ward.h' 'include/ward_errors.h' 'include/ward_wasi.h'))
-monl=$(count faas/monitor/*.[ch] faas/proto.[ch])
+monl=$(count faas/monitor/*.[ch] faas/proto.[ch] faas/attest.[ch])
 gw=$(count faas/gateway/*.[ch] cli/serve.c)
 cl=$(count faas/client/*.[ch] cli/client.c)
-echo "tcb lines: monitor $((src + monl)) (runtime src/ and headers $src, faas/monitor + faas/proto $monl)"
+echo "tcb lines: monitor $((src + monl)) (runtime src/ and headers $src, faas/monitor + proto + attest $monl; + libsodium, libseccomp)"
 echo "untrusted lines: gateway $gw (+ libmicrohttpd, cJSON), client $cl (+ libcurl)"
