@@ -95,9 +95,12 @@ CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
 FAAS_UNTRUSTED_SRC := faas/proto.c $(wildcard faas/gateway/*.c faas/client/*.c)
 FAAS_UNTRUSTED_OBJ := $(FAAS_UNTRUSTED_SRC:%.c=$(O)/%.o)
 NODE_LIBS := -lmicrohttpd -lcurl -lcjson
+# `ward harden`'s rewriter (harden/): a module transformer, libc only.
+HARDEN_OBJ := $(patsubst %.c,$(O)/%.o,$(wildcard harden/*.c))
 $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ): CPPFLAGS += -Ifaas
-$(O)/ward: $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(O)/libward.a $(O)/ward-monitor
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(O)/libward.a $(NODE_LIBS) $(LDLIBS)
+$(O)/cli/harden.o: CPPFLAGS += -I.
+$(O)/ward: $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(HARDEN_OBJ) $(O)/libward.a $(O)/ward-monitor
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(HARDEN_OBJ) $(O)/libward.a $(NODE_LIBS) $(LDLIBS)
 
 # The trusted part of a node: the monitor, a program of its own that links
 # libward, libc and libseccomp only (no HTTP, no JSON: tests/serve checks
