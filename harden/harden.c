@@ -104,7 +104,7 @@ typedef struct hd {
 
     /* counts for the report */
     uint32_t calls_redirected, frames, frames_skipped_alloca, frames_skipped_results,
-        frames_skipped_size, funcs_with_sp;
+        frames_skipped_size, funcs_with_sp, bound_checks, funcs_untagged_sp;
     uint64_t instrs_in, instrs_frames, instrs_wrappers;
 } hd;
 
@@ -553,6 +553,91 @@ static long find_prologue(const hd *h, const hdw_instr *ins, size_t n, uint32_t 
     return found;
 }
 
+/* Whether the local.get at ins[i] is a pointer compared with the size of
+ * the memory in bytes, as wasi-libc's preopen table checks its strings
+ * (`(uintptr_t)p < memory_size(0) * PAGESIZE`, in 64 bits):
+ *     memory.size; i64.extend_i32_u; i64.const 16; i64.shl;
+ *     local.get p; i64.extend_i32_u; (i64.le_u | i64.lt_u | i64.gt_u | i64.ge_u)
+ * or the same with the two operands the other way round. A tagged pointer
+ * is above every 32-bit memory's size; its address is what is bounded. */
+static bool bound_check(const hd *h, const hdw_instr *ins, size_t n, size_t i)
+{
+    if (h->ptr != 0x7f || i + 2 >= n || ins[i + 1].op != 0xAD) return false;
+    const hdw_instr *size = NULL;
+    uint8_t cmp = 0;
+    if (i >= 4) { /* the size first */
+        size = &ins[i - 4];
+        cmp = ins[i + 2].op;
+    }
+    bool first = size && size[0].op == 0x3F && size[1].op == 0xAD && size[2].op == 0x42 &&
+                 size[2].value == 16 && size[3].op == 0x86;
+    if (first && cmp >= 0x54 && cmp <= 0x5A) return true;
+    if (i + 7 >= n) return false; /* the pointer first */
+    size = &ins[i + 2];
+    cmp = ins[i + 6].op;
+    return size[0].op == 0x3F && size[1].op == 0xAD && size[2].op == 0x42 && size[2].value == 16 &&
+           size[3].op == 0x86 && cmp >= 0x54 && cmp <= 0x5A;
+}
+
+/* Whether every `global.set $__stack_pointer` of a function is LLVM's:
+ * the one that stores the new frame (the prologue's `SP - frame`) or an
+ * epilogue's `X + frame` (at -O0 both go through locals). Anything else
+ * moves the stack pointer again (a variable-length array, alloca) below a
+ * frame that would be tagged, so the function keeps its frame untagged.
+ * The values are followed through the stack and the locals as far as
+ * constants, additions and subtractions go; anything else is unknown. */
+static bool sets_ok(const hd *h, const hdw_instr *ins, size_t n, uint32_t nlocals, int64_t frame)
+{
+    enum { UNK, SPV, CONST, BASE, PLUS, DEPTH = 16 };
+    uint8_t add = h->ptr == 0x7e ? 0x7C : 0x6A, sub = h->ptr == 0x7e ? 0x7D : 0x6B;
+    absval st[DEPTH];
+    int sp = 0;
+    absval *loc = calloc(nlocals ? nlocals : 1, sizeof *loc);
+    if (!loc) return false;
+    bool ok = true;
+#define POP() (sp > 0 ? st[--sp] : (absval){UNK, 0})
+#define PUSH(v)                                                                                    \
+    do {                                                                                           \
+        if (sp == DEPTH) {                                                                         \
+            memmove(st, st + 1, (DEPTH - 1) * sizeof *st);                                         \
+            sp--;                                                                                  \
+        }                                                                                          \
+        st[sp++] = (v);                                                                            \
+    } while (0)
+    for (size_t j = 0; j < n && ok; j++) {
+        const hdw_instr *in = &ins[j];
+        absval a, c;
+        if (in->op == 0x23) {
+            PUSH(((absval){in->idx == h->sp ? SPV : UNK, 0}));
+        } else if (in->op == 0x41 || in->op == 0x42) {
+            PUSH(((absval){CONST, in->value}));
+        } else if (in->op == 0x20) {
+            PUSH((in->idx < nlocals ? loc[in->idx] : (absval){UNK, 0}));
+        } else if (in->op == 0x21 || in->op == 0x22) {
+            a = POP();
+            if (in->idx < nlocals) loc[in->idx] = a;
+            if (in->op == 0x22) PUSH(a);
+        } else if (in->op == add) {
+            c = POP(), a = POP();
+            if (c.kind == CONST && a.kind != CONST) PUSH(((absval){PLUS, c.k}));
+            else if (a.kind == CONST && c.kind != CONST) PUSH(((absval){PLUS, a.k}));
+            else PUSH(((absval){UNK, 0}));
+        } else if (in->op == sub) {
+            c = POP(), a = POP();
+            PUSH(((absval){a.kind == SPV && c.kind == CONST && c.k == frame ? BASE : UNK, 0}));
+        } else if (in->op == 0x24 && in->idx == h->sp) {
+            a = POP();
+            ok = a.kind == BASE || (a.kind == PLUS && a.k == frame);
+        } else {
+            sp = 0; /* an instruction this does not follow: nothing known */
+        }
+    }
+#undef POP
+#undef PUSH
+    free(loc);
+    return ok;
+}
+
 static void tconst(const hd *h, hdw_buf *b, int64_t v)
 {
     OP(b, h->ptr == 0x7e ? 0x42 : 0x41);
@@ -612,20 +697,26 @@ static void rewrite_body(hd *h, uint32_t fi, hdw_buf *out)
     /* the frame */
     int64_t frame = 0;
     long pro = -1;
-    if (h->sp != UINT32_MAX && nget_sp > 0 && !allocator) {
+    if (h->sp != UINT32_MAX && nget_sp > 0) {
         h->funcs_with_sp++;
         pro = find_prologue(h, ins, n, (uint32_t)nlocals, &frame);
-        if (pro >= 0 && nget_sp != 1) {
+        if (pro >= 0 && (nget_sp != 1 || !sets_ok(h, ins, n, (uint32_t)nlocals, frame))) {
             h->frames_skipped_alloca++; /* reads it again: alloca, a frame pointer */
             pro = -1;
         } else if (pro >= 0 && ty->nr > 1) {
             h->frames_skipped_results++;
             pro = -1;
+        } else if (pro >= 0 && allocator) {
+            pro = -1; /* the allocator's own entry points are left as they are */
         } else if (pro < 0 && frame < 0) {
             h->frames_skipped_size++;
         }
     }
     bool tag = pro >= 0;
+    /* A function that uses the stack pointer without a tagged frame of its
+     * own reads it without the caller's tag: its frame is tag 0 memory. */
+    bool untag_sp = !tag && nget_sp > 0 && h->sp != UINT32_MAX;
+    if (untag_sp) h->funcs_untagged_sp++;
     uint32_t l_saved = (uint32_t)nlocals, l_fp = l_saved + 1;
 
     hdw_buf b = {0};
@@ -643,6 +734,21 @@ static void rewrite_body(hd *h, uint32_t fi, hdw_buf *out)
     for (size_t i = 0; i < n; i++) {
         const hdw_instr *in = &ins[i];
         uint8_t op = in->op;
+        if (op == 0x23 && untag_sp && in->idx == h->sp) {
+            hdw_put(&b, in->start, (size_t)(in->end - in->start));
+            if (h->ptr == 0x7e)
+                OP(&b, 0x42), hdw_s64(&b, (int64_t)0xF0FFFFFFFFFFFFFFull), OP(&b, 0x83);
+            else
+                i32c(&b, 0x0FFFFFFF), OP(&b, 0x71);
+            continue;
+        }
+        if (op == 0x20 && !allocator && bound_check(h, ins, n, i)) {
+            /* a pointer compared with the memory's size: without its tag */
+            hdw_put(&b, in->start, (size_t)(in->end - in->start));
+            i32c(&b, 0x0FFFFFFF), OP(&b, 0x71);
+            h->bound_checks++;
+            continue;
+        }
         if ((op == 0x10 || op == 0xD2) && !allocator && h->redirect[in->idx] != in->idx) {
             OP(&b, op), hdw_u32(&b, h->redirect[in->idx]);
             h->calls_redirected++;
@@ -859,10 +965,16 @@ static void write_report(hd *h)
                    "  %" PRIu32 " of %" PRIu32
                    " functions that use it get a tagged frame; skipped: %" PRIu32
                    " that move it again (alloca), %" PRIu32 " with several results, %" PRIu32
-                   " frames not a multiple of 16\n",
+                   " frames not a multiple of 16; %" PRIu32
+                   " functions read it without the caller's tag (their frame is tag 0)\n",
                    h->frames, h->funcs_with_sp, h->frames_skipped_alloca,
-                   h->frames_skipped_results, h->frames_skipped_size);
+                   h->frames_skipped_results, h->frames_skipped_size, h->funcs_untagged_sp);
     }
+    if (h->bound_checks)
+        out_printf(b,
+                   "bounds: %" PRIu32 " comparisons of a pointer with the memory's size now "
+                   "compare its address (the pointer without its tag)\n",
+                   h->bound_checks);
     out_printf(b, "function pointers: not signed (a wasm32 table index is an i32 constant in "
                   "code and data that a linked module does not mark; see docs/harden.md)\n");
     out_printf(b,

@@ -513,7 +513,7 @@ bool hdw_next(hdw_rd *r, hdw_instr *in)
     default:
         if (op >= 0x28 && op <= 0x3E) {
             skip_memarg(r);
-        } else if ((op >= 0x05 && op <= 0x09) || op == 0x12 || op == 0x13 ||
+        } else if ((op >= 0x06 && op <= 0x09) || op == 0x12 || op == 0x13 ||
                    (op >= 0x14 && op <= 0x19) || op == 0xFB || op == 0xFE) {
             hdw_fail(r, "an instruction ward harden does not know (exceptions, tail calls, "
                         "GC or threads)");
