@@ -239,6 +239,7 @@ bench: all
 	bash bench/run.sh
 	bash bench/paged.sh
 	bash bench/cage.sh
+	bash bench/harden.sh
 	bash bench/serve.sh $(O)
 
 deps:

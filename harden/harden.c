@@ -58,8 +58,9 @@ typedef struct role_info {
 } role_info;
 
 static const role_info roles[NROLES] = {
-    {"malloc", 1, 1},        {"free", 1, 0},           {"calloc", 2, 1},
-    {"realloc", 2, 1},       {"aligned_alloc", 2, 1},  {"posix_memalign", 3, 1},
+    {"malloc", 1, 1},        {"free", 1, 0},
+    {"calloc", 2, 1},        {"realloc", 2, 1},
+    {"aligned_alloc", 2, 1}, {"posix_memalign", 3, 1},
     {"memalign", 2, 1},      {"malloc_usable_size", 1, 1},
 };
 
@@ -84,8 +85,8 @@ typedef struct hd {
     hdw_buf report;
     hdw_buf record; /* the ward.harden section's text */
 
-    uint8_t ptr;      /* 0x7f or 0x7e: the index type of memory 0 */
-    uint32_t sp;      /* __stack_pointer, or UINT32_MAX */
+    uint8_t ptr; /* 0x7f or 0x7e: the index type of memory 0 */
+    uint32_t sp; /* __stack_pointer, or UINT32_MAX */
     const char *sp_how;
     int64_t role_func[NROLES]; /* function index, or -1 */
     const char *role_how[NROLES];
@@ -159,6 +160,36 @@ static int64_t func_by_name(const hd *h, const char *name, const char **how)
     return -1;
 }
 
+/* A WASI command's export is a wrapper wasm-ld makes (X.command_export):
+ * it forwards its parameters to X and then calls the destructors,
+ *     local.get 0 ... local.get n-1; call X; [call D;] end
+ * For such a function, X (of the same type); otherwise f itself. */
+static uint32_t through_command_export(const hd *h, uint32_t f, bool *followed)
+{
+    *followed = false;
+    if (f < h->m.nfimports || f >= h->m.nfuncs) return f;
+    uint32_t di = f - h->m.nfimports;
+    hdw_rd r = {h->m.body[di], h->m.body[di] + h->m.body_len[di], h->m.body[di], NULL};
+    if (hdw_get_u32(&r) != 0) return f; /* no locals */
+    const hdw_type *t = &h->m.types[h->m.ftype[f]];
+    hdw_instr in;
+    for (uint32_t i = 0; i < t->np; i++)
+        if (!hdw_next(&r, &in) || in.op != 0x20 || in.idx != i) return f;
+    if (!hdw_next(&r, &in) || in.op != 0x10 || in.idx >= h->m.nfuncs) return f;
+    uint32_t target = in.idx;
+    if (h->m.ftype[target] != h->m.ftype[f] &&
+        memcmp(&h->m.types[h->m.ftype[target]], t, sizeof *t))
+        return f;
+    if (!hdw_next(&r, &in)) return f;
+    if (in.op == 0x10) {
+        const hdw_type *d = in.idx < h->m.nfuncs ? &h->m.types[h->m.ftype[in.idx]] : NULL;
+        if (!d || d->np || d->nr || !hdw_next(&r, &in)) return f;
+    }
+    if (in.op != 0x0B || r.p != r.end) return f;
+    *followed = true;
+    return target;
+}
+
 static bool type_is(const hd *h, uint32_t func, uint32_t np, uint32_t nr, uint8_t t)
 {
     const hdw_type *ty = &h->m.types[h->m.ftype[func]];
@@ -181,8 +212,9 @@ static void find_allocator(hd *h)
         for (r = 0; r < NROLES; r++)
             if (strcmp(a->role, roles[r].name) == 0) break;
         if (r == NROLES) {
-            fail(h, "--alloc %s=%s: unknown role '%s' (malloc, free, calloc, realloc, "
-                    "aligned_alloc, posix_memalign, memalign, malloc_usable_size)",
+            fail(h,
+                 "--alloc %s=%s: unknown role '%s' (malloc, free, calloc, realloc, "
+                 "aligned_alloc, posix_memalign, memalign, malloc_usable_size)",
                  a->role, a->func, a->role);
             return;
         }
@@ -207,8 +239,15 @@ static void find_allocator(hd *h)
             h->role_how[r] = "--alloc (name)";
         }
     }
-    for (int r = 0; r < NROLES; r++)
-        if (h->role_func[r] < 0) h->role_func[r] = func_by_name(h, roles[r].name, &h->role_how[r]);
+    for (int r = 0; r < NROLES; r++) {
+        if (h->role_func[r] >= 0) continue;
+        h->role_func[r] = func_by_name(h, roles[r].name, &h->role_how[r]);
+        bool followed;
+        if (h->role_func[r] >= 0 && !strcmp(h->role_how[r], "export")) {
+            h->role_func[r] = through_command_export(h, (uint32_t)h->role_func[r], &followed);
+            if (followed) h->role_how[r] = "export, through wasm-ld's command export wrapper";
+        }
+    }
     bool any = false;
     for (int r = 0; r < NROLES && !h->failed; r++) {
         int64_t f = h->role_func[r];
@@ -283,7 +322,8 @@ static void find_stack_pointer(hd *h)
         h->sp = 0;
         h->sp_how = "global 0, as wasm-ld places it (no names)";
     }
-    if (h->sp != UINT32_MAX && (h->sp >= m->nglobals || m->gtype[h->sp] != h->ptr || !m->gmut[h->sp]))
+    if (h->sp != UINT32_MAX &&
+        (h->sp >= m->nglobals || m->gtype[h->sp] != h->ptr || !m->gmut[h->sp]))
         h->sp = UINT32_MAX;
 }
 
@@ -320,16 +360,43 @@ static uint32_t type_index(hd *h, uint32_t np, const uint8_t *params, uint32_t n
 
 /* Instruction emitters for the wrappers (wasm32). */
 #define OP(b, x) hdw_byte(b, (uint8_t)(x))
-static void lget(hdw_buf *b, uint32_t i) { OP(b, 0x20), hdw_u32(b, i); }
-static void lset(hdw_buf *b, uint32_t i) { OP(b, 0x21), hdw_u32(b, i); }
-static void ltee(hdw_buf *b, uint32_t i) { OP(b, 0x22), hdw_u32(b, i); }
-static void i32c(hdw_buf *b, int32_t v) { OP(b, 0x41), hdw_s64(b, v); }
-static void call(hdw_buf *b, uint32_t f) { OP(b, 0x10), hdw_u32(b, f); }
-static void if_(hdw_buf *b) { OP(b, 0x04), OP(b, 0x40); }
-static void end(hdw_buf *b) { OP(b, 0x0B); }
-static void ret(hdw_buf *b) { OP(b, 0x0F); }
+static void lget(hdw_buf *b, uint32_t i)
+{
+    OP(b, 0x20), hdw_u32(b, i);
+}
+static void lset(hdw_buf *b, uint32_t i)
+{
+    OP(b, 0x21), hdw_u32(b, i);
+}
+static void ltee(hdw_buf *b, uint32_t i)
+{
+    OP(b, 0x22), hdw_u32(b, i);
+}
+static void i32c(hdw_buf *b, int32_t v)
+{
+    OP(b, 0x41), hdw_s64(b, v);
+}
+static void call(hdw_buf *b, uint32_t f)
+{
+    OP(b, 0x10), hdw_u32(b, f);
+}
+static void if_(hdw_buf *b)
+{
+    OP(b, 0x04), OP(b, 0x40);
+}
+static void end(hdw_buf *b)
+{
+    OP(b, 0x0B);
+}
+static void ret(hdw_buf *b)
+{
+    OP(b, 0x0F);
+}
 /* segment.new / segment.free on memory 0, alignment 2^4, offset 0 */
-static void seg(hdw_buf *b, uint8_t sub) { OP(b, 0xFA), OP(b, sub), OP(b, 4), OP(b, 0); }
+static void seg(hdw_buf *b, uint8_t sub)
+{
+    OP(b, 0xFA), OP(b, sub), OP(b, 4), OP(b, 0);
+}
 /* round16(local n) + 12: what the wrappers ask the allocator for */
 static void padded(hdw_buf *b, uint32_t n)
 {
@@ -421,13 +488,13 @@ static void build_wrappers(hd *h)
     const int64_t *rf = h->role_func;
     uint32_t *w = h->wrap_idx;
     static const char *const wnames[NROLES] = {
-        "__ward_harden_malloc",         "__ward_harden_free",
-        "__ward_harden_calloc",         "__ward_harden_realloc",
-        "__ward_harden_aligned_alloc",  "__ward_harden_posix_memalign",
-        "__ward_harden_memalign",       "__ward_harden_malloc_usable_size"};
+        "__ward_harden_malloc",        "__ward_harden_free",
+        "__ward_harden_calloc",        "__ward_harden_realloc",
+        "__ward_harden_aligned_alloc", "__ward_harden_posix_memalign",
+        "__ward_harden_memalign",      "__ward_harden_malloc_usable_size"};
     /* free and malloc first: realloc calls their wrappers. */
-    static const int order[NROLES] = {R_MALLOC,      R_FREE,           R_CALLOC,   R_ALIGNED_ALLOC,
-                                      R_MEMALIGN,    R_POSIX_MEMALIGN, R_REALLOC,  R_USABLE};
+    static const int order[NROLES] = {R_MALLOC,   R_FREE,           R_CALLOC,  R_ALIGNED_ALLOC,
+                                      R_MEMALIGN, R_POSIX_MEMALIGN, R_REALLOC, R_USABLE};
     for (int k = 0; k < NROLES; k++) {
         int r = order[k];
         if (rf[r] < 0) continue;
@@ -619,9 +686,12 @@ static bool sets_ok(const hd *h, const hdw_instr *ins, size_t n, uint32_t nlocal
             if (in->op == 0x22) PUSH(a);
         } else if (in->op == add) {
             c = POP(), a = POP();
-            if (c.kind == CONST && a.kind != CONST) PUSH(((absval){PLUS, c.k}));
-            else if (a.kind == CONST && c.kind != CONST) PUSH(((absval){PLUS, a.k}));
-            else PUSH(((absval){UNK, 0}));
+            if (c.kind == CONST && a.kind != CONST)
+                PUSH(((absval){PLUS, c.k}));
+            else if (a.kind == CONST && c.kind != CONST)
+                PUSH(((absval){PLUS, a.k}));
+            else
+                PUSH(((absval){UNK, 0}));
         } else if (in->op == sub) {
             c = POP(), a = POP();
             PUSH(((absval){a.kind == SPV && c.kind == CONST && c.k == frame ? BASE : UNK, 0}));
@@ -679,15 +749,17 @@ static void rewrite_body(hd *h, uint32_t fi, hdw_buf *out)
         }
         if (!hdw_next(&r, &ins[n])) break;
         if (ins[n].op == 0xFA) {
-            fail(h, "the module already uses Cage's instructions (0xFA) in function %" PRIu32
-                    ": it was hardened already, or written for Cage",
+            fail(h,
+                 "the module already uses Cage's instructions (0xFA) in function %" PRIu32
+                 ": it was hardened already, or written for Cage",
                  fi);
             break;
         }
         if (ins[n].op == 0x23 && ins[n].idx == h->sp) nget_sp++;
         n++;
     }
-    if (!ins || (r.err && !h->failed)) fail(h, "function %" PRIu32 ": %s", fi, r.err ? r.err : "out of memory");
+    if (!ins || (r.err && !h->failed))
+        fail(h, "function %" PRIu32 ": %s", fi, r.err ? r.err : "out of memory");
     if (h->failed) {
         free(ins);
         return;
@@ -967,8 +1039,8 @@ static void write_report(hd *h)
                    " that move it again (alloca), %" PRIu32 " with several results, %" PRIu32
                    " frames not a multiple of 16; %" PRIu32
                    " functions read it without the caller's tag (their frame is tag 0)\n",
-                   h->frames, h->funcs_with_sp, h->frames_skipped_alloca,
-                   h->frames_skipped_results, h->frames_skipped_size, h->funcs_untagged_sp);
+                   h->frames, h->funcs_with_sp, h->frames_skipped_alloca, h->frames_skipped_results,
+                   h->frames_skipped_size, h->funcs_untagged_sp);
     }
     if (h->bound_checks)
         out_printf(b,
@@ -1024,8 +1096,9 @@ bool hd_harden(const uint8_t *in, size_t len, const hd_options *opt, hd_output *
     if (m->nmems == 0) fail(h, "the module has no memory: there is nothing to harden");
     h->ptr = m->mem64 ? 0x7e : 0x7f;
     if (!h->failed && !m->mem64 && m->mem_min > 4096)
-        fail(h, "memory 0 starts at %" PRIu64 " pages: a tagged 32-bit memory holds at most "
-                "256 MiB (4096 pages)",
+        fail(h,
+             "memory 0 starts at %" PRIu64 " pages: a tagged 32-bit memory holds at most "
+             "256 MiB (4096 pages)",
              m->mem_min);
     h->redirect = calloc(m->nfuncs ? m->nfuncs : 1, sizeof *h->redirect);
     if (!h->redirect) fail(h, "out of memory");

@@ -22,8 +22,8 @@ typedef struct hdw_buf {
 
 void hdw_put(hdw_buf *b, const void *src, size_t n);
 void hdw_byte(hdw_buf *b, uint8_t v);
-void hdw_u32(hdw_buf *b, uint32_t v);  /* unsigned LEB128 */
-void hdw_s64(hdw_buf *b, int64_t v);   /* signed LEB128 (i32.const, i64.const) */
+void hdw_u32(hdw_buf *b, uint32_t v);              /* unsigned LEB128 */
+void hdw_s64(hdw_buf *b, int64_t v);               /* signed LEB128 (i32.const, i64.const) */
 void hdw_str(hdw_buf *b, const char *s, size_t n); /* a name: length, bytes */
 /* A section: id, size, body. */
 void hdw_put_section(hdw_buf *out, uint8_t id, const hdw_buf *body);
@@ -69,16 +69,16 @@ typedef struct hdw_module {
     size_t nsecs;
     hdw_type *types;
     uint32_t ntypes;
-    uint32_t nfimports, nfuncs;  /* imported functions, all functions */
-    uint32_t *ftype;             /* type of every function */
-    uint32_t nglobals;           /* imported and defined */
-    uint8_t *gtype, *gmut;       /* of every global */
+    uint32_t nfimports, nfuncs; /* imported functions, all functions */
+    uint32_t *ftype;            /* type of every function */
+    uint32_t nglobals;          /* imported and defined */
+    uint8_t *gtype, *gmut;      /* of every global */
     uint32_t nmems;
-    bool mem64;                  /* memory 0 is a memory64 */
-    uint64_t mem_min;            /* memory 0's initial pages */
+    bool mem64;       /* memory 0 is a memory64 */
+    uint64_t mem_min; /* memory 0's initial pages */
     hdw_export *exports;
     uint32_t nexports;
-    const uint8_t **body;        /* code of every defined function */
+    const uint8_t **body; /* code of every defined function */
     uint32_t *body_len;
     /* From the "name" section: function and global names (NULL if none). */
     const uint8_t **fname;
@@ -103,8 +103,8 @@ typedef struct hdw_instr {
     const uint8_t *start, *end;
     uint8_t op;
     uint32_t sub;
-    uint32_t idx;   /* call, local.*, global.*, br, br_if, ref.func */
-    int64_t value;  /* i32.const, i64.const */
+    uint32_t idx;  /* call, local.*, global.*, br, br_if, ref.func */
+    int64_t value; /* i32.const, i64.const */
 } hdw_instr;
 
 /* Decodes the next instruction; false (with r->err) if it is malformed or

@@ -176,8 +176,8 @@ NOINLINE static int layout(void)
         int ok = ((uintptr_t)p & 15) == 0 && chunk == r + 16 && (head & 2) &&
                  (next_head & 1) /* PINUSE: the previous chunk (ours) in use */;
         if (!ok) {
-            printf("layout n=%d: p=%p head=%#x chunk=%u next head=%#x\n", n, (void *)p, head,
-                   chunk, next_head);
+            printf("layout n=%d: p=%p head=%#x chunk=%u next head=%#x\n", n, (void *)p, head, chunk,
+                   next_head);
             bad++;
         }
         keep[n % 256] = p;
@@ -228,18 +228,30 @@ int main(int argc, char **argv)
     int n = argc > 2 ? atoi(argv[2]) : 32;
     if (!strcmp(s, "layout")) return layout() != 0;
     if (!strcmp(s, "sizes")) return sizes() != 0;
-    if (!strcmp(s, "off_by_one")) heap_off_by_one(n);
-    else if (!strcmp(s, "off_by_16")) heap_off_by_16(n);
-    else if (!strcmp(s, "far")) heap_far();
-    else if (!strcmp(s, "underflow")) heap_underflow();
-    else if (!strcmp(s, "use_after_free")) use_after_free();
-    else if (!strcmp(s, "use_after_reuse")) use_after_reuse();
-    else if (!strcmp(s, "double_free")) double_free();
-    else if (!strcmp(s, "invalid_free")) invalid_free_interior();
-    else if (!strcmp(s, "invalid_free_global")) invalid_free_global();
-    else if (!strcmp(s, "realloc_stale")) realloc_stale();
-    else if (!strcmp(s, "stack_overflow")) stack_overflow();
-    else if (!strcmp(s, "use_after_return")) use_after_return();
+    if (!strcmp(s, "off_by_one"))
+        heap_off_by_one(n);
+    else if (!strcmp(s, "off_by_16"))
+        heap_off_by_16(n);
+    else if (!strcmp(s, "far"))
+        heap_far();
+    else if (!strcmp(s, "underflow"))
+        heap_underflow();
+    else if (!strcmp(s, "use_after_free"))
+        use_after_free();
+    else if (!strcmp(s, "use_after_reuse"))
+        use_after_reuse();
+    else if (!strcmp(s, "double_free"))
+        double_free();
+    else if (!strcmp(s, "invalid_free"))
+        invalid_free_interior();
+    else if (!strcmp(s, "invalid_free_global"))
+        invalid_free_global();
+    else if (!strcmp(s, "realloc_stale"))
+        realloc_stale();
+    else if (!strcmp(s, "stack_overflow"))
+        stack_overflow();
+    else if (!strcmp(s, "use_after_return"))
+        use_after_return();
     else {
         fprintf(stderr, "unknown scenario '%s'\n", s);
         return 2;
