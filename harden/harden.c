@@ -821,7 +821,8 @@ static void rewrite_body(hd *h, uint32_t fi, hdw_buf *out)
             h->bound_checks++;
             continue;
         }
-        if ((op == 0x10 || op == 0xD2) && !allocator && h->redirect[in->idx] != in->idx) {
+        if ((op == 0x10 || op == 0xD2) && !allocator && in->idx < h->m.nfuncs &&
+            h->redirect[in->idx] != in->idx) {
             OP(&b, op), hdw_u32(&b, h->redirect[in->idx]);
             h->calls_redirected++;
         } else if (op == 0x0F && tag) {

@@ -176,17 +176,17 @@ static void skip_limits(hdw_rd *r, bool *is64, uint64_t *min)
     if (min) *min = lo;
 }
 
-static void parse_types(hdw_module *m, hdw_rd r)
+static void parse_types(hdw_module *m, hdw_rd *r)
 {
-    m->ntypes = get_count(&r, 3);
-    m->types = zalloc(m->ntypes, sizeof *m->types, &r);
-    for (uint32_t i = 0; i < m->ntypes && !r.err; i++) {
-        if (hdw_get_byte(&r) != 0x60) hdw_fail(&r, "a type is not a function type");
+    m->ntypes = get_count(r, 3);
+    m->types = zalloc(m->ntypes, sizeof *m->types, r);
+    for (uint32_t i = 0; i < m->ntypes && !r->err; i++) {
+        if (hdw_get_byte(r) != 0x60) hdw_fail(r, "a type is not a function type");
         hdw_type *t = &m->types[i];
-        t->np = get_count(&r, 1);
-        t->params = hdw_get_bytes(&r, t->np);
-        t->nr = get_count(&r, 1);
-        t->results = hdw_get_bytes(&r, t->nr);
+        t->np = get_count(r, 1);
+        t->params = hdw_get_bytes(r, t->np);
+        t->nr = get_count(r, 1);
+        t->results = hdw_get_bytes(r, t->nr);
     }
 }
 
@@ -241,34 +241,34 @@ static void skip_const(hdw_rd *r)
         if (in.op == 0x0B) return;
 }
 
-static void parse_globals(hdw_module *m, hdw_rd r)
+static void parse_globals(hdw_module *m, hdw_rd *r)
 {
-    uint32_t n = get_count(&r, 3);
+    uint32_t n = get_count(r, 3);
     uint8_t *t = realloc(m->gtype, (size_t)m->nglobals + n + 1);
     if (t) m->gtype = t;
     uint8_t *u = realloc(m->gmut, (size_t)m->nglobals + n + 1);
     if (u) m->gmut = u;
     if (!t || !u) {
-        hdw_fail(&r, "out of memory");
+        hdw_fail(r, "out of memory");
         return;
     }
-    for (uint32_t i = 0; i < n && !r.err; i++) {
-        m->gtype[m->nglobals] = hdw_get_byte(&r);
-        m->gmut[m->nglobals++] = hdw_get_byte(&r);
-        skip_const(&r);
+    for (uint32_t i = 0; i < n && !r->err; i++) {
+        m->gtype[m->nglobals] = hdw_get_byte(r);
+        m->gmut[m->nglobals++] = hdw_get_byte(r);
+        skip_const(r);
     }
 }
 
-static void parse_exports(hdw_module *m, hdw_rd r)
+static void parse_exports(hdw_module *m, hdw_rd *r)
 {
-    m->nexports = get_count(&r, 3);
-    m->exports = zalloc(m->nexports, sizeof *m->exports, &r);
-    for (uint32_t i = 0; i < m->nexports && !r.err; i++) {
+    m->nexports = get_count(r, 3);
+    m->exports = zalloc(m->nexports, sizeof *m->exports, r);
+    for (uint32_t i = 0; i < m->nexports && !r->err; i++) {
         hdw_export *e = &m->exports[i];
-        e->name_len = hdw_get_u32(&r);
-        e->name = hdw_get_bytes(&r, e->name_len);
-        e->kind = hdw_get_byte(&r);
-        e->idx = hdw_get_u32(&r);
+        e->name_len = hdw_get_u32(r);
+        e->name = hdw_get_bytes(r, e->name_len);
+        e->kind = hdw_get_byte(r);
+        e->idx = hdw_get_u32(r);
     }
 }
 
@@ -323,8 +323,8 @@ bool hdw_parse(hdw_module *m, const uint8_t *bytes, size_t len, const char **err
     }
     hdw_rd r = {bytes + 8, bytes + len, bytes, NULL};
     size_t cap = 0;
-    const hdw_section *names = NULL;
-    uint32_t ndefs = 0;
+    size_t names = SIZE_MAX; /* the name section's index in m->secs (which grows) */
+    uint32_t ndefs = 0, seen = 0;
     while (!r.err && r.p < r.end) {
         uint8_t id = hdw_get_byte(&r);
         uint32_t size = hdw_get_u32(&r);
@@ -339,6 +339,11 @@ bool hdw_parse(hdw_module *m, const uint8_t *bytes, size_t len, const char **err
             }
             m->secs = s;
         }
+        if (id != 0 && (id > 31 || (seen & (1u << id)))) {
+            hdw_fail(&r, "a section appears twice, or has an unknown id");
+            break;
+        }
+        seen |= id ? 1u << id : 0;
         hdw_section *s = &m->secs[m->nsecs++];
         memset(s, 0, sizeof *s);
         s->id = id;
@@ -350,9 +355,9 @@ bool hdw_parse(hdw_module *m, const uint8_t *bytes, size_t len, const char **err
             s->name_len = hdw_get_u32(&sr);
             s->name = hdw_get_bytes(&sr, s->name_len);
             if (sr.err) hdw_fail(&r, "malformed custom section");
-            if (hdw_name_is(s->name, s->name_len, "name")) names = s;
+            if (hdw_name_is(s->name, s->name_len, "name")) names = m->nsecs - 1;
             break;
-        case 1: parse_types(m, sr); break;
+        case 1: parse_types(m, &sr); break;
         case 2: parse_imports(m, sr, &r.err); break;
         case 3: {
             ndefs = get_count(&sr, 1);
@@ -377,8 +382,8 @@ bool hdw_parse(hdw_module *m, const uint8_t *bytes, size_t len, const char **err
             }
             break;
         }
-        case 6: parse_globals(m, sr); break;
-        case 7: parse_exports(m, sr); break;
+        case 6: parse_globals(m, &sr); break;
+        case 7: parse_exports(m, &sr); break;
         case 10: {
             uint32_t n = get_count(&sr, 1);
             if (n != ndefs) {
@@ -402,8 +407,9 @@ bool hdw_parse(hdw_module *m, const uint8_t *bytes, size_t len, const char **err
     if (!r.err && m->nfuncs > m->nfimports && !m->body) hdw_fail(&r, "no code section");
     for (uint32_t i = 0; i < m->nfuncs && !r.err; i++)
         if (m->ftype[i] >= m->ntypes) hdw_fail(&r, "a function has an unknown type");
-    if (!r.err && names) {
-        hdw_rd nr = {names->name + names->name_len, names->body + names->len, bytes, NULL};
+    if (!r.err && names != SIZE_MAX) {
+        const hdw_section *ns = &m->secs[names];
+        hdw_rd nr = {ns->name + ns->name_len, ns->body + ns->len, bytes, NULL};
         parse_names(m, nr);
     }
     if (r.err) {
