@@ -91,7 +91,7 @@ for src in bench/progs/*.c; do
 done
 echo "instructions added (static, all programs): $tot_frames in frames and $tot_wrap in the allocator wrappers, to $tot_in"
 echo "(a tagged frame runs 12 more instructions per call, two of them segment.new/segment.free"
-echo " over the frame; malloc and free run about 25 and 20 instructions in their wrappers)"
+echo " over the frame; malloc and free run about 55 and 40 instructions in their wrappers)"
 ((n > 0)) && awk -v s="$rsssum" -v n="$n" 'BEGIN {printf "geomean peak RSS hardened/plain: %.3fx\n", exp(s / n)}'
 ((n > 0)) && awk -v s="$logsum" -v n="$n" 'BEGIN {printf "geomean hardened/plain: %.2fx\n", exp(s / n)}'
 exit $((fails > 0))

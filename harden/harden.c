@@ -135,7 +135,7 @@ static const char *fname(const hd *h, uint32_t idx, char *tmp, size_t len)
     if (h->m.fname && idx < h->m.nfuncs && h->m.fname[idx]) {
         snprintf(tmp, len, "%.*s", (int)h->m.fname_len[idx], (const char *)h->m.fname[idx]);
     } else {
-        snprintf(tmp, len, "function %" PRIu32, idx);
+        snprintf(tmp, len, "(unnamed) function %" PRIu32, idx);
     }
     return tmp;
 }
@@ -177,8 +177,9 @@ static uint32_t through_command_export(const hd *h, uint32_t f, bool *followed)
         if (!hdw_next(&r, &in) || in.op != 0x20 || in.idx != i) return f;
     if (!hdw_next(&r, &in) || in.op != 0x10 || in.idx >= h->m.nfuncs) return f;
     uint32_t target = in.idx;
-    if (h->m.ftype[target] != h->m.ftype[f] &&
-        memcmp(&h->m.types[h->m.ftype[target]], t, sizeof *t))
+    const hdw_type *tt = &h->m.types[h->m.ftype[target]];
+    if (tt->np != t->np || tt->nr != t->nr || memcmp(tt->params, t->params, t->np) ||
+        memcmp(tt->results, t->results, t->nr))
         return f;
     if (!hdw_next(&r, &in)) return f;
     if (in.op == 0x10) {
@@ -1020,7 +1021,10 @@ static void write_report(hd *h)
             continue;
         }
         out_printf(b, "  %-19s %s (function %" PRId64 ", by %s) -> wrapper %" PRIu32 "\n",
-                   roles[r].name, fname(h, (uint32_t)h->role_func[r], nm, sizeof nm),
+                   roles[r].name,
+                   h->m.fname && h->m.fname[h->role_func[r]]
+                       ? fname(h, (uint32_t)h->role_func[r], nm, sizeof nm)
+                       : "(unnamed)",
                    h->role_func[r], h->role_how[r], h->wrap_idx[r]);
     }
     if (h->heap)

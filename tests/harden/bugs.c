@@ -64,7 +64,10 @@ NOINLINE static void heap_far(void)
     char *blocks[8];
     for (int i = 0; i < 8; i++)
         blocks[i] = malloc(64);
-    poke(blocks[0], 5 * 80 + 8, 1); /* into blocks[5] (chunks of 80 bytes) */
+    /* The distance between the blocks' addresses (without the tags a
+     * hardened run puts in bits 28-31): an index that lands in blocks[5]. */
+    long d = (long)((uintptr_t)blocks[5] & 0x0fffffff) - (long)((uintptr_t)blocks[0] & 0x0fffffff);
+    poke(blocks[0], d + 8, 1);
     for (int i = 0; i < 8; i++)
         free(blocks[i]);
 }
