@@ -15,7 +15,8 @@
 #  4. the rewriter: deterministic, keeps names and custom sections, records
 #     itself; bad input (invalid, no allocator, hardened already) gets an
 #     error and no output; stripped modules with --alloc, exports, --no-heap;
-#     a wasm64 freestanding module's stack.
+#     a wasm64 freestanding module's stack; mutated modules straight into
+#     the rewriter (tests/harden/mutate.c, with the sanitizers).
 # Last line: "N passed, M failed".
 set -u
 cd "$(dirname "$0")/../.."
@@ -250,6 +251,19 @@ if clang --target=wasm64-unknown-unknown -O2 -c "$OUT/s64.c" -o "$OUT/s64.o" &&
     [ $? = 134 ] && grep -qF "$TAG" <<<"$o" && grep -qF "callee" <<<"$o" && ok || bad "wasm64 overflow: $o"
 else
     bad "wasm64 freestanding module does not build"
+fi
+# The rewriter on broken input (no validation first), with the sanitizers
+# where the compiler has them.
+san="-fsanitize=address,undefined -fno-sanitize-recover=all"
+${CC:-cc} $san -x c /dev/null -c -o /dev/null 2>/dev/null || san=""
+mods=()
+for m in exported s64 stripped; do [ -f "$OUT/$m.wasm" ] && mods+=("$OUT/$m.wasm"); done
+if ${CC:-cc} -std=c11 -O1 -g $san -I. -o "$OUT/mutate" tests/harden/mutate.c harden/*.c; then
+    o=$(timeout 600 "$OUT/mutate" "${HARDEN_MUTANTS:-300}" "${mods[@]}" 2>&1); r=$?
+    echo "$o" | grep -E "mutants" | sed 's/^/mutate: /'
+    [ $r = 0 ] && [ "$(grep -c "mutants hardened" <<<"$o")" = ${#mods[@]} ] && ok || bad "mutate: exit $r: $(head -c 1500 <<<"$o")"
+else
+    bad "tests/harden/mutate.c does not build"
 fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
