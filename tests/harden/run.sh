@@ -34,10 +34,10 @@ ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL $1"; }
 [ -x "$WARD" ] || { echo "no $WARD (make first)"; echo "0 passed, 1 failed"; exit 1; }
 
-# cc OUT SRC OPT [flags...]: stock clang to wasm32-wasi (LINK: linker flags). The link step has no
+# wcc OUT SRC OPT [flags...]: stock clang to wasm32-wasi (LINK: linker flags). The link step has no
 # -O: with one, clang runs binaryen's wasm-opt when it is on the PATH, which
 # drops the name section (tested separately below).
-cc() {
+wcc() {
     local out=$1 src=$2 opt=$3
     shift 3
     clang --target=wasm32-wasi --sysroot="$SYSROOT" "-O$opt" -Wall -Werror "$@" -c "$src" -o "$out.o" &&
@@ -48,7 +48,7 @@ harden() { timeout 60 "$WARD" harden "$@" >"$OUT/harden.log" 2>&1; }
 # ---- 1. the bugs --------------------------------------------------------------
 for opt in 0 2; do
     b=$OUT/bugs$opt
-    cc "$b.wasm" tests/harden/bugs.c "$opt" || { bad "bugs.c -O$opt does not compile"; continue; }
+    wcc "$b.wasm" tests/harden/bugs.c "$opt" || { bad "bugs.c -O$opt does not compile"; continue; }
     harden "$b.wasm" -o "$b.h.wasm" || { bad "harden bugs -O$opt: $(cat "$OUT/harden.log")"; continue; }
 done
 
@@ -150,14 +150,14 @@ for src in bench/progs/*.c; do
     name=$(basename "$src" .c)
     flags=$(sed -n 's/.*BENCH_WASM_FLAGS:\(.*\)$/\1/p' "$src" | head -n 1)
     # shellcheck disable=SC2086
-    cc "$OUT/$name.wasm" "$src" 2 -Wno-error -mbulk-memory -msign-ext -mnontrapping-fptoint $flags ||
+    wcc "$OUT/$name.wasm" "$src" 2 -Wno-error -mbulk-memory -msign-ext -mnontrapping-fptoint $flags ||
         { bad "$name does not compile"; continue; }
     ARGS="" INPUT="" same "$name" "$name.wasm"
 done
 sb=$(mktemp -d)
 for src in tests/wasi/t_*.c; do
     name=$(basename "$src" .c)
-    cc "$OUT/$name.wasm" "$src" 2 || { bad "$name does not compile"; continue; }
+    wcc "$OUT/$name.wasm" "$src" 2 || { bad "$name does not compile"; continue; }
 done
 ARGS="alpha beta" INPUT="" same t_args t_args.wasm --env WARD_T1=one --env WARD_T2=
 ARGS="42" INPUT="" same t_exit t_exit.wasm
@@ -225,7 +225,7 @@ if [ -f "$b.h.wasm" ]; then
     # --strip-all, no wasm-opt: the entry points are intact).
     LINK="-Wl,--strip-all -Wl,--export=malloc,--export=free,--export=calloc,--export=realloc \
 -Wl,--export=aligned_alloc,--export=posix_memalign,--export=malloc_usable_size" \
-        cc "$OUT/exported.wasm" tests/harden/bugs.c 2
+        wcc "$OUT/exported.wasm" tests/harden/bugs.c 2
     o=$(timeout 60 "$WARD" harden --report "$OUT/exported.wasm" -o "$OUT/exported.h.wasm" 2>&1)
     grep -qE "^  malloc +\(unnamed\) \(function [0-9]+, by export, through wasm-ld's command export wrapper\)" <<<"$o" && ok ||
         bad "exported: $o"
