@@ -94,6 +94,7 @@ typedef struct hd {
 
     /* New functions: helpers, then one wrapper per role found. */
     uint32_t helper_idx[NHELPERS];
+    uint32_t low; /* a new global: the lowest block the allocator gave */
     uint32_t wrap_idx[NROLES];
     uint32_t nnew;
     uint32_t new_type[NHELPERS + NROLES];
@@ -393,6 +394,14 @@ static void ret(hdw_buf *b)
 {
     OP(b, 0x0F);
 }
+static void gget(hdw_buf *b, uint32_t g)
+{
+    OP(b, 0x23), hdw_u32(b, g);
+}
+static void gset(hdw_buf *b, uint32_t g)
+{
+    OP(b, 0x24), hdw_u32(b, g);
+}
 /* segment.new / segment.free on memory 0, alignment 2^4, offset 0 */
 static void seg(hdw_buf *b, uint8_t sub)
 {
@@ -451,6 +460,7 @@ static void build_wrappers(hd *h)
     uint32_t t_void = type_index(h, 0, none, 0, none);
     uint32_t t_seg = type_index(h, 2, i32x2, 1, i32x1);
     uint32_t t_size = type_index(h, 1, i32x1, 1, i32x1);
+    h->low = h->m.nglobals;
     hdw_buf *b;
     uint32_t *hi = h->helper_idx;
 
@@ -464,6 +474,7 @@ static void build_wrappers(hd *h)
     const uint8_t l_seg[] = {1, I};
     b = new_func(h, &hi[H_SEG], t_seg, helper_names[H_SEG], 1, l_seg);
     lget(b, 0), OP(b, 0x45), if_(b), i32c(b, 0), ret(b), end(b);
+    lget(b, 0), gget(b, h->low), OP(b, 0x49), if_(b), lget(b, 0), gset(b, h->low), end(b);
     lget(b, 0), i32c(b, 4), OP(b, 0x6B), OP(b, 0x28), OP(b, 2), OP(b, 0), lset(b, 2); /* head */
     lget(b, 0), i32c(b, 15), OP(b, 0x71);                                             /* m & 15 */
     lget(b, 2), i32c(b, 2), OP(b, 0x71), OP(b, 0x45), OP(b, 0x72); /* | !(head & CINUSE) */
@@ -478,6 +489,8 @@ static void build_wrappers(hd *h)
     b = new_func(h, &hi[H_SIZE], t_size, helper_names[H_SIZE], 1, l_size);
     lget(b, 0), i32c(b, 28), OP(b, 0x76), OP(b, 0x45); /* no tag */
     lget(b, 0), i32c(b, 15), OP(b, 0x71), OP(b, 0x72); /* | not at a granule */
+    /* | below every block the allocator gave: the stack or static data */
+    lget(b, 0), i32c(b, 0x0FFFFFFF), OP(b, 0x71), gget(b, h->low), OP(b, 0x49), OP(b, 0x72);
     if_(b), call(b, hi[H_INVALID]), end(b);
     /* The header below the block, read untagged (its granule is tag 0). */
     lget(b, 0), i32c(b, 0x0FFFFFFF), OP(b, 0x71), i32c(b, 4), OP(b, 0x6B);
@@ -894,6 +907,19 @@ static void rewrite_funcs(hd *h, const hdw_section *s, hdw_buf *out)
         hdw_u32(out, h->new_type[k]);
 }
 
+/* The global section with the wrappers' global appended: (mut i32),
+ * starting above every address. */
+static void rewrite_globals(const hdw_section *s, hdw_buf *out)
+{
+    uint32_t n = 0;
+    hdw_rd r = {NULL, NULL, NULL, NULL};
+    if (s) r = after_count(s, &n);
+    hdw_u32(out, n + 1);
+    if (s) hdw_put(out, r.p, (size_t)(r.end - r.p));
+    const uint8_t g[] = {0x7f, 1, 0x41, 0x7f, 0x0B};
+    hdw_put(out, g, sizeof g);
+}
+
 static void rewrite_exports(hd *h, hdw_buf *out)
 {
     hdw_u32(out, h->m.nexports);
@@ -1115,9 +1141,18 @@ bool hd_harden(const uint8_t *in, size_t len, const hd_options *opt, hd_output *
 
     const hdw_section *names = NULL;
     hdw_put(&o, "\0asm\1\0\0\0", 8);
+    bool globals_done = !h->heap;
     for (size_t i = 0; i < m->nsecs && !h->failed; i++) {
         const hdw_section *s = &m->secs[i];
         hdw_buf body = {0};
+        if (!globals_done && (s->id == 6 || (s->id >= 7 && s->id <= 12))) {
+            /* the global section, or where it would be */
+            rewrite_globals(s->id == 6 ? s : NULL, &body);
+            hdw_put_section(&o, 6, &body);
+            hdw_free(&body);
+            globals_done = true;
+            if (s->id == 6) continue;
+        }
         switch (s->id) {
         case 1: rewrite_types(h, s, &body); break;
         case 3: rewrite_funcs(h, s, &body); break;

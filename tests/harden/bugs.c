@@ -117,6 +117,13 @@ NOINLINE static void invalid_free_global(void)
     free(launder(global_buf));
 }
 
+NOINLINE static void invalid_free_stack(void)
+{
+    _Alignas(16) char buf[64];
+    fill(buf, 64);
+    free(launder(buf));
+}
+
 NOINLINE static void realloc_stale(void)
 {
     char *p = malloc(16);
@@ -249,6 +256,8 @@ int main(int argc, char **argv)
         invalid_free_interior();
     else if (!strcmp(s, "invalid_free_global"))
         invalid_free_global();
+    else if (!strcmp(s, "invalid_free_stack"))
+        invalid_free_stack();
     else if (!strcmp(s, "realloc_stale"))
         realloc_stale();
     else if (!strcmp(s, "stack_overflow"))

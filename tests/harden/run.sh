@@ -86,6 +86,7 @@ for opt in 0 2; do
     caught $opt double_free "wasm trap: unreachable" double_free
     caught $opt invalid_free "$TAG" invalid_free_interior
     caught $opt invalid_free_global "wasm trap: unreachable" __ward_harden_invalid_free
+    caught $opt invalid_free_stack "wasm trap: unreachable" __ward_harden_invalid_free
     caught $opt realloc_stale "$TAG" realloc_stale
     caught $opt stack_overflow "$TAG" stack_callee
     caught $opt use_after_return "$TAG" use_after_return
