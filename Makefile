@@ -94,10 +94,17 @@ CLI_SRC := $(wildcard cli/*.c)
 CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
 FAAS_UNTRUSTED_SRC := faas/proto.c faas/attest.c $(wildcard faas/gateway/*.c faas/client/*.c)
 FAAS_UNTRUSTED_OBJ := $(FAAS_UNTRUSTED_SRC:%.c=$(O)/%.o)
+<<<<<<< HEAD
 NODE_LIBS := -lmicrohttpd -lcurl -lcjson -lsodium
+=======
+NODE_LIBS := -lmicrohttpd -lcurl -lcjson
+# `ward harden`'s rewriter (harden/): a module transformer, libc only.
+HARDEN_OBJ := $(patsubst %.c,$(O)/%.o,$(wildcard harden/*.c))
+>>>>>>> harden
 $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ): CPPFLAGS += -Ifaas
-$(O)/ward: $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(O)/libward.a $(O)/ward-monitor
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(O)/libward.a $(NODE_LIBS) $(LDLIBS)
+$(O)/cli/harden.o: CPPFLAGS += -I.
+$(O)/ward: $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(HARDEN_OBJ) $(O)/libward.a $(O)/ward-monitor
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(HARDEN_OBJ) $(O)/libward.a $(NODE_LIBS) $(LDLIBS)
 
 # The trusted part of a node: the monitor, a program of its own that links
 # libward, libc, libseccomp and libsodium only (no HTTP, no JSON: tests/serve checks
@@ -236,6 +243,7 @@ bench: all
 	bash bench/run.sh
 	bash bench/paged.sh
 	bash bench/cage.sh
+	bash bench/harden.sh
 	bash bench/serve.sh $(O)
 	bash bench/attest.sh $(O)
 

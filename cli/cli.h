@@ -45,5 +45,7 @@ int cli_serve(int argc, char **argv); /* serve.c: a serverless node */
 extern const char cli_serve_help[];
 int cli_client(int argc, char **argv); /* client.c: its HTTP API */
 extern const char cli_client_help[];
+int cli_harden(int argc, char **argv); /* harden.c: the binary rewriter (harden/) */
+extern const char cli_harden_help[];
 
 #endif

@@ -39,6 +39,7 @@ step spec make -s "$jobs" spec
 step paged bash tests/paged/run.sh build
 step budget bash tests/budget/run.sh build/ward build
 step cage bash tests/cage/run.sh build
+step harden bash tests/harden/run.sh build
 step serve bash tests/serve/run.sh build
 step attest bash tests/attest/run.sh build
 if [ "$mode" != check ]; then
