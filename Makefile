@@ -94,13 +94,9 @@ CLI_SRC := $(wildcard cli/*.c)
 CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
 FAAS_UNTRUSTED_SRC := faas/proto.c faas/attest.c $(wildcard faas/gateway/*.c faas/client/*.c)
 FAAS_UNTRUSTED_OBJ := $(FAAS_UNTRUSTED_SRC:%.c=$(O)/%.o)
-<<<<<<< HEAD
 NODE_LIBS := -lmicrohttpd -lcurl -lcjson -lsodium
-=======
-NODE_LIBS := -lmicrohttpd -lcurl -lcjson
 # `ward harden`'s rewriter (harden/): a module transformer, libc only.
 HARDEN_OBJ := $(patsubst %.c,$(O)/%.o,$(wildcard harden/*.c))
->>>>>>> harden
 $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ): CPPFLAGS += -Ifaas
 $(O)/cli/harden.o: CPPFLAGS += -I.
 $(O)/ward: $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(HARDEN_OBJ) $(O)/libward.a $(O)/ward-monitor
