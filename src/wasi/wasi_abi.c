@@ -434,7 +434,10 @@ ABI_FN(fd_readdir)
     if (!wasi_mem_put_u32(m, A32(4), 0) || at + len > UINT32_MAX + 1ull)
         return abi_ret(res, WASI_EFAULT);
     if (len == 0) return abi_ret(res, WASI_ESUCCESS);
-    if (at + len > ward_memory_size(m)) return abi_ret(res, WASI_EFAULT);
+    /* The buffer's start must be writable (tag included) before anything is
+     * read; the rest is checked as each piece is written. */
+    size_t avail = 0;
+    if (!ward_memory_span(m, at, (size_t)len, true, &avail)) return abi_ret(res, WASI_EFAULT);
     abi_put_ctx put = {m, at};
     e = wasi_os_readdir(f, A64(3), abi_put, &put, (size_t)len, &used);
     if (!e && !wasi_mem_put_u32(m, A32(4), (uint32_t)used)) e = WASI_EFAULT;
