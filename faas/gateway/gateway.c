@@ -13,7 +13,9 @@
 
 #include "gw.h"
 
-#define GW_WAIT_MS 70000u /* longest wait for the monitor: the 60 s function timeout and slack */
+/* Longest wait for the monitor: the longest function timeout (15 min) and a
+ * minute for the queue; a dead monitor fails every wait at once. */
+#define GW_WAIT_MS (GW_MAX_TIMEOUT_MS + 60000u)
 
 static const gw_config *cfg;
 static const double gw_bucket_us[] = {100,   250,   500,    1000,    2500,    5000,

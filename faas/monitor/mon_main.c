@@ -171,12 +171,19 @@ mon_fn *mon_fn_build(const proto_msg *m, proto_status *stp, char *msg, size_t ms
     fn->output_max = 1u << 20;
     proto_u64(m, PROTO_F_OUTPUT_MAX, &fn->output_max);
     if (fn->max_memory < MON_PAGE || fn->max_memory > (4ull << 30) || fn->output_max == 0 ||
-        fn->output_max > (64u << 20) || timeout_ms > 60000u) {
+        fn->output_max > (64u << 20) || timeout_ms > MON_MAX_TIMEOUT_MS) {
         snprintf(
             msg, msgcap,
-            "a limit out of range (memory 64 KiB..4 GiB, output 1 B..64 MiB, timeout <= 60 s)");
+            "a limit out of range (memory 64 KiB..4 GiB, output 1 B..64 MiB, timeout <= 900 s)");
         goto fail;
     }
+    proto_u64(m, PROTO_F_GRANTS, &fn->grants);
+    proto_u64(m, PROTO_F_CAGE, &fn->cage);
+    if (fn->grants & ~(uint64_t)PROTO_GRANT_ALL_ || fn->cage & ~(uint64_t)PROTO_CAGE_ALL_) {
+        snprintf(msg, msgcap, "unknown WASI grant or Cage flag bits");
+        goto fail;
+    }
+    fn->args[fn->nargs++] = fn->name;
     for (uint32_t i = 0; i < m->nfields; i++) {
         const proto_field *f = &m->fields[i];
         if (f->tag != PROTO_F_ENV) continue;
@@ -190,8 +197,26 @@ mon_fn *mon_fn_build(const proto_msg *m, proto_status *stp, char *msg, size_t ms
         e[f->len] = '\0';
         fn->env[fn->nenv++] = e;
     }
+    size_t arg_bytes = 0;
+    for (uint32_t i = 0; i < m->nfields; i++) {
+        const proto_field *f = &m->fields[i];
+        if (f->tag != PROTO_F_ARG) continue;
+        arg_bytes += f->len + 1;
+        if (fn->nargs == MON_MAX_ARGS + 1 || arg_bytes > 65536 + PROTO_MAX_NAME ||
+            memchr(f->data, '\0', f->len)) {
+            snprintf(msg, msgcap, "too many, too long or malformed arguments");
+            goto fail;
+        }
+        char *a = malloc(f->len + 1);
+        if (!a) goto oom;
+        memcpy(a, f->data, f->len);
+        a[f->len] = '\0';
+        fn->args[fn->nargs++] = a;
+    }
     ward_error err;
-    fn->module = ward_module_new(wasm->data, wasm->len, 0, &err);
+    uint32_t features = ((fn->cage & PROTO_CAGE_MEM_SAFETY) ? WARD_FEATURE_MEM_SAFETY : 0u) |
+                        ((fn->cage & PROTO_CAGE_PTR_AUTH) ? WARD_FEATURE_PTR_AUTH : 0u);
+    fn->module = ward_module_new(wasm->data, wasm->len, features, &err);
     st = PROTO_ST_BAD_MODULE;
     if (!fn->module) {
         if (err.has_offset)

@@ -60,6 +60,8 @@ void mon_fn_release(mon_fn *fn)
     ward_module_free(fn->module);
     for (uint32_t i = 0; i < fn->nenv; i++)
         free(fn->env[i]);
+    for (uint32_t i = 1; i < fn->nargs; i++) /* args[0] is fn->name */
+        free(fn->args[i]);
     free(fn);
 }
 
@@ -91,7 +93,9 @@ static void tpl_drop(mon_tpl *t)
 static bool tpl_make(mon_worker *w, mon_fn *fn, mon_tpl *t, char *msg, size_t cap)
 {
     ward_store_config cfg = {.memory_mode = fn->paged ? WARD_MEMORY_PAGED : WARD_MEMORY_FLAT,
-                             .max_memory_bytes = fn->max_memory};
+                             .max_memory_bytes = fn->max_memory,
+                             .mem_safety = (fn->cage & PROTO_CAGE_MEM_SAFETY) != 0,
+                             .ptr_auth = (fn->cage & PROTO_CAGE_PTR_AUTH) != 0};
     ward_store *s = ward_store_new(&cfg);
     ward_linker *l = ward_linker_new();
     ward_result res;

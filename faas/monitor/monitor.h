@@ -26,6 +26,8 @@
 #define MON_MAX_STEPS 16u /* steps of a chain */
 #define MON_MAX_GROUP 8u  /* functions of one fan-out step */
 #define MON_MAX_ENV 64u
+#define MON_MAX_ARGS 64u
+#define MON_MAX_TIMEOUT_MS 900000u /* 15 minutes (the gateway waits a minute more) */
 
 /* A deployed function: immutable once published, reference counted
  * (the function table holds one, each worker template and queued job one). */
@@ -40,6 +42,10 @@ typedef struct mon_fn {
     bool paged; /* paged memory: input and output by page mapping; flat: copied in and out */
     uint32_t nenv;
     char *env[MON_MAX_ENV];
+    uint32_t nargs;
+    char *args[MON_MAX_ARGS + 1]; /* argv: the function's name, then the manifest's wasi.args */
+    uint64_t grants;              /* PROTO_GRANT_*: clocks, random */
+    uint64_t cage;                /* PROTO_CAGE_*: the store's mem_safety, ptr_auth */
 } mon_fn;
 
 typedef struct mon_tenant {
