@@ -237,13 +237,24 @@ fail:
     return NULL;
 }
 
-static void on_deploy(uint64_t gen, const proto_msg *m)
+/* Publishes a deploy built on the deploy thread: under mon.lock, and only
+ * for the connection it came on (a new connection starts with HELLO, which
+ * forgets every function; the gateway then deploys its store again). */
+static void deploy_publish(uint64_t gen, const proto_msg *m)
 {
     char msg[320];
     proto_status st;
     mon_fn *fn = mon_fn_build(m, &st, msg, sizeof msg);
     if (!fn) return mon_reply_error(gen, m->id, st, msg, -1);
     pthread_mutex_lock(&mon.lock);
+    pthread_mutex_lock(&mon.out_lock);
+    bool current = gen == mon.conn_gen;
+    pthread_mutex_unlock(&mon.out_lock);
+    if (!current) {
+        pthread_mutex_unlock(&mon.lock);
+        mon_fn_release(fn);
+        return; /* nobody to answer */
+    }
     mon_tenant *t = tenant_get(fn->tenant);
     size_t old = fn_find(fn->tenant, fn->name);
     if (!t || (old == (size_t)-1 && t->nfuncs >= t->max_funcs)) {
@@ -275,6 +286,83 @@ static void on_deploy(uint64_t gen, const proto_msg *m)
 fail:
     mon_fn_release(fn);
     mon_reply_error(gen, m->id, st, msg, -1);
+}
+
+/* ---- the deploy thread ----------------------------------------------------------------
+ * Validation, compilation, instantiation and initialisation of a deploy
+ * take as long as the module makes them (its init runs up to its timeout),
+ * so they happen here, one deploy at a time and in the order they came,
+ * never on the thread that reads the socket: invocations and control
+ * messages keep flowing meanwhile. */
+
+#define MON_DEPLOY_QUEUE 64u
+
+typedef struct mon_deploy {
+    uint64_t gen;
+    uint8_t *raw;
+    size_t len;
+} mon_deploy;
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cv;
+    mon_deploy q[MON_DEPLOY_QUEUE];
+    size_t head, len;
+    bool ready;
+} deploys = {.lock = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void *deploy_main(void *arg)
+{
+    (void)arg;
+    static proto_msg m; /* large: this thread's decoded message */
+    mon_warm_up();      /* this thread's stack bounds, before the sandbox */
+    pthread_mutex_lock(&deploys.lock);
+    deploys.ready = true;
+    pthread_cond_broadcast(&deploys.cv);
+    for (;;) {
+        while (!deploys.len)
+            pthread_cond_wait(&deploys.cv, &deploys.lock);
+        mon_deploy d = deploys.q[deploys.head];
+        deploys.head = (deploys.head + 1) % MON_DEPLOY_QUEUE;
+        deploys.len--;
+        pthread_mutex_unlock(&deploys.lock);
+        const char *why;
+        if (proto_decode(d.raw, d.len, &m, &why)) /* decoded once already: cannot fail */
+            deploy_publish(d.gen, &m);
+        free(d.raw);
+        pthread_mutex_lock(&deploys.lock);
+    }
+    return NULL;
+}
+
+static bool deploy_thread_start(void)
+{
+    pthread_t t;
+    if (pthread_create(&t, NULL, deploy_main, NULL)) return false;
+    pthread_detach(t);
+    pthread_mutex_lock(&deploys.lock);
+    while (!deploys.ready)
+        pthread_cond_wait(&deploys.cv, &deploys.lock);
+    pthread_mutex_unlock(&deploys.lock);
+    return true;
+}
+
+/* Takes ownership of raw. */
+static void on_deploy(uint64_t gen, const proto_msg *m, uint8_t *raw, size_t len)
+{
+    pthread_mutex_lock(&deploys.lock);
+    bool full = deploys.len == MON_DEPLOY_QUEUE;
+    if (!full) {
+        deploys.q[(deploys.head + deploys.len) % MON_DEPLOY_QUEUE] =
+            (mon_deploy){.gen = gen, .raw = raw, .len = len};
+        deploys.len++;
+        pthread_cond_signal(&deploys.cv);
+    }
+    pthread_mutex_unlock(&deploys.lock);
+    if (full) {
+        mon_reply_error(gen, m->id, PROTO_ST_BUSY, "too many deploys waiting", -1);
+        free(raw);
+    }
 }
 
 static void on_undeploy(uint64_t gen, const proto_msg *m)
@@ -445,7 +533,7 @@ static void handle(uint64_t gen, uint8_t *raw, size_t len, proto_msg *m)
     switch (m->type) {
     case PROTO_HELLO: on_hello(gen, m); break;
     case PROTO_TENANT: on_tenant(gen, m); break;
-    case PROTO_DEPLOY: on_deploy(gen, m); break;
+    case PROTO_DEPLOY: on_deploy(gen, m, raw, len); return; /* owns raw now */
     case PROTO_UNDEPLOY: on_undeploy(gen, m); break;
     case PROTO_INVOKE: on_invoke(gen, m, raw); return; /* owns raw now */
     case PROTO_STATS: on_stats(gen, m); break;
@@ -501,7 +589,7 @@ int main(int argc, char **argv)
         return 2;
     }
     mon_warm_up();
-    if (!mon_workers_start(workers, queue)) {
+    if (!mon_workers_start(workers, queue) || !deploy_thread_start()) {
         fprintf(stderr, "ward-monitor: cannot start workers\n");
         return 1;
     }

@@ -4,7 +4,8 @@
  * and after start-up can reach no file and no network (mon_sandbox).
  *
  * Threads: the main thread reads the gateway's messages (mon_main.c) and
- * answers deploys and control messages itself; invocations go through a
+ * answers control messages itself; deploys (validation, compilation, the
+ * template's initialisation) run on a deploy thread (mon_main.c); invocations go through a
  * bounded queue to a pool of workers (mon_run.c). Each worker keeps its
  * own template of each function it has run, in a store of its own (a
  * store runs one thread at a time, and a clone of a module with imports

@@ -31,6 +31,10 @@ done
 for f in bad secret poke; do
     bash tools/wasm-cc.sh "$G/$f.wasm" "tests/serve/guests/$f.c" -Iinclude || { bad "build $f" "does not compile"; }
 done
+# a big module (20,000 functions, 4 MiB of data, an _initialize that counts
+# 800 million down): its deploy takes a while
+{ python3 tests/serve/bigmod.py "$G/big.wat" 20000 4096 800000000 && wat2wasm "$G/big.wat" -o "$G/big.wasm"; } ||
+    bad "build big" "bigmod.py or wat2wasm failed"
 # a C program with Cage segments (tests/cage/heap.c): its scenario is argv[1]
 { bash tools/wasm-cc.sh "$G/heap.pre.wasm" tests/cage/heap.c -Iinclude &&
     "$O/cage-place" "$G/heap.pre.wasm" "$G/heap.wasm"; } || bad "build heap" "does not compile"
@@ -118,6 +122,24 @@ check "invoke with a 400 KB body" "$(wc -l <"$tmp/big.txt" | tr -d ' ') $(wc -w 
     "$(C invoke wc --file "$tmp/big.txt")"
 check "describe" "200" "$(req GET /v1/functions/upper | cut -d' ' -f1)"
 check "ls lists 3" "3" "$(C ls | grep -o '"name"' | wc -l)"
+
+# ---- a big deploy does not stall invocations ---------------------------------
+t0=$(date +%s%N)
+(req PUT /v1/functions/big --data-binary @"$G/big.wasm" -H 'X-Ward-Manifest: {"limits":{"timeout_ms":60000}}' >"$tmp/bigdeploy") &
+dp=$!
+during=0; wrong=0; i=0
+while kill -0 "$dp" 2>/dev/null && [ "$i" -lt 1000 ]; do
+    i=$((i + 1))
+    got=$(curl -s --max-time 10 -X POST --data "during $i" "$URL/v1/functions/upper/invoke")
+    if [ "$got" = "DURING $i" ]; then during=$((during + 1)); else wrong=$((wrong + 1)); fi
+done
+wait "$dp"
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "big deploy (4.6 MB, slow init) succeeds" "201" "$(cut -d' ' -f1 <"$tmp/bigdeploy")"
+if [ "$during" -ge 5 ] && [ "$wrong" = 0 ]; then ok "$during invocations answered during the ${ms} ms deploy, 0 wrong"
+else bad "invocations during a deploy" "$during answered, $wrong wrong in ${ms} ms"; fi
+check "the big function runs" "200 " "$(req POST /v1/functions/big/invoke -d '')"
+req DELETE /v1/functions/big >/dev/null
 
 # ---- chains ----------------------------------------------------------------
 for L in 1 2 3 4 5 6 7 8; do
