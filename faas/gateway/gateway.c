@@ -398,7 +398,7 @@ static enum MHD_Result metrics(struct MHD_Connection *c)
     proto_end(&b);
     uint8_t *raw = NULL;
     size_t rlen;
-    bool up = gw_call(&b, 5000, &raw, &rlen) == GW_OK;
+    bool up = gw_link_ready() && gw_call(&b, 5000, &raw, &rlen) == GW_OK; /* no wait if down */
     proto_buf_free(&b);
     OUT("# TYPE ward_monitor_up gauge\nward_monitor_up %d\n", up ? 1 : 0);
     proto_msg *m = up ? malloc(sizeof *m) : NULL;
