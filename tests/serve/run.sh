@@ -381,6 +381,65 @@ for k in ward_invocations_total ward_monitor_clones_total ward_monitor_queue_dep
     echo "$m" | grep -q "^$k" && ok "metric $k" || bad "metric $k" "missing"
 done
 stop_node
+
+# ---- one tenant's load does not fail another's requests ---------------------------
+# 3 workers; tenant a may run 2 invocations at once, so b always has one.
+# a floods: 6 clients at once (more than its limit: some get 429), calling
+# a function that burns its whole timeout, one that traps and one that
+# works. b's 2 clients meanwhile: every request answered, and right.
+rm -rf "$tmp/store"
+start_node --workers 3 --tenant a:tok-a:16:2:1G --tenant b:tok-b:16:4:1G
+HA='Authorization: Bearer tok-a'
+HB='Authorization: Bearer tok-b'
+req PUT /v1/functions/burn -H "$HA" --data-binary @"$G/bad.wasm" -H 'X-Ward-Manifest: {"limits":{"timeout_ms":800}}' >/dev/null
+req PUT /v1/functions/crash -H "$HA" --data-binary @"$G/bad.wasm" >/dev/null
+req PUT /v1/functions/up -H "$HA" --data-binary @"$G/upper.wasm" >/dev/null
+req PUT /v1/functions/up -H "$HB" --data-binary @"$G/upper.wasm" >/dev/null
+flood() { # id seconds: prints "<code> <what>" per request
+    local end=$(($(date +%s) + $2)) i=0
+    while [ "$(date +%s)" -lt "$end" ] && [ "$i" -lt 500 ]; do
+        i=$((i + 1))
+        case $((i % 3)) in
+        0) echo "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "$HA" -d spin "$URL/v1/functions/burn/invoke") burn" ;;
+        1) echo "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "$HA" -d trap "$URL/v1/functions/crash/invoke") crash" ;;
+        2) echo "$(curl -s --max-time 10 -H "$HA" -d "a$1 $i" "$URL/v1/functions/up/invoke") up A$1 $i" ;;
+        esac
+    done
+}
+victim() { # id seconds: "good wrong"
+    local end=$(($(date +%s) + $2)) i=0 good=0 wrong=0
+    while [ "$(date +%s)" -lt "$end" ] && [ "$i" -lt 2000 ]; do
+        i=$((i + 1))
+        local got; got=$(curl -s --max-time 10 -H "$HB" -d "b$1 $i" "$URL/v1/functions/up/invoke")
+        if [ "$got" = "B$1 $i" ]; then good=$((good + 1)); else wrong=$((wrong + 1)); echo "b$1 $i: $got" >>"$tmp/victim_bad"; fi
+    done
+    echo "$good $wrong"
+}
+t0=$(date +%s%N)
+pids=()
+for c in 1 2 3 4 5 6; do flood "$c" 5 >"$tmp/flood$c" & pids+=($!); done
+sleep 0.5
+vp=()
+for c in 1 2; do victim "$c" 4 >"$tmp/victim$c" & vp+=($!); done
+wait "${vp[@]}" "${pids[@]}"
+ms=$((($(date +%s%N) - t0) / 1000000))
+good=0; wrong=0
+for c in 1 2; do read -r g w <"$tmp/victim$c"; good=$((good + g)); wrong=$((wrong + w)); done
+if [ "$wrong" = 0 ] && [ "$good" -ge 20 ]; then ok "tenant b under a's flood: $good requests, every one answered and right"
+else bad "tenant b under a's flood" "$good good, $wrong wrong: $(head -3 "$tmp/victim_bad" 2>/dev/null)"; fi
+[ "$ms" -lt 20000 ] && ok "the flood test ran in bounded time (${ms} ms)" || bad "flood bound" "${ms} ms"
+# a's own answers: each one of its function's outcomes or its limit
+cat "$tmp"/flood? >"$tmp/flood_all"
+fb=$(grep -cvE '^(504 burn|429 burn|500 crash|429 crash)$' <(grep -E 'burn|crash' "$tmp/flood_all"))
+fu=$(grep ' up A' "$tmp/flood_all" | awk '{ if (!($1 == $4 && $2 == $5) && $0 !~ /"kind":"limit"/) bad++ } END { print bad + 0 }')
+n429=$(grep -c '^429\|"kind":"limit"' "$tmp/flood_all")
+n504=$(grep -c '^504 burn' "$tmp/flood_all")
+n500=$(grep -c '^500 crash' "$tmp/flood_all")
+if [ "$fb" = 0 ] && [ "$fu" = 0 ] && [ "$n429" -gt 0 ] && [ "$n504" -gt 0 ] && [ "$n500" -gt 0 ]; then
+    ok "tenant a's flood: $n504 timeouts, $n500 traps, $n429 over its limit (429), the rest right"
+else bad "tenant a's flood" "$fb odd burn/crash answers, $fu wrong, $n429 429s, $n504 timeouts, $n500 traps"; fi
+check "a is served again after its flood" "A" "$(curl -s -H "$HA" -d a "$URL/v1/functions/up/invoke")"
+stop_node
 grep -q "ward serve: stopped" "$tmp/node.log" && ok "node stops on SIGTERM" || bad "node stop" "$(tail -3 "$tmp/node.log")"
 
 echo "$pass passed, $fail failed"
