@@ -46,7 +46,8 @@ int main(int argc, char **argv)
 {
     bool flood = argc == 5 && !strcmp(argv[1], "--flood");
     if (argc != 4 && !flood) {
-        fprintf(stderr, "usage: tenant_load URL TOKEN N | tenant_load --flood BASE TOKEN SECONDS\n");
+        fprintf(stderr,
+                "usage: tenant_load URL TOKEN N | tenant_load --flood BASE TOKEN SECONDS\n");
         return 2;
     }
     argv += flood;

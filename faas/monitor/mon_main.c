@@ -27,7 +27,7 @@ mon_state mon = {
     .conn = -1,
 };
 
-bool mon_fn_check(mon_fn *fn, char *msg, size_t cap);
+bool mon_fn_check(mon_fn *fn, bool *over_limit, char *msg, size_t cap);
 
 /* ---- replies ------------------------------------------------------------------------ */
 
@@ -153,6 +153,14 @@ mon_fn *mon_fn_build(const proto_msg *m, proto_status *stp, char *msg, size_t ms
         snprintf(msg, msgcap, "a deploy needs a tenant, a valid name and a module");
         goto fail;
     }
+    pthread_mutex_lock(&mon.lock);
+    fn->owner = tenant_get(fn->tenant);
+    pthread_mutex_unlock(&mon.lock);
+    if (!fn->owner) {
+        st = PROTO_ST_LIMIT;
+        snprintf(msg, msgcap, "too many tenants");
+        goto fail;
+    }
     if (!proto_str(m, PROTO_F_ENTRY, fn->entry, sizeof fn->entry))
         snprintf(fn->entry, sizeof fn->entry, "_start");
     if (!proto_str(m, PROTO_F_INIT, fn->init, sizeof fn->init)) fn->init[0] = '\0';
@@ -226,7 +234,11 @@ mon_fn *mon_fn_build(const proto_msg *m, proto_status *stp, char *msg, size_t ms
             snprintf(msg, msgcap, "module: %s [%s]", err.message, ward_error_name(err.code));
         goto fail;
     }
-    if (!mon_fn_check(fn, msg, msgcap)) goto fail;
+    bool over_limit = false;
+    if (!mon_fn_check(fn, &over_limit, msg, msgcap)) {
+        if (over_limit) st = PROTO_ST_LIMIT;
+        goto fail;
+    }
     return fn;
 oom:
     st = PROTO_ST_INTERNAL;
@@ -440,7 +452,6 @@ static void on_invoke(uint64_t gen, const proto_msg *m, uint8_t *raw)
             mon_fn *fn = mon.fns[k];
             __atomic_add_fetch(&fn->refs, 1, __ATOMIC_ACQ_REL);
             job->fns[s][job->width[s]++] = fn;
-            if (fn->max_memory > job->mem_reserved) job->mem_reserved = fn->max_memory;
             pos += n + 1;
         }
     }
@@ -449,19 +460,29 @@ static void on_invoke(uint64_t gen, const proto_msg *m, uint8_t *raw)
         goto fail_locked;
     }
     mon_tenant *t = job->tenant;
-    if (t->running >= t->max_conc || t->mem_in_use + job->mem_reserved > t->max_mem) {
+    /* Memory: what the tenant's templates and trustlets use now (mon_mem.c),
+     * and the request body's frames, must fit its limit. */
+    uint64_t body_bytes = (job->body_len + MON_PAGE - 1) / MON_PAGE * MON_PAGE;
+    if (t->running >= t->max_conc) {
         st = PROTO_ST_LIMIT;
-        snprintf(msg, sizeof msg, "tenant %s is at its limit of %s", t->name,
-                 t->running >= t->max_conc ? "concurrent invocations" : "memory");
+        snprintf(msg, sizeof msg, "tenant %s is at its limit of %llu concurrent invocations",
+                 t->name, (unsigned long long)t->max_conc);
+        goto fail_locked;
+    }
+    if (t->mem_in_use > t->max_mem || body_bytes > t->max_mem - t->mem_in_use) {
+        st = PROTO_ST_LIMIT;
+        snprintf(msg, sizeof msg,
+                 "tenant %s is at its memory limit: %llu of %llu bytes in use, the input needs "
+                 "%llu",
+                 t->name, (unsigned long long)t->mem_in_use, (unsigned long long)t->max_mem,
+                 (unsigned long long)body_bytes);
         goto fail_locked;
     }
     t->running++;
-    t->mem_in_use += job->mem_reserved;
     pthread_mutex_unlock(&mon.lock);
     if (!mon_enqueue(job)) {
         pthread_mutex_lock(&mon.lock);
         t->running--;
-        t->mem_in_use -= job->mem_reserved;
         pthread_mutex_unlock(&mon.lock);
         st = PROTO_ST_BUSY;
         snprintf(msg, sizeof msg, "the monitor's queue is full");
@@ -507,11 +528,18 @@ static void on_stats(uint64_t gen, const proto_msg *m)
     STAT("ward_monitor_invocation_seconds_sum %.6f", mon.lat_sum_us / 1e6);
     STAT("ward_monitor_invocation_seconds_count %llu", (unsigned long long)cum);
     for (size_t i = 0; i < mon.ntenants; i++) {
-        mem += mon.tenants[i]->mem_in_use;
-        STAT("ward_monitor_tenant_running{tenant=\"%s\"} %llu", mon.tenants[i]->name,
-             (unsigned long long)mon.tenants[i]->running);
+        const mon_tenant *t = mon.tenants[i];
+        mem += t->mem_in_use;
+        STAT("ward_monitor_tenant_running{tenant=\"%s\"} %llu", t->name,
+             (unsigned long long)t->running);
+        STAT("ward_monitor_tenant_memory_bytes{tenant=\"%s\"} %llu", t->name,
+             (unsigned long long)t->mem_in_use);
+        STAT("ward_monitor_tenant_memory_peak_bytes{tenant=\"%s\"} %llu", t->name,
+             (unsigned long long)t->mem_peak);
+        STAT("ward_monitor_tenant_memory_limit_bytes{tenant=\"%s\"} %llu", t->name,
+             (unsigned long long)t->max_mem);
     }
-    STAT("ward_monitor_memory_reserved_bytes %llu", (unsigned long long)mem);
+    STAT("ward_monitor_memory_bytes %llu", (unsigned long long)mem);
 #undef STAT
     pthread_mutex_unlock(&mon.lock);
     if (proto_end(&b)) mon_send(gen, &b);

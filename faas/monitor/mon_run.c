@@ -29,6 +29,7 @@ typedef struct mon_tpl {
     ward_store *store;
     ward_instance *inst;
     uint64_t last_use;
+    uint64_t charged; /* to its tenant's memory (mon_mem.c) */
 } mon_tpl;
 
 typedef struct mon_worker {
@@ -81,6 +82,7 @@ static void tpl_drop(mon_tpl *t)
 {
     if (!t->fn) return;
     ward_store_free(t->store);
+    mon_mem_release(t->fn->owner, t->charged);
     mon_fn_release(t->fn);
     memset(t, 0, sizeof *t);
     pthread_mutex_lock(&mon.lock);
@@ -95,10 +97,13 @@ static bool tpl_make(mon_worker *w, mon_fn *fn, mon_tpl *t, char *msg, size_t ca
     ward_store_config cfg = {.memory_mode = fn->paged ? WARD_MEMORY_PAGED : WARD_MEMORY_FLAT,
                              .max_memory_bytes = fn->max_memory,
                              .mem_safety = (fn->cage & PROTO_CAGE_MEM_SAFETY) != 0,
-                             .ptr_auth = (fn->cage & PROTO_CAGE_PTR_AUTH) != 0};
+                             .ptr_auth = (fn->cage & PROTO_CAGE_PTR_AUTH) != 0,
+                             .max_store_memory_bytes = mon_store_limit()};
     ward_store *s = ward_store_new(&cfg);
     ward_linker *l = ward_linker_new();
     ward_result res;
+    uint64_t charged = 0;
+    w->io.over_limit = false;
     if (!s || !l) {
         snprintf(msg, cap, "out of memory");
         goto fail;
@@ -138,8 +143,13 @@ static bool tpl_make(mon_worker *w, mon_fn *fn, mon_tpl *t, char *msg, size_t ca
         snprintf(msg, cap, "the module exports no memory named \"memory\"");
         goto fail;
     }
+    if (!mon_tpl_charge(fn, inst, &charged, msg, cap)) {
+        w->io.over_limit = true;
+        goto fail;
+    }
     ward_linker_free(l);
     __atomic_add_fetch(&fn->refs, 1, __ATOMIC_ACQ_REL);
+    t->charged = charged;
     t->fn = fn;
     t->store = s;
     t->inst = inst;
@@ -173,14 +183,16 @@ static mon_tpl *tpl_get(mon_worker *w, mon_fn *fn, char *msg, size_t cap)
 
 /* Called at deploy on the main thread: the same checks a worker's template
  * makes, so a bad function is refused at once. */
-bool mon_fn_check(mon_fn *fn, char *msg, size_t cap);
-bool mon_fn_check(mon_fn *fn, char *msg, size_t cap)
+bool mon_fn_check(mon_fn *fn, bool *over_limit, char *msg, size_t cap);
+bool mon_fn_check(mon_fn *fn, bool *over_limit, char *msg, size_t cap)
 {
     mon_worker w;
     memset(&w, 0, sizeof w);
     mon_tpl t;
     memset(&t, 0, sizeof t);
-    if (!tpl_make(&w, fn, &t, msg, cap)) return false;
+    bool ok = tpl_make(&w, fn, &t, msg, cap);
+    *over_limit = w.io.over_limit;
+    if (!ok) return false;
     tpl_drop(&t);
     return true;
 }
@@ -292,7 +304,7 @@ static bool run_trustlet(mon_worker *w, mon_fn *fn, const mon_parts *in, mon_par
 {
     mon_tpl *t = tpl_get(w, fn, oc->msg, sizeof oc->msg);
     if (!t) {
-        oc->st = PROTO_ST_BAD_MODULE;
+        oc->st = w->io.over_limit ? PROTO_ST_LIMIT : PROTO_ST_BAD_MODULE;
         return false;
     }
     ward_result res;
@@ -312,6 +324,7 @@ static bool run_trustlet(mon_worker *w, mon_fn *fn, const mon_parts *in, mon_par
 
     bool ok = false;
     mon_io *io = &w->io;
+    mon_trustlet_mem tm = {0};
     ward_memory *mem = ward_instance_memory(clone, "memory");
     ward_func *entry = ward_instance_func(clone, fn->entry);
     uint64_t in_pages = 0, out_pages = pages_for(fn->output_max);
@@ -352,10 +365,19 @@ static bool run_trustlet(mon_worker *w, mon_fn *fn, const mon_parts *in, mon_par
     io->out_len = 0;
     io->out_overflow = false;
 
+    if (!mon_trustlet_begin(&tm, fn, t->store, mem, fn->paged ? in_pages * MON_PAGE : 0, oc->msg,
+                            sizeof oc->msg)) {
+        oc->st = PROTO_ST_LIMIT;
+        goto done;
+    }
     ward_store_set_fuel(t->store, fn->fuel ? (int64_t)fn->fuel : -1);
     ward_store_set_timeout(t->store, fn->timeout_ns);
     ward_status st = ward_func_call(t->store, entry, NULL, 0, NULL, 0, &res);
     ward_store_set_timeout(t->store, 0);
+    if (mon_mem_blame(&tm, fn, st, &res, oc->msg, sizeof oc->msg)) {
+        oc->st = PROTO_ST_LIMIT;
+        goto done;
+    }
     if (st == WARD_EXIT && res.exit_code != 0) {
         oc->st = PROTO_ST_EXIT;
         oc->exit_code = res.exit_code;
@@ -402,6 +424,7 @@ static bool run_trustlet(mon_worker *w, mon_fn *fn, const mon_parts *in, mon_par
     ok = true;
 done:
     io->mem = NULL;
+    mon_trustlet_end(&tm, mem);
     ward_instance_free(t->store, clone);
     pthread_mutex_lock(&mon.lock);
     mon.alive--;

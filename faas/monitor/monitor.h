@@ -32,9 +32,12 @@
 
 /* A deployed function: immutable once published, reference counted
  * (the function table holds one, each worker template and queued job one). */
+typedef struct mon_tenant mon_tenant;
+
 typedef struct mon_fn {
-    int refs;  /* atomic */
-    bool dead; /* undeployed or replaced: templates of it are dropped */
+    int refs;          /* atomic */
+    mon_tenant *owner; /* its tenant (tenants live as long as the monitor) */
+    bool dead;         /* undeployed or replaced: templates of it are dropped */
     uint64_t id;
     char tenant[PROTO_MAX_NAME], name[PROTO_MAX_NAME];
     ward_module *module;
@@ -49,12 +52,13 @@ typedef struct mon_fn {
     uint64_t cage;                /* PROTO_CAGE_*: the store's mem_safety, ptr_auth */
 } mon_fn;
 
-typedef struct mon_tenant {
+struct mon_tenant {
     char name[PROTO_MAX_NAME];
     uint64_t max_funcs, max_conc, max_mem;
-    uint64_t nfuncs, running, mem_in_use; /* under mon.lock; running: queued or on a worker */
-    uint64_t active;                      /* on a worker now (the queue's fairness) */
-} mon_tenant;
+    uint64_t nfuncs, running;      /* under mon.lock; running: queued or on a worker */
+    uint64_t mem_in_use, mem_peak; /* bytes its templates and trustlets use (mon_mem.c) */
+    uint64_t active;               /* on a worker now (the queue's fairness) */
+};
 
 /* One queued invocation (a single function is a chain of one step). */
 typedef struct mon_job {
@@ -136,6 +140,7 @@ typedef struct mon_io {
     uint64_t in_off;
     uint64_t out_addr, out_cap, out_len;
     bool out_overflow;
+    bool over_limit; /* the last template failed on its tenant's memory limit */
 } mon_io;
 
 /* Defines in l the imports m asks for from wasi_snapshot_preview1 and
@@ -143,6 +148,35 @@ typedef struct mon_io {
  * anything else (or out of memory). */
 bool mon_wasi_link(ward_store *s, ward_linker *l, const ward_module *m, mon_io *io, char *why,
                    size_t cap);
+
+/* mon_mem.c: a tenant's memory, measured (frames its templates and
+ * trustlets own), and its limit. */
+uint64_t mon_store_limit(void); /* max_store_memory_bytes of template stores */
+uint64_t mon_mem_owned(ward_memory *m, bool paged);
+/* Charges fn's tenant for a template (after its initialisation): false
+ * with msg if that passes the tenant's limit. mon_mem_release gives it back. */
+bool mon_tpl_charge(const mon_fn *fn, ward_instance *inst, uint64_t *charged, char *msg,
+                    size_t cap);
+void mon_mem_release(mon_tenant *t, uint64_t bytes);
+typedef struct mon_trustlet_mem {
+    mon_tenant *t;
+    ward_store *s;
+    bool paged;
+    bool binding; /* the tenant's room was below what the function's own limit allows */
+    uint64_t charged, ballast;
+} mon_trustlet_mem;
+/* Before a trustlet's call (its clone grown and its inputs mapped): charges
+ * what it owns and maps, and bounds its growth by the tenant's free room
+ * (through s's budget). False with msg if the tenant is at its limit. */
+bool mon_trustlet_begin(mon_trustlet_mem *tm, const mon_fn *fn, ward_store *s, ward_memory *mem,
+                        uint64_t in_bytes, char *msg, size_t cap);
+/* After the call: true (with msg) if the call failed (a trap other than fuel
+ * or time, or a non-zero exit) while the tenant's room bound its memory:
+ * the tenant's limit, not the function's, is to blame. */
+bool mon_mem_blame(const mon_trustlet_mem *tm, const mon_fn *fn, ward_status st,
+                   const ward_result *res, char *msg, size_t cap);
+/* After the call, before the clone is freed: gives everything back. */
+void mon_trustlet_end(mon_trustlet_mem *tm, ward_memory *mem);
 
 /* mon_sandbox.c: the seccomp filter; fills `list` with the system calls it allows. */
 bool mon_sandbox(char *why, size_t cap);

@@ -377,9 +377,45 @@ wait "$slow"
 check "after the slow one, bob is served" "X" "$(B invoke f1 --data x)"
 m=$(C stats)
 for k in ward_invocations_total ward_monitor_clones_total ward_monitor_queue_depth ward_monitor_trustlets_alive \
-    ward_http_invocation_seconds_bucket ward_monitor_clone_seconds_total ward_monitor_memory_reserved_bytes; do
+    ward_http_invocation_seconds_bucket ward_monitor_clone_seconds_total ward_monitor_memory_bytes ward_monitor_tenant_memory_bytes ward_monitor_tenant_memory_peak_bytes; do
     echo "$m" | grep -q "^$k" && ok "metric $k" || bad "metric $k" "missing"
 done
+stop_node
+
+# ---- tenant memory: measured, not reserved ------------------------------------------
+# tenant m may use 6 MiB; its function's own limit is 64 MiB (a reservation
+# of that would refuse every invocation). Charged: the frames its templates
+# and trustlets own (docs/serve.md).
+rm -rf "$tmp/store"
+start_node --tenant m:tok-m:16:8:6M --tenant n:tok-n
+HM='Authorization: Bearer tok-m'
+HN='Authorization: Bearer tok-n'
+python3 tests/serve/bigmod.py "$G/fat.wat" 4 7168 1 && wat2wasm "$G/fat.wat" -o "$G/fat.wasm" || bad "build fat" "failed"
+check "tenant m deploys a function of 64 MiB" "201" "$(req PUT /v1/functions/hog -H "$HM" --data-binary @"$G/bad.wasm" -H 'X-Ward-Manifest: {"limits":{"memory":67108864}}' | cut -d' ' -f1)"
+req PUT /v1/functions/hog -H "$HN" --data-binary @"$G/bad.wasm" -H 'X-Ward-Manifest: {"limits":{"memory":67108864}}' >/dev/null
+check "m: a trustlet that takes 2 MiB runs" "200 allocated 2" "$(req POST /v1/functions/hog/invoke -H "$HM" -d 'alloc 2')"
+r=$(req POST /v1/functions/hog/invoke -H "$HM" -d 'alloc 8')
+if [ "${r%% *}" = 429 ] && [ "$(echo "$r" | kind_of)" = limit ] && echo "$r" | grep -q "tenant m's memory limit"; then
+    ok "m: a trustlet that takes 8 MiB: 429 ($(echo "$r" | sed -nE 's/.*"error":"([^"]*)".*/\1/p'))"
+else bad "m over its memory" "$r"; fi
+check "n (default limit) takes 8 MiB, unaffected by m" "200 allocated 8" "$(req POST /v1/functions/hog/invoke -H "$HN" -d 'alloc 8')"
+check "m: 2 MiB again after that" "200 allocated 2" "$(req POST /v1/functions/hog/invoke -H "$HM" -d 'alloc 2')"
+m=$(curl -s "$URL/metrics")
+peak=$(echo "$m" | sed -nE 's/^ward_monitor_tenant_memory_peak_bytes\{tenant="m"\} ([0-9]+)/\1/p')
+now=$(echo "$m" | sed -nE 's/^ward_monitor_tenant_memory_bytes\{tenant="m"\} ([0-9]+)/\1/p')
+if [ -n "$peak" ] && [ "$peak" -ge $((2 << 20)) ] && [ "$peak" -le $((6 << 20)) ]; then ok "m's measured peak: $peak bytes (2 MiB trustlet, under 6 MiB)"
+else bad "m's peak" "[$peak]"; fi
+if [ -n "$now" ] && [ "$now" -gt 0 ] && [ "$now" -lt $((1 << 20)) ]; then ok "m at rest: $now bytes (its templates' frames)"
+else bad "m at rest" "[$now]"; fi
+r=$(req PUT /v1/functions/fat -H "$HM" --data-binary @"$G/fat.wasm")
+if [ "${r%% *}" = 429 ] && echo "$r" | grep -q 'template'; then ok "m: a template of 7 MiB of data: 429 at deploy"
+else bad "m fat template" "$r"; fi
+check "n deploys the same module" "201" "$(req PUT /v1/functions/fat -H "$HN" --data-binary @"$G/fat.wasm" | cut -d' ' -f1)"
+check "n runs it" "200 " "$(req POST /v1/functions/fat/invoke -H "$HN" -d '')"
+head -c $((7 << 20)) /dev/zero >"$tmp/7m"
+r=$(req POST /v1/functions/hog/invoke -H "$HM" --data-binary @"$tmp/7m")
+check "m: an input that does not fit its memory: 429" "429 limit" "$(echo "${r%% *}") $(echo "$r" | kind_of)"
+check "m still works" "200 ok" "$(req POST /v1/functions/hog/invoke -H "$HM" -d fine)"
 stop_node
 
 # ---- one tenant's load does not fail another's requests ---------------------------
