@@ -16,10 +16,10 @@
  *   - a running trustlet may grow its memory by the tenant's free room
  *     when it starts, and no further: the runtime's budget enforces it
  *     (its store's budget is charged the rest, so memory.grow fails
- *     beyond it, in the guest's own terms); an invocation that fails while
- *     the tenant's room was less than its function's own limit allows is
- *     reported as the tenant's limit (429, the guest's error in the
- *     message), not the function's.
+ *     beyond it, in the guest's own terms); an invocation that fails after
+ *     such a refusal (ward_store_refusals tells) is reported as the
+ *     tenant's limit (429, the guest's error in the message), not as the
+ *     function's failure.
  * Trustlets of one tenant that start together each see the same free
  * room, so together they can pass the limit by what they grow at once;
  * the next admission sees it. The monitor's own bookkeeping (messages,
@@ -113,15 +113,12 @@ bool mon_trustlet_begin(mon_trustlet_mem *tm, const mon_fn *fn, ward_store *s, w
     pthread_mutex_unlock(&mon.lock);
     if (!ok) return false;
     tm->charged = bytes;
-    uint64_t size = mem ? ward_memory_pages(mem) * MON_PAGE : 0;
-    /* The tenant binds the trustlet if its room is less than the growth
-     * the function's own limit allows. */
-    tm->binding = size < fn->max_memory && room < fn->max_memory - size;
     /* Growth beyond the tenant's room fails in the runtime: the store's
      * budget is charged all it has left but that room. */
     uint64_t left = store_room(s);
     tm->ballast = left > room ? left - room : 0;
     if (tm->ballast && !ward_store_charge(s, tm->ballast)) tm->ballast = 0;
+    tm->refusals = ward_store_refusals(s);
     return true;
 }
 
@@ -142,7 +139,9 @@ void mon_trustlet_end(mon_trustlet_mem *tm, ward_memory *mem)
 bool mon_mem_blame(const mon_trustlet_mem *tm, const mon_fn *fn, ward_status st,
                    const ward_result *res, char *msg, size_t cap)
 {
-    if (!tm->t || !tm->binding) return false;
+    /* Only the ballast limits the store's own budget: a refusal there
+     * during the call is a growth the tenant's room did not allow. */
+    if (!tm->t || !tm->ballast || ward_store_refusals(tm->s) == tm->refusals) return false;
     bool failed = (st == WARD_EXIT && res->exit_code != 0) ||
                   (st == WARD_TRAP && res->trap != WARD_TRAP_OUT_OF_FUEL &&
                    res->trap != WARD_TRAP_DEADLINE && res->trap != WARD_TRAP_INTERRUPTED);

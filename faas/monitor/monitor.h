@@ -162,8 +162,8 @@ typedef struct mon_trustlet_mem {
     mon_tenant *t;
     ward_store *s;
     bool paged;
-    bool binding; /* the tenant's room was below what the function's own limit allows */
     uint64_t charged, ballast;
+    uint64_t refusals; /* ward_store_refusals(s) when the call started */
 } mon_trustlet_mem;
 /* Before a trustlet's call (its clone grown and its inputs mapped): charges
  * what it owns and maps, and bounds its growth by the tenant's free room
@@ -171,8 +171,8 @@ typedef struct mon_trustlet_mem {
 bool mon_trustlet_begin(mon_trustlet_mem *tm, const mon_fn *fn, ward_store *s, ward_memory *mem,
                         uint64_t in_bytes, char *msg, size_t cap);
 /* After the call: true (with msg) if the call failed (a trap other than fuel
- * or time, or a non-zero exit) while the tenant's room bound its memory:
- * the tenant's limit, not the function's, is to blame. */
+ * or time, or a non-zero exit) after its store's budget refused it memory
+ * (the tenant's room): the tenant's limit, not the function, is to blame. */
 bool mon_mem_blame(const mon_trustlet_mem *tm, const mon_fn *fn, ward_status st,
                    const ward_result *res, char *msg, size_t cap);
 /* After the call, before the clone is freed: gives everything back. */

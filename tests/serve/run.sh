@@ -398,6 +398,8 @@ r=$(req POST /v1/functions/hog/invoke -H "$HM" -d 'alloc 8')
 if [ "${r%% *}" = 429 ] && [ "$(echo "$r" | kind_of)" = limit ] && echo "$r" | grep -q "tenant m's memory limit"; then
     ok "m: a trustlet that takes 8 MiB: 429 ($(echo "$r" | sed -nE 's/.*"error":"([^"]*)".*/\1/p'))"
 else bad "m over its memory" "$r"; fi
+r=$(req POST /v1/functions/hog/invoke -H "$HM" -d trap)
+check "m: a trap that is not about memory stays a trap" "500 trap" "${r%% *} $(echo "$r" | kind_of)"
 check "n (default limit) takes 8 MiB, unaffected by m" "200 allocated 8" "$(req POST /v1/functions/hog/invoke -H "$HN" -d 'alloc 8')"
 check "m: 2 MiB again after that" "200 allocated 2" "$(req POST /v1/functions/hog/invoke -H "$HM" -d 'alloc 2')"
 m=$(curl -s "$URL/metrics")
