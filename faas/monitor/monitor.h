@@ -5,8 +5,9 @@
  *
  * Threads: the main thread reads the gateway's messages (mon_main.c) and
  * answers control messages itself; deploys (validation, compilation, the
- * template's initialisation) run on a deploy thread (mon_main.c); invocations go through a
- * bounded queue to a pool of workers (mon_run.c). Each worker keeps its
+ * template's initialisation) run on a deploy thread (mon_main.c), so that
+ * none holds up the rest; invocations go through a bounded queue to a
+ * pool of workers (mon_run.c). Each worker keeps its
  * own template of each function it has run, in a store of its own (a
  * store runs one thread at a time, and a clone of a module with imports
  * lives in its template's store), and makes a copy-on-write clone of it
