@@ -127,17 +127,21 @@ check "ls lists 3" "3" "$(C ls | grep -o '"name"' | wc -l)"
 t0=$(date +%s%N)
 (req PUT /v1/functions/big --data-binary @"$G/big.wasm" -H 'X-Ward-Manifest: {"limits":{"timeout_ms":60000}}' >"$tmp/bigdeploy") &
 dp=$!
-during=0; wrong=0; i=0
+during=0; wrong=0; i=0; last=$t0; gap=0
 while kill -0 "$dp" 2>/dev/null && [ "$i" -lt 1000 ]; do
     i=$((i + 1))
     got=$(curl -s --max-time 10 -X POST --data "during $i" "$URL/v1/functions/upper/invoke")
     if [ "$got" = "DURING $i" ]; then during=$((during + 1)); else wrong=$((wrong + 1)); fi
+    now=$(date +%s%N); [ $((now - last)) -gt "$gap" ] && gap=$((now - last)); last=$now
 done
 wait "$dp"
-ms=$((($(date +%s%N) - t0) / 1000000))
+ms=$((($(date +%s%N) - t0) / 1000000)); gap=$((gap / 1000000))
 check "big deploy (4.6 MB, slow init) succeeds" "201" "$(cut -d' ' -f1 <"$tmp/bigdeploy")"
-if [ "$during" -ge 5 ] && [ "$wrong" = 0 ]; then ok "$during invocations answered during the ${ms} ms deploy, 0 wrong"
-else bad "invocations during a deploy" "$during answered, $wrong wrong in ${ms} ms"; fi
+# Not a speed goal: a deploy done on the socket's reader would hold every
+# invocation for most of the deploy (one answer waits that long).
+if [ "$during" -ge 5 ] && [ "$wrong" = 0 ] && [ "$gap" -lt $((ms / 2)) ]; then
+    ok "$during invocations answered during the ${ms} ms deploy, 0 wrong, none held (longest ${gap} ms)"
+else bad "invocations during a deploy" "$during answered, $wrong wrong, one held ${gap} ms of the ${ms} ms deploy"; fi
 check "the big function runs" "200 " "$(req POST /v1/functions/big/invoke -d '')"
 req DELETE /v1/functions/big >/dev/null
 
