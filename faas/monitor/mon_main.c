@@ -252,17 +252,23 @@ fail:
 /* Publishes a deploy built on the deploy thread: under mon.lock, and only
  * for the connection it came on (a new connection starts with HELLO, which
  * forgets every function; the gateway then deploys its store again). */
+static bool conn_is(uint64_t gen)
+{
+    pthread_mutex_lock(&mon.out_lock);
+    bool same = gen == mon.conn_gen;
+    pthread_mutex_unlock(&mon.out_lock);
+    return same;
+}
+
 static void deploy_publish(uint64_t gen, const proto_msg *m)
 {
     char msg[320];
     proto_status st;
+    if (!conn_is(gen)) return; /* its connection is gone: not worth building */
     mon_fn *fn = mon_fn_build(m, &st, msg, sizeof msg);
     if (!fn) return mon_reply_error(gen, m->id, st, msg, -1);
     pthread_mutex_lock(&mon.lock);
-    pthread_mutex_lock(&mon.out_lock);
-    bool current = gen == mon.conn_gen;
-    pthread_mutex_unlock(&mon.out_lock);
-    if (!current) {
+    if (!conn_is(gen)) {
         pthread_mutex_unlock(&mon.lock);
         mon_fn_release(fn);
         return; /* nobody to answer */
