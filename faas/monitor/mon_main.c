@@ -475,13 +475,8 @@ static void on_invoke(uint64_t gen, const proto_msg *m, uint8_t *raw)
                  t->name, (unsigned long long)t->max_conc);
         goto fail_locked;
     }
-    if (t->mem_in_use > t->max_mem || body_bytes > t->max_mem - t->mem_in_use) {
+    if (!mon_mem_admit(t, body_bytes, msg, sizeof msg)) {
         st = PROTO_ST_LIMIT;
-        snprintf(msg, sizeof msg,
-                 "tenant %s is at its memory limit: %llu of %llu bytes in use, the input needs "
-                 "%llu",
-                 t->name, (unsigned long long)t->mem_in_use, (unsigned long long)t->max_mem,
-                 (unsigned long long)body_bytes);
         goto fail_locked;
     }
     t->running++;
@@ -535,13 +530,15 @@ static void on_stats(uint64_t gen, const proto_msg *m)
     STAT("ward_monitor_invocation_seconds_count %llu", (unsigned long long)cum);
     for (size_t i = 0; i < mon.ntenants; i++) {
         const mon_tenant *t = mon.tenants[i];
-        mem += t->mem_in_use;
+        uint64_t now, peak;
+        mon_mem_read(t, &now, &peak);
+        mem += now;
         STAT("ward_monitor_tenant_running{tenant=\"%s\"} %llu", t->name,
              (unsigned long long)t->running);
         STAT("ward_monitor_tenant_memory_bytes{tenant=\"%s\"} %llu", t->name,
-             (unsigned long long)t->mem_in_use);
+             (unsigned long long)now);
         STAT("ward_monitor_tenant_memory_peak_bytes{tenant=\"%s\"} %llu", t->name,
-             (unsigned long long)t->mem_peak);
+             (unsigned long long)peak);
         STAT("ward_monitor_tenant_memory_limit_bytes{tenant=\"%s\"} %llu", t->name,
              (unsigned long long)t->max_mem);
     }

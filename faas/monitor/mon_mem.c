@@ -29,6 +29,10 @@
 
 #include "monitor.h"
 
+/* The tenants' memory counters have a lock of their own, taken last: a
+ * template may be released with mon.lock held (a function removed). */
+static pthread_mutex_t mem_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* The template stores' memory budget: large, but finite so that the room
  * left in it can be measured (store_room). */
 #define MON_STORE_LIMIT (1ull << 46)
@@ -45,7 +49,7 @@ uint64_t mon_mem_owned(ward_memory *m, bool paged)
     return (paged ? ward_memory_private_pages(m) : ward_memory_pages(m)) * MON_PAGE;
 }
 
-/* Charges bytes to t unless that would pass its limit; under mon.lock. */
+/* Charges bytes to t unless that would pass its limit; under mem_lock. */
 static bool charge_locked(mon_tenant *t, uint64_t bytes)
 {
     if (t->mem_in_use > t->max_mem || bytes > t->max_mem - t->mem_in_use) return false;
@@ -65,9 +69,9 @@ static void over_msg(const mon_tenant *t, uint64_t bytes, const char *what, char
 void mon_mem_release(mon_tenant *t, uint64_t bytes)
 {
     if (!t || !bytes) return;
-    pthread_mutex_lock(&mon.lock);
+    pthread_mutex_lock(&mem_lock);
     t->mem_in_use -= bytes < t->mem_in_use ? bytes : t->mem_in_use;
-    pthread_mutex_unlock(&mon.lock);
+    pthread_mutex_unlock(&mem_lock);
 }
 
 bool mon_tpl_charge(const mon_fn *fn, ward_instance *inst, uint64_t *charged, char *msg, size_t cap)
@@ -75,10 +79,10 @@ bool mon_tpl_charge(const mon_fn *fn, ward_instance *inst, uint64_t *charged, ch
     *charged = 0;
     if (!fn->owner) return true;
     uint64_t bytes = mon_mem_owned(ward_instance_memory(inst, "memory"), fn->paged);
-    pthread_mutex_lock(&mon.lock);
+    pthread_mutex_lock(&mem_lock);
     bool ok = charge_locked(fn->owner, bytes);
     if (!ok) over_msg(fn->owner, bytes, "the template of its function", msg, cap);
-    pthread_mutex_unlock(&mon.lock);
+    pthread_mutex_unlock(&mem_lock);
     if (ok) *charged = bytes;
     return ok;
 }
@@ -106,11 +110,11 @@ bool mon_trustlet_begin(mon_trustlet_mem *tm, const mon_fn *fn, ward_store *s, w
     *tm = (mon_trustlet_mem){.t = fn->owner, .s = s, .paged = fn->paged};
     if (!tm->t) return true;
     uint64_t bytes = mon_mem_owned(mem, fn->paged) + in_bytes;
-    pthread_mutex_lock(&mon.lock);
+    pthread_mutex_lock(&mem_lock);
     bool ok = charge_locked(tm->t, bytes);
     uint64_t room = ok ? tm->t->max_mem - tm->t->mem_in_use : 0;
     if (!ok) over_msg(tm->t, bytes, "a trustlet", msg, cap);
-    pthread_mutex_unlock(&mon.lock);
+    pthread_mutex_unlock(&mem_lock);
     if (!ok) return false;
     tm->charged = bytes;
     /* Growth beyond the tenant's room fails in the runtime: the store's
@@ -127,12 +131,12 @@ void mon_trustlet_end(mon_trustlet_mem *tm, ward_memory *mem)
     if (!tm->t) return;
     if (tm->ballast) ward_store_uncharge(tm->s, tm->ballast);
     uint64_t peak = mon_mem_owned(mem, tm->paged);
-    pthread_mutex_lock(&mon.lock);
+    pthread_mutex_lock(&mem_lock);
     /* Its peak counts towards the tenant's high-water mark. */
     uint64_t high = tm->t->mem_in_use - tm->charged + peak;
     if (high > tm->t->mem_peak) tm->t->mem_peak = high;
     tm->t->mem_in_use -= tm->charged < tm->t->mem_in_use ? tm->charged : tm->t->mem_in_use;
-    pthread_mutex_unlock(&mon.lock);
+    pthread_mutex_unlock(&mem_lock);
     tm->charged = tm->ballast = 0;
 }
 
@@ -155,4 +159,26 @@ bool mon_mem_blame(const mon_trustlet_mem *tm, const mon_fn *fn, ward_status st,
              "%s failed (%s) with its memory bounded by tenant %s's memory limit (%llu bytes)",
              fn->name, what, tm->t->name, (unsigned long long)tm->t->max_mem);
     return true;
+}
+
+bool mon_mem_admit(mon_tenant *t, uint64_t bytes, char *msg, size_t cap)
+{
+    pthread_mutex_lock(&mem_lock);
+    bool ok = t->mem_in_use <= t->max_mem && bytes <= t->max_mem - t->mem_in_use;
+    if (!ok)
+        snprintf(msg, cap,
+                 "tenant %s is at its memory limit: %llu of %llu bytes in use, the input needs "
+                 "%llu",
+                 t->name, (unsigned long long)t->mem_in_use, (unsigned long long)t->max_mem,
+                 (unsigned long long)bytes);
+    pthread_mutex_unlock(&mem_lock);
+    return ok;
+}
+
+void mon_mem_read(const mon_tenant *t, uint64_t *now, uint64_t *peak)
+{
+    pthread_mutex_lock(&mem_lock);
+    *now = t->mem_in_use;
+    *peak = t->mem_peak;
+    pthread_mutex_unlock(&mem_lock);
 }

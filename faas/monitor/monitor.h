@@ -57,7 +57,7 @@ struct mon_tenant {
     char name[PROTO_MAX_NAME];
     uint64_t max_funcs, max_conc, max_mem;
     uint64_t nfuncs, running;      /* under mon.lock; running: queued or on a worker */
-    uint64_t mem_in_use, mem_peak; /* bytes its templates and trustlets use (mon_mem.c) */
+    uint64_t mem_in_use, mem_peak; /* bytes its templates and trustlets use (mon_mem.c's lock) */
     uint64_t active;               /* on a worker now (the queue's fairness) */
 };
 
@@ -159,6 +159,9 @@ uint64_t mon_mem_owned(ward_memory *m, bool paged);
 bool mon_tpl_charge(const mon_fn *fn, ward_instance *inst, uint64_t *charged, char *msg,
                     size_t cap);
 void mon_mem_release(mon_tenant *t, uint64_t bytes);
+/* Whether bytes more fit t's limit now (an invocation's input); msg if not. */
+bool mon_mem_admit(mon_tenant *t, uint64_t bytes, char *msg, size_t cap);
+void mon_mem_read(const mon_tenant *t, uint64_t *now, uint64_t *peak);
 typedef struct mon_trustlet_mem {
     mon_tenant *t;
     ward_store *s;
