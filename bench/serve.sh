@@ -62,6 +62,9 @@ else
     echo "http invocations per s: (wrk not installed)"
 fi
 
+echo "== tenant isolation"
+bash bench/serve_tenants.sh "$O"
+
 echo "== trusted computing base (lines)"
 count() { cat "$@" | wc -l | tr -d ' '; }
 src=$(count $(git ls-files 'src/*.c' 'src/*.h' 'src/*.def' 'include/ward.h' 'include/ward_errors.h' 'include/ward_wasi.h'))

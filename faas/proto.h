@@ -89,9 +89,21 @@ typedef enum proto_tag {
     PROTO_F_EVIDENCE = 25,    /* B evidence (attest.h) */
     PROTO_F_MEASUREMENT = 26, /* B* SHA-512 measurements, 64 bytes each */
     PROTO_F_SEALED = 27,      /* B a sealed request, reply or stored module */
-    PROTO_F_CAGE = 28,        /* N Cage flags of a function, once they exist */
+    PROTO_F_CAGE = 28,        /* N Cage flags of a function: PROTO_CAGE_* */
+    PROTO_F_ARG = 29,         /* S* a function's arguments after its name (manifest wasi.args) */
+    PROTO_F_GRANTS = 30,      /* N WASI grants of a function: PROTO_GRANT_* (default none) */
     PROTO_TAG_MAX_
 } proto_tag;
+
+/* PROTO_F_GRANTS and PROTO_F_CAGE bits. */
+enum {
+    PROTO_GRANT_CLOCKS = 1u, /* clock_time_get, clock_res_get (else ENOTCAPABLE) */
+    PROTO_GRANT_RANDOM = 2u, /* random_get (else ENOTCAPABLE) */
+    PROTO_GRANT_ALL_ = 3u,
+    PROTO_CAGE_MEM_SAFETY = 1u, /* memory tagging: ward_store_config.mem_safety */
+    PROTO_CAGE_PTR_AUTH = 2u,   /* pointer authentication: ward_store_config.ptr_auth */
+    PROTO_CAGE_ALL_ = 3u,
+};
 
 /* What happened to a request (PROTO_F_STATUS). */
 typedef enum proto_status {

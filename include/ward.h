@@ -320,6 +320,15 @@ WARD_API void ward_store_interrupt(ward_store *s);
  * if that would exceed the budget. ward_store_uncharge gives bytes back. */
 WARD_API bool ward_store_charge(ward_store *s, uint64_t bytes);
 WARD_API void ward_store_uncharge(ward_store *s, uint64_t bytes);
+/* How many charges s's own budget (max_store_memory_bytes and
+ * max_store_reserve_bytes, not an instance's) has refused since s was
+ * made: growth (memory.grow, table.grow, ward_memory_grow), memories,
+ * tables and clones that failed at the store's limit, and failed
+ * ward_store_charge calls (an instantiation that does not fit is refused
+ * by a check before it charges anything, and not counted). An embedder that
+ * bounds a guest through the store's budget learns from it whether that
+ * bound is what the guest ran into. */
+WARD_API uint64_t ward_store_refusals(const ward_store *s);
 
 /* The embedder's pointer for s (NULL at first; ward never uses it). Host
  * functions reach it through ward_caller_store, the store the call runs

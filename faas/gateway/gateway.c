@@ -13,7 +13,9 @@
 
 #include "gw.h"
 
-#define GW_WAIT_MS 70000u /* longest wait for the monitor: the 60 s function timeout and slack */
+/* Longest wait for the monitor: the longest function timeout (15 min) and a
+ * minute for the queue; a dead monitor fails every wait at once. */
+#define GW_WAIT_MS (GW_MAX_TIMEOUT_MS + 60000u)
 
 static const gw_config *cfg;
 static const double gw_bucket_us[] = {100,   250,   500,    1000,    2500,    5000,
@@ -296,7 +298,54 @@ static enum MHD_Result attest(struct MHD_Connection *c, const char *tenant, cons
     return ret;
 }
 
+static enum MHD_Result invoke_monitor(struct MHD_Connection *c, const char *tenant, proto_buf *b,
+                                      gw_req *r);
+
+/* Invocations of each tenant (cfg->tenants) waiting for the monitor here.
+ * The monitor enforces a tenant's concurrency limit; the gateway answers
+ * what is plainly over it itself, so that a tenant flooding past its limit
+ * costs the monitor nothing. */
+static pthread_mutex_t conc_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t conc_waiting[GW_MAX_TENANTS];
+
+/* The tenant's index in cfg->tenants if it has a concurrency limit, or -1. */
+static int conc_slot(const char *tenant)
+{
+    for (size_t i = 0; i < cfg->ntenants; i++)
+        if (!strcmp(cfg->tenants[i].name, tenant)) return cfg->tenants[i].max_conc ? (int)i : -1;
+    return -1;
+}
+
 static enum MHD_Result invoke(struct MHD_Connection *c, const char *tenant, proto_buf *b, gw_req *r)
+{
+    int slot = conc_slot(tenant);
+    if (slot >= 0) {
+        pthread_mutex_lock(&conc_lock);
+        bool over = conc_waiting[slot] >= cfg->tenants[slot].max_conc;
+        if (!over) conc_waiting[slot]++;
+        pthread_mutex_unlock(&conc_lock);
+        if (over) {
+            pthread_mutex_lock(&stat_lock);
+            st_invokes++;
+            st_invoke_errors++;
+            pthread_mutex_unlock(&stat_lock);
+            char msg[200];
+            snprintf(msg, sizeof msg, "tenant %s is at its limit of %llu concurrent invocations",
+                     tenant, (unsigned long long)cfg->tenants[slot].max_conc);
+            return error(c, 429, "limit", msg, -1);
+        }
+    }
+    enum MHD_Result ret = invoke_monitor(c, tenant, b, r);
+    if (slot >= 0) {
+        pthread_mutex_lock(&conc_lock);
+        conc_waiting[slot]--;
+        pthread_mutex_unlock(&conc_lock);
+    }
+    return ret;
+}
+
+static enum MHD_Result invoke_monitor(struct MHD_Connection *c, const char *tenant, proto_buf *b,
+                                      gw_req *r)
 {
     uint64_t t0 = now_us();
     bool sealed = is_sealed(c);
@@ -463,7 +512,7 @@ static enum MHD_Result metrics(struct MHD_Connection *c)
     proto_end(&b);
     uint8_t *raw = NULL;
     size_t rlen;
-    bool up = gw_call(&b, 5000, &raw, &rlen) == GW_OK;
+    bool up = gw_link_ready() && gw_call(&b, 5000, &raw, &rlen) == GW_OK; /* no wait if down */
     proto_buf_free(&b);
     OUT("# TYPE ward_monitor_up gauge\nward_monitor_up %d\n", up ? 1 : 0);
     proto_msg *m = up ? malloc(sizeof *m) : NULL;

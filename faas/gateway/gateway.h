@@ -39,6 +39,8 @@ int gw_main(const gw_config *cfg);
 /* ---- manifests (manifest.c) ---------------------------------------------------------- */
 
 #define GW_MAX_ENV 64
+#define GW_MAX_ARGS 64
+#define GW_MAX_TIMEOUT_MS 900000u /* 15 minutes: the longest function timeout */
 
 typedef struct gw_manifest {
     char entry[64], init[64];
@@ -46,15 +48,20 @@ typedef struct gw_manifest {
     uint64_t fuel, timeout_ms, max_memory, output_max;
     size_t nenv;
     char *env[GW_MAX_ENV]; /* "NAME=VALUE", malloc'ed */
+    size_t nargs;
+    char *args[GW_MAX_ARGS];   /* wasi.args: argv after the function's name, malloc'ed */
+    bool clocks, random;       /* wasi.clocks, wasi.random: granted (default: not) */
+    bool mem_safety, ptr_auth; /* cage flags */
 } gw_manifest;
 
 /* Parses a JSON manifest:
  *   {"entry": "_start", "init": "_initialize", "memory": "paged",
  *    "limits": {"fuel": 0, "timeout_ms": 1000, "memory": 16777216, "output": 1048576},
- *    "env": {"NAME": "VALUE"}, "wasi": {}, "cage": {}}
- * Every key is optional; an unknown key, a wrong type, a value out of range
- * or a WASI grant (files, sockets: none can be granted yet) is an error
- * written to err. An empty text is the empty manifest. */
+ *    "env": {"NAME": "VALUE"},
+ *    "wasi": {"args": ["--flag"], "clocks": true, "random": true},
+ *    "cage": {"mem_safety": true, "ptr_auth": true}}
+ * Every key is optional; an unknown key, a wrong type or a value out of
+ * range is an error written to err. An empty text is the empty manifest. */
 bool gw_manifest_parse(const char *text, size_t len, gw_manifest *m, char *err, size_t cap);
 /* The manifest as canonical JSON (keys in a fixed order, every field): malloc'ed. */
 char *gw_manifest_json(const gw_manifest *m);

@@ -7,6 +7,9 @@
 #include "proto.h"
 
 enum { GW_OK = 0, GW_DOWN = -1, GW_TIMEOUT = -2, GW_BUSY = -3 };
+/* How long a request waits for the monitor to be connected and the store
+ * replayed onto it (a restart of either side) before it gets 503. */
+#define GW_READY_WAIT_MS 10000u
 
 bool gw_link_start(const gw_config *cfg);
 bool gw_link_ready(void);

@@ -55,10 +55,34 @@ static void fail_pending(void)
     pthread_cond_broadcast(&link_cv);
 }
 
+/* A deadline timeout_ms from now, for pthread_cond_timedwait. */
+static struct timespec deadline_in(uint64_t timeout_ms)
+{
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += (time_t)(timeout_ms / 1000);
+    dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (dl.tv_nsec >= 1000000000L) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000L;
+    }
+    return dl;
+}
+
 static int64_t call_raw(proto_buf *req, uint64_t timeout_ms, uint8_t **reply, size_t *len,
                         bool need_ready)
 {
     pthread_mutex_lock(&link_lock);
+    /* A request that arrives while the monitor (re)connects, or while the
+     * store is replayed onto it (a restart of either side), waits for that
+     * a while instead of failing at once: a restart costs clients time,
+     * not errors. Requests in flight when a connection ends still fail at
+     * once (fail_pending). */
+    if (need_ready && !ready) {
+        struct timespec dl = deadline_in(GW_READY_WAIT_MS);
+        while (!ready && pthread_cond_timedwait(&link_cv, &link_lock, &dl) != ETIMEDOUT) {
+        }
+    }
     if (conn < 0 || (need_ready && !ready)) {
         pthread_mutex_unlock(&link_lock);
         return GW_DOWN;
@@ -86,14 +110,7 @@ static int64_t call_raw(proto_buf *req, uint64_t timeout_ms, uint8_t **reply, si
     bool sent = proto_send(fd, req);
     pthread_mutex_unlock(&send_lock);
 
-    struct timespec dl;
-    clock_gettime(CLOCK_REALTIME, &dl);
-    dl.tv_sec += (time_t)(timeout_ms / 1000);
-    dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (dl.tv_nsec >= 1000000000L) {
-        dl.tv_sec++;
-        dl.tv_nsec -= 1000000000L;
-    }
+    struct timespec dl = deadline_in(timeout_ms);
     pthread_mutex_lock(&link_lock);
     int64_t rc = GW_OK;
     if (!sent) {
@@ -176,6 +193,7 @@ static void *replay(void *arg)
     proto_buf_free(&b);
     pthread_mutex_lock(&link_lock);
     if (conn_gen == gen && ok) ready = true;
+    pthread_cond_broadcast(&link_cv);
     pthread_mutex_unlock(&link_lock);
     if (ok)
         fprintf(stderr,

@@ -196,6 +196,13 @@ bool gw_deploy_build(proto_buf *b, const char *tenant, const char *name, const v
     proto_put_u64(b, PROTO_F_OUTPUT_MAX, m->output_max);
     for (size_t i = 0; i < m->nenv; i++)
         proto_put_str(b, PROTO_F_ENV, m->env[i]);
+    for (size_t i = 0; i < m->nargs; i++)
+        proto_put_str(b, PROTO_F_ARG, m->args[i]);
+    uint64_t grants = (m->clocks ? PROTO_GRANT_CLOCKS : 0u) | (m->random ? PROTO_GRANT_RANDOM : 0u);
+    uint64_t cage =
+        (m->mem_safety ? PROTO_CAGE_MEM_SAFETY : 0u) | (m->ptr_auth ? PROTO_CAGE_PTR_AUTH : 0u);
+    if (grants) proto_put_u64(b, PROTO_F_GRANTS, grants);
+    if (cage) proto_put_u64(b, PROTO_F_CAGE, cage);
     return !b->failed;
 }
 

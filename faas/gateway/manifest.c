@@ -12,7 +12,9 @@ void gw_manifest_free(gw_manifest *m)
 {
     for (size_t i = 0; i < m->nenv; i++)
         free(m->env[i]);
-    m->nenv = 0;
+    for (size_t i = 0; i < m->nargs; i++)
+        free(m->args[i]);
+    m->nenv = m->nargs = 0;
 }
 
 static bool fail(char *err, size_t cap, const char *msg, const char *key)
@@ -37,6 +39,66 @@ static bool name_ok(const char *s)
     if (n == 0 || n >= 64) return false;
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f) return false;
+    return true;
+}
+
+/* A JSON boolean into *out. */
+static bool get_bool(const cJSON *v, bool *out)
+{
+    if (!cJSON_IsBool(v)) return false;
+    *out = cJSON_IsTrue(v);
+    return true;
+}
+
+/* "wasi": {"args": ["a", ...], "clocks": bool, "random": bool}: what the
+ * trustlet's WASI grants beyond standard input and output (none by default).
+ * There is nothing else to grant: the monitor has no files or sockets. */
+static bool parse_wasi(const cJSON *w, gw_manifest *m, char *err, size_t cap)
+{
+    if (!cJSON_IsObject(w))
+        return fail(err, cap, "an object of grants (args, clocks, random)", "wasi");
+    size_t total = 0;
+    for (const cJSON *g = w->child; g; g = g->next) {
+        const char *k = g->string;
+        if (!strcmp(k, "clocks") || !strcmp(k, "random")) {
+            if (!get_bool(g, !strcmp(k, "clocks") ? &m->clocks : &m->random))
+                return fail(err, cap, "true or false", k);
+        } else if (!strcmp(k, "args")) {
+            if (!cJSON_IsArray(g)) return fail(err, cap, "an array of strings", k);
+            for (const cJSON *a = g->child; a; a = a->next) {
+                if (!cJSON_IsString(a) || m->nargs == GW_MAX_ARGS)
+                    return fail(err, cap, "at most 64 strings", k);
+                size_t n = strlen(a->valuestring);
+                total += n + 1;
+                if (n > 4096 || total > 65536)
+                    return fail(err, cap, "4 KiB an argument, 64 KiB in all at most", k);
+                char *s = malloc(n + 1);
+                if (!s) return fail(err, cap, "out of memory", k);
+                memcpy(s, a->valuestring, n + 1);
+                m->args[m->nargs++] = s;
+            }
+        } else {
+            return fail(err, cap,
+                        "unknown WASI grant (args, clocks, random; a function has no files, "
+                        "directories or sockets to grant)",
+                        k);
+        }
+    }
+    return true;
+}
+
+/* "cage": {"mem_safety": bool, "ptr_auth": bool}: the Cage features of the
+ * function's store, as `ward run -W mem-safety` / `-W ptr-auth`. */
+static bool parse_cage(const cJSON *c, gw_manifest *m, char *err, size_t cap)
+{
+    if (!cJSON_IsObject(c)) return fail(err, cap, "an object (mem_safety, ptr_auth)", "cage");
+    for (const cJSON *f = c->child; f; f = f->next) {
+        bool *flag = !strcmp(f->string, "mem_safety") ? &m->mem_safety
+                     : !strcmp(f->string, "ptr_auth") ? &m->ptr_auth
+                                                      : NULL;
+        if (!flag) return fail(err, cap, "unknown Cage flag (mem_safety, ptr_auth)", f->string);
+        if (!get_bool(f, flag)) return fail(err, cap, "true or false", f->string);
+    }
     return true;
 }
 
@@ -86,7 +148,7 @@ bool gw_manifest_parse(const char *text, size_t len, gw_manifest *m, char *err, 
                 if (!strcmp(l->string, "fuel"))
                     good = get_u64(l, 0, 1ull << 62, &m->fuel);
                 else if (!strcmp(l->string, "timeout_ms"))
-                    good = get_u64(l, 1, 60000, &m->timeout_ms);
+                    good = get_u64(l, 1, GW_MAX_TIMEOUT_MS, &m->timeout_ms);
                 else if (!strcmp(l->string, "memory"))
                     good = get_u64(l, 65536, 4ull << 30, &m->max_memory);
                 else if (!strcmp(l->string, "output"))
@@ -97,7 +159,7 @@ bool gw_manifest_parse(const char *text, size_t len, gw_manifest *m, char *err, 
                 }
                 if (!good) {
                     fail(err, cap,
-                         "out of range (fuel >= 0, timeout_ms 1..60000, memory 65536..4 GiB, "
+                         "out of range (fuel >= 0, timeout_ms 1..900000, memory 65536..4 GiB, "
                          "output 1..64 MiB)",
                          l->string);
                     goto out;
@@ -131,16 +193,9 @@ bool gw_manifest_parse(const char *text, size_t len, gw_manifest *m, char *err, 
                 m->env[m->nenv++] = s;
             }
         } else if (!strcmp(k, "wasi")) {
-            if (!cJSON_IsObject(it) || it->child) {
-                fail(err, cap,
-                     "no WASI grant (files, sockets) is available to functions yet: use {}", k);
-                goto out;
-            }
+            if (!parse_wasi(it, m, err, cap)) goto out;
         } else if (!strcmp(k, "cage")) {
-            if (!cJSON_IsObject(it) || it->child) {
-                fail(err, cap, "Cage memory tagging is not available yet: use {}", k);
-                goto out;
-            }
+            if (!parse_cage(it, m, err, cap)) goto out;
         } else {
             fail(err, cap, "unknown key (entry, init, memory, limits, env, wasi, cage)", k);
             goto out;
@@ -176,7 +231,15 @@ char *gw_manifest_json(const gw_manifest *m)
         name[n] = '\0';
         cJSON_AddStringToObject(env, name, eq + 1);
     }
-    cJSON_AddObjectToObject(root, "wasi");
+    cJSON *w = cJSON_AddObjectToObject(root, "wasi");
+    cJSON *args = w ? cJSON_AddArrayToObject(w, "args") : NULL;
+    for (size_t i = 0; args && i < m->nargs; i++)
+        cJSON_AddItemToArray(args, cJSON_CreateString(m->args[i]));
+    if (w) cJSON_AddBoolToObject(w, "clocks", m->clocks);
+    if (w) cJSON_AddBoolToObject(w, "random", m->random);
+    cJSON *cg = cJSON_AddObjectToObject(root, "cage");
+    if (cg) cJSON_AddBoolToObject(cg, "mem_safety", m->mem_safety);
+    if (cg) cJSON_AddBoolToObject(cg, "ptr_auth", m->ptr_auth);
     char *s = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     return s;

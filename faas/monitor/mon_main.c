@@ -27,8 +27,6 @@ mon_state mon = {
     .conn = -1,
 };
 
-bool mon_fn_check(mon_fn *fn, char *msg, size_t cap);
-
 /* ---- replies ------------------------------------------------------------------------ */
 
 bool mon_send(uint64_t gen, proto_buf *b)
@@ -154,6 +152,14 @@ mon_fn *mon_fn_build(const proto_msg *m, proto_status *stp, char *msg, size_t ms
         snprintf(msg, msgcap, "a deploy needs a tenant, a valid name and a module");
         goto fail;
     }
+    pthread_mutex_lock(&mon.lock);
+    fn->owner = tenant_get(fn->tenant);
+    pthread_mutex_unlock(&mon.lock);
+    if (!fn->owner) {
+        st = PROTO_ST_LIMIT;
+        snprintf(msg, msgcap, "too many tenants");
+        goto fail;
+    }
     if (!proto_str(m, PROTO_F_ENTRY, fn->entry, sizeof fn->entry))
         snprintf(fn->entry, sizeof fn->entry, "_start");
     if (!proto_str(m, PROTO_F_INIT, fn->init, sizeof fn->init)) fn->init[0] = '\0';
@@ -172,12 +178,19 @@ mon_fn *mon_fn_build(const proto_msg *m, proto_status *stp, char *msg, size_t ms
     fn->output_max = 1u << 20;
     proto_u64(m, PROTO_F_OUTPUT_MAX, &fn->output_max);
     if (fn->max_memory < MON_PAGE || fn->max_memory > (4ull << 30) || fn->output_max == 0 ||
-        fn->output_max > (64u << 20) || timeout_ms > 60000u) {
+        fn->output_max > (64u << 20) || timeout_ms > MON_MAX_TIMEOUT_MS) {
         snprintf(
             msg, msgcap,
-            "a limit out of range (memory 64 KiB..4 GiB, output 1 B..64 MiB, timeout <= 60 s)");
+            "a limit out of range (memory 64 KiB..4 GiB, output 1 B..64 MiB, timeout <= 900 s)");
         goto fail;
     }
+    proto_u64(m, PROTO_F_GRANTS, &fn->grants);
+    proto_u64(m, PROTO_F_CAGE, &fn->cage);
+    if (fn->grants & ~(uint64_t)PROTO_GRANT_ALL_ || fn->cage & ~(uint64_t)PROTO_CAGE_ALL_) {
+        snprintf(msg, msgcap, "unknown WASI grant or Cage flag bits");
+        goto fail;
+    }
+    fn->args[fn->nargs++] = fn->name;
     for (uint32_t i = 0; i < m->nfields; i++) {
         const proto_field *f = &m->fields[i];
         if (f->tag != PROTO_F_ENV) continue;
@@ -191,6 +204,22 @@ mon_fn *mon_fn_build(const proto_msg *m, proto_status *stp, char *msg, size_t ms
         e[f->len] = '\0';
         fn->env[fn->nenv++] = e;
     }
+    size_t arg_bytes = 0;
+    for (uint32_t i = 0; i < m->nfields; i++) {
+        const proto_field *f = &m->fields[i];
+        if (f->tag != PROTO_F_ARG) continue;
+        arg_bytes += f->len + 1;
+        if (fn->nargs == MON_MAX_ARGS + 1 || arg_bytes > 65536 + PROTO_MAX_NAME ||
+            memchr(f->data, '\0', f->len)) {
+            snprintf(msg, msgcap, "too many, too long or malformed arguments");
+            goto fail;
+        }
+        char *a = malloc(f->len + 1);
+        if (!a) goto oom;
+        memcpy(a, f->data, f->len);
+        a[f->len] = '\0';
+        fn->args[fn->nargs++] = a;
+    }
     proto_field opened; /* a sealed module, opened (mon_attest.c) */
     if (!wasm && proto_get(m, PROTO_F_SEALED)) {
         if (!mon_attest_module(m, fn, &st, msg, msgcap)) goto fail;
@@ -198,7 +227,9 @@ mon_fn *mon_fn_build(const proto_msg *m, proto_status *stp, char *msg, size_t ms
         wasm = &opened;
     }
     ward_error err;
-    fn->module = ward_module_new(wasm->data, wasm->len, 0, &err);
+    uint32_t features = ((fn->cage & PROTO_CAGE_MEM_SAFETY) ? WARD_FEATURE_MEM_SAFETY : 0u) |
+                        ((fn->cage & PROTO_CAGE_PTR_AUTH) ? WARD_FEATURE_PTR_AUTH : 0u);
+    fn->module = ward_module_new(wasm->data, wasm->len, features, &err);
     mon_attest_measure(fn, m, wasm->data, wasm->len);
     st = PROTO_ST_BAD_MODULE;
     if (!fn->module) {
@@ -209,7 +240,11 @@ mon_fn *mon_fn_build(const proto_msg *m, proto_status *stp, char *msg, size_t ms
             snprintf(msg, msgcap, "module: %s [%s]", err.message, ward_error_name(err.code));
         goto fail;
     }
-    if (!mon_fn_check(fn, msg, msgcap)) goto fail;
+    bool over_limit = false;
+    if (!mon_fn_check(fn, &over_limit, msg, msgcap)) {
+        if (over_limit) st = PROTO_ST_LIMIT;
+        goto fail;
+    }
     if (!mon_attest_deploy_check(fn, msg, msgcap)) {
         st = PROTO_ST_SEALED;
         goto fail;
@@ -224,13 +259,30 @@ fail:
     return NULL;
 }
 
-static void on_deploy(uint64_t gen, const proto_msg *m)
+/* Publishes a deploy built on the deploy thread: under mon.lock, and only
+ * for the connection it came on (a new connection starts with HELLO, which
+ * forgets every function; the gateway then deploys its store again). */
+static bool conn_is(uint64_t gen)
+{
+    pthread_mutex_lock(&mon.out_lock);
+    bool same = gen == mon.conn_gen;
+    pthread_mutex_unlock(&mon.out_lock);
+    return same;
+}
+
+static void deploy_publish(uint64_t gen, const proto_msg *m)
 {
     char msg[320];
     proto_status st;
+    if (!conn_is(gen)) return; /* its connection is gone: not worth building */
     mon_fn *fn = mon_fn_build(m, &st, msg, sizeof msg);
     if (!fn) return mon_reply_error(gen, m->id, st, msg, -1);
     pthread_mutex_lock(&mon.lock);
+    if (!conn_is(gen)) {
+        pthread_mutex_unlock(&mon.lock);
+        mon_fn_release(fn);
+        return; /* nobody to answer */
+    }
     mon_tenant *t = tenant_get(fn->tenant);
     size_t old = fn_find(fn->tenant, fn->name);
     if (!t || (old == (size_t)-1 && t->nfuncs >= t->max_funcs)) {
@@ -264,6 +316,83 @@ static void on_deploy(uint64_t gen, const proto_msg *m)
 fail:
     mon_fn_release(fn);
     mon_reply_error(gen, m->id, st, msg, -1);
+}
+
+/* ---- the deploy thread ----------------------------------------------------------------
+ * Validation, compilation, instantiation and initialisation of a deploy
+ * take as long as the module makes them (its init runs up to its timeout),
+ * so they happen here, one deploy at a time and in the order they came,
+ * never on the thread that reads the socket: invocations and control
+ * messages keep flowing meanwhile. */
+
+#define MON_DEPLOY_QUEUE 64u
+
+typedef struct mon_deploy {
+    uint64_t gen;
+    uint8_t *raw;
+    size_t len;
+} mon_deploy;
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cv;
+    mon_deploy q[MON_DEPLOY_QUEUE];
+    size_t head, len;
+    bool ready;
+} deploys = {.lock = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void *deploy_main(void *arg)
+{
+    (void)arg;
+    static proto_msg m; /* large: this thread's decoded message */
+    mon_warm_up();      /* this thread's stack bounds, before the sandbox */
+    pthread_mutex_lock(&deploys.lock);
+    deploys.ready = true;
+    pthread_cond_broadcast(&deploys.cv);
+    for (;;) {
+        while (!deploys.len)
+            pthread_cond_wait(&deploys.cv, &deploys.lock);
+        mon_deploy d = deploys.q[deploys.head];
+        deploys.head = (deploys.head + 1) % MON_DEPLOY_QUEUE;
+        deploys.len--;
+        pthread_mutex_unlock(&deploys.lock);
+        const char *why;
+        if (proto_decode(d.raw, d.len, &m, &why)) /* decoded once already: cannot fail */
+            deploy_publish(d.gen, &m);
+        free(d.raw);
+        pthread_mutex_lock(&deploys.lock);
+    }
+    return NULL;
+}
+
+static bool deploy_thread_start(void)
+{
+    pthread_t t;
+    if (pthread_create(&t, NULL, deploy_main, NULL)) return false;
+    pthread_detach(t);
+    pthread_mutex_lock(&deploys.lock);
+    while (!deploys.ready)
+        pthread_cond_wait(&deploys.cv, &deploys.lock);
+    pthread_mutex_unlock(&deploys.lock);
+    return true;
+}
+
+/* Takes ownership of raw. */
+static void on_deploy(uint64_t gen, const proto_msg *m, uint8_t *raw, size_t len)
+{
+    pthread_mutex_lock(&deploys.lock);
+    bool full = deploys.len == MON_DEPLOY_QUEUE;
+    if (!full) {
+        deploys.q[(deploys.head + deploys.len) % MON_DEPLOY_QUEUE] =
+            (mon_deploy){.gen = gen, .raw = raw, .len = len};
+        deploys.len++;
+        pthread_cond_signal(&deploys.cv);
+    }
+    pthread_mutex_unlock(&deploys.lock);
+    if (full) {
+        mon_reply_error(gen, m->id, PROTO_ST_BUSY, "too many deploys waiting", -1);
+        free(raw);
+    }
 }
 
 static void on_undeploy(uint64_t gen, const proto_msg *m)
@@ -341,7 +470,6 @@ static void on_invoke(uint64_t gen, const proto_msg *m, uint8_t *raw)
             mon_fn *fn = mon.fns[k];
             __atomic_add_fetch(&fn->refs, 1, __ATOMIC_ACQ_REL);
             job->fns[s][job->width[s]++] = fn;
-            if (fn->max_memory > job->mem_reserved) job->mem_reserved = fn->max_memory;
             pos += n + 1;
         }
     }
@@ -350,19 +478,24 @@ static void on_invoke(uint64_t gen, const proto_msg *m, uint8_t *raw)
         goto fail_locked;
     }
     mon_tenant *t = job->tenant;
-    if (t->running >= t->max_conc || t->mem_in_use + job->mem_reserved > t->max_mem) {
+    /* Memory: what the tenant's templates and trustlets use now (mon_mem.c),
+     * and the request body's frames, must fit its limit. */
+    uint64_t body_bytes = (job->body_len + MON_PAGE - 1) / MON_PAGE * MON_PAGE;
+    if (t->running >= t->max_conc) {
         st = PROTO_ST_LIMIT;
-        snprintf(msg, sizeof msg, "tenant %s is at its limit of %s", t->name,
-                 t->running >= t->max_conc ? "concurrent invocations" : "memory");
+        snprintf(msg, sizeof msg, "tenant %s is at its limit of %llu concurrent invocations",
+                 t->name, (unsigned long long)t->max_conc);
+        goto fail_locked;
+    }
+    if (!mon_mem_admit(t, body_bytes, msg, sizeof msg)) {
+        st = PROTO_ST_LIMIT;
         goto fail_locked;
     }
     t->running++;
-    t->mem_in_use += job->mem_reserved;
     pthread_mutex_unlock(&mon.lock);
     if (!mon_enqueue(job)) {
         pthread_mutex_lock(&mon.lock);
         t->running--;
-        t->mem_in_use -= job->mem_reserved;
         pthread_mutex_unlock(&mon.lock);
         st = PROTO_ST_BUSY;
         snprintf(msg, sizeof msg, "the monitor's queue is full");
@@ -408,11 +541,20 @@ static void on_stats(uint64_t gen, const proto_msg *m)
     STAT("ward_monitor_invocation_seconds_sum %.6f", mon.lat_sum_us / 1e6);
     STAT("ward_monitor_invocation_seconds_count %llu", (unsigned long long)cum);
     for (size_t i = 0; i < mon.ntenants; i++) {
-        mem += mon.tenants[i]->mem_in_use;
-        STAT("ward_monitor_tenant_running{tenant=\"%s\"} %llu", mon.tenants[i]->name,
-             (unsigned long long)mon.tenants[i]->running);
+        const mon_tenant *t = mon.tenants[i];
+        uint64_t now, peak;
+        mon_mem_read(t, &now, &peak);
+        mem += now;
+        STAT("ward_monitor_tenant_running{tenant=\"%s\"} %llu", t->name,
+             (unsigned long long)t->running);
+        STAT("ward_monitor_tenant_memory_bytes{tenant=\"%s\"} %llu", t->name,
+             (unsigned long long)now);
+        STAT("ward_monitor_tenant_memory_peak_bytes{tenant=\"%s\"} %llu", t->name,
+             (unsigned long long)peak);
+        STAT("ward_monitor_tenant_memory_limit_bytes{tenant=\"%s\"} %llu", t->name,
+             (unsigned long long)t->max_mem);
     }
-    STAT("ward_monitor_memory_reserved_bytes %llu", (unsigned long long)mem);
+    STAT("ward_monitor_memory_bytes %llu", (unsigned long long)mem);
 #undef STAT
     mon_attest_stats(&b);
     pthread_mutex_unlock(&mon.lock);
@@ -435,7 +577,7 @@ static void handle(uint64_t gen, uint8_t *raw, size_t len, proto_msg *m)
     switch (m->type) {
     case PROTO_HELLO: on_hello(gen, m); break;
     case PROTO_TENANT: on_tenant(gen, m); break;
-    case PROTO_DEPLOY: on_deploy(gen, m); break;
+    case PROTO_DEPLOY: on_deploy(gen, m, raw, len); return; /* owns raw now */
     case PROTO_UNDEPLOY: on_undeploy(gen, m); break;
     case PROTO_INVOKE: on_invoke(gen, m, raw); return; /* owns raw now */
     case PROTO_STATS: on_stats(gen, m); break;
@@ -502,7 +644,7 @@ int main(int argc, char **argv)
         }
     }
     mon_warm_up();
-    if (!mon_workers_start(workers, queue)) {
+    if (!mon_workers_start(workers, queue) || !deploy_thread_start()) {
         fprintf(stderr, "ward-monitor: cannot start workers\n");
         return 1;
     }

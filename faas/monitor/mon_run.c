@@ -56,12 +56,15 @@ void mon_fn_release(mon_fn *fn)
     if (fn->tpl_store) {
         /* No job holds fn any more, so no clone of its template is alive. */
         ward_store_free(fn->tpl_store);
+        mon_mem_release(fn->owner, fn->tpl_charged);
         __atomic_sub_fetch(&mon.templates, 1, __ATOMIC_RELAXED);
     }
     ward_module_free(fn->module);
     mon_attest_fn_free(fn);
     for (uint32_t i = 0; i < fn->nenv; i++)
         free(fn->env[i]);
+    for (uint32_t i = 1; i < fn->nargs; i++) /* args[0] is fn->name */
+        free(fn->args[i]);
     free(fn);
 }
 
@@ -81,10 +84,13 @@ void mon_job_free(mon_job *job)
 /* Instantiates fn in a store of its own, runs its initialisation, checks
  * its entry and memory, and seals the instance: fn's template, which every
  * worker clones (called at deploy, on the main thread). False with msg. */
-bool mon_fn_check(mon_fn *fn, char *msg, size_t cap)
+bool mon_fn_check(mon_fn *fn, bool *over_limit, char *msg, size_t cap)
 {
     ward_store_config cfg = {.memory_mode = fn->paged ? WARD_MEMORY_PAGED : WARD_MEMORY_FLAT,
-                             .max_memory_bytes = fn->max_memory};
+                             .max_memory_bytes = fn->max_memory,
+                             .mem_safety = (fn->cage & PROTO_CAGE_MEM_SAFETY) != 0,
+                             .ptr_auth = (fn->cage & PROTO_CAGE_PTR_AUTH) != 0,
+                             .max_store_memory_bytes = mon_store_limit()};
     ward_store *s = ward_store_new(&cfg);
     ward_linker *l = ward_linker_new();
     ward_result res;
@@ -92,6 +98,7 @@ bool mon_fn_check(mon_fn *fn, char *msg, size_t cap)
     mon_io io;
     memset(&io, 0, sizeof io);
     io.fn = fn;
+    *over_limit = false;
     if (!s || !l) {
         snprintf(msg, cap, "out of memory");
         goto fail;
@@ -128,6 +135,11 @@ bool mon_fn_check(mon_fn *fn, char *msg, size_t cap)
     }
     if (!io.mem) {
         snprintf(msg, cap, "the module exports no memory named \"memory\"");
+        goto fail;
+    }
+    /* Charged before sealing: a sealed template's pages are all shared. */
+    if (!mon_tpl_charge(fn, inst, &fn->tpl_charged, msg, cap)) {
+        *over_limit = true;
         goto fail;
     }
     ward_store_set_timeout(s, 0);
@@ -269,6 +281,7 @@ static bool run_trustlet(mon_worker *w, mon_fn *fn, const mon_parts *in, mon_par
 
     bool ok = false;
     mon_io *io = &w->io;
+    mon_trustlet_mem tm = {0};
     ward_memory *mem = ward_instance_memory(clone, "memory");
     ward_func *entry = ward_instance_func(clone, fn->entry);
     uint64_t in_pages = 0, out_pages = pages_for(fn->output_max);
@@ -309,10 +322,19 @@ static bool run_trustlet(mon_worker *w, mon_fn *fn, const mon_parts *in, mon_par
     io->out_len = 0;
     io->out_overflow = false;
 
+    if (!mon_trustlet_begin(&tm, fn, w->store, mem, fn->paged ? in_pages * MON_PAGE : 0, oc->msg,
+                            sizeof oc->msg)) {
+        oc->st = PROTO_ST_LIMIT;
+        goto done;
+    }
     ward_store_set_fuel(w->store, fn->fuel ? (int64_t)fn->fuel : -1);
     ward_store_set_timeout(w->store, fn->timeout_ns);
     ward_status st = ward_func_call(w->store, entry, NULL, 0, NULL, 0, &res);
     ward_store_set_timeout(w->store, 0);
+    if (mon_mem_blame(&tm, fn, st, &res, oc->msg, sizeof oc->msg)) {
+        oc->st = PROTO_ST_LIMIT;
+        goto done;
+    }
     if (st == WARD_EXIT && res.exit_code != 0) {
         oc->st = PROTO_ST_EXIT;
         oc->exit_code = res.exit_code;
@@ -359,6 +381,7 @@ static bool run_trustlet(mon_worker *w, mon_fn *fn, const mon_parts *in, mon_par
     ok = true;
 done:
     io->mem = NULL;
+    mon_trustlet_end(&tm, mem);
     ward_instance_free(w->store, clone);
     pthread_mutex_lock(&mon.lock);
     mon.alive--;
@@ -701,7 +724,8 @@ static bool worker_init(mon_worker *w)
      * keeps its template's limit, so the store needs no budget of its own. */
     ward_store_config run = {.memory_mode = WARD_MEMORY_PAGED,
                              .max_instance_memory_bytes = UINT64_MAX,
-                             .max_instance_reserve_bytes = UINT64_MAX};
+                             .max_instance_reserve_bytes = UINT64_MAX,
+                             .max_store_memory_bytes = mon_store_limit()};
     ward_store_config cfg = {.memory_mode = WARD_MEMORY_PAGED};
     w->store = ward_store_new(&run);
     w->scratch_store = ward_store_new(&cfg);

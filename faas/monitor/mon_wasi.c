@@ -1,9 +1,11 @@
 /* mon_wasi.c - a trustlet's WASI: wasi_snapshot_preview1 reduced to what a
  * function needs. Standard input reads the invocation's input pages,
  * standard output appends to its output pages, standard error is dropped;
- * arguments are the function's name, the environment is its manifest's;
- * clocks and random work; there are no files, no directories (no
- * preopens), no sockets: every other call returns ENOSYS (52). Also the
+ * the arguments are the function's name and its manifest's wasi.args, the
+ * environment its manifest's env; clocks and random work if the manifest
+ * grants them (wasi.clocks, wasi.random) and fail with ENOTCAPABLE (76)
+ * otherwise; there are no files, no directories (no preopens), no sockets:
+ * every other call returns ENOSYS (52). Also the
  * import module ward:io (include/ward_guest_io.h) for guests that read
  * their input and write their output in place.
  *
@@ -25,6 +27,7 @@ enum {
     E_IO = 29,
     E_NOSYS = 52,
     E_SPIPE = 70,
+    E_NOTCAPABLE = 76,
 };
 
 /* The trustlet a call runs in: the host functions belong to the template's
@@ -33,6 +36,11 @@ enum {
 static mon_io *io_of(ward_caller *c)
 {
     return ward_store_data(ward_caller_store(c));
+}
+
+static bool granted(ward_caller *c, uint64_t grant)
+{
+    return (io_of(c)->fn->grants & grant) != 0;
 }
 
 static int ret_errno(ward_val *results, int32_t e)
@@ -106,18 +114,16 @@ static int w_args_sizes_get(ward_caller *c, void *d, const ward_val *a, ward_val
 {
     mon_io *io = io_of(c);
     (void)d;
-    const char *argv[1] = {io->fn->name};
-    return ret_errno(
-        r, sizes(ward_caller_memory(c), argv, 1, (uint32_t)a[0].of.i32, (uint32_t)a[1].of.i32));
+    return ret_errno(r, sizes(ward_caller_memory(c), (const char *const *)io->fn->args,
+                              io->fn->nargs, (uint32_t)a[0].of.i32, (uint32_t)a[1].of.i32));
 }
 
 static int w_args_get(ward_caller *c, void *d, const ward_val *a, ward_val *r)
 {
     mon_io *io = io_of(c);
     (void)d;
-    const char *argv[1] = {io->fn->name};
-    return ret_errno(r, put_strings(ward_caller_memory(c), argv, 1, (uint32_t)a[0].of.i32,
-                                    (uint32_t)a[1].of.i32));
+    return ret_errno(r, put_strings(ward_caller_memory(c), (const char *const *)io->fn->args,
+                                    io->fn->nargs, (uint32_t)a[0].of.i32, (uint32_t)a[1].of.i32));
 }
 
 static int w_environ_sizes_get(ward_caller *c, void *d, const ward_val *a, ward_val *r)
@@ -237,6 +243,7 @@ static int w_proc_exit(ward_caller *c, void *d, const ward_val *a, ward_val *r)
 static int w_clock_time_get(ward_caller *c, void *d, const ward_val *a, ward_val *r)
 {
     (void)d;
+    if (!granted(c, PROTO_GRANT_CLOCKS)) return ret_errno(r, E_NOTCAPABLE);
     struct timespec ts;
     clockid_t id;
     switch (a[0].of.i32) {
@@ -252,6 +259,7 @@ static int w_clock_time_get(ward_caller *c, void *d, const ward_val *a, ward_val
 static int w_clock_res_get(ward_caller *c, void *d, const ward_val *a, ward_val *r)
 {
     (void)d;
+    if (!granted(c, PROTO_GRANT_CLOCKS)) return ret_errno(r, E_NOTCAPABLE);
     if (a[0].of.i32 != 0 && a[0].of.i32 != 1) return ret_errno(r, E_INVAL);
     return ret_errno(r, put64(ward_caller_memory(c), (uint32_t)a[1].of.i32, 1) ? E_OK : E_FAULT);
 }
@@ -259,6 +267,7 @@ static int w_clock_res_get(ward_caller *c, void *d, const ward_val *a, ward_val 
 static int w_random_get(ward_caller *c, void *d, const ward_val *a, ward_val *r)
 {
     (void)d;
+    if (!granted(c, PROTO_GRANT_RANDOM)) return ret_errno(r, E_NOTCAPABLE);
     ward_memory *m = ward_caller_memory(c);
     uint64_t addr = (uint32_t)a[0].of.i32, n = (uint32_t)a[1].of.i32;
     while (n) {

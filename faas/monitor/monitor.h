@@ -4,7 +4,8 @@
  * and after start-up can reach no file and no network (mon_sandbox).
  *
  * Threads: the main thread reads the gateway's messages (mon_main.c) and
- * answers deploys and control messages itself; invocations go through a
+ * answers control messages itself; deploys (validation, compilation, the
+ * template's initialisation) run on a deploy thread (mon_main.c); invocations go through a
  * bounded queue to a pool of workers (mon_run.c). Each function has one
  * template, made at deploy in a store of its own and sealed
  * (ward_instance_seal); every worker makes a copy-on-write clone of it
@@ -29,12 +30,17 @@
 #define MON_MAX_STEPS 16u /* steps of a chain */
 #define MON_MAX_GROUP 8u  /* functions of one fan-out step */
 #define MON_MAX_ENV 64u
+#define MON_MAX_ARGS 64u
+#define MON_MAX_TIMEOUT_MS 900000u /* 15 minutes (the gateway waits a minute more) */
 
 /* A deployed function: immutable once published, reference counted
  * (the function table holds one, each queued or running job one). */
+typedef struct mon_tenant mon_tenant;
+
 typedef struct mon_fn {
-    int refs;  /* atomic */
-    bool dead; /* undeployed or replaced */
+    int refs;          /* atomic */
+    mon_tenant *owner; /* its tenant (tenants live as long as the monitor) */
+    bool dead;         /* undeployed or replaced */
     uint64_t id;
     char tenant[PROTO_MAX_NAME], name[PROTO_MAX_NAME];
     ward_module *module;
@@ -52,14 +58,20 @@ typedef struct mon_fn {
     uint8_t sealed_for[64];  /* the measurement the sealer named */
     uint8_t *plain;          /* a sealed module's plaintext, until the deploy's reply */
     size_t plain_len;
+    uint64_t tpl_charged; /* the template's frames, charged to its tenant */
+    uint32_t nargs;
+    char *args[MON_MAX_ARGS + 1]; /* argv: the function's name, then the manifest's wasi.args */
+    uint64_t grants;              /* PROTO_GRANT_*: clocks, random */
+    uint64_t cage;                /* PROTO_CAGE_*: the store's mem_safety, ptr_auth */
 } mon_fn;
 
-typedef struct mon_tenant {
+struct mon_tenant {
     char name[PROTO_MAX_NAME];
     uint64_t max_funcs, max_conc, max_mem;
-    uint64_t nfuncs, running, mem_in_use; /* under mon.lock; running: queued or on a worker */
-    uint64_t active;                      /* on a worker now (the queue's fairness) */
-} mon_tenant;
+    uint64_t nfuncs, running;      /* under mon.lock; running: queued or on a worker */
+    uint64_t mem_in_use, mem_peak; /* bytes its templates and trustlets use (mon_mem.c's lock) */
+    uint64_t active;               /* on a worker now (the queue's fairness) */
+};
 
 /* One queued invocation (a single function is a chain of one step). */
 typedef struct mon_job {
@@ -123,7 +135,7 @@ bool mon_job_exec(mon_worker *w, mon_job *job, proto_buf *b, uint64_t t0);
  * (mon_main.c). NULL with *st and msg on failure. */
 mon_fn *mon_fn_build(const proto_msg *m, proto_status *st, char *msg, size_t cap);
 /* Checks fn and builds its template (at deploy, mon_main.c); false with msg. */
-bool mon_fn_check(mon_fn *fn, char *msg, size_t cap);
+bool mon_fn_check(mon_fn *fn, bool *over_limit, char *msg, size_t cap);
 /* k idle clones of fn's template held while measure(arg) runs (the benchmark's density). */
 bool mon_clones_hold(mon_worker *w, mon_fn *fn, unsigned k, void (*measure)(void *), void *arg);
 /* mon_bench.c: `ward-monitor --bench ...` (bench/serve.sh). */
@@ -150,6 +162,7 @@ typedef struct mon_io {
     uint64_t in_off;
     uint64_t out_addr, out_cap, out_len;
     bool out_overflow;
+    bool over_limit; /* the last template failed on its tenant's memory limit */
 } mon_io;
 
 /* Defines in l the imports m asks for from wasi_snapshot_preview1 and
@@ -181,6 +194,38 @@ bool mon_attest_seal(ward_memory *scratch, mon_job *job, ward_region *const *par
                      const uint64_t *lens, uint32_t nparts, proto_buf *b);
 void mon_attest_job_free(mon_job *job);
 void mon_attest_stats(proto_buf *b);
+
+/* mon_mem.c: a tenant's memory, measured (frames its templates and
+ * trustlets own), and its limit. */
+uint64_t mon_store_limit(void); /* max_store_memory_bytes of template stores */
+uint64_t mon_mem_owned(ward_memory *m, bool paged);
+/* Charges fn's tenant for a template (after its initialisation): false
+ * with msg if that passes the tenant's limit. mon_mem_release gives it back. */
+bool mon_tpl_charge(const mon_fn *fn, ward_instance *inst, uint64_t *charged, char *msg,
+                    size_t cap);
+void mon_mem_release(mon_tenant *t, uint64_t bytes);
+/* Whether bytes more fit t's limit now (an invocation's input); msg if not. */
+bool mon_mem_admit(mon_tenant *t, uint64_t bytes, char *msg, size_t cap);
+void mon_mem_read(const mon_tenant *t, uint64_t *now, uint64_t *peak);
+typedef struct mon_trustlet_mem {
+    mon_tenant *t;
+    ward_store *s;
+    bool paged;
+    uint64_t charged, ballast;
+    uint64_t refusals; /* ward_store_refusals(s) when the call started */
+} mon_trustlet_mem;
+/* Before a trustlet's call (its clone grown and its inputs mapped): charges
+ * what it owns and maps, and bounds its growth by the tenant's free room
+ * (through s's budget). False with msg if the tenant is at its limit. */
+bool mon_trustlet_begin(mon_trustlet_mem *tm, const mon_fn *fn, ward_store *s, ward_memory *mem,
+                        uint64_t in_bytes, char *msg, size_t cap);
+/* After the call: true (with msg) if the call failed (a trap other than fuel
+ * or time, or a non-zero exit) after its store's budget refused it memory
+ * (the tenant's room): the tenant's limit, not the function, is to blame. */
+bool mon_mem_blame(const mon_trustlet_mem *tm, const mon_fn *fn, ward_status st,
+                   const ward_result *res, char *msg, size_t cap);
+/* After the call, before the clone is freed: gives everything back. */
+void mon_trustlet_end(mon_trustlet_mem *tm, ward_memory *mem);
 
 /* mon_sandbox.c: the seccomp filter; fills `list` with the system calls it allows. */
 bool mon_sandbox(char *why, size_t cap);

@@ -469,6 +469,11 @@ void ward_store_uncharge(ward_store *s, uint64_t bytes)
     if (s) w_budget_release(&s->w.budget, bytes, 0);
 }
 
+uint64_t ward_store_refusals(const ward_store *s)
+{
+    return s ? s->w.budget.refused : 0;
+}
+
 void ward_store_interrupt(ward_store *s)
 {
     /* The trap code is the flag (exec.h): one release store, unless a stop

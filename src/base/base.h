@@ -184,6 +184,7 @@ typedef struct w_budget {
     struct w_budget *parent; /* charged as well, or NULL */
     uint64_t mem_limit, mem_used;
     uint64_t vm_limit, vm_used;
+    uint64_t refused; /* charges that failed at this level's own limits */
 } w_budget;
 
 /* limits: UINT64_MAX for none. */

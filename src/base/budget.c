@@ -17,6 +17,7 @@ void w_budget_init(w_budget *b, const char *what, w_budget *parent, uint64_t mem
     b->vm_limit = vm_limit;
     b->mem_used = 0;
     b->vm_used = 0;
+    b->refused = 0;
 }
 
 /* Would `want` more fit under `limit` with `used` already taken? */
@@ -45,7 +46,16 @@ bool w_budget_fits(const w_budget *b, uint64_t mem, uint64_t vm, w_err *err)
 
 bool w_budget_charge(w_budget *b, uint64_t mem, uint64_t vm, w_err *err)
 {
-    if (!w_budget_fits(b, mem, vm, err)) return false;
+    if (!w_budget_fits(b, mem, vm, err)) {
+        /* Counted at the level that refused (ward_store_refusals). */
+        for (; b; b = b->parent)
+            if (!budget_room(b->mem_used, mem, b->mem_limit) ||
+                !budget_room(b->vm_used, vm, b->vm_limit)) {
+                b->refused++;
+                break;
+            }
+        return false;
+    }
     for (; b; b = b->parent) {
         b->mem_used += mem;
         b->vm_used += vm;

@@ -55,7 +55,7 @@ ms_of() { # the milliseconds a command takes; its output in $tmp/out
 
 # ---- one template per function, made at deploy ----------------------------------
 for f in w1 w2 w3 w4; do
-    req PUT /v1/functions/$f --data-binary @"$G/wait.wasm" -H 'X-Ward-Manifest: {"init":"setup"}' \
+    req PUT /v1/functions/$f --data-binary @"$G/wait.wasm" -H 'X-Ward-Manifest: {"init":"setup","wasi":{"clocks":true,"random":true}}' \
         | grep -q '^201' && ok "deploy $f (init: setup)" || bad "deploy $f" "not 201"
 done
 C deploy upper "$G/upper.wasm" >/dev/null
@@ -75,7 +75,7 @@ pids=()
 for i in $(seq 8); do C invoke upper --data x >/dev/null & pids+=($!); done
 wait "${pids[@]}"
 check "templates after invocations on 4 workers" "5" "$(metric ward_monitor_templates)"
-req PUT /v1/functions/w4 --data-binary @"$G/wait.wasm" -H 'X-Ward-Manifest: {"init":"setup","limits":{"timeout_ms":300}}' >/dev/null
+req PUT /v1/functions/w4 --data-binary @"$G/wait.wasm" -H 'X-Ward-Manifest: {"init":"setup","limits":{"timeout_ms":300},"wasi":{"clocks":true,"random":true}}' >/dev/null
 check "a redeployed function gets a new template" "[w4]" "$(req POST /v1/functions/w4/invoke -d 1 | cut -d' ' -f2)"
 templates=$(metric ward_monitor_templates)
 check "templates after a redeploy (the old one freed)" "5" "$templates"

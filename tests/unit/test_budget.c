@@ -329,6 +329,8 @@ static void test_budget_instance_growth(void)
         /* The host growing the memory meets the same budget. */
         ward_memory *mem = ward_instance_memory(inst, "mem");
         CHECK(mem && ward_memory_grow(mem, 1) == -1 && ward_memory_pages(mem) == 2);
+        /* Refused by the instance's budget: the store's refused nothing. */
+        CHECK(ward_store_refusals(s) == 0);
     }
     ward_store_free(s);
     ward_module_free(m);
@@ -350,10 +352,13 @@ static void test_budget_store(void)
     CHECK(ward_memory_new(s, 1, 1, true, false) != NULL);
     CHECK(!ward_instance_new(s, m, NULL, &res));
     CHECK(has(res.message, "store memory budget exceeded"));
+    uint64_t refused = ward_store_refusals(s);
     CHECK(ward_memory_new(s, 1, 1, true, false) == NULL);
     CHECK(!ward_store_charge(s, PAGE));
+    CHECK(ward_store_refusals(s) == refused + 2); /* each refusal of the store's own limit */
     CHECK(ward_store_charge(s, 1024));
     ward_store_uncharge(s, 1024);
+    CHECK(ward_store_refusals(s) == refused + 2);
     CHECK(ward_table_new(s, WARD_FUNCREF, 100, 100, true) != NULL);
     CHECK(ward_table_new(s, WARD_FUNCREF, 100000, 100000, true) == NULL);
 out:

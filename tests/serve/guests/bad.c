@@ -1,12 +1,16 @@
 /* bad.c - a function that misbehaves on request: its input names what to
- * do ("trap", "spin", "grow", "exit7", "env"); anything else answers "ok".
+ * do ("trap", "spin", "grow", "exit7", "env"; "args", "clock", "random"
+ * report what WASI grants it; "alloc N" takes and writes N MiB and holds
+ * them for 300 ms); anything else answers "ok".
  * For tests/serve: each failure must be a clean error and the next
  * invocation of the same function must work. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-int main(void)
+int main(int argc, char **argv)
 {
     char in[64] = {0};
     size_t n = fread(in, 1, sizeof in - 1, stdin);
@@ -25,6 +29,40 @@ int main(void)
         return 0;
     }
     if (!strcmp(in, "exit7")) return 7;
+    if (!strcmp(in, "args")) {
+        for (int i = 0; i < argc; i++)
+            printf("%s%s", i ? " " : "", argv[i]);
+        printf("\n");
+        return 0;
+    }
+    if (!strcmp(in, "clock")) {
+        struct timespec ts;
+        printf("clock %s\n", clock_gettime(CLOCK_MONOTONIC, &ts) ? "denied" : "ok");
+        return 0;
+    }
+    if (!strcmp(in, "random")) {
+        unsigned char b[16];
+        printf("random %s\n", getentropy(b, sizeof b) ? "denied" : "ok");
+        return 0;
+    }
+    if (!strncmp(in, "alloc ", 6)) {
+        /* memory.grow itself, not malloc: wasi-libc's first malloc takes the
+         * memory up to its current end for its heap, which in a trustlet
+         * holds the read-only input pages */
+        size_t mib = (size_t)atoi(in + 6);
+        long base = __builtin_wasm_memory_grow(0, mib * 16);
+        if (base < 0) {
+            printf("no memory\n");
+            return 3;
+        }
+        volatile char *p = (volatile char *)(base * 65536);
+        for (size_t i = 0; i < (mib << 20); i += 4096)
+            p[i] = 1;
+        for (volatile unsigned long i = 0; i < 30000000ul; i++) { /* hold it a while */
+        }
+        printf("allocated %zu\n", mib);
+        return 0;
+    }
     if (!strcmp(in, "env")) {
         const char *g = getenv("GREETING");
         printf("%s\n", g ? g : "(none)");
