@@ -93,14 +93,26 @@ static bool measure(const uint8_t *wasm, size_t len, const char *mpath, uint8_t 
     bool ok = gw_manifest_parse(text ? text : "", mlen, &m, why, sizeof why);
     free(text);
     if (!ok) return fprintf(stderr, "ward client: %s\n", why), false;
-    size_t cap = 1024;
-    for (size_t i = 0; i < m.nenv; i++)
-        cap += strlen(m.env[i]) + 24;
+    att_manifest am = {
+        .entry = m.entry,
+        .init = m.init,
+        .paged = m.memory_mode != 0,
+        .fuel = m.fuel,
+        .timeout_ms = m.timeout_ms,
+        .max_memory = m.max_memory,
+        .output_max = m.output_max,
+        .env = (const char *const *)m.env,
+        .nenv = m.nenv,
+        .args = (const char *const *)m.args,
+        .nargs = m.nargs,
+        .clocks = m.clocks,
+        .random = m.random,
+        .mem_safety = m.mem_safety,
+        .ptr_auth = m.ptr_auth,
+    };
+    size_t cap = att_manifest_cap(&am);
     char *canon = malloc(cap);
-    size_t n = canon ? att_manifest_canon(canon, cap, m.entry, m.init, (uint64_t)m.memory_mode,
-                                          m.fuel, m.timeout_ms, m.max_memory, m.output_max,
-                                          (const char *const *)m.env, m.nenv)
-                     : 0;
+    size_t n = canon ? att_manifest_canon(canon, cap, &am) : 0;
     if (n) att_measure_fn(out, wasm, len, canon, n);
     free(canon);
     gw_manifest_free(&m);

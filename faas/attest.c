@@ -31,25 +31,49 @@ static void wr64(uint8_t *p, uint64_t v)
 
 /* ---- measurements ------------------------------------------------------------------ */
 
-size_t att_manifest_canon(char *out, size_t cap, const char *entry, const char *init,
-                          uint64_t memory_mode, uint64_t fuel, uint64_t timeout_ms,
-                          uint64_t max_memory, uint64_t output_max, const char *const *env,
-                          size_t nenv)
+/* Appends "N\n" and then "len:string\n" for each of the n strings. */
+static bool canon_list(char *out, size_t cap, size_t *len, const char *const *v, size_t n)
+{
+    int k = snprintf(out + *len, cap - *len, "%zu\n", n);
+    if (k < 0 || (size_t)k >= cap - *len) return false;
+    *len += (size_t)k;
+    for (size_t i = 0; i < n; i++) {
+        k = snprintf(out + *len, cap - *len, "%zu:%s\n", strlen(v[i]), v[i]);
+        if (k < 0 || (size_t)k >= cap - *len) return false;
+        *len += (size_t)k;
+    }
+    return true;
+}
+
+size_t att_manifest_cap(const att_manifest *m)
+{
+    size_t cap = 1024 + strlen(m->entry) + strlen(m->init);
+    for (size_t i = 0; i < m->nenv; i++)
+        cap += strlen(m->env[i]) + 24;
+    for (size_t i = 0; i < m->nargs; i++)
+        cap += strlen(m->args[i]) + 24;
+    return cap;
+}
+
+size_t att_manifest_canon(char *out, size_t cap, const att_manifest *m)
 {
     size_t len = 0;
-    int n = snprintf(out, cap,
-                     "ward-manifest-1\nentry %zu:%s\ninit %zu:%s\nmemory %s\nfuel %llu\n"
-                     "timeout_ms %llu\nmax_memory %llu\noutput %llu\nenv %zu\n",
-                     strlen(entry), entry, strlen(init), init, memory_mode ? "paged" : "flat",
-                     (unsigned long long)fuel, (unsigned long long)timeout_ms,
-                     (unsigned long long)max_memory, (unsigned long long)output_max, nenv);
+    int n =
+        snprintf(out, cap,
+                 "ward-manifest-2\nentry %zu:%s\ninit %zu:%s\nmemory %s\nfuel %llu\n"
+                 "timeout_ms %llu\nmax_memory %llu\noutput %llu\nclocks %d\nrandom %d\n"
+                 "mem_safety %d\nptr_auth %d\nenv ",
+                 strlen(m->entry), m->entry, strlen(m->init), m->init, m->paged ? "paged" : "flat",
+                 (unsigned long long)m->fuel, (unsigned long long)m->timeout_ms,
+                 (unsigned long long)m->max_memory, (unsigned long long)m->output_max, m->clocks,
+                 m->random, m->mem_safety, m->ptr_auth);
     if (n < 0 || (size_t)n >= cap) return 0;
     len = (size_t)n;
-    for (size_t i = 0; i < nenv; i++) {
-        n = snprintf(out + len, cap - len, "%zu:%s\n", strlen(env[i]), env[i]);
-        if (n < 0 || (size_t)n >= cap - len) return 0;
-        len += (size_t)n;
-    }
+    if (!canon_list(out, cap, &len, m->env, m->nenv)) return 0;
+    n = snprintf(out + len, cap - len, "args ");
+    if (n < 0 || (size_t)n >= cap - len) return 0;
+    len += (size_t)n;
+    if (!canon_list(out, cap, &len, m->args, m->nargs)) return 0;
     return len;
 }
 

@@ -29,13 +29,25 @@
 
 /* ---- measurements (SHA-512) ------------------------------------------------------ */
 
-/* The canonical manifest: the fields the monitor receives, in a fixed
+/* What a function's manifest says, as the monitor receives it. */
+typedef struct att_manifest {
+    const char *entry, *init;
+    bool paged;
+    uint64_t fuel, timeout_ms, max_memory, output_max;
+    const char *const *env; /* "NAME=VALUE" */
+    size_t nenv;
+    const char *const *args; /* wasi.args: argv after the function's name */
+    size_t nargs;
+    bool clocks, random;       /* WASI grants */
+    bool mem_safety, ptr_auth; /* Cage flags */
+} att_manifest;
+
+/* The canonical manifest: every field the monitor receives, in a fixed
  * order, each string with its length: "entry 6:_start\n...". Written to
- * out (at most cap bytes); returns its length, or 0 if it does not fit. */
-size_t att_manifest_canon(char *out, size_t cap, const char *entry, const char *init,
-                          uint64_t memory_mode, uint64_t fuel, uint64_t timeout_ms,
-                          uint64_t max_memory, uint64_t output_max, const char *const *env,
-                          size_t nenv);
+ * out (at most cap bytes); returns its length, or 0 if it does not fit.
+ * att_manifest_cap: a cap that fits m. */
+size_t att_manifest_canon(char *out, size_t cap, const att_manifest *m);
+size_t att_manifest_cap(const att_manifest *m);
 /* A function: SHA-512("ward-function-1", |wasm|, wasm, |manifest|, manifest). */
 void att_measure_fn(uint8_t out[ATT_HASH], const uint8_t *wasm, size_t wasm_len, const char *canon,
                     size_t canon_len);

@@ -317,14 +317,27 @@ void mon_attest_measure(mon_fn *fn, const proto_msg *m, const uint8_t *wasm, siz
 {
     uint64_t timeout_ms = 0;
     proto_u64(m, PROTO_F_TIMEOUT_MS, &timeout_ms);
-    size_t cap = 1024;
-    for (uint32_t i = 0; i < fn->nenv; i++)
-        cap += strlen(fn->env[i]) + 24;
+    /* fn->args[0] is the function's name, not the manifest's. */
+    att_manifest am = {
+        .entry = fn->entry,
+        .init = fn->init,
+        .paged = fn->paged,
+        .fuel = fn->fuel,
+        .timeout_ms = timeout_ms,
+        .max_memory = fn->max_memory,
+        .output_max = fn->output_max,
+        .env = (const char *const *)fn->env,
+        .nenv = fn->nenv,
+        .args = fn->nargs ? (const char *const *)fn->args + 1 : NULL,
+        .nargs = fn->nargs ? fn->nargs - 1 : 0,
+        .clocks = fn->grants & PROTO_GRANT_CLOCKS,
+        .random = fn->grants & PROTO_GRANT_RANDOM,
+        .mem_safety = fn->cage & PROTO_CAGE_MEM_SAFETY,
+        .ptr_auth = fn->cage & PROTO_CAGE_PTR_AUTH,
+    };
+    size_t cap = att_manifest_cap(&am);
     char *canon = malloc(cap);
-    size_t n = canon ? att_manifest_canon(canon, cap, fn->entry, fn->init, fn->paged, fn->fuel,
-                                          timeout_ms, fn->max_memory, fn->output_max,
-                                          (const char *const *)fn->env, fn->nenv)
-                     : 0;
+    size_t n = canon ? att_manifest_canon(canon, cap, &am) : 0;
     if (n)
         att_measure_fn(fn->measurement, wasm, len, canon, n);
     else

@@ -164,21 +164,51 @@ static void measurements(void)
     const char *env[] = {"A=1", "B=2"}, *env2[] = {"B=2", "A=1"};
     char a[512], b[512];
     uint8_t m1[64], m2[64], m3[64];
-    size_t na =
-        att_manifest_canon(a, sizeof a, "_start", "", 1, 0, 10000, 1 << 20, 1 << 20, env, 2);
-    size_t nb =
-        att_manifest_canon(b, sizeof b, "_start", "", 1, 0, 10000, 1 << 20, 1 << 20, env2, 2);
+    att_manifest ma = {.entry = "_start",
+                       .init = "",
+                       .paged = true,
+                       .timeout_ms = 10000,
+                       .max_memory = 1 << 20,
+                       .output_max = 1 << 20,
+                       .env = env,
+                       .nenv = 2};
+    att_manifest mb = ma;
+    mb.env = env2;
+    size_t na = att_manifest_canon(a, sizeof a, &ma);
+    size_t nb = att_manifest_canon(b, sizeof b, &mb);
     CHECK(na && nb && strcmp(a, b));
     att_measure_fn(m1, wasm, sizeof wasm, a, na);
     att_measure_fn(m2, wasm, sizeof wasm, b, nb);
     CHECK(memcmp(m1, m2, 64)); /* the environment's order is measured */
     att_measure_fn(m3, wasm, sizeof wasm - 1, a, na);
     CHECK(memcmp(m1, m3, 64));
+    /* every grant, flag and argument is measured: a gateway cannot change one */
+    const char *args[] = {"--x"};
+    for (int k = 0; k < 5; k++) {
+        mb = ma;
+        if (k == 0) mb.clocks = true;
+        if (k == 1) mb.random = true;
+        if (k == 2) mb.mem_safety = true;
+        if (k == 3) mb.ptr_auth = true;
+        if (k == 4) mb.args = args, mb.nargs = 1;
+        nb = att_manifest_canon(b, sizeof b, &mb);
+        CHECK(nb && strcmp(a, b));
+        CHECK(att_manifest_cap(&mb) >= nb + 1);
+    }
     /* length prefixes: "entry" values cannot be shifted into "init" */
-    na = att_manifest_canon(a, sizeof a, "ab", "c", 1, 0, 0, 0, 0, NULL, 0);
-    nb = att_manifest_canon(b, sizeof b, "a", "bc", 1, 0, 0, 0, 0, NULL, 0);
-    CHECK(strcmp(a, b));
-    CHECK(!att_manifest_canon(a, 20, "_start", "", 1, 0, 0, 0, 0, NULL, 0)); /* does not fit */
+    ma = (att_manifest){.entry = "ab", .init = "c", .paged = true};
+    mb = (att_manifest){.entry = "a", .init = "bc", .paged = true};
+    na = att_manifest_canon(a, sizeof a, &ma);
+    nb = att_manifest_canon(b, sizeof b, &mb);
+    CHECK(na && nb && strcmp(a, b));
+    CHECK(!att_manifest_canon(a, 20, &ma)); /* does not fit */
+    /* an argument cannot pose as an environment entry */
+    const char *e1[] = {"A=1"};
+    ma = (att_manifest){.entry = "_start", .init = "", .env = e1, .nenv = 1};
+    mb = (att_manifest){.entry = "_start", .init = "", .args = e1, .nargs = 1};
+    na = att_manifest_canon(a, sizeof a, &ma);
+    nb = att_manifest_canon(b, sizeof b, &mb);
+    CHECK(na && nb && strcmp(a, b));
     /* chains: one function measures as itself; order and grouping count */
     uint8_t f[3][64], c1[64], c2[64], c3[64];
     randombytes_buf(f, sizeof f);

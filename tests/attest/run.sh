@@ -120,6 +120,15 @@ C deploy reverse "$G/reverse.wasm" >/dev/null
 echo '{"limits":{"fuel":100000000}}' >"$tmp/m.json"
 check "a manifest changes the measurement" "different" \
     "$([ "$("$W" client measure "$G/upper.wasm" --manifest "$tmp/m.json")" != "$want" ] && echo different)"
+# Grants, Cage flags and arguments are measured, the same by the client and
+# the monitor: a sealed invocation of a function deployed with them works.
+echo '{"wasi":{"args":["-v"],"clocks":true,"random":true},"cage":{"mem_safety":true}}' >"$tmp/g.json"
+wantg=$("$W" client measure "$G/upper.wasm" --manifest "$tmp/g.json")
+check "grants, flags and arguments change the measurement" "different" \
+    "$([ "$wantg" != "$want" ] && echo different)"
+has "deploy with grants: the monitor measures as the client" \
+    "$(C deploy upperg "$G/upper.wasm" --manifest "$tmp/g.json")" "measurement $wantg"
+check "a sealed invocation of the function with grants" "ABC" "$(C invoke upperg --data abc)"
 ev=$(C attest upper --platform-key "$PUB")
 has "attest prints SIMULATED" "$ev" "SIMULATED: not hardware"
 has "attest shows the function's measurement" "$ev" "function upper: $want"
