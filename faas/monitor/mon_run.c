@@ -6,7 +6,9 @@
  * functions (several: a fan-out, whose branches run on several workers at
  * once) in a fresh copy-on-write clone of that function's template, with
  * the step's input regions mapped read-only above the clone's memory and
- * an output area of the clone's own pages after them. The output pages
+ * an output area of the clone's own pages after them (ward:io guests; a
+ * WASI command reads them from the worker's scratch memory and writes to
+ * a buffer: mon_io). The output pages
  * become a region (the same frames) that the next step maps read-only:
  * data passes from function to function by page table, never by copy and
  * never outside this process. The last step's output is copied into the
@@ -104,6 +106,7 @@ bool mon_fn_check(mon_fn *fn, bool *over_limit, char *msg, size_t cap)
         goto fail;
     }
     ward_store_set_data(s, &io);
+    fn->io_guest = mon_wasi_uses_io(fn->module);
     if (!mon_wasi_link(s, l, fn->module, msg, cap)) goto fail;
     ward_store_set_fuel(s, fn->fuel ? (int64_t)fn->fuel : -1);
     ward_store_set_timeout(s, fn->timeout_ns);
@@ -259,6 +262,13 @@ static proto_status status_of_trap(ward_trap_code t)
     }
 }
 
+/* A WASI command's inputs leave the scratch memory (unmapping twice is harmless). */
+static void unmap_inputs(mon_worker *w, const mon_parts *in)
+{
+    for (uint32_t i = 0; i < in->n; i++)
+        if (in->r[i]) ward_region_unmap(in->r[i], w->scratch);
+}
+
 /* Runs fn on inputs `in` in a fresh clone; its output (if any) is appended
  * to *out as a region. */
 static bool run_trustlet(mon_worker *w, mon_fn *fn, const mon_parts *in, mon_parts *out,
@@ -284,28 +294,47 @@ static bool run_trustlet(mon_worker *w, mon_fn *fn, const mon_parts *in, mon_par
     mon_trustlet_mem tm = {0};
     ward_memory *mem = ward_instance_memory(clone, "memory");
     ward_func *entry = ward_instance_func(clone, fn->entry);
-    uint64_t in_pages = 0, out_pages = pages_for(fn->output_max);
+    /* A ward:io guest finds its input and output area as pages above its
+     * memory; a WASI command reads its input from the scratch memory and
+     * writes its output to io->out_buf (see mon_io). */
+    bool in_guest = fn->io_guest;
+    uint64_t in_pages = 0, out_pages = in_guest ? pages_for(fn->output_max) : 0;
     for (uint32_t i = 0; i < in->n; i++)
         in_pages += rpages(in->r[i]);
-    int64_t base = mem ? ward_memory_grow(mem, in_pages + out_pages) : -1;
-    if (base < 0 || (uint64_t)base + in_pages + out_pages > 65536) {
-        oc->st = PROTO_ST_MEMORY;
-        snprintf(oc->msg, sizeof oc->msg,
-                 "input (%llu pages) and output area (%llu pages) do not fit the memory limit",
-                 (unsigned long long)in_pages, (unsigned long long)out_pages);
-        goto done;
+    io->out_buf = NULL;
+    int64_t base = 0;
+    if (in_guest) {
+        base = mem ? ward_memory_grow(mem, in_pages + out_pages) : -1;
+        if (base < 0 || (uint64_t)base + in_pages + out_pages > 65536) {
+            oc->st = PROTO_ST_MEMORY;
+            snprintf(oc->msg, sizeof oc->msg,
+                     "input (%llu pages) and output area (%llu pages) do not fit the memory limit",
+                     (unsigned long long)in_pages, (unsigned long long)out_pages);
+            goto done;
+        }
+    } else {
+        io->out_buf_cap = fn->output_max < 4096 ? fn->output_max + 1 : 4096;
+        if (!scratch_fit(w, in_pages) || !(io->out_buf = malloc(io->out_buf_cap))) {
+            oc->st = PROTO_ST_MEMORY;
+            snprintf(oc->msg, sizeof oc->msg, "no memory for the input and output");
+            goto done;
+        }
     }
+    ward_memory *in_mem = in_guest ? mem : w->scratch;
     io->mem = mem;
+    io->in_mem = in_mem;
     io->fn = fn;
     io->nin = in->n;
     io->in_part = 0;
     io->in_off = 0;
     uint64_t page = (uint64_t)base;
     for (uint32_t i = 0; i < in->n; i++) {
-        /* Paged: the region's frames themselves, read-only. Flat: a copy. */
+        /* Paged (and the scratch memory): the region's frames themselves,
+         * read-only. A ward:io guest's flat memory: a copy. */
         if (in->r[i] &&
-            !(fn->paged ? ward_region_map(in->r[i], mem, page, WARD_PERM_READ)
-                        : region_copy(w, in->r[i], mem, page * MON_PAGE, in->len[i], false))) {
+            !(fn->paged || !in_guest
+                  ? ward_region_map(in->r[i], in_mem, page, WARD_PERM_READ)
+                  : region_copy(w, in->r[i], mem, page * MON_PAGE, in->len[i], false))) {
             oc->st = PROTO_ST_INTERNAL;
             snprintf(oc->msg, sizeof oc->msg, "mapping the input failed");
             goto done;
@@ -356,10 +385,18 @@ static bool run_trustlet(mon_worker *w, mon_fn *fn, const mon_parts *in, mon_par
         snprintf(oc->msg, sizeof oc->msg, "more than %u outputs joined", MON_MAX_PARTS);
         goto done;
     }
-    /* The output pages leave as a region: the same frames, no copy. */
+    /* The output pages leave as a region: the same frames, no copy (a
+     * ward:io guest's paged memory); else a copy into a new region. */
     uint64_t used = pages_for(io->out_len);
     ward_region *r = NULL;
-    if (used && !fn->paged) {
+    if (!in_guest) {
+        unmap_inputs(w, in); /* region_of_bytes maps at scratch page 0 */
+        if (io->out_len && !(r = region_of_bytes(w, io->out_buf, io->out_len))) {
+            oc->st = PROTO_ST_INTERNAL;
+            snprintf(oc->msg, sizeof oc->msg, "copying the output failed");
+            goto done;
+        }
+    } else if (used && !fn->paged) {
         r = ward_region_new(used);
         if (r && !region_copy(w, r, mem, page * MON_PAGE, io->out_len, true)) {
             ward_region_free(r);
@@ -380,7 +417,13 @@ static bool run_trustlet(mon_worker *w, mon_fn *fn, const mon_parts *in, mon_par
     out->n++;
     ok = true;
 done:
-    io->mem = NULL;
+    if (!in_guest) unmap_inputs(w, in);
+    if (io->out_buf) {
+        explicit_bzero(io->out_buf, io->out_len < io->out_buf_cap ? io->out_len : io->out_buf_cap);
+        free(io->out_buf);
+        io->out_buf = NULL;
+    }
+    io->mem = io->in_mem = NULL;
     mon_trustlet_end(&tm, mem);
     ward_instance_free(w->store, clone);
     pthread_mutex_lock(&mon.lock);

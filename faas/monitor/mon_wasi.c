@@ -1,6 +1,7 @@
 /* mon_wasi.c - a trustlet's WASI: wasi_snapshot_preview1 reduced to what a
- * function needs. Standard input reads the invocation's input pages,
- * standard output appends to its output pages, standard error is dropped;
+ * function needs. Standard input reads the invocation's input pages (in
+ * the worker's scratch memory), standard output appends to a buffer that
+ * becomes the output region (mon_io), standard error is dropped;
  * the arguments are the function's name and its manifest's wasi.args, the
  * environment its manifest's env; clocks and random work if the manifest
  * grants them (wasi.clocks, wasi.random) and fail with ENOTCAPABLE (76)
@@ -13,6 +14,7 @@
  * check bounds and page permissions (the input pages are read-only).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -25,6 +27,7 @@ enum {
     E_FAULT = 21,
     E_INVAL = 28,
     E_IO = 29,
+    E_NOMEM = 48,
     E_NOSYS = 52,
     E_SPIPE = 70,
     E_NOTCAPABLE = 76,
@@ -70,13 +73,14 @@ static bool get32(ward_memory *m, uint64_t addr, uint32_t *v)
 
 /* Copies n bytes inside one memory (from the input pages, or into the
  * output pages), a run of pages at a time. */
-static bool mem_copy(ward_memory *m, uint64_t dst, uint64_t src, uint64_t n)
+/* Copies n bytes from src in memory sm to dst in memory dm (checked, run by run). */
+static bool mem_copy(ward_memory *dm, uint64_t dst, ward_memory *sm, uint64_t src, uint64_t n)
 {
     while (n) {
         size_t a, b;
-        const void *s = ward_memory_span(m, src, n, false, &a);
+        const void *s = ward_memory_span(sm, src, n, false, &a);
         if (!s) return false;
-        void *d = ward_memory_span(m, dst, a, true, &b);
+        void *d = ward_memory_span(dm, dst, a, true, &b);
         if (!d) return false;
         memmove(d, s, b);
         src += b;
@@ -162,7 +166,26 @@ static int w_fd_write(ward_caller *c, void *d, const ward_val *a, ward_val *r)
                 io->out_overflow = true;
                 return ward_caller_trap(c, "output larger than the function's output limit");
             }
-            if (!mem_copy(m, io->out_addr + io->out_len, base, len)) return ret_errno(r, E_FAULT);
+            if (!io->out_buf) { /* no output area: standard output ends in out_buf */
+                if (!mem_copy(m, io->out_addr + io->out_len, m, base, len))
+                    return ret_errno(r, E_FAULT);
+            } else {
+                if (io->out_len + len > io->out_buf_cap) {
+                    uint64_t cap = io->out_buf_cap * 2;
+                    while (cap < io->out_len + len)
+                        cap *= 2;
+                    if (cap > io->out_cap) cap = io->out_cap;
+                    uint8_t *nb = malloc(cap);
+                    if (!nb) return ret_errno(r, E_NOMEM);
+                    memcpy(nb, io->out_buf, io->out_len);
+                    explicit_bzero(io->out_buf, io->out_len);
+                    free(io->out_buf);
+                    io->out_buf = nb;
+                    io->out_buf_cap = cap;
+                }
+                if (!ward_memory_read(m, base, io->out_buf + io->out_len, len))
+                    return ret_errno(r, E_FAULT);
+            }
             io->out_len += len;
         }
         total += len;
@@ -185,7 +208,7 @@ static int w_fd_read(ward_caller *c, void *d, const ward_val *a, ward_val *r)
         while (len && io->in_part < io->nin) {
             uint64_t left = io->in_len[io->in_part] - io->in_off;
             uint64_t k = left < len ? left : len;
-            if (!mem_copy(m, base, io->in_addr[io->in_part] + io->in_off, k))
+            if (!mem_copy(m, base, io->in_mem, io->in_addr[io->in_part] + io->in_off, k))
                 return ret_errno(r, E_FAULT);
             base += (uint32_t)k;
             len -= (uint32_t)k;
@@ -417,6 +440,18 @@ static const mon_import mon_imports[] = {
     {"ward:io", "output_cap", "", 1, io_output_cap},
     {"ward:io", "output_commit", "i", 1, io_output_commit},
 };
+
+bool mon_wasi_uses_io(const ward_module *m)
+{
+    size_t n = ward_module_import_count(m);
+    for (size_t i = 0; i < n; i++) {
+        const char *mod;
+        ward_extern_kind kind;
+        ward_module_import_name(m, i, &mod, &kind);
+        if (!strcmp(mod, "ward:io")) return true;
+    }
+    return false;
+}
 
 bool mon_wasi_link(ward_store *s, ward_linker *l, const ward_module *m, char *why, size_t cap)
 {

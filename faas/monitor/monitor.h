@@ -63,6 +63,7 @@ typedef struct mon_fn {
     char *args[MON_MAX_ARGS + 1]; /* argv: the function's name, then the manifest's wasi.args */
     uint64_t grants;              /* PROTO_GRANT_*: clocks, random */
     uint64_t cage;                /* PROTO_CAGE_*: the store's mem_safety, ptr_auth */
+    bool io_guest;                /* imports ward:io (mon_wasi_uses_io) */
 } mon_fn;
 
 struct mon_tenant {
@@ -156,10 +157,18 @@ bool mon_send(uint64_t gen, proto_buf *b); /* frees nothing; false if the connec
 typedef struct mon_io {
     ward_memory *mem;
     const mon_fn *fn;
+    /* Where the input parts lie (in_addr): the trustlet's own memory for a
+     * ward:io guest; for a WASI command the worker's scratch memory, and its
+     * standard output goes to out_buf: a command's first malloc takes its
+     * memory up to the end for its heap (wasi-libc), so none of that memory
+     * may be the input's pages or the output's. */
+    ward_memory *in_mem;
     uint32_t nin;
     uint64_t in_addr[MON_MAX_PARTS], in_len[MON_MAX_PARTS];
     uint32_t in_part; /* stdin cursor: part and offset in it */
     uint64_t in_off;
+    uint8_t *out_buf; /* a WASI command's standard output (malloc'ed), else NULL */
+    uint64_t out_buf_cap;
     uint64_t out_addr, out_cap, out_len;
     bool out_overflow;
     bool over_limit; /* the last template failed on its tenant's memory limit */
@@ -170,6 +179,9 @@ typedef struct mon_io {
  * data (ward_store_data) of the store the call runs in. False with *why if
  * m imports anything else (or out of memory). */
 bool mon_wasi_link(ward_store *s, ward_linker *l, const ward_module *m, char *why, size_t cap);
+/* Does m import anything of ward:io (its input and output are pages of its
+ * memory), or is it a WASI command (standard input and output)? */
+bool mon_wasi_uses_io(const ward_module *m);
 
 /* mon_attest.c: measurements, keys, evidence, sealed data (docs/attest.md). */
 /* Before the sandbox: libsodium, the monitor's measurement (its executable

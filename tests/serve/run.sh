@@ -231,6 +231,11 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 check "after a timeout" "200 ok" "$(req POST /v1/functions/slow/invoke -d fine)"
 r=$(req POST /v1/functions/bad/invoke -d grow); check "memory past its limit: clean error" "500" "${r%% *}"
 check "after memory ran out" "200 ok" "$(req POST /v1/functions/bad/invoke -d fine)"
+# A WASI command's heap is its own: wasi-libc's first malloc takes the memory
+# up to its end, so the input and output must not be pages of that memory.
+r=$(req POST /v1/functions/bad/invoke -d "heap 256")
+check "a command's heap past its first pages, output between allocations" "200 heap ok" \
+    "${r%% *} $(echo "$r" | tail -n 1)"
 r=$(req POST /v1/functions/bad/invoke -d exit7)
 check "exit code 7: 500 kind exit" "500 exit" "${r%% *} $(echo "$r" | kind_of)"
 r=$(req POST /v1/functions/poke/invoke -d poke)

@@ -1,5 +1,6 @@
 /* bad.c - a function that misbehaves on request: its input names what to
- * do ("trap", "spin", "grow", "exit7", "env"; "args", "clock", "random"
+ * do ("trap", "spin", "grow", "exit7", "env", "heap N" (N KiB of checked
+ * malloc blocks, a line of output after each); "args", "clock", "random"
  * report what WASI grants it; "alloc N" takes and writes N MiB and holds
  * them for 300 ms); anything else answers "ok".
  * For tests/serve: each failure must be a clean error and the next
@@ -26,6 +27,27 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < (64u << 20); i += 4096)
             p[i] = 1;
         printf("grew %d\n", p[4096]);
+        return 0;
+    }
+    if (!strncmp(in, "heap ", 5)) {
+        /* N KiB of malloc'ed blocks, each filled, with a line of output
+         * after each one, then every block checked: the heap must be the
+         * guest's alone (never the input's pages, never the output's). */
+        int kib = atoi(in + 5);
+        unsigned char **b = calloc((size_t)kib, sizeof *b);
+        if (!b) abort();
+        for (int i = 0; i < kib; i++) {
+            if (!(b[i] = malloc(1024))) abort();
+            memset(b[i], (unsigned char)(i * 7 + 1), 1024);
+            printf("%04d\n", i % 10000);
+        }
+        for (int i = 0; i < kib; i++)
+            for (int k = 0; k < 1024; k++)
+                if (b[i][k] != (unsigned char)(i * 7 + 1)) {
+                    printf("heap corrupt at block %d\n", i);
+                    return 1;
+                }
+        printf("heap ok\n");
         return 0;
     }
     if (!strcmp(in, "exit7")) return 7;
