@@ -135,8 +135,9 @@ static uint32_t vm_opstat(uint32_t op);
  * memory its page tables; otherwise empty tables (vm_no_pages), so that
  * the cache and the tables always miss and the exact slow path decides.
  * A tagged memory with tags (tag_any) gets neither: its paths then check
- * tags (mem_tagged0); tag_any only changes in segment instructions and
- * host calls, which reload.
+ * tags (mem_tagged0): a flat one with its tag array in mem0_tags and all
+ * of its bytes as the span, a paged one through the slow path; tag_any
+ * only changes in segment instructions and host calls, which reload.
  * The span is copied, not read in place, so that paged and flat accesses
  * are the same code on the same variables; every handler that can change
  * memory 0's tables (host calls, memory.grow, bulk operations, store slow
@@ -144,6 +145,7 @@ static uint32_t vm_opstat(uint32_t op);
 #define VM_RELOAD_MEM0()                                                                           \
     do {                                                                                           \
         mem0_m = NULL;                                                                             \
+        mem0_tags = NULL;                                                                          \
         if (inst->module->nmems) {                                                                 \
             const w_memory *m0_ = mem0_m = inst->mems[0];                                          \
             mem0_base = m0_->span.rd_base;                                                         \
@@ -154,6 +156,11 @@ static uint32_t vm_opstat(uint32_t op);
             if (m0_->tag_any) { /* the tagged paths' "nothing tagged" view is empty */             \
                 mem0_size = mem0_wsize = 0;                                                        \
                 mem0_pt = vm_no_pages;                                                             \
+                if (m0_->tags) { /* flat: the nibbles decide, on these registers */                \
+                    mem0_tags = m0_->tags;                                                         \
+                    mem0_base = mem0_wbase = m0_->base;                                            \
+                    mem0_size = mem0_wsize = m0_->size;                                            \
+                }                                                                                  \
             }                                                                                      \
         } else {                                                                                   \
             mem0_base = mem0_wbase = NULL;                                                         \
@@ -814,6 +821,7 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
     uint64_t mem0_size, mem0_wsize;
     uint8_t *const *mem0_pt; /* pg_rd of a paged memory 0; pg_wr and the cache follow (paged.h) */
     const w_memory *mem0_m;  /* memory 0 itself (or NULL), for the tagged paths */
+    const uint8_t *mem0_tags; /* a flat memory 0's tag array once it has tags, else NULL */
     /* volatile: kept in memory. It is written only on the way out (and by
      * bulk operations), and gcc would otherwise give it one of the few
      * callee-saved registers and spill memory 0's span instead. */
@@ -1267,13 +1275,15 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
 #define VM_RD0(fn, ea, bytes, BODY, n)                                                             \
     {                                                                                              \
         uint64_t ea_ = (ea);                                                                       \
-        VM_RD(mem_##fn(&p, false, mem0_base, mem0_size, mem0_pt, mem0_m, ip, ea_, (bytes)),        \
+        VM_RD(mem_##fn(&p, false, mem0_base, mem0_size, mem0_pt, mem0_tags, mem0_m, ip, ea_,       \
+                       (bytes)),                                                                   \
               inst->mems[0], ea_, 0, bytes, BODY, n)                                               \
     }
 #define VM_WR0(fn, ea, bytes, BODY, n)                                                             \
     {                                                                                              \
         uint64_t ea_ = (ea);                                                                       \
-        VM_WR(mem_##fn(&p, true, mem0_wbase, mem0_wsize, mem0_pt, mem0_m, ip, ea_, (bytes)),       \
+        VM_WR(mem_##fn(&p, true, mem0_wbase, mem0_wsize, mem0_pt, mem0_tags, mem0_m, ip, ea_,      \
+                       (bytes)),                                                                   \
               inst->mems[0], ea_, 0, bytes, BODY, n)                                               \
     }
 /* Layout M: memory ip[mi], the address in slot ip[1], the 64-bit offset at

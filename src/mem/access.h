@@ -215,9 +215,10 @@ W_INLINE void mem_in_register(uint64_t v)
 
 /* FLAT0: memory 0, flat. Its span is all of it. */
 W_INLINE int mem_flat0(uint8_t **p, bool write, uint8_t *base, uint64_t lim, uint8_t *const *pt,
-                       const w_memory *m0, const void *code, uint64_t ea, uint32_t bytes)
+                       const uint8_t *tags, const w_memory *m0, const void *code, uint64_t ea,
+                       uint32_t bytes)
 {
-    (void)pt, (void)m0, (void)code;
+    (void)pt, (void)tags, (void)m0, (void)code;
     if (!write) mem_in_register(lim);
     return mem_span_at(p, base, lim, ea, bytes) ? 1 : MEM_OOB;
 }
@@ -226,9 +227,10 @@ W_INLINE int mem_flat0(uint8_t **p, bool write, uint8_t *base, uint64_t lim, uin
  * pages), else the instruction's cache entry, refilled from the tables on
  * a miss. */
 W_INLINE int mem_paged0(uint8_t **p, bool write, uint8_t *base, uint64_t lim, uint8_t *const *pt,
-                        const w_memory *m0, const void *code, uint64_t ea, uint32_t bytes)
+                        const uint8_t *tags, const w_memory *m0, const void *code, uint64_t ea,
+                        uint32_t bytes)
 {
-    (void)m0;
+    (void)tags, (void)m0;
     if (!write) mem_in_register(lim);
     if (mem_span_at(p, base, lim, ea, bytes)) return 1;
     w_pgtlb *e = mem_cache_entry(pt, write, code);
@@ -282,37 +284,50 @@ W_INLINE int mem_paged(uint8_t **p, bool write, const w_memory *m, const void *c
  * goes to the exact slow path, which also names the tags in its trap. */
 
 /* flat, with tags: is the access of `bytes` bytes at ea (with the tag
- * `tag` in bits `shift` up) in bounds of m, and does every granule it
- * touches have that tag? Then *p is its host address. The nibbles of the
- * two granules it may touch are read as one 16-bit word (the tag array has
- * bytes to spare past its last granule: tag.c) and compared in one go. */
-W_INLINE bool mem_tag_at(uint8_t **p, const w_memory *m, uint64_t ea, unsigned shift,
-                         uint32_t bytes)
+ * `tag` in bits `shift` up) in bounds of a memory of `size` bytes at base,
+ * and does every granule it touches have that tag (its nibble in tags)?
+ * Then *p is its host address. The nibbles of the two granules it may
+ * touch are read as one 16-bit word (the tag array has bytes to spare past
+ * its last granule: tag.c) and compared in one go. mem_tag_at: the same
+ * for memory m. */
+W_INLINE bool mem_tag_at_in(uint8_t **p, uint8_t *base, uint64_t size, const uint8_t *tags,
+                            uint64_t ea, unsigned shift, uint32_t bytes)
 {
     uint64_t tag = (ea >> shift) & 15;
     uint64_t sea = ea - (tag << shift);
-    if (W_UNLIKELY(sea + bytes > m->size)) return false;
+    if (W_UNLIKELY(sea + bytes > size)) return false;
     uint16_t w;
-    memcpy(&w, m->tags + (sea >> 5), 2); /* little-endian: granule g / 2 first */
+    memcpy(&w, tags + (sea >> 5), 2); /* little-endian: granule g / 2 first */
     /* Granule g's nibble at the bottom, the next granule's above it. */
     uint32_t x = ((uint32_t)w >> ((sea >> 2) & 4)) ^ (uint32_t)tag;
     if (W_UNLIKELY(x & 15)) return false;
     /* An access that crosses into the next granule needs its tag too. */
     if (W_UNLIKELY((sea & 15) > 16 - bytes) && ((x >> 4) ^ (uint32_t)tag) & 15) return false;
-    *p = m->base + sea;
+    *p = base + sea;
     return true;
 }
 
-/* TAGGED0: memory 0 tagged. VM_RELOAD_MEM0 gives base and lim the span and
- * pt the tables (a paged memory; else empty ones) while nothing is tagged,
- * and an empty span and empty tables once something is: then a flat
- * memory's nibbles decide. */
-W_INLINE int mem_tagged0(uint8_t **p, bool write, uint8_t *base, uint64_t lim, uint8_t *const *pt,
-                         const w_memory *m0, const void *code, uint64_t ea, uint32_t bytes)
+W_INLINE bool mem_tag_at(uint8_t **p, const w_memory *m, uint64_t ea, unsigned shift,
+                         uint32_t bytes)
 {
+    return mem_tag_at_in(p, m->base, m->size, m->tags, ea, shift, bytes);
+}
+
+
+/* TAGGED0: memory 0 tagged. VM_RELOAD_MEM0 gives base and lim the span and
+ * pt the tables (a paged memory; else empty ones) while nothing is tagged.
+ * Once something is: for a flat memory, tags its tag array and base and
+ * lim all of its bytes, so that the nibbles decide on the caller's
+ * registers; for a paged one, an empty span and empty tables (every access
+ * to the slow path). tags is NULL in every other case. */
+W_INLINE int mem_tagged0(uint8_t **p, bool write, uint8_t *base, uint64_t lim, uint8_t *const *pt,
+                         const uint8_t *tags, const w_memory *m0, const void *code, uint64_t ea,
+                         uint32_t bytes)
+{
+    (void)m0;
     if (!write) mem_in_register(lim);
+    if (tags) return mem_tag_at_in(p, base, lim, tags, ea, W_TAG_SHIFT32, bytes) ? 2 : MEM_SLOW;
     if (mem_span_at(p, base, lim, ea, bytes)) return 1;
-    if (m0->tags) return mem_tag_at(p, m0, ea, W_TAG_SHIFT32, bytes) ? 2 : MEM_SLOW;
     w_pgtlb *e = mem_cache_entry(pt, write, code);
     if (W_LIKELY(mem_cache_hit(e, ea, bytes))) {
         *p = (uint8_t *)((uintptr_t)e->entry + ea);
