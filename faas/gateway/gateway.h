@@ -44,7 +44,7 @@ int gw_main(const gw_config *cfg);
 
 typedef struct gw_manifest {
     char entry[64], init[64];
-    int memory_mode; /* 1 paged (0 flat is parsed but refused by the monitor for now) */
+    int memory_mode; /* 1 paged, 0 flat */
     uint64_t fuel, timeout_ms, max_memory, output_max;
     size_t nenv;
     char *env[GW_MAX_ENV]; /* "NAME=VALUE", malloc'ed */
