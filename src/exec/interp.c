@@ -819,8 +819,8 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
     uint64_t *const stack_end = ex->stack_end;
     uint8_t *mem0_base, *mem0_wbase; /* see VM_RELOAD_MEM0 */
     uint64_t mem0_size, mem0_wsize;
-    uint8_t *const *mem0_pt; /* pg_rd of a paged memory 0; pg_wr and the cache follow (paged.h) */
-    const w_memory *mem0_m;  /* memory 0 itself (or NULL), for the tagged paths */
+    uint8_t *const *mem0_pt;  /* pg_rd of a paged memory 0; pg_wr and the cache follow (paged.h) */
+    const w_memory *mem0_m;   /* memory 0 itself (or NULL), for the tagged paths */
     const uint8_t *mem0_tags; /* a flat memory 0's tag array once it has tags, else NULL */
     /* volatile: kept in memory. It is written only on the way out (and by
      * bulk operations), and gcc would otherwise give it one of the few

@@ -313,7 +313,6 @@ W_INLINE bool mem_tag_at(uint8_t **p, const w_memory *m, uint64_t ea, unsigned s
     return mem_tag_at_in(p, m->base, m->size, m->tags, ea, shift, bytes);
 }
 
-
 /* TAGGED0: memory 0 tagged. VM_RELOAD_MEM0 gives base and lim the span and
  * pt the tables (a paged memory; else empty ones) while nothing is tagged.
  * Once something is: for a flat memory, tags its tag array and base and
