@@ -19,29 +19,13 @@
 #include <strings.h>
 #include <time.h>
 
+#include "bench_http.h"
 #include "client/seal.h"
 
 typedef struct buf {
-    uint8_t *data;
-    size_t len, cap;
+    bench_body body; /* the response body (CURLOPT_WRITEDATA) */
     double monitor_us;
 } buf;
-
-static size_t on_write(char *p, size_t size, size_t n, void *arg)
-{
-    buf *b = arg;
-    size_t k = size * n;
-    if (b->len + k > b->cap) {
-        size_t cap = (b->len + k) * 2;
-        uint8_t *d = realloc(b->data, cap);
-        if (!d) return 0;
-        b->data = d;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, p, k);
-    b->len += k;
-    return k;
-}
 
 static size_t on_header(char *p, size_t size, size_t n, void *arg)
 {
@@ -50,23 +34,9 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
     return size * n;
 }
 
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static double median(double *v, int n)
 {
-    qsort(v, (size_t)n, sizeof *v, cmp);
-    return v[n / 2];
+    return bench_median(v, (size_t)n);
 }
 
 static double sum(const double *v, int n)
@@ -82,7 +52,7 @@ static struct curl_slist *plain_hs, *sealed_hs;
 
 static bool post(const char *url, bool sealed, const uint8_t *body, size_t len, buf *out)
 {
-    out->len = 0;
+    out->body.len = 0;
     out->monitor_us = 0;
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, sealed ? sealed_hs : plain_hs);
@@ -92,7 +62,8 @@ static bool post(const char *url, bool sealed, const uint8_t *body, size_t len, 
     if (curl_easy_perform(h) != CURLE_OK) return false;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
     if (code != 200)
-        fprintf(stderr, "attest_http: HTTP %ld: %.*s\n", code, (int)out->len, out->data);
+        fprintf(stderr, "attest_http: HTTP %ld: %.*s\n", code, (int)out->body.len,
+                (const char *)out->body.data);
     return code == 200;
 }
 
@@ -111,8 +82,8 @@ int main(int argc, char **argv)
     plain_hs = curl_slist_append(NULL, "Expect:");
     sealed_hs = curl_slist_append(curl_slist_append(NULL, "Expect:"), "X-Ward-Sealed: 1");
     static buf out;
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, bench_on_write);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &out.body);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &out);
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
@@ -125,14 +96,14 @@ int main(int argc, char **argv)
     for (int i = 0; i < m; i++) {
         uint8_t nonce[ATT_NONCE];
         randombytes_buf(nonce, sizeof nonce);
-        double t0 = now_us();
+        double t0 = bench_now_us();
         if (!post(url_att, false, nonce, sizeof nonce, &out) ||
-            !wcs_verify(&conn, out.data, out.len, nonce, "functions", fn, &opts, &peer, why,
-                        sizeof why)) {
+            !wcs_verify(&conn, out.body.data, out.body.len, nonce, "functions", fn, &opts, &peer,
+                        why, sizeof why)) {
             fprintf(stderr, "attest_http: attestation failed: %s\n", why);
             return 1;
         }
-        ta[i] = now_us() - t0;
+        ta[i] = bench_now_us() - t0;
     }
     wcs_session s;
     if (!wcs_session_new(&s, &peer.ev)) return 1;
@@ -149,12 +120,12 @@ int main(int argc, char **argv)
         for (int k = 0; k < 3; k++) {
             int kind = (k + (i < 0 ? 0 : i)) % 3; /* 0 plain, 1 sealed, 2 sealed, receipt later */
             bool sealed = kind != 0;
-            double t0 = now_us(), dt;
+            double t0 = bench_now_us(), dt;
             if (!sealed) {
-                if (!post(url_inv, false, in, size, &out) || out.len != size ||
-                    memcmp(out.data, in, size))
+                if (!post(url_inv, false, in, size, &out) || out.body.len != size ||
+                    memcmp(out.body.data, in, size))
                     return fprintf(stderr, "attest_http: wrong plain answer\n"), 1;
-                dt = now_us() - t0;
+                dt = bench_now_us() - t0;
                 if (i >= 0) tp[i] = dt, mp[i] = out.monitor_us;
             } else {
                 wcs_pending pend;
@@ -162,13 +133,14 @@ int main(int argc, char **argv)
                 uint8_t *sb = wcs_seal(&s, peer.ev.subject, 0, in, size, &slen, &pend), *plain;
                 uint8_t *keep = kind == 2 ? later[i < 0 ? 0 : i] : NULL;
                 if (!sb || !post(url_inv, true, sb, slen, &out) ||
-                    !wcs_open(&s, &pend, out.data, out.len, &plain, &plen, keep, why, sizeof why))
+                    !wcs_open(&s, &pend, out.body.data, out.body.len, &plain, &plen, keep, why,
+                              sizeof why))
                     return fprintf(stderr, "attest_http: sealed request failed: %s\n", why), 1;
                 bool same = plen == size && !memcmp(plain, in, size);
                 free(sb);
                 free(plain);
                 if (!same) return fprintf(stderr, "attest_http: wrong sealed answer\n"), 1;
-                dt = now_us() - t0;
+                dt = bench_now_us() - t0;
                 if (i >= 0 && kind == 1) ts[i] = dt, ms[i] = out.monitor_us;
                 if (i >= 0 && kind == 2) td[i] = dt, pends[i] = pend;
                 if (i < 0 && kind == 2 && !wcs_receipt_check(&s, &pend, keep, why, sizeof why))

@@ -17,43 +17,19 @@
 #include <string.h>
 #include <time.h>
 
-typedef struct buf {
-    char data[65536];
-    size_t len;
-} buf;
-
-static size_t on_write(char *p, size_t size, size_t n, void *arg)
-{
-    buf *b = arg;
-    size_t k = size * n;
-    if (k > sizeof b->data - b->len) k = sizeof b->data - b->len;
-    memcpy(b->data + b->len, p, k);
-    b->len += k;
-    return size * n;
-}
-
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
+#include "bench_http.h"
 
 static CURL *h;
-static buf in, out;
+static uint8_t in[64];
+static size_t in_len;
+static bench_body out;
 
-/* One POST of src's bytes; the answer in `out`. False on any failure. */
-static bool post(const buf *src)
+/* One POST of len bytes at src; the answer in `out`. False on any failure. */
+static bool post(const uint8_t *src, size_t len)
 {
     static char body[65536];
-    size_t len = src->len;
-    memcpy(body, src->data, len);
+    if (len > sizeof body) return false;
+    memcpy(body, src, len);
     out.len = 0;
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
@@ -72,17 +48,17 @@ static bool timed(int n, int hops, double *p50, double *p99)
     double *t = calloc((size_t)n, sizeof *t);
     if (!t) return false;
     for (int i = -n / 10; i < n; i++) {
-        double t0 = now_us();
+        double t0 = bench_now_us();
         for (int k = 0; k < (hops ? hops : 1); k++) {
-            if (!post(k ? &out : &in)) return false;
+            if (!(k ? post(out.data, out.len) : post(in, in_len))) return false;
             if (hops && out.len != 64) {
                 fprintf(stderr, "serve_http: wrong answer (%zu bytes)\n", out.len);
                 return false;
             }
         }
-        if (i >= 0) t[i] = now_us() - t0;
+        if (i >= 0) t[i] = bench_now_us() - t0;
     }
-    qsort(t, (size_t)n, sizeof *t, cmp);
+    qsort(t, (size_t)n, sizeof *t, bench_cmp);
     *p50 = t[n / 2];
     *p99 = t[n * 99 / 100];
     free(t);
@@ -98,11 +74,11 @@ int main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     h = curl_easy_init();
     struct curl_slist *hs = curl_slist_append(NULL, "Expect:");
-    memset(in.data, 'a', 64);
-    in.len = hops ? 64 : 16;
+    memset(in, 'a', sizeof in);
+    in_len = hops ? 64 : 16;
     curl_easy_setopt(h, CURLOPT_URL, argv[1]);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hs);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, bench_on_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
     double p50, p99, base = 0, per[64];
@@ -118,10 +94,11 @@ int main(int argc, char **argv)
             else
                 per[k - 2] = (p50 - base) / (k - 1);
         }
-        qsort(per, (size_t)(hops - 1), sizeof *per, cmp);
+        qsort(per, (size_t)(hops - 1), sizeof *per, bench_cmp);
         printf("http hop p50: %.1f us\n", hops > 1 ? per[(hops - 1) / 2] : base);
     }
     curl_slist_free_all(hs);
+    free(out.data);
     curl_easy_cleanup(h);
     curl_global_cleanup();
     return 0;

@@ -14,33 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-typedef struct buf {
-    char data[4096];
-    size_t len;
-} buf;
-
-static size_t on_write(char *p, size_t size, size_t n, void *arg)
-{
-    buf *b = arg;
-    size_t k = size * n;
-    if (k > sizeof b->data - b->len) k = sizeof b->data - b->len;
-    memcpy(b->data + b->len, p, k);
-    b->len += k;
-    return size * n;
-}
-
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+#include "bench_http.h"
 
 int main(int argc, char **argv)
 {
@@ -55,16 +29,16 @@ int main(int argc, char **argv)
     char auth[200];
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", argv[2]);
     struct curl_slist *hdr = curl_slist_append(NULL, auth);
-    buf out;
+    bench_body out = {0};
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, bench_on_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
     curl_easy_setopt(h, CURLOPT_TIMEOUT, 20L);
     if (flood) {
-        double end = now_us() + atof(argv[3]) * 1e6;
+        double end = bench_now_us() + atof(argv[3]) * 1e6;
         static const char *const what[3][2] = {{"burn", "spin"}, {"crash", "trap"}, {"up", "a"}};
         char url[1024];
-        for (unsigned i = 0; now_us() < end; i++) {
+        for (unsigned i = 0; bench_now_us() < end; i++) {
             snprintf(url, sizeof url, "%s/%s/invoke", argv[1], what[i % 3][0]);
             curl_easy_setopt(h, CURLOPT_URL, url);
             curl_easy_setopt(h, CURLOPT_POSTFIELDS, what[i % 3][1]);
@@ -83,22 +57,23 @@ int main(int argc, char **argv)
         snprintf(want, sizeof want, "B%d", i);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
         out.len = 0;
-        double t0 = now_us();
+        double t0 = bench_now_us();
         CURLcode rc = curl_easy_perform(h);
-        t[i] = now_us() - t0;
+        t[i] = bench_now_us() - t0;
         long code = 0;
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
         if (rc != CURLE_OK || code != 200 || out.len != strlen(want) ||
             memcmp(out.data, want, out.len)) {
             fprintf(stderr, "tenant_load: request %d failed (HTTP %ld): %.*s\n", i, code,
-                    (int)out.len, out.data);
+                    (int)out.len, (const char *)out.data);
             return 1;
         }
     }
-    qsort(t, (size_t)n, sizeof *t, cmp);
+    qsort(t, (size_t)n, sizeof *t, bench_cmp);
     printf("p50 %.1f\np99 %.1f\n", t[n / 2], t[n * 99 / 100]);
     curl_slist_free_all(hdr);
     curl_easy_cleanup(h);
+    free(out.data);
     free(t);
     return 0;
 }

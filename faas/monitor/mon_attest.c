@@ -611,12 +611,6 @@ static void job_subject(const mon_job *job, uint8_t out[ATT_HASH])
     att_measure_chain(out, job->nsteps, job->width, (const uint8_t(*)[ATT_HASH])fns);
 }
 
-static bool scratch_fit(ward_memory *scratch, uint64_t pages)
-{
-    uint64_t have = ward_memory_pages(scratch);
-    return have >= pages || ward_memory_grow(scratch, pages - have) >= 0;
-}
-
 static bool refuse(proto_status *st, char *msg, size_t cap, const char *why)
 {
     *st = PROTO_ST_SEALED;
@@ -679,7 +673,7 @@ bool mon_attest_open(ward_memory *scratch, mon_job *job, ward_region **rout, uin
     bool ok = true;
     why = "out of memory for the input";
     if (pages) {
-        ok = scratch_fit(scratch, pages) && (reg = ward_region_new(pages)) &&
+        ok = mon_scratch_fit(scratch, pages) && (reg = ward_region_new(pages)) &&
              ward_region_map(reg, scratch, 0, WARD_PERM_READ_WRITE);
         const uint8_t *p = r.chunks;
         uint64_t off = 0;
@@ -772,7 +766,7 @@ bool mon_attest_seal(ward_memory *scratch, mon_job *job, ward_region *const *par
     if (empty) att_chunk_seal(p, NULL, 0, job->seal.key, out + 40, hash, 0, true);
     for (uint32_t i = 0; ok && i < nparts; i++) {
         if (!lens[i]) continue;
-        ok = scratch_fit(scratch, ward_region_pages(parts[i])) &&
+        ok = mon_scratch_fit(scratch, ward_region_pages(parts[i])) &&
              ward_region_map(parts[i], scratch, 0, WARD_PERM_READ);
         for (uint64_t off = 0; ok && off < lens[i]; off += ATT_CHUNK) {
             uint32_t k = (uint32_t)(lens[i] - off < ATT_CHUNK ? lens[i] - off : ATT_CHUNK);

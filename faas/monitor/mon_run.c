@@ -164,11 +164,15 @@ fail:
 
 /* ---- regions ------------------------------------------------------------------------ */
 
-/* The worker's scratch memory has at least `pages` pages. */
+bool mon_scratch_fit(ward_memory *scratch, uint64_t pages)
+{
+    uint64_t have = ward_memory_pages(scratch);
+    return have >= pages || ward_memory_grow(scratch, pages - have) >= 0;
+}
+
 static bool scratch_fit(mon_worker *w, uint64_t pages)
 {
-    uint64_t have = ward_memory_pages(w->scratch);
-    return have >= pages || ward_memory_grow(w->scratch, pages - have) >= 0;
+    return mon_scratch_fit(w->scratch, pages);
 }
 
 /* Copies len bytes between a region (mapped into the scratch memory at

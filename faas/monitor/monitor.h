@@ -183,6 +183,10 @@ bool mon_wasi_link(ward_store *s, ward_linker *l, const ward_module *m, char *wh
  * memory), or is it a WASI command (standard input and output)? */
 bool mon_wasi_uses_io(const ward_module *m);
 
+/* A worker's scratch memory (where the monitor maps regions to fill and
+ * read them) has at least `pages` pages, grown if needed. */
+bool mon_scratch_fit(ward_memory *scratch, uint64_t pages);
+
 /* mon_attest.c: measurements, keys, evidence, sealed data (docs/attest.md). */
 /* Before the sandbox: libsodium, the monitor's measurement (its executable
  * and config), its keys, its platform (spec: NULL or "none", "sim:FILE", "tsm"). */
