@@ -36,6 +36,8 @@ SOFILE  := libward.so.$(VERSION)
 LIB_SRC := $(wildcard src/*/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 
+
+.PHONY: spec-native
 .PHONY: format all example example-run wasi-test examples-test serve-test fuzz-serve budget-test check test unit spec asan asan-unit asan-spec asan-paged asan-cage cage-test fuzz bench deps install uninstall clean FORCE
 all: $(O)/libward.a $(O)/libward.so $(O)/ward $(O)/ward-monitor $(O)/cage-place
 
@@ -96,8 +98,32 @@ FAAS_UNTRUSTED_SRC := faas/proto.c $(wildcard faas/gateway/*.c faas/client/*.c)
 FAAS_UNTRUSTED_OBJ := $(FAAS_UNTRUSTED_SRC:%.c=$(O)/%.o)
 NODE_LIBS := -lmicrohttpd -lcurl -lcjson
 $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ): CPPFLAGS += -Ifaas
-$(O)/ward: $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(O)/libward.a $(O)/ward-monitor
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(O)/libward.a $(NODE_LIBS) $(LDLIBS)
+$(O)/ward: $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(O)/libward-native.a $(O)/ward-monitor
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(O)/libward-native.a $(NODE_LIBS) $(LLVM_LIBS) $(LDLIBS)
+
+# ---- the native tier (native/, docs/native.md) -----------------------------------
+# The LLVM backend is not part of libward (which stays libc-only): its
+# objects and the library's are linked into one relocatable object, hidden
+# names localised as for libward.a, into libward-native.a, which the ward
+# program links with LLVM 19's shared library.
+LLVM_CONFIG ?= /usr/lib/llvm-19/bin/llvm-config
+LLVM_LIBS = $(shell $(LLVM_CONFIG) --ldflags --libs 2>/dev/null)
+NATIVE_SRC := $(wildcard native/*.c)
+NATIVE_OBJ := $(NATIVE_SRC:%.c=$(O)/%.o)
+$(NATIVE_OBJ): OBJ_FLAGS := -fPIC -fvisibility=hidden
+$(NATIVE_OBJ): CPPFLAGS += -I$(shell $(LLVM_CONFIG) --includedir 2>/dev/null)
+$(O)/libward-native.o: $(LIB_OBJ) $(NATIVE_OBJ)
+	$(LD) -r -o $@.tmp $^
+	$(OBJCOPY) --localize-hidden $@.tmp $@
+	@rm -f $@.tmp
+$(O)/libward-native.a: $(O)/libward-native.o
+	@rm -f $@
+	$(AR) rcs $@ $<
+# The spec suite in the native tier (tests/spec/both.sh --tier native).
+$(O)/spec-runner-native: $(O)/tests/spec/runner.o $(O)/tests/spec/spectest.o $(O)/libward-native.a
+	$(CC) $(CFLAGS) -o $@ $^ -lcjson $(LLVM_LIBS) $(LDLIBS)
+spec-native: $(O)/spec-runner-native $(SPEC_STAMP)
+	bash tests/spec/both.sh $(O)/spec-runner-native build/spec-json --tier native
 
 # The trusted part of a node: the monitor, a program of its own that links
 # libward, libc and libseccomp only (no HTTP, no JSON: tests/serve checks
