@@ -647,6 +647,21 @@ static LLVMValueRef nl_trunc_sat(nl_gen *g, LLVMValueRef a, LLVMTypeRef to, bool
     return nl_intrinsic(g, sgn ? "llvm.fptosi.sat" : "llvm.fptoui.sat", tys, 2, &a, 1);
 }
 
+/* Arithmetic NaN results must be quiet (the spec's "arithmetic NaN"). The
+ * machine's instructions quiet them, but LLVM folds identities such as
+ * x - 0.0 and x * 1.0 to x, which would return a signalling NaN input
+ * unchanged: the quiet bit is set on any NaN result. */
+static LLVMValueRef nl_quiet(nl_gen *g, LLVMValueRef r)
+{
+    LLVMTypeRef ft = LLVMTypeOf(r);
+    LLVMTypeRef it = ft == g->f32 ? g->i32 : g->i64;
+    uint64_t q = ft == g->f32 ? 0x00400000u : 0x0008000000000000ull;
+    LLVMValueRef bits = LLVMBuildBitCast(g->B, r, it, "");
+    LLVMValueRef qb = LLVMBuildOr(g->B, bits, LLVMConstInt(it, q, 0), "");
+    LLVMValueRef nan = LLVMBuildFCmp(g->B, LLVMRealUNO, r, r, "");
+    return LLVMBuildBitCast(g->B, LLVMBuildSelect(g->B, nan, qb, bits, ""), ft, "");
+}
+
 /* The value of numeric op `op` on a (and b for binary ops); NULL if the
  * op is not a scalar numeric one. Comparisons give i32. */
 static LLVMValueRef nl_num(nl_gen *g, uint32_t op, LLVMValueRef a, LLVMValueRef b)
@@ -738,17 +753,17 @@ static LLVMValueRef nl_num(nl_gen *g, uint32_t op, LLVMValueRef a, LLVMValueRef 
     case W_OP_F32_SQRT:
     case W_OP_F64_SQRT: return nl_un(g, "llvm.sqrt", a);
     case W_OP_F32_ADD:
-    case W_OP_F64_ADD: return LLVMBuildFAdd(B, a, b, "");
+    case W_OP_F64_ADD: return nl_quiet(g, LLVMBuildFAdd(B, a, b, ""));
     case W_OP_F32_SUB:
-    case W_OP_F64_SUB: return LLVMBuildFSub(B, a, b, "");
+    case W_OP_F64_SUB: return nl_quiet(g, LLVMBuildFSub(B, a, b, ""));
     case W_OP_F32_MUL:
-    case W_OP_F64_MUL: return LLVMBuildFMul(B, a, b, "");
+    case W_OP_F64_MUL: return nl_quiet(g, LLVMBuildFMul(B, a, b, ""));
     case W_OP_F32_DIV:
-    case W_OP_F64_DIV: return LLVMBuildFDiv(B, a, b, "");
+    case W_OP_F64_DIV: return nl_quiet(g, LLVMBuildFDiv(B, a, b, ""));
     case W_OP_F32_MIN:
-    case W_OP_F64_MIN: return nl_bin(g, "llvm.minimum", a, b);
+    case W_OP_F64_MIN: return nl_quiet(g, nl_bin(g, "llvm.minimum", a, b));
     case W_OP_F32_MAX:
-    case W_OP_F64_MAX: return nl_bin(g, "llvm.maximum", a, b);
+    case W_OP_F64_MAX: return nl_quiet(g, nl_bin(g, "llvm.maximum", a, b));
     case W_OP_F32_COPYSIGN:
     case W_OP_F64_COPYSIGN: return nl_bin(g, "llvm.copysign", a, b);
     case W_OP_I32_WRAP_I64: return LLVMBuildTrunc(B, a, g->i32, "");
