@@ -785,8 +785,8 @@ static LLVMValueRef nl_num(nl_gen *g, uint32_t op, LLVMValueRef a, LLVMValueRef 
     case W_OP_F64_CONVERT_I64_S: return LLVMBuildSIToFP(B, a, g->f64, "");
     case W_OP_F64_CONVERT_I32_U:
     case W_OP_F64_CONVERT_I64_U: return LLVMBuildUIToFP(B, a, g->f64, "");
-    case W_OP_F32_DEMOTE_F64: return LLVMBuildFPTrunc(B, a, g->f32, "");
-    case W_OP_F64_PROMOTE_F32: return LLVMBuildFPExt(B, a, g->f64, "");
+    case W_OP_F32_DEMOTE_F64: return nl_quiet(g, LLVMBuildFPTrunc(B, a, g->f32, ""));
+    case W_OP_F64_PROMOTE_F32: return nl_quiet(g, LLVMBuildFPExt(B, a, g->f64, ""));
     case W_OP_I32_REINTERPRET_F32: return LLVMBuildBitCast(B, a, g->i32, "");
     case W_OP_I64_REINTERPRET_F64: return LLVMBuildBitCast(B, a, g->i64, "");
     case W_OP_F32_REINTERPRET_I32: return LLVMBuildBitCast(B, a, g->f32, "");
