@@ -43,7 +43,7 @@ int cli_run(int argc, char **argv);
 extern const char cli_run_help[];
 int cli_serve(int argc, char **argv); /* serve.c: a serverless node */
 extern const char cli_serve_help[];
-int cli_client(int argc, char **argv); /* client.c: its HTTP API */
+int cli_client(int argc, char **argv);  /* client.c: its HTTP API */
 int cli_compile(int argc, char **argv); /* compile.c: AOT native code */
 extern const char cli_compile_help[];
 extern const char cli_client_help[];

@@ -111,9 +111,9 @@ typedef struct cli_opts {
     size_t max_stack;
     ward_memory_mode memory_mode;
     bool mem_safety, ptr_auth;
-    bool native;         /* -C native */
-    int native_opt;      /* -C opt-level=N; -1 = the default */
-    const char *cache;   /* -C cache=DIR */
+    bool native;       /* -C native */
+    int native_opt;    /* -C opt-level=N; -1 = the default */
+    const char *cache; /* -C cache=DIR */
     const char *module;
     char **args; /* after the module */
     int nargs;

@@ -68,7 +68,7 @@ static void nl_ops_init(void)
     nl_ops[W_OP_##NAME##SUFFIX] = (nl_opinfo){.kind = KIND,                                        \
                                               .layout0 = W_MEM_IS0(LAYOUT),                        \
                                               .path = W_MEM_PATH_##PATH,                           \
-                                              .bytes = NB,                                      \
+                                              .bytes = NB,                                         \
                                               .base = W_OP_##NAME};
 #define NL_FORM0(PATH, fn, SUFFIX, LAYOUT, MODE, NAME, KIND, NB, BASE)                             \
     W_MEM_IF0(LAYOUT, nl_ops[W_OP_##NAME##SUFFIX] = (nl_opinfo){.kind = KIND,                      \
@@ -84,9 +84,9 @@ static void nl_ops_init(void)
 #define BINI(NAME, BASE, T, FN)                                                                    \
     nl_ops[W_OP_##NAME] = (nl_opinfo){.kind = K_BINI, .sig = #T, .base = W_OP_##BASE};
 #define CMPBR(BASE, FN)                                                                            \
-    nl_ops[W_OP_BR_##BASE] = (nl_opinfo){.kind = K_BR, .len = 4, .base = W_OP_##BASE};            \
-    nl_ops[W_OP_BR_##BASE##_I] = (nl_opinfo){.kind = K_BRI, .len = 4, .base = W_OP_##BASE};       \
-    nl_ops[W_OP_LOOP_##BASE] = (nl_opinfo){.kind = K_LOOP, .len = 4, .base = W_OP_##BASE};        \
+    nl_ops[W_OP_BR_##BASE] = (nl_opinfo){.kind = K_BR, .len = 4, .base = W_OP_##BASE};             \
+    nl_ops[W_OP_BR_##BASE##_I] = (nl_opinfo){.kind = K_BRI, .len = 4, .base = W_OP_##BASE};        \
+    nl_ops[W_OP_LOOP_##BASE] = (nl_opinfo){.kind = K_LOOP, .len = 4, .base = W_OP_##BASE};         \
     nl_ops[W_OP_LOOP_##BASE##_I] = (nl_opinfo){.kind = K_LOOPI, .len = 4, .base = W_OP_##BASE};
 #define LOADA(NAME, BASE, bytes) W_MEM_PATHS(NL_FORM0, NAME, K_LOADA, bytes, BASE)
 #define STOREA(NAME, BASE, bytes) W_MEM_PATHS(NL_FORM0, NAME, K_STOREA, bytes, BASE)
@@ -116,28 +116,50 @@ static void nl_ops_init(void)
         uint16_t op;
         uint8_t len;
     } ctrl[] = {
-        {W_OP_UNREACHABLE, 1},      {W_OP_BR, 2},
-        {W_OP_BR_LOOP, 2},          {W_OP_BR_IF, 3},
-        {W_OP_BR_UNLESS, 3},        {W_OP_BR_TABLE, 0},
-        {W_OP_RETURN, 1},           {W_OP_CALL, 3},
-        {W_OP_CALL_INDIRECT, 5},    {W_OP_SELECT, 5},
-        {W_OP_SELECT_V128, 5},      {W_OP_COPY, 3},
-        {W_OP_COPY_V128, 3},        {W_OP_CONST32, 3},
-        {W_OP_CONST64, 4},          {W_OP_CONST_V128, 6},
-        {W_OP_REF_IS_NULL, 3},      {W_OP_REF_FUNC, 3},
-        {W_OP_GLOBAL_GET, 3},       {W_OP_GLOBAL_SET, 3},
-        {W_OP_GLOBAL_GET_V128, 3},  {W_OP_GLOBAL_SET_V128, 3},
-        {W_OP_TABLE_GET, 4},        {W_OP_TABLE_SET, 4},
-        {W_OP_TABLE_SIZE, 3},       {W_OP_TABLE_GROW, 5},
-        {W_OP_TABLE_FILL, 5},       {W_OP_TABLE_COPY, 6},
-        {W_OP_TABLE_INIT, 6},       {W_OP_ELEM_DROP, 2},
-        {W_OP_MEMORY_SIZE, 3},      {W_OP_MEMORY_GROW, 4},
-        {W_OP_MEMORY_FILL, 5},      {W_OP_MEMORY_COPY, 6},
-        {W_OP_MEMORY_INIT, 6},      {W_OP_DATA_DROP, 2},
-        {W_OP_SEGMENT_NEW, 7},      {W_OP_SEGMENT_SET_TAG, 7},
-        {W_OP_SEGMENT_FREE, 6},     {W_OP_I64_POINTER_SIGN, 3},
-        {W_OP_I64_POINTER_AUTH, 3}, {W_OP_I64_POINTER_STRIP, 3},
-        {W_OP_I32_POINTER_SIGN, 3}, {W_OP_I32_POINTER_AUTH, 3},
+        {W_OP_UNREACHABLE, 1},
+        {W_OP_BR, 2},
+        {W_OP_BR_LOOP, 2},
+        {W_OP_BR_IF, 3},
+        {W_OP_BR_UNLESS, 3},
+        {W_OP_BR_TABLE, 0},
+        {W_OP_RETURN, 1},
+        {W_OP_CALL, 3},
+        {W_OP_CALL_INDIRECT, 5},
+        {W_OP_SELECT, 5},
+        {W_OP_SELECT_V128, 5},
+        {W_OP_COPY, 3},
+        {W_OP_COPY_V128, 3},
+        {W_OP_CONST32, 3},
+        {W_OP_CONST64, 4},
+        {W_OP_CONST_V128, 6},
+        {W_OP_REF_IS_NULL, 3},
+        {W_OP_REF_FUNC, 3},
+        {W_OP_GLOBAL_GET, 3},
+        {W_OP_GLOBAL_SET, 3},
+        {W_OP_GLOBAL_GET_V128, 3},
+        {W_OP_GLOBAL_SET_V128, 3},
+        {W_OP_TABLE_GET, 4},
+        {W_OP_TABLE_SET, 4},
+        {W_OP_TABLE_SIZE, 3},
+        {W_OP_TABLE_GROW, 5},
+        {W_OP_TABLE_FILL, 5},
+        {W_OP_TABLE_COPY, 6},
+        {W_OP_TABLE_INIT, 6},
+        {W_OP_ELEM_DROP, 2},
+        {W_OP_MEMORY_SIZE, 3},
+        {W_OP_MEMORY_GROW, 4},
+        {W_OP_MEMORY_FILL, 5},
+        {W_OP_MEMORY_COPY, 6},
+        {W_OP_MEMORY_INIT, 6},
+        {W_OP_DATA_DROP, 2},
+        {W_OP_SEGMENT_NEW, 7},
+        {W_OP_SEGMENT_SET_TAG, 7},
+        {W_OP_SEGMENT_FREE, 6},
+        {W_OP_I64_POINTER_SIGN, 3},
+        {W_OP_I64_POINTER_AUTH, 3},
+        {W_OP_I64_POINTER_STRIP, 3},
+        {W_OP_I32_POINTER_SIGN, 3},
+        {W_OP_I32_POINTER_AUTH, 3},
         {W_OP_I32_POINTER_STRIP, 3},
     };
     for (size_t i = 0; i < sizeof ctrl / sizeof ctrl[0]; i++)
@@ -354,7 +376,8 @@ static void nl_limits(nl_gen *g)
     LLVMBuildStore(g->B, nl_c64(g, 0), fp);
     nl_raise(g, W_TRAP_FUEL);
     LLVMPositionBuilderAtEnd(g->B, ib);
-    LLVMValueRef iv = LLVMBuildLoad2(g->B, g->i32, nl_at(g, g->ex, offsetof(w_exec, interrupt)), "");
+    LLVMValueRef iv =
+        LLVMBuildLoad2(g->B, g->i32, nl_at(g, g->ex, offsetof(w_exec, interrupt)), "");
     LLVMSetOrdering(iv, LLVMAtomicOrderingMonotonic);
     LLVMSetAlignment(iv, 4);
     LLVMBasicBlockRef tb = nl_block(g, "interrupted"), cb = nl_block(g, "");
@@ -450,8 +473,8 @@ static LLVMValueRef nl_addr(nl_gen *g, uint32_t mi, uint8_t path, LLVMValueRef a
         LLVMPositionBuilderAtEnd(g->B, fast);
         return LLVMBuildGEP2(g->B, g->i8, base, &ea, 1, "");
     }
-    LLVMValueRef args[] = {g->ex,   g->wfn, nl_c32(g, g->pc),    nl_c32(g, mi),
-                           addr,    off,    nl_c32(g, bytes), g->tmp};
+    LLVMValueRef args[] = {g->ex, g->wfn, nl_c32(g, g->pc), nl_c32(g, mi),
+                           addr,  off,    nl_c32(g, bytes), g->tmp};
     LLVMValueRef r = LLVMBuildCall2(g->B, g->t_load, g->h_load, args, 8, "");
     nl_check(g, r);
     LLVMBasicBlockRef slow_end = LLVMGetInsertBlock(g->B);
@@ -538,7 +561,7 @@ static void nl_store(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMVa
     LLVMPositionBuilderAtEnd(g->B, slow);
     s = LLVMBuildStore(g->B, nv, g->tmp);
     LLVMSetAlignment(s, 1);
-    LLVMValueRef args[] = {g->ex, g->wfn, nl_c32(g, g->pc),    nl_c32(g, mi),
+    LLVMValueRef args[] = {g->ex, g->wfn, nl_c32(g, g->pc), nl_c32(g, mi),
                            addr,  off,    nl_c32(g, bytes), g->tmp};
     nl_check(g, LLVMBuildCall2(g->B, g->t_store, g->h_store, args, 8, ""));
     /* A store may have copied a page (copy-on-write): the span changes. */
@@ -608,8 +631,8 @@ static LLVMValueRef nl_divrem(nl_gen *g, bool sgn, bool rem, LLVMValueRef a, LLV
     if (!sgn) return rem ? LLVMBuildURem(g->B, a, b, "") : LLVMBuildUDiv(g->B, a, b, "");
     LLVMValueRef minus1 = LLVMBuildICmp(g->B, LLVMIntEQ, b, LLVMConstAllOnes(t), "");
     if (!rem) {
-        LLVMValueRef min = LLVMBuildICmp(g->B, LLVMIntEQ, a,
-                                         LLVMConstInt(t, (uint64_t)1 << (w - 1), 0), "");
+        LLVMValueRef min =
+            LLVMBuildICmp(g->B, LLVMIntEQ, a, LLVMConstInt(t, (uint64_t)1 << (w - 1), 0), "");
         nl_trap_if(g, LLVMBuildAnd(g->B, min, minus1, ""), W_TRAP_INT_OVERFLOW);
         return LLVMBuildSDiv(g->B, a, b, "");
     }
@@ -634,9 +657,9 @@ static LLVMValueRef nl_trunc(nl_gen *g, LLVMValueRef a, LLVMTypeRef to, bool sgn
         lo = -1.0;
         hi = is64 ? 18446744073709551616.0 : 4294967296.0;
     }
-    LLVMValueRef ok = LLVMBuildAnd(g->B, LLVMBuildFCmp(g->B, LLVMRealOGT, d, LLVMConstReal(g->f64, lo), ""),
-                                   LLVMBuildFCmp(g->B, LLVMRealOLT, d, LLVMConstReal(g->f64, hi), ""),
-                                   "");
+    LLVMValueRef ok =
+        LLVMBuildAnd(g->B, LLVMBuildFCmp(g->B, LLVMRealOGT, d, LLVMConstReal(g->f64, lo), ""),
+                     LLVMBuildFCmp(g->B, LLVMRealOLT, d, LLVMConstReal(g->f64, hi), ""), "");
     nl_trap_if(g, LLVMBuildNot(g->B, ok, ""), W_TRAP_INT_OVERFLOW);
     return sgn ? LLVMBuildFPToSI(g->B, d, to, "") : LLVMBuildFPToUI(g->B, d, to, "");
 }
@@ -792,13 +815,10 @@ static LLVMValueRef nl_num(nl_gen *g, uint32_t op, LLVMValueRef a, LLVMValueRef 
     case W_OP_F32_REINTERPRET_I32: return LLVMBuildBitCast(B, a, g->f32, "");
     case W_OP_F64_REINTERPRET_I64: return LLVMBuildBitCast(B, a, g->f64, "");
     case W_OP_I32_EXTEND8_S: return LLVMBuildSExt(B, LLVMBuildTrunc(B, a, g->i8, ""), g->i32, "");
-    case W_OP_I32_EXTEND16_S:
-        return LLVMBuildSExt(B, LLVMBuildTrunc(B, a, g->i16, ""), g->i32, "");
+    case W_OP_I32_EXTEND16_S: return LLVMBuildSExt(B, LLVMBuildTrunc(B, a, g->i16, ""), g->i32, "");
     case W_OP_I64_EXTEND8_S: return LLVMBuildSExt(B, LLVMBuildTrunc(B, a, g->i8, ""), g->i64, "");
-    case W_OP_I64_EXTEND16_S:
-        return LLVMBuildSExt(B, LLVMBuildTrunc(B, a, g->i16, ""), g->i64, "");
-    case W_OP_I64_EXTEND32_S:
-        return LLVMBuildSExt(B, LLVMBuildTrunc(B, a, g->i32, ""), g->i64, "");
+    case W_OP_I64_EXTEND16_S: return LLVMBuildSExt(B, LLVMBuildTrunc(B, a, g->i16, ""), g->i64, "");
+    case W_OP_I64_EXTEND32_S: return LLVMBuildSExt(B, LLVMBuildTrunc(B, a, g->i32, ""), g->i64, "");
     case W_OP_I32_TRUNC_SAT_F32_S:
     case W_OP_I32_TRUNC_SAT_F64_S: return nl_trunc_sat(g, a, g->i32, true);
     case W_OP_I32_TRUNC_SAT_F32_U:
@@ -833,8 +853,8 @@ static LLVMValueRef nl_push_frame(nl_gen *g, uint32_t ret_pc)
     LLVMValueRef max = nl_ld(g, g->i32, g->ex, offsetof(w_exec, max_frames));
     nl_trap_if(g, LLVMBuildICmp(g->B, LLVMIntUGE, n, max, ""), W_TRAP_STACK_EXHAUSTED);
     LLVMValueRef frames = nl_ld(g, g->ptr, g->ex, offsetof(w_exec, frames));
-    LLVMValueRef off = LLVMBuildMul(g->B, LLVMBuildZExt(g->B, n, g->i64, ""),
-                                    nl_c64(g, sizeof(w_frame)), "");
+    LLVMValueRef off =
+        LLVMBuildMul(g->B, LLVMBuildZExt(g->B, n, g->i64, ""), nl_c64(g, sizeof(w_frame)), "");
     LLVMValueRef fr = LLVMBuildGEP2(g->B, g->i8, frames, &off, 1, "");
     nl_st(g, nl_at(g, g->codebase, (uint64_t)ret_pc * 4), fr, offsetof(w_frame, ip));
     nl_st(g, LLVMConstPointerNull(g->ptr), fr, offsetof(w_frame, fp));
@@ -886,8 +906,8 @@ static void nl_local_fuel(nl_gen *g, LLVMValueRef local_slots)
     LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntNE, on, LLVMConstInt(g->i8, 0, 0), ""), fb,
                     cb);
     LLVMPositionBuilderAtEnd(g->B, fb);
-    LLVMValueRef bytes = LLVMBuildMul(g->B, LLVMBuildZExt(g->B, local_slots, g->i64, ""),
-                                      nl_c64(g, 8), "");
+    LLVMValueRef bytes =
+        LLVMBuildMul(g->B, LLVMBuildZExt(g->B, local_slots, g->i64, ""), nl_c64(g, 8), "");
     LLVMValueRef args[] = {g->ex, g->wfn, nl_c32(g, g->pc), bytes};
     nl_check(g, LLVMBuildCall2(g->B, g->t_fuel, g->h_fuel, args, 4, ""));
     LLVMBuildBr(g->B, cb);
@@ -917,8 +937,9 @@ static void nl_call_indirect(nl_gen *g, const uint32_t *ip)
     uint32_t argbase = ip[2], typeidx = ip[3], tidx = ip[4];
     const w_functype *ft = &g->m->types[typeidx];
     LLVMValueRef out = g->vbuf;
-    LLVMValueRef args[] = {g->ex,          g->wfn,       nl_c32(g, g->pc), nl_c32(g, tidx),
-                           nl_rd32(g, ip[1]), nl_c32(g, typeidx), out};
+    LLVMValueRef args[] = {
+        g->ex, g->wfn, nl_c32(g, g->pc), nl_c32(g, tidx), nl_rd32(g, ip[1]), nl_c32(g, typeidx),
+        out};
     nl_check(g, LLVMBuildCall2(g->B, g->t_indirect, g->h_indirect, args, 7, ""));
     LLVMValueRef callee = LLVMBuildLoad2(g->B, g->ptr, out, "");
     /* A function of this instance with native code: a direct call of its
@@ -1077,8 +1098,7 @@ static bool nl_scan(nl_gen *g, bool *leader)
             case W_OP_RETURN:
             case W_OP_UNREACHABLE: leader[pc] = true; break;
             default:
-                if (o->kind == K_BR || o->kind == K_BRI || o->kind == K_LOOP ||
-                    o->kind == K_LOOPI)
+                if (o->kind == K_BR || o->kind == K_BRI || o->kind == K_LOOP || o->kind == K_LOOPI)
                     leader[pc] = true;
                 break;
             }
@@ -1128,8 +1148,8 @@ static bool nl_instr(nl_gen *g, uint32_t op, const uint32_t *ip)
     case K_LOOP:
     case K_LOOPI: {
         LLVMValueRef a = nl_rd32(g, ip[1]);
-        LLVMValueRef b = (o->kind == K_BRI || o->kind == K_LOOPI) ? nl_c32(g, ip[2])
-                                                                  : nl_rd32(g, ip[2]);
+        LLVMValueRef b =
+            (o->kind == K_BRI || o->kind == K_LOOPI) ? nl_c32(g, ip[2]) : nl_rd32(g, ip[2]);
         LLVMValueRef c = LLVMBuildTrunc(g->B, nl_num(g, o->base, a, b), g->i1, "");
         uint32_t t = pc + ip[3];
         if (o->kind == K_BR || o->kind == K_BRI) {
@@ -1261,8 +1281,8 @@ static bool nl_instr(nl_gen *g, uint32_t op, const uint32_t *ip)
     case W_OP_GLOBAL_GET_V128:
     case W_OP_GLOBAL_SET:
     case W_OP_GLOBAL_SET_V128: {
-        LLVMValueRef gl = nl_ptr_at(g, nl_ld(g, g->ptr, g->inst, offsetof(w_instance, globals)),
-                                    ip[1]);
+        LLVMValueRef gl =
+            nl_ptr_at(g, nl_ld(g, g->ptr, g->inst, offsetof(w_instance, globals)), ip[1]);
         uint32_t n = (op == W_OP_GLOBAL_GET || op == W_OP_GLOBAL_SET) ? 1 : 2;
         bool get = op == W_OP_GLOBAL_GET || op == W_OP_GLOBAL_GET_V128;
         for (uint32_t k = 0; k < n; k++) {
@@ -1274,20 +1294,19 @@ static bool nl_instr(nl_gen *g, uint32_t op, const uint32_t *ip)
         return true;
     }
     case W_OP_TABLE_SIZE: {
-        LLVMValueRef t = nl_ptr_at(g, nl_ld(g, g->ptr, g->inst, offsetof(w_instance, tables)),
-                                   ip[1]);
+        LLVMValueRef t =
+            nl_ptr_at(g, nl_ld(g, g->ptr, g->inst, offsetof(w_instance, tables)), ip[1]);
         nl_wr(g, ip[2], nl_ld(g, g->i32, t, offsetof(w_table, size)));
         return true;
     }
     case W_OP_MEMORY_SIZE: {
-        LLVMValueRef m = nl_ptr_at(g, nl_ld(g, g->ptr, g->inst, offsetof(w_instance, mems)),
-                                   ip[1]);
+        LLVMValueRef m = nl_ptr_at(g, nl_ld(g, g->ptr, g->inst, offsetof(w_instance, mems)), ip[1]);
         nl_wr64(g, ip[2], nl_ld(g, g->i64, m, offsetof(w_memory, pages)));
         return true;
     }
     case W_OP_MEMORY_GROW: {
-        LLVMValueRef args[] = {g->ex,           g->wfn, nl_c32(g, pc), nl_c32(g, ip[1]),
-                               nl_rd64(g, ip[2]), g->vbuf};
+        LLVMValueRef args[] = {g->ex,  g->wfn, nl_c32(g, pc), nl_c32(g, ip[1]), nl_rd64(g, ip[2]),
+                               g->vbuf};
         nl_check(g, LLVMBuildCall2(g->B, g->t_grow, g->h_grow, args, 6, ""));
         nl_wr64(g, ip[3], nl_ld(g, g->i64, g->vbuf, 0));
         nl_reload(g);
@@ -1353,8 +1372,8 @@ static bool nl_function(nl_gen *g, uint32_t i)
     /* The interpreter's view of this function, for frames and traps. */
     LLVMValueRef funcs = nl_ld(g, g->ptr, g->inst, offsetof(w_instance, funcs));
     g->wfn = nl_ptr_at(g, funcs, g->m->nimported_funcs + i);
-    g->codebase = nl_ld(g, g->ptr, nl_ld(g, g->ptr, g->wfn, offsetof(w_func, code)),
-                        offsetof(w_fcode, code));
+    g->codebase =
+        nl_ld(g, g->ptr, nl_ld(g, g->ptr, g->wfn, offsetof(w_func, code)), offsetof(w_fcode, code));
     /* The native stack: this frame must fit above the limit. */
     LLVMValueRef zero = nl_c32(g, 0);
     LLVMTypeRef pt = g->ptr;
@@ -1362,7 +1381,8 @@ static bool nl_function(nl_gen *g, uint32_t i)
     LLVMValueRef sp = LLVMBuildPtrToInt(g->B, fa, g->i64, "");
     uint64_t need = 256 + (uint64_t)nslots * 16;
     LLVMValueRef lim = nl_ld(g, g->i64, g->ex, offsetof(w_exec, nat_stack_lim));
-    LLVMValueRef low = LLVMBuildICmp(g->B, LLVMIntULT, sp, LLVMBuildAdd(g->B, lim, nl_c64(g, need), ""), "");
+    LLVMValueRef low =
+        LLVMBuildICmp(g->B, LLVMIntULT, sp, LLVMBuildAdd(g->B, lim, nl_c64(g, need), ""), "");
     nl_trap_if(g, low, W_TRAP_STACK_EXHAUSTED);
     for (uint32_t s = 0; s < fc->param_slots; s++)
         nl_wr64(g, s, LLVMGetParam(fn, 3 + s));

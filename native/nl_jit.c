@@ -95,8 +95,8 @@ static void nl_init(void)
     for (uint32_t i = 0; i < nat_nhelpers; i++) {
         pairs[i].Name = LLVMOrcLLJITMangleAndIntern(nl_jit, nat_helpers[i].name);
         pairs[i].Sym.Address = (LLVMOrcJITTargetAddress)(uintptr_t)nat_helpers[i].addr;
-        pairs[i].Sym.Flags.GenericFlags = LLVMJITSymbolGenericFlagsExported |
-                                          LLVMJITSymbolGenericFlagsCallable;
+        pairs[i].Sym.Flags.GenericFlags =
+            LLVMJITSymbolGenericFlagsExported | LLVMJITSymbolGenericFlagsCallable;
     }
     LLVMOrcMaterializationUnitRef mu = LLVMOrcAbsoluteSymbols(pairs, nat_nhelpers);
     free(pairs);
@@ -140,8 +140,8 @@ static void nl_hash(const void *p, size_t n, uint8_t out[NL_KEY])
 }
 
 /* What the code of a module for memory modes `modes` depends on. */
-static void nl_key(const uint8_t *wasm, size_t len, const uint8_t *modes, uint32_t nmems,
-                   int opt, uint8_t out[NL_KEY])
+static void nl_key(const uint8_t *wasm, size_t len, const uint8_t *modes, uint32_t nmems, int opt,
+                   uint8_t out[NL_KEY])
 {
     llvm_blake3_hasher h;
     llvm_blake3_hasher_init(&h);
@@ -195,7 +195,8 @@ static nl_loaded *nl_load_object(const uint8_t key[NL_KEY], const uint8_t *obj, 
     nl_hex(key, hex);
     LLVMOrcJITDylibRef jd = LLVMOrcLLJITGetMainJITDylib(nl_jit);
     LLVMOrcResourceTrackerRef rt = LLVMOrcJITDylibCreateResourceTracker(jd);
-    LLVMMemoryBufferRef buf = LLVMCreateMemoryBufferWithMemoryRangeCopy((const char *)obj, len, hex);
+    LLVMMemoryBufferRef buf =
+        LLVMCreateMemoryBufferWithMemoryRangeCopy((const char *)obj, len, hex);
     LLVMErrorRef e = LLVMOrcLLJITAddObjectFileWithRT(nl_jit, rt, buf);
     if (e) {
         nl_error_to(err, n, e);
@@ -635,7 +636,8 @@ bool ward_native_load_artifact(const uint8_t *a, size_t len, int memory_mode, bo
         return false;
     }
     uint64_t wl = nl_get64(a + NL_AOT_HDR - 8);
-    if (wl > len - NL_AOT_HDR - NL_KEY || len - NL_AOT_HDR - wl - NL_KEY < 8 + NL_KEY + 8 + NL_KEY) {
+    if (wl > len - NL_AOT_HDR - NL_KEY ||
+        len - NL_AOT_HDR - wl - NL_KEY < 8 + NL_KEY + 8 + NL_KEY) {
         snprintf(err, errlen, "artifact truncated (%zu bytes)", len);
         return false;
     }

@@ -205,8 +205,8 @@ w_trap vm_memory_copy(w_exec *ex, w_memory *dm, uint64_t d, w_memory *sm, uint64
                       uint64_t *fault, bool *fault_write);
 w_trap vm_memory_init(w_exec *ex, w_memory *m, uint64_t d, const w_datart *seg, uint32_t s,
                       uint32_t n, uint64_t *fault);
-void vm_record_trap(w_exec *ex, w_trap t, const w_func *fn, const uint32_t *ip,
-                    const w_frame *top, bool vm_origin);
+void vm_record_trap(w_exec *ex, w_trap t, const w_func *fn, const uint32_t *ip, const w_frame *top,
+                    bool vm_origin);
 
 /* Sets up / tears down the stacks of an execution context. */
 bool vm_exec_init(w_exec *ex, size_t stack_slots, uint32_t max_frames);

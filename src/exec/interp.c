@@ -289,7 +289,7 @@ static w_trap vm_bulk_check(const w_memory *m, uint64_t ea, uint64_t n, bool wri
 /* memory.fill: n bytes of v at d in m. On a memory trap *fault is the
  * faulting address. */
 W_NOINLINE w_trap vm_memory_fill(w_exec *ex, w_memory *m, uint64_t d, uint8_t v, uint64_t n,
-                                        uint64_t *fault)
+                                 uint64_t *fault)
 {
     w_trap t = vm_bulk_check(m, d, n, true, fault);
     if (t != W_TRAP_OK) return t;
@@ -312,8 +312,8 @@ W_NOINLINE w_trap vm_memory_fill(w_exec *ex, w_memory *m, uint64_t d, uint8_t v,
 
 /* memory.copy: n bytes from s in sm to d in dm, as memmove. On a memory
  * trap *fault is the faulting address, in dm if *fault_write else in sm. */
-W_NOINLINE w_trap vm_memory_copy(w_exec *ex, w_memory *dm, uint64_t d, w_memory *sm,
-                                        uint64_t s, uint64_t n, uint64_t *fault, bool *fault_write)
+W_NOINLINE w_trap vm_memory_copy(w_exec *ex, w_memory *dm, uint64_t d, w_memory *sm, uint64_t s,
+                                 uint64_t n, uint64_t *fault, bool *fault_write)
 {
     uint64_t fs, fd;
     w_trap ts = vm_bulk_check(sm, s, n, false, &fs), td = vm_bulk_check(dm, d, n, true, &fd);
@@ -353,7 +353,7 @@ W_NOINLINE w_trap vm_memory_copy(w_exec *ex, w_memory *dm, uint64_t d, w_memory 
 
 /* memory.init: n bytes of seg from s to d in m. *fault as memory.fill. */
 W_NOINLINE w_trap vm_memory_init(w_exec *ex, w_memory *m, uint64_t d, const w_datart *seg,
-                                        uint32_t s, uint32_t n, uint64_t *fault)
+                                 uint32_t s, uint32_t n, uint64_t *fault)
 {
     *fault = d;
     if (!vm_range_ok(s, n, seg->len)) return W_TRAP_MEM_OOB;
@@ -390,7 +390,7 @@ W_INLINE bool vm_type_matches(const w_func *callee, const w_module *m, uint32_t 
  * stack is shared by nested vm_call activations (a host call pushes its
  * caller's frame too), so the backtrace continues through host calls. */
 W_NOINLINE void vm_record_trap(w_exec *ex, w_trap t, const w_func *fn, const uint32_t *ip,
-                                      const w_frame *top, bool vm_origin)
+                               const w_frame *top, bool vm_origin)
 {
     const w_frame *f = top;
     ex->trap = t;

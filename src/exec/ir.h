@@ -92,7 +92,7 @@ typedef struct w_fcode {
 typedef struct w_codeset {
     uint32_t nfuncs; /* = module->nfuncdefs; funcs[i] is function nimported_funcs+i */
     w_fcode *funcs;
-    w_compile_cfg cfg;      /* owned copy */
+    w_compile_cfg cfg; /* owned copy */
     /* Native code (native.h), attached on first use in the native tier. */
     struct w_native_set *_Atomic native;
     struct w_codeset *next; /* other configurations of the same module */

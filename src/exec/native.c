@@ -326,12 +326,8 @@ w_trap nat_h_op(w_exec *ex, const w_func *fn, uint32_t pc, uint32_t op, uint64_t
         if (n) memmove(tb->elems + d, e->refs + s, (size_t)n * sizeof(uint64_t));
         return W_TRAP_OK;
     }
-    case W_OP_ELEM_DROP:
-        inst->elems[ip[1]].len = 0;
-        return W_TRAP_OK;
-    case W_OP_DATA_DROP:
-        inst->datas[ip[1]].len = 0;
-        return W_TRAP_OK;
+    case W_OP_ELEM_DROP: inst->elems[ip[1]].len = 0; return W_TRAP_OK;
+    case W_OP_DATA_DROP: inst->datas[ip[1]].len = 0; return W_TRAP_OK;
     case W_OP_MEMORY_FILL: {
         w_memory *m = inst->mems[ip[1]];
         uint64_t d = v[2] & m->addr_mask, n = v[4] & m->addr_mask, fe;
@@ -388,14 +384,9 @@ w_trap nat_h_op(w_exec *ex, const w_func *fn, uint32_t pc, uint32_t op, uint64_t
         if (t == W_TRAP_OK) v[2] = r;
         break;
     }
-    case W_OP_I64_POINTER_STRIP:
-        v[2] = pac_strip(inst, true, v[1]);
-        return W_TRAP_OK;
-    case W_OP_I32_POINTER_STRIP:
-        v[2] = pac_strip(inst, false, (uint32_t)v[1]);
-        return W_TRAP_OK;
-    default:
-        return nat_h_trap(ex, fn, pc, W_TRAP_UNREACHABLE);
+    case W_OP_I64_POINTER_STRIP: v[2] = pac_strip(inst, true, v[1]); return W_TRAP_OK;
+    case W_OP_I32_POINTER_STRIP: v[2] = pac_strip(inst, false, (uint32_t)v[1]); return W_TRAP_OK;
+    default: return nat_h_trap(ex, fn, pc, W_TRAP_UNREACHABLE);
     }
     /* The segment and pointer instructions: the detail is in trap_msg. */
     if (W_UNLIKELY(t != W_TRAP_OK))

@@ -1376,12 +1376,11 @@ static bool spec_collect(const spec_options *opt, size_t suite, spec_job **jobs,
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: spec-runner [-v] [--filter SUBSTR] [--jobs N] [--timeout SEC]\n"
-            "                   [--memory flat|paged|paged-tables|tagged|paged-tagged]\n"
-            "                   [--tier interp|native] [--native-opt 0-3] DIR\n"
-            "DIR holds the suites converted by tests/spec/convert.sh\n"
-            "(core, memory64, multi-memory, extended-const).\n");
+    fprintf(stderr, "usage: spec-runner [-v] [--filter SUBSTR] [--jobs N] [--timeout SEC]\n"
+                    "                   [--memory flat|paged|paged-tables|tagged|paged-tagged]\n"
+                    "                   [--tier interp|native] [--native-opt 0-3] DIR\n"
+                    "DIR holds the suites converted by tests/spec/convert.sh\n"
+                    "(core, memory64, multi-memory, extended-const).\n");
     exit(2);
 }
 
@@ -1442,7 +1441,8 @@ int main(int argc, char **argv)
     if (opt.native) {
         /* Only spec-runner-native links the backend (libward-native). */
         if (!ward_native_llvm) {
-            fprintf(stderr, "spec-runner: built without the native tier (use spec-runner-native)\n");
+            fprintf(stderr,
+                    "spec-runner: built without the native tier (use spec-runner-native)\n");
             return 2;
         }
         ward_native_llvm_options(opt.native_opt ? opt.native_opt : 1, NULL);
