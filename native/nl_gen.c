@@ -51,7 +51,7 @@ typedef struct nl_opinfo {
     uint8_t layout0; /* memory forms: layout 0 */
     uint8_t path;    /* memory forms: W_MEM_PATH_* */
     uint8_t bytes;   /* memory forms */
-    char sig[6];     /* NUM: "II_I" and so on; BINI: T */
+    char sig[12];    /* NUM: "II_I" and so on; BINI: T; SIMD: its shape */
     uint16_t base;   /* the plain op of a memory form, BINI, CMPBR, FLD */
 } nl_opinfo;
 
@@ -94,7 +94,8 @@ static void nl_ops_init(void)
 #include "exec/ops.def"
 #undef NL_FORM
 #undef NL_FORM0
-#define SIMD(NAME, code, shape, lanes) nl_ops[W_OP_##NAME] = (nl_opinfo){.kind = K_SIMD};
+#define SIMD(NAME, code, shape, lanes)                                                             \
+    nl_ops[W_OP_##NAME] = (nl_opinfo){.kind = K_SIMD, .sig = #shape};
 #include "exec/simd.def"
     /* Lengths. */
     for (int op = 0; op < W_OP_COUNT_; op++) {
@@ -104,6 +105,16 @@ static void nl_ops_init(void)
         case K_LOAD:
         case K_STORE: o->len = o->layout0 ? 4 : 6; break;
         case K_LOAD_LANE: o->len = o->layout0 ? 6 : 8; break;
+        case K_SIMD: {
+            const char *sh = o->sig;
+            o->len = !strcmp(sh, "SHUFFLE")                       ? 8
+                     : !strncmp(sh, "REPLACE", 7)                 ? 5
+                     : !strncmp(sh, "EXTRACT", 7)                 ? 4
+                     : !strcmp(sh, "VVV_V")                       ? 5
+                     : !strcmp(sh, "VV_V") || !strcmp(sh, "VI_V") ? 4
+                                                                  : 3;
+            break;
+        }
         case K_STORE_LANE: o->len = o->layout0 ? 5 : 7; break;
         case K_BINI: o->len = o->sig[0] == 'I' ? 4 : 5; break;
         case K_LOADA:
@@ -223,6 +234,8 @@ typedef struct nl_gen {
     /* helpers */
     LLVMTypeRef t_trap, t_interrupt, t_fuel, t_call, t_indirect, t_load, t_store, t_grow, t_op;
     LLVMValueRef h_trap, h_interrupt, h_fuel, h_call, h_indirect, h_load, h_store, h_grow, h_op;
+    LLVMTypeRef t_simd, t_vload;
+    LLVMValueRef h_simd, h_vload;
     /* the function being generated */
     const w_fcode *fc;
     LLVMValueRef fn, ex, inst, res, wfn, codebase;
@@ -231,6 +244,7 @@ typedef struct nl_gen {
     LLVMBasicBlockRef *bb; /* per code word: the block starting there, or NULL */
     nl_mem *mems;
     uint32_t pc; /* the instruction being generated */
+    uint32_t nslots;
     const char *unsupported;
 } nl_gen;
 
@@ -1013,6 +1027,136 @@ static void nl_helper_op(nl_gen *g, uint32_t op, const uint32_t *ip, uint32_t in
     nl_reload(g);
 }
 
+/* ---- SIMD --------------------------------------------------------------------------------
+ * The lane operations run in nat_h_simd (simd.h, the interpreter's code);
+ * v128 values live in two slots. */
+
+static void nl_pair_out(nl_gen *g, uint32_t k, uint32_t slot, bool vec)
+{
+    nl_st(g, nl_rd64(g, slot), g->vbuf, 16 * k);
+    if (vec) nl_st(g, nl_rd64(g, slot + 1), g->vbuf, 16 * k + 8);
+}
+
+static void nl_pair_in(nl_gen *g, uint32_t k, uint32_t slot, bool vec)
+{
+    nl_wr64(g, slot, nl_ld(g, g->i64, g->vbuf, 16 * k));
+    if (vec) nl_wr64(g, slot + 1, nl_ld(g, g->i64, g->vbuf, 16 * k + 8));
+}
+
+static void nl_simd(nl_gen *g, uint32_t op, const uint32_t *ip)
+{
+    const char *sh = nl_ops[op].sig;
+    /* Operand words and whether each is a vector; the last is the result. */
+    bool v1 = sh[0] == 'V' || !strncmp(sh, "EXTRACT", 7) || !strncmp(sh, "REPLACE", 7) ||
+              !strcmp(sh, "SHUFFLE");
+    uint32_t nin = !strcmp(sh, "VVV_V") ? 3
+                   : (!strcmp(sh, "VV_V") || !strcmp(sh, "VI_V") || !strncmp(sh, "REPLACE", 7) ||
+                      !strcmp(sh, "SHUFFLE"))
+                       ? 2
+                       : 1;
+    bool v2 = !strcmp(sh, "VV_V") || !strcmp(sh, "VVV_V") || !strcmp(sh, "SHUFFLE");
+    bool vout = !(sh[2] == 'I' && sh[1] == '_') && strncmp(sh, "EXTRACT", 7) != 0;
+    nl_pair_out(g, 1, ip[1], v1);
+    if (nin >= 2) nl_pair_out(g, 2, ip[2], v2);
+    if (nin >= 3) nl_pair_out(g, 3, ip[3], true);
+    LLVMValueRef ipp = nl_at(g, g->codebase, (uint64_t)g->pc * 4);
+    LLVMValueRef args[] = {nl_c32(g, op), ipp, g->vbuf};
+    LLVMBuildCall2(g->B, g->t_simd, g->h_simd, args, 3, "");
+    nl_pair_in(g, nin + 1, ip[nin + 1], vout);
+}
+
+/* The width-matching scalar store op of an access of `bytes` bytes. */
+static uint32_t nl_store_op(uint32_t bytes)
+{
+    return bytes == 1   ? W_OP_I32_STORE8
+           : bytes == 2 ? W_OP_I32_STORE16
+           : bytes == 4 ? W_OP_I32_STORE
+                        : W_OP_I64_STORE;
+}
+
+static LLVMTypeRef nl_int_of(nl_gen *g, uint32_t bytes)
+{
+    return bytes == 1 ? g->i8 : bytes == 2 ? g->i16 : bytes == 4 ? g->i32 : g->i64;
+}
+
+/* v128 loads: the 16 bytes of v128.load, the others through nat_h_vload. */
+static void nl_vload(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMValueRef addr,
+                     LLVMValueRef off, uint32_t bytes, uint32_t dst)
+{
+    LLVMBasicBlockRef slow;
+    LLVMValueRef p = nl_addr(g, mi, path, addr, off, bytes, false, &slow);
+    if (base == W_OP_V128_LOAD) {
+        LLVMValueRef lo = LLVMBuildLoad2(g->B, g->i64, p, ""), hi;
+        LLVMSetAlignment(lo, 1);
+        hi = LLVMBuildLoad2(g->B, g->i64, nl_at(g, p, 8), "");
+        LLVMSetAlignment(hi, 1);
+        nl_wr64(g, dst, lo);
+        nl_wr64(g, dst + 1, hi);
+        return;
+    }
+    LLVMValueRef args[] = {nl_c32(g, base), p, g->vbuf};
+    LLVMBuildCall2(g->B, g->t_vload, g->h_vload, args, 3, "");
+    nl_pair_in(g, 0, dst, true);
+}
+
+static void nl_vstore(nl_gen *g, uint8_t path, uint32_t mi, LLVMValueRef addr, LLVMValueRef off,
+                      uint32_t src)
+{
+    LLVMBasicBlockRef slow;
+    LLVMValueRef lo = nl_rd64(g, src), hi = nl_rd64(g, src + 1);
+    LLVMValueRef p = nl_addr(g, mi, path, addr, off, 16, true, &slow);
+    LLVMValueRef s1 = LLVMBuildStore(g->B, lo, p), s2 = LLVMBuildStore(g->B, hi, nl_at(g, p, 8));
+    LLVMSetAlignment(s1, 1);
+    LLVMSetAlignment(s2, 1);
+    if (!slow) return;
+    LLVMBasicBlockRef join = nl_block(g, "");
+    LLVMBuildBr(g->B, join);
+    LLVMPositionBuilderAtEnd(g->B, slow);
+    nl_st(g, lo, g->tmp, 0);
+    nl_st(g, hi, g->tmp, 8);
+    LLVMValueRef args[] = {g->ex, g->wfn, nl_c32(g, g->pc), nl_c32(g, mi),
+                           addr,  off,    nl_c32(g, 16),    g->tmp};
+    nl_check(g, LLVMBuildCall2(g->B, g->t_store, g->h_store, args, 8, ""));
+    nl_reload(g);
+    LLVMBuildBr(g->B, join);
+    LLVMPositionBuilderAtEnd(g->B, join);
+}
+
+/* load_lane / store_lane: the lane is `bytes` bytes at lane * bytes. */
+static void nl_lane(nl_gen *g, const nl_opinfo *o, const uint32_t *ip)
+{
+    bool load = o->kind == K_LOAD_LANE;
+    uint32_t mi = 0, lane;
+    LLVMValueRef addr, off;
+    if (o->layout0) {
+        addr = LLVMBuildZExt(g->B, nl_rd32(g, ip[1]), g->i64, "");
+        off = nl_c64(g, load ? ip[4] : ip[3]);
+        lane = load ? ip[5] : ip[4];
+    } else {
+        mi = load ? ip[4] : ip[3];
+        addr = nl_addr_operand(g, mi, ip[1]);
+        off = nl_c64(g, nl_imm64(ip + (load ? 5 : 4)));
+        lane = load ? ip[7] : ip[6];
+    }
+    nl_pair_out(g, 0, ip[2], true);
+    LLVMTypeRef t = nl_int_of(g, o->bytes);
+    LLVMValueRef lp = nl_at(g, g->vbuf, (uint64_t)lane * o->bytes);
+    if (load) {
+        LLVMBasicBlockRef slow;
+        LLVMValueRef p = nl_addr(g, mi, o->path, addr, off, o->bytes, false, &slow);
+        LLVMValueRef x = LLVMBuildLoad2(g->B, t, p, "");
+        LLVMSetAlignment(x, 1);
+        LLVMValueRef st = LLVMBuildStore(g->B, x, lp);
+        LLVMSetAlignment(st, 1);
+        nl_pair_in(g, 0, ip[3], true);
+    } else {
+        LLVMValueRef x = LLVMBuildLoad2(g->B, t, lp, "");
+        LLVMSetAlignment(x, 1);
+        if (t != g->i64) x = LLVMBuildZExt(g->B, x, g->i64, "");
+        nl_store(g, nl_store_op(o->bytes), o->path, mi, addr, off, o->bytes, x);
+    }
+}
+
 /* ---- one function -------------------------------------------------------------------- */
 
 /* First pass: block leaders, memories used, anything unsupported. */
@@ -1035,17 +1179,10 @@ static bool nl_scan(nl_gen *g, bool *leader)
             return false;
         }
         switch (o->kind) {
-        case K_SIMD:
-        case K_LOAD_LANE:
-        case K_STORE_LANE: g->unsupported = "SIMD"; return false;
+        case K_LOAD_LANE: g->mems[o->layout0 ? 0 : code[pc + 4]].used = true; break;
+        case K_STORE_LANE:
         case K_LOAD:
-        case K_STORE:
-            if (o->base >= W_OP_V128_LOAD && o->base <= W_OP_V128_STORE) {
-                g->unsupported = "SIMD";
-                return false;
-            }
-            g->mems[o->layout0 ? 0 : code[pc + 3]].used = true;
-            break;
+        case K_STORE: g->mems[o->layout0 ? 0 : code[pc + 3]].used = true; break;
         case K_LOADA:
         case K_STOREA:
         case K_FLD: g->mems[0].used = true; break;
@@ -1163,6 +1300,9 @@ static bool nl_instr(nl_gen *g, uint32_t op, const uint32_t *ip)
         }
         return false;
     }
+    case K_SIMD: nl_simd(g, op, ip); return true;
+    case K_LOAD_LANE:
+    case K_STORE_LANE: nl_lane(g, o, ip); return true;
     case K_LOAD:
     case K_LOADA:
     case K_FLD: {
@@ -1192,7 +1332,10 @@ static bool nl_instr(nl_gen *g, uint32_t op, const uint32_t *ip)
             nl_wr(g, ip[3], nl_num(g, o->base, nl_rdf64(g, ip[1]), v));
             return true;
         }
-        nl_load(g, o->base, o->path, mi, addr, off, o->bytes, dst);
+        if (o->base >= W_OP_V128_LOAD && o->base <= W_OP_V128_STORE)
+            nl_vload(g, o->base, o->path, mi, addr, off, o->bytes, dst);
+        else
+            nl_load(g, o->base, o->path, mi, addr, off, o->bytes, dst);
         return true;
     }
     case K_STORE:
@@ -1211,7 +1354,10 @@ static bool nl_instr(nl_gen *g, uint32_t op, const uint32_t *ip)
             addr = nl_addr_operand(g, mi, ip[1]);
             off = nl_c64(g, nl_imm64(ip + 4));
         }
-        nl_store(g, o->base, o->path, mi, addr, off, o->bytes, nl_rd64(g, ip[2]));
+        if (o->base == W_OP_V128_STORE)
+            nl_vstore(g, o->path, mi, addr, off, ip[2]);
+        else
+            nl_store(g, o->base, o->path, mi, addr, off, o->bytes, nl_rd64(g, ip[2]));
         return true;
     }
     default: break;
@@ -1360,7 +1506,8 @@ static bool nl_function(nl_gen *g, uint32_t i)
     LLVMTypeRef bufty = LLVMArrayType2(g->i64, nslots + 2);
     g->callbuf = LLVMBuildAlloca(g->B, bufty, "callbuf");
     g->tmp = LLVMBuildAlloca(g->B, LLVMArrayType2(g->i64, 2), "tmp");
-    g->vbuf = LLVMBuildAlloca(g->B, LLVMArrayType2(g->i64, 8), "v");
+    g->vbuf = LLVMBuildAlloca(g->B, LLVMArrayType2(g->i64, 16), "v");
+    g->nslots = nslots;
     for (uint32_t k = 0; k < g->m->nmems; k++) {
         nl_mem *mm = &g->mems[k];
         mm->rd_base = LLVMBuildAlloca(g->B, g->ptr, "");
@@ -1501,6 +1648,12 @@ int nl_gen_module(LLVMContextRef ctx, LLVMModuleRef mod, const w_module *m, cons
     {
         LLVMTypeRef a[] = {P, P, I32, I32, P};
         g->h_op = nl_declare(g, "nat_h_op", &g->t_op, I32, a, 5, false);
+    }
+    {
+        LLVMTypeRef a[] = {I32, P, P};
+        LLVMTypeRef v = LLVMVoidTypeInContext(ctx);
+        g->h_simd = nl_declare(g, "nat_h_simd", &g->t_simd, v, a, 3, false);
+        g->h_vload = nl_declare(g, "nat_h_vload", &g->t_vload, v, a, 3, false);
     }
     uint32_t nf = cs->nfuncs;
     g->bodies = calloc(nf + 1, sizeof *g->bodies);

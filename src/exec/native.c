@@ -4,6 +4,7 @@
  * handlers written as functions over the operand values: the same checks
  * in the same order, the same traps and messages. */
 #include "exec/native.h"
+#include "exec/simd.h"
 #include "mem/access.h"
 #include "platform/platform.h"
 
@@ -394,7 +395,115 @@ w_trap nat_h_op(w_exec *ex, const w_func *fn, uint32_t pc, uint32_t op, uint64_t
     return t;
 }
 
+/* ---- SIMD ------------------------------------------------------------------------------ */
+
+W_INLINE w_v128 nat_rdv(const uint64_t *v, uint32_t k)
+{
+    w_v128 x;
+    memcpy(&x, v + 2 * k, 16);
+    return x;
+}
+
+W_INLINE void nat_wrv(uint64_t *v, uint32_t k, w_v128 x)
+{
+    memcpy(v + 2 * k, &x, 16);
+}
+
+/* One case per shape of simd.def: operands from the pairs of their words. */
+#define NAT_V(k) nat_rdv(v, k)
+#define NAT_I(k) ((uint32_t)v[2 * (k)])
+#define NAT_L(k) (v[2 * (k)])
+#define NAT_SIMD_V_V(N) nat_wrv(v, 2, simd_##N(NAT_V(1)))
+#define NAT_SIMD_VV_V(N) nat_wrv(v, 3, simd_##N(NAT_V(1), NAT_V(2)))
+#define NAT_SIMD_VVV_V(N) nat_wrv(v, 4, simd_##N(NAT_V(1), NAT_V(2), NAT_V(3)))
+#define NAT_SIMD_V_I(N) v[4] = (uint32_t)simd_##N(NAT_V(1))
+#define NAT_SIMD_VI_V(N) nat_wrv(v, 3, simd_##N(NAT_V(1), NAT_I(2)))
+#define NAT_SIMD_I_V(N) nat_wrv(v, 2, simd_##N(NAT_I(1)))
+#define NAT_SIMD_L_V(N) nat_wrv(v, 2, simd_##N(NAT_L(1)))
+#define NAT_SIMD_F_V(N) NAT_SIMD_I_V(N)
+#define NAT_SIMD_D_V(N) NAT_SIMD_L_V(N)
+#define NAT_SIMD_EXTRACT_I(N) v[4] = (uint32_t)simd_##N(NAT_V(1), ip[3])
+#define NAT_SIMD_EXTRACT_L(N) v[4] = (uint64_t)simd_##N(NAT_V(1), ip[3])
+#define NAT_SIMD_EXTRACT_F(N) NAT_SIMD_EXTRACT_I(N)
+#define NAT_SIMD_EXTRACT_D(N) NAT_SIMD_EXTRACT_L(N)
+#define NAT_SIMD_REPLACE_I(N) nat_wrv(v, 3, simd_##N(NAT_V(1), NAT_I(2), ip[4]))
+#define NAT_SIMD_REPLACE_L(N) nat_wrv(v, 3, simd_##N(NAT_V(1), NAT_L(2), ip[4]))
+#define NAT_SIMD_REPLACE_F(N) NAT_SIMD_REPLACE_I(N)
+#define NAT_SIMD_REPLACE_D(N) NAT_SIMD_REPLACE_L(N)
+#define NAT_SIMD_SHUFFLE(N)                                                                        \
+    do {                                                                                           \
+        w_v128 l;                                                                                  \
+        memcpy(&l, ip + 4, 16);                                                                    \
+        nat_wrv(v, 3, simd_##N(NAT_V(1), NAT_V(2), l));                                            \
+    } while (0)
+
+void nat_h_simd(uint32_t op, const uint32_t *ip, uint64_t *v)
+{
+    switch ((w_op)op) {
+#define SIMD(NAME, code, shape, lanes)                                                             \
+    case W_OP_##NAME:                                                                              \
+        NAT_SIMD_##shape(NAME);                                                                    \
+        break;
+#include "exec/simd.def"
+    default: break;
+    }
+}
+
+void nat_h_vload(uint32_t op, const uint8_t *p, uint64_t *v)
+{
+    w_v128 x;
+    memset(&x, 0, sizeof x);
+    switch ((w_op)op) {
+    case W_OP_V128_LOAD8X8_S:
+        for (int i = 0; i < 8; i++)
+            x.i16[i] = (int8_t)p[i];
+        break;
+    case W_OP_V128_LOAD8X8_U:
+        for (int i = 0; i < 8; i++)
+            x.u16[i] = p[i];
+        break;
+    case W_OP_V128_LOAD16X4_S:
+        for (int i = 0; i < 4; i++) {
+            int16_t h;
+            memcpy(&h, p + 2 * i, 2);
+            x.i32[i] = h;
+        }
+        break;
+    case W_OP_V128_LOAD16X4_U:
+        for (int i = 0; i < 4; i++) {
+            uint16_t h;
+            memcpy(&h, p + 2 * i, 2);
+            x.u32[i] = h;
+        }
+        break;
+    case W_OP_V128_LOAD32X2_S:
+        for (int i = 0; i < 2; i++)
+            x.i64[i] = (int32_t)w_rd32(p + 4 * i);
+        break;
+    case W_OP_V128_LOAD32X2_U:
+        for (int i = 0; i < 2; i++)
+            x.u64[i] = w_rd32(p + 4 * i);
+        break;
+    case W_OP_V128_LOAD8_SPLAT: memset(&x, p[0], 16); break;
+    case W_OP_V128_LOAD16_SPLAT:
+        for (int i = 0; i < 8; i++)
+            memcpy(&x.u16[i], p, 2);
+        break;
+    case W_OP_V128_LOAD32_SPLAT:
+        for (int i = 0; i < 4; i++)
+            x.u32[i] = w_rd32(p);
+        break;
+    case W_OP_V128_LOAD64_SPLAT: x.u64[0] = x.u64[1] = w_rd64(p); break;
+    case W_OP_V128_LOAD32_ZERO: x.u64[0] = w_rd32(p); break;
+    case W_OP_V128_LOAD64_ZERO: x.u64[0] = w_rd64(p); break;
+    default: memcpy(&x, p, 16); break;
+    }
+    memcpy(v, &x, 16);
+}
+
 const w_native_sym nat_helpers[] = {
+    {"nat_h_simd", (void *)nat_h_simd},
+    {"nat_h_vload", (void *)nat_h_vload},
     {"nat_h_trap", (void *)nat_h_trap},
     {"nat_h_interrupt", (void *)nat_h_interrupt},
     {"nat_h_fuel_bulk", (void *)nat_h_fuel_bulk},

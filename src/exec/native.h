@@ -115,6 +115,15 @@ w_trap nat_h_memory_grow(w_exec *ex, const w_func *fn, uint32_t pc, uint32_t mi,
  * word. Immediates are read from the code. */
 w_trap nat_h_op(w_exec *ex, const w_func *fn, uint32_t pc, uint32_t op, uint64_t *v);
 
+/* SIMD (simd.def), computed by simd.h as the interpreter does: op at the
+ * instruction ip; v[2k], v[2k+1] hold the slots that operand word k names
+ * (both slots of a v128, the first of a scalar); the result goes to the
+ * pair of its word. */
+void nat_h_simd(uint32_t op, const uint32_t *ip, uint64_t *v);
+/* The v128 loads other than v128.load and the lane forms: v[0..1] = the
+ * vector op (a V128_LOAD* base op) makes of the bytes at p. */
+void nat_h_vload(uint32_t op, const uint8_t *p, uint64_t *v);
+
 /* The helpers by name, for the backend to link native code against. */
 typedef struct w_native_sym {
     const char *name;
