@@ -684,19 +684,64 @@ static LLVMValueRef nl_trunc_sat(nl_gen *g, LLVMValueRef a, LLVMTypeRef to, bool
     return nl_intrinsic(g, sgn ? "llvm.fptosi.sat" : "llvm.fptoui.sat", tys, 2, &a, 1);
 }
 
-/* Arithmetic NaN results must be quiet (the spec's "arithmetic NaN"). The
- * machine's instructions quiet them, but LLVM folds identities such as
- * x - 0.0 and x * 1.0 to x, which would return a signalling NaN input
- * unchanged: the quiet bit is set on any NaN result. */
-static LLVMValueRef nl_quiet(nl_gen *g, LLVMValueRef r)
+/* Functions with constrained FP operations are strictfp, and so must be
+ * everything that inlines them. */
+static void nl_strictfp(nl_gen *g, LLVMValueRef f)
 {
-    LLVMTypeRef ft = LLVMTypeOf(r);
+    unsigned k = LLVMGetEnumAttributeKindForName("strictfp", 8);
+    LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(g->C, k, 0));
+}
+
+/* fadd, fsub, fmul, fdiv (and the conversions between f32 and f64) as
+ * LLVM's constrained intrinsics: the same machine instructions, but LLVM
+ * does not fold identities like x - 0.0 or x * 1.0 to x, which would pass
+ * a signalling NaN through where Wasm requires an arithmetic (quiet) one.
+ * They also stay in the FP registers: no quieting code is needed. */
+static LLVMValueRef nl_md(nl_gen *g, const char *s)
+{
+    return LLVMMetadataAsValue(g->C, LLVMMDStringInContext2(g->C, s, strlen(s)));
+}
+
+static LLVMValueRef nl_strict(nl_gen *g, const char *name, LLVMTypeRef *tys, unsigned ntys,
+                              LLVMValueRef *ops, unsigned nops, bool rounding)
+{
+    LLVMValueRef args[4];
+    unsigned n = 0;
+    for (unsigned i = 0; i < nops; i++)
+        args[n++] = ops[i];
+    if (rounding) args[n++] = nl_md(g, "round.tonearest");
+    args[n++] = nl_md(g, "fpexcept.maytrap");
+    LLVMValueRef c = nl_intrinsic(g, name, tys, ntys, args, n);
+    unsigned k = LLVMGetEnumAttributeKindForName("strictfp", 8);
+    LLVMAddCallSiteAttribute(c, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(g->C, k, 0));
+    return c;
+}
+
+static LLVMValueRef nl_farith(nl_gen *g, const char *name, LLVMValueRef a, LLVMValueRef b)
+{
+    LLVMTypeRef t = LLVMTypeOf(a);
+    LLVMValueRef ops[] = {a, b};
+    return nl_strict(g, name, &t, 1, ops, 2, true);
+}
+
+/* min and max, Wasm's way: a NaN operand gives a quiet NaN (an addition
+ * of the operands, which quiets), -0 is below +0 (equal operands combine
+ * their bits: OR for min, AND for max), otherwise the smaller or larger.
+ * (LLVM's minimum/maximum intrinsics cannot be selected on x86 in the
+ * strictfp functions native code uses.) */
+static LLVMValueRef nl_minmax(nl_gen *g, bool min, LLVMValueRef a, LLVMValueRef b)
+{
+    LLVMTypeRef ft = LLVMTypeOf(a);
     LLVMTypeRef it = ft == g->f32 ? g->i32 : g->i64;
-    uint64_t q = ft == g->f32 ? 0x00400000u : 0x0008000000000000ull;
-    LLVMValueRef bits = LLVMBuildBitCast(g->B, r, it, "");
-    LLVMValueRef qb = LLVMBuildOr(g->B, bits, LLVMConstInt(it, q, 0), "");
-    LLVMValueRef nan = LLVMBuildFCmp(g->B, LLVMRealUNO, r, r, "");
-    return LLVMBuildBitCast(g->B, LLVMBuildSelect(g->B, nan, qb, bits, ""), ft, "");
+    LLVMValueRef pick = LLVMBuildFCmp(g->B, min ? LLVMRealOLT : LLVMRealOGT, a, b, "");
+    LLVMValueRef r = LLVMBuildSelect(g->B, pick, a, b, "");
+    LLVMValueRef ab = LLVMBuildBitCast(g->B, a, it, ""), bb = LLVMBuildBitCast(g->B, b, it, "");
+    LLVMValueRef both = min ? LLVMBuildOr(g->B, ab, bb, "") : LLVMBuildAnd(g->B, ab, bb, "");
+    LLVMValueRef eq = LLVMBuildFCmp(g->B, LLVMRealOEQ, a, b, "");
+    r = LLVMBuildSelect(g->B, eq, LLVMBuildBitCast(g->B, both, ft, ""), r, "");
+    LLVMValueRef nan = LLVMBuildFCmp(g->B, LLVMRealUNO, a, b, "");
+    return LLVMBuildSelect(g->B, nan, nl_farith(g, "llvm.experimental.constrained.fadd", a, b), r,
+                           "");
 }
 
 /* The value of numeric op `op` on a (and b for binary ops); NULL if the
@@ -790,17 +835,17 @@ static LLVMValueRef nl_num(nl_gen *g, uint32_t op, LLVMValueRef a, LLVMValueRef 
     case W_OP_F32_SQRT:
     case W_OP_F64_SQRT: return nl_un(g, "llvm.sqrt", a);
     case W_OP_F32_ADD:
-    case W_OP_F64_ADD: return nl_quiet(g, LLVMBuildFAdd(B, a, b, ""));
+    case W_OP_F64_ADD: return nl_farith(g, "llvm.experimental.constrained.fadd", a, b);
     case W_OP_F32_SUB:
-    case W_OP_F64_SUB: return nl_quiet(g, LLVMBuildFSub(B, a, b, ""));
+    case W_OP_F64_SUB: return nl_farith(g, "llvm.experimental.constrained.fsub", a, b);
     case W_OP_F32_MUL:
-    case W_OP_F64_MUL: return nl_quiet(g, LLVMBuildFMul(B, a, b, ""));
+    case W_OP_F64_MUL: return nl_farith(g, "llvm.experimental.constrained.fmul", a, b);
     case W_OP_F32_DIV:
-    case W_OP_F64_DIV: return nl_quiet(g, LLVMBuildFDiv(B, a, b, ""));
+    case W_OP_F64_DIV: return nl_farith(g, "llvm.experimental.constrained.fdiv", a, b);
     case W_OP_F32_MIN:
-    case W_OP_F64_MIN: return nl_quiet(g, nl_bin(g, "llvm.minimum", a, b));
+    case W_OP_F64_MIN: return nl_minmax(g, true, a, b);
     case W_OP_F32_MAX:
-    case W_OP_F64_MAX: return nl_quiet(g, nl_bin(g, "llvm.maximum", a, b));
+    case W_OP_F64_MAX: return nl_minmax(g, false, a, b);
     case W_OP_F32_COPYSIGN:
     case W_OP_F64_COPYSIGN: return nl_bin(g, "llvm.copysign", a, b);
     case W_OP_I32_WRAP_I64: return LLVMBuildTrunc(B, a, g->i32, "");
@@ -822,8 +867,14 @@ static LLVMValueRef nl_num(nl_gen *g, uint32_t op, LLVMValueRef a, LLVMValueRef 
     case W_OP_F64_CONVERT_I64_S: return LLVMBuildSIToFP(B, a, g->f64, "");
     case W_OP_F64_CONVERT_I32_U:
     case W_OP_F64_CONVERT_I64_U: return LLVMBuildUIToFP(B, a, g->f64, "");
-    case W_OP_F32_DEMOTE_F64: return nl_quiet(g, LLVMBuildFPTrunc(B, a, g->f32, ""));
-    case W_OP_F64_PROMOTE_F32: return nl_quiet(g, LLVMBuildFPExt(B, a, g->f64, ""));
+    case W_OP_F32_DEMOTE_F64: {
+        LLVMTypeRef tys[] = {g->f32, g->f64};
+        return nl_strict(g, "llvm.experimental.constrained.fptrunc", tys, 2, &a, 1, true);
+    }
+    case W_OP_F64_PROMOTE_F32: {
+        LLVMTypeRef tys[] = {g->f64, g->f32};
+        return nl_strict(g, "llvm.experimental.constrained.fpext", tys, 2, &a, 1, false);
+    }
     case W_OP_I32_REINTERPRET_F32: return LLVMBuildBitCast(B, a, g->i32, "");
     case W_OP_I64_REINTERPRET_F64: return LLVMBuildBitCast(B, a, g->i64, "");
     case W_OP_F32_REINTERPRET_I32: return LLVMBuildBitCast(B, a, g->f32, "");
@@ -1572,6 +1623,7 @@ static void nl_entry(nl_gen *g, uint32_t i, const char *name)
     const w_fcode *fc = &g->cs->funcs[i];
     LLVMTypeRef ps[] = {g->ptr, g->ptr, g->ptr};
     LLVMValueRef f = LLVMAddFunction(g->M, name, LLVMFunctionType(g->i32, ps, 3, 0));
+    nl_strictfp(g, f);
     LLVMPositionBuilderAtEnd(g->B, LLVMAppendBasicBlockInContext(g->C, f, "entry"));
     LLVMValueRef slots = LLVMGetParam(f, 2);
     LLVMValueRef *args = calloc(fc->param_slots + 3, sizeof *args);
@@ -1672,6 +1724,7 @@ int nl_gen_module(LLVMContextRef ctx, LLVMModuleRef mod, const w_module *m, cons
         g->body_types[i] = nl_body_type(g, cs->funcs[i].param_slots);
         g->bodies[i] = LLVMAddFunction(mod, name, g->body_types[i]);
         LLVMSetLinkage(g->bodies[i], LLVMInternalLinkage);
+        nl_strictfp(g, g->bodies[i]);
     }
     /* The bodies by defined index, for call_indirect; NULL where a
      * function stays in the interpreter (filled in below). */

@@ -288,6 +288,11 @@ static uint8_t *nl_emit(const w_module *m, const w_codeset *cs, const uint8_t ke
             goto done;
         }
     }
+    if (getenv("WARD_NATIVE_DUMP")) {
+        char *msg = NULL;
+        snprintf(name, sizeof name, "%s/%s.ll", getenv("WARD_NATIVE_DUMP"), prefix);
+        if (LLVMPrintModuleToFile(mod, name, &msg)) LLVMDisposeMessage(msg);
+    }
     {
         char *msg = NULL;
         LLVMMemoryBufferRef buf;
