@@ -37,7 +37,7 @@ LIB_SRC := $(wildcard src/*/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 
 
-.PHONY: spec-native
+.PHONY: spec-native spec-native-flat fuzz-native
 .PHONY: format all example example-run wasi-test examples-test serve-test fuzz-serve budget-test check test unit spec asan asan-unit asan-spec asan-paged asan-cage cage-test fuzz bench deps install uninstall clean FORCE
 all: $(O)/libward.a $(O)/libward.so $(O)/ward $(O)/ward-monitor $(O)/cage-place
 
@@ -122,8 +122,11 @@ $(O)/libward-native.a: $(O)/libward-native.o
 # The spec suite in the native tier (tests/spec/both.sh --tier native).
 $(O)/spec-runner-native: $(O)/tests/spec/runner.o $(O)/tests/spec/spectest.o $(O)/libward-native.a
 	$(CC) $(CFLAGS) -o $@ $^ -lcjson $(LLVM_LIBS) $(LDLIBS)
+# LLVM -O1: the suite is thousands of small modules, compile time dominates.
 spec-native: $(O)/spec-runner-native $(SPEC_STAMP)
-	bash tests/spec/both.sh $(O)/spec-runner-native build/spec-json --tier native
+	bash tests/spec/both.sh $(O)/spec-runner-native build/spec-json --tier native --native-opt 1
+spec-native-flat: $(O)/spec-runner-native $(SPEC_STAMP)
+	$(O)/spec-runner-native --tier native --native-opt 1 build/spec-json
 
 # The trusted part of a node: the monitor, a program of its own that links
 # libward, libc and libseccomp only (no HTTP, no JSON: tests/serve checks
@@ -256,6 +259,17 @@ fuzz:
 # libFuzzer on the node's parsers: the protocol decoder, the manifest parser.
 fuzz-serve:
 	bash fuzz/run_serve.sh $(FUZZ_SECONDS)
+
+# The native tier against the interpreter (fuzz/fuzz_native.c) under
+# libFuzzer, seeded with the spec suite's modules.
+fuzz-native: $(SPEC_STAMP)
+	@mkdir -p build/fuzz-native/corpus build/fuzz-native/artifacts
+	clang -O1 -g -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer -Iinclude -Isrc -I$(shell $(LLVM_CONFIG) --includedir) \
+	    src/*/*.c native/*.c tests/spec/spectest.c fuzz/fuzz_native.c -o build/fuzz-native/fuzz_native \
+	    $(LLVM_LIBS) -lm -lpthread
+	find build/spec-json -name '*.wasm' -size -64k -exec cp -t build/fuzz-native/corpus {} + 2>/dev/null || true
+	build/fuzz-native/fuzz_native build/fuzz-native/corpus -max_total_time=$(or $(FUZZ_SECONDS),60) \
+	    -timeout=30 -max_len=65536 -artifact_prefix=build/fuzz-native/artifacts/
 
 # ---- benchmarks ----------------------------------------------------------------
 bench: all

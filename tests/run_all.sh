@@ -40,6 +40,12 @@ step paged bash tests/paged/run.sh build
 step budget bash tests/budget/run.sh build/ward build
 step cage bash tests/cage/run.sh build
 step serve bash tests/serve/run.sh build
+# The native tier (docs/native.md): against the interpreter, the spec suite
+# in it (flat memory here; make spec-native runs all five modes), and the
+# differential fuzz target over generated modules.
+step native bash tests/native/run.sh build
+step spec-native make -s spec-native-flat
+step native-fuzz bash tests/native/fuzz.sh build
 if [ "$mode" != check ]; then
     step install bash tests/install.sh
     step asan-unit make -s "$jobs" asan-unit
