@@ -244,6 +244,7 @@ typedef struct nl_gen {
     LLVMBasicBlockRef *bb; /* per code word: the block starting there, or NULL */
     nl_mem *mems;
     uint32_t pc; /* the instruction being generated */
+    bool *moves; /* per defined function: may a call of it change a span? */
     uint32_t nslots;
     const char *unsupported;
 } nl_gen;
@@ -931,7 +932,7 @@ static LLVMValueRef nl_push_frame(nl_gen *g, uint32_t ret_pc)
 /* A call of body `callee` (function type ft) with the arguments at slot
  * argbase; results back to argbase. */
 static void nl_call_body(nl_gen *g, LLVMTypeRef ft, LLVMValueRef callee, uint32_t argbase,
-                         uint32_t ps, uint32_t rs, uint32_t ret_pc)
+                         uint32_t ps, uint32_t rs, uint32_t ret_pc, bool reload)
 {
     LLVMValueRef n = nl_push_frame(g, ret_pc);
     LLVMValueRef *args = calloc(ps + 3, sizeof *args);
@@ -946,7 +947,7 @@ static void nl_call_body(nl_gen *g, LLVMTypeRef ft, LLVMValueRef callee, uint32_
     nl_check(g, r);
     for (uint32_t i = 0; i < rs; i++)
         nl_wr64(g, argbase + i, nl_ld(g, g->i64, g->callbuf, i * 8));
-    nl_reload(g);
+    if (reload) nl_reload(g);
 }
 
 /* A call through nat_h_call (host functions, other instances, functions
@@ -989,7 +990,7 @@ static void nl_call(nl_gen *g, const uint32_t *ip)
         uint32_t ls = g->cs->funcs[j - nimp].local_slots;
         if ((uint64_t)ls * 8 >= W_FUEL_BULK_BYTES) nl_local_fuel(g, nl_c32(g, ls));
         nl_call_body(g, g->body_types[j - nimp], g->bodies[j - nimp], argbase, ft->param_slots,
-                     ft->result_slots, g->pc + 3);
+                     ft->result_slots, g->pc + 3, g->moves[j - nimp]);
         return;
     }
     LLVMValueRef funcs = nl_ld(g, g->ptr, g->inst, offsetof(w_instance, funcs));
@@ -1027,7 +1028,7 @@ static void nl_call_indirect(nl_gen *g, const uint32_t *ip)
     LLVMValueRef code = nl_ld(g, g->ptr, callee, offsetof(w_func, code));
     nl_local_fuel(g, nl_ld(g, g->i32, code, offsetof(w_fcode, local_slots)));
     nl_call_body(g, nl_body_type(g, ft->param_slots), body, argbase, ft->param_slots,
-                 ft->result_slots, g->pc + 5);
+                 ft->result_slots, g->pc + 5, true);
     LLVMBuildBr(g->B, join);
     LLVMPositionBuilderAtEnd(g->B, slow);
     nl_call_helper(g, callee, argbase, ft->param_slots, ft->result_slots, g->pc + 5);
@@ -1296,6 +1297,74 @@ static bool nl_scan(nl_gen *g, bool *leader)
 bad:
     g->unsupported = "branch out of the function";
     return false;
+}
+
+/* Which functions may change a memory's span (or its tags) when called:
+ * those that grow a memory, run a bulk or Cage instruction, store through
+ * a path with a slow path (copy on write), call outside the module or
+ * indirectly, or call such a function. After a direct call of any other,
+ * the caller keeps its spans in registers (no reload). */
+static void nl_moves(nl_gen *g, const bool *ok)
+{
+    uint32_t nf = g->cs->nfuncs, nimp = g->m->nimported_funcs;
+    for (uint32_t i = 0; i < nf; i++) {
+        const w_fcode *fc = &g->cs->funcs[i];
+        if (!ok[i]) {
+            g->moves[i] = true;
+            continue;
+        }
+        for (uint32_t pc = 0; pc < fc->ncode && !g->moves[i];) {
+            int op = nl_op_of(fc->code[pc]);
+            if (op < 0) {
+                g->moves[i] = true;
+                break;
+            }
+            const nl_opinfo *o = &nl_ops[op];
+            uint32_t len = op == W_OP_BR_TABLE ? 4 + fc->code[pc + 2] : o->len;
+            bool flat = o->path == W_MEM_PATH_FLAT0 || o->path == W_MEM_PATH_FLAT;
+            switch (o->kind) {
+            case K_STORE:
+            case K_STOREA:
+            case K_STORE_LANE:
+                if (!flat) g->moves[i] = true;
+                break;
+            default: break;
+            }
+            switch (op) {
+            case W_OP_MEMORY_GROW:
+            case W_OP_MEMORY_FILL:
+            case W_OP_MEMORY_COPY:
+            case W_OP_MEMORY_INIT:
+            case W_OP_SEGMENT_NEW:
+            case W_OP_SEGMENT_SET_TAG:
+            case W_OP_SEGMENT_FREE:
+            case W_OP_CALL_INDIRECT: g->moves[i] = true; break;
+            case W_OP_CALL:
+                if (fc->code[pc + 1] < nimp) g->moves[i] = true;
+                break;
+            default: break;
+            }
+            pc += len;
+        }
+    }
+    /* Through direct calls, to a fixpoint. */
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (uint32_t i = 0; i < nf; i++) {
+            const w_fcode *fc = &g->cs->funcs[i];
+            for (uint32_t pc = 0; pc < fc->ncode && !g->moves[i];) {
+                int op = nl_op_of(fc->code[pc]);
+                if (op < 0) break;
+                uint32_t len = op == W_OP_BR_TABLE ? 4 + fc->code[pc + 2] : nl_ops[op].len;
+                if (op == W_OP_CALL && fc->code[pc + 1] >= nimp &&
+                    g->moves[fc->code[pc + 1] - nimp]) {
+                    g->moves[i] = true;
+                    changed = true;
+                }
+                pc += len;
+            }
+        }
+    }
 }
 
 /* Jumps to the block at code word t. */
@@ -1743,8 +1812,11 @@ int nl_gen_module(LLVMContextRef ctx, LLVMModuleRef mod, const w_module *m, cons
             g->bodies[i] = NULL;
         }
     }
+    g->moves = calloc(nf + 1, sizeof *g->moves);
+    nl_moves(g, ok);
     for (uint32_t i = 0; i < nf; i++)
         if (ok[i]) ok[i] = nl_function(g, i);
+    free(g->moves);
     for (uint32_t i = 0; i < nf; i++) {
         table[i] = ok[i] ? g->bodies[i] : LLVMConstPointerNull(g->ptr);
         if (ok[i]) {
