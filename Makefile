@@ -98,7 +98,13 @@ FAAS_UNTRUSTED_SRC := faas/proto.c $(wildcard faas/gateway/*.c faas/client/*.c)
 FAAS_UNTRUSTED_OBJ := $(FAAS_UNTRUSTED_SRC:%.c=$(O)/%.o)
 NODE_LIBS := -lmicrohttpd -lcurl -lcjson
 $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ): CPPFLAGS += -Ifaas
-$(O)/ward: $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(O)/libward-native.a $(O)/ward-monitor
+$(O)/ward: $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(O)/libward.a $(O)/ward-monitor $(O)/ward-native
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(O)/libward.a $(NODE_LIBS) $(LDLIBS)
+
+# ward-native: the same program with the native tier (LLVM). `ward run -C
+# native` and `ward compile` exec it from ward's own folder, so that ward
+# itself does not pay for loading LLVM (tens of ms, tens of MiB).
+$(O)/ward-native: $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(O)/libward-native.a
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(O)/libward-native.a $(NODE_LIBS) $(LLVM_LIBS) $(LDLIBS)
 
 # ---- the native tier (native/, docs/native.md) -----------------------------------
@@ -311,6 +317,7 @@ install: all $(O)/ward.pc
 	    "$(DESTDIR)$(INCLUDEDIR)" "$(DESTDIR)$(MANDIR)/man1"
 	install -m 755 $(O)/ward "$(DESTDIR)$(BINDIR)/ward"
 	install -m 755 $(O)/ward-monitor "$(DESTDIR)$(BINDIR)/ward-monitor"
+	install -m 755 $(O)/ward-native "$(DESTDIR)$(BINDIR)/ward-native"
 	install -m 644 $(PUBLIC_H) "$(DESTDIR)$(INCLUDEDIR)/"
 	install -m 755 $(O)/$(SOFILE) "$(DESTDIR)$(LIBDIR)/$(SOFILE)"
 	ln -sfn $(SOFILE) "$(DESTDIR)$(LIBDIR)/$(SONAME)"
@@ -321,7 +328,7 @@ install: all $(O)/ward.pc
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then echo $(LDCONFIG); $(LDCONFIG); fi
 
 uninstall:
-	rm -f "$(DESTDIR)$(BINDIR)/ward" "$(DESTDIR)$(BINDIR)/ward-monitor" "$(DESTDIR)$(MANDIR)/man1/ward.1" \
+	rm -f "$(DESTDIR)$(BINDIR)/ward" "$(DESTDIR)$(BINDIR)/ward-monitor" "$(DESTDIR)$(BINDIR)/ward-native" "$(DESTDIR)$(MANDIR)/man1/ward.1" \
 	    $(foreach h,$(notdir $(PUBLIC_H)),"$(DESTDIR)$(INCLUDEDIR)/$(h)") \
 	    "$(DESTDIR)$(LIBDIR)/$(SOFILE)" "$(DESTDIR)$(LIBDIR)/$(SONAME)" \
 	    "$(DESTDIR)$(LIBDIR)/libward.so" "$(DESTDIR)$(LIBDIR)/libward.a" \

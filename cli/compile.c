@@ -13,6 +13,15 @@
 #include <string.h>
 
 #include "cli.h"
+
+/* The native tier's functions exist in ward-native only (libward-native);
+ * ward calls none of them (cli_native_here, cli_native_exec). */
+#pragma weak ward_native_llvm
+#pragma weak ward_native_llvm_options
+#pragma weak ward_native_llvm_stats
+#pragma weak ward_native_is_artifact
+#pragma weak ward_native_load_artifact
+#pragma weak ward_native_compile_artifact
 #include "ward.h"
 #include "ward_native.h"
 
@@ -75,6 +84,7 @@ int cli_compile(int argc, char **argv)
             in = a;
         }
     }
+    if (!cli_native_here()) return cli_native_exec("compile", argc, argv);
     if (!in) return cli_usage("compile", "%s", "missing module file");
     if (!out) return cli_usage("compile", "%s", "missing -o FILE");
     size_t len = 0;

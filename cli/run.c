@@ -23,6 +23,15 @@
 
 #include "cli.h"
 
+/* The native tier's functions exist in ward-native only (libward-native);
+ * ward calls none of them (cli_native_here, cli_native_exec). */
+#pragma weak ward_native_llvm
+#pragma weak ward_native_llvm_options
+#pragma weak ward_native_llvm_stats
+#pragma weak ward_native_is_artifact
+#pragma weak ward_native_load_artifact
+#pragma weak ward_native_compile_artifact
+
 const char cli_run_help[] =
     "Usage: ward run [options] module.wasm [args...]\n"
     "\n"
@@ -577,6 +586,7 @@ static int cli_tcp_listen(const char *spec)
 
 int cli_run(int argc, char **argv)
 {
+    char **orig = NULL; /* argv as given, for ward-native */
     cli_opts o;
     memset(&o, 0, sizeof o);
     o.fuel = -1;
@@ -607,10 +617,29 @@ int cli_run(int argc, char **argv)
         rc = CLI_EXIT_LOAD;
         goto done;
     }
+    /* Parsing splits settings in place: ward-native gets them as given. */
+    orig = calloc((size_t)argc + 1, sizeof *orig);
+    for (int i = 0; orig && i < argc; i++)
+        orig[i] = strdup(argv[i]);
     rc = cli_parse_run(argc, argv, &o);
     if (rc) {
         rc = rc < 0 ? 0 : rc; /* -1: help was printed */
         goto done;
+    }
+    /* The native tier, asked for or implied by an AOT artifact (its magic
+     * is "WARDAOT1"), runs in ward-native. */
+    if (!cli_native_here()) {
+        bool want = o.native;
+        FILE *mf = want ? NULL : fopen(o.module, "rb");
+        if (mf) {
+            char magic[8];
+            want = fread(magic, 1, 8, mf) == 8 && memcmp(magic, "WARDAOT1", 8) == 0;
+            fclose(mf);
+        }
+        if (want) {
+            rc = orig ? cli_native_exec("run", argc, orig) : CLI_EXIT_LOAD;
+            goto done;
+        }
     }
 
     /* The store comes first, with its limits: the deadline counts from
@@ -635,7 +664,7 @@ int cli_run(int argc, char **argv)
     const uint8_t *wasm = bytes;
     size_t wasm_len = len;
     uint32_t art_features = 0;
-    bool artifact = ward_native_is_artifact(bytes, len);
+    bool artifact = cli_native_here() && ward_native_is_artifact(bytes, len);
     if (o.native || artifact) {
         ward_native_llvm_options(o.native_opt >= 0 ? o.native_opt : 2, o.cache);
         ward_native_install(ward_native_llvm());
@@ -799,8 +828,11 @@ int cli_run(int argc, char **argv)
     }
 
 done:
+    for (int i = 0; orig && i < argc; i++)
+        free(orig[i]);
+    free(orig);
     /* Compile statistics of the native tier, for bench/run.sh. */
-    if (o.native && getenv("WARD_NATIVE_STATS")) {
+    if (o.native && cli_native_here() && getenv("WARD_NATIVE_STATS")) {
         ward_native_stats st;
         ward_native_llvm_stats(&st);
         fprintf(stderr,
