@@ -94,18 +94,21 @@ $(O)/libward-internal.a: $(LIB_OBJ)
 # faas/client: HTTP, JSON) and the supervisor (`ward serve`).
 CLI_SRC := $(wildcard cli/*.c)
 CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
-FAAS_UNTRUSTED_SRC := faas/proto.c $(wildcard faas/gateway/*.c faas/client/*.c)
+FAAS_UNTRUSTED_SRC := faas/proto.c faas/attest.c $(wildcard faas/gateway/*.c faas/client/*.c)
 FAAS_UNTRUSTED_OBJ := $(FAAS_UNTRUSTED_SRC:%.c=$(O)/%.o)
-NODE_LIBS := -lmicrohttpd -lcurl -lcjson
+NODE_LIBS := -lmicrohttpd -lcurl -lcjson -lsodium
+# `ward harden`'s rewriter (harden/): a module transformer, libc only.
+HARDEN_OBJ := $(patsubst %.c,$(O)/%.o,$(wildcard harden/*.c))
 $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ): CPPFLAGS += -Ifaas
-$(O)/ward: $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(O)/libward.a $(O)/ward-monitor $(O)/ward-native
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(O)/libward.a $(NODE_LIBS) $(LDLIBS)
+$(O)/cli/harden.o: CPPFLAGS += -I.
+$(O)/ward: $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(HARDEN_OBJ) $(O)/libward.a $(O)/ward-monitor $(O)/ward-native
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(HARDEN_OBJ) $(O)/libward.a $(NODE_LIBS) $(LDLIBS)
 
 # ward-native: the same program with the native tier (LLVM). `ward run -C
 # native` and `ward compile` exec it from ward's own folder, so that ward
 # itself does not pay for loading LLVM (tens of ms, tens of MiB).
-$(O)/ward-native: $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(O)/libward-native.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(O)/libward-native.a $(NODE_LIBS) $(LLVM_LIBS) $(LDLIBS)
+$(O)/ward-native: $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(HARDEN_OBJ) $(O)/libward-native.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(HARDEN_OBJ) $(O)/libward-native.a $(NODE_LIBS) $(LLVM_LIBS) $(LDLIBS)
 
 # ---- the native tier (native/, docs/native.md) -----------------------------------
 # The LLVM backend is not part of libward (which stays libc-only): its
@@ -135,15 +138,15 @@ spec-native-flat: $(O)/spec-runner-native $(SPEC_STAMP)
 	$(O)/spec-runner-native --tier native --native-opt 1 build/spec-json
 
 # The trusted part of a node: the monitor, a program of its own that links
-# libward, libc and libseccomp only (no HTTP, no JSON: tests/serve checks
+# libward, libc, libseccomp and libsodium only (no HTTP, no JSON: tests/serve checks
 # its dynamic dependencies). `ward serve` starts it from ward's own folder.
-MON_SRC := faas/proto.c $(wildcard faas/monitor/*.c)
+MON_SRC := faas/proto.c faas/attest.c $(wildcard faas/monitor/*.c)
 MON_OBJ := $(MON_SRC:%.c=$(O)/mon/%.o)
 $(O)/mon/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(WFLAGS) -Iinclude -Ifaas $(CFLAGS) -MMD -MP -c $< -o $@
 $(O)/ward-monitor: $(MON_OBJ) $(O)/libward.a
-	$(CC) $(CFLAGS) -o $@ $^ -lseccomp $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $^ -lseccomp -lsodium $(LDLIBS)
 
 # The test tool that writes Cage's instructions through placeholder imports
 # (tools/cage-place.c; wabt and clang do not know the 0xFA instructions).
@@ -282,7 +285,9 @@ bench: all
 	bash bench/run.sh
 	bash bench/paged.sh
 	bash bench/cage.sh
+	bash bench/harden.sh
 	bash bench/serve.sh $(O)
+	bash bench/attest.sh $(O)
 
 deps:
 	bash tools/deps.sh

@@ -55,5 +55,7 @@ int cli_client(int argc, char **argv);  /* client.c: its HTTP API */
 int cli_compile(int argc, char **argv); /* compile.c: AOT native code */
 extern const char cli_compile_help[];
 extern const char cli_client_help[];
+int cli_harden(int argc, char **argv); /* harden.c: the binary rewriter (harden/) */
+extern const char cli_harden_help[];
 
 #endif

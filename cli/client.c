@@ -1,23 +1,38 @@
 /* client.c - `ward client`: the command line of a ward node's HTTP API
  * (docs/serve.md), over libcurl (faas/client). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "cli.h"
 #include "client/client.h"
+#include "client/seal.h"
+#include "gateway/gateway.h"
 
 const char cli_client_help[] =
     "Usage: ward client [--url URL] [--token TOKEN] [-v] COMMAND ...\n"
     "Talks to a node started with 'ward serve' (URL default $WARD_URL or\n"
     "http://127.0.0.1:8080, TOKEN default $WARD_TOKEN).\n"
     "\n"
-    "  deploy NAME FILE.wasm [--manifest FILE.json]   deploy (or replace) a function\n"
+    "  deploy NAME FILE.wasm [--manifest FILE.json] [--confidential]\n"
+    "                                                 deploy (or replace) a function and pin\n"
+    "                                                 its measurement; --confidential sends\n"
+    "                                                 the module sealed to the attested monitor\n"
     "  invoke NAME [--data TEXT | --file FILE]        call it; the body is the input\n"
     "                                                 (stdin if neither is given and it is\n"
-    "                                                 not a terminal); the output goes to stdout\n"
+    "                                                 not a terminal); the output goes to stdout.\n"
+    "                                                 It attests the node first, seals the\n"
+    "                                                 input to the monitor, opens the output\n"
+    "                                                 and checks its receipt (--plain: no)\n"
+    "  attest [NAME | chain NAME]                     check and print the node's evidence\n"
+    "  measure FILE.wasm [--manifest FILE.json]       the measurement a deploy of it gets\n"
+    "  platform-key [--new] FILE                      the public key of a sim platform key\n"
+    "                                                 file (--new: make the file first)\n"
     "  ls                                             list the functions\n"
     "  describe NAME                                  one function's manifest\n"
     "  rm NAME                                        delete a function\n"
@@ -29,8 +44,154 @@ const char cli_client_help[] =
     "  stats                                          the node's metrics (Prometheus text)\n"
     "  health                                         is the node up\n"
     "  -v                                             timings (and upload progress) on stderr\n"
+    "Attestation options (anywhere on the line; docs/attest.md):\n"
+    "  --expect-measurement HEX   the function's or chain's measurement (else the one pinned\n"
+    "                             at deploy or first use)\n"
+    "  --expect-monitor HEX       the monitor's measurement\n"
+    "  --platform-key HEX|FILE    the sim platform key to pin (else trusted on first use)\n"
+    "  --plain                    invoke without attestation and encryption\n"
     "Exit status: 0 on success, 1 if the node answered with an error (its message on\n"
-    "stderr), 3 if it could not be reached, 2 for a usage error.\n";
+    "stderr), 3 if it could not be reached, 2 for a usage error; a refused attestation,\n"
+    "measurement, receipt or sealed reply is 1 with the reason on stderr.\n";
+
+static wcs_opts att_opts;
+static bool att_plain;
+
+/* Takes the attestation options out of argv, wherever they are. */
+static int take_attest_options(int argc, char **argv)
+{
+    int k = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        bool val = i + 1 < argc;
+        if (!strcmp(a, "--expect-measurement") && val)
+            att_opts.expect = argv[++i];
+        else if (!strcmp(a, "--expect-monitor") && val)
+            att_opts.expect_monitor = argv[++i];
+        else if (!strcmp(a, "--platform-key") && val)
+            att_opts.platform = argv[++i];
+        else if (!strcmp(a, "--plain"))
+            att_plain = true;
+        else
+            argv[k++] = argv[i];
+    }
+    return k;
+}
+
+/* The measurement of a module and its manifest file (or none), as the
+ * monitor will compute it at deploy: the manifest canonicalised the way
+ * the gateway sends it. */
+static bool measure(const uint8_t *wasm, size_t len, const char *mpath, uint8_t out[ATT_HASH])
+{
+    size_t mlen = 0;
+    char *text = NULL, why[300];
+    if (mpath && !(text = (char *)cli_read_file(mpath, &mlen))) {
+        fprintf(stderr, "ward client: %s: %s\n", mpath, strerror(errno));
+        return false;
+    }
+    gw_manifest m;
+    bool ok = gw_manifest_parse(text ? text : "", mlen, &m, why, sizeof why);
+    free(text);
+    if (!ok) return fprintf(stderr, "ward client: %s\n", why), false;
+    size_t cap = 1024;
+    for (size_t i = 0; i < m.nenv; i++)
+        cap += strlen(m.env[i]) + 24;
+    char *canon = malloc(cap);
+    size_t n = canon ? att_manifest_canon(canon, cap, m.entry, m.init, (uint64_t)m.memory_mode,
+                                          m.fuel, m.timeout_ms, m.max_memory, m.output_max,
+                                          (const char *const *)m.env, m.nenv)
+                     : 0;
+    if (n) att_measure_fn(out, wasm, len, canon, n);
+    free(canon);
+    gw_manifest_free(&m);
+    return n != 0;
+}
+
+static void print_evidence(const wcs_peer *p, const char *what)
+{
+    const att_evidence *e = &p->ev;
+    char h[2 * ATT_HASH + 1];
+    static const char *const kinds[] = {"none", "sim", "tsm"};
+    printf("platform:      %s [%s]%s\n", kinds[e->platform], e->label,
+           e->platform == ATT_PLATFORM_SIM ? "  ** SIMULATED: not hardware **" : "");
+    if (e->platform == ATT_PLATFORM_SIM) {
+        att_hex(h, e->platform_pk, ATT_PK);
+        printf("platform key:  %s\n", h);
+    }
+    if (e->platform == ATT_PLATFORM_TSM) printf("tsm report:    %u bytes\n", e->tsm_len);
+    att_hex(h, e->monitor, ATT_HASH);
+    printf("monitor:       %s\n", h);
+    att_hex(h, e->sign_pk, ATT_PK);
+    printf("signing key:   %s\n", h);
+    att_hex(h, e->kx_pk, ATT_PK);
+    printf("exchange key:  %s\n", h);
+    if (what) {
+        att_hex(h, e->subject, ATT_HASH);
+        printf("%-14s %s\n", what, h);
+    }
+    att_hex(h, e->nonce, ATT_NONCE);
+    printf("nonce:         %s\n", h);
+    printf("checked:       %s\n", p->notes);
+}
+
+/* An invocation sealed end to end: attest, seal, send, open, check the receipt. */
+static int invoke_sealed(wc_conn *c, bool chain, const char *name, const uint8_t *data, size_t len)
+{
+    const char *kind = chain ? "chains" : "functions";
+    char why[600], path[512];
+    int status;
+    wcs_peer p;
+    if (!wcs_attest(c, kind, name, &att_opts, &p, &status, why, sizeof why)) {
+        fprintf(stderr, "ward client: %s\n", why);
+        return status;
+    }
+    if (c->verbose) fprintf(stderr, "ward client: evidence: %s\n", p.notes);
+    wcs_session s;
+    wcs_pending pend;
+    size_t slen;
+    uint8_t *sealed = NULL;
+    if (wcs_session_new(&s, &p.ev)) sealed = wcs_seal(&s, p.ev.subject, 0, data, len, &slen, &pend);
+    if (!sealed) {
+        wcs_session_wipe(&s);
+        fprintf(stderr, "ward client: cannot seal the input (a bad exchange key?)\n");
+        return 1;
+    }
+    snprintf(path, sizeof path, "/v1/%s/%s/invoke", kind, name);
+    wc_resp r;
+    wc_request(c, "POST", path, "X-Ward-Sealed: 1\nContent-Type: application/x-ward-sealed", sealed,
+               slen, &r);
+    free(sealed);
+    int rc = 0;
+    if (!r.status) {
+        fprintf(stderr, "ward client: %s: %s\n", c->url, r.error);
+        rc = 3;
+    } else if (r.status != 200) {
+        fprintf(stderr, "ward client: HTTP %ld: %s\n", r.status, r.body);
+        if (strstr(r.body, "another monitor key")) wcs_forget(c, &att_opts);
+        rc = 1;
+    } else {
+        uint8_t *out;
+        size_t olen;
+        if (!wcs_open(&s, &pend, (const uint8_t *)r.body, r.len, &out, &olen, NULL, why,
+                      sizeof why)) {
+            fprintf(stderr, "ward client: %s\n", why);
+            rc = 1;
+        } else {
+            if (c->verbose)
+                fprintf(stderr,
+                        "ward client: HTTP %ld in %.3f ms; in the monitor %s us; sealed "
+                        "%zu -> %zu bytes, receipt verified\n",
+                        r.status, r.total_s * 1e3, r.time_us[0] ? r.time_us : "?", len, olen);
+            fwrite(out, 1, olen, stdout);
+            if (olen && out[olen - 1] != '\n' && isatty(1)) putchar('\n');
+            sodium_memzero(out, olen);
+            free(out);
+        }
+    }
+    wcs_session_wipe(&s);
+    wc_resp_free(&r);
+    return rc;
+}
 
 static int report(const wc_conn *c, wc_resp *r, bool print_body)
 {
@@ -95,6 +256,13 @@ int cli_client(int argc, char **argv)
 {
     wc_conn c = {.url = getenv("WARD_URL"), .token = getenv("WARD_TOKEN")};
     if (!c.url) c.url = "http://127.0.0.1:8080";
+    argc = take_attest_options(argc, argv);
+    uint8_t probe[ATT_HASH];
+    if ((att_opts.expect && !att_unhex(probe, ATT_HASH, att_opts.expect)) ||
+        (att_opts.expect_monitor && !att_unhex(probe, ATT_HASH, att_opts.expect_monitor)))
+        return cli_usage("client", "%s",
+                         "--expect-measurement and --expect-monitor take 128 hex digits "
+                         "(ward client measure prints them)");
     int i = 0;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -114,8 +282,11 @@ int cli_client(int argc, char **argv)
     char path[512];
     wc_resp r;
     if (!strcmp(cmd, "deploy")) {
+        bool confidential = argc - i >= 3 && !strcmp(argv[argc - 1], "--confidential");
+        if (confidential) argc--;
         if (argc - i != 2 && !(argc - i == 4 && !strcmp(argv[i + 2], "--manifest")))
-            return cli_usage("client", "%s", "deploy NAME FILE.wasm [--manifest FILE.json]");
+            return cli_usage("client", "%s",
+                             "deploy NAME FILE.wasm [--manifest FILE.json] [--confidential]");
         size_t wlen, mlen = 0;
         uint8_t *wasm = cli_read_file(argv[i + 1], &wlen);
         if (!wasm) return fprintf(stderr, "ward client: %s: %s\n", argv[i + 1], strerror(errno)), 2;
@@ -134,12 +305,58 @@ int cli_client(int argc, char **argv)
             free(m);
         }
         snprintf(path, sizeof path, "/v1/functions/%s", argv[i]);
+        uint8_t mes[ATT_HASH];
+        if (!measure(wasm, wlen, argc - i == 4 ? argv[i + 3] : NULL, mes)) {
+            free(wasm);
+            free(header);
+            return 1;
+        }
+        const uint8_t *body = wasm;
+        size_t blen = wlen;
+        uint8_t *sealed = NULL;
+        char *hdrs = NULL;
+        if (confidential) {
+            /* The module sealed to the attested monitor: the gateway and its
+             * store only ever hold ciphertext of it. */
+            char why[600];
+            int status;
+            wcs_peer p;
+            wcs_session s;
+            wcs_pending pend;
+            if (!wcs_attest(&c, NULL, NULL, &att_opts, &p, &status, why, sizeof why)) {
+                fprintf(stderr, "ward client: %s\n", why);
+                free(wasm);
+                free(header);
+                return status;
+            }
+            if (wcs_session_new(&s, &p.ev))
+                sealed = wcs_seal(&s, mes, ATT_REQ_DEPLOY, wasm, wlen, &blen, &pend);
+            wcs_session_wipe(&s);
+            sodium_memzero(wasm, wlen);
+            if (!sealed) {
+                free(wasm);
+                free(header);
+                return fprintf(stderr, "ward client: cannot seal the module\n"), 1;
+            }
+            body = sealed;
+            size_t hl = header ? strlen(header) : 0;
+            hdrs = malloc(hl + 32);
+            if (hdrs) sprintf(hdrs, "%s%sX-Ward-Sealed: 1", header ? header : "", hl ? "\n" : "");
+        }
         c.progress = c.verbose && wlen > (1u << 20);
-        wc_request(&c, "PUT", path, header, wasm, wlen, &r);
+        wc_request(&c, "PUT", path, hdrs ? hdrs : header, body, blen, &r);
         free(wasm);
+        free(sealed);
         free(header);
+        free(hdrs);
         int rc = report(&c, &r, false);
-        if (!rc) printf("deployed %s (%zu bytes)\n", argv[i], wlen);
+        char hex[2 * ATT_HASH + 1];
+        att_hex(hex, mes, ATT_HASH);
+        if (!rc) {
+            wcs_pin(&c, &att_opts, "functions", argv[i], mes);
+            printf("deployed %s (%zu bytes%s), measurement %s\n", argv[i], wlen,
+                   confidential ? ", sealed" : "", hex);
+        }
         return rc;
     }
     if (!strcmp(cmd, "invoke") ||
@@ -152,6 +369,12 @@ int cli_client(int argc, char **argv)
         size_t len;
         if (!read_input(argc, argv, i, &data, &len))
             return cli_usage("client", "%s", "invoke NAME [--data TEXT | --file FILE]");
+        if (!att_plain) {
+            int rc = invoke_sealed(&c, chain, name, (const uint8_t *)(data ? data : ""), len);
+            if (data) sodium_memzero(data, len);
+            free(data);
+            return rc;
+        }
         snprintf(path, sizeof path, "/v1/%s/%s/invoke", chain ? "chains" : "functions", name);
         wc_request(&c, "POST", path, NULL, data ? data : "", len, &r);
         free(data);
@@ -173,7 +396,9 @@ int cli_client(int argc, char **argv)
         if (argc - i != 1) return cli_usage("client", "%s", "rm NAME");
         snprintf(path, sizeof path, "/v1/%s/%s", chain ? "chains" : "functions", argv[i]);
         wc_request(&c, "DELETE", path, NULL, NULL, 0, &r);
-        return report(&c, &r, false);
+        int rc = report(&c, &r, false);
+        if (!rc) wcs_pin(&c, &att_opts, chain ? "chains" : "functions", argv[i], NULL);
+        return rc;
     }
     if (!strcmp(cmd, "chain") && i < argc && !strcmp(argv[i], "define")) {
         i++;
@@ -202,8 +427,82 @@ int cli_client(int argc, char **argv)
         wc_request(&c, "PUT", path, "Content-Type: application/json", json, (size_t)(p - json), &r);
         free(json);
         int rc = report(&c, &r, false);
+        if (!rc) wcs_pin(&c, &att_opts, "chains", name, NULL); /* pinned again at first use */
         if (!rc) printf("defined chain %s (%d steps)\n", name, argc - i);
         return rc;
+    }
+    if (!strcmp(cmd, "attest")) {
+        bool chain = i < argc && !strcmp(argv[i], "chain");
+        if (chain) i++;
+        if (argc - i > 1 || (chain && argc - i != 1))
+            return cli_usage("client", "%s", "attest [NAME | chain NAME]");
+        const char *name = i < argc ? argv[i] : NULL;
+        const char *kind = name ? (chain ? "chains" : "functions") : NULL;
+        char why[600], what[80];
+        int status;
+        wcs_peer p;
+        if (!wcs_attest(&c, kind, name, &att_opts, &p, &status, why, sizeof why)) {
+            fprintf(stderr, "ward client: %s\n", why);
+            return status;
+        }
+        snprintf(what, sizeof what, "%s %s:", chain ? "chain" : "function", name ? name : "");
+        print_evidence(&p, name ? what : NULL);
+        return 0;
+    }
+    if (!strcmp(cmd, "measure")) {
+        if (argc - i != 1 && !(argc - i == 3 && !strcmp(argv[i + 1], "--manifest")))
+            return cli_usage("client", "%s", "measure FILE.wasm [--manifest FILE.json]");
+        size_t wlen;
+        uint8_t *wasm = cli_read_file(argv[i], &wlen), mes[ATT_HASH];
+        if (!wasm) return fprintf(stderr, "ward client: %s: %s\n", argv[i], strerror(errno)), 2;
+        bool ok = measure(wasm, wlen, argc - i == 3 ? argv[i + 2] : NULL, mes);
+        free(wasm);
+        if (!ok) return 1;
+        char hex[2 * ATT_HASH + 1];
+        att_hex(hex, mes, ATT_HASH);
+        printf("%s\n", hex);
+        return 0;
+    }
+    if (!strcmp(cmd, "platform-key")) {
+        bool make = i < argc && !strcmp(argv[i], "--new");
+        if (make) i++;
+        if (argc - i != 1) return cli_usage("client", "%s", "platform-key [--new] FILE");
+        if (sodium_init() < 0) return 1;
+        uint8_t seed[32], pk[ATT_PK], sk[64];
+        if (make) {
+            FILE *f = NULL;
+            int fd = open(argv[i], O_WRONLY | O_CREAT | O_EXCL, 0600);
+            if (fd >= 0) f = fdopen(fd, "wb");
+            if (!f) return fprintf(stderr, "ward client: %s: %s\n", argv[i], strerror(errno)), 1;
+            randombytes_buf(seed, sizeof seed);
+            bool ok = fwrite(seed, 1, sizeof seed, f) == sizeof seed;
+            if (fclose(f) || !ok)
+                return fprintf(stderr, "ward client: %s: write failed\n", argv[i]), 1;
+        } else {
+            size_t n;
+            uint8_t *b = cli_read_file(argv[i], &n);
+            if (!b) return fprintf(stderr, "ward client: %s: %s\n", argv[i], strerror(errno)), 1;
+            while (n && (b[n - 1] == '\n' || b[n - 1] == '\r'))
+                n--;
+            char hex[65] = "";
+            if (n == 64) memcpy(hex, b, 64);
+            bool ok = n == 32 ? (memcpy(seed, b, 32), true) : n == 64 && att_unhex(seed, 32, hex);
+            sodium_memzero(b, n);
+            sodium_memzero(hex, sizeof hex);
+            free(b);
+            if (!ok)
+                return fprintf(stderr,
+                               "ward client: %s: not a platform key (32 bytes or 64 hex digits)\n",
+                               argv[i]),
+                       1;
+        }
+        crypto_sign_seed_keypair(pk, sk, seed);
+        sodium_memzero(seed, sizeof seed);
+        sodium_memzero(sk, sizeof sk);
+        char hex[2 * ATT_PK + 1];
+        att_hex(hex, pk, ATT_PK);
+        printf("%s\n", hex);
+        return 0;
     }
     if (!strcmp(cmd, "stats")) {
         wc_request(&c, "GET", "/metrics", NULL, NULL, 0, &r);

@@ -43,6 +43,10 @@ const char cli_serve_help[] =
     "  --max-body BYTES       largest request body (default 64M)\n"
     "  --port-file FILE       write the port listened on to FILE once ready\n"
     "  --no-sandbox           do not install the monitor's seccomp filter\n"
+    "  --attest none|sim:KEYFILE|tsm\n"
+    "                         the platform that vouches for the monitor's keys: none\n"
+    "                         (default), a SIMULATED platform key from KEYFILE, or a\n"
+    "                         hardware report through configfs-tsm (docs/attest.md)\n"
     "See docs/serve.md for the HTTP API.\n";
 
 static volatile sig_atomic_t stop_sig;
@@ -80,6 +84,7 @@ typedef struct node {
     char monitor_path[PATH_MAX];
     unsigned workers, queue;
     bool sandbox;
+    const char *attest; /* --attest, passed to the monitor */
     pid_t mon_pid, gw_pid;
     int mon_ctl, gw_ctl; /* this process's ends */
 } node;
@@ -104,7 +109,9 @@ static pid_t start_monitor(node *n)
                         w,
                         "--queue",
                         q,
-                        n->sandbox ? NULL : "--no-sandbox",
+                        n->sandbox ? "--attest" : "--no-sandbox",
+                        n->sandbox ? (char *)n->attest : "--attest",
+                        n->sandbox ? NULL : (char *)n->attest,
                         NULL};
         execv(n->monitor_path, argv);
         fprintf(stderr, "ward serve: cannot run %s: %s\n", n->monitor_path, strerror(errno));
@@ -212,6 +219,7 @@ int cli_serve(int argc, char **argv)
     n.workers = ncpu > 0 ? (unsigned)ncpu : 2;
     n.queue = 256;
     n.sandbox = true;
+    n.attest = "none";
     n.gw.max_body = 64u << 20;
     n.mon_ctl = n.gw_ctl = -1;
     for (int i = 0; i < argc; i++) {
@@ -232,7 +240,23 @@ int cli_serve(int argc, char **argv)
             store = v;
         else if (!strcmp(a, "--port-file"))
             port_file = v;
-        else if (!strcmp(a, "--workers")) {
+        else if (!strcmp(a, "--attest")) {
+            if (strcmp(v, "none") && strcmp(v, "tsm") && strncmp(v, "sim:", 4))
+                return cli_usage("serve", "--attest %s: none, sim:KEYFILE or tsm", v);
+            if (!strcmp(v, "tsm") && access("/sys/kernel/config/tsm/report", F_OK))
+                return fprintf(stderr,
+                               "ward serve: --attest tsm: /sys/kernel/config/tsm/report does not "
+                               "exist: this machine offers no configfs-tsm (a TDX or SEV-SNP "
+                               "guest kernel with CONFIG_TSM_REPORTS and configfs mounted is "
+                               "needed); --attest sim:KEYFILE simulates one\n"),
+                       1;
+            if (!strncmp(v, "sim:", 4) && access(v + 4, R_OK))
+                return fprintf(stderr,
+                               "ward serve: --attest %s: cannot read the platform key: %s\n", v,
+                               strerror(errno)),
+                       1;
+            n.attest = v;
+        } else if (!strcmp(a, "--workers")) {
             if (!cli_parse_bytes(v, &x) || x < 1 || x > 256)
                 return cli_usage("serve", "--workers %s: 1 to 256", v);
             n.workers = (unsigned)x;

@@ -139,6 +139,7 @@ const char *proto_status_text(proto_status st)
         [PROTO_ST_BUSY] = "busy",
         [PROTO_ST_INTERNAL] = "internal",
         [PROTO_ST_UNSUPPORTED] = "unsupported",
+        [PROTO_ST_SEALED] = "sealed",
     };
     return (unsigned)st < PROTO_ST_MAX_ ? texts[st] : "unknown";
 }

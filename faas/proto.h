@@ -15,13 +15,17 @@
  * and never allocates: the decoded fields point into the caller's buffer.
  * fuzz/fuzz_proto.c fuzzes it.
  *
- * Room for the next issue (measurement, attestation, end-to-end
- * encryption): message types PROTO_ATTEST / PROTO_EVIDENCE and fields
- * PROTO_F_NONCE, PROTO_F_EVIDENCE, PROTO_F_MEASUREMENT, PROTO_F_SEALED are
- * reserved and decoded already (the monitor answers them "not supported"
- * until then). A sealed request carries PROTO_F_SEALED instead of
- * PROTO_F_BODY, and the monitor answers with PROTO_F_SEALED instead of
- * PROTO_F_BODY; the gateway routes either without reading it.
+ * Measurement, attestation and end-to-end encryption (faas/attest.h,
+ * docs/attest.md): ATTEST (TENANT, STEP*, NONCE) asks for evidence about
+ * the monitor and the function or chain the steps name; the monitor
+ * answers EVIDENCE (EVIDENCE, MEASUREMENT). A sealed request carries
+ * PROTO_F_SEALED (a sealed request of attest.h) instead of PROTO_F_BODY,
+ * and the monitor answers with PROTO_F_SEALED (a sealed reply with its
+ * receipt) instead of PROTO_F_BODY; the gateway routes either without
+ * being able to read it. A DEPLOY may carry its module as PROTO_F_SEALED
+ * (sealed by a client, or by the monitor for the store); its OK then
+ * carries MEASUREMENT and, for the store, the module sealed by the
+ * monitor (PROTO_F_SEALED).
  */
 #ifndef WARD_FAAS_PROTO_H
 #define WARD_FAAS_PROTO_H
@@ -45,13 +49,13 @@ typedef enum proto_type {
     PROTO_UNDEPLOY = 4, /* TENANT, NAME */
     PROTO_INVOKE = 5,   /* TENANT, STEP (repeated), BODY or SEALED */
     PROTO_STATS = 6,    /* (none): counters of the monitor */
-    PROTO_ATTEST = 7,   /* reserved: NONCE -> EVIDENCE */
+    PROTO_ATTEST = 7,   /* TENANT, STEP*, NONCE -> EVIDENCE */
     /* monitor -> gateway */
     PROTO_OK = 64,       /* the request was done; STATUS = PROTO_ST_OK, maybe fields */
     PROTO_RESULT = 65,   /* STATUS, EXIT_CODE, BODY or SEALED, STEP_INDEX, MESSAGE, TIME_NS */
     PROTO_ERROR = 66,    /* STATUS, MESSAGE (and STEP_INDEX for a chain) */
     PROTO_COUNTERS = 67, /* STAT (repeated): "name value" lines */
-    PROTO_EVIDENCE = 68, /* reserved: EVIDENCE, MEASUREMENT */
+    PROTO_EVIDENCE = 68, /* EVIDENCE, MEASUREMENT (the subject's) */
     PROTO_TYPE_MAX_
 } proto_type;
 
@@ -80,11 +84,11 @@ typedef enum proto_tag {
     PROTO_F_LIMIT_MEM = 21,   /* N most bytes of memory of a tenant's running invocations */
     PROTO_F_STAT = 22,        /* S* */
     PROTO_F_CLONE_NS = 23,    /* N time spent cloning templates */
-    /* reserved for measurement, attestation and encryption (next issue) */
-    PROTO_F_NONCE = 24,       /* B */
-    PROTO_F_EVIDENCE = 25,    /* B */
-    PROTO_F_MEASUREMENT = 26, /* B */
-    PROTO_F_SEALED = 27,      /* B an encrypted body */
+    /* measurement, attestation and encryption (faas/attest.h) */
+    PROTO_F_NONCE = 24,       /* B the client's challenge, 32 bytes */
+    PROTO_F_EVIDENCE = 25,    /* B evidence (attest.h) */
+    PROTO_F_MEASUREMENT = 26, /* B* SHA-512 measurements, 64 bytes each */
+    PROTO_F_SEALED = 27,      /* B a sealed request, reply or stored module */
     PROTO_F_CAGE = 28,        /* N Cage flags of a function, once they exist */
     PROTO_TAG_MAX_
 } proto_tag;
@@ -104,6 +108,7 @@ typedef enum proto_status {
     PROTO_ST_BUSY = 10,       /* the queue is full */
     PROTO_ST_INTERNAL = 11,   /* out of memory or a bug */
     PROTO_ST_UNSUPPORTED = 12,
+    PROTO_ST_SEALED = 13, /* a sealed request refused: stale keys, replay, forgery, wrong code */
     PROTO_ST_MAX_
 } proto_status;
 

@@ -338,6 +338,13 @@ WARD_API void ward_store_interrupt(ward_store *s);
 WARD_API bool ward_store_charge(ward_store *s, uint64_t bytes);
 WARD_API void ward_store_uncharge(ward_store *s, uint64_t bytes);
 
+/* The embedder's pointer for s (NULL at first; ward never uses it). Host
+ * functions reach it through ward_caller_store, the store the call runs
+ * in: one host function shared by clones in several stores (see
+ * ward_instance_clone) finds the state of the call at hand there. */
+WARD_API void ward_store_set_data(ward_store *s, void *data);
+WARD_API void *ward_store_data(const ward_store *s);
+
 /* ---- host functions ---------------------------------------------------- */
 
 /* A host function. args has nparams values, results has room for nresults
@@ -353,7 +360,9 @@ WARD_API ward_func *ward_func_new(ward_store *s, const ward_valkind *params, siz
                                   void *data, void (*data_free)(void *));
 
 /* Inside a host function: the calling instance (NULL if called by the
- * embedder directly), its memory 0 (NULL if none), and its store. */
+ * embedder directly), its memory 0 (NULL if none), and the store the call
+ * runs in (for a clone in another store than its template's, the clone's,
+ * not the one the host function was created in). */
 WARD_API ward_instance *ward_caller_instance(ward_caller *c);
 WARD_API ward_memory *ward_caller_memory(ward_caller *c);
 WARD_API ward_store *ward_caller_store(ward_caller *c);
@@ -589,15 +598,29 @@ WARD_API bool ward_linker_define_guest_mem(ward_linker *l, ward_store *s);
  * once written). A page never written costs no RAM either way. */
 WARD_API uint64_t ward_memory_private_pages(const ward_memory *m);
 
-/* A copy-on-write clone of tmpl, created in s (which must be tmpl's store
- * unless tmpl's module has no imports): imports are shared; globals, tables
- * and segment state are copied; every paged memory shares all frames of
- * tmpl read-only and copies a frame on the first store of either side, so
- * the clone's writes are never visible to tmpl or other clones (and tmpl's
- * later writes not to the clone). Flat memories are copied. The start
- * function is not run again. NULL with *res (WARD_ERROR) on failure; the
- * clone belongs to s like any instance. */
+/* A copy-on-write clone of tmpl, created in s: imports are shared; globals,
+ * tables and segment state are copied; every paged memory shares all
+ * frames of tmpl read-only and copies a frame on the first store of either
+ * side, so the clone's writes are never visible to tmpl or other clones
+ * (and tmpl's later writes not to the clone). Flat memories are copied.
+ * The start function is not run again. NULL with *res (WARD_ERROR) on
+ * failure; the clone belongs to s like any instance.
+ * s may be another store than tmpl's only if every import of tmpl's module
+ * is a host function (ward_func_new): the clone shares those, and they run
+ * in s (ward_caller_store; keep per-call state with ward_store_set_data).
+ * tmpl's store must then outlive the clone. To clone one template on
+ * several threads at once, each into its own store, seal it first. */
 WARD_API ward_instance *ward_instance_clone(ward_store *s, ward_instance *tmpl, ward_result *res);
+
+/* Seals inst, an instance of s, as a template: its paged memories' pages
+ * become copy-on-write now (what a first clone would do), so that
+ * ward_instance_clone only reads inst and may run on several threads at
+ * once (each into its own store). From then on inst must not change: a
+ * call of its functions fails (WARD_ERROR), and the embedder must not
+ * write, grow, protect or map into its memories, tables or globals. It is
+ * freed as before (with s, or ward_instance_free once no clone needs its
+ * store). False if inst is not s's, or while a call runs in s. */
+WARD_API bool ward_instance_seal(ward_store *s, ward_instance *inst);
 
 /* Frees inst, an instance or clone created in s, before s is freed: for
  * an embedder that makes a clone per request and throws it away (its

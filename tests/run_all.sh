@@ -39,7 +39,9 @@ step spec make -s "$jobs" spec
 step paged bash tests/paged/run.sh build
 step budget bash tests/budget/run.sh build/ward build
 step cage bash tests/cage/run.sh build
+step harden bash tests/harden/run.sh build
 step serve bash tests/serve/run.sh build
+step attest bash tests/attest/run.sh build
 # The native tier (docs/native.md): against the interpreter, the spec suite
 # in it (flat memory here; make spec-native runs all five modes), and the
 # differential fuzz target over generated modules.

@@ -5,10 +5,12 @@
 #   - of the public headers (include/), a layer below src/api includes only
 #     ward_errors.h (the lists of trap and error codes, no API);
 #   - src/wasi, cli and faas include only the public headers (include/) and
-#     their own folder's;
+#     their own folder's (cli/harden.c: also harden/harden.h);
+#   - harden/ (the rewriter of `ward harden`, a module transformer outside
+#     the runtime) includes its own headers and the C library only;
 #   - only src/platform and src/wasi include OS headers (POSIX, Linux);
-#   - faas/monitor and faas/proto (the trusted part of a node) include no
-#     HTTP or JSON header and nothing of the gateway or the client.
+#   - faas/monitor, faas/proto and faas/attest (the trusted part of a node)
+#     include no HTTP or JSON header and nothing of the gateway or the client.
 # Prints one line per violation and "N passed, N failed" last.
 set -u
 cd "$(dirname "$0")/.."
@@ -46,17 +48,27 @@ for f in $(git ls-files 'cli/*.[ch]' 'faas/*.[ch]'; git ls-files --others --excl
     while IFS= read -r inc; do
         # faas/ shares its protocol (faas/proto.h); cli/ may use the
         # interface header of a part of faas/ (gateway/gateway.h, client/client.h).
-        case "$f:$inc" in faas/*:proto.h) continue ;; cli/*:gateway/gateway.h|cli/*:client/client.h) continue ;; esac
+        case "$f:$inc" in faas/*:proto.h|faas/*:attest.h) continue ;; cli/*:gateway/gateway.h|cli/*:client/client.h|cli/*:client/seal.h|cli/harden.c:harden/harden.h) continue ;; esac
         case "$inc" in ward*.h) ;; */*) [ "${inc%%/*}" = "${top#*/}" ] || [ "${inc%%/*}" = "$(basename "$top")" ] || { bad "$f includes \"$inc\": $top uses the public API only"; ok=0; } ;; *) [ -f "$top/$inc" ] || { bad "$f includes \"$inc\": $top uses the public API only"; ok=0; } ;; esac
     done < <(sed -nE 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"([^"]+)".*/\1/p' "$f")
     # The trusted part (DESIGN.md): the monitor and the protocol it shares
     # parse no HTTP and no JSON; they link libward, libc and libseccomp only.
-    case "$f" in faas/monitor/*|faas/proto.[ch])
+    case "$f" in faas/monitor/*|faas/proto.[ch]|faas/attest.[ch])
         while IFS= read -r sys; do
             case "$sys" in microhttpd.h|curl/*|cjson/*|*json*|*http*) bad "$f includes <$sys>: the monitor parses no HTTP or JSON"; ok=0 ;; esac
         done < <(sed -nE 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*<([^>]+)>.*/\1/p' "$f")
         grep -qE '"(gateway|client)/' "$f" && { bad "$f includes the gateway or the client"; ok=0; } ;;
     esac
+    [ "$ok" = 1 ] && pass=$((pass + 1))
+done
+for f in $(git ls-files 'harden/*.[ch]'; git ls-files --others --exclude-standard 'harden/*.[ch]'); do
+    ok=1
+    while IFS= read -r inc; do
+        [ -f "harden/$inc" ] || { bad "$f includes \"$inc\": harden/ uses its own headers only"; ok=0; }
+    done < <(sed -nE 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"([^"]+)".*/\1/p' "$f")
+    while IFS= read -r sys; do
+        echo "$sys" | grep -qE "^($std)\.h$" || { bad "$f includes <$sys>: harden/ uses the C library only"; ok=0; }
+    done < <(sed -nE 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*<([^>]+)>.*/\1/p' "$f")
     [ "$ok" = 1 ] && pass=$((pass + 1))
 done
 # native/ (the LLVM backend of the native tier, docs/native.md) is built

@@ -2,7 +2,9 @@
 # examples/serve/run.sh [BUILD_DIR] - the README's main job (make example):
 # starts a ward serverless node on loopback with a temporary store, deploys
 # the bundled functions, invokes them and a chain through `ward client`,
-# prints the results and the timings, and stops the node.
+# prints the results and the timings, and stops the node. The node runs
+# with a SIMULATED platform key (docs/attest.md): the client checks the
+# node's evidence and seals every input and output end to end.
 #   upper.c    a plain WASI command (stdin -> stdout), upper-cases its input
 #   reverse.c  a ward:io function: reverses its input in place, no copies
 #   wc.c       a plain WASI command: lines, words and bytes of its input
@@ -13,7 +15,10 @@ for f in upper reverse wc; do
     bash tools/wasm-cc.sh "$O/examples/serve/$f.wasm" "examples/serve/$f.c" -Iinclude
 done
 tmp=$(mktemp -d)
-"$O/ward" serve --listen 127.0.0.1:0 --port-file "$tmp/port" --store "$tmp/store" >"$tmp/node.log" 2>&1 &
+export WARD_ATTEST_CACHE=$tmp/pins
+"$O/ward" client platform-key --new "$tmp/platform.key" >"$tmp/platform.pub"
+"$O/ward" serve --listen 127.0.0.1:0 --port-file "$tmp/port" --store "$tmp/store" \
+    --attest "sim:$tmp/platform.key" >"$tmp/node.log" 2>&1 &
 node=$!
 trap 'kill $node 2>/dev/null || true; wait $node 2>/dev/null || true; rm -rf "$tmp"' EXIT
 for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
@@ -22,10 +27,13 @@ for _ in $(seq 100); do "$O/ward" client health >/dev/null 2>&1 && break; sleep 
 head -n 1 "$tmp/node.log"
 c() { echo "\$ ward client $*" >&2; "$O/ward" client "$@"; }
 
-echo "== deploy: each function is validated, compiled, instantiated once (its template)"
+echo "== deploy: each function is validated, compiled, instantiated once (its template) and measured"
 for f in upper reverse wc; do c deploy "$f" "$O/examples/serve/$f.wasm"; done
 echo
-echo "== invoke: each request runs in a fresh copy-on-write clone of the template"
+echo "== attest: the node's evidence for upper, checked against the pinned platform key"
+c attest upper --platform-key "$tmp/platform.pub"
+echo
+echo "== invoke: each request is sealed to the monitor and runs in a fresh copy-on-write clone"
 c -v invoke upper --file examples/serve/input.txt
 c -v invoke reverse --data "stressed"; echo
 echo

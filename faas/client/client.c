@@ -93,7 +93,13 @@ bool wc_request(const wc_conn *c, const char *method, const char *path, const ch
         snprintf(auth, sizeof auth, "Authorization: Bearer %s", c->token);
         hs = curl_slist_append(hs, auth);
     }
-    if (header) hs = curl_slist_append(hs, header);
+    for (const char *h = header; h && *h;) { /* several, separated by '\n' */
+        size_t n = strcspn(h, "\n");
+        char *one = strndup(h, n);
+        if (one) hs = curl_slist_append(hs, one);
+        free(one);
+        h += n + (h[n] == '\n');
+    }
     hs = curl_slist_append(hs, "Expect:"); /* no 100-continue round trip */
     wc_upload up = {body, len, 0};
     curl_easy_setopt(h, CURLOPT_URL, url);

@@ -21,7 +21,8 @@ typedef struct wc_resp {
     char time_us[32], clone_us[32]; /* X-Ward-Time-Us, X-Ward-Clone-Us */
 } wc_resp;
 
-/* method path [extra header "Name: value" or NULL] body: fills r (free with wc_resp_free). */
+/* method path [extra headers "Name: value", several separated by '\n', or NULL] body: fills r (free
+ * with wc_resp_free). */
 bool wc_request(const wc_conn *c, const char *method, const char *path, const char *header,
                 const void *body, size_t len, wc_resp *r);
 void wc_resp_free(wc_resp *r);

@@ -97,6 +97,7 @@ static unsigned http_of(proto_status st)
     case PROTO_ST_LIMIT: return 429;
     case PROTO_ST_BUSY: return 503;
     case PROTO_ST_UNSUPPORTED: return 501;
+    case PROTO_ST_SEALED: return 403;
     default: return 500; /* trap, exit, fuel, memory, internal */
     }
 }
@@ -160,6 +161,8 @@ static const char *tenant_of(struct MHD_Connection *c)
 
 /* ---- handlers --------------------------------------------------------------------------- */
 
+static bool is_sealed(struct MHD_Connection *c);
+
 static cJSON *fn_json(const char *tenant, const char *name)
 {
     size_t mlen, wlen = 0;
@@ -197,8 +200,18 @@ static enum MHD_Result deploy(struct MHD_Connection *c, const char *tenant, cons
     proto_buf_free(&b);
     if (m && !answered) {
         char *json = gw_manifest_json(&man);
-        if (!json || !gw_store_put(tenant, "fn", name, "wasm", r->buf, r->len) ||
-            !gw_store_put(tenant, "fn", name, "json", json, strlen(json))) {
+        /* A sealed module: the store keeps the monitor's sealing of it, never plaintext. */
+        const proto_field *stored = proto_get(m, PROTO_F_SEALED);
+        const void *mod = r->buf;
+        size_t modlen = r->len;
+        if (is_sealed(c)) {
+            mod = stored ? stored->data : NULL;
+            modlen = stored ? stored->len : 0;
+        }
+        if (!mod) {
+            ret = error(c, 502, "protocol", "the monitor returned no sealed module to store", -1);
+        } else if (!json || !gw_store_put(tenant, "fn", name, "wasm", mod, modlen) ||
+                   !gw_store_put(tenant, "fn", name, "json", json, strlen(json))) {
             ret = error(c, 500, "store", "the function store could not be written", -1);
         } else {
             ret = respond_json(c, 201, fn_json(tenant, name));
@@ -234,25 +247,79 @@ static enum MHD_Result undeploy(struct MHD_Connection *c, const char *tenant, co
     return respond(c, 204, NULL, "", 0, NULL, NULL, NULL, NULL);
 }
 
+/* ---- sealed data and attestation (docs/attest.md): bytes the gateway cannot read ---- */
+
+/* A request whose body is sealed by the client (X-Ward-Sealed: 1). */
+static bool is_sealed(struct MHD_Connection *c)
+{
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Ward-Sealed");
+    return h && !strcmp(h, "1");
+}
+
+static enum MHD_Result respond_sealed(struct MHD_Connection *c, const proto_field *body,
+                                      const char *time_us)
+{
+    if (!body) return error(c, 502, "protocol", "the monitor's reply is not sealed", -1);
+    return respond(c, 200, "application/x-ward-sealed", body->data, body->len, "X-Ward-Sealed", "1",
+                   "X-Ward-Time-Us", time_us);
+}
+
+/* POST /v1/attest, /v1/functions/NAME/attest, /v1/chains/NAME/attest: the
+ * body is the client's 32-byte nonce, the answer the monitor's evidence. */
+static bool chain_steps(const char *tenant, const char *name, proto_buf *b);
+static enum MHD_Result attest(struct MHD_Connection *c, const char *tenant, const char *kind,
+                              const char *name, gw_req *r)
+{
+    proto_buf b = {0};
+    proto_begin(&b, PROTO_ATTEST, 0);
+    proto_put_str(&b, PROTO_F_TENANT, tenant);
+    proto_put(&b, PROTO_F_NONCE, r->buf, r->len);
+    if (kind && !strcmp(kind, "fn")) {
+        proto_put_str(&b, PROTO_F_STEP, name);
+    } else if (kind && !chain_steps(tenant, name, &b)) {
+        proto_buf_free(&b);
+        return error(c, 404, "not_found", "no such chain", -1);
+    }
+    proto_msg *m = malloc(sizeof *m);
+    uint8_t *raw = NULL;
+    bool answered = true;
+    enum MHD_Result ret = m ? ask(c, &b, m, &raw, &answered) : MHD_NO;
+    proto_buf_free(&b);
+    if (m && !answered) {
+        const proto_field *ev = proto_get(m, PROTO_F_EVIDENCE);
+        ret = ev ? respond(c, 200, "application/x-ward-evidence", ev->data, ev->len, NULL, NULL,
+                           NULL, NULL)
+                 : error(c, 502, "protocol", "no evidence in the monitor's reply", -1);
+    }
+    free(raw);
+    free(m);
+    return ret;
+}
+
 static enum MHD_Result invoke(struct MHD_Connection *c, const char *tenant, proto_buf *b, gw_req *r)
 {
     uint64_t t0 = now_us();
+    bool sealed = is_sealed(c);
     proto_put_str(b, PROTO_F_TENANT, tenant);
-    proto_put(b, PROTO_F_BODY, r->buf, r->len);
+    proto_put(b, sealed ? PROTO_F_SEALED : PROTO_F_BODY, r->buf, r->len);
     proto_msg *m = malloc(sizeof *m);
     uint8_t *raw = NULL;
     bool answered = true;
     enum MHD_Result ret = m ? ask(c, b, m, &raw, &answered) : MHD_NO;
     if (m && !answered) {
-        const proto_field *body = proto_get(m, PROTO_F_BODY);
+        const proto_field *body = proto_get(m, sealed ? PROTO_F_SEALED : PROTO_F_BODY);
         uint64_t ns = 0, cns = 0;
         proto_u64(m, PROTO_F_TIME_NS, &ns);
         proto_u64(m, PROTO_F_CLONE_NS, &cns);
         char t1[32], t2[32];
         snprintf(t1, sizeof t1, "%.1f", (double)ns / 1000.0);
         snprintf(t2, sizeof t2, "%.1f", (double)cns / 1000.0);
-        ret = respond(c, 200, "application/octet-stream", body ? body->data : (const uint8_t *)"",
-                      body ? body->len : 0, "X-Ward-Time-Us", t1, "X-Ward-Clone-Us", t2);
+        if (sealed)
+            ret = respond_sealed(c, body, t1);
+        else
+            ret =
+                respond(c, 200, "application/octet-stream", body ? body->data : (const uint8_t *)"",
+                        body ? body->len : 0, "X-Ward-Time-Us", t1, "X-Ward-Clone-Us", t2);
     }
     double us = (double)(now_us() - t0);
     pthread_mutex_lock(&stat_lock);
@@ -434,6 +501,8 @@ static enum MHD_Result route(struct MHD_Connection *c, const char *url, const ch
                      "no or unknown tenant token (Authorization: Bearer TOKEN)", -1);
 
     const char *kind = NULL, *rest = NULL;
+    if (!strcmp(url, "/v1/attest"))
+        return post ? attest(c, tenant, NULL, NULL, r) : error(c, 405, "method", "POST only", -1);
     if (!strncmp(url, "/v1/functions", 13))
         kind = "fn", rest = url + 13;
     else if (!strncmp(url, "/v1/chains", 10))
@@ -456,6 +525,8 @@ static enum MHD_Result route(struct MHD_Connection *c, const char *url, const ch
     if (!gw_name_ok(name))
         return error(c, 400, "bad_name", "a name is 1-63 bytes of [A-Za-z0-9_.-]", -1);
     bool is_fn = !strcmp(kind, "fn");
+    if (slash && !strcmp(slash, "/attest"))
+        return post ? attest(c, tenant, kind, name, r) : error(c, 405, "method", "POST only", -1);
     if (slash) {
         if (strcmp(slash, "/invoke")) return error(c, 404, "not_found", "no such resource", -1);
         if (!post) return error(c, 405, "method", "POST only", -1);

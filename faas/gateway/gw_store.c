@@ -183,7 +183,10 @@ bool gw_deploy_build(proto_buf *b, const char *tenant, const char *name, const v
     proto_begin(b, PROTO_DEPLOY, 0);
     proto_put_str(b, PROTO_F_TENANT, tenant);
     proto_put_str(b, PROTO_F_NAME, name);
-    proto_put(b, PROTO_F_WASM, wasm, len);
+    /* A sealed module (by a client, or by the monitor for the store) goes
+     * as SEALED: a module starts with "\0asm", a sealed one with "WARDREQ1". */
+    bool sealed = len >= 8 && !memcmp(wasm, "WARDREQ1", 8);
+    proto_put(b, sealed ? PROTO_F_SEALED : PROTO_F_WASM, wasm, len);
     proto_put_str(b, PROTO_F_ENTRY, m->entry);
     if (m->init[0]) proto_put_str(b, PROTO_F_INIT, m->init);
     proto_put_u64(b, PROTO_F_MEMORY_MODE, (uint64_t)m->memory_mode);

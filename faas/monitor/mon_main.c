@@ -149,7 +149,8 @@ mon_fn *mon_fn_build(const proto_msg *m, proto_status *stp, char *msg, size_t ms
     const proto_field *wasm = proto_get(m, PROTO_F_WASM);
     proto_status st = PROTO_ST_BAD_REQUEST;
     if (!proto_str(m, PROTO_F_TENANT, fn->tenant, sizeof fn->tenant) || !name_ok(fn->tenant) ||
-        !proto_str(m, PROTO_F_NAME, fn->name, sizeof fn->name) || !name_ok(fn->name) || !wasm) {
+        !proto_str(m, PROTO_F_NAME, fn->name, sizeof fn->name) || !name_ok(fn->name) ||
+        (!wasm && !proto_get(m, PROTO_F_SEALED))) {
         snprintf(msg, msgcap, "a deploy needs a tenant, a valid name and a module");
         goto fail;
     }
@@ -190,8 +191,15 @@ mon_fn *mon_fn_build(const proto_msg *m, proto_status *stp, char *msg, size_t ms
         e[f->len] = '\0';
         fn->env[fn->nenv++] = e;
     }
+    proto_field opened; /* a sealed module, opened (mon_attest.c) */
+    if (!wasm && proto_get(m, PROTO_F_SEALED)) {
+        if (!mon_attest_module(m, fn, &st, msg, msgcap)) goto fail;
+        opened = (proto_field){PROTO_F_WASM, (uint32_t)fn->plain_len, fn->plain};
+        wasm = &opened;
+    }
     ward_error err;
     fn->module = ward_module_new(wasm->data, wasm->len, 0, &err);
+    mon_attest_measure(fn, m, wasm->data, wasm->len);
     st = PROTO_ST_BAD_MODULE;
     if (!fn->module) {
         if (err.has_offset)
@@ -202,6 +210,10 @@ mon_fn *mon_fn_build(const proto_msg *m, proto_status *stp, char *msg, size_t ms
         goto fail;
     }
     if (!mon_fn_check(fn, msg, msgcap)) goto fail;
+    if (!mon_attest_deploy_check(fn, msg, msgcap)) {
+        st = PROTO_ST_SEALED;
+        goto fail;
+    }
     return fn;
 oom:
     st = PROTO_ST_INTERNAL;
@@ -244,8 +256,10 @@ static void on_deploy(uint64_t gen, const proto_msg *m)
     fn->id = ++mon.next_fn_id;
     mon.fns[mon.nfns++] = fn;
     t->nfuncs++;
+    __atomic_add_fetch(&fn->refs, 1, __ATOMIC_ACQ_REL); /* for the reply */
     pthread_mutex_unlock(&mon.lock);
-    reply_ok(gen, m->id);
+    mon_attest_deploy_reply(gen, m->id, fn); /* OK with its measurement */
+    mon_fn_release(fn);
     return;
 fail:
     mon_fn_release(fn);
@@ -281,10 +295,10 @@ static void on_invoke(uint64_t gen, const proto_msg *m, uint8_t *raw)
     job->raw = raw;
     job->conn_gen = gen;
     job->id = m->id;
-    if (proto_get(m, PROTO_F_SEALED)) {
-        st = PROTO_ST_UNSUPPORTED;
-        snprintf(msg, sizeof msg, "sealed requests come with attestation (not yet)");
-        goto fail;
+    const proto_field *sealed = proto_get(m, PROTO_F_SEALED);
+    if (sealed) { /* opened by the worker, straight into the input pages */
+        job->sealed = sealed->data;
+        job->sealed_len = sealed->len;
     }
     const proto_field *body = proto_get(m, PROTO_F_BODY);
     if (body) {
@@ -400,6 +414,7 @@ static void on_stats(uint64_t gen, const proto_msg *m)
     }
     STAT("ward_monitor_memory_reserved_bytes %llu", (unsigned long long)mem);
 #undef STAT
+    mon_attest_stats(&b);
     pthread_mutex_unlock(&mon.lock);
     if (proto_end(&b)) mon_send(gen, &b);
     proto_buf_free(&b);
@@ -424,9 +439,7 @@ static void handle(uint64_t gen, uint8_t *raw, size_t len, proto_msg *m)
     case PROTO_UNDEPLOY: on_undeploy(gen, m); break;
     case PROTO_INVOKE: on_invoke(gen, m, raw); return; /* owns raw now */
     case PROTO_STATS: on_stats(gen, m); break;
-    case PROTO_ATTEST:
-        mon_reply_error(gen, m->id, PROTO_ST_UNSUPPORTED, "attestation is not implemented yet", -1);
-        break;
+    case PROTO_ATTEST: mon_attest_on_attest(gen, m); break;
     default: mon_reply_error(gen, m->id, PROTO_ST_BAD_REQUEST, "not a request", -1); break;
     }
     free(raw);
@@ -447,6 +460,7 @@ int main(int argc, char **argv)
     unsigned workers = 2;
     size_t queue = 256;
     bool sandbox = true;
+    const char *attest = NULL;
     mon.default_timeout_ns = 10000000000ull;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -460,6 +474,8 @@ int main(int argc, char **argv)
             mon.default_timeout_ns = strtoull(argv[++i], NULL, 10) * 1000000u;
         else if (!strcmp(a, "--bench"))
             return mon_bench(argc - i - 1, argv + i + 1);
+        else if (!strcmp(a, "--attest") && v)
+            attest = argv[++i];
         else if (!strcmp(a, "--no-sandbox"))
             sandbox = false;
         else if (!strcmp(a, "--print-sandbox")) {
@@ -472,8 +488,18 @@ int main(int argc, char **argv)
     }
     if (ctl < 0 || workers < 1 || workers > 256 || queue < 1 || queue > 65536) {
         fprintf(stderr, "usage: ward-monitor --ctl FD [--workers 1..256] [--queue 1..65536] "
-                        "[--timeout-ms N] [--no-sandbox]\n");
+                        "[--timeout-ms N] [--attest none|sim:KEYFILE|tsm] [--no-sandbox]\n");
         return 2;
+    }
+    {
+        /* Measured with the executable: the configuration that changes what it does. */
+        char config[200], why[400];
+        snprintf(config, sizeof config, "workers=%u queue=%zu timeout_ns=%llu sandbox=%d", workers,
+                 queue, (unsigned long long)mon.default_timeout_ns, sandbox);
+        if (!mon_attest_init(attest, config, why, sizeof why)) {
+            fprintf(stderr, "ward-monitor: %s\n", why);
+            return 1;
+        }
     }
     mon_warm_up();
     if (!mon_workers_start(workers, queue)) {

@@ -1,15 +1,22 @@
 /* mon_run.c - the worker pool: templates, trustlets and chains.
  *
  * An invocation is a chain of steps; a single function is a chain of one.
- * The request body is written once into the frames of a region (the next
- * issue decrypts it straight there). Each step runs each of its functions
- * (several: a fan-out) in a fresh copy-on-write clone of that function's
- * template, with the step's input regions mapped read-only above the
- * clone's memory and an output area of the clone's own pages after them.
- * The output pages become a region (the same frames) that the next step
- * maps read-only: data passes from function to function by page table,
- * never by copy and never outside this process. The last step's output is
- * copied into the reply (the next issue encrypts it there).
+ * The request body is written once into the frames of a region (job_input;
+ * a sealed body is decrypted straight there). Each step runs each of its
+ * functions (several: a fan-out, whose branches run on several workers at
+ * once) in a fresh copy-on-write clone of that function's template, with
+ * the step's input regions mapped read-only above the clone's memory and
+ * an output area of the clone's own pages after them. The output pages
+ * become a region (the same frames) that the next step maps read-only:
+ * data passes from function to function by page table, never by copy and
+ * never outside this process. The last step's output is copied into the
+ * reply (job_output; a sealed job's is encrypted from the pages, mon_attest.c).
+ *
+ * Templates: one per function, built at deploy (mon_fn_check) in a store
+ * of its own, initialised once and sealed, so that every worker clones it
+ * into its own store, at the same time as others. The clone shares the
+ * template's host functions (its only imports); they find the trustlet
+ * they serve in the data of the store the call runs in: the worker's io.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,24 +25,13 @@
 
 #include "monitor.h"
 
-#define MON_TPL_CACHE 32
-
 const double mon_bucket_us[MON_NBUCKETS] = {10,   25,   50,    100,   250,    500,
                                             1000, 2500, 10000, 50000, 250000, 1000000};
 
-/* A worker's template of one function, in a store of its own. */
-typedef struct mon_tpl {
-    mon_fn *fn;
-    ward_store *store;
-    ward_instance *inst;
-    uint64_t last_use;
-} mon_tpl;
-
 typedef struct mon_worker {
     pthread_t thread;
-    mon_io io; /* the running trustlet's I/O; the template stores' host functions point here */
-    mon_tpl tpl[MON_TPL_CACHE];
-    uint64_t tick;
+    mon_io io;                 /* the running trustlet's I/O: the data of `store` */
+    ward_store *store;         /* the trustlets run here, one at a time */
     ward_store *scratch_store; /* one paged memory to fill and read regions */
     ward_memory *scratch;
 } mon_worker;
@@ -57,7 +53,13 @@ static uint64_t pages_for(uint64_t bytes)
 void mon_fn_release(mon_fn *fn)
 {
     if (!fn || __atomic_sub_fetch(&fn->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
+    if (fn->tpl_store) {
+        /* No job holds fn any more, so no clone of its template is alive. */
+        ward_store_free(fn->tpl_store);
+        __atomic_sub_fetch(&mon.templates, 1, __ATOMIC_RELAXED);
+    }
     ward_module_free(fn->module);
+    mon_attest_fn_free(fn);
     for (uint32_t i = 0; i < fn->nenv; i++)
         free(fn->env[i]);
     free(fn);
@@ -69,40 +71,33 @@ void mon_job_free(mon_job *job)
     for (uint32_t s = 0; s < job->nsteps; s++)
         for (uint32_t k = 0; k < job->width[s]; k++)
             mon_fn_release(job->fns[s][k]);
+    mon_attest_job_free(job);
     free(job->raw);
     free(job);
 }
 
 /* ---- templates ------------------------------------------------------------------------ */
 
-static void tpl_drop(mon_tpl *t)
-{
-    if (!t->fn) return;
-    ward_store_free(t->store);
-    mon_fn_release(t->fn);
-    memset(t, 0, sizeof *t);
-    pthread_mutex_lock(&mon.lock);
-    mon.templates--;
-    pthread_mutex_unlock(&mon.lock);
-}
-
-/* Instantiates fn and runs its initialisation: the template every
- * invocation of fn on this worker clones. NULL with msg on failure. */
-static bool tpl_make(mon_worker *w, mon_fn *fn, mon_tpl *t, char *msg, size_t cap)
+/* Instantiates fn in a store of its own, runs its initialisation, checks
+ * its entry and memory, and seals the instance: fn's template, which every
+ * worker clones (called at deploy, on the main thread). False with msg. */
+bool mon_fn_check(mon_fn *fn, char *msg, size_t cap)
 {
     ward_store_config cfg = {.memory_mode = fn->paged ? WARD_MEMORY_PAGED : WARD_MEMORY_FLAT,
                              .max_memory_bytes = fn->max_memory};
     ward_store *s = ward_store_new(&cfg);
     ward_linker *l = ward_linker_new();
     ward_result res;
+    /* The initialisation's own I/O: no input, no output area. */
+    mon_io io;
+    memset(&io, 0, sizeof io);
+    io.fn = fn;
     if (!s || !l) {
         snprintf(msg, cap, "out of memory");
         goto fail;
     }
-    if (!mon_wasi_link(s, l, fn->module, &w->io, msg, cap)) goto fail;
-    w->io.fn = fn;
-    w->io.nin = 0;
-    w->io.out_cap = w->io.out_len = 0;
+    ward_store_set_data(s, &io);
+    if (!mon_wasi_link(s, l, fn->module, msg, cap)) goto fail;
     ward_store_set_fuel(s, fn->fuel ? (int64_t)fn->fuel : -1);
     ward_store_set_timeout(s, fn->timeout_ns);
     ward_instance *inst = ward_instance_new(s, fn->module, l, &res);
@@ -110,6 +105,7 @@ static bool tpl_make(mon_worker *w, mon_fn *fn, mon_tpl *t, char *msg, size_t ca
         snprintf(msg, cap, "instantiation failed: %s", res.message);
         goto fail;
     }
+    io.mem = ward_instance_memory(inst, "memory");
     const char *init = fn->init[0] ? fn->init : NULL;
     if (!init && ward_instance_func(inst, "_initialize")) init = "_initialize";
     if (init) {
@@ -130,55 +126,25 @@ static bool tpl_make(mon_worker *w, mon_fn *fn, mon_tpl *t, char *msg, size_t ca
         snprintf(msg, cap, "entry %s is not an exported function [] -> []", fn->entry);
         goto fail;
     }
-    if (!ward_instance_memory(inst, "memory")) {
+    if (!io.mem) {
         snprintf(msg, cap, "the module exports no memory named \"memory\"");
         goto fail;
     }
+    ward_store_set_timeout(s, 0);
+    ward_store_set_data(s, NULL); /* the template never runs again */
+    if (!ward_instance_seal(s, inst)) {
+        snprintf(msg, cap, "sealing the template failed");
+        goto fail;
+    }
     ward_linker_free(l);
-    __atomic_add_fetch(&fn->refs, 1, __ATOMIC_ACQ_REL);
-    t->fn = fn;
-    t->store = s;
-    t->inst = inst;
-    pthread_mutex_lock(&mon.lock);
-    mon.templates++;
-    pthread_mutex_unlock(&mon.lock);
+    fn->tpl_store = s;
+    fn->tpl = inst;
+    __atomic_add_fetch(&mon.templates, 1, __ATOMIC_RELAXED);
     return true;
 fail:
     ward_linker_free(l);
     ward_store_free(s);
     return false;
-}
-
-static mon_tpl *tpl_get(mon_worker *w, mon_fn *fn, char *msg, size_t cap)
-{
-    mon_tpl *lru = &w->tpl[0];
-    for (int i = 0; i < MON_TPL_CACHE; i++) {
-        mon_tpl *t = &w->tpl[i];
-        if (t->fn && __atomic_load_n(&t->fn->dead, __ATOMIC_ACQUIRE)) tpl_drop(t);
-        if (t->fn == fn) {
-            t->last_use = ++w->tick;
-            return t;
-        }
-        if (!t->fn || (lru->fn && t->last_use < lru->last_use)) lru = t;
-    }
-    tpl_drop(lru);
-    if (!tpl_make(w, fn, lru, msg, cap)) return NULL;
-    lru->last_use = ++w->tick;
-    return lru;
-}
-
-/* Called at deploy on the main thread: the same checks a worker's template
- * makes, so a bad function is refused at once. */
-bool mon_fn_check(mon_fn *fn, char *msg, size_t cap);
-bool mon_fn_check(mon_fn *fn, char *msg, size_t cap)
-{
-    mon_worker w;
-    memset(&w, 0, sizeof w);
-    mon_tpl t;
-    memset(&t, 0, sizeof t);
-    if (!tpl_make(&w, fn, &t, msg, cap)) return false;
-    tpl_drop(&t);
-    return true;
 }
 
 /* ---- regions ------------------------------------------------------------------------ */
@@ -286,14 +252,9 @@ static proto_status status_of_trap(ward_trap_code t)
 static bool run_trustlet(mon_worker *w, mon_fn *fn, const mon_parts *in, mon_parts *out,
                          mon_outcome *oc)
 {
-    mon_tpl *t = tpl_get(w, fn, oc->msg, sizeof oc->msg);
-    if (!t) {
-        oc->st = PROTO_ST_BAD_MODULE;
-        return false;
-    }
     ward_result res;
     uint64_t t0 = now_ns();
-    ward_instance *clone = ward_instance_clone(t->store, t->inst, &res);
+    ward_instance *clone = ward_instance_clone(w->store, fn->tpl, &res);
     oc->clone_ns += now_ns() - t0;
     if (!clone) {
         oc->st = PROTO_ST_INTERNAL;
@@ -348,10 +309,10 @@ static bool run_trustlet(mon_worker *w, mon_fn *fn, const mon_parts *in, mon_par
     io->out_len = 0;
     io->out_overflow = false;
 
-    ward_store_set_fuel(t->store, fn->fuel ? (int64_t)fn->fuel : -1);
-    ward_store_set_timeout(t->store, fn->timeout_ns);
-    ward_status st = ward_func_call(t->store, entry, NULL, 0, NULL, 0, &res);
-    ward_store_set_timeout(t->store, 0);
+    ward_store_set_fuel(w->store, fn->fuel ? (int64_t)fn->fuel : -1);
+    ward_store_set_timeout(w->store, fn->timeout_ns);
+    ward_status st = ward_func_call(w->store, entry, NULL, 0, NULL, 0, &res);
+    ward_store_set_timeout(w->store, 0);
     if (st == WARD_EXIT && res.exit_code != 0) {
         oc->st = PROTO_ST_EXIT;
         oc->exit_code = res.exit_code;
@@ -398,14 +359,175 @@ static bool run_trustlet(mon_worker *w, mon_fn *fn, const mon_parts *in, mon_par
     ok = true;
 done:
     io->mem = NULL;
-    ward_instance_free(t->store, clone);
+    ward_instance_free(w->store, clone);
     pthread_mutex_lock(&mon.lock);
     mon.alive--;
     pthread_mutex_unlock(&mon.lock);
     return ok;
 }
 
+/* ---- fan-out: the branches of a step on several workers ------------------------------ */
+
+/* One branch of a fan-out step: fn on the step's input, its own output and
+ * outcome. state (under mon.lock): queued, taken by a worker, done. */
+enum { BR_QUEUED, BR_TAKEN, BR_DONE };
+typedef struct mon_branch {
+    mon_fn *fn;
+    mon_tenant *tenant;  /* the job's: a helper counts as one of its workers */
+    const mon_parts *in; /* the step's input, shared read-only by every branch */
+    mon_parts out;
+    mon_outcome oc;
+    bool ok;
+    int state;
+    struct mon_branch *next; /* in the queue of branches */
+} mon_branch;
+
+/* Branches waiting for a worker, and the condition their owners wait on.
+ * An idle worker takes a branch before a new job (the branch's job is
+ * running already) unless a queued job's tenant has fewer invocations on
+ * workers than the branch's (counting helpers): a tenant's wide fan-outs
+ * cannot keep another tenant's requests waiting beyond its share. */
+static mon_branch *br_head, **br_tail = &br_head;
+static pthread_cond_t br_done_cv = PTHREAD_COND_INITIALIZER;
+
+/* Takes the first queued branch (of owner's step `only`, or any if NULL);
+ * mon.lock held. */
+static mon_branch *br_take(const mon_branch *only, unsigned n)
+{
+    for (mon_branch **pp = &br_head; *pp; pp = &(*pp)->next) {
+        mon_branch *b = *pp;
+        if (only && (b < only || b >= only + n)) continue;
+        *pp = b->next;
+        if (br_tail == &b->next) br_tail = pp;
+        b->next = NULL;
+        b->state = BR_TAKEN;
+        return b;
+    }
+    return NULL;
+}
+
+static void br_run(mon_worker *w, mon_branch *b)
+{
+    b->ok = run_trustlet(w, b->fn, b->in, &b->out, &b->oc);
+    pthread_mutex_lock(&mon.lock);
+    b->state = BR_DONE;
+    pthread_cond_broadcast(&br_done_cv);
+    pthread_mutex_unlock(&mon.lock);
+}
+
+/* Runs the n functions of one step on input `in` and appends their outputs
+ * to *out in order. Branches 1..n-1 are offered to idle workers; this
+ * worker runs branch 0, then any branch no one has taken yet, then waits
+ * for the others: the step takes as long as its slowest branch when
+ * workers are free, and never waits for a worker that is not coming. On
+ * failure *oc is the first failed branch's outcome (in step order). */
+static bool run_step(mon_worker *w, mon_tenant *tenant, mon_fn *const *fns, unsigned n,
+                     const mon_parts *in, mon_parts *out, mon_outcome *oc)
+{
+    if (n == 1) return run_trustlet(w, fns[0], in, out, oc);
+    mon_branch br[MON_MAX_GROUP];
+    memset(br, 0, sizeof br);
+    for (unsigned k = 0; k < n; k++) {
+        br[k].fn = fns[k];
+        br[k].tenant = tenant;
+        br[k].in = in;
+        br[k].state = BR_QUEUED;
+    }
+    pthread_mutex_lock(&mon.lock);
+    for (unsigned k = 1; k < n; k++) {
+        *br_tail = &br[k];
+        br_tail = &br[k].next;
+    }
+    pthread_cond_broadcast(&mon.queue_cv);
+    br[0].state = BR_TAKEN;
+    pthread_mutex_unlock(&mon.lock);
+    br_run(w, &br[0]);
+    pthread_mutex_lock(&mon.lock);
+    for (;;) {
+        mon_branch *b = br_take(br, n);
+        if (b) {
+            pthread_mutex_unlock(&mon.lock);
+            br_run(w, b);
+            pthread_mutex_lock(&mon.lock);
+            continue;
+        }
+        unsigned done = 0;
+        for (unsigned k = 0; k < n; k++)
+            done += br[k].state == BR_DONE;
+        if (done == n) break;
+        pthread_cond_wait(&br_done_cv, &mon.lock);
+    }
+    pthread_mutex_unlock(&mon.lock);
+    /* Join in order; the outputs of every branch are owned here now. */
+    bool ok = true;
+    for (unsigned k = 0; k < n; k++) {
+        oc->clone_ns += br[k].oc.clone_ns;
+        if (ok && !br[k].ok) {
+            ok = false;
+            uint64_t ns = oc->clone_ns;
+            *oc = br[k].oc;
+            oc->clone_ns = ns;
+        }
+        for (uint32_t i = 0; i < br[k].out.n; i++) {
+            if (ok && out->n == MON_MAX_PARTS) {
+                ok = false;
+                oc->st = PROTO_ST_BAD_REQUEST;
+                snprintf(oc->msg, sizeof oc->msg, "more than %u outputs joined", MON_MAX_PARTS);
+            }
+            if (ok) {
+                out->r[out->n] = br[k].out.r[i];
+                out->len[out->n++] = br[k].out.len[i];
+            } else if (br[k].out.r[i]) {
+                ward_region_free(br[k].out.r[i]);
+            }
+        }
+    }
+    return ok;
+}
+
 /* ---- a job -------------------------------------------------------------------------- */
+
+/* The request body as the first step's input: written once into the
+ * frames of a region, which every function of the step maps read-only.
+ * (Where the next issue decrypts the body instead.) */
+static bool job_input(mon_worker *w, mon_job *job, mon_parts *in, mon_outcome *oc)
+{
+    if (job->sealed) { /* decrypted straight into the input region's frames */
+        if (!mon_attest_open(w->scratch, job, &in->r[0], &in->len[0], &oc->st, oc->msg,
+                             sizeof oc->msg))
+            return false;
+        in->n = in->r[0] ? 1 : 0;
+        return true;
+    }
+    if (!job->body_len) return true;
+    in->r[0] = region_of_bytes(w, job->body, job->body_len);
+    if (!in->r[0]) {
+        oc->st = PROTO_ST_MEMORY;
+        snprintf(oc->msg, sizeof oc->msg, "no memory for the request body");
+        return false;
+    }
+    in->len[0] = job->body_len;
+    in->n = 1;
+    return true;
+}
+
+/* The last step's outputs, joined in order, as the BODY of reply b; for a
+ * sealed job, encrypted straight from the output pages, with a receipt. */
+static void job_output(mon_worker *w, mon_job *job, const mon_parts *res, proto_buf *b)
+{
+    if (job->sealed) {
+        if (!mon_attest_seal(w->scratch, job, res->r, res->len, res->n, b)) b->failed = true;
+        return;
+    }
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < res->n; i++)
+        total += res->len[i];
+    uint8_t *dst = proto_put_space(b, PROTO_F_BODY, total);
+    for (uint32_t i = 0; dst && i < res->n; i++) {
+        if (res->len[i] && !region_read(w, res->r[i], dst, res->len[i])) b->failed = true;
+        dst += res->len[i];
+    }
+}
 
 static void finish(mon_job *job, bool ok, uint64_t t0)
 {
@@ -433,22 +555,11 @@ bool mon_job_exec(mon_worker *w, mon_job *job, proto_buf *b, uint64_t t0)
     mon_parts in = {0}, out = {0};
     bool ok = false;
     int64_t failed_step = -1;
-    if (job->body_len) {
-        in.r[0] = region_of_bytes(w, job->body, job->body_len);
-        if (!in.r[0]) {
-            oc.st = PROTO_ST_MEMORY;
-            snprintf(oc.msg, sizeof oc.msg, "no memory for the request body");
-            goto reply;
-        }
-        in.len[0] = job->body_len;
-        in.n = 1;
-    }
+    if (!job_input(w, job, &in, &oc)) goto reply;
     for (uint32_t s = 0; s < job->nsteps; s++) {
-        for (uint32_t k = 0; k < job->width[s]; k++) {
-            if (!run_trustlet(w, job->fns[s][k], &in, &out, &oc)) {
-                failed_step = s;
-                goto reply;
-            }
+        if (!run_step(w, job->tenant, job->fns[s], job->width[s], &in, &out, &oc)) {
+            failed_step = s;
+            goto reply;
         }
         parts_free(&in);
         in = out;
@@ -457,17 +568,10 @@ bool mon_job_exec(mon_worker *w, mon_job *job, proto_buf *b, uint64_t t0)
     ok = true;
 reply:
     if (ok) {
-        uint64_t total = 0;
-        for (uint32_t i = 0; i < in.n; i++)
-            total += in.len[i];
         proto_begin(b, PROTO_RESULT, job->id);
         proto_put_u64(b, PROTO_F_STATUS, PROTO_ST_OK);
         proto_put_u64(b, PROTO_F_EXIT_CODE, 0);
-        uint8_t *dst = proto_put_space(b, PROTO_F_BODY, total);
-        for (uint32_t i = 0; dst && i < in.n; i++) {
-            if (in.len[i] && !region_read(w, in.r[i], dst, in.len[i])) b->failed = true;
-            dst += in.len[i];
-        }
+        job_output(w, job, &in, b);
         proto_put_u64(b, PROTO_F_TIME_NS, now_ns() - t0);
         proto_put_u64(b, PROTO_F_CLONE_NS, oc.clone_ns);
         if (!proto_end(b)) {
@@ -523,6 +627,18 @@ static mon_job *dequeue_fair(void)
 
 static unsigned workers_ready;
 
+/* Should an idle worker take the first queued branch rather than a job?
+ * (See the branch queue.) mon.lock held, br_head set. */
+static bool branch_first(void)
+{
+    uint64_t least = UINT64_MAX;
+    for (size_t i = 0; i < mon.qlen; i++) {
+        const mon_tenant *t = mon.queue[(mon.qhead + i) % mon.qcap]->tenant;
+        if (t->active < least) least = t->active;
+    }
+    return br_head->tenant->active <= least;
+}
+
 static void *worker_main(void *arg)
 {
     mon_worker *w = arg;
@@ -536,11 +652,25 @@ static void *worker_main(void *arg)
     pthread_mutex_unlock(&mon.lock);
     for (;;) {
         pthread_mutex_lock(&mon.lock);
-        while (!mon.qlen && !mon.stopping)
+        while (!mon.qlen && !br_head && !mon.stopping)
             pthread_cond_wait(&mon.queue_cv, &mon.lock);
         if (mon.stopping) {
             pthread_mutex_unlock(&mon.lock);
             return NULL;
+        }
+        /* A branch of a running fan-out first (its job has started),
+         * unless that would favour its tenant over a queued one's. */
+        mon_branch *br = br_head && branch_first() ? br_take(NULL, 0) : NULL;
+        if (br) {
+            /* br lives in its owner's frame, gone once br_run marks it done. */
+            mon_tenant *t = br->tenant;
+            t->active++;
+            pthread_mutex_unlock(&mon.lock);
+            br_run(w, br);
+            pthread_mutex_lock(&mon.lock);
+            t->active--;
+            pthread_mutex_unlock(&mon.lock);
+            continue;
         }
         mon_job *job = dequeue_fair();
         job->tenant->active++;
@@ -567,9 +697,16 @@ bool mon_enqueue(mon_job *job)
 
 static bool worker_init(mon_worker *w)
 {
+    /* The worker's store holds one trustlet at a time; each clone's memory
+     * keeps its template's limit, so the store needs no budget of its own. */
+    ward_store_config run = {.memory_mode = WARD_MEMORY_PAGED,
+                             .max_instance_memory_bytes = UINT64_MAX,
+                             .max_instance_reserve_bytes = UINT64_MAX};
     ward_store_config cfg = {.memory_mode = WARD_MEMORY_PAGED};
+    w->store = ward_store_new(&run);
     w->scratch_store = ward_store_new(&cfg);
-    if (!w->scratch_store) return false;
+    if (!w->store || !w->scratch_store) return false;
+    ward_store_set_data(w->store, &w->io);
     w->scratch = ward_memory_new(w->scratch_store, 1, 65536, true, false);
     return w->scratch != NULL;
 }
@@ -578,6 +715,8 @@ mon_worker *mon_worker_new(void)
 {
     mon_worker *w = calloc(1, sizeof *w);
     if (w && !worker_init(w)) {
+        ward_store_free(w->store);
+        ward_store_free(w->scratch_store);
         free(w);
         return NULL;
     }
@@ -625,21 +764,19 @@ void mon_warm_up(void)
     ward_module_free(m);
 }
 
-/* For the benchmark: k idle clones of fn's template on w, kept alive
- * while the caller's `measure` runs, then freed. */
+/* For the benchmark: k idle clones of fn's template in w's store, kept
+ * alive while the caller's `measure` runs, then freed. */
 bool mon_clones_hold(mon_worker *w, mon_fn *fn, unsigned k, void (*measure)(void *), void *arg)
 {
-    char msg[300];
-    mon_tpl *t = tpl_get(w, fn, msg, sizeof msg);
-    ward_instance **c = t ? calloc(k, sizeof *c) : NULL;
+    ward_instance **c = calloc(k, sizeof *c);
     if (!c) return false;
     bool ok = true;
     ward_result res;
     for (unsigned i = 0; i < k && ok; i++)
-        ok = (c[i] = ward_instance_clone(t->store, t->inst, &res)) != NULL;
+        ok = (c[i] = ward_instance_clone(w->store, fn->tpl, &res)) != NULL;
     if (ok) measure(arg);
     for (unsigned i = 0; i < k; i++)
-        if (c[i]) ward_instance_free(t->store, c[i]);
+        if (c[i]) ward_instance_free(w->store, c[i]);
     free(c);
     return ok;
 }

@@ -27,6 +27,14 @@ enum {
     E_SPIPE = 70,
 };
 
+/* The trustlet a call runs in: the host functions belong to the template's
+ * store and are shared by clones running in every worker's store; each
+ * store's data is its worker's mon_io (mon_run.c). */
+static mon_io *io_of(ward_caller *c)
+{
+    return ward_store_data(ward_caller_store(c));
+}
+
 static int ret_errno(ward_val *results, int32_t e)
 {
     results[0].of.i32 = e;
@@ -96,7 +104,8 @@ static int sizes(ward_memory *m, const char *const *v, uint32_t n, uint32_t coun
 
 static int w_args_sizes_get(ward_caller *c, void *d, const ward_val *a, ward_val *r)
 {
-    mon_io *io = d;
+    mon_io *io = io_of(c);
+    (void)d;
     const char *argv[1] = {io->fn->name};
     return ret_errno(
         r, sizes(ward_caller_memory(c), argv, 1, (uint32_t)a[0].of.i32, (uint32_t)a[1].of.i32));
@@ -104,7 +113,8 @@ static int w_args_sizes_get(ward_caller *c, void *d, const ward_val *a, ward_val
 
 static int w_args_get(ward_caller *c, void *d, const ward_val *a, ward_val *r)
 {
-    mon_io *io = d;
+    mon_io *io = io_of(c);
+    (void)d;
     const char *argv[1] = {io->fn->name};
     return ret_errno(r, put_strings(ward_caller_memory(c), argv, 1, (uint32_t)a[0].of.i32,
                                     (uint32_t)a[1].of.i32));
@@ -112,14 +122,16 @@ static int w_args_get(ward_caller *c, void *d, const ward_val *a, ward_val *r)
 
 static int w_environ_sizes_get(ward_caller *c, void *d, const ward_val *a, ward_val *r)
 {
-    mon_io *io = d;
+    mon_io *io = io_of(c);
+    (void)d;
     return ret_errno(r, sizes(ward_caller_memory(c), (const char *const *)io->fn->env, io->fn->nenv,
                               (uint32_t)a[0].of.i32, (uint32_t)a[1].of.i32));
 }
 
 static int w_environ_get(ward_caller *c, void *d, const ward_val *a, ward_val *r)
 {
-    mon_io *io = d;
+    mon_io *io = io_of(c);
+    (void)d;
     return ret_errno(r, put_strings(ward_caller_memory(c), (const char *const *)io->fn->env,
                                     io->fn->nenv, (uint32_t)a[0].of.i32, (uint32_t)a[1].of.i32));
 }
@@ -128,7 +140,8 @@ static int w_environ_get(ward_caller *c, void *d, const ward_val *a, ward_val *r
 
 static int w_fd_write(ward_caller *c, void *d, const ward_val *a, ward_val *r)
 {
-    mon_io *io = d;
+    mon_io *io = io_of(c);
+    (void)d;
     ward_memory *m = ward_caller_memory(c);
     int32_t fd = a[0].of.i32;
     uint32_t iovs = (uint32_t)a[1].of.i32, n = (uint32_t)a[2].of.i32, total = 0;
@@ -153,7 +166,8 @@ static int w_fd_write(ward_caller *c, void *d, const ward_val *a, ward_val *r)
 
 static int w_fd_read(ward_caller *c, void *d, const ward_val *a, ward_val *r)
 {
-    mon_io *io = d;
+    mon_io *io = io_of(c);
+    (void)d;
     ward_memory *m = ward_caller_memory(c);
     uint32_t iovs = (uint32_t)a[1].of.i32, n = (uint32_t)a[2].of.i32, total = 0;
     if (a[0].of.i32 != 0) return ret_errno(r, E_BADF);
@@ -279,15 +293,15 @@ static int w_nosys(ward_caller *c, void *d, const ward_val *a, ward_val *r)
 
 static int io_input_count(ward_caller *c, void *d, const ward_val *a, ward_val *r)
 {
-    (void)c, (void)a;
-    r[0].of.i32 = (int32_t)((mon_io *)d)->nin;
+    (void)d, (void)a;
+    r[0].of.i32 = (int32_t)io_of(c)->nin;
     return 0;
 }
 
 static int io_input_ptr(ward_caller *c, void *d, const ward_val *a, ward_val *r)
 {
-    (void)c;
-    mon_io *io = d;
+    mon_io *io = io_of(c);
+    (void)d;
     uint32_t i = (uint32_t)a[0].of.i32;
     r[0].of.i32 = i < io->nin ? (int32_t)io->in_addr[i] : -1;
     return 0;
@@ -295,8 +309,8 @@ static int io_input_ptr(ward_caller *c, void *d, const ward_val *a, ward_val *r)
 
 static int io_input_len(ward_caller *c, void *d, const ward_val *a, ward_val *r)
 {
-    (void)c;
-    mon_io *io = d;
+    mon_io *io = io_of(c);
+    (void)d;
     uint32_t i = (uint32_t)a[0].of.i32;
     r[0].of.i32 = i < io->nin ? (int32_t)io->in_len[i] : -1;
     return 0;
@@ -304,22 +318,22 @@ static int io_input_len(ward_caller *c, void *d, const ward_val *a, ward_val *r)
 
 static int io_output_ptr(ward_caller *c, void *d, const ward_val *a, ward_val *r)
 {
-    (void)c, (void)a;
-    r[0].of.i32 = (int32_t)((mon_io *)d)->out_addr;
+    (void)d, (void)a;
+    r[0].of.i32 = (int32_t)io_of(c)->out_addr;
     return 0;
 }
 
 static int io_output_cap(ward_caller *c, void *d, const ward_val *a, ward_val *r)
 {
-    (void)c, (void)a;
-    r[0].of.i32 = (int32_t)((mon_io *)d)->out_cap;
+    (void)d, (void)a;
+    r[0].of.i32 = (int32_t)io_of(c)->out_cap;
     return 0;
 }
 
 static int io_output_commit(ward_caller *c, void *d, const ward_val *a, ward_val *r)
 {
-    (void)c;
-    mon_io *io = d;
+    mon_io *io = io_of(c);
+    (void)d;
     uint32_t len = (uint32_t)a[0].of.i32;
     if (len > io->out_cap) {
         r[0].of.i32 = -1;
@@ -395,8 +409,7 @@ static const mon_import mon_imports[] = {
     {"ward:io", "output_commit", "i", 1, io_output_commit},
 };
 
-bool mon_wasi_link(ward_store *s, ward_linker *l, const ward_module *m, mon_io *io, char *why,
-                   size_t cap)
+bool mon_wasi_link(ward_store *s, ward_linker *l, const ward_module *m, char *why, size_t cap)
 {
     size_t n = ward_module_import_count(m);
     for (size_t i = 0; i < n; i++) {
@@ -419,7 +432,7 @@ bool mon_wasi_link(ward_store *s, ward_linker *l, const ward_module *m, mon_io *
         for (size_t k = 0; k < np; k++)
             params[k] = imp->params[k] == 'I' ? WARD_I64 : WARD_I32;
         ward_func *f =
-            ward_func_new(s, params, np, results, (size_t)imp->nresults, imp->fn, io, NULL);
+            ward_func_new(s, params, np, results, (size_t)imp->nresults, imp->fn, NULL, NULL);
         if (!f || !ward_linker_define(l, mod, name,
                                       (ward_extern){.kind = WARD_EXTERN_FUNC, .of.func = f})) {
             snprintf(why, cap, "out of memory");

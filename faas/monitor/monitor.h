@@ -5,11 +5,14 @@
  *
  * Threads: the main thread reads the gateway's messages (mon_main.c) and
  * answers deploys and control messages itself; invocations go through a
- * bounded queue to a pool of workers (mon_run.c). Each worker keeps its
- * own template of each function it has run, in a store of its own (a
- * store runs one thread at a time, and a clone of a module with imports
- * lives in its template's store), and makes a copy-on-write clone of it
- * per invocation (a trustlet), freed when the invocation ends.
+ * bounded queue to a pool of workers (mon_run.c). Each function has one
+ * template, made at deploy in a store of its own and sealed
+ * (ward_instance_seal); every worker makes a copy-on-write clone of it
+ * per invocation (a trustlet) in the worker's own store, freed when the
+ * invocation ends. The template's imports are host functions only (WASI
+ * and ward:io), shared by all clones; they find the trustlet they serve
+ * through the data of the store the call runs in (the worker's mon_io).
+ * The branches of a fan-out run on several workers at once.
  */
 #ifndef WARD_FAAS_MONITOR_H
 #define WARD_FAAS_MONITOR_H
@@ -28,10 +31,10 @@
 #define MON_MAX_ENV 64u
 
 /* A deployed function: immutable once published, reference counted
- * (the function table holds one, each worker template and queued job one). */
+ * (the function table holds one, each queued or running job one). */
 typedef struct mon_fn {
     int refs;  /* atomic */
-    bool dead; /* undeployed or replaced: templates of it are dropped */
+    bool dead; /* undeployed or replaced */
     uint64_t id;
     char tenant[PROTO_MAX_NAME], name[PROTO_MAX_NAME];
     ward_module *module;
@@ -40,6 +43,15 @@ typedef struct mon_fn {
     bool paged; /* paged memory: input and output by page mapping; flat: copied in and out */
     uint32_t nenv;
     char *env[MON_MAX_ENV];
+    /* The template (mon_fn_check builds it at deploy): initialised, sealed,
+     * cloned by every worker; freed with the function's last reference. */
+    ward_store *tpl_store;
+    ward_instance *tpl;
+    uint8_t measurement[64]; /* SHA-512 of the module and canonical manifest (mon_attest.c) */
+    int sealed;              /* deployed sealed: 1 by a client, 2 from the store */
+    uint8_t sealed_for[64];  /* the measurement the sealer named */
+    uint8_t *plain;          /* a sealed module's plaintext, until the deploy's reply */
+    size_t plain_len;
 } mon_fn;
 
 typedef struct mon_tenant {
@@ -61,6 +73,13 @@ typedef struct mon_job {
     uint8_t *raw; /* the request message, owned; body points into it */
     const uint8_t *body;
     size_t body_len;
+    const uint8_t *sealed; /* a sealed body (faas/attest.h), points into raw */
+    size_t sealed_len;
+    struct {
+        uint8_t key[32]; /* the reply's key, wiped once used */
+        uint8_t req_nonce[24], subject[64], in_hash[64];
+        uint64_t ns; /* time spent opening */
+    } seal;
     uint64_t t_enqueued;
 } mon_job;
 
@@ -103,6 +122,8 @@ bool mon_job_exec(mon_worker *w, mon_job *job, proto_buf *b, uint64_t t0);
 /* A function from a DEPLOY message: checked, compiled, instantiated once
  * (mon_main.c). NULL with *st and msg on failure. */
 mon_fn *mon_fn_build(const proto_msg *m, proto_status *st, char *msg, size_t cap);
+/* Checks fn and builds its template (at deploy, mon_main.c); false with msg. */
+bool mon_fn_check(mon_fn *fn, char *msg, size_t cap);
 /* k idle clones of fn's template held while measure(arg) runs (the benchmark's density). */
 bool mon_clones_hold(mon_worker *w, mon_fn *fn, unsigned k, void (*measure)(void *), void *arg);
 /* mon_bench.c: `ward-monitor --bench ...` (bench/serve.sh). */
@@ -132,10 +153,34 @@ typedef struct mon_io {
 } mon_io;
 
 /* Defines in l the imports m asks for from wasi_snapshot_preview1 and
- * ward:io, as functions of s bound to io. False with *why if m imports
- * anything else (or out of memory). */
-bool mon_wasi_link(ward_store *s, ward_linker *l, const ward_module *m, mon_io *io, char *why,
-                   size_t cap);
+ * ward:io, as host functions of s. They act on the mon_io that is the
+ * data (ward_store_data) of the store the call runs in. False with *why if
+ * m imports anything else (or out of memory). */
+bool mon_wasi_link(ward_store *s, ward_linker *l, const ward_module *m, char *why, size_t cap);
+
+/* mon_attest.c: measurements, keys, evidence, sealed data (docs/attest.md). */
+/* Before the sandbox: libsodium, the monitor's measurement (its executable
+ * and config), its keys, its platform (spec: NULL or "none", "sim:FILE", "tsm"). */
+bool mon_attest_init(const char *spec, const char *config, char *why, size_t cap);
+void mon_attest_wipe(void); /* wipes every secret (exit paths) */
+void mon_attest_on_attest(uint64_t gen, const proto_msg *m);
+/* Deploy: opens a sealed module (m's SEALED) into fn->plain. */
+bool mon_attest_module(const proto_msg *m, mon_fn *fn, proto_status *st, char *msg, size_t cap);
+/* Sets fn->measurement from the module bytes and m's manifest fields. */
+void mon_attest_measure(mon_fn *fn, const proto_msg *m, const uint8_t *wasm, size_t len);
+/* A sealed module must measure as its sealer said. */
+bool mon_attest_deploy_check(mon_fn *fn, char *msg, size_t cap);
+void mon_attest_fn_free(mon_fn *fn);
+/* The OK of a deploy: MEASUREMENT, and the module sealed for the store. */
+void mon_attest_deploy_reply(uint64_t gen, uint32_t id, mon_fn *fn);
+/* A job's sealed input opened straight into a new region (NULL if empty). */
+bool mon_attest_open(ward_memory *scratch, mon_job *job, ward_region **r, uint64_t *len,
+                     proto_status *st, char *msg, size_t cap);
+/* Appends the sealed output (with its receipt) of parts to b. */
+bool mon_attest_seal(ward_memory *scratch, mon_job *job, ward_region *const *parts,
+                     const uint64_t *lens, uint32_t nparts, proto_buf *b);
+void mon_attest_job_free(mon_job *job);
+void mon_attest_stats(proto_buf *b);
 
 /* mon_sandbox.c: the seccomp filter; fills `list` with the system calls it allows. */
 bool mon_sandbox(char *why, size_t cap);

@@ -29,6 +29,7 @@ struct ward_store {
     uint64_t deadline; /* absolute plat_now_ns() time, 0 = none */
     unsigned depth;    /* nesting of ward_func_call / instantiation */
     plat_watch watch;  /* registered while an outermost call runs */
+    void *data;        /* the embedder's (ward_store_set_data) */
 };
 
 enum { API_OUT_NONE = 0, API_OUT_TRAP, API_OUT_EXIT };
@@ -484,6 +485,16 @@ void ward_store_interrupt(ward_store *s)
                                             memory_order_release, memory_order_relaxed);
 }
 
+void ward_store_set_data(ward_store *s, void *data)
+{
+    if (s) s->data = data;
+}
+
+void *ward_store_data(const ward_store *s)
+{
+    return s ? s->data : NULL;
+}
+
 /* ---- host functions ------------------------------------------------------------------- */
 
 #define API_SMALL_VALS 16
@@ -509,7 +520,9 @@ static w_trap api_host_trampoline(w_exec *ex, void *data, uint64_t *slots)
         res[i].kind = (ward_valkind)t->results[i];
     }
 
-    ward_caller c = {ex, h->store, API_OUT_NONE, W_TRAP_HOST};
+    /* The store the call runs in, which for a clone in another store than
+     * its template's is not the one h was created in. */
+    ward_caller c = {ex, api_store_of(ex), API_OUT_NONE, W_TRAP_HOST};
     int rc = h->fn(&c, h->data, args, res);
     if (rc == 0 && c.outcome == API_OUT_NONE) {
         for (uint32_t i = 0, k = 0; i < t->nresults; k += w_slots_of(t->results[i]), i++) {
@@ -904,6 +917,9 @@ ward_status ward_func_call(ward_store *s, ward_func *f, const ward_val *args, si
     const w_functype *t = fn->type;
     if (fn->inst && fn->inst->store != &s->w)
         return api_error(res, W_ERR_INVALID_ARGUMENT, "function belongs to another store");
+    if (fn->inst && fn->inst->sealed)
+        return api_error(res, W_ERR_INVALID_ARGUMENT,
+                         "the function's instance is sealed (a template: call its clones)");
     if (nargs != t->nparams)
         return api_error(res, W_ERR_INVALID_ARGUMENT, "expected %u arguments, got %zu", t->nparams,
                          nargs);
@@ -1087,6 +1103,14 @@ ward_instance *ward_instance_clone(ward_store *s, ward_instance *tmpl, ward_resu
     w_instance *inst = rt_instance_clone(&s->w, (w_instance *)tmpl, &e);
     if (!inst) api_error_from(res, &e);
     return (ward_instance *)inst;
+}
+
+bool ward_instance_seal(ward_store *s, ward_instance *inst)
+{
+    w_instance *i = (w_instance *)inst;
+    if (!s || !i || s->depth || i->store != &s->w) return false;
+    rt_instance_seal(i);
+    return true;
 }
 
 bool ward_instance_free(ward_store *s, ward_instance *inst)

@@ -29,13 +29,18 @@ const char dec_msg_stopped[] = "stopped: deadline exceeded or interrupted";
 static W_NOINLINE bool dec_leb(w_reader *r, unsigned bits, bool is_signed, uint64_t *out)
 {
     const uint8_t *start = r->p, *p = r->p;
+    /* The reference reads a value from the module's byte stream and checks
+     * the section's end afterwards, so a value running past the end is
+     * judged as a number first ("too long", "too large") and only then as
+     * "unexpected end". */
+    const uint8_t *lim = r->lim && r->lim > r->end ? r->lim : r->end;
     unsigned maxbytes = (bits + 6) / 7;
     unsigned shift = 0;
     uint64_t result = 0;
     uint8_t b = 0;
 
     for (unsigned i = 0; i < maxbytes; i++) {
-        if (p >= r->end) {
+        if (p >= lim) {
             w_fail(r->err, W_ERR_UNEXPECTED_END, (size_t)(start - r->base), dec_msg_eos);
             return false;
         }
@@ -68,6 +73,10 @@ static W_NOINLINE bool dec_leb(w_reader *r, unsigned bits, bool is_signed, uint6
         result |= (uint64_t)(b & 0x7F) << shift;
         shift += 7;
         if (!(b & 0x80)) break;
+    }
+    if (p > r->end) {
+        w_fail(r->err, W_ERR_UNEXPECTED_END, (size_t)(start - r->base), dec_msg_eos);
+        return false;
     }
     if (is_signed && shift < 64 && (b & 0x40)) result |= ~0ull << shift;
     r->p = p;
@@ -1208,7 +1217,7 @@ static bool dec_names(dec_ctx *c)
 {
     w_module *m = c->m;
     w_err scratch;
-    w_reader r = {m->bytes, c->names, c->names_end, &scratch};
+    w_reader r = {m->bytes, c->names, c->names_end, &scratch, NULL};
     int last_id = -1;
     while (r.p < r.end) {
         uint8_t id;
@@ -1340,7 +1349,7 @@ static bool dec_header(w_reader *r)
 static bool dec_module_body(dec_ctx *c)
 {
     w_module *m = c->m;
-    w_reader r = {m->bytes, m->bytes, m->bytes + m->size, c->err};
+    w_reader r = {m->bytes, m->bytes, m->bytes + m->size, c->err, m->bytes + m->size};
     int last_rank = 0;
 
     if (!dec_header(&r)) return false;

@@ -266,6 +266,8 @@ typedef struct w_reader {
     const uint8_t *p;    /* current position */
     const uint8_t *end;  /* end of the current section/body */
     w_err *err;
+    const uint8_t *lim; /* end of the module, or NULL: how far a LEB128 value may be
+                           read to classify it (see dec_leb) */
 } w_reader;
 
 bool dec_u32(w_reader *r, uint32_t *out);

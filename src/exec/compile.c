@@ -170,6 +170,12 @@ static bool cmp_fail(cmp *c, w_errcode code, const char *msg)
     return w_fail(c->err, code, c->op_off, "%s", msg);
 }
 
+/* "unknown local 2": the reference's form for an index out of range. */
+static bool cmp_fail_idx(cmp *c, w_errcode code, const char *what, uint64_t idx)
+{
+    return w_fail(c->err, code, c->op_off, "unknown %s %llu", what, (unsigned long long)idx);
+}
+
 static bool cmp_oom(cmp *c)
 {
     return cmp_fail(c, W_ERR_OUT_OF_MEMORY, "out of memory");
@@ -1025,7 +1031,7 @@ static bool cmp_branch(cmp *c, uint32_t fi, const cmp_val *v, uint32_t n)
 static bool cmp_read_label(cmp *c, uint32_t *depth, uint32_t *fi)
 {
     if (!dec_u32(&c->r, depth)) return false;
-    if (*depth >= c->nctrl) return cmp_fail(c, W_ERR_UNKNOWN_LABEL, "unknown label");
+    if (*depth >= c->nctrl) return cmp_fail_idx(c, W_ERR_UNKNOWN_LABEL, "label", *depth);
     *fi = c->nctrl - 1 - *depth;
     return true;
 }
@@ -1057,7 +1063,8 @@ static bool cmp_blocktype(cmp *c, uint32_t *np, const w_valtype **p, uint32_t *n
     }
     if (!dec_s33(&c->r, &x)) return false;
     if (x < 0) return cmp_fail(c, W_ERR_MALFORMED_TYPE, "malformed value type");
-    if ((uint64_t)x >= c->m->ntypes) return cmp_fail(c, W_ERR_UNKNOWN_TYPE, "unknown type");
+    if ((uint64_t)x >= c->m->ntypes)
+        return cmp_fail_idx(c, W_ERR_UNKNOWN_TYPE, "type", (uint64_t)x);
     *np = c->m->types[x].nparams;
     *p = c->m->types[x].params;
     *nr = c->m->types[x].nresults;
@@ -1296,7 +1303,7 @@ static bool cmp_call(cmp *c)
     uint32_t f, argbase;
     const w_functype *ft;
     if (!dec_u32(&c->r, &f)) return false;
-    if (f >= c->m->nfuncs) return cmp_fail(c, W_ERR_UNKNOWN_FUNCTION, "unknown function");
+    if (f >= c->m->nfuncs) return cmp_fail_idx(c, W_ERR_UNKNOWN_FUNCTION, "function", f);
     ft = &c->m->types[c->m->func_types[f]];
     if (!cmp_call_args(c, ft, NULL, &argbase)) return false;
     if (!cmp_op(c, W_OP_CALL, 2)) return false;
@@ -1311,8 +1318,8 @@ static bool cmp_call_indirect(cmp *c)
     const w_functype *ft;
     cmp_val idx = {0};
     if (!dec_u32(&c->r, &y) || !dec_u32(&c->r, &x)) return false;
-    if (x >= c->m->ntables) return cmp_fail(c, W_ERR_UNKNOWN_TABLE, "unknown table");
-    if (y >= c->m->ntypes) return cmp_fail(c, W_ERR_UNKNOWN_TYPE, "unknown type");
+    if (x >= c->m->ntables) return cmp_fail_idx(c, W_ERR_UNKNOWN_TABLE, "table", x);
+    if (y >= c->m->ntypes) return cmp_fail_idx(c, W_ERR_UNKNOWN_TYPE, "type", y);
     if (c->m->tables[x].elem != W_FUNCREF) return cmp_fail(c, W_ERR_TYPE_MISMATCH, "type mismatch");
     ft = &c->m->types[y];
     if (!cmp_call_args(c, ft, &idx, &argbase)) return false;
@@ -1444,7 +1451,7 @@ static bool cmp_local(cmp *c, uint8_t opcode)
     cmp_val v = {0};
     bool retarget;
     if (!dec_u32(&c->r, &x)) return false;
-    if (!cmp_local_at(c, x, &t, &slot)) return cmp_fail(c, W_ERR_UNKNOWN_LOCAL, "unknown local");
+    if (!cmp_local_at(c, x, &t, &slot)) return cmp_fail_idx(c, W_ERR_UNKNOWN_LOCAL, "local", x);
     if (opcode == 0x20) return cmp_push_alias(c, t, x);
     retarget = c->prod_seq == c->seq && c->nvals > cmp_frame(c)->height &&
                c->prod_val == c->nvals - 1 && c->vals[c->nvals - 1].local < 0;
@@ -1471,7 +1478,7 @@ static bool cmp_global(cmp *c, uint8_t opcode)
     cmp_val v = {0};
     bool vec;
     if (!dec_u32(&c->r, &x)) return false;
-    if (x >= c->m->nglobals) return cmp_fail(c, W_ERR_UNKNOWN_GLOBAL, "unknown global");
+    if (x >= c->m->nglobals) return cmp_fail_idx(c, W_ERR_UNKNOWN_GLOBAL, "global", x);
     g = &c->m->global_types[x];
     vec = g->type == W_V128;
     if (opcode == 0x23) {
@@ -1543,7 +1550,7 @@ static bool cmp_ref(cmp *c, uint8_t opcode)
     } else {
         uint32_t x;
         if (!dec_u32(&c->r, &x)) return false;
-        if (x >= c->m->nfuncs) return cmp_fail(c, W_ERR_UNKNOWN_FUNCTION, "unknown function");
+        if (x >= c->m->nfuncs) return cmp_fail_idx(c, W_ERR_UNKNOWN_FUNCTION, "function", x);
         if (!w_module_func_declared(c->m, x))
             return cmp_fail(c, W_ERR_UNDECLARED_REFERENCE, "undeclared function reference");
         return cmp_imm_dst(c, W_OP_REF_FUNC, &x, 1, W_FUNCREF);
@@ -1555,7 +1562,7 @@ static bool cmp_ref(cmp *c, uint8_t opcode)
 static bool cmp_table_idx(cmp *c, uint32_t *x)
 {
     if (!dec_u32(&c->r, x)) return false;
-    if (*x >= c->m->ntables) return cmp_fail(c, W_ERR_UNKNOWN_TABLE, "unknown table");
+    if (*x >= c->m->ntables) return cmp_fail_idx(c, W_ERR_UNKNOWN_TABLE, "table", *x);
     return true;
 }
 
@@ -1587,7 +1594,8 @@ static bool cmp_table_op(cmp *c, uint32_t sub)
     case 12: /* table.init elem table */
         if (!dec_u32(&c->r, &imm[1])) return false;
         if (!cmp_table_idx(c, &imm[0])) return false;
-        if (imm[1] >= c->m->nelems) return cmp_fail(c, W_ERR_UNKNOWN_ELEM, "unknown elem segment");
+        if (imm[1] >= c->m->nelems)
+            return cmp_fail_idx(c, W_ERR_UNKNOWN_ELEM, "elem segment", imm[1]);
         if (c->m->elems[imm[1]].type != c->m->tables[imm[0]].elem)
             return cmp_fail(c, W_ERR_TYPE_MISMATCH, "type mismatch");
         if (!cmp_pop(c, W_I32, &v[2]) || !cmp_pop(c, W_I32, &v[1]) || !cmp_pop(c, W_I32, &v[0]))
@@ -1595,7 +1603,8 @@ static bool cmp_table_op(cmp *c, uint32_t sub)
         return cmp_imm_src(c, W_OP_TABLE_INIT, imm, 2, v, 3);
     case 13: /* elem.drop */
         if (!dec_u32(&c->r, &imm[0])) return false;
-        if (imm[0] >= c->m->nelems) return cmp_fail(c, W_ERR_UNKNOWN_ELEM, "unknown elem segment");
+        if (imm[0] >= c->m->nelems)
+            return cmp_fail_idx(c, W_ERR_UNKNOWN_ELEM, "elem segment", imm[0]);
         return cmp_imm_src(c, W_OP_ELEM_DROP, imm, 1, NULL, 0);
     case 14: /* table.copy dst src */
         if (!cmp_table_idx(c, &imm[0]) || !cmp_table_idx(c, &imm[1])) return false;
@@ -1813,7 +1822,7 @@ static bool cmp_lane_mem(cmp *c, w_op op, bool store, uint32_t maxalign, uint32_
 static bool cmp_data_idx(cmp *c, uint32_t x)
 {
     if (c->m->has_datacount ? x >= c->m->datacount : x >= c->m->ndatas)
-        return cmp_fail(c, W_ERR_UNKNOWN_DATA, "unknown data segment");
+        return cmp_fail_idx(c, W_ERR_UNKNOWN_DATA, "data segment", x);
     if (!c->m->has_datacount)
         return cmp_fail(c, W_ERR_DATA_COUNT_REQUIRED, "data count section required");
     return true;
@@ -1970,10 +1979,10 @@ static bool cmp_simd(cmp *c, const cmp_info *i)
     return cmp_sig(c, i->op, s);
 }
 
-/* Why an opcode is not accepted: the proposal it belongs to, for those of
- * proposals ward does not implement, so that a module built for one is
- * told what it needs; "illegal opcode" for any other. */
-static const char *cmp_unknown_op(uint32_t key)
+/* The proposal an opcode ward does not accept belongs to, so that a module
+ * built for one is told what it needs; NULL for an opcode of no proposal
+ * ward knows ("illegal opcode"). */
+static const char *cmp_unsupported_proposal(uint32_t key)
 {
     static const struct {
         uint32_t key;
@@ -2004,7 +2013,7 @@ static const char *cmp_unknown_op(uint32_t key)
         return "unsupported proposal: relaxed SIMD";
     if (key >= CMP_KEY(0xFC, 0x13) && key <= CMP_KEY(0xFC, 0x16))
         return "unsupported proposal: wide arithmetic";
-    return "illegal opcode";
+    return NULL;
 }
 
 static bool cmp_table_driven(cmp *c, uint32_t key)
@@ -2012,9 +2021,9 @@ static bool cmp_table_driven(cmp *c, uint32_t key)
     cmp_info i;
     memset(&i, 0, sizeof i);
     if (!cmp_lookup(key, &i)) {
-        const char *msg = cmp_unknown_op(key);
-        bool proposal = strncmp(msg, "unsupported proposal", 20) == 0;
-        return cmp_fail(c, proposal ? W_ERR_UNSUPPORTED_PROPOSAL : W_ERR_ILLEGAL_OPCODE, msg);
+        const char *proposal = cmp_unsupported_proposal(key);
+        if (proposal) return cmp_fail(c, W_ERR_UNSUPPORTED_PROPOSAL, proposal);
+        return cmp_fail(c, W_ERR_ILLEGAL_OPCODE, "illegal opcode");
     }
     switch (i.kind) {
     case CMP_T_NUM: return cmp_sig(c, i.op, i.sig);
@@ -2266,6 +2275,7 @@ static bool cmp_function(cmp *c, uint32_t defidx, w_fcode *out)
     c->r.p = fd->body;
     c->r.end = fd->body + fd->body_len;
     c->r.err = c->err;
+    c->r.lim = m->bytes + m->size;
     if (!cmp_push_ctrl(c, CMP_K_FUNC, 0, NULL, c->ft->nresults, c->ft->results)) return false;
     while (!done) {
         c->op_off = dec_offset(&c->r);

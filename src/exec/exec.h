@@ -80,6 +80,7 @@ typedef struct w_instance {
     uint64_t pac_key[2];
     bool pac_on;
     bool pac_tags;
+    bool sealed; /* a template for clones on any thread (rt_instance_seal): never runs */
 } w_instance;
 
 typedef struct w_frame {

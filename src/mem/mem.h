@@ -131,6 +131,10 @@ void mem_release(w_memory *m);
  * charged to budget: paged memories share src's frames copy-on-write, flat
  * ones are copied. Returns false with *err set on failure. */
 bool mem_clone(w_memory *dst, w_memory *src, w_budget *budget, w_err *err);
+/* Prepares m to be cloned from several threads at once (pg_seal for a
+ * paged memory; a flat one's clone reads it only anyway). m must not change
+ * afterwards. */
+void mem_seal(w_memory *m);
 
 /* Host memory held on behalf of m's guest beyond its pages (regions it
  * publishes, grants, per-page records): charged to m's owner's budget by

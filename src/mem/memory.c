@@ -324,6 +324,11 @@ void mem_trap_msg(const w_memory *m, w_trap t, uint64_t fault, bool write, char 
     }
 }
 
+void mem_seal(w_memory *m)
+{
+    if (m->mode == W_MEM_PAGED) pg_seal(m);
+}
+
 bool mem_clone(w_memory *dst, w_memory *src, w_budget *budget, w_err *err)
 {
     if (src->mode == W_MEM_PAGED) {

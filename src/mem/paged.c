@@ -23,7 +23,7 @@ struct pg_frame {
     pg_frame *next_free;
     struct pg_arena *arena; /* the arena whose slot this is, or NULL (the pool) */
     atomic_bool held;       /* arena slots: in use */
-    bool used;              /* arena slots: held before, so maybe not zero */
+    bool used;              /* held before and not zeroed since: maybe not zero */
     /* Tag nibbles of the frame's granules (W_TAG_PAGE_BYTES), NULL while
      * all are 0. Set once while the frame lives; freed with the frame. */
     uint8_t *tags;
@@ -43,6 +43,11 @@ typedef struct pg_arena {
     uint64_t n;
     uint8_t *base;
     pg_frame *slots;
+    /* Slots marked used, and 1 + the highest one ever used: what a kept
+     * arena holds in RAM (see "Recycling"). Changed only by the owning
+     * memory's thread, or under the pool lock once the arena is kept. */
+    uint64_t nused, hi;
+    struct pg_arena *next_kept;
 } pg_arena;
 
 typedef struct pg_page {
@@ -85,6 +90,7 @@ typedef struct pg_mem {
     uint64_t tbl_len;    /* entries of each hot table (see pg_tables_new) */
     bool no_span;        /* pg_no_span */
     bool is_clone;       /* a clone's pages start as a template's: no huge pages */
+    bool sealed;         /* pg_seal: clones only read it */
 } pg_mem;
 
 struct pg_region {
@@ -93,15 +99,46 @@ struct pg_region {
     pg_frame **frames; /* one reference each */
     w_memory **users;  /* memories with pages mapping this region or grants of it */
     size_t nusers, cap_users;
+    /* Guards users: memories of different threads may map and unmap one
+     * region at once (paged.h, "Threads"). */
+    atomic_flag ulock;
 };
 
 /* ---- the frame pool -------------------------------------------------------------- */
+
+/* Recycling. Creating a memory used to map its tables and its arena and
+ * destroying it to unmap them: three mmap and three munmap calls for every
+ * clone of a serverless node, and each munmap (or madvise) of touched pages
+ * makes the kernel flush the TLBs of every core running the process. So:
+ *   - the hot tables of a 32-bit memory (one size for all) are kept when the
+ *     memory goes, their entries for its pages and the translation cache
+ *     cleared by memset (the rest was never written), up to PG_KEEP_TABLES;
+ *   - an arena is kept when its last reference goes, up to PG_KEEP_ARENAS,
+ *     and given to the next memory with as many slots; its slots keep their
+ *     `used` marks and a used slot is zeroed (memset, no system call) when
+ *     next taken, or not at all when the taker overwrites the whole frame;
+ *   - a pool frame is zeroed the same way when next allocated.
+ * What kept arenas and free pool frames hold in RAM is bounded: past
+ * PG_KEEP_DIRTY used frames in all, an arena's used slots (or a pool frame)
+ * are given back to the OS (one madvise) before being kept, so a burst of
+ * large memories does not stay resident. Nothing is ever read from a used
+ * frame before it is zeroed or overwritten: a new memory never sees an old
+ * one's data. */
+#define PG_KEEP_TABLES 64u
+#define PG_KEEP_ARENAS 64u
+#define PG_KEEP_DIRTY 512u        /* frames (32 MiB) */
+#define PG_KEEP_TABLE_PAGES 4096u /* a larger memory's tables are unmapped */
 
 static struct {
     atomic_flag lock;
     pg_frame *free;
     uint64_t chunks;
-} pg_pool = {ATOMIC_FLAG_INIT, NULL, 0};
+    uint64_t dirty; /* used frames among the free pool frames and in kept arenas */
+    uint8_t **tables[PG_KEEP_TABLES];
+    unsigned ntables;
+    pg_arena *arenas; /* kept arenas, a list */
+    unsigned narenas;
+} pg_pool = {ATOMIC_FLAG_INIT, NULL, 0, 0, {NULL}, 0, NULL, 0};
 
 /* Backs every never-written page; never written itself (it is const). */
 static const uint8_t pg_zero_data[PG_SIZE] __attribute__((aligned(64)));
@@ -117,8 +154,9 @@ static void pg_unlock(void)
     atomic_flag_clear_explicit(&pg_pool.lock, memory_order_release);
 }
 
-/* A zeroed frame with one reference, or NULL. */
-static pg_frame *pg_frame_alloc(void)
+/* A frame with one reference, or NULL: zeroed, unless `fill` (the caller
+ * overwrites all of it at once). */
+static pg_frame *pg_frame_alloc(bool fill)
 {
     pg_frame *f;
     pg_lock();
@@ -139,9 +177,12 @@ static pg_frame *pg_frame_alloc(void)
     }
     f = pg_pool.free;
     pg_pool.free = f->next_free;
+    if (f->used) pg_pool.dirty--;
     pg_unlock();
     atomic_store_explicit(&f->refs, 1, memory_order_relaxed);
     f->next_free = NULL;
+    if (f->used && !fill) memset(f->data, 0, PG_SIZE);
+    f->used = false;
     return f;
 }
 
@@ -150,12 +191,65 @@ static void pg_frame_retain(pg_frame *f)
     if (f != &pg_zero) atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
 }
 
-static void pg_arena_release(pg_arena *a)
+static void pg_arena_unmap(pg_arena *a)
 {
-    if (!a || atomic_fetch_sub_explicit(&a->refs, 1, memory_order_acq_rel) != 1) return;
     plat_release(a->base, a->n * PG_SIZE);
     plat_release(a->slots, a->n * sizeof *a->slots);
     w_free(a);
+}
+
+/* The last reference to a is gone: keep it for the next memory of its
+ * size (see "Recycling"), or unmap it. */
+static void pg_arena_release(pg_arena *a)
+{
+    if (!a || atomic_fetch_sub_explicit(&a->refs, 1, memory_order_acq_rel) != 1) return;
+    pg_lock();
+    bool keep = pg_pool.narenas < PG_KEEP_ARENAS;
+    bool discard = keep && pg_pool.dirty + a->nused > PG_KEEP_DIRTY;
+    if (keep && !discard) {
+        pg_pool.dirty += a->nused;
+        a->next_kept = pg_pool.arenas;
+        pg_pool.arenas = a;
+        pg_pool.narenas++;
+    }
+    pg_unlock();
+    if (!keep) {
+        pg_arena_unmap(a);
+        return;
+    }
+    if (!discard) return;
+    /* Too much kept in RAM already: this one's used slots go back to the
+     * OS first (nobody else can reach a now). */
+    plat_discard(a->base, a->hi * PG_SIZE);
+    for (uint64_t i = 0; i < a->hi; i++)
+        a->slots[i].used = false;
+    a->nused = a->hi = 0;
+    pg_lock();
+    a->next_kept = pg_pool.arenas;
+    pg_pool.arenas = a;
+    pg_pool.narenas++;
+    pg_unlock();
+}
+
+/* A kept arena of n slots, or NULL. */
+static pg_arena *pg_arena_reuse(uint64_t n)
+{
+    pg_arena *a = NULL;
+    pg_lock();
+    for (pg_arena **pp = &pg_pool.arenas; *pp; pp = &(*pp)->next_kept) {
+        if ((*pp)->n != n) continue;
+        a = *pp;
+        *pp = a->next_kept;
+        pg_pool.narenas--;
+        pg_pool.dirty -= a->nused;
+        break;
+    }
+    pg_unlock();
+    if (a) {
+        a->next_kept = NULL;
+        atomic_store_explicit(&a->refs, 1, memory_order_relaxed);
+    }
+    return a;
 }
 
 static void pg_frame_release(pg_frame *f)
@@ -165,16 +259,20 @@ static void pg_frame_release(pg_frame *f)
     w_free(f->tags); /* the next holder's granules start at tag 0 */
     f->tags = NULL;
     if (f->arena) {
-        /* Free again; zeroed when the slot is next taken (pg_slot), or
-         * never: a memory's pages and the arena usually go together, and
-         * one unmapping is cheaper than a call per page. */
+        /* Free again; zeroed when the slot is next taken (pg_slot). */
         pg_arena *a = f->arena;
         atomic_store_explicit(&f->held, false, memory_order_release);
         pg_arena_release(a);
         return;
     }
-    /* Back to zero and to the pool; the RAM goes back to the OS. */
-    plat_discard(f->data, PG_SIZE);
+    /* Back to the pool, zeroed when next allocated; past the bound on what
+     * the pool keeps in RAM, back to zero and the RAM to the OS now. */
+    pg_lock();
+    bool keep = pg_pool.dirty < PG_KEEP_DIRTY;
+    if (keep) pg_pool.dirty++;
+    pg_unlock();
+    if (!keep) plat_discard(f->data, PG_SIZE);
+    f->used = keep;
     pg_lock();
     f->next_free = pg_pool.free;
     pg_pool.free = f;
@@ -195,6 +293,7 @@ static bool pg_slot_ready(w_memory *m)
     if (!pg->arena) {
         uint64_t n = pg_arena_len(m);
         if (!n) return false;
+        if ((pg->arena = pg_arena_reuse(n))) return true;
         pg_arena *a = w_calloc(1, sizeof *a);
         pg_frame *slots = a ? plat_map(n * sizeof *slots) : NULL;
         uint8_t *base = slots ? plat_map(n * PG_SIZE) : NULL;
@@ -212,10 +311,11 @@ static bool pg_slot_ready(w_memory *m)
     return true;
 }
 
-/* A zero frame with one reference for page i of m: its arena slot if that
- * is free, else NULL (the caller takes one from the pool). Only m's own
- * thread takes slots (paged.h, "Threads"); any thread may free one. */
-static pg_frame *pg_slot(w_memory *m, uint64_t i)
+/* A frame with one reference for page i of m, zeroed unless `fill` (the
+ * caller overwrites all of it): its arena slot if that is free, else NULL
+ * (the caller takes one from the pool). Only m's own thread takes slots
+ * (paged.h, "Threads"); any thread may free one. */
+static pg_frame *pg_slot(w_memory *m, uint64_t i, bool fill)
 {
     if (!pg_slot_ready(m)) return NULL;
     pg_arena *a = m->pg->arena;
@@ -225,18 +325,31 @@ static pg_frame *pg_slot(w_memory *m, uint64_t i)
     atomic_store_explicit(&f->held, true, memory_order_relaxed);
     f->data = a->base + i * PG_SIZE;
     f->arena = a;
-    if (f->used) plat_discard(f->data, PG_SIZE); /* back to zero */
-    f->used = true;
+    if (f->used && !fill) memset(f->data, 0, PG_SIZE); /* back to zero */
+    if (!f->used) {
+        f->used = true;
+        a->nused++;
+        if (i >= a->hi) a->hi = i + 1;
+    }
     atomic_store_explicit(&f->refs, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&a->refs, 1, memory_order_relaxed);
     return f;
 }
 
-/* A zero frame for page i of m: its arena slot, else one from the pool. */
-static pg_frame *pg_frame_for(w_memory *m, uint64_t i)
+/* A frame for page i of m, zeroed unless `fill`: its arena slot, else one
+ * from the pool. */
+static pg_frame *pg_frame_for(w_memory *m, uint64_t i, bool fill)
 {
-    pg_frame *f = pg_slot(m, i);
-    return f ? f : pg_frame_alloc();
+    pg_frame *f = pg_slot(m, i, fill);
+    return f ? f : pg_frame_alloc(fill);
+}
+
+/* Is page i's arena slot free and never used (zero, costing nothing)? */
+static bool pg_slot_clean(w_memory *m, uint64_t i)
+{
+    if (!pg_slot_ready(m) || i >= m->pg->arena->n) return false;
+    const pg_frame *f = &m->pg->arena->slots[i];
+    return !f->used && !atomic_load_explicit(&f->held, memory_order_acquire);
 }
 
 /* ---- page state and tables -------------------------------------------------------- */
@@ -334,7 +447,13 @@ static bool pg_tables_new(w_memory *m)
 {
     uint64_t n = pg_table_len(m);
     if (n > ((uint64_t)1 << 32)) return false;
-    uint8_t **t = plat_map(pg_tables_bytes(n));
+    uint8_t **t = NULL;
+    if (n == PG_TABLE32) {
+        pg_lock();
+        if (pg_pool.ntables) t = pg_pool.tables[--pg_pool.ntables];
+        pg_unlock();
+    }
+    if (!t) t = plat_map(pg_tables_bytes(n));
     if (!t) return false;
     m->pg_rd = t;
     m->pg_wr = t + n;
@@ -363,16 +482,20 @@ static bool pg_reserve(w_memory *m, uint64_t pages)
 
 /* Pages [from, to) become fresh zero pages, read-write: their arena slots
  * (zero, and costing no RAM until written), or where there is none, the
- * shared zero frame, copy-on-write. A large memory's slots get huge pages
- * as a flat memory's block does (W_MEM_HUGE_MIN), except a clone's, whose
- * slots hold single copied pages. */
+ * shared zero frame, copy-on-write. A clone's page whose slot was used
+ * before (a recycled arena) gets the zero frame too and its slot only when
+ * first written, zeroed then: a clone's pages are rarely one run anyway
+ * (its first pages are its template's), and the host often replaces grown
+ * pages at once (a serverless node maps its input there). A large memory's
+ * slots get huge pages as a flat memory's block does (W_MEM_HUGE_MIN),
+ * except a clone's, whose slots hold single copied pages. */
 static void pg_zero_pages(w_memory *m, uint64_t from, uint64_t to)
 {
     if (to * PG_SIZE >= W_MEM_HUGE_MIN && !m->pg->is_clone && pg_slot_ready(m))
         plat_advise_huge(m->pg->arena->base, to * PG_SIZE);
     for (uint64_t i = from; i < to; i++) {
         pg_page *p = &m->pg->pages[i];
-        p->frame = pg_slot(m, i);
+        p->frame = !m->pg->is_clone || pg_slot_clean(m, i) ? pg_slot(m, i, false) : NULL;
         p->cow = !p->frame;
         if (!p->frame) p->frame = &pg_zero;
         p->region = NULL;
@@ -410,14 +533,46 @@ bool pg_grow(w_memory *m, uint64_t delta)
     return true;
 }
 
+/* Keeps m's tables for the next memory (see "Recycling"), cleared: the
+ * entries of its pages (no other entry was ever written), the translation
+ * cache and the cached bytes. Tables of large memories are unmapped. */
+static void pg_tables_free(w_memory *m)
+{
+    pg_mem *pg = m->pg;
+    if (pg->tbl_len == PG_TABLE32 && pg->cap <= PG_KEEP_TABLE_PAGES) {
+        memset(m->pg_rd, 0, pg->cap * sizeof *m->pg_rd);
+        memset(m->pg_wr, 0, pg->cap * sizeof *m->pg_wr);
+        memset(pg_tlb(m), 0, 2 * PG_TLB_N * sizeof(w_pgtlb));
+        memset(pg_cached(m), 0, pg->cap);
+        pg_lock();
+        bool kept = pg_pool.ntables < PG_KEEP_TABLES;
+        if (kept) pg_pool.tables[pg_pool.ntables++] = m->pg_rd;
+        pg_unlock();
+        if (kept) return;
+    }
+    plat_release(m->pg_rd, pg_tables_bytes(pg->tbl_len));
+}
+
+static void pg_users_lock(pg_region *r)
+{
+    while (atomic_flag_test_and_set_explicit(&r->ulock, memory_order_acquire))
+        ;
+}
+static void pg_users_unlock(pg_region *r)
+{
+    atomic_flag_clear_explicit(&r->ulock, memory_order_release);
+}
+
 static void pg_region_drop_user(pg_region *r, w_memory *m)
 {
+    pg_users_lock(r);
     for (size_t i = 0; i < r->nusers; i++) {
         if (r->users[i] == m) {
             r->users[i] = r->users[--r->nusers];
-            return;
+            break;
         }
     }
+    pg_users_unlock(r);
 }
 
 void pg_release(w_memory *m)
@@ -434,7 +589,7 @@ void pg_release(w_memory *m)
     w_free(pg->grants);
     w_free(pg->uses);
     w_free(pg->pages);
-    if (m->pg_rd) plat_release(m->pg_rd, pg_tables_bytes(pg->tbl_len));
+    if (m->pg_rd) pg_tables_free(m);
     w_free(pg);
     m->pg = NULL;
     m->pg_rd = m->pg_wr = NULL;
@@ -460,7 +615,7 @@ static bool pg_unshare(w_memory *m, uint64_t i)
     if (p->frame != &pg_zero && atomic_load_explicit(&p->frame->refs, memory_order_acquire) == 1) {
         p->cow = false; /* every other holder let go */
     } else {
-        pg_frame *f = pg_frame_for(m, i);
+        pg_frame *f = pg_frame_for(m, i, p->frame != &pg_zero);
         if (!f) return false;
         if (!pg_copy_tags(f, p->frame)) {
             pg_frame_release(f);
@@ -727,7 +882,7 @@ bool pg_clone(w_memory *dst, w_memory *src)
         if (sp->frame && sp->region) {
             /* Region pages are shared on purpose and keep changing: the
              * clone gets a snapshot of its own. */
-            pg_frame *f = pg_frame_for(dst, i);
+            pg_frame *f = pg_frame_for(dst, i, true);
             if (!f) return false;
             if (!pg_copy_tags(f, sp->frame)) {
                 pg_frame_release(f);
@@ -739,13 +894,28 @@ bool pg_clone(w_memory *dst, w_memory *src)
         } else if (sp->frame) {
             pg_frame_retain(sp->frame);
             dp->cow = true;
-            /* The template's private frame is now shared too. */
-            sp->cow = true;
-            pg_sync(src, i);
+            /* The template's private frame is now shared too (a sealed
+             * template's already is). */
+            if (!sp->cow) {
+                sp->cow = true;
+                pg_sync(src, i);
+            }
         }
         pg_sync(dst, i);
     }
     return true;
+}
+
+void pg_seal(w_memory *m)
+{
+    for (uint64_t i = 0; i < m->pages; i++) {
+        pg_page *p = &m->pg->pages[i];
+        if (p->frame && !p->region && !p->cow) {
+            p->cow = true;
+            pg_sync(m, i);
+        }
+    }
+    m->pg->sealed = true;
 }
 
 /* ---- tags ------------------------------------------------------------------------------ */
@@ -767,9 +937,12 @@ uint8_t *pg_page_tags_mut(w_memory *m, uint64_t i)
         /* Every memory that maps the frame may now meet a tag: a region's
          * other users too (copy-on-write frames are never retagged while
          * shared: pg_unshare above made this one private). */
-        if (p->region)
+        if (p->region) {
+            pg_users_lock(p->region);
             for (size_t k = 0; k < p->region->nusers; k++)
                 p->region->users[k]->tag_any = true;
+            pg_users_unlock(p->region);
+        }
     }
     m->tag_any = true;
     return f->tags;
@@ -787,6 +960,7 @@ static pg_region *pg_region_alloc(uint64_t n)
         return NULL;
     }
     atomic_store(&r->refs, 1);
+    atomic_flag_clear(&r->ulock);
     r->n = n;
     return r;
 }
@@ -797,7 +971,7 @@ pg_region *pg_region_new(uint64_t n)
     pg_region *r = pg_region_alloc(n);
     if (!r) return NULL;
     for (uint64_t i = 0; i < n; i++) {
-        r->frames[i] = pg_frame_alloc();
+        r->frames[i] = pg_frame_alloc(false);
         if (!r->frames[i]) {
             pg_region_release(r);
             return NULL;
@@ -849,14 +1023,19 @@ static pg_use *pg_use_get(w_memory *m, pg_region *r)
         pg->uses = nu;
         pg->cap_uses = c;
     }
+    pg_users_lock(r);
     if (r->nusers == r->cap_users) {
         size_t c = r->cap_users ? 2 * r->cap_users : 4;
         w_memory **nu = w_realloc_array(r->users, c, sizeof *nu);
-        if (!nu) return NULL;
+        if (!nu) {
+            pg_users_unlock(r);
+            return NULL;
+        }
         r->users = nu;
         r->cap_users = c;
     }
     r->users[r->nusers++] = m;
+    pg_users_unlock(r);
     pg_region_retain(r);
     u = &pg->uses[pg->nuses++];
     *u = (pg_use){r, 0, 0};

@@ -100,6 +100,14 @@
  * Threads: the pool is thread-safe. A memory, and the regions mapped into
  * it, must be changed only by the thread that uses the memory's store (the
  * host calls region operations between guest calls or from host functions).
+ * Memories of different threads may map, unmap and drop one region at the
+ * same time (its list of users has a lock of its own: a serverless node
+ * maps one input into every branch of a fan-out); revoke, transfer and
+ * protect of pages that map r need every other memory of r left alone.
+ * A sealed memory (pg_seal) may be cloned on several threads at once.
+ * Frames, regions and arenas are reference counted atomically, so any
+ * thread may drop the last reference. Freed memories leave their tables
+ * and arenas to the next ones (paged.c, "Recycling").
  */
 #ifndef WARD_PAGED_H
 #define WARD_PAGED_H
@@ -213,6 +221,11 @@ uint64_t pg_private_frames(const w_memory *m);
  * permissions, every frame shared and copied on the first store of either
  * side. Region mappings become private copy-on-write pages of the clone. */
 bool pg_clone(w_memory *dst, w_memory *src);
+/* Makes every page of m that holds a frame of its own copy-on-write now,
+ * as a first clone would, and marks m sealed: from then on pg_clone only
+ * reads m, so clones of it can be made on several threads at once. m must
+ * not change afterwards (no store, grow, protect or map). */
+void pg_seal(w_memory *m);
 
 /* ---- regions ----------------------------------------------------------------- */
 

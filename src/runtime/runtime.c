@@ -27,6 +27,7 @@ typedef struct rt_instance {
     w_globalinst *own_globals; /* nglobaldefs */
     w_budget budget;           /* its memories', tables' and state's; parent: the store's */
     uint64_t state_charged;    /* bytes of the arrays above charged to budget */
+    void *arrays;              /* one block holding every array above and in pub */
 } rt_instance;
 
 /* ---- modules ------------------------------------------------------------------- */
@@ -94,16 +95,7 @@ static void rt_instance_free(rt_instance *ri)
             for (uint32_t i = 0; i < m->nelems; i++)
                 w_free(inst->elems[i].refs);
     }
-    w_free(ri->own_funcs);
-    w_free(ri->own_tables);
-    w_free(ri->own_mems);
-    w_free(ri->own_globals);
-    w_free(inst->funcs);
-    w_free(inst->tables);
-    w_free(inst->mems);
-    w_free(inst->globals);
-    w_free(inst->elems);
-    w_free(inst->datas);
+    w_free(ri->arrays);
     w_budget_release(&ri->budget, ri->state_charged, 0);
     rt_module_release(m);
     w_free(ri);
@@ -483,26 +475,49 @@ static bool rt_budget_open(w_store *s, rt_instance *ri, uint8_t mem_mode, bool w
     return true;
 }
 
-/* Allocates every per-instance array for module m (zeroed). On failure the
- * arrays allocated so far stay in ri for rt_instance_free to release. */
+/* Places an array of n items of `size` bytes at *off in a block (16-byte
+ * aligned), advancing *off; returns its offset. */
+static uint64_t rt_place(uint64_t *off, uint64_t n, uint64_t size)
+{
+    uint64_t at = (*off + 15) & ~(uint64_t)15;
+    *off = at + n * size;
+    return at;
+}
+
+/* Allocates every per-instance array for module m (zeroed), in one block:
+ * an instance is made and freed per request by a serverless node, and ten
+ * allocations were a tenth of a clone's cost. False if out of memory. */
 static bool rt_alloc_arrays(rt_instance *ri, const w_module *m)
 {
     w_instance *inst = &ri->pub;
     uint32_t nft = m->ntables - m->nimported_tables;
     uint32_t nfm = m->nmems - m->nimported_mems;
-    inst->funcs = w_calloc(m->nfuncs, sizeof *inst->funcs);
-    inst->tables = w_calloc(m->ntables, sizeof *inst->tables);
-    inst->mems = w_calloc(m->nmems, sizeof *inst->mems);
-    inst->globals = w_calloc(m->nglobals, sizeof *inst->globals);
-    inst->elems = w_calloc(m->nelems, sizeof *inst->elems);
-    inst->datas = w_calloc(m->ndatas, sizeof *inst->datas);
-    ri->own_funcs = w_calloc(m->nfuncdefs, sizeof *ri->own_funcs);
-    ri->own_tables = w_calloc(nft, sizeof *ri->own_tables);
-    ri->own_mems = w_calloc(nfm, sizeof *ri->own_mems);
-    ri->own_globals = w_calloc(m->nglobaldefs, sizeof *ri->own_globals);
-    if (!inst->funcs || !inst->tables || !inst->mems || !inst->globals || !inst->elems ||
-        !inst->datas || !ri->own_funcs || !ri->own_tables || !ri->own_mems || !ri->own_globals)
-        return false;
+    /* Counts are 32-bit and sizes small: the total fits 64 bits. */
+    uint64_t off = 0;
+    uint64_t o_funcs = rt_place(&off, m->nfuncs, sizeof *inst->funcs);
+    uint64_t o_tables = rt_place(&off, m->ntables, sizeof *inst->tables);
+    uint64_t o_mems = rt_place(&off, m->nmems, sizeof *inst->mems);
+    uint64_t o_globals = rt_place(&off, m->nglobals, sizeof *inst->globals);
+    uint64_t o_elems = rt_place(&off, m->nelems, sizeof *inst->elems);
+    uint64_t o_datas = rt_place(&off, m->ndatas, sizeof *inst->datas);
+    uint64_t o_ofuncs = rt_place(&off, m->nfuncdefs, sizeof *ri->own_funcs);
+    uint64_t o_otables = rt_place(&off, nft, sizeof *ri->own_tables);
+    uint64_t o_omems = rt_place(&off, nfm, sizeof *ri->own_mems);
+    uint64_t o_oglobals = rt_place(&off, m->nglobaldefs, sizeof *ri->own_globals);
+    if (off > SIZE_MAX) return false;
+    uint8_t *b = w_calloc(1, (size_t)off);
+    if (!b) return false;
+    ri->arrays = b;
+    inst->funcs = (w_func **)(void *)(b + o_funcs);
+    inst->tables = (w_table **)(void *)(b + o_tables);
+    inst->mems = (w_memory **)(void *)(b + o_mems);
+    inst->globals = (w_globalinst **)(void *)(b + o_globals);
+    inst->elems = (w_elemrt *)(void *)(b + o_elems);
+    inst->datas = (w_datart *)(void *)(b + o_datas);
+    ri->own_funcs = (w_func *)(void *)(b + o_ofuncs);
+    ri->own_tables = (w_table *)(void *)(b + o_otables);
+    ri->own_mems = (w_memory *)(void *)(b + o_omems);
+    ri->own_globals = (w_globalinst *)(void *)(b + o_oglobals);
     return true;
 }
 
@@ -728,6 +743,15 @@ w_instance *rt_instantiate(w_store *s, w_module *m, const w_extern *imports, uin
 
 /* ---- copy-on-write clones ---------------------------------------------------------------- */
 
+void rt_instance_seal(w_instance *inst)
+{
+    const w_module *m = inst->module;
+    rt_instance *ri = (rt_instance *)inst;
+    for (uint32_t i = 0; i < m->nmems - m->nimported_mems; i++)
+        mem_seal(&ri->own_mems[i]);
+    inst->sealed = true;
+}
+
 /* A reference of the template mapped to the clone: the template's own
  * functions become the clone's, anything else (imports, null, externref)
  * stays as it is. */
@@ -744,9 +768,22 @@ w_instance *rt_instance_clone(w_store *s, w_instance *tmpl, w_err *err)
 {
     rt_instance *t = (rt_instance *)tmpl;
     w_module *m = tmpl->module;
-    if (s != tmpl->store && m->nimports)
+    /* In another store the clone may share only what is not the template
+     * store's state: host functions (they run in the caller's store). An
+     * imported memory, table, global or Wasm function would be changed by
+     * calls running in two stores, which may be on two threads. */
+    bool other = s != tmpl->store;
+    for (uint32_t i = 0; other && i < m->nimported_funcs; i++)
+        if (tmpl->funcs[i]->inst)
+            return w_fail_nooff(err, W_ERR_INVALID_ARGUMENT,
+                                "a clone in another store than its template's can share only "
+                                "host functions (import %u is a Wasm function)",
+                                i),
+                   NULL;
+    if (other && (m->nimported_tables || m->nimported_mems || m->nimported_globals))
         return w_fail_nooff(err, W_ERR_INVALID_ARGUMENT,
-                            "a clone of an instance with imports must share its store"),
+                            "a clone in another store than its template's can share only host "
+                            "functions (the module imports a table, memory or global)"),
                NULL;
     rt_instance *ri = w_calloc(1, sizeof *ri);
     if (!ri) return w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory"), NULL;

@@ -80,14 +80,18 @@ void rt_module_release(w_module *m);
 w_instance *rt_instantiate(w_store *s, w_module *m, const w_extern *imports, uint8_t mem_mode,
                            w_err *err, w_trap *trap);
 
-/* A copy-on-write clone of tmpl in s (tmpl's store, or any store if its
- * module has no imports): imports shared, globals, tables and segments
- * copied, paged memories sharing every frame until the first store of
- * either side (flat memories are copied), tags with their memories. The
- * pointer-authentication key is tmpl's (its memory holds pointers signed
- * with it) unless s's limits ask for a new one (clone_new_key). NULL with
- * *err on failure. */
+/* A copy-on-write clone of tmpl in s (tmpl's store, or any store if every
+ * import of its module is a host function; those then run in s): imports shared, globals, tables
+ * and segments copied, paged memories sharing every frame until the first store of either side
+ * (flat memories are copied), tags with their memories. The pointer-authentication key is tmpl's
+ * (its memory holds pointers signed with it) unless s's limits ask for a new one (clone_new_key).
+ * NULL with *err on failure. */
 w_instance *rt_instance_clone(w_store *s, w_instance *tmpl, w_err *err);
+
+/* Makes inst a template that rt_instance_clone may clone on several
+ * threads at once (into different stores): its memories are sealed
+ * (mem_seal) and inst->sealed set. inst must never run or change again. */
+void rt_instance_seal(w_instance *inst);
 
 /* Frees inst (an instance or clone of s) now rather than with s. The
  * caller guarantees nothing still refers to it (its functions in other

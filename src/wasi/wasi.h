@@ -262,8 +262,12 @@ wasi_errno wasi_os_fstat(int fd, wasi_filestat *out);
 wasi_errno wasi_os_ftruncate(int fd, uint64_t size);
 wasi_errno wasi_os_futimes(int fd, uint64_t atim, uint64_t mtim, uint16_t fst);
 /* Reads directory entries of fd starting at entry index `cookie`, encoding
- * them as WASI dirents into buf (the last may be cut off, as WASI wants). */
-wasi_errno wasi_os_readdir(wasi_fd *f, uint64_t cookie, uint8_t *buf, size_t len, size_t *used);
+ * them as WASI dirents into a buffer of len bytes (the last may be cut off,
+ * as WASI wants) that put() writes piece by piece, at byte pos of it; a
+ * put() that fails makes it return EFAULT. */
+typedef bool (*wasi_put_fn)(void *ctx, size_t pos, const void *src, size_t n);
+wasi_errno wasi_os_readdir(wasi_fd *f, uint64_t cookie, wasi_put_fn put, void *ctx, size_t len,
+                           size_t *used);
 
 /* Path operations, all confined beneath dirfd. */
 wasi_errno wasi_os_path_open(int dirfd, const char *path, bool follow, uint16_t oflags,

@@ -411,30 +411,35 @@ ABI_FN(fd_prestat_dir_name)
     return abi_ret(res, e);
 }
 
+typedef struct {
+    ward_memory *m;
+    uint64_t at;
+} abi_put_ctx;
+
+/* Writes a piece of a dirent buffer into guest memory, checked like every
+ * host write (no bounce buffer the size of the guest's). */
+static bool abi_put(void *ctx, size_t pos, const void *src, size_t n)
+{
+    abi_put_ctx *p = ctx;
+    return ward_memory_write(p->m, p->at + pos, src, n);
+}
+
 ABI_FN(fd_readdir)
 {
     ABI_SETUP;
     uint64_t at = A32(1), len = A32(2);
-    size_t used = 0, avail = 0;
+    size_t used = 0;
     wasi_fd *f = abi_dir(w, A32(0), WASI_RIGHT(FD_READDIR), &e);
     if (!f) return abi_ret(res, e);
     if (!wasi_mem_put_u32(m, A32(4), 0) || at + len > UINT32_MAX + 1ull)
         return abi_ret(res, WASI_EFAULT);
     if (len == 0) return abi_ret(res, WASI_ESUCCESS);
-    /* Write straight into guest memory when the buffer is one run (flat
-     * memories); otherwise through a bounce buffer the size of the guest's,
-     * after checking the whole range, which the memory's size bounds. */
-    uint8_t *p = ward_memory_span(m, at, (size_t)len, true, &avail);
-    if (!p) return abi_ret(res, WASI_EFAULT);
-    if (avail == len) {
-        e = wasi_os_readdir(f, A64(3), p, (size_t)len, &used);
-    } else {
-        uint8_t *tmp = malloc((size_t)len);
-        if (!tmp) return abi_ret(res, WASI_ENOMEM);
-        e = wasi_os_readdir(f, A64(3), tmp, (size_t)len, &used);
-        if (!e && !ward_memory_write(m, at, tmp, used)) e = WASI_EFAULT;
-        free(tmp);
-    }
+    /* The buffer's start must be writable (tag included) before anything is
+     * read; the rest is checked as each piece is written. */
+    size_t avail = 0;
+    if (!ward_memory_span(m, at, (size_t)len, true, &avail)) return abi_ret(res, WASI_EFAULT);
+    abi_put_ctx put = {m, at};
+    e = wasi_os_readdir(f, A64(3), abi_put, &put, (size_t)len, &used);
     if (!e && !wasi_mem_put_u32(m, A32(4), (uint32_t)used)) e = WASI_EFAULT;
     return abi_ret(res, e);
 }

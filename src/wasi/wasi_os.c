@@ -742,7 +742,8 @@ static uint8_t os_dirent_type(DIR *d, const struct dirent *de)
  * index + 1. The DIR stream stays open on the descriptor so that reading a
  * directory from start to end costs one pass; a cookie behind the stream's
  * position rewinds it. */
-wasi_errno wasi_os_readdir(wasi_fd *f, uint64_t cookie, uint8_t *buf, size_t len, size_t *used)
+wasi_errno wasi_os_readdir(wasi_fd *f, uint64_t cookie, wasi_put_fn put, void *ctx, size_t len,
+                           size_t *used)
 {
     DIR *d = f->dir;
     *used = 0;
@@ -785,10 +786,10 @@ wasi_errno wasi_os_readdir(wasi_fd *f, uint64_t cookie, uint8_t *buf, size_t len
         memcpy(hdr + 16, &nl, 4);
         hdr[20] = os_dirent_type(d, de);
         size_t n = len - pos < sizeof hdr ? len - pos : sizeof hdr;
-        memcpy(buf + pos, hdr, n);
+        if (!put(ctx, pos, hdr, n)) return WASI_EFAULT;
         pos += n;
         n = len - pos < namlen ? len - pos : namlen;
-        memcpy(buf + pos, de->d_name, n);
+        if (n && !put(ctx, pos, de->d_name, n)) return WASI_EFAULT;
         pos += n;
         if (n < namlen || pos == len) {
             /* Cut off (or exactly filling the buffer): the guest sees a full

@@ -44,6 +44,21 @@ line=$(printf '%s\n' "$res" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n
 [ -n "$line" ] || fail "paged_test: no result line (exit $rc)"
 p=${line%% passed*}; f=${line#*passed, }; f=${f%% failed*}
 [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+# Recycled memories and sealed templates cloned on several threads.
+wat2wasm tests/paged/recycle.wat -o "$out/recycle.wasm" || fail "wat2wasm recycle failed"
+${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror ${CFLAGS:--O2 -g} -Iinclude \
+    -o "$out/recycle_test" tests/paged/recycle_test.c "$O/libward.a" -lm -lpthread \
+    || fail "building recycle_test failed"
+res=$(timeout 600 "$out/recycle_test" "$out" 2>&1); rc=$?
+printf '%s\n' "$res" | grep -v -E '^[0-9]+ passed, [0-9]+ failed$'
+line=$(printf '%s\n' "$res" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
+if [ -z "$line" ]; then
+    echo "FAIL recycle_test: no result line (exit $rc)"; f=$((f + 1))
+else
+    rp=${line%% passed*}; rf=${line#*passed, }; rf=${rf%% failed*}
+    [ "$rc" -ne 0 ] && [ "$rf" -eq 0 ] && rf=1
+    p=$((p + rp)); f=$((f + rf))
+fi
 # The ward:mem permission lattice against its reference model (perm_model.c;
 # by hand: $out/perm_model $out FIRST_SEED SEEDS STEPS).
 ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror ${CFLAGS:--O2 -g} -Iinclude \

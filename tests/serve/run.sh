@@ -15,6 +15,7 @@ check() { # name expected actual
     if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "expected [$2], got [$3]"; fi
 }
 tmp=$(mktemp -d)
+export WARD_ATTEST_CACHE=$tmp/attest-cache # what ward client pins (docs/attest.md)
 node_pid=
 cleanup() {
     [ -n "$node_pid" ] && kill "$node_pid" 2>/dev/null && wait "$node_pid" 2>/dev/null
@@ -275,6 +276,12 @@ for k in ward_invocations_total ward_monitor_clones_total ward_monitor_queue_dep
 done
 stop_node
 grep -q "ward serve: stopped" "$tmp/node.log" && ok "node stops on SIGTERM" || bad "node stop" "$(tail -3 "$tmp/node.log")"
+
+# ---- templates shared by the workers, fan-out in parallel (its own node) ----
+out=$(timeout 300 bash tests/serve/parallel.sh "$O" 2>&1); echo "$out" | grep -vE '^[0-9]+ passed'
+line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
+if [ -n "$line" ]; then pass=$((pass + ${line%% passed*})); f=${line#*passed, }; fail=$((fail + ${f%% failed*}))
+else bad "tests/serve/parallel.sh" "no result line"; fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

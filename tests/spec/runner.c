@@ -1,6 +1,6 @@
 /* runner.c - runs the official spec test suite against ward.
  *
- *   spec-runner [-v] [--filter SUBSTR] [--jobs N] [--timeout SEC]
+ *   spec-runner [-v] [--messages] [--filter SUBSTR] [--jobs N] [--timeout SEC]
  *               [--memory flat|paged|paged-tables|tagged|paged-tagged] DIR
  *
  * DIR holds the output of tests/spec/convert.sh: one subfolder per suite
@@ -21,6 +21,12 @@
  * a module that fails to load or instantiate is one failure; register counts
  * nothing. assert_invalid/assert_malformed of text modules are skipped,
  * because ward reads only the binary format.
+ *
+ * A rejected binary passes whatever the message; --messages lists the ones
+ * whose text differs from the reference interpreter's (30 of 3,957 today:
+ * modules with two defects, where the reference's single pass over the
+ * bytes meets the other one first, and wabt encoding `select (result)` as
+ * plain select).
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -65,6 +71,7 @@ extern void ward_native_llvm_options(int opt_level, const char *cache_dir) __att
 
 typedef struct spec_options {
     bool verbose;
+    bool messages; /* --messages: print rejections whose text differs from the reference's */
     const char *filter;
     unsigned jobs;
     unsigned timeout_s;
@@ -950,6 +957,8 @@ static void spec_assert_rejected(spec_script *s, int line, const cJSON *cmd, con
     }
     ward_module *m = spec_load(s, cmd, why, sizeof why);
     if (m == NULL) {
+        if (s->opt->messages && text && !strstr(why, text))
+            printf("%s:%d message differs: reference \"%s\", ward %s\n", s->label, line, text, why);
         s->counts.passed++;
         return;
     }
@@ -1376,11 +1385,12 @@ static bool spec_collect(const spec_options *opt, size_t suite, spec_job **jobs,
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: spec-runner [-v] [--filter SUBSTR] [--jobs N] [--timeout SEC]\n"
-                    "                   [--memory flat|paged|paged-tables|tagged|paged-tagged]\n"
-                    "                   [--tier interp|native] [--native-opt 0-3] DIR\n"
-                    "DIR holds the suites converted by tests/spec/convert.sh\n"
-                    "(core, memory64, multi-memory, extended-const).\n");
+    fprintf(stderr,
+            "usage: spec-runner [-v] [--messages] [--filter SUBSTR] [--jobs N] [--timeout SEC]\n"
+            "                   [--memory flat|paged|paged-tables|tagged|paged-tagged]\n"
+            "                   [--tier interp|native] [--native-opt 0-3] DIR\n"
+            "DIR holds the suites converted by tests/spec/convert.sh\n"
+            "(core, memory64, multi-memory, extended-const).\n");
     exit(2);
 }
 
@@ -1403,6 +1413,8 @@ int main(int argc, char **argv)
         const char *a = argv[i];
         if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             opt.verbose = true;
+        } else if (strcmp(a, "--messages") == 0) {
+            opt.messages = true;
         } else if (strcmp(a, "--filter") == 0 && i + 1 < argc) {
             opt.filter = argv[++i];
         } else if (strcmp(a, "--jobs") == 0 || strcmp(a, "-j") == 0) {

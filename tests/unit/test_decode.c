@@ -14,7 +14,7 @@
 
 static w_reader reader(const uint8_t *b, size_t n, w_err *e)
 {
-    w_reader r = {b, b, b + n, e};
+    w_reader r = {b, b, b + n, e, NULL};
     return r;
 }
 
@@ -51,6 +51,18 @@ static void test_leb(void)
     r = reader(trunc, sizeof trunc, &e);
     CHECK(dec_u32(&r, &u) && u == 0x7F);
     CHECK(!dec_u32(&r, &u) && starts(&e, "unexpected end") && e.offset == 1);
+
+    /* A value that runs past the section's end is judged as a number
+     * against the module's bytes first, as the reference reads it. */
+    r = reader(u_long, 3, &e);
+    r.lim = u_long + sizeof u_long;
+    CHECK(!dec_u32(&r, &u) && starts(&e, "integer representation too long"));
+    r = reader(u_big, 2, &e);
+    r.lim = u_big + sizeof u_big;
+    CHECK(!dec_u32(&r, &u) && starts(&e, "integer too large"));
+    r = reader(u_pad, 2, &e);
+    r.lim = u_pad + sizeof u_pad;
+    CHECK(!dec_u32(&r, &u) && starts(&e, "unexpected end") && r.p == u_pad);
 
     static const uint8_t s_neg[] = {0x7F}; /* -1 */
     r = reader(s_neg, 1, &e);

@@ -9,7 +9,10 @@
  * trap "interrupted"; a 10 s deadline on the store turns a lost interrupt
  * into a failure instead of a hang. Then the deadline races the interrupt:
  * either trap may win, nothing else may happen. After each round the store
- * runs a normal call. Meant to be run under ThreadSanitizer too.
+ * runs a normal call. Then the watchdog, which is woken only for a
+ * deadline earlier than the one it sleeps until, stops a spinning call on
+ * time after thousands of short calls under a long and a short timeout.
+ * Meant to be run under ThreadSanitizer too.
  * The last line is "N passed, M failed".
  */
 #include <pthread.h>
@@ -170,6 +173,34 @@ int main(void)
            other);
     CHECK(other == 0);
     CHECK(works == interrupted + 20);
+
+    /* The watchdog is woken only for a deadline earlier than the time it
+     * sleeps until (platform.c). After many short calls under a long
+     * timeout it sleeps for 10 s: a short deadline must still wake it. And
+     * after many calls under a short timeout it sleeps until one of their
+     * old deadlines: a spinning call's later deadline is found when it
+     * wakes there. Either way the spin ends with the deadline's trap, on
+     * time (the bound is generous for a loaded machine). */
+    for (int pass = 0; pass < 2; pass++) {
+        uint64_t quick = pass == 0 ? 10ull * 1000000000ull : 20ull * 1000000ull;
+        int ok = 0;
+        for (int i = 0; i < 2000; i++) {
+            ward_store_set_timeout(st.s, quick);
+            ok += still_works(st.s, inst);
+        }
+        CHECK(ok == 2000);
+        double t1 = now_s();
+        ward_store_set_timeout(st.s, 30ull * 1000000ull); /* 30 ms */
+        ward_status r =
+            ward_func_call(st.s, ward_instance_func(inst, "spin"), NULL, 0, NULL, 0, &res);
+        double took = now_s() - t1;
+        ward_store_set_timeout(st.s, 0);
+        printf("  spin after 2000 calls under a %s timeout: stopped after %.0f ms\n",
+               pass == 0 ? "10 s" : "20 ms", took * 1000.0);
+        CHECK(r == WARD_TRAP && res.trap == WARD_TRAP_DEADLINE);
+        CHECK(took >= 0.029 && took < 2.0);
+        CHECK(still_works(st.s, inst));
+    }
 done:
     ward_store_free(st.s);
     ward_module_free(mod);

@@ -140,6 +140,7 @@ run exit-42 42 "" "exiting with 42" "" t_exit.wasm 42
 run exit-0 0 "" "exiting with 0" "" t_exit.wasm 0
 run stdio 0 "hello\nworld\n" "=HELLO\nWORLD\n<>" "12 bytes" t_stdio.wasm
 run files 0 "" "ok files" "" $SB t_files.wasm
+run files-paged 0 "" "ok files" "" -X memory=paged $SB t_files.wasm
 run clock 0 "" "ok clock" "" t_clock.wasm
 run poll 0 "ping\n" "ok poll" "" $SB t_poll.wasm
 run escape 0 "" "ok escape" "" $SB t_escape.wasm

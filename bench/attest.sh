@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# bench/attest.sh [BUILD_DIR] - the cost of attestation and end-to-end
+# encryption on a node (docs/attest.md), measured in one run against the
+# same requests in the clear (make bench runs it):
+#   - a node with a SIMULATED platform key on loopback, the echo function
+#     bench/serve/hop.wat deployed;
+#   - bench/attest_http.c over one keep-alive connection: attestation
+#     round trips (evidence checked), then 1 KiB requests alternating in
+#     the clear and sealed (sealed, opened, receipt verified by the
+#     client), p50 of each, the overhead and the time in the monitor;
+#   - the monitor's own crypto counters for the sealed requests.
+# Runs it RUNS times (default 5) and prints the median run's figures; the
+# line the issue asks for is "e2e overhead 1KiB: N%", and the monitor-side
+# one "monitor added per request: X us". Goals: <= 10% and <= 25 us.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+O=${1:-build}
+B=$O/bench-attest
+RUNS=${RUNS:-5}
+N=${BENCH_N:-2000}
+mkdir -p "$B"
+wat2wasm bench/serve/hop.wat -o "$B/hop.wasm"
+cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Ifaas -o "$B/attest_http" bench/attest_http.c \
+    faas/attest.c faas/client/seal.c faas/client/client.c -lcurl -lsodium -lpthread
+tmp=$(mktemp -d)
+export WARD_ATTEST_CACHE=$tmp/cache
+node=
+trap '[ -n "$node" ] && kill $node 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+"$O/ward" client platform-key --new "$tmp/platform.key" >/dev/null
+"$O/ward" serve --listen 127.0.0.1:0 --port-file "$tmp/port" --store "$tmp/store" --workers 2 \
+    --attest "sim:$tmp/platform.key" >"$tmp/log" 2>&1 &
+node=$!
+for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+URL=http://127.0.0.1:$(cat "$tmp/port")
+for _ in $(seq 100); do curl -sf "$URL/v1/health" >/dev/null && break; sleep 0.1; done
+"$O/ward" client --url "$URL" deploy hop "$B/hop.wasm" >/dev/null
+metric() { curl -s "$URL/metrics" | sed -nE "s/^$1 ([0-9.e+-]+)$/\1/p"; }
+
+echo "== attestation and end-to-end encryption, 1 KiB requests, $RUNS runs of $N each way"
+: >"$tmp/runs"
+for r in $(seq "$RUNS"); do
+    c0=$(metric ward_monitor_crypto_seconds_total); s0=$(metric ward_monitor_sealed_invocations_total)
+    e0=$(metric ward_monitor_evidence_total)
+    out=$("$B/attest_http" "$URL" hop "$N" 1024)
+    c1=$(metric ward_monitor_crypto_seconds_total); s1=$(metric ward_monitor_sealed_invocations_total)
+    e1=$(metric ward_monitor_evidence_total)
+    ov=$(echo "$out" | sed -nE 's/^e2e overhead 1KiB: (-?[0-9]+)%$/\1/p')
+    # the monitor's crypto counter holds evidence too: the per-evidence share is
+    # taken out with the attestation rounds' count (an upper bound stays)
+    crypto=$(awk -v c0="$c0" -v c1="$c1" -v s0="$s0" -v s1="$s1" 'BEGIN { printf "%.1f", (c1 - c0) / (s1 - s0) * 1e6 }')
+    echo "run $r: overhead $ov%, $(echo "$out" | grep 'monitor added'), monitor crypto per sealed request (open + seal + receipt, with $((e1 - e0)) evidence signed in the same counter): $crypto us"
+    printf '%s %s\n' "$ov" "$(echo "$out" | tr '\n' '|')$crypto" >>"$tmp/runs"
+done
+# the median run by overhead
+line=$(sort -n "$tmp/runs" | sed -n "$(( (RUNS + 1) / 2 ))p")
+echo "== median run"
+echo "${line#* }" | tr '|' '\n' | sed '$d'
+echo "monitor crypto per sealed request: $(echo "${line#* }" | tr '|' '\n' | tail -n 1) us (counter; includes the evidence signed in that run)"
+grep -q "SIMULATED" "$tmp/log" && echo "(platform: SIMULATED sim backend; tsm is not available on this machine)"
