@@ -36,6 +36,8 @@ SOFILE  := libward.so.$(VERSION)
 LIB_SRC := $(wildcard src/*/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 
+
+.PHONY: spec-native spec-native-flat fuzz-native
 .PHONY: format all example example-run wasi-test examples-test serve-test fuzz-serve budget-test check test unit spec asan asan-unit asan-spec asan-paged asan-cage cage-test fuzz bench deps install uninstall clean FORCE
 all: $(O)/libward.a $(O)/libward.so $(O)/ward $(O)/ward-monitor $(O)/cage-place
 
@@ -99,8 +101,41 @@ NODE_LIBS := -lmicrohttpd -lcurl -lcjson -lsodium
 HARDEN_OBJ := $(patsubst %.c,$(O)/%.o,$(wildcard harden/*.c))
 $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ): CPPFLAGS += -Ifaas
 $(O)/cli/harden.o: CPPFLAGS += -I.
-$(O)/ward: $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(HARDEN_OBJ) $(O)/libward.a $(O)/ward-monitor
+$(O)/ward: $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(HARDEN_OBJ) $(O)/libward.a $(O)/ward-monitor $(O)/ward-native
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(HARDEN_OBJ) $(O)/libward.a $(NODE_LIBS) $(LDLIBS)
+
+# ward-native: the same program with the native tier (LLVM). `ward run -C
+# native` and `ward compile` exec it from ward's own folder, so that ward
+# itself does not pay for loading LLVM (tens of ms, tens of MiB).
+$(O)/ward-native: $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(HARDEN_OBJ) $(O)/libward-native.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(HARDEN_OBJ) $(O)/libward-native.a $(NODE_LIBS) $(LLVM_LIBS) $(LDLIBS)
+
+# ---- the native tier (native/, docs/native.md) -----------------------------------
+# The LLVM backend is not part of libward (which stays libc-only): its
+# objects and the library's are linked into one relocatable object, hidden
+# names localised as for libward.a, into libward-native.a, which the ward
+# program links with LLVM 19's shared library.
+LLVM_CONFIG ?= /usr/lib/llvm-19/bin/llvm-config
+LLVM_LIBS = $(shell $(LLVM_CONFIG) --ldflags --libs 2>/dev/null)
+NATIVE_SRC := $(wildcard native/*.c)
+NATIVE_OBJ := $(NATIVE_SRC:%.c=$(O)/%.o)
+$(NATIVE_OBJ): OBJ_FLAGS := -fPIC -fvisibility=hidden
+$(NATIVE_OBJ): CPPFLAGS += -I$(shell $(LLVM_CONFIG) --includedir 2>/dev/null)
+$(O)/libward-native.o: $(LIB_OBJ) $(NATIVE_OBJ)
+	$(LD) -r -o $@.tmp $^
+	$(OBJCOPY) --localize-hidden $@.tmp $@
+	@rm -f $@.tmp
+$(O)/libward-native.a: $(O)/libward-native.o
+	@rm -f $@
+	$(AR) rcs $@ $<
+# The spec suite in the native tier (tests/spec/both.sh --tier native).
+$(O)/spec-runner-native: $(O)/tests/spec/runner.o $(O)/tests/spec/spectest.o $(O)/libward-native.a
+	$(CC) $(CFLAGS) -o $@ $^ -lcjson $(LLVM_LIBS) $(LDLIBS)
+# LLVM -O1: the suite is thousands of small modules, compile time dominates.
+spec-native: $(O)/spec-runner-native $(SPEC_STAMP)
+	bash tests/spec/both.sh $(O)/spec-runner-native build/spec-json --tier native --native-opt 1
+spec-native-flat: $(O)/spec-runner-native $(SPEC_STAMP)
+	$(O)/spec-runner-native --tier native --native-opt 1 build/spec-json
 
 # The trusted part of a node: the monitor, a program of its own that links
 # libward, libc, libseccomp and libsodium only (no HTTP, no JSON: tests/serve checks
@@ -234,6 +269,17 @@ fuzz:
 fuzz-serve:
 	bash fuzz/run_serve.sh $(FUZZ_SECONDS)
 
+# The native tier against the interpreter (fuzz/fuzz_native.c) under
+# libFuzzer, seeded with the spec suite's modules.
+fuzz-native: $(SPEC_STAMP)
+	@mkdir -p build/fuzz-native/corpus build/fuzz-native/artifacts
+	clang -O1 -g -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer -Iinclude -Isrc -I$(shell $(LLVM_CONFIG) --includedir) \
+	    src/*/*.c native/*.c tests/spec/spectest.c fuzz/fuzz_native.c -o build/fuzz-native/fuzz_native \
+	    $(LLVM_LIBS) -lm -lpthread
+	find build/spec-json -name '*.wasm' -size -64k -exec cp -t build/fuzz-native/corpus {} + 2>/dev/null || true
+	build/fuzz-native/fuzz_native build/fuzz-native/corpus -max_total_time=$(or $(FUZZ_SECONDS),60) \
+	    -timeout=30 -max_len=65536 -artifact_prefix=build/fuzz-native/artifacts/
+
 # ---- benchmarks ----------------------------------------------------------------
 bench: all
 	bash bench/run.sh
@@ -276,6 +322,7 @@ install: all $(O)/ward.pc
 	    "$(DESTDIR)$(INCLUDEDIR)" "$(DESTDIR)$(MANDIR)/man1"
 	install -m 755 $(O)/ward "$(DESTDIR)$(BINDIR)/ward"
 	install -m 755 $(O)/ward-monitor "$(DESTDIR)$(BINDIR)/ward-monitor"
+	install -m 755 $(O)/ward-native "$(DESTDIR)$(BINDIR)/ward-native"
 	install -m 644 $(PUBLIC_H) "$(DESTDIR)$(INCLUDEDIR)/"
 	install -m 755 $(O)/$(SOFILE) "$(DESTDIR)$(LIBDIR)/$(SOFILE)"
 	ln -sfn $(SOFILE) "$(DESTDIR)$(LIBDIR)/$(SONAME)"
@@ -286,7 +333,7 @@ install: all $(O)/ward.pc
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then echo $(LDCONFIG); $(LDCONFIG); fi
 
 uninstall:
-	rm -f "$(DESTDIR)$(BINDIR)/ward" "$(DESTDIR)$(BINDIR)/ward-monitor" "$(DESTDIR)$(MANDIR)/man1/ward.1" \
+	rm -f "$(DESTDIR)$(BINDIR)/ward" "$(DESTDIR)$(BINDIR)/ward-monitor" "$(DESTDIR)$(BINDIR)/ward-native" "$(DESTDIR)$(MANDIR)/man1/ward.1" \
 	    $(foreach h,$(notdir $(PUBLIC_H)),"$(DESTDIR)$(INCLUDEDIR)/$(h)") \
 	    "$(DESTDIR)$(LIBDIR)/$(SOFILE)" "$(DESTDIR)$(LIBDIR)/$(SONAME)" \
 	    "$(DESTDIR)$(LIBDIR)/libward.so" "$(DESTDIR)$(LIBDIR)/libward.a" \

@@ -158,12 +158,21 @@ maxof() { sort -g | tail -n 1; }
 engines=(native)
 ((have_ward)) && engines+=(ward)
 ((have_node)) && engines+=(v8)
+# The native tier (docs/native.md), when this ward has it: flat, paged and
+# tagged (every access tag-checked), code cached across runs.
+have_nt=0
+((have_ward)) && "$WARD" run --help 2>/dev/null | grep -q -- '-C native' && have_nt=1
+((have_nt)) && engines+=(nt ntp ntt)
+NTCACHE=$OUT/native-cache
 
 engine_cmd() { # engine name -> command words in array cmd
     case $1 in
     native) cmd=("$OUT/native/$2") ;;
     ward) cmd=("$WARD" run "$OUT/wasm/$2.wasm") ;;
     v8) cmd=(node --no-warnings bench/node_wasi.mjs "$OUT/wasm/$2.wasm") ;;
+    nt) cmd=("$WARD" run -C native -C cache="$NTCACHE" "$OUT/wasm/$2.wasm") ;;
+    ntp) cmd=("$WARD" run -C native -C cache="$NTCACHE" -X memory=paged "$OUT/wasm/$2.wasm") ;;
+    ntt) cmd=("$WARD" run -C native -C cache="$NTCACHE" -W mem-safety "$OUT/wasm/$2.wasm") ;;
     esac
 }
 
@@ -285,6 +294,42 @@ if ((have_node)); then
     fi
 fi
 echo "geomean,,,${gw},,,,${gv},,,," >>"$CSV"
+
+# ---- the native tier ----------------------------------------------------------------
+# Same run as the columns above: the native tier against native code, its
+# paged memory against its flat one, tag-checked against plain; then the
+# compile time per KiB of Wasm and the artifact size (ward compile -v).
+if ((have_nt)); then
+    nt_r=(); ntp_r=(); ntt_r=()
+    echo
+    nt_row() { printf '%-10s %14s %8s %10s %10s %10s %9s\n' "$@"; }
+    nt_row program "native-tier ms" nt/nat "paged ms" paged/flat "tagged ms" tag/plain
+    for name in "${kernels[@]}"; do
+        nm=${ms[$name.native]:-}; a=${ms[$name.nt]:-}; p=${ms[$name.ntp]:-}; t=${ms[$name.ntt]:-}
+ nt_row "$name" "${a:-${state[$name.nt]:-}}" "$(ratio "$a" "$nm")" "${p:-${state[$name.ntp]:-}}" \
+            "$(ratio "$p" "$a")" "${t:-${state[$name.ntt]:-}}" "$(ratio "$t" "$a")"
+        [[ -n $a && -n $nm ]] && nt_r+=("$(awk -v a="$a" -v b="$nm" 'BEGIN { printf "%.6f", a / b }')")
+        [[ -n $a && -n $p ]] && ntp_r+=("$(awk -v a="$p" -v b="$a" 'BEGIN { printf "%.6f", a / b }')")
+        [[ -n $a && -n $t ]] && ntt_r+=("$(awk -v a="$t" -v b="$a" 'BEGIN { printf "%.6f", a / b }')")
+    done
+    g() { if (($# > 0)); then printf '%s\n' "$@" | geomean; else printf 'n/a'; fi; }
+    echo "geomean native-tier/native: $(g "${nt_r[@]}")x"
+    echo "geomean native-tier paged/flat: $(g "${ntp_r[@]}")x"
+    echo "geomean native-tier tagcheck/plain: $(g "${ntt_r[@]}")x"
+    ckib=0; cms=0; abytes=0; wbytes=0
+    for name in "${kernels[@]}"; do
+        line=$("$WARD" compile -v "$OUT/wasm/$name.wasm" -o "$OUT/native/$name.cwasm" 2>&1 | grep '^compiled')
+        [[ -z $line ]] && continue
+        wb=$(sed -E 's/^compiled ([0-9]+) bytes.*/\1/' <<<"$line")
+        ms_=$(sed -E 's/.* in ([0-9.]+) ms.*/\1/' <<<"$line")
+        ab=$(sed -E 's/.*artifact ([0-9]+) bytes.*/\1/' <<<"$line")
+        wbytes=$((wbytes + wb)); abytes=$((abytes + ab)); cms=$(awk -v a="$cms" -v b="$ms_" 'BEGIN { print a + b }')
+    done
+    if ((wbytes > 0)); then
+        echo "native-tier compile: $(awk -v m="$cms" -v b="$wbytes" 'BEGIN { printf "%.2f", m / (b / 1024) }') ms/KiB of Wasm (LLVM -O2, ${#kernels[@]} modules, $(awk -v m="$cms" 'BEGIN { printf "%.0f", m }') ms for $((wbytes / 1024)) KiB)"
+        echo "native-tier artifact size: $((abytes / 1024)) KiB for $((wbytes / 1024)) KiB of Wasm ($(awk -v a="$abytes" -v b="$wbytes" 'BEGIN { printf "%.2f", a / b }')x)"
+    fi
+fi
 
 # ---- start-up: hello world ---------------------------------------------------------
 if [[ " ${built[*]} " == *" hello "* ]]; then

@@ -38,12 +38,22 @@ bool cli_parse_bytes(const char *s, uint64_t *bytes);
  * the caller frees; NULL with errno set on failure. */
 uint8_t *cli_read_file(const char *path, size_t *len);
 
+/* The native tier (docs/native.md) lives in a second program, ward-native
+ * (the same commands, linked with LLVM), so that `ward` itself stays free
+ * of LLVM's start-up cost. cli_native_here() is true in ward-native; in
+ * ward, cli_native_exec runs "ward-native CMD argv..." from ward's own
+ * folder (or $WARD_NATIVE) and returns only on failure, with a status. */
+bool cli_native_here(void);
+int cli_native_exec(const char *cmd, int argc, char **argv);
+
 /* Subcommands: argc/argv after the subcommand's name. */
 int cli_run(int argc, char **argv);
 extern const char cli_run_help[];
 int cli_serve(int argc, char **argv); /* serve.c: a serverless node */
 extern const char cli_serve_help[];
-int cli_client(int argc, char **argv); /* client.c: its HTTP API */
+int cli_client(int argc, char **argv);  /* client.c: its HTTP API */
+int cli_compile(int argc, char **argv); /* compile.c: AOT native code */
+extern const char cli_compile_help[];
 extern const char cli_client_help[];
 int cli_harden(int argc, char **argv); /* harden.c: the binary rewriter (harden/) */
 extern const char cli_harden_help[];

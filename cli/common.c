@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
 #include "cli.h"
+#include "ward.h"
+#include "ward_native.h"
 
 int cli_usage(const char *cmd, const char *fmt, const char *what)
 {
@@ -86,4 +89,43 @@ uint8_t *cli_read_file(const char *path, size_t *len)
     fclose(f);
     *len = n;
     return buf;
+}
+
+/* ---- the native tier: ward-native ------------------------------------------------------ */
+
+/* Present only in ward-native, which links libward-native (LLVM). */
+#pragma weak ward_native_llvm
+
+bool cli_native_here(void)
+{
+    return ward_native_llvm != NULL;
+}
+
+int cli_native_exec(const char *cmd, int argc, char **argv)
+{
+    char path[4096];
+    const char *env = getenv("WARD_NATIVE");
+    if (env && *env) {
+        snprintf(path, sizeof path, "%s", env);
+    } else {
+        ssize_t len = readlink("/proc/self/exe", path, sizeof path - 16);
+        if (len <= 0) {
+            fprintf(stderr,
+                    "ward: error: the native tier needs ward-native, which cannot be found\n");
+            return CLI_EXIT_LOAD;
+        }
+        path[len] = '\0';
+        char *slash = strrchr(path, '/');
+        snprintf(slash ? slash + 1 : path, 16, "ward-native");
+    }
+    char **nargv = calloc((size_t)argc + 3, sizeof *nargv);
+    if (!nargv) return CLI_EXIT_LOAD;
+    nargv[0] = path;
+    nargv[1] = (char *)cmd;
+    for (int i = 0; i < argc; i++)
+        nargv[i + 2] = argv[i];
+    execv(path, nargv);
+    fprintf(stderr, "ward: error: the native tier needs %s: %s\n", path, strerror(errno));
+    free(nargv);
+    return CLI_EXIT_LOAD;
 }

@@ -3,6 +3,7 @@
  *   ward run [options] module.wasm [args...]   run.c
  *   ward serve [options]                       serve.c
  *   ward client [options] COMMAND ...          client.c
+ *   ward compile [options] in.wasm -o out      compile.c
  *   ward harden [options] in.wasm -o out.wasm  harden.c
  *   ward version
  *   ward help [COMMAND]
@@ -22,6 +23,7 @@ static const char cli_help[] =
     "  ward serve [options]                       start a serverless node (see 'ward serve "
     "--help')\n"
     "  ward client [options] COMMAND ...          deploy, invoke, chain, ls, rm, stats on a node\n"
+    "  ward compile [options] in.wasm -o out.cwasm   native code ahead of time\n"
     "  ward harden [options] in.wasm -o out.wasm  add memory safety to a module (see 'ward harden "
     "--help')\n"
     "  ward version                               print the version\n"
@@ -39,6 +41,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "run") == 0) return cli_run(argc - 2, argv + 2);
     if (strcmp(cmd, "serve") == 0) return cli_serve(argc - 2, argv + 2);
     if (strcmp(cmd, "client") == 0) return cli_client(argc - 2, argv + 2);
+    if (strcmp(cmd, "compile") == 0) return cli_compile(argc - 2, argv + 2);
     if (strcmp(cmd, "harden") == 0) return cli_harden(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
         printf("ward %s\n", WARD_VERSION);
@@ -49,6 +52,8 @@ int main(int argc, char **argv)
             fputs(cli_run_help, stdout);
         else if (argc > 2 && strcmp(argv[2], "serve") == 0)
             fputs(cli_serve_help, stdout);
+        else if (argc > 2 && strcmp(argv[2], "compile") == 0)
+            fputs(cli_compile_help, stdout);
         else if (argc > 2 && strcmp(argv[2], "client") == 0)
             fputs(cli_client_help, stdout);
         else if (argc > 2 && strcmp(argv[2], "harden") == 0)

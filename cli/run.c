@@ -18,9 +18,19 @@
 #include <unistd.h>
 
 #include "ward.h"
+#include "ward_native.h"
 #include "ward_wasi.h"
 
 #include "cli.h"
+
+/* The native tier's functions exist in ward-native only (libward-native);
+ * ward calls none of them (cli_native_here, cli_native_exec). */
+#pragma weak ward_native_llvm
+#pragma weak ward_native_llvm_options
+#pragma weak ward_native_llvm_stats
+#pragma weak ward_native_is_artifact
+#pragma weak ward_native_load_artifact
+#pragma weak ward_native_compile_artifact
 
 const char cli_run_help[] =
     "Usage: ward run [options] module.wasm [args...]\n"
@@ -78,6 +88,14 @@ const char cli_run_help[] =
     "                         paged-tables is paged with every access translated\n"
     "                         through the tables (no fast span; for measurement).\n"
     "                         Several -W or -X settings may be joined with commas.\n"
+    "  -C native              run in the native tier: functions are compiled to\n"
+    "                         machine code through LLVM on first use, with the same\n"
+    "                         traps, limits and memory modes (docs/native.md). A\n"
+    "                         module compiled ahead of time (ward compile) runs in\n"
+    "                         it too. The default is the interpreter (-C interp).\n"
+    "  -C opt-level=N         LLVM optimisation level 0-3 (default 2).\n"
+    "  -C cache=DIR           keep native code in DIR and reuse it across runs.\n"
+    "  --interp               force the interpreter.\n"
     "  -h, --help             print this help\n"
     "\n"
     "Exit status: the guest's exit code, if it is below 126 (0 when _start\n"
@@ -102,6 +120,9 @@ typedef struct cli_opts {
     size_t max_stack;
     ward_memory_mode memory_mode;
     bool mem_safety, ptr_auth;
+    bool native;       /* -C native */
+    int native_opt;    /* -C opt-level=N; -1 = the default */
+    const char *cache; /* -C cache=DIR */
     const char *module;
     char **args; /* after the module */
     int nargs;
@@ -133,6 +154,10 @@ static int cli_setting(cli_opts *o, char flag, char *kv)
     if (flagp) {
         if (!cli_parse_bool(eq ? eq + 1 : NULL, flagp))
             return cli_usage("run", "setting '%s' takes y or n", kv);
+        return 0;
+    }
+    if (flag == 'C' && (!strcmp(kv, "native") || !strcmp(kv, "interp"))) {
+        o->native = !strcmp(kv, "native");
         return 0;
     }
     if (!eq) return cli_usage("run", "setting '%s' needs the form key=value", kv);
@@ -174,6 +199,16 @@ static int cli_setting(cli_opts *o, char flag, char *kv)
             o->memory_mode = WARD_MEMORY_PAGED_TABLES;
         else
             rc = cli_usage("run", "invalid memory mode '%s' (flat, paged or paged-tables)", val);
+    } else if (flag == 'C' && strcmp(key, "opt-level") == 0) {
+        if (strlen(val) != 1 || val[0] < '0' || val[0] > '3')
+            rc = cli_usage("run", "invalid opt-level '%s' (0 to 3)", val);
+        else
+            o->native_opt = val[0] - '0';
+    } else if (flag == 'C' && strcmp(key, "cache") == 0) {
+        if (!*val)
+            rc = cli_usage("run", "setting '%s' needs a directory", key);
+        else
+            o->cache = val;
     } else if (flag == 'S' && strcmp(key, "tcplisten") == 0) {
         if (!*val)
             rc = cli_usage("run", "setting '%s' needs HOST:PORT", key);
@@ -184,6 +219,7 @@ static int cli_setting(cli_opts *o, char flag, char *kv)
         rc = cli_usage("run",
                        flag == 'W'   ? "unknown -W setting '%s'"
                        : flag == 'S' ? "unknown -S setting '%s'"
+                       : flag == 'C' ? "unknown -C setting '%s'"
                                      : "unknown -X setting '%s'",
                        kv);
     }
@@ -223,7 +259,7 @@ static char *cli_optval(int argc, char **argv, int *i, const char *name, bool *m
 static int cli_parse_run(int argc, char **argv, cli_opts *o)
 {
     static const char *const with_value[] = {"--dir", "--env",       "--invoke", "-W",
-                                             "-X",    "--tcplisten", "-S"};
+                                             "-X",    "--tcplisten", "-S",       "-C"};
     int i;
     for (i = 0; i < argc; i++) {
         char *a = argv[i];
@@ -235,6 +271,10 @@ static int cli_parse_run(int argc, char **argv, cli_opts *o)
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(cli_run_help, stdout);
             return -1;
+        }
+        if (strcmp(a, "--interp") == 0) {
+            o->native = false;
+            continue;
         }
         size_t k;
         char *val = NULL;
@@ -261,6 +301,7 @@ static int cli_parse_run(int argc, char **argv, cli_opts *o)
             o->listens[o->nlistens++] = val;
             break;
         case 6: rc = cli_settings(o, 'S', val); break;
+        case 7: rc = cli_settings(o, 'C', val); break;
         default: rc = cli_settings(o, k == 3 ? 'W' : 'X', val); break;
         }
         if (rc) return rc;
@@ -545,9 +586,11 @@ static int cli_tcp_listen(const char *spec)
 
 int cli_run(int argc, char **argv)
 {
+    char **orig = NULL; /* argv as given, for ward-native */
     cli_opts o;
     memset(&o, 0, sizeof o);
     o.fuel = -1;
+    o.native_opt = -1;
     o.dirs = calloc((size_t)argc + 1, sizeof *o.dirs);
     o.envs = calloc((size_t)argc + 1, sizeof *o.envs);
     o.listens = calloc((size_t)argc + 1, sizeof *o.listens);
@@ -574,10 +617,29 @@ int cli_run(int argc, char **argv)
         rc = CLI_EXIT_LOAD;
         goto done;
     }
+    /* Parsing splits settings in place: ward-native gets them as given. */
+    orig = calloc((size_t)argc + 1, sizeof *orig);
+    for (int i = 0; orig && i < argc; i++)
+        orig[i] = strdup(argv[i]);
     rc = cli_parse_run(argc, argv, &o);
     if (rc) {
         rc = rc < 0 ? 0 : rc; /* -1: help was printed */
         goto done;
+    }
+    /* The native tier, asked for or implied by an AOT artifact (its magic
+     * is "WARDAOT1"), runs in ward-native. */
+    if (!cli_native_here()) {
+        bool want = o.native;
+        FILE *mf = want ? NULL : fopen(o.module, "rb");
+        if (mf) {
+            char magic[8];
+            want = fread(magic, 1, 8, mf) == 8 && memcmp(magic, "WARDAOT1", 8) == 0;
+            fclose(mf);
+        }
+        if (want) {
+            rc = orig ? cli_native_exec("run", argc, orig) : CLI_EXIT_LOAD;
+            goto done;
+        }
     }
 
     /* The store comes first, with its limits: the deadline counts from
@@ -590,6 +652,33 @@ int cli_run(int argc, char **argv)
     sc.memory_mode = o.memory_mode;
     sc.mem_safety = o.mem_safety;
     sc.ptr_auth = o.ptr_auth;
+    size_t len = 0;
+    bytes = cli_read_file(o.module, &len);
+    if (!bytes) {
+        fprintf(stderr, "ward: error: cannot read '%s': %s\n", o.module, strerror(errno));
+        rc = CLI_EXIT_USAGE;
+        goto done;
+    }
+    /* The native tier: an AOT artifact implies it; it is checked (version,
+     * CPU, flags, hash) before anything runs. */
+    const uint8_t *wasm = bytes;
+    size_t wasm_len = len;
+    uint32_t art_features = 0;
+    bool artifact = cli_native_here() && ward_native_is_artifact(bytes, len);
+    if (o.native || artifact) {
+        ward_native_llvm_options(o.native_opt >= 0 ? o.native_opt : 2, o.cache);
+        ward_native_install(ward_native_llvm());
+        sc.tier = WARD_TIER_NATIVE;
+    }
+    if (artifact) {
+        char aerr[300];
+        if (!ward_native_load_artifact(bytes, len, o.memory_mode, o.mem_safety, &wasm, &wasm_len,
+                                       &art_features, aerr, sizeof aerr)) {
+            fprintf(stderr, "Error: failed to load '%s': %s\n", o.module, aerr);
+            rc = CLI_EXIT_LOAD;
+            goto done;
+        }
+    }
     /* One instance runs: its budget and the store's (which also holds
      * WASI's state) are the same number. */
     sc.max_instance_memory_bytes = o.max_instance_memory;
@@ -604,17 +693,11 @@ int cli_run(int argc, char **argv)
     if (o.fuel >= 0) ward_store_set_fuel(store, o.fuel);
     if (o.timeout_ns) ward_store_set_timeout(store, o.timeout_ns);
 
-    size_t len = 0;
-    bytes = cli_read_file(o.module, &len);
-    if (!bytes) {
-        fprintf(stderr, "ward: error: cannot read '%s': %s\n", o.module, strerror(errno));
-        rc = CLI_EXIT_USAGE;
-        goto done;
-    }
     uint32_t features = WARD_FEATURE_ALL;
     if (o.mem_safety) features |= WARD_FEATURE_MEM_SAFETY;
     if (o.ptr_auth) features |= WARD_FEATURE_PTR_AUTH;
-    mod = ward_module_new_in(store, bytes, len, features, &err);
+    if (artifact) features = art_features;
+    mod = ward_module_new_in(store, wasm, wasm_len, features, &err);
     if (!mod) {
         /* The message, then the code an embedder would act on. */
         if (err.has_offset)
@@ -745,6 +828,21 @@ int cli_run(int argc, char **argv)
     }
 
 done:
+    for (int i = 0; orig && i < argc; i++)
+        free(orig[i]);
+    free(orig);
+    /* Compile statistics of the native tier, for bench/run.sh. */
+    if (o.native && cli_native_here() && getenv("WARD_NATIVE_STATS")) {
+        ward_native_stats st;
+        ward_native_llvm_stats(&st);
+        fprintf(stderr,
+                "native: %llu modules compiled in %.1f ms (%llu Wasm bytes, %llu object bytes), "
+                "%llu cached, %llu from artifacts; %llu functions native, %llu interpreted\n",
+                (unsigned long long)st.modules_compiled, st.compile_ms,
+                (unsigned long long)st.code_bytes, (unsigned long long)st.object_bytes,
+                (unsigned long long)st.cache_hits, (unsigned long long)st.artifact_loads,
+                (unsigned long long)st.funcs_native, (unsigned long long)st.funcs_interp);
+    }
     fflush(stdout);
     ward_linker_free(linker);
     ward_store_free(store);

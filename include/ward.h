@@ -274,6 +274,16 @@ typedef enum ward_clone_key {
 #define WARD_DEFAULT_INSTANCE_MEMORY (1ull << 30)  /* 1 GiB */
 #define WARD_DEFAULT_INSTANCE_RESERVE (1ull << 40) /* 1 TiB: 128 flat 32-bit memories */
 
+/* Execution tier of a store (docs/native.md). WARD_TIER_NATIVE runs
+ * functions as machine code compiled by the native backend installed with
+ * ward_native_install (built into the ward program, not into libward:
+ * include/ward_native.h); without one, or for a function the backend could
+ * not compile, the interpreter runs with the same semantics. */
+typedef enum ward_tier {
+    WARD_TIER_INTERP = 0,
+    WARD_TIER_NATIVE = 1,
+} ward_tier;
+
 typedef struct ward_store_config {
     size_t max_stack_bytes;    /* value stack size; 0 = default (8 MiB) */
     uint32_t max_call_depth;   /* 0 = default (10,000 frames) */
@@ -288,7 +298,14 @@ typedef struct ward_store_config {
     uint64_t max_instance_reserve_bytes; /* default WARD_DEFAULT_INSTANCE_RESERVE */
     uint64_t max_store_memory_bytes;     /* default none (the instances' own bound them) */
     uint64_t max_store_reserve_bytes;    /* default none */
+    ward_tier tier;                      /* default WARD_TIER_INTERP */
 } ward_store_config;
+
+/* A native code backend (opaque; include/ward_native.h makes one). One per
+ * process: installing replaces the previous one for code compiled from
+ * then on; NULL removes it. */
+typedef struct ward_native_backend ward_native_backend;
+WARD_API void ward_native_install(const ward_native_backend *b);
 
 /* Creates a store. cfg may be NULL for defaults. Returns NULL if out of memory. */
 WARD_API ward_store *ward_store_new(const ward_store_config *cfg);

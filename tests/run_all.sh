@@ -42,6 +42,12 @@ step cage bash tests/cage/run.sh build
 step harden bash tests/harden/run.sh build
 step serve bash tests/serve/run.sh build
 step attest bash tests/attest/run.sh build
+# The native tier (docs/native.md): against the interpreter, the spec suite
+# in it (flat memory here; make spec-native runs all five modes), and the
+# differential fuzz target over generated modules.
+step native bash tests/native/run.sh build
+step spec-native make -s spec-native-flat
+step native-fuzz bash tests/native/fuzz.sh build
 if [ "$mode" != check ]; then
     step install bash tests/install.sh
     step asan-unit make -s "$jobs" asan-unit

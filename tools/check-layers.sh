@@ -71,5 +71,25 @@ for f in $(git ls-files 'harden/*.[ch]'; git ls-files --others --exclude-standar
     done < <(sed -nE 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*<([^>]+)>.*/\1/p' "$f")
     [ "$ok" = 1 ] && pass=$((pass + 1))
 done
+# native/ (the LLVM backend of the native tier, docs/native.md) is built
+# into libward-native, never into libward: it may use the runtime's internal
+# headers (it compiles the internal code), the public ones, libc, POSIX
+# threads and files, and LLVM's C API (llvm-c/) - and nothing in src/ may
+# include it.
+for f in $(git ls-files 'native/*.[ch]'; git ls-files --others --exclude-standard 'native/*.[ch]'); do
+    ok=1
+    while IFS= read -r inc; do
+        case "$inc" in nl.h|ward*.h|base/*|decode/*|mem/*|exec/*|runtime/*) ;;
+            *) bad "$f includes \"$inc\": native/ uses src/ headers, include/ and llvm-c/ only"; ok=0 ;; esac
+    done < <(sed -nE 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"([^"]+)".*/\1/p' "$f")
+    while IFS= read -r sys; do
+        case "$sys" in llvm-c/*|pthread.h|unistd.h|errno.h|sys/stat.h|stddef.h|stdio.h|stdlib.h|string.h|time.h|stdint.h|stdbool.h) ;;
+            *) bad "$f includes <$sys>: native/ links libc, pthreads and llvm-c only"; ok=0 ;; esac
+    done < <(sed -nE 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*<([^>]+)>.*/\1/p' "$f")
+    [ "$ok" = 1 ] && pass=$((pass + 1))
+done
+if git grep -qE '#[[:space:]]*include[[:space:]]*"(native/|nl\.h)' -- 'src/*' 2>/dev/null; then
+    bad "src/ includes the native backend (native/): libward must not depend on LLVM"
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -8,10 +8,13 @@ set -euo pipefail
 # The serverless node (ward serve): libmicrohttpd (gateway), libcurl (client),
 # libseccomp (monitor), libsodium (measurements, attestation and encryption:
 # monitor and client); its tests use curl and python3, its benchmark wrk.
+# The native tier (native/, docs/native.md): LLVM 19's C API with ORC LLJIT,
+# the newest LLVM Debian 12 packages (19.1.7).
 pkgs=(make gcc clang lld wabt libcjson-dev wasi-libc libclang-rt-14-dev
       libclang-rt-14-dev-wasm32 binaryen hyperfine valgrind clang-format
       binutils libc6-dev pkgconf
-      libmicrohttpd-dev libcurl4-openssl-dev libseccomp-dev libsodium-dev wrk python3 curl)
+      libmicrohttpd-dev libcurl4-openssl-dev libseccomp-dev libsodium-dev wrk python3 curl
+      llvm-19-dev)
 
 missing=()
 for p in "${pkgs[@]}"; do

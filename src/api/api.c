@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "platform/platform.h"
+#include "exec/native.h"
 #include "runtime/runtime.h"
 
 #define API_DEFAULT_STACK (8u << 20)
@@ -423,7 +424,13 @@ ward_store *ward_store_new(const ward_store_config *cfg)
         return NULL;
     }
     s->mem_mode = c.memory_mode == WARD_MEMORY_FLAT ? W_MEM_FLAT : W_MEM_PAGED;
+    s->w.exec.tier_native = c.tier == WARD_TIER_NATIVE;
     return s;
+}
+
+void ward_native_install(const ward_native_backend *b)
+{
+    nat_install((const w_native_backend *)(const void *)b);
 }
 
 void ward_store_free(ward_store *s)

@@ -28,6 +28,7 @@
  */
 #include "decode/decode.h"
 #include "exec/ir.h"
+#include "exec/native.h"
 #include "mem/mem.h"
 
 #include <stdint.h>
@@ -2337,6 +2338,7 @@ static void cmp_codeset_free(w_codeset *cs)
 {
     uint32_t i;
     if (!cs) return;
+    nat_free_set(atomic_load(&cs->native));
     for (i = 0; cs->funcs && i < cs->nfuncs; i++) {
         w_free((void *)cs->funcs[i].code);
         w_free((void *)cs->funcs[i].src);

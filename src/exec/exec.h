@@ -127,6 +127,12 @@ typedef struct w_exec {
 
     struct w_instance *caller; /* during a host call: the calling instance */
 
+    /* The native tier (native.h): run functions that have native code
+     * natively (per store); the lowest native stack address native code
+     * may use, set on every entry (nat_run). */
+    bool tier_native;
+    uintptr_t nat_stack_lim;
+
     /* Outcome of the last trap. */
     w_trap trap;
     int exit_code;      /* for W_TRAP_EXIT */
@@ -191,6 +197,17 @@ uint64_t pac_strip(const w_instance *inst, bool is64, uint64_t v);
  * left on this thread (plat_stack_left) it returns W_TRAP_STACK_EXHAUSTED
  * at once; the frame count is bounded by max_frames. */
 w_trap vm_call(w_exec *ex, w_func *fn, uint64_t *args);
+
+/* Shared with the native tier's helpers (native.c): the interpreter's
+ * own bulk operations, interrupt and trap recording (interp.c). */
+w_trap vm_take_interrupt(w_exec *ex);
+w_trap vm_memory_fill(w_exec *ex, w_memory *m, uint64_t d, uint8_t v, uint64_t n, uint64_t *fault);
+w_trap vm_memory_copy(w_exec *ex, w_memory *dm, uint64_t d, w_memory *sm, uint64_t s, uint64_t n,
+                      uint64_t *fault, bool *fault_write);
+w_trap vm_memory_init(w_exec *ex, w_memory *m, uint64_t d, const w_datart *seg, uint32_t s,
+                      uint32_t n, uint64_t *fault);
+void vm_record_trap(w_exec *ex, w_trap t, const w_func *fn, const uint32_t *ip, const w_frame *top,
+                    bool vm_origin);
 
 /* Sets up / tears down the stacks of an execution context. */
 bool vm_exec_init(w_exec *ex, size_t stack_slots, uint32_t max_frames);

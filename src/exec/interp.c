@@ -36,6 +36,7 @@
 #include "exec/numeric.h"
 #include "mem/access.h"
 #include "exec/exec.h"
+#include "exec/native.h"
 #include "exec/simd.h"
 #include "platform/platform.h"
 
@@ -189,7 +190,7 @@ static uint32_t vm_opstat(uint32_t op);
  * the trap it asked for. Out of line, so that the check in each handler
  * stays a load, a test and a branch (inlined, the exchange's address would
  * be computed ahead of the branch). */
-static W_NOINLINE w_trap vm_take_interrupt(w_exec *ex)
+W_NOINLINE w_trap vm_take_interrupt(w_exec *ex)
 {
     int t = atomic_exchange_explicit(&ex->interrupt, 0, memory_order_acquire);
     return t != 0 ? (w_trap)t : W_TRAP_INTERRUPTED;
@@ -294,8 +295,8 @@ static w_trap vm_bulk_check(const w_memory *m, uint64_t ea, uint64_t n, bool wri
 
 /* memory.fill: n bytes of v at d in m. On a memory trap *fault is the
  * faulting address. */
-static W_NOINLINE w_trap vm_memory_fill(w_exec *ex, w_memory *m, uint64_t d, uint8_t v, uint64_t n,
-                                        uint64_t *fault)
+W_NOINLINE w_trap vm_memory_fill(w_exec *ex, w_memory *m, uint64_t d, uint8_t v, uint64_t n,
+                                 uint64_t *fault)
 {
     w_trap t = vm_bulk_check(m, d, n, true, fault);
     if (t != W_TRAP_OK) return t;
@@ -318,8 +319,8 @@ static W_NOINLINE w_trap vm_memory_fill(w_exec *ex, w_memory *m, uint64_t d, uin
 
 /* memory.copy: n bytes from s in sm to d in dm, as memmove. On a memory
  * trap *fault is the faulting address, in dm if *fault_write else in sm. */
-static W_NOINLINE w_trap vm_memory_copy(w_exec *ex, w_memory *dm, uint64_t d, w_memory *sm,
-                                        uint64_t s, uint64_t n, uint64_t *fault, bool *fault_write)
+W_NOINLINE w_trap vm_memory_copy(w_exec *ex, w_memory *dm, uint64_t d, w_memory *sm, uint64_t s,
+                                 uint64_t n, uint64_t *fault, bool *fault_write)
 {
     uint64_t fs, fd;
     w_trap ts = vm_bulk_check(sm, s, n, false, &fs), td = vm_bulk_check(dm, d, n, true, &fd);
@@ -358,8 +359,8 @@ static W_NOINLINE w_trap vm_memory_copy(w_exec *ex, w_memory *dm, uint64_t d, w_
 }
 
 /* memory.init: n bytes of seg from s to d in m. *fault as memory.fill. */
-static W_NOINLINE w_trap vm_memory_init(w_exec *ex, w_memory *m, uint64_t d, const w_datart *seg,
-                                        uint32_t s, uint32_t n, uint64_t *fault)
+W_NOINLINE w_trap vm_memory_init(w_exec *ex, w_memory *m, uint64_t d, const w_datart *seg,
+                                 uint32_t s, uint32_t n, uint64_t *fault)
 {
     *fault = d;
     if (!vm_range_ok(s, n, seg->len)) return W_TRAP_MEM_OOB;
@@ -395,8 +396,8 @@ W_INLINE bool vm_type_matches(const w_func *callee, const w_module *m, uint32_t 
  * callers found in the frame stack below `top`, innermost first. The frame
  * stack is shared by nested vm_call activations (a host call pushes its
  * caller's frame too), so the backtrace continues through host calls. */
-static W_NOINLINE void vm_record_trap(w_exec *ex, w_trap t, const w_func *fn, const uint32_t *ip,
-                                      const w_frame *top, bool vm_origin)
+W_NOINLINE void vm_record_trap(w_exec *ex, w_trap t, const w_func *fn, const uint32_t *ip,
+                               const w_frame *top, bool vm_origin)
 {
     const w_frame *f = top;
     ex->trap = t;
@@ -2306,7 +2307,11 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
         vm_do_call:
             VM_CHECK_LIMITS();
             if (W_UNLIKELY(frp == frend)) VM_TRAP(W_TRAP_STACK_EXHAUSTED);
-            if (callee->host != NULL) {
+            /* In the native tier a function with native code is called as
+             * a host function is (native.h): its frames follow ours. */
+            w_native_entry nent = NULL;
+            if (callee->host != NULL ||
+                (W_UNLIKELY(ex->tier_native) && (nent = nat_entry_of(ex, callee)) != NULL)) {
                 /* The caller's frame is pushed so that a nested vm_call from
                  * the host lands above it and backtraces see through the
                  * host; ex->sp tells the nested call where free stack starts. */
@@ -2319,7 +2324,8 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
                 ex->sp = fp + fn->code->frame_slots;
                 ex->caller = inst;
                 ex->nbt = 0;
-                trap = callee->host(ex, callee->host_data, fp + argbase);
+                trap = nent ? nat_run(ex, callee, nent, fp + argbase)
+                            : callee->host(ex, callee->host_data, fp + argbase);
                 ex->caller = saved_caller;
                 frp--;
                 VM_RELOAD_MEM0();
@@ -2414,6 +2420,20 @@ w_trap vm_call(w_exec *ex, w_func *fn, uint64_t *args)
         t = fn->host(ex, fn->host_data, args);
         ex->caller = saved_caller;
         goto out;
+    }
+
+    if (W_UNLIKELY(ex->tier_native)) {
+        w_native_entry e = nat_entry_of(ex, fn);
+        if (e) {
+            if (ex->nframes >= ex->max_frames) {
+                t = W_TRAP_STACK_EXHAUSTED;
+                ex->trap_msg[0] = '\0';
+                ex->nbt = 0;
+                goto out;
+            }
+            t = nat_run(ex, fn, e, args);
+            goto out;
+        }
     }
 
     const w_fcode *fc = fn->code;

@@ -34,6 +34,8 @@
 #include "decode/decode.h"
 #include "mem/access.h"
 
+#include <stdatomic.h>
+
 typedef enum w_op {
 #define CTRL(NAME) W_OP_##NAME,
 #define NUM(NAME, prefix, code, sig) W_OP_##NAME,
@@ -90,7 +92,9 @@ typedef struct w_fcode {
 typedef struct w_codeset {
     uint32_t nfuncs; /* = module->nfuncdefs; funcs[i] is function nimported_funcs+i */
     w_fcode *funcs;
-    w_compile_cfg cfg;      /* owned copy */
+    w_compile_cfg cfg; /* owned copy */
+    /* Native code (native.h), attached on first use in the native tier. */
+    struct w_native_set *_Atomic native;
     struct w_codeset *next; /* other configurations of the same module */
 } w_codeset;
 

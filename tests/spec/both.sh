@@ -7,10 +7,12 @@
 # and one combined final line "N passed, N failed, N skipped" counting all
 # runs together.
 set -u
-runner=$1; dir=$2
+runner=$1; dir=$2; shift 2
+# Further arguments go to every run (--tier native: the native tier).
+extra=("$@")
 tp=0; tf=0; ts=0; rc=0
 for mode in flat paged paged-tables tagged paged-tagged; do
-    out=$("$runner" --memory "$mode" "$dir" 2>&1); r=$?
+    out=$("$runner" --memory "$mode" ${extra[@]+"${extra[@]}"} "$dir" 2>&1); r=$?
     printf '%s\n' "$out" | sed "s/^/[$mode] /"
     line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' | tail -n 1)
     if [ -z "$line" ]; then

@@ -48,6 +48,7 @@
 
 #include "spectest.h"
 #include "ward.h"
+#include "ward_native.h"
 
 /* ---- suites and options --------------------------------------------------- */
 
@@ -64,6 +65,10 @@ static const spec_suite spec_suites[] = {
 };
 #define SPEC_NSUITES (sizeof spec_suites / sizeof spec_suites[0])
 
+/* The native backend, present only when libward-native is linked. */
+extern const ward_native_backend *ward_native_llvm(void) __attribute__((weak));
+extern void ward_native_llvm_options(int opt_level, const char *cache_dir) __attribute__((weak));
+
 typedef struct spec_options {
     bool verbose;
     bool messages; /* --messages: print rejections whose text differs from the reference's */
@@ -72,6 +77,8 @@ typedef struct spec_options {
     unsigned timeout_s;
     ward_memory_mode memory_mode;
     bool tagged; /* every memory tagged (ward_store_config.mem_safety) */
+    bool native; /* the native tier (spec-runner-native only) */
+    int native_opt;
     const char *dir;
 } spec_options;
 
@@ -1078,6 +1085,7 @@ static spec_counts spec_run_script(const spec_options *opt, const spec_suite *su
     memset(&cfg, 0, sizeof cfg);
     cfg.memory_mode = opt->memory_mode;
     cfg.mem_safety = opt->tagged;
+    cfg.tier = opt->native ? WARD_TIER_NATIVE : WARD_TIER_INTERP;
 
     if (!cJSON_IsArray(cmds)) {
         spec_fail(&s, 0, "script", "runner: cannot read %s", path);
@@ -1379,7 +1387,8 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: spec-runner [-v] [--messages] [--filter SUBSTR] [--jobs N] [--timeout SEC]\n"
-            "                   [--memory flat|paged|paged-tables|tagged|paged-tagged] DIR\n"
+            "                   [--memory flat|paged|paged-tables|tagged|paged-tagged]\n"
+            "                   [--tier interp|native] [--native-opt 0-3] DIR\n"
             "DIR holds the suites converted by tests/spec/convert.sh\n"
             "(core, memory64, multi-memory, extended-const).\n");
     exit(2);
@@ -1426,6 +1435,14 @@ int main(int argc, char **argv)
                 opt.memory_mode = WARD_MEMORY_PAGED, opt.tagged = true;
             else
                 usage();
+        } else if (strcmp(a, "--tier") == 0 && i + 1 < argc) {
+            const char *t = argv[++i];
+            if (strcmp(t, "native") == 0)
+                opt.native = true;
+            else if (strcmp(t, "interp") != 0)
+                usage();
+        } else if (strcmp(a, "--native-opt") == 0 && i + 1 < argc) {
+            opt.native_opt = atoi(argv[++i]);
         } else if (a[0] == '-' || opt.dir != NULL) {
             usage();
         } else {
@@ -1433,6 +1450,16 @@ int main(int argc, char **argv)
         }
     }
     if (opt.dir == NULL) usage();
+    if (opt.native) {
+        /* Only spec-runner-native links the backend (libward-native). */
+        if (!ward_native_llvm) {
+            fprintf(stderr,
+                    "spec-runner: built without the native tier (use spec-runner-native)\n");
+            return 2;
+        }
+        ward_native_llvm_options(opt.native_opt ? opt.native_opt : 1, NULL);
+        ward_native_install(ward_native_llvm());
+    }
 
     spec_job *jobs = NULL;
     size_t njobs = 0, cap = 0;

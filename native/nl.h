@@ -1,0 +1,27 @@
+/* nl.h - the LLVM native backend's internal interface (nl_ prefix).
+ *
+ * Files:
+ *   nl_gen.c   nl_gen_   internal code (exec/ir.h) to LLVM IR, one codeset per LLVM module
+ *   nl_jit.c   nl_jit_   optimisation, object code, ORC LLJIT loading, the backend object,
+ *                        AOT artifacts and the cache directory
+ * The backend compiles ward's internal form, not Wasm: the validator, the
+ * compiler's choice of memory access path per instruction and its fused
+ * forms are the interpreter's, so both tiers run the same program.
+ */
+#ifndef WARD_NL_H
+#define WARD_NL_H
+
+#include "exec/native.h"
+
+#include <llvm-c/Core.h>
+#include <llvm-c/TargetMachine.h>
+
+/* Generates the LLVM module for codeset cs of m: bodies and entries named
+ * "<prefix>_b<i>" and "<prefix>_e<i>" for defined function i; ok[i] says
+ * whether function i was generated (false: it uses an instruction the
+ * backend does not compile, and runs in the interpreter). Returns the
+ * number generated, or -1 with *err set. */
+int nl_gen_module(LLVMContextRef ctx, LLVMModuleRef mod, const w_module *m, const w_codeset *cs,
+                  const char *prefix, bool *ok, w_err *err);
+
+#endif

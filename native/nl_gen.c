@@ -1,0 +1,1833 @@
+/* nl_gen.c - ward's internal code to LLVM IR (nl.h).
+ *
+ * One LLVM function (a "body", native.h's calling convention) per compiled
+ * function, plus an entry wrapper for calls from C. Every frame slot of
+ * the internal code becomes an i64 alloca; LLVM's SROA and mem2reg turn
+ * them into registers. i32 and f32 values are kept zero-extended, as the
+ * interpreter keeps them, so COPY and SELECT move slots without knowing
+ * their type.
+ *
+ * What the interpreter keeps in registers, native code keeps in allocas:
+ * the span of every memory the function uses (its base and limit for
+ * loads and for stores), reloaded from the memory after anything that may
+ * change it (calls, memory.grow, bulk and Cage instructions, the slow path
+ * of a store). Guest stores cannot alias an alloca, so the span stays in
+ * registers across loops. An access inside the span is one compare and
+ * one load or store; anything else calls the path's exact slow path
+ * (nat_h_load / nat_h_store), which runs the memory layer's translate
+ * functions: a paged memory's tables, a tagged memory's tag check.
+ */
+#include "nl.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the instruction table ------------------------------------------------------- */
+
+enum {
+    K_NONE = 0,
+    K_CTRL,
+    K_NUM,
+    K_LOAD,
+    K_STORE,
+    K_LOAD_LANE,
+    K_STORE_LANE,
+    K_BINI,
+    K_BR,
+    K_BRI,
+    K_LOOP,
+    K_LOOPI,
+    K_LOADA,
+    K_STOREA,
+    K_FLD,
+    K_SIMD
+};
+
+typedef struct nl_opinfo {
+    uint8_t kind;
+    uint8_t len;     /* words, 0 = variable (BR_TABLE) */
+    uint8_t layout0; /* memory forms: layout 0 */
+    uint8_t path;    /* memory forms: W_MEM_PATH_* */
+    uint8_t bytes;   /* memory forms */
+    char sig[12];    /* NUM: "II_I" and so on; BINI: T; SIMD: its shape */
+    uint16_t base;   /* the plain op of a memory form, BINI, CMPBR, FLD */
+} nl_opinfo;
+
+static nl_opinfo nl_ops[W_OP_COUNT_];
+
+static void nl_ops_init(void)
+{
+    static bool done;
+    if (done) return;
+#define CTRL(NAME) nl_ops[W_OP_##NAME] = (nl_opinfo){.kind = K_CTRL};
+#define NUM(NAME, prefix, code, SIG)                                                               \
+    nl_ops[W_OP_##NAME] = (nl_opinfo){.kind = K_NUM, .sig = #SIG, .base = W_OP_##NAME};
+#define NL_FORM(PATH, fn, SUFFIX, LAYOUT, MODE, NAME, KIND, NB)                                    \
+    nl_ops[W_OP_##NAME##SUFFIX] = (nl_opinfo){.kind = KIND,                                        \
+                                              .layout0 = W_MEM_IS0(LAYOUT),                        \
+                                              .path = W_MEM_PATH_##PATH,                           \
+                                              .bytes = NB,                                         \
+                                              .base = W_OP_##NAME};
+#define NL_FORM0(PATH, fn, SUFFIX, LAYOUT, MODE, NAME, KIND, NB, BASE)                             \
+    W_MEM_IF0(LAYOUT, nl_ops[W_OP_##NAME##SUFFIX] = (nl_opinfo){.kind = KIND,                      \
+                                                                .layout0 = 1,                      \
+                                                                .path = W_MEM_PATH_##PATH,         \
+                                                                .bytes = NB,                       \
+                                                                .base = W_OP_##BASE};)
+#define LOAD(NAME, prefix, code, type, bytes, maxalign) W_MEM_PATHS(NL_FORM, NAME, K_LOAD, bytes)
+#define STORE(NAME, prefix, code, type, bytes, maxalign) W_MEM_PATHS(NL_FORM, NAME, K_STORE, bytes)
+#define LOAD_LANE(NAME, code, bytes, maxalign, lanes) W_MEM_PATHS(NL_FORM, NAME, K_LOAD_LANE, bytes)
+#define STORE_LANE(NAME, code, bytes, maxalign, lanes)                                             \
+    W_MEM_PATHS(NL_FORM, NAME, K_STORE_LANE, bytes)
+#define BINI(NAME, BASE, T, FN)                                                                    \
+    nl_ops[W_OP_##NAME] = (nl_opinfo){.kind = K_BINI, .sig = #T, .base = W_OP_##BASE};
+#define CMPBR(BASE, FN)                                                                            \
+    nl_ops[W_OP_BR_##BASE] = (nl_opinfo){.kind = K_BR, .len = 4, .base = W_OP_##BASE};             \
+    nl_ops[W_OP_BR_##BASE##_I] = (nl_opinfo){.kind = K_BRI, .len = 4, .base = W_OP_##BASE};        \
+    nl_ops[W_OP_LOOP_##BASE] = (nl_opinfo){.kind = K_LOOP, .len = 4, .base = W_OP_##BASE};         \
+    nl_ops[W_OP_LOOP_##BASE##_I] = (nl_opinfo){.kind = K_LOOPI, .len = 4, .base = W_OP_##BASE};
+#define LOADA(NAME, BASE, bytes) W_MEM_PATHS(NL_FORM0, NAME, K_LOADA, bytes, BASE)
+#define STOREA(NAME, BASE, bytes) W_MEM_PATHS(NL_FORM0, NAME, K_STOREA, bytes, BASE)
+#define FLD(NAME, BASE, FN) W_MEM_PATHS(NL_FORM0, NAME, K_FLD, 8, BASE)
+#include "exec/ops.def"
+#undef NL_FORM
+#undef NL_FORM0
+#define SIMD(NAME, code, shape, lanes)                                                             \
+    nl_ops[W_OP_##NAME] = (nl_opinfo){.kind = K_SIMD, .sig = #shape};
+#include "exec/simd.def"
+    /* Lengths. */
+    for (int op = 0; op < W_OP_COUNT_; op++) {
+        nl_opinfo *o = &nl_ops[op];
+        switch (o->kind) {
+        case K_NUM: o->len = o->sig[2] == '_' ? 4 : 3; break;
+        case K_LOAD:
+        case K_STORE: o->len = o->layout0 ? 4 : 6; break;
+        case K_LOAD_LANE: o->len = o->layout0 ? 6 : 8; break;
+        case K_SIMD: {
+            const char *sh = o->sig;
+            o->len = !strcmp(sh, "SHUFFLE")                       ? 8
+                     : !strncmp(sh, "REPLACE", 7)                 ? 5
+                     : !strncmp(sh, "EXTRACT", 7)                 ? 4
+                     : !strcmp(sh, "VVV_V")                       ? 5
+                     : !strcmp(sh, "VV_V") || !strcmp(sh, "VI_V") ? 4
+                                                                  : 3;
+            break;
+        }
+        case K_STORE_LANE: o->len = o->layout0 ? 5 : 7; break;
+        case K_BINI: o->len = o->sig[0] == 'I' ? 4 : 5; break;
+        case K_LOADA:
+        case K_STOREA: o->len = 5; break;
+        case K_FLD: o->len = 6; break;
+        default: break;
+        }
+    }
+    static const struct {
+        uint16_t op;
+        uint8_t len;
+    } ctrl[] = {
+        {W_OP_UNREACHABLE, 1},
+        {W_OP_BR, 2},
+        {W_OP_BR_LOOP, 2},
+        {W_OP_BR_IF, 3},
+        {W_OP_BR_UNLESS, 3},
+        {W_OP_BR_TABLE, 0},
+        {W_OP_RETURN, 1},
+        {W_OP_CALL, 3},
+        {W_OP_CALL_INDIRECT, 5},
+        {W_OP_SELECT, 5},
+        {W_OP_SELECT_V128, 5},
+        {W_OP_COPY, 3},
+        {W_OP_COPY_V128, 3},
+        {W_OP_CONST32, 3},
+        {W_OP_CONST64, 4},
+        {W_OP_CONST_V128, 6},
+        {W_OP_REF_IS_NULL, 3},
+        {W_OP_REF_FUNC, 3},
+        {W_OP_GLOBAL_GET, 3},
+        {W_OP_GLOBAL_SET, 3},
+        {W_OP_GLOBAL_GET_V128, 3},
+        {W_OP_GLOBAL_SET_V128, 3},
+        {W_OP_TABLE_GET, 4},
+        {W_OP_TABLE_SET, 4},
+        {W_OP_TABLE_SIZE, 3},
+        {W_OP_TABLE_GROW, 5},
+        {W_OP_TABLE_FILL, 5},
+        {W_OP_TABLE_COPY, 6},
+        {W_OP_TABLE_INIT, 6},
+        {W_OP_ELEM_DROP, 2},
+        {W_OP_MEMORY_SIZE, 3},
+        {W_OP_MEMORY_GROW, 4},
+        {W_OP_MEMORY_FILL, 5},
+        {W_OP_MEMORY_COPY, 6},
+        {W_OP_MEMORY_INIT, 6},
+        {W_OP_DATA_DROP, 2},
+        {W_OP_SEGMENT_NEW, 7},
+        {W_OP_SEGMENT_SET_TAG, 7},
+        {W_OP_SEGMENT_FREE, 6},
+        {W_OP_I64_POINTER_SIGN, 3},
+        {W_OP_I64_POINTER_AUTH, 3},
+        {W_OP_I64_POINTER_STRIP, 3},
+        {W_OP_I32_POINTER_SIGN, 3},
+        {W_OP_I32_POINTER_AUTH, 3},
+        {W_OP_I32_POINTER_STRIP, 3},
+    };
+    for (size_t i = 0; i < sizeof ctrl / sizeof ctrl[0]; i++)
+        nl_ops[ctrl[i].op].len = ctrl[i].len;
+    done = true;
+}
+
+/* Handler word -> op: vm_op_word is a bijection (one handler per op). */
+typedef struct nl_wordop {
+    uint32_t word;
+    uint32_t op;
+} nl_wordop;
+static nl_wordop nl_words[W_OP_COUNT_];
+
+static int nl_wordop_cmp(const void *a, const void *b)
+{
+    uint32_t x = ((const nl_wordop *)a)->word, y = ((const nl_wordop *)b)->word;
+    return x < y ? -1 : x > y;
+}
+
+static void nl_words_init(void)
+{
+    static bool done;
+    if (done) return;
+    for (uint32_t op = 0; op < W_OP_COUNT_; op++)
+        nl_words[op] = (nl_wordop){vm_op_word((w_op)op), op};
+    qsort(nl_words, W_OP_COUNT_, sizeof nl_words[0], nl_wordop_cmp);
+    done = true;
+}
+
+static int nl_op_of(uint32_t word)
+{
+    size_t lo = 0, hi = W_OP_COUNT_;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (nl_words[mid].word < word)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < W_OP_COUNT_ && nl_words[lo].word == word ? (int)nl_words[lo].op : -1;
+}
+
+/* ---- generator state ---------------------------------------------------------------- */
+
+typedef struct nl_mem {
+    LLVMValueRef rd_base, rd_lim, wr_base, wr_lim; /* allocas */
+    bool used;
+} nl_mem;
+
+typedef struct nl_gen {
+    LLVMContextRef C;
+    LLVMModuleRef M;
+    LLVMBuilderRef B;
+    LLVMTypeRef i1, i8, i16, i32, i64, f32, f64, ptr, v2i64;
+    const w_module *m;
+    const w_codeset *cs;
+    LLVMValueRef *bodies; /* per defined function, NULL if not generated */
+    LLVMTypeRef *body_types;
+    LLVMValueRef body_table;
+    /* helpers */
+    LLVMTypeRef t_trap, t_interrupt, t_fuel, t_call, t_indirect, t_load, t_store, t_grow, t_op;
+    LLVMValueRef h_trap, h_interrupt, h_fuel, h_call, h_indirect, h_load, h_store, h_grow, h_op;
+    LLVMTypeRef t_simd, t_vload;
+    LLVMValueRef h_simd, h_vload;
+    /* the function being generated */
+    const w_fcode *fc;
+    LLVMValueRef fn, ex, inst, res, wfn, codebase;
+    LLVMValueRef *slots;
+    LLVMValueRef callbuf, tmp, vbuf;
+    LLVMBasicBlockRef *bb; /* per code word: the block starting there, or NULL */
+    nl_mem *mems;
+    uint32_t pc; /* the instruction being generated */
+    bool *moves; /* per defined function: may a call of it change a span? */
+    uint32_t nslots;
+    const char *unsupported;
+} nl_gen;
+
+static LLVMValueRef nl_c32(nl_gen *g, uint64_t v)
+{
+    return LLVMConstInt(g->i32, v, false);
+}
+static LLVMValueRef nl_c64(nl_gen *g, uint64_t v)
+{
+    return LLVMConstInt(g->i64, v, false);
+}
+
+/* Pointer to byte offset off of p. */
+static LLVMValueRef nl_at(nl_gen *g, LLVMValueRef p, uint64_t off)
+{
+    if (off == 0) return p;
+    LLVMValueRef idx = nl_c64(g, off);
+    return LLVMBuildInBoundsGEP2(g->B, g->i8, p, &idx, 1, "");
+}
+
+static LLVMValueRef nl_ld(nl_gen *g, LLVMTypeRef t, LLVMValueRef p, uint64_t off)
+{
+    return LLVMBuildLoad2(g->B, t, nl_at(g, p, off), "");
+}
+
+static void nl_st(nl_gen *g, LLVMValueRef v, LLVMValueRef p, uint64_t off)
+{
+    LLVMBuildStore(g->B, v, nl_at(g, p, off));
+}
+
+/* Element i of an array of pointers at p. */
+static LLVMValueRef nl_ptr_at(nl_gen *g, LLVMValueRef arr, uint64_t i)
+{
+    return nl_ld(g, g->ptr, arr, i * sizeof(void *));
+}
+
+static LLVMValueRef nl_intrinsic(nl_gen *g, const char *name, LLVMTypeRef *tys, unsigned ntys,
+                                 LLVMValueRef *args, unsigned nargs)
+{
+    unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+    LLVMValueRef f = LLVMGetIntrinsicDeclaration(g->M, id, tys, ntys);
+    LLVMTypeRef ft = LLVMIntrinsicGetType(g->C, id, tys, ntys);
+    return LLVMBuildCall2(g->B, ft, f, args, nargs, "");
+}
+
+/* ---- slots --------------------------------------------------------------------------- */
+
+static LLVMValueRef nl_rd64(nl_gen *g, uint32_t s)
+{
+    return LLVMBuildLoad2(g->B, g->i64, g->slots[s], "");
+}
+static LLVMValueRef nl_rd32(nl_gen *g, uint32_t s)
+{
+    return LLVMBuildTrunc(g->B, nl_rd64(g, s), g->i32, "");
+}
+static LLVMValueRef nl_rdf32(nl_gen *g, uint32_t s)
+{
+    return LLVMBuildBitCast(g->B, nl_rd32(g, s), g->f32, "");
+}
+static LLVMValueRef nl_rdf64(nl_gen *g, uint32_t s)
+{
+    return LLVMBuildBitCast(g->B, nl_rd64(g, s), g->f64, "");
+}
+static void nl_wr64(nl_gen *g, uint32_t s, LLVMValueRef v)
+{
+    LLVMBuildStore(g->B, v, g->slots[s]);
+}
+/* Writes v (any scalar type) in the slot encoding: zero-extended. */
+static void nl_wr(nl_gen *g, uint32_t s, LLVMValueRef v)
+{
+    LLVMTypeRef t = LLVMTypeOf(v);
+    if (t == g->f32) v = LLVMBuildBitCast(g->B, v, g->i32, "");
+    if (t == g->f64) v = LLVMBuildBitCast(g->B, v, g->i64, "");
+    if (LLVMTypeOf(v) != g->i64) v = LLVMBuildZExt(g->B, v, g->i64, "");
+    nl_wr64(g, s, v);
+}
+
+/* A value of type c (I L F D) from slot s. */
+static LLVMValueRef nl_rd_typed(nl_gen *g, char c, uint32_t s)
+{
+    switch (c) {
+    case 'I': return nl_rd32(g, s);
+    case 'L': return nl_rd64(g, s);
+    case 'F': return nl_rdf32(g, s);
+    default: return nl_rdf64(g, s);
+    }
+}
+
+/* ---- traps and control --------------------------------------------------------------- */
+
+static LLVMBasicBlockRef nl_block(nl_gen *g, const char *name)
+{
+    return LLVMAppendBasicBlockInContext(g->C, g->fn, name);
+}
+
+/* Returns trap code t (an i32 value) from the function. */
+static void nl_ret_trap(nl_gen *g, LLVMValueRef t)
+{
+    LLVMBuildRet(g->B, t);
+}
+
+/* Raises trap `code` at the current instruction. */
+static void nl_raise(nl_gen *g, w_trap code)
+{
+    LLVMValueRef args[] = {g->ex, g->wfn, nl_c32(g, g->pc), nl_c32(g, code)};
+    nl_ret_trap(g, LLVMBuildCall2(g->B, g->t_trap, g->h_trap, args, 4, ""));
+}
+
+/* if (cond) raise code; continues in a new block. */
+static void nl_trap_if(nl_gen *g, LLVMValueRef cond, w_trap code)
+{
+    LLVMBasicBlockRef t = nl_block(g, "trap"), c = nl_block(g, "");
+    LLVMBuildCondBr(g->B, cond, t, c);
+    LLVMPositionBuilderAtEnd(g->B, t);
+    nl_raise(g, code);
+    LLVMPositionBuilderAtEnd(g->B, c);
+}
+
+/* if (r != 0) return r (a helper's recorded trap). */
+static void nl_check(nl_gen *g, LLVMValueRef r)
+{
+    LLVMBasicBlockRef t = nl_block(g, "trapped"), c = nl_block(g, "");
+    LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntNE, r, nl_c32(g, 0), ""), t, c);
+    LLVMPositionBuilderAtEnd(g->B, t);
+    nl_ret_trap(g, r);
+    LLVMPositionBuilderAtEnd(g->B, c);
+}
+
+/* Fuel and interrupt, as VM_CHECK_LIMITS. */
+static void nl_limits(nl_gen *g)
+{
+    LLVMValueRef on = nl_ld(g, g->i8, g->ex, offsetof(w_exec, fuel_on));
+    LLVMBasicBlockRef fb = nl_block(g, "fuel"), ib = nl_block(g, "intr");
+    LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntNE, on, LLVMConstInt(g->i8, 0, 0), ""), fb,
+                    ib);
+    LLVMPositionBuilderAtEnd(g->B, fb);
+    LLVMValueRef fp = nl_at(g, g->ex, offsetof(w_exec, fuel));
+    LLVMValueRef f = LLVMBuildSub(g->B, LLVMBuildLoad2(g->B, g->i64, fp, ""), nl_c64(g, 1), "");
+    LLVMBuildStore(g->B, f, fp);
+    LLVMBasicBlockRef out = nl_block(g, "nofuel");
+    LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntSLT, f, nl_c64(g, 0), ""), out, ib);
+    LLVMPositionBuilderAtEnd(g->B, out);
+    LLVMBuildStore(g->B, nl_c64(g, 0), fp);
+    nl_raise(g, W_TRAP_FUEL);
+    LLVMPositionBuilderAtEnd(g->B, ib);
+    LLVMValueRef iv =
+        LLVMBuildLoad2(g->B, g->i32, nl_at(g, g->ex, offsetof(w_exec, interrupt)), "");
+    LLVMSetOrdering(iv, LLVMAtomicOrderingMonotonic);
+    LLVMSetAlignment(iv, 4);
+    LLVMBasicBlockRef tb = nl_block(g, "interrupted"), cb = nl_block(g, "");
+    LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntNE, iv, nl_c32(g, 0), ""), tb, cb);
+    LLVMPositionBuilderAtEnd(g->B, tb);
+    LLVMValueRef args[] = {g->ex, g->wfn, nl_c32(g, g->pc)};
+    nl_ret_trap(g, LLVMBuildCall2(g->B, g->t_interrupt, g->h_interrupt, args, 3, ""));
+    LLVMPositionBuilderAtEnd(g->B, cb);
+}
+
+/* ---- memories -------------------------------------------------------------------------- */
+
+static bool nl_is64(nl_gen *g, uint32_t mi)
+{
+    return g->m->mems[mi].lim.is64;
+}
+
+static uint8_t nl_mode(nl_gen *g, uint32_t mi)
+{
+    return g->cs->cfg.mem_mode ? g->cs->cfg.mem_mode[mi] : W_MEM_FLAT;
+}
+
+/* Reloads the spans of the memories the function uses (VM_RELOAD_MEM0). A
+ * tagged memory with tags has an empty span here: its accesses take the
+ * tagged path (nat_h_load / nat_h_store). */
+static void nl_reload(nl_gen *g)
+{
+    if (!g->m->nmems) return;
+    LLVMValueRef mems = NULL;
+    for (uint32_t i = 0; i < g->m->nmems; i++) {
+        nl_mem *mm = &g->mems[i];
+        if (!mm->used) continue;
+        if (!mems) mems = nl_ld(g, g->ptr, g->inst, offsetof(w_instance, mems));
+        LLVMValueRef m = nl_ptr_at(g, mems, i);
+        LLVMValueRef rb = nl_ld(g, g->ptr, m, offsetof(w_memory, span.rd_base));
+        LLVMValueRef rl = nl_ld(g, g->i64, m, offsetof(w_memory, span.rd_lim));
+        LLVMValueRef wb = nl_ld(g, g->ptr, m, offsetof(w_memory, span.wr_base));
+        LLVMValueRef wl = nl_ld(g, g->i64, m, offsetof(w_memory, span.wr_lim));
+        if (nl_mode(g, i) == W_MEM_TAGGED) {
+            LLVMValueRef any = nl_ld(g, g->i8, m, offsetof(w_memory, tag_any));
+            LLVMValueRef t = LLVMBuildICmp(g->B, LLVMIntNE, any, LLVMConstInt(g->i8, 0, 0), "");
+            rl = LLVMBuildSelect(g->B, t, nl_c64(g, 0), rl, "");
+            wl = LLVMBuildSelect(g->B, t, nl_c64(g, 0), wl, "");
+        }
+        LLVMBuildStore(g->B, rb, mm->rd_base);
+        LLVMBuildStore(g->B, rl, mm->rd_lim);
+        LLVMBuildStore(g->B, wb, mm->wr_base);
+        LLVMBuildStore(g->B, wl, mm->wr_lim);
+    }
+}
+
+/* The host address of the `bytes` bytes at addr + off in memory mi, for a
+ * load (write false) or a store: inside the span, base + ea; otherwise
+ * flat paths trap and the others take the slow path, which for a load
+ * leaves the bytes in g->tmp (returned) and for a store is done by the
+ * caller (*slow gets the block to continue in; NULL = no slow path).
+ * addr is the i64 address operand (zero-extended for 32-bit memories),
+ * off the offset (an i64 constant or value). */
+static LLVMValueRef nl_addr(nl_gen *g, uint32_t mi, uint8_t path, LLVMValueRef addr,
+                            LLVMValueRef off, uint32_t bytes, bool write, LLVMBasicBlockRef *slow)
+{
+    nl_mem *mm = &g->mems[mi];
+    LLVMValueRef ea, bad = NULL;
+    if (nl_is64(g, mi)) {
+        LLVMTypeRef tys[] = {g->i64};
+        LLVMValueRef a1[] = {addr, off};
+        LLVMValueRef r1 = nl_intrinsic(g, "llvm.uadd.with.overflow", tys, 1, a1, 2);
+        ea = LLVMBuildExtractValue(g->B, r1, 0, "");
+        LLVMValueRef a2[] = {ea, nl_c64(g, bytes)};
+        LLVMValueRef r2 = nl_intrinsic(g, "llvm.uadd.with.overflow", tys, 1, a2, 2);
+        bad = LLVMBuildOr(g->B, LLVMBuildExtractValue(g->B, r1, 1, ""),
+                          LLVMBuildExtractValue(g->B, r2, 1, ""), "");
+    } else {
+        ea = LLVMBuildAdd(g->B, addr, off, ""); /* both below 2^32 */
+    }
+    LLVMValueRef base = LLVMBuildLoad2(g->B, g->ptr, write ? mm->wr_base : mm->rd_base, "");
+    LLVMValueRef lim = LLVMBuildLoad2(g->B, g->i64, write ? mm->wr_lim : mm->rd_lim, "");
+    LLVMValueRef end = LLVMBuildAdd(g->B, ea, nl_c64(g, bytes), "");
+    LLVMValueRef in = LLVMBuildICmp(g->B, LLVMIntULE, end, lim, "");
+    if (bad) in = LLVMBuildAnd(g->B, in, LLVMBuildNot(g->B, bad, ""), "");
+    LLVMBasicBlockRef fast = nl_block(g, "in"), out = nl_block(g, "out");
+    LLVMBuildCondBr(g->B, in, fast, out);
+    LLVMPositionBuilderAtEnd(g->B, out);
+    bool flat = path == W_MEM_PATH_FLAT0 || path == W_MEM_PATH_FLAT;
+    if (flat) {
+        nl_raise(g, W_TRAP_MEM_OOB);
+        *slow = NULL;
+        LLVMPositionBuilderAtEnd(g->B, fast);
+        return LLVMBuildGEP2(g->B, g->i8, base, &ea, 1, "");
+    }
+    if (write) {
+        *slow = out; /* the caller writes tmp and calls nat_h_store there */
+        LLVMPositionBuilderAtEnd(g->B, fast);
+        return LLVMBuildGEP2(g->B, g->i8, base, &ea, 1, "");
+    }
+    LLVMValueRef args[] = {g->ex, g->wfn, nl_c32(g, g->pc), nl_c32(g, mi),
+                           addr,  off,    nl_c32(g, bytes), g->tmp};
+    LLVMValueRef r = LLVMBuildCall2(g->B, g->t_load, g->h_load, args, 8, "");
+    nl_check(g, r);
+    LLVMBasicBlockRef slow_end = LLVMGetInsertBlock(g->B);
+    LLVMBasicBlockRef join = nl_block(g, "");
+    LLVMBuildBr(g->B, join);
+    LLVMPositionBuilderAtEnd(g->B, fast);
+    LLVMValueRef p = LLVMBuildGEP2(g->B, g->i8, base, &ea, 1, "");
+    LLVMBasicBlockRef fast_end = LLVMGetInsertBlock(g->B);
+    LLVMBuildBr(g->B, join);
+    LLVMPositionBuilderAtEnd(g->B, join);
+    LLVMValueRef phi = LLVMBuildPhi(g->B, g->ptr, "");
+    LLVMValueRef vals[] = {p, g->tmp};
+    LLVMBasicBlockRef blocks[] = {fast_end, slow_end};
+    LLVMAddIncoming(phi, vals, blocks, 2);
+    *slow = NULL;
+    return phi;
+}
+
+/* The value a load op `base` reads at p, in the slot encoding (i64). */
+static LLVMValueRef nl_load_value(nl_gen *g, uint32_t base, LLVMValueRef p)
+{
+    LLVMTypeRef t;
+    bool sx = false;
+    switch (base) {
+    case W_OP_I32_LOAD:
+    case W_OP_F32_LOAD:
+    case W_OP_I64_LOAD32_U: t = g->i32; break;
+    case W_OP_I64_LOAD32_S: t = g->i32, sx = true; break;
+    case W_OP_I64_LOAD:
+    case W_OP_F64_LOAD: t = g->i64; break;
+    case W_OP_I32_LOAD8_U:
+    case W_OP_I64_LOAD8_U: t = g->i8; break;
+    case W_OP_I32_LOAD8_S:
+    case W_OP_I64_LOAD8_S: t = g->i8, sx = true; break;
+    case W_OP_I32_LOAD16_U:
+    case W_OP_I64_LOAD16_U: t = g->i16; break;
+    default: t = g->i16, sx = true; break; /* I32_LOAD16_S, I64_LOAD16_S */
+    }
+    LLVMValueRef v = LLVMBuildLoad2(g->B, t, p, "");
+    LLVMSetAlignment(v, 1);
+    if (t == g->i64) return v;
+    if (!sx) return LLVMBuildZExt(g->B, v, g->i64, "");
+    /* i32 results stay zero-extended in their slot. */
+    bool to32 = base == W_OP_I32_LOAD8_S || base == W_OP_I32_LOAD16_S;
+    if (to32) return LLVMBuildZExt(g->B, LLVMBuildSExt(g->B, v, g->i32, ""), g->i64, "");
+    return LLVMBuildSExt(g->B, v, g->i64, "");
+}
+
+/* The narrow value a store op `base` writes, from slot value v (i64). */
+static LLVMValueRef nl_store_value(nl_gen *g, uint32_t base, LLVMValueRef v)
+{
+    switch (base) {
+    case W_OP_I64_STORE:
+    case W_OP_F64_STORE: return v;
+    case W_OP_I32_STORE:
+    case W_OP_F32_STORE:
+    case W_OP_I64_STORE32: return LLVMBuildTrunc(g->B, v, g->i32, "");
+    case W_OP_I32_STORE16:
+    case W_OP_I64_STORE16: return LLVMBuildTrunc(g->B, v, g->i16, "");
+    default: return LLVMBuildTrunc(g->B, v, g->i8, "");
+    }
+}
+
+/* A load: dst = base-op's value at addr + off of memory mi. */
+static void nl_load(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMValueRef addr,
+                    LLVMValueRef off, uint32_t bytes, uint32_t dst)
+{
+    LLVMBasicBlockRef slow;
+    LLVMValueRef p = nl_addr(g, mi, path, addr, off, bytes, false, &slow);
+    nl_wr64(g, dst, nl_load_value(g, base, p));
+}
+
+static void nl_store(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMValueRef addr,
+                     LLVMValueRef off, uint32_t bytes, LLVMValueRef v)
+{
+    LLVMBasicBlockRef slow;
+    LLVMValueRef nv = nl_store_value(g, base, v);
+    LLVMValueRef p = nl_addr(g, mi, path, addr, off, bytes, true, &slow);
+    LLVMValueRef s = LLVMBuildStore(g->B, nv, p);
+    LLVMSetAlignment(s, 1);
+    if (!slow) return;
+    LLVMBasicBlockRef join = nl_block(g, "");
+    LLVMBuildBr(g->B, join);
+    LLVMPositionBuilderAtEnd(g->B, slow);
+    s = LLVMBuildStore(g->B, nv, g->tmp);
+    LLVMSetAlignment(s, 1);
+    LLVMValueRef args[] = {g->ex, g->wfn, nl_c32(g, g->pc), nl_c32(g, mi),
+                           addr,  off,    nl_c32(g, bytes), g->tmp};
+    nl_check(g, LLVMBuildCall2(g->B, g->t_store, g->h_store, args, 8, ""));
+    /* A store may have copied a page (copy-on-write): the span changes. */
+    nl_reload(g);
+    LLVMBuildBr(g->B, join);
+    LLVMPositionBuilderAtEnd(g->B, join);
+}
+
+/* The address operand of memory mi in slot s, as i64. */
+static LLVMValueRef nl_addr_operand(nl_gen *g, uint32_t mi, uint32_t s)
+{
+    return nl_is64(g, mi) ? nl_rd64(g, s) : LLVMBuildZExt(g->B, nl_rd32(g, s), g->i64, "");
+}
+
+static uint64_t nl_imm64(const uint32_t *w)
+{
+    return (uint64_t)w[0] | (uint64_t)w[1] << 32;
+}
+
+/* ---- numeric -------------------------------------------------------------------------- */
+
+static LLVMValueRef nl_icmp(nl_gen *g, LLVMIntPredicate p, LLVMValueRef a, LLVMValueRef b)
+{
+    return LLVMBuildZExt(g->B, LLVMBuildICmp(g->B, p, a, b, ""), g->i32, "");
+}
+static LLVMValueRef nl_fcmp(nl_gen *g, LLVMRealPredicate p, LLVMValueRef a, LLVMValueRef b)
+{
+    return LLVMBuildZExt(g->B, LLVMBuildFCmp(g->B, p, a, b, ""), g->i32, "");
+}
+static LLVMValueRef nl_un(nl_gen *g, const char *name, LLVMValueRef a)
+{
+    LLVMTypeRef t = LLVMTypeOf(a);
+    return nl_intrinsic(g, name, &t, 1, &a, 1);
+}
+static LLVMValueRef nl_bin(nl_gen *g, const char *name, LLVMValueRef a, LLVMValueRef b)
+{
+    LLVMTypeRef t = LLVMTypeOf(a);
+    LLVMValueRef args[] = {a, b};
+    return nl_intrinsic(g, name, &t, 1, args, 2);
+}
+static LLVMValueRef nl_bits(nl_gen *g, const char *name, LLVMValueRef a)
+{
+    LLVMTypeRef t = LLVMTypeOf(a);
+    LLVMValueRef args[] = {a, LLVMConstInt(g->i1, 0, 0)};
+    return nl_intrinsic(g, name, &t, 1, args, 2);
+}
+static LLVMValueRef nl_rot(nl_gen *g, const char *name, LLVMValueRef a, LLVMValueRef b)
+{
+    LLVMTypeRef t = LLVMTypeOf(a);
+    LLVMValueRef args[] = {a, a, b};
+    return nl_intrinsic(g, name, &t, 1, args, 3);
+}
+/* Shift count modulo the width. */
+static LLVMValueRef nl_shc(nl_gen *g, LLVMValueRef b)
+{
+    unsigned w = LLVMGetIntTypeWidth(LLVMTypeOf(b));
+    return LLVMBuildAnd(g->B, b, LLVMConstInt(LLVMTypeOf(b), w - 1, 0), "");
+}
+
+/* Integer division and remainder with the spec's traps. */
+static LLVMValueRef nl_divrem(nl_gen *g, bool sgn, bool rem, LLVMValueRef a, LLVMValueRef b)
+{
+    LLVMTypeRef t = LLVMTypeOf(a);
+    unsigned w = LLVMGetIntTypeWidth(t);
+    nl_trap_if(g, LLVMBuildICmp(g->B, LLVMIntEQ, b, LLVMConstInt(t, 0, 0), ""),
+               W_TRAP_INT_DIV_ZERO);
+    if (!sgn) return rem ? LLVMBuildURem(g->B, a, b, "") : LLVMBuildUDiv(g->B, a, b, "");
+    LLVMValueRef minus1 = LLVMBuildICmp(g->B, LLVMIntEQ, b, LLVMConstAllOnes(t), "");
+    if (!rem) {
+        LLVMValueRef min =
+            LLVMBuildICmp(g->B, LLVMIntEQ, a, LLVMConstInt(t, (uint64_t)1 << (w - 1), 0), "");
+        nl_trap_if(g, LLVMBuildAnd(g->B, min, minus1, ""), W_TRAP_INT_OVERFLOW);
+        return LLVMBuildSDiv(g->B, a, b, "");
+    }
+    /* x rem -1 is 0; the machine's instruction would fault on INT_MIN. */
+    LLVMValueRef safe_b = LLVMBuildSelect(g->B, minus1, LLVMConstInt(t, 1, 0), b, "");
+    return LLVMBuildSRem(g->B, a, safe_b, "");
+}
+
+/* Trapping float-to-int truncation: NaN is an invalid conversion, a value
+ * whose truncation is outside the target range an overflow. The bounds are
+ * exclusive, as doubles (every f32 widens exactly). */
+static LLVMValueRef nl_trunc(nl_gen *g, LLVMValueRef a, LLVMTypeRef to, bool sgn)
+{
+    LLVMValueRef d = LLVMTypeOf(a) == g->f32 ? LLVMBuildFPExt(g->B, a, g->f64, "") : a;
+    nl_trap_if(g, LLVMBuildFCmp(g->B, LLVMRealUNO, d, d, ""), W_TRAP_INVALID_CONV);
+    bool is64 = to == g->i64;
+    double lo, hi;
+    if (sgn) {
+        lo = is64 ? -9223372036854777856.0 : -2147483649.0;
+        hi = is64 ? 9223372036854775808.0 : 2147483648.0;
+    } else {
+        lo = -1.0;
+        hi = is64 ? 18446744073709551616.0 : 4294967296.0;
+    }
+    LLVMValueRef ok =
+        LLVMBuildAnd(g->B, LLVMBuildFCmp(g->B, LLVMRealOGT, d, LLVMConstReal(g->f64, lo), ""),
+                     LLVMBuildFCmp(g->B, LLVMRealOLT, d, LLVMConstReal(g->f64, hi), ""), "");
+    nl_trap_if(g, LLVMBuildNot(g->B, ok, ""), W_TRAP_INT_OVERFLOW);
+    return sgn ? LLVMBuildFPToSI(g->B, d, to, "") : LLVMBuildFPToUI(g->B, d, to, "");
+}
+
+static LLVMValueRef nl_trunc_sat(nl_gen *g, LLVMValueRef a, LLVMTypeRef to, bool sgn)
+{
+    LLVMTypeRef tys[] = {to, LLVMTypeOf(a)};
+    return nl_intrinsic(g, sgn ? "llvm.fptosi.sat" : "llvm.fptoui.sat", tys, 2, &a, 1);
+}
+
+/* Functions with constrained FP operations are strictfp, and so must be
+ * everything that inlines them. */
+static void nl_strictfp(nl_gen *g, LLVMValueRef f)
+{
+    unsigned k = LLVMGetEnumAttributeKindForName("strictfp", 8);
+    LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(g->C, k, 0));
+}
+
+/* fadd, fsub, fmul, fdiv (and the conversions between f32 and f64) as
+ * LLVM's constrained intrinsics: the same machine instructions, but LLVM
+ * does not fold identities like x - 0.0 or x * 1.0 to x, which would pass
+ * a signalling NaN through where Wasm requires an arithmetic (quiet) one.
+ * They also stay in the FP registers: no quieting code is needed. */
+static LLVMValueRef nl_md(nl_gen *g, const char *s)
+{
+    return LLVMMetadataAsValue(g->C, LLVMMDStringInContext2(g->C, s, strlen(s)));
+}
+
+static LLVMValueRef nl_strict(nl_gen *g, const char *name, LLVMTypeRef *tys, unsigned ntys,
+                              LLVMValueRef *ops, unsigned nops, bool rounding)
+{
+    LLVMValueRef args[4];
+    unsigned n = 0;
+    for (unsigned i = 0; i < nops; i++)
+        args[n++] = ops[i];
+    if (rounding) args[n++] = nl_md(g, "round.tonearest");
+    args[n++] = nl_md(g, "fpexcept.maytrap");
+    LLVMValueRef c = nl_intrinsic(g, name, tys, ntys, args, n);
+    unsigned k = LLVMGetEnumAttributeKindForName("strictfp", 8);
+    LLVMAddCallSiteAttribute(c, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(g->C, k, 0));
+    return c;
+}
+
+static LLVMValueRef nl_farith(nl_gen *g, const char *name, LLVMValueRef a, LLVMValueRef b)
+{
+    LLVMTypeRef t = LLVMTypeOf(a);
+    LLVMValueRef ops[] = {a, b};
+    return nl_strict(g, name, &t, 1, ops, 2, true);
+}
+
+/* min and max, Wasm's way: a NaN operand gives a quiet NaN (an addition
+ * of the operands, which quiets), -0 is below +0 (equal operands combine
+ * their bits: OR for min, AND for max), otherwise the smaller or larger.
+ * (LLVM's minimum/maximum intrinsics cannot be selected on x86 in the
+ * strictfp functions native code uses.) */
+static LLVMValueRef nl_minmax(nl_gen *g, bool min, LLVMValueRef a, LLVMValueRef b)
+{
+    LLVMTypeRef ft = LLVMTypeOf(a);
+    LLVMTypeRef it = ft == g->f32 ? g->i32 : g->i64;
+    LLVMValueRef pick = LLVMBuildFCmp(g->B, min ? LLVMRealOLT : LLVMRealOGT, a, b, "");
+    LLVMValueRef r = LLVMBuildSelect(g->B, pick, a, b, "");
+    LLVMValueRef ab = LLVMBuildBitCast(g->B, a, it, ""), bb = LLVMBuildBitCast(g->B, b, it, "");
+    LLVMValueRef both = min ? LLVMBuildOr(g->B, ab, bb, "") : LLVMBuildAnd(g->B, ab, bb, "");
+    LLVMValueRef eq = LLVMBuildFCmp(g->B, LLVMRealOEQ, a, b, "");
+    r = LLVMBuildSelect(g->B, eq, LLVMBuildBitCast(g->B, both, ft, ""), r, "");
+    LLVMValueRef nan = LLVMBuildFCmp(g->B, LLVMRealUNO, a, b, "");
+    return LLVMBuildSelect(g->B, nan, nl_farith(g, "llvm.experimental.constrained.fadd", a, b), r,
+                           "");
+}
+
+/* The value of numeric op `op` on a (and b for binary ops); NULL if the
+ * op is not a scalar numeric one. Comparisons give i32. */
+static LLVMValueRef nl_num(nl_gen *g, uint32_t op, LLVMValueRef a, LLVMValueRef b)
+{
+    LLVMBuilderRef B = g->B;
+    switch ((w_op)op) {
+    case W_OP_I32_EQZ: return nl_icmp(g, LLVMIntEQ, a, nl_c32(g, 0));
+    case W_OP_I64_EQZ: return nl_icmp(g, LLVMIntEQ, a, nl_c64(g, 0));
+    case W_OP_I32_EQ:
+    case W_OP_I64_EQ: return nl_icmp(g, LLVMIntEQ, a, b);
+    case W_OP_I32_NE:
+    case W_OP_I64_NE: return nl_icmp(g, LLVMIntNE, a, b);
+    case W_OP_I32_LT_S:
+    case W_OP_I64_LT_S: return nl_icmp(g, LLVMIntSLT, a, b);
+    case W_OP_I32_LT_U:
+    case W_OP_I64_LT_U: return nl_icmp(g, LLVMIntULT, a, b);
+    case W_OP_I32_GT_S:
+    case W_OP_I64_GT_S: return nl_icmp(g, LLVMIntSGT, a, b);
+    case W_OP_I32_GT_U:
+    case W_OP_I64_GT_U: return nl_icmp(g, LLVMIntUGT, a, b);
+    case W_OP_I32_LE_S:
+    case W_OP_I64_LE_S: return nl_icmp(g, LLVMIntSLE, a, b);
+    case W_OP_I32_LE_U:
+    case W_OP_I64_LE_U: return nl_icmp(g, LLVMIntULE, a, b);
+    case W_OP_I32_GE_S:
+    case W_OP_I64_GE_S: return nl_icmp(g, LLVMIntSGE, a, b);
+    case W_OP_I32_GE_U:
+    case W_OP_I64_GE_U: return nl_icmp(g, LLVMIntUGE, a, b);
+    case W_OP_F32_EQ:
+    case W_OP_F64_EQ: return nl_fcmp(g, LLVMRealOEQ, a, b);
+    case W_OP_F32_NE:
+    case W_OP_F64_NE: return nl_fcmp(g, LLVMRealUNE, a, b);
+    case W_OP_F32_LT:
+    case W_OP_F64_LT: return nl_fcmp(g, LLVMRealOLT, a, b);
+    case W_OP_F32_GT:
+    case W_OP_F64_GT: return nl_fcmp(g, LLVMRealOGT, a, b);
+    case W_OP_F32_LE:
+    case W_OP_F64_LE: return nl_fcmp(g, LLVMRealOLE, a, b);
+    case W_OP_F32_GE:
+    case W_OP_F64_GE: return nl_fcmp(g, LLVMRealOGE, a, b);
+    case W_OP_I32_CLZ:
+    case W_OP_I64_CLZ: return nl_bits(g, "llvm.ctlz", a);
+    case W_OP_I32_CTZ:
+    case W_OP_I64_CTZ: return nl_bits(g, "llvm.cttz", a);
+    case W_OP_I32_POPCNT:
+    case W_OP_I64_POPCNT: return nl_un(g, "llvm.ctpop", a);
+    case W_OP_I32_ADD:
+    case W_OP_I64_ADD: return LLVMBuildAdd(B, a, b, "");
+    case W_OP_I32_SUB:
+    case W_OP_I64_SUB: return LLVMBuildSub(B, a, b, "");
+    case W_OP_I32_MUL:
+    case W_OP_I64_MUL: return LLVMBuildMul(B, a, b, "");
+    case W_OP_I32_DIV_S:
+    case W_OP_I64_DIV_S: return nl_divrem(g, true, false, a, b);
+    case W_OP_I32_DIV_U:
+    case W_OP_I64_DIV_U: return nl_divrem(g, false, false, a, b);
+    case W_OP_I32_REM_S:
+    case W_OP_I64_REM_S: return nl_divrem(g, true, true, a, b);
+    case W_OP_I32_REM_U:
+    case W_OP_I64_REM_U: return nl_divrem(g, false, true, a, b);
+    case W_OP_I32_AND:
+    case W_OP_I64_AND: return LLVMBuildAnd(B, a, b, "");
+    case W_OP_I32_OR:
+    case W_OP_I64_OR: return LLVMBuildOr(B, a, b, "");
+    case W_OP_I32_XOR:
+    case W_OP_I64_XOR: return LLVMBuildXor(B, a, b, "");
+    case W_OP_I32_SHL:
+    case W_OP_I64_SHL: return LLVMBuildShl(B, a, nl_shc(g, b), "");
+    case W_OP_I32_SHR_S:
+    case W_OP_I64_SHR_S: return LLVMBuildAShr(B, a, nl_shc(g, b), "");
+    case W_OP_I32_SHR_U:
+    case W_OP_I64_SHR_U: return LLVMBuildLShr(B, a, nl_shc(g, b), "");
+    case W_OP_I32_ROTL:
+    case W_OP_I64_ROTL: return nl_rot(g, "llvm.fshl", a, b);
+    case W_OP_I32_ROTR:
+    case W_OP_I64_ROTR: return nl_rot(g, "llvm.fshr", a, b);
+    case W_OP_F32_ABS:
+    case W_OP_F64_ABS: return nl_un(g, "llvm.fabs", a);
+    case W_OP_F32_NEG:
+    case W_OP_F64_NEG: return LLVMBuildFNeg(B, a, "");
+    case W_OP_F32_CEIL:
+    case W_OP_F64_CEIL: return nl_un(g, "llvm.ceil", a);
+    case W_OP_F32_FLOOR:
+    case W_OP_F64_FLOOR: return nl_un(g, "llvm.floor", a);
+    case W_OP_F32_TRUNC:
+    case W_OP_F64_TRUNC: return nl_un(g, "llvm.trunc", a);
+    case W_OP_F32_NEAREST:
+    case W_OP_F64_NEAREST: return nl_un(g, "llvm.roundeven", a);
+    case W_OP_F32_SQRT:
+    case W_OP_F64_SQRT: return nl_un(g, "llvm.sqrt", a);
+    case W_OP_F32_ADD:
+    case W_OP_F64_ADD: return nl_farith(g, "llvm.experimental.constrained.fadd", a, b);
+    case W_OP_F32_SUB:
+    case W_OP_F64_SUB: return nl_farith(g, "llvm.experimental.constrained.fsub", a, b);
+    case W_OP_F32_MUL:
+    case W_OP_F64_MUL: return nl_farith(g, "llvm.experimental.constrained.fmul", a, b);
+    case W_OP_F32_DIV:
+    case W_OP_F64_DIV: return nl_farith(g, "llvm.experimental.constrained.fdiv", a, b);
+    case W_OP_F32_MIN:
+    case W_OP_F64_MIN: return nl_minmax(g, true, a, b);
+    case W_OP_F32_MAX:
+    case W_OP_F64_MAX: return nl_minmax(g, false, a, b);
+    case W_OP_F32_COPYSIGN:
+    case W_OP_F64_COPYSIGN: return nl_bin(g, "llvm.copysign", a, b);
+    case W_OP_I32_WRAP_I64: return LLVMBuildTrunc(B, a, g->i32, "");
+    case W_OP_I32_TRUNC_F32_S:
+    case W_OP_I32_TRUNC_F64_S: return nl_trunc(g, a, g->i32, true);
+    case W_OP_I32_TRUNC_F32_U:
+    case W_OP_I32_TRUNC_F64_U: return nl_trunc(g, a, g->i32, false);
+    case W_OP_I64_TRUNC_F32_S:
+    case W_OP_I64_TRUNC_F64_S: return nl_trunc(g, a, g->i64, true);
+    case W_OP_I64_TRUNC_F32_U:
+    case W_OP_I64_TRUNC_F64_U: return nl_trunc(g, a, g->i64, false);
+    case W_OP_I64_EXTEND_I32_S: return LLVMBuildSExt(B, a, g->i64, "");
+    case W_OP_I64_EXTEND_I32_U: return LLVMBuildZExt(B, a, g->i64, "");
+    case W_OP_F32_CONVERT_I32_S:
+    case W_OP_F32_CONVERT_I64_S: return LLVMBuildSIToFP(B, a, g->f32, "");
+    case W_OP_F32_CONVERT_I32_U:
+    case W_OP_F32_CONVERT_I64_U: return LLVMBuildUIToFP(B, a, g->f32, "");
+    case W_OP_F64_CONVERT_I32_S:
+    case W_OP_F64_CONVERT_I64_S: return LLVMBuildSIToFP(B, a, g->f64, "");
+    case W_OP_F64_CONVERT_I32_U:
+    case W_OP_F64_CONVERT_I64_U: return LLVMBuildUIToFP(B, a, g->f64, "");
+    case W_OP_F32_DEMOTE_F64: {
+        LLVMTypeRef tys[] = {g->f32, g->f64};
+        return nl_strict(g, "llvm.experimental.constrained.fptrunc", tys, 2, &a, 1, true);
+    }
+    case W_OP_F64_PROMOTE_F32: {
+        LLVMTypeRef tys[] = {g->f64, g->f32};
+        return nl_strict(g, "llvm.experimental.constrained.fpext", tys, 2, &a, 1, false);
+    }
+    case W_OP_I32_REINTERPRET_F32: return LLVMBuildBitCast(B, a, g->i32, "");
+    case W_OP_I64_REINTERPRET_F64: return LLVMBuildBitCast(B, a, g->i64, "");
+    case W_OP_F32_REINTERPRET_I32: return LLVMBuildBitCast(B, a, g->f32, "");
+    case W_OP_F64_REINTERPRET_I64: return LLVMBuildBitCast(B, a, g->f64, "");
+    case W_OP_I32_EXTEND8_S: return LLVMBuildSExt(B, LLVMBuildTrunc(B, a, g->i8, ""), g->i32, "");
+    case W_OP_I32_EXTEND16_S: return LLVMBuildSExt(B, LLVMBuildTrunc(B, a, g->i16, ""), g->i32, "");
+    case W_OP_I64_EXTEND8_S: return LLVMBuildSExt(B, LLVMBuildTrunc(B, a, g->i8, ""), g->i64, "");
+    case W_OP_I64_EXTEND16_S: return LLVMBuildSExt(B, LLVMBuildTrunc(B, a, g->i16, ""), g->i64, "");
+    case W_OP_I64_EXTEND32_S: return LLVMBuildSExt(B, LLVMBuildTrunc(B, a, g->i32, ""), g->i64, "");
+    case W_OP_I32_TRUNC_SAT_F32_S:
+    case W_OP_I32_TRUNC_SAT_F64_S: return nl_trunc_sat(g, a, g->i32, true);
+    case W_OP_I32_TRUNC_SAT_F32_U:
+    case W_OP_I32_TRUNC_SAT_F64_U: return nl_trunc_sat(g, a, g->i32, false);
+    case W_OP_I64_TRUNC_SAT_F32_S:
+    case W_OP_I64_TRUNC_SAT_F64_S: return nl_trunc_sat(g, a, g->i64, true);
+    case W_OP_I64_TRUNC_SAT_F32_U:
+    case W_OP_I64_TRUNC_SAT_F64_U: return nl_trunc_sat(g, a, g->i64, false);
+    default: return NULL;
+    }
+}
+
+/* ---- calls ------------------------------------------------------------------------------- */
+
+static LLVMTypeRef nl_body_type(nl_gen *g, uint32_t param_slots)
+{
+    LLVMTypeRef *ps = calloc(param_slots + 3, sizeof *ps);
+    ps[0] = ps[1] = ps[2] = g->ptr;
+    for (uint32_t i = 0; i < param_slots; i++)
+        ps[3 + i] = g->i64;
+    LLVMTypeRef t = LLVMFunctionType(g->i32, ps, param_slots + 3, 0);
+    free(ps);
+    return t;
+}
+
+/* Pushes the caller's frame (interpreter-compatible: backtraces and the
+ * depth limit), returns the old frame count. */
+static LLVMValueRef nl_push_frame(nl_gen *g, uint32_t ret_pc)
+{
+    LLVMValueRef np = nl_at(g, g->ex, offsetof(w_exec, nframes));
+    LLVMValueRef n = LLVMBuildLoad2(g->B, g->i32, np, "");
+    LLVMValueRef max = nl_ld(g, g->i32, g->ex, offsetof(w_exec, max_frames));
+    nl_trap_if(g, LLVMBuildICmp(g->B, LLVMIntUGE, n, max, ""), W_TRAP_STACK_EXHAUSTED);
+    LLVMValueRef frames = nl_ld(g, g->ptr, g->ex, offsetof(w_exec, frames));
+    LLVMValueRef off =
+        LLVMBuildMul(g->B, LLVMBuildZExt(g->B, n, g->i64, ""), nl_c64(g, sizeof(w_frame)), "");
+    LLVMValueRef fr = LLVMBuildGEP2(g->B, g->i8, frames, &off, 1, "");
+    nl_st(g, nl_at(g, g->codebase, (uint64_t)ret_pc * 4), fr, offsetof(w_frame, ip));
+    nl_st(g, LLVMConstPointerNull(g->ptr), fr, offsetof(w_frame, fp));
+    nl_st(g, g->wfn, fr, offsetof(w_frame, fn));
+    LLVMBuildStore(g->B, LLVMBuildAdd(g->B, n, nl_c32(g, 1), ""), np);
+    return n;
+}
+
+/* A call of body `callee` (function type ft) with the arguments at slot
+ * argbase; results back to argbase. */
+static void nl_call_body(nl_gen *g, LLVMTypeRef ft, LLVMValueRef callee, uint32_t argbase,
+                         uint32_t ps, uint32_t rs, uint32_t ret_pc, bool reload)
+{
+    LLVMValueRef n = nl_push_frame(g, ret_pc);
+    LLVMValueRef *args = calloc(ps + 3, sizeof *args);
+    args[0] = g->ex;
+    args[1] = g->inst;
+    args[2] = g->callbuf;
+    for (uint32_t i = 0; i < ps; i++)
+        args[3 + i] = nl_rd64(g, argbase + i);
+    LLVMValueRef r = LLVMBuildCall2(g->B, ft, callee, args, ps + 3, "");
+    free(args);
+    LLVMBuildStore(g->B, n, nl_at(g, g->ex, offsetof(w_exec, nframes)));
+    nl_check(g, r);
+    for (uint32_t i = 0; i < rs; i++)
+        nl_wr64(g, argbase + i, nl_ld(g, g->i64, g->callbuf, i * 8));
+    if (reload) nl_reload(g);
+}
+
+/* A call through nat_h_call (host functions, other instances, functions
+ * without native code). */
+static void nl_call_helper(nl_gen *g, LLVMValueRef callee, uint32_t argbase, uint32_t ps,
+                           uint32_t rs, uint32_t ret_pc)
+{
+    for (uint32_t i = 0; i < ps; i++)
+        nl_st(g, nl_rd64(g, argbase + i), g->callbuf, i * 8);
+    LLVMValueRef args[] = {g->ex, g->wfn, nl_c32(g, g->pc), nl_c32(g, ret_pc), callee, g->callbuf};
+    nl_check(g, LLVMBuildCall2(g->B, g->t_call, g->h_call, args, 6, ""));
+    for (uint32_t i = 0; i < rs; i++)
+        nl_wr64(g, argbase + i, nl_ld(g, g->i64, g->callbuf, i * 8));
+    nl_reload(g);
+}
+
+/* Fuel for zeroing a callee's locals (as the interpreter's call). */
+static void nl_local_fuel(nl_gen *g, LLVMValueRef local_slots)
+{
+    LLVMValueRef on = nl_ld(g, g->i8, g->ex, offsetof(w_exec, fuel_on));
+    LLVMBasicBlockRef fb = nl_block(g, "lfuel"), cb = nl_block(g, "");
+    LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntNE, on, LLVMConstInt(g->i8, 0, 0), ""), fb,
+                    cb);
+    LLVMPositionBuilderAtEnd(g->B, fb);
+    LLVMValueRef bytes =
+        LLVMBuildMul(g->B, LLVMBuildZExt(g->B, local_slots, g->i64, ""), nl_c64(g, 8), "");
+    LLVMValueRef args[] = {g->ex, g->wfn, nl_c32(g, g->pc), bytes};
+    nl_check(g, LLVMBuildCall2(g->B, g->t_fuel, g->h_fuel, args, 4, ""));
+    LLVMBuildBr(g->B, cb);
+    LLVMPositionBuilderAtEnd(g->B, cb);
+}
+
+static void nl_call(nl_gen *g, const uint32_t *ip)
+{
+    uint32_t j = ip[1], argbase = ip[2];
+    const w_functype *ft = &g->m->types[g->m->func_types[j]];
+    uint32_t nimp = g->m->nimported_funcs;
+    if (j >= nimp && g->bodies[j - nimp]) {
+        nl_limits(g);
+        uint32_t ls = g->cs->funcs[j - nimp].local_slots;
+        if ((uint64_t)ls * 8 >= W_FUEL_BULK_BYTES) nl_local_fuel(g, nl_c32(g, ls));
+        nl_call_body(g, g->body_types[j - nimp], g->bodies[j - nimp], argbase, ft->param_slots,
+                     ft->result_slots, g->pc + 3, g->moves[j - nimp]);
+        return;
+    }
+    LLVMValueRef funcs = nl_ld(g, g->ptr, g->inst, offsetof(w_instance, funcs));
+    nl_call_helper(g, nl_ptr_at(g, funcs, j), argbase, ft->param_slots, ft->result_slots,
+                   g->pc + 3);
+}
+
+static void nl_call_indirect(nl_gen *g, const uint32_t *ip)
+{
+    uint32_t argbase = ip[2], typeidx = ip[3], tidx = ip[4];
+    const w_functype *ft = &g->m->types[typeidx];
+    LLVMValueRef out = g->vbuf;
+    LLVMValueRef args[] = {
+        g->ex, g->wfn, nl_c32(g, g->pc), nl_c32(g, tidx), nl_rd32(g, ip[1]), nl_c32(g, typeidx),
+        out};
+    nl_check(g, LLVMBuildCall2(g->B, g->t_indirect, g->h_indirect, args, 7, ""));
+    LLVMValueRef callee = LLVMBuildLoad2(g->B, g->ptr, out, "");
+    /* A function of this instance with native code: a direct call of its
+     * body. Anything else: the helper. */
+    LLVMValueRef cinst = nl_ld(g, g->ptr, callee, offsetof(w_func, inst));
+    LLVMValueRef same = LLVMBuildICmp(g->B, LLVMIntEQ, cinst, g->inst, "");
+    LLVMBasicBlockRef b1 = nl_block(g, "same"), slow = nl_block(g, "other"),
+                      fast = nl_block(g, "native"), join = nl_block(g, "");
+    LLVMBuildCondBr(g->B, same, b1, slow);
+    LLVMPositionBuilderAtEnd(g->B, b1);
+    LLVMValueRef idx = nl_ld(g, g->i32, callee, offsetof(w_func, index));
+    idx = LLVMBuildSub(g->B, idx, nl_c32(g, g->m->nimported_funcs), "");
+    LLVMValueRef gi[] = {nl_c64(g, 0), LLVMBuildZExt(g->B, idx, g->i64, "")};
+    LLVMValueRef bp = LLVMBuildInBoundsGEP2(g->B, LLVMGlobalGetValueType(g->body_table),
+                                            g->body_table, gi, 2, "");
+    LLVMValueRef body = LLVMBuildLoad2(g->B, g->ptr, bp, "");
+    LLVMBuildCondBr(g->B, LLVMBuildIsNotNull(g->B, body, ""), fast, slow);
+    LLVMPositionBuilderAtEnd(g->B, fast);
+    nl_limits(g);
+    LLVMValueRef code = nl_ld(g, g->ptr, callee, offsetof(w_func, code));
+    nl_local_fuel(g, nl_ld(g, g->i32, code, offsetof(w_fcode, local_slots)));
+    nl_call_body(g, nl_body_type(g, ft->param_slots), body, argbase, ft->param_slots,
+                 ft->result_slots, g->pc + 5, true);
+    LLVMBuildBr(g->B, join);
+    LLVMPositionBuilderAtEnd(g->B, slow);
+    nl_call_helper(g, callee, argbase, ft->param_slots, ft->result_slots, g->pc + 5);
+    LLVMBuildBr(g->B, join);
+    LLVMPositionBuilderAtEnd(g->B, join);
+}
+
+/* ---- irregular instructions through nat_h_op ------------------------------------------- */
+
+/* Which operand words of op name slots read (in) and written (out), as
+ * bit masks over word positions. */
+static bool nl_op_slots(uint32_t op, uint32_t *in, uint32_t *out)
+{
+    *in = *out = 0;
+    switch ((w_op)op) {
+    case W_OP_TABLE_GET: *in = 1u << 2, *out = 1u << 3; return true;
+    case W_OP_TABLE_SET: *in = 3u << 2; return true;
+    case W_OP_TABLE_GROW: *in = 3u << 2, *out = 1u << 4; return true;
+    case W_OP_TABLE_FILL:
+    case W_OP_MEMORY_FILL: *in = 7u << 2; return true;
+    case W_OP_TABLE_COPY:
+    case W_OP_TABLE_INIT:
+    case W_OP_MEMORY_COPY:
+    case W_OP_MEMORY_INIT: *in = 7u << 3; return true;
+    case W_OP_ELEM_DROP:
+    case W_OP_DATA_DROP: return true;
+    case W_OP_SEGMENT_NEW: *in = 3u << 1, *out = 1u << 3; return true;
+    case W_OP_SEGMENT_SET_TAG: *in = 7u << 1; return true;
+    case W_OP_SEGMENT_FREE: *in = 3u << 1; return true;
+    case W_OP_I64_POINTER_SIGN:
+    case W_OP_I64_POINTER_AUTH:
+    case W_OP_I64_POINTER_STRIP:
+    case W_OP_I32_POINTER_SIGN:
+    case W_OP_I32_POINTER_AUTH:
+    case W_OP_I32_POINTER_STRIP: *in = 1u << 1, *out = 1u << 2; return true;
+    default: return false;
+    }
+}
+
+static void nl_helper_op(nl_gen *g, uint32_t op, const uint32_t *ip, uint32_t in, uint32_t out)
+{
+    for (uint32_t k = 1; k < 8; k++)
+        if (in & (1u << k)) nl_st(g, nl_rd64(g, ip[k]), g->vbuf, k * 8);
+    LLVMValueRef args[] = {g->ex, g->wfn, nl_c32(g, g->pc), nl_c32(g, op), g->vbuf};
+    nl_check(g, LLVMBuildCall2(g->B, g->t_op, g->h_op, args, 5, ""));
+    for (uint32_t k = 1; k < 8; k++)
+        if (out & (1u << k)) nl_wr64(g, ip[k], nl_ld(g, g->i64, g->vbuf, k * 8));
+    nl_reload(g);
+}
+
+/* ---- SIMD --------------------------------------------------------------------------------
+ * The lane operations run in nat_h_simd (simd.h, the interpreter's code);
+ * v128 values live in two slots. */
+
+static void nl_pair_out(nl_gen *g, uint32_t k, uint32_t slot, bool vec)
+{
+    nl_st(g, nl_rd64(g, slot), g->vbuf, 16 * k);
+    if (vec) nl_st(g, nl_rd64(g, slot + 1), g->vbuf, 16 * k + 8);
+}
+
+static void nl_pair_in(nl_gen *g, uint32_t k, uint32_t slot, bool vec)
+{
+    nl_wr64(g, slot, nl_ld(g, g->i64, g->vbuf, 16 * k));
+    if (vec) nl_wr64(g, slot + 1, nl_ld(g, g->i64, g->vbuf, 16 * k + 8));
+}
+
+static void nl_simd(nl_gen *g, uint32_t op, const uint32_t *ip)
+{
+    const char *sh = nl_ops[op].sig;
+    /* Operand words and whether each is a vector; the last is the result. */
+    bool v1 = sh[0] == 'V' || !strncmp(sh, "EXTRACT", 7) || !strncmp(sh, "REPLACE", 7) ||
+              !strcmp(sh, "SHUFFLE");
+    uint32_t nin = !strcmp(sh, "VVV_V") ? 3
+                   : (!strcmp(sh, "VV_V") || !strcmp(sh, "VI_V") || !strncmp(sh, "REPLACE", 7) ||
+                      !strcmp(sh, "SHUFFLE"))
+                       ? 2
+                       : 1;
+    bool v2 = !strcmp(sh, "VV_V") || !strcmp(sh, "VVV_V") || !strcmp(sh, "SHUFFLE");
+    bool vout = !(sh[2] == 'I' && sh[1] == '_') && strncmp(sh, "EXTRACT", 7) != 0;
+    nl_pair_out(g, 1, ip[1], v1);
+    if (nin >= 2) nl_pair_out(g, 2, ip[2], v2);
+    if (nin >= 3) nl_pair_out(g, 3, ip[3], true);
+    LLVMValueRef ipp = nl_at(g, g->codebase, (uint64_t)g->pc * 4);
+    LLVMValueRef args[] = {nl_c32(g, op), ipp, g->vbuf};
+    LLVMBuildCall2(g->B, g->t_simd, g->h_simd, args, 3, "");
+    nl_pair_in(g, nin + 1, ip[nin + 1], vout);
+}
+
+/* The width-matching scalar store op of an access of `bytes` bytes. */
+static uint32_t nl_store_op(uint32_t bytes)
+{
+    return bytes == 1   ? W_OP_I32_STORE8
+           : bytes == 2 ? W_OP_I32_STORE16
+           : bytes == 4 ? W_OP_I32_STORE
+                        : W_OP_I64_STORE;
+}
+
+static LLVMTypeRef nl_int_of(nl_gen *g, uint32_t bytes)
+{
+    return bytes == 1 ? g->i8 : bytes == 2 ? g->i16 : bytes == 4 ? g->i32 : g->i64;
+}
+
+/* v128 loads: the 16 bytes of v128.load, the others through nat_h_vload. */
+static void nl_vload(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMValueRef addr,
+                     LLVMValueRef off, uint32_t bytes, uint32_t dst)
+{
+    LLVMBasicBlockRef slow;
+    LLVMValueRef p = nl_addr(g, mi, path, addr, off, bytes, false, &slow);
+    if (base == W_OP_V128_LOAD) {
+        LLVMValueRef lo = LLVMBuildLoad2(g->B, g->i64, p, ""), hi;
+        LLVMSetAlignment(lo, 1);
+        hi = LLVMBuildLoad2(g->B, g->i64, nl_at(g, p, 8), "");
+        LLVMSetAlignment(hi, 1);
+        nl_wr64(g, dst, lo);
+        nl_wr64(g, dst + 1, hi);
+        return;
+    }
+    LLVMValueRef args[] = {nl_c32(g, base), p, g->vbuf};
+    LLVMBuildCall2(g->B, g->t_vload, g->h_vload, args, 3, "");
+    nl_pair_in(g, 0, dst, true);
+}
+
+static void nl_vstore(nl_gen *g, uint8_t path, uint32_t mi, LLVMValueRef addr, LLVMValueRef off,
+                      uint32_t src)
+{
+    LLVMBasicBlockRef slow;
+    LLVMValueRef lo = nl_rd64(g, src), hi = nl_rd64(g, src + 1);
+    LLVMValueRef p = nl_addr(g, mi, path, addr, off, 16, true, &slow);
+    LLVMValueRef s1 = LLVMBuildStore(g->B, lo, p), s2 = LLVMBuildStore(g->B, hi, nl_at(g, p, 8));
+    LLVMSetAlignment(s1, 1);
+    LLVMSetAlignment(s2, 1);
+    if (!slow) return;
+    LLVMBasicBlockRef join = nl_block(g, "");
+    LLVMBuildBr(g->B, join);
+    LLVMPositionBuilderAtEnd(g->B, slow);
+    nl_st(g, lo, g->tmp, 0);
+    nl_st(g, hi, g->tmp, 8);
+    LLVMValueRef args[] = {g->ex, g->wfn, nl_c32(g, g->pc), nl_c32(g, mi),
+                           addr,  off,    nl_c32(g, 16),    g->tmp};
+    nl_check(g, LLVMBuildCall2(g->B, g->t_store, g->h_store, args, 8, ""));
+    nl_reload(g);
+    LLVMBuildBr(g->B, join);
+    LLVMPositionBuilderAtEnd(g->B, join);
+}
+
+/* load_lane / store_lane: the lane is `bytes` bytes at lane * bytes. */
+static void nl_lane(nl_gen *g, const nl_opinfo *o, const uint32_t *ip)
+{
+    bool load = o->kind == K_LOAD_LANE;
+    uint32_t mi = 0, lane;
+    LLVMValueRef addr, off;
+    if (o->layout0) {
+        addr = LLVMBuildZExt(g->B, nl_rd32(g, ip[1]), g->i64, "");
+        off = nl_c64(g, load ? ip[4] : ip[3]);
+        lane = load ? ip[5] : ip[4];
+    } else {
+        mi = load ? ip[4] : ip[3];
+        addr = nl_addr_operand(g, mi, ip[1]);
+        off = nl_c64(g, nl_imm64(ip + (load ? 5 : 4)));
+        lane = load ? ip[7] : ip[6];
+    }
+    nl_pair_out(g, 0, ip[2], true);
+    LLVMTypeRef t = nl_int_of(g, o->bytes);
+    LLVMValueRef lp = nl_at(g, g->vbuf, (uint64_t)lane * o->bytes);
+    if (load) {
+        LLVMBasicBlockRef slow;
+        LLVMValueRef p = nl_addr(g, mi, o->path, addr, off, o->bytes, false, &slow);
+        LLVMValueRef x = LLVMBuildLoad2(g->B, t, p, "");
+        LLVMSetAlignment(x, 1);
+        LLVMValueRef st = LLVMBuildStore(g->B, x, lp);
+        LLVMSetAlignment(st, 1);
+        nl_pair_in(g, 0, ip[3], true);
+    } else {
+        LLVMValueRef x = LLVMBuildLoad2(g->B, t, lp, "");
+        LLVMSetAlignment(x, 1);
+        if (t != g->i64) x = LLVMBuildZExt(g->B, x, g->i64, "");
+        nl_store(g, nl_store_op(o->bytes), o->path, mi, addr, off, o->bytes, x);
+    }
+}
+
+/* ---- one function -------------------------------------------------------------------- */
+
+/* First pass: block leaders, memories used, anything unsupported. */
+static bool nl_scan(nl_gen *g, bool *leader)
+{
+    const uint32_t *code = g->fc->code;
+    uint32_t n = g->fc->ncode;
+    leader[0] = true;
+    for (uint32_t pc = 0; pc < n;) {
+        int op = nl_op_of(code[pc]);
+        if (op < 0) {
+            g->unsupported = "unknown handler word";
+            return false;
+        }
+        const nl_opinfo *o = &nl_ops[op];
+        uint32_t len = o->len;
+        if (op == W_OP_BR_TABLE) len = 4 + code[pc + 2];
+        if (len == 0 || pc + len > n) {
+            g->unsupported = "malformed code";
+            return false;
+        }
+        switch (o->kind) {
+        case K_LOAD_LANE: g->mems[o->layout0 ? 0 : code[pc + 4]].used = true; break;
+        case K_STORE_LANE:
+        case K_LOAD:
+        case K_STORE: g->mems[o->layout0 ? 0 : code[pc + 3]].used = true; break;
+        case K_LOADA:
+        case K_STOREA:
+        case K_FLD: g->mems[0].used = true; break;
+        case K_BR:
+        case K_BRI:
+        case K_LOOP:
+        case K_LOOPI: {
+            uint32_t t = pc + code[pc + 3];
+            if (t >= n) goto bad;
+            leader[t] = true;
+            break;
+        }
+        default: break;
+        }
+        switch (op) {
+        case W_OP_BR:
+        case W_OP_BR_LOOP:
+        case W_OP_BR_IF:
+        case W_OP_BR_UNLESS: {
+            uint32_t t = pc + code[pc + len - 1];
+            if (t >= n) goto bad;
+            leader[t] = true;
+            break;
+        }
+        case W_OP_BR_TABLE:
+            for (uint32_t k = 0; k <= code[pc + 2]; k++) {
+                uint32_t t = pc + code[pc + 3 + k];
+                if (t >= n) goto bad;
+                leader[t] = true;
+            }
+            break;
+        case W_OP_MEMORY_SIZE:
+        case W_OP_MEMORY_GROW:
+        case W_OP_MEMORY_FILL: g->mems[code[pc + 1]].used = true; break;
+        case W_OP_MEMORY_COPY:
+            g->mems[code[pc + 1]].used = true;
+            g->mems[code[pc + 2]].used = true;
+            break;
+        case W_OP_MEMORY_INIT: g->mems[code[pc + 1]].used = true; break;
+        default: break;
+        }
+        pc += len;
+        if (pc < n) {
+            switch (op) {
+            case W_OP_BR:
+            case W_OP_BR_LOOP:
+            case W_OP_BR_IF:
+            case W_OP_BR_UNLESS:
+            case W_OP_BR_TABLE:
+            case W_OP_RETURN:
+            case W_OP_UNREACHABLE: leader[pc] = true; break;
+            default:
+                if (o->kind == K_BR || o->kind == K_BRI || o->kind == K_LOOP || o->kind == K_LOOPI)
+                    leader[pc] = true;
+                break;
+            }
+        }
+    }
+    return true;
+bad:
+    g->unsupported = "branch out of the function";
+    return false;
+}
+
+/* Which functions may change a memory's span (or its tags) when called:
+ * those that grow a memory, run a bulk or Cage instruction, store through
+ * a path with a slow path (copy on write), call outside the module or
+ * indirectly, or call such a function. After a direct call of any other,
+ * the caller keeps its spans in registers (no reload). */
+static void nl_moves(nl_gen *g, const bool *ok)
+{
+    uint32_t nf = g->cs->nfuncs, nimp = g->m->nimported_funcs;
+    for (uint32_t i = 0; i < nf; i++) {
+        const w_fcode *fc = &g->cs->funcs[i];
+        if (!ok[i]) {
+            g->moves[i] = true;
+            continue;
+        }
+        for (uint32_t pc = 0; pc < fc->ncode && !g->moves[i];) {
+            int op = nl_op_of(fc->code[pc]);
+            if (op < 0) {
+                g->moves[i] = true;
+                break;
+            }
+            const nl_opinfo *o = &nl_ops[op];
+            uint32_t len = op == W_OP_BR_TABLE ? 4 + fc->code[pc + 2] : o->len;
+            bool flat = o->path == W_MEM_PATH_FLAT0 || o->path == W_MEM_PATH_FLAT;
+            switch (o->kind) {
+            case K_STORE:
+            case K_STOREA:
+            case K_STORE_LANE:
+                if (!flat) g->moves[i] = true;
+                break;
+            default: break;
+            }
+            switch (op) {
+            case W_OP_MEMORY_GROW:
+            case W_OP_MEMORY_FILL:
+            case W_OP_MEMORY_COPY:
+            case W_OP_MEMORY_INIT:
+            case W_OP_SEGMENT_NEW:
+            case W_OP_SEGMENT_SET_TAG:
+            case W_OP_SEGMENT_FREE:
+            case W_OP_CALL_INDIRECT: g->moves[i] = true; break;
+            case W_OP_CALL:
+                if (fc->code[pc + 1] < nimp) g->moves[i] = true;
+                break;
+            default: break;
+            }
+            pc += len;
+        }
+    }
+    /* Through direct calls, to a fixpoint. */
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (uint32_t i = 0; i < nf; i++) {
+            const w_fcode *fc = &g->cs->funcs[i];
+            for (uint32_t pc = 0; pc < fc->ncode && !g->moves[i];) {
+                int op = nl_op_of(fc->code[pc]);
+                if (op < 0) break;
+                uint32_t len = op == W_OP_BR_TABLE ? 4 + fc->code[pc + 2] : nl_ops[op].len;
+                if (op == W_OP_CALL && fc->code[pc + 1] >= nimp &&
+                    g->moves[fc->code[pc + 1] - nimp]) {
+                    g->moves[i] = true;
+                    changed = true;
+                }
+                pc += len;
+            }
+        }
+    }
+}
+
+/* Jumps to the block at code word t. */
+static void nl_goto(nl_gen *g, uint32_t t)
+{
+    LLVMBuildBr(g->B, g->bb[t]);
+}
+
+/* Generates one instruction at g->pc. Returns false if it ended the block
+ * (a branch, return or trap) so that nothing falls through. */
+static bool nl_instr(nl_gen *g, uint32_t op, const uint32_t *ip)
+{
+    const nl_opinfo *o = &nl_ops[op];
+    uint32_t pc = g->pc;
+    switch (o->kind) {
+    case K_NUM: {
+        const char *sig = o->sig;
+        bool bin = sig[2] == '_';
+        LLVMValueRef a = nl_rd_typed(g, sig[0], ip[1]);
+        LLVMValueRef b = bin ? nl_rd_typed(g, sig[1], ip[2]) : NULL;
+        nl_wr(g, ip[bin ? 3 : 2], nl_num(g, op, a, b));
+        return true;
+    }
+    case K_BINI: {
+        char t = o->sig[0];
+        LLVMValueRef a = nl_rd_typed(g, t, ip[1]), b;
+        if (t == 'I')
+            b = nl_c32(g, ip[3]);
+        else if (t == 'L')
+            b = nl_c64(g, nl_imm64(ip + 3));
+        else
+            b = LLVMBuildBitCast(g->B, nl_c64(g, nl_imm64(ip + 3)), g->f64, "");
+        nl_wr(g, ip[2], nl_num(g, o->base, a, b));
+        return true;
+    }
+    case K_BR:
+    case K_BRI:
+    case K_LOOP:
+    case K_LOOPI: {
+        LLVMValueRef a = nl_rd32(g, ip[1]);
+        LLVMValueRef b =
+            (o->kind == K_BRI || o->kind == K_LOOPI) ? nl_c32(g, ip[2]) : nl_rd32(g, ip[2]);
+        LLVMValueRef c = LLVMBuildTrunc(g->B, nl_num(g, o->base, a, b), g->i1, "");
+        uint32_t t = pc + ip[3];
+        if (o->kind == K_BR || o->kind == K_BRI) {
+            LLVMBuildCondBr(g->B, c, g->bb[t], g->bb[pc + 4]);
+        } else {
+            LLVMBasicBlockRef taken = nl_block(g, "back");
+            LLVMBuildCondBr(g->B, c, taken, g->bb[pc + 4]);
+            LLVMPositionBuilderAtEnd(g->B, taken);
+            nl_limits(g);
+            nl_goto(g, t);
+        }
+        return false;
+    }
+    case K_SIMD: nl_simd(g, op, ip); return true;
+    case K_LOAD_LANE:
+    case K_STORE_LANE: nl_lane(g, o, ip); return true;
+    case K_LOAD:
+    case K_LOADA:
+    case K_FLD: {
+        uint32_t mi = 0, dst = ip[2];
+        LLVMValueRef addr, off;
+        if (o->kind == K_LOADA) {
+            addr = LLVMBuildAdd(g->B, nl_rd32(g, ip[1]), nl_c32(g, ip[4]), "");
+            addr = LLVMBuildZExt(g->B, addr, g->i64, "");
+            off = nl_c64(g, ip[3]);
+        } else if (o->kind == K_FLD) {
+            addr = LLVMBuildAdd(g->B, nl_rd32(g, ip[2]), nl_c32(g, ip[5]), "");
+            addr = LLVMBuildZExt(g->B, addr, g->i64, "");
+            off = nl_c64(g, ip[4]);
+        } else if (o->layout0) {
+            addr = LLVMBuildZExt(g->B, nl_rd32(g, ip[1]), g->i64, "");
+            off = nl_c64(g, ip[3]);
+        } else {
+            mi = ip[3];
+            addr = nl_addr_operand(g, mi, ip[1]);
+            off = nl_c64(g, nl_imm64(ip + 4));
+        }
+        if (o->kind == K_FLD) {
+            LLVMBasicBlockRef slow;
+            LLVMValueRef p = nl_addr(g, 0, o->path, addr, off, 8, false, &slow);
+            LLVMValueRef v = LLVMBuildLoad2(g->B, g->f64, p, "");
+            LLVMSetAlignment(v, 1);
+            nl_wr(g, ip[3], nl_num(g, o->base, nl_rdf64(g, ip[1]), v));
+            return true;
+        }
+        if (o->base >= W_OP_V128_LOAD && o->base <= W_OP_V128_STORE)
+            nl_vload(g, o->base, o->path, mi, addr, off, o->bytes, dst);
+        else
+            nl_load(g, o->base, o->path, mi, addr, off, o->bytes, dst);
+        return true;
+    }
+    case K_STORE:
+    case K_STOREA: {
+        uint32_t mi = 0;
+        LLVMValueRef addr, off;
+        if (o->kind == K_STOREA) {
+            addr = LLVMBuildAdd(g->B, nl_rd32(g, ip[1]), nl_c32(g, ip[4]), "");
+            addr = LLVMBuildZExt(g->B, addr, g->i64, "");
+            off = nl_c64(g, ip[3]);
+        } else if (o->layout0) {
+            addr = LLVMBuildZExt(g->B, nl_rd32(g, ip[1]), g->i64, "");
+            off = nl_c64(g, ip[3]);
+        } else {
+            mi = ip[3];
+            addr = nl_addr_operand(g, mi, ip[1]);
+            off = nl_c64(g, nl_imm64(ip + 4));
+        }
+        if (o->base == W_OP_V128_STORE)
+            nl_vstore(g, o->path, mi, addr, off, ip[2]);
+        else
+            nl_store(g, o->base, o->path, mi, addr, off, o->bytes, nl_rd64(g, ip[2]));
+        return true;
+    }
+    default: break;
+    }
+
+    switch ((w_op)op) {
+    case W_OP_UNREACHABLE: nl_raise(g, W_TRAP_UNREACHABLE); return false;
+    case W_OP_BR: nl_goto(g, pc + ip[1]); return false;
+    case W_OP_BR_LOOP:
+        nl_limits(g);
+        nl_goto(g, pc + ip[1]);
+        return false;
+    case W_OP_BR_IF:
+    case W_OP_BR_UNLESS: {
+        LLVMValueRef c = LLVMBuildICmp(g->B, op == W_OP_BR_IF ? LLVMIntNE : LLVMIntEQ,
+                                       nl_rd32(g, ip[1]), nl_c32(g, 0), "");
+        LLVMBuildCondBr(g->B, c, g->bb[pc + ip[2]], g->bb[pc + 3]);
+        return false;
+    }
+    case W_OP_BR_TABLE: {
+        uint32_t n = ip[2];
+        LLVMValueRef sw = LLVMBuildSwitch(g->B, nl_rd32(g, ip[1]), g->bb[pc + ip[3 + n]], n);
+        for (uint32_t k = 0; k < n; k++)
+            LLVMAddCase(sw, nl_c32(g, k), g->bb[pc + ip[3 + k]]);
+        return false;
+    }
+    case W_OP_RETURN:
+        for (uint32_t i = 0; i < g->fc->result_slots; i++)
+            nl_st(g, nl_rd64(g, i), g->res, i * 8);
+        LLVMBuildRet(g->B, nl_c32(g, W_TRAP_OK));
+        return false;
+    case W_OP_CALL: nl_call(g, ip); return true;
+    case W_OP_CALL_INDIRECT: nl_call_indirect(g, ip); return true;
+    case W_OP_SELECT:
+    case W_OP_SELECT_V128: {
+        LLVMValueRef c = LLVMBuildICmp(g->B, LLVMIntNE, nl_rd32(g, ip[3]), nl_c32(g, 0), "");
+        uint32_t n = op == W_OP_SELECT ? 1 : 2;
+        LLVMValueRef v[2];
+        for (uint32_t k = 0; k < n; k++)
+            v[k] = LLVMBuildSelect(g->B, c, nl_rd64(g, ip[1] + k), nl_rd64(g, ip[2] + k), "");
+        for (uint32_t k = 0; k < n; k++)
+            nl_wr64(g, ip[4] + k, v[k]);
+        return true;
+    }
+    case W_OP_COPY: nl_wr64(g, ip[2], nl_rd64(g, ip[1])); return true;
+    case W_OP_COPY_V128: {
+        LLVMValueRef a = nl_rd64(g, ip[1]), b = nl_rd64(g, ip[1] + 1);
+        nl_wr64(g, ip[2], a);
+        nl_wr64(g, ip[2] + 1, b);
+        return true;
+    }
+    case W_OP_CONST32: nl_wr64(g, ip[1], nl_c64(g, ip[2])); return true;
+    case W_OP_CONST64: nl_wr64(g, ip[1], nl_c64(g, nl_imm64(ip + 2))); return true;
+    case W_OP_CONST_V128:
+        nl_wr64(g, ip[1], nl_c64(g, nl_imm64(ip + 2)));
+        nl_wr64(g, ip[1] + 1, nl_c64(g, nl_imm64(ip + 4)));
+        return true;
+    case W_OP_REF_IS_NULL:
+        nl_wr(g, ip[2], nl_icmp(g, LLVMIntEQ, nl_rd64(g, ip[1]), nl_c64(g, 0)));
+        return true;
+    case W_OP_REF_FUNC: {
+        LLVMValueRef funcs = nl_ld(g, g->ptr, g->inst, offsetof(w_instance, funcs));
+        nl_wr64(g, ip[2], LLVMBuildPtrToInt(g->B, nl_ptr_at(g, funcs, ip[1]), g->i64, ""));
+        return true;
+    }
+    case W_OP_GLOBAL_GET:
+    case W_OP_GLOBAL_GET_V128:
+    case W_OP_GLOBAL_SET:
+    case W_OP_GLOBAL_SET_V128: {
+        LLVMValueRef gl =
+            nl_ptr_at(g, nl_ld(g, g->ptr, g->inst, offsetof(w_instance, globals)), ip[1]);
+        uint32_t n = (op == W_OP_GLOBAL_GET || op == W_OP_GLOBAL_SET) ? 1 : 2;
+        bool get = op == W_OP_GLOBAL_GET || op == W_OP_GLOBAL_GET_V128;
+        for (uint32_t k = 0; k < n; k++) {
+            if (get)
+                nl_wr64(g, ip[2] + k, nl_ld(g, g->i64, gl, offsetof(w_globalinst, val) + 8 * k));
+            else
+                nl_st(g, nl_rd64(g, ip[2] + k), gl, offsetof(w_globalinst, val) + 8 * k);
+        }
+        return true;
+    }
+    case W_OP_TABLE_SIZE: {
+        LLVMValueRef t =
+            nl_ptr_at(g, nl_ld(g, g->ptr, g->inst, offsetof(w_instance, tables)), ip[1]);
+        nl_wr(g, ip[2], nl_ld(g, g->i32, t, offsetof(w_table, size)));
+        return true;
+    }
+    case W_OP_MEMORY_SIZE: {
+        LLVMValueRef m = nl_ptr_at(g, nl_ld(g, g->ptr, g->inst, offsetof(w_instance, mems)), ip[1]);
+        nl_wr64(g, ip[2], nl_ld(g, g->i64, m, offsetof(w_memory, pages)));
+        return true;
+    }
+    case W_OP_MEMORY_GROW: {
+        LLVMValueRef args[] = {g->ex,  g->wfn, nl_c32(g, pc), nl_c32(g, ip[1]), nl_rd64(g, ip[2]),
+                               g->vbuf};
+        nl_check(g, LLVMBuildCall2(g->B, g->t_grow, g->h_grow, args, 6, ""));
+        nl_wr64(g, ip[3], nl_ld(g, g->i64, g->vbuf, 0));
+        nl_reload(g);
+        return true;
+    }
+    default: break;
+    }
+    uint32_t in, out;
+    if (nl_op_slots(op, &in, &out)) {
+        nl_helper_op(g, op, ip, in, out);
+        return true;
+    }
+    /* nl_scan rejected everything else. */
+    nl_raise(g, W_TRAP_UNREACHABLE);
+    return false;
+}
+
+static bool nl_scan_only(nl_gen *g, uint32_t i)
+{
+    g->fc = &g->cs->funcs[i];
+    bool *leader = calloc(g->fc->ncode + 1, sizeof *leader);
+    if (!leader) return false;
+    g->unsupported = NULL;
+    bool ok = nl_scan(g, leader);
+    free(leader);
+    return ok;
+}
+
+static bool nl_function(nl_gen *g, uint32_t i)
+{
+    const w_fcode *fc = g->fc = &g->cs->funcs[i];
+    LLVMValueRef fn = g->fn = g->bodies[i];
+    uint32_t n = fc->ncode;
+    uint32_t nslots = fc->frame_slots;
+    if (nslots < fc->param_slots + fc->local_slots) nslots = fc->param_slots + fc->local_slots;
+    if (nslots < fc->result_slots) nslots = fc->result_slots;
+    g->bb = calloc(n + 1, sizeof *g->bb);
+    g->slots = calloc(nslots + 1, sizeof *g->slots);
+    bool *leader = calloc(n + 1, sizeof *leader);
+    if (!g->bb || !g->slots || !leader) {
+        free(g->bb), free(g->slots), free(leader);
+        return false;
+    }
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(g->C, fn, "entry");
+    LLVMPositionBuilderAtEnd(g->B, entry);
+    g->ex = LLVMGetParam(fn, 0);
+    g->inst = LLVMGetParam(fn, 1);
+    g->res = LLVMGetParam(fn, 2);
+    for (uint32_t s = 0; s < nslots; s++)
+        g->slots[s] = LLVMBuildAlloca(g->B, g->i64, "");
+    LLVMTypeRef bufty = LLVMArrayType2(g->i64, nslots + 2);
+    g->callbuf = LLVMBuildAlloca(g->B, bufty, "callbuf");
+    g->tmp = LLVMBuildAlloca(g->B, LLVMArrayType2(g->i64, 2), "tmp");
+    g->vbuf = LLVMBuildAlloca(g->B, LLVMArrayType2(g->i64, 16), "v");
+    g->nslots = nslots;
+    for (uint32_t k = 0; k < g->m->nmems; k++) {
+        nl_mem *mm = &g->mems[k];
+        mm->rd_base = LLVMBuildAlloca(g->B, g->ptr, "");
+        mm->wr_base = LLVMBuildAlloca(g->B, g->ptr, "");
+        mm->rd_lim = LLVMBuildAlloca(g->B, g->i64, "");
+        mm->wr_lim = LLVMBuildAlloca(g->B, g->i64, "");
+    }
+    g->pc = 0;
+    /* The interpreter's view of this function, for frames and traps. */
+    LLVMValueRef funcs = nl_ld(g, g->ptr, g->inst, offsetof(w_instance, funcs));
+    g->wfn = nl_ptr_at(g, funcs, g->m->nimported_funcs + i);
+    g->codebase =
+        nl_ld(g, g->ptr, nl_ld(g, g->ptr, g->wfn, offsetof(w_func, code)), offsetof(w_fcode, code));
+    /* The native stack: this frame must fit above the limit. */
+    LLVMValueRef zero = nl_c32(g, 0);
+    LLVMTypeRef pt = g->ptr;
+    LLVMValueRef fa = nl_intrinsic(g, "llvm.frameaddress", &pt, 1, &zero, 1);
+    LLVMValueRef sp = LLVMBuildPtrToInt(g->B, fa, g->i64, "");
+    uint64_t need = 256 + (uint64_t)nslots * 16;
+    LLVMValueRef lim = nl_ld(g, g->i64, g->ex, offsetof(w_exec, nat_stack_lim));
+    LLVMValueRef low =
+        LLVMBuildICmp(g->B, LLVMIntULT, sp, LLVMBuildAdd(g->B, lim, nl_c64(g, need), ""), "");
+    nl_trap_if(g, low, W_TRAP_STACK_EXHAUSTED);
+    for (uint32_t s = 0; s < fc->param_slots; s++)
+        nl_wr64(g, s, LLVMGetParam(fn, 3 + s));
+    for (uint32_t s = 0; s < fc->local_slots; s++)
+        nl_wr64(g, fc->param_slots + s, nl_c64(g, 0));
+    for (uint32_t k = 0; k < g->m->nmems; k++)
+        g->mems[k].used = false;
+    bool ok = nl_scan(g, leader);
+    if (ok) {
+        nl_reload(g);
+        for (uint32_t pc = 0; pc < n; pc++)
+            if (leader[pc]) g->bb[pc] = nl_block(g, "");
+        LLVMBuildBr(g->B, g->bb[0]);
+        bool live = false;
+        for (uint32_t pc = 0; pc < n;) {
+            int op = nl_op_of(fc->code[pc]);
+            if (leader[pc]) {
+                if (live) LLVMBuildBr(g->B, g->bb[pc]);
+                LLVMPositionBuilderAtEnd(g->B, g->bb[pc]);
+                live = true;
+            }
+            uint32_t len = op == W_OP_BR_TABLE ? 4 + fc->code[pc + 2] : nl_ops[op].len;
+            if (live) {
+                g->pc = pc;
+                live = nl_instr(g, (uint32_t)op, fc->code + pc);
+            }
+            pc += len;
+        }
+        /* Internal code ends in RETURN; anything after is unreachable. */
+        if (live) LLVMBuildUnreachable(g->B);
+    }
+    free(g->bb), free(g->slots), free(leader);
+    g->bb = NULL, g->slots = NULL;
+    return ok;
+}
+
+/* The entry wrapper of body i: arguments from slots, results back there. */
+static void nl_entry(nl_gen *g, uint32_t i, const char *name)
+{
+    const w_fcode *fc = &g->cs->funcs[i];
+    LLVMTypeRef ps[] = {g->ptr, g->ptr, g->ptr};
+    LLVMValueRef f = LLVMAddFunction(g->M, name, LLVMFunctionType(g->i32, ps, 3, 0));
+    nl_strictfp(g, f);
+    LLVMPositionBuilderAtEnd(g->B, LLVMAppendBasicBlockInContext(g->C, f, "entry"));
+    LLVMValueRef slots = LLVMGetParam(f, 2);
+    LLVMValueRef *args = calloc(fc->param_slots + 3, sizeof *args);
+    args[0] = LLVMGetParam(f, 0);
+    args[1] = LLVMGetParam(f, 1);
+    args[2] = slots;
+    for (uint32_t s = 0; s < fc->param_slots; s++)
+        args[3 + s] = nl_ld(g, g->i64, slots, s * 8);
+    LLVMValueRef r =
+        LLVMBuildCall2(g->B, g->body_types[i], g->bodies[i], args, fc->param_slots + 3, "");
+    free(args);
+    LLVMBuildRet(g->B, r);
+}
+
+static LLVMValueRef nl_declare(nl_gen *g, const char *name, LLVMTypeRef *t, LLVMTypeRef ret,
+                               LLVMTypeRef *ps, unsigned n, bool cold)
+{
+    *t = LLVMFunctionType(ret, ps, n, 0);
+    LLVMValueRef f = LLVMAddFunction(g->M, name, *t);
+    if (cold) {
+        unsigned k = LLVMGetEnumAttributeKindForName("cold", 4);
+        LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(g->C, k, 0));
+    }
+    return f;
+}
+
+int nl_gen_module(LLVMContextRef ctx, LLVMModuleRef mod, const w_module *m, const w_codeset *cs,
+                  const char *prefix, bool *ok, w_err *err)
+{
+    nl_ops_init();
+    nl_words_init();
+    nl_gen G, *g = &G;
+    memset(g, 0, sizeof G);
+    g->C = ctx;
+    g->M = mod;
+    g->B = LLVMCreateBuilderInContext(ctx);
+    g->m = m;
+    g->cs = cs;
+    g->i1 = LLVMInt1TypeInContext(ctx);
+    g->i8 = LLVMInt8TypeInContext(ctx);
+    g->i16 = LLVMInt16TypeInContext(ctx);
+    g->i32 = LLVMInt32TypeInContext(ctx);
+    g->i64 = LLVMInt64TypeInContext(ctx);
+    g->f32 = LLVMFloatTypeInContext(ctx);
+    g->f64 = LLVMDoubleTypeInContext(ctx);
+    g->ptr = LLVMPointerTypeInContext(ctx, 0);
+    LLVMTypeRef P = g->ptr, I32 = g->i32, I64 = g->i64;
+    {
+        LLVMTypeRef a[] = {P, P, I32, I32};
+        g->h_trap = nl_declare(g, "nat_h_trap", &g->t_trap, I32, a, 4, true);
+        g->h_interrupt = nl_declare(g, "nat_h_interrupt", &g->t_interrupt, I32, a, 3, true);
+    }
+    {
+        LLVMTypeRef a[] = {P, P, I32, I64};
+        g->h_fuel = nl_declare(g, "nat_h_fuel_bulk", &g->t_fuel, I32, a, 4, false);
+    }
+    {
+        LLVMTypeRef a[] = {P, P, I32, I32, P, P};
+        g->h_call = nl_declare(g, "nat_h_call", &g->t_call, I32, a, 6, false);
+    }
+    {
+        LLVMTypeRef a[] = {P, P, I32, I32, I32, I32, P};
+        g->h_indirect = nl_declare(g, "nat_h_indirect", &g->t_indirect, I32, a, 7, false);
+    }
+    {
+        LLVMTypeRef a[] = {P, P, I32, I32, I64, I64, I32, P};
+        g->h_load = nl_declare(g, "nat_h_load", &g->t_load, I32, a, 8, false);
+        g->h_store = nl_declare(g, "nat_h_store", &g->t_store, I32, a, 8, false);
+    }
+    {
+        LLVMTypeRef a[] = {P, P, I32, I32, I64, P};
+        g->h_grow = nl_declare(g, "nat_h_memory_grow", &g->t_grow, I32, a, 6, false);
+    }
+    {
+        LLVMTypeRef a[] = {P, P, I32, I32, P};
+        g->h_op = nl_declare(g, "nat_h_op", &g->t_op, I32, a, 5, false);
+    }
+    {
+        LLVMTypeRef a[] = {I32, P, P};
+        LLVMTypeRef v = LLVMVoidTypeInContext(ctx);
+        g->h_simd = nl_declare(g, "nat_h_simd", &g->t_simd, v, a, 3, false);
+        g->h_vload = nl_declare(g, "nat_h_vload", &g->t_vload, v, a, 3, false);
+    }
+    uint32_t nf = cs->nfuncs;
+    g->bodies = calloc(nf + 1, sizeof *g->bodies);
+    g->body_types = calloc(nf + 1, sizeof *g->body_types);
+    g->mems = calloc(m->nmems + 1, sizeof *g->mems);
+    LLVMValueRef *table = calloc(nf + 1, sizeof *table);
+    if (!g->bodies || !g->body_types || !g->mems || !table) {
+        w_fail_nooff(err, W_ERR_OUT_OF_MEMORY, "out of memory generating native code");
+        free(g->bodies), free(g->body_types), free(g->mems), free(table);
+        LLVMDisposeBuilder(g->B);
+        return -1;
+    }
+    char name[96];
+    for (uint32_t i = 0; i < nf; i++) {
+        snprintf(name, sizeof name, "%s_b%u", prefix, i);
+        g->body_types[i] = nl_body_type(g, cs->funcs[i].param_slots);
+        g->bodies[i] = LLVMAddFunction(mod, name, g->body_types[i]);
+        LLVMSetLinkage(g->bodies[i], LLVMInternalLinkage);
+        nl_strictfp(g, g->bodies[i]);
+    }
+    /* The bodies by defined index, for call_indirect; NULL where a
+     * function stays in the interpreter (filled in below). */
+    LLVMTypeRef tt = LLVMArrayType2(g->ptr, nf);
+    snprintf(name, sizeof name, "%s_table", prefix);
+    g->body_table = LLVMAddGlobal(mod, tt, name);
+    LLVMSetLinkage(g->body_table, LLVMInternalLinkage);
+    LLVMSetGlobalConstant(g->body_table, 1);
+    int count = 0;
+    /* Which functions can be generated decides which direct calls are
+     * calls of bodies: scan them all first. */
+    for (uint32_t i = 0; i < nf; i++) {
+        ok[i] = nl_scan_only(g, i);
+        if (!ok[i]) {
+            LLVMDeleteFunction(g->bodies[i]);
+            g->bodies[i] = NULL;
+        }
+    }
+    g->moves = calloc(nf + 1, sizeof *g->moves);
+    nl_moves(g, ok);
+    for (uint32_t i = 0; i < nf; i++)
+        if (ok[i]) ok[i] = nl_function(g, i);
+    free(g->moves);
+    for (uint32_t i = 0; i < nf; i++) {
+        table[i] = ok[i] ? g->bodies[i] : LLVMConstPointerNull(g->ptr);
+        if (ok[i]) {
+            snprintf(name, sizeof name, "%s_e%u", prefix, i);
+            nl_entry(g, i, name);
+            count++;
+        }
+    }
+    LLVMSetInitializer(g->body_table, LLVMConstArray2(g->ptr, table, nf));
+    free(table);
+    free(g->bodies), free(g->body_types), free(g->mems);
+    LLVMDisposeBuilder(g->B);
+    return count;
+}

@@ -1,0 +1,717 @@
+/* nl_jit.c - the LLVM backend object (nl.h): optimisation, machine code,
+ * loading through ORC LLJIT, the cache directory and AOT artifacts.
+ *
+ * Code is identified by a key: a BLAKE3 hash of the module's bytes, the
+ * memory mode of each of its memories (the access paths of the internal
+ * code), ward's version, the host CPU's name and features and the
+ * optimisation level. Loaded code is shared by key within the process
+ * (every module object with the same bytes and memory modes, and every
+ * instance and clone of them, runs the same machine code: it reaches its
+ * instance only through its arguments), so a key is compiled at most once
+ * per process and, with a cache directory, once per machine.
+ *
+ * An object is a relocatable ELF file from LLVM's target machine; LLJIT
+ * links it against the helpers of native.h, which are given to it as
+ * absolute symbols. The same bytes are what the cache directory and the
+ * AOT artifacts (ward compile) hold, each with its key and a hash of the
+ * bytes, checked before anything is loaded.
+ */
+#include "nl.h"
+#include "ward_native.h"
+
+#include <llvm-c/Analysis.h>
+#include <llvm-c/Error.h>
+#include <llvm-c/LLJIT.h>
+#include <llvm-c/Orc.h>
+#include <llvm-c/Target.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+#include <llvm-c/blake3.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NL_KEY 32
+
+/* ---- options -------------------------------------------------------------------------- */
+
+static int nl_opt_level = 2;
+static char *nl_cache_dir;
+static bool nl_verify = false;
+
+void ward_native_llvm_options(int opt_level, const char *cache_dir)
+{
+    nl_opt_level = opt_level < 0 ? 0 : opt_level > 3 ? 3 : opt_level;
+    free(nl_cache_dir);
+    nl_cache_dir = cache_dir && *cache_dir ? strdup(cache_dir) : NULL;
+    nl_verify = getenv("WARD_NATIVE_VERIFY") != NULL;
+}
+
+/* ---- statistics ------------------------------------------------------------------------- */
+
+static pthread_mutex_t nl_lock = PTHREAD_MUTEX_INITIALIZER;
+static ward_native_stats nl_stats;
+
+void ward_native_llvm_stats(ward_native_stats *out)
+{
+    pthread_mutex_lock(&nl_lock);
+    *out = nl_stats;
+    pthread_mutex_unlock(&nl_lock);
+}
+
+/* ---- the JIT ----------------------------------------------------------------------------- */
+
+static LLVMOrcLLJITRef nl_jit;
+static char *nl_cpu, *nl_features;
+static char nl_init_error[256];
+static pthread_once_t nl_once = PTHREAD_ONCE_INIT;
+
+static void nl_error_to(char *buf, size_t n, LLVMErrorRef e)
+{
+    char *msg = LLVMGetErrorMessage(e);
+    snprintf(buf, n, "%s", msg);
+    LLVMDisposeErrorMessage(msg);
+}
+
+static void nl_init(void)
+{
+    LLVMInitializeNativeTarget();
+    LLVMInitializeNativeAsmPrinter();
+    nl_cpu = LLVMGetHostCPUName();
+    nl_features = LLVMGetHostCPUFeatures();
+    LLVMErrorRef e = LLVMOrcCreateLLJIT(&nl_jit, NULL);
+    if (e) {
+        nl_error_to(nl_init_error, sizeof nl_init_error, e);
+        nl_jit = NULL;
+        return;
+    }
+    /* The helpers of native.h, by name. */
+    LLVMOrcCSymbolMapPair *pairs = calloc(nat_nhelpers, sizeof *pairs);
+    for (uint32_t i = 0; i < nat_nhelpers; i++) {
+        pairs[i].Name = LLVMOrcLLJITMangleAndIntern(nl_jit, nat_helpers[i].name);
+        pairs[i].Sym.Address = (LLVMOrcJITTargetAddress)(uintptr_t)nat_helpers[i].addr;
+        pairs[i].Sym.Flags.GenericFlags =
+            LLVMJITSymbolGenericFlagsExported | LLVMJITSymbolGenericFlagsCallable;
+    }
+    LLVMOrcMaterializationUnitRef mu = LLVMOrcAbsoluteSymbols(pairs, nat_nhelpers);
+    free(pairs);
+    e = LLVMOrcJITDylibDefine(LLVMOrcLLJITGetMainJITDylib(nl_jit), mu);
+    if (e) {
+        nl_error_to(nl_init_error, sizeof nl_init_error, e);
+        nl_jit = NULL;
+    }
+}
+
+static LLVMTargetMachineRef nl_target_machine(char *err, size_t n)
+{
+    char *triple = LLVMGetDefaultTargetTriple();
+    LLVMTargetRef t;
+    char *msg = NULL;
+    LLVMTargetMachineRef tm = NULL;
+    if (LLVMGetTargetFromTriple(triple, &t, &msg)) {
+        snprintf(err, n, "no LLVM target for %s: %s", triple, msg);
+        LLVMDisposeMessage(msg);
+    } else {
+        LLVMCodeGenOptLevel lvl = nl_opt_level == 0   ? LLVMCodeGenLevelNone
+                                  : nl_opt_level == 1 ? LLVMCodeGenLevelLess
+                                  : nl_opt_level == 2 ? LLVMCodeGenLevelDefault
+                                                      : LLVMCodeGenLevelAggressive;
+        tm = LLVMCreateTargetMachine(t, triple, nl_cpu, nl_features, lvl, LLVMRelocPIC,
+                                     LLVMCodeModelSmall);
+        if (!tm) snprintf(err, n, "cannot create an LLVM target machine for %s", triple);
+    }
+    LLVMDisposeMessage(triple);
+    return tm;
+}
+
+/* ---- keys ------------------------------------------------------------------------------- */
+
+static void nl_hash(const void *p, size_t n, uint8_t out[NL_KEY])
+{
+    llvm_blake3_hasher h;
+    llvm_blake3_hasher_init(&h);
+    llvm_blake3_hasher_update(&h, p, n);
+    llvm_blake3_hasher_finalize(&h, out, NL_KEY);
+}
+
+/* What the code of a module for memory modes `modes` depends on. */
+static void nl_key(const uint8_t *wasm, size_t len, const uint8_t *modes, uint32_t nmems, int opt,
+                   uint8_t out[NL_KEY])
+{
+    llvm_blake3_hasher h;
+    llvm_blake3_hasher_init(&h);
+    llvm_blake3_hasher_update(&h, "ward-native-1", 13);
+    llvm_blake3_hasher_update(&h, WARD_VERSION, strlen(WARD_VERSION) + 1);
+    llvm_blake3_hasher_update(&h, nl_cpu, strlen(nl_cpu) + 1);
+    llvm_blake3_hasher_update(&h, nl_features, strlen(nl_features) + 1);
+    uint32_t o = (uint32_t)opt;
+    llvm_blake3_hasher_update(&h, &o, sizeof o);
+    llvm_blake3_hasher_update(&h, &nmems, sizeof nmems);
+    llvm_blake3_hasher_update(&h, modes, nmems);
+    uint64_t n = len;
+    llvm_blake3_hasher_update(&h, &n, sizeof n);
+    llvm_blake3_hasher_update(&h, wasm, len);
+    llvm_blake3_hasher_finalize(&h, out, NL_KEY);
+}
+
+static void nl_hex(const uint8_t *k, char *out)
+{
+    for (int i = 0; i < NL_KEY; i++)
+        sprintf(out + 2 * i, "%02x", k[i]);
+}
+
+/* ---- loaded code, shared by key ------------------------------------------------------------ */
+
+typedef struct nl_loaded {
+    uint8_t key[NL_KEY];
+    LLVMOrcResourceTrackerRef rt;
+    w_native_entry *entries;
+    uint32_t nfuncs;
+    unsigned refs;
+    struct nl_loaded *next;
+} nl_loaded;
+
+/* Objects handed in by ward_native_load_artifact, waiting for their module. */
+typedef struct nl_preload {
+    uint8_t key[NL_KEY];
+    uint8_t *obj;
+    size_t len;
+    struct nl_preload *next;
+} nl_preload;
+
+static nl_loaded *nl_loaded_list;
+static nl_preload *nl_preloads;
+
+/* Loads object code for key: its entry table symbol is <prefix>_entries. */
+static nl_loaded *nl_load_object(const uint8_t key[NL_KEY], const uint8_t *obj, size_t len,
+                                 uint32_t nfuncs, char *err, size_t n)
+{
+    char hex[2 * NL_KEY + 1], name[2 * NL_KEY + 16];
+    nl_hex(key, hex);
+    LLVMOrcJITDylibRef jd = LLVMOrcLLJITGetMainJITDylib(nl_jit);
+    LLVMOrcResourceTrackerRef rt = LLVMOrcJITDylibCreateResourceTracker(jd);
+    LLVMMemoryBufferRef buf =
+        LLVMCreateMemoryBufferWithMemoryRangeCopy((const char *)obj, len, hex);
+    LLVMErrorRef e = LLVMOrcLLJITAddObjectFileWithRT(nl_jit, rt, buf);
+    if (e) {
+        nl_error_to(err, n, e);
+        LLVMOrcReleaseResourceTracker(rt);
+        return NULL;
+    }
+    LLVMOrcExecutorAddress addr = 0;
+    snprintf(name, sizeof name, "w%.16s_entries", hex);
+    e = LLVMOrcLLJITLookup(nl_jit, &addr, name);
+    if (e) {
+        nl_error_to(err, n, e);
+        LLVMErrorRef e2 = LLVMOrcResourceTrackerRemove(rt);
+        if (e2) LLVMConsumeError(e2);
+        LLVMOrcReleaseResourceTracker(rt);
+        return NULL;
+    }
+    nl_loaded *l = calloc(1, sizeof *l);
+    l->entries = calloc(nfuncs ? nfuncs : 1, sizeof *l->entries);
+    memcpy(l->key, key, NL_KEY);
+    l->rt = rt;
+    l->nfuncs = nfuncs;
+    memcpy(l->entries, (void *)(uintptr_t)addr, nfuncs * sizeof *l->entries);
+    return l;
+}
+
+/* Generates, optimises and emits the object code of cs. Returns a
+ * malloc'ed buffer, or NULL with err. */
+static uint8_t *nl_emit(const w_module *m, const w_codeset *cs, const uint8_t key[NL_KEY],
+                        size_t *len, uint32_t *ncompiled, char *err, size_t n)
+{
+    char hex[2 * NL_KEY + 1], prefix[32], name[64];
+    nl_hex(key, hex);
+    snprintf(prefix, sizeof prefix, "w%.16s", hex);
+    LLVMContextRef ctx = LLVMContextCreate();
+    LLVMModuleRef mod = LLVMModuleCreateWithNameInContext(prefix, ctx);
+    uint8_t *out = NULL;
+    bool *ok = calloc(cs->nfuncs + 1, sizeof *ok);
+    w_err werr;
+    memset(&werr, 0, sizeof werr);
+    LLVMTargetMachineRef tm = NULL;
+    int count = nl_gen_module(ctx, mod, m, cs, prefix, ok, &werr);
+    if (count < 0) {
+        snprintf(err, n, "%s", werr.msg);
+        goto done;
+    }
+    /* The entry table: <prefix>_entries, NULL for functions left to the
+     * interpreter. */
+    {
+        LLVMTypeRef ptr = LLVMPointerTypeInContext(ctx, 0);
+        LLVMValueRef *vals = calloc(cs->nfuncs + 1, sizeof *vals);
+        for (uint32_t i = 0; i < cs->nfuncs; i++) {
+            snprintf(name, sizeof name, "%s_e%u", prefix, i);
+            vals[i] = ok[i] ? LLVMGetNamedFunction(mod, name) : LLVMConstPointerNull(ptr);
+        }
+        snprintf(name, sizeof name, "%s_entries", prefix);
+        LLVMValueRef gt = LLVMAddGlobal(mod, LLVMArrayType2(ptr, cs->nfuncs), name);
+        LLVMSetInitializer(gt, LLVMConstArray2(ptr, vals, cs->nfuncs));
+        LLVMSetGlobalConstant(gt, 1);
+        free(vals);
+    }
+    *ncompiled = (uint32_t)count;
+    if (nl_verify) {
+        char *msg = NULL;
+        if (LLVMVerifyModule(mod, LLVMReturnStatusAction, &msg)) {
+            snprintf(err, n, "invalid LLVM IR: %.200s", msg);
+            LLVMDisposeMessage(msg);
+            goto done;
+        }
+        LLVMDisposeMessage(msg);
+    }
+    tm = nl_target_machine(err, n);
+    if (!tm) goto done;
+    {
+        char *triple = LLVMGetDefaultTargetTriple();
+        LLVMSetTarget(mod, triple);
+        LLVMDisposeMessage(triple);
+        LLVMTargetDataRef dl = LLVMCreateTargetDataLayout(tm);
+        LLVMSetModuleDataLayout(mod, dl);
+        LLVMDisposeTargetData(dl);
+    }
+    {
+        char passes[32];
+        snprintf(passes, sizeof passes, "default<O%d>", nl_opt_level);
+        LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
+        LLVMErrorRef e = LLVMRunPasses(mod, passes, tm, po);
+        LLVMDisposePassBuilderOptions(po);
+        if (e) {
+            nl_error_to(err, n, e);
+            goto done;
+        }
+    }
+    if (getenv("WARD_NATIVE_DUMP")) {
+        char *msg = NULL;
+        snprintf(name, sizeof name, "%s/%s.ll", getenv("WARD_NATIVE_DUMP"), prefix);
+        if (LLVMPrintModuleToFile(mod, name, &msg)) LLVMDisposeMessage(msg);
+    }
+    {
+        char *msg = NULL;
+        LLVMMemoryBufferRef buf;
+        if (LLVMTargetMachineEmitToMemoryBuffer(tm, mod, LLVMObjectFile, &msg, &buf)) {
+            snprintf(err, n, "LLVM code generation failed: %.200s", msg ? msg : "");
+            LLVMDisposeMessage(msg);
+            goto done;
+        }
+        *len = LLVMGetBufferSize(buf);
+        out = malloc(*len ? *len : 1);
+        memcpy(out, LLVMGetBufferStart(buf), *len);
+        LLVMDisposeMemoryBuffer(buf);
+    }
+done:
+    if (tm) LLVMDisposeTargetMachine(tm);
+    free(ok);
+    LLVMDisposeModule(mod);
+    LLVMContextDispose(ctx);
+    return out;
+}
+
+/* ---- the cache directory ------------------------------------------------------------------ */
+
+/* A cache file: "WARDNO01", the key, the object's length (8 bytes, little
+ * endian), the BLAKE3 hash of the object, the object. */
+static const char nl_cache_magic[8] = {'W', 'A', 'R', 'D', 'N', 'O', '0', '1'};
+
+static uint8_t *nl_cache_read(const uint8_t key[NL_KEY], size_t *len)
+{
+    if (!nl_cache_dir) return NULL;
+    char hex[2 * NL_KEY + 1], path[4096];
+    nl_hex(key, hex);
+    snprintf(path, sizeof path, "%s/%s.wno", nl_cache_dir, hex);
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    uint8_t hdr[8 + NL_KEY + 8 + NL_KEY];
+    uint8_t *obj = NULL;
+    if (fread(hdr, 1, sizeof hdr, f) != sizeof hdr || memcmp(hdr, nl_cache_magic, 8) != 0 ||
+        memcmp(hdr + 8, key, NL_KEY) != 0)
+        goto bad;
+    uint64_t n = 0;
+    for (int i = 7; i >= 0; i--)
+        n = n << 8 | hdr[8 + NL_KEY + i];
+    if (n == 0 || n > ((uint64_t)1 << 31)) goto bad;
+    obj = malloc(n);
+    if (!obj || fread(obj, 1, n, f) != n || fgetc(f) != EOF) goto bad;
+    uint8_t h[NL_KEY];
+    nl_hash(obj, n, h);
+    if (memcmp(h, hdr + 8 + NL_KEY + 8, NL_KEY) != 0) goto bad;
+    fclose(f);
+    *len = n;
+    return obj;
+bad:
+    /* A damaged entry is not used (and is replaced below). */
+    free(obj);
+    fclose(f);
+    return NULL;
+}
+
+static size_t nl_record(uint8_t *dst, const uint8_t key[NL_KEY], const uint8_t *obj, size_t len)
+{
+    size_t k = 0;
+    memcpy(dst + k, nl_cache_magic, 8), k += 8;
+    memcpy(dst + k, key, NL_KEY), k += NL_KEY;
+    for (int i = 0; i < 8; i++)
+        dst[k++] = (uint8_t)((uint64_t)len >> (8 * i));
+    nl_hash(obj, len, dst + k), k += NL_KEY;
+    memcpy(dst + k, obj, len), k += len;
+    return k;
+}
+
+static void nl_cache_write(const uint8_t key[NL_KEY], const uint8_t *obj, size_t len)
+{
+    if (!nl_cache_dir) return;
+    char hex[2 * NL_KEY + 1], path[4096], tmp[4200];
+    nl_hex(key, hex);
+    mkdir(nl_cache_dir, 0700);
+    snprintf(path, sizeof path, "%s/%s.wno", nl_cache_dir, hex);
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    size_t total = 8 + NL_KEY + 8 + NL_KEY + len;
+    uint8_t *rec = malloc(total);
+    if (!rec) return;
+    nl_record(rec, key, obj, len);
+    FILE *f = fopen(tmp, "wb");
+    if (f) {
+        bool ok = fwrite(rec, 1, total, f) == total;
+        ok = fclose(f) == 0 && ok;
+        /* Renamed into place: readers never see half a file. */
+        if (!ok || rename(tmp, path) != 0) unlink(tmp);
+    }
+    free(rec);
+}
+
+/* ---- the backend ------------------------------------------------------------------------- */
+
+static double nl_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void nl_modes(const w_module *m, const w_codeset *cs, uint8_t *modes)
+{
+    for (uint32_t i = 0; i < m->nmems; i++)
+        modes[i] = cs->cfg.mem_mode ? cs->cfg.mem_mode[i] : W_MEM_FLAT;
+}
+
+static bool nl_compile(const w_module *m, const w_codeset *cs, w_native_set *set, w_err *err)
+{
+    pthread_once(&nl_once, nl_init);
+    if (!nl_jit) {
+        w_fail_nooff(err, W_ERR_INTERNAL, "LLVM JIT unavailable: %s", nl_init_error);
+        return false;
+    }
+    uint8_t *modes = calloc(m->nmems + 1, 1);
+    uint8_t key[NL_KEY];
+    nl_modes(m, cs, modes);
+    nl_key(m->bytes, m->size, modes, m->nmems, nl_opt_level, key);
+    free(modes);
+    char msg[256] = "";
+    pthread_mutex_lock(&nl_lock);
+    for (nl_loaded *l = nl_loaded_list; l; l = l->next) {
+        if (memcmp(l->key, key, NL_KEY) == 0 && l->nfuncs == cs->nfuncs) {
+            l->refs++;
+            set->handle = l;
+            goto found;
+        }
+    }
+    {
+        size_t len = 0;
+        uint32_t ncompiled = 0;
+        uint8_t *obj = NULL;
+        bool fresh = false;
+        double t0 = nl_now_ms();
+        /* An AOT artifact's object, then the cache, then LLVM. */
+        for (nl_preload **pp = &nl_preloads; *pp; pp = &(*pp)->next) {
+            if (memcmp((*pp)->key, key, NL_KEY) == 0) {
+                nl_preload *p = *pp;
+                obj = p->obj, len = p->len;
+                *pp = p->next;
+                free(p);
+                nl_stats.artifact_loads++;
+                break;
+            }
+        }
+        if (!obj && (obj = nl_cache_read(key, &len)) != NULL) nl_stats.cache_hits++;
+        if (!obj) {
+            obj = nl_emit(m, cs, key, &len, &ncompiled, msg, sizeof msg);
+            fresh = obj != NULL;
+        }
+        nl_loaded *l = obj ? nl_load_object(key, obj, len, cs->nfuncs, msg, sizeof msg) : NULL;
+        if (l && fresh) {
+            nl_cache_write(key, obj, len);
+            nl_stats.modules_compiled++;
+            nl_stats.compile_ms += nl_now_ms() - t0;
+            nl_stats.object_bytes += len;
+            nl_stats.code_bytes += m->size;
+        }
+        free(obj);
+        if (!l) {
+            pthread_mutex_unlock(&nl_lock);
+            w_fail_nooff(err, W_ERR_INTERNAL, "native code: %s", msg);
+            return false;
+        }
+        (void)ncompiled;
+        l->refs = 1;
+        l->next = nl_loaded_list;
+        nl_loaded_list = l;
+        set->handle = l;
+    }
+found:;
+    nl_loaded *l = set->handle;
+    uint32_t nc = 0;
+    for (uint32_t i = 0; i < cs->nfuncs; i++) {
+        set->entries[i] = l->entries[i];
+        if (l->entries[i]) nc++;
+    }
+    set->ncompiled = nc;
+    nl_stats.funcs_native += nc;
+    nl_stats.funcs_interp += cs->nfuncs - nc;
+    pthread_mutex_unlock(&nl_lock);
+    return nc > 0 || cs->nfuncs == 0;
+}
+
+static void nl_release(w_native_set *set)
+{
+    nl_loaded *l = set->handle;
+    if (!l) return;
+    pthread_mutex_lock(&nl_lock);
+    if (--l->refs == 0) {
+        for (nl_loaded **pp = &nl_loaded_list; *pp; pp = &(*pp)->next) {
+            if (*pp == l) {
+                *pp = l->next;
+                break;
+            }
+        }
+        LLVMErrorRef e = LLVMOrcResourceTrackerRemove(l->rt);
+        if (e) LLVMConsumeError(e);
+        LLVMOrcReleaseResourceTracker(l->rt);
+        free(l->entries);
+        free(l);
+    }
+    pthread_mutex_unlock(&nl_lock);
+    set->handle = NULL;
+}
+
+static const w_native_backend nl_backend = {"llvm", nl_compile, nl_release};
+
+const ward_native_backend *ward_native_llvm(void)
+{
+    return (const ward_native_backend *)(const void *)&nl_backend;
+}
+
+/* ---- AOT artifacts --------------------------------------------------------------------------
+ * A .cwasm file:
+ *   "WARDAOT1"                      8
+ *   ward version, NUL-padded        16
+ *   CPU name, NUL-padded            64
+ *   BLAKE3 of the CPU features      32
+ *   optimisation level              4 (little endian)
+ *   memory mode (ward_memory_mode)  4
+ *   Wasm features                   4
+ *   Wasm length                     8, then the Wasm bytes
+ *   a cache record (nl_record): magic, key, length, hash, object
+ *   BLAKE3 of everything above      32
+ * Loading checks, in order: the length and the final hash (truncated or
+ * tampered), the version, the CPU, the flags; then the key is recomputed
+ * from the Wasm bytes and must be the record's. */
+
+#define NL_AOT_HDR (8 + 16 + 64 + 32 + 4 + 4 + 4 + 8)
+
+static void nl_put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static uint32_t nl_get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t nl_get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static uint8_t nl_mode_of(int memory_mode, bool tagged)
+{
+    if (tagged) return W_MEM_TAGGED;
+    return memory_mode == 0 ? W_MEM_FLAT : W_MEM_PAGED;
+}
+
+bool ward_native_compile_artifact(const uint8_t *wasm, size_t len, uint32_t features,
+                                  int memory_mode, bool mem_safety, uint8_t **out, size_t *out_len,
+                                  char *err, size_t errlen)
+{
+    pthread_once(&nl_once, nl_init);
+    *out = NULL;
+    if (!nl_jit) {
+        snprintf(err, errlen, "LLVM unavailable: %s", nl_init_error);
+        return false;
+    }
+    w_err werr;
+    memset(&werr, 0, sizeof werr);
+    w_module *m = dec_module_decode(wasm, len, features, NULL, &werr);
+    if (!m || !cmp_compile_module(m, NULL, &werr)) {
+        snprintf(err, errlen, "invalid module: %s (at byte %u)", werr.msg, (unsigned)werr.offset);
+        if (m) dec_module_free(m);
+        return false;
+    }
+    uint8_t *modes = calloc(m->nmems + 1, 1);
+    for (uint32_t i = 0; i < m->nmems; i++)
+        modes[i] = nl_mode_of(memory_mode, mem_safety);
+    w_compile_cfg cfg = {m->nmems, modes};
+    const w_codeset *cs = cmp_codeset_for(m, &cfg, NULL, &werr);
+    uint8_t key[NL_KEY];
+    nl_key(m->bytes, m->size, modes, m->nmems, nl_opt_level, key);
+    free(modes);
+    size_t olen = 0;
+    uint32_t nc = 0;
+    double t0 = nl_now_ms();
+    uint8_t *obj = cs ? nl_emit(m, cs, key, &olen, &nc, err, errlen) : NULL;
+    if (!cs) snprintf(err, errlen, "%s", werr.msg);
+    if (obj) {
+        pthread_mutex_lock(&nl_lock);
+        nl_stats.modules_compiled++;
+        nl_stats.compile_ms += nl_now_ms() - t0;
+        nl_stats.object_bytes += olen;
+        nl_stats.code_bytes += m->size;
+        nl_stats.funcs_native += nc;
+        nl_stats.funcs_interp += cs->nfuncs - nc;
+        pthread_mutex_unlock(&nl_lock);
+    }
+    cmp_free_module_code(m);
+    dec_module_free(m);
+    if (!obj) return false;
+    size_t total = NL_AOT_HDR + len + (8 + NL_KEY + 8 + NL_KEY + olen) + NL_KEY;
+    uint8_t *a = calloc(1, total);
+    if (!a) {
+        free(obj);
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    size_t k = 0;
+    memcpy(a, "WARDAOT1", 8), k += 8;
+    snprintf((char *)a + k, 16, "%s", WARD_VERSION), k += 16;
+    snprintf((char *)a + k, 64, "%s", nl_cpu), k += 64;
+    nl_hash(nl_features, strlen(nl_features), a + k), k += 32;
+    nl_put32(a + k, (uint32_t)nl_opt_level), k += 4;
+    nl_put32(a + k, (uint32_t)memory_mode | (mem_safety ? 0x100u : 0)), k += 4;
+    nl_put32(a + k, features), k += 4;
+    for (int i = 0; i < 8; i++)
+        a[k++] = (uint8_t)((uint64_t)len >> (8 * i));
+    memcpy(a + k, wasm, len), k += len;
+    k += nl_record(a + k, key, obj, olen);
+    nl_hash(a, k, a + k), k += NL_KEY;
+    free(obj);
+    *out = a;
+    *out_len = k;
+    return true;
+}
+
+bool ward_native_is_artifact(const uint8_t *bytes, size_t len)
+{
+    return len >= 8 && memcmp(bytes, "WARDAOT1", 8) == 0;
+}
+
+bool ward_native_load_artifact(const uint8_t *a, size_t len, int memory_mode, bool mem_safety,
+                               const uint8_t **wasm, size_t *wasm_len, uint32_t *features,
+                               char *err, size_t errlen)
+{
+    pthread_once(&nl_once, nl_init);
+    if (!nl_jit) {
+        snprintf(err, errlen, "LLVM unavailable: %s", nl_init_error);
+        return false;
+    }
+    if (!ward_native_is_artifact(a, len)) {
+        snprintf(err, errlen, "not a ward native artifact");
+        return false;
+    }
+    if (len < NL_AOT_HDR + NL_KEY) {
+        snprintf(err, errlen, "artifact truncated (%zu bytes)", len);
+        return false;
+    }
+    uint64_t wl = nl_get64(a + NL_AOT_HDR - 8);
+    if (wl > len - NL_AOT_HDR - NL_KEY ||
+        len - NL_AOT_HDR - wl - NL_KEY < 8 + NL_KEY + 8 + NL_KEY) {
+        snprintf(err, errlen, "artifact truncated (%zu bytes)", len);
+        return false;
+    }
+    const uint8_t *rec = a + NL_AOT_HDR + wl;
+    uint64_t olen = nl_get64(rec + 8 + NL_KEY);
+    size_t want = NL_AOT_HDR + wl + 8 + NL_KEY + 8 + NL_KEY;
+    if (olen > len || want + olen + NL_KEY != len) {
+        snprintf(err, errlen, "artifact truncated or with trailing bytes (%zu bytes, expected %zu)",
+                 len, (size_t)(want + (olen > len ? 0 : olen) + NL_KEY));
+        return false;
+    }
+    uint8_t h[NL_KEY];
+    nl_hash(a, len - NL_KEY, h);
+    if (memcmp(h, a + len - NL_KEY, NL_KEY) != 0) {
+        snprintf(err, errlen, "artifact hash mismatch: the file was modified");
+        return false;
+    }
+    char ver[17], cpu[65];
+    memcpy(ver, a + 8, 16), ver[16] = 0;
+    memcpy(cpu, a + 24, 64), cpu[64] = 0;
+    if (strcmp(ver, WARD_VERSION) != 0) {
+        snprintf(err, errlen, "artifact built by ward %s, this is ward %s: recompile it", ver,
+                 WARD_VERSION);
+        return false;
+    }
+    nl_hash(nl_features, strlen(nl_features), h);
+    if (strcmp(cpu, nl_cpu) != 0 || memcmp(h, a + 88, 32) != 0) {
+        snprintf(err, errlen, "artifact built for another CPU (%s%s, this one is %s): recompile it",
+                 cpu, strcmp(cpu, nl_cpu) == 0 ? " with other features" : "", nl_cpu);
+        return false;
+    }
+    uint32_t opt = nl_get32(a + 120), mm = nl_get32(a + 124);
+    uint32_t want_mm = (uint32_t)memory_mode | (mem_safety ? 0x100u : 0);
+    if (opt != (uint32_t)nl_opt_level || mm != want_mm) {
+        snprintf(err, errlen,
+                 "artifact built with other flags (optimisation %u, memory mode %u%s; this run: "
+                 "%d, %d%s): recompile it",
+                 opt, mm & 0xff, mm & 0x100 ? " tagged" : "", nl_opt_level, memory_mode,
+                 mem_safety ? " tagged" : "");
+        return false;
+    }
+    *features = nl_get32(a + 128);
+    *wasm = a + NL_AOT_HDR;
+    *wasm_len = wl;
+    /* The key must be the one of these Wasm bytes under these flags. The
+     * number of memories is the module's; the record's key names all. */
+    if (memcmp(rec, nl_cache_magic, 8) != 0) {
+        snprintf(err, errlen, "artifact damaged: no object record");
+        return false;
+    }
+    const uint8_t *obj = rec + 8 + NL_KEY + 8 + NL_KEY;
+    nl_hash(obj, olen, h);
+    if (memcmp(h, rec + 8 + NL_KEY + 8, NL_KEY) != 0) {
+        snprintf(err, errlen, "artifact object hash mismatch: the file was modified");
+        return false;
+    }
+    nl_preload *p = calloc(1, sizeof *p);
+    p->obj = malloc(olen ? olen : 1);
+    memcpy(p->obj, obj, olen);
+    p->len = olen;
+    memcpy(p->key, rec + 8, NL_KEY);
+    pthread_mutex_lock(&nl_lock);
+    p->next = nl_preloads;
+    nl_preloads = p;
+    pthread_mutex_unlock(&nl_lock);
+    return true;
+}
+
+const char *ward_native_llvm_version(void)
+{
+    return "LLVM 19 (C API, ORC LLJIT)";
+}

@@ -1,0 +1,517 @@
+/* native.c - the native tier's side of the execution layer (native.h):
+ * the backend registry, native code per codeset, the entry from C, and
+ * the helpers native code calls. The helpers are the interpreter's
+ * handlers written as functions over the operand values: the same checks
+ * in the same order, the same traps and messages. */
+#include "exec/native.h"
+#include "exec/simd.h"
+#include "mem/access.h"
+#include "platform/platform.h"
+
+#include <stdatomic.h>
+
+static const w_native_backend *_Atomic nat_the_backend;
+
+void nat_install(const w_native_backend *b)
+{
+    atomic_store_explicit(&nat_the_backend, b, memory_order_release);
+}
+
+const w_native_backend *nat_backend(void)
+{
+    return atomic_load_explicit(&nat_the_backend, memory_order_acquire);
+}
+
+void nat_free_set(w_native_set *set)
+{
+    if (!set) return;
+    if (set->backend && set->backend->release) set->backend->release(set);
+    w_free(set->entries);
+    w_free(set);
+}
+
+const w_native_set *nat_set_of(const w_module *m, const w_codeset *cs)
+{
+    w_native_set *set = atomic_load_explicit(&((w_codeset *)cs)->native, memory_order_acquire);
+    if (W_LIKELY(set != NULL)) return set->ncompiled ? set : NULL;
+    const w_native_backend *b = nat_backend();
+    if (!b) return NULL;
+    set = w_calloc(1, sizeof *set);
+    if (!set) return NULL;
+    set->entries = w_calloc(cs->nfuncs ? cs->nfuncs : 1, sizeof *set->entries);
+    if (!set->entries) {
+        w_free(set);
+        return NULL;
+    }
+    set->nfuncs = cs->nfuncs;
+    set->backend = b;
+    w_err err;
+    memset(&err, 0, sizeof err);
+    /* A codeset the backend cannot compile keeps an empty set, so that it
+     * is not tried again on every call: the interpreter runs it. */
+    if (!b->compile(m, cs, set, &err)) {
+        set->ncompiled = 0;
+        memset(set->entries, 0, cs->nfuncs * sizeof *set->entries);
+    }
+    /* Two threads may compile the same codeset at once: the first to
+     * publish wins, the other frees its copy. */
+    w_native_set *expected = NULL;
+    if (!atomic_compare_exchange_strong_explicit(&((w_codeset *)cs)->native, &expected, set,
+                                                 memory_order_acq_rel, memory_order_acquire)) {
+        nat_free_set(set);
+        set = expected;
+    }
+    return set->ncompiled ? set : NULL;
+}
+
+w_native_entry nat_entry_of(w_exec *ex, const w_func *fn)
+{
+    if (!ex->tier_native || !fn->code || !fn->inst) return NULL;
+    const w_codeset *cs = fn->inst->code;
+    const w_native_set *set = nat_set_of(fn->inst->module, cs);
+    if (!set) return NULL;
+    size_t i = (size_t)(fn->code - cs->funcs);
+    return i < set->nfuncs ? set->entries[i] : NULL;
+}
+
+w_trap nat_run(w_exec *ex, w_func *fn, w_native_entry e, uint64_t *slots)
+{
+    uintptr_t saved = ex->nat_stack_lim;
+    uintptr_t lim = plat_stack_limit();
+    /* Native code keeps what vm_call keeps free below it for host code. */
+    ex->nat_stack_lim = lim ? lim + VM_STACK_RESERVE : 0;
+    w_trap t = e(ex, fn->inst, slots);
+    ex->nat_stack_lim = saved;
+    return t;
+}
+
+/* ---- helpers ------------------------------------------------------------------------- */
+
+static const w_frame *nat_top(const w_exec *ex)
+{
+    return ex->frames + ex->nframes;
+}
+
+w_trap nat_h_trap(w_exec *ex, const w_func *fn, uint32_t pc, w_trap t)
+{
+    vm_record_trap(ex, t, fn, fn->code->code + pc, nat_top(ex), true);
+    return t;
+}
+
+w_trap nat_h_interrupt(w_exec *ex, const w_func *fn, uint32_t pc)
+{
+    return nat_h_trap(ex, fn, pc, vm_take_interrupt(ex));
+}
+
+static bool nat_fuel_bulk(w_exec *ex, uint64_t bytes)
+{
+    if (W_LIKELY(!ex->fuel_on)) return true;
+    uint64_t units = bytes / W_FUEL_BULK_BYTES;
+    if (units > (uint64_t)ex->fuel) {
+        ex->fuel = 0;
+        return false;
+    }
+    ex->fuel -= (int64_t)units;
+    return true;
+}
+
+w_trap nat_h_fuel_bulk(w_exec *ex, const w_func *fn, uint32_t pc, uint64_t bytes)
+{
+    return nat_fuel_bulk(ex, bytes) ? W_TRAP_OK : nat_h_trap(ex, fn, pc, W_TRAP_FUEL);
+}
+
+/* A memory trap at fault in m: with its detail unless out of bounds. */
+static w_trap nat_mem_trap(w_exec *ex, const w_func *fn, uint32_t pc, const w_memory *m, w_trap t,
+                           uint64_t fault, bool write)
+{
+    nat_h_trap(ex, fn, pc, t);
+    if (t != W_TRAP_MEM_OOB) mem_trap_msg(m, t, fault, write, ex->trap_msg, sizeof ex->trap_msg);
+    return t;
+}
+
+w_trap nat_h_call(w_exec *ex, const w_func *fn, uint32_t pc, uint32_t ret_pc, w_func *callee,
+                  uint64_t *slots)
+{
+    w_trap t;
+    if (W_UNLIKELY(ex->fuel_on) && --ex->fuel < 0) {
+        ex->fuel = 0;
+        return nat_h_trap(ex, fn, pc, W_TRAP_FUEL);
+    }
+    if (W_UNLIKELY(atomic_load_explicit(&ex->interrupt, memory_order_relaxed)))
+        return nat_h_interrupt(ex, fn, pc);
+    if (W_UNLIKELY(ex->nframes >= ex->max_frames))
+        return nat_h_trap(ex, fn, pc, W_TRAP_STACK_EXHAUSTED);
+    w_frame *fr = &ex->frames[ex->nframes];
+    fr->ip = fn->code->code + ret_pc;
+    fr->fp = NULL;
+    fr->fn = (w_func *)fn;
+    ex->nframes++;
+    if (callee->host != NULL) {
+        w_instance *saved_caller = ex->caller;
+        ex->caller = fn->inst;
+        ex->nbt = 0;
+        t = callee->host(ex, callee->host_data, slots);
+        ex->caller = saved_caller;
+        ex->nframes--;
+        if (W_UNLIKELY(t != W_TRAP_OK)) {
+            /* As the interpreter: a trap of a nested call has its
+             * backtrace, one of the host itself gets ours. */
+            if (ex->nbt == 0) vm_record_trap(ex, t, fn, fn->code->code + pc, nat_top(ex), false);
+            ex->trap = t;
+        }
+        return t;
+    }
+    w_native_entry e = nat_entry_of(ex, callee);
+    if (e) {
+        t = nat_run(ex, callee, e, slots);
+    } else if (!nat_fuel_bulk(ex, (uint64_t)callee->code->local_slots * sizeof(uint64_t))) {
+        ex->nframes--;
+        return nat_h_trap(ex, fn, pc, W_TRAP_FUEL);
+    } else {
+        /* No native code: the interpreter runs it, above our frame. */
+        t = vm_call(ex, callee, slots);
+    }
+    ex->nframes--;
+    return t;
+}
+
+W_INLINE bool nat_type_matches(const w_func *callee, const w_module *m, uint32_t typeidx)
+{
+    const w_functype *want = &m->types[typeidx];
+    if (callee->type == want) return true;
+    if (callee->inst && callee->inst->module == m) return callee->type->canon == want->canon;
+    return dec_functype_equal(callee->type, want);
+}
+
+w_trap nat_h_indirect(w_exec *ex, const w_func *fn, uint32_t pc, uint32_t tidx, uint32_t i,
+                      uint32_t typeidx, w_func **out)
+{
+    const w_instance *inst = fn->inst;
+    const w_table *t = inst->tables[tidx];
+    if (W_UNLIKELY(i >= t->size)) return nat_h_trap(ex, fn, pc, W_TRAP_UNDEF_ELEM);
+    w_func *callee = (w_func *)(uintptr_t)t->elems[i];
+    if (W_UNLIKELY(callee == NULL)) return nat_h_trap(ex, fn, pc, W_TRAP_UNINIT_ELEM);
+    if (W_UNLIKELY(!nat_type_matches(callee, inst->module, typeidx)))
+        return nat_h_trap(ex, fn, pc, W_TRAP_IND_CALL_MISMATCH);
+    *out = callee;
+    return W_TRAP_OK;
+}
+
+/* The translate function of m's layout-M path (access.h): the fast cases
+ * native code does not generate inline (a paged memory's tables, tags). */
+static int nat_translate(uint8_t **p, bool write, const w_memory *m, uint64_t addr, uint64_t off,
+                         uint32_t bytes)
+{
+    if (m->tagged) return mem_tagged(p, write, m, NULL, addr, off, bytes);
+    if (m->mode == W_MEM_PAGED) return mem_paged(p, write, m, NULL, addr, off, bytes);
+    return mem_flat(p, write, m, NULL, addr, off, bytes);
+}
+
+w_trap nat_h_load(w_exec *ex, const w_func *fn, uint32_t pc, uint32_t mi, uint64_t addr,
+                  uint64_t off, uint32_t bytes, uint8_t *out)
+{
+    const w_memory *m = fn->inst->mems[mi];
+    uint8_t *p;
+    int way = nat_translate(&p, false, m, addr, off, bytes);
+    if (way > 0) {
+        memcpy(out, p, bytes);
+        return W_TRAP_OK;
+    }
+    if (way < 0) return nat_h_trap(ex, fn, pc, W_TRAP_MEM_OOB);
+    uint64_t fault;
+    w_trap t = mem_load_slow(m, addr, off, bytes, out, &fault);
+    if (W_UNLIKELY(t != W_TRAP_OK)) return nat_mem_trap(ex, fn, pc, m, t, fault, false);
+    return W_TRAP_OK;
+}
+
+w_trap nat_h_store(w_exec *ex, const w_func *fn, uint32_t pc, uint32_t mi, uint64_t addr,
+                   uint64_t off, uint32_t bytes, const uint8_t *in)
+{
+    w_memory *m = fn->inst->mems[mi];
+    uint8_t *p;
+    int way = nat_translate(&p, true, m, addr, off, bytes);
+    if (way > 0) {
+        memcpy(p, in, bytes);
+        return W_TRAP_OK;
+    }
+    if (way < 0) return nat_h_trap(ex, fn, pc, W_TRAP_MEM_OOB);
+    uint64_t fault;
+    w_trap t = mem_store_slow(m, addr, off, in, bytes, &fault);
+    if (W_UNLIKELY(t != W_TRAP_OK)) return nat_mem_trap(ex, fn, pc, m, t, fault, true);
+    return W_TRAP_OK;
+}
+
+w_trap nat_h_memory_grow(w_exec *ex, const w_func *fn, uint32_t pc, uint32_t mi, uint64_t delta,
+                         uint64_t *out)
+{
+    w_memory *m = fn->inst->mems[mi];
+    delta &= m->addr_mask;
+    /* Paid for like a fill, if the grow can succeed (as the interpreter). */
+    if (delta <= m->max_pages - m->pages && W_UNLIKELY(!nat_fuel_bulk(ex, delta * W_PAGE_SIZE)))
+        return nat_h_trap(ex, fn, pc, W_TRAP_FUEL);
+    int64_t r = mem_grow(m, delta);
+    *out = m->is64 ? (uint64_t)r : (uint64_t)(uint32_t)r;
+    return W_TRAP_OK;
+}
+
+W_INLINE uint64_t nat_imm64(const uint32_t *w)
+{
+    return (uint64_t)w[0] | (uint64_t)w[1] << 32;
+}
+
+W_INLINE bool nat_range_ok(uint64_t start, uint64_t n, uint64_t size)
+{
+    return start <= size && n <= size - start;
+}
+
+/* The irregular instructions, as the interpreter's handlers (interp.c). */
+w_trap nat_h_op(w_exec *ex, const w_func *fn, uint32_t pc, uint32_t op, uint64_t *v)
+{
+    w_instance *inst = fn->inst;
+    const uint32_t *ip = fn->code->code + pc;
+    w_trap t = W_TRAP_OK;
+    switch ((w_op)op) {
+    case W_OP_TABLE_GET: {
+        const w_table *tb = inst->tables[ip[1]];
+        uint32_t i = (uint32_t)v[2];
+        if (W_UNLIKELY(i >= tb->size)) return nat_h_trap(ex, fn, pc, W_TRAP_TABLE_OOB);
+        v[3] = tb->elems[i];
+        return W_TRAP_OK;
+    }
+    case W_OP_TABLE_SET: {
+        w_table *tb = inst->tables[ip[1]];
+        uint32_t i = (uint32_t)v[2];
+        if (W_UNLIKELY(i >= tb->size)) return nat_h_trap(ex, fn, pc, W_TRAP_TABLE_OOB);
+        tb->elems[i] = v[3];
+        return W_TRAP_OK;
+    }
+    case W_OP_TABLE_GROW: {
+        w_table *tb = inst->tables[ip[1]];
+        uint32_t n = (uint32_t)v[3];
+        if (n <= tb->max - tb->size &&
+            W_UNLIKELY(!nat_fuel_bulk(ex, (uint64_t)n * W_TABLE_ELEM_BYTES)))
+            return nat_h_trap(ex, fn, pc, W_TRAP_FUEL);
+        v[4] = (uint32_t)tbl_grow(tb, n, v[2]);
+        return W_TRAP_OK;
+    }
+    case W_OP_TABLE_FILL: {
+        w_table *tb = inst->tables[ip[1]];
+        uint32_t i = (uint32_t)v[2], n = (uint32_t)v[4];
+        if (W_UNLIKELY(!nat_range_ok(i, n, tb->size)))
+            return nat_h_trap(ex, fn, pc, W_TRAP_TABLE_OOB);
+        if (W_UNLIKELY(!nat_fuel_bulk(ex, (uint64_t)n * W_TABLE_ELEM_BYTES)))
+            return nat_h_trap(ex, fn, pc, W_TRAP_FUEL);
+        for (uint32_t k = 0; k < n; k++)
+            tb->elems[i + k] = v[3];
+        return W_TRAP_OK;
+    }
+    case W_OP_TABLE_COPY: {
+        w_table *dt = inst->tables[ip[1]];
+        const w_table *st = inst->tables[ip[2]];
+        uint32_t d = (uint32_t)v[3], s = (uint32_t)v[4], n = (uint32_t)v[5];
+        if (W_UNLIKELY(!nat_range_ok(d, n, dt->size) || !nat_range_ok(s, n, st->size)))
+            return nat_h_trap(ex, fn, pc, W_TRAP_TABLE_OOB);
+        if (W_UNLIKELY(!nat_fuel_bulk(ex, (uint64_t)n * W_TABLE_ELEM_BYTES)))
+            return nat_h_trap(ex, fn, pc, W_TRAP_FUEL);
+        if (n) memmove(dt->elems + d, st->elems + s, (size_t)n * sizeof(uint64_t));
+        return W_TRAP_OK;
+    }
+    case W_OP_TABLE_INIT: {
+        w_table *tb = inst->tables[ip[1]];
+        const w_elemrt *e = &inst->elems[ip[2]];
+        uint32_t d = (uint32_t)v[3], s = (uint32_t)v[4], n = (uint32_t)v[5];
+        if (W_UNLIKELY(!nat_range_ok(d, n, tb->size) || !nat_range_ok(s, n, e->len)))
+            return nat_h_trap(ex, fn, pc, W_TRAP_TABLE_OOB);
+        if (W_UNLIKELY(!nat_fuel_bulk(ex, (uint64_t)n * W_TABLE_ELEM_BYTES)))
+            return nat_h_trap(ex, fn, pc, W_TRAP_FUEL);
+        if (n) memmove(tb->elems + d, e->refs + s, (size_t)n * sizeof(uint64_t));
+        return W_TRAP_OK;
+    }
+    case W_OP_ELEM_DROP: inst->elems[ip[1]].len = 0; return W_TRAP_OK;
+    case W_OP_DATA_DROP: inst->datas[ip[1]].len = 0; return W_TRAP_OK;
+    case W_OP_MEMORY_FILL: {
+        w_memory *m = inst->mems[ip[1]];
+        uint64_t d = v[2] & m->addr_mask, n = v[4] & m->addr_mask, fe;
+        t = vm_memory_fill(ex, m, d, (uint8_t)v[3], n, &fe);
+        if (W_UNLIKELY(t != W_TRAP_OK)) return nat_mem_trap(ex, fn, pc, m, t, fe, true);
+        return W_TRAP_OK;
+    }
+    case W_OP_MEMORY_COPY: {
+        w_memory *dm = inst->mems[ip[1]], *sm = inst->mems[ip[2]];
+        uint64_t d = v[3] & dm->addr_mask, s = v[4] & sm->addr_mask;
+        uint64_t n = (dm->is64 && sm->is64) ? v[5] : (uint32_t)v[5], fe;
+        bool fw = false;
+        t = vm_memory_copy(ex, dm, d, sm, s, n, &fe, &fw);
+        if (W_UNLIKELY(t != W_TRAP_OK)) return nat_mem_trap(ex, fn, pc, fw ? dm : sm, t, fe, fw);
+        return W_TRAP_OK;
+    }
+    case W_OP_MEMORY_INIT: {
+        w_memory *m = inst->mems[ip[1]];
+        uint64_t fe;
+        t = vm_memory_init(ex, m, v[3] & m->addr_mask, &inst->datas[ip[2]], (uint32_t)v[4],
+                           (uint32_t)v[5], &fe);
+        if (W_UNLIKELY(t != W_TRAP_OK)) return nat_mem_trap(ex, fn, pc, m, t, fe, true);
+        return W_TRAP_OK;
+    }
+    case W_OP_SEGMENT_NEW: {
+        w_memory *m = inst->mems[ip[4]];
+        uint64_t out = 0;
+        t = tag_seg_new(m, v[1] & m->addr_mask, nat_imm64(ip + 5), v[2] & m->addr_mask, &out,
+                        ex->trap_msg, sizeof ex->trap_msg);
+        if (t == W_TRAP_OK) v[3] = out;
+        break;
+    }
+    case W_OP_SEGMENT_SET_TAG: {
+        w_memory *m = inst->mems[ip[4]];
+        t = tag_seg_set(m, v[1] & m->addr_mask, nat_imm64(ip + 5), v[2] & m->addr_mask,
+                        v[3] & m->addr_mask, ex->trap_msg, sizeof ex->trap_msg);
+        break;
+    }
+    case W_OP_SEGMENT_FREE: {
+        w_memory *m = inst->mems[ip[3]];
+        t = tag_seg_free(m, v[1] & m->addr_mask, nat_imm64(ip + 4), v[2] & m->addr_mask,
+                         ex->trap_msg, sizeof ex->trap_msg);
+        break;
+    }
+    case W_OP_I64_POINTER_SIGN:
+    case W_OP_I32_POINTER_SIGN:
+    case W_OP_I64_POINTER_AUTH:
+    case W_OP_I32_POINTER_AUTH: {
+        bool is64 = op == W_OP_I64_POINTER_SIGN || op == W_OP_I64_POINTER_AUTH;
+        bool sign = op == W_OP_I64_POINTER_SIGN || op == W_OP_I32_POINTER_SIGN;
+        uint64_t r = 0, a = is64 ? v[1] : (uint32_t)v[1];
+        t = sign ? pac_sign(inst, is64, a, &r, ex->trap_msg, sizeof ex->trap_msg)
+                 : pac_auth(inst, is64, a, &r, ex->trap_msg, sizeof ex->trap_msg);
+        if (t == W_TRAP_OK) v[2] = r;
+        break;
+    }
+    case W_OP_I64_POINTER_STRIP: v[2] = pac_strip(inst, true, v[1]); return W_TRAP_OK;
+    case W_OP_I32_POINTER_STRIP: v[2] = pac_strip(inst, false, (uint32_t)v[1]); return W_TRAP_OK;
+    default: return nat_h_trap(ex, fn, pc, W_TRAP_UNREACHABLE);
+    }
+    /* The segment and pointer instructions: the detail is in trap_msg. */
+    if (W_UNLIKELY(t != W_TRAP_OK))
+        vm_record_trap(ex, t, fn, fn->code->code + pc, nat_top(ex), false);
+    return t;
+}
+
+/* ---- SIMD ------------------------------------------------------------------------------ */
+
+W_INLINE w_v128 nat_rdv(const uint64_t *v, uint32_t k)
+{
+    w_v128 x;
+    memcpy(&x, v + 2 * k, 16);
+    return x;
+}
+
+W_INLINE void nat_wrv(uint64_t *v, uint32_t k, w_v128 x)
+{
+    memcpy(v + 2 * k, &x, 16);
+}
+
+/* One case per shape of simd.def: operands from the pairs of their words. */
+#define NAT_V(k) nat_rdv(v, k)
+#define NAT_I(k) ((uint32_t)v[2 * (k)])
+#define NAT_L(k) (v[2 * (k)])
+#define NAT_SIMD_V_V(N) nat_wrv(v, 2, simd_##N(NAT_V(1)))
+#define NAT_SIMD_VV_V(N) nat_wrv(v, 3, simd_##N(NAT_V(1), NAT_V(2)))
+#define NAT_SIMD_VVV_V(N) nat_wrv(v, 4, simd_##N(NAT_V(1), NAT_V(2), NAT_V(3)))
+#define NAT_SIMD_V_I(N) v[4] = (uint32_t)simd_##N(NAT_V(1))
+#define NAT_SIMD_VI_V(N) nat_wrv(v, 3, simd_##N(NAT_V(1), NAT_I(2)))
+#define NAT_SIMD_I_V(N) nat_wrv(v, 2, simd_##N(NAT_I(1)))
+#define NAT_SIMD_L_V(N) nat_wrv(v, 2, simd_##N(NAT_L(1)))
+#define NAT_SIMD_F_V(N) NAT_SIMD_I_V(N)
+#define NAT_SIMD_D_V(N) NAT_SIMD_L_V(N)
+#define NAT_SIMD_EXTRACT_I(N) v[4] = (uint32_t)simd_##N(NAT_V(1), ip[3])
+#define NAT_SIMD_EXTRACT_L(N) v[4] = (uint64_t)simd_##N(NAT_V(1), ip[3])
+#define NAT_SIMD_EXTRACT_F(N) NAT_SIMD_EXTRACT_I(N)
+#define NAT_SIMD_EXTRACT_D(N) NAT_SIMD_EXTRACT_L(N)
+#define NAT_SIMD_REPLACE_I(N) nat_wrv(v, 3, simd_##N(NAT_V(1), NAT_I(2), ip[4]))
+#define NAT_SIMD_REPLACE_L(N) nat_wrv(v, 3, simd_##N(NAT_V(1), NAT_L(2), ip[4]))
+#define NAT_SIMD_REPLACE_F(N) NAT_SIMD_REPLACE_I(N)
+#define NAT_SIMD_REPLACE_D(N) NAT_SIMD_REPLACE_L(N)
+#define NAT_SIMD_SHUFFLE(N)                                                                        \
+    do {                                                                                           \
+        w_v128 l;                                                                                  \
+        memcpy(&l, ip + 4, 16);                                                                    \
+        nat_wrv(v, 3, simd_##N(NAT_V(1), NAT_V(2), l));                                            \
+    } while (0)
+
+void nat_h_simd(uint32_t op, const uint32_t *ip, uint64_t *v)
+{
+    switch ((w_op)op) {
+#define SIMD(NAME, code, shape, lanes)                                                             \
+    case W_OP_##NAME:                                                                              \
+        NAT_SIMD_##shape(NAME);                                                                    \
+        break;
+#include "exec/simd.def"
+    default: break;
+    }
+}
+
+void nat_h_vload(uint32_t op, const uint8_t *p, uint64_t *v)
+{
+    w_v128 x;
+    memset(&x, 0, sizeof x);
+    switch ((w_op)op) {
+    case W_OP_V128_LOAD8X8_S:
+        for (int i = 0; i < 8; i++)
+            x.i16[i] = (int8_t)p[i];
+        break;
+    case W_OP_V128_LOAD8X8_U:
+        for (int i = 0; i < 8; i++)
+            x.u16[i] = p[i];
+        break;
+    case W_OP_V128_LOAD16X4_S:
+        for (int i = 0; i < 4; i++) {
+            int16_t h;
+            memcpy(&h, p + 2 * i, 2);
+            x.i32[i] = h;
+        }
+        break;
+    case W_OP_V128_LOAD16X4_U:
+        for (int i = 0; i < 4; i++) {
+            uint16_t h;
+            memcpy(&h, p + 2 * i, 2);
+            x.u32[i] = h;
+        }
+        break;
+    case W_OP_V128_LOAD32X2_S:
+        for (int i = 0; i < 2; i++)
+            x.i64[i] = (int32_t)w_rd32(p + 4 * i);
+        break;
+    case W_OP_V128_LOAD32X2_U:
+        for (int i = 0; i < 2; i++)
+            x.u64[i] = w_rd32(p + 4 * i);
+        break;
+    case W_OP_V128_LOAD8_SPLAT: memset(&x, p[0], 16); break;
+    case W_OP_V128_LOAD16_SPLAT:
+        for (int i = 0; i < 8; i++)
+            memcpy(&x.u16[i], p, 2);
+        break;
+    case W_OP_V128_LOAD32_SPLAT:
+        for (int i = 0; i < 4; i++)
+            x.u32[i] = w_rd32(p);
+        break;
+    case W_OP_V128_LOAD64_SPLAT: x.u64[0] = x.u64[1] = w_rd64(p); break;
+    case W_OP_V128_LOAD32_ZERO: x.u64[0] = w_rd32(p); break;
+    case W_OP_V128_LOAD64_ZERO: x.u64[0] = w_rd64(p); break;
+    default: memcpy(&x, p, 16); break;
+    }
+    memcpy(v, &x, 16);
+}
+
+const w_native_sym nat_helpers[] = {
+    {"nat_h_simd", (void *)nat_h_simd},
+    {"nat_h_vload", (void *)nat_h_vload},
+    {"nat_h_trap", (void *)nat_h_trap},
+    {"nat_h_interrupt", (void *)nat_h_interrupt},
+    {"nat_h_fuel_bulk", (void *)nat_h_fuel_bulk},
+    {"nat_h_call", (void *)nat_h_call},
+    {"nat_h_indirect", (void *)nat_h_indirect},
+    {"nat_h_load", (void *)nat_h_load},
+    {"nat_h_store", (void *)nat_h_store},
+    {"nat_h_memory_grow", (void *)nat_h_memory_grow},
+    {"nat_h_op", (void *)nat_h_op},
+};
+const uint32_t nat_nhelpers = sizeof nat_helpers / sizeof nat_helpers[0];

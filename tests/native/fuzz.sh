@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# tests/native/fuzz.sh [O] [N] - the differential fuzz target
+# (fuzz/fuzz_native.c: native tier against the interpreter) over N modules
+# (default 48) that binaryen generates (wasm-opt -ttf, from a fixed seed, so
+# a run is repeatable), then 200 mutations of them. Any difference aborts.
+# Last line: "N passed, M failed".
+set -u
+cd "$(dirname "$0")/../.."
+O=${1:-${O:-build}}
+N=${2:-48}
+out=$O/native-fuzz
+mkdir -p "$out/mods"
+${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -g -Iinclude -o "$out/fuzz_native" fuzz/fuzz_native.c \
+    fuzz/fuzz_driver.c tests/spec/spectest.c "$O/libward-native.a" \
+    $(/usr/lib/llvm-19/bin/llvm-config --ldflags --libs) -lm -lpthread \
+    || { echo "building fuzz_native failed"; echo "0 passed, 1 failed"; exit 1; }
+rm -f "$out"/mods/*
+python3 - "$out/mods" "$N" <<'PY'
+import random, sys
+random.seed(16)
+for i in range(int(sys.argv[2])):
+    open(f"{sys.argv[1]}/in{i}.bin", "wb").write(bytes(random.getrandbits(8) for _ in range(2048)))
+PY
+mods=()
+for f in "$out"/mods/*.bin; do
+    w=${f%.bin}.wasm
+    # MVP + the features ward's interpreter has; no exceptions/GC/threads.
+    wasm-opt -ttf "$f" -o "$w" --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+        --enable-nontrapping-float-to-int --enable-simd --enable-multivalue \
+        >/dev/null 2>&1 && mods+=("$w")
+done
+pass=0; fail=0
+for ((i = 0; i < ${#mods[@]}; i += 32)); do
+    batch=("${mods[@]:i:32}")
+    if timeout 600 "$out/fuzz_native" 100 "${batch[@]}" >"$out/log" 2>&1; then
+        pass=$((pass + ${#batch[@]})); grep fuzz_native: "$out/log"
+    else
+        fail=$((fail + 1)); echo "FAIL: batch from ${batch[0]}"; tail -3 "$out/log"
+    fi
+done
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
