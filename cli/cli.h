@@ -49,6 +49,11 @@ int cli_native_exec(const char *cmd, int argc, char **argv);
 /* Subcommands: argc/argv after the subcommand's name. */
 int cli_run(int argc, char **argv);
 extern const char cli_run_help[];
+/* The serverless node's commands (serve.c, client.c) link libcurl,
+ * libmicrohttpd, cJSON and libsodium: they are in the ward-node program
+ * only, which ward execs for them (cli_node_exec), so that `ward run` does
+ * not load those libraries (about 4 ms of start-up). Weak in ward. */
+int cli_node_exec(const char *cmd, int argc, char **argv);
 int cli_serve(int argc, char **argv); /* serve.c: a serverless node */
 extern const char cli_serve_help[];
 int cli_client(int argc, char **argv);  /* client.c: its HTTP API */

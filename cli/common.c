@@ -101,22 +101,24 @@ bool cli_native_here(void)
     return ward_native_llvm != NULL;
 }
 
-int cli_native_exec(const char *cmd, int argc, char **argv)
+/* Runs `prog cmd argv...`, prog found in $env_var or next to this program;
+ * returns only on failure (what: what needs it, for the message). */
+static int cli_exec_sibling(const char *prog, const char *env_var, const char *what,
+                            const char *cmd, int argc, char **argv)
 {
     char path[4096];
-    const char *env = getenv("WARD_NATIVE");
+    const char *env = getenv(env_var);
     if (env && *env) {
         snprintf(path, sizeof path, "%s", env);
     } else {
         ssize_t len = readlink("/proc/self/exe", path, sizeof path - 16);
         if (len <= 0) {
-            fprintf(stderr,
-                    "ward: error: the native tier needs ward-native, which cannot be found\n");
+            fprintf(stderr, "ward: error: %s needs %s, which cannot be found\n", what, prog);
             return CLI_EXIT_LOAD;
         }
         path[len] = '\0';
         char *slash = strrchr(path, '/');
-        snprintf(slash ? slash + 1 : path, 16, "ward-native");
+        snprintf(slash ? slash + 1 : path, 16, "%s", prog);
     }
     char **nargv = calloc((size_t)argc + 3, sizeof *nargv);
     if (!nargv) return CLI_EXIT_LOAD;
@@ -125,7 +127,17 @@ int cli_native_exec(const char *cmd, int argc, char **argv)
     for (int i = 0; i < argc; i++)
         nargv[i + 2] = argv[i];
     execv(path, nargv);
-    fprintf(stderr, "ward: error: the native tier needs %s: %s\n", path, strerror(errno));
+    fprintf(stderr, "ward: error: %s needs %s: %s\n", what, path, strerror(errno));
     free(nargv);
     return CLI_EXIT_LOAD;
+}
+
+int cli_native_exec(const char *cmd, int argc, char **argv)
+{
+    return cli_exec_sibling("ward-native", "WARD_NATIVE", "the native tier", cmd, argc, argv);
+}
+
+int cli_node_exec(const char *cmd, int argc, char **argv)
+{
+    return cli_exec_sibling("ward-node", "WARD_NODE", "the serverless node", cmd, argc, argv);
 }

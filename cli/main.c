@@ -29,6 +29,12 @@ static const char cli_help[] =
     "  ward version                               print the version\n"
     "  ward help                                  print this help\n";
 
+/* In ward-node only (cli.h): ward execs ward-node for these. */
+#pragma weak cli_serve
+#pragma weak cli_client
+#pragma weak cli_serve_help
+#pragma weak cli_client_help
+
 int main(int argc, char **argv)
 {
     /* A guest writing to a closed pipe gets EPIPE, not a dead runtime. */
@@ -39,8 +45,11 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "run") == 0) return cli_run(argc - 2, argv + 2);
-    if (strcmp(cmd, "serve") == 0) return cli_serve(argc - 2, argv + 2);
-    if (strcmp(cmd, "client") == 0) return cli_client(argc - 2, argv + 2);
+    bool node = cli_serve != NULL && cli_client != NULL;
+    if (strcmp(cmd, "serve") == 0)
+        return node ? cli_serve(argc - 2, argv + 2) : cli_node_exec(cmd, argc - 2, argv + 2);
+    if (strcmp(cmd, "client") == 0)
+        return node ? cli_client(argc - 2, argv + 2) : cli_node_exec(cmd, argc - 2, argv + 2);
     if (strcmp(cmd, "compile") == 0) return cli_compile(argc - 2, argv + 2);
     if (strcmp(cmd, "harden") == 0) return cli_harden(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
@@ -50,6 +59,8 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         if (argc > 2 && strcmp(argv[2], "run") == 0)
             fputs(cli_run_help, stdout);
+        else if (argc > 2 && (!strcmp(argv[2], "serve") || !strcmp(argv[2], "client")) && !node)
+            return cli_node_exec(cmd, argc - 2, argv + 2);
         else if (argc > 2 && strcmp(argv[2], "serve") == 0)
             fputs(cli_serve_help, stdout);
         else if (argc > 2 && strcmp(argv[2], "compile") == 0)

@@ -165,7 +165,7 @@ for m in "$MK" "$MKU" "$MKR"; do
     grep -rq -- "$m" "$tmp/store" && bad "marker in the store" "$m" || ok "marker $m not in the gateway's store"
     grep -q -- "$m" "$tmp/node.log" "$tmp/relay.log" && bad "marker in logs" "$m" || ok "marker $m not in the logs"
 done
-gw=$(child_pid ward)
+gw=$(child_pid ward-node)
 scan=$(python3 tests/attest/memscan.py "$gw" "$MK" "$MKU" "$MKR" "$PL" 2>&1); rc=$?
 if [ $rc = 0 ] && ! echo "$scan" | grep -qE "found ($MK|$MKU|$MKR)"; then
     ok "markers not in the gateway's memory (/proc/$gw/mem, $(echo "$scan" | tail -n 1))"

@@ -295,7 +295,7 @@ wait_healthy && ok "node healthy again after the monitor's kill -9" || bad "moni
 [ "$(child_pid ward-monitor)" != "$mon" ] && [ -n "$(child_pid ward-monitor)" ] && ok "a new monitor runs" || bad "new monitor" "none"
 check "functions re-deployed after the monitor's restart" "HELLO" "$(C invoke upper --data hello)"
 check "chains survive too" "fedcba" "$(C chain invoke rev3 --data abcdef)"
-gw=$(child_pid ward)
+gw=$(child_pid ward-node)
 kill -9 "$gw"
 sleep 0.2
 wait_healthy && ok "node healthy again after the gateway's kill -9" || bad "gateway restart" "not healthy in 15 s"
@@ -310,7 +310,7 @@ check "the monitor survived the gateway" "$(child_pid ward-monitor)" "$(child_pi
 (curl -s --max-time 20 -X POST --data spin "$URL/v1/functions/slow/invoke" >/dev/null; echo $? >"$tmp/inflight_gw") &
 inflight=$!
 sleep 0.15
-gw=$(child_pid ward)
+gw=$(child_pid ward-node)
 kill -9 "$gw"
 t0=$(date +%s%N)
 wait "$inflight"
@@ -341,7 +341,7 @@ done
 if [ "$good" = 30 ]; then ok "gateway kill -9: 30 requests sent at once all answered in ${ms} ms, 0 refused"
 else bad "requests across a gateway restart" "$good good, $refused refused, $wrong failed or wrong in ${ms} ms"; fi
 [ "$ms" -lt 15000 ] && ok "gateway restart within bound (${ms} ms)" || bad "gateway restart bound" "${ms} ms"
-[ -n "$(child_pid ward)" ] && [ "$(child_pid ward)" != "$gw" ] && ok "a new gateway runs" || bad "new gateway" "none"
+[ -n "$(child_pid ward-node)" ] && [ "$(child_pid ward-node)" != "$gw" ] && ok "a new gateway runs" || bad "new gateway" "none"
 
 # ---- load: N clients for a bounded time, every answer checked -------------------
 load() { # id seconds
