@@ -807,29 +807,15 @@ void mon_attest_job_free(mon_job *job)
 
 void mon_attest_stats(proto_buf *b)
 {
-    char line[200];
     static const char *const kinds[] = {"none", "sim", "tsm"};
     pthread_mutex_lock(&ma.lock);
-    snprintf(line, sizeof line, "ward_monitor_attestation{platform=\"%s\",simulated=\"%s\"} 1",
-             kinds[ma.platform], ma.platform == ATT_PLATFORM_SIM ? "SIMULATED" : "no");
-    proto_put_str(b, PROTO_F_STAT, line);
-    snprintf(line, sizeof line, "ward_monitor_sealed_invocations_total %llu",
-             (unsigned long long)ma.sealed);
-    proto_put_str(b, PROTO_F_STAT, line);
-    snprintf(line, sizeof line, "ward_monitor_sealed_refused_total %llu",
-             (unsigned long long)ma.refused);
-    proto_put_str(b, PROTO_F_STAT, line);
-    snprintf(line, sizeof line, "ward_monitor_replays_refused_total %llu",
-             (unsigned long long)ma.replays);
-    proto_put_str(b, PROTO_F_STAT, line);
-    snprintf(line, sizeof line, "ward_monitor_evidence_total %llu",
-             (unsigned long long)ma.evidence);
-    proto_put_str(b, PROTO_F_STAT, line);
-    snprintf(line, sizeof line, "ward_monitor_sessions_total %llu",
-             (unsigned long long)ma.sessions_made);
-    proto_put_str(b, PROTO_F_STAT, line);
-    snprintf(line, sizeof line, "ward_monitor_crypto_seconds_total %.9f",
-             (double)ma.crypto_ns / 1e9);
-    proto_put_str(b, PROTO_F_STAT, line);
+    mon_stat(b, "ward_monitor_attestation{platform=\"%s\",simulated=\"%s\"} 1", kinds[ma.platform],
+             ma.platform == ATT_PLATFORM_SIM ? "SIMULATED" : "no");
+    mon_stat(b, "ward_monitor_sealed_invocations_total %llu", (unsigned long long)ma.sealed);
+    mon_stat(b, "ward_monitor_sealed_refused_total %llu", (unsigned long long)ma.refused);
+    mon_stat(b, "ward_monitor_replays_refused_total %llu", (unsigned long long)ma.replays);
+    mon_stat(b, "ward_monitor_evidence_total %llu", (unsigned long long)ma.evidence);
+    mon_stat(b, "ward_monitor_sessions_total %llu", (unsigned long long)ma.sessions_made);
+    mon_stat(b, "ward_monitor_crypto_seconds_total %.9f", (double)ma.crypto_ns / 1e9);
     pthread_mutex_unlock(&ma.lock);
 }

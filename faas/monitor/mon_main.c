@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -509,17 +510,22 @@ fail:
     mon_job_free(job);
 }
 
+void mon_stat(proto_buf *b, const char *fmt, ...)
+{
+    char line[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    proto_put_str(b, PROTO_F_STAT, line);
+}
+
 static void on_stats(uint64_t gen, const proto_msg *m)
 {
     proto_buf b = {0};
-    char line[160];
     proto_begin(&b, PROTO_COUNTERS, m->id);
     pthread_mutex_lock(&mon.lock);
-#define STAT(...)                                                                                  \
-    do {                                                                                           \
-        snprintf(line, sizeof line, __VA_ARGS__);                                                  \
-        proto_put_str(&b, PROTO_F_STAT, line);                                                     \
-    } while (0)
+#define STAT(...) mon_stat(&b, __VA_ARGS__)
     STAT("ward_monitor_invocations_total %llu", (unsigned long long)mon.invocations);
     STAT("ward_monitor_errors_total %llu", (unsigned long long)mon.errors);
     STAT("ward_monitor_busy_total %llu", (unsigned long long)mon.busy_rejects);

@@ -183,6 +183,9 @@ bool mon_wasi_link(ward_store *s, ward_linker *l, const ward_module *m, char *wh
  * memory), or is it a WASI command (standard input and output)? */
 bool mon_wasi_uses_io(const ward_module *m);
 
+/* Appends one metric line (printf-style) to a COUNTERS reply. */
+void mon_stat(proto_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* A worker's scratch memory (where the monitor maps regions to fill and
  * read them) has at least `pages` pages, grown if needed. */
 bool mon_scratch_fit(ward_memory *scratch, uint64_t pages);

@@ -1155,48 +1155,28 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
                 if (W_UNLIKELY(trap != W_TRAP_OK)) VM_TRAP_DETAIL();
                 NEXT(6);
             }
-            vmcase(I64_POINTER_SIGN)
-            {
-                uint64_t r = 0;
-                trap = pac_sign(inst, true, RI64(1), &r, ex->trap_msg, sizeof ex->trap_msg);
-                if (W_UNLIKELY(trap != W_TRAP_OK)) VM_TRAP_DETAIL();
-                SLOT(2) = r;
-                NEXT(3);
-            }
-            vmcase(I64_POINTER_AUTH)
-            {
-                uint64_t r = 0;
-                trap = pac_auth(inst, true, RI64(1), &r, ex->trap_msg, sizeof ex->trap_msg);
-                if (W_UNLIKELY(trap != W_TRAP_OK)) VM_TRAP_DETAIL();
-                SLOT(2) = r;
-                NEXT(3);
-            }
-            vmcase(I64_POINTER_STRIP)
+            /* Pointer authentication (pac.c): wide is memory64's form. */
+#define VM_PAC(fn, wide, ptr)                                                                      \
+    {                                                                                              \
+        uint64_t r = 0;                                                                            \
+        trap = fn(inst, wide, ptr, &r, ex->trap_msg, sizeof ex->trap_msg);                         \
+        if (W_UNLIKELY(trap != W_TRAP_OK)) VM_TRAP_DETAIL();                                       \
+        SLOT(2) = r;                                                                               \
+        NEXT(3);                                                                                   \
+    }
+            vmcase(I64_POINTER_SIGN) VM_PAC(pac_sign, true, RI64(1)) vmcase(I64_POINTER_AUTH)
+                VM_PAC(pac_auth, true, RI64(1)) vmcase(I64_POINTER_STRIP)
             {
                 SLOT(2) = pac_strip(inst, true, RI64(1));
                 NEXT(3);
             }
-            vmcase(I32_POINTER_SIGN)
-            {
-                uint64_t r = 0;
-                trap = pac_sign(inst, false, RI32(1), &r, ex->trap_msg, sizeof ex->trap_msg);
-                if (W_UNLIKELY(trap != W_TRAP_OK)) VM_TRAP_DETAIL();
-                SLOT(2) = r;
-                NEXT(3);
-            }
-            vmcase(I32_POINTER_AUTH)
-            {
-                uint64_t r = 0;
-                trap = pac_auth(inst, false, RI32(1), &r, ex->trap_msg, sizeof ex->trap_msg);
-                if (W_UNLIKELY(trap != W_TRAP_OK)) VM_TRAP_DETAIL();
-                SLOT(2) = r;
-                NEXT(3);
-            }
-            vmcase(I32_POINTER_STRIP)
+            vmcase(I32_POINTER_SIGN) VM_PAC(pac_sign, false, RI32(1)) vmcase(I32_POINTER_AUTH)
+                VM_PAC(pac_auth, false, RI32(1)) vmcase(I32_POINTER_STRIP)
             {
                 SLOT(2) = pac_strip(inst, false, RI32(1));
                 NEXT(3);
             }
+#undef VM_PAC
 
             /* ---- loads and stores ------------------------------------------------
              * One handler per form of each access (W_MEM_PATHS in

@@ -7,24 +7,10 @@
 # every wait is bounded, every answer checked. Last line: "N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.."
-O=${1:-build}
-W=$O/ward
-pass=0; fail=0
-ok() { pass=$((pass + 1)); echo "PASS $1 [${SECONDS}s]"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
-check() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "expected [$2], got [$3]"; fi; }
+source tests/serve/lib.sh "${1:-build}"
 has() { # name text needle: the text contains the needle
     case "$2" in *"$3"*) ok "$1" ;; *) bad "$1" "no [$3] in [$2]" ;; esac
 }
-tmp=$(mktemp -d)
-export WARD_ATTEST_CACHE=$tmp/cache
-node_pid= relay_pid=
-cleanup() {
-    [ -n "$relay_pid" ] && kill "$relay_pid" 2>/dev/null
-    [ -n "$node_pid" ] && kill "$node_pid" 2>/dev/null && wait "$node_pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 G=$O/attest-test
 mkdir -p "$G"

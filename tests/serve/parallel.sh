@@ -6,22 +6,7 @@
 # Last line: "N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.."
-O=${1:-build}
-W=$O/ward
-pass=0; fail=0
-ok() { pass=$((pass + 1)); echo "PASS $1 [${SECONDS}s]"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
-check() { # name expected actual
-    if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "expected [$2], got [$3]"; fi
-}
-tmp=$(mktemp -d)
-export WARD_ATTEST_CACHE=$tmp/attest-cache # what ward client pins (docs/attest.md)
-node_pid=
-cleanup() {
-    [ -n "$node_pid" ] && kill "$node_pid" 2>/dev/null && wait "$node_pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+source tests/serve/lib.sh "${1:-build}"
 
 G=$O/serve-test
 mkdir -p "$G"
