@@ -387,7 +387,7 @@ void att_hash(uint8_t out[ATT_HASH], const uint8_t *b, size_t n)
     crypto_generichash(out, ATT_HASH, b, n, NULL, 0);
 }
 
-static void receipt_msg(uint8_t m[16 + 3 * ATT_HASH], const uint8_t *subject, const uint8_t *in,
+static void receipt_msg(uint8_t m[ATT_RECEIPT_MSG], const uint8_t *subject, const uint8_t *in,
                         const uint8_t *out)
 {
     memcpy(m, "ward-receipt-1\0\0", 16);
@@ -396,22 +396,29 @@ static void receipt_msg(uint8_t m[16 + 3 * ATT_HASH], const uint8_t *subject, co
     memcpy(m + 16 + 2 * ATT_HASH, out, ATT_HASH);
 }
 
+void att_receipt_body(uint8_t rc[ATT_RECEIPT], uint8_t m[ATT_RECEIPT_MSG],
+                      const uint8_t subject[ATT_HASH], const uint8_t in_hash[ATT_HASH],
+                      const uint8_t out_hash[ATT_HASH], const uint8_t sign_pk[ATT_PK])
+{
+    receipt_msg(m, subject, in_hash, out_hash);
+    memcpy(rc, m + 16, 3 * ATT_HASH);
+    memcpy(rc + 3 * ATT_HASH, sign_pk, ATT_PK);
+}
+
 void att_receipt_sign(uint8_t rc[ATT_RECEIPT], const uint8_t subject[ATT_HASH],
                       const uint8_t in_hash[ATT_HASH], const uint8_t out_hash[ATT_HASH],
                       const uint8_t sign_pk[ATT_PK], const uint8_t sign_sk[64])
 {
-    uint8_t m[16 + 3 * ATT_HASH];
-    receipt_msg(m, subject, in_hash, out_hash);
-    memcpy(rc, m + 16, 3 * ATT_HASH);
-    memcpy(rc + 3 * ATT_HASH, sign_pk, ATT_PK);
-    crypto_sign_detached(rc + 3 * ATT_HASH + ATT_PK, NULL, m, sizeof m, sign_sk);
+    uint8_t m[ATT_RECEIPT_MSG];
+    att_receipt_body(rc, m, subject, in_hash, out_hash, sign_pk);
+    crypto_sign_detached(rc + ATT_RECEIPT - ATT_SIG, NULL, m, sizeof m, sign_sk);
 }
 
 bool att_receipt_verify(const uint8_t rc[ATT_RECEIPT], const uint8_t sign_pk[ATT_PK],
                         const uint8_t subject[ATT_HASH], const uint8_t in_hash[ATT_HASH],
                         const uint8_t out_hash[ATT_HASH], const char **why)
 {
-    uint8_t m[16 + 3 * ATT_HASH];
+    uint8_t m[ATT_RECEIPT_MSG];
     receipt_msg(m, rc, rc + ATT_HASH, rc + 2 * ATT_HASH);
     if (sodium_memcmp(rc + 3 * ATT_HASH, sign_pk, ATT_PK))
         return *why = "receipt signed by another key than the attested monitor's", false;

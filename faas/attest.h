@@ -199,7 +199,16 @@ void att_req_seal(uint8_t *out, const att_session *s, const uint8_t kx_pk[ATT_PK
 /* Opens a parsed request into plain (r->plain_len bytes). */
 bool att_req_open(const att_req *r, const att_session *s, uint8_t *plain);
 
-/* Receipts. */
+/* Receipts. att_receipt_body writes the receipt without its signature
+ * and m, the message the signature covers ("ward-receipt-1", padded to 16
+ * bytes, and the three hashes), for a signer of the caller's own (the
+ * monitor's, faas/monitor/mon_sign.c), which writes the Ed25519
+ * signature of m at rc + ATT_RECEIPT - ATT_SIG. att_receipt_sign does
+ * both with crypto_sign_detached. */
+#define ATT_RECEIPT_MSG (16 + 3 * ATT_HASH)
+void att_receipt_body(uint8_t rc[ATT_RECEIPT], uint8_t m[ATT_RECEIPT_MSG],
+                      const uint8_t subject[ATT_HASH], const uint8_t in_hash[ATT_HASH],
+                      const uint8_t out_hash[ATT_HASH], const uint8_t sign_pk[ATT_PK]);
 void att_receipt_sign(uint8_t rc[ATT_RECEIPT], const uint8_t subject[ATT_HASH],
                       const uint8_t in_hash[ATT_HASH], const uint8_t out_hash[ATT_HASH],
                       const uint8_t sign_pk[ATT_PK], const uint8_t sign_sk[64]);

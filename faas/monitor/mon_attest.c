@@ -275,6 +275,9 @@ bool mon_attest_init(const char *spec, const char *config, char *why, size_t cap
     crypto_hash_sha512_update(&st, (const uint8_t *)kind, strlen(kind));
     crypto_hash_sha512_final(&st, ma.monitor);
     crypto_sign_keypair(ma.sign_pk, ma.sec->sign_sk);
+    if (!mon_sign_init(ma.sec->sign_sk, why, cap)) return false;
+    if (!mon_sign_start())
+        return snprintf(why, cap, "cannot start the receipt signer's thread"), false;
     crypto_kx_keypair(ma.kx_pk, ma.sec->kx_sk);
     if (!strcmp(kind, "sim")) {
         ma.platform = ATT_PLATFORM_SIM;
@@ -309,6 +312,7 @@ bool mon_attest_init(const char *spec, const char *config, char *why, size_t cap
 void mon_attest_wipe(void)
 {
     if (ma.sec) sodium_memzero(ma.sec, sizeof *ma.sec);
+    mon_sign_wipe();
 }
 
 /* ---- measurements --------------------------------------------------------------------- */
@@ -791,8 +795,10 @@ bool mon_attest_seal(ward_memory *scratch, mon_job *job, ward_region *const *par
     if (!ok) return false;
     uint8_t out_hash[ATT_HASH];
     att_hash(out_hash, out + ATT_RSP_CHUNKS, size - ATT_RSP_CHUNKS);
-    att_receipt_sign(out + ATT_RSP_HDR, job->seal.subject, job->seal.in_hash, out_hash, ma.sign_pk,
-                     ma.sec->sign_sk);
+    uint8_t m[ATT_RECEIPT_MSG];
+    att_receipt_body(out + ATT_RSP_HDR, m, job->seal.subject, job->seal.in_hash, out_hash,
+                     ma.sign_pk);
+    mon_sign_detached(out + ATT_RSP_HDR + ATT_RECEIPT - ATT_SIG, m, sizeof m);
     pthread_mutex_lock(&ma.lock);
     ma.sealed++;
     ma.crypto_ns += job->seal.ns + (mono_ns() - t0);
@@ -818,4 +824,5 @@ void mon_attest_stats(proto_buf *b)
     mon_stat(b, "ward_monitor_sessions_total %llu", (unsigned long long)ma.sessions_made);
     mon_stat(b, "ward_monitor_crypto_seconds_total %.9f", (double)ma.crypto_ns / 1e9);
     pthread_mutex_unlock(&ma.lock);
+    if (ma.ready) mon_sign_stats(b);
 }

@@ -214,6 +214,22 @@ bool mon_attest_seal(ward_memory *scratch, mon_job *job, ward_region *const *par
 void mon_attest_job_free(mon_job *job);
 void mon_attest_stats(proto_buf *b);
 
+/* mon_sign.c: Ed25519 signatures on receipts, their nonces (r, r*B)
+ * computed ahead by a thread of their own (docs/attest.md). mon_sign_init
+ * derives the secret scalar from sk (seed || public key) and checks one
+ * signature; mon_sign_start starts the refill thread (before the sandbox).
+ * mon_sign_detached writes the 64-byte signature of m, with a pair from the
+ * pool or, if it is empty, one made inline. mon_sign_counts: the pairs
+ * ready; *made: pairs made, *inl: of them inline, *refill_ns: time in the
+ * thread. mon_sign_pool_drain empties the pool (tests). */
+bool mon_sign_init(const uint8_t sk[64], char *why, size_t cap);
+bool mon_sign_start(void);
+void mon_sign_detached(uint8_t sig[64], const uint8_t *m, size_t n);
+uint32_t mon_sign_counts(uint64_t *made, uint64_t *inl, uint64_t *refill_ns);
+void mon_sign_pool_drain(void);
+void mon_sign_wipe(void); /* with the other secrets, on exit */
+void mon_sign_stats(proto_buf *b);
+
 /* mon_mem.c: a tenant's memory, measured (frames its templates and
  * trustlets own), and its limit. */
 uint64_t mon_store_limit(void); /* max_store_memory_bytes of template stores */

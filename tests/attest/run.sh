@@ -23,6 +23,10 @@ FZ="-std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Iinclude -Ifaas"
 if cc $FZ -o "$G/formats" tests/attest/formats.c faas/attest.c -lsodium; then
     out=$("$G/formats" 2>&1) && ok "formats: $(echo "$out" | tail -n 1)" || bad "formats" "$out"
 else bad "formats test" "does not compile"; fi
+# the monitor's receipt signer alone: pool and inline nonces, all verified, all R distinct
+if cc $FZ -o "$G/sign" tests/attest/sign.c faas/monitor/mon_sign.c faas/attest.c -lsodium -lpthread; then
+    out=$(timeout 120 "$G/sign" 2>&1) && ok "receipt signer: $(echo "$out" | tail -n 1)" || bad "receipt signer" "$out"
+else bad "receipt signer test" "does not compile"; fi
 if cc $FZ -o "$G/fuzz_attest" fuzz/fuzz_attest.c fuzz/fuzz_driver.c faas/attest.c -lsodium; then
     out=$(timeout 120 "$G/fuzz_attest" 200000 tests/attest/seeds/* 2>&1) &&
         ok "attestation decoders: $out without a crash" || bad "attestation decoders fuzz" "$out"
