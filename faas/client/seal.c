@@ -437,3 +437,111 @@ bool wcs_open(const wcs_session *s, const wcs_pending *pend, const uint8_t *rsp,
     *plen = r.plain_len;
     return true;
 }
+
+/* ---- the receipt verifier --------------------------------------------------------------- */
+
+#define VERIFIER_QUEUE 1024u
+
+typedef struct verifier_item {
+    wcs_pending pend;
+    uint8_t later[ATT_RECEIPT + ATT_HASH];
+} verifier_item;
+
+struct wcs_verifier {
+    wcs_session s; /* its public keys only (the secrets are zeroed) */
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t more, done; /* an item pushed; an item checked or room made */
+    verifier_item q[VERIFIER_QUEUE];
+    size_t head, len;
+    bool busy, stop;
+    uint64_t checked, failed, cpu_ns;
+    char why[200];
+};
+
+static void *verifier_main(void *arg)
+{
+    wcs_verifier *v = arg;
+    pthread_mutex_lock(&v->lock);
+    for (;;) {
+        while (!v->len && !v->stop)
+            pthread_cond_wait(&v->more, &v->lock);
+        if (!v->len) break;
+        verifier_item it = v->q[v->head];
+        v->head = (v->head + 1) % VERIFIER_QUEUE;
+        v->len--;
+        v->busy = true;
+        pthread_mutex_unlock(&v->lock);
+        char why[200];
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+        bool ok = wcs_receipt_check(&v->s, &it.pend, it.later, why, sizeof why);
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+        pthread_mutex_lock(&v->lock);
+        v->cpu_ns += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec));
+        v->busy = false;
+        v->checked++;
+        if (!ok && !v->failed++) snprintf(v->why, sizeof v->why, "%s", why);
+        pthread_cond_broadcast(&v->done);
+    }
+    pthread_mutex_unlock(&v->lock);
+    return NULL;
+}
+
+wcs_verifier *wcs_verifier_new(const wcs_session *s)
+{
+    wcs_verifier *v = calloc(1, sizeof *v);
+    if (!v) return NULL;
+    memcpy(v->s.sign_pk, s->sign_pk, ATT_PK);
+    memcpy(v->s.kx_pk, s->kx_pk, ATT_PK);
+    pthread_mutex_init(&v->lock, NULL);
+    pthread_cond_init(&v->more, NULL);
+    pthread_cond_init(&v->done, NULL);
+    if (pthread_create(&v->thread, NULL, verifier_main, v)) {
+        free(v);
+        return NULL;
+    }
+    return v;
+}
+
+void wcs_verifier_push(wcs_verifier *v, const wcs_pending *pend,
+                       const uint8_t later[ATT_RECEIPT + ATT_HASH])
+{
+    pthread_mutex_lock(&v->lock);
+    while (v->len == VERIFIER_QUEUE)
+        pthread_cond_wait(&v->done, &v->lock);
+    verifier_item *it = &v->q[(v->head + v->len) % VERIFIER_QUEUE];
+    it->pend = *pend;
+    memcpy(it->later, later, sizeof it->later);
+    v->len++;
+    pthread_cond_signal(&v->more);
+    pthread_mutex_unlock(&v->lock);
+}
+
+void wcs_verifier_drain(wcs_verifier *v)
+{
+    pthread_mutex_lock(&v->lock);
+    while (v->len || v->busy)
+        pthread_cond_wait(&v->done, &v->lock);
+    pthread_mutex_unlock(&v->lock);
+}
+
+uint64_t wcs_verifier_free(wcs_verifier *v, uint64_t *checked, uint64_t *cpu_ns, char *why,
+                           size_t cap)
+{
+    wcs_verifier_drain(v);
+    pthread_mutex_lock(&v->lock);
+    v->stop = true;
+    pthread_cond_signal(&v->more);
+    pthread_mutex_unlock(&v->lock);
+    pthread_join(v->thread, NULL);
+    uint64_t failed = v->failed;
+    if (checked) *checked = v->checked;
+    if (cpu_ns) *cpu_ns = v->cpu_ns;
+    if (why && cap) snprintf(why, cap, "%s", failed ? v->why : "");
+    pthread_mutex_destroy(&v->lock);
+    pthread_cond_destroy(&v->more);
+    pthread_cond_destroy(&v->done);
+    free(v);
+    return failed;
+}

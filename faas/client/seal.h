@@ -75,4 +75,26 @@ bool wcs_open(const wcs_session *s, const wcs_pending *pend, const uint8_t *rsp,
 bool wcs_receipt_check(const wcs_session *s, const wcs_pending *pend,
                        const uint8_t later[ATT_RECEIPT + ATT_HASH], char *why, size_t cap);
 
+/* A receipt verifier: a thread that checks receipts handed to it as they
+ * arrive, so that a client sending many requests does not wait for each
+ * check (an Ed25519 verification) before the next request, yet pays for
+ * every check in the same run. Sound where the output may be used before
+ * its receipt is checked: the AEAD (keyed through the attested monitor's
+ * exchange key) already proves to this client that the output comes from
+ * the attested monitor for this request; the receipt is what proves it to
+ * others. `ward client invoke` checks inline instead (wcs_open without
+ * `later`). A receipt that fails is counted and its first reason kept.
+ * wcs_verifier_new: NULL if out of memory or no thread. push: copies pend
+ * and later (from wcs_open); waits while the queue is full. drain: waits
+ * until every receipt pushed is checked. free: drains, stops the thread,
+ * returns the number that failed (and the first reason in why), and how
+ * many it checked in how much of its own CPU time (either may be NULL). */
+typedef struct wcs_verifier wcs_verifier;
+wcs_verifier *wcs_verifier_new(const wcs_session *s);
+void wcs_verifier_push(wcs_verifier *v, const wcs_pending *pend,
+                       const uint8_t later[ATT_RECEIPT + ATT_HASH]);
+void wcs_verifier_drain(wcs_verifier *v);
+uint64_t wcs_verifier_free(wcs_verifier *v, uint64_t *checked, uint64_t *cpu_ns, char *why,
+                           size_t cap);
+
 #endif
