@@ -24,7 +24,8 @@ if cc $FZ -o "$G/formats" tests/attest/formats.c faas/attest.c -lsodium; then
     out=$("$G/formats" 2>&1) && ok "formats: $(echo "$out" | tail -n 1)" || bad "formats" "$out"
 else bad "formats test" "does not compile"; fi
 # the monitor's receipt signer alone: pool and inline nonces, all verified, all R distinct
-if cc $FZ -o "$G/sign" tests/attest/sign.c faas/monitor/mon_sign.c faas/attest.c -lsodium -lpthread; then
+if cc $FZ -o "$G/sign" tests/attest/sign.c faas/monitor/mon_sign.c faas/attest.c faas/client/seal.c \
+    faas/client/client.c -lsodium -lcurl -lpthread; then
     out=$(timeout 120 "$G/sign" 2>&1) && ok "receipt signer: $(echo "$out" | tail -n 1)" || bad "receipt signer" "$out"
 else bad "receipt signer test" "does not compile"; fi
 if cc $FZ -o "$G/fuzz_attest" fuzz/fuzz_attest.c fuzz/fuzz_driver.c faas/attest.c -lsodium; then
@@ -215,6 +216,22 @@ C attest upper >/dev/null 2>&1
 out=$(C invoke upper --data "$MK" 2>&1); rc=$?
 [ $rc = 1 ] && has "evidence for another nonce: refused" "$out" "another nonce" || bad "stale evidence" "rc $rc: $out"
 clones_same "stale evidence" "$n0"
+
+# ---- many sealed requests: every receipt checked, inline and by the verifier thread ----
+wat2wasm bench/serve/hop.wat -o "$G/hop.wasm" && D deploy hop "$G/hop.wasm" >/dev/null
+if cc -std=c11 -D_GNU_SOURCE -O1 -Wall -Wextra -Werror -Ifaas -o "$G/attest_http" bench/attest_http.c \
+    faas/attest.c faas/client/seal.c faas/client/client.c -lcurl -lsodium -lpthread; then
+    s0=$(metric ward_monitor_sealed_invocations_total)
+    out=$(timeout 120 "$G/attest_http" "http://127.0.0.1:$PORT" hop 300 1024 2>&1) &&
+        has "600 sealed requests and more: every receipt verifies (inline and by the verifier thread)" \
+            "$out" "receipts checked, 0 failed" || bad "many sealed requests" "$out"
+    s1=$(metric ward_monitor_sealed_invocations_total) r1=$(metric ward_monitor_receipt_nonces_total)
+    [ -n "$r1" ] && [ "$((s1 - s0))" -ge 600 ] && [ "$r1" -ge "$s1" ] &&
+        ok "the monitor made a nonce for each of its $s1 receipts ($r1)" ||
+        bad "receipt nonces" "$((s1 - s0)) sealed, $s1 receipts, $r1 nonces"
+    [ -n "$(metric ward_monitor_receipt_nonces_inline_total)" ] && ok "metrics count the nonces made inline" ||
+        bad "nonce metrics" "no ward_monitor_receipt_nonces_inline_total"
+else bad "attest_http" "does not compile"; fi
 
 start_relay flip-receipt
 out=$(C invoke upper --data "$MK" 2>&1); rc=$?

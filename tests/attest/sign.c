@@ -2,7 +2,8 @@
  * its signatures are Ed25519 signatures (crypto_sign_verify_detached and
  * the client's att_receipt_verify accept them), no two share a nonce R,
  * a changed receipt is refused, and the inline path (an empty pool) and
- * the pool path both sign. Prints "N checks passed" or the first failure. */
+ * the pool path both sign; the client's verifier thread (wcs_verifier)
+ * accepts them all and counts each changed one. Prints "N checks passed" or the first failure. */
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 
 #include "attest.h"
+#include "client/seal.h"
 #include "monitor/monitor.h"
 
 void mon_stat(proto_buf *b, const char *fmt, ...)
@@ -128,6 +130,29 @@ int main(void)
     qsort(seen, (size_t)nseen, 32, cmp32);
     for (int i = 1; i < nseen; i++)
         CHECK(memcmp(seen[i - 1], seen[i], 32), "two signatures share the nonce R");
+
+    /* The client's verifier thread: every good receipt passes, every changed one is counted. */
+    wcs_session sess;
+    memset(&sess, 0, sizeof sess);
+    memcpy(sess.sign_pk, pk, 32);
+    wcs_verifier *v = wcs_verifier_new(&sess);
+    CHECK(v, "no verifier thread");
+    int bad = 0;
+    for (int i = 0; i < N; i++) {
+        wcs_pending pend;
+        uint8_t later[ATT_RECEIPT + ATT_HASH], m[ATT_RECEIPT_MSG];
+        randombytes_buf(&pend, sizeof pend);
+        randombytes_buf(later + ATT_RECEIPT, ATT_HASH);
+        att_receipt_body(later, m, pend.subject, pend.in_hash, later + ATT_RECEIPT, pk);
+        mon_sign_detached(later + ATT_RECEIPT - ATT_SIG, m, sizeof m);
+        if (i % 7 == 3) later[randombytes_uniform(ATT_RECEIPT + ATT_HASH)] ^= 0x10, bad++;
+        wcs_verifier_push(v, &pend, later);
+    }
+    uint64_t checked = 0, cpu = 0, failed = wcs_verifier_free(v, &checked, &cpu, why, sizeof why);
+    CHECK(checked == N && failed == (uint64_t)bad,
+          "verifier: %llu of %llu refused, %d were changed (%s)", (unsigned long long)failed,
+          (unsigned long long)checked, bad, why);
+    CHECK(cpu > 0, "verifier: no CPU time counted");
 
     /* Wiped: the secret scalar is gone, a signature no longer verifies. */
     mon_sign_wipe();
