@@ -45,9 +45,11 @@ echo "== attestation and end-to-end encryption, 1 KiB requests, $RUNS runs of $N
 for r in $(seq "$RUNS"); do
     c0=$(metric ward_monitor_crypto_seconds_total); s0=$(metric ward_monitor_sealed_invocations_total)
     e0=$(metric ward_monitor_evidence_total); n0=$(metric ward_monitor_receipt_nonce_seconds_total)
+    i0=$(metric ward_monitor_receipt_nonces_inline_total)
     out=$("$B/attest_http" "$URL" hop "$N" 1024) || { echo "run $r failed"; exit 1; }
     c1=$(metric ward_monitor_crypto_seconds_total); s1=$(metric ward_monitor_sealed_invocations_total)
     e1=$(metric ward_monitor_evidence_total); n1=$(metric ward_monitor_receipt_nonce_seconds_total)
+    i1=$(metric ward_monitor_receipt_nonces_inline_total)
     get() { echo "$out" | sed -nE "s/^$1/\1/p"; }
     ov=$(get 'e2e overhead 1KiB: (-?[0-9]+)%$')
     ovi=$(get 'e2e overhead 1KiB, receipt verified inline: (-?[0-9]+)%$')
@@ -57,7 +59,7 @@ for r in $(seq "$RUNS"); do
     # stays in (an upper bound); the refill thread's nonces are counted apart
     crypto=$(awk -v c0="$c0" -v c1="$c1" -v s0="$s0" -v s1="$s1" 'BEGIN { printf "%.1f", (c1 - c0) / (s1 - s0) * 1e6 }')
     nonce=$(awk -v c0="$n0" -v c1="$n1" -v s0="$s0" -v s1="$s1" 'BEGIN { printf "%.1f", (c1 - c0) / (s1 - s0) * 1e6 }')
-    echo "run $r: overhead $ov% (inline receipt check $ovi%), monitor added $add us, attestation $att us, monitor crypto per sealed request $crypto us (open + seal + receipt, with $((e1 - e0)) evidence signed in the same counter) + $nonce us in the nonce thread"
+    echo "run $r: overhead $ov% (inline receipt check $ovi%), monitor added $add us, attestation $att us, monitor crypto per sealed request $crypto us (open + seal + receipt, with $((e1 - e0)) evidence signed in the same counter) + $nonce us in the nonce thread; $((i1 - i0)) of $((s1 - s0)) receipt nonces made inline (pool empty)"
     printf '%s %s %s %s %s %s|%s\n' "$ov" "$ovi" "$add" "$att" "$crypto" "$nonce" "$(echo "$out" | tr '\n' '|')" >>"$tmp/runs"
 done
 med() { cut -d'|' -f1 "$tmp/runs" | awk -v c="$1" '{ print $c }' | sort -g | sed -n "$(( (RUNS + 1) / 2 ))p"; }

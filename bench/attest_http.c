@@ -8,11 +8,12 @@
  * one kind, the kinds in turn (the order rotating): in the clear; sealed
  * with the receipt checked at once, before the next request (as `ward
  * client invoke` does); sealed with the receipt handed to a verifier
- * thread (wcs_verifier) that checks it while the next requests run. The
- * verifier's work competes with those requests for the same cores; at the
- * end of each of its blocks the client waits until it has checked every
- * receipt, and that wait counts in the block's time (the throughput), so
- * no check is left for after the measurement. SIZE bytes each (default
+ * thread (wcs_verifier, at nice +10) that checks it while the next
+ * requests run. The verifier's work competes with those requests for the
+ * same cores; at the end of each of its blocks the client checks itself
+ * what the thread has not begun and waits for the rest, and that time
+ * counts in the block's time (the throughput), so no check is left for
+ * after the measurement. SIZE bytes each (default
  * 1024), every answer compared with the input, every receipt checked: one
  * that fails makes the run fail. Prints the medians, the overheads, the
  * throughput of each kind, and the time in the monitor of each
@@ -181,7 +182,8 @@ int main(int argc, char **argv)
     printf("sealed %zuB invoke, receipt verified inline, p50: %.1f us, %.0f per s\n", size,
            p50[INLINE], n / total[INLINE] * 1e6);
     printf("sealed %zuB invoke, receipt verified concurrently, p50: %.1f us, %.0f per s "
-           "(%llu receipts checked, 0 failed; waits for the verifier at block ends: %.1f us "
+           "(%llu receipts checked, 0 failed; waits for (or checks left by) the verifier at block "
+           "ends: %.1f us "
            "per request)\n",
            size, p50[CONC], n / total[CONC] * 1e6, (unsigned long long)checked, drain_us / n);
     printf("client: sealing + opening p50 %.1f us per request; the verifier thread %.1f us of CPU "

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -454,35 +455,47 @@ struct wcs_verifier {
     pthread_cond_t more, done; /* an item pushed; an item checked or room made */
     verifier_item q[VERIFIER_QUEUE];
     size_t head, len;
-    bool busy, stop;
-    uint64_t checked, failed, cpu_ns;
+    unsigned busy; /* checks under way (the thread's, the caller's) */
+    bool stop;
+    uint64_t checked, failed, cpu_ns; /* cpu_ns: of every thread that checked */
     char why[200];
 };
+
+/* Takes the oldest receipt and checks it, in the calling thread (v->lock
+ * held on entry and on return, released during the check). */
+static void verify_next(wcs_verifier *v)
+{
+    verifier_item it = v->q[v->head];
+    v->head = (v->head + 1) % VERIFIER_QUEUE;
+    v->len--;
+    v->busy++;
+    pthread_mutex_unlock(&v->lock);
+    char why[200];
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+    bool ok = wcs_receipt_check(&v->s, &it.pend, it.later, why, sizeof why);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+    pthread_mutex_lock(&v->lock);
+    v->cpu_ns += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec));
+    v->busy--;
+    v->checked++;
+    if (!ok && !v->failed++) snprintf(v->why, sizeof v->why, "%s", why);
+    pthread_cond_broadcast(&v->done);
+}
 
 static void *verifier_main(void *arg)
 {
     wcs_verifier *v = arg;
+    /* Background work: the thread that waits for the answers goes first
+     * when cores are scarce (a best effort: refused, it runs as it is);
+     * whatever is left when the caller drains, the caller checks itself. */
+    setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
     pthread_mutex_lock(&v->lock);
     for (;;) {
         while (!v->len && !v->stop)
             pthread_cond_wait(&v->more, &v->lock);
         if (!v->len) break;
-        verifier_item it = v->q[v->head];
-        v->head = (v->head + 1) % VERIFIER_QUEUE;
-        v->len--;
-        v->busy = true;
-        pthread_mutex_unlock(&v->lock);
-        char why[200];
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
-        bool ok = wcs_receipt_check(&v->s, &it.pend, it.later, why, sizeof why);
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
-        pthread_mutex_lock(&v->lock);
-        v->cpu_ns += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec));
-        v->busy = false;
-        v->checked++;
-        if (!ok && !v->failed++) snprintf(v->why, sizeof v->why, "%s", why);
-        pthread_cond_broadcast(&v->done);
+        verify_next(v);
     }
     pthread_mutex_unlock(&v->lock);
     return NULL;
@@ -508,8 +521,8 @@ void wcs_verifier_push(wcs_verifier *v, const wcs_pending *pend,
                        const uint8_t later[ATT_RECEIPT + ATT_HASH])
 {
     pthread_mutex_lock(&v->lock);
-    while (v->len == VERIFIER_QUEUE)
-        pthread_cond_wait(&v->done, &v->lock);
+    while (v->len == VERIFIER_QUEUE) /* full: the caller checks one itself */
+        verify_next(v);
     verifier_item *it = &v->q[(v->head + v->len) % VERIFIER_QUEUE];
     it->pend = *pend;
     memcpy(it->later, later, sizeof it->later);
@@ -521,7 +534,9 @@ void wcs_verifier_push(wcs_verifier *v, const wcs_pending *pend,
 void wcs_verifier_drain(wcs_verifier *v)
 {
     pthread_mutex_lock(&v->lock);
-    while (v->len || v->busy)
+    while (v->len) /* what the thread has not begun, the caller checks */
+        verify_next(v);
+    while (v->busy)
         pthread_cond_wait(&v->done, &v->lock);
     pthread_mutex_unlock(&v->lock);
 }

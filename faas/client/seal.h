@@ -83,11 +83,12 @@ bool wcs_receipt_check(const wcs_session *s, const wcs_pending *pend,
  * exchange key) already proves to this client that the output comes from
  * the attested monitor for this request; the receipt is what proves it to
  * others. `ward client invoke` checks inline instead (wcs_open without
- * `later`). A receipt that fails is counted and its first reason kept.
- * wcs_verifier_new: NULL if out of memory or no thread. push: copies pend
- * and later (from wcs_open); waits while the queue is full. drain: waits
- * until every receipt pushed is checked. free: drains, stops the thread,
- * returns the number that failed (and the first reason in why), and how
+ * `later`). The thread runs at nice +10: when cores are scarce the
+ * requests go first and the checks wait; drain (and a push to a full
+ * queue) checks what the thread has not begun in the caller's thread. A receipt that fails is
+ * counted and its first reason kept. wcs_verifier_new: NULL if out of memory or no thread. push:
+ * copies pend and later (from wcs_open). drain: returns when every receipt pushed is checked. free:
+ * drains, stops the thread, returns the number that failed (and the first reason in why), and how
  * many it checked in how much of its own CPU time (either may be NULL). */
 typedef struct wcs_verifier wcs_verifier;
 wcs_verifier *wcs_verifier_new(const wcs_session *s);
