@@ -42,20 +42,28 @@ static int cmp32(const void *a, const void *b)
     return memcmp(a, b, 32);
 }
 
-/* n receipts over random hashes: each verifies both ways, each changed
- * byte class is refused; their R are kept for the uniqueness check. */
+/* n receipts over random hashes, signed back to back (so that a drained
+ * pool cannot be refilled between them), then checked: each verifies both
+ * ways, each changed byte class is refused; their R are kept for the
+ * uniqueness check. */
 static void receipts(const uint8_t pk[32], int n, const char *phase)
 {
-    for (int i = 0; i < n; i++) {
+    static struct {
         uint8_t subject[ATT_HASH], in[ATT_HASH], out[ATT_HASH], rc[ATT_RECEIPT], m[ATT_RECEIPT_MSG];
-        randombytes_buf(subject, sizeof subject);
-        randombytes_buf(in, sizeof in);
-        randombytes_buf(out, sizeof out);
-        att_receipt_body(rc, m, subject, in, out, pk);
+    } r[N];
+    for (int i = 0; i < n; i++) {
+        randombytes_buf(r[i].subject, ATT_HASH);
+        randombytes_buf(r[i].in, ATT_HASH);
+        randombytes_buf(r[i].out, ATT_HASH);
+        att_receipt_body(r[i].rc, r[i].m, r[i].subject, r[i].in, r[i].out, pk);
+    }
+    for (int i = 0; i < n; i++)
+        mon_sign_detached(r[i].rc + ATT_RECEIPT - ATT_SIG, r[i].m, ATT_RECEIPT_MSG);
+    for (int i = 0; i < n; i++) {
+        uint8_t *subject = r[i].subject, *in = r[i].in, *out = r[i].out, *rc = r[i].rc, *m = r[i].m;
         uint8_t *sig = rc + ATT_RECEIPT - ATT_SIG;
-        mon_sign_detached(sig, m, sizeof m);
         const char *why = "";
-        CHECK(crypto_sign_verify_detached(sig, m, sizeof m, pk) == 0,
+        CHECK(crypto_sign_verify_detached(sig, m, ATT_RECEIPT_MSG, pk) == 0,
               "%s %d: crypto_sign_verify_detached refuses the signature", phase, i);
         CHECK(att_receipt_verify(rc, pk, subject, in, out, &why), "%s %d: the client refuses: %s",
               phase, i, why);
