@@ -184,8 +184,7 @@ static int invoke_sealed(wc_conn *c, bool chain, const char *name, const uint8_t
     } else {
         uint8_t *out;
         size_t olen;
-        if (!wcs_open(&s, &pend, (const uint8_t *)r.body, r.len, &out, &olen, NULL, why,
-                      sizeof why)) {
+        if (!wcs_open(&s, &pend, (const uint8_t *)r.body, r.len, &out, &olen, why, sizeof why)) {
             fprintf(stderr, "ward client: %s\n", why);
             rc = 1;
         } else {

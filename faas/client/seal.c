@@ -374,8 +374,9 @@ static uint64_t real_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-uint8_t *wcs_seal(const wcs_session *s, const uint8_t subject[ATT_HASH], uint32_t flags,
-                  const uint8_t *plain, size_t plen, size_t *len, wcs_pending *pend)
+static uint8_t *seal_req(const wcs_session *s, const uint8_t subject[ATT_HASH], uint32_t flags,
+                         const uint8_t *plain, size_t plen, size_t *len, wcs_pending *pend,
+                         bool hash)
 {
     *len = att_sealed_len(ATT_REQ_HDR, plen);
     uint8_t *out = malloc(*len);
@@ -383,24 +384,40 @@ uint8_t *wcs_seal(const wcs_session *s, const uint8_t subject[ATT_HASH], uint32_
     att_req_seal(out, &s->keys, s->kx_pk, s->pk, subject, flags, real_ns(), plain, plen);
     memcpy(pend->nonce, out + 152, ATT_XNONCE);
     memcpy(pend->subject, subject, ATT_HASH);
-    att_hash(pend->in_hash, out, *len);
+    if (hash)
+        att_hash(pend->in_hash, out, *len);
+    else
+        memset(pend->in_hash, 0, ATT_HASH);
     return out;
 }
 
-bool wcs_receipt_check(const wcs_session *s, const wcs_pending *pend,
-                       const uint8_t later[ATT_RECEIPT + ATT_HASH], char *why, size_t cap)
+uint8_t *wcs_seal(const wcs_session *s, const uint8_t subject[ATT_HASH], uint32_t flags,
+                  const uint8_t *plain, size_t plen, size_t *len, wcs_pending *pend)
+{
+    return seal_req(s, subject, flags, plain, plen, len, pend, true);
+}
+
+uint8_t *wcs_seal_unhashed(const wcs_session *s, const uint8_t subject[ATT_HASH], uint32_t flags,
+                           const uint8_t *plain, size_t plen, size_t *len, wcs_pending *pend)
+{
+    return seal_req(s, subject, flags, plain, plen, len, pend, false);
+}
+
+/* The receipt of parsed reply r against what was sent (pend, and the
+ * hash of the sealed request). */
+static bool receipt_ok(const uint8_t sign_pk[ATT_PK], const wcs_pending *pend,
+                       const uint8_t in_hash[ATT_HASH], const att_rsp *r, char *why, size_t cap)
 {
     const char *w;
-    if (att_receipt_verify(later, s->sign_pk, pend->subject, pend->in_hash, later + ATT_RECEIPT,
-                           &w))
-        return true;
+    uint8_t out_hash[ATT_HASH];
+    att_hash(out_hash, r->chunks, r->chunks_len);
+    if (att_receipt_verify(r->receipt, sign_pk, pend->subject, in_hash, out_hash, &w)) return true;
     snprintf(why, cap, "receipt: %s", w);
     return false;
 }
 
-bool wcs_open(const wcs_session *s, const wcs_pending *pend, const uint8_t *rsp, size_t n,
-              uint8_t **plain, size_t *plen, uint8_t later[ATT_RECEIPT + ATT_HASH], char *why,
-              size_t cap)
+static bool open_reply(const wcs_session *s, const wcs_pending *pend, const uint8_t *rsp, size_t n,
+                       uint8_t **plain, size_t *plen, bool check, char *why, size_t cap)
 {
     att_rsp r;
     const char *w;
@@ -408,14 +425,11 @@ bool wcs_open(const wcs_session *s, const wcs_pending *pend, const uint8_t *rsp,
     if (!att_rsp_parse(rsp, n, &r, &w)) return snprintf(why, cap, "sealed reply: %s", w), false;
     if (sodium_memcmp(r.req_nonce, pend->nonce, ATT_XNONCE))
         return snprintf(why, cap, "sealed reply: the answer to another request"), false;
-    uint8_t out_hash[ATT_HASH];
-    att_hash(out_hash, r.chunks, r.chunks_len);
-    if (later) {
-        memcpy(later, r.receipt, ATT_RECEIPT);
-        memcpy(later + ATT_RECEIPT, out_hash, ATT_HASH);
-    } else if (!att_receipt_verify(r.receipt, s->sign_pk, pend->subject, pend->in_hash, out_hash,
-                                   &w))
-        return snprintf(why, cap, "receipt: %s: refusing the output", w), false;
+    if (check && !receipt_ok(s->sign_pk, pend, pend->in_hash, &r, why, cap)) {
+        size_t k = strlen(why);
+        snprintf(why + k, cap > k ? cap - k : 0, ": refusing the output");
+        return false;
+    }
     uint8_t hash[32];
     att_rsp_ad_hash(hash, rsp, pend->subject);
     uint8_t *out = malloc(r.plain_len + 1);
@@ -439,22 +453,36 @@ bool wcs_open(const wcs_session *s, const wcs_pending *pend, const uint8_t *rsp,
     return true;
 }
 
+bool wcs_open(const wcs_session *s, const wcs_pending *pend, const uint8_t *rsp, size_t n,
+              uint8_t **plain, size_t *plen, char *why, size_t cap)
+{
+    return open_reply(s, pend, rsp, n, plain, plen, true, why, cap);
+}
+
+bool wcs_open_unchecked(const wcs_session *s, const wcs_pending *pend, const uint8_t *rsp, size_t n,
+                        uint8_t **plain, size_t *plen, char *why, size_t cap)
+{
+    return open_reply(s, pend, rsp, n, plain, plen, false, why, cap);
+}
+
 /* ---- the receipt verifier --------------------------------------------------------------- */
 
 #define VERIFIER_QUEUE 1024u
+#define VERIFIER_BYTES (64u << 20) /* most bytes of messages queued */
 
 typedef struct verifier_item {
     wcs_pending pend;
-    uint8_t later[ATT_RECEIPT + ATT_HASH];
+    uint8_t *msgs; /* the sealed request, then the sealed reply (malloc'ed) */
+    size_t req_len, rsp_len;
 } verifier_item;
 
 struct wcs_verifier {
-    wcs_session s; /* its public keys only (the secrets are zeroed) */
+    uint8_t sign_pk[ATT_PK]; /* the attested monitor's */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t more, done; /* an item pushed; an item checked or room made */
     verifier_item q[VERIFIER_QUEUE];
-    size_t head, len;
+    size_t head, len, bytes;
     unsigned busy; /* checks under way (the thread's, the caller's) */
     bool stop;
     uint64_t checked, failed, cpu_ns; /* cpu_ns: of every thread that checked */
@@ -468,13 +496,21 @@ static void verify_next(wcs_verifier *v)
     verifier_item it = v->q[v->head];
     v->head = (v->head + 1) % VERIFIER_QUEUE;
     v->len--;
+    v->bytes -= it.req_len + it.rsp_len;
     v->busy++;
     pthread_mutex_unlock(&v->lock);
-    char why[200];
+    char why[200] = "";
     struct timespec t0, t1;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
-    bool ok = wcs_receipt_check(&v->s, &it.pend, it.later, why, sizeof why);
+    uint8_t in_hash[ATT_HASH];
+    att_rsp r;
+    const char *w;
+    att_hash(in_hash, it.msgs, it.req_len);
+    bool ok = att_rsp_parse(it.msgs + it.req_len, it.rsp_len, &r, &w);
+    if (!ok) snprintf(why, sizeof why, "sealed reply: %s", w);
+    ok = ok && receipt_ok(v->sign_pk, &it.pend, in_hash, &r, why, sizeof why);
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+    free(it.msgs);
     pthread_mutex_lock(&v->lock);
     v->cpu_ns += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec));
     v->busy--;
@@ -505,8 +541,7 @@ wcs_verifier *wcs_verifier_new(const wcs_session *s)
 {
     wcs_verifier *v = calloc(1, sizeof *v);
     if (!v) return NULL;
-    memcpy(v->s.sign_pk, s->sign_pk, ATT_PK);
-    memcpy(v->s.kx_pk, s->kx_pk, ATT_PK);
+    memcpy(v->sign_pk, s->sign_pk, ATT_PK);
     pthread_mutex_init(&v->lock, NULL);
     pthread_cond_init(&v->more, NULL);
     pthread_cond_init(&v->done, NULL);
@@ -517,18 +552,24 @@ wcs_verifier *wcs_verifier_new(const wcs_session *s)
     return v;
 }
 
-void wcs_verifier_push(wcs_verifier *v, const wcs_pending *pend,
-                       const uint8_t later[ATT_RECEIPT + ATT_HASH])
+bool wcs_verifier_push(wcs_verifier *v, const wcs_pending *pend, const uint8_t *req, size_t req_len,
+                       const uint8_t *rsp, size_t rsp_len)
 {
+    uint8_t *msgs = malloc(req_len + rsp_len ? req_len + rsp_len : 1);
+    if (!msgs) return false;
+    memcpy(msgs, req, req_len);
+    memcpy(msgs + req_len, rsp, rsp_len);
     pthread_mutex_lock(&v->lock);
-    while (v->len == VERIFIER_QUEUE) /* full: the caller checks one itself */
+    /* full (in count or bytes): the caller checks the oldest itself */
+    while (v->len == VERIFIER_QUEUE || (v->len && v->bytes + req_len + rsp_len > VERIFIER_BYTES))
         verify_next(v);
-    verifier_item *it = &v->q[(v->head + v->len) % VERIFIER_QUEUE];
-    it->pend = *pend;
-    memcpy(it->later, later, sizeof it->later);
+    v->q[(v->head + v->len) % VERIFIER_QUEUE] =
+        (verifier_item){.pend = *pend, .msgs = msgs, .req_len = req_len, .rsp_len = rsp_len};
     v->len++;
+    v->bytes += req_len + rsp_len;
     pthread_cond_signal(&v->more);
     pthread_mutex_unlock(&v->lock);
+    return true;
 }
 
 void wcs_verifier_drain(wcs_verifier *v)

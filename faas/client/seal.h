@@ -61,39 +61,48 @@ typedef struct wcs_pending {
 
 bool wcs_session_new(wcs_session *s, const att_evidence *e);
 void wcs_session_wipe(wcs_session *s);
-/* A sealed request (malloc'ed, *len bytes). */
+/* A sealed request (malloc'ed, *len bytes); pend records what the reply
+ * is checked against, the request's hash included. wcs_seal_unhashed
+ * leaves pend->in_hash zero: for a request whose receipt a wcs_verifier
+ * checks (it hashes the request there, off the request's path). */
 uint8_t *wcs_seal(const wcs_session *s, const uint8_t subject[ATT_HASH], uint32_t flags,
                   const uint8_t *plain, size_t plen, size_t *len, wcs_pending *pend);
+uint8_t *wcs_seal_unhashed(const wcs_session *s, const uint8_t subject[ATT_HASH], uint32_t flags,
+                           const uint8_t *plain, size_t plen, size_t *len, wcs_pending *pend);
 /* Opens a sealed reply: the receipt verified, the output decrypted into a
- * malloc'ed *plain (NUL-terminated, *plen bytes). False with why. With
- * `later`, the receipt and the output's hash are copied there instead, for
- * wcs_receipt_check after the fact (the AEAD already proves the output
- * comes from the attested monitor; the receipt is what proves it to others). */
+ * malloc'ed *plain (NUL-terminated, *plen bytes). False with why.
+ * wcs_open_unchecked leaves the receipt alone (for a wcs_verifier): the
+ * AEAD still proves that the output comes from the attested monitor and
+ * answers this request. */
 bool wcs_open(const wcs_session *s, const wcs_pending *pend, const uint8_t *rsp, size_t n,
-              uint8_t **plain, size_t *plen, uint8_t later[ATT_RECEIPT + ATT_HASH], char *why,
-              size_t cap);
-bool wcs_receipt_check(const wcs_session *s, const wcs_pending *pend,
-                       const uint8_t later[ATT_RECEIPT + ATT_HASH], char *why, size_t cap);
+              uint8_t **plain, size_t *plen, char *why, size_t cap);
+bool wcs_open_unchecked(const wcs_session *s, const wcs_pending *pend, const uint8_t *rsp, size_t n,
+                        uint8_t **plain, size_t *plen, char *why, size_t cap);
 
 /* A receipt verifier: a thread that checks receipts handed to it as they
  * arrive, so that a client sending many requests does not wait for each
- * check (an Ed25519 verification) before the next request, yet pays for
- * every check in the same run. Sound where the output may be used before
- * its receipt is checked: the AEAD (keyed through the attested monitor's
- * exchange key) already proves to this client that the output comes from
- * the attested monitor for this request; the receipt is what proves it to
- * others. `ward client invoke` checks inline instead (wcs_open without
- * `later`). The thread runs at nice +10: when cores are scarce the
- * requests go first and the checks wait; drain (and a push to a full
- * queue) checks what the thread has not begun in the caller's thread. A receipt that fails is
- * counted and its first reason kept. wcs_verifier_new: NULL if out of memory or no thread. push:
- * copies pend and later (from wcs_open). drain: returns when every receipt pushed is checked. free:
- * drains, stops the thread, returns the number that failed (and the first reason in why), and how
- * many it checked in how much of its own CPU time (either may be NULL). */
+ * check (two hashes and an Ed25519 verification) before the next request,
+ * yet pays for every check in the same run. Sound where the output may be
+ * used before its receipt is checked: the AEAD (keyed through the attested
+ * monitor's exchange key) already proves to this client that the output
+ * comes from the attested monitor for this request; the receipt is what
+ * proves it to others. `ward client invoke` checks inline instead
+ * (wcs_open). The thread runs at nice +10: when cores are scarce the
+ * requests go first and the checks wait.
+ * wcs_verifier_new: NULL if out of memory or no thread.
+ * push: copies pend (from wcs_seal_unhashed or wcs_seal), the sealed
+ * request and the sealed reply (opened with wcs_open_unchecked); false if
+ * out of memory (nothing queued). When 1,024 receipts or 64 MiB wait, the
+ * caller checks the oldest itself.
+ * drain: returns when every receipt pushed is checked; what the thread has
+ * not begun, the caller checks itself.
+ * free: drains, stops the thread, returns the number that failed (the
+ * first reason in why), how many it checked and in how much CPU time of
+ * the threads that checked (either may be NULL). */
 typedef struct wcs_verifier wcs_verifier;
 wcs_verifier *wcs_verifier_new(const wcs_session *s);
-void wcs_verifier_push(wcs_verifier *v, const wcs_pending *pend,
-                       const uint8_t later[ATT_RECEIPT + ATT_HASH]);
+bool wcs_verifier_push(wcs_verifier *v, const wcs_pending *pend, const uint8_t *req, size_t req_len,
+                       const uint8_t *rsp, size_t rsp_len);
 void wcs_verifier_drain(wcs_verifier *v);
 uint64_t wcs_verifier_free(wcs_verifier *v, uint64_t *checked, uint64_t *cpu_ns, char *why,
                            size_t cap);

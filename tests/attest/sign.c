@@ -98,6 +98,29 @@ static void receipts(const uint8_t pk[32], int n, const char *phase)
     }
 }
 
+/* A sealed reply of REPLY_PLAIN bytes for pend, as the monitor makes it
+ * (mon_attest_seal), its receipt signed by mon_sign over the request's
+ * and the reply's hashes. */
+#define REPLY_PLAIN 100
+#define REPLY (ATT_RSP_CHUNKS + 4 + REPLY_PLAIN + ATT_TAG)
+static void make_reply(uint8_t out[REPLY], const wcs_pending *pend, const uint8_t *req,
+                       size_t req_len, const uint8_t pk[32], const uint8_t key[ATT_KEY])
+{
+    uint8_t plain[REPLY_PLAIN], h[32], in_hash[ATT_HASH], out_hash[ATT_HASH], m[ATT_RECEIPT_MSG];
+    randombytes_buf(plain, sizeof plain);
+    memset(out, 0, ATT_RSP_CHUNKS);
+    memcpy(out, "WARDRSP1", 8);
+    out[8] = 1; /* one chunk */
+    memcpy(out + 16, pend->nonce, ATT_XNONCE);
+    randombytes_buf(out + 40, ATT_XNONCE);
+    att_rsp_ad_hash(h, out, pend->subject);
+    att_chunk_seal(out + ATT_RSP_CHUNKS, plain, sizeof plain, key, out + 40, h, 0, true);
+    att_hash(in_hash, req, req_len);
+    att_hash(out_hash, out + ATT_RSP_CHUNKS, REPLY - ATT_RSP_CHUNKS);
+    att_receipt_body(out + ATT_RSP_HDR, m, pend->subject, in_hash, out_hash, pk);
+    mon_sign_detached(out + ATT_RSP_HDR + ATT_RECEIPT - ATT_SIG, m, sizeof m);
+}
+
 int main(void)
 {
     char why[200];
@@ -139,7 +162,8 @@ int main(void)
     for (int i = 1; i < nseen; i++)
         CHECK(memcmp(seen[i - 1], seen[i], 32), "two signatures share the nonce R");
 
-    /* The client's verifier thread: every good receipt passes, every changed one is counted. */
+    /* The client's verifier thread: every good receipt passes, every changed
+     * request, reply or receipt is counted. */
     wcs_session sess;
     memset(&sess, 0, sizeof sess);
     memcpy(sess.sign_pk, pk, 32);
@@ -148,13 +172,20 @@ int main(void)
     int bad = 0;
     for (int i = 0; i < N; i++) {
         wcs_pending pend;
-        uint8_t later[ATT_RECEIPT + ATT_HASH], m[ATT_RECEIPT_MSG];
+        uint8_t req[300], rsp[REPLY], key[ATT_KEY];
         randombytes_buf(&pend, sizeof pend);
-        randombytes_buf(later + ATT_RECEIPT, ATT_HASH);
-        att_receipt_body(later, m, pend.subject, pend.in_hash, later + ATT_RECEIPT, pk);
-        mon_sign_detached(later + ATT_RECEIPT - ATT_SIG, m, sizeof m);
-        if (i % 7 == 3) later[randombytes_uniform(ATT_RECEIPT + ATT_HASH)] ^= 0x10, bad++;
-        wcs_verifier_push(v, &pend, later);
+        randombytes_buf(req, sizeof req);
+        randombytes_buf(key, sizeof key);
+        make_reply(rsp, &pend, req, sizeof req, pk, key);
+        if (i % 7 == 3) {
+            /* the request, the receipt or the reply's ciphertext changed */
+            uint8_t *what[3] = {req + randombytes_uniform(sizeof req),
+                                rsp + ATT_RSP_HDR + randombytes_uniform(ATT_RECEIPT),
+                                rsp + ATT_RSP_CHUNKS + 4 + randombytes_uniform(REPLY_PLAIN + 16)};
+            *what[i % 3] ^= 0x10;
+            bad++;
+        }
+        CHECK(wcs_verifier_push(v, &pend, req, sizeof req, rsp, sizeof rsp), "verifier: push");
     }
     uint64_t checked = 0, cpu = 0, failed = wcs_verifier_free(v, &checked, &cpu, why, sizeof why);
     CHECK(checked == N && failed == (uint64_t)bad,
