@@ -216,17 +216,13 @@ static LLVMValueRef nl_vcall(nl_vx *x, const char *name, LLVMTypeRef *tys, unsig
     return LLVMBuildCall2(x->B, LLVMIntrinsicGetType(x->C, id, tys, ntys), f, args, nargs, "");
 }
 
-/* An intrinsic overloaded on its first operand's type, of one or two operands. */
-static LLVMValueRef nl_v1(nl_vx *x, const char *name, LLVMValueRef a)
-{
-    LLVMTypeRef t = LLVMTypeOf(a);
-    return nl_vcall(x, name, &t, 1, &a, 1);
-}
-static LLVMValueRef nl_v2(nl_vx *x, const char *name, LLVMValueRef a, LLVMValueRef b)
+/* The intrinsic `name` overloaded on its first operand's type, of the
+ * operand a and, if not NULL, b. */
+static LLVMValueRef nl_vover(nl_vx *x, const char *name, LLVMValueRef a, LLVMValueRef b)
 {
     LLVMTypeRef t = LLVMTypeOf(a);
     LLVMValueRef args[] = {a, b};
-    return nl_vcall(x, name, &t, 1, args, 2);
+    return nl_vcall(x, name, &t, 1, args, b ? 2 : 1);
 }
 
 /* A constrained FP intrinsic (see nl_gen.c: no folding past a signalling
@@ -312,8 +308,8 @@ static LLVMValueRef nl_narrow(nl_vx *x, LLVMValueRef a, LLVMValueRef b, nl_lk k,
         los[i] = nl_ci(nl_elem(x, k), (uint64_t)lo);
         his[i] = nl_ci(nl_elem(x, k), (uint64_t)hi);
     }
-    v = nl_v2(x, "llvm.smax", v, LLVMConstVector(los, 2 * n));
-    v = nl_v2(x, "llvm.smin", v, LLVMConstVector(his, 2 * n));
+    v = nl_vover(x, "llvm.smax", v, LLVMConstVector(los, 2 * n));
+    v = nl_vover(x, "llvm.smin", v, LLVMConstVector(his, 2 * n));
     return LLVMBuildTrunc(x->B, v, nl_vty(x, (nl_lk)(k - 1)), "");
 }
 
@@ -366,7 +362,7 @@ static LLVMValueRef nl_q15(nl_vx *x, LLVMValueRef a, LLVMValueRef b)
     p = LLVMBuildAShr(x->B, LLVMBuildAdd(x->B, p, LLVMConstVector(c, 8), ""), LLVMConstVector(s, 8),
                       "");
     /* Only -32768 * -32768 exceeds the range, and only upwards. */
-    p = nl_v2(x, "llvm.smin", p, LLVMConstVector(hi, 8));
+    p = nl_vover(x, "llvm.smin", p, LLVMConstVector(hi, 8));
     return LLVMBuildTrunc(x->B, p, nl_vty(x, NL_I16), "");
 }
 
@@ -444,13 +440,13 @@ static LLVMValueRef nl_v_v(nl_vx *x, uint32_t op, LLVMValueRef a)
     case W_OP_I32X4_ABS:
     case W_OP_I64X2_ABS: {
         LLVMValueRef v = nl_as(x, a, k);
-        return nl_v2(x, "llvm.abs", v, LLVMConstInt(x->i1, 0, 0));
+        return nl_vover(x, "llvm.abs", v, LLVMConstInt(x->i1, 0, 0));
     }
     case W_OP_I8X16_NEG:
     case W_OP_I16X8_NEG:
     case W_OP_I32X4_NEG:
     case W_OP_I64X2_NEG: return LLVMBuildNeg(B, nl_as(x, a, k), "");
-    case W_OP_I8X16_POPCNT: return nl_v1(x, "llvm.ctpop", nl_as(x, a, k));
+    case W_OP_I8X16_POPCNT: return nl_vover(x, "llvm.ctpop", nl_as(x, a, k), NULL);
     case W_OP_F32X4_ABS:
     case W_OP_F64X2_ABS: {
         nl_lk ik = nl_int_lk(k);
@@ -464,15 +460,15 @@ static LLVMValueRef nl_v_v(nl_vx *x, uint32_t op, LLVMValueRef a)
         return LLVMBuildXor(B, nl_as(x, a, ik), nl_csplat(x, ik, sign), "");
     }
     case W_OP_F32X4_SQRT:
-    case W_OP_F64X2_SQRT: return nl_v1(x, "llvm.sqrt", nl_as(x, a, k));
+    case W_OP_F64X2_SQRT: return nl_vover(x, "llvm.sqrt", nl_as(x, a, k), NULL);
     case W_OP_F32X4_CEIL:
-    case W_OP_F64X2_CEIL: return nl_v1(x, "llvm.ceil", nl_as(x, a, k));
+    case W_OP_F64X2_CEIL: return nl_vover(x, "llvm.ceil", nl_as(x, a, k), NULL);
     case W_OP_F32X4_FLOOR:
-    case W_OP_F64X2_FLOOR: return nl_v1(x, "llvm.floor", nl_as(x, a, k));
+    case W_OP_F64X2_FLOOR: return nl_vover(x, "llvm.floor", nl_as(x, a, k), NULL);
     case W_OP_F32X4_TRUNC:
-    case W_OP_F64X2_TRUNC: return nl_v1(x, "llvm.trunc", nl_as(x, a, k));
+    case W_OP_F64X2_TRUNC: return nl_vover(x, "llvm.trunc", nl_as(x, a, k), NULL);
     case W_OP_F32X4_NEAREST:
-    case W_OP_F64X2_NEAREST: return nl_v1(x, "llvm.roundeven", nl_as(x, a, k));
+    case W_OP_F64X2_NEAREST: return nl_vover(x, "llvm.roundeven", nl_as(x, a, k), NULL);
     case W_OP_I16X8_EXTADD_PAIRWISE_I8X16_S: return nl_pairwise(x, a, NL_I8, true);
     case W_OP_I16X8_EXTADD_PAIRWISE_I8X16_U: return nl_pairwise(x, a, NL_I8, false);
     case W_OP_I32X4_EXTADD_PAIRWISE_I16X8_S: return nl_pairwise(x, a, NL_I16, true);
@@ -527,11 +523,32 @@ static LLVMValueRef nl_v_v(nl_vx *x, uint32_t op, LLVMValueRef a)
     }
 }
 
+/* The lane-wise binary operations that are one LLVM intrinsic of the
+ * same meaning. */
+static const struct {
+    uint16_t op;
+    const char *name;
+} nl_vbin[] = {
+    {W_OP_I8X16_ADD_SAT_S, "llvm.sadd.sat"}, {W_OP_I16X8_ADD_SAT_S, "llvm.sadd.sat"},
+    {W_OP_I8X16_ADD_SAT_U, "llvm.uadd.sat"}, {W_OP_I16X8_ADD_SAT_U, "llvm.uadd.sat"},
+    {W_OP_I8X16_SUB_SAT_S, "llvm.ssub.sat"}, {W_OP_I16X8_SUB_SAT_S, "llvm.ssub.sat"},
+    {W_OP_I8X16_SUB_SAT_U, "llvm.usub.sat"}, {W_OP_I16X8_SUB_SAT_U, "llvm.usub.sat"},
+    {W_OP_I8X16_MIN_S, "llvm.smin"},         {W_OP_I16X8_MIN_S, "llvm.smin"},
+    {W_OP_I32X4_MIN_S, "llvm.smin"},         {W_OP_I8X16_MIN_U, "llvm.umin"},
+    {W_OP_I16X8_MIN_U, "llvm.umin"},         {W_OP_I32X4_MIN_U, "llvm.umin"},
+    {W_OP_I8X16_MAX_S, "llvm.smax"},         {W_OP_I16X8_MAX_S, "llvm.smax"},
+    {W_OP_I32X4_MAX_S, "llvm.smax"},         {W_OP_I8X16_MAX_U, "llvm.umax"},
+    {W_OP_I16X8_MAX_U, "llvm.umax"},         {W_OP_I32X4_MAX_U, "llvm.umax"},
+};
+
 /* (v128, v128) -> v128. */
 static LLVMValueRef nl_vv_v(nl_vx *x, uint32_t op, LLVMValueRef a, LLVMValueRef b)
 {
     LLVMBuilderRef B = x->B;
     nl_lk k = nl_vlk(op);
+    for (size_t i = 0; i < sizeof nl_vbin / sizeof nl_vbin[0]; i++)
+        if (nl_vbin[i].op == op)
+            return nl_vover(x, nl_vbin[i].name, nl_as(x, a, k), nl_as(x, b, k));
     switch ((w_op)op) {
     case W_OP_I8X16_SWIZZLE: return nl_swizzle(x, a, b);
     case W_OP_I8X16_EQ:
@@ -601,26 +618,6 @@ static LLVMValueRef nl_vv_v(nl_vx *x, uint32_t op, LLVMValueRef a, LLVMValueRef 
     case W_OP_I16X8_MUL:
     case W_OP_I32X4_MUL:
     case W_OP_I64X2_MUL: return LLVMBuildMul(B, nl_as(x, a, k), nl_as(x, b, k), "");
-    case W_OP_I8X16_ADD_SAT_S:
-    case W_OP_I16X8_ADD_SAT_S: return nl_v2(x, "llvm.sadd.sat", nl_as(x, a, k), nl_as(x, b, k));
-    case W_OP_I8X16_ADD_SAT_U:
-    case W_OP_I16X8_ADD_SAT_U: return nl_v2(x, "llvm.uadd.sat", nl_as(x, a, k), nl_as(x, b, k));
-    case W_OP_I8X16_SUB_SAT_S:
-    case W_OP_I16X8_SUB_SAT_S: return nl_v2(x, "llvm.ssub.sat", nl_as(x, a, k), nl_as(x, b, k));
-    case W_OP_I8X16_SUB_SAT_U:
-    case W_OP_I16X8_SUB_SAT_U: return nl_v2(x, "llvm.usub.sat", nl_as(x, a, k), nl_as(x, b, k));
-    case W_OP_I8X16_MIN_S:
-    case W_OP_I16X8_MIN_S:
-    case W_OP_I32X4_MIN_S: return nl_v2(x, "llvm.smin", nl_as(x, a, k), nl_as(x, b, k));
-    case W_OP_I8X16_MIN_U:
-    case W_OP_I16X8_MIN_U:
-    case W_OP_I32X4_MIN_U: return nl_v2(x, "llvm.umin", nl_as(x, a, k), nl_as(x, b, k));
-    case W_OP_I8X16_MAX_S:
-    case W_OP_I16X8_MAX_S:
-    case W_OP_I32X4_MAX_S: return nl_v2(x, "llvm.smax", nl_as(x, a, k), nl_as(x, b, k));
-    case W_OP_I8X16_MAX_U:
-    case W_OP_I16X8_MAX_U:
-    case W_OP_I32X4_MAX_U: return nl_v2(x, "llvm.umax", nl_as(x, a, k), nl_as(x, b, k));
     case W_OP_I8X16_AVGR_U:
     case W_OP_I16X8_AVGR_U: return nl_avgr(x, a, b, k);
     case W_OP_I16X8_Q15MULR_SAT_S: return nl_q15(x, a, b);
@@ -667,6 +664,14 @@ static LLVMValueRef nl_vv_v(nl_vx *x, uint32_t op, LLVMValueRef a, LLVMValueRef 
     }
 }
 
+/* Bit i set where lane i of a (shape k) compares `p` to 0: an iN for N lanes. */
+static LLVMValueRef nl_lanemask(nl_vx *x, LLVMIntPredicate p, LLVMValueRef a, nl_lk k)
+{
+    LLVMValueRef v = nl_as(x, a, k);
+    LLVMValueRef c = LLVMBuildICmp(x->B, p, v, LLVMConstNull(LLVMTypeOf(v)), "");
+    return LLVMBuildBitCast(x->B, c, LLVMIntTypeInContext(x->C, nl_lanes(k)), "");
+}
+
 /* (v128) -> i32: any_true, all_true, bitmask. */
 static LLVMValueRef nl_v_i(nl_vx *x, uint32_t op, LLVMValueRef a)
 {
@@ -682,20 +687,13 @@ static LLVMValueRef nl_v_i(nl_vx *x, uint32_t op, LLVMValueRef a)
     case W_OP_I8X16_ALL_TRUE:
     case W_OP_I16X8_ALL_TRUE:
     case W_OP_I32X4_ALL_TRUE:
-    case W_OP_I64X2_ALL_TRUE: {
-        LLVMValueRef v = nl_as(x, a, k);
-        LLVMValueRef nz = LLVMBuildICmp(B, LLVMIntNE, v, LLVMConstNull(LLVMTypeOf(v)), "");
-        LLVMValueRef m = LLVMBuildBitCast(B, nz, nbits, "");
-        return LLVMBuildICmp(B, LLVMIntEQ, m, LLVMConstAllOnes(nbits), "");
-    }
+    case W_OP_I64X2_ALL_TRUE:
+        return LLVMBuildICmp(B, LLVMIntEQ, nl_lanemask(x, LLVMIntNE, a, k), LLVMConstAllOnes(nbits),
+                             "");
     case W_OP_I8X16_BITMASK:
     case W_OP_I16X8_BITMASK:
     case W_OP_I32X4_BITMASK:
-    case W_OP_I64X2_BITMASK: {
-        LLVMValueRef v = nl_as(x, a, k);
-        LLVMValueRef neg = LLVMBuildICmp(B, LLVMIntSLT, v, LLVMConstNull(LLVMTypeOf(v)), "");
-        return LLVMBuildBitCast(B, neg, nbits, "");
-    }
+    case W_OP_I64X2_BITMASK: return nl_lanemask(x, LLVMIntSLT, a, k);
     default: return NULL;
     }
 }
