@@ -375,11 +375,36 @@ static LLVMValueRef nl_dot(nl_vx *x, LLVMValueRef a, LLVMValueRef b)
     return LLVMBuildAdd(x->B, nl_pick(x, p, 0, 2, 4), nl_pick(x, p, 1, 2, 4), "");
 }
 
+/* Whether the code is for an x86-64 CPU with SSSE3 (pshufb): the host's,
+ * as nl_jit.c's target machine. 0 unknown, 1 no, 2 yes. */
+static _Atomic int nl_pshufb;
+
+static bool nl_has_pshufb(void)
+{
+    int v = nl_pshufb;
+    if (!v) {
+        char *triple = LLVMGetDefaultTargetTriple(), *feat = LLVMGetHostCPUFeatures();
+        v = !strncmp(triple, "x86_64", 6) && strstr(feat, "+ssse3") ? 2 : 1;
+        LLVMDisposeMessage(triple);
+        LLVMDisposeMessage(feat);
+        nl_pshufb = v;
+    }
+    return v == 2;
+}
+
 /* swizzle: lane i is a[b[i]] for b[i] < 16, else 0. The indexes are run-time
- * values: one dynamic extract per lane. */
+ * values. On x86 pshufb, whose lane is 0 where the index's top bit is set:
+ * an unsigned saturating add of 0x70 sets it for every index above 15 and
+ * keeps the low four bits of the others. Elsewhere one dynamic extract per
+ * lane. */
 static LLVMValueRef nl_swizzle(nl_vx *x, LLVMValueRef a, LLVMValueRef b)
 {
     a = nl_as(x, a, NL_I8), b = nl_as(x, b, NL_I8);
+    if (nl_has_pshufb()) {
+        LLVMValueRef idx = nl_vover(x, "llvm.uadd.sat", b, nl_csplat(x, NL_I8, 0x70));
+        LLVMValueRef args[] = {a, idx};
+        return nl_vcall(x, "llvm.x86.ssse3.pshuf.b.128", NULL, 0, args, 2);
+    }
     LLVMValueRef r = LLVMConstNull(nl_vty(x, NL_I8));
     for (unsigned i = 0; i < 16; i++) {
         LLVMValueRef idx = LLVMBuildExtractElement(x->B, b, nl_ci(x->i32, i), "");
