@@ -27,6 +27,19 @@ EDGES64 = [0x7FF8000000000000, 0x7FF4000000000001, 0xFFF8000000000000, 0x8000000
            0x3FE0000000000000, 0xBFF8000000000000, 0x47EFFFFFE0000000, 0x0000000000000001]
 
 
+# Float arithmetic of two NaNs may give either NaN's payload (the spec
+# leaves it open): x86 gives the first source operand's, and which operand
+# that is is the register allocator's choice, in gcc's interpreter as in
+# LLVM's code. So the second operand of these never is a NaN: its lanes'
+# second-highest bit is cleared (an exponent below all ones), and at most
+# one operand is a NaN, whose payload (quieted) the result carries in
+# either tier. (A NaN the operation makes, such as 0 * inf, is the
+# machine's default NaN in both.)
+NAN_EITHER = {"add", "sub", "mul", "div", "min", "max"}
+NO_NAN = {"f32x4": "i32x4 0xbfffffff 0xbfffffff 0xbfffffff 0xbfffffff",
+          "f64x2": "i64x2 0xbfffffffffffffff 0xbfffffffffffffff"}
+
+
 def ops():
     out = []
     for line in open(DEF):
@@ -105,7 +118,10 @@ class Gen:
         if shape == "V_V":
             return "(%s %s)" % (name, self.v(d))
         if shape == "VV_V":
-            return "(%s %s %s)" % (name, self.v(d), self.v(d))
+            b = self.v(d)
+            if name[:5] in NO_NAN and name.split(".")[1] in NAN_EITHER:
+                b = "(v128.and %s (v128.const %s))" % (b, NO_NAN[name[:5]])
+            return "(%s %s %s)" % (name, self.v(d), b)
         if shape == "VVV_V":
             return "(%s %s %s %s)" % (name, self.v(d), self.v(d), self.v(d))
         if shape == "V_I":
