@@ -72,17 +72,15 @@ class Gen:
         self.ops = ops()
 
     def addr(self, size):
+        """(base address, offset) of an access of `size` bytes."""
         r = self.r
         if r.random() < 0.02:  # at the end of the memory: in bounds or a trap
-            return "(i32.const %d)" % (65536 - size + r.choice([0, 0, 1, 3]))
-        return "(i32.const 0) offset=%d" % r.randrange(0, 1024 - size + 1)
+            return "(i32.const %d)" % (65536 - size + r.choice([0, 0, 1, 3])), 0
+        return "(i32.const 0)", r.randrange(0, 1024 - size + 1)
 
     def load(self, ty, size):
-        a = self.addr(size)
-        if "offset=" in a:
-            base, off = a.split(" offset=")
-            return "(%s.load offset=%s %s)" % (ty, off, base)
-        return "(%s.load %s)" % (ty, a)
+        base, off = self.addr(size)
+        return "(%s.load offset=%d %s)" % (ty, off, base)
 
     def scalar(self, c):
         return {"I": lambda: self.load("i32", 4), "L": lambda: self.load("i64", 8),
@@ -96,11 +94,8 @@ class Gen:
                              ("v128.load16_splat", 2), ("v128.load32_splat", 4),
                              ("v128.load64_splat", 8), ("v128.load32_zero", 4),
                              ("v128.load64_zero", 8)])
-        a = self.addr(size)
-        if "offset=" in a:
-            base, off = a.split(" offset=")
-            return "(%s offset=%s %s)" % (op, off, base)
-        return "(%s %s)" % (op, a)
+        base, off = self.addr(size)
+        return "(%s offset=%d %s)" % (op, off, base)
 
     def v(self, depth):
         r = self.r
@@ -108,9 +103,8 @@ class Gen:
             if r.random() < 0.12:
                 size = r.choice([1, 2, 4, 8])
                 lanes = 16 // size
-                a = self.addr(size)
-                base, off = (a.split(" offset=") + ["0"])[:2]
-                return "(v128.load%d_lane offset=%s %d %s %s)" % (size * 8, off, r.randrange(lanes),
+                base, off = self.addr(size)
+                return "(v128.load%d_lane offset=%d %d %s %s)" % (size * 8, off, r.randrange(lanes),
                                                                    base, self.v(0))
             return self.vload()
         name, shape, lanes = r.choice(self.ops)
@@ -152,10 +146,9 @@ class Gen:
             size = r.choice([1, 2, 4, 8])
             lane_store = ""
             if r.random() < 0.3:
-                a = self.addr(size)
-                base, off = (a.split(" offset=") + ["0"])[:2]
+                base, off = self.addr(size)
                 lane_store = "\n    (v128.store%d_lane offset=%d %d %s (local.get 0))" % (
-                    size * 8, int(off) + 2048, r.randrange(16 // size), base)
+                    size * 8, off + 2048, r.randrange(16 // size), base)
             body.append("  (func (export \"f%d\") (result v128) (local v128)\n"
                         "    (local.set 0 %s)\n"
                         "    (v128.store offset=%d (i32.const 0) (local.get 0))%s\n"
