@@ -2,6 +2,7 @@
  *
  * Files:
  *   nl_gen.c   nl_gen_   internal code (exec/ir.h) to LLVM IR, one codeset per LLVM module
+ *   nl_simd.c  nl_simd_  the v128 instructions as LLVM vector IR
  *   nl_jit.c   nl_jit_   optimisation, object code, ORC LLJIT loading, the backend object,
  *                        AOT artifacts and the cache directory
  * The backend compiles ward's internal form, not Wasm: the validator, the
@@ -23,5 +24,33 @@
  * number generated, or -1 with *err set. */
 int nl_gen_module(LLVMContextRef ctx, LLVMModuleRef mod, const w_module *m, const w_codeset *cs,
                   const char *prefix, bool *ok, w_err *err);
+
+/* What nl_simd.c needs of the function being generated: its builder and
+ * its frame slots (i64 allocas; a v128 is two consecutive slots). */
+typedef struct nl_vgen {
+    LLVMContextRef C;
+    LLVMModuleRef M;
+    LLVMBuilderRef B;
+    LLVMValueRef *slots;
+} nl_vgen;
+
+/* Generates the lane operation op (simd.def) whose instruction words are
+ * ip: reads its operand slots, writes its result slots. Returns false,
+ * generating nothing of use, for an op it does not generate inline. */
+bool nl_simd_op(const nl_vgen *v, uint32_t op, const uint32_t *ip);
+
+/* The v128 load op `base` (V128_LOAD, the extending, splat and zero loads)
+ * of the bytes at host pointer p (an address nl_gen.c's access paths
+ * computed) into slots dst, dst+1. False if base is not one of those. */
+bool nl_simd_load(const nl_vgen *v, uint32_t base, LLVMValueRef p, uint32_t dst);
+
+/* load_lane: the v128 in slot src with lane `lane` (of `bytes` bytes)
+ * replaced by the bytes at p, into slot dst. */
+void nl_simd_load_lane(const nl_vgen *v, uint32_t bytes, uint32_t lane, LLVMValueRef p,
+                       uint32_t src, uint32_t dst);
+
+/* store_lane: lane `lane` (of `bytes` bytes) of the v128 in slot src,
+ * zero-extended to i64. */
+LLVMValueRef nl_simd_lane(const nl_vgen *v, uint32_t bytes, uint32_t lane, uint32_t src);
 
 #endif

@@ -1080,8 +1080,15 @@ static void nl_helper_op(nl_gen *g, uint32_t op, const uint32_t *ip, uint32_t in
 }
 
 /* ---- SIMD --------------------------------------------------------------------------------
- * The lane operations run in nat_h_simd (simd.h, the interpreter's code);
- * v128 values live in two slots. */
+ * v128 values live in two slots. The lane operations and the v128 loads are
+ * LLVM vector IR (nl_simd.c); an op nl_simd.c does not generate runs in
+ * nat_h_simd (simd.h, the interpreter's code). Memory accesses take the
+ * access paths here (nl_addr). */
+
+static nl_vgen nl_vgen_of(nl_gen *g)
+{
+    return (nl_vgen){g->C, g->M, g->B, g->slots};
+}
 
 static void nl_pair_out(nl_gen *g, uint32_t k, uint32_t slot, bool vec)
 {
@@ -1097,6 +1104,8 @@ static void nl_pair_in(nl_gen *g, uint32_t k, uint32_t slot, bool vec)
 
 static void nl_simd(nl_gen *g, uint32_t op, const uint32_t *ip)
 {
+    nl_vgen v = nl_vgen_of(g);
+    if (nl_simd_op(&v, op, ip)) return;
     const char *sh = nl_ops[op].sig;
     /* Operand words and whether each is a vector; the last is the result. */
     bool v1 = sh[0] == 'V' || !strncmp(sh, "EXTRACT", 7) || !strncmp(sh, "REPLACE", 7) ||
@@ -1126,26 +1135,14 @@ static uint32_t nl_store_op(uint32_t bytes)
                         : W_OP_I64_STORE;
 }
 
-static LLVMTypeRef nl_int_of(nl_gen *g, uint32_t bytes)
-{
-    return bytes == 1 ? g->i8 : bytes == 2 ? g->i16 : bytes == 4 ? g->i32 : g->i64;
-}
-
-/* v128 loads: the 16 bytes of v128.load, the others through nat_h_vload. */
+/* v128 loads: inline (nl_simd_load), anything else through nat_h_vload. */
 static void nl_vload(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMValueRef addr,
                      LLVMValueRef off, uint32_t bytes, uint32_t dst)
 {
     LLVMBasicBlockRef slow;
     LLVMValueRef p = nl_addr(g, mi, path, addr, off, bytes, false, &slow);
-    if (base == W_OP_V128_LOAD) {
-        LLVMValueRef lo = LLVMBuildLoad2(g->B, g->i64, p, ""), hi;
-        LLVMSetAlignment(lo, 1);
-        hi = LLVMBuildLoad2(g->B, g->i64, nl_at(g, p, 8), "");
-        LLVMSetAlignment(hi, 1);
-        nl_wr64(g, dst, lo);
-        nl_wr64(g, dst + 1, hi);
-        return;
-    }
+    nl_vgen v = nl_vgen_of(g);
+    if (nl_simd_load(&v, base, p, dst)) return;
     LLVMValueRef args[] = {nl_c32(g, base), p, g->vbuf};
     LLVMBuildCall2(g->B, g->t_vload, g->h_vload, args, 3, "");
     nl_pair_in(g, 0, dst, true);
@@ -1190,21 +1187,13 @@ static void nl_lane(nl_gen *g, const nl_opinfo *o, const uint32_t *ip)
         off = nl_c64(g, nl_imm64(ip + (load ? 5 : 4)));
         lane = load ? ip[7] : ip[6];
     }
-    nl_pair_out(g, 0, ip[2], true);
-    LLVMTypeRef t = nl_int_of(g, o->bytes);
-    LLVMValueRef lp = nl_at(g, g->vbuf, (uint64_t)lane * o->bytes);
+    nl_vgen v = nl_vgen_of(g);
     if (load) {
         LLVMBasicBlockRef slow;
         LLVMValueRef p = nl_addr(g, mi, o->path, addr, off, o->bytes, false, &slow);
-        LLVMValueRef x = LLVMBuildLoad2(g->B, t, p, "");
-        LLVMSetAlignment(x, 1);
-        LLVMValueRef st = LLVMBuildStore(g->B, x, lp);
-        LLVMSetAlignment(st, 1);
-        nl_pair_in(g, 0, ip[3], true);
+        nl_simd_load_lane(&v, o->bytes, lane, p, ip[2], ip[3]);
     } else {
-        LLVMValueRef x = LLVMBuildLoad2(g->B, t, lp, "");
-        LLVMSetAlignment(x, 1);
-        if (t != g->i64) x = LLVMBuildZExt(g->B, x, g->i64, "");
+        LLVMValueRef x = nl_simd_lane(&v, o->bytes, lane, ip[2]);
         nl_store(g, nl_store_op(o->bytes), o->path, mi, addr, off, o->bytes, x);
     }
 }

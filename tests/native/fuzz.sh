@@ -2,7 +2,8 @@
 # tests/native/fuzz.sh [O] [N] - the differential fuzz target
 # (fuzz/fuzz_native.c: native tier against the interpreter) over N modules
 # (default 48) that binaryen generates (wasm-opt -ttf, from a fixed seed, so
-# a run is repeatable), then 200 mutations of them. Any difference aborts.
+# a run is repeatable) and N/4 SIMD modules from simd_gen.py (also from a
+# fixed seed), then 100 mutations per batch of them. Any difference aborts.
 # Last line: "N passed, M failed".
 set -u
 cd "$(dirname "$0")/../.."
@@ -28,6 +29,13 @@ for f in "$out"/mods/*.bin; do
     wasm-opt -ttf "$f" -o "$w" --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
         --enable-nontrapping-float-to-int --enable-simd --enable-multivalue \
         >/dev/null 2>&1 && mods+=("$w")
+done
+# binaryen emits few v128 instructions: N/4 modules of random v128
+# expression trees over every SIMD operation as well (simd_gen.py).
+python3 tests/native/simd_gen.py "$out/mods" $(((N + 3) / 4)) 16
+for f in "$out"/mods/simd*.wat; do
+    w=${f%.wat}.wasm
+    wat2wasm "$f" -o "$w" && mods+=("$w") || { echo "simd_gen: $f does not assemble"; echo "0 passed, 1 failed"; exit 1; }
 done
 pass=0; fail=0
 for ((i = 0; i < ${#mods[@]}; i += 32)); do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/native/run.sh [O] - the native tier (docs/native.md) against the
 # interpreter: every case of tests/native/traps.wat runs under
-# `ward run --invoke` in both tiers, in flat, paged and tagged memory, and
+# `ward run --invoke` in both tiers, in flat, paged and tagged memory (and
+# so does every case of tests/native/simd.wat), and
 # output, trap message, backtrace and exit status must be identical; then
 # stack exhaustion on a small native stack, fuel and the deadline, the cache
 # directory, and AOT artifacts (run, truncated, modified, other flags).
@@ -26,18 +27,49 @@ cases=("div0 0" "div0 2" "ovf -1" "ovf 3" "rem -1" "conv nan" "conv 3e9" "conv -
        "unreach" "recurse 1" "ind 0 5" "ind 1 5" "ind 2 5" "ind 3 5" "ind 9 5" "fac 10"
        "spin 100000" "grow 1" "grow 70000" "fill 65000 536" "fill 65000 537" "minmax nan 1"
        "minmax -0 0" "hello")
-for mode in "" "-X memory=paged" "-X memory=paged-tables" "-W mem-safety"; do
-    for c in "${cases[@]}"; do
-        set -- $c
-        f=$1; shift
-        run $mode --interp --invoke "$f" "$W" "$@"; ri=$rc; cp "$out/last" "$out/interp"
-        run $mode -C native --invoke "$f" "$W" "$@"; rn=$rc
-        if [ "$ri" = "$rn" ] && cmp -s "$out/interp" "$out/last"; then ok; else
-            bad "[$mode] $f $*: interpreter (status $ri) and native (status $rn) differ"
-            diff "$out/interp" "$out/last" | head -5
-        fi
+# Runs every case "export args..." of module $1 in both tiers and every
+# memory mode; output, status and trap must be identical.
+both_tiers() {
+    local wasm=$1 mode c f; shift
+    local list=("$@")
+    for mode in "" "-X memory=paged" "-X memory=paged-tables" "-W mem-safety"; do
+        for c in "${list[@]}"; do
+            set -- $c
+            f=$1; shift
+            run $mode --interp --invoke "$f" "$wasm" "$@"; ri=$rc; cp "$out/last" "$out/interp"
+            run $mode -C native --invoke "$f" "$wasm" "$@"; rn=$rc
+            if [ "$ri" = "$rn" ] && cmp -s "$out/interp" "$out/last"; then ok; else
+                bad "[$mode] $f $*: interpreter (status $ri) and native (status $rn) differ"
+                diff "$out/interp" "$out/last" | head -5
+            fi
+        done
     done
-done
+}
+both_tiers "$W" "${cases[@]}"
+
+# v128 (tests/native/simd.wat): NaN, -0, saturation, lanes and counts out of
+# range, conversions at their limits, loads and lane accesses at the end of
+# the memory.
+wat2wasm tests/native/simd.wat -o "$out/simd.wasm" || { echo "wat2wasm simd.wat failed"; echo "$pass passed, 1 failed"; exit 1; }
+simd_cases=("fminmax nan 1" "fminmax 1 nan" "fminmax -0 0" "fminmax 0 -0" "fmax -0 0" "fmax nan -0"
+            "pmin64 -0 0" "pmin64 nan 1" "pmin64 1 nan" "fmin64 0 -0" "fmin64 1 nan"
+            "snan 0x7fa00001" "snan 0xffa00000" "snan64 0x7ff4000000000001" "abs_neg 0xffc00001"
+            "sat8 127 1" "sat8 -128 -1" "sat8 200 100" "sat8 0 1" "sat16 32767 1" "sat16 -32768 -1"
+            "sat16 1 2" "q15 -32768 -32768" "q15 16384 16384" "q15 -32768 32767" "narrow 300 -70000"
+            "narrow -129 65536" "narrow8u -1" "narrow8u 256" "dot -32768 -32768" "dot 32767 -32768"
+            "extmul -1 -1" "extmul -2147483648 -2147483648" "avgr_pop 255 255" "avgr_pop 0 1"
+            "pairwise -1" "pairwise 0x7f80" "absneg -128" "absneg -2147483648"
+            "shifts 0x80000001 33" "shifts -8 7" "shifts -8 71" "shifts -1 64" "swizzle 16 255"
+            "swizzle 15 128" "swizzle 200 0" "shuffle 0xab" "lanes -3" "lanes 200" "masks 0"
+            "masks -1" "masks 0x80000000" "trunc_sat nan nan" "trunc_sat 3e9 -1" "trunc_sat -3e9 5e9"
+            "trunc_sat 2147483520 4294967295.5" "trunc_sat_u nan nan" "trunc_sat_u -0.5 -2147483649"
+            "trunc_sat_u 4294967296 -2147483648.9" "convert -1" "convert 16777217"
+            "convert 0x80000081" "demote 1e300" "demote nan" "demote -0" "demote 3.4028235677973366e38"
+            "promote nan" "promote -0" "promote 1e-45" "rounding -0.5" "rounding 2.5" "rounding -1.5"
+            "rounding nan" "rounding 0.49999997" "load_zero 65532" "load_zero 65533" "load_zero 0"
+            "load_splat 65532" "load_splat 65533" "load_ext 65528" "load_ext 65529"
+            "load_lane 65528" "load_lane 65529" "store_lane 65534" "store_lane 65535")
+both_tiers "$out/simd.wasm" "${simd_cases[@]}"
 
 # Deep recursion on a small native stack: a trap, never a crash.
 ( ulimit -s 256; timeout 60 "$WARD" run -C native --invoke recurse "$W" 1 >"$out/last" 2>&1 ); rc=$?
