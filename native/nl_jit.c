@@ -70,6 +70,18 @@ static LLVMOrcLLJITRef nl_jit;
 static char *nl_cpu, *nl_features;
 static char nl_init_error[256];
 static pthread_once_t nl_once = PTHREAD_ONCE_INIT;
+static bool nl_exiting; /* guarded by nl_lock */
+
+/* Compilations run on threads of their own (native.c), and one its caller
+ * stopped waiting for may still run when the process exits: exit waits
+ * for it here, before LLVM's static destructors run, and no compilation
+ * starts after. (ward-native leaves with _exit instead: cli/run.c.) */
+static void nl_at_exit(void)
+{
+    pthread_mutex_lock(&nl_lock);
+    nl_exiting = true;
+    pthread_mutex_unlock(&nl_lock);
+}
 
 static void nl_error_to(char *buf, size_t n, LLVMErrorRef e)
 {
@@ -82,6 +94,7 @@ static void nl_init(void)
 {
     LLVMInitializeNativeTarget();
     LLVMInitializeNativeAsmPrinter();
+    atexit(nl_at_exit);
     nl_cpu = LLVMGetHostCPUName();
     nl_features = LLVMGetHostCPUFeatures();
     LLVMErrorRef e = LLVMOrcCreateLLJIT(&nl_jit, NULL);
@@ -415,6 +428,11 @@ static bool nl_compile(const w_module *m, const w_codeset *cs, w_native_set *set
     free(modes);
     char msg[256] = "";
     pthread_mutex_lock(&nl_lock);
+    if (nl_exiting) {
+        pthread_mutex_unlock(&nl_lock);
+        w_fail_nooff(err, W_ERR_INTERNAL, "native code: the process is exiting");
+        return false;
+    }
     for (nl_loaded *l = nl_loaded_list; l; l = l->next) {
         if (memcmp(l->key, key, NL_KEY) == 0 && l->nfuncs == cs->nfuncs) {
             l->refs++;
