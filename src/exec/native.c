@@ -24,8 +24,9 @@ const w_native_backend *nat_backend(void)
 
 /* Waits for set's compilation until it is over (true) or, if stop is not
  * NULL, until *stop is raised or plat_now_ns() reaches until (false).
- * Polls: a compilation takes milliseconds to seconds, and the first poll
- * comes after 20 us, so the wait costs nothing measurable. */
+ * Polls, from every 20 us up to every 250 us: a compilation takes
+ * milliseconds to seconds, so the wait adds at most a quarter of a
+ * millisecond to it and the polls cost nothing measurable. */
 static bool nat_wait(w_native_set *set, const atomic_int *stop, uint64_t until)
 {
     uint64_t nap = 20000;
@@ -33,7 +34,7 @@ static bool nat_wait(w_native_set *set, const atomic_int *stop, uint64_t until)
         if (stop && (atomic_load_explicit(stop, memory_order_relaxed) || plat_now_ns() >= until))
             return false;
         plat_sleep_ns(nap);
-        if (nap < 1000000) nap *= 2;
+        if (nap < 250000) nap *= 2;
     }
     return true;
 }
