@@ -55,13 +55,25 @@ void ward_native_llvm_options(int opt_level, const char *cache_dir)
 /* ---- statistics ------------------------------------------------------------------------- */
 
 static pthread_mutex_t nl_lock = PTHREAD_MUTEX_INITIALIZER;
-static ward_native_stats nl_stats;
+static ward_native_stats nl_stats; /* guarded by nl_lock */
+/* A copy for readers, under a lock of its own: nl_lock is held for the
+ * whole of a compilation, which a reader must not wait for. */
+static pthread_mutex_t nl_stats_lock = PTHREAD_MUTEX_INITIALIZER;
+static ward_native_stats nl_stats_pub;
+
+/* Called with nl_lock held, after nl_stats changed. */
+static void nl_stats_publish(void)
+{
+    pthread_mutex_lock(&nl_stats_lock);
+    nl_stats_pub = nl_stats;
+    pthread_mutex_unlock(&nl_stats_lock);
+}
 
 void ward_native_llvm_stats(ward_native_stats *out)
 {
-    pthread_mutex_lock(&nl_lock);
-    *out = nl_stats;
-    pthread_mutex_unlock(&nl_lock);
+    pthread_mutex_lock(&nl_stats_lock);
+    *out = nl_stats_pub;
+    pthread_mutex_unlock(&nl_stats_lock);
 }
 
 /* ---- the JIT ----------------------------------------------------------------------------- */
@@ -472,6 +484,7 @@ static bool nl_compile(const w_module *m, const w_codeset *cs, w_native_set *set
         }
         free(obj);
         if (!l) {
+            nl_stats_publish();
             pthread_mutex_unlock(&nl_lock);
             w_fail_nooff(err, W_ERR_INTERNAL, "native code: %s", msg);
             return false;
@@ -492,6 +505,7 @@ found:;
     set->ncompiled = nc;
     nl_stats.funcs_native += nc;
     nl_stats.funcs_interp += cs->nfuncs - nc;
+    nl_stats_publish();
     pthread_mutex_unlock(&nl_lock);
     return nc > 0 || cs->nfuncs == 0;
 }
@@ -605,6 +619,7 @@ bool ward_native_compile_artifact(const uint8_t *wasm, size_t len, uint32_t feat
         nl_stats.code_bytes += m->size;
         nl_stats.funcs_native += nc;
         nl_stats.funcs_interp += cs->nfuncs - nc;
+        nl_stats_publish();
         pthread_mutex_unlock(&nl_lock);
     }
     cmp_free_module_code(m);
