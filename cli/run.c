@@ -864,5 +864,11 @@ done:
         close(socks[i]);
     free(socks);
     free(o.listens);
+    /* A compilation the deadline stopped waiting for may still run on its
+     * own thread (docs/native.md): ward-native does not wait for it. */
+    if (cli_native_here()) {
+        fflush(NULL);
+        _exit(rc);
+    }
     return rc;
 }

@@ -55,13 +55,25 @@ void ward_native_llvm_options(int opt_level, const char *cache_dir)
 /* ---- statistics ------------------------------------------------------------------------- */
 
 static pthread_mutex_t nl_lock = PTHREAD_MUTEX_INITIALIZER;
-static ward_native_stats nl_stats;
+static ward_native_stats nl_stats; /* guarded by nl_lock */
+/* A copy for readers, under a lock of its own: nl_lock is held for the
+ * whole of a compilation, which a reader must not wait for. */
+static pthread_mutex_t nl_stats_lock = PTHREAD_MUTEX_INITIALIZER;
+static ward_native_stats nl_stats_pub;
+
+/* Called with nl_lock held, after nl_stats changed. */
+static void nl_stats_publish(void)
+{
+    pthread_mutex_lock(&nl_stats_lock);
+    nl_stats_pub = nl_stats;
+    pthread_mutex_unlock(&nl_stats_lock);
+}
 
 void ward_native_llvm_stats(ward_native_stats *out)
 {
-    pthread_mutex_lock(&nl_lock);
-    *out = nl_stats;
-    pthread_mutex_unlock(&nl_lock);
+    pthread_mutex_lock(&nl_stats_lock);
+    *out = nl_stats_pub;
+    pthread_mutex_unlock(&nl_stats_lock);
 }
 
 /* ---- the JIT ----------------------------------------------------------------------------- */
@@ -70,6 +82,18 @@ static LLVMOrcLLJITRef nl_jit;
 static char *nl_cpu, *nl_features;
 static char nl_init_error[256];
 static pthread_once_t nl_once = PTHREAD_ONCE_INIT;
+static bool nl_exiting; /* guarded by nl_lock */
+
+/* Compilations run on threads of their own (native.c), and one its caller
+ * stopped waiting for may still run when the process exits: exit waits
+ * for it here, before LLVM's static destructors run, and no compilation
+ * starts after. (ward-native leaves with _exit instead: cli/run.c.) */
+static void nl_at_exit(void)
+{
+    pthread_mutex_lock(&nl_lock);
+    nl_exiting = true;
+    pthread_mutex_unlock(&nl_lock);
+}
 
 static void nl_error_to(char *buf, size_t n, LLVMErrorRef e)
 {
@@ -82,6 +106,7 @@ static void nl_init(void)
 {
     LLVMInitializeNativeTarget();
     LLVMInitializeNativeAsmPrinter();
+    atexit(nl_at_exit);
     nl_cpu = LLVMGetHostCPUName();
     nl_features = LLVMGetHostCPUFeatures();
     LLVMErrorRef e = LLVMOrcCreateLLJIT(&nl_jit, NULL);
@@ -415,6 +440,11 @@ static bool nl_compile(const w_module *m, const w_codeset *cs, w_native_set *set
     free(modes);
     char msg[256] = "";
     pthread_mutex_lock(&nl_lock);
+    if (nl_exiting) {
+        pthread_mutex_unlock(&nl_lock);
+        w_fail_nooff(err, W_ERR_INTERNAL, "native code: the process is exiting");
+        return false;
+    }
     for (nl_loaded *l = nl_loaded_list; l; l = l->next) {
         if (memcmp(l->key, key, NL_KEY) == 0 && l->nfuncs == cs->nfuncs) {
             l->refs++;
@@ -454,6 +484,7 @@ static bool nl_compile(const w_module *m, const w_codeset *cs, w_native_set *set
         }
         free(obj);
         if (!l) {
+            nl_stats_publish();
             pthread_mutex_unlock(&nl_lock);
             w_fail_nooff(err, W_ERR_INTERNAL, "native code: %s", msg);
             return false;
@@ -474,6 +505,7 @@ found:;
     set->ncompiled = nc;
     nl_stats.funcs_native += nc;
     nl_stats.funcs_interp += cs->nfuncs - nc;
+    nl_stats_publish();
     pthread_mutex_unlock(&nl_lock);
     return nc > 0 || cs->nfuncs == 0;
 }
@@ -587,6 +619,7 @@ bool ward_native_compile_artifact(const uint8_t *wasm, size_t len, uint32_t feat
         nl_stats.code_bytes += m->size;
         nl_stats.funcs_native += nc;
         nl_stats.funcs_interp += cs->nfuncs - nc;
+        nl_stats_publish();
         pthread_mutex_unlock(&nl_lock);
     }
     cmp_free_module_code(m);

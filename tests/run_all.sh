@@ -48,6 +48,12 @@ step attest bash tests/attest/run.sh build
 step native bash tests/native/run.sh build
 step spec-native make -s spec-native-flat
 step native-fuzz bash tests/native/fuzz.sh build
+# The WASI, paged and Cage suites again with the native tier selected
+# (tests/tier.sh): every `ward run` with -C native, the C drivers linked
+# with libward-native; one cache directory (build/native-cache) for all.
+step wasi-native env WARD_TEST_TIER=native bash tests/wasi/run.sh build/ward build
+step paged-native env WARD_TEST_TIER=native bash tests/paged/run.sh build
+step cage-native env WARD_TEST_TIER=native bash tests/cage/run.sh build
 if [ "$mode" != check ]; then
     step install bash tests/install.sh
     step asan-unit make -s "$jobs" asan-unit

@@ -456,11 +456,12 @@ int64_t ward_store_get_fuel(const ward_store *s)
 void ward_store_set_timeout(ward_store *s, uint64_t timeout_ns)
 {
     if (timeout_ns == 0) {
-        s->deadline = 0;
+        s->deadline = s->w.exec.deadline = 0;
         return;
     }
     uint64_t now = plat_now_ns();
     s->deadline = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+    s->w.exec.deadline = s->deadline;
 }
 
 /* A lock-free atomic is what makes this safe from a signal handler. */

@@ -2442,6 +2442,21 @@ void cmp_free_module_code(w_module *m)
     m->code = NULL;
 }
 
+void cmp_module_retain(w_module *m)
+{
+    /* Atomic: a module may be instantiated from several threads at once. */
+    __atomic_add_fetch(&m->refcount, 1u, __ATOMIC_RELAXED);
+}
+
+void cmp_module_release(w_module *m)
+{
+    if (!m) return;
+    if (__atomic_sub_fetch(&m->refcount, 1u, __ATOMIC_ACQ_REL) != 0) return;
+    cmp_free_module_code(m);
+    m->code = NULL;
+    dec_module_free(m);
+}
+
 uint32_t cmp_src_offset(const w_fcode *f, uint32_t pc)
 {
     uint32_t lo = 0, hi = f->nsrc;

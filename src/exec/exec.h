@@ -132,6 +132,9 @@ typedef struct w_exec {
      * may use, set on every entry (nat_run). */
     bool tier_native;
     uintptr_t nat_stack_lim;
+    /* The store's deadline (plat_now_ns time, 0 = none): how long a call
+     * may wait for native code to be compiled (nat_set_of). */
+    uint64_t deadline;
 
     /* Outcome of the last trap. */
     w_trap trap;

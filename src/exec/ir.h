@@ -114,6 +114,13 @@ const w_codeset *cmp_codeset_for(w_module *m, const w_compile_cfg *cfg, const at
 /* Frees every codeset attached to m. */
 void cmp_free_module_code(w_module *m);
 
+/* A reference to m (atomic: modules are shared by threads); the last
+ * release frees its code and the module (runtime.h's rt_module_retain and
+ * rt_module_release are these; the native tier's compiler thread holds one
+ * while it compiles). */
+void cmp_module_retain(w_module *m);
+void cmp_module_release(w_module *m);
+
 /* Module byte offset of the instruction at code word `pc` of f (0 if unknown). */
 uint32_t cmp_src_offset(const w_fcode *f, uint32_t pc);
 

@@ -22,18 +22,62 @@ const w_native_backend *nat_backend(void)
     return atomic_load_explicit(&nat_the_backend, memory_order_acquire);
 }
 
+/* Waits for set's compilation until it is over (true) or, if stop is not
+ * NULL, until *stop is raised or plat_now_ns() reaches until (false).
+ * Polls, from every 20 us up to every 250 us: a compilation takes
+ * milliseconds to seconds, so the wait adds at most a quarter of a
+ * millisecond to it and the polls cost nothing measurable. */
+static bool nat_wait(w_native_set *set, const atomic_int *stop, uint64_t until)
+{
+    uint64_t nap = 20000;
+    while (!atomic_load_explicit(&set->ready, memory_order_acquire)) {
+        if (stop && (atomic_load_explicit(stop, memory_order_relaxed) || plat_now_ns() >= until))
+            return false;
+        plat_sleep_ns(nap);
+        if (nap < 250000) nap *= 2;
+    }
+    return true;
+}
+
 void nat_free_set(w_native_set *set)
 {
     if (!set) return;
+    /* Never while compiling: the compiler holds a reference to the module. */
+    nat_wait(set, NULL, 0);
     if (set->backend && set->backend->release) set->backend->release(set);
     w_free(set->entries);
     w_free(set);
 }
 
-const w_native_set *nat_set_of(const w_module *m, const w_codeset *cs)
+/* The compilation of set->cs, on its own thread (or the caller's, when no
+ * thread can be started). It holds a reference to the module (taken by
+ * nat_set_of), so a caller that stopped waiting may free the module: the
+ * last release, here or there, frees the codeset and this set. */
+static void nat_compile(void *arg)
+{
+    w_native_set *set = arg;
+    w_module *m = (w_module *)set->m;
+    w_err err;
+    memset(&err, 0, sizeof err);
+    /* A codeset the backend cannot compile keeps an empty set, so that it
+     * is not tried again on every call: the interpreter runs it. */
+    if (!set->backend->compile(set->m, set->cs, set, &err)) {
+        set->ncompiled = 0;
+        memset(set->entries, 0, set->nfuncs * sizeof *set->entries);
+    }
+    atomic_store_explicit(&set->ready, true, memory_order_release);
+    cmp_module_release(m);
+}
+
+W_INLINE const w_native_set *nat_ready(w_native_set *set)
+{
+    return atomic_load_explicit(&set->ready, memory_order_acquire) && set->ncompiled ? set : NULL;
+}
+
+const w_native_set *nat_set_of(w_exec *ex, const w_module *m, const w_codeset *cs)
 {
     w_native_set *set = atomic_load_explicit(&((w_codeset *)cs)->native, memory_order_acquire);
-    if (W_LIKELY(set != NULL)) return set->ncompiled ? set : NULL;
+    if (W_LIKELY(set != NULL)) return nat_ready(set);
     const w_native_backend *b = nat_backend();
     if (!b) return NULL;
     set = w_calloc(1, sizeof *set);
@@ -45,30 +89,35 @@ const w_native_set *nat_set_of(const w_module *m, const w_codeset *cs)
     }
     set->nfuncs = cs->nfuncs;
     set->backend = b;
-    w_err err;
-    memset(&err, 0, sizeof err);
-    /* A codeset the backend cannot compile keeps an empty set, so that it
-     * is not tried again on every call: the interpreter runs it. */
-    if (!b->compile(m, cs, set, &err)) {
-        set->ncompiled = 0;
-        memset(set->entries, 0, cs->nfuncs * sizeof *set->entries);
-    }
-    /* Two threads may compile the same codeset at once: the first to
-     * publish wins, the other frees its copy. */
+    set->m = m;
+    set->cs = cs;
+    /* Attach the set before compiling, so that a codeset is compiled once:
+     * another thread (or this one, after giving up waiting) finds it and
+     * runs the interpreter until it is ready. */
     w_native_set *expected = NULL;
     if (!atomic_compare_exchange_strong_explicit(&((w_codeset *)cs)->native, &expected, set,
                                                  memory_order_acq_rel, memory_order_acquire)) {
-        nat_free_set(set);
-        set = expected;
+        w_free(set->entries);
+        w_free(set);
+        return nat_ready(expected);
     }
-    return set->ncompiled ? set : NULL;
+    cmp_module_retain((w_module *)m);
+    if (!plat_thread_run(nat_compile, set)) nat_compile(set);
+    /* With a deadline, wait for at most half the time left before it. */
+    uint64_t until = UINT64_MAX;
+    if (ex->deadline) {
+        uint64_t now = plat_now_ns();
+        until = now < ex->deadline ? now + (ex->deadline - now) / 2 : now;
+    }
+    nat_wait(set, &ex->interrupt, until);
+    return nat_ready(set);
 }
 
 w_native_entry nat_entry_of(w_exec *ex, const w_func *fn)
 {
     if (!ex->tier_native || !fn->code || !fn->inst) return NULL;
     const w_codeset *cs = fn->inst->code;
-    const w_native_set *set = nat_set_of(fn->inst->module, cs);
+    const w_native_set *set = nat_set_of(ex, fn->inst->module, cs);
     if (!set) return NULL;
     size_t i = (size_t)(fn->code - cs->funcs);
     return i < set->nfuncs ? set->entries[i] : NULL;

@@ -42,13 +42,19 @@ typedef w_trap (*w_native_entry)(w_exec *ex, w_instance *inst, uint64_t *slots);
 
 /* The native code of one codeset: entries[i] for defined function i (NULL:
  * the function runs in the interpreter, for instance because it uses an
- * instruction the backend does not compile). Owned by the codeset. */
+ * instruction the backend does not compile). Owned by the codeset.
+ * It is attached to the codeset when its compilation starts, on a thread
+ * of its own; until `ready` (release/acquire) nothing else in it may be
+ * read, and the codeset's functions run in the interpreter. */
 typedef struct w_native_set {
     const struct w_native_backend *backend;
     void *handle;            /* the backend's */
     w_native_entry *entries; /* cs->nfuncs */
     uint32_t nfuncs;
     uint32_t ncompiled; /* entries that are not NULL */
+    atomic_bool ready;  /* compilation over (successful or not) */
+    const w_module *m;  /* what is being compiled, until ready */
+    const w_codeset *cs;
 } w_native_set;
 
 typedef struct w_native_backend {
@@ -66,15 +72,22 @@ void nat_install(const w_native_backend *b);
 const w_native_backend *nat_backend(void);
 
 /* The native entry of fn (a wasm function) when ex runs in the native tier
- * and fn's codeset has been or can now be compiled, else NULL. Compiles on
+ * and fn's codeset has native code ready, else NULL. Starts compiling on
  * first use (then every instance and clone of the module shares the code). */
 w_native_entry nat_entry_of(w_exec *ex, const w_func *fn);
 
-/* The native code of cs, compiling it on first use; NULL if no backend is
- * installed or compiling failed (then the interpreter runs everything). */
-const w_native_set *nat_set_of(const w_module *m, const w_codeset *cs);
+/* The native code of cs; NULL if no backend is installed, compiling failed
+ * or is still going on (then the interpreter runs the codeset's functions,
+ * with the same semantics). The first use starts the compilation on a
+ * thread of its own and waits for it, giving up (the interpreter takes
+ * over, and the code is used from the first call after it is ready) when
+ * ex->interrupt is raised or, with a deadline (ex->deadline), when half the
+ * time left before it has passed: compiling never holds a guest past its
+ * deadline, and leaves it at least half of its time. */
+const w_native_set *nat_set_of(w_exec *ex, const w_module *m, const w_codeset *cs);
 
-/* Frees cs's native code (compile.c, when the module's code goes). */
+/* Frees cs's native code (compile.c, when the module's code goes; never
+ * while it is being compiled: the compiler holds a module reference). */
 void nat_free_set(w_native_set *set);
 
 /* Runs fn through its native entry e with its arguments in slots (as

@@ -290,3 +290,44 @@ void plat_watch_remove(plat_watch *w)
     if (w->linked) wd_unlink(w);
     pthread_mutex_unlock(&wd_lock);
 }
+
+/* ---- background work ------------------------------------------------------------ */
+
+typedef struct plat_job {
+    void (*fn)(void *);
+    void *arg;
+} plat_job;
+
+static void *plat_job_main(void *p)
+{
+    plat_job job = *(plat_job *)p;
+    w_free(p);
+    job.fn(job.arg);
+    return NULL;
+}
+
+bool plat_thread_run(void (*fn)(void *), void *arg)
+{
+    plat_job *job = w_malloc(sizeof *job);
+    if (!job) return false;
+    job->fn = fn;
+    job->arg = arg;
+    pthread_t t;
+    pthread_attr_t a;
+    if (pthread_attr_init(&a) != 0) {
+        w_free(job);
+        return false;
+    }
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&a, 8u << 20);
+    int rc = pthread_create(&t, &a, plat_job_main, job);
+    pthread_attr_destroy(&a);
+    if (rc != 0) w_free(job);
+    return rc == 0;
+}
+
+void plat_sleep_ns(uint64_t ns)
+{
+    struct timespec ts = {(time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull)};
+    nanosleep(&ts, NULL);
+}

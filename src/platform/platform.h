@@ -86,4 +86,12 @@ bool plat_watch_add(plat_watch *w, uint64_t deadline_ns, atomic_int *flag, int v
  * again (whether or not the deadline had passed). Safe to call twice. */
 void plat_watch_remove(plat_watch *w);
 
+/* ---- background work ------------------------------------------------------------ */
+
+/* Runs fn(arg) on a new detached thread with an 8 MiB stack (the native
+ * tier's compiler). False if the thread cannot be started. */
+bool plat_thread_run(void (*fn)(void *), void *arg);
+/* Sleeps for about ns nanoseconds (less if a signal interrupts it). */
+void plat_sleep_ns(uint64_t ns);
+
 #endif

@@ -34,17 +34,12 @@ typedef struct rt_instance {
 
 void rt_module_retain(w_module *m)
 {
-    /* Atomic: a module may be instantiated from several threads at once. */
-    __atomic_add_fetch(&m->refcount, 1u, __ATOMIC_RELAXED);
+    cmp_module_retain(m);
 }
 
 void rt_module_release(w_module *m)
 {
-    if (!m) return;
-    if (__atomic_sub_fetch(&m->refcount, 1u, __ATOMIC_ACQ_REL) != 0) return;
-    cmp_free_module_code(m);
-    m->code = NULL;
-    dec_module_free(m);
+    cmp_module_release(m);
 }
 
 /* ---- stores ------------------------------------------------------------------------ */

@@ -23,6 +23,7 @@
 #include "ward_wasi.h"
 
 #include "../check.h"
+#include "../tier.h"
 #include "../vals.h"
 
 static const char *dir;
@@ -60,7 +61,7 @@ static ward_store *store(ward_memory_mode mode, bool tags, bool keys)
     c.memory_mode = mode;
     c.mem_safety = tags;
     c.ptr_auth = keys;
-    return ward_store_new(&c);
+    return tier_store_new(&c);
 }
 
 /* An instance of m in s with WASI (for cage.wasm's random_get). */
@@ -401,7 +402,7 @@ static void test_clones(ward_module *m, ward_memory_mode mode)
     cfg.memory_mode = mode;
     cfg.mem_safety = cfg.ptr_auth = true;
     cfg.clone_key = WARD_CLONE_KEY_NEW;
-    s = ward_store_new(&cfg);
+    s = tier_store_new(&cfg);
     t = instance(s, m, &res);
     CHECK(t && call(s, t, "sign32", v, 1, &r) == WARD_OK);
     sv[0] = i32v(r.of.i32);

@@ -8,6 +8,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 O=${1:-${O:-build}}
+. tests/tier.sh
 out=$O/cage
 mkdir -p "$out"
 fail() { echo "$1"; echo "0 passed, 1 failed"; exit 1; }
@@ -19,7 +20,7 @@ done
 bash tools/wasm-cc.sh "$out/heap.pre.wasm" tests/cage/heap.c -Iinclude || fail "wasm-cc heap failed"
 "$O/cage-place" "$out/heap.pre.wasm" "$out/heap.wasm" || fail "cage-place heap failed"
 ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror ${CFLAGS:--O2 -g} -Iinclude \
-    -o "$out/cage_test" tests/cage/cage_test.c "$O/libward.a" -lm -lpthread \
+    -o "$out/cage_test" tests/cage/cage_test.c "$TIER_LIB" $TIER_LIBS -lm -lpthread \
     || fail "building cage_test failed"
 res=$(timeout 600 "$out/cage_test" "$out" 2>&1); rc=$?
 printf '%s\n' "$res" | grep -v -E '^[0-9]+ passed, [0-9]+ failed$'
@@ -32,7 +33,7 @@ p=${line%% passed*}; f=${line#*passed, }; f=${f%% failed*}
 # output (stdout and stderr) must contain.
 expect() { # scenario, flags, status, text
     local o r
-    o=$(timeout 60 "$O/ward" run $2 "$out/heap.wasm" "$1" 2>&1); r=$?
+    o=$(timeout 60 "$O/ward" run "${TIER_RUN[@]}" $2 "$out/heap.wasm" "$1" 2>&1); r=$?
     if [ "$r" = "$3" ] && printf '%s\n' "$o" | grep -qF -- "$4"; then
         p=$((p + 1))
     else

@@ -82,6 +82,30 @@ run -C native -W fuel=1000 --invoke fac "$W" 10
 if [ "$rc" = 0 ] && grep -qx 3628800 "$out/last"; then ok; else bad "fuel (enough): status $rc"; fi
 run -C native -W timeout=200ms --invoke forever "$W"
 if [ "$rc" = 134 ] && grep -q "deadline exceeded" "$out/last"; then ok; else bad "deadline: status $rc"; fi
+# deadline-compile: the deadline bounds compilation too. A module that
+# takes seconds to compile (60 functions of 60 arithmetic rounds each; its
+# first call waits for at most half of the 200 ms, then the interpreter
+# runs it), no cache: the run ends in the deadline's trap at once, with
+# the compilation unfinished (it once compiled to the end first).
+{
+    echo '(module'
+    for ((f = 0; f < 60; f++)); do
+        echo "  (func (export \"f$f\") (param i32) (result i32)"
+        for ((k = 0; k < 60; k++)); do
+            echo "    local.get 0 i32.const $((f * 61 + k)) i32.mul i32.const $((k * 7 + 1)) i32.rotl local.get 0 i32.xor local.set 0"
+        done
+        echo '    local.get 0)'
+    done
+    echo '  (func (export "forever") (loop $l (br $l))))'
+} >"$out/slow.wat"
+wat2wasm "$out/slow.wat" -o "$out/slow.wasm" || bad "wat2wasm slow.wat"
+start=$(date +%s%N)
+WARD_NATIVE_STATS=1 timeout 60 "$WARD" run -C native -W timeout=200ms --invoke forever "$out/slow.wasm" \
+    >"$out/last" 2>&1; rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+if [ "$rc" = 134 ] && grep -q "deadline exceeded" "$out/last" && [ "$ms" -lt 1500 ]; then ok; else
+    bad "deadline-compile: status $rc after $ms ms"; head -5 "$out/last"
+fi
 
 # The cache directory: the second run loads what the first compiled.
 rm -rf "$out/cache"

@@ -32,6 +32,7 @@
 #include "ward_wasi.h"
 
 #include "../check.h"
+#include "../tier.h"
 #include "../vals.h"
 
 static const char *dir;
@@ -61,7 +62,7 @@ static ward_store *store(ward_memory_mode mode)
     ward_store_config c;
     memset(&c, 0, sizeof c);
     c.memory_mode = mode;
-    return ward_store_new(&c);
+    return tier_store_new(&c);
 }
 
 /* Calls export `name`; returns the status and puts result 0 (if any) in *out
@@ -753,7 +754,7 @@ static void test_guest_mem_publish_budget(ward_module *m)
     memset(&c, 0, sizeof c);
     c.memory_mode = WARD_MEMORY_PAGED;
     c.max_store_memory_bytes = 64u << 20;
-    ward_store *s = ward_store_new(&c);
+    ward_store *s = tier_store_new(&c);
     ward_instance *in = s ? perm_instance(s, m) : NULL;
     if (!in) goto out;
     int fills = 0;

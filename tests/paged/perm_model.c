@@ -45,6 +45,7 @@
 #include "ward.h"
 
 #include "../check.h"
+#include "../tier.h"
 #include "../vals.h"
 
 #define NM 3     /* memories */
@@ -815,7 +816,7 @@ static bool run_seed(ward_module *mod, uint64_t s, int steps)
     ward_store_config c;
     memset(&c, 0, sizeof c);
     c.memory_mode = s % 2 ? WARD_MEMORY_PAGED_TABLES : WARD_MEMORY_PAGED;
-    st = ward_store_new(&c);
+    st = tier_store_new(&c);
     ward_linker *l = ward_linker_new();
     if (!st || !l || !ward_linker_define_guest_mem(l, st)) {
         printf("FAIL perm_model: cannot set up\n");

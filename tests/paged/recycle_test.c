@@ -30,6 +30,7 @@
 #include "ward.h"
 
 #include "../check.h"
+#include "../tier.h"
 
 #define PAGE 65536u
 
@@ -51,7 +52,7 @@ static ward_store *store_new(void *data)
     ward_store_config c;
     memset(&c, 0, sizeof c);
     c.memory_mode = WARD_MEMORY_PAGED;
-    ward_store *s = ward_store_new(&c);
+    ward_store *s = tier_store_new(&c);
     if (s) ward_store_set_data(s, data);
     return s;
 }

@@ -8,6 +8,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 O=${1:-${O:-build}}
+. tests/tier.sh
 out=$O/paged
 mkdir -p "$out"
 fail() { echo "$1"; echo "0 passed, 1 failed"; exit 1; }
@@ -36,7 +37,7 @@ for c in producer consumer; do
         || fail "wasm-cc $c failed"
 done
 ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror ${CFLAGS:--O2 -g} -Iinclude \
-    -o "$out/paged_test" tests/paged/paged_test.c "$O/libward.a" -lm -lpthread \
+    -o "$out/paged_test" tests/paged/paged_test.c "$TIER_LIB" $TIER_LIBS -lm -lpthread \
     || fail "building paged_test failed"
 res=$(timeout 600 "$out/paged_test" "$out" 2>&1); rc=$?
 printf '%s\n' "$res" | grep -v -E '^[0-9]+ passed, [0-9]+ failed$'
@@ -47,7 +48,7 @@ p=${line%% passed*}; f=${line#*passed, }; f=${f%% failed*}
 # Recycled memories and sealed templates cloned on several threads.
 wat2wasm tests/paged/recycle.wat -o "$out/recycle.wasm" || fail "wat2wasm recycle failed"
 ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror ${CFLAGS:--O2 -g} -Iinclude \
-    -o "$out/recycle_test" tests/paged/recycle_test.c "$O/libward.a" -lm -lpthread \
+    -o "$out/recycle_test" tests/paged/recycle_test.c "$TIER_LIB" $TIER_LIBS -lm -lpthread \
     || fail "building recycle_test failed"
 res=$(timeout 600 "$out/recycle_test" "$out" 2>&1); rc=$?
 printf '%s\n' "$res" | grep -v -E '^[0-9]+ passed, [0-9]+ failed$'
@@ -62,7 +63,7 @@ fi
 # The ward:mem permission lattice against its reference model (perm_model.c;
 # by hand: $out/perm_model $out FIRST_SEED SEEDS STEPS).
 ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror ${CFLAGS:--O2 -g} -Iinclude \
-    -o "$out/perm_model" tests/paged/perm_model.c "$O/libward.a" -lm -lpthread \
+    -o "$out/perm_model" tests/paged/perm_model.c "$TIER_LIB" $TIER_LIBS -lm -lpthread \
     || fail "building perm_model failed"
 res=$(timeout 600 "$out/perm_model" "$out" 2>&1); rc=$?
 printf '%s\n' "$res" | grep -v -E '^[0-9]+ passed, [0-9]+ failed$'
@@ -74,11 +75,14 @@ else
     [ "$rc" -ne 0 ] && [ "$mf" -eq 0 ] && mf=1
     p=$((p + mp)); f=$((f + mf))
 fi
-# The CLI: a program runs the same flat and paged.
+# The CLI: a program runs the same flat and paged (in the native tier: the
+# same as in the interpreter, in every mode).
 if [ -f "$O/examples/report.wasm" ]; then
     a=$("$O/ward" run --dir examples/report/input::/data "$O/examples/report.wasm" 2>&1)
-    for mode in paged paged-tables; do
-        b=$("$O/ward" run -X memory=$mode --dir examples/report/input::/data "$O/examples/report.wasm" 2>&1)
+    modes="paged paged-tables"
+    [ ${#TIER_RUN[@]} -gt 0 ] && modes="flat $modes"
+    for mode in $modes; do
+        b=$("$O/ward" run "${TIER_RUN[@]}" -X memory=$mode --dir examples/report/input::/data "$O/examples/report.wasm" 2>&1)
         if [ "$a" = "$b" ]; then p=$((p + 1)); else echo "FAIL ward run -X memory=$mode differs"; f=$((f + 1)); fi
     done
 fi

@@ -15,6 +15,8 @@ case $WARD in */*) WARD=$(cd "$(dirname "$WARD")" && pwd)/$(basename "$WARD") ;;
 OUT=${2:?usage: run.sh WARD_BINARY BUILD_DIR}/wasi-tests
 HERE=$(cd "$(dirname "$0")" && pwd)
 TIMEOUT=${TIMEOUT:-30}
+O=$2
+. "$HERE/../tier.sh" # WARD_TEST_TIER=native: every `ward run` in the native tier
 pass=0
 fail=0
 
@@ -56,7 +58,7 @@ run() {
             "$HERE/node_run.mjs" --env WARD_REF=node "${args[@]}") >"$tmp/out" 2>"$tmp/err"
         rc=$?
     else
-        printf '%b' "$input" | (cd "$OUT" && timeout "$TIMEOUT" "$WARD" run "${args[@]}") \
+        printf '%b' "$input" | (cd "$OUT" && timeout "$TIMEOUT" "$WARD" run "${TIER_RUN[@]}" "${args[@]}") \
             >"$tmp/out" 2>"$tmp/err"
         rc=$?
     fi
@@ -93,7 +95,7 @@ sock_serve() {
     for attempt in 1 2 3 4 5; do
         port=$((20000 + RANDOM % 40000))
         if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then continue; fi
-        (cd "$OUT" && exec timeout "$TIMEOUT" "$WARD" run --tcplisten "127.0.0.1:$port" \
+        (cd "$OUT" && exec timeout "$TIMEOUT" "$WARD" run "${TIER_RUN[@]}" --tcplisten "127.0.0.1:$port" \
             t_sock.wasm) >"$tmp/out" 2>"$tmp/err" &
         pid=$!
         connected=false
@@ -221,7 +223,7 @@ if [ "$WARD" != node ]; then
         tmp=$(mktemp -d)
         mkfifo "$tmp/in" # opened read-write below: no data, and never EOF
         start=$(date +%s%N)
-        (cd "$OUT" && timeout "$TIMEOUT" "$WARD" run -W timeout=300ms t_block.wasm "$mode") \
+        (cd "$OUT" && timeout "$TIMEOUT" "$WARD" run "${TIER_RUN[@]}" -W timeout=300ms t_block.wasm "$mode") \
             <>"$tmp/in" >"$tmp/out" 2>"$tmp/err"
         rc=$?
         ms=$((($(date +%s%N) - start) / 1000000))
