@@ -1805,10 +1805,10 @@ static bool nl_function(nl_gen *g, uint32_t i)
      * memory slow paths, bulk operations: a few KiB) fit in it. */
     uint64_t need = 256 + (uint64_t)nslots * 16;
     if (!nl_is_leaf(fc) || need > NL_LEAF_FRAME) {
-        LLVMValueRef zero = nl_c32(g, 0);
-        LLVMTypeRef pt = g->ptr;
-        LLVMValueRef fa = nl_intrinsic(g, "llvm.frameaddress", &pt, 1, &zero, 1);
-        LLVMValueRef sp = LLVMBuildPtrToInt(g->B, fa, g->i64, "");
+        /* Where this frame is: the address of a byte in it (unlike
+         * llvm.frameaddress, this does not force a frame pointer). */
+        LLVMValueRef mark = LLVMBuildAlloca(g->B, g->i8, "sp");
+        LLVMValueRef sp = LLVMBuildPtrToInt(g->B, mark, g->i64, "");
         LLVMValueRef lim = nl_ld(g, g->i64, g->ex, offsetof(w_exec, nat_stack_lim));
         LLVMValueRef low =
             LLVMBuildICmp(g->B, LLVMIntULT, sp, LLVMBuildAdd(g->B, lim, nl_c64(g, need), ""), "");
