@@ -422,7 +422,8 @@ static void nl_limits(nl_gen *g)
     LLVMSetAlignment(w, 8);
     LLVMBasicBlockRef lb = nl_block(g, "limits"), fb = nl_block(g, "fuel"),
                       ib = nl_block(g, "intr"), cb = nl_block(g, "");
-    nl_unlikely(g, LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntNE, w, nl_c64(g, 0), ""), lb, cb),
+    nl_unlikely(g,
+                LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntNE, w, nl_c64(g, 0), ""), lb, cb),
                 1u << 20);
     LLVMPositionBuilderAtEnd(g->B, lb);
     LLVMValueRef on = nl_ld(g, g->i8, g->ex, offsetof(w_exec, fuel_on));
@@ -1127,12 +1128,12 @@ static void nl_call_indirect(nl_gen *g, const uint32_t *ip)
     LLVMBuildBr(g->B, other);
     /* The helper's checks (and traps). */
     LLVMPositionBuilderAtEnd(g->B, check);
-    LLVMValueRef args[] = {g->ex,     g->wfn, nl_c32(g, g->pc), nl_c32(g, tidx), elem,
-                           nl_c32(g, typeidx), g->vbuf};
+    LLVMValueRef args[] = {
+        g->ex, g->wfn, nl_c32(g, g->pc), nl_c32(g, tidx), elem, nl_c32(g, typeidx), g->vbuf};
     nl_check(g, LLVMBuildCall2(g->B, g->t_indirect, g->h_indirect, args, 7, ""));
     LLVMValueRef c2 = LLVMBuildLoad2(g->B, g->ptr, g->vbuf, "");
-    LLVMValueRef same = LLVMBuildICmp(g->B, LLVMIntEQ, nl_ld(g, g->ptr, c2, offsetof(w_func, inst)),
-                                      g->inst, "");
+    LLVMValueRef same =
+        LLVMBuildICmp(g->B, LLVMIntEQ, nl_ld(g, g->ptr, c2, offsetof(w_func, inst)), g->inst, "");
     LLVMBasicBlockRef check_end = LLVMGetInsertBlock(g->B);
     LLVMBuildCondBr(g->B, same, other, slow);
     /* A function of this instance: its body, if it has one. */
