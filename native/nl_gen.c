@@ -239,6 +239,8 @@ typedef struct nl_gen {
     /* the function being generated */
     const w_fcode *fc;
     LLVMValueRef fn, ex, inst, res, wfn, codebase;
+    LLVMValueRef depth; /* i32: ex->nframes while this body runs (its callers' frames) */
+    bool ret1;          /* one result slot: the body returns {trap, value} */
     LLVMValueRef *slots;
     LLVMValueRef callbuf, tmp, vbuf;
     LLVMBasicBlockRef *bb; /* per code word: the block starting there, or NULL */
@@ -246,6 +248,7 @@ typedef struct nl_gen {
     uint32_t pc; /* the instruction being generated */
     bool *moves; /* per defined function: may a call of it change a span? */
     uint32_t nslots;
+    unsigned md_invariant; /* the "invariant.load" metadata kind */
     const char *unsupported;
 } nl_gen;
 
@@ -274,6 +277,17 @@ static LLVMValueRef nl_ld(nl_gen *g, LLVMTypeRef t, LLVMValueRef p, uint64_t off
 static void nl_st(nl_gen *g, LLVMValueRef v, LLVMValueRef p, uint64_t off)
 {
     LLVMBuildStore(g->B, v, nl_at(g, p, off));
+}
+
+/* A load of what does not change while native code runs (the instance's
+ * function table, a function's code, the frame array and its size): LLVM
+ * may merge such loads across calls and hoist them out of loops. */
+static LLVMValueRef nl_ld_inv(nl_gen *g, LLVMTypeRef t, LLVMValueRef p, uint64_t off)
+{
+    LLVMValueRef v = nl_ld(g, t, p, off);
+    LLVMSetMetadata(v, g->md_invariant,
+                    LLVMMetadataAsValue(g->C, LLVMMDNodeInContext2(g->C, NULL, 0)));
+    return v;
 }
 
 /* Element i of an array of pointers at p. */
@@ -341,9 +355,15 @@ static LLVMBasicBlockRef nl_block(nl_gen *g, const char *name)
     return LLVMAppendBasicBlockInContext(g->C, g->fn, name);
 }
 
-/* Returns trap code t (an i32 value) from the function. */
+/* Returns trap code t (an i32 value) from the function; a body with one
+ * result returns {t, undefined}. */
 static void nl_ret_trap(nl_gen *g, LLVMValueRef t)
 {
+    if (g->ret1) {
+        LLVMValueRef r = LLVMGetUndef(LLVMGetReturnType(LLVMGlobalGetValueType(g->fn)));
+        LLVMBuildRet(g->B, LLVMBuildInsertValue(g->B, r, t, 0, ""));
+        return;
+    }
     LLVMBuildRet(g->B, t);
 }
 
@@ -374,11 +394,39 @@ static void nl_check(nl_gen *g, LLVMValueRef r)
     LLVMPositionBuilderAtEnd(g->B, c);
 }
 
-/* Fuel and interrupt, as VM_CHECK_LIMITS. */
+/* Marks the conditional branch br as taken (to its first successor)
+ * about once in `rare` times. */
+static void nl_unlikely(nl_gen *g, LLVMValueRef br, unsigned rare)
+{
+    LLVMMetadataRef md[] = {
+        LLVMMDStringInContext2(g->C, "branch_weights", 14),
+        LLVMValueAsMetadata(nl_c32(g, 1)),
+        LLVMValueAsMetadata(nl_c32(g, rare)),
+    };
+    LLVMSetMetadata(br, LLVMGetMDKindIDInContext(g->C, "prof", 4),
+                    LLVMMetadataAsValue(g->C, LLVMMDNodeInContext2(g->C, md, 3)));
+}
+
+/* Fuel and interrupt, as VM_CHECK_LIMITS. The common case (fuel off, no
+ * interrupt) is one relaxed 64-bit load of ex->interrupt and ex->fuel_on
+ * together (exec.h keeps them in one aligned word) and one branch; when
+ * it is not 0, the same checks as the interpreter's, in its order. */
 static void nl_limits(nl_gen *g)
 {
+    _Static_assert(offsetof(w_exec, interrupt) % 8 == 0 &&
+                       offsetof(w_exec, fuel_on) == offsetof(w_exec, interrupt) + 4 &&
+                       sizeof(atomic_int) == 4,
+                   "w_exec: interrupt and fuel_on share one aligned 64-bit word");
+    LLVMValueRef w = LLVMBuildLoad2(g->B, g->i64, nl_at(g, g->ex, offsetof(w_exec, interrupt)), "");
+    LLVMSetOrdering(w, LLVMAtomicOrderingMonotonic);
+    LLVMSetAlignment(w, 8);
+    LLVMBasicBlockRef lb = nl_block(g, "limits"), fb = nl_block(g, "fuel"),
+                      ib = nl_block(g, "intr"), cb = nl_block(g, "");
+    nl_unlikely(g,
+                LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntNE, w, nl_c64(g, 0), ""), lb, cb),
+                1u << 20);
+    LLVMPositionBuilderAtEnd(g->B, lb);
     LLVMValueRef on = nl_ld(g, g->i8, g->ex, offsetof(w_exec, fuel_on));
-    LLVMBasicBlockRef fb = nl_block(g, "fuel"), ib = nl_block(g, "intr");
     LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntNE, on, LLVMConstInt(g->i8, 0, 0), ""), fb,
                     ib);
     LLVMPositionBuilderAtEnd(g->B, fb);
@@ -395,7 +443,7 @@ static void nl_limits(nl_gen *g)
         LLVMBuildLoad2(g->B, g->i32, nl_at(g, g->ex, offsetof(w_exec, interrupt)), "");
     LLVMSetOrdering(iv, LLVMAtomicOrderingMonotonic);
     LLVMSetAlignment(iv, 4);
-    LLVMBasicBlockRef tb = nl_block(g, "interrupted"), cb = nl_block(g, "");
+    LLVMBasicBlockRef tb = nl_block(g, "interrupted");
     LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntNE, iv, nl_c32(g, 0), ""), tb, cb);
     LLVMPositionBuilderAtEnd(g->B, tb);
     LLVMValueRef args[] = {g->ex, g->wfn, nl_c32(g, g->pc)};
@@ -899,54 +947,78 @@ static LLVMValueRef nl_num(nl_gen *g, uint32_t op, LLVMValueRef a, LLVMValueRef 
 
 /* ---- calls ------------------------------------------------------------------------------- */
 
-static LLVMTypeRef nl_body_type(nl_gen *g, uint32_t param_slots)
+/* The fixed parameters of a body: ex, its w_func, the frame depth, and
+ * `res` only for more than one result slot. */
+static uint32_t nl_fixed(uint32_t result_slots)
 {
-    LLVMTypeRef *ps = calloc(param_slots + 3, sizeof *ps);
-    ps[0] = ps[1] = ps[2] = g->ptr;
+    return result_slots > 1 ? 4 : 3;
+}
+
+/* A body's type (native.h): w_trap f(w_exec *ex, w_func *fn, uint32_t
+ * depth, [uint64_t *res,] i64 args...), returning {w_trap, i64} instead
+ * when it has exactly one result slot, so that the common result comes
+ * back in a register. */
+static LLVMTypeRef nl_body_type(nl_gen *g, uint32_t param_slots, uint32_t result_slots)
+{
+    uint32_t nf = nl_fixed(result_slots);
+    LLVMTypeRef *ps = calloc(param_slots + 4, sizeof *ps);
+    ps[0] = ps[1] = ps[3] = g->ptr;
+    ps[2] = g->i32;
     for (uint32_t i = 0; i < param_slots; i++)
-        ps[3 + i] = g->i64;
-    LLVMTypeRef t = LLVMFunctionType(g->i32, ps, param_slots + 3, 0);
+        ps[nf + i] = g->i64;
+    LLVMTypeRef ret = g->i32;
+    if (result_slots == 1) {
+        LLVMTypeRef el[] = {g->i32, g->i64};
+        ret = LLVMStructTypeInContext(g->C, el, 2, 0);
+    }
+    LLVMTypeRef t = LLVMFunctionType(ret, ps, param_slots + nf, 0);
     free(ps);
     return t;
 }
 
 /* Pushes the caller's frame (interpreter-compatible: backtraces and the
- * depth limit), returns the old frame count. */
-static LLVMValueRef nl_push_frame(nl_gen *g, uint32_t ret_pc)
+ * depth limit). Only ip and fn: a native frame's fp is never read (the
+ * interpreter reads fp only when it returns into a frame of its own). The
+ * depth is the body's parameter, so ex->nframes is only written. */
+static void nl_push_frame(nl_gen *g, uint32_t ret_pc)
 {
-    LLVMValueRef np = nl_at(g, g->ex, offsetof(w_exec, nframes));
-    LLVMValueRef n = LLVMBuildLoad2(g->B, g->i32, np, "");
-    LLVMValueRef max = nl_ld(g, g->i32, g->ex, offsetof(w_exec, max_frames));
-    nl_trap_if(g, LLVMBuildICmp(g->B, LLVMIntUGE, n, max, ""), W_TRAP_STACK_EXHAUSTED);
-    LLVMValueRef frames = nl_ld(g, g->ptr, g->ex, offsetof(w_exec, frames));
-    LLVMValueRef off =
-        LLVMBuildMul(g->B, LLVMBuildZExt(g->B, n, g->i64, ""), nl_c64(g, sizeof(w_frame)), "");
-    LLVMValueRef fr = LLVMBuildGEP2(g->B, g->i8, frames, &off, 1, "");
+    LLVMValueRef max = nl_ld_inv(g, g->i32, g->ex, offsetof(w_exec, max_frames));
+    nl_trap_if(g, LLVMBuildICmp(g->B, LLVMIntUGE, g->depth, max, ""), W_TRAP_STACK_EXHAUSTED);
+    LLVMValueRef frames = nl_ld_inv(g, g->ptr, g->ex, offsetof(w_exec, frames));
+    LLVMValueRef off = LLVMBuildMul(g->B, LLVMBuildZExt(g->B, g->depth, g->i64, ""),
+                                    nl_c64(g, sizeof(w_frame)), "");
+    LLVMValueRef fr = LLVMBuildInBoundsGEP2(g->B, g->i8, frames, &off, 1, "");
     nl_st(g, nl_at(g, g->codebase, (uint64_t)ret_pc * 4), fr, offsetof(w_frame, ip));
-    nl_st(g, LLVMConstPointerNull(g->ptr), fr, offsetof(w_frame, fp));
     nl_st(g, g->wfn, fr, offsetof(w_frame, fn));
-    LLVMBuildStore(g->B, LLVMBuildAdd(g->B, n, nl_c32(g, 1), ""), np);
-    return n;
+    nl_st(g, LLVMBuildAdd(g->B, g->depth, nl_c32(g, 1), ""), g->ex, offsetof(w_exec, nframes));
 }
 
-/* A call of body `callee` (function type ft) with the arguments at slot
- * argbase; results back to argbase. */
-static void nl_call_body(nl_gen *g, LLVMTypeRef ft, LLVMValueRef callee, uint32_t argbase,
-                         uint32_t ps, uint32_t rs, uint32_t ret_pc, bool reload)
+/* A call of body `callee` (function type ft, w_func cfn) with the
+ * arguments at slot argbase; results back to argbase. */
+static void nl_call_body(nl_gen *g, LLVMTypeRef ft, LLVMValueRef callee, LLVMValueRef cfn,
+                         uint32_t argbase, uint32_t ps, uint32_t rs, uint32_t ret_pc, bool reload)
 {
-    LLVMValueRef n = nl_push_frame(g, ret_pc);
-    LLVMValueRef *args = calloc(ps + 3, sizeof *args);
+    nl_push_frame(g, ret_pc);
+    uint32_t nf = nl_fixed(rs);
+    LLVMValueRef *args = calloc(ps + nf, sizeof *args);
     args[0] = g->ex;
-    args[1] = g->inst;
-    args[2] = g->callbuf;
+    args[1] = cfn;
+    args[2] = LLVMBuildAdd(g->B, g->depth, nl_c32(g, 1), "");
+    if (nf == 4) args[3] = g->callbuf;
     for (uint32_t i = 0; i < ps; i++)
-        args[3 + i] = nl_rd64(g, argbase + i);
-    LLVMValueRef r = LLVMBuildCall2(g->B, ft, callee, args, ps + 3, "");
+        args[nf + i] = nl_rd64(g, argbase + i);
+    LLVMValueRef r = LLVMBuildCall2(g->B, ft, callee, args, ps + nf, "");
+    LLVMSetInstructionCallConv(r, LLVMFastCallConv);
     free(args);
-    LLVMBuildStore(g->B, n, nl_at(g, g->ex, offsetof(w_exec, nframes)));
-    nl_check(g, r);
-    for (uint32_t i = 0; i < rs; i++)
-        nl_wr64(g, argbase + i, nl_ld(g, g->i64, g->callbuf, i * 8));
+    nl_st(g, g->depth, g->ex, offsetof(w_exec, nframes));
+    if (rs == 1) {
+        nl_check(g, LLVMBuildExtractValue(g->B, r, 0, ""));
+        nl_wr64(g, argbase, LLVMBuildExtractValue(g->B, r, 1, ""));
+    } else {
+        nl_check(g, r);
+        for (uint32_t i = 0; i < rs; i++)
+            nl_wr64(g, argbase + i, nl_ld(g, g->i64, g->callbuf, i * 8));
+    }
     if (reload) nl_reload(g);
 }
 
@@ -980,6 +1052,14 @@ static void nl_local_fuel(nl_gen *g, LLVMValueRef local_slots)
     LLVMPositionBuilderAtEnd(g->B, cb);
 }
 
+/* Function j's w_func in this instance (itself for a recursive call). */
+static LLVMValueRef nl_func_of(nl_gen *g, uint32_t j)
+{
+    if (j == g->m->nimported_funcs + (uint32_t)(g->fc - g->cs->funcs)) return g->wfn;
+    LLVMValueRef funcs = nl_ld_inv(g, g->ptr, g->inst, offsetof(w_instance, funcs));
+    return nl_ld_inv(g, g->ptr, funcs, (uint64_t)j * sizeof(void *));
+}
+
 static void nl_call(nl_gen *g, const uint32_t *ip)
 {
     uint32_t j = ip[1], argbase = ip[2];
@@ -989,34 +1069,80 @@ static void nl_call(nl_gen *g, const uint32_t *ip)
         nl_limits(g);
         uint32_t ls = g->cs->funcs[j - nimp].local_slots;
         if ((uint64_t)ls * 8 >= W_FUEL_BULK_BYTES) nl_local_fuel(g, nl_c32(g, ls));
-        nl_call_body(g, g->body_types[j - nimp], g->bodies[j - nimp], argbase, ft->param_slots,
-                     ft->result_slots, g->pc + 3, g->moves[j - nimp]);
+        nl_call_body(g, g->body_types[j - nimp], g->bodies[j - nimp], nl_func_of(g, j), argbase,
+                     ft->param_slots, ft->result_slots, g->pc + 3, g->moves[j - nimp]);
         return;
     }
-    LLVMValueRef funcs = nl_ld(g, g->ptr, g->inst, offsetof(w_instance, funcs));
-    nl_call_helper(g, nl_ptr_at(g, funcs, j), argbase, ft->param_slots, ft->result_slots,
-                   g->pc + 3);
+    nl_call_helper(g, nl_func_of(g, j), argbase, ft->param_slots, ft->result_slots, g->pc + 3);
 }
 
+/* call_indirect. The common case is checked inline: the index inside the
+ * table, a function of this instance whose type is the expected one (by
+ * canonical index, as nat_type_matches within a module) and that has a
+ * body; it is then called directly. Anything else (a trap, a function of
+ * another instance, a host function) goes through nat_h_indirect, which
+ * makes the checks in the interpreter's order, and then to a body or
+ * nat_h_call. */
 static void nl_call_indirect(nl_gen *g, const uint32_t *ip)
 {
     uint32_t argbase = ip[2], typeidx = ip[3], tidx = ip[4];
     const w_functype *ft = &g->m->types[typeidx];
-    LLVMValueRef out = g->vbuf;
-    LLVMValueRef args[] = {
-        g->ex, g->wfn, nl_c32(g, g->pc), nl_c32(g, tidx), nl_rd32(g, ip[1]), nl_c32(g, typeidx),
-        out};
-    nl_check(g, LLVMBuildCall2(g->B, g->t_indirect, g->h_indirect, args, 7, ""));
-    LLVMValueRef callee = LLVMBuildLoad2(g->B, g->ptr, out, "");
-    /* A function of this instance with native code: a direct call of its
-     * body. Anything else: the helper. */
-    LLVMValueRef cinst = nl_ld(g, g->ptr, callee, offsetof(w_func, inst));
-    LLVMValueRef same = LLVMBuildICmp(g->B, LLVMIntEQ, cinst, g->inst, "");
-    LLVMBasicBlockRef b1 = nl_block(g, "same"), slow = nl_block(g, "other"),
-                      fast = nl_block(g, "native"), join = nl_block(g, "");
-    LLVMBuildCondBr(g->B, same, b1, slow);
+    /* The bodies this call can reach are the functions of this module of
+     * its type: whether any of them may change a span (then the spans are
+     * reloaded after the call) or has locals enough to be charged fuel. */
+    bool moves = false, big = false;
+    for (uint32_t i = 0; i < g->cs->nfuncs; i++) {
+        if (g->m->types[g->m->func_types[g->m->nimported_funcs + i]].canon != ft->canon) continue;
+        moves = moves || g->moves[i];
+        big = big || (uint64_t)g->cs->funcs[i].local_slots * 8 >= W_FUEL_BULK_BYTES;
+    }
+    LLVMValueRef elem = nl_rd32(g, ip[1]);
+    LLVMBasicBlockRef check = nl_block(g, "check"), other = nl_block(g, "other"),
+                      fast = nl_block(g, "native"), slow = nl_block(g, "helper"),
+                      join = nl_block(g, "");
+    /* The inline checks; a failing one goes to `check`. */
+    LLVMValueRef tables = nl_ld_inv(g, g->ptr, g->inst, offsetof(w_instance, tables));
+    LLVMValueRef t = nl_ld_inv(g, g->ptr, tables, (uint64_t)tidx * sizeof(void *));
+    LLVMValueRef size = nl_ld(g, g->i32, t, offsetof(w_table, size));
+    LLVMBasicBlockRef b1 = nl_block(g, "inside");
+    LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntULT, elem, size, ""), b1, check);
     LLVMPositionBuilderAtEnd(g->B, b1);
-    LLVMValueRef idx = nl_ld(g, g->i32, callee, offsetof(w_func, index));
+    LLVMValueRef elems = nl_ld(g, g->ptr, t, offsetof(w_table, elems));
+    LLVMValueRef ei = LLVMBuildZExt(g->B, elem, g->i64, "");
+    LLVMValueRef ep = LLVMBuildInBoundsGEP2(g->B, g->ptr, elems, &ei, 1, "");
+    LLVMValueRef c1 = LLVMBuildLoad2(g->B, g->ptr, ep, "");
+    LLVMBasicBlockRef b2 = nl_block(g, "nonnull");
+    LLVMBuildCondBr(g->B, LLVMBuildIsNotNull(g->B, c1, ""), b2, check);
+    LLVMPositionBuilderAtEnd(g->B, b2);
+    LLVMValueRef cinst = nl_ld_inv(g, g->ptr, c1, offsetof(w_func, inst));
+    LLVMBasicBlockRef b3 = nl_block(g, "same");
+    LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntEQ, cinst, g->inst, ""), b3, check);
+    LLVMPositionBuilderAtEnd(g->B, b3);
+    LLVMValueRef cty = nl_ld_inv(g, g->ptr, c1, offsetof(w_func, type));
+    LLVMValueRef canon = nl_ld_inv(g, g->i32, cty, offsetof(w_functype, canon));
+    LLVMBasicBlockRef b4 = nl_block(g, "typed");
+    LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntEQ, canon, nl_c32(g, ft->canon), ""), b4,
+                    check);
+    LLVMPositionBuilderAtEnd(g->B, b4);
+    LLVMBasicBlockRef b4_end = b4;
+    LLVMBuildBr(g->B, other);
+    /* The helper's checks (and traps). */
+    LLVMPositionBuilderAtEnd(g->B, check);
+    LLVMValueRef args[] = {
+        g->ex, g->wfn, nl_c32(g, g->pc), nl_c32(g, tidx), elem, nl_c32(g, typeidx), g->vbuf};
+    nl_check(g, LLVMBuildCall2(g->B, g->t_indirect, g->h_indirect, args, 7, ""));
+    LLVMValueRef c2 = LLVMBuildLoad2(g->B, g->ptr, g->vbuf, "");
+    LLVMValueRef same =
+        LLVMBuildICmp(g->B, LLVMIntEQ, nl_ld(g, g->ptr, c2, offsetof(w_func, inst)), g->inst, "");
+    LLVMBasicBlockRef check_end = LLVMGetInsertBlock(g->B);
+    LLVMBuildCondBr(g->B, same, other, slow);
+    /* A function of this instance: its body, if it has one. */
+    LLVMPositionBuilderAtEnd(g->B, other);
+    LLVMValueRef callee = LLVMBuildPhi(g->B, g->ptr, "");
+    LLVMValueRef cv[] = {c1, c2};
+    LLVMBasicBlockRef cb[] = {b4_end, check_end};
+    LLVMAddIncoming(callee, cv, cb, 2);
+    LLVMValueRef idx = nl_ld_inv(g, g->i32, callee, offsetof(w_func, index));
     idx = LLVMBuildSub(g->B, idx, nl_c32(g, g->m->nimported_funcs), "");
     LLVMValueRef gi[] = {nl_c64(g, 0), LLVMBuildZExt(g->B, idx, g->i64, "")};
     LLVMValueRef bp = LLVMBuildInBoundsGEP2(g->B, LLVMGlobalGetValueType(g->body_table),
@@ -1025,13 +1151,19 @@ static void nl_call_indirect(nl_gen *g, const uint32_t *ip)
     LLVMBuildCondBr(g->B, LLVMBuildIsNotNull(g->B, body, ""), fast, slow);
     LLVMPositionBuilderAtEnd(g->B, fast);
     nl_limits(g);
-    LLVMValueRef code = nl_ld(g, g->ptr, callee, offsetof(w_func, code));
-    nl_local_fuel(g, nl_ld(g, g->i32, code, offsetof(w_fcode, local_slots)));
-    nl_call_body(g, nl_body_type(g, ft->param_slots), body, argbase, ft->param_slots,
-                 ft->result_slots, g->pc + 5, true);
+    if (big) {
+        LLVMValueRef code = nl_ld_inv(g, g->ptr, callee, offsetof(w_func, code));
+        nl_local_fuel(g, nl_ld_inv(g, g->i32, code, offsetof(w_fcode, local_slots)));
+    }
+    nl_call_body(g, nl_body_type(g, ft->param_slots, ft->result_slots), body, callee, argbase,
+                 ft->param_slots, ft->result_slots, g->pc + 5, moves);
     LLVMBuildBr(g->B, join);
     LLVMPositionBuilderAtEnd(g->B, slow);
-    nl_call_helper(g, callee, argbase, ft->param_slots, ft->result_slots, g->pc + 5);
+    LLVMValueRef hcallee = LLVMBuildPhi(g->B, g->ptr, "");
+    LLVMValueRef hv[] = {c2, callee};
+    LLVMBasicBlockRef hb[] = {check_end, other};
+    LLVMAddIncoming(hcallee, hv, hb, 2);
+    nl_call_helper(g, hcallee, argbase, ft->param_slots, ft->result_slots, g->pc + 5);
     LLVMBuildBr(g->B, join);
     LLVMPositionBuilderAtEnd(g->B, join);
 }
@@ -1494,6 +1626,12 @@ static bool nl_instr(nl_gen *g, uint32_t op, const uint32_t *ip)
         return false;
     }
     case W_OP_RETURN:
+        if (g->ret1) {
+            LLVMValueRef r = LLVMGetUndef(LLVMGetReturnType(LLVMGlobalGetValueType(g->fn)));
+            r = LLVMBuildInsertValue(g->B, r, nl_c32(g, W_TRAP_OK), 0, "");
+            LLVMBuildRet(g->B, LLVMBuildInsertValue(g->B, r, nl_rd64(g, 0), 1, ""));
+            return false;
+        }
         for (uint32_t i = 0; i < g->fc->result_slots; i++)
             nl_st(g, nl_rd64(g, i), g->res, i * 8);
         LLVMBuildRet(g->B, nl_c32(g, W_TRAP_OK));
@@ -1590,6 +1728,22 @@ static bool nl_scan_only(nl_gen *g, uint32_t i)
     return ok;
 }
 
+/* The largest frame (as estimated for the stack check) of a function
+ * that may skip the check because it calls nothing. */
+#define NL_LEAF_FRAME 4096u
+
+/* Does fc call nothing (no call, call_indirect)? Helpers do not count:
+ * none of them calls guest or host code. */
+static bool nl_is_leaf(const w_fcode *fc)
+{
+    for (uint32_t pc = 0; pc < fc->ncode;) {
+        int op = nl_op_of(fc->code[pc]);
+        if (op < 0 || op == W_OP_CALL || op == W_OP_CALL_INDIRECT) return false;
+        pc += op == W_OP_BR_TABLE ? 4 + fc->code[pc + 2] : nl_ops[op].len;
+    }
+    return true;
+}
+
 static bool nl_function(nl_gen *g, uint32_t i)
 {
     const w_fcode *fc = g->fc = &g->cs->funcs[i];
@@ -1607,9 +1761,12 @@ static bool nl_function(nl_gen *g, uint32_t i)
     }
     LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(g->C, fn, "entry");
     LLVMPositionBuilderAtEnd(g->B, entry);
+    uint32_t nf = nl_fixed(fc->result_slots);
     g->ex = LLVMGetParam(fn, 0);
-    g->inst = LLVMGetParam(fn, 1);
-    g->res = LLVMGetParam(fn, 2);
+    g->wfn = LLVMGetParam(fn, 1);
+    g->depth = LLVMGetParam(fn, 2);
+    g->res = nf == 4 ? LLVMGetParam(fn, 3) : NULL;
+    g->ret1 = fc->result_slots == 1;
     for (uint32_t s = 0; s < nslots; s++)
         g->slots[s] = LLVMBuildAlloca(g->B, g->i64, "");
     LLVMTypeRef bufty = LLVMArrayType2(g->i64, nslots + 2);
@@ -1625,23 +1782,30 @@ static bool nl_function(nl_gen *g, uint32_t i)
         mm->wr_lim = LLVMBuildAlloca(g->B, g->i64, "");
     }
     g->pc = 0;
-    /* The interpreter's view of this function, for frames and traps. */
-    LLVMValueRef funcs = nl_ld(g, g->ptr, g->inst, offsetof(w_instance, funcs));
-    g->wfn = nl_ptr_at(g, funcs, g->m->nimported_funcs + i);
-    g->codebase =
-        nl_ld(g, g->ptr, nl_ld(g, g->ptr, g->wfn, offsetof(w_func, code)), offsetof(w_fcode, code));
-    /* The native stack: this frame must fit above the limit. */
-    LLVMValueRef zero = nl_c32(g, 0);
-    LLVMTypeRef pt = g->ptr;
-    LLVMValueRef fa = nl_intrinsic(g, "llvm.frameaddress", &pt, 1, &zero, 1);
-    LLVMValueRef sp = LLVMBuildPtrToInt(g->B, fa, g->i64, "");
+    /* The interpreter's view of this function, for frames and traps: its
+     * instance and code, which never change (loads LLVM may merge). */
+    g->inst = nl_ld_inv(g, g->ptr, g->wfn, offsetof(w_func, inst));
+    g->codebase = nl_ld_inv(g, g->ptr, nl_ld_inv(g, g->ptr, g->wfn, offsetof(w_func, code)),
+                            offsetof(w_fcode, code));
+    /* The native stack: this frame must fit above the limit. A function
+     * that calls nothing and has a small frame skips the check: the
+     * limit keeps VM_STACK_RESERVE (64 KiB) free below its caller's
+     * checked frame (or below nat_run), meant for host code, which such a
+     * function never calls; its frame and the helpers it may call (traps,
+     * memory slow paths, bulk operations: a few KiB) fit in it. */
     uint64_t need = 256 + (uint64_t)nslots * 16;
-    LLVMValueRef lim = nl_ld(g, g->i64, g->ex, offsetof(w_exec, nat_stack_lim));
-    LLVMValueRef low =
-        LLVMBuildICmp(g->B, LLVMIntULT, sp, LLVMBuildAdd(g->B, lim, nl_c64(g, need), ""), "");
-    nl_trap_if(g, low, W_TRAP_STACK_EXHAUSTED);
+    if (!nl_is_leaf(fc) || need > NL_LEAF_FRAME) {
+        /* Where this frame is: the address of a byte in it (unlike
+         * llvm.frameaddress, this does not force a frame pointer). */
+        LLVMValueRef mark = LLVMBuildAlloca(g->B, g->i8, "sp");
+        LLVMValueRef sp = LLVMBuildPtrToInt(g->B, mark, g->i64, "");
+        LLVMValueRef lim = nl_ld(g, g->i64, g->ex, offsetof(w_exec, nat_stack_lim));
+        LLVMValueRef low =
+            LLVMBuildICmp(g->B, LLVMIntULT, sp, LLVMBuildAdd(g->B, lim, nl_c64(g, need), ""), "");
+        nl_trap_if(g, low, W_TRAP_STACK_EXHAUSTED);
+    }
     for (uint32_t s = 0; s < fc->param_slots; s++)
-        nl_wr64(g, s, LLVMGetParam(fn, 3 + s));
+        nl_wr64(g, s, LLVMGetParam(fn, nf + s));
     for (uint32_t s = 0; s < fc->local_slots; s++)
         nl_wr64(g, fc->param_slots + s, nl_c64(g, 0));
     for (uint32_t k = 0; k < g->m->nmems; k++)
@@ -1675,6 +1839,14 @@ static bool nl_function(nl_gen *g, uint32_t i)
     return ok;
 }
 
+/* Neither native code nor the helpers it calls unwind (traps are return
+ * values), which spares LLVM unwind paths. */
+static void nl_nounwind(nl_gen *g, LLVMValueRef f)
+{
+    unsigned k = LLVMGetEnumAttributeKindForName("nounwind", 8);
+    LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(g->C, k, 0));
+}
+
 /* The entry wrapper of body i: arguments from slots, results back there. */
 static void nl_entry(nl_gen *g, uint32_t i, const char *name)
 {
@@ -1682,17 +1854,26 @@ static void nl_entry(nl_gen *g, uint32_t i, const char *name)
     LLVMTypeRef ps[] = {g->ptr, g->ptr, g->ptr};
     LLVMValueRef f = LLVMAddFunction(g->M, name, LLVMFunctionType(g->i32, ps, 3, 0));
     nl_strictfp(g, f);
+    nl_nounwind(g, f);
     LLVMPositionBuilderAtEnd(g->B, LLVMAppendBasicBlockInContext(g->C, f, "entry"));
-    LLVMValueRef slots = LLVMGetParam(f, 2);
-    LLVMValueRef *args = calloc(fc->param_slots + 3, sizeof *args);
-    args[0] = LLVMGetParam(f, 0);
-    args[1] = LLVMGetParam(f, 1);
-    args[2] = slots;
+    LLVMValueRef ex = LLVMGetParam(f, 0), inst = LLVMGetParam(f, 1), slots = LLVMGetParam(f, 2);
+    uint32_t nf = nl_fixed(fc->result_slots);
+    LLVMValueRef *args = calloc(fc->param_slots + nf, sizeof *args);
+    LLVMValueRef funcs = nl_ld(g, g->ptr, inst, offsetof(w_instance, funcs));
+    args[0] = ex;
+    args[1] = nl_ptr_at(g, funcs, g->m->nimported_funcs + i);
+    args[2] = nl_ld(g, g->i32, ex, offsetof(w_exec, nframes));
+    if (nf == 4) args[3] = slots;
     for (uint32_t s = 0; s < fc->param_slots; s++)
-        args[3 + s] = nl_ld(g, g->i64, slots, s * 8);
+        args[nf + s] = nl_ld(g, g->i64, slots, s * 8);
     LLVMValueRef r =
-        LLVMBuildCall2(g->B, g->body_types[i], g->bodies[i], args, fc->param_slots + 3, "");
+        LLVMBuildCall2(g->B, g->body_types[i], g->bodies[i], args, fc->param_slots + nf, "");
+    LLVMSetInstructionCallConv(r, LLVMFastCallConv);
     free(args);
+    if (fc->result_slots == 1) {
+        nl_st(g, LLVMBuildExtractValue(g->B, r, 1, ""), slots, 0);
+        r = LLVMBuildExtractValue(g->B, r, 0, "");
+    }
     LLVMBuildRet(g->B, r);
 }
 
@@ -1701,6 +1882,7 @@ static LLVMValueRef nl_declare(nl_gen *g, const char *name, LLVMTypeRef *t, LLVM
 {
     *t = LLVMFunctionType(ret, ps, n, 0);
     LLVMValueRef f = LLVMAddFunction(g->M, name, *t);
+    nl_nounwind(g, f);
     if (cold) {
         unsigned k = LLVMGetEnumAttributeKindForName("cold", 4);
         LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(g->C, k, 0));
@@ -1728,6 +1910,7 @@ int nl_gen_module(LLVMContextRef ctx, LLVMModuleRef mod, const w_module *m, cons
     g->f32 = LLVMFloatTypeInContext(ctx);
     g->f64 = LLVMDoubleTypeInContext(ctx);
     g->ptr = LLVMPointerTypeInContext(ctx, 0);
+    g->md_invariant = LLVMGetMDKindIDInContext(ctx, "invariant.load", 14);
     LLVMTypeRef P = g->ptr, I32 = g->i32, I64 = g->i64;
     {
         LLVMTypeRef a[] = {P, P, I32, I32};
@@ -1779,9 +1962,11 @@ int nl_gen_module(LLVMContextRef ctx, LLVMModuleRef mod, const w_module *m, cons
     char name[96];
     for (uint32_t i = 0; i < nf; i++) {
         snprintf(name, sizeof name, "%s_b%u", prefix, i);
-        g->body_types[i] = nl_body_type(g, cs->funcs[i].param_slots);
+        g->body_types[i] = nl_body_type(g, cs->funcs[i].param_slots, cs->funcs[i].result_slots);
         g->bodies[i] = LLVMAddFunction(mod, name, g->body_types[i]);
         LLVMSetLinkage(g->bodies[i], LLVMInternalLinkage);
+        LLVMSetFunctionCallConv(g->bodies[i], LLVMFastCallConv);
+        nl_nounwind(g, g->bodies[i]);
         nl_strictfp(g, g->bodies[i]);
     }
     /* The bodies by defined index, for call_indirect; NULL where a

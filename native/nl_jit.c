@@ -170,7 +170,9 @@ static void nl_key(const uint8_t *wasm, size_t len, const uint8_t *modes, uint32
 {
     llvm_blake3_hasher h;
     llvm_blake3_hasher_init(&h);
-    llvm_blake3_hasher_update(&h, "ward-native-1", 13);
+    /* The code's convention with the runtime (w_exec layout, body calls): bumped
+     * when it changes, so that older cache entries and artifacts are not used. */
+    llvm_blake3_hasher_update(&h, "ward-native-2", 13);
     llvm_blake3_hasher_update(&h, WARD_VERSION, strlen(WARD_VERSION) + 1);
     llvm_blake3_hasher_update(&h, nl_cpu, strlen(nl_cpu) + 1);
     llvm_blake3_hasher_update(&h, nl_features, strlen(nl_features) + 1);

@@ -116,14 +116,17 @@ typedef struct w_exec {
     uint32_t nframes;    /* frames in use */
     uint32_t max_frames; /* call depth limit */
 
-    bool fuel_on;
     int64_t fuel; /* consumed as W_FUEL_BULK_BYTES says */
     /* 0, or the trap (W_TRAP_INTERRUPTED, W_TRAP_TIMEOUT) to raise at the
      * next check: set from other threads (the watchdog, the embedder) with
      * release ordering and only while 0, so the first reason wins; the
      * interpreter takes it with an acquiring exchange. One word, so a trap
      * code is never seen without its flag or the other way round. */
-    atomic_int interrupt;
+    _Alignas(8) atomic_int interrupt;
+    /* In the same aligned 8 bytes as interrupt (the rest zeroed by
+     * vm_exec_init): native code reads both as one 64-bit word at every
+     * call and loop back-edge, and looks closer only when it is not 0. */
+    bool fuel_on;
 
     struct w_instance *caller; /* during a host call: the calling instance */
 

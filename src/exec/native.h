@@ -18,11 +18,14 @@
  *     was loaded.
  *
  * Calling convention of native code (the backend generates both kinds):
- *   body:  w_trap f(w_exec *ex, w_instance *inst, uint64_t *res,
+ *   body:  w_trap f(w_exec *ex, w_func *fn, uint32_t depth, [uint64_t *res,]
  *                   uint64_t arg0, ..., uint64_t arg<param_slots-1>)
- *          arguments and results in the slot encoding of ir.h; results
- *          written to res[0 .. result_slots). Calls within a module are
- *          direct calls of bodies.
+ *          internal to the backend's code (its own convention, e.g. LLVM's
+ *          fastcc); depth is ex->nframes while it runs; arguments and
+ *          results in the slot encoding of ir.h; one result slot comes
+ *          back with the trap ({w_trap, uint64_t}), more are written to
+ *          res[0 .. result_slots). Calls within a module are direct calls
+ *          of bodies.
  *   entry: w_trap f(w_exec *ex, w_instance *inst, uint64_t *slots)
  *          arguments in slots[0 .. param_slots), results back there.
  * A body returns W_TRAP_OK or a trap that is already recorded in ex (code,

@@ -26,7 +26,8 @@ cases=("div0 0" "div0 2" "ovf -1" "ovf 3" "rem -1" "conv nan" "conv 3e9" "conv -
        "convu 1e20" "sat 1e20" "sat -3" "oob 65528" "oob 65527" "oob 100" "oob_store 65530"
        "unreach" "recurse 1" "ind 0 5" "ind 1 5" "ind 2 5" "ind 3 5" "ind 9 5" "fac 10"
        "spin 100000" "grow 1" "grow 70000" "fill 65000 536" "fill 65000 537" "minmax nan 1"
-       "minmax -0 0" "hello")
+       "minmax -0 0" "hello" "multi 5" "multi_ind 5 5" "multi_ind 5 0" "multi_ind 5 9" "ind2 0 5"
+       "ind2 2 5" "ind2 1 6" "grow_ind 4" "grow_ind 0" "host_ind" "fib 15" "sum 100")
 # Runs every case "export args..." of module $1 in both tiers and every
 # memory mode; output, status and trap must be identical.
 both_tiers() {
@@ -71,9 +72,14 @@ simd_cases=("fminmax nan 1" "fminmax 1 nan" "fminmax -0 0" "fminmax 0 -0" "fmax 
             "load_lane 65528" "load_lane 65529" "store_lane 65534" "store_lane 65535")
 both_tiers "$out/simd.wasm" "${simd_cases[@]}"
 
-# Deep recursion on a small native stack: a trap, never a crash.
-( ulimit -s 256; timeout 60 "$WARD" run -C native --invoke recurse "$W" 1 >"$out/last" 2>&1 ); rc=$?
-if [ "$rc" = 134 ] && grep -q "call stack exhausted" "$out/last"; then ok; else bad "small stack: status $rc"; head -3 "$out/last"; fi
+# Deep recursion on a small native stack: a trap, never a crash (direct
+# calls, and calls through the table).
+for s in 256 128 96; do
+    for f in recurse fib; do
+        ( ulimit -s $s; timeout 60 "$WARD" run -C native -W max-wasm-stack=1000000000 --invoke $f "$W" 100000000 >"$out/last" 2>&1 ); rc=$?
+        if [ "$rc" = 134 ] && grep -q "call stack exhausted" "$out/last"; then ok; else bad "small stack ($s KiB, $f): status $rc"; head -3 "$out/last"; fi
+    done
+done
 
 # Fuel and the deadline stop native loops.
 run -C native -W fuel=1000 --invoke spin "$W" 100000
@@ -106,6 +112,24 @@ ms=$((($(date +%s%N) - start) / 1000000))
 if [ "$rc" = 134 ] && grep -q "deadline exceeded" "$out/last" && [ "$ms" -lt 1500 ]; then ok; else
     bad "deadline-compile: status $rc after $ms ms"; head -5 "$out/last"
 fi
+# ... and a recursion without loops (only the checks at calls see it).
+run -C native -W timeout=200ms --invoke fib "$W" 60
+if [ "$rc" = 134 ] && grep -q "deadline exceeded" "$out/last"; then ok; else bad "deadline in a recursion: status $rc"; fi
+# Fuel running out exactly at a call, at a call_indirect, at a loop back-edge or
+# just not: the same outcome and backtrace in both tiers, for every amount.
+rm -rf "$out/cache-fuel"
+for c in "fib 6" "sum 7" "spin 20" "multi_ind 5 5" "grow_ind 4"; do
+    set -- $c
+    f=$1; shift
+    for fuel in 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 40; do
+        run --interp -W fuel=$fuel --invoke "$f" "$W" "$@"; ri=$rc; cp "$out/last" "$out/interp"
+        run -C native -C cache="$out/cache-fuel" -W fuel=$fuel --invoke "$f" "$W" "$@"; rn=$rc
+        if [ "$ri" = "$rn" ] && cmp -s "$out/interp" "$out/last"; then ok; else
+            bad "fuel=$fuel $f $*: interpreter (status $ri) and native (status $rn) differ"
+            diff "$out/interp" "$out/last" | head -5
+        fi
+    done
+done
 
 # The cache directory: the second run loads what the first compiled.
 rm -rf "$out/cache"
