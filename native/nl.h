@@ -24,4 +24,14 @@
 int nl_gen_module(LLVMContextRef ctx, LLVMModuleRef mod, const w_module *m, const w_codeset *cs,
                   const char *prefix, bool *ok, w_err *err);
 
+/* Whether generated code leaves the bounds of flat 32-bit memories to their
+ * guard pages (nl_jit.c: true once the fault handler is installed, on
+ * x86-64). Each such access is an inline asm instruction that lists itself
+ * in the section NL_PCMAP_SECTION as {int32 pc - entry, uint32 function,
+ * uint32 code word}; the object's symbols <prefix>_pcs and <prefix>_pce
+ * mark the start and the end of that section's entries. */
+bool nl_jit_guard(void);
+#define NL_PCMAP_SECTION ".ward_pcmap"
+#define NL_PCMAP_ENTRY 12
+
 #endif

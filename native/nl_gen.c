@@ -508,6 +508,98 @@ static LLVMValueRef nl_addr(nl_gen *g, uint32_t mi, uint8_t path, LLVMValueRef a
     return phi;
 }
 
+/* ---- guard pages ------------------------------------------------------------------------
+ * An access of a flat 32-bit memory needs no bounds check when the fault
+ * handler is installed (nl_jit_guard): base + zext(addr) + offset (offset
+ * below 2^32) stays inside the memory's 8 GiB reservation, which is
+ * inaccessible beyond its size, so an access out of bounds faults and the
+ * handler (exec/native.c) makes the trap. The access is one instruction of
+ * inline asm that records its address, function and code word in the
+ * section NL_PCMAP_SECTION ("sites", native.h): exact whatever LLVM does
+ * around it, where debug locations and !pcsections are lost or moved when
+ * a load is folded into its user. A volatile asm with no memory attributes
+ * is never deleted, duplicated without its record, or moved across another
+ * access, a call or a store to globals, so memory and globals at a trap
+ * are the interpreter's. */
+
+static bool nl_guarded(nl_gen *g, uint32_t mi, uint8_t path)
+{
+    return (path == W_MEM_PATH_FLAT0 || path == W_MEM_PATH_FLAT) && !nl_is64(g, mi) &&
+           nl_jit_guard();
+}
+
+/* base + addr + off of memory mi, unchecked (flat: the loads' base is the
+ * stores'). */
+static LLVMValueRef nl_guard_ptr(nl_gen *g, uint32_t mi, LLVMValueRef addr, LLVMValueRef off)
+{
+    LLVMValueRef ea = LLVMBuildAdd(g->B, addr, off, "");
+    LLVMValueRef base = LLVMBuildLoad2(g->B, g->ptr, g->mems[mi].rd_base, "");
+    return LLVMBuildGEP2(g->B, g->i8, base, &ea, 1, "");
+}
+
+/* One access instruction insn (AT&T, operands: $0 the value register as an
+ * i64, $1 the memory of `bytes` bytes at p) with its site record. A load
+ * returns the i64 its instruction leaves in $0; a store writes v (i64). */
+static LLVMValueRef nl_guard_asm(nl_gen *g, const char *insn, uint32_t bytes, LLVMValueRef p,
+                                 LLVMValueRef v)
+{
+    char text[320];
+    uint32_t fi = (uint32_t)(g->fc - g->cs->funcs);
+    snprintf(text, sizeof text,
+             "1: %s\n\t.pushsection " NL_PCMAP_SECTION ",\"a\",@progbits\n\t.long 1b - .\n\t"
+             ".long %u, %u\n\t.popsection",
+             insn, fi, g->pc);
+    bool store = v != NULL;
+    const char *cons = store ? "r,*m" : "=r,*m";
+    LLVMTypeRef params[2] = {g->i64, g->ptr};
+    LLVMTypeRef ft = store ? LLVMFunctionType(LLVMVoidTypeInContext(g->C), params, 2, 0)
+                           : LLVMFunctionType(g->i64, params + 1, 1, 0);
+    LLVMValueRef fn = LLVMGetInlineAsm(ft, text, strlen(text), (char *)cons, strlen(cons), true,
+                                       false, LLVMInlineAsmDialectATT, false);
+    LLVMValueRef args[2] = {v, p};
+    LLVMValueRef call = LLVMBuildCall2(g->B, ft, fn, store ? args : args + 1, store ? 2 : 1, "");
+    unsigned kind = LLVMGetEnumAttributeKindForName("elementtype", 11);
+    LLVMTypeRef mt = LLVMIntTypeInContext(g->C, bytes * 8);
+    LLVMAddCallSiteAttribute(call, store ? 2 : 1, LLVMCreateTypeAttribute(g->C, kind, mt));
+    return call;
+}
+
+/* The value load op `base` reads at p (a guarded access), as i64 in the
+ * slot encoding: the instruction extends it as the op does (writing a
+ * 32-bit register clears the upper half). */
+static LLVMValueRef nl_guard_load(nl_gen *g, uint32_t base, LLVMValueRef p)
+{
+    const char *insn;
+    uint32_t bytes;
+    switch (base) {
+    case W_OP_I32_LOAD:
+    case W_OP_F32_LOAD:
+    case W_OP_I64_LOAD32_U: insn = "movl $1, ${0:k}", bytes = 4; break;
+    case W_OP_I64_LOAD32_S: insn = "movslq $1, ${0:q}", bytes = 4; break;
+    case W_OP_I64_LOAD:
+    case W_OP_F64_LOAD: insn = "movq $1, ${0:q}", bytes = 8; break;
+    case W_OP_I32_LOAD8_U:
+    case W_OP_I64_LOAD8_U: insn = "movzbl $1, ${0:k}", bytes = 1; break;
+    case W_OP_I32_LOAD8_S: insn = "movsbl $1, ${0:k}", bytes = 1; break;
+    case W_OP_I64_LOAD8_S: insn = "movsbq $1, ${0:q}", bytes = 1; break;
+    case W_OP_I32_LOAD16_U:
+    case W_OP_I64_LOAD16_U: insn = "movzwl $1, ${0:k}", bytes = 2; break;
+    case W_OP_I32_LOAD16_S: insn = "movswl $1, ${0:k}", bytes = 2; break;
+    default: insn = "movswq $1, ${0:q}", bytes = 2; break; /* I64_LOAD16_S */
+    }
+    return nl_guard_asm(g, insn, bytes, p, NULL);
+}
+
+/* A guarded store of the low `bytes` bytes of v (i64) at p. */
+static void nl_guard_store(nl_gen *g, uint32_t bytes, LLVMValueRef p, LLVMValueRef v)
+{
+    const char *insn = bytes == 1   ? "movb ${0:b}, $1"
+                       : bytes == 2 ? "movw ${0:w}, $1"
+                       : bytes == 4 ? "movl ${0:k}, $1"
+                                    : "movq ${0:q}, $1";
+    nl_guard_asm(g, insn, bytes, p, v);
+}
+
 /* The value a load op `base` reads at p, in the slot encoding (i64). */
 static LLVMValueRef nl_load_value(nl_gen *g, uint32_t base, LLVMValueRef p)
 {
@@ -558,6 +650,10 @@ static void nl_load(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMVal
                     LLVMValueRef off, uint32_t bytes, uint32_t dst)
 {
     LLVMBasicBlockRef slow;
+    if (nl_guarded(g, mi, path)) {
+        nl_wr64(g, dst, nl_guard_load(g, base, nl_guard_ptr(g, mi, addr, off)));
+        return;
+    }
     LLVMValueRef p = nl_addr(g, mi, path, addr, off, bytes, false, &slow);
     nl_wr64(g, dst, nl_load_value(g, base, p));
 }
@@ -566,6 +662,10 @@ static void nl_store(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMVa
                      LLVMValueRef off, uint32_t bytes, LLVMValueRef v)
 {
     LLVMBasicBlockRef slow;
+    if (nl_guarded(g, mi, path)) {
+        nl_guard_store(g, bytes, nl_guard_ptr(g, mi, addr, off), v);
+        return;
+    }
     LLVMValueRef nv = nl_store_value(g, base, v);
     LLVMValueRef p = nl_addr(g, mi, path, addr, off, bytes, true, &slow);
     LLVMValueRef s = LLVMBuildStore(g->B, nv, p);
@@ -1446,9 +1546,15 @@ static bool nl_instr(nl_gen *g, uint32_t op, const uint32_t *ip)
         }
         if (o->kind == K_FLD) {
             LLVMBasicBlockRef slow;
-            LLVMValueRef p = nl_addr(g, 0, o->path, addr, off, 8, false, &slow);
-            LLVMValueRef v = LLVMBuildLoad2(g->B, g->f64, p, "");
-            LLVMSetAlignment(v, 1);
+            LLVMValueRef v;
+            if (nl_guarded(g, 0, o->path)) {
+                v = nl_guard_load(g, W_OP_F64_LOAD, nl_guard_ptr(g, 0, addr, off));
+                v = LLVMBuildBitCast(g->B, v, g->f64, "");
+            } else {
+                LLVMValueRef p = nl_addr(g, 0, o->path, addr, off, 8, false, &slow);
+                v = LLVMBuildLoad2(g->B, g->f64, p, "");
+                LLVMSetAlignment(v, 1);
+            }
             nl_wr(g, ip[3], nl_num(g, o->base, nl_rdf64(g, ip[1]), v));
             return true;
         }

@@ -77,7 +77,7 @@ run -X memory=paged --invoke fac "$out/traps.cwasm" 6
 if [ "$rc" = 1 ] && grep -q "other flags" "$out/last"; then ok; else bad "artifact, other flags: status $rc"; cat "$out/last"; fi
 run -C opt-level=1 --invoke fac "$out/traps.cwasm" 6
 if [ "$rc" = 1 ] && grep -q "other flags" "$out/last"; then ok; else bad "artifact, other opt level: status $rc"; cat "$out/last"; fi
-printf 'WARDAOT1' >"$out/short.cwasm"
+printf 'WARDAOT2' >"$out/short.cwasm"
 run --invoke fac "$out/short.cwasm" 6
 if [ "$rc" = 1 ] && grep -q "truncated" "$out/last"; then ok; else bad "8-byte artifact: status $rc"; cat "$out/last"; fi
 
