@@ -168,8 +168,10 @@ static const w_native_site *nat_site_at(uintptr_t pc, const void **owner)
         uint32_t a = 0, b = n;
         while (a < b) {
             uint32_t mid = a + (b - a) / 2;
-            if (s[mid].pc < pc) a = mid + 1;
-            else b = mid;
+            if (s[mid].pc < pc)
+                a = mid + 1;
+            else
+                b = mid;
         }
         if (a < n && s[a].pc == pc) {
             *owner = o;
@@ -216,8 +218,8 @@ static void nat_on_fault(uintptr_t pc, uintptr_t addr)
     nat_guard *gd = nat_cur;
     if (!gd) return;
     const w_instance *inst = gd->inst;
-    const w_native_set *set = atomic_load_explicit(&((w_codeset *)inst->code)->native,
-                                                   memory_order_relaxed);
+    const w_native_set *set =
+        atomic_load_explicit(&((w_codeset *)inst->code)->native, memory_order_relaxed);
     if (!set || set->handle != owner || site->func >= set->nfuncs) return;
     if (!nat_guard_addr(inst, addr)) return;
     gd->fn = inst->funcs[inst->module->nimported_funcs + site->func];

@@ -95,9 +95,9 @@ w_trap nat_run(w_exec *ex, w_func *fn, w_native_entry e, uint64_t *slots);
  * ours and goes on to the handler installed before (or ends the process). */
 
 typedef struct w_native_site {
-    uintptr_t pc;   /* the address of the access instruction */
-    uint32_t func;  /* defined function index in the codeset */
-    uint32_t irpc;  /* its code word in the internal code */
+    uintptr_t pc;  /* the address of the access instruction */
+    uint32_t func; /* defined function index in the codeset */
+    uint32_t irpc; /* its code word in the internal code */
 } w_native_site;
 
 /* Installs the fault handler (once per process); false if the platform has

@@ -33,8 +33,10 @@ static size_t wasm_len;
 static void check(bool ok, const char *what)
 {
     printf("%s %s\n", ok ? "ok  " : "FAIL", what);
-    if (ok) pass++;
-    else failn++;
+    if (ok)
+        pass++;
+    else
+        failn++;
 }
 
 typedef struct env {
@@ -49,8 +51,8 @@ static ward_status call(env *e, const char *name, int32_t arg, bool has_arg, int
 {
     ward_func *f = ward_instance_func(e->inst, name);
     ward_val a = {.kind = WARD_I32, .of.i32 = arg}, r = {.kind = WARD_I32};
-    ward_status st = ward_func_call(e->s, f, &a, has_arg ? 1 : 0, &r,
-                                    ward_func_result_count(f), res);
+    ward_status st =
+        ward_func_call(e->s, f, &a, has_arg ? 1 : 0, &r, ward_func_result_count(f), res);
     if (out) *out = r.of.i32;
     return st;
 }
@@ -127,8 +129,7 @@ static void after_trap(void)
         check(false, "instantiate");
         return;
     }
-    check(call(&e, "fill", 0, true, NULL, &res) == WARD_TRAP && is_oob(&res) &&
-              res.nframes == 1,
+    check(call(&e, "fill", 0, true, NULL, &res) == WARD_TRAP && is_oob(&res) && res.nframes == 1,
           "a store loop ends in the out-of-bounds trap");
     call(&e, "count", 0, false, &v, &res);
     check(v == 16384, "every store before the faulting one counted (global after the trap)");
@@ -156,8 +157,7 @@ static void after_trap(void)
     env_free(&ie);
     check(call(&e, "outer", 100, true, &v, &res) == WARD_OK && v == 5,
           "nested, no fault: the call returns");
-    check(call(&e, "load", 65524, true, &v, &res) == WARD_OK && v == 65532,
-          "the last word loads");
+    check(call(&e, "load", 65524, true, &v, &res) == WARD_OK && v == 65532, "the last word loads");
     env_free(&e);
 }
 
