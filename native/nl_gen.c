@@ -528,76 +528,101 @@ static bool nl_guarded(nl_gen *g, uint32_t mi, uint8_t path)
            nl_jit_guard();
 }
 
-/* base + addr + off of memory mi, unchecked (flat: the loads' base is the
- * stores'). */
-static LLVMValueRef nl_guard_ptr(nl_gen *g, uint32_t mi, LLVMValueRef addr, LLVMValueRef off)
+/* The address of a guarded access: base + idx + disp, unchecked (flat: the
+ * loads' base is the stores'). A constant offset below 2^31 becomes the
+ * instruction's displacement. */
+typedef struct nl_gaddr {
+    LLVMValueRef base, idx;
+    uint64_t disp;
+} nl_gaddr;
+
+static nl_gaddr nl_guard_addr(nl_gen *g, uint32_t mi, LLVMValueRef addr, LLVMValueRef off)
 {
-    LLVMValueRef ea = LLVMBuildAdd(g->B, addr, off, "");
-    LLVMValueRef base = LLVMBuildLoad2(g->B, g->ptr, g->mems[mi].rd_base, "");
-    return LLVMBuildGEP2(g->B, g->i8, base, &ea, 1, "");
+    nl_gaddr a = {LLVMBuildLoad2(g->B, g->ptr, g->mems[mi].rd_base, ""), addr, 0};
+    if (LLVMIsAConstantInt(off) && LLVMConstIntGetZExtValue(off) < (1ull << 31))
+        a.disp = LLVMConstIntGetZExtValue(off);
+    else
+        a.idx = LLVMBuildAdd(g->B, addr, off, "");
+    return a;
 }
 
-/* One access instruction insn (AT&T, operands: $0 the value register as an
- * i64, $1 the memory of `bytes` bytes at p) with its site record. A load
- * returns the i64 its instruction leaves in $0; a store writes v (i64). */
-static LLVMValueRef nl_guard_asm(nl_gen *g, const char *insn, uint32_t bytes, LLVMValueRef p,
-                                 LLVMValueRef v)
+/* One access instruction with its site record. insn is its AT&T text with
+ * %s for the memory operand and $0 for the value register, of type vt: i64
+ * in a general register, float or double in an SSE register. A load
+ * returns the value its instruction leaves in $0; a store (v not NULL)
+ * writes v. The address goes in registers, not as a memory operand, so
+ * that LLVM's strictfp code generation, which treats an asm that may load
+ * or store as an x87 instruction, does not follow it with an fwait. */
+static LLVMValueRef nl_guard_asm(nl_gen *g, const char *insn, nl_gaddr a, LLVMValueRef v,
+                                 LLVMTypeRef vt)
 {
-    char text[320];
+    char mem[48], ins[96], text[320];
     uint32_t fi = (uint32_t)(g->fc - g->cs->funcs);
+    snprintf(mem, sizeof mem, "%llu($1,$2)", (unsigned long long)a.disp);
+    snprintf(ins, sizeof ins, insn, mem);
     snprintf(text, sizeof text,
              "1: %s\n\t.pushsection " NL_PCMAP_SECTION ",\"a\",@progbits\n\t.long 1b - .\n\t"
              ".long %u, %u\n\t.popsection",
-             insn, fi, g->pc);
-    bool store = v != NULL;
-    const char *cons = store ? "r,*m" : "=r,*m";
-    LLVMTypeRef params[2] = {g->i64, g->ptr};
-    LLVMTypeRef ft = store ? LLVMFunctionType(LLVMVoidTypeInContext(g->C), params, 2, 0)
-                           : LLVMFunctionType(g->i64, params + 1, 1, 0);
+             ins, fi, g->pc);
+    bool store = v != NULL, fp = vt != g->i64;
+    const char *cons = store ? (fp ? "x,r,r" : "r,r,r") : (fp ? "=x,r,r" : "=r,r,r");
+    LLVMTypeRef params[3] = {vt, g->ptr, g->i64};
+    LLVMTypeRef ft = store ? LLVMFunctionType(LLVMVoidTypeInContext(g->C), params, 3, 0)
+                           : LLVMFunctionType(vt, params + 1, 2, 0);
     LLVMValueRef fn = LLVMGetInlineAsm(ft, text, strlen(text), (char *)cons, strlen(cons), true,
                                        false, LLVMInlineAsmDialectATT, false);
-    LLVMValueRef args[2] = {v, p};
-    LLVMValueRef call = LLVMBuildCall2(g->B, ft, fn, store ? args : args + 1, store ? 2 : 1, "");
-    unsigned kind = LLVMGetEnumAttributeKindForName("elementtype", 11);
-    LLVMTypeRef mt = LLVMIntTypeInContext(g->C, bytes * 8);
-    LLVMAddCallSiteAttribute(call, store ? 2 : 1, LLVMCreateTypeAttribute(g->C, kind, mt));
-    return call;
+    LLVMValueRef args[3] = {v, a.base, a.idx};
+    return LLVMBuildCall2(g->B, ft, fn, store ? args : args + 1, store ? 3 : 2, "");
 }
 
-/* The value load op `base` reads at p (a guarded access), as i64 in the
- * slot encoding: the instruction extends it as the op does (writing a
- * 32-bit register clears the upper half). */
-static LLVMValueRef nl_guard_load(nl_gen *g, uint32_t base, LLVMValueRef p)
+/* The value load op `base` reads (a guarded access), as i64 in the slot
+ * encoding: the instruction extends it as the op does (writing a 32-bit
+ * register clears the upper half). Float loads go to an SSE register,
+ * where their users want them. */
+static LLVMValueRef nl_guard_load(nl_gen *g, uint32_t base, nl_gaddr a)
 {
     const char *insn;
-    uint32_t bytes;
     switch (base) {
-    case W_OP_I32_LOAD:
-    case W_OP_F32_LOAD:
-    case W_OP_I64_LOAD32_U: insn = "movl $1, ${0:k}", bytes = 4; break;
-    case W_OP_I64_LOAD32_S: insn = "movslq $1, ${0:q}", bytes = 4; break;
-    case W_OP_I64_LOAD:
-    case W_OP_F64_LOAD: insn = "movq $1, ${0:q}", bytes = 8; break;
-    case W_OP_I32_LOAD8_U:
-    case W_OP_I64_LOAD8_U: insn = "movzbl $1, ${0:k}", bytes = 1; break;
-    case W_OP_I32_LOAD8_S: insn = "movsbl $1, ${0:k}", bytes = 1; break;
-    case W_OP_I64_LOAD8_S: insn = "movsbq $1, ${0:q}", bytes = 1; break;
-    case W_OP_I32_LOAD16_U:
-    case W_OP_I64_LOAD16_U: insn = "movzwl $1, ${0:k}", bytes = 2; break;
-    case W_OP_I32_LOAD16_S: insn = "movswl $1, ${0:k}", bytes = 2; break;
-    default: insn = "movswq $1, ${0:q}", bytes = 2; break; /* I64_LOAD16_S */
+    case W_OP_F32_LOAD: {
+        LLVMValueRef f = nl_guard_asm(g, "movss %s, $0", a, NULL, g->f32);
+        return LLVMBuildZExt(g->B, LLVMBuildBitCast(g->B, f, g->i32, ""), g->i64, "");
     }
-    return nl_guard_asm(g, insn, bytes, p, NULL);
+    case W_OP_F64_LOAD:
+        return LLVMBuildBitCast(g->B, nl_guard_asm(g, "movsd %s, $0", a, NULL, g->f64), g->i64, "");
+    case W_OP_I32_LOAD:
+    case W_OP_I64_LOAD32_U: insn = "movl %s, ${0:k}"; break;
+    case W_OP_I64_LOAD32_S: insn = "movslq %s, ${0:q}"; break;
+    case W_OP_I64_LOAD: insn = "movq %s, ${0:q}"; break;
+    case W_OP_I32_LOAD8_U:
+    case W_OP_I64_LOAD8_U: insn = "movzbl %s, ${0:k}"; break;
+    case W_OP_I32_LOAD8_S: insn = "movsbl %s, ${0:k}"; break;
+    case W_OP_I64_LOAD8_S: insn = "movsbq %s, ${0:q}"; break;
+    case W_OP_I32_LOAD16_U:
+    case W_OP_I64_LOAD16_U: insn = "movzwl %s, ${0:k}"; break;
+    case W_OP_I32_LOAD16_S: insn = "movswl %s, ${0:k}"; break;
+    default: insn = "movswq %s, ${0:q}"; break; /* I64_LOAD16_S */
+    }
+    return nl_guard_asm(g, insn, a, NULL, g->i64);
 }
 
-/* A guarded store of the low `bytes` bytes of v (i64) at p. */
-static void nl_guard_store(nl_gen *g, uint32_t bytes, LLVMValueRef p, LLVMValueRef v)
+/* A guarded store by op `base` of the low `bytes` bytes of v (i64, the
+ * slot): floats from an SSE register, where their producers leave them. */
+static void nl_guard_store(nl_gen *g, uint32_t base, uint32_t bytes, nl_gaddr a, LLVMValueRef v)
 {
-    const char *insn = bytes == 1   ? "movb ${0:b}, $1"
-                       : bytes == 2 ? "movw ${0:w}, $1"
-                       : bytes == 4 ? "movl ${0:k}, $1"
-                                    : "movq ${0:q}, $1";
-    nl_guard_asm(g, insn, bytes, p, v);
+    if (base == W_OP_F64_STORE) {
+        nl_guard_asm(g, "movsd $0, %s", a, LLVMBuildBitCast(g->B, v, g->f64, ""), g->f64);
+        return;
+    }
+    if (base == W_OP_F32_STORE) {
+        LLVMValueRef f = LLVMBuildBitCast(g->B, LLVMBuildTrunc(g->B, v, g->i32, ""), g->f32, "");
+        nl_guard_asm(g, "movss $0, %s", a, f, g->f32);
+        return;
+    }
+    const char *insn = bytes == 1   ? "movb ${0:b}, %s"
+                       : bytes == 2 ? "movw ${0:w}, %s"
+                       : bytes == 4 ? "movl ${0:k}, %s"
+                                    : "movq ${0:q}, %s";
+    nl_guard_asm(g, insn, a, v, g->i64);
 }
 
 /* The value a load op `base` reads at p, in the slot encoding (i64). */
@@ -651,7 +676,7 @@ static void nl_load(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMVal
 {
     LLVMBasicBlockRef slow;
     if (nl_guarded(g, mi, path)) {
-        nl_wr64(g, dst, nl_guard_load(g, base, nl_guard_ptr(g, mi, addr, off)));
+        nl_wr64(g, dst, nl_guard_load(g, base, nl_guard_addr(g, mi, addr, off)));
         return;
     }
     LLVMValueRef p = nl_addr(g, mi, path, addr, off, bytes, false, &slow);
@@ -663,7 +688,7 @@ static void nl_store(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMVa
 {
     LLVMBasicBlockRef slow;
     if (nl_guarded(g, mi, path)) {
-        nl_guard_store(g, bytes, nl_guard_ptr(g, mi, addr, off), v);
+        nl_guard_store(g, base, bytes, nl_guard_addr(g, mi, addr, off), v);
         return;
     }
     LLVMValueRef nv = nl_store_value(g, base, v);
@@ -1548,8 +1573,7 @@ static bool nl_instr(nl_gen *g, uint32_t op, const uint32_t *ip)
             LLVMBasicBlockRef slow;
             LLVMValueRef v;
             if (nl_guarded(g, 0, o->path)) {
-                v = nl_guard_load(g, W_OP_F64_LOAD, nl_guard_ptr(g, 0, addr, off));
-                v = LLVMBuildBitCast(g->B, v, g->f64, "");
+                v = nl_guard_asm(g, "movsd %s, $0", nl_guard_addr(g, 0, addr, off), NULL, g->f64);
             } else {
                 LLVMValueRef p = nl_addr(g, 0, o->path, addr, off, 8, false, &slow);
                 v = LLVMBuildLoad2(g->B, g->f64, p, "");
