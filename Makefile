@@ -138,6 +138,9 @@ $(O)/libward-native.a: $(O)/libward-native.o
 # The spec suite in the native tier (tests/spec/both.sh --tier native).
 $(O)/spec-runner-native: $(O)/tests/spec/runner.o $(O)/tests/spec/spectest.o $(O)/libward-native.a
 	$(CC) $(CFLAGS) -o $@ $^ -lcjson $(LLVM_LIBS) $(LDLIBS)
+# Guard pages through the C API (tests/native/run.sh builds and runs it).
+$(O)/tests/native/guard: $(O)/tests/native/guard.o $(O)/libward-native.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LLVM_LIBS) $(LDLIBS)
 # LLVM -O1: the suite is thousands of small modules, compile time dominates.
 spec-native: $(O)/spec-runner-native $(SPEC_STAMP)
 	bash tests/spec/both.sh $(O)/spec-runner-native build/spec-json --tier native --native-opt 1

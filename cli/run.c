@@ -627,13 +627,13 @@ int cli_run(int argc, char **argv)
         goto done;
     }
     /* The native tier, asked for or implied by an AOT artifact (its magic
-     * is "WARDAOT1"), runs in ward-native. */
+     * is "WARDAOT" and a format digit), runs in ward-native. */
     if (!cli_native_here()) {
         bool want = o.native;
         FILE *mf = want ? NULL : fopen(o.module, "rb");
         if (mf) {
             char magic[8];
-            want = fread(magic, 1, 8, mf) == 8 && memcmp(magic, "WARDAOT1", 8) == 0;
+            want = fread(magic, 1, 8, mf) == 8 && memcmp(magic, "WARDAOT", 7) == 0;
             fclose(mf);
         }
         if (want) {

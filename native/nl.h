@@ -53,4 +53,14 @@ void nl_simd_load_lane(const nl_vgen *v, uint32_t bytes, uint32_t lane, LLVMValu
  * zero-extended to i64. */
 LLVMValueRef nl_simd_lane(const nl_vgen *v, uint32_t bytes, uint32_t lane, uint32_t src);
 
+/* Whether generated code leaves the bounds of flat 32-bit memories to their
+ * guard pages (nl_jit.c: true once the fault handler is installed, on
+ * x86-64). Each such access is an inline asm instruction that lists itself
+ * in the section NL_PCMAP_SECTION as {int32 pc - entry, uint32 function,
+ * uint32 code word}; the object's symbols <prefix>_pcs and <prefix>_pce
+ * mark the start and the end of that section's entries. */
+bool nl_jit_guard(void);
+#define NL_PCMAP_SECTION ".ward_pcmap"
+#define NL_PCMAP_ENTRY 12
+
 #endif

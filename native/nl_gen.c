@@ -556,6 +556,123 @@ static LLVMValueRef nl_addr(nl_gen *g, uint32_t mi, uint8_t path, LLVMValueRef a
     return phi;
 }
 
+/* ---- guard pages ------------------------------------------------------------------------
+ * An access of a flat 32-bit memory needs no bounds check when the fault
+ * handler is installed (nl_jit_guard): base + zext(addr) + offset (offset
+ * below 2^32) stays inside the memory's 8 GiB reservation, which is
+ * inaccessible beyond its size, so an access out of bounds faults and the
+ * handler (exec/native.c) makes the trap. The access is one instruction of
+ * inline asm that records its address, function and code word in the
+ * section NL_PCMAP_SECTION ("sites", native.h): exact whatever LLVM does
+ * around it, where debug locations and !pcsections are lost or moved when
+ * a load is folded into its user. A volatile asm with no memory attributes
+ * is never deleted, duplicated without its record, or moved across another
+ * access, a call or a store to globals, so memory and globals at a trap
+ * are the interpreter's. */
+
+static bool nl_guarded(nl_gen *g, uint32_t mi, uint8_t path)
+{
+    return (path == W_MEM_PATH_FLAT0 || path == W_MEM_PATH_FLAT) && !nl_is64(g, mi) &&
+           nl_jit_guard();
+}
+
+/* The address of a guarded access: base + idx + disp, unchecked (flat: the
+ * loads' base is the stores'). A constant offset below 2^31 becomes the
+ * instruction's displacement. */
+typedef struct nl_gaddr {
+    LLVMValueRef base, idx;
+    uint64_t disp;
+} nl_gaddr;
+
+static nl_gaddr nl_guard_addr(nl_gen *g, uint32_t mi, LLVMValueRef addr, LLVMValueRef off)
+{
+    nl_gaddr a = {LLVMBuildLoad2(g->B, g->ptr, g->mems[mi].rd_base, ""), addr, 0};
+    if (LLVMIsAConstantInt(off) && LLVMConstIntGetZExtValue(off) < (1ull << 31))
+        a.disp = LLVMConstIntGetZExtValue(off);
+    else
+        a.idx = LLVMBuildAdd(g->B, addr, off, "");
+    return a;
+}
+
+/* One access instruction with its site record. insn is its AT&T text with
+ * %s for the memory operand and $0 for the value register, of type vt: i64
+ * in a general register, float or double in an SSE register. A load
+ * returns the value its instruction leaves in $0; a store (v not NULL)
+ * writes v. The address goes in registers, not as a memory operand, so
+ * that LLVM's strictfp code generation, which treats an asm that may load
+ * or store as an x87 instruction, does not follow it with an fwait. */
+static LLVMValueRef nl_guard_asm(nl_gen *g, const char *insn, nl_gaddr a, LLVMValueRef v,
+                                 LLVMTypeRef vt)
+{
+    char mem[48], ins[96], text[320];
+    uint32_t fi = (uint32_t)(g->fc - g->cs->funcs);
+    snprintf(mem, sizeof mem, "%llu($1,$2)", (unsigned long long)a.disp);
+    snprintf(ins, sizeof ins, insn, mem);
+    snprintf(text, sizeof text,
+             "1: %s\n\t.pushsection " NL_PCMAP_SECTION ",\"a\",@progbits\n\t.long 1b - .\n\t"
+             ".long %u, %u\n\t.popsection",
+             ins, fi, g->pc);
+    bool store = v != NULL, fp = vt != g->i64;
+    const char *cons = store ? (fp ? "x,r,r" : "r,r,r") : (fp ? "=x,r,r" : "=r,r,r");
+    LLVMTypeRef params[3] = {vt, g->ptr, g->i64};
+    LLVMTypeRef ft = store ? LLVMFunctionType(LLVMVoidTypeInContext(g->C), params, 3, 0)
+                           : LLVMFunctionType(vt, params + 1, 2, 0);
+    LLVMValueRef fn = LLVMGetInlineAsm(ft, text, strlen(text), (char *)cons, strlen(cons), true,
+                                       false, LLVMInlineAsmDialectATT, false);
+    LLVMValueRef args[3] = {v, a.base, a.idx};
+    return LLVMBuildCall2(g->B, ft, fn, store ? args : args + 1, store ? 3 : 2, "");
+}
+
+/* The value load op `base` reads (a guarded access), as i64 in the slot
+ * encoding: the instruction extends it as the op does (writing a 32-bit
+ * register clears the upper half). Float loads go to an SSE register,
+ * where their users want them. */
+static LLVMValueRef nl_guard_load(nl_gen *g, uint32_t base, nl_gaddr a)
+{
+    const char *insn;
+    switch (base) {
+    case W_OP_F32_LOAD: {
+        LLVMValueRef f = nl_guard_asm(g, "movss %s, $0", a, NULL, g->f32);
+        return LLVMBuildZExt(g->B, LLVMBuildBitCast(g->B, f, g->i32, ""), g->i64, "");
+    }
+    case W_OP_F64_LOAD:
+        return LLVMBuildBitCast(g->B, nl_guard_asm(g, "movsd %s, $0", a, NULL, g->f64), g->i64, "");
+    case W_OP_I32_LOAD:
+    case W_OP_I64_LOAD32_U: insn = "movl %s, ${0:k}"; break;
+    case W_OP_I64_LOAD32_S: insn = "movslq %s, ${0:q}"; break;
+    case W_OP_I64_LOAD: insn = "movq %s, ${0:q}"; break;
+    case W_OP_I32_LOAD8_U:
+    case W_OP_I64_LOAD8_U: insn = "movzbl %s, ${0:k}"; break;
+    case W_OP_I32_LOAD8_S: insn = "movsbl %s, ${0:k}"; break;
+    case W_OP_I64_LOAD8_S: insn = "movsbq %s, ${0:q}"; break;
+    case W_OP_I32_LOAD16_U:
+    case W_OP_I64_LOAD16_U: insn = "movzwl %s, ${0:k}"; break;
+    case W_OP_I32_LOAD16_S: insn = "movswl %s, ${0:k}"; break;
+    default: insn = "movswq %s, ${0:q}"; break; /* I64_LOAD16_S */
+    }
+    return nl_guard_asm(g, insn, a, NULL, g->i64);
+}
+
+/* A guarded store by op `base` of the low `bytes` bytes of v (i64, the
+ * slot): floats from an SSE register, where their producers leave them. */
+static void nl_guard_store(nl_gen *g, uint32_t base, uint32_t bytes, nl_gaddr a, LLVMValueRef v)
+{
+    if (base == W_OP_F64_STORE) {
+        nl_guard_asm(g, "movsd $0, %s", a, LLVMBuildBitCast(g->B, v, g->f64, ""), g->f64);
+        return;
+    }
+    if (base == W_OP_F32_STORE) {
+        LLVMValueRef f = LLVMBuildBitCast(g->B, LLVMBuildTrunc(g->B, v, g->i32, ""), g->f32, "");
+        nl_guard_asm(g, "movss $0, %s", a, f, g->f32);
+        return;
+    }
+    const char *insn = bytes == 1   ? "movb ${0:b}, %s"
+                       : bytes == 2 ? "movw ${0:w}, %s"
+                       : bytes == 4 ? "movl ${0:k}, %s"
+                                    : "movq ${0:q}, %s";
+    nl_guard_asm(g, insn, a, v, g->i64);
+}
+
 /* The value a load op `base` reads at p, in the slot encoding (i64). */
 static LLVMValueRef nl_load_value(nl_gen *g, uint32_t base, LLVMValueRef p)
 {
@@ -606,6 +723,10 @@ static void nl_load(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMVal
                     LLVMValueRef off, uint32_t bytes, uint32_t dst)
 {
     LLVMBasicBlockRef slow;
+    if (nl_guarded(g, mi, path)) {
+        nl_wr64(g, dst, nl_guard_load(g, base, nl_guard_addr(g, mi, addr, off)));
+        return;
+    }
     LLVMValueRef p = nl_addr(g, mi, path, addr, off, bytes, false, &slow);
     nl_wr64(g, dst, nl_load_value(g, base, p));
 }
@@ -614,6 +735,10 @@ static void nl_store(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMVa
                      LLVMValueRef off, uint32_t bytes, LLVMValueRef v)
 {
     LLVMBasicBlockRef slow;
+    if (nl_guarded(g, mi, path)) {
+        nl_guard_store(g, base, bytes, nl_guard_addr(g, mi, addr, off), v);
+        return;
+    }
     LLVMValueRef nv = nl_store_value(g, base, v);
     LLVMValueRef p = nl_addr(g, mi, path, addr, off, bytes, true, &slow);
     LLVMValueRef s = LLVMBuildStore(g->B, nv, p);
@@ -1567,9 +1692,14 @@ static bool nl_instr(nl_gen *g, uint32_t op, const uint32_t *ip)
         }
         if (o->kind == K_FLD) {
             LLVMBasicBlockRef slow;
-            LLVMValueRef p = nl_addr(g, 0, o->path, addr, off, 8, false, &slow);
-            LLVMValueRef v = LLVMBuildLoad2(g->B, g->f64, p, "");
-            LLVMSetAlignment(v, 1);
+            LLVMValueRef v;
+            if (nl_guarded(g, 0, o->path)) {
+                v = nl_guard_asm(g, "movsd %s, $0", nl_guard_addr(g, 0, addr, off), NULL, g->f64);
+            } else {
+                LLVMValueRef p = nl_addr(g, 0, o->path, addr, off, 8, false, &slow);
+                v = LLVMBuildLoad2(g->B, g->f64, p, "");
+                LLVMSetAlignment(v, 1);
+            }
             nl_wr(g, ip[3], nl_num(g, o->base, nl_rdf64(g, ip[1]), v));
             return true;
         }

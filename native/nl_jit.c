@@ -80,6 +80,10 @@ void ward_native_llvm_stats(ward_native_stats *out)
 
 static LLVMOrcLLJITRef nl_jit;
 static char *nl_cpu, *nl_features;
+/* Guard pages for flat 32-bit memories (nl.h): x86-64 only (the access
+ * instructions are x86 asm), and only with the fault handler installed;
+ * WARD_NATIVE_NO_GUARD=1 keeps explicit bounds checks (for comparison). */
+static bool nl_guard;
 static char nl_init_error[256];
 static pthread_once_t nl_once = PTHREAD_ONCE_INIT;
 static bool nl_exiting; /* guarded by nl_lock */
@@ -107,8 +111,13 @@ static void nl_init(void)
     LLVMInitializeNativeTarget();
     LLVMInitializeNativeAsmPrinter();
     atexit(nl_at_exit);
+    LLVMInitializeNativeAsmParser(); /* the guarded accesses are inline asm */
     nl_cpu = LLVMGetHostCPUName();
     nl_features = LLVMGetHostCPUFeatures();
+#if defined(__x86_64__)
+    const char *ng = getenv("WARD_NATIVE_NO_GUARD");
+    nl_guard = !(ng && *ng && strcmp(ng, "0") != 0) && nat_guard_install();
+#endif
     LLVMErrorRef e = LLVMOrcCreateLLJIT(&nl_jit, NULL);
     if (e) {
         nl_error_to(nl_init_error, sizeof nl_init_error, e);
@@ -130,6 +139,11 @@ static void nl_init(void)
         nl_error_to(nl_init_error, sizeof nl_init_error, e);
         nl_jit = NULL;
     }
+}
+
+bool nl_jit_guard(void)
+{
+    return nl_guard;
 }
 
 static LLVMTargetMachineRef nl_target_machine(char *err, size_t n)
@@ -170,9 +184,12 @@ static void nl_key(const uint8_t *wasm, size_t len, const uint8_t *modes, uint32
 {
     llvm_blake3_hasher h;
     llvm_blake3_hasher_init(&h);
-    /* The code's convention with the runtime (w_exec layout, body calls): bumped
-     * when it changes, so that older cache entries and artifacts are not used. */
-    llvm_blake3_hasher_update(&h, "ward-native-2", 13);
+    /* The code's convention with the runtime (w_exec layout, body calls, the
+     * guard-page site table): bumped when it changes, so that older cache
+     * entries and artifacts are not used. */
+    llvm_blake3_hasher_update(&h, "ward-native-3", 13);
+    uint8_t guard = nl_guard;
+    llvm_blake3_hasher_update(&h, &guard, 1);
     llvm_blake3_hasher_update(&h, WARD_VERSION, strlen(WARD_VERSION) + 1);
     llvm_blake3_hasher_update(&h, nl_cpu, strlen(nl_cpu) + 1);
     llvm_blake3_hasher_update(&h, nl_features, strlen(nl_features) + 1);
@@ -199,6 +216,8 @@ typedef struct nl_loaded {
     LLVMOrcResourceTrackerRef rt;
     w_native_entry *entries;
     uint32_t nfuncs;
+    w_native_site *sites; /* registered with nat_code_add, sorted by pc */
+    uint32_t nsites;
     unsigned refs;
     struct nl_loaded *next;
 } nl_loaded;
@@ -213,6 +232,62 @@ typedef struct nl_preload {
 
 static nl_loaded *nl_loaded_list;
 static nl_preload *nl_preloads;
+
+static int nl_site_cmp(const void *a, const void *b)
+{
+    uintptr_t x = ((const w_native_site *)a)->pc, y = ((const w_native_site *)b)->pc;
+    return x < y ? -1 : x > y;
+}
+
+/* Reads the sites of loaded code (nl.h: the entries between <prefix>_pcs
+ * and <prefix>_pce) into l and registers them. False with err if the
+ * table is malformed or cannot be registered: the code must not run. */
+static bool nl_load_sites(nl_loaded *l, const char *hex, char *err, size_t n)
+{
+    char name[2 * NL_KEY + 16];
+    LLVMOrcExecutorAddress a = 0, b = 0;
+    snprintf(name, sizeof name, "w%.16s_pcs", hex);
+    LLVMErrorRef e = LLVMOrcLLJITLookup(nl_jit, &a, name);
+    if (e) {
+        /* No table: code without guarded accesses (compiled without guard
+         * pages, or with no memory). */
+        LLVMConsumeError(e);
+        return true;
+    }
+    snprintf(name, sizeof name, "w%.16s_pce", hex);
+    e = LLVMOrcLLJITLookup(nl_jit, &b, name);
+    if (e) {
+        nl_error_to(err, n, e);
+        return false;
+    }
+    if (b < a || (b - a) % NL_PCMAP_ENTRY != 0) {
+        snprintf(err, n, "native code: malformed site table");
+        return false;
+    }
+    uint64_t count = (b - a) / NL_PCMAP_ENTRY;
+    if (count == 0) return true;
+    l->sites = calloc(count, sizeof *l->sites);
+    if (!l->sites) {
+        snprintf(err, n, "out of memory");
+        return false;
+    }
+    for (uint64_t i = 0; i < count; i++) {
+        const uint8_t *p = (const uint8_t *)(uintptr_t)(a + i * NL_PCMAP_ENTRY);
+        int32_t rel;
+        uint32_t fi, pc;
+        memcpy(&rel, p, 4);
+        memcpy(&fi, p + 4, 4);
+        memcpy(&pc, p + 8, 4);
+        l->sites[i] = (w_native_site){(uintptr_t)p + (uintptr_t)(intptr_t)rel, fi, pc};
+    }
+    qsort(l->sites, count, sizeof *l->sites, nl_site_cmp);
+    l->nsites = (uint32_t)count;
+    if (!nat_code_add(l, l->sites, l->nsites)) {
+        snprintf(err, n, "native code: too many modules with guard pages loaded");
+        return false;
+    }
+    return true;
+}
 
 /* Loads object code for key: its entry table symbol is <prefix>_entries. */
 static nl_loaded *nl_load_object(const uint8_t key[NL_KEY], const uint8_t *obj, size_t len,
@@ -246,6 +321,16 @@ static nl_loaded *nl_load_object(const uint8_t key[NL_KEY], const uint8_t *obj, 
     l->rt = rt;
     l->nfuncs = nfuncs;
     memcpy(l->entries, (void *)(uintptr_t)addr, nfuncs * sizeof *l->entries);
+    if (!nl_load_sites(l, hex, err, n)) {
+        nat_code_remove(l);
+        LLVMErrorRef e2 = LLVMOrcResourceTrackerRemove(rt);
+        if (e2) LLVMConsumeError(e2);
+        LLVMOrcReleaseResourceTracker(rt);
+        free(l->sites);
+        free(l->entries);
+        free(l);
+        return NULL;
+    }
     return l;
 }
 
@@ -268,6 +353,24 @@ static uint8_t *nl_emit(const w_module *m, const w_codeset *cs, const uint8_t ke
     if (count < 0) {
         snprintf(err, n, "%s", werr.msg);
         goto done;
+    }
+    /* The site table's bounds (nl.h): module asm comes first in the
+     * object, globals after all functions, so the sites of every function
+     * lie between the two symbols. */
+    if (nl_guard) {
+        char text[256];
+        int k = snprintf(text, sizeof text,
+                         ".pushsection " NL_PCMAP_SECTION ",\"a\",@progbits\n.globl %s_pcs\n"
+                         ".hidden %s_pcs\n.p2align 2\n%s_pcs:\n.popsection\n",
+                         prefix, prefix, prefix);
+        LLVMAppendModuleInlineAsm(mod, text, (size_t)k);
+        snprintf(name, sizeof name, "%s_pce", prefix);
+        LLVMTypeRef i32 = LLVMInt32TypeInContext(ctx);
+        LLVMValueRef end = LLVMAddGlobal(mod, i32, name);
+        LLVMSetInitializer(end, LLVMConstInt(i32, 0, 0));
+        LLVMSetGlobalConstant(end, 1);
+        LLVMSetSection(end, NL_PCMAP_SECTION);
+        LLVMSetAlignment(end, 4);
     }
     /* The entry table: <prefix>_entries, NULL for functions left to the
      * interpreter. */
@@ -343,9 +446,9 @@ done:
 
 /* ---- the cache directory ------------------------------------------------------------------ */
 
-/* A cache file: "WARDNO01", the key, the object's length (8 bytes, little
+/* A cache file: "WARDNO02", the key, the object's length (8 bytes, little
  * endian), the BLAKE3 hash of the object, the object. */
-static const char nl_cache_magic[8] = {'W', 'A', 'R', 'D', 'N', 'O', '0', '1'};
+static const char nl_cache_magic[8] = {'W', 'A', 'R', 'D', 'N', 'O', '0', '2'};
 
 static uint8_t *nl_cache_read(const uint8_t key[NL_KEY], size_t *len)
 {
@@ -524,9 +627,11 @@ static void nl_release(w_native_set *set)
                 break;
             }
         }
+        nat_code_remove(l);
         LLVMErrorRef e = LLVMOrcResourceTrackerRemove(l->rt);
         if (e) LLVMConsumeError(e);
         LLVMOrcReleaseResourceTracker(l->rt);
+        free(l->sites);
         free(l->entries);
         free(l);
     }
@@ -543,7 +648,8 @@ const ward_native_backend *ward_native_llvm(void)
 
 /* ---- AOT artifacts --------------------------------------------------------------------------
  * A .cwasm file:
- *   "WARDAOT1"                      8
+ *   "WARDAOT2"                      8 (format 2: flat 32-bit accesses rely on
+ *                                     guard pages and the site table)
  *   ward version, NUL-padded        16
  *   CPU name, NUL-padded            64
  *   BLAKE3 of the CPU features      32
@@ -635,7 +741,7 @@ bool ward_native_compile_artifact(const uint8_t *wasm, size_t len, uint32_t feat
         return false;
     }
     size_t k = 0;
-    memcpy(a, "WARDAOT1", 8), k += 8;
+    memcpy(a, "WARDAOT2", 8), k += 8;
     snprintf((char *)a + k, 16, "%s", WARD_VERSION), k += 16;
     snprintf((char *)a + k, 64, "%s", nl_cpu), k += 64;
     nl_hash(nl_features, strlen(nl_features), a + k), k += 32;
@@ -655,7 +761,8 @@ bool ward_native_compile_artifact(const uint8_t *wasm, size_t len, uint32_t feat
 
 bool ward_native_is_artifact(const uint8_t *bytes, size_t len)
 {
-    return len >= 8 && memcmp(bytes, "WARDAOT1", 8) == 0;
+    /* Any format version: an old one gets its own message when loaded. */
+    return len >= 8 && memcmp(bytes, "WARDAOT", 7) == 0;
 }
 
 bool ward_native_load_artifact(const uint8_t *a, size_t len, int memory_mode, bool mem_safety,
@@ -669,6 +776,13 @@ bool ward_native_load_artifact(const uint8_t *a, size_t len, int memory_mode, bo
     }
     if (!ward_native_is_artifact(a, len)) {
         snprintf(err, errlen, "not a ward native artifact");
+        return false;
+    }
+    if (a[7] != '2') {
+        snprintf(err, errlen,
+                 "artifact of format %c, this ward reads format 2 (native code now relies on "
+                 "guard pages): recompile it",
+                 a[7]);
         return false;
     }
     if (len < NL_AOT_HDR + NL_KEY) {

@@ -8,6 +8,7 @@
 #include "mem/access.h"
 #include "platform/platform.h"
 
+#include <setjmp.h>
 #include <stdatomic.h>
 
 static const w_native_backend *_Atomic nat_the_backend;
@@ -123,13 +124,184 @@ w_native_entry nat_entry_of(w_exec *ex, const w_func *fn)
     return i < set->nfuncs ? set->entries[i] : NULL;
 }
 
+/* ---- guard pages (native.h) ------------------------------------------------------------
+ * The code table: one slot per loaded object with sites, read by the fault
+ * handler without a lock. A slot changes only under nat_code_lock, inside
+ * a seqlock (seq odd while it changes), so the handler skips a slot it saw
+ * change. A slot's sites are read only when the faulting pc lies in its
+ * range, and then its code is running, so it is not being removed. */
+
+#define NAT_CODE_MAX 1024
+
+typedef struct nat_code {
+    atomic_uint seq;
+    _Atomic(const void *) owner;
+    _Atomic(uintptr_t) lo, hi; /* first and last site's pc */
+    _Atomic(const w_native_site *) sites;
+    atomic_uint n;
+} nat_code;
+
+static nat_code nat_codes[NAT_CODE_MAX];
+static atomic_uint nat_ncodes; /* slots ever used */
+/* Registration is rare (once per loaded object): a spin lock will do. */
+static atomic_flag nat_code_busy = ATOMIC_FLAG_INIT;
+
+static void nat_code_lock(void)
+{
+    while (atomic_flag_test_and_set_explicit(&nat_code_busy, memory_order_acquire)) {
+    }
+}
+
+static void nat_code_unlock(void)
+{
+    atomic_flag_clear_explicit(&nat_code_busy, memory_order_release);
+}
+
+static void nat_code_set(nat_code *c, const void *owner, const w_native_site *sites, uint32_t n)
+{
+    unsigned seq = atomic_load_explicit(&c->seq, memory_order_relaxed);
+    atomic_store_explicit(&c->seq, seq + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    atomic_store_explicit(&c->owner, owner, memory_order_relaxed);
+    atomic_store_explicit(&c->lo, n ? sites[0].pc : 0, memory_order_relaxed);
+    atomic_store_explicit(&c->hi, n ? sites[n - 1].pc : 0, memory_order_relaxed);
+    atomic_store_explicit(&c->sites, sites, memory_order_relaxed);
+    atomic_store_explicit(&c->n, n, memory_order_relaxed);
+    atomic_store_explicit(&c->seq, seq + 2, memory_order_release);
+}
+
+bool nat_code_add(const void *owner, const w_native_site *sites, uint32_t n)
+{
+    bool ok = false;
+    if (n == 0) return true;
+    nat_code_lock();
+    unsigned used = atomic_load_explicit(&nat_ncodes, memory_order_relaxed);
+    for (unsigned i = 0; i <= used && i < NAT_CODE_MAX; i++) {
+        if (atomic_load_explicit(&nat_codes[i].owner, memory_order_relaxed) != NULL) continue;
+        nat_code_set(&nat_codes[i], owner, sites, n);
+        if (i == used) atomic_store_explicit(&nat_ncodes, used + 1, memory_order_release);
+        ok = true;
+        break;
+    }
+    nat_code_unlock();
+    return ok;
+}
+
+void nat_code_remove(const void *owner)
+{
+    nat_code_lock();
+    unsigned used = atomic_load_explicit(&nat_ncodes, memory_order_relaxed);
+    for (unsigned i = 0; i < used; i++) {
+        if (atomic_load_explicit(&nat_codes[i].owner, memory_order_relaxed) == owner)
+            nat_code_set(&nat_codes[i], NULL, NULL, 0);
+    }
+    nat_code_unlock();
+}
+
+/* The site at pc and the owner of its code, or NULL. Async-signal-safe. */
+static const w_native_site *nat_site_at(uintptr_t pc, const void **owner)
+{
+    unsigned used = atomic_load_explicit(&nat_ncodes, memory_order_acquire);
+    for (unsigned i = 0; i < used; i++) {
+        nat_code *c = &nat_codes[i];
+        unsigned seq = atomic_load_explicit(&c->seq, memory_order_acquire);
+        if (seq & 1) continue;
+        uintptr_t lo = atomic_load_explicit(&c->lo, memory_order_relaxed);
+        uintptr_t hi = atomic_load_explicit(&c->hi, memory_order_relaxed);
+        const w_native_site *s = atomic_load_explicit(&c->sites, memory_order_relaxed);
+        uint32_t n = atomic_load_explicit(&c->n, memory_order_relaxed);
+        const void *o = atomic_load_explicit(&c->owner, memory_order_relaxed);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&c->seq, memory_order_relaxed) != seq) continue;
+        if (!s || pc < lo || pc > hi) continue;
+        uint32_t a = 0, b = n;
+        while (a < b) {
+            uint32_t mid = a + (b - a) / 2;
+            if (s[mid].pc < pc)
+                a = mid + 1;
+            else
+                b = mid;
+        }
+        if (a < n && s[a].pc == pc) {
+            *owner = o;
+            return &s[a];
+        }
+    }
+    return NULL;
+}
+
+/* The innermost nat_run of this thread: where a fault of its code goes. */
+typedef struct nat_guard {
+    sigjmp_buf jb;
+    w_instance *inst;
+    struct nat_guard *prev;
+    const w_func *fn; /* the faulting access, set by nat_on_fault */
+    uint32_t pc;
+} nat_guard;
+
+static _Thread_local nat_guard *nat_cur;
+
+/* Is addr beyond the accessible bytes of a flat 32-bit memory of inst, in
+ * its reservation (or the page after it, which an access straddling its
+ * end names)? */
+static bool nat_guard_addr(const w_instance *inst, uintptr_t addr)
+{
+    for (uint32_t i = 0; i < inst->module->nmems; i++) {
+        const w_memory *m = inst->mems[i];
+        if (m->mode != W_MEM_FLAT || m->is64 || m->tagged || !m->base) continue;
+        uintptr_t base = (uintptr_t)m->base;
+        if (addr >= base + m->size && addr - base < m->reserved + W_PAGE_SIZE) return true;
+    }
+    return false;
+}
+
+/* The fault handler (plat_fault_install): a site of the running code
+ * faulting on a memory of the running instance is ours. Async-signal-safe:
+ * the site table, the instance's memories and this thread's nat_cur (which
+ * a thread running native code has touched already) are plain reads. */
+static void nat_on_fault(uintptr_t pc, uintptr_t addr)
+{
+    const void *owner = NULL;
+    const w_native_site *site = nat_site_at(pc, &owner);
+    if (!site) return;
+    nat_guard *gd = nat_cur;
+    if (!gd) return;
+    const w_instance *inst = gd->inst;
+    const w_native_set *set =
+        atomic_load_explicit(&((w_codeset *)inst->code)->native, memory_order_relaxed);
+    if (!set || set->handle != owner || site->func >= set->nfuncs) return;
+    if (!nat_guard_addr(inst, addr)) return;
+    gd->fn = inst->funcs[inst->module->nimported_funcs + site->func];
+    gd->pc = site->irpc;
+    siglongjmp(gd->jb, 1);
+}
+
+bool nat_guard_install(void)
+{
+    return plat_fault_install(nat_on_fault);
+}
+
 w_trap nat_run(w_exec *ex, w_func *fn, w_native_entry e, uint64_t *slots)
 {
     uintptr_t saved = ex->nat_stack_lim;
     uintptr_t lim = plat_stack_limit();
+    uint32_t nframes = ex->nframes;
+    nat_guard gd;
+    w_trap t;
+    gd.inst = fn->inst;
+    gd.prev = nat_cur;
     /* Native code keeps what vm_call keeps free below it for host code. */
     ex->nat_stack_lim = lim ? lim + VM_STACK_RESERVE : 0;
-    w_trap t = e(ex, fn->inst, slots);
+    if (sigsetjmp(gd.jb, 0) == 0) {
+        nat_cur = &gd;
+        t = e(ex, fn->inst, slots);
+    } else {
+        /* A site faulted (nat_on_fault): its trap, with the frames native
+         * code had pushed at that point, then back to ours. */
+        t = nat_h_trap(ex, gd.fn, gd.pc, W_TRAP_MEM_OOB);
+        ex->nframes = nframes;
+    }
+    nat_cur = gd.prev;
     ex->nat_stack_lim = saved;
     return t;
 }

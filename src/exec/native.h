@@ -97,6 +97,34 @@ void nat_free_set(w_native_set *set);
  * vm_call). The caller has checked the call depth and pushed its own frame. */
 w_trap nat_run(w_exec *ex, w_func *fn, w_native_entry e, uint64_t *slots);
 
+/* ---- guard pages ----------------------------------------------------------------------
+ * A flat 32-bit memory reserves all 8 GiB that base + address + offset can
+ * reach, inaccessible beyond its size (mem/memory.c), so native code may
+ * load and store there without a bounds check: an access out of bounds
+ * faults on the reservation instead. The backend lists every such access
+ * of the code it loads (a "site": the instruction's address, its function,
+ * its word in the internal code), and a fault handler (plat_fault_install)
+ * turns a fault of a site on a memory of the running instance, beyond the
+ * memory's size, into the spec's "out of bounds memory access" with the
+ * interpreter's backtrace: the innermost nat_run records it and returns it,
+ * with ex->nframes back to what it was on entry. Any other fault is not
+ * ours and goes on to the handler installed before (or ends the process). */
+
+typedef struct w_native_site {
+    uintptr_t pc;  /* the address of the access instruction */
+    uint32_t func; /* defined function index in the codeset */
+    uint32_t irpc; /* its code word in the internal code */
+} w_native_site;
+
+/* Installs the fault handler (once per process); false if the platform has
+ * none, and then the backend must keep every bounds check. */
+bool nat_guard_install(void);
+/* Registers the sites of the code `owner` (the backend's handle in a
+ * w_native_set: w_native_set.handle), sorted by pc; the array must stay
+ * unchanged until nat_code_remove(owner). False if the table is full. */
+bool nat_code_add(const void *owner, const w_native_site *sites, uint32_t n);
+void nat_code_remove(const void *owner);
+
 /* ---- helpers for native code ------------------------------------------------------
  * All return W_TRAP_OK or a trap; a trap they return is recorded in ex
  * with its backtrace (fn at code word pc, then ex's frame stack) unless

@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/resource.h>
@@ -180,6 +181,89 @@ size_t plat_stack_left(void)
     /* Past the budget but still on this stack: nothing left. Anywhere else
      * (a coroutine's stack, or none known): no budget can be given. */
     return here >= st_base && here <= st_hi ? 0 : SIZE_MAX;
+}
+
+/* ---- faults --------------------------------------------------------------------
+ * One handler for SIGSEGV and SIGBUS, installed once. It asks the callback
+ * about faults the kernel raised (si_code > 0) and chains everything else,
+ * and whatever the callback returns from, to the handler found at install
+ * time: that handler's own function, or the default action (the handler is
+ * reset to SIG_DFL and the faulting instruction runs again, so the process
+ * dies of the same signal at the same place, with its core dump). The
+ * handler runs on the thread's alternate signal stack if it has one
+ * (SA_ONSTACK), as the one it replaces may have asked for, and SA_NODEFER
+ * keeps the signal unblocked inside it: a callback leaving by siglongjmp to
+ * a sigsetjmp(buf, 0) leaves the signal mask as it was, without a system
+ * call on every sigsetjmp. */
+
+static _Atomic(plat_fault_fn) fault_fn;
+static struct sigaction fault_old_segv, fault_old_bus;
+static pthread_mutex_t fault_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool fault_installed; /* guarded by fault_lock */
+
+static uintptr_t fault_pc(const void *uctx)
+{
+    const ucontext_t *uc = uctx;
+#if defined(__x86_64__)
+    return (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+    return (uintptr_t)uc->uc_mcontext.pc;
+#else
+    (void)uc;
+    return 0;
+#endif
+}
+
+static void fault_chain(int sig, siginfo_t *si, void *uctx)
+{
+    const struct sigaction *old = sig == SIGBUS ? &fault_old_bus : &fault_old_segv;
+    if (old->sa_flags & SA_SIGINFO) {
+        old->sa_sigaction(sig, si, uctx);
+    } else if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
+        old->sa_handler(sig);
+    } else {
+        /* As without us: the default action when the instruction runs
+         * again (a fault), or now (a signal sent to the process). */
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        sigemptyset(&dfl.sa_mask);
+        sigaction(sig, &dfl, NULL);
+        if (si->si_code <= 0) raise(sig);
+    }
+}
+
+static void fault_handler(int sig, siginfo_t *si, void *uctx)
+{
+    int saved = errno;
+    plat_fault_fn fn = atomic_load_explicit(&fault_fn, memory_order_acquire);
+    if (fn && si->si_code > 0) fn(fault_pc(uctx), (uintptr_t)si->si_addr);
+    errno = saved;
+    fault_chain(sig, si, uctx);
+}
+
+bool plat_fault_install(plat_fault_fn fn)
+{
+#if !defined(__x86_64__) && !defined(__aarch64__)
+    (void)fn;
+    return false;
+#else
+    bool ok = true;
+    pthread_mutex_lock(&fault_lock);
+    if (!fault_installed) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = fault_handler;
+        sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+        sigemptyset(&sa.sa_mask);
+        atomic_store_explicit(&fault_fn, fn, memory_order_release);
+        ok = sigaction(SIGSEGV, &sa, &fault_old_segv) == 0 &&
+             sigaction(SIGBUS, &sa, &fault_old_bus) == 0;
+        fault_installed = ok;
+    }
+    pthread_mutex_unlock(&fault_lock);
+    return ok;
+#endif
 }
 
 /* ---- watchdog ------------------------------------------------------------------ */

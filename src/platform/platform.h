@@ -63,6 +63,23 @@ uintptr_t plat_stack_limit(void);
  * fake stacks (detect_stack_use_after_return). */
 size_t plat_stack_left(void);
 
+/* ---- faults -------------------------------------------------------------------- */
+
+/* A handler for the synchronous faults SIGSEGV and SIGBUS: pc is the
+ * faulting instruction, addr the address the fault names. It runs inside
+ * a signal handler, so it may do only async-signal-safe work; it takes a
+ * fault that is its own by leaving with siglongjmp, and returns for any
+ * other fault. */
+typedef void (*plat_fault_fn)(uintptr_t pc, uintptr_t addr);
+
+/* Installs fn as the process's fault handler for SIGSEGV and SIGBUS (the
+ * first call does; later ones return whether it is installed). A fault fn
+ * returns from goes to the handler that was installed before (ASan's, say),
+ * or, if there was none, ends the process as it would have without ward.
+ * Faults raised by kill() or a queued signal never reach fn. False when the
+ * handler could not be installed or this platform cannot tell a fault's pc. */
+bool plat_fault_install(plat_fault_fn fn);
+
 /* ---- watchdog ------------------------------------------------------------------ */
 
 /* A deadline registration. The caller owns the struct (no allocation, so
