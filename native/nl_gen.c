@@ -218,6 +218,11 @@ static int nl_op_of(uint32_t word)
 
 typedef struct nl_mem {
     LLVMValueRef rd_base, rd_lim, wr_base, wr_lim; /* allocas */
+    /* The other paths' state (nl_reload, nl_addr_ways), allocas too: the
+     * tables (pg_rd, pg_wr) and the pages they may be read for (0: none,
+     * the memory is flat or has tags); a tagged flat memory's tag nibbles
+     * once it has tags (else NULL), its base and its size. */
+    LLVMValueRef pg_rd, pg_wr, pages, tags, tbase, tsize;
     bool used;
 } nl_mem;
 
@@ -415,9 +420,40 @@ static uint8_t nl_mode(nl_gen *g, uint32_t mi)
     return g->cs->cfg.mem_mode ? g->cs->cfg.mem_mode[mi] : W_MEM_FLAT;
 }
 
-/* Reloads the spans of the memories the function uses (VM_RELOAD_MEM0). A
- * tagged memory with tags has an empty span here: its accesses take the
- * tagged path (nat_h_load / nat_h_store). */
+/* The state of memory m (the w_memory pointer) that the paged and tagged
+ * paths read besides the span (nl_addr_ways): the tables and the number
+ * of pages they may be read for, which is 0 unless m is paged and has no
+ * tags (the compiler's choice of path follows the mode, but this keeps a
+ * path from reading tables a memory does not have); a tagged memory's
+ * nibbles while it is flat and has tags (VM_RELOAD_MEM0's mem0_tags),
+ * with its base and size. */
+static void nl_reload_ways(nl_gen *g, nl_mem *mm, LLVMValueRef m, uint8_t mode)
+{
+    LLVMValueRef kind = nl_ld(g, g->i8, m, offsetof(w_memory, mode));
+    LLVMValueRef paged = LLVMBuildICmp(g->B, LLVMIntEQ, kind, LLVMConstInt(g->i8, W_MEM_PAGED, 0), "");
+    LLVMValueRef any = NULL;
+    if (mode == W_MEM_TAGGED) {
+        LLVMValueRef a = nl_ld(g, g->i8, m, offsetof(w_memory, tag_any));
+        any = LLVMBuildICmp(g->B, LLVMIntNE, a, LLVMConstInt(g->i8, 0, 0), "");
+        paged = LLVMBuildAnd(g->B, paged, LLVMBuildNot(g->B, any, ""), "");
+    }
+    LLVMValueRef pages = nl_ld(g, g->i64, m, offsetof(w_memory, pages));
+    LLVMBuildStore(g->B, LLVMBuildSelect(g->B, paged, pages, nl_c64(g, 0), ""), mm->pages);
+    LLVMBuildStore(g->B, nl_ld(g, g->ptr, m, offsetof(w_memory, pg_rd)), mm->pg_rd);
+    LLVMBuildStore(g->B, nl_ld(g, g->ptr, m, offsetof(w_memory, pg_wr)), mm->pg_wr);
+    if (mode != W_MEM_TAGGED) return;
+    LLVMValueRef tags = nl_ld(g, g->ptr, m, offsetof(w_memory, tags));
+    LLVMValueRef none = LLVMConstPointerNull(g->ptr);
+    LLVMBuildStore(g->B, LLVMBuildSelect(g->B, any, tags, none, ""), mm->tags);
+    LLVMBuildStore(g->B, nl_ld(g, g->ptr, m, offsetof(w_memory, base)), mm->tbase);
+    LLVMBuildStore(g->B, nl_ld(g, g->i64, m, offsetof(w_memory, size)), mm->tsize);
+}
+
+/* Reloads the state of the memories the function uses (VM_RELOAD_MEM0):
+ * the span, and for the paged and tagged paths the state of their other
+ * fast ways (nl_reload_ways). A tagged memory with tags has an empty span
+ * here: its accesses take the tag check's way (flat) or the slow path
+ * (paged). */
 static void nl_reload(nl_gen *g)
 {
     if (!g->m->nmems) return;
@@ -441,75 +477,241 @@ static void nl_reload(nl_gen *g)
         LLVMBuildStore(g->B, rl, mm->rd_lim);
         LLVMBuildStore(g->B, wb, mm->wr_base);
         LLVMBuildStore(g->B, wl, mm->wr_lim);
+        if (nl_mode(g, i) != W_MEM_FLAT) nl_reload_ways(g, mm, m, nl_mode(g, i));
     }
+}
+
+/* ea = addr + off of memory mi, as i64; for memory64 *bad says whether
+ * addr + off + bytes overflows (NULL for a 32-bit memory, where it cannot:
+ * both are below 2^32). */
+static LLVMValueRef nl_ea(nl_gen *g, uint32_t mi, LLVMValueRef addr, LLVMValueRef off,
+                          uint32_t bytes, LLVMValueRef *bad)
+{
+    *bad = NULL;
+    if (!nl_is64(g, mi)) return LLVMBuildAdd(g->B, addr, off, "");
+    LLVMTypeRef tys[] = {g->i64};
+    LLVMValueRef a1[] = {addr, off};
+    LLVMValueRef r1 = nl_intrinsic(g, "llvm.uadd.with.overflow", tys, 1, a1, 2);
+    LLVMValueRef ea = LLVMBuildExtractValue(g->B, r1, 0, "");
+    LLVMValueRef a2[] = {ea, nl_c64(g, bytes)};
+    LLVMValueRef r2 = nl_intrinsic(g, "llvm.uadd.with.overflow", tys, 1, a2, 2);
+    *bad = LLVMBuildOr(g->B, LLVMBuildExtractValue(g->B, r1, 1, ""),
+                       LLVMBuildExtractValue(g->B, r2, 1, ""), "");
+    return ea;
+}
+
+/* cond, and not bad (if any). */
+static LLVMValueRef nl_and_ok(nl_gen *g, LLVMValueRef cond, LLVMValueRef bad)
+{
+    return bad ? LLVMBuildAnd(g->B, cond, LLVMBuildNot(g->B, bad, ""), "") : cond;
+}
+
+/* The fast ways of the paged and tagged paths (access.h's mem_paged0,
+ * mem_paged, mem_tagged0, mem_tagged) for the `bytes` bytes at addr + off
+ * of memory mi. Each way finds a bias b such that b + ea is the host
+ * address of the whole access:
+ *   span    ea + bytes within the span: the span's base;
+ *   tags    (tagged memories, flat, with tags) the address without its
+ *           tag within the memory, and the one or two granules it touches
+ *           carrying its tag (mem_tag_at_in): base - the tag's bits;
+ *   tables  the page ea >> 16 one of the pages the tables may be read for
+ *           (nl_reload_ways), the access within it, and the page's entry
+ *           in pg_rd (loads) or pg_wr (stores) not the exception entry:
+ *           the entry.
+ * The ways join in one block, where the result (b + ea) is built, so a
+ * load or store there addresses base + index as a flat one does. Anything
+ * else branches to *slow (a new block, left empty for the caller), which
+ * must run the exact slow path (nat_h_load / nat_h_store): straddles,
+ * absent or read-only pages, copy-on-write, tag mismatches, out of bounds.
+ *
+ * Loads use the span of stores. Its pages are private and writable, and
+ * their load entries are the same (pg_sync), so this is exact; and what a
+ * store's slow path changes (copy-on-write gives a page a frame of its
+ * own) can only add pages to that span, never take one away, while it can
+ * cut the span of loads (a clone's load span runs over its template's
+ * frames). So a store's slow path leaves every value kept here valid (a
+ * span at worst smaller than the memory's now), and native code reloads
+ * nothing after it: the state stays in registers across loops that store. */
+static LLVMValueRef nl_addr_ways(nl_gen *g, uint32_t mi, uint8_t path, LLVMValueRef addr,
+                                 LLVMValueRef off, uint32_t bytes, bool write,
+                                 LLVMBasicBlockRef *slow)
+{
+    nl_mem *mm = &g->mems[mi];
+    LLVMValueRef bad;
+    LLVMValueRef ea = nl_ea(g, mi, addr, off, bytes, &bad);
+    bool tagged = path == W_MEM_PATH_TAGGED0 || path == W_MEM_PATH_TAGGED;
+    LLVMBasicBlockRef join = nl_block(g, "way"), sl = nl_block(g, "slow");
+    LLVMValueRef biases[3];
+    LLVMBasicBlockRef froms[3];
+    unsigned n = 0;
+    /* span */
+    LLVMValueRef base = LLVMBuildLoad2(g->B, g->ptr, mm->wr_base, "");
+    LLVMValueRef lim = LLVMBuildLoad2(g->B, g->i64, mm->wr_lim, "");
+    LLVMValueRef end = LLVMBuildAdd(g->B, ea, nl_c64(g, bytes), "");
+    LLVMValueRef in = nl_and_ok(g, LLVMBuildICmp(g->B, LLVMIntULE, end, lim, ""), bad);
+    LLVMBasicBlockRef next = nl_block(g, "notspan");
+    biases[n] = base, froms[n++] = LLVMGetInsertBlock(g->B);
+    LLVMBuildCondBr(g->B, in, join, next);
+    LLVMPositionBuilderAtEnd(g->B, next);
+    if (tagged) {
+        /* tags: a flat memory's nibbles, when it has any */
+        LLVMValueRef tags = LLVMBuildLoad2(g->B, g->ptr, mm->tags, "");
+        LLVMBasicBlockRef nib = nl_block(g, "tags"), tb = nl_block(g, "tables");
+        LLVMBuildCondBr(g->B, LLVMBuildIsNull(g->B, tags, ""), tb, nib);
+        LLVMPositionBuilderAtEnd(g->B, nib);
+        LLVMValueRef shift = nl_c64(g, nl_is64(g, mi) ? W_TAG_SHIFT64 : W_TAG_SHIFT32);
+        LLVMValueRef tag = LLVMBuildAnd(g->B, LLVMBuildLShr(g->B, ea, shift, ""), nl_c64(g, 15), "");
+        LLVMValueRef tbits = LLVMBuildShl(g->B, tag, shift, "");
+        LLVMValueRef sea = LLVMBuildSub(g->B, ea, tbits, "");
+        LLVMValueRef size = LLVMBuildLoad2(g->B, g->i64, mm->tsize, "");
+        LLVMValueRef send = LLVMBuildAdd(g->B, sea, nl_c64(g, bytes), "");
+        LLVMValueRef inb = nl_and_ok(g, LLVMBuildICmp(g->B, LLVMIntULE, send, size, ""), bad);
+        LLVMBasicBlockRef chk = nl_block(g, "tagchk");
+        LLVMBuildCondBr(g->B, inb, chk, sl);
+        LLVMPositionBuilderAtEnd(g->B, chk);
+        /* Granule g's nibble and the next one's, from one 16-bit word (the
+         * array has bytes to spare past its last granule: tag.c). */
+        LLVMValueRef wp = LLVMBuildGEP2(
+            g->B, g->i8, tags, (LLVMValueRef[]){LLVMBuildLShr(g->B, sea, nl_c64(g, 5), "")}, 1, "");
+        LLVMValueRef w = LLVMBuildLoad2(g->B, g->i16, wp, "");
+        LLVMSetAlignment(w, 1);
+        LLVMValueRef sh =
+            LLVMBuildAnd(g->B, LLVMBuildLShr(g->B, sea, nl_c64(g, 2), ""), nl_c64(g, 4), "");
+        LLVMValueRef x = LLVMBuildXor(
+            g->B, LLVMBuildLShr(g->B, LLVMBuildZExt(g->B, w, g->i64, ""), sh, ""), tag, "");
+        LLVMValueRef ok = LLVMBuildICmp(g->B, LLVMIntEQ, LLVMBuildAnd(g->B, x, nl_c64(g, 15), ""),
+                                        nl_c64(g, 0), "");
+        if (bytes > 1) {
+            /* An access that crosses into the next granule needs its tag too. */
+            LLVMValueRef cross = LLVMBuildICmp(
+                g->B, LLVMIntUGT, LLVMBuildAnd(g->B, sea, nl_c64(g, 15), ""), nl_c64(g, 16 - bytes),
+                "");
+            LLVMValueRef x2 = LLVMBuildAnd(
+                g->B, LLVMBuildXor(g->B, LLVMBuildLShr(g->B, x, nl_c64(g, 4), ""), tag, ""),
+                nl_c64(g, 15), "");
+            LLVMValueRef bad2 =
+                LLVMBuildAnd(g->B, cross, LLVMBuildICmp(g->B, LLVMIntNE, x2, nl_c64(g, 0), ""), "");
+            ok = LLVMBuildAnd(g->B, ok, LLVMBuildNot(g->B, bad2, ""), "");
+        }
+        LLVMValueRef tbase = LLVMBuildLoad2(g->B, g->ptr, mm->tbase, "");
+        LLVMValueRef neg = LLVMBuildNeg(g->B, tbits, "");
+        biases[n] = LLVMBuildGEP2(g->B, g->i8, tbase, &neg, 1, "");
+        froms[n++] = LLVMGetInsertBlock(g->B);
+        LLVMBuildCondBr(g->B, ok, join, sl);
+        LLVMPositionBuilderAtEnd(g->B, tb);
+    }
+    /* tables */
+    LLVMValueRef pg = LLVMBuildLShr(g->B, ea, nl_c64(g, PG_SHIFT), "");
+    LLVMValueRef pages = LLVMBuildLoad2(g->B, g->i64, mm->pages, "");
+    LLVMValueRef inpage = LLVMBuildICmp(g->B, LLVMIntULE,
+                                        LLVMBuildAnd(g->B, ea, nl_c64(g, PG_SIZE - 1), ""),
+                                        nl_c64(g, PG_SIZE - bytes), "");
+    LLVMValueRef tok = LLVMBuildAnd(g->B, LLVMBuildICmp(g->B, LLVMIntULT, pg, pages, ""), inpage, "");
+    LLVMBasicBlockRef te = nl_block(g, "entry");
+    LLVMBuildCondBr(g->B, nl_and_ok(g, tok, bad), te, sl);
+    LLVMPositionBuilderAtEnd(g->B, te);
+    LLVMValueRef tbl = LLVMBuildLoad2(g->B, g->ptr, write ? mm->pg_wr : mm->pg_rd, "");
+    LLVMValueRef ep = LLVMBuildGEP2(g->B, g->ptr, tbl, &pg, 1, "");
+    LLVMValueRef e = LLVMBuildLoad2(g->B, g->ptr, ep, "");
+    biases[n] = e, froms[n++] = te;
+    LLVMBuildCondBr(g->B, LLVMBuildIsNull(g->B, e, ""), sl, join);
+    LLVMPositionBuilderAtEnd(g->B, join);
+    LLVMValueRef b = LLVMBuildPhi(g->B, g->ptr, "");
+    LLVMAddIncoming(b, biases, froms, n);
+    *slow = sl;
+    return LLVMBuildGEP2(g->B, g->i8, b, &ea, 1, "");
+}
+
+/* The slow path of a load of `bytes` bytes at addr + off of memory mi, at
+ * the end of the current block: nat_h_load leaves them in g->tmp. */
+static void nl_load_slow(nl_gen *g, uint32_t mi, LLVMValueRef addr, LLVMValueRef off,
+                         uint32_t bytes)
+{
+    LLVMValueRef args[] = {g->ex, g->wfn, nl_c32(g, g->pc), nl_c32(g, mi),
+                           addr,  off,    nl_c32(g, bytes), g->tmp};
+    nl_check(g, LLVMBuildCall2(g->B, g->t_load, g->h_load, args, 8, ""));
 }
 
 /* The host address of the `bytes` bytes at addr + off in memory mi, for a
  * load (write false) or a store: inside the span, base + ea; otherwise
- * flat paths trap and the others take the slow path, which for a load
- * leaves the bytes in g->tmp (returned) and for a store is done by the
- * caller (*slow gets the block to continue in; NULL = no slow path).
- * addr is the i64 address operand (zero-extended for 32-bit memories),
- * off the offset (an i64 constant or value). */
+ * flat paths trap and the others try their other fast ways (nl_addr_ways)
+ * and then take the slow path, which for a load leaves the bytes in g->tmp
+ * (returned) and for a store is done by the caller (*slow gets the block
+ * to continue in; NULL = no slow path). addr is the i64 address operand
+ * (zero-extended for 32-bit memories), off the offset (an i64 constant or
+ * value). */
 static LLVMValueRef nl_addr(nl_gen *g, uint32_t mi, uint8_t path, LLVMValueRef addr,
                             LLVMValueRef off, uint32_t bytes, bool write, LLVMBasicBlockRef *slow)
 {
     nl_mem *mm = &g->mems[mi];
-    LLVMValueRef ea, bad = NULL;
-    if (nl_is64(g, mi)) {
-        LLVMTypeRef tys[] = {g->i64};
-        LLVMValueRef a1[] = {addr, off};
-        LLVMValueRef r1 = nl_intrinsic(g, "llvm.uadd.with.overflow", tys, 1, a1, 2);
-        ea = LLVMBuildExtractValue(g->B, r1, 0, "");
-        LLVMValueRef a2[] = {ea, nl_c64(g, bytes)};
-        LLVMValueRef r2 = nl_intrinsic(g, "llvm.uadd.with.overflow", tys, 1, a2, 2);
-        bad = LLVMBuildOr(g->B, LLVMBuildExtractValue(g->B, r1, 1, ""),
-                          LLVMBuildExtractValue(g->B, r2, 1, ""), "");
-    } else {
-        ea = LLVMBuildAdd(g->B, addr, off, ""); /* both below 2^32 */
+    bool flat = path == W_MEM_PATH_FLAT0 || path == W_MEM_PATH_FLAT;
+    if (!flat) {
+        LLVMValueRef p = nl_addr_ways(g, mi, path, addr, off, bytes, write, slow);
+        if (write) return p;
+        LLVMBasicBlockRef fast_end = LLVMGetInsertBlock(g->B), sl = *slow;
+        LLVMBasicBlockRef join = nl_block(g, "");
+        LLVMBuildBr(g->B, join);
+        LLVMPositionBuilderAtEnd(g->B, sl);
+        nl_load_slow(g, mi, addr, off, bytes);
+        LLVMBasicBlockRef slow_end = LLVMGetInsertBlock(g->B);
+        LLVMBuildBr(g->B, join);
+        LLVMPositionBuilderAtEnd(g->B, join);
+        LLVMValueRef phi = LLVMBuildPhi(g->B, g->ptr, "");
+        LLVMValueRef vals[] = {p, g->tmp};
+        LLVMBasicBlockRef blocks[] = {fast_end, slow_end};
+        LLVMAddIncoming(phi, vals, blocks, 2);
+        *slow = NULL;
+        return phi;
     }
+    LLVMValueRef bad;
+    LLVMValueRef ea = nl_ea(g, mi, addr, off, bytes, &bad);
     LLVMValueRef base = LLVMBuildLoad2(g->B, g->ptr, write ? mm->wr_base : mm->rd_base, "");
     LLVMValueRef lim = LLVMBuildLoad2(g->B, g->i64, write ? mm->wr_lim : mm->rd_lim, "");
     LLVMValueRef end = LLVMBuildAdd(g->B, ea, nl_c64(g, bytes), "");
-    LLVMValueRef in = LLVMBuildICmp(g->B, LLVMIntULE, end, lim, "");
-    if (bad) in = LLVMBuildAnd(g->B, in, LLVMBuildNot(g->B, bad, ""), "");
+    LLVMValueRef in = nl_and_ok(g, LLVMBuildICmp(g->B, LLVMIntULE, end, lim, ""), bad);
     LLVMBasicBlockRef fast = nl_block(g, "in"), out = nl_block(g, "out");
     LLVMBuildCondBr(g->B, in, fast, out);
     LLVMPositionBuilderAtEnd(g->B, out);
+    nl_raise(g, W_TRAP_MEM_OOB);
+    *slow = NULL;
+    LLVMPositionBuilderAtEnd(g->B, fast);
+    return LLVMBuildGEP2(g->B, g->i8, base, &ea, 1, "");
+}
+
+/* The value of type t at addr + off of memory mi (a load of `bytes`
+ * bytes). On the paged and tagged paths each way loads for itself (the
+ * fast ways from their joint address, the slow path from g->tmp) and the
+ * values join, so the fast load addresses base + index directly. */
+static LLVMValueRef nl_load_at(nl_gen *g, LLVMTypeRef t, uint32_t mi, uint8_t path,
+                               LLVMValueRef addr, LLVMValueRef off, uint32_t bytes)
+{
+    LLVMBasicBlockRef slow;
     bool flat = path == W_MEM_PATH_FLAT0 || path == W_MEM_PATH_FLAT;
-    if (flat) {
-        nl_raise(g, W_TRAP_MEM_OOB);
-        *slow = NULL;
-        LLVMPositionBuilderAtEnd(g->B, fast);
-        return LLVMBuildGEP2(g->B, g->i8, base, &ea, 1, "");
-    }
-    if (write) {
-        *slow = out; /* the caller writes tmp and calls nat_h_store there */
-        LLVMPositionBuilderAtEnd(g->B, fast);
-        return LLVMBuildGEP2(g->B, g->i8, base, &ea, 1, "");
-    }
-    LLVMValueRef args[] = {g->ex, g->wfn, nl_c32(g, g->pc), nl_c32(g, mi),
-                           addr,  off,    nl_c32(g, bytes), g->tmp};
-    LLVMValueRef r = LLVMBuildCall2(g->B, g->t_load, g->h_load, args, 8, "");
-    nl_check(g, r);
-    LLVMBasicBlockRef slow_end = LLVMGetInsertBlock(g->B);
+    LLVMValueRef p = flat ? nl_addr(g, mi, path, addr, off, bytes, false, &slow)
+                          : nl_addr_ways(g, mi, path, addr, off, bytes, false, &slow);
+    LLVMValueRef v = LLVMBuildLoad2(g->B, t, p, "");
+    LLVMSetAlignment(v, 1);
+    if (flat) return v;
+    LLVMBasicBlockRef fast_end = LLVMGetInsertBlock(g->B);
     LLVMBasicBlockRef join = nl_block(g, "");
     LLVMBuildBr(g->B, join);
-    LLVMPositionBuilderAtEnd(g->B, fast);
-    LLVMValueRef p = LLVMBuildGEP2(g->B, g->i8, base, &ea, 1, "");
-    LLVMBasicBlockRef fast_end = LLVMGetInsertBlock(g->B);
+    LLVMPositionBuilderAtEnd(g->B, slow);
+    nl_load_slow(g, mi, addr, off, bytes);
+    LLVMValueRef sv = LLVMBuildLoad2(g->B, t, g->tmp, "");
+    LLVMBasicBlockRef slow_end = LLVMGetInsertBlock(g->B);
     LLVMBuildBr(g->B, join);
     LLVMPositionBuilderAtEnd(g->B, join);
-    LLVMValueRef phi = LLVMBuildPhi(g->B, g->ptr, "");
-    LLVMValueRef vals[] = {p, g->tmp};
+    LLVMValueRef phi = LLVMBuildPhi(g->B, t, "");
+    LLVMValueRef vals[] = {v, sv};
     LLVMBasicBlockRef blocks[] = {fast_end, slow_end};
     LLVMAddIncoming(phi, vals, blocks, 2);
-    *slow = NULL;
     return phi;
 }
 
-/* The value a load op `base` reads at p, in the slot encoding (i64). */
-static LLVMValueRef nl_load_value(nl_gen *g, uint32_t base, LLVMValueRef p)
+/* The value a load op `base` reads at addr + off of memory mi, in the
+ * slot encoding (i64). */
+static LLVMValueRef nl_load_value(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi,
+                                  LLVMValueRef addr, LLVMValueRef off, uint32_t bytes)
 {
     LLVMTypeRef t;
     bool sx = false;
@@ -528,8 +730,7 @@ static LLVMValueRef nl_load_value(nl_gen *g, uint32_t base, LLVMValueRef p)
     case W_OP_I64_LOAD16_U: t = g->i16; break;
     default: t = g->i16, sx = true; break; /* I32_LOAD16_S, I64_LOAD16_S */
     }
-    LLVMValueRef v = LLVMBuildLoad2(g->B, t, p, "");
-    LLVMSetAlignment(v, 1);
+    LLVMValueRef v = nl_load_at(g, t, mi, path, addr, off, bytes);
     if (t == g->i64) return v;
     if (!sx) return LLVMBuildZExt(g->B, v, g->i64, "");
     /* i32 results stay zero-extended in their slot. */
@@ -557,9 +758,7 @@ static LLVMValueRef nl_store_value(nl_gen *g, uint32_t base, LLVMValueRef v)
 static void nl_load(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMValueRef addr,
                     LLVMValueRef off, uint32_t bytes, uint32_t dst)
 {
-    LLVMBasicBlockRef slow;
-    LLVMValueRef p = nl_addr(g, mi, path, addr, off, bytes, false, &slow);
-    nl_wr64(g, dst, nl_load_value(g, base, p));
+    nl_wr64(g, dst, nl_load_value(g, base, path, mi, addr, off, bytes));
 }
 
 static void nl_store(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMValueRef addr,
@@ -579,8 +778,8 @@ static void nl_store(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMVa
     LLVMValueRef args[] = {g->ex, g->wfn, nl_c32(g, g->pc), nl_c32(g, mi),
                            addr,  off,    nl_c32(g, bytes), g->tmp};
     nl_check(g, LLVMBuildCall2(g->B, g->t_store, g->h_store, args, 8, ""));
-    /* A store may have copied a page (copy-on-write): the span changes. */
-    nl_reload(g);
+    /* A store may have copied a page (copy-on-write), which changes no
+     * state the fast ways keep (nl_addr_ways): nothing to reload. */
     LLVMBuildBr(g->B, join);
     LLVMPositionBuilderAtEnd(g->B, join);
 }
@@ -1300,10 +1499,10 @@ bad:
 }
 
 /* Which functions may change a memory's span (or its tags) when called:
- * those that grow a memory, run a bulk or Cage instruction, store through
- * a path with a slow path (copy on write), call outside the module or
- * indirectly, or call such a function. After a direct call of any other,
- * the caller keeps its spans in registers (no reload). */
+ * those that grow a memory, run a bulk or Cage instruction, call outside
+ * the module or indirectly, or call such a function. (A store's slow path
+ * changes nothing the fast paths keep: nl_addr_ways.) After a direct call
+ * of any other, the caller keeps its spans in registers (no reload). */
 static void nl_moves(nl_gen *g, const bool *ok)
 {
     uint32_t nf = g->cs->nfuncs, nimp = g->m->nimported_funcs;
@@ -1321,15 +1520,6 @@ static void nl_moves(nl_gen *g, const bool *ok)
             }
             const nl_opinfo *o = &nl_ops[op];
             uint32_t len = op == W_OP_BR_TABLE ? 4 + fc->code[pc + 2] : o->len;
-            bool flat = o->path == W_MEM_PATH_FLAT0 || o->path == W_MEM_PATH_FLAT;
-            switch (o->kind) {
-            case K_STORE:
-            case K_STOREA:
-            case K_STORE_LANE:
-                if (!flat) g->moves[i] = true;
-                break;
-            default: break;
-            }
             switch (op) {
             case W_OP_MEMORY_GROW:
             case W_OP_MEMORY_FILL:
@@ -1445,10 +1635,7 @@ static bool nl_instr(nl_gen *g, uint32_t op, const uint32_t *ip)
             off = nl_c64(g, nl_imm64(ip + 4));
         }
         if (o->kind == K_FLD) {
-            LLVMBasicBlockRef slow;
-            LLVMValueRef p = nl_addr(g, 0, o->path, addr, off, 8, false, &slow);
-            LLVMValueRef v = LLVMBuildLoad2(g->B, g->f64, p, "");
-            LLVMSetAlignment(v, 1);
+            LLVMValueRef v = nl_load_at(g, g->f64, 0, o->path, addr, off, 8);
             nl_wr(g, ip[3], nl_num(g, o->base, nl_rdf64(g, ip[1]), v));
             return true;
         }
@@ -1634,6 +1821,12 @@ static bool nl_function(nl_gen *g, uint32_t i)
         mm->wr_base = LLVMBuildAlloca(g->B, g->ptr, "");
         mm->rd_lim = LLVMBuildAlloca(g->B, g->i64, "");
         mm->wr_lim = LLVMBuildAlloca(g->B, g->i64, "");
+        mm->pg_rd = LLVMBuildAlloca(g->B, g->ptr, "");
+        mm->pg_wr = LLVMBuildAlloca(g->B, g->ptr, "");
+        mm->pages = LLVMBuildAlloca(g->B, g->i64, "");
+        mm->tags = LLVMBuildAlloca(g->B, g->ptr, "");
+        mm->tbase = LLVMBuildAlloca(g->B, g->ptr, "");
+        mm->tsize = LLVMBuildAlloca(g->B, g->i64, "");
     }
     g->pc = 0;
     /* The interpreter's view of this function, for frames and traps. */
