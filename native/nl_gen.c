@@ -220,9 +220,10 @@ typedef struct nl_mem {
     LLVMValueRef rd_base, rd_lim, wr_base, wr_lim; /* allocas */
     /* The other paths' state (nl_reload, nl_addr_ways), allocas too: the
      * tables (pg_rd, pg_wr) and the pages they may be read for (0: none,
-     * the memory is flat or has tags); a tagged flat memory's tag nibbles
-     * once it has tags (else NULL), its base and its size. */
-    LLVMValueRef pg_rd, pg_wr, pages, tags, tbase, tsize;
+     * the memory is flat), a tagged paged memory's tag table; a tagged
+     * flat memory's tag nibbles once it has tags (else NULL), its base and
+     * its size. */
+    LLVMValueRef pg_rd, pg_wr, pages, pg_tg, tags, tbase, tsize;
     bool used;
 } nl_mem;
 
@@ -422,26 +423,23 @@ static uint8_t nl_mode(nl_gen *g, uint32_t mi)
 
 /* The state of memory m (the w_memory pointer) that the paged and tagged
  * paths read besides the span (nl_addr_ways): the tables and the number
- * of pages they may be read for, which is 0 unless m is paged and has no
- * tags (the compiler's choice of path follows the mode, but this keeps a
- * path from reading tables a memory does not have); a tagged memory's
- * nibbles while it is flat and has tags (VM_RELOAD_MEM0's mem0_tags),
- * with its base and size. */
+ * of pages they may be read for, which is 0 unless m is paged (the
+ * compiler's choice of path follows the mode, but this keeps a path from
+ * reading tables a memory does not have); for a tagged memory its tag
+ * table (paged), its nibbles while it is flat and has tags
+ * (VM_RELOAD_MEM0's mem0_tags), with its base and size. */
 static void nl_reload_ways(nl_gen *g, nl_mem *mm, LLVMValueRef m, uint8_t mode)
 {
     LLVMValueRef kind = nl_ld(g, g->i8, m, offsetof(w_memory, mode));
     LLVMValueRef paged = LLVMBuildICmp(g->B, LLVMIntEQ, kind, LLVMConstInt(g->i8, W_MEM_PAGED, 0), "");
-    LLVMValueRef any = NULL;
-    if (mode == W_MEM_TAGGED) {
-        LLVMValueRef a = nl_ld(g, g->i8, m, offsetof(w_memory, tag_any));
-        any = LLVMBuildICmp(g->B, LLVMIntNE, a, LLVMConstInt(g->i8, 0, 0), "");
-        paged = LLVMBuildAnd(g->B, paged, LLVMBuildNot(g->B, any, ""), "");
-    }
     LLVMValueRef pages = nl_ld(g, g->i64, m, offsetof(w_memory, pages));
     LLVMBuildStore(g->B, LLVMBuildSelect(g->B, paged, pages, nl_c64(g, 0), ""), mm->pages);
     LLVMBuildStore(g->B, nl_ld(g, g->ptr, m, offsetof(w_memory, pg_rd)), mm->pg_rd);
     LLVMBuildStore(g->B, nl_ld(g, g->ptr, m, offsetof(w_memory, pg_wr)), mm->pg_wr);
     if (mode != W_MEM_TAGGED) return;
+    LLVMBuildStore(g->B, nl_ld(g, g->ptr, m, offsetof(w_memory, pg_tg)), mm->pg_tg);
+    LLVMValueRef a = nl_ld(g, g->i8, m, offsetof(w_memory, tag_any));
+    LLVMValueRef any = LLVMBuildICmp(g->B, LLVMIntNE, a, LLVMConstInt(g->i8, 0, 0), "");
     LLVMValueRef tags = nl_ld(g, g->ptr, m, offsetof(w_memory, tags));
     LLVMValueRef none = LLVMConstPointerNull(g->ptr);
     LLVMBuildStore(g->B, LLVMBuildSelect(g->B, any, tags, none, ""), mm->tags);
@@ -506,18 +504,47 @@ static LLVMValueRef nl_and_ok(nl_gen *g, LLVMValueRef cond, LLVMValueRef bad)
     return bad ? LLVMBuildAnd(g->B, cond, LLVMBuildNot(g->B, bad, ""), "") : cond;
 }
 
+/* Do the one or two granules an access of `bytes` bytes at byte offset
+ * off of the nibbles at tags touches have tag `tag`? (access.h's
+ * mem_tag_nibs: both nibbles from one 16-bit word.) */
+static LLVMValueRef nl_tag_nibs(nl_gen *g, LLVMValueRef tags, LLVMValueRef off, LLVMValueRef tag,
+                                uint32_t bytes)
+{
+    LLVMValueRef at = LLVMBuildLShr(g->B, off, nl_c64(g, 5), "");
+    LLVMValueRef w = LLVMBuildLoad2(g->B, g->i16, LLVMBuildGEP2(g->B, g->i8, tags, &at, 1, ""), "");
+    LLVMSetAlignment(w, 1);
+    LLVMValueRef sh = LLVMBuildAnd(g->B, LLVMBuildLShr(g->B, off, nl_c64(g, 2), ""), nl_c64(g, 4), "");
+    LLVMValueRef x = LLVMBuildXor(
+        g->B, LLVMBuildLShr(g->B, LLVMBuildZExt(g->B, w, g->i64, ""), sh, ""), tag, "");
+    LLVMValueRef ok = LLVMBuildICmp(g->B, LLVMIntEQ, LLVMBuildAnd(g->B, x, nl_c64(g, 15), ""),
+                                    nl_c64(g, 0), "");
+    if (bytes == 1) return ok;
+    /* An access that crosses into the next granule needs its tag too. */
+    LLVMValueRef cross = LLVMBuildICmp(g->B, LLVMIntUGT, LLVMBuildAnd(g->B, off, nl_c64(g, 15), ""),
+                                       nl_c64(g, 16 - bytes), "");
+    LLVMValueRef x2 =
+        LLVMBuildAnd(g->B, LLVMBuildXor(g->B, LLVMBuildLShr(g->B, x, nl_c64(g, 4), ""), tag, ""),
+                     nl_c64(g, 15), "");
+    LLVMValueRef miss =
+        LLVMBuildAnd(g->B, cross, LLVMBuildICmp(g->B, LLVMIntNE, x2, nl_c64(g, 0), ""), "");
+    return LLVMBuildAnd(g->B, ok, LLVMBuildNot(g->B, miss, ""), "");
+}
+
 /* The fast ways of the paged and tagged paths (access.h's mem_paged0,
  * mem_paged, mem_tagged0, mem_tagged) for the `bytes` bytes at addr + off
  * of memory mi. Each way finds a bias b such that b + ea is the host
  * address of the whole access:
  *   span    ea + bytes within the span: the span's base;
- *   tags    (tagged memories, flat, with tags) the address without its
- *           tag within the memory, and the one or two granules it touches
- *           carrying its tag (mem_tag_at_in): base - the tag's bits;
+ *   tags    (tagged, flat, with tags: mem_tag_at_in) the address without
+ *           its tag within the memory, and the one or two granules it
+ *           touches carrying its tag: base - the tag's bits;
  *   tables  the page ea >> 16 one of the pages the tables may be read for
  *           (nl_reload_ways), the access within it, and the page's entry
  *           in pg_rd (loads) or pg_wr (stores) not the exception entry:
- *           the entry.
+ *           the entry. On a tagged path (mem_tag_paged_at) the page is
+ *           that of the address without its tag, and the granules must
+ *           carry the tag in the page's frame's nibbles (none: tag 0),
+ *           found through the tag table: the entry - the tag's bits.
  * The ways join in one block, where the result (b + ea) is built, so a
  * load or store there addresses base + index as a flat one does. Anything
  * else branches to *slow (a new block, left empty for the caller), which
@@ -529,9 +556,10 @@ static LLVMValueRef nl_and_ok(nl_gen *g, LLVMValueRef cond, LLVMValueRef bad)
  * store's slow path changes (copy-on-write gives a page a frame of its
  * own) can only add pages to that span, never take one away, while it can
  * cut the span of loads (a clone's load span runs over its template's
- * frames). So a store's slow path leaves every value kept here valid (a
- * span at worst smaller than the memory's now), and native code reloads
- * nothing after it: the state stays in registers across loops that store. */
+ * frames). Table entries and nibbles are read from memory at each access.
+ * So a store's slow path leaves every value kept here valid (a span at
+ * worst smaller than the memory's now), and native code reloads nothing
+ * after it: the state stays in registers across loops that store. */
 static LLVMValueRef nl_addr_ways(nl_gen *g, uint32_t mi, uint8_t path, LLVMValueRef addr,
                                  LLVMValueRef off, uint32_t bytes, bool write,
                                  LLVMBasicBlockRef *slow)
@@ -541,8 +569,8 @@ static LLVMValueRef nl_addr_ways(nl_gen *g, uint32_t mi, uint8_t path, LLVMValue
     LLVMValueRef ea = nl_ea(g, mi, addr, off, bytes, &bad);
     bool tagged = path == W_MEM_PATH_TAGGED0 || path == W_MEM_PATH_TAGGED;
     LLVMBasicBlockRef join = nl_block(g, "way"), sl = nl_block(g, "slow");
-    LLVMValueRef biases[3];
-    LLVMBasicBlockRef froms[3];
+    LLVMValueRef biases[4];
+    LLVMBasicBlockRef froms[4];
     unsigned n = 0;
     /* span */
     LLVMValueRef base = LLVMBuildLoad2(g->B, g->ptr, mm->wr_base, "");
@@ -553,46 +581,24 @@ static LLVMValueRef nl_addr_ways(nl_gen *g, uint32_t mi, uint8_t path, LLVMValue
     biases[n] = base, froms[n++] = LLVMGetInsertBlock(g->B);
     LLVMBuildCondBr(g->B, in, join, next);
     LLVMPositionBuilderAtEnd(g->B, next);
+    LLVMValueRef tag = NULL, tbits = NULL, sea = ea;
     if (tagged) {
+        LLVMValueRef shift = nl_c64(g, nl_is64(g, mi) ? W_TAG_SHIFT64 : W_TAG_SHIFT32);
+        tag = LLVMBuildAnd(g->B, LLVMBuildLShr(g->B, ea, shift, ""), nl_c64(g, 15), "");
+        tbits = LLVMBuildShl(g->B, tag, shift, "");
+        sea = LLVMBuildSub(g->B, ea, tbits, "");
         /* tags: a flat memory's nibbles, when it has any */
         LLVMValueRef tags = LLVMBuildLoad2(g->B, g->ptr, mm->tags, "");
         LLVMBasicBlockRef nib = nl_block(g, "tags"), tb = nl_block(g, "tables");
         LLVMBuildCondBr(g->B, LLVMBuildIsNull(g->B, tags, ""), tb, nib);
         LLVMPositionBuilderAtEnd(g->B, nib);
-        LLVMValueRef shift = nl_c64(g, nl_is64(g, mi) ? W_TAG_SHIFT64 : W_TAG_SHIFT32);
-        LLVMValueRef tag = LLVMBuildAnd(g->B, LLVMBuildLShr(g->B, ea, shift, ""), nl_c64(g, 15), "");
-        LLVMValueRef tbits = LLVMBuildShl(g->B, tag, shift, "");
-        LLVMValueRef sea = LLVMBuildSub(g->B, ea, tbits, "");
         LLVMValueRef size = LLVMBuildLoad2(g->B, g->i64, mm->tsize, "");
         LLVMValueRef send = LLVMBuildAdd(g->B, sea, nl_c64(g, bytes), "");
         LLVMValueRef inb = nl_and_ok(g, LLVMBuildICmp(g->B, LLVMIntULE, send, size, ""), bad);
         LLVMBasicBlockRef chk = nl_block(g, "tagchk");
         LLVMBuildCondBr(g->B, inb, chk, sl);
         LLVMPositionBuilderAtEnd(g->B, chk);
-        /* Granule g's nibble and the next one's, from one 16-bit word (the
-         * array has bytes to spare past its last granule: tag.c). */
-        LLVMValueRef wp = LLVMBuildGEP2(
-            g->B, g->i8, tags, (LLVMValueRef[]){LLVMBuildLShr(g->B, sea, nl_c64(g, 5), "")}, 1, "");
-        LLVMValueRef w = LLVMBuildLoad2(g->B, g->i16, wp, "");
-        LLVMSetAlignment(w, 1);
-        LLVMValueRef sh =
-            LLVMBuildAnd(g->B, LLVMBuildLShr(g->B, sea, nl_c64(g, 2), ""), nl_c64(g, 4), "");
-        LLVMValueRef x = LLVMBuildXor(
-            g->B, LLVMBuildLShr(g->B, LLVMBuildZExt(g->B, w, g->i64, ""), sh, ""), tag, "");
-        LLVMValueRef ok = LLVMBuildICmp(g->B, LLVMIntEQ, LLVMBuildAnd(g->B, x, nl_c64(g, 15), ""),
-                                        nl_c64(g, 0), "");
-        if (bytes > 1) {
-            /* An access that crosses into the next granule needs its tag too. */
-            LLVMValueRef cross = LLVMBuildICmp(
-                g->B, LLVMIntUGT, LLVMBuildAnd(g->B, sea, nl_c64(g, 15), ""), nl_c64(g, 16 - bytes),
-                "");
-            LLVMValueRef x2 = LLVMBuildAnd(
-                g->B, LLVMBuildXor(g->B, LLVMBuildLShr(g->B, x, nl_c64(g, 4), ""), tag, ""),
-                nl_c64(g, 15), "");
-            LLVMValueRef bad2 =
-                LLVMBuildAnd(g->B, cross, LLVMBuildICmp(g->B, LLVMIntNE, x2, nl_c64(g, 0), ""), "");
-            ok = LLVMBuildAnd(g->B, ok, LLVMBuildNot(g->B, bad2, ""), "");
-        }
+        LLVMValueRef ok = nl_tag_nibs(g, tags, sea, tag, bytes);
         LLVMValueRef tbase = LLVMBuildLoad2(g->B, g->ptr, mm->tbase, "");
         LLVMValueRef neg = LLVMBuildNeg(g->B, tbits, "");
         biases[n] = LLVMBuildGEP2(g->B, g->i8, tbase, &neg, 1, "");
@@ -601,20 +607,40 @@ static LLVMValueRef nl_addr_ways(nl_gen *g, uint32_t mi, uint8_t path, LLVMValue
         LLVMPositionBuilderAtEnd(g->B, tb);
     }
     /* tables */
-    LLVMValueRef pg = LLVMBuildLShr(g->B, ea, nl_c64(g, PG_SHIFT), "");
+    LLVMValueRef pg = LLVMBuildLShr(g->B, sea, nl_c64(g, PG_SHIFT), "");
     LLVMValueRef pages = LLVMBuildLoad2(g->B, g->i64, mm->pages, "");
-    LLVMValueRef inpage = LLVMBuildICmp(g->B, LLVMIntULE,
-                                        LLVMBuildAnd(g->B, ea, nl_c64(g, PG_SIZE - 1), ""),
-                                        nl_c64(g, PG_SIZE - bytes), "");
+    LLVMValueRef poff = LLVMBuildAnd(g->B, sea, nl_c64(g, PG_SIZE - 1), "");
+    LLVMValueRef inpage = LLVMBuildICmp(g->B, LLVMIntULE, poff, nl_c64(g, PG_SIZE - bytes), "");
     LLVMValueRef tok = LLVMBuildAnd(g->B, LLVMBuildICmp(g->B, LLVMIntULT, pg, pages, ""), inpage, "");
     LLVMBasicBlockRef te = nl_block(g, "entry");
     LLVMBuildCondBr(g->B, nl_and_ok(g, tok, bad), te, sl);
     LLVMPositionBuilderAtEnd(g->B, te);
     LLVMValueRef tbl = LLVMBuildLoad2(g->B, g->ptr, write ? mm->pg_wr : mm->pg_rd, "");
-    LLVMValueRef ep = LLVMBuildGEP2(g->B, g->ptr, tbl, &pg, 1, "");
-    LLVMValueRef e = LLVMBuildLoad2(g->B, g->ptr, ep, "");
-    biases[n] = e, froms[n++] = te;
-    LLVMBuildCondBr(g->B, LLVMBuildIsNull(g->B, e, ""), sl, join);
+    LLVMValueRef e = LLVMBuildLoad2(g->B, g->ptr, LLVMBuildGEP2(g->B, g->ptr, tbl, &pg, 1, ""), "");
+    if (tagged) {
+        /* The page's nibbles: none (all 0) needs tag 0. A present page has
+         * its frame's entry in the tag table (pg_sync). */
+        LLVMBasicBlockRef tp = nl_block(g, "pagetags"), nt = nl_block(g, "nonibs"),
+                          ck = nl_block(g, "nibs");
+        LLVMBuildCondBr(g->B, LLVMBuildIsNull(g->B, e, ""), sl, tp);
+        LLVMPositionBuilderAtEnd(g->B, tp);
+        LLVMValueRef tt = LLVMBuildLoad2(g->B, g->ptr, mm->pg_tg, "");
+        LLVMValueRef fp = LLVMBuildLoad2(g->B, g->ptr, LLVMBuildGEP2(g->B, g->ptr, tt, &pg, 1, ""), "");
+        LLVMValueRef tags = LLVMBuildLoad2(g->B, g->ptr, fp, "");
+        LLVMValueRef neg = LLVMBuildNeg(g->B, tbits, "");
+        LLVMValueRef eb = LLVMBuildGEP2(g->B, g->i8, e, &neg, 1, "");
+        LLVMBuildCondBr(g->B, LLVMBuildIsNull(g->B, tags, ""), nt, ck);
+        LLVMPositionBuilderAtEnd(g->B, nt);
+        biases[n] = eb, froms[n++] = nt;
+        LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntEQ, tag, nl_c64(g, 0), ""), join, sl);
+        LLVMPositionBuilderAtEnd(g->B, ck);
+        LLVMValueRef ok = nl_tag_nibs(g, tags, poff, tag, bytes);
+        biases[n] = eb, froms[n++] = LLVMGetInsertBlock(g->B);
+        LLVMBuildCondBr(g->B, ok, join, sl);
+    } else {
+        biases[n] = e, froms[n++] = te;
+        LLVMBuildCondBr(g->B, LLVMBuildIsNull(g->B, e, ""), sl, join);
+    }
     LLVMPositionBuilderAtEnd(g->B, join);
     LLVMValueRef b = LLVMBuildPhi(g->B, g->ptr, "");
     LLVMAddIncoming(b, biases, froms, n);
@@ -1824,6 +1850,7 @@ static bool nl_function(nl_gen *g, uint32_t i)
         mm->pg_rd = LLVMBuildAlloca(g->B, g->ptr, "");
         mm->pg_wr = LLVMBuildAlloca(g->B, g->ptr, "");
         mm->pages = LLVMBuildAlloca(g->B, g->i64, "");
+        mm->pg_tg = LLVMBuildAlloca(g->B, g->ptr, "");
         mm->tags = LLVMBuildAlloca(g->B, g->ptr, "");
         mm->tbase = LLVMBuildAlloca(g->B, g->ptr, "");
         mm->tsize = LLVMBuildAlloca(g->B, g->i64, "");
