@@ -242,6 +242,9 @@ typedef struct nl_gen {
     LLVMValueRef h_trap, h_interrupt, h_fuel, h_call, h_indirect, h_load, h_store, h_grow, h_op;
     LLVMTypeRef t_simd, t_vload;
     LLVMValueRef h_simd, h_vload;
+    /* nat_h_load and nat_h_store behind wrappers that save every register
+     * (nl_preserving): the slow paths of the paged and tagged paths */
+    LLVMValueRef h_load_pa, h_store_pa;
     /* the function being generated */
     const w_fcode *fc;
     LLVMValueRef fn, ex, inst, res, wfn, codebase;
@@ -479,6 +482,54 @@ static void nl_reload(nl_gen *g)
     }
 }
 
+/* A wrapper of helper h (type t) that saves and restores every register
+ * (LLVM's preserve_all convention), cold and never inlined: a loop whose
+ * accesses have a slow path then keeps its values in registers across the
+ * call instead of spilling them around it on the hot path, as it would
+ * have to with a C call, which clobbers every caller-saved register. */
+static LLVMValueRef nl_preserving(nl_gen *g, const char *name, LLVMTypeRef t, LLVMValueRef h)
+{
+    LLVMValueRef f = LLVMAddFunction(g->M, name, t);
+    LLVMSetLinkage(f, LLVMInternalLinkage);
+    LLVMSetFunctionCallConv(f, LLVMPreserveAllCallConv);
+    const char *attrs[] = {"cold", "noinline"};
+    for (unsigned k = 0; k < 2; k++) {
+        unsigned id = LLVMGetEnumAttributeKindForName(attrs[k], strlen(attrs[k]));
+        LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(g->C, id, 0));
+    }
+    LLVMBasicBlockRef bb = LLVMGetInsertBlock(g->B);
+    LLVMPositionBuilderAtEnd(g->B, LLVMAppendBasicBlockInContext(g->C, f, "entry"));
+    unsigned n = LLVMCountParams(f);
+    LLVMValueRef args[8];
+    for (unsigned k = 0; k < n && k < 8; k++)
+        args[k] = LLVMGetParam(f, k);
+    LLVMBuildRet(g->B, LLVMBuildCall2(g->B, t, h, args, n, ""));
+    if (bb) LLVMPositionBuilderAtEnd(g->B, bb);
+    return f;
+}
+
+static LLVMValueRef nl_call_preserving(nl_gen *g, LLVMTypeRef t, LLVMValueRef f, LLVMValueRef *args,
+                                       unsigned n)
+{
+    LLVMValueRef c = LLVMBuildCall2(g->B, t, f, args, n, "");
+    LLVMSetInstructionCallConv(c, LLVMPreserveAllCallConv);
+    return c;
+}
+
+/* Marks the conditional branch br as taken (its first successor) about
+ * always, or about never (likely false): the paths' fast ways over their
+ * other ways and slow path, for block placement and register allocation. */
+static void nl_expect(nl_gen *g, LLVMValueRef br, bool likely)
+{
+    LLVMMetadataRef md[3] = {
+        LLVMMDStringInContext2(g->C, "branch_weights", 14),
+        LLVMValueAsMetadata(nl_c32(g, likely ? 2000 : 1)),
+        LLVMValueAsMetadata(nl_c32(g, likely ? 1 : 2000)),
+    };
+    LLVMSetMetadata(br, LLVMGetMDKindIDInContext(g->C, "prof", 4),
+                    LLVMMetadataAsValue(g->C, LLVMMDNodeInContext2(g->C, md, 3)));
+}
+
 /* ea = addr + off of memory mi, as i64; for memory64 *bad says whether
  * addr + off + bytes overflows (NULL for a 32-bit memory, where it cannot:
  * both are below 2^32). */
@@ -579,7 +630,7 @@ static LLVMValueRef nl_addr_ways(nl_gen *g, uint32_t mi, uint8_t path, LLVMValue
     LLVMValueRef in = nl_and_ok(g, LLVMBuildICmp(g->B, LLVMIntULE, end, lim, ""), bad);
     LLVMBasicBlockRef next = nl_block(g, "notspan");
     biases[n] = base, froms[n++] = LLVMGetInsertBlock(g->B);
-    LLVMBuildCondBr(g->B, in, join, next);
+    nl_expect(g, LLVMBuildCondBr(g->B, in, join, next), true);
     LLVMPositionBuilderAtEnd(g->B, next);
     LLVMValueRef tag = NULL, tbits = NULL, sea = ea;
     if (tagged) {
@@ -596,14 +647,14 @@ static LLVMValueRef nl_addr_ways(nl_gen *g, uint32_t mi, uint8_t path, LLVMValue
         LLVMValueRef send = LLVMBuildAdd(g->B, sea, nl_c64(g, bytes), "");
         LLVMValueRef inb = nl_and_ok(g, LLVMBuildICmp(g->B, LLVMIntULE, send, size, ""), bad);
         LLVMBasicBlockRef chk = nl_block(g, "tagchk");
-        LLVMBuildCondBr(g->B, inb, chk, sl);
+        nl_expect(g, LLVMBuildCondBr(g->B, inb, chk, sl), true);
         LLVMPositionBuilderAtEnd(g->B, chk);
         LLVMValueRef ok = nl_tag_nibs(g, tags, sea, tag, bytes);
         LLVMValueRef tbase = LLVMBuildLoad2(g->B, g->ptr, mm->tbase, "");
         LLVMValueRef neg = LLVMBuildNeg(g->B, tbits, "");
         biases[n] = LLVMBuildGEP2(g->B, g->i8, tbase, &neg, 1, "");
         froms[n++] = LLVMGetInsertBlock(g->B);
-        LLVMBuildCondBr(g->B, ok, join, sl);
+        nl_expect(g, LLVMBuildCondBr(g->B, ok, join, sl), true);
         LLVMPositionBuilderAtEnd(g->B, tb);
     }
     /* tables */
@@ -613,7 +664,7 @@ static LLVMValueRef nl_addr_ways(nl_gen *g, uint32_t mi, uint8_t path, LLVMValue
     LLVMValueRef inpage = LLVMBuildICmp(g->B, LLVMIntULE, poff, nl_c64(g, PG_SIZE - bytes), "");
     LLVMValueRef tok = LLVMBuildAnd(g->B, LLVMBuildICmp(g->B, LLVMIntULT, pg, pages, ""), inpage, "");
     LLVMBasicBlockRef te = nl_block(g, "entry");
-    LLVMBuildCondBr(g->B, nl_and_ok(g, tok, bad), te, sl);
+    nl_expect(g, LLVMBuildCondBr(g->B, nl_and_ok(g, tok, bad), te, sl), true);
     LLVMPositionBuilderAtEnd(g->B, te);
     LLVMValueRef tbl = LLVMBuildLoad2(g->B, g->ptr, write ? mm->pg_wr : mm->pg_rd, "");
     LLVMValueRef e = LLVMBuildLoad2(g->B, g->ptr, LLVMBuildGEP2(g->B, g->ptr, tbl, &pg, 1, ""), "");
@@ -622,7 +673,7 @@ static LLVMValueRef nl_addr_ways(nl_gen *g, uint32_t mi, uint8_t path, LLVMValue
          * its frame's entry in the tag table (pg_sync). */
         LLVMBasicBlockRef tp = nl_block(g, "pagetags"), nt = nl_block(g, "nonibs"),
                           ck = nl_block(g, "nibs");
-        LLVMBuildCondBr(g->B, LLVMBuildIsNull(g->B, e, ""), sl, tp);
+        nl_expect(g, LLVMBuildCondBr(g->B, LLVMBuildIsNull(g->B, e, ""), sl, tp), false);
         LLVMPositionBuilderAtEnd(g->B, tp);
         LLVMValueRef tt = LLVMBuildLoad2(g->B, g->ptr, mm->pg_tg, "");
         LLVMValueRef fp = LLVMBuildLoad2(g->B, g->ptr, LLVMBuildGEP2(g->B, g->ptr, tt, &pg, 1, ""), "");
@@ -632,14 +683,14 @@ static LLVMValueRef nl_addr_ways(nl_gen *g, uint32_t mi, uint8_t path, LLVMValue
         LLVMBuildCondBr(g->B, LLVMBuildIsNull(g->B, tags, ""), nt, ck);
         LLVMPositionBuilderAtEnd(g->B, nt);
         biases[n] = eb, froms[n++] = nt;
-        LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntEQ, tag, nl_c64(g, 0), ""), join, sl);
+        nl_expect(g, LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntEQ, tag, nl_c64(g, 0), ""), join, sl), true);
         LLVMPositionBuilderAtEnd(g->B, ck);
         LLVMValueRef ok = nl_tag_nibs(g, tags, poff, tag, bytes);
         biases[n] = eb, froms[n++] = LLVMGetInsertBlock(g->B);
-        LLVMBuildCondBr(g->B, ok, join, sl);
+        nl_expect(g, LLVMBuildCondBr(g->B, ok, join, sl), true);
     } else {
         biases[n] = e, froms[n++] = te;
-        LLVMBuildCondBr(g->B, LLVMBuildIsNull(g->B, e, ""), sl, join);
+        nl_expect(g, LLVMBuildCondBr(g->B, LLVMBuildIsNull(g->B, e, ""), sl, join), false);
     }
     LLVMPositionBuilderAtEnd(g->B, join);
     LLVMValueRef b = LLVMBuildPhi(g->B, g->ptr, "");
@@ -655,7 +706,7 @@ static void nl_load_slow(nl_gen *g, uint32_t mi, LLVMValueRef addr, LLVMValueRef
 {
     LLVMValueRef args[] = {g->ex, g->wfn, nl_c32(g, g->pc), nl_c32(g, mi),
                            addr,  off,    nl_c32(g, bytes), g->tmp};
-    nl_check(g, LLVMBuildCall2(g->B, g->t_load, g->h_load, args, 8, ""));
+    nl_check(g, nl_call_preserving(g, g->t_load, g->h_load_pa, args, 8));
 }
 
 /* The host address of the `bytes` bytes at addr + off in memory mi, for a
@@ -803,7 +854,7 @@ static void nl_store(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMVa
     LLVMSetAlignment(s, 1);
     LLVMValueRef args[] = {g->ex, g->wfn, nl_c32(g, g->pc), nl_c32(g, mi),
                            addr,  off,    nl_c32(g, bytes), g->tmp};
-    nl_check(g, LLVMBuildCall2(g->B, g->t_store, g->h_store, args, 8, ""));
+    nl_check(g, nl_call_preserving(g, g->t_store, g->h_store_pa, args, 8));
     /* A store may have copied a page (copy-on-write), which changes no
      * state the fast ways keep (nl_addr_ways): nothing to reload. */
     LLVMBuildBr(g->B, join);
@@ -1981,6 +2032,8 @@ int nl_gen_module(LLVMContextRef ctx, LLVMModuleRef mod, const w_module *m, cons
         LLVMTypeRef a[] = {P, P, I32, I32, I64, I64, I32, P};
         g->h_load = nl_declare(g, "nat_h_load", &g->t_load, I32, a, 8, false);
         g->h_store = nl_declare(g, "nat_h_store", &g->t_store, I32, a, 8, false);
+        g->h_load_pa = nl_preserving(g, "nl_load_slow", g->t_load, g->h_load);
+        g->h_store_pa = nl_preserving(g, "nl_store_slow", g->t_store, g->h_store);
     }
     {
         LLVMTypeRef a[] = {P, P, I32, I32, I64, P};

@@ -17,10 +17,6 @@
 
 #define PG_CHUNK_FRAMES 32u /* frames per pool chunk (2 MiB) */
 
-/* Bytes of a frame's nibble array: a page's and two more, so that an
- * access path may read two bytes at the last granule (pg_tag_table). */
-#define PG_TAG_BYTES (W_TAG_PAGE_BYTES + 2)
-
 struct pg_frame {
     uint8_t *data;
     atomic_uint refs;

@@ -216,6 +216,8 @@ uint8_t *pg_page_tags_mut(w_memory *m, uint64_t i);
  * two bytes to spare past the page's last granule. False if out of
  * memory. */
 bool pg_tag_table(w_memory *m);
+/* Bytes of a frame's nibble array: a page's and two more (see above). */
+#define PG_TAG_BYTES (W_TAG_PAGE_BYTES + 2)
 
 /* Sets the permission of pages [page, page+n): host=true sets the ceiling
  * too (the host is the authority) and lowers what the guest derived from
