@@ -245,6 +245,7 @@ typedef struct nl_gen {
     /* nat_h_load and nat_h_store behind wrappers that save every register
      * (nl_preserving): the slow paths of the paged and tagged paths */
     LLVMValueRef h_load_pa, h_store_pa;
+    LLVMValueRef span_p; /* nl_addr_ways: the span's address, in *span */
     /* the function being generated */
     const w_fcode *fc;
     LLVMValueRef fn, ex, inst, res, wfn, codebase;
@@ -613,7 +614,7 @@ static LLVMValueRef nl_tag_nibs(nl_gen *g, LLVMValueRef tags, LLVMValueRef off, 
  * after it: the state stays in registers across loops that store. */
 static LLVMValueRef nl_addr_ways(nl_gen *g, uint32_t mi, uint8_t path, LLVMValueRef addr,
                                  LLVMValueRef off, uint32_t bytes, bool write,
-                                 LLVMBasicBlockRef *slow)
+                                 LLVMBasicBlockRef *slow, LLVMBasicBlockRef *span)
 {
     nl_mem *mm = &g->mems[mi];
     LLVMValueRef bad;
@@ -629,8 +630,13 @@ static LLVMValueRef nl_addr_ways(nl_gen *g, uint32_t mi, uint8_t path, LLVMValue
     LLVMValueRef end = LLVMBuildAdd(g->B, ea, nl_c64(g, bytes), "");
     LLVMValueRef in = nl_and_ok(g, LLVMBuildICmp(g->B, LLVMIntULE, end, lim, ""), bad);
     LLVMBasicBlockRef next = nl_block(g, "notspan");
-    biases[n] = base, froms[n++] = LLVMGetInsertBlock(g->B);
-    nl_expect(g, LLVMBuildCondBr(g->B, in, join, next), true);
+    if (span) {
+        *span = nl_block(g, "span");
+        nl_expect(g, LLVMBuildCondBr(g->B, in, *span, next), true);
+    } else {
+        biases[n] = base, froms[n++] = LLVMGetInsertBlock(g->B);
+        nl_expect(g, LLVMBuildCondBr(g->B, in, join, next), true);
+    }
     LLVMPositionBuilderAtEnd(g->B, next);
     LLVMValueRef tag = NULL, tbits = NULL, sea = ea;
     if (tagged) {
@@ -696,7 +702,14 @@ static LLVMValueRef nl_addr_ways(nl_gen *g, uint32_t mi, uint8_t path, LLVMValue
     LLVMValueRef b = LLVMBuildPhi(g->B, g->ptr, "");
     LLVMAddIncoming(b, biases, froms, n);
     *slow = sl;
-    return LLVMBuildGEP2(g->B, g->i8, b, &ea, 1, "");
+    LLVMValueRef p = LLVMBuildGEP2(g->B, g->i8, b, &ea, 1, "");
+    if (span) {
+        /* The span's own address, in its block (left open for the caller). */
+        LLVMPositionBuilderAtEnd(g->B, *span);
+        g->span_p = LLVMBuildGEP2(g->B, g->i8, base, &ea, 1, "");
+        LLVMPositionBuilderAtEnd(g->B, join);
+    }
+    return p;
 }
 
 /* The slow path of a load of `bytes` bytes at addr + off of memory mi, at
@@ -723,7 +736,7 @@ static LLVMValueRef nl_addr(nl_gen *g, uint32_t mi, uint8_t path, LLVMValueRef a
     nl_mem *mm = &g->mems[mi];
     bool flat = path == W_MEM_PATH_FLAT0 || path == W_MEM_PATH_FLAT;
     if (!flat) {
-        LLVMValueRef p = nl_addr_ways(g, mi, path, addr, off, bytes, write, slow);
+        LLVMValueRef p = nl_addr_ways(g, mi, path, addr, off, bytes, write, slow, NULL);
         if (write) return p;
         LLVMBasicBlockRef fast_end = LLVMGetInsertBlock(g->B), sl = *slow;
         LLVMBasicBlockRef join = nl_block(g, "");
@@ -762,26 +775,33 @@ static LLVMValueRef nl_addr(nl_gen *g, uint32_t mi, uint8_t path, LLVMValueRef a
 static LLVMValueRef nl_load_at(nl_gen *g, LLVMTypeRef t, uint32_t mi, uint8_t path,
                                LLVMValueRef addr, LLVMValueRef off, uint32_t bytes)
 {
-    LLVMBasicBlockRef slow;
+    LLVMBasicBlockRef slow, span;
     bool flat = path == W_MEM_PATH_FLAT0 || path == W_MEM_PATH_FLAT;
-    LLVMValueRef p = flat ? nl_addr(g, mi, path, addr, off, bytes, false, &slow)
-                          : nl_addr_ways(g, mi, path, addr, off, bytes, false, &slow);
-    LLVMValueRef v = LLVMBuildLoad2(g->B, t, p, "");
-    LLVMSetAlignment(v, 1);
-    if (flat) return v;
-    LLVMBasicBlockRef fast_end = LLVMGetInsertBlock(g->B);
+    if (flat) {
+        LLVMValueRef v = LLVMBuildLoad2(g->B, t, nl_addr(g, mi, path, addr, off, bytes, false, &slow), "");
+        LLVMSetAlignment(v, 1);
+        return v;
+    }
+    LLVMValueRef p = nl_addr_ways(g, mi, path, addr, off, bytes, false, &slow, &span);
     LLVMBasicBlockRef join = nl_block(g, "");
-    LLVMBuildBr(g->B, join);
-    LLVMPositionBuilderAtEnd(g->B, slow);
-    nl_load_slow(g, mi, addr, off, bytes);
-    LLVMValueRef sv = LLVMBuildLoad2(g->B, t, g->tmp, "");
-    LLVMBasicBlockRef slow_end = LLVMGetInsertBlock(g->B);
-    LLVMBuildBr(g->B, join);
+    LLVMValueRef vals[3];
+    LLVMBasicBlockRef blocks[3];
+    for (unsigned k = 0; k < 3; k++) {
+        /* the other fast ways (where nl_addr_ways left off), the span, the slow path */
+        if (k == 1) LLVMPositionBuilderAtEnd(g->B, span), p = g->span_p;
+        if (k == 2) {
+            LLVMPositionBuilderAtEnd(g->B, slow);
+            nl_load_slow(g, mi, addr, off, bytes);
+            p = g->tmp;
+        }
+        vals[k] = LLVMBuildLoad2(g->B, t, p, "");
+        LLVMSetAlignment(vals[k], 1);
+        blocks[k] = LLVMGetInsertBlock(g->B);
+        LLVMBuildBr(g->B, join);
+    }
     LLVMPositionBuilderAtEnd(g->B, join);
     LLVMValueRef phi = LLVMBuildPhi(g->B, t, "");
-    LLVMValueRef vals[] = {v, sv};
-    LLVMBasicBlockRef blocks[] = {fast_end, slow_end};
-    LLVMAddIncoming(phi, vals, blocks, 2);
+    LLVMAddIncoming(phi, vals, blocks, 3);
     return phi;
 }
 
@@ -841,13 +861,20 @@ static void nl_load(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMVal
 static void nl_store(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMValueRef addr,
                      LLVMValueRef off, uint32_t bytes, LLVMValueRef v)
 {
-    LLVMBasicBlockRef slow;
+    LLVMBasicBlockRef slow, span = NULL;
     LLVMValueRef nv = nl_store_value(g, base, v);
-    LLVMValueRef p = nl_addr(g, mi, path, addr, off, bytes, true, &slow);
+    bool flat = path == W_MEM_PATH_FLAT0 || path == W_MEM_PATH_FLAT;
+    LLVMValueRef p = flat ? nl_addr(g, mi, path, addr, off, bytes, true, &slow)
+                          : nl_addr_ways(g, mi, path, addr, off, bytes, true, &slow, &span);
     LLVMValueRef s = LLVMBuildStore(g->B, nv, p);
     LLVMSetAlignment(s, 1);
     if (!slow) return;
     LLVMBasicBlockRef join = nl_block(g, "");
+    LLVMBuildBr(g->B, join);
+    /* The span's own store (nl_addr_ways). */
+    LLVMPositionBuilderAtEnd(g->B, span);
+    s = LLVMBuildStore(g->B, nv, g->span_p);
+    LLVMSetAlignment(s, 1);
     LLVMBuildBr(g->B, join);
     LLVMPositionBuilderAtEnd(g->B, slow);
     s = LLVMBuildStore(g->B, nv, g->tmp);
