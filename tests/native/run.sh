@@ -78,6 +78,22 @@ for mode in flat paged paged-tables; do
     done
 done
 
+# Copy-on-write clones (clone_test.c, through the C API): clones update the
+# template's pages in place in a loop, each instance reads its own words.
+wat2wasm tests/native/clone.wat -o "$out/clone.wasm" || bad "wat2wasm clone.wat"
+if ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -Iinclude -o "$out/clone_test" \
+    tests/native/clone_test.c "$O/libward-native.a" $(${LLVM_CONFIG:-/usr/lib/llvm-19/bin/llvm-config} --ldflags --libs) \
+    -lm -lpthread; then
+    line=$(timeout 120 "$out/clone_test" "$out/clone.wasm" | tee "$out/last" | tail -n 1)
+    grep '^FAIL' "$out/last"
+    case $line in
+    *" passed, 0 failed") ok ;;
+    *) bad "clone_test: $line" ;;
+    esac
+else
+    bad "building clone_test"
+fi
+
 # Deep recursion on a small native stack: a trap, never a crash.
 ( ulimit -s 256; timeout 60 "$WARD" run -C native --invoke recurse "$W" 1 >"$out/last" 2>&1 ); rc=$?
 if [ "$rc" = 134 ] && grep -q "call stack exhausted" "$out/last"; then ok; else bad "small stack: status $rc"; head -3 "$out/last"; fi
