@@ -246,6 +246,8 @@ typedef struct nl_gen {
      * (nl_preserving): the slow paths of the paged and tagged paths */
     LLVMValueRef h_load_pa, h_store_pa;
     LLVMValueRef span_p; /* nl_addr_ways: the span's address, in *span */
+    LLVMValueRef tag_ways[2][5]; /* nl_tag_way, by width and access size */
+    LLVMTypeRef t_tag_way;
     /* the function being generated */
     const w_fcode *fc;
     LLVMValueRef fn, ex, inst, res, wfn, codebase;
@@ -582,26 +584,108 @@ static LLVMValueRef nl_tag_nibs(nl_gen *g, LLVMValueRef tags, LLVMValueRef off, 
     return LLVMBuildAnd(g->B, ok, LLVMBuildNot(g->B, miss, ""), "");
 }
 
+/* The tag ways of the tagged paths, one function per access size and tag
+ * position in the module (made on first use), generated once rather than
+ * at every access: inline, their dozen blocks per access made LLVM's
+ * compile time of large functions several times longer. Called with
+ * preserve_all (nl_preserving), so the caller's registers stay live.
+ *   ptr f(i32 flat, i64 ea, ptr a1, ptr a2, i64 a3)
+ * returns the host address of the access of `bytes` bytes at ea, or NULL
+ * (the slow path decides):
+ *   flat (a tagged flat memory with tags: mem_tag_at_in): a1 its nibbles,
+ *     a2 its base, a3 its size: the address without its tag within the
+ *     memory and the one or two granules it touches carrying its tag;
+ *   else (a tagged paged memory: mem_tag_paged_at): a1 the table of the
+ *     direction, a2 the tag table, a3 the pages: the page of the address
+ *     without its tag present and the access within it, and the granules
+ *     carrying its tag in the page's frame's nibbles (none: tag 0). */
+static LLVMValueRef nl_tag_way(nl_gen *g, uint32_t bytes, bool is64)
+{
+    unsigned bi = bytes == 1 ? 0 : bytes == 2 ? 1 : bytes == 4 ? 2 : bytes == 8 ? 3 : 4;
+    LLVMValueRef *slot = &g->tag_ways[is64][bi];
+    if (*slot) return *slot;
+    LLVMTypeRef ps[] = {g->i32, g->i64, g->ptr, g->ptr, g->i64};
+    LLVMTypeRef ft = LLVMFunctionType(g->ptr, ps, 5, 0);
+    g->t_tag_way = ft;
+    char name[32];
+    snprintf(name, sizeof name, "nl_tag_way%u_%u", bytes, is64 ? 64 : 32);
+    LLVMValueRef f = *slot = LLVMAddFunction(g->M, name, ft);
+    LLVMSetLinkage(f, LLVMInternalLinkage);
+    LLVMSetFunctionCallConv(f, LLVMPreserveAllCallConv);
+    unsigned k = LLVMGetEnumAttributeKindForName("noinline", 8);
+    LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(g->C, k, 0));
+    LLVMBasicBlockRef back = LLVMGetInsertBlock(g->B);
+    LLVMValueRef fn = g->fn;
+    g->fn = f;
+    LLVMPositionBuilderAtEnd(g->B, nl_block(g, "entry"));
+    LLVMValueRef flat = LLVMGetParam(f, 0), ea = LLVMGetParam(f, 1), a1 = LLVMGetParam(f, 2),
+                 a2 = LLVMGetParam(f, 3), a3 = LLVMGetParam(f, 4);
+    LLVMValueRef shift = nl_c64(g, is64 ? W_TAG_SHIFT64 : W_TAG_SHIFT32);
+    LLVMValueRef tag = LLVMBuildAnd(g->B, LLVMBuildLShr(g->B, ea, shift, ""), nl_c64(g, 15), "");
+    LLVMValueRef sea = LLVMBuildSub(g->B, ea, LLVMBuildShl(g->B, tag, shift, ""), "");
+    LLVMBasicBlockRef fb = nl_block(g, "flat"), pb = nl_block(g, "paged"), no = nl_block(g, "no");
+    LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntNE, flat, nl_c32(g, 0), ""), fb, pb);
+    LLVMPositionBuilderAtEnd(g->B, no);
+    LLVMBuildRet(g->B, LLVMConstPointerNull(g->ptr));
+    /* flat */
+    LLVMPositionBuilderAtEnd(g->B, fb);
+    LLVMValueRef send = LLVMBuildAdd(g->B, sea, nl_c64(g, bytes), "");
+    LLVMBasicBlockRef fc = nl_block(g, "");
+    LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntULE, send, a3, ""), fc, no);
+    LLVMPositionBuilderAtEnd(g->B, fc);
+    LLVMValueRef okf = nl_tag_nibs(g, a1, sea, tag, bytes);
+    LLVMBasicBlockRef fr = nl_block(g, "");
+    LLVMBuildCondBr(g->B, okf, fr, no);
+    LLVMPositionBuilderAtEnd(g->B, fr);
+    LLVMBuildRet(g->B, LLVMBuildGEP2(g->B, g->i8, a2, &sea, 1, ""));
+    /* paged */
+    LLVMPositionBuilderAtEnd(g->B, pb);
+    LLVMValueRef pg = LLVMBuildLShr(g->B, sea, nl_c64(g, PG_SHIFT), "");
+    LLVMValueRef poff = LLVMBuildAnd(g->B, sea, nl_c64(g, PG_SIZE - 1), "");
+    LLVMValueRef inp = LLVMBuildAnd(
+        g->B, LLVMBuildICmp(g->B, LLVMIntULT, pg, a3, ""),
+        LLVMBuildICmp(g->B, LLVMIntULE, poff, nl_c64(g, PG_SIZE - bytes), ""), "");
+    LLVMBasicBlockRef pe = nl_block(g, ""), pt = nl_block(g, ""), pz = nl_block(g, ""),
+                      pn = nl_block(g, ""), pr = nl_block(g, "");
+    LLVMBuildCondBr(g->B, inp, pe, no);
+    LLVMPositionBuilderAtEnd(g->B, pe);
+    LLVMValueRef e = LLVMBuildLoad2(g->B, g->ptr, LLVMBuildGEP2(g->B, g->ptr, a1, &pg, 1, ""), "");
+    LLVMBuildCondBr(g->B, LLVMBuildIsNull(g->B, e, ""), no, pt);
+    /* A present page has its frame's entry in the tag table (pg_sync). */
+    LLVMPositionBuilderAtEnd(g->B, pt);
+    LLVMValueRef fp = LLVMBuildLoad2(g->B, g->ptr, LLVMBuildGEP2(g->B, g->ptr, a2, &pg, 1, ""), "");
+    LLVMValueRef tags = LLVMBuildLoad2(g->B, g->ptr, fp, "");
+    LLVMBuildCondBr(g->B, LLVMBuildIsNull(g->B, tags, ""), pz, pn);
+    LLVMPositionBuilderAtEnd(g->B, pz);
+    LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntEQ, tag, nl_c64(g, 0), ""), pr, no);
+    LLVMPositionBuilderAtEnd(g->B, pn);
+    LLVMBuildCondBr(g->B, nl_tag_nibs(g, tags, poff, tag, bytes), pr, no);
+    LLVMPositionBuilderAtEnd(g->B, pr);
+    LLVMBuildRet(g->B, LLVMBuildGEP2(g->B, g->i8, e, &sea, 1, ""));
+    g->fn = fn;
+    if (back) LLVMPositionBuilderAtEnd(g->B, back);
+    return f;
+}
+
 /* The fast ways of the paged and tagged paths (access.h's mem_paged0,
  * mem_paged, mem_tagged0, mem_tagged) for the `bytes` bytes at addr + off
  * of memory mi. Each way finds a bias b such that b + ea is the host
  * address of the whole access:
  *   span    ea + bytes within the span: the span's base;
- *   tags    (tagged, flat, with tags: mem_tag_at_in) the address without
- *           its tag within the memory, and the one or two granules it
- *           touches carrying its tag: base - the tag's bits;
- *   tables  the page ea >> 16 one of the pages the tables may be read for
- *           (nl_reload_ways), the access within it, and the page's entry
- *           in pg_rd (loads) or pg_wr (stores) not the exception entry:
- *           the entry. On a tagged path (mem_tag_paged_at) the page is
- *           that of the address without its tag, and the granules must
- *           carry the tag in the page's frame's nibbles (none: tag 0),
- *           found through the tag table: the entry - the tag's bits.
+ *   tables  (paged paths) the page ea >> 16 one of the pages the tables
+ *           may be read for (nl_reload_ways), the access within it, and
+ *           the page's entry in pg_rd (loads) or pg_wr (stores) not the
+ *           exception entry: the entry;
+ *   tags    (tagged paths) nl_tag_way, for a flat memory with tags or a
+ *           paged one: its address - ea.
  * The ways join in one block, where the result (b + ea) is built, so a
- * load or store there addresses base + index as a flat one does. Anything
- * else branches to *slow (a new block, left empty for the caller), which
- * must run the exact slow path (nat_h_load / nat_h_store): straddles,
- * absent or read-only pages, copy-on-write, tag mismatches, out of bounds.
+ * load or store there addresses base + index as a flat one does; with
+ * span given, the span's way is left out of the join, in a block of its
+ * own (*span, its address in g->span_p), for the caller's own access.
+ * Anything else branches to *slow (a new block, left empty for the
+ * caller), which must run the exact slow path (nat_h_load / nat_h_store):
+ * straddles, absent or read-only pages, copy-on-write, tag mismatches,
+ * out of bounds.
  *
  * Loads use the span of stores. Its pages are private and writable, and
  * their load entries are the same (pg_sync), so this is exact; and what a
@@ -621,8 +705,8 @@ static LLVMValueRef nl_addr_ways(nl_gen *g, uint32_t mi, uint8_t path, LLVMValue
     LLVMValueRef ea = nl_ea(g, mi, addr, off, bytes, &bad);
     bool tagged = path == W_MEM_PATH_TAGGED0 || path == W_MEM_PATH_TAGGED;
     LLVMBasicBlockRef join = nl_block(g, "way"), sl = nl_block(g, "slow");
-    LLVMValueRef biases[4];
-    LLVMBasicBlockRef froms[4];
+    LLVMValueRef biases[2];
+    LLVMBasicBlockRef froms[2];
     unsigned n = 0;
     /* span */
     LLVMValueRef base = LLVMBuildLoad2(g->B, g->ptr, mm->wr_base, "");
@@ -638,63 +722,45 @@ static LLVMValueRef nl_addr_ways(nl_gen *g, uint32_t mi, uint8_t path, LLVMValue
         nl_expect(g, LLVMBuildCondBr(g->B, in, join, next), true);
     }
     LLVMPositionBuilderAtEnd(g->B, next);
-    LLVMValueRef tag = NULL, tbits = NULL, sea = ea;
-    if (tagged) {
-        LLVMValueRef shift = nl_c64(g, nl_is64(g, mi) ? W_TAG_SHIFT64 : W_TAG_SHIFT32);
-        tag = LLVMBuildAnd(g->B, LLVMBuildLShr(g->B, ea, shift, ""), nl_c64(g, 15), "");
-        tbits = LLVMBuildShl(g->B, tag, shift, "");
-        sea = LLVMBuildSub(g->B, ea, tbits, "");
-        /* tags: a flat memory's nibbles, when it has any */
-        LLVMValueRef tags = LLVMBuildLoad2(g->B, g->ptr, mm->tags, "");
-        LLVMBasicBlockRef nib = nl_block(g, "tags"), tb = nl_block(g, "tables");
-        LLVMBuildCondBr(g->B, LLVMBuildIsNull(g->B, tags, ""), tb, nib);
-        LLVMPositionBuilderAtEnd(g->B, nib);
-        LLVMValueRef size = LLVMBuildLoad2(g->B, g->i64, mm->tsize, "");
-        LLVMValueRef send = LLVMBuildAdd(g->B, sea, nl_c64(g, bytes), "");
-        LLVMValueRef inb = nl_and_ok(g, LLVMBuildICmp(g->B, LLVMIntULE, send, size, ""), bad);
-        LLVMBasicBlockRef chk = nl_block(g, "tagchk");
-        nl_expect(g, LLVMBuildCondBr(g->B, inb, chk, sl), true);
-        LLVMPositionBuilderAtEnd(g->B, chk);
-        LLVMValueRef ok = nl_tag_nibs(g, tags, sea, tag, bytes);
-        LLVMValueRef tbase = LLVMBuildLoad2(g->B, g->ptr, mm->tbase, "");
-        LLVMValueRef neg = LLVMBuildNeg(g->B, tbits, "");
-        biases[n] = LLVMBuildGEP2(g->B, g->i8, tbase, &neg, 1, "");
-        froms[n++] = LLVMGetInsertBlock(g->B);
-        nl_expect(g, LLVMBuildCondBr(g->B, ok, join, sl), true);
-        LLVMPositionBuilderAtEnd(g->B, tb);
-    }
-    /* tables */
-    LLVMValueRef pg = LLVMBuildLShr(g->B, sea, nl_c64(g, PG_SHIFT), "");
-    LLVMValueRef pages = LLVMBuildLoad2(g->B, g->i64, mm->pages, "");
-    LLVMValueRef poff = LLVMBuildAnd(g->B, sea, nl_c64(g, PG_SIZE - 1), "");
-    LLVMValueRef inpage = LLVMBuildICmp(g->B, LLVMIntULE, poff, nl_c64(g, PG_SIZE - bytes), "");
-    LLVMValueRef tok = LLVMBuildAnd(g->B, LLVMBuildICmp(g->B, LLVMIntULT, pg, pages, ""), inpage, "");
-    LLVMBasicBlockRef te = nl_block(g, "entry");
-    nl_expect(g, LLVMBuildCondBr(g->B, nl_and_ok(g, tok, bad), te, sl), true);
-    LLVMPositionBuilderAtEnd(g->B, te);
     LLVMValueRef tbl = LLVMBuildLoad2(g->B, g->ptr, write ? mm->pg_wr : mm->pg_rd, "");
-    LLVMValueRef e = LLVMBuildLoad2(g->B, g->ptr, LLVMBuildGEP2(g->B, g->ptr, tbl, &pg, 1, ""), "");
+    LLVMValueRef pages = LLVMBuildLoad2(g->B, g->i64, mm->pages, "");
     if (tagged) {
-        /* The page's nibbles: none (all 0) needs tag 0. A present page has
-         * its frame's entry in the tag table (pg_sync). */
-        LLVMBasicBlockRef tp = nl_block(g, "pagetags"), nt = nl_block(g, "nonibs"),
-                          ck = nl_block(g, "nibs");
-        nl_expect(g, LLVMBuildCondBr(g->B, LLVMBuildIsNull(g->B, e, ""), sl, tp), false);
-        LLVMPositionBuilderAtEnd(g->B, tp);
-        LLVMValueRef tt = LLVMBuildLoad2(g->B, g->ptr, mm->pg_tg, "");
-        LLVMValueRef fp = LLVMBuildLoad2(g->B, g->ptr, LLVMBuildGEP2(g->B, g->ptr, tt, &pg, 1, ""), "");
-        LLVMValueRef tags = LLVMBuildLoad2(g->B, g->ptr, fp, "");
-        LLVMValueRef neg = LLVMBuildNeg(g->B, tbits, "");
-        LLVMValueRef eb = LLVMBuildGEP2(g->B, g->i8, e, &neg, 1, "");
-        LLVMBuildCondBr(g->B, LLVMBuildIsNull(g->B, tags, ""), nt, ck);
-        LLVMPositionBuilderAtEnd(g->B, nt);
-        biases[n] = eb, froms[n++] = nt;
-        nl_expect(g, LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntEQ, tag, nl_c64(g, 0), ""), join, sl), true);
-        LLVMPositionBuilderAtEnd(g->B, ck);
-        LLVMValueRef ok = nl_tag_nibs(g, tags, poff, tag, bytes);
-        biases[n] = eb, froms[n++] = LLVMGetInsertBlock(g->B);
-        nl_expect(g, LLVMBuildCondBr(g->B, ok, join, sl), true);
+        /* tags: the way function, on this memory's state (loop-invariant) */
+        if (bad) {
+            LLVMBasicBlockRef ok = nl_block(g, "");
+            nl_expect(g, LLVMBuildCondBr(g->B, bad, sl, ok), false);
+            LLVMPositionBuilderAtEnd(g->B, ok);
+        }
+        LLVMValueRef tags = LLVMBuildLoad2(g->B, g->ptr, mm->tags, "");
+        LLVMValueRef flat = LLVMBuildIsNotNull(g->B, tags, "");
+        LLVMValueRef args[] = {
+            LLVMBuildZExt(g->B, flat, g->i32, ""),
+            ea,
+            LLVMBuildSelect(g->B, flat, tags, tbl, ""),
+            LLVMBuildSelect(g->B, flat, LLVMBuildLoad2(g->B, g->ptr, mm->tbase, ""),
+                            LLVMBuildLoad2(g->B, g->ptr, mm->pg_tg, ""), ""),
+            LLVMBuildSelect(g->B, flat, LLVMBuildLoad2(g->B, g->i64, mm->tsize, ""), pages, ""),
+        };
+        LLVMValueRef f = nl_tag_way(g, bytes, nl_is64(g, mi));
+        LLVMValueRef p = LLVMBuildCall2(g->B, g->t_tag_way, f, args, 5, "");
+        LLVMSetInstructionCallConv(p, LLVMPreserveAllCallConv);
+        LLVMValueRef neg = LLVMBuildNeg(g->B, ea, "");
+        biases[n] = LLVMBuildGEP2(g->B, g->i8, p, &neg, 1, "");
+        froms[n++] = LLVMGetInsertBlock(g->B);
+        nl_expect(g, LLVMBuildCondBr(g->B, LLVMBuildIsNull(g->B, p, ""), sl, join), false);
     } else {
+        /* tables */
+        LLVMValueRef pg = LLVMBuildLShr(g->B, ea, nl_c64(g, PG_SHIFT), "");
+        LLVMValueRef poff = LLVMBuildAnd(g->B, ea, nl_c64(g, PG_SIZE - 1), "");
+        LLVMValueRef inpage =
+            LLVMBuildICmp(g->B, LLVMIntULE, poff, nl_c64(g, PG_SIZE - bytes), "");
+        LLVMValueRef tok =
+            LLVMBuildAnd(g->B, LLVMBuildICmp(g->B, LLVMIntULT, pg, pages, ""), inpage, "");
+        LLVMBasicBlockRef te = nl_block(g, "entry");
+        nl_expect(g, LLVMBuildCondBr(g->B, nl_and_ok(g, tok, bad), te, sl), true);
+        LLVMPositionBuilderAtEnd(g->B, te);
+        LLVMValueRef e =
+            LLVMBuildLoad2(g->B, g->ptr, LLVMBuildGEP2(g->B, g->ptr, tbl, &pg, 1, ""), "");
         biases[n] = e, froms[n++] = te;
         nl_expect(g, LLVMBuildCondBr(g->B, LLVMBuildIsNull(g->B, e, ""), sl, join), false);
     }
