@@ -245,7 +245,7 @@ typedef struct nl_gen {
     /* nat_h_load and nat_h_store behind wrappers that save every register
      * (nl_preserving): the slow paths of the paged and tagged paths */
     LLVMValueRef h_load_pa, h_store_pa;
-    LLVMValueRef span_p; /* nl_addr_ways: the span's address, in *span */
+    LLVMValueRef span_p;         /* nl_addr_ways: the span's address, in *span */
     LLVMValueRef tag_ways[2][5]; /* nl_tag_way, by width and access size */
     LLVMTypeRef t_tag_way;
     /* the function being generated */
@@ -437,7 +437,8 @@ static uint8_t nl_mode(nl_gen *g, uint32_t mi)
 static void nl_reload_ways(nl_gen *g, nl_mem *mm, LLVMValueRef m, uint8_t mode)
 {
     LLVMValueRef kind = nl_ld(g, g->i8, m, offsetof(w_memory, mode));
-    LLVMValueRef paged = LLVMBuildICmp(g->B, LLVMIntEQ, kind, LLVMConstInt(g->i8, W_MEM_PAGED, 0), "");
+    LLVMValueRef paged =
+        LLVMBuildICmp(g->B, LLVMIntEQ, kind, LLVMConstInt(g->i8, W_MEM_PAGED, 0), "");
     LLVMValueRef pages = nl_ld(g, g->i64, m, offsetof(w_memory, pages));
     LLVMBuildStore(g->B, LLVMBuildSelect(g->B, paged, pages, nl_c64(g, 0), ""), mm->pages);
     LLVMBuildStore(g->B, nl_ld(g, g->ptr, m, offsetof(w_memory, pg_rd)), mm->pg_rd);
@@ -498,7 +499,8 @@ static LLVMValueRef nl_preserving(nl_gen *g, const char *name, LLVMTypeRef t, LL
     const char *attrs[] = {"cold", "noinline"};
     for (unsigned k = 0; k < 2; k++) {
         unsigned id = LLVMGetEnumAttributeKindForName(attrs[k], strlen(attrs[k]));
-        LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(g->C, id, 0));
+        LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex,
+                                LLVMCreateEnumAttribute(g->C, id, 0));
     }
     LLVMBasicBlockRef bb = LLVMGetInsertBlock(g->B);
     LLVMPositionBuilderAtEnd(g->B, LLVMAppendBasicBlockInContext(g->C, f, "entry"));
@@ -567,11 +569,12 @@ static LLVMValueRef nl_tag_nibs(nl_gen *g, LLVMValueRef tags, LLVMValueRef off, 
     LLVMValueRef at = LLVMBuildLShr(g->B, off, nl_c64(g, 5), "");
     LLVMValueRef w = LLVMBuildLoad2(g->B, g->i16, LLVMBuildGEP2(g->B, g->i8, tags, &at, 1, ""), "");
     LLVMSetAlignment(w, 1);
-    LLVMValueRef sh = LLVMBuildAnd(g->B, LLVMBuildLShr(g->B, off, nl_c64(g, 2), ""), nl_c64(g, 4), "");
+    LLVMValueRef sh =
+        LLVMBuildAnd(g->B, LLVMBuildLShr(g->B, off, nl_c64(g, 2), ""), nl_c64(g, 4), "");
     LLVMValueRef x = LLVMBuildXor(
         g->B, LLVMBuildLShr(g->B, LLVMBuildZExt(g->B, w, g->i64, ""), sh, ""), tag, "");
-    LLVMValueRef ok = LLVMBuildICmp(g->B, LLVMIntEQ, LLVMBuildAnd(g->B, x, nl_c64(g, 15), ""),
-                                    nl_c64(g, 0), "");
+    LLVMValueRef ok =
+        LLVMBuildICmp(g->B, LLVMIntEQ, LLVMBuildAnd(g->B, x, nl_c64(g, 15), ""), nl_c64(g, 0), "");
     if (bytes == 1) return ok;
     /* An access that crosses into the next granule needs its tag too. */
     LLVMValueRef cross = LLVMBuildICmp(g->B, LLVMIntUGT, LLVMBuildAnd(g->B, off, nl_c64(g, 15), ""),
@@ -642,9 +645,9 @@ static LLVMValueRef nl_tag_way(nl_gen *g, uint32_t bytes, bool is64)
     LLVMPositionBuilderAtEnd(g->B, pb);
     LLVMValueRef pg = LLVMBuildLShr(g->B, sea, nl_c64(g, PG_SHIFT), "");
     LLVMValueRef poff = LLVMBuildAnd(g->B, sea, nl_c64(g, PG_SIZE - 1), "");
-    LLVMValueRef inp = LLVMBuildAnd(
-        g->B, LLVMBuildICmp(g->B, LLVMIntULT, pg, a3, ""),
-        LLVMBuildICmp(g->B, LLVMIntULE, poff, nl_c64(g, PG_SIZE - bytes), ""), "");
+    LLVMValueRef inp =
+        LLVMBuildAnd(g->B, LLVMBuildICmp(g->B, LLVMIntULT, pg, a3, ""),
+                     LLVMBuildICmp(g->B, LLVMIntULE, poff, nl_c64(g, PG_SIZE - bytes), ""), "");
     LLVMBasicBlockRef pe = nl_block(g, ""), pt = nl_block(g, ""), pz = nl_block(g, ""),
                       pn = nl_block(g, ""), pr = nl_block(g, "");
     LLVMBuildCondBr(g->B, inp, pe, no);
@@ -752,8 +755,7 @@ static LLVMValueRef nl_addr_ways(nl_gen *g, uint32_t mi, uint8_t path, LLVMValue
         /* tables */
         LLVMValueRef pg = LLVMBuildLShr(g->B, ea, nl_c64(g, PG_SHIFT), "");
         LLVMValueRef poff = LLVMBuildAnd(g->B, ea, nl_c64(g, PG_SIZE - 1), "");
-        LLVMValueRef inpage =
-            LLVMBuildICmp(g->B, LLVMIntULE, poff, nl_c64(g, PG_SIZE - bytes), "");
+        LLVMValueRef inpage = LLVMBuildICmp(g->B, LLVMIntULE, poff, nl_c64(g, PG_SIZE - bytes), "");
         LLVMValueRef tok =
             LLVMBuildAnd(g->B, LLVMBuildICmp(g->B, LLVMIntULT, pg, pages, ""), inpage, "");
         LLVMBasicBlockRef te = nl_block(g, "entry");
@@ -844,7 +846,8 @@ static LLVMValueRef nl_load_at(nl_gen *g, LLVMTypeRef t, uint32_t mi, uint8_t pa
     LLVMBasicBlockRef slow, span;
     bool flat = path == W_MEM_PATH_FLAT0 || path == W_MEM_PATH_FLAT;
     if (flat) {
-        LLVMValueRef v = LLVMBuildLoad2(g->B, t, nl_addr(g, mi, path, addr, off, bytes, false, &slow), "");
+        LLVMValueRef v =
+            LLVMBuildLoad2(g->B, t, nl_addr(g, mi, path, addr, off, bytes, false, &slow), "");
         LLVMSetAlignment(v, 1);
         return v;
     }

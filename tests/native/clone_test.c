@@ -28,8 +28,8 @@ static int32_t call1(ward_store *s, ward_instance *in, const char *name, int32_t
     ward_val a = {.kind = WARD_I32, .of.i32 = arg}, r = {0};
     ward_result res;
     ward_func *f = ward_instance_func(in, name);
-    *ok = f && ward_func_call(s, f, &a, has_arg ? 1 : 0, &r, ward_func_result_count(f), &res) ==
-                   WARD_OK;
+    *ok = f &&
+          ward_func_call(s, f, &a, has_arg ? 1 : 0, &r, ward_func_result_count(f), &res) == WARD_OK;
     return r.of.i32;
 }
 
