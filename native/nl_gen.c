@@ -218,6 +218,12 @@ static int nl_op_of(uint32_t word)
 
 typedef struct nl_mem {
     LLVMValueRef rd_base, rd_lim, wr_base, wr_lim; /* allocas */
+    /* The other paths' state (nl_reload, nl_addr_ways), allocas too: the
+     * tables (pg_rd, pg_wr) and the pages they may be read for (0: none,
+     * the memory is flat), a tagged paged memory's tag table; a tagged
+     * flat memory's tag nibbles once it has tags (else NULL), its base and
+     * its size. */
+    LLVMValueRef pg_rd, pg_wr, pages, pg_tg, tags, tbase, tsize;
     bool used;
 } nl_mem;
 
@@ -236,6 +242,12 @@ typedef struct nl_gen {
     LLVMValueRef h_trap, h_interrupt, h_fuel, h_call, h_indirect, h_load, h_store, h_grow, h_op;
     LLVMTypeRef t_simd, t_vload;
     LLVMValueRef h_simd, h_vload;
+    /* nat_h_load and nat_h_store behind wrappers that save every register
+     * (nl_preserving): the slow paths of the paged and tagged paths */
+    LLVMValueRef h_load_pa, h_store_pa;
+    LLVMValueRef span_p;         /* nl_addr_ways: the span's address, in *span */
+    LLVMValueRef tag_ways[2][5]; /* nl_tag_way, by width and access size */
+    LLVMTypeRef t_tag_way;
     /* the function being generated */
     const w_fcode *fc;
     LLVMValueRef fn, ex, inst, res, wfn, codebase;
@@ -463,9 +475,38 @@ static uint8_t nl_mode(nl_gen *g, uint32_t mi)
     return g->cs->cfg.mem_mode ? g->cs->cfg.mem_mode[mi] : W_MEM_FLAT;
 }
 
-/* Reloads the spans of the memories the function uses (VM_RELOAD_MEM0). A
- * tagged memory with tags has an empty span here: its accesses take the
- * tagged path (nat_h_load / nat_h_store). */
+/* The state of memory m (the w_memory pointer) that the paged and tagged
+ * paths read besides the span (nl_addr_ways): the tables and the number
+ * of pages they may be read for, which is 0 unless m is paged (the
+ * compiler's choice of path follows the mode, but this keeps a path from
+ * reading tables a memory does not have); for a tagged memory its tag
+ * table (paged), its nibbles while it is flat and has tags
+ * (VM_RELOAD_MEM0's mem0_tags), with its base and size. */
+static void nl_reload_ways(nl_gen *g, nl_mem *mm, LLVMValueRef m, uint8_t mode)
+{
+    LLVMValueRef kind = nl_ld(g, g->i8, m, offsetof(w_memory, mode));
+    LLVMValueRef paged =
+        LLVMBuildICmp(g->B, LLVMIntEQ, kind, LLVMConstInt(g->i8, W_MEM_PAGED, 0), "");
+    LLVMValueRef pages = nl_ld(g, g->i64, m, offsetof(w_memory, pages));
+    LLVMBuildStore(g->B, LLVMBuildSelect(g->B, paged, pages, nl_c64(g, 0), ""), mm->pages);
+    LLVMBuildStore(g->B, nl_ld(g, g->ptr, m, offsetof(w_memory, pg_rd)), mm->pg_rd);
+    LLVMBuildStore(g->B, nl_ld(g, g->ptr, m, offsetof(w_memory, pg_wr)), mm->pg_wr);
+    if (mode != W_MEM_TAGGED) return;
+    LLVMBuildStore(g->B, nl_ld(g, g->ptr, m, offsetof(w_memory, pg_tg)), mm->pg_tg);
+    LLVMValueRef a = nl_ld(g, g->i8, m, offsetof(w_memory, tag_any));
+    LLVMValueRef any = LLVMBuildICmp(g->B, LLVMIntNE, a, LLVMConstInt(g->i8, 0, 0), "");
+    LLVMValueRef tags = nl_ld(g, g->ptr, m, offsetof(w_memory, tags));
+    LLVMValueRef none = LLVMConstPointerNull(g->ptr);
+    LLVMBuildStore(g->B, LLVMBuildSelect(g->B, any, tags, none, ""), mm->tags);
+    LLVMBuildStore(g->B, nl_ld(g, g->ptr, m, offsetof(w_memory, base)), mm->tbase);
+    LLVMBuildStore(g->B, nl_ld(g, g->i64, m, offsetof(w_memory, size)), mm->tsize);
+}
+
+/* Reloads the state of the memories the function uses (VM_RELOAD_MEM0):
+ * the span, and for the paged and tagged paths the state of their other
+ * fast ways (nl_reload_ways). A tagged memory with tags has an empty span
+ * here: its accesses take the tag check's way (flat) or the slow path
+ * (paged). */
 static void nl_reload(nl_gen *g)
 {
     if (!g->m->nmems) return;
@@ -489,70 +530,395 @@ static void nl_reload(nl_gen *g)
         LLVMBuildStore(g->B, rl, mm->rd_lim);
         LLVMBuildStore(g->B, wb, mm->wr_base);
         LLVMBuildStore(g->B, wl, mm->wr_lim);
+        if (nl_mode(g, i) != W_MEM_FLAT) nl_reload_ways(g, mm, m, nl_mode(g, i));
     }
+}
+
+/* A wrapper of helper h (type t) that saves and restores every register
+ * (LLVM's preserve_all convention), cold and never inlined: a loop whose
+ * accesses have a slow path then keeps its values in registers across the
+ * call instead of spilling them around it on the hot path, as it would
+ * have to with a C call, which clobbers every caller-saved register. */
+static LLVMValueRef nl_preserving(nl_gen *g, const char *name, LLVMTypeRef t, LLVMValueRef h)
+{
+    LLVMValueRef f = LLVMAddFunction(g->M, name, t);
+    LLVMSetLinkage(f, LLVMInternalLinkage);
+    LLVMSetFunctionCallConv(f, LLVMPreserveAllCallConv);
+    const char *attrs[] = {"cold", "noinline"};
+    for (unsigned k = 0; k < 2; k++) {
+        unsigned id = LLVMGetEnumAttributeKindForName(attrs[k], strlen(attrs[k]));
+        LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex,
+                                LLVMCreateEnumAttribute(g->C, id, 0));
+    }
+    LLVMBasicBlockRef bb = LLVMGetInsertBlock(g->B);
+    LLVMPositionBuilderAtEnd(g->B, LLVMAppendBasicBlockInContext(g->C, f, "entry"));
+    unsigned n = LLVMCountParams(f);
+    LLVMValueRef args[8];
+    for (unsigned k = 0; k < n && k < 8; k++)
+        args[k] = LLVMGetParam(f, k);
+    LLVMBuildRet(g->B, LLVMBuildCall2(g->B, t, h, args, n, ""));
+    if (bb) LLVMPositionBuilderAtEnd(g->B, bb);
+    return f;
+}
+
+static LLVMValueRef nl_call_preserving(nl_gen *g, LLVMTypeRef t, LLVMValueRef f, LLVMValueRef *args,
+                                       unsigned n)
+{
+    LLVMValueRef c = LLVMBuildCall2(g->B, t, f, args, n, "");
+    LLVMSetInstructionCallConv(c, LLVMPreserveAllCallConv);
+    return c;
+}
+
+/* Marks the conditional branch br as taken (its first successor) about
+ * always, or about never (likely false): the paths' fast ways over their
+ * other ways and slow path, for block placement and register allocation. */
+static void nl_expect(nl_gen *g, LLVMValueRef br, bool likely)
+{
+    LLVMMetadataRef md[3] = {
+        LLVMMDStringInContext2(g->C, "branch_weights", 14),
+        LLVMValueAsMetadata(nl_c32(g, likely ? 2000 : 1)),
+        LLVMValueAsMetadata(nl_c32(g, likely ? 1 : 2000)),
+    };
+    LLVMSetMetadata(br, LLVMGetMDKindIDInContext(g->C, "prof", 4),
+                    LLVMMetadataAsValue(g->C, LLVMMDNodeInContext2(g->C, md, 3)));
+}
+
+/* ea = addr + off of memory mi, as i64; for memory64 *bad says whether
+ * addr + off + bytes overflows (NULL for a 32-bit memory, where it cannot:
+ * both are below 2^32). */
+static LLVMValueRef nl_ea(nl_gen *g, uint32_t mi, LLVMValueRef addr, LLVMValueRef off,
+                          uint32_t bytes, LLVMValueRef *bad)
+{
+    *bad = NULL;
+    if (!nl_is64(g, mi)) return LLVMBuildAdd(g->B, addr, off, "");
+    LLVMTypeRef tys[] = {g->i64};
+    LLVMValueRef a1[] = {addr, off};
+    LLVMValueRef r1 = nl_intrinsic(g, "llvm.uadd.with.overflow", tys, 1, a1, 2);
+    LLVMValueRef ea = LLVMBuildExtractValue(g->B, r1, 0, "");
+    LLVMValueRef a2[] = {ea, nl_c64(g, bytes)};
+    LLVMValueRef r2 = nl_intrinsic(g, "llvm.uadd.with.overflow", tys, 1, a2, 2);
+    *bad = LLVMBuildOr(g->B, LLVMBuildExtractValue(g->B, r1, 1, ""),
+                       LLVMBuildExtractValue(g->B, r2, 1, ""), "");
+    return ea;
+}
+
+/* cond, and not bad (if any). */
+static LLVMValueRef nl_and_ok(nl_gen *g, LLVMValueRef cond, LLVMValueRef bad)
+{
+    return bad ? LLVMBuildAnd(g->B, cond, LLVMBuildNot(g->B, bad, ""), "") : cond;
+}
+
+/* Do the one or two granules an access of `bytes` bytes at byte offset
+ * off of the nibbles at tags touches have tag `tag`? (access.h's
+ * mem_tag_nibs: both nibbles from one 16-bit word.) */
+static LLVMValueRef nl_tag_nibs(nl_gen *g, LLVMValueRef tags, LLVMValueRef off, LLVMValueRef tag,
+                                uint32_t bytes)
+{
+    LLVMValueRef at = LLVMBuildLShr(g->B, off, nl_c64(g, 5), "");
+    LLVMValueRef w = LLVMBuildLoad2(g->B, g->i16, LLVMBuildGEP2(g->B, g->i8, tags, &at, 1, ""), "");
+    LLVMSetAlignment(w, 1);
+    LLVMValueRef sh =
+        LLVMBuildAnd(g->B, LLVMBuildLShr(g->B, off, nl_c64(g, 2), ""), nl_c64(g, 4), "");
+    LLVMValueRef x = LLVMBuildXor(
+        g->B, LLVMBuildLShr(g->B, LLVMBuildZExt(g->B, w, g->i64, ""), sh, ""), tag, "");
+    LLVMValueRef ok =
+        LLVMBuildICmp(g->B, LLVMIntEQ, LLVMBuildAnd(g->B, x, nl_c64(g, 15), ""), nl_c64(g, 0), "");
+    if (bytes == 1) return ok;
+    /* An access that crosses into the next granule needs its tag too. */
+    LLVMValueRef cross = LLVMBuildICmp(g->B, LLVMIntUGT, LLVMBuildAnd(g->B, off, nl_c64(g, 15), ""),
+                                       nl_c64(g, 16 - bytes), "");
+    LLVMValueRef x2 =
+        LLVMBuildAnd(g->B, LLVMBuildXor(g->B, LLVMBuildLShr(g->B, x, nl_c64(g, 4), ""), tag, ""),
+                     nl_c64(g, 15), "");
+    LLVMValueRef miss =
+        LLVMBuildAnd(g->B, cross, LLVMBuildICmp(g->B, LLVMIntNE, x2, nl_c64(g, 0), ""), "");
+    return LLVMBuildAnd(g->B, ok, LLVMBuildNot(g->B, miss, ""), "");
+}
+
+/* The tag ways of the tagged paths, one function per access size and tag
+ * position in the module (made on first use), generated once rather than
+ * at every access: inline, their dozen blocks per access made LLVM's
+ * compile time of large functions several times longer. Called with
+ * preserve_all (nl_preserving), so the caller's registers stay live.
+ *   ptr f(i32 flat, i64 ea, ptr a1, ptr a2, i64 a3)
+ * returns the host address of the access of `bytes` bytes at ea, or NULL
+ * (the slow path decides):
+ *   flat (a tagged flat memory with tags: mem_tag_at_in): a1 its nibbles,
+ *     a2 its base, a3 its size: the address without its tag within the
+ *     memory and the one or two granules it touches carrying its tag;
+ *   else (a tagged paged memory: mem_tag_paged_at): a1 the table of the
+ *     direction, a2 the tag table, a3 the pages: the page of the address
+ *     without its tag present and the access within it, and the granules
+ *     carrying its tag in the page's frame's nibbles (none: tag 0). */
+static LLVMValueRef nl_tag_way(nl_gen *g, uint32_t bytes, bool is64)
+{
+    unsigned bi = bytes == 1 ? 0 : bytes == 2 ? 1 : bytes == 4 ? 2 : bytes == 8 ? 3 : 4;
+    LLVMValueRef *slot = &g->tag_ways[is64][bi];
+    if (*slot) return *slot;
+    LLVMTypeRef ps[] = {g->i32, g->i64, g->ptr, g->ptr, g->i64};
+    LLVMTypeRef ft = LLVMFunctionType(g->ptr, ps, 5, 0);
+    g->t_tag_way = ft;
+    char name[32];
+    snprintf(name, sizeof name, "nl_tag_way%u_%u", bytes, is64 ? 64 : 32);
+    LLVMValueRef f = *slot = LLVMAddFunction(g->M, name, ft);
+    LLVMSetLinkage(f, LLVMInternalLinkage);
+    LLVMSetFunctionCallConv(f, LLVMPreserveAllCallConv);
+    unsigned k = LLVMGetEnumAttributeKindForName("noinline", 8);
+    LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(g->C, k, 0));
+    LLVMBasicBlockRef back = LLVMGetInsertBlock(g->B);
+    LLVMValueRef fn = g->fn;
+    g->fn = f;
+    LLVMPositionBuilderAtEnd(g->B, nl_block(g, "entry"));
+    LLVMValueRef flat = LLVMGetParam(f, 0), ea = LLVMGetParam(f, 1), a1 = LLVMGetParam(f, 2),
+                 a2 = LLVMGetParam(f, 3), a3 = LLVMGetParam(f, 4);
+    LLVMValueRef shift = nl_c64(g, is64 ? W_TAG_SHIFT64 : W_TAG_SHIFT32);
+    LLVMValueRef tag = LLVMBuildAnd(g->B, LLVMBuildLShr(g->B, ea, shift, ""), nl_c64(g, 15), "");
+    LLVMValueRef sea = LLVMBuildSub(g->B, ea, LLVMBuildShl(g->B, tag, shift, ""), "");
+    LLVMBasicBlockRef fb = nl_block(g, "flat"), pb = nl_block(g, "paged"), no = nl_block(g, "no");
+    LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntNE, flat, nl_c32(g, 0), ""), fb, pb);
+    LLVMPositionBuilderAtEnd(g->B, no);
+    LLVMBuildRet(g->B, LLVMConstPointerNull(g->ptr));
+    /* flat */
+    LLVMPositionBuilderAtEnd(g->B, fb);
+    LLVMValueRef send = LLVMBuildAdd(g->B, sea, nl_c64(g, bytes), "");
+    LLVMBasicBlockRef fc = nl_block(g, "");
+    LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntULE, send, a3, ""), fc, no);
+    LLVMPositionBuilderAtEnd(g->B, fc);
+    LLVMValueRef okf = nl_tag_nibs(g, a1, sea, tag, bytes);
+    LLVMBasicBlockRef fr = nl_block(g, "");
+    LLVMBuildCondBr(g->B, okf, fr, no);
+    LLVMPositionBuilderAtEnd(g->B, fr);
+    LLVMBuildRet(g->B, LLVMBuildGEP2(g->B, g->i8, a2, &sea, 1, ""));
+    /* paged */
+    LLVMPositionBuilderAtEnd(g->B, pb);
+    LLVMValueRef pg = LLVMBuildLShr(g->B, sea, nl_c64(g, PG_SHIFT), "");
+    LLVMValueRef poff = LLVMBuildAnd(g->B, sea, nl_c64(g, PG_SIZE - 1), "");
+    LLVMValueRef inp =
+        LLVMBuildAnd(g->B, LLVMBuildICmp(g->B, LLVMIntULT, pg, a3, ""),
+                     LLVMBuildICmp(g->B, LLVMIntULE, poff, nl_c64(g, PG_SIZE - bytes), ""), "");
+    LLVMBasicBlockRef pe = nl_block(g, ""), pt = nl_block(g, ""), pz = nl_block(g, ""),
+                      pn = nl_block(g, ""), pr = nl_block(g, "");
+    LLVMBuildCondBr(g->B, inp, pe, no);
+    LLVMPositionBuilderAtEnd(g->B, pe);
+    LLVMValueRef e = LLVMBuildLoad2(g->B, g->ptr, LLVMBuildGEP2(g->B, g->ptr, a1, &pg, 1, ""), "");
+    LLVMBuildCondBr(g->B, LLVMBuildIsNull(g->B, e, ""), no, pt);
+    /* A present page has its frame's entry in the tag table (pg_sync). */
+    LLVMPositionBuilderAtEnd(g->B, pt);
+    LLVMValueRef fp = LLVMBuildLoad2(g->B, g->ptr, LLVMBuildGEP2(g->B, g->ptr, a2, &pg, 1, ""), "");
+    LLVMValueRef tags = LLVMBuildLoad2(g->B, g->ptr, fp, "");
+    LLVMBuildCondBr(g->B, LLVMBuildIsNull(g->B, tags, ""), pz, pn);
+    LLVMPositionBuilderAtEnd(g->B, pz);
+    LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntEQ, tag, nl_c64(g, 0), ""), pr, no);
+    LLVMPositionBuilderAtEnd(g->B, pn);
+    LLVMBuildCondBr(g->B, nl_tag_nibs(g, tags, poff, tag, bytes), pr, no);
+    LLVMPositionBuilderAtEnd(g->B, pr);
+    LLVMBuildRet(g->B, LLVMBuildGEP2(g->B, g->i8, e, &sea, 1, ""));
+    g->fn = fn;
+    if (back) LLVMPositionBuilderAtEnd(g->B, back);
+    return f;
+}
+
+/* The fast ways of the paged and tagged paths (access.h's mem_paged0,
+ * mem_paged, mem_tagged0, mem_tagged) for the `bytes` bytes at addr + off
+ * of memory mi. Each way finds a bias b such that b + ea is the host
+ * address of the whole access:
+ *   span    ea + bytes within the span: the span's base;
+ *   tables  (paged paths) the page ea >> 16 one of the pages the tables
+ *           may be read for (nl_reload_ways), the access within it, and
+ *           the page's entry in pg_rd (loads) or pg_wr (stores) not the
+ *           exception entry: the entry;
+ *   tags    (tagged paths) nl_tag_way, for a flat memory with tags or a
+ *           paged one: its address - ea.
+ * The ways join in one block, where the result (b + ea) is built, so a
+ * load or store there addresses base + index as a flat one does; with
+ * span given, the span's way is left out of the join, in a block of its
+ * own (*span, its address in g->span_p), for the caller's own access.
+ * Anything else branches to *slow (a new block, left empty for the
+ * caller), which must run the exact slow path (nat_h_load / nat_h_store):
+ * straddles, absent or read-only pages, copy-on-write, tag mismatches,
+ * out of bounds.
+ *
+ * Loads use the span of stores. Its pages are private and writable, and
+ * their load entries are the same (pg_sync), so this is exact; and what a
+ * store's slow path changes (copy-on-write gives a page a frame of its
+ * own) can only add pages to that span, never take one away, while it can
+ * cut the span of loads (a clone's load span runs over its template's
+ * frames). Table entries and nibbles are read from memory at each access.
+ * So a store's slow path leaves every value kept here valid (a span at
+ * worst smaller than the memory's now), and native code reloads nothing
+ * after it: the state stays in registers across loops that store. */
+static LLVMValueRef nl_addr_ways(nl_gen *g, uint32_t mi, uint8_t path, LLVMValueRef addr,
+                                 LLVMValueRef off, uint32_t bytes, bool write,
+                                 LLVMBasicBlockRef *slow, LLVMBasicBlockRef *span)
+{
+    nl_mem *mm = &g->mems[mi];
+    LLVMValueRef bad;
+    LLVMValueRef ea = nl_ea(g, mi, addr, off, bytes, &bad);
+    bool tagged = path == W_MEM_PATH_TAGGED0 || path == W_MEM_PATH_TAGGED;
+    LLVMBasicBlockRef join = nl_block(g, "way"), sl = nl_block(g, "slow");
+    LLVMValueRef biases[2];
+    LLVMBasicBlockRef froms[2];
+    unsigned n = 0;
+    /* span */
+    LLVMValueRef base = LLVMBuildLoad2(g->B, g->ptr, mm->wr_base, "");
+    LLVMValueRef lim = LLVMBuildLoad2(g->B, g->i64, mm->wr_lim, "");
+    LLVMValueRef end = LLVMBuildAdd(g->B, ea, nl_c64(g, bytes), "");
+    LLVMValueRef in = nl_and_ok(g, LLVMBuildICmp(g->B, LLVMIntULE, end, lim, ""), bad);
+    LLVMBasicBlockRef next = nl_block(g, "notspan");
+    if (span) {
+        *span = nl_block(g, "span");
+        nl_expect(g, LLVMBuildCondBr(g->B, in, *span, next), true);
+    } else {
+        biases[n] = base, froms[n++] = LLVMGetInsertBlock(g->B);
+        nl_expect(g, LLVMBuildCondBr(g->B, in, join, next), true);
+    }
+    LLVMPositionBuilderAtEnd(g->B, next);
+    LLVMValueRef tbl = LLVMBuildLoad2(g->B, g->ptr, write ? mm->pg_wr : mm->pg_rd, "");
+    LLVMValueRef pages = LLVMBuildLoad2(g->B, g->i64, mm->pages, "");
+    if (tagged) {
+        /* tags: the way function, on this memory's state (loop-invariant) */
+        if (bad) {
+            LLVMBasicBlockRef ok = nl_block(g, "");
+            nl_expect(g, LLVMBuildCondBr(g->B, bad, sl, ok), false);
+            LLVMPositionBuilderAtEnd(g->B, ok);
+        }
+        LLVMValueRef tags = LLVMBuildLoad2(g->B, g->ptr, mm->tags, "");
+        LLVMValueRef flat = LLVMBuildIsNotNull(g->B, tags, "");
+        LLVMValueRef args[] = {
+            LLVMBuildZExt(g->B, flat, g->i32, ""),
+            ea,
+            LLVMBuildSelect(g->B, flat, tags, tbl, ""),
+            LLVMBuildSelect(g->B, flat, LLVMBuildLoad2(g->B, g->ptr, mm->tbase, ""),
+                            LLVMBuildLoad2(g->B, g->ptr, mm->pg_tg, ""), ""),
+            LLVMBuildSelect(g->B, flat, LLVMBuildLoad2(g->B, g->i64, mm->tsize, ""), pages, ""),
+        };
+        LLVMValueRef f = nl_tag_way(g, bytes, nl_is64(g, mi));
+        LLVMValueRef p = LLVMBuildCall2(g->B, g->t_tag_way, f, args, 5, "");
+        LLVMSetInstructionCallConv(p, LLVMPreserveAllCallConv);
+        LLVMValueRef neg = LLVMBuildNeg(g->B, ea, "");
+        biases[n] = LLVMBuildGEP2(g->B, g->i8, p, &neg, 1, "");
+        froms[n++] = LLVMGetInsertBlock(g->B);
+        nl_expect(g, LLVMBuildCondBr(g->B, LLVMBuildIsNull(g->B, p, ""), sl, join), false);
+    } else {
+        /* tables */
+        LLVMValueRef pg = LLVMBuildLShr(g->B, ea, nl_c64(g, PG_SHIFT), "");
+        LLVMValueRef poff = LLVMBuildAnd(g->B, ea, nl_c64(g, PG_SIZE - 1), "");
+        LLVMValueRef inpage = LLVMBuildICmp(g->B, LLVMIntULE, poff, nl_c64(g, PG_SIZE - bytes), "");
+        LLVMValueRef tok =
+            LLVMBuildAnd(g->B, LLVMBuildICmp(g->B, LLVMIntULT, pg, pages, ""), inpage, "");
+        LLVMBasicBlockRef te = nl_block(g, "entry");
+        nl_expect(g, LLVMBuildCondBr(g->B, nl_and_ok(g, tok, bad), te, sl), true);
+        LLVMPositionBuilderAtEnd(g->B, te);
+        LLVMValueRef e =
+            LLVMBuildLoad2(g->B, g->ptr, LLVMBuildGEP2(g->B, g->ptr, tbl, &pg, 1, ""), "");
+        biases[n] = e, froms[n++] = te;
+        nl_expect(g, LLVMBuildCondBr(g->B, LLVMBuildIsNull(g->B, e, ""), sl, join), false);
+    }
+    LLVMPositionBuilderAtEnd(g->B, join);
+    LLVMValueRef b = LLVMBuildPhi(g->B, g->ptr, "");
+    LLVMAddIncoming(b, biases, froms, n);
+    *slow = sl;
+    LLVMValueRef p = LLVMBuildGEP2(g->B, g->i8, b, &ea, 1, "");
+    if (span) {
+        /* The span's own address, in its block (left open for the caller). */
+        LLVMPositionBuilderAtEnd(g->B, *span);
+        g->span_p = LLVMBuildGEP2(g->B, g->i8, base, &ea, 1, "");
+        LLVMPositionBuilderAtEnd(g->B, join);
+    }
+    return p;
+}
+
+/* The slow path of a load of `bytes` bytes at addr + off of memory mi, at
+ * the end of the current block: nat_h_load leaves them in g->tmp. */
+static void nl_load_slow(nl_gen *g, uint32_t mi, LLVMValueRef addr, LLVMValueRef off,
+                         uint32_t bytes)
+{
+    LLVMValueRef args[] = {g->ex, g->wfn, nl_c32(g, g->pc), nl_c32(g, mi),
+                           addr,  off,    nl_c32(g, bytes), g->tmp};
+    nl_check(g, nl_call_preserving(g, g->t_load, g->h_load_pa, args, 8));
 }
 
 /* The host address of the `bytes` bytes at addr + off in memory mi, for a
  * load (write false) or a store: inside the span, base + ea; otherwise
- * flat paths trap and the others take the slow path, which for a load
- * leaves the bytes in g->tmp (returned) and for a store is done by the
- * caller (*slow gets the block to continue in; NULL = no slow path).
- * addr is the i64 address operand (zero-extended for 32-bit memories),
- * off the offset (an i64 constant or value). */
+ * flat paths trap and the others try their other fast ways (nl_addr_ways)
+ * and then take the slow path, which for a load leaves the bytes in g->tmp
+ * (returned) and for a store is done by the caller (*slow gets the block
+ * to continue in; NULL = no slow path). addr is the i64 address operand
+ * (zero-extended for 32-bit memories), off the offset (an i64 constant or
+ * value). */
 static LLVMValueRef nl_addr(nl_gen *g, uint32_t mi, uint8_t path, LLVMValueRef addr,
                             LLVMValueRef off, uint32_t bytes, bool write, LLVMBasicBlockRef *slow)
 {
     nl_mem *mm = &g->mems[mi];
-    LLVMValueRef ea, bad = NULL;
-    if (nl_is64(g, mi)) {
-        LLVMTypeRef tys[] = {g->i64};
-        LLVMValueRef a1[] = {addr, off};
-        LLVMValueRef r1 = nl_intrinsic(g, "llvm.uadd.with.overflow", tys, 1, a1, 2);
-        ea = LLVMBuildExtractValue(g->B, r1, 0, "");
-        LLVMValueRef a2[] = {ea, nl_c64(g, bytes)};
-        LLVMValueRef r2 = nl_intrinsic(g, "llvm.uadd.with.overflow", tys, 1, a2, 2);
-        bad = LLVMBuildOr(g->B, LLVMBuildExtractValue(g->B, r1, 1, ""),
-                          LLVMBuildExtractValue(g->B, r2, 1, ""), "");
-    } else {
-        ea = LLVMBuildAdd(g->B, addr, off, ""); /* both below 2^32 */
+    bool flat = path == W_MEM_PATH_FLAT0 || path == W_MEM_PATH_FLAT;
+    if (!flat) {
+        LLVMValueRef p = nl_addr_ways(g, mi, path, addr, off, bytes, write, slow, NULL);
+        if (write) return p;
+        LLVMBasicBlockRef fast_end = LLVMGetInsertBlock(g->B), sl = *slow;
+        LLVMBasicBlockRef join = nl_block(g, "");
+        LLVMBuildBr(g->B, join);
+        LLVMPositionBuilderAtEnd(g->B, sl);
+        nl_load_slow(g, mi, addr, off, bytes);
+        LLVMBasicBlockRef slow_end = LLVMGetInsertBlock(g->B);
+        LLVMBuildBr(g->B, join);
+        LLVMPositionBuilderAtEnd(g->B, join);
+        LLVMValueRef phi = LLVMBuildPhi(g->B, g->ptr, "");
+        LLVMValueRef vals[] = {p, g->tmp};
+        LLVMBasicBlockRef blocks[] = {fast_end, slow_end};
+        LLVMAddIncoming(phi, vals, blocks, 2);
+        *slow = NULL;
+        return phi;
     }
+    LLVMValueRef bad;
+    LLVMValueRef ea = nl_ea(g, mi, addr, off, bytes, &bad);
     LLVMValueRef base = LLVMBuildLoad2(g->B, g->ptr, write ? mm->wr_base : mm->rd_base, "");
     LLVMValueRef lim = LLVMBuildLoad2(g->B, g->i64, write ? mm->wr_lim : mm->rd_lim, "");
     LLVMValueRef end = LLVMBuildAdd(g->B, ea, nl_c64(g, bytes), "");
-    LLVMValueRef in = LLVMBuildICmp(g->B, LLVMIntULE, end, lim, "");
-    if (bad) in = LLVMBuildAnd(g->B, in, LLVMBuildNot(g->B, bad, ""), "");
+    LLVMValueRef in = nl_and_ok(g, LLVMBuildICmp(g->B, LLVMIntULE, end, lim, ""), bad);
     LLVMBasicBlockRef fast = nl_block(g, "in"), out = nl_block(g, "out");
     LLVMBuildCondBr(g->B, in, fast, out);
     LLVMPositionBuilderAtEnd(g->B, out);
+    nl_raise(g, W_TRAP_MEM_OOB);
+    *slow = NULL;
+    LLVMPositionBuilderAtEnd(g->B, fast);
+    return LLVMBuildGEP2(g->B, g->i8, base, &ea, 1, "");
+}
+
+/* The value of type t at addr + off of memory mi (a load of `bytes`
+ * bytes). On the paged and tagged paths each way loads for itself (the
+ * fast ways from their joint address, the slow path from g->tmp) and the
+ * values join, so the fast load addresses base + index directly. */
+static LLVMValueRef nl_load_at(nl_gen *g, LLVMTypeRef t, uint32_t mi, uint8_t path,
+                               LLVMValueRef addr, LLVMValueRef off, uint32_t bytes)
+{
+    LLVMBasicBlockRef slow, span;
     bool flat = path == W_MEM_PATH_FLAT0 || path == W_MEM_PATH_FLAT;
     if (flat) {
-        nl_raise(g, W_TRAP_MEM_OOB);
-        *slow = NULL;
-        LLVMPositionBuilderAtEnd(g->B, fast);
-        return LLVMBuildGEP2(g->B, g->i8, base, &ea, 1, "");
+        LLVMValueRef v =
+            LLVMBuildLoad2(g->B, t, nl_addr(g, mi, path, addr, off, bytes, false, &slow), "");
+        LLVMSetAlignment(v, 1);
+        return v;
     }
-    if (write) {
-        *slow = out; /* the caller writes tmp and calls nat_h_store there */
-        LLVMPositionBuilderAtEnd(g->B, fast);
-        return LLVMBuildGEP2(g->B, g->i8, base, &ea, 1, "");
-    }
-    LLVMValueRef args[] = {g->ex, g->wfn, nl_c32(g, g->pc), nl_c32(g, mi),
-                           addr,  off,    nl_c32(g, bytes), g->tmp};
-    LLVMValueRef r = LLVMBuildCall2(g->B, g->t_load, g->h_load, args, 8, "");
-    nl_check(g, r);
-    LLVMBasicBlockRef slow_end = LLVMGetInsertBlock(g->B);
+    LLVMValueRef p = nl_addr_ways(g, mi, path, addr, off, bytes, false, &slow, &span);
     LLVMBasicBlockRef join = nl_block(g, "");
-    LLVMBuildBr(g->B, join);
-    LLVMPositionBuilderAtEnd(g->B, fast);
-    LLVMValueRef p = LLVMBuildGEP2(g->B, g->i8, base, &ea, 1, "");
-    LLVMBasicBlockRef fast_end = LLVMGetInsertBlock(g->B);
-    LLVMBuildBr(g->B, join);
+    LLVMValueRef vals[3];
+    LLVMBasicBlockRef blocks[3];
+    for (unsigned k = 0; k < 3; k++) {
+        /* the other fast ways (where nl_addr_ways left off), the span, the slow path */
+        if (k == 1) LLVMPositionBuilderAtEnd(g->B, span), p = g->span_p;
+        if (k == 2) {
+            LLVMPositionBuilderAtEnd(g->B, slow);
+            nl_load_slow(g, mi, addr, off, bytes);
+            p = g->tmp;
+        }
+        vals[k] = LLVMBuildLoad2(g->B, t, p, "");
+        LLVMSetAlignment(vals[k], 1);
+        blocks[k] = LLVMGetInsertBlock(g->B);
+        LLVMBuildBr(g->B, join);
+    }
     LLVMPositionBuilderAtEnd(g->B, join);
-    LLVMValueRef phi = LLVMBuildPhi(g->B, g->ptr, "");
-    LLVMValueRef vals[] = {p, g->tmp};
-    LLVMBasicBlockRef blocks[] = {fast_end, slow_end};
-    LLVMAddIncoming(phi, vals, blocks, 2);
-    *slow = NULL;
+    LLVMValueRef phi = LLVMBuildPhi(g->B, t, "");
+    LLVMAddIncoming(phi, vals, blocks, 3);
     return phi;
 }
 
@@ -673,8 +1039,10 @@ static void nl_guard_store(nl_gen *g, uint32_t base, uint32_t bytes, nl_gaddr a,
     nl_guard_asm(g, insn, a, v, g->i64);
 }
 
-/* The value a load op `base` reads at p, in the slot encoding (i64). */
-static LLVMValueRef nl_load_value(nl_gen *g, uint32_t base, LLVMValueRef p)
+/* The value a load op `base` reads at addr + off of memory mi, in the
+ * slot encoding (i64). */
+static LLVMValueRef nl_load_value(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi,
+                                  LLVMValueRef addr, LLVMValueRef off, uint32_t bytes)
 {
     LLVMTypeRef t;
     bool sx = false;
@@ -693,8 +1061,7 @@ static LLVMValueRef nl_load_value(nl_gen *g, uint32_t base, LLVMValueRef p)
     case W_OP_I64_LOAD16_U: t = g->i16; break;
     default: t = g->i16, sx = true; break; /* I32_LOAD16_S, I64_LOAD16_S */
     }
-    LLVMValueRef v = LLVMBuildLoad2(g->B, t, p, "");
-    LLVMSetAlignment(v, 1);
+    LLVMValueRef v = nl_load_at(g, t, mi, path, addr, off, bytes);
     if (t == g->i64) return v;
     if (!sx) return LLVMBuildZExt(g->B, v, g->i64, "");
     /* i32 results stay zero-extended in their slot. */
@@ -722,38 +1089,43 @@ static LLVMValueRef nl_store_value(nl_gen *g, uint32_t base, LLVMValueRef v)
 static void nl_load(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMValueRef addr,
                     LLVMValueRef off, uint32_t bytes, uint32_t dst)
 {
-    LLVMBasicBlockRef slow;
     if (nl_guarded(g, mi, path)) {
         nl_wr64(g, dst, nl_guard_load(g, base, nl_guard_addr(g, mi, addr, off)));
         return;
     }
-    LLVMValueRef p = nl_addr(g, mi, path, addr, off, bytes, false, &slow);
-    nl_wr64(g, dst, nl_load_value(g, base, p));
+    nl_wr64(g, dst, nl_load_value(g, base, path, mi, addr, off, bytes));
 }
 
 static void nl_store(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMValueRef addr,
                      LLVMValueRef off, uint32_t bytes, LLVMValueRef v)
 {
-    LLVMBasicBlockRef slow;
     if (nl_guarded(g, mi, path)) {
         nl_guard_store(g, base, bytes, nl_guard_addr(g, mi, addr, off), v);
         return;
     }
+    LLVMBasicBlockRef slow, span = NULL;
     LLVMValueRef nv = nl_store_value(g, base, v);
-    LLVMValueRef p = nl_addr(g, mi, path, addr, off, bytes, true, &slow);
+    bool flat = path == W_MEM_PATH_FLAT0 || path == W_MEM_PATH_FLAT;
+    LLVMValueRef p = flat ? nl_addr(g, mi, path, addr, off, bytes, true, &slow)
+                          : nl_addr_ways(g, mi, path, addr, off, bytes, true, &slow, &span);
     LLVMValueRef s = LLVMBuildStore(g->B, nv, p);
     LLVMSetAlignment(s, 1);
     if (!slow) return;
     LLVMBasicBlockRef join = nl_block(g, "");
+    LLVMBuildBr(g->B, join);
+    /* The span's own store (nl_addr_ways). */
+    LLVMPositionBuilderAtEnd(g->B, span);
+    s = LLVMBuildStore(g->B, nv, g->span_p);
+    LLVMSetAlignment(s, 1);
     LLVMBuildBr(g->B, join);
     LLVMPositionBuilderAtEnd(g->B, slow);
     s = LLVMBuildStore(g->B, nv, g->tmp);
     LLVMSetAlignment(s, 1);
     LLVMValueRef args[] = {g->ex, g->wfn, nl_c32(g, g->pc), nl_c32(g, mi),
                            addr,  off,    nl_c32(g, bytes), g->tmp};
-    nl_check(g, LLVMBuildCall2(g->B, g->t_store, g->h_store, args, 8, ""));
-    /* A store may have copied a page (copy-on-write): the span changes. */
-    nl_reload(g);
+    nl_check(g, nl_call_preserving(g, g->t_store, g->h_store_pa, args, 8));
+    /* A store may have copied a page (copy-on-write), which changes no
+     * state the fast ways keep (nl_addr_ways): nothing to reload. */
     LLVMBuildBr(g->B, join);
     LLVMPositionBuilderAtEnd(g->B, join);
 }
@@ -1546,10 +1918,10 @@ bad:
 }
 
 /* Which functions may change a memory's span (or its tags) when called:
- * those that grow a memory, run a bulk or Cage instruction, store through
- * a path with a slow path (copy on write), call outside the module or
- * indirectly, or call such a function. After a direct call of any other,
- * the caller keeps its spans in registers (no reload). */
+ * those that grow a memory, run a bulk or Cage instruction, call outside
+ * the module or indirectly, or call such a function. (A store's slow path
+ * changes nothing the fast paths keep: nl_addr_ways.) After a direct call
+ * of any other, the caller keeps its spans in registers (no reload). */
 static void nl_moves(nl_gen *g, const bool *ok)
 {
     uint32_t nf = g->cs->nfuncs, nimp = g->m->nimported_funcs;
@@ -1567,15 +1939,6 @@ static void nl_moves(nl_gen *g, const bool *ok)
             }
             const nl_opinfo *o = &nl_ops[op];
             uint32_t len = op == W_OP_BR_TABLE ? 4 + fc->code[pc + 2] : o->len;
-            bool flat = o->path == W_MEM_PATH_FLAT0 || o->path == W_MEM_PATH_FLAT;
-            switch (o->kind) {
-            case K_STORE:
-            case K_STOREA:
-            case K_STORE_LANE:
-                if (!flat) g->moves[i] = true;
-                break;
-            default: break;
-            }
             switch (op) {
             case W_OP_MEMORY_GROW:
             case W_OP_MEMORY_FILL:
@@ -1691,15 +2054,11 @@ static bool nl_instr(nl_gen *g, uint32_t op, const uint32_t *ip)
             off = nl_c64(g, nl_imm64(ip + 4));
         }
         if (o->kind == K_FLD) {
-            LLVMBasicBlockRef slow;
             LLVMValueRef v;
-            if (nl_guarded(g, 0, o->path)) {
+            if (nl_guarded(g, 0, o->path))
                 v = nl_guard_asm(g, "movsd %s, $0", nl_guard_addr(g, 0, addr, off), NULL, g->f64);
-            } else {
-                LLVMValueRef p = nl_addr(g, 0, o->path, addr, off, 8, false, &slow);
-                v = LLVMBuildLoad2(g->B, g->f64, p, "");
-                LLVMSetAlignment(v, 1);
-            }
+            else
+                v = nl_load_at(g, g->f64, 0, o->path, addr, off, 8);
             nl_wr(g, ip[3], nl_num(g, o->base, nl_rdf64(g, ip[1]), v));
             return true;
         }
@@ -1910,6 +2269,13 @@ static bool nl_function(nl_gen *g, uint32_t i)
         mm->wr_base = LLVMBuildAlloca(g->B, g->ptr, "");
         mm->rd_lim = LLVMBuildAlloca(g->B, g->i64, "");
         mm->wr_lim = LLVMBuildAlloca(g->B, g->i64, "");
+        mm->pg_rd = LLVMBuildAlloca(g->B, g->ptr, "");
+        mm->pg_wr = LLVMBuildAlloca(g->B, g->ptr, "");
+        mm->pages = LLVMBuildAlloca(g->B, g->i64, "");
+        mm->pg_tg = LLVMBuildAlloca(g->B, g->ptr, "");
+        mm->tags = LLVMBuildAlloca(g->B, g->ptr, "");
+        mm->tbase = LLVMBuildAlloca(g->B, g->ptr, "");
+        mm->tsize = LLVMBuildAlloca(g->B, g->i64, "");
     }
     g->pc = 0;
     /* The interpreter's view of this function, for frames and traps: its
@@ -2063,6 +2429,8 @@ int nl_gen_module(LLVMContextRef ctx, LLVMModuleRef mod, const w_module *m, cons
         LLVMTypeRef a[] = {P, P, I32, I32, I64, I64, I32, P};
         g->h_load = nl_declare(g, "nat_h_load", &g->t_load, I32, a, 8, false);
         g->h_store = nl_declare(g, "nat_h_store", &g->t_store, I32, a, 8, false);
+        g->h_load_pa = nl_preserving(g, "nl_load_slow", g->t_load, g->h_load);
+        g->h_store_pa = nl_preserving(g, "nl_store_slow", g->t_store, g->h_store);
     }
     {
         LLVMTypeRef a[] = {P, P, I32, I32, I64, P};

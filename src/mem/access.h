@@ -279,30 +279,40 @@ W_INLINE int mem_paged(uint8_t **p, bool write, const w_memory *m, const void *c
  *     tables) and anything else is doubtful (the span ends below 2^28, so
  *     an address with a tag never lies in it);
  *   a flat memory with tags: the address without its tag against the
- *     memory's size, then the granules' nibbles (mem_tag_at).
- * Everything else (a paged memory with tags, a mismatch, out of bounds)
- * goes to the exact slow path, which also names the tags in its trap. */
+ *     memory's size, then the granules' nibbles (mem_tag_at);
+ *   a paged memory with tags, after its own ways: the address without its
+ *     tag in a page of the tables, then the granules' nibbles of the
+ *     page's frame, found through the tag table (mem_tag_paged_at).
+ * Everything else (a mismatch, a straddle, out of bounds) goes to the
+ * exact slow path, which also names the tags in its trap. */
+
+/* Do the one or two granules an access of `bytes` bytes at byte offset
+ * off of the nibbles at tags touches have tag `tag`? The nibbles of both
+ * are read as one 16-bit word (the arrays have bytes to spare past their
+ * last granule) and compared in one go. */
+W_INLINE bool mem_tag_nibs(const uint8_t *tags, uint64_t off, uint64_t tag, uint32_t bytes)
+{
+    uint16_t w;
+    memcpy(&w, tags + (off >> 5), 2); /* little-endian: granule g / 2 first */
+    /* Granule g's nibble at the bottom, the next granule's above it. */
+    uint32_t x = ((uint32_t)w >> ((off >> 2) & 4)) ^ (uint32_t)tag;
+    if (W_UNLIKELY(x & 15)) return false;
+    /* An access that crosses into the next granule needs its tag too. */
+    if (W_UNLIKELY((off & 15) > 16 - bytes) && ((x >> 4) ^ (uint32_t)tag) & 15) return false;
+    return true;
+}
 
 /* flat, with tags: is the access of `bytes` bytes at ea (with the tag
  * `tag` in bits `shift` up) in bounds of a memory of `size` bytes at base,
  * and does every granule it touches have that tag (its nibble in tags)?
- * Then *p is its host address. The nibbles of the two granules it may
- * touch are read as one 16-bit word (the tag array has bytes to spare past
- * its last granule: tag.c) and compared in one go. mem_tag_at: the same
- * for memory m. */
+ * Then *p is its host address. mem_tag_at: the same for memory m. */
 W_INLINE bool mem_tag_at_in(uint8_t **p, uint8_t *base, uint64_t size, const uint8_t *tags,
                             uint64_t ea, unsigned shift, uint32_t bytes)
 {
     uint64_t tag = (ea >> shift) & 15;
     uint64_t sea = ea - (tag << shift);
     if (W_UNLIKELY(sea + bytes > size)) return false;
-    uint16_t w;
-    memcpy(&w, tags + (sea >> 5), 2); /* little-endian: granule g / 2 first */
-    /* Granule g's nibble at the bottom, the next granule's above it. */
-    uint32_t x = ((uint32_t)w >> ((sea >> 2) & 4)) ^ (uint32_t)tag;
-    if (W_UNLIKELY(x & 15)) return false;
-    /* An access that crosses into the next granule needs its tag too. */
-    if (W_UNLIKELY((sea & 15) > 16 - bytes) && ((x >> 4) ^ (uint32_t)tag) & 15) return false;
+    if (!mem_tag_nibs(tags, sea, tag, bytes)) return false;
     *p = base + sea;
     return true;
 }
@@ -313,17 +323,38 @@ W_INLINE bool mem_tag_at(uint8_t **p, const w_memory *m, uint64_t ea, unsigned s
     return mem_tag_at_in(p, m->base, m->size, m->tags, ea, shift, bytes);
 }
 
+/* paged, with tags: is the access of `bytes` bytes at ea within one of
+ * m's pages, present in the table of the direction, and does every granule
+ * it touches have ea's tag (the page's frame's nibbles, through the tag
+ * table; none: all 0)? Then *p is its host address. m may be any memory:
+ * one without a tag table answers false. */
+W_INLINE bool mem_tag_paged_at(uint8_t **p, bool write, const w_memory *m, uint64_t ea,
+                               uint32_t bytes)
+{
+    if (!m->pg_tg) return false;
+    uint64_t tag = (ea >> m->tag_shift) & 15;
+    uint64_t sea = ea - (tag << m->tag_shift);
+    uint64_t pg = sea >> PG_SHIFT, off = sea & (PG_SIZE - 1);
+    if (pg >= m->pages || off > PG_SIZE - bytes) return false;
+    uint8_t *e = (write ? m->pg_wr : m->pg_rd)[pg];
+    if (e == PG_EXC) return false;
+    const uint8_t *tags = *m->pg_tg[pg];
+    if (tags ? !mem_tag_nibs(tags, off, tag, bytes) : tag != 0) return false;
+    *p = (uint8_t *)((uintptr_t)e + sea);
+    return true;
+}
+
 /* TAGGED0: memory 0 tagged. VM_RELOAD_MEM0 gives base and lim the span and
  * pt the tables (a paged memory; else empty ones) while nothing is tagged.
  * Once something is: for a flat memory, tags its tag array and base and
  * lim all of its bytes, so that the nibbles decide on the caller's
- * registers; for a paged one, an empty span and empty tables (every access
- * to the slow path). tags is NULL in every other case. */
+ * registers; for a paged one, an empty span and empty tables, and its
+ * accesses, after missing in those, try mem_tag_paged_at on m0. tags is
+ * NULL in every other case. */
 W_INLINE int mem_tagged0(uint8_t **p, bool write, uint8_t *base, uint64_t lim, uint8_t *const *pt,
                          const uint8_t *tags, const w_memory *m0, const void *code, uint64_t ea,
                          uint32_t bytes)
 {
-    (void)m0;
     if (!write) mem_in_register(lim);
     if (tags) return mem_tag_at_in(p, base, lim, tags, ea, W_TAG_SHIFT32, bytes) ? 2 : MEM_SLOW;
     if (mem_span_at(p, base, lim, ea, bytes)) return 1;
@@ -332,7 +363,8 @@ W_INLINE int mem_tagged0(uint8_t **p, bool write, uint8_t *base, uint64_t lim, u
         *p = (uint8_t *)((uintptr_t)e->entry + ea);
         return 3;
     }
-    return mem_cache_fill(p, e, pt, write, ea, bytes) ? 4 : MEM_SLOW;
+    if (mem_cache_fill(p, e, pt, write, ea, bytes)) return 4;
+    return mem_tag_paged_at(p, write, m0, ea, bytes) ? 5 : MEM_SLOW;
 }
 
 /* TAGGED: any tagged memory, either width. */
@@ -343,7 +375,7 @@ W_INLINE int mem_tagged(uint8_t **p, bool write, const w_memory *m, const void *
     (void)code;
     if (W_UNLIKELY(!mem_ea(addr, offset, bytes, &ea))) return MEM_OOB;
     if (m->tags) return mem_tag_at(p, m, ea, m->tag_shift, bytes) ? 1 : MEM_SLOW;
-    if (m->tag_any) return MEM_SLOW; /* paged, with tags */
+    if (m->tag_any) return mem_tag_paged_at(p, write, m, ea, bytes) ? 4 : MEM_SLOW;
     const w_span *sp = &m->span;
     if (mem_span_at(p, write ? sp->wr_base : sp->rd_base, write ? sp->wr_lim : sp->rd_lim, ea,
                     bytes))

@@ -98,6 +98,9 @@ typedef struct w_memory {
     bool tag_any;
     uint8_t tag_shift; /* W_TAG_SHIFT32 or W_TAG_SHIFT64 */
     uint8_t *tags;
+    /* A tagged paged memory's tag table (paged.h, pg_tag_table): per page
+     * index, where its frame keeps its nibbles' address. NULL otherwise. */
+    uint8_t ***pg_tg;
     struct tag_mem *tg; /* cold state: tag generator, size of `tags` */
 } w_memory;
 

@@ -91,12 +91,18 @@ static uint64_t mem_paged_reserve(uint64_t maxp, bool is64)
 }
 
 /* Address space of a memory (mode with its W_MEM_INIT_TAGGED flag) that can
- * grow to maxp pages: a tagged flat memory's tag array too (tag.c). */
+ * grow to maxp pages: a tagged flat memory's tag array too (tag.c); a
+ * tagged paged memory's tag table and the nibble arrays of the frames its
+ * pages hold, one per page at most (paged.h, pg_tag_table). */
 static uint64_t mem_reserve_of(uint64_t maxp, bool is64, uint8_t mode)
 {
     bool tagged = (mode & W_MEM_INIT_TAGGED) != 0;
     mode &= (uint8_t)~W_MEM_INIT_TAGGED;
-    if (mode == W_MEM_PAGED) return mem_paged_reserve(maxp, is64);
+    if (mode == W_MEM_PAGED) {
+        uint64_t n = maxp > PG_TABLE32 ? maxp : PG_TABLE32;
+        uint64_t tags = tagged ? n * sizeof(uint8_t **) + maxp * PG_TAG_BYTES : 0;
+        return mem_paged_reserve(maxp, is64) + tags;
+    }
     return mem_flat_reserve(maxp, is64) + (tagged ? maxp * W_TAG_PAGE_BYTES : 0);
 }
 

@@ -24,7 +24,7 @@ struct pg_frame {
     struct pg_arena *arena; /* the arena whose slot this is, or NULL (the pool) */
     atomic_bool held;       /* arena slots: in use */
     bool used;              /* held before and not zeroed since: maybe not zero */
-    /* Tag nibbles of the frame's granules (W_TAG_PAGE_BYTES), NULL while
+    /* Tag nibbles of the frame's granules (PG_TAG_BYTES), NULL while
      * all are 0. Set once while the frame lives; freed with the frame. */
     uint8_t *tags;
 };
@@ -411,6 +411,7 @@ static void pg_sync(w_memory *m, uint64_t i)
     }
     m->pg_rd[i] = rd;
     m->pg_wr[i] = wr;
+    if (m->pg_tg) m->pg_tg[i] = p->frame ? &p->frame->tags : NULL;
     if (m->pg->no_span) return;
     w_span *sp = &m->span;
     pg_span_fix(&sp->rd_base, &sp->rd_lim, m->pg_rd, m->pg->tbl_len, i);
@@ -432,6 +433,13 @@ static uint64_t pg_tables_bytes(uint64_t n)
     uint64_t page = plat_page_size();
     uint64_t bytes = 2 * n * sizeof(uint8_t *) + 2 * PG_TLB_N * sizeof(w_pgtlb) + n;
     return (bytes + page - 1) / page * page;
+}
+
+/* Bytes of the mapping that holds a tag table of n entries (pg_tag_table). */
+static uint64_t pg_tag_table_bytes(uint64_t n)
+{
+    uint64_t page = plat_page_size();
+    return (n * sizeof(uint8_t **) + page - 1) / page * page;
 }
 
 /* The hot tables of m, its translation cache and cached bytes, in one
@@ -590,6 +598,8 @@ void pg_release(w_memory *m)
     w_free(pg->uses);
     w_free(pg->pages);
     if (m->pg_rd) pg_tables_free(m);
+    if (m->pg_tg) plat_release(m->pg_tg, pg_tag_table_bytes(pg->tbl_len));
+    m->pg_tg = NULL;
     w_free(pg);
     m->pg = NULL;
     m->pg_rd = m->pg_wr = NULL;
@@ -601,7 +611,7 @@ void pg_release(w_memory *m)
 static bool pg_copy_tags(pg_frame *f, const pg_frame *src)
 {
     if (!src->tags) return true;
-    f->tags = w_malloc(W_TAG_PAGE_BYTES);
+    f->tags = w_calloc(1, PG_TAG_BYTES);
     if (!f->tags) return false;
     memcpy(f->tags, src->tags, W_TAG_PAGE_BYTES);
     return true;
@@ -870,6 +880,7 @@ bool pg_clone(w_memory *dst, w_memory *src)
     dst->tg = NULL;
     dst->pg = NULL;
     dst->pg_rd = dst->pg_wr = NULL;
+    dst->pg_tg = NULL;
     dst->mode = mode;
     if (!pg_init(dst, 0) || !pg_reserve(dst, src->pages)) return false;
     dst->pg->no_span = src->pg->no_span;
@@ -920,6 +931,20 @@ void pg_seal(w_memory *m)
 
 /* ---- tags ------------------------------------------------------------------------------ */
 
+bool pg_tag_table(w_memory *m)
+{
+    if (m->pg_tg) return true;
+    /* Like the hot tables: untouched entries read as NULL and cost no RAM. */
+    uint8_t ***t = plat_map(pg_tag_table_bytes(m->pg->tbl_len));
+    if (!t) return false;
+    for (uint64_t i = 0; i < m->pg->cap; i++) {
+        pg_frame *f = m->pg->pages[i].frame;
+        t[i] = f ? &f->tags : NULL;
+    }
+    m->pg_tg = t;
+    return true;
+}
+
 const uint8_t *pg_page_tags(const w_memory *m, uint64_t i)
 {
     const pg_frame *f = i < m->pages ? m->pg->pages[i].frame : NULL;
@@ -932,7 +957,7 @@ uint8_t *pg_page_tags_mut(w_memory *m, uint64_t i)
     pg_page *p = &m->pg->pages[i];
     pg_frame *f = p->frame;
     if (!f->tags) {
-        f->tags = w_calloc(1, W_TAG_PAGE_BYTES);
+        f->tags = w_calloc(1, PG_TAG_BYTES);
         if (!f->tags) return NULL;
         /* Every memory that maps the frame may now meet a tag: a region's
          * other users too (copy-on-write frames are never retagged while

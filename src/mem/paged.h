@@ -207,6 +207,18 @@ const uint8_t *pg_page_tags(const w_memory *m, uint64_t i);
  * that it may have tags (tag_any). NULL if out of memory. */
 uint8_t *pg_page_tags_mut(w_memory *m, uint64_t i);
 
+/* Gives a tagged paged memory its tag table m->pg_tg (tag_init): for each
+ * page index below the tables' length, the address of the page's frame's
+ * nibble pointer (itself NULL while the frame's tags are all 0, and set
+ * once: pg_page_tags_mut), or NULL for an absent page. pg_sync keeps it
+ * with the hot tables, so an access path finds a present page's nibbles
+ * with two loads (mem_tag_paged_at in access.h). The nibble arrays have
+ * two bytes to spare past the page's last granule. False if out of
+ * memory. */
+bool pg_tag_table(w_memory *m);
+/* Bytes of a frame's nibble array: a page's and two more (see above). */
+#define PG_TAG_BYTES (W_TAG_PAGE_BYTES + 2)
+
 /* Sets the permission of pages [page, page+n): host=true sets the ceiling
  * too (the host is the authority) and lowers what the guest derived from
  * regions mapped there (see above); host=false (the guest) may not go above

@@ -84,7 +84,8 @@ bool tag_init(w_memory *m)
      * few bytes more, so that the access path may read two bytes of tags
      * at once at the last granule. */
     m->tg->tags_len = m->max_pages * W_TAG_PAGE_BYTES + 16;
-    return true;
+    /* A paged memory's nibbles are its frames': the table that finds them. */
+    return m->mode != W_MEM_PAGED || pg_tag_table(m);
 }
 
 void tag_release(w_memory *m)

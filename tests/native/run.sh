@@ -2,7 +2,8 @@
 # tests/native/run.sh [O] - the native tier (docs/native.md) against the
 # interpreter: every case of tests/native/traps.wat runs under
 # `ward run --invoke` in both tiers, in flat, paged and tagged memory (and
-# so does every case of tests/native/simd.wat), and
+# so do the cases of tests/native/simd.wat, mem.wat and tagged.wat: v128,
+# the paged and tagged paths), and
 # output, trap message, backtrace and exit status must be identical; then
 # stack exhaustion on a small native stack, fuel and the deadline, the cache
 # directory, and AOT artifacts (run, truncated, modified, other flags).
@@ -110,6 +111,61 @@ if make -s O="$O" "$O/tests/native/guard" >/dev/null; then
 else
     bad "cannot build tests/native/guard"
 fi
+
+# The paged and tagged paths (mem.wat, tagged.wat): straddling accesses,
+# loops across page edges, memory.grow, pages protected, mapped and
+# unmapped through ward:mem, tags at a page edge and their mismatches.
+# Compared as above.
+same() { # label, ward run arguments...
+    local label=$1; shift
+    run --interp "$@"; ri=$rc; cp "$out/last" "$out/interp"
+    run -C native "$@"; rn=$rc
+    if [ "$ri" = "$rn" ] && cmp -s "$out/interp" "$out/last"; then ok; else
+        bad "$label: interpreter (status $ri) and native (status $rn) differ"
+        diff "$out/interp" "$out/last" | head -5
+    fi
+}
+wat2wasm tests/native/mem.wat -o "$out/mem.wasm" || bad "wat2wasm mem.wat"
+mcases=("straddle 65532" "straddle 65535" "straddle 262141" "sum 65500 40" "sum 262100 40"
+        "grow 0" "grow 327680" "protect 2 1" "protect 2 0" "reprotect 1" "mapped 1" "mapped 0")
+for mode in paged paged-tables; do
+    for c in "${mcases[@]}"; do
+        set -- $c
+        f=$1; shift
+        same "[$mode] mem.wat $f $*" -X memory=$mode --invoke "$f" "$out/mem.wasm" "$@"
+    done
+done
+[ -x "$O/cage-place" ] || make -s "$O/cage-place" O="$O" || bad "cannot build cage-place"
+wat2wasm --enable-all tests/native/tagged.wat -o "$out/tagged.pre.wasm" \
+    && "$O/cage-place" "$out/tagged.pre.wasm" "$out/tagged.wasm" || bad "building tagged.wasm"
+tcases=("edge 5" "load 5 5 0 8" "load 5 5 56 8" "load 5 5 60 4" "load 5 5 61 4" "load 5 0 30 4"
+        "load 5 5 -1 1" "load 5 3 32 8" "load 5 5 28 8" "store 5 5 56" "store 5 5 57" "store 5 6 0"
+        "store 5 5 131040" "grown 9")
+for mode in flat paged paged-tables; do
+    for c in "${tcases[@]}"; do
+        set -- $c
+        f=$1; shift
+        same "[mem-safety $mode] tagged.wat $f $*" -W mem-safety -X memory=$mode --invoke "$f" \
+            "$out/tagged.wasm" "$@"
+    done
+done
+
+# Copy-on-write clones (clone_test.c, through the C API): clones update the
+# template's pages in place in a loop, each instance reads its own words.
+wat2wasm tests/native/clone.wat -o "$out/clone.wasm" || bad "wat2wasm clone.wat"
+if ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -Iinclude -o "$out/clone_test" \
+    tests/native/clone_test.c "$O/libward-native.a" $(${LLVM_CONFIG:-/usr/lib/llvm-19/bin/llvm-config} --ldflags --libs) \
+    -lm -lpthread; then
+    line=$(timeout 120 "$out/clone_test" "$out/clone.wasm" | tee "$out/last" | tail -n 1)
+    grep '^FAIL' "$out/last"
+    case $line in
+    *" passed, 0 failed") ok ;;
+    *) bad "clone_test: $line" ;;
+    esac
+else
+    bad "building clone_test"
+fi
+
 
 # Fuel and the deadline stop native loops.
 run -C native -W fuel=1000 --invoke spin "$W" 100000
