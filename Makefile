@@ -128,6 +128,13 @@ NATIVE_SRC := $(wildcard native/*.c)
 NATIVE_OBJ := $(NATIVE_SRC:%.c=$(O)/%.o)
 $(NATIVE_OBJ): OBJ_FLAGS := -fPIC -fvisibility=hidden
 $(NATIVE_OBJ): CPPFLAGS += -I$(shell $(LLVM_CONFIG) --includedir 2>/dev/null)
+# The code generator's inputs: their hash is part of every native code key
+# (nl_jit.c), so that a cache entry or artifact made by another build of
+# the generator (same WARD_VERSION, other code) is never loaded.
+NATIVE_KEY_SRC := $(sort $(wildcard native/*.c native/*.h src/exec/*.c src/exec/*.h src/exec/*.def src/mem/*.c src/mem/*.h))
+NATIVE_KEY := $(shell cat $(NATIVE_KEY_SRC) | sha256sum | cut -c1-16)
+$(O)/native/nl_jit.o: $(NATIVE_KEY_SRC)
+$(O)/native/nl_jit.o: CPPFLAGS += -DWARD_NATIVE_KEY=\"$(NATIVE_KEY)\"
 $(O)/libward-native.o: $(LIB_OBJ) $(NATIVE_OBJ)
 	$(LD) -r -o $@.tmp $^
 	$(OBJCOPY) --localize-hidden $@.tmp $@

@@ -3,7 +3,8 @@
  *
  * Code is identified by a key: a BLAKE3 hash of the module's bytes, the
  * memory mode of each of its memories (the access paths of the internal
- * code), ward's version, the host CPU's name and features and the
+ * code), ward's version, the hash of the code generator's sources
+ * (WARD_NATIVE_KEY, from the Makefile), the host CPU's name and features and the
  * optimisation level. Loaded code is shared by key within the process
  * (every module object with the same bytes and memory modes, and every
  * instance and clone of them, runs the same machine code: it reaches its
@@ -77,6 +78,11 @@ void ward_native_llvm_stats(ward_native_stats *out)
 }
 
 /* ---- the JIT ----------------------------------------------------------------------------- */
+
+/* The hash of the code generator's sources (Makefile): part of every key. */
+#ifndef WARD_NATIVE_KEY
+#define WARD_NATIVE_KEY "unversioned"
+#endif
 
 static LLVMOrcLLJITRef nl_jit;
 static char *nl_cpu, *nl_features;
@@ -191,6 +197,7 @@ static void nl_key(const uint8_t *wasm, size_t len, const uint8_t *modes, uint32
     uint8_t guard = nl_guard;
     llvm_blake3_hasher_update(&h, &guard, 1);
     llvm_blake3_hasher_update(&h, WARD_VERSION, strlen(WARD_VERSION) + 1);
+    llvm_blake3_hasher_update(&h, WARD_NATIVE_KEY, strlen(WARD_NATIVE_KEY) + 1);
     llvm_blake3_hasher_update(&h, nl_cpu, strlen(nl_cpu) + 1);
     llvm_blake3_hasher_update(&h, nl_features, strlen(nl_features) + 1);
     uint32_t o = (uint32_t)opt;
