@@ -1061,6 +1061,7 @@ static LLVMValueRef nl_load_value(nl_gen *g, uint32_t base, uint8_t path, uint32
     case W_OP_I64_LOAD16_U: t = g->i16; break;
     default: t = g->i16, sx = true; break; /* I32_LOAD16_S, I64_LOAD16_S */
     }
+    if (nl_guarded(g, mi, path)) return nl_guard_load(g, base, nl_guard_addr(g, mi, addr, off));
     LLVMValueRef v = nl_load_at(g, t, mi, path, addr, off, bytes);
     if (t == g->i64) return v;
     if (!sx) return LLVMBuildZExt(g->B, v, g->i64, "");
@@ -1089,10 +1090,6 @@ static LLVMValueRef nl_store_value(nl_gen *g, uint32_t base, LLVMValueRef v)
 static void nl_load(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMValueRef addr,
                     LLVMValueRef off, uint32_t bytes, uint32_t dst)
 {
-    if (nl_guarded(g, mi, path)) {
-        nl_wr64(g, dst, nl_guard_load(g, base, nl_guard_addr(g, mi, addr, off)));
-        return;
-    }
     nl_wr64(g, dst, nl_load_value(g, base, path, mi, addr, off, bytes));
 }
 
@@ -1139,6 +1136,26 @@ static LLVMValueRef nl_addr_operand(nl_gen *g, uint32_t mi, uint32_t s)
 static uint64_t nl_imm64(const uint32_t *w)
 {
     return (uint64_t)w[0] | (uint64_t)w[1] << 32;
+}
+
+/* The memory operands of an access whose address is in slot ip[1] and
+ * whose memory words start at ip[k] (ir.h): layout 0 has the offset
+ * there (memory 0), the others the memory index and a 64-bit offset; a
+ * fused form (LOADA, STOREA, FLD: layout 0 only) adds its constant
+ * ip[k + 1] to the address in 32 bits. Returns the memory index. */
+static uint32_t nl_mem_args(nl_gen *g, const uint32_t *ip, uint32_t k, bool layout0, bool fused,
+                            LLVMValueRef *addr, LLVMValueRef *off)
+{
+    if (!layout0) {
+        *addr = nl_addr_operand(g, ip[k], ip[1]);
+        *off = nl_c64(g, nl_imm64(ip + k + 1));
+        return ip[k];
+    }
+    LLVMValueRef a = nl_rd32(g, ip[1]);
+    if (fused) a = LLVMBuildAdd(g->B, a, nl_c32(g, ip[k + 1]), "");
+    *addr = LLVMBuildZExt(g->B, a, g->i64, "");
+    *off = nl_c64(g, ip[k]);
+    return 0;
 }
 
 /* ---- numeric -------------------------------------------------------------------------- */
@@ -1804,18 +1821,11 @@ static void nl_vstore(nl_gen *g, uint8_t path, uint32_t mi, LLVMValueRef addr, L
 static void nl_lane(nl_gen *g, const nl_opinfo *o, const uint32_t *ip)
 {
     bool load = o->kind == K_LOAD_LANE;
-    uint32_t mi = 0, lane;
+    /* A load's memory words follow its source vector's slot (ip[3]). */
+    uint32_t k = load ? 4 : 3;
     LLVMValueRef addr, off;
-    if (o->layout0) {
-        addr = LLVMBuildZExt(g->B, nl_rd32(g, ip[1]), g->i64, "");
-        off = nl_c64(g, load ? ip[4] : ip[3]);
-        lane = load ? ip[5] : ip[4];
-    } else {
-        mi = load ? ip[4] : ip[3];
-        addr = nl_addr_operand(g, mi, ip[1]);
-        off = nl_c64(g, nl_imm64(ip + (load ? 5 : 4)));
-        lane = load ? ip[7] : ip[6];
-    }
+    uint32_t mi = nl_mem_args(g, ip, k, o->layout0, false, &addr, &off);
+    uint32_t lane = ip[k + (o->layout0 ? 1 : 3)];
     nl_vgen v = nl_vgen_of(g);
     if (load) {
         LLVMBasicBlockRef slow;
@@ -2035,55 +2045,27 @@ static bool nl_instr(nl_gen *g, uint32_t op, const uint32_t *ip)
     case K_LOAD:
     case K_LOADA:
     case K_FLD: {
-        uint32_t mi = 0, dst = ip[2];
+        /* FLD's words are LOADA's one further on (ip[1] is its f64 operand). */
+        bool fld = o->kind == K_FLD;
         LLVMValueRef addr, off;
-        if (o->kind == K_LOADA) {
-            addr = LLVMBuildAdd(g->B, nl_rd32(g, ip[1]), nl_c32(g, ip[4]), "");
-            addr = LLVMBuildZExt(g->B, addr, g->i64, "");
-            off = nl_c64(g, ip[3]);
-        } else if (o->kind == K_FLD) {
-            addr = LLVMBuildAdd(g->B, nl_rd32(g, ip[2]), nl_c32(g, ip[5]), "");
-            addr = LLVMBuildZExt(g->B, addr, g->i64, "");
-            off = nl_c64(g, ip[4]);
-        } else if (o->layout0) {
-            addr = LLVMBuildZExt(g->B, nl_rd32(g, ip[1]), g->i64, "");
-            off = nl_c64(g, ip[3]);
-        } else {
-            mi = ip[3];
-            addr = nl_addr_operand(g, mi, ip[1]);
-            off = nl_c64(g, nl_imm64(ip + 4));
-        }
-        if (o->kind == K_FLD) {
-            LLVMValueRef v;
-            if (nl_guarded(g, 0, o->path))
-                v = nl_guard_asm(g, "movsd %s, $0", nl_guard_addr(g, 0, addr, off), NULL, g->f64);
-            else
-                v = nl_load_at(g, g->f64, 0, o->path, addr, off, 8);
+        uint32_t mi =
+            nl_mem_args(g, fld ? ip + 1 : ip, 3, o->layout0, o->kind != K_LOAD, &addr, &off);
+        if (fld) {
+            LLVMValueRef v = nl_load_value(g, W_OP_F64_LOAD, o->path, 0, addr, off, 8);
+            v = LLVMBuildBitCast(g->B, v, g->f64, "");
             nl_wr(g, ip[3], nl_num(g, o->base, nl_rdf64(g, ip[1]), v));
             return true;
         }
         if (o->base >= W_OP_V128_LOAD && o->base <= W_OP_V128_STORE)
-            nl_vload(g, o->base, o->path, mi, addr, off, o->bytes, dst);
+            nl_vload(g, o->base, o->path, mi, addr, off, o->bytes, ip[2]);
         else
-            nl_load(g, o->base, o->path, mi, addr, off, o->bytes, dst);
+            nl_load(g, o->base, o->path, mi, addr, off, o->bytes, ip[2]);
         return true;
     }
     case K_STORE:
     case K_STOREA: {
-        uint32_t mi = 0;
         LLVMValueRef addr, off;
-        if (o->kind == K_STOREA) {
-            addr = LLVMBuildAdd(g->B, nl_rd32(g, ip[1]), nl_c32(g, ip[4]), "");
-            addr = LLVMBuildZExt(g->B, addr, g->i64, "");
-            off = nl_c64(g, ip[3]);
-        } else if (o->layout0) {
-            addr = LLVMBuildZExt(g->B, nl_rd32(g, ip[1]), g->i64, "");
-            off = nl_c64(g, ip[3]);
-        } else {
-            mi = ip[3];
-            addr = nl_addr_operand(g, mi, ip[1]);
-            off = nl_c64(g, nl_imm64(ip + 4));
-        }
+        uint32_t mi = nl_mem_args(g, ip, 3, o->layout0, o->kind == K_STOREA, &addr, &off);
         if (o->base == W_OP_V128_STORE)
             nl_vstore(g, o->path, mi, addr, off, ip[2]);
         else

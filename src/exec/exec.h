@@ -204,6 +204,20 @@ uint64_t pac_strip(const w_instance *inst, bool is64, uint64_t v);
  * at once; the frame count is bounded by max_frames. */
 w_trap vm_call(w_exec *ex, w_func *fn, uint64_t *args);
 
+/* Charges the fuel for writing `bytes` in bulk (both tiers); false (no
+ * fuel left, and none kept) if there is not enough. */
+W_INLINE bool vm_fuel_bulk(w_exec *ex, uint64_t bytes)
+{
+    if (W_LIKELY(!ex->fuel_on)) return true;
+    uint64_t units = bytes / W_FUEL_BULK_BYTES;
+    if (units > (uint64_t)ex->fuel) {
+        ex->fuel = 0;
+        return false;
+    }
+    ex->fuel -= (int64_t)units;
+    return true;
+}
+
 /* Shared with the native tier's helpers (native.c): the interpreter's
  * own bulk operations, interrupt and trap recording (interp.c). */
 w_trap vm_take_interrupt(w_exec *ex);

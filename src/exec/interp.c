@@ -260,20 +260,6 @@ W_INLINE uint8_t *vm_mem_at(const w_memory *m, uint64_t addr, uint64_t offset, u
  * elements, a few milliseconds of work. */
 #define VM_BULK_CHUNK ((uint64_t)1 << 20)
 
-/* Charges the fuel for writing `bytes` in bulk; false (no fuel left) if
- * there is not enough. */
-W_INLINE bool vm_fuel_bulk(w_exec *ex, uint64_t bytes)
-{
-    if (W_LIKELY(!ex->fuel_on)) return true;
-    uint64_t units = bytes / W_FUEL_BULK_BYTES;
-    if (units > (uint64_t)ex->fuel) {
-        ex->fuel = 0;
-        return false;
-    }
-    ex->fuel -= (int64_t)units;
-    return true;
-}
-
 /* The trap for a pending interrupt (consuming it, as VM_CHECK_LIMITS
  * does), or W_TRAP_OK. */
 static w_trap vm_interrupted(w_exec *ex)

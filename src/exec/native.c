@@ -324,21 +324,9 @@ w_trap nat_h_interrupt(w_exec *ex, const w_func *fn, uint32_t pc)
     return nat_h_trap(ex, fn, pc, vm_take_interrupt(ex));
 }
 
-static bool nat_fuel_bulk(w_exec *ex, uint64_t bytes)
-{
-    if (W_LIKELY(!ex->fuel_on)) return true;
-    uint64_t units = bytes / W_FUEL_BULK_BYTES;
-    if (units > (uint64_t)ex->fuel) {
-        ex->fuel = 0;
-        return false;
-    }
-    ex->fuel -= (int64_t)units;
-    return true;
-}
-
 w_trap nat_h_fuel_bulk(w_exec *ex, const w_func *fn, uint32_t pc, uint64_t bytes)
 {
-    return nat_fuel_bulk(ex, bytes) ? W_TRAP_OK : nat_h_trap(ex, fn, pc, W_TRAP_FUEL);
+    return vm_fuel_bulk(ex, bytes) ? W_TRAP_OK : nat_h_trap(ex, fn, pc, W_TRAP_FUEL);
 }
 
 /* A memory trap at fault in m: with its detail unless out of bounds. */
@@ -385,7 +373,7 @@ w_trap nat_h_call(w_exec *ex, const w_func *fn, uint32_t pc, uint32_t ret_pc, w_
     w_native_entry e = nat_entry_of(ex, callee);
     if (e) {
         t = nat_run(ex, callee, e, slots);
-    } else if (!nat_fuel_bulk(ex, (uint64_t)callee->code->local_slots * sizeof(uint64_t))) {
+    } else if (!vm_fuel_bulk(ex, (uint64_t)callee->code->local_slots * sizeof(uint64_t))) {
         ex->nframes--;
         return nat_h_trap(ex, fn, pc, W_TRAP_FUEL);
     } else {
@@ -468,7 +456,7 @@ w_trap nat_h_memory_grow(w_exec *ex, const w_func *fn, uint32_t pc, uint32_t mi,
     w_memory *m = fn->inst->mems[mi];
     delta &= m->addr_mask;
     /* Paid for like a fill, if the grow can succeed (as the interpreter). */
-    if (delta <= m->max_pages - m->pages && W_UNLIKELY(!nat_fuel_bulk(ex, delta * W_PAGE_SIZE)))
+    if (delta <= m->max_pages - m->pages && W_UNLIKELY(!vm_fuel_bulk(ex, delta * W_PAGE_SIZE)))
         return nat_h_trap(ex, fn, pc, W_TRAP_FUEL);
     int64_t r = mem_grow(m, delta);
     *out = m->is64 ? (uint64_t)r : (uint64_t)(uint32_t)r;
@@ -510,7 +498,7 @@ w_trap nat_h_op(w_exec *ex, const w_func *fn, uint32_t pc, uint32_t op, uint64_t
         w_table *tb = inst->tables[ip[1]];
         uint32_t n = (uint32_t)v[3];
         if (n <= tb->max - tb->size &&
-            W_UNLIKELY(!nat_fuel_bulk(ex, (uint64_t)n * W_TABLE_ELEM_BYTES)))
+            W_UNLIKELY(!vm_fuel_bulk(ex, (uint64_t)n * W_TABLE_ELEM_BYTES)))
             return nat_h_trap(ex, fn, pc, W_TRAP_FUEL);
         v[4] = (uint32_t)tbl_grow(tb, n, v[2]);
         return W_TRAP_OK;
@@ -520,7 +508,7 @@ w_trap nat_h_op(w_exec *ex, const w_func *fn, uint32_t pc, uint32_t op, uint64_t
         uint32_t i = (uint32_t)v[2], n = (uint32_t)v[4];
         if (W_UNLIKELY(!nat_range_ok(i, n, tb->size)))
             return nat_h_trap(ex, fn, pc, W_TRAP_TABLE_OOB);
-        if (W_UNLIKELY(!nat_fuel_bulk(ex, (uint64_t)n * W_TABLE_ELEM_BYTES)))
+        if (W_UNLIKELY(!vm_fuel_bulk(ex, (uint64_t)n * W_TABLE_ELEM_BYTES)))
             return nat_h_trap(ex, fn, pc, W_TRAP_FUEL);
         for (uint32_t k = 0; k < n; k++)
             tb->elems[i + k] = v[3];
@@ -532,7 +520,7 @@ w_trap nat_h_op(w_exec *ex, const w_func *fn, uint32_t pc, uint32_t op, uint64_t
         uint32_t d = (uint32_t)v[3], s = (uint32_t)v[4], n = (uint32_t)v[5];
         if (W_UNLIKELY(!nat_range_ok(d, n, dt->size) || !nat_range_ok(s, n, st->size)))
             return nat_h_trap(ex, fn, pc, W_TRAP_TABLE_OOB);
-        if (W_UNLIKELY(!nat_fuel_bulk(ex, (uint64_t)n * W_TABLE_ELEM_BYTES)))
+        if (W_UNLIKELY(!vm_fuel_bulk(ex, (uint64_t)n * W_TABLE_ELEM_BYTES)))
             return nat_h_trap(ex, fn, pc, W_TRAP_FUEL);
         if (n) memmove(dt->elems + d, st->elems + s, (size_t)n * sizeof(uint64_t));
         return W_TRAP_OK;
@@ -543,7 +531,7 @@ w_trap nat_h_op(w_exec *ex, const w_func *fn, uint32_t pc, uint32_t op, uint64_t
         uint32_t d = (uint32_t)v[3], s = (uint32_t)v[4], n = (uint32_t)v[5];
         if (W_UNLIKELY(!nat_range_ok(d, n, tb->size) || !nat_range_ok(s, n, e->len)))
             return nat_h_trap(ex, fn, pc, W_TRAP_TABLE_OOB);
-        if (W_UNLIKELY(!nat_fuel_bulk(ex, (uint64_t)n * W_TABLE_ELEM_BYTES)))
+        if (W_UNLIKELY(!vm_fuel_bulk(ex, (uint64_t)n * W_TABLE_ELEM_BYTES)))
             return nat_h_trap(ex, fn, pc, W_TRAP_FUEL);
         if (n) memmove(tb->elems + d, e->refs + s, (size_t)n * sizeof(uint64_t));
         return W_TRAP_OK;

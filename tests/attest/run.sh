@@ -49,22 +49,8 @@ start_node() { # key-file [port]
     node_pid=$!
     for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
     PORT=$(cat "$tmp/port" 2>/dev/null)
+    URL=http://127.0.0.1:$PORT
     wait_healthy
-}
-wait_healthy() {
-    for _ in $(seq 150); do
-        [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$PORT/v1/health")" = 200 ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
-stop_node() {
-    [ -z "$node_pid" ] && return
-    kill "$node_pid" 2>/dev/null
-    for _ in $(seq 100); do kill -0 "$node_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$node_pid" 2>/dev/null && kill -9 "$node_pid"
-    wait "$node_pid" 2>/dev/null
-    node_pid=
 }
 RURL= RPORT=0
 start_relay() { # mode: on the same port each time (the client's pins are per URL)
@@ -75,11 +61,6 @@ start_relay() { # mode: on the same port each time (the client's pins are per UR
     for _ in $(seq 100); do [ -s "$tmp/rport" ] && break; sleep 0.05; done
     RPORT=$(cat "$tmp/rport")
     RURL=http://127.0.0.1:$RPORT
-}
-child_pid() { # comm
-    for p in $(cat /proc/"$node_pid"/task/*/children 2>/dev/null); do
-        [ "$(cat /proc/$p/comm 2>/dev/null)" = "$1" ] && echo "$p"
-    done
 }
 C() { "$W" client --url "$RURL" "$@"; }
 D() { "$W" client --url "http://127.0.0.1:$PORT" "$@"; } # direct, no relay

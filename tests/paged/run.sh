@@ -45,36 +45,31 @@ line=$(printf '%s\n' "$res" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n
 [ -n "$line" ] || fail "paged_test: no result line (exit $rc)"
 p=${line%% passed*}; f=${line#*passed, }; f=${f%% failed*}
 [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+# Builds tests/paged/NAME.c against the tier's library, runs it and adds
+# its "N passed, M failed" to p and f (a missing line or a bad exit status
+# counts as a failure).
+c_driver() {
+    local name=$1 res rc line dp df
+    ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror ${CFLAGS:--O2 -g} -Iinclude \
+        -o "$out/$name" "tests/paged/$name.c" "$TIER_LIB" $TIER_LIBS -lm -lpthread \
+        || fail "building $name failed"
+    res=$(timeout 600 "$out/$name" "$out" 2>&1); rc=$?
+    printf '%s\n' "$res" | grep -v -E '^[0-9]+ passed, [0-9]+ failed$'
+    line=$(printf '%s\n' "$res" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
+    if [ -z "$line" ]; then
+        echo "FAIL $name: no result line (exit $rc)"; f=$((f + 1))
+        return
+    fi
+    dp=${line%% passed*}; df=${line#*passed, }; df=${df%% failed*}
+    [ "$rc" -ne 0 ] && [ "$df" -eq 0 ] && df=1
+    p=$((p + dp)); f=$((f + df))
+}
 # Recycled memories and sealed templates cloned on several threads.
 wat2wasm tests/paged/recycle.wat -o "$out/recycle.wasm" || fail "wat2wasm recycle failed"
-${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror ${CFLAGS:--O2 -g} -Iinclude \
-    -o "$out/recycle_test" tests/paged/recycle_test.c "$TIER_LIB" $TIER_LIBS -lm -lpthread \
-    || fail "building recycle_test failed"
-res=$(timeout 600 "$out/recycle_test" "$out" 2>&1); rc=$?
-printf '%s\n' "$res" | grep -v -E '^[0-9]+ passed, [0-9]+ failed$'
-line=$(printf '%s\n' "$res" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
-if [ -z "$line" ]; then
-    echo "FAIL recycle_test: no result line (exit $rc)"; f=$((f + 1))
-else
-    rp=${line%% passed*}; rf=${line#*passed, }; rf=${rf%% failed*}
-    [ "$rc" -ne 0 ] && [ "$rf" -eq 0 ] && rf=1
-    p=$((p + rp)); f=$((f + rf))
-fi
+c_driver recycle_test
 # The ward:mem permission lattice against its reference model (perm_model.c;
 # by hand: $out/perm_model $out FIRST_SEED SEEDS STEPS).
-${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror ${CFLAGS:--O2 -g} -Iinclude \
-    -o "$out/perm_model" tests/paged/perm_model.c "$TIER_LIB" $TIER_LIBS -lm -lpthread \
-    || fail "building perm_model failed"
-res=$(timeout 600 "$out/perm_model" "$out" 2>&1); rc=$?
-printf '%s\n' "$res" | grep -v -E '^[0-9]+ passed, [0-9]+ failed$'
-line=$(printf '%s\n' "$res" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
-if [ -z "$line" ]; then
-    echo "FAIL perm_model: no result line (exit $rc)"; f=$((f + 1))
-else
-    mp=${line%% passed*}; mf=${line#*passed, }; mf=${mf%% failed*}
-    [ "$rc" -ne 0 ] && [ "$mf" -eq 0 ] && mf=1
-    p=$((p + mp)); f=$((f + mf))
-fi
+c_driver perm_model
 # The CLI: a program runs the same flat and paged (in the native tier: the
 # same as in the interpreter, in every mode).
 if [ -f "$O/examples/report.wasm" ]; then

@@ -1,8 +1,9 @@
 # tests/serve/lib.sh - what the node's test scripts share (sourced from the
 # project's root with BUILD_DIR as $1): O and W, the pass/fail counters and
 # ok/bad/check, a temporary folder $tmp (ward client's pins kept there,
-# docs/attest.md), and the cleanup that stops the node in $node_pid (and
-# the relay in $relay_pid, if any) and removes $tmp on exit.
+# docs/attest.md), the node's helpers (wait_healthy on $URL, stop_node,
+# child_pid), and the cleanup that stops the node in $node_pid (and the
+# relay in $relay_pid, if any) and removes $tmp on exit.
 O=${1:-build}
 W=$O/ward
 pass=0; fail=0
@@ -20,3 +21,32 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
+
+# The node at $URL answers /v1/health (up to 15 s); false if it does not.
+wait_healthy() {
+    for _ in $(seq 150); do
+        [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$URL/v1/health")" = 200 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+# Stops the node in $node_pid: SIGTERM, then SIGKILL after 10 s (a failed
+# check when node_stop_strict=1).
+node_stop_strict=0
+stop_node() {
+    [ -z "$node_pid" ] && return
+    kill "$node_pid" 2>/dev/null
+    for _ in $(seq 100); do kill -0 "$node_pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$node_pid" 2>/dev/null; then
+        [ "$node_stop_strict" = 1 ] && bad "stop" "the node did not stop in 10 s"
+        kill -9 "$node_pid"
+    fi
+    wait "$node_pid" 2>/dev/null
+    node_pid=
+}
+# The node's children named comm: the monitor (ward-monitor), the gateway.
+child_pid() { # comm
+    for p in $(cat /proc/"$node_pid"/task/*/children 2>/dev/null); do
+        [ "$(cat /proc/$p/comm 2>/dev/null)" = "$1" ] && echo "$p"
+    done
+}

@@ -52,27 +52,7 @@ start_node() { # extra options...
     URL=http://127.0.0.1:$(cat "$tmp/port" 2>/dev/null)
     wait_healthy
 }
-wait_healthy() { # up to 15 s
-    for _ in $(seq 150); do
-        [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$URL/v1/health")" = 200 ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
-stop_node() {
-    [ -z "$node_pid" ] && return
-    kill "$node_pid" 2>/dev/null
-    for _ in $(seq 100); do kill -0 "$node_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$node_pid" 2>/dev/null && { bad "stop" "the node did not stop in 10 s"; kill -9 "$node_pid"; }
-    wait "$node_pid" 2>/dev/null
-    node_pid=
-}
-# child PIDs of the node: the monitor (ward-monitor) and the gateway (ward)
-child_pid() { # comm
-    for p in $(cat /proc/"$node_pid"/task/*/children 2>/dev/null); do
-        [ "$(cat /proc/$p/comm 2>/dev/null)" = "$1" ] && echo "$p"
-    done
-}
+node_stop_strict=1
 C() { "$W" client --url "$URL" "$@"; }
 # status and body of a request: "CODE BODY"
 req() { # method path [curl args...]
