@@ -110,6 +110,13 @@ build() {
     if newer "$OUT/native/$name" "$src" "$PROGS/bench.h" "$ROOT/bench/run.sh"; then
         clang -O2 -o "$OUT/native/$name" "$src" -lm || return 1
     fi
+    # The same without clang's loop and SLP vectorisers: the native tier
+    # keeps every Wasm access in order (exact traps), so it cannot
+    # vectorise what the Wasm does not; this column says how much of the
+    # gap to native code is that (informative, docs/native.md).
+    if newer "$OUT/native/$name.novec" "$src" "$PROGS/bench.h" "$ROOT/bench/run.sh"; then
+        clang -O2 -fno-vectorize -fno-slp-vectorize -o "$OUT/native/$name.novec" "$src" -lm || return 1
+    fi
     if newer "$OUT/wasm/$name.wasm" "$src" "$PROGS/bench.h" "$ROOT/bench/run.sh"; then
         # shellcheck disable=SC2086 # flags are a word list on purpose
         clang --target=wasm32-wasi --sysroot="$SYSROOT" -O2 $WASM2_FLAGS $flags -o "$OUT/wasm/$name.wasm" "$src" -lm ||
@@ -162,12 +169,13 @@ engines=(native)
 # tagged (every access tag-checked), code cached across runs.
 have_nt=0
 ((have_ward)) && "$WARD" run --help 2>/dev/null | grep -q -- '-C native' && have_nt=1
-((have_nt)) && engines+=(nt ntp ntt)
+((have_nt)) && engines+=(novec nt ntp ntt)
 NTCACHE=$OUT/native-cache
 
 engine_cmd() { # engine name -> command words in array cmd
     case $1 in
     native) cmd=("$OUT/native/$2") ;;
+    novec) cmd=("$OUT/native/$2.novec") ;;
     ward) cmd=("$WARD" run "$OUT/wasm/$2.wasm") ;;
     v8) cmd=(node --no-warnings bench/node_wasi.mjs "$OUT/wasm/$2.wasm") ;;
     nt) cmd=("$WARD" run -C native -C cache="$NTCACHE" "$OUT/wasm/$2.wasm") ;;
@@ -300,15 +308,18 @@ echo "geomean,,,${gw},,,,${gv},,,," >>"$CSV"
 # paged memory against its flat one, tag-checked against plain; then the
 # compile time per KiB of Wasm and the artifact size (ward compile -v).
 if ((have_nt)); then
-    nt_r=(); ntp_r=(); ntt_r=()
+    nt_r=(); ntp_r=(); ntt_r=(); ntv_r=()
     echo
-    nt_row() { printf '%-10s %14s %8s %10s %10s %10s %9s\n' "$@"; }
-    nt_row program "native-tier ms" nt/nat "paged ms" paged/flat "tagged ms" tag/plain
+    nt_row() { printf '%-10s %14s %8s %10s %10s %10s %9s %10s %9s\n' "$@"; }
+    nt_row program "native-tier ms" nt/nat "paged ms" paged/flat "tagged ms" tag/plain "novec ms" nt/novec
     for name in "${kernels[@]}"; do
         nm=${ms[$name.native]:-}; a=${ms[$name.nt]:-}; p=${ms[$name.ntp]:-}; t=${ms[$name.ntt]:-}
- nt_row "$name" "${a:-${state[$name.nt]:-}}" "$(ratio "$a" "$nm")" "${p:-${state[$name.ntp]:-}}" \
-            "$(ratio "$p" "$a")" "${t:-${state[$name.ntt]:-}}" "$(ratio "$t" "$a")"
+        v=${ms[$name.novec]:-}
+        nt_row "$name" "${a:-${state[$name.nt]:-}}" "$(ratio "$a" "$nm")" "${p:-${state[$name.ntp]:-}}" \
+            "$(ratio "$p" "$a")" "${t:-${state[$name.ntt]:-}}" "$(ratio "$t" "$a")" \
+            "${v:-${state[$name.novec]:-}}" "$(ratio "$a" "$v")"
         [[ -n $a && -n $nm ]] && nt_r+=("$(awk -v a="$a" -v b="$nm" 'BEGIN { printf "%.6f", a / b }')")
+        [[ -n $a && -n $v ]] && ntv_r+=("$(awk -v a="$a" -v b="$v" 'BEGIN { printf "%.6f", a / b }')")
         [[ -n $a && -n $p ]] && ntp_r+=("$(awk -v a="$p" -v b="$a" 'BEGIN { printf "%.6f", a / b }')")
         [[ -n $a && -n $t ]] && ntt_r+=("$(awk -v a="$t" -v b="$a" 'BEGIN { printf "%.6f", a / b }')")
     done
@@ -316,6 +327,7 @@ if ((have_nt)); then
     echo "geomean native-tier/native: $(g "${nt_r[@]}")x"
     echo "geomean native-tier paged/flat: $(g "${ntp_r[@]}")x"
     echo "geomean native-tier tagcheck/plain: $(g "${ntt_r[@]}")x"
+    echo "geomean native-tier/native without vectorisation (clang -fno-vectorize -fno-slp-vectorize, informative): $(g "${ntv_r[@]}")x"
     ckib=0; cms=0; abytes=0; wbytes=0
     for name in "${kernels[@]}"; do
         line=$("$WARD" compile -v "$OUT/wasm/$name.wasm" -o "$OUT/native/$name.cwasm" 2>&1 | grep '^compiled')
@@ -339,6 +351,7 @@ if [[ " ${built[*]} " == *" hello "* ]]; then
     echo "engine,wall_ms_median,rss_kb_max,wall_ms_minus_native,rss_kb_minus_native" >"$SCSV"
     declare -A hw hr
     for e in "${engines[@]}"; do
+        [[ $e == novec ]] && continue
         engine_cmd "$e" hello
         walls=()
         hpeaks=()
@@ -359,6 +372,7 @@ if [[ " ${built[*]} " == *" hello "* ]]; then
         hr[$e]=$(printf "%s\n" "${hpeaks[@]}" | maxof)
     done
     for e in "${engines[@]}"; do
+        [[ $e == novec ]] && continue
         [[ -n ${hw[$e]:-} ]] || {
             printf '  %-7s failed\n' "$e"
             continue
