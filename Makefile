@@ -37,7 +37,7 @@ LIB_SRC := $(wildcard src/*/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 
 
-.PHONY: spec-native spec-native-flat fuzz-native
+.PHONY: spec-interp spec-native spec-native-flat fuzz-native
 .PHONY: format all example example-run wasi-test examples-test serve-test fuzz-serve budget-test check test unit spec asan asan-unit asan-spec asan-paged asan-cage cage-test fuzz bench deps install uninstall clean FORCE
 all: $(O)/libward.a $(O)/libward.so $(O)/ward $(O)/ward-monitor $(O)/cage-place
 
@@ -182,9 +182,11 @@ $(SPEC_STAMP): tests/spec/convert.sh
 	bash tests/spec/convert.sh $(SPEC_SRC) build/spec-json
 	@touch $@
 
-# Every memory flat, then paged, then paged through the tables only (both.sh);
-# the last line sums the runs.
-spec: $(O)/spec-runner $(SPEC_STAMP)
+# Every memory flat, then paged, then paged through the tables only, then
+# tagged flat and paged (both.sh; its last line sums the runs): in the
+# interpreter (spec-interp), then in the native tier (spec-native).
+spec: spec-interp spec-native
+spec-interp: $(O)/spec-runner $(SPEC_STAMP)
 	bash tests/spec/both.sh $(O)/spec-runner build/spec-json
 
 # ---- unit tests ----------------------------------------------------------------
