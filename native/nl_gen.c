@@ -1039,6 +1039,29 @@ static void nl_guard_store(nl_gen *g, uint32_t base, uint32_t bytes, nl_gaddr a,
     nl_guard_asm(g, insn, a, v, g->i64);
 }
 
+/* The `bytes` bytes (1, 2, 4, 8 or 16) a guarded v128 access reads at
+ * addr + off of memory mi, by one guarded instruction, put in g->tmp:
+ * the SIMD code builds its value from there as from memory (the alloca
+ * does not escape, so SROA keeps the bytes in registers). */
+static LLVMValueRef nl_guard_vbytes(nl_gen *g, uint32_t mi, LLVMValueRef addr, LLVMValueRef off,
+                                    uint32_t bytes)
+{
+    nl_gaddr a = nl_guard_addr(g, mi, addr, off);
+    LLVMValueRef v;
+    if (bytes == 16)
+        v = nl_guard_asm(g, "movdqu %s, $0", a, NULL, LLVMVectorType(g->i64, 2));
+    else
+        v = nl_guard_load(g,
+                          bytes == 8   ? W_OP_I64_LOAD
+                          : bytes == 4 ? W_OP_I64_LOAD32_U
+                          : bytes == 2 ? W_OP_I64_LOAD16_U
+                                       : W_OP_I64_LOAD8_U,
+                          a);
+    LLVMValueRef s = LLVMBuildStore(g->B, v, g->tmp);
+    LLVMSetAlignment(s, 8);
+    return g->tmp;
+}
+
 /* The value a load op `base` reads at addr + off of memory mi, in the
  * slot encoding (i64). */
 static LLVMValueRef nl_load_value(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi,
@@ -1786,7 +1809,8 @@ static void nl_vload(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMVa
                      LLVMValueRef off, uint32_t bytes, uint32_t dst)
 {
     LLVMBasicBlockRef slow;
-    LLVMValueRef p = nl_addr(g, mi, path, addr, off, bytes, false, &slow);
+    LLVMValueRef p = nl_guarded(g, mi, path) ? nl_guard_vbytes(g, mi, addr, off, bytes)
+                                             : nl_addr(g, mi, path, addr, off, bytes, false, &slow);
     nl_vgen v = nl_vgen_of(g);
     if (nl_simd_load(&v, base, p, dst)) return;
     LLVMValueRef args[] = {nl_c32(g, base), p, g->vbuf};
@@ -1799,6 +1823,13 @@ static void nl_vstore(nl_gen *g, uint8_t path, uint32_t mi, LLVMValueRef addr, L
 {
     LLVMBasicBlockRef slow;
     LLVMValueRef lo = nl_rd64(g, src), hi = nl_rd64(g, src + 1);
+    if (nl_guarded(g, mi, path)) {
+        LLVMTypeRef vt = LLVMVectorType(g->i64, 2);
+        LLVMValueRef v = LLVMBuildInsertElement(g->B, LLVMGetUndef(vt), lo, nl_c32(g, 0), "");
+        v = LLVMBuildInsertElement(g->B, v, hi, nl_c32(g, 1), "");
+        nl_guard_asm(g, "movdqu $0, %s", nl_guard_addr(g, mi, addr, off), v, vt);
+        return;
+    }
     LLVMValueRef p = nl_addr(g, mi, path, addr, off, 16, true, &slow);
     LLVMValueRef s1 = LLVMBuildStore(g->B, lo, p), s2 = LLVMBuildStore(g->B, hi, nl_at(g, p, 8));
     LLVMSetAlignment(s1, 1);
@@ -1829,7 +1860,9 @@ static void nl_lane(nl_gen *g, const nl_opinfo *o, const uint32_t *ip)
     nl_vgen v = nl_vgen_of(g);
     if (load) {
         LLVMBasicBlockRef slow;
-        LLVMValueRef p = nl_addr(g, mi, o->path, addr, off, o->bytes, false, &slow);
+        LLVMValueRef p = nl_guarded(g, mi, o->path)
+                             ? nl_guard_vbytes(g, mi, addr, off, o->bytes)
+                             : nl_addr(g, mi, o->path, addr, off, o->bytes, false, &slow);
         nl_simd_load_lane(&v, o->bytes, lane, p, ip[2], ip[3]);
     } else {
         LLVMValueRef x = nl_simd_lane(&v, o->bytes, lane, ip[2]);

@@ -139,6 +139,10 @@ static void after_trap(void)
           "a store straddling the end traps");
     call(&e, "peek", 65532, true, &v, &res);
     check(v == 65532, "and writes none of its bytes");
+    check(call(&e, "vstraddle", 0, false, NULL, &res) == WARD_TRAP && is_oob(&res),
+          "a v128 store straddling the end traps");
+    call(&e, "peek", 65532, true, &v, &res);
+    check(v == 65532, "and writes none of its bytes either");
     /* The interpreter's outcome of the same nested calls is the reference. */
     env ie;
     ward_result ires;

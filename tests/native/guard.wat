@@ -53,6 +53,19 @@
   (func (export "z_s") (param i32) (i32.store $z (local.get 0) (i32.const 1)))
   (func (export "z_size") (result i32) (memory.size $z))
   ;; A load whose value is dropped traps all the same.
+  ;; v128 (guarded too): a plain load and store, the narrower loads the
+  ;; SIMD code builds vectors from (extend, splat, zero, lane).
+  (func (export "vl") (param i32) (result i64) (i64x2.extract_lane 1 (v128.load (local.get 0))))
+  (func (export "vl8x8") (param i32) (result i64)
+    (i64x2.extract_lane 0 (v128.load8x8_u (local.get 0))))
+  (func (export "vsplat") (param i32) (result i32)
+    (i32x4.extract_lane 3 (v128.load32_splat offset=4 (local.get 0))))
+  (func (export "vzero") (param i32) (result i64) (i64x2.extract_lane 0 (v128.load64_zero (local.get 0))))
+  (func (export "vlane") (param i32) (result i32)
+    (i8x16.extract_lane_u 5 (v128.load8_lane 5 (local.get 0) (v128.const i64x2 0 0))))
+  (func (export "vs") (param i32) (result i64)
+    (v128.store (local.get 0) (v128.const i64x2 0x0102030405060708 -1))
+    (i64.load (local.get 0)))
   (func (export "drop") (param i32) (drop (i32.load (local.get 0))))
   ;; Stores 4 bytes at a time from addr, counting in a global, until one
   ;; faults; the global is read after the trap by "count".

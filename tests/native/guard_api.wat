@@ -16,6 +16,7 @@
   (func (export "peek") (param i32) (result i32) (i32.load (local.get 0)))
   ;; A store straddling the end writes nothing.
   (func (export "straddle") (i64.store (i32.const 65532) (i64.const -1)))
+  (func (export "vstraddle") (v128.store (i32.const 65528) (v128.const i64x2 -1 -1)))
   (func $deep (param i32) (result i32) (i32.load offset=8 (local.get 0)))
   (func (export "load") (param i32) (result i32) (call $deep (local.get 0)))
   ;; Calls the host, which calls "load" (a nested entry into native code),

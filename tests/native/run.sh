@@ -89,7 +89,7 @@ wat2wasm --enable-multi-memory tests/native/guard.wat -o "$out/guard.wasm" || ba
 G=$out/guard.wasm
 gtraps=0
 for f in l8u l8s l16u l16s l32 l64 l64_8s l64_16s l64_32s l64_32u lf32 lf64 s8 s16 s32 s64 s64_32 \
-         sf64 rw off8 off64 offs grow nested ind z_l z_s drop fill; do
+         sf64 rw off8 off64 offs grow nested ind z_l z_s drop fill vl vl8x8 vsplat vzero vlane vs; do
     for a in 0 65535 65534 65532 65528 65529 65536 131068 4294967295; do
         run --interp --invoke "$f" "$G" "$a"; ri=$rc; cp "$out/last" "$out/interp"
         run -C native --invoke "$f" "$G" "$a"; rn=$rc
@@ -101,7 +101,7 @@ for f in l8u l8s l16u l16s l32 l64 l64_8s l64_16s l64_32s l64_32u lf32 lf64 s8 s
     done
 done
 # The cases above must include traps (and not only traps).
-if [ "$gtraps" -ge 100 ] && [ "$gtraps" -le 230 ]; then ok; else bad "guard: $gtraps of 261 trapped"; fi
+if [ "$gtraps" -ge 100 ] && [ "$gtraps" -le 230 ]; then ok; else bad "guard: $gtraps of 315 trapped"; fi
 # The guard cases that need the C API: memory and globals after a trap,
 # nesting through a host function, threads, chaining to other handlers.
 wat2wasm tests/native/guard_api.wat -o "$out/guard_api.wasm" || bad "wat2wasm guard_api.wat"
