@@ -125,6 +125,15 @@ build() {
         # for reading custom sections no engine uses.
         [[ -n $strip_tool ]] && "$strip_tool" "$OUT/wasm/$name.wasm"
     fi
+    # The same with Wasm's SIMD (-msimd128, the Wasm 2.0 feature left out
+    # above), so that clang vectorises the Wasm as it vectorises the native
+    # build: the native tier's second column.
+    if newer "$OUT/wasm/$name.simd.wasm" "$src" "$PROGS/bench.h" "$ROOT/bench/run.sh"; then
+        # shellcheck disable=SC2086 # flags are a word list on purpose
+        clang --target=wasm32-wasi --sysroot="$SYSROOT" -O2 $WASM2_FLAGS -msimd128 $flags \
+            -o "$OUT/wasm/$name.simd.wasm" "$src" -lm || return 1
+        [[ -n $strip_tool ]] && "$strip_tool" "$OUT/wasm/$name.simd.wasm"
+    fi
     return 0
 }
 
@@ -169,7 +178,7 @@ engines=(native)
 # tagged (every access tag-checked), code cached across runs.
 have_nt=0
 ((have_ward)) && "$WARD" run --help 2>/dev/null | grep -q -- '-C native' && have_nt=1
-((have_nt)) && engines+=(novec nt ntp ntt)
+((have_nt)) && engines+=(novec nt nts ntp ntt)
 NTCACHE=$OUT/native-cache
 
 engine_cmd() { # engine name -> command words in array cmd
@@ -179,6 +188,7 @@ engine_cmd() { # engine name -> command words in array cmd
     ward) cmd=("$WARD" run "$OUT/wasm/$2.wasm") ;;
     v8) cmd=(node --no-warnings bench/node_wasi.mjs "$OUT/wasm/$2.wasm") ;;
     nt) cmd=("$WARD" run -C native -C cache="$NTCACHE" "$OUT/wasm/$2.wasm") ;;
+    nts) cmd=("$WARD" run -C native -C cache="$NTCACHE" "$OUT/wasm/$2.simd.wasm") ;;
     ntp) cmd=("$WARD" run -C native -C cache="$NTCACHE" -X memory=paged "$OUT/wasm/$2.wasm") ;;
     ntt) cmd=("$WARD" run -C native -C cache="$NTCACHE" -W mem-safety "$OUT/wasm/$2.wasm") ;;
     esac
@@ -308,18 +318,20 @@ echo "geomean,,,${gw},,,,${gv},,,," >>"$CSV"
 # paged memory against its flat one, tag-checked against plain; then the
 # compile time per KiB of Wasm and the artifact size (ward compile -v).
 if ((have_nt)); then
-    nt_r=(); ntp_r=(); ntt_r=(); ntv_r=()
+    nt_r=(); ntp_r=(); ntt_r=(); ntv_r=(); nts_r=()
     echo
-    nt_row() { printf '%-10s %14s %8s %10s %10s %10s %9s %10s %9s\n' "$@"; }
-    nt_row program "native-tier ms" nt/nat "paged ms" paged/flat "tagged ms" tag/plain "novec ms" nt/novec
+    nt_row() { printf '%-10s %14s %8s %10s %10s %10s %9s %10s %9s %10s %9s\n' "$@"; }
+    nt_row program "native-tier ms" nt/nat "paged ms" paged/flat "tagged ms" tag/plain "novec ms" nt/novec \
+        "+simd ms" simd/nat
     for name in "${kernels[@]}"; do
         nm=${ms[$name.native]:-}; a=${ms[$name.nt]:-}; p=${ms[$name.ntp]:-}; t=${ms[$name.ntt]:-}
-        v=${ms[$name.novec]:-}
+        v=${ms[$name.novec]:-}; sv=${ms[$name.nts]:-}
         nt_row "$name" "${a:-${state[$name.nt]:-}}" "$(ratio "$a" "$nm")" "${p:-${state[$name.ntp]:-}}" \
             "$(ratio "$p" "$a")" "${t:-${state[$name.ntt]:-}}" "$(ratio "$t" "$a")" \
-            "${v:-${state[$name.novec]:-}}" "$(ratio "$a" "$v")"
+            "${v:-${state[$name.novec]:-}}" "$(ratio "$a" "$v")" "${sv:-${state[$name.nts]:-}}" "$(ratio "$sv" "$nm")"
         [[ -n $a && -n $nm ]] && nt_r+=("$(awk -v a="$a" -v b="$nm" 'BEGIN { printf "%.6f", a / b }')")
         [[ -n $a && -n $v ]] && ntv_r+=("$(awk -v a="$a" -v b="$v" 'BEGIN { printf "%.6f", a / b }')")
+        [[ -n $sv && -n $nm ]] && nts_r+=("$(awk -v a="$sv" -v b="$nm" 'BEGIN { printf "%.6f", a / b }')")
         [[ -n $a && -n $p ]] && ntp_r+=("$(awk -v a="$p" -v b="$a" 'BEGIN { printf "%.6f", a / b }')")
         [[ -n $a && -n $t ]] && ntt_r+=("$(awk -v a="$t" -v b="$a" 'BEGIN { printf "%.6f", a / b }')")
     done
@@ -328,6 +340,7 @@ if ((have_nt)); then
     echo "geomean native-tier paged/flat: $(g "${ntp_r[@]}")x"
     echo "geomean native-tier tagcheck/plain: $(g "${ntt_r[@]}")x"
     echo "geomean native-tier/native without vectorisation (clang -fno-vectorize -fno-slp-vectorize, informative): $(g "${ntv_r[@]}")x"
+    echo "geomean native-tier/native, Wasm built with SIMD (-msimd128): $(g "${nts_r[@]}")x"
     ckib=0; cms=0; abytes=0; wbytes=0
     for name in "${kernels[@]}"; do
         line=$("$WARD" compile -v "$OUT/wasm/$name.wasm" -o "$OUT/native/$name.cwasm" 2>&1 | grep '^compiled')
@@ -351,7 +364,7 @@ if [[ " ${built[*]} " == *" hello "* ]]; then
     echo "engine,wall_ms_median,rss_kb_max,wall_ms_minus_native,rss_kb_minus_native" >"$SCSV"
     declare -A hw hr
     for e in "${engines[@]}"; do
-        [[ $e == novec ]] && continue
+        [[ $e == novec || $e == nts ]] && continue
         engine_cmd "$e" hello
         walls=()
         hpeaks=()
@@ -372,7 +385,7 @@ if [[ " ${built[*]} " == *" hello "* ]]; then
         hr[$e]=$(printf "%s\n" "${hpeaks[@]}" | maxof)
     done
     for e in "${engines[@]}"; do
-        [[ $e == novec ]] && continue
+        [[ $e == novec || $e == nts ]] && continue
         [[ -n ${hw[$e]:-} ]] || {
             printf '  %-7s failed\n' "$e"
             continue
