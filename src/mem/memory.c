@@ -31,7 +31,7 @@
 
 #include <stdio.h>
 
-#define MEM_RESERVE32 (8ull << 30)
+#define MEM_RESERVE32 W_MEM_RESERVE32
 #define MEM_CAP64 (16ull << 30)
 
 static bool mem_commit_range(w_memory *m, uint64_t from, uint64_t to)
