@@ -84,24 +84,30 @@ done
 
 # Guard pages (docs/native.md): flat 32-bit accesses without bounds checks,
 # every width at and past the end of memory, offsets near 2^32, grow, nested
-# calls, a zero-page second memory; both tiers must agree byte for byte.
+# calls, a zero-page second memory; both tiers must agree byte for byte. The
+# same cases in a paged memory, whose span is all of it (guarded accesses on
+# its arena; memory 1, without an arena, through the paths' ways).
 wat2wasm --enable-multi-memory tests/native/guard.wat -o "$out/guard.wasm" || bad "wat2wasm guard.wat"
 G=$out/guard.wasm
-gtraps=0
-for f in l8u l8s l16u l16s l32 l64 l64_8s l64_16s l64_32s l64_32u lf32 lf64 s8 s16 s32 s64 s64_32 \
-         sf64 rw off8 off64 offs grow nested ind z_l z_s drop fill; do
-    for a in 0 65535 65534 65532 65528 65529 65536 131068 4294967295; do
-        run --interp --invoke "$f" "$G" "$a"; ri=$rc; cp "$out/last" "$out/interp"
-        run -C native --invoke "$f" "$G" "$a"; rn=$rc
-        if [ "$ri" = "$rn" ] && cmp -s "$out/interp" "$out/last"; then ok; else
-            bad "guard $f $a: interpreter (status $ri) and native (status $rn) differ"
-            diff "$out/interp" "$out/last" | head -5
-        fi
-        grep -q "out of bounds memory access" "$out/last" && gtraps=$((gtraps + 1))
+for gmode in "" "-X memory=paged"; do
+    gtraps=0
+    for f in l8u l8s l16u l16s l32 l64 l64_8s l64_16s l64_32s l64_32u lf32 lf64 s8 s16 s32 s64 \
+             s64_32 sf64 rw off8 off64 offs grow nested ind z_l z_s drop fill; do
+        for a in 0 65535 65534 65532 65528 65529 65536 131068 4294967295; do
+            run $gmode --interp --invoke "$f" "$G" "$a"; ri=$rc; cp "$out/last" "$out/interp"
+            run $gmode -C native --invoke "$f" "$G" "$a"; rn=$rc
+            if [ "$ri" = "$rn" ] && cmp -s "$out/interp" "$out/last"; then ok; else
+                bad "guard [$gmode] $f $a: interpreter (status $ri) and native (status $rn) differ"
+                diff "$out/interp" "$out/last" | head -5
+            fi
+            grep -q "out of bounds memory access" "$out/last" && gtraps=$((gtraps + 1))
+        done
     done
+    # The cases above must include traps (and not only traps).
+    if [ "$gtraps" -ge 100 ] && [ "$gtraps" -le 230 ]; then ok; else
+        bad "guard [$gmode]: $gtraps of 261 trapped"
+    fi
 done
-# The cases above must include traps (and not only traps).
-if [ "$gtraps" -ge 100 ] && [ "$gtraps" -le 230 ]; then ok; else bad "guard: $gtraps of 261 trapped"; fi
 # The guard cases that need the C API: memory and globals after a trap,
 # nesting through a host function, threads, chaining to other handlers.
 wat2wasm tests/native/guard_api.wat -o "$out/guard_api.wasm" || bad "wat2wasm guard_api.wat"
@@ -166,6 +172,22 @@ else
     bad "building clone_test"
 fi
 
+# Guard pages of paged memories through the C API (pguard_test.c): faults
+# at and past the end, after grow, a straddle; a clone, a protected page, a
+# region that cuts the span; a kept arena reused by a smaller memory.
+wat2wasm tests/native/pguard.wat -o "$out/pguard.wasm" || bad "wat2wasm pguard.wat"
+if ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -Iinclude -o "$out/pguard_test" \
+    tests/native/pguard_test.c "$O/libward-native.a" $(${LLVM_CONFIG:-/usr/lib/llvm-19/bin/llvm-config} --ldflags --libs) \
+    -lm -lpthread; then
+    line=$(timeout 120 "$out/pguard_test" "$out/pguard.wasm" | tee "$out/last" | tail -n 1)
+    grep '^FAIL' "$out/last"
+    case $line in
+    *" passed, 0 failed") ok ;;
+    *) bad "pguard_test: $line" ;;
+    esac
+else
+    bad "building pguard_test"
+fi
 
 # Fuel and the deadline stop native loops.
 run -C native -W fuel=1000 --invoke spin "$W" 100000
