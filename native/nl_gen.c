@@ -957,6 +957,43 @@ static bool nl_guarded(nl_gen *g, uint32_t mi, uint8_t path)
            nl_jit_guard();
 }
 
+/* Guarded accesses of a paged 32-bit memory (docs/native.md, "Guard pages"):
+ * while its span of stores is all of it and starts at its guarded arena
+ * (mem.h, pg_guard; nl_reload_ways keeps that arena's base in mm->gbase,
+ * NULL otherwise), an access is legal iff ea + bytes <= size, and the
+ * arena faults past the size as a flat memory's reservation does; the
+ * interpreter's slow path answers "out of bounds memory access" for any
+ * such access of a paged memory (pg_check), whatever its pages. So the
+ * access branches on mm->gbase: not NULL, one guarded instruction on it;
+ * NULL, the path's ways as before. nl_pguard returns the base, with the
+ * builder in the guarded block, *ways the block for the ways and *join a
+ * new block where both go on; or NULL (nothing generated) for any other
+ * access. */
+static LLVMValueRef nl_pguard(nl_gen *g, uint32_t mi, uint8_t path, LLVMBasicBlockRef *ways,
+                              LLVMBasicBlockRef *join)
+{
+    if ((path != W_MEM_PATH_PAGED0 && path != W_MEM_PATH_PAGED) || nl_mode(g, mi) != W_MEM_PAGED ||
+        nl_is64(g, mi) || !nl_jit_guard())
+        return NULL;
+    LLVMValueRef gb = LLVMBuildLoad2(g->B, g->ptr, g->mems[mi].gbase, "");
+    LLVMBasicBlockRef yes = nl_block(g, "pguard");
+    *ways = nl_block(g, "pways");
+    *join = nl_block(g, "");
+    nl_expect(g, LLVMBuildCondBr(g->B, LLVMBuildIsNotNull(g->B, gb, ""), yes, *ways), true);
+    LLVMPositionBuilderAtEnd(g->B, yes);
+    return gb;
+}
+
+/* After the guarded access: on to join, and the builder to the ways'
+ * block. Returns the guarded access's last block. */
+static LLVMBasicBlockRef nl_pguard_ways(nl_gen *g, LLVMBasicBlockRef ways, LLVMBasicBlockRef join)
+{
+    LLVMBasicBlockRef done = LLVMGetInsertBlock(g->B);
+    LLVMBuildBr(g->B, join);
+    LLVMPositionBuilderAtEnd(g->B, ways);
+    return done;
+}
+
 /* The address of a guarded access: base + idx + disp, unchecked (flat: the
  * loads' base is the stores'). A constant offset below 2^31 becomes the
  * instruction's displacement. */
@@ -965,17 +1002,20 @@ typedef struct nl_gaddr {
     uint64_t disp;
 } nl_gaddr;
 
-static nl_gaddr nl_guard_addr(nl_gen *g, uint32_t mi, LLVMValueRef base, LLVMValueRef addr,
-                              LLVMValueRef off)
+static nl_gaddr nl_guard_at(nl_gen *g, LLVMValueRef base, LLVMValueRef addr, LLVMValueRef off)
 {
-    /* base: a paged memory's arena (nl_pguard); NULL: the flat memory's */
-    if (!base) base = LLVMBuildLoad2(g->B, g->ptr, g->mems[mi].rd_base, "");
     nl_gaddr a = {base, addr, 0};
     if (LLVMIsAConstantInt(off) && LLVMConstIntGetZExtValue(off) < (1ull << 31))
         a.disp = LLVMConstIntGetZExtValue(off);
     else
         a.idx = LLVMBuildAdd(g->B, addr, off, "");
     return a;
+}
+
+/* The same on flat memory mi (its base). */
+static nl_gaddr nl_guard_addr(nl_gen *g, uint32_t mi, LLVMValueRef addr, LLVMValueRef off)
+{
+    return nl_guard_at(g, LLVMBuildLoad2(g->B, g->ptr, g->mems[mi].rd_base, ""), addr, off);
 }
 
 /* One access instruction with its site record. insn is its AT&T text with
@@ -1057,43 +1097,6 @@ static void nl_guard_store(nl_gen *g, uint32_t base, uint32_t bytes, nl_gaddr a,
     nl_guard_asm(g, insn, a, v, g->i64);
 }
 
-/* Guarded accesses of a paged 32-bit memory (docs/native.md, "Guard pages"):
- * while its span of stores is all of it and starts at its guarded arena
- * (mem.h, pg_guard; nl_reload_ways keeps that arena's base in mm->gbase,
- * NULL otherwise), an access is legal iff ea + bytes <= size, and the
- * arena faults past the size as a flat memory's reservation does; the
- * interpreter's slow path answers "out of bounds memory access" for any
- * such access of a paged memory (pg_check), whatever its pages. So the
- * access branches on mm->gbase: not NULL, one guarded instruction on it;
- * NULL, the path's ways as before. nl_pguard returns the base, with the
- * builder in the guarded block, *ways the block for the ways and *join a
- * new block where both go on; or NULL (nothing generated) for any other
- * access. */
-static LLVMValueRef nl_pguard(nl_gen *g, uint32_t mi, uint8_t path, LLVMBasicBlockRef *ways,
-                              LLVMBasicBlockRef *join)
-{
-    if ((path != W_MEM_PATH_PAGED0 && path != W_MEM_PATH_PAGED) || nl_mode(g, mi) != W_MEM_PAGED ||
-        nl_is64(g, mi) || !nl_jit_guard())
-        return NULL;
-    LLVMValueRef gb = LLVMBuildLoad2(g->B, g->ptr, g->mems[mi].gbase, "");
-    LLVMBasicBlockRef yes = nl_block(g, "pguard");
-    *ways = nl_block(g, "pways");
-    *join = nl_block(g, "");
-    nl_expect(g, LLVMBuildCondBr(g->B, LLVMBuildIsNotNull(g->B, gb, ""), yes, *ways), true);
-    LLVMPositionBuilderAtEnd(g->B, yes);
-    return gb;
-}
-
-/* After the guarded access: on to join, and the builder to the ways'
- * block. Returns the guarded access's last block. */
-static LLVMBasicBlockRef nl_pguard_ways(nl_gen *g, LLVMBasicBlockRef ways, LLVMBasicBlockRef join)
-{
-    LLVMBasicBlockRef done = LLVMGetInsertBlock(g->B);
-    LLVMBuildBr(g->B, join);
-    LLVMPositionBuilderAtEnd(g->B, ways);
-    return done;
-}
-
 /* The value a load op `base` reads at addr + off of memory mi, in the
  * slot encoding (i64). */
 static LLVMValueRef nl_load_value(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi,
@@ -1117,11 +1120,11 @@ static LLVMValueRef nl_load_value(nl_gen *g, uint32_t base, uint8_t path, uint32
     default: t = g->i16, sx = true; break; /* I32_LOAD16_S, I64_LOAD16_S */
     }
     if (nl_guarded(g, mi, path))
-        return nl_guard_load(g, base, nl_guard_addr(g, mi, NULL, addr, off));
+        return nl_guard_load(g, base, nl_guard_addr(g, mi, addr, off));
     LLVMBasicBlockRef ways, join, guarded = NULL;
     LLVMValueRef gb = nl_pguard(g, mi, path, &ways, &join), gv = NULL;
     if (gb) {
-        gv = nl_guard_load(g, base, nl_guard_addr(g, mi, gb, addr, off));
+        gv = nl_guard_load(g, base, nl_guard_at(g, gb, addr, off));
         guarded = nl_pguard_ways(g, ways, join);
     }
     LLVMValueRef v = nl_load_at(g, t, mi, path, addr, off, bytes);
@@ -1173,7 +1176,7 @@ static void nl_store(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMVa
                      LLVMValueRef off, uint32_t bytes, LLVMValueRef v)
 {
     if (nl_guarded(g, mi, path)) {
-        nl_guard_store(g, base, bytes, nl_guard_addr(g, mi, NULL, addr, off), v);
+        nl_guard_store(g, base, bytes, nl_guard_addr(g, mi, addr, off), v);
         return;
     }
     LLVMBasicBlockRef ways, join;
@@ -1182,7 +1185,7 @@ static void nl_store(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMVa
         nl_store_ways(g, base, path, mi, addr, off, bytes, v);
         return;
     }
-    nl_guard_store(g, base, bytes, nl_guard_addr(g, mi, gb, addr, off), v);
+    nl_guard_store(g, base, bytes, nl_guard_at(g, gb, addr, off), v);
     nl_pguard_ways(g, ways, join);
     nl_store_ways(g, base, path, mi, addr, off, bytes, v);
     LLVMBuildBr(g->B, join);
