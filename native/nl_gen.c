@@ -1119,8 +1119,7 @@ static LLVMValueRef nl_load_value(nl_gen *g, uint32_t base, uint8_t path, uint32
     case W_OP_I64_LOAD16_U: t = g->i16; break;
     default: t = g->i16, sx = true; break; /* I32_LOAD16_S, I64_LOAD16_S */
     }
-    if (nl_guarded(g, mi, path))
-        return nl_guard_load(g, base, nl_guard_addr(g, mi, addr, off));
+    if (nl_guarded(g, mi, path)) return nl_guard_load(g, base, nl_guard_addr(g, mi, addr, off));
     LLVMBasicBlockRef ways, join, guarded = NULL;
     LLVMValueRef gb = nl_pguard(g, mi, path, &ways, &join), gv = NULL;
     if (gb) {

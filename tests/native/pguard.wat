@@ -6,6 +6,8 @@
 ;; tests/native/pguard_test.c drives it through the C API in both tiers.
 (module
   (memory (export "mem") 1 8)
+  ;; memory 1: the layout-M path (PAGED), guarded the same way
+  (memory $m1 2 4)
   (func (export "ld") (param i32) (result i32) (i32.load (local.get 0)))
   (func (export "ld8") (param i32) (result i32) (i32.load8_u (local.get 0)))
   (func (export "ld64") (param i32) (result i64) (i64.load (local.get 0)))
@@ -13,6 +15,9 @@
   (func (export "st") (param i32 i32) (i32.store (local.get 0) (local.get 1)))
   (func (export "st64") (param i32) (i64.store (local.get 0) (i64.const -1)))
   (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+  (func (export "ld1") (param i32) (result i32) (i32.load $m1 offset=4 (local.get 0)))
+  (func (export "st1") (param i32 i32) (i64.store $m1 (local.get 0) (i64.extend_i32_u (local.get 1))))
+  (func (export "grow1") (param i32) (result i32) (memory.grow $m1 (local.get 0)))
   ;; stores a to the word at a, for a = 0, 4096, ... below the memory's
   ;; size: every page gets written (a clone's become its own), then loads
   ;; the word at `at` (past the size: the trap)

@@ -13,6 +13,7 @@
  *     them all (then its own arena's, guarded), and the template, whose
  *     pages are now shared;
  *   - a region mapped and unmapped over a page (the span is cut for good);
+ *   - memory 1, through the layout-M path, at its end and after grow;
  *   - a kept arena reused by a smaller memory: its slots past the new size
  *     are inaccessible again (an access there traps, it does not read the
  *     old memory's bytes), and memory.grow gives zero pages.
@@ -95,12 +96,21 @@ static void run(const uint8_t *bytes, size_t len, log_t *lg)
     ward_store *s = ward_store_new(&cfg);
     ward_error err;
     ward_result res;
-    ward_module *m = s ? ward_module_new_in(s, bytes, len, 0, &err) : NULL;
+    ward_module *m = s ? ward_module_new_in(s, bytes, len, WARD_FEATURE_MULTI_MEMORY, &err) : NULL;
     ward_instance *t = m ? ward_instance_new(s, m, NULL, &res) : NULL;
     check(t != NULL, "instantiate", tier);
     if (!t) goto out;
     ward_memory *mem = ward_instance_memory(t, "mem");
 
+    /* Memory 1 (the layout-M path): at and past its end, after grow. */
+    step(s, t, lg, "st1", 131064, 5, "done");
+    step(s, t, lg, "ld1", 131060, NONE, "= 5");
+    step(s, t, lg, "ld1", 131065, NONE, OOB);
+    step(s, t, lg, "st1", 131065, 1, OOB);
+    step(s, t, lg, "ld1", 4294967295u, NONE, OOB);
+    step(s, t, lg, "grow1", 1, NONE, "= 2");
+    step(s, t, lg, "ld1", 196604 - 4, NONE, "= 0");
+    step(s, t, lg, "ld1", 196604 - 3, NONE, OOB);
     /* At and past the end of one page; a straddle writes nothing. */
     step(s, t, lg, "st", 65532, 7, "done");
     step(s, t, lg, "ld", 65532, NONE, "= 7");

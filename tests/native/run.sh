@@ -189,7 +189,7 @@ fi
 # Guard pages of paged memories through the C API (pguard_test.c): faults
 # at and past the end, after grow, a straddle; a clone, a protected page, a
 # region that cuts the span; a kept arena reused by a smaller memory.
-wat2wasm tests/native/pguard.wat -o "$out/pguard.wasm" || bad "wat2wasm pguard.wat"
+wat2wasm --enable-multi-memory tests/native/pguard.wat -o "$out/pguard.wasm" || bad "wat2wasm pguard.wat"
 if ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -Iinclude -o "$out/pguard_test" \
     tests/native/pguard_test.c "$O/libward-native.a" $(${LLVM_CONFIG:-/usr/lib/llvm-19/bin/llvm-config} --ldflags --libs) \
     -lm -lpthread; then
