@@ -88,9 +88,9 @@ typedef struct w_memory {
     uint8_t **pg_rd;
     uint8_t **pg_wr;
     uint8_t *pg_exc;
-    /* A paged 32-bit memory's arena (paged.c), when it is guarded: its
-     * base, every byte from base + size to base + W_MEM_RESERVE32
-     * inaccessible. NULL otherwise. While the span of stores is the whole
+    /* A paged 32-bit memory's arena (paged.c, "Guard") while it is
+     * guarded: its base, every byte from base + size to base +
+     * W_MEM_RESERVE32 inaccessible. NULL otherwise. While the span of stores is the whole
      * memory (wr_lim == size) and starts there (wr_base == pg_guard), an
      * access at ea (< 2^33) is base + ea if ea + bytes <= size and faults
      * otherwise, exactly as in a flat 32-bit memory. */

@@ -40,17 +40,24 @@ struct pg_frame {
  * untouched ones cost no RAM) because frames are referred to by address.
  *
  * Guard. An arena is, like a flat 32-bit memory, a reservation of
- * W_MEM_RESERVE32 bytes (8 GiB, address space only) of which exactly the
- * slots below its memory's size are accessible (`open`): memory.grow opens
- * more (pg_arena_fit), and a kept arena given to a smaller memory closes
- * the slots above the new size. Only slots below the memory's size are
- * ever held (sizes never shrink, and an arena is reused only once nobody
- * holds a slot), so closing slots never takes a frame from a memory that
- * still uses it. Then a memory whose span of stores is all of it gets an
- * access past its size faulting, as a flat one does (mem.h, pg_guard), and
- * native code accesses it without a check. If the reservation is refused
- * (ulimit -v) the arena is the old unguarded block of n slots, all open;
- * if an mprotect fails, the arena stays unguarded from then on. */
+ * W_MEM_RESERVE32 bytes (8 GiB, address space only) of which the slots
+ * [0, open) are accessible: memory.grow opens more (pg_arena_fit), and a
+ * kept arena given to a smaller memory closes the slots above the new
+ * size. Only slots below the memory's size are ever held (sizes never
+ * shrink, and an arena is reused only once nobody holds a slot), so
+ * closing slots never takes a frame from a memory that still uses it.
+ * While exactly the slots below its memory's size are open, an access
+ * past the size faults, as in a flat memory (mem.h, pg_guard), and native
+ * code accesses a memory whose span of stores is all of it without a
+ * check. A clone is the exception: its arena keeps the slots a previous
+ * memory opened (it is not guarded until it grows to them), since a
+ * clone's span is rarely whole (its pages are its template's until it
+ * writes them all) and a serverless node makes a clone per invocation,
+ * often grown for its input: closing and reopening slots for each took
+ * two mprotect calls per invocation, which tripled a chain hop's cost
+ * (bench/serve.sh). If the reservation is refused (ulimit -v) the arena
+ * is the old unguarded block of n slots, all open; if an mprotect fails,
+ * the arena stays unguarded from then on. */
 typedef struct pg_arena {
     atomic_uint refs; /* the memory's own, plus one per held slot */
     uint64_t n;
@@ -332,8 +339,10 @@ static pg_arena *pg_arena_new(uint64_t n)
     return a;
 }
 
-/* Opens exactly the slots [0, pages) of m's guarded arena (see "Guard"),
- * and sets m->pg_guard. False if some slot below pages stays closed. */
+/* m has `pages` pages now: opens the slots [0, pages) of its guarded
+ * arena, closes those above unless m is a clone (see "Guard"), and sets
+ * m->pg_guard, the arena's base if exactly m's slots are open. False if
+ * some slot below pages stays closed. */
 static bool pg_arena_fit(w_memory *m, uint64_t pages)
 {
     pg_arena *a = m->pg->arena;
@@ -343,13 +352,13 @@ static bool pg_arena_fit(w_memory *m, uint64_t pages)
             a->open = pages;
         else
             a->guarded = false; /* maybe part of it is open now */
-    } else if (a->guarded && pages < a->open) {
+    } else if (a->guarded && pages < a->open && !m->pg->is_clone) {
         if (plat_decommit(a->base + pages * PG_SIZE, (a->open - pages) * PG_SIZE))
             a->open = pages;
         else
             a->guarded = false;
     }
-    m->pg_guard = a->guarded ? a->base : NULL;
+    m->pg_guard = a->guarded && a->open == pages ? a->base : NULL;
     return pages <= a->open;
 }
 
@@ -555,7 +564,8 @@ static bool pg_reserve(w_memory *m, uint64_t pages)
  * except a clone's, whose slots hold single copied pages. */
 static void pg_zero_pages(w_memory *m, uint64_t from, uint64_t to)
 {
-    bool slots = pg_slot_ready(m, to) && pg_arena_fit(m, to);
+    /* (No arena for no pages: pg_clone's pg_init is not yet a clone's.) */
+    bool slots = to > from && pg_slot_ready(m, to) && pg_arena_fit(m, to);
     if (to * PG_SIZE >= W_MEM_HUGE_MIN && !m->pg->is_clone && slots)
         plat_advise_huge(m->pg->arena->base, to * PG_SIZE);
     for (uint64_t i = from; i < to; i++) {

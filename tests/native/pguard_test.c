@@ -10,8 +10,9 @@
  *   - the host protects a page (the span is cut: the paths' ways decide),
  *     and gives the permission back (guarded again);
  *   - a clone, whose pages are its template's (ways) until it has written
- *     them all (then its own arena's, guarded), and the template, whose
- *     pages are now shared;
+ *     them all (then its own arena's: guarded if the arena has exactly
+ *     its pages open, paged.c "Guard"), and the template, whose pages are
+ *     now shared;
  *   - a region mapped and unmapped over a page (the span is cut for good);
  *   - memory 1, through the layout-M path, at its end and after grow;
  *   - a kept arena reused by a smaller memory: its slots past the new size
