@@ -984,6 +984,20 @@ static LLVMValueRef nl_pguard(nl_gen *g, uint32_t mi, uint8_t path, LLVMBasicBlo
     return gb;
 }
 
+/* After the ways of a load: on to join, where the value is gv (the
+ * guarded load's, from its last block `guarded`) or v (the ways'). */
+static LLVMValueRef nl_pguard_join(nl_gen *g, LLVMBasicBlockRef join, LLVMValueRef gv,
+                                   LLVMBasicBlockRef guarded, LLVMValueRef v)
+{
+    LLVMBasicBlockRef from[] = {guarded, LLVMGetInsertBlock(g->B)};
+    LLVMValueRef vals[] = {gv, v};
+    LLVMBuildBr(g->B, join);
+    LLVMPositionBuilderAtEnd(g->B, join);
+    LLVMValueRef phi = LLVMBuildPhi(g->B, LLVMTypeOf(v), "");
+    LLVMAddIncoming(phi, vals, from, 2);
+    return phi;
+}
+
 /* After the guarded access: on to join, and the builder to the ways'
  * block. Returns the guarded access's last block. */
 static LLVMBasicBlockRef nl_pguard_ways(nl_gen *g, LLVMBasicBlockRef ways, LLVMBasicBlockRef join)
@@ -1135,15 +1149,7 @@ static LLVMValueRef nl_load_value(nl_gen *g, uint32_t base, uint8_t path, uint32
         v = LLVMBuildZExt(g->B, LLVMBuildSExt(g->B, v, g->i32, ""), g->i64, "");
     else if (t != g->i64)
         v = LLVMBuildSExt(g->B, v, g->i64, "");
-    if (!gb) return v;
-    LLVMBasicBlockRef ways_end = LLVMGetInsertBlock(g->B);
-    LLVMBuildBr(g->B, join);
-    LLVMPositionBuilderAtEnd(g->B, join);
-    LLVMValueRef phi = LLVMBuildPhi(g->B, g->i64, "");
-    LLVMValueRef vals[] = {gv, v};
-    LLVMBasicBlockRef blocks[] = {guarded, ways_end};
-    LLVMAddIncoming(phi, vals, blocks, 2);
-    return phi;
+    return gb ? nl_pguard_join(g, join, gv, guarded, v) : v;
 }
 
 /* The narrow value a store op `base` writes, from slot value v (i64). */

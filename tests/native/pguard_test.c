@@ -19,8 +19,7 @@
  *     are inaccessible again (an access there traps, it does not read the
  *     old memory's bytes), and memory.grow gives zero pages.
  * Usage: pguard_test pguard.wasm. Last line: "N passed, M failed". */
-#include "ward.h"
-#include "ward_native.h"
+#include "c_test.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,7 +180,6 @@ static void run(const uint8_t *bytes, size_t len, log_t *lg)
     step(s, t, lg, "ld", 131069, NONE, OOB);
     if (r) ward_region_free(r);
     ward_instance_free(s, t);
-    t = NULL;
 
     /* A memory of 4 pages written everywhere, freed: its arena is kept and
      * goes to the next memory of the same maximum, which has 1 page. */
@@ -207,20 +205,15 @@ static void run(const uint8_t *bytes, size_t len, log_t *lg)
         ward_instance_free(s, n);
     }
 out:
-    if (t) ward_instance_free(s, t);
+    ward_store_free(s); /* and t, if the test left off early */
     if (m) ward_module_free(m);
-    if (s) ward_store_free(s);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) return 2;
-    FILE *f = fopen(argv[1], "rb");
     static uint8_t buf[1 << 16];
-    size_t len = f ? fread(buf, 1, sizeof buf, f) : 0;
-    if (f) fclose(f);
+    size_t len = ct_module(argc, argv, buf, sizeof buf);
     if (!len) return 2;
-    ward_native_install(ward_native_llvm());
     static log_t li = {.tier = WARD_TIER_INTERP}, ln = {.tier = WARD_TIER_NATIVE};
     run(buf, len, &li);
     run(buf, len, &ln);

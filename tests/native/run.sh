@@ -170,38 +170,33 @@ for mode in flat paged paged-tables; do
     done
 done
 
+# Builds tests/native/NAME.c with libward-native and runs it on WASM: its
+# last line must be "N passed, 0 failed".
+c_test() {
+    local name=$1 wasm=$2 line
+    if ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -Iinclude -o "$out/$name" \
+        "tests/native/$name.c" "$O/libward-native.a" \
+        $(${LLVM_CONFIG:-/usr/lib/llvm-19/bin/llvm-config} --ldflags --libs) -lm -lpthread; then
+        line=$(timeout 120 "$out/$name" "$wasm" | tee "$out/last" | tail -n 1)
+        grep '^FAIL' "$out/last"
+        case $line in
+        *" passed, 0 failed") ok ;;
+        *) bad "$name: $line" ;;
+        esac
+    else
+        bad "building $name"
+    fi
+}
 # Copy-on-write clones (clone_test.c, through the C API): clones update the
 # template's pages in place in a loop, each instance reads its own words.
 wat2wasm tests/native/clone.wat -o "$out/clone.wasm" || bad "wat2wasm clone.wat"
-if ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -Iinclude -o "$out/clone_test" \
-    tests/native/clone_test.c "$O/libward-native.a" $(${LLVM_CONFIG:-/usr/lib/llvm-19/bin/llvm-config} --ldflags --libs) \
-    -lm -lpthread; then
-    line=$(timeout 120 "$out/clone_test" "$out/clone.wasm" | tee "$out/last" | tail -n 1)
-    grep '^FAIL' "$out/last"
-    case $line in
-    *" passed, 0 failed") ok ;;
-    *) bad "clone_test: $line" ;;
-    esac
-else
-    bad "building clone_test"
-fi
-
+c_test clone_test "$out/clone.wasm"
 # Guard pages of paged memories through the C API (pguard_test.c): faults
-# at and past the end, after grow, a straddle; a clone, a protected page, a
-# region that cuts the span; a kept arena reused by a smaller memory.
+# at and past the end, after grow, a straddle; memory 1; a clone, a
+# protected page, a region that cuts the span; a kept arena reused by a
+# smaller memory.
 wat2wasm --enable-multi-memory tests/native/pguard.wat -o "$out/pguard.wasm" || bad "wat2wasm pguard.wat"
-if ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -Iinclude -o "$out/pguard_test" \
-    tests/native/pguard_test.c "$O/libward-native.a" $(${LLVM_CONFIG:-/usr/lib/llvm-19/bin/llvm-config} --ldflags --libs) \
-    -lm -lpthread; then
-    line=$(timeout 120 "$out/pguard_test" "$out/pguard.wasm" | tee "$out/last" | tail -n 1)
-    grep '^FAIL' "$out/last"
-    case $line in
-    *" passed, 0 failed") ok ;;
-    *) bad "pguard_test: $line" ;;
-    esac
-else
-    bad "building pguard_test"
-fi
+c_test pguard_test "$out/pguard.wasm"
 
 # Fuel and the deadline stop native loops.
 run -C native -W fuel=1000 --invoke spin "$W" 100000
