@@ -224,6 +224,9 @@ typedef struct nl_mem {
      * flat memory's tag nibbles once it has tags (else NULL), its base and
      * its size. */
     LLVMValueRef pg_rd, pg_wr, pages, pg_tg, tags, tbase, tsize;
+    /* A paged 32-bit memory's guarded arena while its span is all of it
+     * (nl_pguard), else NULL. */
+    LLVMValueRef gbase;
     bool used;
 } nl_mem;
 
@@ -491,6 +494,18 @@ static void nl_reload_ways(nl_gen *g, nl_mem *mm, LLVMValueRef m, uint8_t mode)
     LLVMBuildStore(g->B, LLVMBuildSelect(g->B, paged, pages, nl_c64(g, 0), ""), mm->pages);
     LLVMBuildStore(g->B, nl_ld(g, g->ptr, m, offsetof(w_memory, pg_rd)), mm->pg_rd);
     LLVMBuildStore(g->B, nl_ld(g, g->ptr, m, offsetof(w_memory, pg_wr)), mm->pg_wr);
+    if (mode == W_MEM_PAGED && !nl_is64(g, (uint32_t)(mm - g->mems)) && nl_jit_guard()) {
+        /* The span is all of it, from the guarded arena's base (mem.h,
+         * pg_guard; a flat memory's pg_guard is NULL). */
+        LLVMValueRef gb = nl_ld(g, g->ptr, m, offsetof(w_memory, pg_guard));
+        LLVMValueRef wb = nl_ld(g, g->ptr, m, offsetof(w_memory, span.wr_base));
+        LLVMValueRef wl = nl_ld(g, g->i64, m, offsetof(w_memory, span.wr_lim));
+        LLVMValueRef size = nl_ld(g, g->i64, m, offsetof(w_memory, size));
+        LLVMValueRef total = LLVMBuildAnd(g->B, LLVMBuildICmp(g->B, LLVMIntEQ, wl, size, ""),
+                                          LLVMBuildICmp(g->B, LLVMIntEQ, wb, gb, ""), "");
+        LLVMBuildStore(g->B, LLVMBuildSelect(g->B, total, gb, LLVMConstPointerNull(g->ptr), ""),
+                       mm->gbase);
+    }
     if (mode != W_MEM_TAGGED) return;
     LLVMBuildStore(g->B, nl_ld(g, g->ptr, m, offsetof(w_memory, pg_tg)), mm->pg_tg);
     LLVMValueRef a = nl_ld(g, g->i8, m, offsetof(w_memory, tag_any));
@@ -942,6 +957,57 @@ static bool nl_guarded(nl_gen *g, uint32_t mi, uint8_t path)
            nl_jit_guard();
 }
 
+/* Guarded accesses of a paged 32-bit memory (docs/native.md, "Guard pages"):
+ * while its span of stores is all of it and starts at its guarded arena
+ * (mem.h, pg_guard; nl_reload_ways keeps that arena's base in mm->gbase,
+ * NULL otherwise), an access is legal iff ea + bytes <= size, and the
+ * arena faults past the size as a flat memory's reservation does; the
+ * interpreter's slow path answers "out of bounds memory access" for any
+ * such access of a paged memory (pg_check), whatever its pages. So the
+ * access branches on mm->gbase: not NULL, one guarded instruction on it;
+ * NULL, the path's ways as before. nl_pguard returns the base, with the
+ * builder in the guarded block, *ways the block for the ways and *join a
+ * new block where both go on; or NULL (nothing generated) for any other
+ * access. */
+static LLVMValueRef nl_pguard(nl_gen *g, uint32_t mi, uint8_t path, LLVMBasicBlockRef *ways,
+                              LLVMBasicBlockRef *join)
+{
+    if ((path != W_MEM_PATH_PAGED0 && path != W_MEM_PATH_PAGED) || nl_mode(g, mi) != W_MEM_PAGED ||
+        nl_is64(g, mi) || !nl_jit_guard())
+        return NULL;
+    LLVMValueRef gb = LLVMBuildLoad2(g->B, g->ptr, g->mems[mi].gbase, "");
+    LLVMBasicBlockRef yes = nl_block(g, "pguard");
+    *ways = nl_block(g, "pways");
+    *join = nl_block(g, "");
+    nl_expect(g, LLVMBuildCondBr(g->B, LLVMBuildIsNotNull(g->B, gb, ""), yes, *ways), true);
+    LLVMPositionBuilderAtEnd(g->B, yes);
+    return gb;
+}
+
+/* After the ways of a load: on to join, where the value is gv (the
+ * guarded load's, from its last block `guarded`) or v (the ways'). */
+static LLVMValueRef nl_pguard_join(nl_gen *g, LLVMBasicBlockRef join, LLVMValueRef gv,
+                                   LLVMBasicBlockRef guarded, LLVMValueRef v)
+{
+    LLVMBasicBlockRef from[] = {guarded, LLVMGetInsertBlock(g->B)};
+    LLVMValueRef vals[] = {gv, v};
+    LLVMBuildBr(g->B, join);
+    LLVMPositionBuilderAtEnd(g->B, join);
+    LLVMValueRef phi = LLVMBuildPhi(g->B, LLVMTypeOf(v), "");
+    LLVMAddIncoming(phi, vals, from, 2);
+    return phi;
+}
+
+/* After the guarded access: on to join, and the builder to the ways'
+ * block. Returns the guarded access's last block. */
+static LLVMBasicBlockRef nl_pguard_ways(nl_gen *g, LLVMBasicBlockRef ways, LLVMBasicBlockRef join)
+{
+    LLVMBasicBlockRef done = LLVMGetInsertBlock(g->B);
+    LLVMBuildBr(g->B, join);
+    LLVMPositionBuilderAtEnd(g->B, ways);
+    return done;
+}
+
 /* The address of a guarded access: base + idx + disp, unchecked (flat: the
  * loads' base is the stores'). A constant offset below 2^31 becomes the
  * instruction's displacement. */
@@ -950,14 +1016,20 @@ typedef struct nl_gaddr {
     uint64_t disp;
 } nl_gaddr;
 
-static nl_gaddr nl_guard_addr(nl_gen *g, uint32_t mi, LLVMValueRef addr, LLVMValueRef off)
+static nl_gaddr nl_guard_at(nl_gen *g, LLVMValueRef base, LLVMValueRef addr, LLVMValueRef off)
 {
-    nl_gaddr a = {LLVMBuildLoad2(g->B, g->ptr, g->mems[mi].rd_base, ""), addr, 0};
+    nl_gaddr a = {base, addr, 0};
     if (LLVMIsAConstantInt(off) && LLVMConstIntGetZExtValue(off) < (1ull << 31))
         a.disp = LLVMConstIntGetZExtValue(off);
     else
         a.idx = LLVMBuildAdd(g->B, addr, off, "");
     return a;
+}
+
+/* The same on flat memory mi (its base). */
+static nl_gaddr nl_guard_addr(nl_gen *g, uint32_t mi, LLVMValueRef addr, LLVMValueRef off)
+{
+    return nl_guard_at(g, LLVMBuildLoad2(g->B, g->ptr, g->mems[mi].rd_base, ""), addr, off);
 }
 
 /* One access instruction with its site record. insn is its AT&T text with
@@ -1085,13 +1157,22 @@ static LLVMValueRef nl_load_value(nl_gen *g, uint32_t base, uint8_t path, uint32
     default: t = g->i16, sx = true; break; /* I32_LOAD16_S, I64_LOAD16_S */
     }
     if (nl_guarded(g, mi, path)) return nl_guard_load(g, base, nl_guard_addr(g, mi, addr, off));
+    LLVMBasicBlockRef ways, join, guarded = NULL;
+    LLVMValueRef gb = nl_pguard(g, mi, path, &ways, &join), gv = NULL;
+    if (gb) {
+        gv = nl_guard_load(g, base, nl_guard_at(g, gb, addr, off));
+        guarded = nl_pguard_ways(g, ways, join);
+    }
     LLVMValueRef v = nl_load_at(g, t, mi, path, addr, off, bytes);
-    if (t == g->i64) return v;
-    if (!sx) return LLVMBuildZExt(g->B, v, g->i64, "");
     /* i32 results stay zero-extended in their slot. */
     bool to32 = base == W_OP_I32_LOAD8_S || base == W_OP_I32_LOAD16_S;
-    if (to32) return LLVMBuildZExt(g->B, LLVMBuildSExt(g->B, v, g->i32, ""), g->i64, "");
-    return LLVMBuildSExt(g->B, v, g->i64, "");
+    if (t != g->i64 && !sx)
+        v = LLVMBuildZExt(g->B, v, g->i64, "");
+    else if (t != g->i64 && to32)
+        v = LLVMBuildZExt(g->B, LLVMBuildSExt(g->B, v, g->i32, ""), g->i64, "");
+    else if (t != g->i64)
+        v = LLVMBuildSExt(g->B, v, g->i64, "");
+    return gb ? nl_pguard_join(g, join, gv, guarded, v) : v;
 }
 
 /* The narrow value a store op `base` writes, from slot value v (i64). */
@@ -1116,6 +1197,9 @@ static void nl_load(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMVal
     nl_wr64(g, dst, nl_load_value(g, base, path, mi, addr, off, bytes));
 }
 
+static void nl_store_ways(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMValueRef addr,
+                          LLVMValueRef off, uint32_t bytes, LLVMValueRef v);
+
 static void nl_store(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMValueRef addr,
                      LLVMValueRef off, uint32_t bytes, LLVMValueRef v)
 {
@@ -1123,6 +1207,23 @@ static void nl_store(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMVa
         nl_guard_store(g, base, bytes, nl_guard_addr(g, mi, addr, off), v);
         return;
     }
+    LLVMBasicBlockRef ways, join;
+    LLVMValueRef gb = nl_pguard(g, mi, path, &ways, &join);
+    if (!gb) {
+        nl_store_ways(g, base, path, mi, addr, off, bytes, v);
+        return;
+    }
+    nl_guard_store(g, base, bytes, nl_guard_at(g, gb, addr, off), v);
+    nl_pguard_ways(g, ways, join);
+    nl_store_ways(g, base, path, mi, addr, off, bytes, v);
+    LLVMBuildBr(g->B, join);
+    LLVMPositionBuilderAtEnd(g->B, join);
+}
+
+/* A store through the path's check or ways (nl_store). */
+static void nl_store_ways(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMValueRef addr,
+                          LLVMValueRef off, uint32_t bytes, LLVMValueRef v)
+{
     LLVMBasicBlockRef slow, span = NULL;
     LLVMValueRef nv = nl_store_value(g, base, v);
     bool flat = path == W_MEM_PATH_FLAT0 || path == W_MEM_PATH_FLAT;
@@ -2291,6 +2392,7 @@ static bool nl_function(nl_gen *g, uint32_t i)
         mm->tags = LLVMBuildAlloca(g->B, g->ptr, "");
         mm->tbase = LLVMBuildAlloca(g->B, g->ptr, "");
         mm->tsize = LLVMBuildAlloca(g->B, g->i64, "");
+        mm->gbase = LLVMBuildAlloca(g->B, g->ptr, "");
     }
     g->pc = 0;
     /* The interpreter's view of this function, for frames and traps: its

@@ -255,6 +255,23 @@ static bool nat_guard_addr(const w_instance *inst, uintptr_t addr)
     return false;
 }
 
+/* Is addr in the guarded arena of a paged 32-bit memory of inst (mem.h,
+ * pg_guard), at or past its size, or in the page after the arena (an
+ * access straddling its top)? Native code accesses such a memory with a
+ * guarded instruction while its span is all of it, and any access of a
+ * paged memory ending past its size is out of bounds, as the
+ * interpreter's slow path answers (pg_check), whatever its pages. */
+static bool nat_pguard_addr(const w_instance *inst, uintptr_t addr)
+{
+    for (uint32_t i = 0; i < inst->module->nmems; i++) {
+        const w_memory *m = inst->mems[i];
+        if (m->mode != W_MEM_PAGED || m->is64 || m->tagged || !m->pg_guard) continue;
+        uintptr_t base = (uintptr_t)m->pg_guard;
+        if (addr >= base + m->size && addr - base < W_MEM_RESERVE32 + W_PAGE_SIZE) return true;
+    }
+    return false;
+}
+
 /* The fault handler (plat_fault_install): a site of the running code
  * faulting on a memory of the running instance is ours. Async-signal-safe:
  * the site table, the instance's memories and this thread's nat_cur (which
@@ -270,7 +287,7 @@ static void nat_on_fault(uintptr_t pc, uintptr_t addr)
     const w_native_set *set =
         atomic_load_explicit(&((w_codeset *)inst->code)->native, memory_order_relaxed);
     if (!set || set->handle != owner || site->func >= set->nfuncs) return;
-    if (!nat_guard_addr(inst, addr)) return;
+    if (!nat_guard_addr(inst, addr) && !nat_pguard_addr(inst, addr)) return;
     gd->fn = inst->funcs[inst->module->nimported_funcs + site->func];
     gd->pc = site->irpc;
     siglongjmp(gd->jb, 1);

@@ -65,6 +65,10 @@ typedef struct w_span {
  * at a time. */
 #define W_MEM_HUGE_MIN (16ull << 20)
 
+/* Address space a flat 32-bit memory reserves, and a paged one's guarded
+ * arena: all that base + 32-bit address + 32-bit offset can reach. */
+#define W_MEM_RESERVE32 (8ull << 30)
+
 typedef struct w_memory {
     uint8_t *base; /* flat: start of the reservation; never moves */
     uint64_t size; /* current size in bytes = pages * 64 KiB */
@@ -84,6 +88,13 @@ typedef struct w_memory {
     uint8_t **pg_rd;
     uint8_t **pg_wr;
     uint8_t *pg_exc;
+    /* A paged 32-bit memory's arena (paged.c, "Guard") while it is
+     * guarded: its base, every byte from base + size to base +
+     * W_MEM_RESERVE32 inaccessible. NULL otherwise. While the span of stores is the whole
+     * memory (wr_lim == size) and starts there (wr_base == pg_guard), an
+     * access at ea (< 2^33) is base + ea if ea + bytes <= size and faults
+     * otherwise, exactly as in a flat 32-bit memory. */
+    uint8_t *pg_guard;
     w_span span;            /* flat: all of it; paged: derived from the tables */
     struct pg_mem *pg;      /* cold per-page state */
     w_budget *budget;       /* the owner's: charged size and vm_charged; NULL = none */

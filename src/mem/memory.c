@@ -14,10 +14,14 @@
  * Committed pages that were never written read as zero, which is exactly the
  * state Wasm requires for new pages.
  *
- * Paged memories (paged.c) reserve no memory of their own: their pages are
- * frames from the shared pool, looked up in page tables that reserve address
- * space for every page index an access can produce (2 MiB for a 32-bit
- * memory) but occupy RAM only for the memory's current pages.
+ * Paged memories (paged.c) take their pages' frames from an arena of their
+ * own (a 32-bit one's is guarded like a flat reservation, W_MEM_RESERVE32,
+ * when the address space can be had) or from the shared pool, looked up in
+ * page tables that reserve address space for every page index an access
+ * can produce (2 MiB for a 32-bit memory) but occupy RAM only for the
+ * memory's current pages. The budget is charged the arena's slots, not
+ * its guard (inaccessible address space, given up by the arena when it
+ * cannot be had).
  *
  * Host access (mem_read/mem_write/mem_span) goes through bounds checks with
  * overflow-safe arithmetic and, for paged memories, the pages' permissions;
@@ -31,7 +35,7 @@
 
 #include <stdio.h>
 
-#define MEM_RESERVE32 (8ull << 30)
+#define MEM_RESERVE32 W_MEM_RESERVE32
 #define MEM_CAP64 (16ull << 30)
 
 static bool mem_commit_range(w_memory *m, uint64_t from, uint64_t to)

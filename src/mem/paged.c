@@ -37,11 +37,34 @@ struct pg_frame {
  * Slot frames are ordinary frames otherwise (shared, published, kept by
  * regions and clones); the arena lives until the memory and every slot
  * frame have let go. The slot records are allocated whole (zeroed,
- * untouched ones cost no RAM) because frames are referred to by address. */
+ * untouched ones cost no RAM) because frames are referred to by address.
+ *
+ * Guard. An arena is, like a flat 32-bit memory, a reservation of
+ * W_MEM_RESERVE32 bytes (8 GiB, address space only) of which the slots
+ * [0, open) are accessible: memory.grow opens more (pg_arena_fit), and a
+ * kept arena given to a smaller memory closes the slots above the new
+ * size. Only slots below the memory's size are ever held (sizes never
+ * shrink, and an arena is reused only once nobody holds a slot), so
+ * closing slots never takes a frame from a memory that still uses it.
+ * While exactly the slots below its memory's size are open, an access
+ * past the size faults, as in a flat memory (mem.h, pg_guard), and native
+ * code accesses a memory whose span of stores is all of it without a
+ * check. A clone is the exception: its arena keeps the slots a previous
+ * memory opened (it is not guarded until it grows to them), since a
+ * clone's span is rarely whole (its pages are its template's until it
+ * writes them all) and a serverless node makes a clone per invocation,
+ * often grown for its input: closing and reopening slots for each took
+ * two mprotect calls per invocation, which tripled a chain hop's cost
+ * (bench/serve.sh). If the reservation is refused (ulimit -v) the arena
+ * is the old unguarded block of n slots, all open; if an mprotect fails,
+ * the arena stays unguarded from then on. */
 typedef struct pg_arena {
     atomic_uint refs; /* the memory's own, plus one per held slot */
     uint64_t n;
     uint8_t *base;
+    uint64_t bytes; /* reserved at base */
+    uint64_t open;  /* slots [0, open) are accessible; the rest are not, if guarded */
+    bool guarded;
     pg_frame *slots;
     /* Slots marked used, and 1 + the highest one ever used: what a kept
      * arena holds in RAM (see "Recycling"). Changed only by the owning
@@ -193,7 +216,7 @@ static void pg_frame_retain(pg_frame *f)
 
 static void pg_arena_unmap(pg_arena *a)
 {
-    plat_release(a->base, a->n * PG_SIZE);
+    plat_release(a->base, a->bytes);
     plat_release(a->slots, a->n * sizeof *a->slots);
     w_free(a);
 }
@@ -286,27 +309,69 @@ static uint64_t pg_arena_len(const w_memory *m)
     return m->is64 || m->max_pages > PG_TABLE32 / 2 ? 0 : m->max_pages;
 }
 
-/* Creates m's arena if it has none yet; false if it cannot have one. */
-static bool pg_slot_ready(w_memory *m)
+/* A new arena of n slots, guarded if the reservation can be had (see
+ * "Guard" above), none of them open; NULL if out of memory. */
+static pg_arena *pg_arena_new(uint64_t n)
+{
+    pg_arena *a = w_calloc(1, sizeof *a);
+    pg_frame *slots = a ? plat_map(n * sizeof *slots) : NULL;
+    if (!slots) {
+        w_free(a);
+        return NULL;
+    }
+    a->base = plat_reserve(W_MEM_RESERVE32);
+    a->bytes = W_MEM_RESERVE32;
+    a->guarded = a->base != NULL;
+    if (!a->base) {
+        /* No room for the guard: the n slots, all open. */
+        a->base = plat_map(n * PG_SIZE);
+        a->bytes = a->open = n;
+        a->bytes *= PG_SIZE;
+    }
+    if (!a->base) {
+        plat_release(slots, n * sizeof *slots);
+        w_free(a);
+        return NULL;
+    }
+    atomic_init(&a->refs, 1);
+    a->n = n;
+    a->slots = slots;
+    return a;
+}
+
+/* m has `pages` pages now: opens the slots [0, pages) of its guarded
+ * arena, closes those above unless m is a clone (see "Guard"), and sets
+ * m->pg_guard, the arena's base if exactly m's slots are open. False if
+ * some slot below pages stays closed. */
+static bool pg_arena_fit(w_memory *m, uint64_t pages)
+{
+    pg_arena *a = m->pg->arena;
+    if (pages > a->n) pages = a->n;
+    if (a->guarded && pages > a->open) {
+        if (plat_commit(a->base + a->open * PG_SIZE, (pages - a->open) * PG_SIZE))
+            a->open = pages;
+        else
+            a->guarded = false; /* maybe part of it is open now */
+    } else if (a->guarded && pages < a->open && !m->pg->is_clone) {
+        if (plat_decommit(a->base + pages * PG_SIZE, (a->open - pages) * PG_SIZE))
+            a->open = pages;
+        else
+            a->guarded = false;
+    }
+    m->pg_guard = a->guarded && a->open == pages ? a->base : NULL;
+    return pages <= a->open;
+}
+
+/* Creates m's arena, its slots [0, pages) open, if it has none yet; false
+ * if it cannot have one. */
+static bool pg_slot_ready(w_memory *m, uint64_t pages)
 {
     pg_mem *pg = m->pg;
     if (!pg->arena) {
         uint64_t n = pg_arena_len(m);
         if (!n) return false;
-        if ((pg->arena = pg_arena_reuse(n))) return true;
-        pg_arena *a = w_calloc(1, sizeof *a);
-        pg_frame *slots = a ? plat_map(n * sizeof *slots) : NULL;
-        uint8_t *base = slots ? plat_map(n * PG_SIZE) : NULL;
-        if (!base) {
-            if (slots) plat_release(slots, n * sizeof *slots);
-            w_free(a);
-            return false;
-        }
-        atomic_init(&a->refs, 1);
-        a->n = n;
-        a->base = base;
-        a->slots = slots;
-        pg->arena = a;
+        if (!(pg->arena = pg_arena_reuse(n)) && !(pg->arena = pg_arena_new(n))) return false;
+        pg_arena_fit(m, pages);
     }
     return true;
 }
@@ -317,9 +382,9 @@ static bool pg_slot_ready(w_memory *m)
  * (paged.h, "Threads"); any thread may free one. */
 static pg_frame *pg_slot(w_memory *m, uint64_t i, bool fill)
 {
-    if (!pg_slot_ready(m)) return NULL;
+    if (!pg_slot_ready(m, m->pages)) return NULL;
     pg_arena *a = m->pg->arena;
-    if (i >= a->n) return NULL;
+    if (i >= a->open) return NULL;
     pg_frame *f = &a->slots[i];
     if (atomic_load_explicit(&f->held, memory_order_acquire)) return NULL;
     atomic_store_explicit(&f->held, true, memory_order_relaxed);
@@ -347,7 +412,7 @@ static pg_frame *pg_frame_for(w_memory *m, uint64_t i, bool fill)
 /* Is page i's arena slot free and never used (zero, costing nothing)? */
 static bool pg_slot_clean(w_memory *m, uint64_t i)
 {
-    if (!pg_slot_ready(m) || i >= m->pg->arena->n) return false;
+    if (!pg_slot_ready(m, m->pages) || i >= m->pg->arena->open) return false;
     const pg_frame *f = &m->pg->arena->slots[i];
     return !f->used && !atomic_load_explicit(&f->held, memory_order_acquire);
 }
@@ -499,7 +564,9 @@ static bool pg_reserve(w_memory *m, uint64_t pages)
  * except a clone's, whose slots hold single copied pages. */
 static void pg_zero_pages(w_memory *m, uint64_t from, uint64_t to)
 {
-    if (to * PG_SIZE >= W_MEM_HUGE_MIN && !m->pg->is_clone && pg_slot_ready(m))
+    /* (No arena for no pages: pg_clone's pg_init is not yet a clone's.) */
+    bool slots = to > from && pg_slot_ready(m, to) && pg_arena_fit(m, to);
+    if (to * PG_SIZE >= W_MEM_HUGE_MIN && !m->pg->is_clone && slots)
         plat_advise_huge(m->pg->arena->base, to * PG_SIZE);
     for (uint64_t i = from; i < to; i++) {
         pg_page *p = &m->pg->pages[i];
@@ -519,7 +586,8 @@ bool pg_init(w_memory *m, uint64_t pages)
     if (!pg) return false;
     m->pg = pg;
     m->pg_exc = PG_EXC;
-    m->span = (w_span){NULL, 0, NULL, 0}; /* a clone starts from a copy */
+    m->pg_guard = NULL; /* a clone starts from a copy */
+    m->span = (w_span){NULL, 0, NULL, 0};
     if (!pg_tables_new(m) || !pg_reserve(m, pages)) {
         pg_release(m);
         return false;
@@ -604,6 +672,7 @@ void pg_release(w_memory *m)
     m->pg = NULL;
     m->pg_rd = m->pg_wr = NULL;
     m->pg_exc = NULL;
+    m->pg_guard = NULL;
     m->span = (w_span){NULL, 0, NULL, 0};
 }
 

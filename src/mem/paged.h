@@ -29,7 +29,13 @@
  * untouched slot reads as zero and costs no RAM) is one run. pg_sync keeps
  * the span exact: a page whose entries change out of the run cuts it there
  * at once. The interpreter keeps a copy of memory 0's and reloads it after
- * anything that can change the tables (VM_RELOAD_MEM0 in interp.c).
+ * anything that can change the tables (VM_RELOAD_MEM0 in interp.c). A
+ * 32-bit memory's arena is guarded when it can be (8 GiB of address
+ * space, inaccessible past the memory's size: paged.c, "Guard"), so while
+ * the span of stores is the whole memory and starts at the arena
+ * (m->pg_guard), the arena's protections check bounds exactly as a flat
+ * memory's reservation does, and native code drops the compare
+ * (docs/native.md, "Guard pages").
  *
  * The translation cache. Accesses outside the span (pages shared with a
  * template or a region, protected pages, or everything above such a page)

@@ -60,6 +60,12 @@ bool plat_commit(void *p, uint64_t size)
     return mprotect(p, (size_t)size, PROT_READ | PROT_WRITE) == 0;
 }
 
+bool plat_decommit(void *p, uint64_t size)
+{
+    if (size == 0) return true;
+    return mprotect(p, (size_t)size, PROT_NONE) == 0;
+}
+
 void plat_discard(void *p, uint64_t size)
 {
     if (p && size) (void)madvise(p, (size_t)size, MADV_DONTNEED);

@@ -23,6 +23,9 @@ void *plat_reserve(uint64_t size);
 /* Makes [p, p+size) readable and writable. Pages never written before read
  * as zero. p and size must be multiples of the page size. */
 bool plat_commit(void *p, uint64_t size);
+/* Makes committed [p, p+size) inaccessible again, as reserved (its bytes
+ * are kept until discarded). p and size page-aligned. */
+bool plat_decommit(void *p, uint64_t size);
 /* Reserves and commits `size` bytes at once (plat_reserve + plat_commit in
  * one call; the same costs). NULL on failure. */
 void *plat_map(uint64_t size);

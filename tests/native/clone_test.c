@@ -4,8 +4,7 @@
  * and every instance must then read exactly its own words, in every paged
  * mode, in the native tier and in the interpreter alike.
  * Usage: clone_test clone.wasm. Last line: "N passed, M failed". */
-#include "ward.h"
-#include "ward_native.h"
+#include "c_test.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,13 +79,9 @@ out:
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) return 2;
-    FILE *f = fopen(argv[1], "rb");
     static uint8_t buf[1 << 16];
-    size_t len = f ? fread(buf, 1, sizeof buf, f) : 0;
-    if (f) fclose(f);
+    size_t len = ct_module(argc, argv, buf, sizeof buf);
     if (!len) return 2;
-    ward_native_install(ward_native_llvm());
     ward_memory_mode modes[] = {WARD_MEMORY_PAGED, WARD_MEMORY_PAGED_TABLES};
     for (int k = 0; k < 2; k++) {
         run(buf, len, WARD_TIER_INTERP, modes[k]);

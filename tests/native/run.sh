@@ -112,6 +112,26 @@ else
     bad "cannot build tests/native/guard"
 fi
 
+# The same guard.wat cases in a paged memory: its span is all of it, so
+# native code accesses it through guard pages on its arena (docs/native.md,
+# "Guard pages"); memory 1, with no pages and no arena, through the ways.
+pgtraps=0
+for f in l8u l8s l16u l16s l32 l64 l64_8s l64_16s l64_32s l64_32u lf32 lf64 s8 s16 s32 s64 s64_32 \
+         sf64 rw off8 off64 offs grow nested ind z_l z_s drop fill; do
+    for a in 0 65535 65534 65532 65528 65529 65536 131068 4294967295; do
+        run -X memory=paged --interp --invoke "$f" "$G" "$a"; ri=$rc; cp "$out/last" "$out/interp"
+        run -X memory=paged -C native --invoke "$f" "$G" "$a"; rn=$rc
+        if [ "$ri" = "$rn" ] && cmp -s "$out/interp" "$out/last"; then ok; else
+            bad "guard [paged] $f $a: interpreter (status $ri) and native (status $rn) differ"
+            diff "$out/interp" "$out/last" | head -5
+        fi
+        grep -q "out of bounds memory access" "$out/last" && pgtraps=$((pgtraps + 1))
+    done
+done
+if [ "$pgtraps" -ge 100 ] && [ "$pgtraps" -le 230 ]; then ok; else
+    bad "guard [paged]: $pgtraps of 261 trapped"
+fi
+
 # The paged and tagged paths (mem.wat, tagged.wat): straddling accesses,
 # loops across page edges, memory.grow, pages protected, mapped and
 # unmapped through ward:mem, tags at a page edge and their mismatches.
@@ -150,22 +170,33 @@ for mode in flat paged paged-tables; do
     done
 done
 
+# Builds tests/native/NAME.c with libward-native and runs it on WASM: its
+# last line must be "N passed, 0 failed".
+c_test() {
+    local name=$1 wasm=$2 line
+    if ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -Iinclude -o "$out/$name" \
+        "tests/native/$name.c" "$O/libward-native.a" \
+        $(${LLVM_CONFIG:-/usr/lib/llvm-19/bin/llvm-config} --ldflags --libs) -lm -lpthread; then
+        line=$(timeout 120 "$out/$name" "$wasm" | tee "$out/last" | tail -n 1)
+        grep '^FAIL' "$out/last"
+        case $line in
+        *" passed, 0 failed") ok ;;
+        *) bad "$name: $line" ;;
+        esac
+    else
+        bad "building $name"
+    fi
+}
 # Copy-on-write clones (clone_test.c, through the C API): clones update the
 # template's pages in place in a loop, each instance reads its own words.
 wat2wasm tests/native/clone.wat -o "$out/clone.wasm" || bad "wat2wasm clone.wat"
-if ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -Iinclude -o "$out/clone_test" \
-    tests/native/clone_test.c "$O/libward-native.a" $(${LLVM_CONFIG:-/usr/lib/llvm-19/bin/llvm-config} --ldflags --libs) \
-    -lm -lpthread; then
-    line=$(timeout 120 "$out/clone_test" "$out/clone.wasm" | tee "$out/last" | tail -n 1)
-    grep '^FAIL' "$out/last"
-    case $line in
-    *" passed, 0 failed") ok ;;
-    *) bad "clone_test: $line" ;;
-    esac
-else
-    bad "building clone_test"
-fi
-
+c_test clone_test "$out/clone.wasm"
+# Guard pages of paged memories through the C API (pguard_test.c): faults
+# at and past the end, after grow, a straddle; memory 1; a clone, a
+# protected page, a region that cuts the span; a kept arena reused by a
+# smaller memory.
+wat2wasm --enable-multi-memory tests/native/pguard.wat -o "$out/pguard.wasm" || bad "wat2wasm pguard.wat"
+c_test pguard_test "$out/pguard.wasm"
 
 # Fuel and the deadline stop native loops.
 run -C native -W fuel=1000 --invoke spin "$W" 100000
