@@ -104,18 +104,21 @@ $(O)/cli/harden.o: CPPFLAGS += -I.
 # ward itself links none of the node's libraries: `ward serve` and `ward
 # client` exec ward-node from ward's own folder (cli.h), so that `ward run`
 # starts without loading libcurl and the rest (about 4 ms).
+# cli/compile_server.c (the node's compile helper, with its seccomp filter)
+# is ward-native's only.
+CLI_NATIVE_OBJ := $(O)/cli/compile_server.o
 CLI_NODE_OBJ := $(O)/cli/serve.o $(O)/cli/client.o
-CLI_CORE_OBJ := $(filter-out $(CLI_NODE_OBJ),$(CLI_OBJ))
+CLI_CORE_OBJ := $(filter-out $(CLI_NODE_OBJ) $(CLI_NATIVE_OBJ),$(CLI_OBJ))
 $(O)/ward: $(CLI_CORE_OBJ) $(HARDEN_OBJ) $(O)/libward.a $(O)/ward-node $(O)/ward-monitor $(O)/ward-native
 	$(CC) $(CFLAGS) -o $@ $(CLI_CORE_OBJ) $(HARDEN_OBJ) $(O)/libward.a $(LDLIBS)
 $(O)/ward-node: $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(HARDEN_OBJ) $(O)/libward.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(HARDEN_OBJ) $(O)/libward.a $(NODE_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(filter-out $(CLI_NATIVE_OBJ),$(CLI_OBJ)) $(FAAS_UNTRUSTED_OBJ) $(HARDEN_OBJ) $(O)/libward.a $(NODE_LIBS) $(LDLIBS)
 
 # ward-native: the same program with the native tier (LLVM). `ward run -C
 # native` and `ward compile` exec it from ward's own folder, so that ward
 # itself does not pay for loading LLVM (tens of ms, tens of MiB).
 $(O)/ward-native: $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(HARDEN_OBJ) $(O)/libward-native.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(HARDEN_OBJ) $(O)/libward-native.a $(NODE_LIBS) $(LLVM_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(HARDEN_OBJ) $(O)/libward-native.a $(NODE_LIBS) -lseccomp $(LLVM_LIBS) $(LDLIBS)
 
 # ---- the native tier (native/, docs/native.md) -----------------------------------
 # The LLVM backend is not part of libward (which stays libc-only): its

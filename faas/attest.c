@@ -93,6 +93,32 @@ void att_measure_fn(uint8_t out[ATT_HASH], const uint8_t *wasm, size_t wasm_len,
     crypto_hash_sha512_final(&st, out);
 }
 
+void att_measure_fn_native(uint8_t out[ATT_HASH], const uint8_t *wasm, size_t wasm_len,
+                           const char *canon, size_t canon_len, const char *cpu,
+                           const uint8_t features[32], uint32_t opt,
+                           const uint8_t object[ATT_HASH])
+{
+    crypto_hash_sha512_state st;
+    uint8_t n[8];
+    crypto_hash_sha512_init(&st);
+    crypto_hash_sha512_update(&st, (const uint8_t *)"ward-function-2", 16);
+    wr64(n, wasm_len);
+    crypto_hash_sha512_update(&st, n, 8);
+    crypto_hash_sha512_update(&st, wasm, wasm_len);
+    wr64(n, canon_len);
+    crypto_hash_sha512_update(&st, n, 8);
+    crypto_hash_sha512_update(&st, (const uint8_t *)canon, canon_len);
+    crypto_hash_sha512_update(&st, (const uint8_t *)"tier native", 11);
+    wr64(n, strlen(cpu));
+    crypto_hash_sha512_update(&st, n, 8);
+    crypto_hash_sha512_update(&st, (const uint8_t *)cpu, strlen(cpu));
+    crypto_hash_sha512_update(&st, features, 32);
+    wr32(n, opt);
+    crypto_hash_sha512_update(&st, n, 4);
+    crypto_hash_sha512_update(&st, object, ATT_HASH);
+    crypto_hash_sha512_final(&st, out);
+}
+
 void att_measure_chain(uint8_t out[ATT_HASH], uint32_t nsteps, const uint32_t *width,
                        const uint8_t (*fns)[ATT_HASH])
 {

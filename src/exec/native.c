@@ -114,6 +114,36 @@ const w_native_set *nat_set_of(w_exec *ex, const w_module *m, const w_codeset *c
     return nat_ready(set);
 }
 
+bool nat_attach(const w_codeset *cs, const w_native_backend *b, void *handle,
+                const w_native_entry *entries)
+{
+    w_native_set *set = w_calloc(1, sizeof *set);
+    if (!set) return false;
+    set->entries = w_calloc(cs->nfuncs ? cs->nfuncs : 1, sizeof *set->entries);
+    if (!set->entries) {
+        w_free(set);
+        return false;
+    }
+    set->nfuncs = cs->nfuncs;
+    set->backend = b;
+    set->handle = handle;
+    set->cs = cs;
+    for (uint32_t i = 0; i < cs->nfuncs; i++) {
+        set->entries[i] = entries[i];
+        if (entries[i]) set->ncompiled++;
+    }
+    atomic_store_explicit(&set->ready, true, memory_order_relaxed);
+    w_native_set *expected = NULL;
+    if (!atomic_compare_exchange_strong_explicit(&((w_codeset *)cs)->native, &expected, set,
+                                                 memory_order_acq_rel, memory_order_acquire)) {
+        /* Not ours to release: the caller keeps its handle. */
+        w_free(set->entries);
+        w_free(set);
+        return false;
+    }
+    return true;
+}
+
 w_native_entry nat_entry_of(w_exec *ex, const w_func *fn)
 {
     if (!ex->tier_native || !fn->code || !fn->inst) return NULL;
