@@ -38,7 +38,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 
 
 .PHONY: spec-native spec-native-flat fuzz-native
-.PHONY: format all example example-run wasi-test examples-test serve-test fuzz-serve budget-test check test unit spec asan asan-unit asan-spec asan-paged asan-cage cage-test fuzz bench deps install uninstall clean FORCE
+.PHONY: format all example example-run wasi-test examples-test serve-test serve-native-test fuzz-serve budget-test check test unit spec asan asan-unit asan-spec asan-paged asan-cage cage-test fuzz bench deps install uninstall clean FORCE
 all: $(O)/libward.a $(O)/libward.so $(O)/ward $(O)/ward-monitor $(O)/cage-place
 
 # vm_run (interp.c) is one function of about a thousand handlers reached by
@@ -229,6 +229,14 @@ budget-test: all
 # The serverless node end to end on loopback (tests/serve/run.sh).
 serve-test: all
 	bash tests/serve/run.sh $(O)
+
+# The node with its functions in the native tier (docs/serve.md, "Native
+# code"): the node's suite with WARD_TEST_TIER=native, and the native
+# checks (both tiers on one node, compile once, errors, measurements, the
+# monitor's ELF loader on damaged objects).
+serve-native-test: all $(O)/libward-internal.a
+	WARD_TEST_TIER=native bash tests/serve/run.sh $(O)
+	bash tests/serve/native.sh $(O)
 
 # The README's main-job command: a serverless node on loopback, the bundled
 # functions deployed and chained through `ward client` (examples/serve/run.sh).

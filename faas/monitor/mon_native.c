@@ -29,6 +29,19 @@
 
 #define MN_TIMEOUT_MS 120000 /* the longest compilation the deploy thread waits for */
 #define MN_MAX_OBJECT (512u << 20)
+#define MN_CACHE_BYTES (256u << 20) /* objects kept for deploys of the same module again */
+
+/* The helper's answers, kept by what they depend on (the module's bytes,
+ * memory mode, Cage flags: the helper's output is the same for the same
+ * input): a gateway that reconnects deploys its whole store again (HELLO
+ * forgets every function), and that must not compile everything again.
+ * The newest first; the oldest go past MN_CACHE_BYTES. */
+typedef struct mn_entry {
+    uint8_t key[64];
+    uint8_t *reply; /* cpu[64] features[32] opt[4], the object */
+    size_t len;
+    struct mn_entry *next;
+} mn_entry;
 
 static struct {
     pthread_mutex_t lock; /* one request at a time (the deploy thread's) */
@@ -37,16 +50,21 @@ static struct {
     uint8_t exe_hash[64];
     bool have_exe;
     /* counters, under stat_lock (a STATS reply must not wait for a compilation) */
+    mn_entry *cache; /* under lock */
+    size_t cache_bytes;
     pthread_mutex_t stat_lock;
     bool available;
-    uint64_t compiles, failures, object_bytes, functions;
+    uint64_t compiles, failures, object_bytes, functions, cache_hits;
     double seconds;
 } mn = {.lock = PTHREAD_MUTEX_INITIALIZER, .stat_lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
 
 static void mn_count(bool ok, uint64_t bytes, uint32_t funcs, double seconds)
 {
     pthread_mutex_lock(&mn.stat_lock);
-    if (ok) {
+    if (ok && !bytes) {
+        mn.cache_hits++;
+        mn.functions += funcs;
+    } else if (ok) {
         mn.compiles++;
         mn.object_bytes += bytes;
         mn.functions += funcs;
@@ -240,7 +258,34 @@ bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, proto_status 
         goto out;
     }
     double t0 = mn_now();
-    uint8_t h[24];
+    uint8_t h[24], key[64];
+    {
+        crypto_hash_sha512_state ks;
+        uint8_t cfg[2] = {fn->paged ? 1 : 0, (uint8_t)fn->cage};
+        crypto_hash_sha512_init(&ks);
+        crypto_hash_sha512_update(&ks, cfg, sizeof cfg);
+        crypto_hash_sha512_update(&ks, wasm, len);
+        crypto_hash_sha512_final(&ks, key);
+    }
+    uint64_t n = 0;
+    bool cached = false;
+    for (mn_entry **pp = &mn.cache; *pp; pp = &(*pp)->next) {
+        if (memcmp((*pp)->key, key, 64) != 0) continue;
+        mn_entry *e = *pp;
+        *pp = e->next; /* to the front */
+        e->next = mn.cache;
+        mn.cache = e;
+        obj = malloc(e->len);
+        if (!obj) {
+            snprintf(msg, cap, "out of memory");
+            goto out;
+        }
+        memcpy(obj, e->reply, e->len);
+        n = e->len;
+        cached = true;
+        break;
+    }
+    if (cached) goto load;
     memcpy(h, "WNC1", 4);
     mn_put32(h + 4, fn->paged ? 1u : 0u);
     mn_put32(h + 8, (fn->cage & PROTO_CAGE_MEM_SAFETY) ? 1u : 0u);
@@ -264,7 +309,7 @@ bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, proto_status 
     }
     uint32_t status = (uint32_t)r[4] | (uint32_t)r[5] << 8 | (uint32_t)r[6] << 16 |
                       (uint32_t)r[7] << 24;
-    uint64_t n = mn_get64(r + 8);
+    n = mn_get64(r + 8);
     if (n > MN_MAX_OBJECT || (status == 0 && n < 100)) {
         mn_lost("sent a malformed reply");
         snprintf(msg, cap, "tier native: %s", mn.why);
@@ -283,6 +328,7 @@ bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, proto_status 
                  (const char *)obj);
         goto out;
     }
+load:
     /* cpu[64] features[32] opt[4], then the object */
     memcpy(fn->nat_cpu, obj, 64);
     fn->nat_cpu[63] = '\0';
@@ -301,7 +347,31 @@ bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, proto_status 
         goto out;
     }
     fn->nat_funcs = nc;
-    mn_count(true, n - 100, nc, mn_now() - t0);
+    mn_count(true, cached ? 0 : n - 100, nc, mn_now() - t0);
+    if (!cached && n <= MN_CACHE_BYTES) {
+        mn_entry *e = malloc(sizeof *e);
+        if (e) {
+            memcpy(e->key, key, 64);
+            e->reply = obj;
+            e->len = n;
+            e->next = mn.cache;
+            mn.cache = e;
+            mn.cache_bytes += n;
+            obj = NULL;
+            /* the oldest go */
+            mn_entry **pp = &mn.cache;
+            size_t kept = 0;
+            while (*pp && kept + (*pp)->len <= MN_CACHE_BYTES)
+                kept += (*pp)->len, pp = &(*pp)->next;
+            while (*pp) {
+                mn_entry *old = *pp;
+                *pp = old->next;
+                mn.cache_bytes -= old->len;
+                free(old->reply);
+                free(old);
+            }
+        }
+    }
     ok = true;
 out:
     free(obj);
@@ -315,6 +385,7 @@ void mon_native_stats(proto_buf *b)
     mon_stat(b, "ward_monitor_native_available %d", mn.available);
     mon_stat(b, "ward_monitor_native_compiles_total %llu", (unsigned long long)mn.compiles);
     mon_stat(b, "ward_monitor_native_failures_total %llu", (unsigned long long)mn.failures);
+    mon_stat(b, "ward_monitor_native_cache_hits_total %llu", (unsigned long long)mn.cache_hits);
     mon_stat(b, "ward_monitor_native_functions_total %llu", (unsigned long long)mn.functions);
     mon_stat(b, "ward_monitor_native_object_bytes_total %llu",
              (unsigned long long)mn.object_bytes);

@@ -44,7 +44,7 @@ check "platform-key prints the same public key again" "$PUB" "$("$W" client plat
 PORT=
 start_node() { # key-file [port]
     rm -f "$tmp/port"
-    "$W" serve --listen 127.0.0.1:"${2:-0}" --port-file "$tmp/port" --store "$tmp/store" --workers 2 \
+    "$W" serve --listen 127.0.0.1:"${2:-0}" --port-file "$tmp/port" --store "$tmp/store" --workers 2 "${NODE_TIER[@]}" \
         --attest "sim:$1" >>"$tmp/node.log" 2>&1 &
     node_pid=$!
     for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
