@@ -20,10 +20,13 @@ const char cli_client_help[] =
     "Talks to a node started with 'ward serve' (URL default $WARD_URL or\n"
     "http://127.0.0.1:8080, TOKEN default $WARD_TOKEN).\n"
     "\n"
-    "  deploy NAME FILE.wasm [--manifest FILE.json] [--confidential]\n"
+    "  deploy NAME FILE.wasm [--manifest FILE.json] [--confidential] [--native]\n"
     "                                                 deploy (or replace) a function and pin\n"
     "                                                 its measurement; --confidential sends\n"
-    "                                                 the module sealed to the attested monitor\n"
+    "                                                 the module sealed to the attested monitor;\n"
+    "                                                 --native: measured (and sealed) as native\n"
+    "                                                 code, for a node started with --tier native\n"
+    "                                                 (a manifest's \"tier\" needs no option)\n"
     "  invoke NAME [--data TEXT | --file FILE]        call it; the body is the input\n"
     "                                                 (stdin if neither is given and it is\n"
     "                                                 not a terminal); the output goes to stdout.\n"
@@ -319,11 +322,19 @@ int cli_client(int argc, char **argv)
     char path[512];
     wc_resp r;
     if (!strcmp(cmd, "deploy")) {
-        bool confidential = argc - i >= 3 && !strcmp(argv[argc - 1], "--confidential");
-        if (confidential) argc--;
+        bool confidential = false, want_native = false;
+        while (argc - i >= 3 &&
+               (!strcmp(argv[argc - 1], "--confidential") || !strcmp(argv[argc - 1], "--native"))) {
+            if (!strcmp(argv[argc - 1], "--native"))
+                want_native = true;
+            else
+                confidential = true;
+            argc--;
+        }
         if (argc - i != 2 && !(argc - i == 4 && !strcmp(argv[i + 2], "--manifest")))
-            return cli_usage("client", "%s",
-                             "deploy NAME FILE.wasm [--manifest FILE.json] [--confidential]");
+            return cli_usage(
+                "client", "%s",
+                "deploy NAME FILE.wasm [--manifest FILE.json] [--confidential] [--native]");
         size_t wlen, mlen = 0;
         uint8_t *wasm = cli_read_file(argv[i + 1], &wlen);
         if (!wasm) return fprintf(stderr, "ward client: %s: %s\n", argv[i + 1], strerror(errno)), 2;
@@ -344,7 +355,7 @@ int cli_client(int argc, char **argv)
         snprintf(path, sizeof path, "/v1/functions/%s", argv[i]);
         uint8_t mes[ATT_HASH];
         bool native = false;
-        if (!measure(wasm, wlen, argc - i == 4 ? argv[i + 3] : NULL, false, &native, mes)) {
+        if (!measure(wasm, wlen, argc - i == 4 ? argv[i + 3] : NULL, want_native, &native, mes)) {
             free(wasm);
             free(header);
             return 1;

@@ -132,9 +132,9 @@ static bool cs_one(int fd, const uint8_t *wasm, size_t len, uint32_t mode, uint3
 static bool cs_sandbox(void)
 {
     static const char *const allowed[] = {
-        "read",         "write",         "close",         "mmap",   "munmap",    "mprotect",
-        "madvise",      "mremap",        "brk",           "futex",  "exit",      "exit_group",
-        "rt_sigreturn", "rt_sigprocmask", "clock_gettime", "getpid", "gettid",   "sched_yield",
+        "read",         "write",          "close",         "mmap",   "munmap", "mprotect",
+        "madvise",      "mremap",         "brk",           "futex",  "exit",   "exit_group",
+        "rt_sigreturn", "rt_sigprocmask", "clock_gettime", "getpid", "gettid", "sched_yield",
         "getrandom",
     };
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);

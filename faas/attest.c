@@ -95,8 +95,7 @@ void att_measure_fn(uint8_t out[ATT_HASH], const uint8_t *wasm, size_t wasm_len,
 
 void att_measure_fn_native(uint8_t out[ATT_HASH], const uint8_t *wasm, size_t wasm_len,
                            const char *canon, size_t canon_len, const char *cpu,
-                           const uint8_t features[32], uint32_t opt,
-                           const uint8_t object[ATT_HASH])
+                           const uint8_t features[32], uint32_t opt, const uint8_t object[ATT_HASH])
 {
     crypto_hash_sha512_state st;
     uint8_t n[8];

@@ -221,7 +221,8 @@ static enum MHD_Result deploy(struct MHD_Connection *c, const char *tenant, cons
             uint64_t tier = PROTO_TIER_INTERP;
             proto_u64(m, PROTO_F_TIER, &tier);
             cJSON *o = fn_json(tenant, name);
-            if (o) cJSON_AddStringToObject(o, "tier", tier == PROTO_TIER_NATIVE ? "native" : "interp");
+            if (o)
+                cJSON_AddStringToObject(o, "tier", tier == PROTO_TIER_NATIVE ? "native" : "interp");
             ret = respond_json(c, 201, o);
         }
         free(json);

@@ -250,7 +250,8 @@ char *gw_manifest_json(const gw_manifest *m)
     if (cg) cJSON_AddBoolToObject(cg, "mem_safety", m->mem_safety);
     if (cg) cJSON_AddBoolToObject(cg, "ptr_auth", m->ptr_auth);
     /* Only when chosen: manifests without it read as they did before. */
-    if (m->tier) cJSON_AddStringToObject(root, "tier", m->tier == GW_TIER_NATIVE ? "native" : "interp");
+    if (m->tier)
+        cJSON_AddStringToObject(root, "tier", m->tier == GW_TIER_NATIVE ? "native" : "interp");
     char *s = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     return s;

@@ -241,8 +241,10 @@ static void mn_lost(const char *what)
     close(mn.fd);
     mn.fd = -1;
     mn_count(false, 0, 0, 0);
-    snprintf(mn.why, sizeof mn.why, "the compile helper %s; native code is unavailable until "
-                                    "the node restarts", what);
+    snprintf(mn.why, sizeof mn.why,
+             "the compile helper %s; native code is unavailable until "
+             "the node restarts",
+             what);
 }
 
 bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, proto_status *st, char *msg,
@@ -307,8 +309,8 @@ bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, proto_status 
         snprintf(msg, cap, "tier native: %s", mn.why);
         goto out;
     }
-    uint32_t status = (uint32_t)r[4] | (uint32_t)r[5] << 8 | (uint32_t)r[6] << 16 |
-                      (uint32_t)r[7] << 24;
+    uint32_t status =
+        (uint32_t)r[4] | (uint32_t)r[5] << 8 | (uint32_t)r[6] << 16 | (uint32_t)r[7] << 24;
     n = mn_get64(r + 8);
     if (n > MN_MAX_OBJECT || (status == 0 && n < 100)) {
         mn_lost("sent a malformed reply");
@@ -387,8 +389,7 @@ void mon_native_stats(proto_buf *b)
     mon_stat(b, "ward_monitor_native_failures_total %llu", (unsigned long long)mn.failures);
     mon_stat(b, "ward_monitor_native_cache_hits_total %llu", (unsigned long long)mn.cache_hits);
     mon_stat(b, "ward_monitor_native_functions_total %llu", (unsigned long long)mn.functions);
-    mon_stat(b, "ward_monitor_native_object_bytes_total %llu",
-             (unsigned long long)mn.object_bytes);
+    mon_stat(b, "ward_monitor_native_object_bytes_total %llu", (unsigned long long)mn.object_bytes);
     mon_stat(b, "ward_monitor_native_compile_seconds_total %.6f", mn.seconds);
     pthread_mutex_unlock(&mn.stat_lock);
 }

@@ -68,11 +68,11 @@ typedef struct mon_fn {
      * the module's code for the function's store configuration, and what
      * its measurement names of it. */
     bool native;
-    uint32_t nat_funcs;      /* functions with native code */
-    char nat_cpu[64];        /* the CPU the helper compiled for */
+    uint32_t nat_funcs;       /* functions with native code */
+    char nat_cpu[64];         /* the CPU the helper compiled for */
     uint8_t nat_features[32]; /* BLAKE3 of its features */
-    uint32_t nat_opt;        /* LLVM optimisation level */
-    uint8_t nat_object[64];  /* SHA-512 of the object code */
+    uint32_t nat_opt;         /* LLVM optimisation level */
+    uint8_t nat_object[64];   /* SHA-512 of the object code */
 } mon_fn;
 
 struct mon_tenant {

@@ -453,7 +453,7 @@ bool ward_module_native_load(ward_module *mod, ward_memory_mode memory_mode, boo
         return false;
     }
     for (uint32_t i = 0; i < m->nmems; i++)
-        modes[i] = mem_safety                            ? (uint8_t)W_MEM_TAGGED
+        modes[i] = mem_safety                        ? (uint8_t)W_MEM_TAGGED
                    : memory_mode == WARD_MEMORY_FLAT ? (uint8_t)W_MEM_FLAT
                                                      : (uint8_t)W_MEM_PAGED;
     w_compile_cfg cfg = {m->nmems, modes};

@@ -85,17 +85,17 @@ if echo "$needed" | grep -q sodium && ! echo "$needed" | grep -qE 'microhttpd|cu
 else bad "monitor libraries" "$needed"; fi
 
 # ---- measurement -------------------------------------------------------------------
-want=$("$W" client measure "$G/upper.wasm")
+want=$("$W" client measure "$G/upper.wasm" "${MEASURE_TIER[@]}")
 out=$(C deploy upper "$G/upper.wasm")
 has "deploy prints the measurement" "$out" "measurement $want"
 C deploy reverse "$G/reverse.wasm" >/dev/null
 echo '{"limits":{"fuel":100000000}}' >"$tmp/m.json"
 check "a manifest changes the measurement" "different" \
-    "$([ "$("$W" client measure "$G/upper.wasm" --manifest "$tmp/m.json")" != "$want" ] && echo different)"
+    "$([ "$("$W" client measure "$G/upper.wasm" --manifest "$tmp/m.json" "${MEASURE_TIER[@]}")" != "$want" ] && echo different)"
 # Grants, Cage flags and arguments are measured, the same by the client and
 # the monitor: a sealed invocation of a function deployed with them works.
 echo '{"wasi":{"args":["-v"],"clocks":true,"random":true},"cage":{"mem_safety":true}}' >"$tmp/g.json"
-wantg=$("$W" client measure "$G/upper.wasm" --manifest "$tmp/g.json")
+wantg=$("$W" client measure "$G/upper.wasm" --manifest "$tmp/g.json" "${MEASURE_TIER[@]}")
 check "grants, flags and arguments change the measurement" "different" \
     "$([ "$wantg" != "$want" ] && echo different)"
 has "deploy with grants: the monitor measures as the client" \
@@ -147,7 +147,7 @@ echo "$scan" | grep -q "found $PL" && ok "the scanner finds the --plain control 
 
 # ---- confidential deploy: the store holds ciphertext only ---------------------------
 cap0=$(stat -c %s "$tmp/capture")
-out=$(C deploy secretfn "$G/upper.wasm" --confidential)
+out=$(C deploy secretfn "$G/upper.wasm" --confidential "${MEASURE_TIER[@]}")
 sealed_mod=$(last_req)
 has "confidential deploy" "$out" "sealed), measurement $want"
 probe=$(python3 -c "import sys; print(open(sys.argv[1],'rb').read()[2000:2032].hex())" "$G/upper.wasm")

@@ -9,9 +9,11 @@ W=$O/ward
 # WARD_TEST_TIER=native (tests/run_all.sh's serve-native and attest-native):
 # every node runs its functions in the native tier (ward serve --tier
 # native: compiled once per deploy by the node's helper, docs/serve.md).
-NODE_TIER=()
+# MEASURE_TIER: what `ward client measure` and a confidential deploy need
+# to measure such a function (its object code, compiled here).
+NODE_TIER=() MEASURE_TIER=()
 case "${WARD_TEST_TIER:-interp}" in
-native) NODE_TIER=(--tier native) ;;
+native) NODE_TIER=(--tier native) MEASURE_TIER=(--native) ;;
 interp) ;;
 *) echo "WARD_TEST_TIER: '$WARD_TEST_TIER' is neither interp nor native" >&2; exit 2 ;;
 esac
