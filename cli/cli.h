@@ -52,6 +52,8 @@ int cli_native_exec(const char *cmd, int argc, char **argv);
  * --compile-server from ward's folder (or $WARD_NATIVE), as the node's
  * monitor does, so that `ward client` measures native functions itself.
  * False with a message in why. */
+/* Reads (wr false) or writes all n bytes at p on fd; false on EOF or error. */
+bool cli_io(int fd, void *p, size_t n, bool wr);
 typedef struct cli_native_obj {
     char cpu[64];
     uint8_t features[32];

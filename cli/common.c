@@ -134,7 +134,7 @@ static int cli_exec_sibling(const char *prog, const char *env_var, const char *w
     return CLI_EXIT_LOAD;
 }
 
-static bool cn_io(int fd, void *p, size_t n, bool wr)
+bool cli_io(int fd, void *p, size_t n, bool wr)
 {
     uint8_t *b = p;
     while (n) {
@@ -186,8 +186,8 @@ bool cli_native_compile(const uint8_t *wasm, size_t len, bool paged, bool mem_sa
     uint8_t *body = NULL;
     if (pid < 0) {
         snprintf(why, cap, "fork: %s", strerror(errno));
-    } else if (!cn_io(sv[0], h, sizeof h, true) || !cn_io(sv[0], (void *)wasm, len, true) ||
-               !cn_io(sv[0], r, sizeof r, false) || memcmp(r, "WNC1", 4) != 0) {
+    } else if (!cli_io(sv[0], h, sizeof h, true) || !cli_io(sv[0], (void *)wasm, len, true) ||
+               !cli_io(sv[0], r, sizeof r, false) || memcmp(r, "WNC1", 4) != 0) {
         snprintf(why, cap, "%s: the compile helper failed", path);
     } else {
         uint64_t n = 0;
@@ -195,7 +195,7 @@ bool cli_native_compile(const uint8_t *wasm, size_t len, bool paged, bool mem_sa
             n = n << 8 | r[8 + i];
         uint32_t st = (uint32_t)r[4] | (uint32_t)r[5] << 8;
         body = n < (1ull << 31) ? malloc(n + 1) : NULL;
-        if (!body || !cn_io(sv[0], body, n, false)) {
+        if (!body || !cli_io(sv[0], body, n, false)) {
             snprintf(why, cap, "%s: the compile helper failed", path);
         } else if (st != 0) {
             body[n] = 0;

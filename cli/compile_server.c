@@ -20,7 +20,6 @@
  *            failed:   the message (text)
  * It leaves (status 0) when the monitor closes the socket.
  */
-#include <errno.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,30 +37,6 @@
  * cache record (magic, key, length, hash, object), the file's hash. */
 #define CS_AOT_HDR (8 + 16 + 64 + 32 + 4 + 4 + 4 + 8)
 #define CS_REC_HDR (8 + 32 + 8 + 32)
-
-static bool cs_read(int fd, void *p, size_t n)
-{
-    uint8_t *b = p;
-    while (n) {
-        ssize_t k = read(fd, b, n);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) return false;
-        b += k, n -= (size_t)k;
-    }
-    return true;
-}
-
-static bool cs_write(int fd, const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    while (n) {
-        ssize_t k = write(fd, b, n);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) return false;
-        b += k, n -= (size_t)k;
-    }
-    return true;
-}
 
 static uint32_t cs_get32(const uint8_t *p)
 {
@@ -89,7 +64,8 @@ static bool cs_reply(int fd, uint32_t status, const uint8_t *head, size_t hlen, 
     memcpy(h, "WNC1", 4);
     cs_put32(h + 4, status);
     cs_put64(h + 8, hlen + blen);
-    return cs_write(fd, h, 16) && cs_write(fd, head, hlen) && cs_write(fd, body, blen);
+    return cli_io(fd, h, 16, true) && cli_io(fd, (void *)head, hlen, true) &&
+           cli_io(fd, (void *)body, blen, true);
 }
 
 static bool cs_fail(int fd, const char *msg)
@@ -172,14 +148,14 @@ int cli_compile_server(int argc, char **argv)
     }
     for (;;) {
         uint8_t h[24];
-        if (!cs_read(fd, h, sizeof h)) break;
+        if (!cli_io(fd, h, sizeof h, false)) break;
         uint64_t len = cs_get64(h + 16);
         if (memcmp(h, "WNC1", 4) != 0 || len > CS_MAX_WASM) {
             cs_fail(fd, "malformed request");
             break;
         }
         uint8_t *wasm = malloc(len ? len : 1);
-        if (!wasm || !cs_read(fd, wasm, len)) {
+        if (!wasm || !cli_io(fd, wasm, len, false)) {
             free(wasm);
             break;
         }

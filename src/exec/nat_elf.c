@@ -465,12 +465,7 @@ static bool ne_tables(ne_ctx *c, nat_elf_image *im, uint32_t nfuncs)
 
 nat_elf_image *nat_elf_load(const uint8_t *obj, size_t len, uint32_t nfuncs, char *err, size_t n)
 {
-    ne_ctx c;
-    memset(&c, 0, sizeof c);
-    c.obj = obj;
-    c.len = len;
-    c.err = err;
-    c.errlen = n;
+    ne_ctx c = {.obj = obj, .len = len, .err = err, .errlen = n};
     nat_elf_image *im = calloc(1, sizeof *im);
     uint64_t ro_at = 0, rw_at = 0;
     bool ok = false;

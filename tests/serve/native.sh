@@ -12,12 +12,13 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/serve/lib.sh "${1:-build}"
-G=$O/serve-test
+G=$O/serve-test # shared with tests/serve/run.sh
 mkdir -p "$G"
-for f in upper wc reverse; do
-    [ -s "$G/$f.wasm" ] || bash tools/wasm-cc.sh "$G/$f.wasm" "examples/serve/$f.c" -Iinclude || bad "build $f" "does not compile"
+for src in examples/serve/upper.c examples/serve/wc.c examples/serve/reverse.c tests/serve/guests/bad.c; do
+    out=$G/$(basename "$src" .c).wasm
+    [ -s "$out" ] && [ "$out" -nt "$src" ] && continue
+    bash tools/wasm-cc.sh "$out" "$src" -Iinclude || bad "build $src" "does not compile"
 done
-[ -s "$G/bad.wasm" ] || bash tools/wasm-cc.sh "$G/bad.wasm" tests/serve/guests/bad.c -Iinclude || bad "build bad" "does not compile"
 
 URL=
 start_node() { # extra options...
