@@ -87,6 +87,23 @@ for mem in paged flat; do
     same "heap of 300 KiB" bad $mem "heap 300"
     same "environment" bad $mem env
 done
+# an access past a flat memory: in native code a fault on its guard pages,
+# turned into the spec's trap inside the sandboxed monitor
+cat >"$tmp/oob.wat" <<'EOF'
+(module
+  (memory (export "memory") 1)
+  (func $deep (param i32) (result i32) (i32.load (i32.add (local.get 0) (i32.const 70000))))
+  (func (export "_start") (drop (call $deep (i32.const 0)))))
+EOF
+if wat2wasm "$tmp/oob.wat" -o "$G/oob.wasm"; then
+    for mem in flat paged; do
+        for t in interp native; do
+            req PUT "/v1/functions/oob-$mem-$t" --data-binary @"$G/oob.wasm" -H "X-Ward-Manifest: $(man $mem $t)" >/dev/null
+        done
+        same "out of bounds (guard pages when flat)" oob $mem x
+    done
+    check "the monitor survived its guard-page faults" "200 OK" "$(req POST /v1/functions/upper-flat-native/invoke -d ok)"
+else bad "oob.wat" "wat2wasm failed"; fi
 check "a native trap: the spec's message" '500 {"error":"bad-paged-native: unreachable","kind":"trap","step":0}' \
     "$(req POST /v1/functions/bad-paged-native/invoke -d trap)"
 # a deadline, not fuel: no fuel limit, 300 ms
