@@ -38,7 +38,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 
 
 .PHONY: spec-interp spec-native spec-native-flat fuzz-native
-.PHONY: format all example example-run wasi-test examples-test serve-test fuzz-serve budget-test check test unit spec asan asan-unit asan-spec asan-paged asan-cage cage-test fuzz bench deps install uninstall clean FORCE
+.PHONY: format all example example-run wasi-test examples-test serve-test serve-native-test fuzz-serve budget-test check test unit spec asan asan-unit asan-spec asan-paged asan-cage cage-test fuzz bench deps install uninstall clean FORCE
 all: $(O)/libward.a $(O)/libward.so $(O)/ward $(O)/ward-monitor $(O)/cage-place
 
 # vm_run (interp.c) is one function of about a thousand handlers reached by
@@ -104,18 +104,21 @@ $(O)/cli/harden.o: CPPFLAGS += -I.
 # ward itself links none of the node's libraries: `ward serve` and `ward
 # client` exec ward-node from ward's own folder (cli.h), so that `ward run`
 # starts without loading libcurl and the rest (about 4 ms).
+# cli/compile_server.c (the node's compile helper, with its seccomp filter)
+# is ward-native's only.
+CLI_NATIVE_OBJ := $(O)/cli/compile_server.o
 CLI_NODE_OBJ := $(O)/cli/serve.o $(O)/cli/client.o
-CLI_CORE_OBJ := $(filter-out $(CLI_NODE_OBJ),$(CLI_OBJ))
+CLI_CORE_OBJ := $(filter-out $(CLI_NODE_OBJ) $(CLI_NATIVE_OBJ),$(CLI_OBJ))
 $(O)/ward: $(CLI_CORE_OBJ) $(HARDEN_OBJ) $(O)/libward.a $(O)/ward-node $(O)/ward-monitor $(O)/ward-native
 	$(CC) $(CFLAGS) -o $@ $(CLI_CORE_OBJ) $(HARDEN_OBJ) $(O)/libward.a $(LDLIBS)
 $(O)/ward-node: $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(HARDEN_OBJ) $(O)/libward.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(HARDEN_OBJ) $(O)/libward.a $(NODE_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(filter-out $(CLI_NATIVE_OBJ),$(CLI_OBJ)) $(FAAS_UNTRUSTED_OBJ) $(HARDEN_OBJ) $(O)/libward.a $(NODE_LIBS) $(LDLIBS)
 
 # ward-native: the same program with the native tier (LLVM). `ward run -C
 # native` and `ward compile` exec it from ward's own folder, so that ward
 # itself does not pay for loading LLVM (tens of ms, tens of MiB).
 $(O)/ward-native: $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(HARDEN_OBJ) $(O)/libward-native.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(HARDEN_OBJ) $(O)/libward-native.a $(NODE_LIBS) $(LLVM_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(FAAS_UNTRUSTED_OBJ) $(HARDEN_OBJ) $(O)/libward-native.a $(NODE_LIBS) -lseccomp $(LLVM_LIBS) $(LDLIBS)
 
 # ---- the native tier (native/, docs/native.md) -----------------------------------
 # The LLVM backend is not part of libward (which stays libc-only): its
@@ -228,6 +231,14 @@ budget-test: all
 # The serverless node end to end on loopback (tests/serve/run.sh).
 serve-test: all
 	bash tests/serve/run.sh $(O)
+
+# The node with its functions in the native tier (docs/serve.md, "Native
+# code"): the node's suite with WARD_TEST_TIER=native, and the native
+# checks (both tiers on one node, compile once, errors, measurements, the
+# monitor's ELF loader on damaged objects).
+serve-native-test: all $(O)/libward-internal.a
+	WARD_TEST_TIER=native bash tests/serve/run.sh $(O)
+	bash tests/serve/native.sh $(O)
 
 # The README's main-job command: a serverless node on loopback, the bundled
 # functions deployed and chained through `ward client` (examples/serve/run.sh).

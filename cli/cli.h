@@ -46,6 +46,24 @@ uint8_t *cli_read_file(const char *path, size_t *len);
 bool cli_native_here(void);
 int cli_native_exec(const char *cmd, int argc, char **argv);
 
+/* What a node's compile helper makes of a module (compile_server.c's
+ * protocol): the object code (*obj, malloc'ed) and what names it (the CPU,
+ * the BLAKE3 of its features, the optimisation level). Runs ward-native
+ * --compile-server from ward's folder (or $WARD_NATIVE), as the node's
+ * monitor does, so that `ward client` measures native functions itself.
+ * False with a message in why. */
+/* Reads (wr false) or writes all n bytes at p on fd; false on EOF or error. */
+bool cli_io(int fd, void *p, size_t n, bool wr);
+typedef struct cli_native_obj {
+    char cpu[64];
+    uint8_t features[32];
+    uint32_t opt;
+    uint8_t *obj;
+    size_t len;
+} cli_native_obj;
+bool cli_native_compile(const uint8_t *wasm, size_t len, bool paged, bool mem_safety,
+                        uint32_t features, cli_native_obj *out, char *why, size_t cap);
+
 /* Subcommands: argc/argv after the subcommand's name. */
 int cli_run(int argc, char **argv);
 extern const char cli_run_help[];
@@ -58,6 +76,8 @@ int cli_serve(int argc, char **argv); /* serve.c: a serverless node */
 extern const char cli_serve_help[];
 int cli_client(int argc, char **argv);  /* client.c: its HTTP API */
 int cli_compile(int argc, char **argv); /* compile.c: AOT native code */
+/* compile_server.c, in ward-native only: `ward-native --compile-server FD`. */
+int cli_compile_server(int argc, char **argv);
 extern const char cli_compile_help[];
 extern const char cli_client_help[];
 int cli_harden(int argc, char **argv); /* harden.c: the binary rewriter (harden/) */

@@ -13,16 +13,20 @@
 #include "client/client.h"
 #include "client/seal.h"
 #include "gateway/gateway.h"
+#include "ward.h"
 
 const char cli_client_help[] =
     "Usage: ward client [--url URL] [--token TOKEN] [-v] COMMAND ...\n"
     "Talks to a node started with 'ward serve' (URL default $WARD_URL or\n"
     "http://127.0.0.1:8080, TOKEN default $WARD_TOKEN).\n"
     "\n"
-    "  deploy NAME FILE.wasm [--manifest FILE.json] [--confidential]\n"
+    "  deploy NAME FILE.wasm [--manifest FILE.json] [--confidential] [--native]\n"
     "                                                 deploy (or replace) a function and pin\n"
     "                                                 its measurement; --confidential sends\n"
-    "                                                 the module sealed to the attested monitor\n"
+    "                                                 the module sealed to the attested monitor;\n"
+    "                                                 --native: measured (and sealed) as native\n"
+    "                                                 code, for a node started with --tier native\n"
+    "                                                 (a manifest's \"tier\" needs no option)\n"
     "  invoke NAME [--data TEXT | --file FILE]        call it; the body is the input\n"
     "                                                 (stdin if neither is given and it is\n"
     "                                                 not a terminal); the output goes to stdout.\n"
@@ -30,7 +34,10 @@ const char cli_client_help[] =
     "                                                 input to the monitor, opens the output\n"
     "                                                 and checks its receipt (--plain: no)\n"
     "  attest [NAME | chain NAME]                     check and print the node's evidence\n"
-    "  measure FILE.wasm [--manifest FILE.json]       the measurement a deploy of it gets\n"
+    "  measure FILE.wasm [--manifest FILE.json] [--native]\n"
+    "                                                 the measurement a deploy of it gets\n"
+    "                                                 (--native: in the native tier, its code\n"
+    "                                                 compiled here by ward-native)\n"
     "  platform-key [--new] FILE                      the public key of a sim platform key\n"
     "                                                 file (--new: make the file first)\n"
     "  ls                                             list the functions\n"
@@ -80,8 +87,12 @@ static int take_attest_options(int argc, char **argv)
 
 /* The measurement of a module and its manifest file (or none), as the
  * monitor will compute it at deploy: the manifest canonicalised the way
- * the gateway sends it. */
-static bool measure(const uint8_t *wasm, size_t len, const char *mpath, uint8_t out[ATT_HASH])
+ * the gateway sends it. In the native tier (native, or the manifest's
+ * "tier"), with the object code ward-native makes of the module here, as
+ * the node's compile helper does (the same for the same ward-native and
+ * CPU); *is_native (may be NULL) says which. */
+static bool measure(const uint8_t *wasm, size_t len, const char *mpath, bool native,
+                    bool *is_native, uint8_t out[ATT_HASH])
 {
     size_t mlen = 0;
     char *text = NULL, why[300];
@@ -113,7 +124,25 @@ static bool measure(const uint8_t *wasm, size_t len, const char *mpath, uint8_t 
     size_t cap = att_manifest_cap(&am);
     char *canon = malloc(cap);
     size_t n = canon ? att_manifest_canon(canon, cap, &am) : 0;
-    if (n) att_measure_fn(out, wasm, len, canon, n);
+    native = m.tier == GW_TIER_NATIVE || (native && m.tier != GW_TIER_INTERP);
+    if (is_native) *is_native = native;
+    if (n && native) {
+        cli_native_obj o;
+        uint32_t features = (m.mem_safety ? WARD_FEATURE_MEM_SAFETY : 0u) |
+                            (m.ptr_auth ? WARD_FEATURE_PTR_AUTH : 0u);
+        if (!cli_native_compile(wasm, len, m.memory_mode != 0, m.mem_safety, features, &o, why,
+                                sizeof why)) {
+            fprintf(stderr, "ward client: measuring native code: %s\n", why);
+            n = 0;
+        } else {
+            uint8_t oh[ATT_HASH];
+            crypto_hash_sha512(oh, o.obj, o.len);
+            att_measure_fn_native(out, wasm, len, canon, n, o.cpu, o.features, o.opt, oh);
+            free(o.obj);
+        }
+    } else if (n) {
+        att_measure_fn(out, wasm, len, canon, n);
+    }
     free(canon);
     gw_manifest_free(&m);
     return n != 0;
@@ -293,11 +322,19 @@ int cli_client(int argc, char **argv)
     char path[512];
     wc_resp r;
     if (!strcmp(cmd, "deploy")) {
-        bool confidential = argc - i >= 3 && !strcmp(argv[argc - 1], "--confidential");
-        if (confidential) argc--;
+        bool confidential = false, want_native = false;
+        while (argc - i >= 3 &&
+               (!strcmp(argv[argc - 1], "--confidential") || !strcmp(argv[argc - 1], "--native"))) {
+            if (!strcmp(argv[argc - 1], "--native"))
+                want_native = true;
+            else
+                confidential = true;
+            argc--;
+        }
         if (argc - i != 2 && !(argc - i == 4 && !strcmp(argv[i + 2], "--manifest")))
-            return cli_usage("client", "%s",
-                             "deploy NAME FILE.wasm [--manifest FILE.json] [--confidential]");
+            return cli_usage(
+                "client", "%s",
+                "deploy NAME FILE.wasm [--manifest FILE.json] [--confidential] [--native]");
         size_t wlen, mlen = 0;
         uint8_t *wasm = cli_read_file(argv[i + 1], &wlen);
         if (!wasm) return fprintf(stderr, "ward client: %s: %s\n", argv[i + 1], strerror(errno)), 2;
@@ -317,7 +354,8 @@ int cli_client(int argc, char **argv)
         }
         snprintf(path, sizeof path, "/v1/functions/%s", argv[i]);
         uint8_t mes[ATT_HASH];
-        if (!measure(wasm, wlen, argc - i == 4 ? argv[i + 3] : NULL, mes)) {
+        bool native = false;
+        if (!measure(wasm, wlen, argc - i == 4 ? argv[i + 3] : NULL, want_native, &native, mes)) {
             free(wasm);
             free(header);
             return 1;
@@ -356,6 +394,18 @@ int cli_client(int argc, char **argv)
         }
         c.progress = c.verbose && wlen > (1u << 20);
         wc_request(&c, "PUT", path, hdrs ? hdrs : header, body, blen, &r);
+        /* The node may run it natively though the manifest names no tier
+         * (ward serve --tier native): then its measurement names the
+         * object code, which this client makes itself to pin it. */
+        if (r.status == 201 && !native && r.body && strstr(r.body, "\"tier\":\"native\"") &&
+            !confidential &&
+            !measure(wasm, wlen, argc - i == 4 ? argv[i + 3] : NULL, true, &native, mes)) {
+            free(wasm);
+            free(header);
+            free(hdrs);
+            wc_resp_free(&r);
+            return 1;
+        }
         free(wasm);
         free(sealed);
         free(header);
@@ -461,12 +511,17 @@ int cli_client(int argc, char **argv)
         return 0;
     }
     if (!strcmp(cmd, "measure")) {
+        bool native = false;
+        if (argc - i >= 2 && !strcmp(argv[argc - 1], "--native")) {
+            native = true;
+            argc--;
+        }
         if (argc - i != 1 && !(argc - i == 3 && !strcmp(argv[i + 1], "--manifest")))
-            return cli_usage("client", "%s", "measure FILE.wasm [--manifest FILE.json]");
+            return cli_usage("client", "%s", "measure FILE.wasm [--manifest FILE.json] [--native]");
         size_t wlen;
         uint8_t *wasm = cli_read_file(argv[i], &wlen), mes[ATT_HASH];
         if (!wasm) return fprintf(stderr, "ward client: %s: %s\n", argv[i], strerror(errno)), 2;
-        bool ok = measure(wasm, wlen, argc - i == 3 ? argv[i + 2] : NULL, mes);
+        bool ok = measure(wasm, wlen, argc - i == 3 ? argv[i + 2] : NULL, native, NULL, mes);
         free(wasm);
         if (!ok) return 1;
         char hex[2 * ATT_HASH + 1];

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "cli.h"
 #include "ward.h"
@@ -130,6 +132,92 @@ static int cli_exec_sibling(const char *prog, const char *env_var, const char *w
     fprintf(stderr, "ward: error: %s needs %s: %s\n", what, path, strerror(errno));
     free(nargv);
     return CLI_EXIT_LOAD;
+}
+
+bool cli_io(int fd, void *p, size_t n, bool wr)
+{
+    uint8_t *b = p;
+    while (n) {
+        ssize_t k = wr ? write(fd, b, n) : read(fd, b, n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return false;
+        b += k, n -= (size_t)k;
+    }
+    return true;
+}
+
+bool cli_native_compile(const uint8_t *wasm, size_t len, bool paged, bool mem_safety,
+                        uint32_t features, cli_native_obj *out, char *why, size_t cap)
+{
+    char path[4096];
+    const char *env = getenv("WARD_NATIVE");
+    memset(out, 0, sizeof *out);
+    if (env && *env) {
+        snprintf(path, sizeof path, "%s", env);
+    } else {
+        ssize_t n = readlink("/proc/self/exe", path, sizeof path - 16);
+        if (n <= 0) return snprintf(why, cap, "cannot find ward-native"), false;
+        path[n] = '\0';
+        char *slash = strrchr(path, '/');
+        snprintf(slash ? slash + 1 : path, 16, "ward-native");
+    }
+    if (access(path, X_OK) != 0)
+        return snprintf(why, cap, "no native backend (%.200s: %s)", path, strerror(errno)), false;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        return snprintf(why, cap, "socketpair: %s", strerror(errno)), false;
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (dup2(sv[1], 3) < 0) _exit(127);
+        char *argv[] = {path, "--compile-server", "3", NULL};
+        execv(path, argv);
+        _exit(127);
+    }
+    close(sv[1]);
+    bool ok = false;
+    uint8_t h[24], r[16];
+    memcpy(h, "WNC1", 4);
+    uint32_t v[3] = {paged ? 1u : 0u, mem_safety ? 1u : 0u, features};
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < 4; i++)
+            h[4 + 4 * k + i] = (uint8_t)(v[k] >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        h[16 + i] = (uint8_t)((uint64_t)len >> (8 * i));
+    uint8_t *body = NULL;
+    if (pid < 0) {
+        snprintf(why, cap, "fork: %s", strerror(errno));
+    } else if (!cli_io(sv[0], h, sizeof h, true) || !cli_io(sv[0], (void *)wasm, len, true) ||
+               !cli_io(sv[0], r, sizeof r, false) || memcmp(r, "WNC1", 4) != 0) {
+        snprintf(why, cap, "%s: the compile helper failed", path);
+    } else {
+        uint64_t n = 0;
+        for (int i = 7; i >= 0; i--)
+            n = n << 8 | r[8 + i];
+        uint32_t st = (uint32_t)r[4] | (uint32_t)r[5] << 8;
+        body = n < (1ull << 31) ? malloc(n + 1) : NULL;
+        if (!body || !cli_io(sv[0], body, n, false)) {
+            snprintf(why, cap, "%s: the compile helper failed", path);
+        } else if (st != 0) {
+            body[n] = 0;
+            snprintf(why, cap, "compiling failed: %.240s", (const char *)body);
+        } else if (n < 100) {
+            snprintf(why, cap, "%s: malformed reply", path);
+        } else {
+            memcpy(out->cpu, body, 64);
+            out->cpu[63] = '\0';
+            memcpy(out->features, body + 64, 32);
+            out->opt = (uint32_t)body[96] | (uint32_t)body[97] << 8 | (uint32_t)body[98] << 16 |
+                       (uint32_t)body[99] << 24;
+            out->len = n - 100;
+            out->obj = malloc(out->len ? out->len : 1);
+            if (out->obj) memcpy(out->obj, body + 100, out->len);
+            ok = out->obj != NULL;
+        }
+    }
+    free(body);
+    close(sv[0]);
+    if (pid > 0) waitpid(pid, NULL, 0);
+    return ok;
 }
 
 int cli_native_exec(const char *cmd, int argc, char **argv)

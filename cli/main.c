@@ -34,6 +34,8 @@ static const char cli_help[] =
 #pragma weak cli_client
 #pragma weak cli_serve_help
 #pragma weak cli_client_help
+/* In ward-native only: the serverless node's compile helper. */
+#pragma weak cli_compile_server
 
 int main(int argc, char **argv)
 {
@@ -45,6 +47,8 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "run") == 0) return cli_run(argc - 2, argv + 2);
+    if (strcmp(cmd, "--compile-server") == 0 && cli_compile_server)
+        return cli_compile_server(argc - 2, argv + 2);
     bool node = cli_serve != NULL && cli_client != NULL;
     if (strcmp(cmd, "serve") == 0)
         return node ? cli_serve(argc - 2, argv + 2) : cli_node_exec(cmd, argc - 2, argv + 2);

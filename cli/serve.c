@@ -43,6 +43,9 @@ const char cli_serve_help[] =
     "  --max-body BYTES       largest request body (default 64M)\n"
     "  --port-file FILE       write the port listened on to FILE once ready\n"
     "  --no-sandbox           do not install the monitor's seccomp filter\n"
+    "  --tier interp|native   the tier of functions whose manifest names none (default\n"
+    "                         interp); native code is compiled once per deploy by a\n"
+    "                         sandboxed helper (ward-native) and loaded by the monitor\n"
     "  --attest none|sim:KEYFILE|tsm\n"
     "                         the platform that vouches for the monitor's keys: none\n"
     "                         (default), a SIMULATED platform key from KEYFILE, or a\n"
@@ -85,6 +88,7 @@ typedef struct node {
     unsigned workers, queue;
     bool sandbox;
     const char *attest; /* --attest, passed to the monitor */
+    const char *tier;   /* --tier: the default of functions whose manifest names none */
     pid_t mon_pid, gw_pid;
     int mon_ctl, gw_ctl; /* this process's ends */
 } node;
@@ -109,6 +113,8 @@ static pid_t start_monitor(node *n)
                         w,
                         "--queue",
                         q,
+                        "--tier",
+                        (char *)n->tier,
                         n->sandbox ? "--attest" : "--no-sandbox",
                         n->sandbox ? (char *)n->attest : "--attest",
                         n->sandbox ? NULL : (char *)n->attest,
@@ -220,6 +226,7 @@ int cli_serve(int argc, char **argv)
     n.queue = 256;
     n.sandbox = true;
     n.attest = "none";
+    n.tier = "interp";
     n.gw.max_body = 64u << 20;
     n.mon_ctl = n.gw_ctl = -1;
     for (int i = 0; i < argc; i++) {
@@ -240,7 +247,11 @@ int cli_serve(int argc, char **argv)
             store = v;
         else if (!strcmp(a, "--port-file"))
             port_file = v;
-        else if (!strcmp(a, "--attest")) {
+        else if (!strcmp(a, "--tier")) {
+            if (strcmp(v, "interp") && strcmp(v, "native"))
+                return cli_usage("serve", "--tier %s: interp or native", v);
+            n.tier = v;
+        } else if (!strcmp(a, "--attest")) {
             if (strcmp(v, "none") && strcmp(v, "tsm") && strncmp(v, "sim:", 4))
                 return cli_usage("serve", "--attest %s: none, sim:KEYFILE or tsm", v);
             if (!strcmp(v, "tsm") && access("/sys/kernel/config/tsm/report", F_OK))

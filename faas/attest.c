@@ -77,19 +77,44 @@ size_t att_manifest_canon(char *out, size_t cap, const att_manifest *m)
     return len;
 }
 
+/* What both function measurements start with: domain, module, manifest. */
+static void measure_fn_head(crypto_hash_sha512_state *st, const char *domain, const uint8_t *wasm,
+                            size_t wasm_len, const char *canon, size_t canon_len)
+{
+    uint8_t n[8];
+    crypto_hash_sha512_init(st);
+    crypto_hash_sha512_update(st, (const uint8_t *)domain, strlen(domain) + 1);
+    wr64(n, wasm_len);
+    crypto_hash_sha512_update(st, n, 8);
+    crypto_hash_sha512_update(st, wasm, wasm_len);
+    wr64(n, canon_len);
+    crypto_hash_sha512_update(st, n, 8);
+    crypto_hash_sha512_update(st, (const uint8_t *)canon, canon_len);
+}
+
 void att_measure_fn(uint8_t out[ATT_HASH], const uint8_t *wasm, size_t wasm_len, const char *canon,
                     size_t canon_len)
 {
     crypto_hash_sha512_state st;
+    measure_fn_head(&st, "ward-function-1", wasm, wasm_len, canon, canon_len);
+    crypto_hash_sha512_final(&st, out);
+}
+
+void att_measure_fn_native(uint8_t out[ATT_HASH], const uint8_t *wasm, size_t wasm_len,
+                           const char *canon, size_t canon_len, const char *cpu,
+                           const uint8_t features[32], uint32_t opt, const uint8_t object[ATT_HASH])
+{
+    crypto_hash_sha512_state st;
     uint8_t n[8];
-    crypto_hash_sha512_init(&st);
-    crypto_hash_sha512_update(&st, (const uint8_t *)"ward-function-1", 16);
-    wr64(n, wasm_len);
+    measure_fn_head(&st, "ward-function-2", wasm, wasm_len, canon, canon_len);
+    crypto_hash_sha512_update(&st, (const uint8_t *)"tier native", 11);
+    wr64(n, strlen(cpu));
     crypto_hash_sha512_update(&st, n, 8);
-    crypto_hash_sha512_update(&st, wasm, wasm_len);
-    wr64(n, canon_len);
-    crypto_hash_sha512_update(&st, n, 8);
-    crypto_hash_sha512_update(&st, (const uint8_t *)canon, canon_len);
+    crypto_hash_sha512_update(&st, (const uint8_t *)cpu, strlen(cpu));
+    crypto_hash_sha512_update(&st, features, 32);
+    wr32(n, opt);
+    crypto_hash_sha512_update(&st, n, 4);
+    crypto_hash_sha512_update(&st, object, ATT_HASH);
     crypto_hash_sha512_final(&st, out);
 }
 

@@ -51,6 +51,15 @@ size_t att_manifest_cap(const att_manifest *m);
 /* A function: SHA-512("ward-function-1", |wasm|, wasm, |manifest|, manifest). */
 void att_measure_fn(uint8_t out[ATT_HASH], const uint8_t *wasm, size_t wasm_len, const char *canon,
                     size_t canon_len);
+/* A function in the native tier: SHA-512("ward-function-2", |wasm|, wasm,
+ * |manifest|, manifest, "tier native", |cpu|, cpu (the CPU name the code
+ * was made for), BLAKE3 of the CPU features (32), the optimisation level
+ * (u32), SHA-512 of the object code (64)): it names the machine code that
+ * runs the function. Interpreter functions keep "ward-function-1". */
+void att_measure_fn_native(uint8_t out[ATT_HASH], const uint8_t *wasm, size_t wasm_len,
+                           const char *canon, size_t canon_len, const char *cpu,
+                           const uint8_t features[32], uint32_t opt,
+                           const uint8_t object[ATT_HASH]);
 /* A chain: SHA-512("ward-chain-1", steps, and per step its width and its
  * functions' measurements in order). One step of one function measures as
  * that function. */

@@ -92,8 +92,16 @@ typedef enum proto_tag {
     PROTO_F_CAGE = 28,        /* N Cage flags of a function: PROTO_CAGE_* */
     PROTO_F_ARG = 29,         /* S* a function's arguments after its name (manifest wasi.args) */
     PROTO_F_GRANTS = 30,      /* N WASI grants of a function: PROTO_GRANT_* (default none) */
+    PROTO_F_TIER = 31,        /* N execution tier: PROTO_TIER_* (absent: the node's default) */
     PROTO_TAG_MAX_
 } proto_tag;
+
+/* PROTO_F_TIER: the function's machine code (docs/serve.md, "Native code"). */
+enum {
+    PROTO_TIER_DEFAULT = 0, /* the node's (ward serve --tier) */
+    PROTO_TIER_INTERP = 1,  /* the interpreter */
+    PROTO_TIER_NATIVE = 2,  /* compiled once at deploy by the node's compile helper */
+};
 
 /* PROTO_F_GRANTS and PROTO_F_CAGE bits. */
 enum {

@@ -307,6 +307,24 @@ typedef struct ward_store_config {
 typedef struct ward_native_backend ward_native_backend;
 WARD_API void ward_native_install(const ward_native_backend *b);
 
+/* Native code made by another process (the serverless node's compile
+ * helper, docs/serve.md): libward loads x86-64 object code as ward-native's
+ * code generator makes it (the object of a cache entry or an artifact)
+ * without LLVM. ward_native_loader_init installs the fault handler that
+ * guard pages need (once per process; call it before any sandbox forbids
+ * sigaction); false if this platform has none. ward_module_native_load
+ * checks and loads obj for m's code under memory_mode and mem_safety (the
+ * configuration of the stores its instances will be made in) and attaches
+ * it: every instance and clone of m in such a store, run in the native
+ * tier, runs this code; nothing compiles per instance. False with a message
+ * in err when obj is not such an object (truncated, garbled, for another
+ * module) or m's code has native code already. *ncompiled: the functions
+ * with native code (the others run in the interpreter). */
+WARD_API bool ward_native_loader_init(void);
+WARD_API bool ward_module_native_load(ward_module *m, ward_memory_mode memory_mode, bool mem_safety,
+                                      const uint8_t *obj, size_t len, uint32_t *ncompiled,
+                                      char *err, size_t errlen);
+
 /* Creates a store. cfg may be NULL for defaults. Returns NULL if out of memory. */
 WARD_API ward_store *ward_store_new(const ward_store_config *cfg);
 WARD_API void ward_store_free(ward_store *s);
@@ -327,6 +345,8 @@ WARD_API int64_t ward_store_get_fuel(const ward_store *s);
  * loop back-edges, every MiB of a bulk memory operation, and while code is
  * compiled for an instance), ward_module_new_in fails. 0 disables. */
 WARD_API void ward_store_set_timeout(ward_store *s, uint64_t timeout_ns);
+/* The tier the next calls in s run in (as ward_store_config.tier). */
+WARD_API void ward_store_set_tier(ward_store *s, ward_tier tier);
 /* Asks the running guest to stop at its next check (trap WARD_TRAP_INTERRUPTED).
  * Safe from any thread or signal handler. */
 WARD_API void ward_store_interrupt(ward_store *s);

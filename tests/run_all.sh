@@ -54,6 +54,12 @@ step native-fuzz bash tests/native/fuzz.sh build
 step wasi-native env WARD_TEST_TIER=native bash tests/wasi/run.sh build/ward build
 step paged-native env WARD_TEST_TIER=native bash tests/paged/run.sh build
 step cage-native env WARD_TEST_TIER=native bash tests/cage/run.sh build
+# The serverless node with its functions in the native tier (docs/serve.md,
+# "Native code"): the serve and attest suites with ward serve --tier native,
+# and the native checks of tests/serve/native.sh.
+step serve-native env WARD_TEST_TIER=native bash tests/serve/run.sh build
+step attest-native env WARD_TEST_TIER=native bash tests/attest/run.sh build
+step native-node bash tests/serve/native.sh build
 if [ "$mode" != check ]; then
     step install bash tests/install.sh
     step asan-unit make -s "$jobs" asan-unit

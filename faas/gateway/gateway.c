@@ -216,7 +216,14 @@ static enum MHD_Result deploy(struct MHD_Connection *c, const char *tenant, cons
                    !gw_store_put(tenant, "fn", name, "json", json, strlen(json))) {
             ret = error(c, 500, "store", "the function store could not be written", -1);
         } else {
-            ret = respond_json(c, 201, fn_json(tenant, name));
+            /* The tier the monitor runs it in (a manifest without one: the
+             * node's default); ward client measures native code itself. */
+            uint64_t tier = PROTO_TIER_INTERP;
+            proto_u64(m, PROTO_F_TIER, &tier);
+            cJSON *o = fn_json(tenant, name);
+            if (o)
+                cJSON_AddStringToObject(o, "tier", tier == PROTO_TIER_NATIVE ? "native" : "interp");
+            ret = respond_json(c, 201, o);
         }
         free(json);
     }

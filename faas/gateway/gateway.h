@@ -42,6 +42,9 @@ int gw_main(const gw_config *cfg);
 #define GW_MAX_ARGS 64
 #define GW_MAX_TIMEOUT_MS 900000u /* 15 minutes: the longest function timeout */
 
+/* A manifest's "tier" (the values of proto.h's PROTO_TIER_*). */
+enum { GW_TIER_DEFAULT = 0, GW_TIER_INTERP = 1, GW_TIER_NATIVE = 2 };
+
 typedef struct gw_manifest {
     char entry[64], init[64];
     int memory_mode; /* 1 paged, 0 flat */
@@ -52,6 +55,7 @@ typedef struct gw_manifest {
     char *args[GW_MAX_ARGS];   /* wasi.args: argv after the function's name, malloc'ed */
     bool clocks, random;       /* wasi.clocks, wasi.random: granted (default: not) */
     bool mem_safety, ptr_auth; /* cage flags */
+    int tier;                  /* GW_TIER_*: "tier": "interp" | "native" (default: the node's) */
 } gw_manifest;
 
 /* Parses a JSON manifest:
@@ -59,7 +63,7 @@ typedef struct gw_manifest {
  *    "limits": {"fuel": 0, "timeout_ms": 1000, "memory": 16777216, "output": 1048576},
  *    "env": {"NAME": "VALUE"},
  *    "wasi": {"args": ["--flag"], "clocks": true, "random": true},
- *    "cage": {"mem_safety": true, "ptr_auth": true}}
+ *    "cage": {"mem_safety": true, "ptr_auth": true}, "tier": "native"}
  * Every key is optional; an unknown key, a wrong type or a value out of
  * range is an error written to err. An empty text is the empty manifest. */
 bool gw_manifest_parse(const char *text, size_t len, gw_manifest *m, char *err, size_t cap);

@@ -203,6 +203,7 @@ bool gw_deploy_build(proto_buf *b, const char *tenant, const char *name, const v
         (m->mem_safety ? PROTO_CAGE_MEM_SAFETY : 0u) | (m->ptr_auth ? PROTO_CAGE_PTR_AUTH : 0u);
     if (grants) proto_put_u64(b, PROTO_F_GRANTS, grants);
     if (cage) proto_put_u64(b, PROTO_F_CAGE, cage);
+    if (m->tier) proto_put_u64(b, PROTO_F_TIER, (uint64_t)m->tier);
     return !b->failed;
 }
 

@@ -196,8 +196,17 @@ bool gw_manifest_parse(const char *text, size_t len, gw_manifest *m, char *err, 
             if (!parse_wasi(it, m, err, cap)) goto out;
         } else if (!strcmp(k, "cage")) {
             if (!parse_cage(it, m, err, cap)) goto out;
+        } else if (!strcmp(k, "tier")) {
+            const char *t = cJSON_IsString(it) ? it->valuestring : "";
+            m->tier = !strcmp(t, "interp")   ? GW_TIER_INTERP
+                      : !strcmp(t, "native") ? GW_TIER_NATIVE
+                                             : -1;
+            if (m->tier < 0) {
+                fail(err, cap, "\"interp\" or \"native\"", k);
+                goto out;
+            }
         } else {
-            fail(err, cap, "unknown key (entry, init, memory, limits, env, wasi, cage)", k);
+            fail(err, cap, "unknown key (entry, init, memory, limits, env, wasi, cage, tier)", k);
             goto out;
         }
     }
@@ -240,6 +249,9 @@ char *gw_manifest_json(const gw_manifest *m)
     cJSON *cg = cJSON_AddObjectToObject(root, "cage");
     if (cg) cJSON_AddBoolToObject(cg, "mem_safety", m->mem_safety);
     if (cg) cJSON_AddBoolToObject(cg, "ptr_auth", m->ptr_auth);
+    /* Only when chosen: manifests without it read as they did before. */
+    if (m->tier)
+        cJSON_AddStringToObject(root, "tier", m->tier == GW_TIER_NATIVE ? "native" : "interp");
     char *s = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     return s;

@@ -342,7 +342,10 @@ void mon_attest_measure(mon_fn *fn, const proto_msg *m, const uint8_t *wasm, siz
     size_t cap = att_manifest_cap(&am);
     char *canon = malloc(cap);
     size_t n = canon ? att_manifest_canon(canon, cap, &am) : 0;
-    if (n)
+    if (n && fn->native)
+        att_measure_fn_native(fn->measurement, wasm, len, canon, n, fn->nat_cpu, fn->nat_features,
+                              fn->nat_opt, fn->nat_object);
+    else if (n)
         att_measure_fn(fn->measurement, wasm, len, canon, n);
     else
         memset(fn->measurement, 0xff, ATT_HASH); /* matches nothing a client computes */
@@ -449,6 +452,9 @@ void mon_attest_deploy_reply(uint64_t gen, uint32_t id, mon_fn *fn)
     proto_begin(&b, PROTO_OK, id);
     proto_put_u64(&b, PROTO_F_STATUS, PROTO_ST_OK);
     proto_put(&b, PROTO_F_MEASUREMENT, fn->measurement, ATT_HASH);
+    /* The tier the function runs in (the node's default resolved): a client
+     * measures a native one with its object code (docs/attest.md). */
+    proto_put_u64(&b, PROTO_F_TIER, fn->native ? PROTO_TIER_NATIVE : PROTO_TIER_INTERP);
     if (fn->sealed == 1 && ma.have_store_key && fn->plain) {
         /* The store keeps the module sealed under the store key, so that a
          * restarted monitor can open it again and the gateway never can. */

@@ -2,6 +2,7 @@
  * that reads the gateway's messages.
  *
  *   ward-monitor --ctl FD [--workers N] [--queue N] [--timeout-ms N] [--no-sandbox]
+ *                [--tier interp|native] [--no-native]
  *
  * FD is a Unix socket to the supervisor (ward serve). The supervisor sends
  * the monitor each connection to a gateway over it (SCM_RIGHTS), so that a
@@ -187,6 +188,13 @@ mon_fn *mon_fn_build(const proto_msg *m, proto_status *stp, char *msg, size_t ms
     }
     proto_u64(m, PROTO_F_GRANTS, &fn->grants);
     proto_u64(m, PROTO_F_CAGE, &fn->cage);
+    uint64_t tier = PROTO_TIER_DEFAULT;
+    proto_u64(m, PROTO_F_TIER, &tier);
+    if (tier > PROTO_TIER_NATIVE) {
+        snprintf(msg, msgcap, "tier is 1 (interp) or 2 (native)");
+        goto fail;
+    }
+    fn->native = tier == PROTO_TIER_NATIVE || (tier == PROTO_TIER_DEFAULT && mon.default_native);
     if (fn->grants & ~(uint64_t)PROTO_GRANT_ALL_ || fn->cage & ~(uint64_t)PROTO_CAGE_ALL_) {
         snprintf(msg, msgcap, "unknown WASI grant or Cage flag bits");
         goto fail;
@@ -231,7 +239,6 @@ mon_fn *mon_fn_build(const proto_msg *m, proto_status *stp, char *msg, size_t ms
     uint32_t features = ((fn->cage & PROTO_CAGE_MEM_SAFETY) ? WARD_FEATURE_MEM_SAFETY : 0u) |
                         ((fn->cage & PROTO_CAGE_PTR_AUTH) ? WARD_FEATURE_PTR_AUTH : 0u);
     fn->module = ward_module_new(wasm->data, wasm->len, features, &err);
-    mon_attest_measure(fn, m, wasm->data, wasm->len);
     st = PROTO_ST_BAD_MODULE;
     if (!fn->module) {
         if (err.has_offset)
@@ -241,6 +248,10 @@ mon_fn *mon_fn_build(const proto_msg *m, proto_status *stp, char *msg, size_t ms
             snprintf(msg, msgcap, "module: %s [%s]", err.message, ward_error_name(err.code));
         goto fail;
     }
+    /* Native code: compiled once, here, for the template and all its clones. */
+    if (fn->native && !mon_native_build(fn, wasm->data, wasm->len, &st, msg, msgcap)) goto fail;
+    mon_attest_measure(fn, m, wasm->data, wasm->len);
+    st = PROTO_ST_BAD_MODULE;
     bool over_limit = false;
     if (!mon_fn_check(fn, &over_limit, msg, msgcap)) {
         if (over_limit) st = PROTO_ST_LIMIT;
@@ -563,6 +574,7 @@ static void on_stats(uint64_t gen, const proto_msg *m)
     STAT("ward_monitor_memory_bytes %llu", (unsigned long long)mem);
 #undef STAT
     mon_attest_stats(&b);
+    mon_native_stats(&b);
     pthread_mutex_unlock(&mon.lock);
     if (proto_end(&b)) mon_send(gen, &b);
     proto_buf_free(&b);
@@ -607,7 +619,7 @@ int main(int argc, char **argv)
     int ctl = -1;
     unsigned workers = 2;
     size_t queue = 256;
-    bool sandbox = true;
+    bool sandbox = true, want_native = true;
     const char *attest = NULL;
     mon.default_timeout_ns = 10000000000ull;
     for (int i = 1; i < argc; i++) {
@@ -626,6 +638,10 @@ int main(int argc, char **argv)
             attest = argv[++i];
         else if (!strcmp(a, "--no-sandbox"))
             sandbox = false;
+        else if (!strcmp(a, "--no-native"))
+            want_native = false;
+        else if (!strcmp(a, "--tier") && v && (!strcmp(v, "interp") || !strcmp(v, "native")))
+            mon.default_native = !strcmp(argv[++i], "native");
         else if (!strcmp(a, "--print-sandbox")) {
             printf("%s\n", mon_sandbox_allowed());
             return 0;
@@ -636,14 +652,29 @@ int main(int argc, char **argv)
     }
     if (ctl < 0 || workers < 1 || workers > 256 || queue < 1 || queue > 65536) {
         fprintf(stderr, "usage: ward-monitor --ctl FD [--workers 1..256] [--queue 1..65536] "
-                        "[--timeout-ms N] [--attest none|sim:KEYFILE|tsm] [--no-sandbox]\n");
+                        "[--timeout-ms N] [--attest none|sim:KEYFILE|tsm] [--no-sandbox]\n"
+                        "       [--tier interp|native] [--no-native]\n");
         return 2;
     }
+    /* The compile helper, forked before any thread starts. */
+    bool native = mon_native_start(want_native);
+    /* Without it, native deploys are refused with the reason (a node
+     * started with --tier native too: its functions can say "interp"). */
+    if (!native && want_native && strstr(mon_native_why(), "no native backend"))
+        fprintf(stderr, "ward-monitor: %s: native-tier deploys are refused\n", mon_native_why());
     {
-        /* Measured with the executable: the configuration that changes what it does. */
-        char config[200], why[400];
-        snprintf(config, sizeof config, "workers=%u queue=%zu timeout_ns=%llu sandbox=%d", workers,
-                 queue, (unsigned long long)mon.default_timeout_ns, sandbox);
+        /* Measured with the executable: the configuration that changes what
+         * it does, and the compile helper's executable (its code makes the
+         * machine code of native functions). */
+        char config[400], why[400], hex[129] = "none";
+        uint8_t h[64];
+        if (native && mon_native_exe_hash(h))
+            for (int i = 0; i < 64; i++)
+                snprintf(hex + 2 * i, 3, "%02x", h[i]);
+        snprintf(config, sizeof config,
+                 "workers=%u queue=%zu timeout_ns=%llu sandbox=%d tier=%s native=%s", workers,
+                 queue, (unsigned long long)mon.default_timeout_ns, sandbox,
+                 mon.default_native ? "native" : "interp", hex);
         if (!mon_attest_init(attest, config, why, sizeof why)) {
             fprintf(stderr, "ward-monitor: %s\n", why);
             return 1;

@@ -92,7 +92,8 @@ bool mon_fn_check(mon_fn *fn, bool *over_limit, char *msg, size_t cap)
                              .max_memory_bytes = fn->max_memory,
                              .mem_safety = (fn->cage & PROTO_CAGE_MEM_SAFETY) != 0,
                              .ptr_auth = (fn->cage & PROTO_CAGE_PTR_AUTH) != 0,
-                             .max_store_memory_bytes = mon_store_limit()};
+                             .max_store_memory_bytes = mon_store_limit(),
+                             .tier = fn->native ? WARD_TIER_NATIVE : WARD_TIER_INTERP};
     ward_store *s = ward_store_new(&cfg);
     ward_linker *l = ward_linker_new();
     ward_result res;
@@ -362,6 +363,9 @@ static bool run_trustlet(mon_worker *w, mon_fn *fn, const mon_parts *in, mon_par
     }
     ward_store_set_fuel(w->store, fn->fuel ? (int64_t)fn->fuel : -1);
     ward_store_set_timeout(w->store, fn->timeout_ns);
+    /* The worker's store runs each trustlet in its function's tier: the
+     * code loaded at deploy, shared with the template. */
+    ward_store_set_tier(w->store, fn->native ? WARD_TIER_NATIVE : WARD_TIER_INTERP);
     ward_status st = ward_func_call(w->store, entry, NULL, 0, NULL, 0, &res);
     ward_store_set_timeout(w->store, 0);
     if (mon_mem_blame(&tm, fn, st, &res, oc->msg, sizeof oc->msg)) {

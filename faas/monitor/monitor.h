@@ -64,6 +64,15 @@ typedef struct mon_fn {
     uint64_t grants;              /* PROTO_GRANT_*: clocks, random */
     uint64_t cage;                /* PROTO_CAGE_*: the store's mem_safety, ptr_auth */
     bool io_guest;                /* imports ward:io (mon_wasi_uses_io) */
+    /* The native tier (mon_native.c): the object code loaded at deploy into
+     * the module's code for the function's store configuration, and what
+     * its measurement names of it. */
+    bool native;
+    uint32_t nat_funcs;       /* functions with native code */
+    char nat_cpu[64];         /* the CPU the helper compiled for */
+    uint8_t nat_features[32]; /* BLAKE3 of its features */
+    uint32_t nat_opt;         /* LLVM optimisation level */
+    uint8_t nat_object[64];   /* SHA-512 of the object code */
 } mon_fn;
 
 struct mon_tenant {
@@ -122,6 +131,7 @@ typedef struct mon_state {
     double lat_sum_us;
     unsigned nworkers;
     uint64_t default_timeout_ns;
+    bool default_native; /* ward serve --tier native: functions without a tier run native */
 } mon_state;
 
 extern mon_state mon;
@@ -261,6 +271,20 @@ bool mon_mem_blame(const mon_trustlet_mem *tm, const mon_fn *fn, ward_status st,
                    const ward_result *res, char *msg, size_t cap);
 /* After the call, before the clone is freed: gives everything back. */
 void mon_trustlet_end(mon_trustlet_mem *tm, ward_memory *mem);
+
+/* mon_native.c: the compile helper and loading its code (docs/serve.md). */
+/* Before the sandbox: finds, hashes and starts ward-native --compile-server
+ * and installs the fault handler; false (native deploys then get the
+ * reason) if there is none or want is false. */
+bool mon_native_start(bool want);
+/* The SHA-512 of the helper's executable (false if none was found). */
+bool mon_native_exe_hash(uint8_t out[64]);
+const char *mon_native_why(void); /* why there is no native code */
+/* At deploy: compiles fn's module (wasm: its bytes) in the helper, loads
+ * the code into fn->module and fills fn->nat_*. False with *st and msg. */
+bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, proto_status *st, char *msg,
+                      size_t cap);
+void mon_native_stats(proto_buf *b);
 
 /* mon_sandbox.c: the seccomp filter; fills `list` with the system calls it allows. */
 bool mon_sandbox(char *why, size_t cap);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "platform/platform.h"
+#include "exec/nat_elf.h"
 #include "exec/native.h"
 #include "runtime/runtime.h"
 
@@ -433,6 +434,42 @@ void ward_native_install(const ward_native_backend *b)
     nat_install((const w_native_backend *)(const void *)b);
 }
 
+bool ward_native_loader_init(void)
+{
+    return nat_guard_install();
+}
+
+bool ward_module_native_load(ward_module *mod, ward_memory_mode memory_mode, bool mem_safety,
+                             const uint8_t *obj, size_t len, uint32_t *ncompiled, char *err,
+                             size_t errlen)
+{
+    w_module *m = (w_module *)mod;
+    uint32_t nc = 0;
+    /* The codeset rt_build picks for a store of this configuration (an
+     * imported memory is assumed to be of the same mode). */
+    uint8_t *modes = w_calloc(m->nmems ? m->nmems : 1, 1);
+    if (!modes) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    for (uint32_t i = 0; i < m->nmems; i++)
+        modes[i] = mem_safety                        ? (uint8_t)W_MEM_TAGGED
+                   : memory_mode == WARD_MEMORY_FLAT ? (uint8_t)W_MEM_FLAT
+                                                     : (uint8_t)W_MEM_PAGED;
+    w_compile_cfg cfg = {m->nmems, modes};
+    w_err werr;
+    memset(&werr, 0, sizeof werr);
+    const w_codeset *cs = cmp_codeset_for(m, &cfg, NULL, &werr);
+    w_free(modes);
+    if (!cs) {
+        snprintf(err, errlen, "%s", werr.msg);
+        return false;
+    }
+    if (!nat_elf_attach(cs, obj, len, &nc, err, errlen)) return false;
+    if (ncompiled) *ncompiled = nc;
+    return true;
+}
+
 void ward_store_free(ward_store *s)
 {
     if (!s) return;
@@ -462,6 +499,11 @@ void ward_store_set_timeout(ward_store *s, uint64_t timeout_ns)
     uint64_t now = plat_now_ns();
     s->deadline = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
     s->w.exec.deadline = s->deadline;
+}
+
+void ward_store_set_tier(ward_store *s, ward_tier tier)
+{
+    s->w.exec.tier_native = tier == WARD_TIER_NATIVE;
 }
 
 /* A lock-free atomic is what makes this safe from a signal handler. */

@@ -75,13 +75,10 @@ W_INLINE const w_native_set *nat_ready(w_native_set *set)
     return atomic_load_explicit(&set->ready, memory_order_acquire) && set->ncompiled ? set : NULL;
 }
 
-const w_native_set *nat_set_of(w_exec *ex, const w_module *m, const w_codeset *cs)
+/* A set for cs's code by backend b, not attached yet (NULL if out of memory). */
+static w_native_set *nat_set_new(const w_codeset *cs, const w_native_backend *b)
 {
-    w_native_set *set = atomic_load_explicit(&((w_codeset *)cs)->native, memory_order_acquire);
-    if (W_LIKELY(set != NULL)) return nat_ready(set);
-    const w_native_backend *b = nat_backend();
-    if (!b) return NULL;
-    set = w_calloc(1, sizeof *set);
+    w_native_set *set = w_calloc(1, sizeof *set);
     if (!set) return NULL;
     set->entries = w_calloc(cs->nfuncs ? cs->nfuncs : 1, sizeof *set->entries);
     if (!set->entries) {
@@ -90,8 +87,19 @@ const w_native_set *nat_set_of(w_exec *ex, const w_module *m, const w_codeset *c
     }
     set->nfuncs = cs->nfuncs;
     set->backend = b;
-    set->m = m;
     set->cs = cs;
+    return set;
+}
+
+const w_native_set *nat_set_of(w_exec *ex, const w_module *m, const w_codeset *cs)
+{
+    w_native_set *set = atomic_load_explicit(&((w_codeset *)cs)->native, memory_order_acquire);
+    if (W_LIKELY(set != NULL)) return nat_ready(set);
+    const w_native_backend *b = nat_backend();
+    if (!b) return NULL;
+    set = nat_set_new(cs, b);
+    if (!set) return NULL;
+    set->m = m;
     /* Attach the set before compiling, so that a codeset is compiled once:
      * another thread (or this one, after giving up waiting) finds it and
      * runs the interpreter until it is ready. */
@@ -112,6 +120,28 @@ const w_native_set *nat_set_of(w_exec *ex, const w_module *m, const w_codeset *c
     }
     nat_wait(set, &ex->interrupt, until);
     return nat_ready(set);
+}
+
+bool nat_attach(const w_codeset *cs, const w_native_backend *b, void *handle,
+                const w_native_entry *entries)
+{
+    w_native_set *set = nat_set_new(cs, b);
+    if (!set) return false;
+    set->handle = handle;
+    for (uint32_t i = 0; i < cs->nfuncs; i++) {
+        set->entries[i] = entries[i];
+        if (entries[i]) set->ncompiled++;
+    }
+    atomic_store_explicit(&set->ready, true, memory_order_relaxed);
+    w_native_set *expected = NULL;
+    if (!atomic_compare_exchange_strong_explicit(&((w_codeset *)cs)->native, &expected, set,
+                                                 memory_order_acq_rel, memory_order_acquire)) {
+        /* Not ours to release: the caller keeps its handle. */
+        w_free(set->entries);
+        w_free(set);
+        return false;
+    }
+    return true;
 }
 
 w_native_entry nat_entry_of(w_exec *ex, const w_func *fn)

@@ -89,6 +89,13 @@ w_native_entry nat_entry_of(w_exec *ex, const w_func *fn);
  * deadline, and leaves it at least half of its time. */
 const w_native_set *nat_set_of(w_exec *ex, const w_module *m, const w_codeset *cs);
 
+/* Attaches native code loaded outside any backend's compile (nat_elf.c:
+ * object code made by another process) to cs, ready at once: entries
+ * (cs->nfuncs, copied) and handle, freed through b->release with the
+ * codeset. False if cs has native code already (or out of memory). */
+bool nat_attach(const w_codeset *cs, const w_native_backend *b, void *handle,
+                const w_native_entry *entries);
+
 /* Frees cs's native code (compile.c, when the module's code goes; never
  * while it is being compiled: the compiler holds a module reference). */
 void nat_free_set(w_native_set *set);

@@ -76,6 +76,12 @@ void plat_release(void *p, uint64_t size)
     if (p && size) munmap(p, (size_t)size);
 }
 
+bool plat_protect(void *p, uint64_t size, bool exec)
+{
+    if (size == 0) return true;
+    return mprotect(p, (size_t)size, PROT_READ | (exec ? PROT_EXEC : 0)) == 0;
+}
+
 void plat_advise_huge(void *p, uint64_t size)
 {
 #ifdef MADV_HUGEPAGE

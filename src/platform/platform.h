@@ -34,6 +34,9 @@ void *plat_map(uint64_t size);
 void plat_discard(void *p, uint64_t size);
 /* Returns a whole reservation to the OS. */
 void plat_release(void *p, uint64_t size);
+/* Sets committed [p, p+size) (page-aligned) to read-only, or to read and
+ * execute (exec): loaded machine code (exec/nat_elf.c). False on failure. */
+bool plat_protect(void *p, uint64_t size, bool exec);
 /* Hint that [p, p+size) is large and hot: back it with huge pages when the
  * kernel can (transparent huge pages in madvise mode). Best effort. */
 void plat_advise_huge(void *p, uint64_t size);

@@ -44,7 +44,7 @@ check "platform-key prints the same public key again" "$PUB" "$("$W" client plat
 PORT=
 start_node() { # key-file [port]
     rm -f "$tmp/port"
-    "$W" serve --listen 127.0.0.1:"${2:-0}" --port-file "$tmp/port" --store "$tmp/store" --workers 2 \
+    "$W" serve --listen 127.0.0.1:"${2:-0}" --port-file "$tmp/port" --store "$tmp/store" --workers 2 "${NODE_TIER[@]}" \
         --attest "sim:$1" >>"$tmp/node.log" 2>&1 &
     node_pid=$!
     for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
@@ -85,17 +85,17 @@ if echo "$needed" | grep -q sodium && ! echo "$needed" | grep -qE 'microhttpd|cu
 else bad "monitor libraries" "$needed"; fi
 
 # ---- measurement -------------------------------------------------------------------
-want=$("$W" client measure "$G/upper.wasm")
+want=$("$W" client measure "$G/upper.wasm" "${MEASURE_TIER[@]}")
 out=$(C deploy upper "$G/upper.wasm")
 has "deploy prints the measurement" "$out" "measurement $want"
 C deploy reverse "$G/reverse.wasm" >/dev/null
 echo '{"limits":{"fuel":100000000}}' >"$tmp/m.json"
 check "a manifest changes the measurement" "different" \
-    "$([ "$("$W" client measure "$G/upper.wasm" --manifest "$tmp/m.json")" != "$want" ] && echo different)"
+    "$([ "$("$W" client measure "$G/upper.wasm" --manifest "$tmp/m.json" "${MEASURE_TIER[@]}")" != "$want" ] && echo different)"
 # Grants, Cage flags and arguments are measured, the same by the client and
 # the monitor: a sealed invocation of a function deployed with them works.
 echo '{"wasi":{"args":["-v"],"clocks":true,"random":true},"cage":{"mem_safety":true}}' >"$tmp/g.json"
-wantg=$("$W" client measure "$G/upper.wasm" --manifest "$tmp/g.json")
+wantg=$("$W" client measure "$G/upper.wasm" --manifest "$tmp/g.json" "${MEASURE_TIER[@]}")
 check "grants, flags and arguments change the measurement" "different" \
     "$([ "$wantg" != "$want" ] && echo different)"
 has "deploy with grants: the monitor measures as the client" \
@@ -147,7 +147,7 @@ echo "$scan" | grep -q "found $PL" && ok "the scanner finds the --plain control 
 
 # ---- confidential deploy: the store holds ciphertext only ---------------------------
 cap0=$(stat -c %s "$tmp/capture")
-out=$(C deploy secretfn "$G/upper.wasm" --confidential)
+out=$(C deploy secretfn "$G/upper.wasm" --confidential "${MEASURE_TIER[@]}")
 sealed_mod=$(last_req)
 has "confidential deploy" "$out" "sealed), measurement $want"
 probe=$(python3 -c "import sys; print(open(sys.argv[1],'rb').read()[2000:2032].hex())" "$G/upper.wasm")

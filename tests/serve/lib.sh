@@ -6,6 +6,17 @@
 # relay in $relay_pid, if any) and removes $tmp on exit.
 O=${1:-build}
 W=$O/ward
+# WARD_TEST_TIER=native (tests/run_all.sh's serve-native and attest-native):
+# every node runs its functions in the native tier (ward serve --tier
+# native: compiled once per deploy by the node's helper, docs/serve.md).
+# MEASURE_TIER: what `ward client measure` and a confidential deploy need
+# to measure such a function (its object code, compiled here).
+NODE_TIER=() MEASURE_TIER=()
+case "${WARD_TEST_TIER:-interp}" in
+native) NODE_TIER=(--tier native) MEASURE_TIER=(--native) ;;
+interp) ;;
+*) echo "WARD_TEST_TIER: '$WARD_TEST_TIER' is neither interp nor native" >&2; exit 2 ;;
+esac
 pass=0; fail=0
 ok() { pass=$((pass + 1)); echo "PASS $1 [${SECONDS}s]"; }
 bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
@@ -22,9 +33,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The node at $URL answers /v1/health (up to 15 s); false if it does not.
+# The node at $URL answers /v1/health (up to 15 s; 60 s in the native tier,
+# where a restarted monitor compiles every function of the store again);
+# false if it does not.
 wait_healthy() {
-    for _ in $(seq 150); do
+    local n=150
+    [ ${#NODE_TIER[@]} -gt 0 ] && n=600
+    for _ in $(seq $n); do
         [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$URL/v1/health")" = 200 ] && return 0
         sleep 0.1
     done

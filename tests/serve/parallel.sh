@@ -13,7 +13,7 @@ mkdir -p "$G"
 bash tools/wasm-cc.sh "$G/wait.wasm" tests/serve/guests/wait.c -Iinclude || bad "build wait" "does not compile"
 bash tools/wasm-cc.sh "$G/upper.wasm" examples/serve/upper.c -Iinclude || bad "build upper" "does not compile"
 
-"$W" serve --listen 127.0.0.1:0 --port-file "$tmp/port" --store "$tmp/store" --workers 4 \
+"$W" serve --listen 127.0.0.1:0 --port-file "$tmp/port" --store "$tmp/store" --workers 4 "${NODE_TIER[@]}" \
     >"$tmp/node.log" 2>&1 &
 node_pid=$!
 for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done

@@ -1,0 +1,395 @@
+/* mon_native.c - native code for the node's functions (docs/serve.md,
+ * "Native code").
+ *
+ * The monitor links no LLVM. At start (before its sandbox) it hashes
+ * ward-native (next to its own executable, or $WARD_NATIVE), starts it as
+ * its compile helper (`ward-native --compile-server 3`, exec'd from the
+ * descriptor it hashed) on a socketpair, and installs libward's fault
+ * handler for guard pages. At the deploy of a native-tier function the
+ * deploy thread sends the helper the module (the bytes it measured) with
+ * the function's memory mode and Cage flags, and loads the object code it
+ * answers with through libward's own loader (ward_module_native_load):
+ * once per deploy; the template and every clone of it run that code.
+ * The object's SHA-512, the CPU and the optimisation level the helper
+ * names go into the function's measurement (mon_attest.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "monitor.h"
+
+#define MN_TIMEOUT_MS 120000 /* the longest compilation the deploy thread waits for */
+#define MN_MAX_OBJECT (512u << 20)
+#define MN_CACHE_BYTES (256u << 20) /* objects kept for deploys of the same module again */
+
+/* The helper's answers, kept by what they depend on (the module's bytes,
+ * memory mode, Cage flags: the helper's output is the same for the same
+ * input): a gateway that reconnects deploys its whole store again (HELLO
+ * forgets every function), and that must not compile everything again.
+ * The newest first; the oldest go past MN_CACHE_BYTES. */
+typedef struct mn_entry {
+    uint8_t key[64];
+    uint8_t *reply; /* cpu[64] features[32] opt[4], the object */
+    size_t len;
+    struct mn_entry *next;
+} mn_entry;
+
+static struct {
+    pthread_mutex_t lock; /* one request at a time (the deploy thread's) */
+    int fd;               /* the helper's socket; -1: none (why says why) */
+    char why[300];
+    uint8_t exe_hash[64];
+    bool have_exe;
+    /* counters, under stat_lock (a STATS reply must not wait for a compilation) */
+    mn_entry *cache; /* under lock */
+    size_t cache_bytes;
+    pthread_mutex_t stat_lock;
+    bool available;
+    uint64_t compiles, failures, object_bytes, functions, cache_hits;
+    double seconds;
+} mn = {.lock = PTHREAD_MUTEX_INITIALIZER, .stat_lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
+
+static void mn_count(bool ok, uint64_t bytes, uint32_t funcs, double seconds)
+{
+    pthread_mutex_lock(&mn.stat_lock);
+    if (ok && !bytes) {
+        mn.cache_hits++;
+        mn.functions += funcs;
+    } else if (ok) {
+        mn.compiles++;
+        mn.object_bytes += bytes;
+        mn.functions += funcs;
+        mn.seconds += seconds;
+    } else {
+        mn.failures++;
+    }
+    mn.available = mn.fd >= 0;
+    pthread_mutex_unlock(&mn.stat_lock);
+}
+
+static bool mn_hash_fd(int fd, uint8_t out[64])
+{
+    crypto_hash_sha512_state st;
+    crypto_hash_sha512_init(&st);
+    uint8_t buf[65536];
+    for (;;) {
+        ssize_t k = read(fd, buf, sizeof buf);
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) return false;
+        if (k == 0) break;
+        crypto_hash_sha512_update(&st, buf, (size_t)k);
+    }
+    crypto_hash_sha512_final(&st, out);
+    return true;
+}
+
+bool mon_native_start(bool want)
+{
+    if (!want) {
+        snprintf(mn.why, sizeof mn.why, "the node was started with --no-native");
+        return false;
+    }
+    char path[4096];
+    const char *env = getenv("WARD_NATIVE");
+    if (env && *env) {
+        snprintf(path, sizeof path, "%s", env);
+    } else {
+        ssize_t len = readlink("/proc/self/exe", path, sizeof path - 16);
+        if (len <= 0) {
+            snprintf(mn.why, sizeof mn.why, "cannot find its own executable");
+            return false;
+        }
+        path[len] = '\0';
+        char *slash = strrchr(path, '/');
+        snprintf(slash ? slash + 1 : path, 16, "ward-native");
+    }
+    int exe = open(path, O_RDONLY | O_CLOEXEC);
+    if (exe < 0) {
+        snprintf(mn.why, sizeof mn.why, "this node has no native backend (%.200s: %s)", path,
+                 strerror(errno));
+        return false;
+    }
+    if (!mn_hash_fd(exe, mn.exe_hash)) {
+        close(exe);
+        snprintf(mn.why, sizeof mn.why, "cannot read %.200s", path);
+        return false;
+    }
+    mn.have_exe = true;
+    /* Above the descriptors the child sets up (3: its socket). */
+    int high = fcntl(exe, F_DUPFD_CLOEXEC, 10);
+    close(exe);
+    if (high < 0) {
+        snprintf(mn.why, sizeof mn.why, "fcntl: %s", strerror(errno));
+        return false;
+    }
+    exe = high;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+        close(exe);
+        snprintf(mn.why, sizeof mn.why, "socketpair: %s", strerror(errno));
+        return false;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* The helper gets its socket as descriptor 3 and nothing else. */
+        if (dup2(sv[1], 3) < 0) _exit(127);
+        for (int fd = 4; fd < 1024; fd++)
+            if (fd != exe) close(fd);
+        char *argv[] = {"ward-native", "--compile-server", "3", NULL};
+        extern char **environ;
+        fexecve(exe, argv, environ);
+        _exit(127);
+    }
+    close(sv[1]);
+    close(exe);
+    if (pid < 0) {
+        close(sv[0]);
+        snprintf(mn.why, sizeof mn.why, "fork: %s", strerror(errno));
+        return false;
+    }
+    mn.fd = sv[0];
+    mn.available = true;
+    /* Guard pages of loaded code need the fault handler: installed now,
+     * the sandbox forbids sigaction later. */
+    if (!ward_native_loader_init()) {
+        close(mn.fd);
+        mn.fd = -1;
+        snprintf(mn.why, sizeof mn.why, "no fault handler for guard pages on this platform");
+        return false;
+    }
+    return true;
+}
+
+const char *mon_native_why(void)
+{
+    return mn.why;
+}
+
+bool mon_native_exe_hash(uint8_t out[64])
+{
+    if (mn.have_exe) memcpy(out, mn.exe_hash, 64);
+    return mn.have_exe;
+}
+
+/* Writes all of p, without SIGPIPE if the helper is gone. */
+static bool mn_send(int fd, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    while (n) {
+        struct iovec v = {(void *)b, n};
+        struct msghdr mh = {.msg_iov = &v, .msg_iovlen = 1};
+        ssize_t k = sendmsg(fd, &mh, MSG_NOSIGNAL);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return false;
+        b += k, n -= (size_t)k;
+    }
+    return true;
+}
+
+static bool mn_recv(int fd, void *p, size_t n, uint64_t until_ms)
+{
+    uint8_t *b = p;
+    while (n) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+        if (now >= until_ms) return false;
+        struct pollfd pf = {fd, POLLIN, 0};
+        int r = poll(&pf, 1, (int)(until_ms - now));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+        ssize_t k = read(fd, b, n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return false;
+        b += k, n -= (size_t)k;
+    }
+    return true;
+}
+
+static void mn_put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static uint64_t mn_get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static double mn_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The helper is gone (or hung): no native code from now on. */
+static void mn_lost(const char *what)
+{
+    close(mn.fd);
+    mn.fd = -1;
+    mn_count(false, 0, 0, 0);
+    snprintf(mn.why, sizeof mn.why,
+             "the compile helper %s; native code is unavailable until "
+             "the node restarts",
+             what);
+}
+
+bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, proto_status *st, char *msg,
+                      size_t cap)
+{
+    bool ok = false;
+    *st = PROTO_ST_INTERNAL;
+    uint8_t *obj = NULL;
+    pthread_mutex_lock(&mn.lock);
+    if (mn.fd < 0) {
+        *st = PROTO_ST_BAD_REQUEST;
+        snprintf(msg, cap, "tier native: %s", mn.why);
+        goto out;
+    }
+    double t0 = mn_now();
+    uint8_t h[24], key[64];
+    {
+        crypto_hash_sha512_state ks;
+        uint8_t cfg[2] = {fn->paged ? 1 : 0, (uint8_t)fn->cage};
+        crypto_hash_sha512_init(&ks);
+        crypto_hash_sha512_update(&ks, cfg, sizeof cfg);
+        crypto_hash_sha512_update(&ks, wasm, len);
+        crypto_hash_sha512_final(&ks, key);
+    }
+    uint64_t n = 0;
+    bool cached = false;
+    for (mn_entry **pp = &mn.cache; *pp; pp = &(*pp)->next) {
+        if (memcmp((*pp)->key, key, 64) != 0) continue;
+        mn_entry *e = *pp;
+        *pp = e->next; /* to the front */
+        e->next = mn.cache;
+        mn.cache = e;
+        obj = malloc(e->len);
+        if (!obj) {
+            snprintf(msg, cap, "out of memory");
+            goto out;
+        }
+        memcpy(obj, e->reply, e->len);
+        n = e->len;
+        cached = true;
+        break;
+    }
+    if (cached) goto load;
+    memcpy(h, "WNC1", 4);
+    mn_put32(h + 4, fn->paged ? 1u : 0u);
+    mn_put32(h + 8, (fn->cage & PROTO_CAGE_MEM_SAFETY) ? 1u : 0u);
+    mn_put32(h + 12, ((fn->cage & PROTO_CAGE_MEM_SAFETY) ? WARD_FEATURE_MEM_SAFETY : 0u) |
+                         ((fn->cage & PROTO_CAGE_PTR_AUTH) ? WARD_FEATURE_PTR_AUTH : 0u));
+    for (int i = 0; i < 8; i++)
+        h[16 + i] = (uint8_t)((uint64_t)len >> (8 * i));
+    if (!mn_send(mn.fd, h, sizeof h) || !mn_send(mn.fd, wasm, len)) {
+        mn_lost("is gone");
+        snprintf(msg, cap, "tier native: %s", mn.why);
+        goto out;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t until = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u + MN_TIMEOUT_MS;
+    uint8_t r[16];
+    if (!mn_recv(mn.fd, r, sizeof r, until) || memcmp(r, "WNC1", 4) != 0) {
+        mn_lost("died or did not answer in time");
+        snprintf(msg, cap, "tier native: %s", mn.why);
+        goto out;
+    }
+    uint32_t status =
+        (uint32_t)r[4] | (uint32_t)r[5] << 8 | (uint32_t)r[6] << 16 | (uint32_t)r[7] << 24;
+    n = mn_get64(r + 8);
+    if (n > MN_MAX_OBJECT || (status == 0 && n < 100)) {
+        mn_lost("sent a malformed reply");
+        snprintf(msg, cap, "tier native: %s", mn.why);
+        goto out;
+    }
+    obj = malloc(n ? n : 1);
+    if (!obj || !mn_recv(mn.fd, obj, n, until)) {
+        mn_lost("died while answering");
+        snprintf(msg, cap, "tier native: %s", mn.why);
+        goto out;
+    }
+    if (status != 0) {
+        mn_count(false, 0, 0, 0);
+        *st = PROTO_ST_BAD_MODULE;
+        snprintf(msg, cap, "tier native: compiling failed: %.*s", (int)(n < 240 ? n : 240),
+                 (const char *)obj);
+        goto out;
+    }
+load:
+    /* cpu[64] features[32] opt[4], then the object */
+    memcpy(fn->nat_cpu, obj, 64);
+    fn->nat_cpu[63] = '\0';
+    memcpy(fn->nat_features, obj + 64, 32);
+    fn->nat_opt = (uint32_t)obj[96] | (uint32_t)obj[97] << 8 | (uint32_t)obj[98] << 16 |
+                  (uint32_t)obj[99] << 24;
+    crypto_hash_sha512(fn->nat_object, obj + 100, n - 100);
+    char err[300];
+    uint32_t nc = 0;
+    if (!ward_module_native_load(fn->module, fn->paged ? WARD_MEMORY_PAGED : WARD_MEMORY_FLAT,
+                                 (fn->cage & PROTO_CAGE_MEM_SAFETY) != 0, obj + 100, n - 100, &nc,
+                                 err, sizeof err)) {
+        mn_count(false, 0, 0, 0);
+        *st = PROTO_ST_BAD_MODULE;
+        snprintf(msg, cap, "tier native: loading the code failed: %s", err);
+        goto out;
+    }
+    fn->nat_funcs = nc;
+    mn_count(true, cached ? 0 : n - 100, nc, mn_now() - t0);
+    if (!cached && n <= MN_CACHE_BYTES) {
+        mn_entry *e = malloc(sizeof *e);
+        if (e) {
+            memcpy(e->key, key, 64);
+            e->reply = obj;
+            e->len = n;
+            e->next = mn.cache;
+            mn.cache = e;
+            mn.cache_bytes += n;
+            obj = NULL;
+            /* the oldest go */
+            mn_entry **pp = &mn.cache;
+            size_t kept = 0;
+            while (*pp && kept + (*pp)->len <= MN_CACHE_BYTES)
+                kept += (*pp)->len, pp = &(*pp)->next;
+            while (*pp) {
+                mn_entry *old = *pp;
+                *pp = old->next;
+                mn.cache_bytes -= old->len;
+                free(old->reply);
+                free(old);
+            }
+        }
+    }
+    ok = true;
+out:
+    free(obj);
+    pthread_mutex_unlock(&mn.lock);
+    return ok;
+}
+
+void mon_native_stats(proto_buf *b)
+{
+    pthread_mutex_lock(&mn.stat_lock);
+    mon_stat(b, "ward_monitor_native_available %d", mn.available);
+    mon_stat(b, "ward_monitor_native_compiles_total %llu", (unsigned long long)mn.compiles);
+    mon_stat(b, "ward_monitor_native_failures_total %llu", (unsigned long long)mn.failures);
+    mon_stat(b, "ward_monitor_native_cache_hits_total %llu", (unsigned long long)mn.cache_hits);
+    mon_stat(b, "ward_monitor_native_functions_total %llu", (unsigned long long)mn.functions);
+    mon_stat(b, "ward_monitor_native_object_bytes_total %llu", (unsigned long long)mn.object_bytes);
+    mon_stat(b, "ward_monitor_native_compile_seconds_total %.6f", mn.seconds);
+    pthread_mutex_unlock(&mn.stat_lock);
+}

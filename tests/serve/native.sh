@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# tests/serve/native.sh [BUILD_DIR] - the native tier in the serverless node
+# (docs/serve.md, "Native code"), next to tests/serve/run.sh run with
+# WARD_TEST_TIER=native: the same functions in both tiers on one node give
+# the same outputs and the same errors (traps with their backtrace, fuel,
+# deadlines); each deploy compiles once however many invocations follow;
+# the measurements differ between the tiers and `ward client measure
+# --native` reproduces the node's; a helper that fails, dies or sends a
+# damaged object gives a clear deploy error and the monitor goes on; the
+# monitor's loader refuses cut and changed objects (tests/serve/elf_load.c).
+# Last line: "N passed, N failed".
+set -u
+cd "$(dirname "$0")/../.."
+source tests/serve/lib.sh "${1:-build}"
+G=$O/serve-test # shared with tests/serve/run.sh
+mkdir -p "$G"
+for src in examples/serve/upper.c examples/serve/wc.c examples/serve/reverse.c tests/serve/guests/bad.c; do
+    out=$G/$(basename "$src" .c).wasm
+    [ -s "$out" ] && [ "$out" -nt "$src" ] && continue
+    bash tools/wasm-cc.sh "$out" "$src" -Iinclude || bad "build $src" "does not compile"
+done
+
+URL=
+start_node() { # extra options...
+    rm -f "$tmp/port"
+    "$W" serve --listen 127.0.0.1:0 --port-file "$tmp/port" --store "$tmp/store" --workers 2 "$@" \
+        >"$tmp/node.log" 2>&1 &
+    node_pid=$!
+    for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+    URL=http://127.0.0.1:$(cat "$tmp/port" 2>/dev/null)
+    wait_healthy
+}
+C() { "$W" client --url "$URL" "$@"; }
+req() { # method path [curl args...]: "CODE BODY"
+    local m=$1 p=$2; shift 2
+    local out
+    out=$(curl -s --max-time 60 -X "$m" -w '\n%{http_code}' "$@" "$URL$p")
+    echo "${out##*$'\n'} ${out%$'\n'*}"
+}
+metric() { curl -s --max-time 10 "$URL/metrics" | sed -nE "s/^$1 ([0-9.]+)$/\1/p"; }
+man() { # memory tier [more JSON]
+    printf '{"memory":"%s","tier":"%s"%s}' "$1" "$2" "${3:-}"
+}
+
+# ---- one node, each function in both tiers ------------------------------------
+start_node || bad "node starts" "$(cat "$tmp/node.log")"
+check "the compile helper is up" "1" "$(metric ward_monitor_native_available)"
+mon=$(child_pid ward-monitor)
+helper=$(pgrep -P "$mon" | head -n 1)
+check "the helper is ward-native" "ward-native" "$(cat /proc/"$helper"/comm 2>/dev/null)"
+check "the helper runs under seccomp" "2" "$(sed -nE 's/^Seccomp:\s+([0-9])/\1/p' /proc/"$helper"/status 2>/dev/null)"
+check "the monitor runs under seccomp" "2" "$(sed -nE 's/^Seccomp:\s+([0-9])/\1/p' /proc/"$mon"/status 2>/dev/null)"
+
+deployed=0
+for f in upper wc reverse bad; do
+    for mem in paged flat; do
+        for t in interp native; do
+            r=$(req PUT "/v1/functions/$f-$mem-$t" --data-binary @"$G/$f.wasm" -H "X-Ward-Manifest: $(man $mem $t ',"limits":{"fuel":50000000,"timeout_ms":2000}')")
+            if [ "${r%% *}" = 201 ] && echo "$r" | grep -q "\"tier\":\"$t\""; then
+                [ "$t" = native ] && deployed=$((deployed + 1))
+            else bad "deploy $f $mem $t" "$r"; fi
+        done
+    done
+done
+check "native deploys compiled, one each" "$deployed" "$(metric ward_monitor_native_compiles_total)"
+nf=$(metric ward_monitor_native_functions_total)
+[ "${nf:-0}" -gt 0 ] && ok "native functions loaded: $nf" || bad "native functions" "$nf"
+
+# The answer of function NAME-TIER with its name as NAME-T: errors name it.
+tiered() { sed -E 's/-(interp|native)\b/-T/g'; }
+same() { # name function memory input (@FILE: the file's bytes)
+    local a b
+    a=$(req POST "/v1/functions/$2-$3-interp/invoke" --data-binary "$4" | tiered)
+    b=$(req POST "/v1/functions/$2-$3-native/invoke" --data-binary "$4" | tiered)
+    if [ "$a" = "$b" ] && [ -n "$a" ]; then ok "$1 ($3): the same in both tiers: $(echo "${a:0:70}" | tr '\n' ' ')"
+    else bad "$1 ($3)" "interp [$a] native [$b]"; fi
+}
+head -c 100000 /dev/urandom | base64 -w 80 >"$tmp/in.txt"
+for mem in paged flat; do
+    same "upper" upper $mem "hello, native world"
+    same "reverse" reverse $mem "abcdefghij"
+    same "wc of 135 KB" wc $mem @"$tmp/in.txt"
+    same "trap (unreachable, with its backtrace)" bad $mem trap
+    same "fuel runs out in a loop" bad $mem spin
+    same "memory limit (malloc fails, abort)" bad $mem grow
+    same "exit code" bad $mem exit7
+    same "heap of 300 KiB" bad $mem "heap 300"
+    same "environment" bad $mem env
+done
+# an access past a flat memory: in native code a fault on its guard pages,
+# turned into the spec's trap inside the sandboxed monitor
+cat >"$tmp/oob.wat" <<'EOF'
+(module
+  (memory (export "memory") 1)
+  (func $deep (param i32) (result i32) (i32.load (i32.add (local.get 0) (i32.const 70000))))
+  (func (export "_start") (drop (call $deep (i32.const 0)))))
+EOF
+if wat2wasm "$tmp/oob.wat" -o "$G/oob.wasm"; then
+    for mem in flat paged; do
+        for t in interp native; do
+            req PUT "/v1/functions/oob-$mem-$t" --data-binary @"$G/oob.wasm" -H "X-Ward-Manifest: $(man $mem $t)" >/dev/null
+        done
+        same "out of bounds (guard pages when flat)" oob $mem x
+    done
+    check "the monitor survived its guard-page faults" "200 OK" "$(req POST /v1/functions/upper-flat-native/invoke -d ok)"
+else bad "oob.wat" "wat2wasm failed"; fi
+check "a native trap: the spec's message" '500 {"error":"bad-paged-native: unreachable","kind":"trap","step":0}' \
+    "$(req POST /v1/functions/bad-paged-native/invoke -d trap)"
+# a deadline, not fuel: no fuel limit, 300 ms
+for t in interp native; do
+    req PUT "/v1/functions/slow-$t" --data-binary @"$G/bad.wasm" -H "X-Ward-Manifest: $(man paged $t ',"limits":{"timeout_ms":300}')" >/dev/null
+done
+a=$(req POST /v1/functions/slow-interp/invoke -d spin | tiered)
+t0=$(date +%s%N)
+b=$(req POST /v1/functions/slow-native/invoke -d spin | tiered)
+ms=$((($(date +%s%N) - t0) / 1000000))
+if [ "$a" = "$b" ] && echo "$b" | grep -q timeout && [ "$ms" -lt 3000 ]; then ok "deadline in native code: the same error (${ms} ms)"
+else bad "deadline" "interp [$a] native [$b] in ${ms} ms"; fi
+check "the function still works after it" "200 ok" "$(req POST /v1/functions/slow-native/invoke -d fine)"
+
+# ---- compiled once: invocations and clones compile nothing --------------------
+before=$(metric ward_monitor_native_compiles_total)
+pids=()
+for i in $(seq 40); do req POST /v1/functions/upper-paged-native/invoke -d "x$i" >/dev/null & pids+=($!); done
+wait "${pids[@]}"
+check "40 concurrent invocations compile nothing" "$before" "$(metric ward_monitor_native_compiles_total)"
+check "and still run" "200 Y40" "$(req POST /v1/functions/upper-paged-native/invoke -d y40)"
+
+# ---- measurements -----------------------------------------------------------------
+mi=$("$W" client measure "$G/upper.wasm")
+mn=$("$W" client measure "$G/upper.wasm" --native)
+mn2=$("$W" client measure "$G/upper.wasm" --native)
+[ -n "$mn" ] && [ "$mi" != "$mn" ] && ok "the measurement differs between the tiers" || bad "measurements" "[$mi] [$mn]"
+check "ward client measure --native is reproducible" "$mn" "$mn2"
+echo '{"tier":"native"}' >"$tmp/native.json"
+check "a manifest's tier is measured" "$mn" "$("$W" client measure "$G/upper.wasm" --manifest "$tmp/native.json")"
+out=$(C deploy pinned "$G/upper.wasm" --manifest "$tmp/native.json")
+echo "$out" | grep -q "measurement $mn" && ok "a native deploy pins the measurement measured here" || bad "native pin" "$out"
+check "the node's evidence matches that pin" "PINNED" "$(C invoke pinned --data pinned 2>/dev/null)"
+stop_node
+
+# ---- a helper that fails ----------------------------------------------------------
+cc -O1 -o "$G/fake_helper" tests/serve/fake_helper.c || bad "fake helper" "does not compile"
+"$W" compile "$G/upper.wasm" -o "$tmp/upper.cwasm" >/dev/null || bad "ward compile" "failed"
+python3 - "$tmp/upper.cwasm" "$tmp/upper.o" <<'EOF'
+import sys
+a = open(sys.argv[1], 'rb').read()
+wl = int.from_bytes(a[132:140], 'little')
+rec = 140 + wl
+ol = int.from_bytes(a[rec + 40:rec + 48], 'little')
+open(sys.argv[2], 'wb').write(a[rec + 80:rec + 80 + ol])
+EOF
+for what in error garbage cut die; do
+    WARD_NATIVE=$G/fake_helper FAKE_HELPER=$what FAKE_OBJECT=$tmp/upper.o start_node
+    r=$(req PUT /v1/functions/f --data-binary @"$G/upper.wasm" -H 'X-Ward-Manifest: {"tier":"native"}')
+    case $what in
+    error) want="compiling failed: LLVM ran out of patience" ;;
+    garbage) want="loading the code failed: native object: not an ELF file" ;;
+    cut) want="loading the code failed: native object: truncated" ;;
+    die) want="the compile helper died" ;;
+    esac
+    if [ "${r%% *}" -ge 400 ] && echo "$r" | grep -q "$want"; then ok "helper $what: a clear deploy error (${r:0:120})"
+    else bad "helper $what" "$r"; fi
+    check "helper $what: the monitor goes on" "200 HI" "$(req PUT /v1/functions/g --data-binary @"$G/upper.wasm" >/dev/null; req POST /v1/functions/g/invoke -d hi)"
+    stop_node
+done
+WARD_NATIVE=/nonexistent/ward-native start_node --tier native
+r=$(req PUT /v1/functions/f --data-binary @"$G/upper.wasm")
+if [ "${r%% *}" = 400 ] && echo "$r" | grep -q "this node has no native backend"; then ok "no ward-native: native deploys refused (${r:0:110})"
+else bad "no backend" "$r"; fi
+check "no ward-native: an interp function still deploys" "200 HI" "$(req PUT /v1/functions/g --data-binary @"$G/upper.wasm" -H 'X-Ward-Manifest: {"tier":"interp"}' >/dev/null; req POST /v1/functions/g/invoke -d hi)"
+stop_node
+
+# ---- the loader on damaged objects --------------------------------------------------
+make -s "$O/libward-internal.a" >/dev/null 2>&1
+if cc -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Iinclude -Isrc -o "$G/elf_load" tests/serve/elf_load.c "$O/libward-internal.a" -lm -lpthread; then
+    "$W" compile -X memory=paged "$G/bad.wasm" -o "$tmp/bad-paged.cwasm" >/dev/null
+    for a in "$tmp/upper.cwasm" "$tmp/bad-paged.cwasm"; do
+        out=$(timeout 120 "$G/elf_load" "$a" 1500 2>&1)
+        line=$(echo "$out" | tail -n 1)
+        if [ "$line" = "5 passed, 0 failed" ]; then ok "loader on $(basename "$a"): $(echo "$out" | grep -E 'cuts refused|changed bytes' | tr -s ' ' | tr '\n' ';')"
+        else bad "loader $(basename "$a")" "$(echo "$out" | grep FAIL)"; fi
+    done
+else bad "elf_load" "does not compile"; fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
