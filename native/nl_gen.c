@@ -224,6 +224,9 @@ typedef struct nl_mem {
      * flat memory's tag nibbles once it has tags (else NULL), its base and
      * its size. */
     LLVMValueRef pg_rd, pg_wr, pages, pg_tg, tags, tbase, tsize;
+    /* i1: a tagged flat 32-bit memory without tags, whose accesses are
+     * guarded (nl_tag_guarded); NULL where no access can be. */
+    LLVMValueRef notags;
     bool used;
 } nl_mem;
 
@@ -475,6 +478,15 @@ static uint8_t nl_mode(nl_gen *g, uint32_t mi)
     return g->cs->cfg.mem_mode ? g->cs->cfg.mem_mode[mi] : W_MEM_FLAT;
 }
 
+/* Does an access of memory mi by path `path` have a guarded form for while
+ * the memory is flat and has no tags (nl_tag_guard_begin)? A tagged 32-bit
+ * memory's, where guard pages are on (nl_jit_guard). */
+static bool nl_tag_guarded(nl_gen *g, uint32_t mi, uint8_t path)
+{
+    return (path == W_MEM_PATH_TAGGED0 || path == W_MEM_PATH_TAGGED) &&
+           nl_mode(g, mi) == W_MEM_TAGGED && !nl_is64(g, mi) && nl_jit_guard();
+}
+
 /* The state of memory m (the w_memory pointer) that the paged and tagged
  * paths read besides the span (nl_addr_ways): the tables and the number
  * of pages they may be read for, which is 0 unless m is paged (the
@@ -525,6 +537,14 @@ static void nl_reload(nl_gen *g)
             LLVMValueRef t = LLVMBuildICmp(g->B, LLVMIntNE, any, LLVMConstInt(g->i8, 0, 0), "");
             rl = LLVMBuildSelect(g->B, t, nl_c64(g, 0), rl, "");
             wl = LLVMBuildSelect(g->B, t, nl_c64(g, 0), wl, "");
+            if (mm->notags) {
+                /* Flat (a paged memory's span is not its reservation) and no tags. */
+                LLVMValueRef kind = nl_ld(g, g->i8, m, offsetof(w_memory, mode));
+                LLVMValueRef flat =
+                    LLVMBuildICmp(g->B, LLVMIntEQ, kind, LLVMConstInt(g->i8, W_MEM_FLAT, 0), "");
+                LLVMBuildStore(g->B, LLVMBuildAnd(g->B, flat, LLVMBuildNot(g->B, t, ""), ""),
+                               mm->notags);
+            }
         }
         LLVMBuildStore(g->B, rb, mm->rd_base);
         LLVMBuildStore(g->B, rl, mm->rd_lim);
@@ -1039,6 +1059,45 @@ static void nl_guard_store(nl_gen *g, uint32_t base, uint32_t bytes, nl_gaddr a,
     nl_guard_asm(g, insn, a, v, g->i64);
 }
 
+/* Tagged flat 32-bit memories without tags. While no granule of such a
+ * memory has a tag (tag_any false), an access at ea (its tag bits
+ * included) is legal exactly when ea + bytes <= size, as for a flat
+ * memory: an address with a tag is at least 2^28, beyond the memory. So
+ * the access is a guarded instruction too, and a fault on it is the trap
+ * the memory layer names for it (nat_tag_fault in exec/native.c: out of
+ * bounds, or the tag mismatch with its message). The state is the flag
+ * mm->notags (nl_reload, after anything that can set a tag: Cage's
+ * instructions, calls that may run them or host code); while it is false
+ * (tags, or a paged memory) the access takes the tagged path's ways.
+ * nl_tag_guard_begin branches on the flag and leaves the builder in the
+ * guarded block, returning the block of the ways; nl_tag_guard_end joins
+ * the guarded block `gend` (value gv, or none for a store) with the ways'
+ * current block (value wv). */
+static LLVMBasicBlockRef nl_tag_guard_begin(nl_gen *g, uint32_t mi)
+{
+    LLVMBasicBlockRef gb = nl_block(g, "notags"), wb = nl_block(g, "tags");
+    LLVMValueRef on = LLVMBuildLoad2(g->B, g->i1, g->mems[mi].notags, "");
+    nl_expect(g, LLVMBuildCondBr(g->B, on, gb, wb), true);
+    LLVMPositionBuilderAtEnd(g->B, gb);
+    return wb;
+}
+
+static LLVMValueRef nl_tag_guard_end(nl_gen *g, LLVMBasicBlockRef gend, LLVMValueRef gv,
+                                     LLVMValueRef wv)
+{
+    LLVMBasicBlockRef wend = LLVMGetInsertBlock(g->B), join = nl_block(g, "");
+    LLVMBuildBr(g->B, join);
+    LLVMPositionBuilderAtEnd(g->B, gend);
+    LLVMBuildBr(g->B, join);
+    LLVMPositionBuilderAtEnd(g->B, join);
+    if (!gv) return NULL;
+    LLVMValueRef phi = LLVMBuildPhi(g->B, LLVMTypeOf(gv), "");
+    LLVMValueRef vals[] = {gv, wv};
+    LLVMBasicBlockRef blocks[] = {gend, wend};
+    LLVMAddIncoming(phi, vals, blocks, 2);
+    return phi;
+}
+
 /* The value a load op `base` reads at addr + off of memory mi, in the
  * slot encoding (i64). */
 static LLVMValueRef nl_load_value(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi,
@@ -1062,13 +1121,24 @@ static LLVMValueRef nl_load_value(nl_gen *g, uint32_t base, uint8_t path, uint32
     default: t = g->i16, sx = true; break; /* I32_LOAD16_S, I64_LOAD16_S */
     }
     if (nl_guarded(g, mi, path)) return nl_guard_load(g, base, nl_guard_addr(g, mi, addr, off));
+    LLVMBasicBlockRef gend = NULL;
+    LLVMValueRef gv = NULL;
+    if (nl_tag_guarded(g, mi, path)) {
+        LLVMBasicBlockRef ways = nl_tag_guard_begin(g, mi);
+        gv = nl_guard_load(g, base, nl_guard_addr(g, mi, addr, off));
+        gend = LLVMGetInsertBlock(g->B);
+        LLVMPositionBuilderAtEnd(g->B, ways);
+    }
     LLVMValueRef v = nl_load_at(g, t, mi, path, addr, off, bytes);
-    if (t == g->i64) return v;
-    if (!sx) return LLVMBuildZExt(g->B, v, g->i64, "");
-    /* i32 results stay zero-extended in their slot. */
-    bool to32 = base == W_OP_I32_LOAD8_S || base == W_OP_I32_LOAD16_S;
-    if (to32) return LLVMBuildZExt(g->B, LLVMBuildSExt(g->B, v, g->i32, ""), g->i64, "");
-    return LLVMBuildSExt(g->B, v, g->i64, "");
+    if (!sx) {
+        if (t != g->i64) v = LLVMBuildZExt(g->B, v, g->i64, "");
+    } else if (base == W_OP_I32_LOAD8_S || base == W_OP_I32_LOAD16_S) {
+        /* i32 results stay zero-extended in their slot. */
+        v = LLVMBuildZExt(g->B, LLVMBuildSExt(g->B, v, g->i32, ""), g->i64, "");
+    } else {
+        v = LLVMBuildSExt(g->B, v, g->i64, "");
+    }
+    return gv ? nl_tag_guard_end(g, gend, gv, v) : v;
 }
 
 /* The narrow value a store op `base` writes, from slot value v (i64). */
@@ -1093,13 +1163,10 @@ static void nl_load(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMVal
     nl_wr64(g, dst, nl_load_value(g, base, path, mi, addr, off, bytes));
 }
 
-static void nl_store(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMValueRef addr,
-                     LLVMValueRef off, uint32_t bytes, LLVMValueRef v)
+/* A store by the access path's ways (not guarded). */
+static void nl_store_ways(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMValueRef addr,
+                          LLVMValueRef off, uint32_t bytes, LLVMValueRef v)
 {
-    if (nl_guarded(g, mi, path)) {
-        nl_guard_store(g, base, bytes, nl_guard_addr(g, mi, addr, off), v);
-        return;
-    }
     LLVMBasicBlockRef slow, span = NULL;
     LLVMValueRef nv = nl_store_value(g, base, v);
     bool flat = path == W_MEM_PATH_FLAT0 || path == W_MEM_PATH_FLAT;
@@ -1125,6 +1192,25 @@ static void nl_store(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMVa
      * state the fast ways keep (nl_addr_ways): nothing to reload. */
     LLVMBuildBr(g->B, join);
     LLVMPositionBuilderAtEnd(g->B, join);
+}
+
+static void nl_store(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMValueRef addr,
+                     LLVMValueRef off, uint32_t bytes, LLVMValueRef v)
+{
+    if (nl_guarded(g, mi, path)) {
+        nl_guard_store(g, base, bytes, nl_guard_addr(g, mi, addr, off), v);
+        return;
+    }
+    if (nl_tag_guarded(g, mi, path)) {
+        LLVMBasicBlockRef ways = nl_tag_guard_begin(g, mi);
+        nl_guard_store(g, base, bytes, nl_guard_addr(g, mi, addr, off), v);
+        LLVMBasicBlockRef gend = LLVMGetInsertBlock(g->B);
+        LLVMPositionBuilderAtEnd(g->B, ways);
+        nl_store_ways(g, base, path, mi, addr, off, bytes, v);
+        nl_tag_guard_end(g, gend, NULL, NULL);
+        return;
+    }
+    nl_store_ways(g, base, path, mi, addr, off, bytes, v);
 }
 
 /* The address operand of memory mi in slot s, as i64. */
@@ -2258,6 +2344,8 @@ static bool nl_function(nl_gen *g, uint32_t i)
         mm->tags = LLVMBuildAlloca(g->B, g->ptr, "");
         mm->tbase = LLVMBuildAlloca(g->B, g->ptr, "");
         mm->tsize = LLVMBuildAlloca(g->B, g->i64, "");
+        mm->notags =
+            nl_tag_guarded(g, k, W_MEM_PATH_TAGGED) ? LLVMBuildAlloca(g->B, g->i1, "") : NULL;
     }
     g->pc = 0;
     /* The interpreter's view of this function, for frames and traps: its
