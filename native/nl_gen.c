@@ -422,6 +422,20 @@ static void nl_unlikely(nl_gen *g, LLVMValueRef br, unsigned rare)
                     LLVMMetadataAsValue(g->C, LLVMMDNodeInContext2(g->C, md, 3)));
 }
 
+/* Marks the conditional branch br as taken (its first successor) about
+ * always, or about never (likely false): the paths' fast ways over their
+ * other ways and slow path, for block placement and register allocation. */
+static void nl_expect(nl_gen *g, LLVMValueRef br, bool likely)
+{
+    LLVMMetadataRef md[3] = {
+        LLVMMDStringInContext2(g->C, "branch_weights", 14),
+        LLVMValueAsMetadata(nl_c32(g, likely ? 2000 : 1)),
+        LLVMValueAsMetadata(nl_c32(g, likely ? 1 : 2000)),
+    };
+    LLVMSetMetadata(br, LLVMGetMDKindIDInContext(g->C, "prof", 4),
+                    LLVMMetadataAsValue(g->C, LLVMMDNodeInContext2(g->C, md, 3)));
+}
+
 /* Fuel and interrupt, as VM_CHECK_LIMITS. The common case (fuel off, no
  * interrupt) is one relaxed 64-bit load of ex->interrupt and ex->fuel_on
  * together (exec.h keeps them in one aligned word) and one branch; when
@@ -518,7 +532,11 @@ static void nl_reload_ways(nl_gen *g, nl_mem *mm, LLVMValueRef m, uint8_t mode)
  * the span, and for the paged and tagged paths the state of their other
  * fast ways (nl_reload_ways). A tagged memory with tags has an empty span
  * here: its accesses take the tag check's way (flat) or the slow path
- * (paged). */
+ * (paged). A tagged memory whose accesses have a guarded form also gets
+ * its flag (flat, no tags); while it is true only the span is read (the
+ * v128 accesses, which keep their check, find everything there), and the
+ * other ways are given nothing (no nibbles, no pages: the slow path),
+ * as nl_reload_ways would give a flat memory without tags. */
 static void nl_reload(nl_gen *g)
 {
     if (!g->m->nmems) return;
@@ -532,25 +550,39 @@ static void nl_reload(nl_gen *g)
         LLVMValueRef rl = nl_ld(g, g->i64, m, offsetof(w_memory, span.rd_lim));
         LLVMValueRef wb = nl_ld(g, g->ptr, m, offsetof(w_memory, span.wr_base));
         LLVMValueRef wl = nl_ld(g, g->i64, m, offsetof(w_memory, span.wr_lim));
+        LLVMValueRef any = NULL;
         if (nl_mode(g, i) == W_MEM_TAGGED) {
-            LLVMValueRef any = nl_ld(g, g->i8, m, offsetof(w_memory, tag_any));
-            LLVMValueRef t = LLVMBuildICmp(g->B, LLVMIntNE, any, LLVMConstInt(g->i8, 0, 0), "");
-            rl = LLVMBuildSelect(g->B, t, nl_c64(g, 0), rl, "");
-            wl = LLVMBuildSelect(g->B, t, nl_c64(g, 0), wl, "");
-            if (mm->notags) {
-                /* Flat (a paged memory's span is not its reservation) and no tags. */
-                LLVMValueRef kind = nl_ld(g, g->i8, m, offsetof(w_memory, mode));
-                LLVMValueRef flat =
-                    LLVMBuildICmp(g->B, LLVMIntEQ, kind, LLVMConstInt(g->i8, W_MEM_FLAT, 0), "");
-                LLVMBuildStore(g->B, LLVMBuildAnd(g->B, flat, LLVMBuildNot(g->B, t, ""), ""),
-                               mm->notags);
-            }
+            LLVMValueRef a = nl_ld(g, g->i8, m, offsetof(w_memory, tag_any));
+            any = LLVMBuildICmp(g->B, LLVMIntNE, a, LLVMConstInt(g->i8, 0, 0), "");
+            rl = LLVMBuildSelect(g->B, any, nl_c64(g, 0), rl, "");
+            wl = LLVMBuildSelect(g->B, any, nl_c64(g, 0), wl, "");
         }
         LLVMBuildStore(g->B, rb, mm->rd_base);
         LLVMBuildStore(g->B, rl, mm->rd_lim);
         LLVMBuildStore(g->B, wb, mm->wr_base);
         LLVMBuildStore(g->B, wl, mm->wr_lim);
-        if (nl_mode(g, i) != W_MEM_FLAT) nl_reload_ways(g, mm, m, nl_mode(g, i));
+        if (nl_mode(g, i) == W_MEM_FLAT) continue;
+        if (!mm->notags) {
+            nl_reload_ways(g, mm, m, nl_mode(g, i));
+            continue;
+        }
+        /* Flat (a paged memory's span is not its reservation) and no tags. */
+        LLVMValueRef kind = nl_ld(g, g->i8, m, offsetof(w_memory, mode));
+        LLVMValueRef flat =
+            LLVMBuildICmp(g->B, LLVMIntEQ, kind, LLVMConstInt(g->i8, W_MEM_FLAT, 0), "");
+        LLVMValueRef on = LLVMBuildAnd(g->B, flat, LLVMBuildNot(g->B, any, ""), "");
+        LLVMBuildStore(g->B, on, mm->notags);
+        LLVMBasicBlockRef skip = nl_block(g, ""), full = nl_block(g, "reload"),
+                          done = nl_block(g, "");
+        nl_expect(g, LLVMBuildCondBr(g->B, on, skip, full), true);
+        LLVMPositionBuilderAtEnd(g->B, skip);
+        LLVMBuildStore(g->B, nl_c64(g, 0), mm->pages);
+        LLVMBuildStore(g->B, LLVMConstPointerNull(g->ptr), mm->tags);
+        LLVMBuildBr(g->B, done);
+        LLVMPositionBuilderAtEnd(g->B, full);
+        nl_reload_ways(g, mm, m, nl_mode(g, i));
+        LLVMBuildBr(g->B, done);
+        LLVMPositionBuilderAtEnd(g->B, done);
     }
 }
 
@@ -587,20 +619,6 @@ static LLVMValueRef nl_call_preserving(nl_gen *g, LLVMTypeRef t, LLVMValueRef f,
     LLVMValueRef c = LLVMBuildCall2(g->B, t, f, args, n, "");
     LLVMSetInstructionCallConv(c, LLVMPreserveAllCallConv);
     return c;
-}
-
-/* Marks the conditional branch br as taken (its first successor) about
- * always, or about never (likely false): the paths' fast ways over their
- * other ways and slow path, for block placement and register allocation. */
-static void nl_expect(nl_gen *g, LLVMValueRef br, bool likely)
-{
-    LLVMMetadataRef md[3] = {
-        LLVMMDStringInContext2(g->C, "branch_weights", 14),
-        LLVMValueAsMetadata(nl_c32(g, likely ? 2000 : 1)),
-        LLVMValueAsMetadata(nl_c32(g, likely ? 1 : 2000)),
-    };
-    LLVMSetMetadata(br, LLVMGetMDKindIDInContext(g->C, "prof", 4),
-                    LLVMMetadataAsValue(g->C, LLVMMDNodeInContext2(g->C, md, 3)));
 }
 
 /* ea = addr + off of memory mi, as i64; for memory64 *bad says whether
