@@ -227,6 +227,9 @@ typedef struct nl_mem {
     /* A paged 32-bit memory's guarded arena while its span is all of it
      * (nl_pguard), else NULL. */
     LLVMValueRef gbase;
+    /* i1: a tagged flat 32-bit memory without tags, whose accesses are
+     * guarded (nl_tag_guarded); NULL where no access can be. */
+    LLVMValueRef notags;
     bool used;
 } nl_mem;
 
@@ -422,6 +425,20 @@ static void nl_unlikely(nl_gen *g, LLVMValueRef br, unsigned rare)
                     LLVMMetadataAsValue(g->C, LLVMMDNodeInContext2(g->C, md, 3)));
 }
 
+/* Marks the conditional branch br as taken (its first successor) about
+ * always, or about never (likely false): the paths' fast ways over their
+ * other ways and slow path, for block placement and register allocation. */
+static void nl_expect(nl_gen *g, LLVMValueRef br, bool likely)
+{
+    LLVMMetadataRef md[3] = {
+        LLVMMDStringInContext2(g->C, "branch_weights", 14),
+        LLVMValueAsMetadata(nl_c32(g, likely ? 2000 : 1)),
+        LLVMValueAsMetadata(nl_c32(g, likely ? 1 : 2000)),
+    };
+    LLVMSetMetadata(br, LLVMGetMDKindIDInContext(g->C, "prof", 4),
+                    LLVMMetadataAsValue(g->C, LLVMMDNodeInContext2(g->C, md, 3)));
+}
+
 /* Fuel and interrupt, as VM_CHECK_LIMITS. The common case (fuel off, no
  * interrupt) is one relaxed 64-bit load of ex->interrupt and ex->fuel_on
  * together (exec.h keeps them in one aligned word) and one branch; when
@@ -478,6 +495,15 @@ static uint8_t nl_mode(nl_gen *g, uint32_t mi)
     return g->cs->cfg.mem_mode ? g->cs->cfg.mem_mode[mi] : W_MEM_FLAT;
 }
 
+/* Does an access of memory mi by path `path` have a guarded form for while
+ * the memory is flat and has no tags (nl_tag_guard_begin)? A tagged 32-bit
+ * memory's, where guard pages are on (nl_jit_guard). */
+static bool nl_tag_guarded(nl_gen *g, uint32_t mi, uint8_t path)
+{
+    return (path == W_MEM_PATH_TAGGED0 || path == W_MEM_PATH_TAGGED) &&
+           nl_mode(g, mi) == W_MEM_TAGGED && !nl_is64(g, mi) && nl_jit_guard();
+}
+
 /* The state of memory m (the w_memory pointer) that the paged and tagged
  * paths read besides the span (nl_addr_ways): the tables and the number
  * of pages they may be read for, which is 0 unless m is paged (the
@@ -521,7 +547,11 @@ static void nl_reload_ways(nl_gen *g, nl_mem *mm, LLVMValueRef m, uint8_t mode)
  * the span, and for the paged and tagged paths the state of their other
  * fast ways (nl_reload_ways). A tagged memory with tags has an empty span
  * here: its accesses take the tag check's way (flat) or the slow path
- * (paged). */
+ * (paged). A tagged memory whose accesses have a guarded form also gets
+ * its flag (flat, no tags); while it is true only the span is read (the
+ * v128 accesses, which keep their check, find everything there), and the
+ * other ways are given nothing (no nibbles, no pages: the slow path),
+ * as nl_reload_ways would give a flat memory without tags. */
 static void nl_reload(nl_gen *g)
 {
     if (!g->m->nmems) return;
@@ -535,17 +565,39 @@ static void nl_reload(nl_gen *g)
         LLVMValueRef rl = nl_ld(g, g->i64, m, offsetof(w_memory, span.rd_lim));
         LLVMValueRef wb = nl_ld(g, g->ptr, m, offsetof(w_memory, span.wr_base));
         LLVMValueRef wl = nl_ld(g, g->i64, m, offsetof(w_memory, span.wr_lim));
+        LLVMValueRef any = NULL;
         if (nl_mode(g, i) == W_MEM_TAGGED) {
-            LLVMValueRef any = nl_ld(g, g->i8, m, offsetof(w_memory, tag_any));
-            LLVMValueRef t = LLVMBuildICmp(g->B, LLVMIntNE, any, LLVMConstInt(g->i8, 0, 0), "");
-            rl = LLVMBuildSelect(g->B, t, nl_c64(g, 0), rl, "");
-            wl = LLVMBuildSelect(g->B, t, nl_c64(g, 0), wl, "");
+            LLVMValueRef a = nl_ld(g, g->i8, m, offsetof(w_memory, tag_any));
+            any = LLVMBuildICmp(g->B, LLVMIntNE, a, LLVMConstInt(g->i8, 0, 0), "");
+            rl = LLVMBuildSelect(g->B, any, nl_c64(g, 0), rl, "");
+            wl = LLVMBuildSelect(g->B, any, nl_c64(g, 0), wl, "");
         }
         LLVMBuildStore(g->B, rb, mm->rd_base);
         LLVMBuildStore(g->B, rl, mm->rd_lim);
         LLVMBuildStore(g->B, wb, mm->wr_base);
         LLVMBuildStore(g->B, wl, mm->wr_lim);
-        if (nl_mode(g, i) != W_MEM_FLAT) nl_reload_ways(g, mm, m, nl_mode(g, i));
+        if (nl_mode(g, i) == W_MEM_FLAT) continue;
+        if (!mm->notags) {
+            nl_reload_ways(g, mm, m, nl_mode(g, i));
+            continue;
+        }
+        /* Flat (a paged memory's span is not its reservation) and no tags. */
+        LLVMValueRef kind = nl_ld(g, g->i8, m, offsetof(w_memory, mode));
+        LLVMValueRef flat =
+            LLVMBuildICmp(g->B, LLVMIntEQ, kind, LLVMConstInt(g->i8, W_MEM_FLAT, 0), "");
+        LLVMValueRef on = LLVMBuildAnd(g->B, flat, LLVMBuildNot(g->B, any, ""), "");
+        LLVMBuildStore(g->B, on, mm->notags);
+        LLVMBasicBlockRef skip = nl_block(g, ""), full = nl_block(g, "reload"),
+                          done = nl_block(g, "");
+        nl_expect(g, LLVMBuildCondBr(g->B, on, skip, full), true);
+        LLVMPositionBuilderAtEnd(g->B, skip);
+        LLVMBuildStore(g->B, nl_c64(g, 0), mm->pages);
+        LLVMBuildStore(g->B, LLVMConstPointerNull(g->ptr), mm->tags);
+        LLVMBuildBr(g->B, done);
+        LLVMPositionBuilderAtEnd(g->B, full);
+        nl_reload_ways(g, mm, m, nl_mode(g, i));
+        LLVMBuildBr(g->B, done);
+        LLVMPositionBuilderAtEnd(g->B, done);
     }
 }
 
@@ -582,20 +634,6 @@ static LLVMValueRef nl_call_preserving(nl_gen *g, LLVMTypeRef t, LLVMValueRef f,
     LLVMValueRef c = LLVMBuildCall2(g->B, t, f, args, n, "");
     LLVMSetInstructionCallConv(c, LLVMPreserveAllCallConv);
     return c;
-}
-
-/* Marks the conditional branch br as taken (its first successor) about
- * always, or about never (likely false): the paths' fast ways over their
- * other ways and slow path, for block placement and register allocation. */
-static void nl_expect(nl_gen *g, LLVMValueRef br, bool likely)
-{
-    LLVMMetadataRef md[3] = {
-        LLVMMDStringInContext2(g->C, "branch_weights", 14),
-        LLVMValueAsMetadata(nl_c32(g, likely ? 2000 : 1)),
-        LLVMValueAsMetadata(nl_c32(g, likely ? 1 : 2000)),
-    };
-    LLVMSetMetadata(br, LLVMGetMDKindIDInContext(g->C, "prof", 4),
-                    LLVMMetadataAsValue(g->C, LLVMMDNodeInContext2(g->C, md, 3)));
 }
 
 /* ea = addr + off of memory mi, as i64; for memory64 *bad says whether
@@ -1134,6 +1172,60 @@ static LLVMValueRef nl_guard_vbytes(nl_gen *g, uint32_t mi, LLVMValueRef addr, L
     return g->tmp;
 }
 
+/* Tagged flat 32-bit memories without tags. While no granule of such a
+ * memory has a tag (tag_any false), an access at ea (its tag bits
+ * included) is legal exactly when ea + bytes <= size, as for a flat
+ * memory: an address with a tag is at least 2^28, beyond the memory. So
+ * the access is a guarded instruction too, and a fault on it is the trap
+ * the memory layer names for it (nat_tag_fault in exec/native.c: out of
+ * bounds, or the tag mismatch with its message). The state is the flag
+ * mm->notags (nl_reload, after anything that can set a tag: Cage's
+ * instructions, calls that may run them or host code); while it is false
+ * (tags, or a paged memory) the access takes the tagged path's ways.
+ * nl_tag_guard_begin branches on the flag and leaves the builder in the
+ * guarded block, returning the block of the ways; nl_tag_guard_end joins
+ * the guarded block `gend` (value gv, or none for a store) with the ways'
+ * current block (value wv). */
+static LLVMBasicBlockRef nl_tag_guard_begin(nl_gen *g, uint32_t mi)
+{
+    LLVMBasicBlockRef gb = nl_block(g, "notags"), wb = nl_block(g, "tags");
+    LLVMValueRef on = LLVMBuildLoad2(g->B, g->i1, g->mems[mi].notags, "");
+    nl_expect(g, LLVMBuildCondBr(g->B, on, gb, wb), true);
+    LLVMPositionBuilderAtEnd(g->B, gb);
+    return wb;
+}
+
+static LLVMValueRef nl_tag_guard_end(nl_gen *g, LLVMBasicBlockRef gend, LLVMValueRef gv,
+                                     LLVMValueRef wv)
+{
+    LLVMBasicBlockRef wend = LLVMGetInsertBlock(g->B), join = nl_block(g, "");
+    LLVMBuildBr(g->B, join);
+    LLVMPositionBuilderAtEnd(g->B, gend);
+    LLVMBuildBr(g->B, join);
+    LLVMPositionBuilderAtEnd(g->B, join);
+    if (!gv) return NULL;
+    LLVMValueRef phi = LLVMBuildPhi(g->B, LLVMTypeOf(gv), "");
+    LLVMValueRef vals[] = {gv, wv};
+    LLVMBasicBlockRef blocks[] = {gend, wend};
+    LLVMAddIncoming(phi, vals, blocks, 2);
+    return phi;
+}
+
+/* The value of a load op `base` (t the type it reads, sx signed) by the
+ * path's check or ways, not guarded (nl_load_value), in the slot encoding. */
+static LLVMValueRef nl_load_ways_value(nl_gen *g, LLVMTypeRef t, bool sx, uint32_t base,
+                                       uint32_t mi, uint8_t path, LLVMValueRef addr,
+                                       LLVMValueRef off, uint32_t bytes)
+{
+    LLVMValueRef v = nl_load_at(g, t, mi, path, addr, off, bytes);
+    if (t == g->i64) return v;
+    if (!sx) return LLVMBuildZExt(g->B, v, g->i64, "");
+    /* i32 results stay zero-extended in their slot. */
+    if (base == W_OP_I32_LOAD8_S || base == W_OP_I32_LOAD16_S)
+        return LLVMBuildZExt(g->B, LLVMBuildSExt(g->B, v, g->i32, ""), g->i64, "");
+    return LLVMBuildSExt(g->B, v, g->i64, "");
+}
+
 /* The value a load op `base` reads at addr + off of memory mi, in the
  * slot encoding (i64). */
 static LLVMValueRef nl_load_value(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi,
@@ -1157,21 +1249,21 @@ static LLVMValueRef nl_load_value(nl_gen *g, uint32_t base, uint8_t path, uint32
     default: t = g->i16, sx = true; break; /* I32_LOAD16_S, I64_LOAD16_S */
     }
     if (nl_guarded(g, mi, path)) return nl_guard_load(g, base, nl_guard_addr(g, mi, addr, off));
+    if (nl_tag_guarded(g, mi, path)) {
+        LLVMBasicBlockRef ways = nl_tag_guard_begin(g, mi);
+        LLVMValueRef tv = nl_guard_load(g, base, nl_guard_addr(g, mi, addr, off));
+        LLVMBasicBlockRef tend = LLVMGetInsertBlock(g->B);
+        LLVMPositionBuilderAtEnd(g->B, ways);
+        LLVMValueRef v = nl_load_ways_value(g, t, sx, base, mi, path, addr, off, bytes);
+        return nl_tag_guard_end(g, tend, tv, v);
+    }
     LLVMBasicBlockRef ways, join, guarded = NULL;
     LLVMValueRef gb = nl_pguard(g, mi, path, &ways, &join), gv = NULL;
     if (gb) {
         gv = nl_guard_load(g, base, nl_guard_at(g, gb, addr, off));
         guarded = nl_pguard_ways(g, ways, join);
     }
-    LLVMValueRef v = nl_load_at(g, t, mi, path, addr, off, bytes);
-    /* i32 results stay zero-extended in their slot. */
-    bool to32 = base == W_OP_I32_LOAD8_S || base == W_OP_I32_LOAD16_S;
-    if (t != g->i64 && !sx)
-        v = LLVMBuildZExt(g->B, v, g->i64, "");
-    else if (t != g->i64 && to32)
-        v = LLVMBuildZExt(g->B, LLVMBuildSExt(g->B, v, g->i32, ""), g->i64, "");
-    else if (t != g->i64)
-        v = LLVMBuildSExt(g->B, v, g->i64, "");
+    LLVMValueRef v = nl_load_ways_value(g, t, sx, base, mi, path, addr, off, bytes);
     return gb ? nl_pguard_join(g, join, gv, guarded, v) : v;
 }
 
@@ -1207,6 +1299,15 @@ static void nl_store(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMVa
         nl_guard_store(g, base, bytes, nl_guard_addr(g, mi, addr, off), v);
         return;
     }
+    if (nl_tag_guarded(g, mi, path)) {
+        LLVMBasicBlockRef ways = nl_tag_guard_begin(g, mi);
+        nl_guard_store(g, base, bytes, nl_guard_addr(g, mi, addr, off), v);
+        LLVMBasicBlockRef gend = LLVMGetInsertBlock(g->B);
+        LLVMPositionBuilderAtEnd(g->B, ways);
+        nl_store_ways(g, base, path, mi, addr, off, bytes, v);
+        nl_tag_guard_end(g, gend, NULL, NULL);
+        return;
+    }
     LLVMBasicBlockRef ways, join;
     LLVMValueRef gb = nl_pguard(g, mi, path, &ways, &join);
     if (!gb) {
@@ -1220,7 +1321,7 @@ static void nl_store(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMVa
     LLVMPositionBuilderAtEnd(g->B, join);
 }
 
-/* A store through the path's check or ways (nl_store). */
+/* A store by the access path's check or ways (not guarded: nl_store). */
 static void nl_store_ways(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMValueRef addr,
                           LLVMValueRef off, uint32_t bytes, LLVMValueRef v)
 {
@@ -2393,6 +2494,8 @@ static bool nl_function(nl_gen *g, uint32_t i)
         mm->tbase = LLVMBuildAlloca(g->B, g->ptr, "");
         mm->tsize = LLVMBuildAlloca(g->B, g->i64, "");
         mm->gbase = LLVMBuildAlloca(g->B, g->ptr, "");
+        mm->notags =
+            nl_tag_guarded(g, k, W_MEM_PATH_TAGGED) ? LLVMBuildAlloca(g->B, g->i1, "") : NULL;
     }
     g->pc = 0;
     /* The interpreter's view of this function, for frames and traps: its

@@ -267,6 +267,12 @@ typedef struct nat_guard {
     struct nat_guard *prev;
     const w_func *fn; /* the faulting access, set by nat_on_fault */
     uint32_t pc;
+    /* A tagged memory's fault (nat_tag_fault): its memory (NULL for any
+     * other fault), its trap, the address that trap names, its direction. */
+    const w_memory *tmem;
+    w_trap trap;
+    uint64_t fault;
+    bool write;
 } nat_guard;
 
 static _Thread_local nat_guard *nat_cur;
@@ -302,6 +308,104 @@ static bool nat_pguard_addr(const w_instance *inst, uintptr_t addr)
     return false;
 }
 
+/* ---- tagged flat memories without tags ----------------------------------------------
+ * A tagged flat 32-bit memory while none of its granules has a tag
+ * (tag_any false) is accessed like a flat one: one guarded instruction at
+ * base + ea, ea the address (its tag bits included) plus the offset. Such
+ * an access is legal exactly when ea + bytes <= size (an address with a
+ * tag is at least 2^28, beyond every tagged 32-bit memory), and anything
+ * else faults on the memory's reservation. Its trap is the memory layer's
+ * (pg_check_access, as the slow path mem_load_slow / mem_store_slow
+ * makes it): "out of bounds" when the address without its tag is out of
+ * bounds, else the tag mismatch. That needs the access's ea and width,
+ * which the fault address alone does not give (an access straddling the
+ * end names the page after it, as one starting there does), so they come
+ * from the instruction itself: one of nl_guard_asm's forms (native/nl_gen.c),
+ * a mov with the memory operand disp(base,index), read with the registers
+ * of the fault (plat_fault_gpr). */
+
+/* The memory operand and width of the guarded access instruction at ip
+ * (x86-64, the forms nl_guard_load and nl_guard_store emit: an optional
+ * 66, F2 or F3 prefix, an optional REX, the opcode, ModRM with a SIB byte
+ * and a displacement of 0, 8 or 32 bits). False for anything else. */
+static bool nat_site_operand(const uint8_t *ip, unsigned *base, unsigned *index, int64_t *disp,
+                             uint32_t *bytes, bool *write)
+{
+    unsigned pfx = 0, rex = 0;
+    if (*ip == 0x66 || *ip == 0xf2 || *ip == 0xf3) pfx = *ip++;
+    if ((*ip & 0xf0) == 0x40) rex = *ip++;
+    bool w = (rex & 8) != 0;
+    unsigned op = *ip++;
+    switch (op) {
+    case 0x88: *bytes = 1, *write = true; break;                           /* movb */
+    case 0x89: *bytes = pfx == 0x66 ? 2 : w ? 8 : 4, *write = true; break; /* movw/l/q */
+    case 0x8b: *bytes = w ? 8 : 4, *write = false; break;                  /* movl/q */
+    case 0x63: *bytes = 4, *write = false; break;                          /* movslq */
+    case 0x0f:
+        switch (*ip++) {
+        case 0x10: /* movss, movsd: load */
+        case 0x11: /* store */
+            if (pfx != 0xf2 && pfx != 0xf3) return false;
+            *bytes = pfx == 0xf2 ? 8 : 4, *write = ip[-1] == 0x11;
+            break;
+        case 0xb6:                                    /* movzb */
+        case 0xbe: *bytes = 1, *write = false; break; /* movsb */
+        case 0xb7:                                    /* movzw */
+        case 0xbf: *bytes = 2, *write = false; break; /* movsw */
+        default: return false;
+        }
+        break;
+    default: return false;
+    }
+    unsigned modrm = *ip++, mod = modrm >> 6;
+    if ((modrm & 7) != 4 || mod == 3) return false; /* a SIB byte follows */
+    unsigned sib = *ip++;
+    *index = ((sib >> 3) & 7) | (rex & 2) << 2;
+    *base = (sib & 7) | (rex & 1) << 3;
+    /* Scale 1, an index register (4 without REX.X is none), a base. */
+    if (sib >> 6 || *index == 4 || (mod == 0 && (sib & 7) == 5)) return false;
+    if (mod == 1) {
+        *disp = (int8_t)ip[0];
+    } else if (mod == 2) {
+        int32_t d;
+        memcpy(&d, ip, 4);
+        *disp = d;
+    } else {
+        *disp = 0;
+    }
+    return true;
+}
+
+/* Is the fault at pc (a site of the running code), naming addr, an access
+ * to a tagged flat 32-bit memory of gd's instance without tags that the
+ * memory layer refuses? Then gd gets the memory, its trap and the address
+ * the trap names. Async-signal-safe: the instruction's bytes, the fault's
+ * registers and the memory's state (its size; tag_any, and its nibbles
+ * only if it has tags by now) are plain reads. */
+static bool nat_tag_fault(nat_guard *gd, uintptr_t pc, uintptr_t addr)
+{
+    unsigned rb, ri;
+    int64_t disp;
+    uint32_t bytes;
+    bool write;
+    uint64_t b, x;
+    if (!nat_site_operand((const uint8_t *)pc, &rb, &ri, &disp, &bytes, &write)) return false;
+    if (!plat_fault_gpr(rb, &b) || !plat_fault_gpr(ri, &x)) return false;
+    const w_instance *inst = gd->inst;
+    for (uint32_t i = 0; i < inst->module->nmems; i++) {
+        const w_memory *m = inst->mems[i];
+        if (!m->tagged || m->mode != W_MEM_FLAT || m->is64 || (uintptr_t)m->base != b) continue;
+        if (addr < b || addr - b >= m->reserved + W_PAGE_SIZE) return false;
+        uint64_t ea = x + (uint64_t)disp, sea;
+        gd->trap = pg_check_access(m, ea, bytes, write, &sea, &gd->fault);
+        if (gd->trap == W_TRAP_OK) return false;
+        gd->tmem = m;
+        gd->write = write;
+        return true;
+    }
+    return false;
+}
+
 /* The fault handler (plat_fault_install): a site of the running code
  * faulting on a memory of the running instance is ours. Async-signal-safe:
  * the site table, the instance's memories and this thread's nat_cur (which
@@ -317,11 +421,15 @@ static void nat_on_fault(uintptr_t pc, uintptr_t addr)
     const w_native_set *set =
         atomic_load_explicit(&((w_codeset *)inst->code)->native, memory_order_relaxed);
     if (!set || set->handle != owner || site->func >= set->nfuncs) return;
-    if (!nat_guard_addr(inst, addr) && !nat_pguard_addr(inst, addr)) return;
+    if (!nat_guard_addr(inst, addr) && !nat_pguard_addr(inst, addr) && !nat_tag_fault(gd, pc, addr))
+        return;
     gd->fn = inst->funcs[inst->module->nimported_funcs + site->func];
     gd->pc = site->irpc;
     siglongjmp(gd->jb, 1);
 }
+
+static w_trap nat_mem_trap(w_exec *ex, const w_func *fn, uint32_t pc, const w_memory *m, w_trap t,
+                           uint64_t fault, bool write);
 
 bool nat_guard_install(void)
 {
@@ -337,6 +445,7 @@ w_trap nat_run(w_exec *ex, w_func *fn, w_native_entry e, uint64_t *slots)
     w_trap t;
     gd.inst = fn->inst;
     gd.prev = nat_cur;
+    gd.tmem = NULL;
     /* Native code keeps what vm_call keeps free below it for host code. */
     ex->nat_stack_lim = lim ? lim + VM_STACK_RESERVE : 0;
     if (sigsetjmp(gd.jb, 0) == 0) {
@@ -345,7 +454,8 @@ w_trap nat_run(w_exec *ex, w_func *fn, w_native_entry e, uint64_t *slots)
     } else {
         /* A site faulted (nat_on_fault): its trap, with the frames native
          * code had pushed at that point, then back to ours. */
-        t = nat_h_trap(ex, gd.fn, gd.pc, W_TRAP_MEM_OOB);
+        t = gd.tmem ? nat_mem_trap(ex, gd.fn, gd.pc, gd.tmem, gd.trap, gd.fault, gd.write)
+                    : nat_h_trap(ex, gd.fn, gd.pc, W_TRAP_MEM_OOB);
         ex->nframes = nframes;
     }
     nat_cur = gd.prev;

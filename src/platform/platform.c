@@ -245,11 +245,37 @@ static void fault_chain(int sig, siginfo_t *si, void *uctx)
     }
 }
 
+/* The context of the fault this thread's fault fn is handling (NULL
+ * outside one): what plat_fault_gpr reads. A fn that leaves with
+ * siglongjmp leaves it set; the next fault replaces it, and only a fault
+ * fn reads it. */
+static _Thread_local const void *fault_uctx;
+
+bool plat_fault_gpr(unsigned r, uint64_t *v)
+{
+    const ucontext_t *uc = fault_uctx;
+    if (!uc || r > 15) return false;
+#if defined(__x86_64__)
+    static const unsigned char greg[16] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP,
+                                           REG_RSI, REG_RDI, REG_R8,  REG_R9,  REG_R10, REG_R11,
+                                           REG_R12, REG_R13, REG_R14, REG_R15};
+    *v = (uint64_t)uc->uc_mcontext.gregs[greg[r]];
+    return true;
+#else
+    (void)v;
+    return false;
+#endif
+}
+
 static void fault_handler(int sig, siginfo_t *si, void *uctx)
 {
     int saved = errno;
     plat_fault_fn fn = atomic_load_explicit(&fault_fn, memory_order_acquire);
-    if (fn && si->si_code > 0) fn(fault_pc(uctx), (uintptr_t)si->si_addr);
+    if (fn && si->si_code > 0) {
+        fault_uctx = uctx;
+        fn(fault_pc(uctx), (uintptr_t)si->si_addr);
+        fault_uctx = NULL;
+    }
     errno = saved;
     fault_chain(sig, si, uctx);
 }

@@ -86,6 +86,12 @@ typedef void (*plat_fault_fn)(uintptr_t pc, uintptr_t addr);
  * handler could not be installed or this platform cannot tell a fault's pc. */
 bool plat_fault_install(plat_fault_fn fn);
 
+/* Inside a fault fn only: *v gets the value general register r had at the
+ * faulting instruction, r numbered as the CPU's instructions encode it
+ * (x86-64: 0 rax, 1 rcx, 2 rdx, 3 rbx, 4 rsp, 5 rbp, 6 rsi, 7 rdi, 8-15
+ * r8-r15). False on other CPUs, for another r, or outside a fault fn. */
+bool plat_fault_gpr(unsigned r, uint64_t *v);
+
 /* ---- watchdog ------------------------------------------------------------------ */
 
 /* A deadline registration. The caller owns the struct (no allocation, so

@@ -170,6 +170,49 @@ for mode in flat paged paged-tables; do
     done
 done
 
+# Tagged flat 32-bit memories without tags (tguard.wat): guarded like flat
+# ones, a fault is out of bounds or a tag mismatch as the interpreter says.
+# Every width at and past the end, with and without a tag in the address,
+# straddling the end; offsets; grow; a 256 MiB memory 1; tags set, in a
+# loop, in a callee, and freed. Then guard.wat's cases in mem-safety.
+wat2wasm --enable-all tests/native/tguard.wat -o "$out/tguard.pre.wasm" \
+    && "$O/cage-place" "$out/tguard.pre.wasm" "$out/tguard.wasm" || bad "building tguard.wasm"
+TG=(-W mem-safety -C cache="$out/tcache")
+tgo=0; tgm=0
+tgsame() { # label, ward run arguments...
+    same "$@"
+    grep -q "out of bounds memory access" "$out/last" && tgo=$((tgo + 1))
+    grep -q "memory tag mismatch" "$out/last" && tgm=$((tgm + 1))
+}
+for f in l8u l8s l16u l16s l32 l32s l64 lf32 lf64 s8 s16 s32 s64 sf32 sf64 rw offt off8 off64 offs \
+         grow nested ind; do
+    for a in 0 65535 65534 65532 65528 65529 65536 268435452 268435456 268500988 268500990 \
+             268566524 4026531856 4294967295; do
+        tgsame "[mem-safety] tguard.wat $f $a" "${TG[@]}" --invoke "$f" "$out/tguard.wasm" "$a"
+    done
+done
+for f in b32 b64 bs16; do
+    for a in 0 268435452 268435454 268435455 268435456 268435460 536870904 536870910 4294967292; do
+        tgsame "[mem-safety] tguard.wat $f $a" "${TG[@]}" --invoke "$f" "$out/tguard.wasm" "$a"
+    done
+done
+for c in "tag_here 64" "tag_here 96" "tag_here 805306432" "tag_here 65534" "tag_callee 64" \
+         "tag_callee 805306432" "tag_callee 100" "tag_loop 52 10" "tag_loop 805306420 10" \
+         "tag_loop 200 10" "tag_loop 65520 10" "tag_freed 64" "tag_freed 805306432" "tag_freed 65536"; do
+    set -- $c
+    tgsame "[mem-safety] tguard.wat $*" "${TG[@]}" --invoke "$1" "$out/tguard.wasm" "$2"
+done
+# The cases above must trap both ways (and not only trap).
+if [ "$tgo" -ge 150 ] && [ "$tgo" -le 300 ] && [ "$tgm" -ge 40 ] && [ "$tgm" -le 150 ]; then ok; else
+    bad "tguard: $tgo out of bounds and $tgm tag mismatches of 363 cases"
+fi
+for f in l8u l16s l32 l64 lf64 s8 s64 sf64 rw off8 off64 offs grow nested ind z_l z_s drop fill; do
+    for a in 0 65534 65536 131068 268435456 4294967295; do
+        same "[mem-safety] guard.wat $f $a" "${TG[@]}" --invoke "$f" "$G" "$a"
+    done
+done
+
+
 # Builds tests/native/NAME.c with libward-native and runs it on WASM: its
 # last line must be "N passed, 0 failed".
 c_test() {
