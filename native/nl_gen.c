@@ -496,7 +496,7 @@ static uint8_t nl_mode(nl_gen *g, uint32_t mi)
 }
 
 /* Does an access of memory mi by path `path` have a guarded form for while
- * the memory is flat and has no tags (nl_tag_guard_begin)? A tagged 32-bit
+ * the memory is flat and has no tags (nl_tag_guard)? A tagged 32-bit
  * memory's, where guard pages are on (nl_jit_guard). */
 static bool nl_tag_guarded(nl_gen *g, uint32_t mi, uint8_t path)
 {
@@ -1003,12 +1003,8 @@ static bool nl_guarded(nl_gen *g, uint32_t mi, uint8_t path)
  * interpreter's slow path answers "out of bounds memory access" for any
  * such access of a paged memory (pg_check), whatever its pages. So the
  * access branches on mm->gbase: not NULL, one guarded instruction on it;
- * NULL, the path's ways as before. nl_pguard returns the base, with the
- * builder in the guarded block, *ways the block for the ways and *join a
- * new block where both go on; or NULL (nothing generated) for any other
- * access. */
-static LLVMValueRef nl_pguard(nl_gen *g, uint32_t mi, uint8_t path, LLVMBasicBlockRef *ways,
-                              LLVMBasicBlockRef *join)
+ * NULL, the path's ways as before (nl_guard_split). */
+static LLVMValueRef nl_pguard(nl_gen *g, uint32_t mi, uint8_t path, LLVMBasicBlockRef *ways)
 {
     if ((path != W_MEM_PATH_PAGED0 && path != W_MEM_PATH_PAGED) || nl_mode(g, mi) != W_MEM_PAGED ||
         nl_is64(g, mi) || !nl_jit_guard())
@@ -1016,34 +1012,9 @@ static LLVMValueRef nl_pguard(nl_gen *g, uint32_t mi, uint8_t path, LLVMBasicBlo
     LLVMValueRef gb = LLVMBuildLoad2(g->B, g->ptr, g->mems[mi].gbase, "");
     LLVMBasicBlockRef yes = nl_block(g, "pguard");
     *ways = nl_block(g, "pways");
-    *join = nl_block(g, "");
     nl_expect(g, LLVMBuildCondBr(g->B, LLVMBuildIsNotNull(g->B, gb, ""), yes, *ways), true);
     LLVMPositionBuilderAtEnd(g->B, yes);
     return gb;
-}
-
-/* After the ways of a load: on to join, where the value is gv (the
- * guarded load's, from its last block `guarded`) or v (the ways'). */
-static LLVMValueRef nl_pguard_join(nl_gen *g, LLVMBasicBlockRef join, LLVMValueRef gv,
-                                   LLVMBasicBlockRef guarded, LLVMValueRef v)
-{
-    LLVMBasicBlockRef from[] = {guarded, LLVMGetInsertBlock(g->B)};
-    LLVMValueRef vals[] = {gv, v};
-    LLVMBuildBr(g->B, join);
-    LLVMPositionBuilderAtEnd(g->B, join);
-    LLVMValueRef phi = LLVMBuildPhi(g->B, LLVMTypeOf(v), "");
-    LLVMAddIncoming(phi, vals, from, 2);
-    return phi;
-}
-
-/* After the guarded access: on to join, and the builder to the ways'
- * block. Returns the guarded access's last block. */
-static LLVMBasicBlockRef nl_pguard_ways(nl_gen *g, LLVMBasicBlockRef ways, LLVMBasicBlockRef join)
-{
-    LLVMBasicBlockRef done = LLVMGetInsertBlock(g->B);
-    LLVMBuildBr(g->B, join);
-    LLVMPositionBuilderAtEnd(g->B, ways);
-    return done;
 }
 
 /* The address of a guarded access: base + idx + disp, unchecked (flat: the
@@ -1133,6 +1104,10 @@ static LLVMValueRef nl_guard_load(nl_gen *g, uint32_t base, nl_gaddr a)
  * slot): floats from an SSE register, where their producers leave them. */
 static void nl_guard_store(nl_gen *g, uint32_t base, uint32_t bytes, nl_gaddr a, LLVMValueRef v)
 {
+    if (base == W_OP_V128_STORE) {
+        nl_guard_asm(g, "movdqu $0, %s", a, v, LLVMTypeOf(v));
+        return;
+    }
     if (base == W_OP_F64_STORE) {
         nl_guard_asm(g, "movsd $0, %s", a, LLVMBuildBitCast(g->B, v, g->f64, ""), g->f64);
         return;
@@ -1149,14 +1124,66 @@ static void nl_guard_store(nl_gen *g, uint32_t base, uint32_t bytes, nl_gaddr a,
     nl_guard_asm(g, insn, a, v, g->i64);
 }
 
-/* The `bytes` bytes (1, 2, 4, 8 or 16) a guarded v128 access reads at
- * addr + off of memory mi, by one guarded instruction, put in g->tmp:
- * the SIMD code builds its value from there as from memory (the alloca
- * does not escape, so SROA keeps the bytes in registers). */
-static LLVMValueRef nl_guard_vbytes(nl_gen *g, uint32_t mi, LLVMValueRef addr, LLVMValueRef off,
-                                    uint32_t bytes)
+/* Tagged flat 32-bit memories without tags. While no granule of such a
+ * memory has a tag (tag_any false), an access at ea (its tag bits
+ * included) is legal exactly when ea + bytes <= size, as for a flat
+ * memory: an address with a tag is at least 2^28, beyond the memory. So
+ * the access is a guarded instruction too, and a fault on it is the trap
+ * the memory layer names for it (nat_tag_fault in exec/native.c: out of
+ * bounds, or the tag mismatch with its message). The state is the flag
+ * mm->notags (nl_reload, after anything that can set a tag: Cage's
+ * instructions, calls that may run them or host code); while it is false
+ * (tags, or a paged memory) the access takes the tagged path's ways.
+ * nl_tag_guard branches on the flag and leaves the builder in the guarded
+ * block, returning the memory's base (*ways the block of the ways). */
+static LLVMValueRef nl_tag_guard(nl_gen *g, uint32_t mi, LLVMBasicBlockRef *ways)
 {
-    nl_gaddr a = nl_guard_addr(g, mi, addr, off);
+    LLVMBasicBlockRef gb = nl_block(g, "notags");
+    *ways = nl_block(g, "tags");
+    LLVMValueRef on = LLVMBuildLoad2(g->B, g->i1, g->mems[mi].notags, "");
+    nl_expect(g, LLVMBuildCondBr(g->B, on, gb, *ways), true);
+    LLVMPositionBuilderAtEnd(g->B, gb);
+    return LLVMBuildLoad2(g->B, g->ptr, g->mems[mi].rd_base, "");
+}
+
+/* An access of memory mi by `path` that is one guarded instruction while
+ * a state of the memory holds (a tagged flat memory without tags, a paged
+ * memory whose span is whole) and the path's ways otherwise: branches on
+ * that state and leaves the builder in the guarded block, returning the
+ * base the guarded access adds its address to and *ways the block where
+ * the ways go; NULL (nothing generated) for any other access. The
+ * caller generates the guarded access, then the ways in *ways, and joins
+ * them with nl_guard_join. */
+static LLVMValueRef nl_guard_split(nl_gen *g, uint32_t mi, uint8_t path, LLVMBasicBlockRef *ways)
+{
+    if (nl_tag_guarded(g, mi, path)) return nl_tag_guard(g, mi, ways);
+    return nl_pguard(g, mi, path, ways);
+}
+
+/* Joins the guarded block `gend` (its value gv, or none) with the ways'
+ * current block (value wv); the join's value. */
+static LLVMValueRef nl_guard_join(nl_gen *g, LLVMBasicBlockRef gend, LLVMValueRef gv,
+                                  LLVMValueRef wv)
+{
+    LLVMBasicBlockRef wend = LLVMGetInsertBlock(g->B), join = nl_block(g, "");
+    LLVMBuildBr(g->B, join);
+    LLVMPositionBuilderAtEnd(g->B, gend);
+    LLVMBuildBr(g->B, join);
+    LLVMPositionBuilderAtEnd(g->B, join);
+    if (!gv) return NULL;
+    LLVMValueRef phi = LLVMBuildPhi(g->B, LLVMTypeOf(gv), "");
+    LLVMValueRef vals[] = {gv, wv};
+    LLVMBasicBlockRef blocks[] = {gend, wend};
+    LLVMAddIncoming(phi, vals, blocks, 2);
+    return phi;
+}
+
+/* The `bytes` bytes (1, 2, 4, 8 or 16) a guarded v128 access reads at a,
+ * by one guarded instruction, put in g->tmp: the SIMD code builds its
+ * value from there as from memory (the alloca does not escape, so SROA
+ * keeps the bytes in registers). */
+static LLVMValueRef nl_guard_vbytes(nl_gen *g, nl_gaddr a, uint32_t bytes)
+{
     LLVMValueRef v;
     if (bytes == 16)
         v = nl_guard_asm(g, "movdqu %s, $0", a, NULL, LLVMVectorType(g->i64, 2));
@@ -1172,43 +1199,20 @@ static LLVMValueRef nl_guard_vbytes(nl_gen *g, uint32_t mi, LLVMValueRef addr, L
     return g->tmp;
 }
 
-/* Tagged flat 32-bit memories without tags. While no granule of such a
- * memory has a tag (tag_any false), an access at ea (its tag bits
- * included) is legal exactly when ea + bytes <= size, as for a flat
- * memory: an address with a tag is at least 2^28, beyond the memory. So
- * the access is a guarded instruction too, and a fault on it is the trap
- * the memory layer names for it (nat_tag_fault in exec/native.c: out of
- * bounds, or the tag mismatch with its message). The state is the flag
- * mm->notags (nl_reload, after anything that can set a tag: Cage's
- * instructions, calls that may run them or host code); while it is false
- * (tags, or a paged memory) the access takes the tagged path's ways.
- * nl_tag_guard_begin branches on the flag and leaves the builder in the
- * guarded block, returning the block of the ways; nl_tag_guard_end joins
- * the guarded block `gend` (value gv, or none for a store) with the ways'
- * current block (value wv). */
-static LLVMBasicBlockRef nl_tag_guard_begin(nl_gen *g, uint32_t mi)
+/* A pointer to the `bytes` bytes a v128 load reads at addr + off of
+ * memory mi: guarded where the memory allows (nl_guard_vbytes), else by
+ * the path's check or ways (nl_addr). */
+static LLVMValueRef nl_vbytes(nl_gen *g, uint8_t path, uint32_t mi, LLVMValueRef addr,
+                              LLVMValueRef off, uint32_t bytes)
 {
-    LLVMBasicBlockRef gb = nl_block(g, "notags"), wb = nl_block(g, "tags");
-    LLVMValueRef on = LLVMBuildLoad2(g->B, g->i1, g->mems[mi].notags, "");
-    nl_expect(g, LLVMBuildCondBr(g->B, on, gb, wb), true);
-    LLVMPositionBuilderAtEnd(g->B, gb);
-    return wb;
-}
-
-static LLVMValueRef nl_tag_guard_end(nl_gen *g, LLVMBasicBlockRef gend, LLVMValueRef gv,
-                                     LLVMValueRef wv)
-{
-    LLVMBasicBlockRef wend = LLVMGetInsertBlock(g->B), join = nl_block(g, "");
-    LLVMBuildBr(g->B, join);
-    LLVMPositionBuilderAtEnd(g->B, gend);
-    LLVMBuildBr(g->B, join);
-    LLVMPositionBuilderAtEnd(g->B, join);
-    if (!gv) return NULL;
-    LLVMValueRef phi = LLVMBuildPhi(g->B, LLVMTypeOf(gv), "");
-    LLVMValueRef vals[] = {gv, wv};
-    LLVMBasicBlockRef blocks[] = {gend, wend};
-    LLVMAddIncoming(phi, vals, blocks, 2);
-    return phi;
+    LLVMBasicBlockRef slow, ways;
+    if (nl_guarded(g, mi, path)) return nl_guard_vbytes(g, nl_guard_addr(g, mi, addr, off), bytes);
+    LLVMValueRef gb = nl_guard_split(g, mi, path, &ways);
+    if (!gb) return nl_addr(g, mi, path, addr, off, bytes, false, &slow);
+    LLVMValueRef gp = nl_guard_vbytes(g, nl_guard_at(g, gb, addr, off), bytes);
+    LLVMBasicBlockRef gend = LLVMGetInsertBlock(g->B);
+    LLVMPositionBuilderAtEnd(g->B, ways);
+    return nl_guard_join(g, gend, gp, nl_addr(g, mi, path, addr, off, bytes, false, &slow));
 }
 
 /* The value of a load op `base` (t the type it reads, sx signed) by the
@@ -1249,28 +1253,20 @@ static LLVMValueRef nl_load_value(nl_gen *g, uint32_t base, uint8_t path, uint32
     default: t = g->i16, sx = true; break; /* I32_LOAD16_S, I64_LOAD16_S */
     }
     if (nl_guarded(g, mi, path)) return nl_guard_load(g, base, nl_guard_addr(g, mi, addr, off));
-    if (nl_tag_guarded(g, mi, path)) {
-        LLVMBasicBlockRef ways = nl_tag_guard_begin(g, mi);
-        LLVMValueRef tv = nl_guard_load(g, base, nl_guard_addr(g, mi, addr, off));
-        LLVMBasicBlockRef tend = LLVMGetInsertBlock(g->B);
-        LLVMPositionBuilderAtEnd(g->B, ways);
-        LLVMValueRef v = nl_load_ways_value(g, t, sx, base, mi, path, addr, off, bytes);
-        return nl_tag_guard_end(g, tend, tv, v);
-    }
-    LLVMBasicBlockRef ways, join, guarded = NULL;
-    LLVMValueRef gb = nl_pguard(g, mi, path, &ways, &join), gv = NULL;
-    if (gb) {
-        gv = nl_guard_load(g, base, nl_guard_at(g, gb, addr, off));
-        guarded = nl_pguard_ways(g, ways, join);
-    }
-    LLVMValueRef v = nl_load_ways_value(g, t, sx, base, mi, path, addr, off, bytes);
-    return gb ? nl_pguard_join(g, join, gv, guarded, v) : v;
+    LLVMBasicBlockRef ways;
+    LLVMValueRef gb = nl_guard_split(g, mi, path, &ways);
+    if (!gb) return nl_load_ways_value(g, t, sx, base, mi, path, addr, off, bytes);
+    LLVMValueRef gv = nl_guard_load(g, base, nl_guard_at(g, gb, addr, off));
+    LLVMBasicBlockRef gend = LLVMGetInsertBlock(g->B);
+    LLVMPositionBuilderAtEnd(g->B, ways);
+    return nl_guard_join(g, gend, gv, nl_load_ways_value(g, t, sx, base, mi, path, addr, off, bytes));
 }
 
 /* The narrow value a store op `base` writes, from slot value v (i64). */
 static LLVMValueRef nl_store_value(nl_gen *g, uint32_t base, LLVMValueRef v)
 {
     switch (base) {
+    case W_OP_V128_STORE: /* <2 x i64> (nl_vstore) */
     case W_OP_I64_STORE:
     case W_OP_F64_STORE: return v;
     case W_OP_I32_STORE:
@@ -1299,26 +1295,17 @@ static void nl_store(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMVa
         nl_guard_store(g, base, bytes, nl_guard_addr(g, mi, addr, off), v);
         return;
     }
-    if (nl_tag_guarded(g, mi, path)) {
-        LLVMBasicBlockRef ways = nl_tag_guard_begin(g, mi);
-        nl_guard_store(g, base, bytes, nl_guard_addr(g, mi, addr, off), v);
-        LLVMBasicBlockRef gend = LLVMGetInsertBlock(g->B);
-        LLVMPositionBuilderAtEnd(g->B, ways);
-        nl_store_ways(g, base, path, mi, addr, off, bytes, v);
-        nl_tag_guard_end(g, gend, NULL, NULL);
-        return;
-    }
-    LLVMBasicBlockRef ways, join;
-    LLVMValueRef gb = nl_pguard(g, mi, path, &ways, &join);
+    LLVMBasicBlockRef ways;
+    LLVMValueRef gb = nl_guard_split(g, mi, path, &ways);
     if (!gb) {
         nl_store_ways(g, base, path, mi, addr, off, bytes, v);
         return;
     }
     nl_guard_store(g, base, bytes, nl_guard_at(g, gb, addr, off), v);
-    nl_pguard_ways(g, ways, join);
+    LLVMBasicBlockRef gend = LLVMGetInsertBlock(g->B);
+    LLVMPositionBuilderAtEnd(g->B, ways);
     nl_store_ways(g, base, path, mi, addr, off, bytes, v);
-    LLVMBuildBr(g->B, join);
-    LLVMPositionBuilderAtEnd(g->B, join);
+    nl_guard_join(g, gend, NULL, NULL);
 }
 
 /* A store by the access path's check or ways (not guarded: nl_store). */
@@ -2010,9 +1997,7 @@ static uint32_t nl_store_op(uint32_t bytes)
 static void nl_vload(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMValueRef addr,
                      LLVMValueRef off, uint32_t bytes, uint32_t dst)
 {
-    LLVMBasicBlockRef slow;
-    LLVMValueRef p = nl_guarded(g, mi, path) ? nl_guard_vbytes(g, mi, addr, off, bytes)
-                                             : nl_addr(g, mi, path, addr, off, bytes, false, &slow);
+    LLVMValueRef p = nl_vbytes(g, path, mi, addr, off, bytes);
     nl_vgen v = nl_vgen_of(g);
     if (nl_simd_load(&v, base, p, dst)) return;
     LLVMValueRef args[] = {nl_c32(g, base), p, g->vbuf};
@@ -2020,34 +2005,15 @@ static void nl_vload(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi, LLVMVa
     nl_pair_in(g, 0, dst, true);
 }
 
+/* v128.store: the vector in slots src, src + 1 as <2 x i64>, stored as the
+ * scalar stores are (nl_store). */
 static void nl_vstore(nl_gen *g, uint8_t path, uint32_t mi, LLVMValueRef addr, LLVMValueRef off,
                       uint32_t src)
 {
-    LLVMBasicBlockRef slow;
-    LLVMValueRef lo = nl_rd64(g, src), hi = nl_rd64(g, src + 1);
-    if (nl_guarded(g, mi, path)) {
-        LLVMTypeRef vt = LLVMVectorType(g->i64, 2);
-        LLVMValueRef v = LLVMBuildInsertElement(g->B, LLVMGetUndef(vt), lo, nl_c32(g, 0), "");
-        v = LLVMBuildInsertElement(g->B, v, hi, nl_c32(g, 1), "");
-        nl_guard_asm(g, "movdqu $0, %s", nl_guard_addr(g, mi, addr, off), v, vt);
-        return;
-    }
-    LLVMValueRef p = nl_addr(g, mi, path, addr, off, 16, true, &slow);
-    LLVMValueRef s1 = LLVMBuildStore(g->B, lo, p), s2 = LLVMBuildStore(g->B, hi, nl_at(g, p, 8));
-    LLVMSetAlignment(s1, 1);
-    LLVMSetAlignment(s2, 1);
-    if (!slow) return;
-    LLVMBasicBlockRef join = nl_block(g, "");
-    LLVMBuildBr(g->B, join);
-    LLVMPositionBuilderAtEnd(g->B, slow);
-    nl_st(g, lo, g->tmp, 0);
-    nl_st(g, hi, g->tmp, 8);
-    LLVMValueRef args[] = {g->ex, g->wfn, nl_c32(g, g->pc), nl_c32(g, mi),
-                           addr,  off,    nl_c32(g, 16),    g->tmp};
-    nl_check(g, LLVMBuildCall2(g->B, g->t_store, g->h_store, args, 8, ""));
-    nl_reload(g);
-    LLVMBuildBr(g->B, join);
-    LLVMPositionBuilderAtEnd(g->B, join);
+    LLVMTypeRef vt = LLVMVectorType(g->i64, 2);
+    LLVMValueRef v = LLVMBuildInsertElement(g->B, LLVMGetUndef(vt), nl_rd64(g, src), nl_c32(g, 0), "");
+    v = LLVMBuildInsertElement(g->B, v, nl_rd64(g, src + 1), nl_c32(g, 1), "");
+    nl_store(g, W_OP_V128_STORE, path, mi, addr, off, 16, v);
 }
 
 /* load_lane / store_lane: the lane is `bytes` bytes at lane * bytes. */
@@ -2061,10 +2027,7 @@ static void nl_lane(nl_gen *g, const nl_opinfo *o, const uint32_t *ip)
     uint32_t lane = ip[k + (o->layout0 ? 1 : 3)];
     nl_vgen v = nl_vgen_of(g);
     if (load) {
-        LLVMBasicBlockRef slow;
-        LLVMValueRef p = nl_guarded(g, mi, o->path)
-                             ? nl_guard_vbytes(g, mi, addr, off, o->bytes)
-                             : nl_addr(g, mi, o->path, addr, off, o->bytes, false, &slow);
+        LLVMValueRef p = nl_vbytes(g, o->path, mi, addr, off, o->bytes);
         nl_simd_load_lane(&v, o->bytes, lane, p, ip[2], ip[3]);
     } else {
         LLVMValueRef x = nl_simd_lane(&v, o->bytes, lane, ip[2]);

@@ -325,7 +325,8 @@ static bool nat_pguard_addr(const w_instance *inst, uintptr_t addr)
  * of the fault (plat_fault_gpr). */
 
 /* The memory operand and width of the guarded access instruction at ip
- * (x86-64, the forms nl_guard_load and nl_guard_store emit: an optional
+ * (x86-64, the forms nl_guard_load, nl_guard_store and nl_guard_vbytes emit
+ * (movdqu for v128): an optional
  * 66, F2 or F3 prefix, an optional REX, the opcode, ModRM with a SIB byte
  * and a displacement of 0, 8 or 32 bits). False for anything else. */
 static bool nat_site_operand(const uint8_t *ip, unsigned *base, unsigned *index, int64_t *disp,
@@ -347,6 +348,11 @@ static bool nat_site_operand(const uint8_t *ip, unsigned *base, unsigned *index,
         case 0x11: /* store */
             if (pfx != 0xf2 && pfx != 0xf3) return false;
             *bytes = pfx == 0xf2 ? 8 : 4, *write = ip[-1] == 0x11;
+            break;
+        case 0x6f: /* movdqu: load */
+        case 0x7f: /* store */
+            if (pfx != 0xf3) return false;
+            *bytes = 16, *write = ip[-1] == 0x7f;
             break;
         case 0xb6:                                    /* movzb */
         case 0xbe: *bytes = 1, *write = false; break; /* movsb */

@@ -1,7 +1,7 @@
 ;; tests/native/tguard.wat - tagged flat 32-bit memories without tags, whose
 ;; accesses native code leaves to the guard pages (docs/native.md, "Guard
 ;; pages"; run with -W mem-safety, after cage-place): every width at and
-;; past the end, addresses that carry a tag (a tag mismatch while the
+;; past the end (v128 too), addresses that carry a tag (a tag mismatch while the
 ;; address without it is in bounds, out of bounds otherwise, straddles
 ;; across the end either way), offsets near 2^32, after memory.grow, a
 ;; 256 MiB memory 1 (the largest tagged 32-bit memory, where an address
@@ -32,6 +32,9 @@
   (func (export "sf32") (param i32) (f32.store (local.get 0) (f32.const 2.5)))
   (func (export "sf64") (param i32) (f64.store (local.get 0) (f64.const 1.5)))
   ;; Stores then reads back: the value written, or the trap.
+  (func (export "vl") (param i32) (result i64) (i64x2.extract_lane 1 (v128.load (local.get 0))))
+  (func (export "vl8") (param i32) (result i64) (i64x2.extract_lane 0 (v128.load8x8_u (local.get 0))))
+  (func (export "vs") (param i32) (v128.store (local.get 0) (v128.const i64x2 -1 -1)))
   (func (export "rw") (param i32) (result i64)
     (i64.store (local.get 0) (i64.const 0x1122334455667788))
     (i64.load (local.get 0)))
