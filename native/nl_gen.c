@@ -520,18 +520,6 @@ static void nl_reload_ways(nl_gen *g, nl_mem *mm, LLVMValueRef m, uint8_t mode)
     LLVMBuildStore(g->B, LLVMBuildSelect(g->B, paged, pages, nl_c64(g, 0), ""), mm->pages);
     LLVMBuildStore(g->B, nl_ld(g, g->ptr, m, offsetof(w_memory, pg_rd)), mm->pg_rd);
     LLVMBuildStore(g->B, nl_ld(g, g->ptr, m, offsetof(w_memory, pg_wr)), mm->pg_wr);
-    if (mode == W_MEM_PAGED && !nl_is64(g, (uint32_t)(mm - g->mems)) && nl_jit_guard()) {
-        /* The span is all of it, from the guarded arena's base (mem.h,
-         * pg_guard; a flat memory's pg_guard is NULL). */
-        LLVMValueRef gb = nl_ld(g, g->ptr, m, offsetof(w_memory, pg_guard));
-        LLVMValueRef wb = nl_ld(g, g->ptr, m, offsetof(w_memory, span.wr_base));
-        LLVMValueRef wl = nl_ld(g, g->i64, m, offsetof(w_memory, span.wr_lim));
-        LLVMValueRef size = nl_ld(g, g->i64, m, offsetof(w_memory, size));
-        LLVMValueRef total = LLVMBuildAnd(g->B, LLVMBuildICmp(g->B, LLVMIntEQ, wl, size, ""),
-                                          LLVMBuildICmp(g->B, LLVMIntEQ, wb, gb, ""), "");
-        LLVMBuildStore(g->B, LLVMBuildSelect(g->B, total, gb, LLVMConstPointerNull(g->ptr), ""),
-                       mm->gbase);
-    }
     if (mode != W_MEM_TAGGED) return;
     LLVMBuildStore(g->B, nl_ld(g, g->ptr, m, offsetof(w_memory, pg_tg)), mm->pg_tg);
     LLVMValueRef a = nl_ld(g, g->i8, m, offsetof(w_memory, tag_any));
@@ -541,6 +529,49 @@ static void nl_reload_ways(nl_gen *g, nl_mem *mm, LLVMValueRef m, uint8_t mode)
     LLVMBuildStore(g->B, LLVMBuildSelect(g->B, any, tags, none, ""), mm->tags);
     LLVMBuildStore(g->B, nl_ld(g, g->ptr, m, offsetof(w_memory, base)), mm->tbase);
     LLVMBuildStore(g->B, nl_ld(g, g->i64, m, offsetof(w_memory, size)), mm->tsize);
+}
+
+/* A paged 32-bit memory where guard pages are on (nl_pguard) keeps only
+ * its guarded arena's base across the function (mm->gbase: the arena's
+ * base while the span is all of the memory, else NULL; nl_reload_gbase).
+ * Its accesses take the guarded form while that base is not NULL, and
+ * the ways otherwise; the ways load the state they read (the span, the
+ * tables, the pages: nl_reload_mem) where they run (nl_ways_state), so
+ * that none of it is live across the function, nor reloaded after every
+ * call: in call-heavy code (malloc, recursion) that state cost a load
+ * each after every call and registers everywhere. */
+static bool nl_lazy(nl_gen *g, uint32_t mi)
+{
+    return nl_mode(g, mi) == W_MEM_PAGED && !nl_is64(g, mi) && nl_jit_guard();
+}
+
+static void nl_reload_gbase(nl_gen *g, nl_mem *mm, LLVMValueRef m)
+{
+    /* The span is all of it, from the guarded arena's base (mem.h,
+     * pg_guard; a flat memory's pg_guard is NULL). */
+    LLVMValueRef gb = nl_ld(g, g->ptr, m, offsetof(w_memory, pg_guard));
+    LLVMValueRef wb = nl_ld(g, g->ptr, m, offsetof(w_memory, span.wr_base));
+    LLVMValueRef wl = nl_ld(g, g->i64, m, offsetof(w_memory, span.wr_lim));
+    LLVMValueRef size = nl_ld(g, g->i64, m, offsetof(w_memory, size));
+    LLVMValueRef total = LLVMBuildAnd(g->B, LLVMBuildICmp(g->B, LLVMIntEQ, wl, size, ""),
+                                      LLVMBuildICmp(g->B, LLVMIntEQ, wb, gb, ""), "");
+    LLVMBuildStore(g->B, LLVMBuildSelect(g->B, total, gb, LLVMConstPointerNull(g->ptr), ""),
+                   mm->gbase);
+}
+
+static void nl_reload_mem(nl_gen *g, uint32_t i, LLVMValueRef m);
+
+/* The pointer to memory mi's w_memory. */
+static LLVMValueRef nl_mem_ptr(nl_gen *g, uint32_t mi)
+{
+    return nl_ptr_at(g, nl_ld(g, g->ptr, g->inst, offsetof(w_instance, mems)), mi);
+}
+
+/* Before the ways of memory mi read their state: a lazy memory's, loaded
+ * here (nl_lazy); the others' was loaded by nl_reload. */
+static void nl_ways_state(nl_gen *g, uint32_t mi)
+{
+    if (nl_lazy(g, mi)) nl_reload_mem(g, mi, nl_mem_ptr(g, mi));
 }
 
 /* Reloads the state of the memories the function uses (VM_RELOAD_MEM0):
@@ -554,51 +585,58 @@ static void nl_reload_ways(nl_gen *g, nl_mem *mm, LLVMValueRef m, uint8_t mode)
  * as nl_reload_ways would give a flat memory without tags. */
 static void nl_reload(nl_gen *g)
 {
-    if (!g->m->nmems) return;
     LLVMValueRef mems = NULL;
     for (uint32_t i = 0; i < g->m->nmems; i++) {
-        nl_mem *mm = &g->mems[i];
-        if (!mm->used) continue;
+        if (!g->mems[i].used) continue;
         if (!mems) mems = nl_ld(g, g->ptr, g->inst, offsetof(w_instance, mems));
         LLVMValueRef m = nl_ptr_at(g, mems, i);
-        LLVMValueRef rb = nl_ld(g, g->ptr, m, offsetof(w_memory, span.rd_base));
-        LLVMValueRef rl = nl_ld(g, g->i64, m, offsetof(w_memory, span.rd_lim));
-        LLVMValueRef wb = nl_ld(g, g->ptr, m, offsetof(w_memory, span.wr_base));
-        LLVMValueRef wl = nl_ld(g, g->i64, m, offsetof(w_memory, span.wr_lim));
-        LLVMValueRef any = NULL;
-        if (nl_mode(g, i) == W_MEM_TAGGED) {
-            LLVMValueRef a = nl_ld(g, g->i8, m, offsetof(w_memory, tag_any));
-            any = LLVMBuildICmp(g->B, LLVMIntNE, a, LLVMConstInt(g->i8, 0, 0), "");
-            rl = LLVMBuildSelect(g->B, any, nl_c64(g, 0), rl, "");
-            wl = LLVMBuildSelect(g->B, any, nl_c64(g, 0), wl, "");
-        }
-        LLVMBuildStore(g->B, rb, mm->rd_base);
-        LLVMBuildStore(g->B, rl, mm->rd_lim);
-        LLVMBuildStore(g->B, wb, mm->wr_base);
-        LLVMBuildStore(g->B, wl, mm->wr_lim);
-        if (nl_mode(g, i) == W_MEM_FLAT) continue;
-        if (!mm->notags) {
-            nl_reload_ways(g, mm, m, nl_mode(g, i));
-            continue;
-        }
-        /* Flat (a paged memory's span is not its reservation) and no tags. */
-        LLVMValueRef kind = nl_ld(g, g->i8, m, offsetof(w_memory, mode));
-        LLVMValueRef flat =
-            LLVMBuildICmp(g->B, LLVMIntEQ, kind, LLVMConstInt(g->i8, W_MEM_FLAT, 0), "");
-        LLVMValueRef on = LLVMBuildAnd(g->B, flat, LLVMBuildNot(g->B, any, ""), "");
-        LLVMBuildStore(g->B, on, mm->notags);
-        LLVMBasicBlockRef skip = nl_block(g, ""), full = nl_block(g, "reload"),
-                          done = nl_block(g, "");
-        nl_expect(g, LLVMBuildCondBr(g->B, on, skip, full), true);
-        LLVMPositionBuilderAtEnd(g->B, skip);
-        LLVMBuildStore(g->B, nl_c64(g, 0), mm->pages);
-        LLVMBuildStore(g->B, LLVMConstPointerNull(g->ptr), mm->tags);
-        LLVMBuildBr(g->B, done);
-        LLVMPositionBuilderAtEnd(g->B, full);
-        nl_reload_ways(g, mm, m, nl_mode(g, i));
-        LLVMBuildBr(g->B, done);
-        LLVMPositionBuilderAtEnd(g->B, done);
+        if (nl_lazy(g, i))
+            nl_reload_gbase(g, &g->mems[i], m);
+        else
+            nl_reload_mem(g, i, m);
     }
+}
+
+/* The state of memory i (m its w_memory) that its accesses read, loaded. */
+static void nl_reload_mem(nl_gen *g, uint32_t i, LLVMValueRef m)
+{
+    nl_mem *mm = &g->mems[i];
+    LLVMValueRef rb = nl_ld(g, g->ptr, m, offsetof(w_memory, span.rd_base));
+    LLVMValueRef rl = nl_ld(g, g->i64, m, offsetof(w_memory, span.rd_lim));
+    LLVMValueRef wb = nl_ld(g, g->ptr, m, offsetof(w_memory, span.wr_base));
+    LLVMValueRef wl = nl_ld(g, g->i64, m, offsetof(w_memory, span.wr_lim));
+    LLVMValueRef any = NULL;
+    if (nl_mode(g, i) == W_MEM_TAGGED) {
+        LLVMValueRef a = nl_ld(g, g->i8, m, offsetof(w_memory, tag_any));
+        any = LLVMBuildICmp(g->B, LLVMIntNE, a, LLVMConstInt(g->i8, 0, 0), "");
+        rl = LLVMBuildSelect(g->B, any, nl_c64(g, 0), rl, "");
+        wl = LLVMBuildSelect(g->B, any, nl_c64(g, 0), wl, "");
+    }
+    LLVMBuildStore(g->B, rb, mm->rd_base);
+    LLVMBuildStore(g->B, rl, mm->rd_lim);
+    LLVMBuildStore(g->B, wb, mm->wr_base);
+    LLVMBuildStore(g->B, wl, mm->wr_lim);
+    if (nl_mode(g, i) == W_MEM_FLAT) return;
+    if (!mm->notags) {
+        nl_reload_ways(g, mm, m, nl_mode(g, i));
+        return;
+    }
+    /* Flat (a paged memory's span is not its reservation) and no tags. */
+    LLVMValueRef kind = nl_ld(g, g->i8, m, offsetof(w_memory, mode));
+    LLVMValueRef flat =
+        LLVMBuildICmp(g->B, LLVMIntEQ, kind, LLVMConstInt(g->i8, W_MEM_FLAT, 0), "");
+    LLVMValueRef on = LLVMBuildAnd(g->B, flat, LLVMBuildNot(g->B, any, ""), "");
+    LLVMBuildStore(g->B, on, mm->notags);
+    LLVMBasicBlockRef skip = nl_block(g, ""), full = nl_block(g, "reload"), done = nl_block(g, "");
+    nl_expect(g, LLVMBuildCondBr(g->B, on, skip, full), true);
+    LLVMPositionBuilderAtEnd(g->B, skip);
+    LLVMBuildStore(g->B, nl_c64(g, 0), mm->pages);
+    LLVMBuildStore(g->B, LLVMConstPointerNull(g->ptr), mm->tags);
+    LLVMBuildBr(g->B, done);
+    LLVMPositionBuilderAtEnd(g->B, full);
+    nl_reload_ways(g, mm, m, nl_mode(g, i));
+    LLVMBuildBr(g->B, done);
+    LLVMPositionBuilderAtEnd(g->B, done);
 }
 
 /* A wrapper of helper h (type t) that saves and restores every register
@@ -806,6 +844,7 @@ static LLVMValueRef nl_addr_ways(nl_gen *g, uint32_t mi, uint8_t path, LLVMValue
 {
     nl_mem *mm = &g->mems[mi];
     LLVMValueRef bad;
+    nl_ways_state(g, mi);
     LLVMValueRef ea = nl_ea(g, mi, addr, off, bytes, &bad);
     bool tagged = path == W_MEM_PATH_TAGGED0 || path == W_MEM_PATH_TAGGED;
     LLVMBasicBlockRef join = nl_block(g, "way"), sl = nl_block(g, "slow");
@@ -923,6 +962,7 @@ static LLVMValueRef nl_addr(nl_gen *g, uint32_t mi, uint8_t path, LLVMValueRef a
         return phi;
     }
     LLVMValueRef bad;
+    nl_ways_state(g, mi);
     LLVMValueRef ea = nl_ea(g, mi, addr, off, bytes, &bad);
     LLVMValueRef base = LLVMBuildLoad2(g->B, g->ptr, write ? mm->wr_base : mm->rd_base, "");
     LLVMValueRef lim = LLVMBuildLoad2(g->B, g->i64, write ? mm->wr_lim : mm->rd_lim, "");
@@ -2362,7 +2402,7 @@ static bool nl_instr(nl_gen *g, uint32_t op, const uint32_t *ip)
         return true;
     }
     case W_OP_MEMORY_SIZE: {
-        LLVMValueRef m = nl_ptr_at(g, nl_ld(g, g->ptr, g->inst, offsetof(w_instance, mems)), ip[1]);
+        LLVMValueRef m = nl_mem_ptr(g, ip[1]);
         nl_wr64(g, ip[2], nl_ld(g, g->i64, m, offsetof(w_memory, pages)));
         return true;
     }
