@@ -1298,7 +1298,8 @@ static LLVMValueRef nl_load_value(nl_gen *g, uint32_t base, uint8_t path, uint32
     LLVMValueRef gv = nl_guard_load(g, base, nl_guard_at(g, gb, addr, off));
     LLVMBasicBlockRef gend = LLVMGetInsertBlock(g->B);
     LLVMPositionBuilderAtEnd(g->B, ways);
-    return nl_guard_join(g, gend, gv, nl_load_ways_value(g, t, sx, base, mi, path, addr, off, bytes));
+    return nl_guard_join(g, gend, gv,
+                         nl_load_ways_value(g, t, sx, base, mi, path, addr, off, bytes));
 }
 
 /* The narrow value a store op `base` writes, from slot value v (i64). */
@@ -2050,7 +2051,8 @@ static void nl_vstore(nl_gen *g, uint8_t path, uint32_t mi, LLVMValueRef addr, L
                       uint32_t src)
 {
     LLVMTypeRef vt = LLVMVectorType(g->i64, 2);
-    LLVMValueRef v = LLVMBuildInsertElement(g->B, LLVMGetUndef(vt), nl_rd64(g, src), nl_c32(g, 0), "");
+    LLVMValueRef v =
+        LLVMBuildInsertElement(g->B, LLVMGetUndef(vt), nl_rd64(g, src), nl_c32(g, 0), "");
     v = LLVMBuildInsertElement(g->B, v, nl_rd64(g, src + 1), nl_c32(g, 1), "");
     nl_store(g, W_OP_V128_STORE, path, mi, addr, off, 16, v);
 }
