@@ -24,6 +24,7 @@
 #include <llvm-c/Error.h>
 #include <llvm-c/LLJIT.h>
 #include <llvm-c/Orc.h>
+#include <llvm-c/Support.h>
 #include <llvm-c/Target.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 #include <llvm-c/blake3.h>
@@ -118,6 +119,12 @@ static void nl_init(void)
     LLVMInitializeNativeAsmPrinter();
     atexit(nl_at_exit);
     LLVMInitializeNativeAsmParser(); /* the guarded accesses are inline asm */
+    /* -O2 unswitches loops only on conditions that need no copy of the
+     * loop. The flag tests of paged and tagged memories (is the guarded
+     * base set, are there tags) are loop-invariant and need one: this
+     * lets LLVM make the loop twice, once per answer. */
+    const char *opts[] = {"ward", "-enable-nontrivial-unswitch"};
+    LLVMParseCommandLineOptions(2, opts, NULL);
     nl_cpu = LLVMGetHostCPUName();
     nl_features = LLVMGetHostCPUFeatures();
 #if defined(__x86_64__)
