@@ -1084,29 +1084,34 @@ static nl_gaddr nl_guard_addr(nl_gen *g, uint32_t mi, LLVMValueRef addr, LLVMVal
  * %s for the memory operand and $0 for the value register, of type vt: i64
  * in a general register, float or double in an SSE register. A load
  * returns the value its instruction leaves in $0; a store (v not NULL)
- * writes v. The address goes in registers, not as a memory operand, so
- * that LLVM's strictfp code generation, which treats an asm that may load
- * or store as an x87 instruction, does not follow it with an fwait. */
+ * writes v. The memory operand is an address operand ("p"): LLVM selects
+ * it as it would a load's (base, index, scale and displacement, folded
+ * from the address arithmetic), and the fault handler decodes whichever
+ * it chose (nat_site_operand). Not "*m": in the strictfp functions native
+ * code uses, an asm with a memory operand is followed by an fwait
+ * (X86InsertWait). Registers for base and index cost a lea per access
+ * where LLVM had folded constants into the address (jacobi2d 108 ms with
+ * them, 76 ms with "p"). */
 static LLVMValueRef nl_guard_asm(nl_gen *g, const char *insn, nl_gaddr a, LLVMValueRef v,
                                  LLVMTypeRef vt)
 {
-    char mem[48], ins[96], text[320];
+    char ins[96], text[320];
     uint32_t fi = (uint32_t)(g->fc - g->cs->funcs);
-    snprintf(mem, sizeof mem, "%llu($1,$2)", (unsigned long long)a.disp);
-    snprintf(ins, sizeof ins, insn, mem);
+    snprintf(ins, sizeof ins, insn, "$1");
     snprintf(text, sizeof text,
              "1: %s\n\t.pushsection " NL_PCMAP_SECTION ",\"a\",@progbits\n\t.long 1b - .\n\t"
              ".long %u, %u\n\t.popsection",
              ins, fi, g->pc);
     bool store = v != NULL, fp = vt != g->i64;
-    const char *cons = store ? (fp ? "x,r,r" : "r,r,r") : (fp ? "=x,r,r" : "=r,r,r");
-    LLVMTypeRef params[3] = {vt, g->ptr, g->i64};
-    LLVMTypeRef ft = store ? LLVMFunctionType(LLVMVoidTypeInContext(g->C), params, 3, 0)
-                           : LLVMFunctionType(vt, params + 1, 2, 0);
+    const char *cons = store ? (fp ? "x,p" : "r,p") : (fp ? "=x,p" : "=r,p");
+    LLVMValueRef at = a.disp ? LLVMBuildAdd(g->B, a.idx, nl_c64(g, a.disp), "") : a.idx;
+    LLVMValueRef args[2] = {v, LLVMBuildGEP2(g->B, g->i8, a.base, &at, 1, "")};
+    LLVMTypeRef params[2] = {vt, g->ptr};
+    LLVMTypeRef ft = store ? LLVMFunctionType(LLVMVoidTypeInContext(g->C), params, 2, 0)
+                           : LLVMFunctionType(vt, params + 1, 1, 0);
     LLVMValueRef fn = LLVMGetInlineAsm(ft, text, strlen(text), (char *)cons, strlen(cons), true,
                                        false, LLVMInlineAsmDialectATT, false);
-    LLVMValueRef args[3] = {v, a.base, a.idx};
-    return LLVMBuildCall2(g->B, ft, fn, store ? args : args + 1, store ? 3 : 2, "");
+    return LLVMBuildCall2(g->B, ft, fn, store ? args : args + 1, store ? 2 : 1, "");
 }
 
 /* The value load op `base` reads (a guarded access), as i64 in the slot

@@ -321,16 +321,17 @@ static bool nat_pguard_addr(const w_instance *inst, uintptr_t addr)
  * which the fault address alone does not give (an access straddling the
  * end names the page after it, as one starting there does), so they come
  * from the instruction itself: one of nl_guard_asm's forms (native/nl_gen.c),
- * a mov with the memory operand disp(base,index), read with the registers
- * of the fault (plat_fault_gpr). */
+ * a mov whose memory operand is read with the registers of the fault
+ * (plat_fault_gpr). */
 
-/* The memory operand and width of the guarded access instruction at ip
- * (x86-64, the forms nl_guard_load, nl_guard_store and nl_guard_vbytes emit
- * (movdqu for v128): an optional
- * 66, F2 or F3 prefix, an optional REX, the opcode, ModRM with a SIB byte
- * and a displacement of 0, 8 or 32 bits). False for anything else. */
-static bool nat_site_operand(const uint8_t *ip, unsigned *base, unsigned *index, int64_t *disp,
-                             uint32_t *bytes, bool *write)
+/* The effective address and width of the guarded access instruction at
+ * ip (x86-64, the forms nl_guard_load, nl_guard_store and nl_guard_vbytes
+ * emit (movdqu for v128): an optional 66, F2 or F3 prefix, an optional
+ * REX, the opcode, then any ModRM memory operand but a RIP-relative one:
+ * a base, an index with its scale, or both, and a displacement of 0, 8 or
+ * 32 bits), computed from the registers of the fault. False for anything
+ * else. */
+static bool nat_site_operand(const uint8_t *ip, uint64_t *ea, uint32_t *bytes, bool *write)
 {
     unsigned pfx = 0, rex = 0;
     if (*ip == 0x66 || *ip == 0xf2 || *ip == 0xf3) pfx = *ip++;
@@ -363,22 +364,34 @@ static bool nat_site_operand(const uint8_t *ip, unsigned *base, unsigned *index,
         break;
     default: return false;
     }
-    unsigned modrm = *ip++, mod = modrm >> 6;
-    if ((modrm & 7) != 4 || mod == 3) return false; /* a SIB byte follows */
-    unsigned sib = *ip++;
-    *index = ((sib >> 3) & 7) | (rex & 2) << 2;
-    *base = (sib & 7) | (rex & 1) << 3;
-    /* Scale 1, an index register (4 without REX.X is none), a base. */
-    if (sib >> 6 || *index == 4 || (mod == 0 && (sib & 7) == 5)) return false;
-    if (mod == 1) {
-        *disp = (int8_t)ip[0];
-    } else if (mod == 2) {
+    unsigned modrm = *ip++, mod = modrm >> 6, rm = modrm & 7;
+    if (mod == 3 || (mod == 0 && rm == 5)) return false; /* a register; RIP-relative */
+    uint64_t sum = 0, r;
+    bool disp32 = mod == 2;
+    if (rm == 4) { /* a SIB byte */
+        unsigned sib = *ip++, index = ((sib >> 3) & 7) | (rex & 2) << 2;
+        if (index != 4) { /* 4 without REX.X: no index */
+            if (!plat_fault_gpr(index, &r)) return false;
+            sum += r << (sib >> 6);
+        }
+        if (mod == 0 && (sib & 7) == 5) { /* no base, a 32-bit displacement */
+            disp32 = true;
+        } else {
+            if (!plat_fault_gpr((sib & 7) | (rex & 1) << 3, &r)) return false;
+            sum += r;
+        }
+    } else {
+        if (!plat_fault_gpr(rm | (rex & 1) << 3, &r)) return false;
+        sum += r;
+    }
+    if (disp32) {
         int32_t d;
         memcpy(&d, ip, 4);
-        *disp = d;
-    } else {
-        *disp = 0;
+        sum += (uint64_t)(int64_t)d;
+    } else if (mod == 1) {
+        sum += (uint64_t)(int64_t)(int8_t)ip[0];
     }
+    *ea = sum;
     return true;
 }
 
@@ -390,20 +403,18 @@ static bool nat_site_operand(const uint8_t *ip, unsigned *base, unsigned *index,
  * only if it has tags by now) are plain reads. */
 static bool nat_tag_fault(nat_guard *gd, uintptr_t pc, uintptr_t addr)
 {
-    unsigned rb, ri;
-    int64_t disp;
+    uint64_t at, sea;
     uint32_t bytes;
     bool write;
-    uint64_t b, x;
-    if (!nat_site_operand((const uint8_t *)pc, &rb, &ri, &disp, &bytes, &write)) return false;
-    if (!plat_fault_gpr(rb, &b) || !plat_fault_gpr(ri, &x)) return false;
+    if (!nat_site_operand((const uint8_t *)pc, &at, &bytes, &write)) return false;
     const w_instance *inst = gd->inst;
     for (uint32_t i = 0; i < inst->module->nmems; i++) {
         const w_memory *m = inst->mems[i];
-        if (!m->tagged || m->mode != W_MEM_FLAT || m->is64 || (uintptr_t)m->base != b) continue;
-        if (addr < b || addr - b >= m->reserved + W_PAGE_SIZE) return false;
-        uint64_t ea = x + (uint64_t)disp, sea;
-        gd->trap = pg_check_access(m, ea, bytes, write, &sea, &gd->fault);
+        if (!m->tagged || m->mode != W_MEM_FLAT || m->is64 || !m->base) continue;
+        uintptr_t b = (uintptr_t)m->base;
+        if (addr < b || addr - b >= m->reserved + W_PAGE_SIZE || at < b) continue;
+        /* The access's address in the memory, its tag bits included. */
+        gd->trap = pg_check_access(m, at - b, bytes, write, &sea, &gd->fault);
         if (gd->trap == W_TRAP_OK) return false;
         gd->tmem = m;
         gd->write = write;

@@ -176,8 +176,8 @@ tgsame() { # label, ward run arguments...
     grep -q "out of bounds memory access" "$out/last" && tgo=$((tgo + 1))
     grep -q "memory tag mismatch" "$out/last" && tgm=$((tgm + 1))
 }
-for f in l8u l8s l16u l16s l32 l32s l64 lf32 lf64 s8 s16 s32 s64 sf32 sf64 vl vl8 vs rw offt off8 \
-         off64 offs grow nested ind; do
+for f in l8u l8s l16u l16s l32 l32s l64 lf32 lf64 s8 s16 s32 s64 sf32 sf64 vl vl8 vs sc4 ss4 sct rw offt \
+         off8 off64 offs grow nested ind; do
     for a in 0 65535 65534 65532 65528 65529 65536 268435452 268435456 268500988 268500990 \
              268566524 4026531856 4294967295; do
         tgsame "[mem-safety] tguard.wat $f $a" "${TG[@]}" --invoke "$f" "$out/tguard.wasm" "$a"
@@ -196,7 +196,7 @@ for c in "tag_here 64" "tag_here 96" "tag_here 805306432" "tag_here 65534" "tag_
 done
 # The cases above must trap both ways (and not only trap).
 if [ "$tgo" -ge 150 ] && [ "$tgo" -le 300 ] && [ "$tgm" -ge 40 ] && [ "$tgm" -le 150 ]; then ok; else
-    bad "tguard: $tgo out of bounds and $tgm tag mismatches of 405 cases"
+    bad "tguard: $tgo out of bounds and $tgm tag mismatches of 447 cases"
 fi
 for f in l8u l16s l32 l64 lf64 s8 s64 sf64 rw off8 off64 offs grow nested ind z_l z_s drop fill \
          vl vl8x8 vsplat vzero vlane vs; do

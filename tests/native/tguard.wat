@@ -31,6 +31,16 @@
   (func (export "s64") (param i32) (i64.store (local.get 0) (i64.const -1)))
   (func (export "sf32") (param i32) (f32.store (local.get 0) (f32.const 2.5)))
   (func (export "sf64") (param i32) (f64.store (local.get 0) (f64.const 1.5)))
+  ;; Addresses LLVM folds into a scaled index (disp(base,index,4)), which
+  ;; the fault handler decodes as it does any other addressing: past the
+  ;; end for the top indexes, and with a tag in the offset.
+  (func (export "sc4") (param i32) (result i32)
+    (i32.load offset=65024 (i32.shl (i32.and (local.get 0) (i32.const 0xff)) (i32.const 2))))
+  (func (export "ss4") (param i32)
+    (i32.store offset=65024 (i32.shl (i32.and (local.get 0) (i32.const 0xff)) (i32.const 2))
+      (i32.const -1)))
+  (func (export "sct") (param i32) (result i64)
+    (i64.load offset=268435456 (i32.shl (i32.and (local.get 0) (i32.const 0xff)) (i32.const 3))))
   ;; Stores then reads back: the value written, or the trap.
   (func (export "vl") (param i32) (result i64) (i64x2.extract_lane 1 (v128.load (local.get 0))))
   (func (export "vl8") (param i32) (result i64) (i64x2.extract_lane 0 (v128.load8x8_u (local.get 0))))
