@@ -122,16 +122,9 @@ static void nl_init(void)
     /* -O2 unswitches loops only on conditions that need no copy of the
      * loop. The flag tests of paged and tagged memories (is the guarded
      * base set, are there tags) are loop-invariant and need one: this
-     * lets LLVM make the loop twice, once per answer.
-     * No jump across or ending at a 32-byte boundary: on Intel CPUs with
-     * the JCC erratum (Skylake and its server kin, these machines among
-     * them) microcode keeps such jumps out of the decoded-instruction
-     * cache, and where a hot loop's jumps happened to fall moved a
-     * benchmark by 20% whenever any code before it changed (interp: 121
-     * or 96 ms). The padding costs about 1% of code. */
-    const char *opts[] = {"ward", "-enable-nontrivial-unswitch",
-                          "-x86-branches-within-32B-boundaries"};
-    LLVMParseCommandLineOptions(3, opts, NULL);
+     * lets LLVM make the loop twice, once per answer. */
+    const char *opts[] = {"ward", "-enable-nontrivial-unswitch"};
+    LLVMParseCommandLineOptions(2, opts, NULL);
     nl_cpu = LLVMGetHostCPUName();
     nl_features = LLVMGetHostCPUFeatures();
 #if defined(__x86_64__)
