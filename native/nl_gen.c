@@ -1056,26 +1056,17 @@ static LLVMValueRef nl_pguard(nl_gen *g, uint32_t mi, LLVMBasicBlockRef *ways)
     return gb;
 }
 
-/* The address of a guarded access: base + idx + disp, unchecked (flat: the
- * loads' base is the stores'). A constant offset below 2^31 becomes the
- * instruction's displacement. */
-typedef struct nl_gaddr {
-    LLVMValueRef base, idx;
-    uint64_t disp;
-} nl_gaddr;
-
-static nl_gaddr nl_guard_at(nl_gen *g, LLVMValueRef base, LLVMValueRef addr, LLVMValueRef off)
+/* The address of a guarded access: base + addr + off, unchecked (flat: the
+ * loads' base is the stores'). The access instruction's addressing is
+ * LLVM's choice (nl_guard_asm). */
+static LLVMValueRef nl_guard_at(nl_gen *g, LLVMValueRef base, LLVMValueRef addr, LLVMValueRef off)
 {
-    nl_gaddr a = {base, addr, 0};
-    if (LLVMIsAConstantInt(off) && LLVMConstIntGetZExtValue(off) < (1ull << 31))
-        a.disp = LLVMConstIntGetZExtValue(off);
-    else
-        a.idx = LLVMBuildAdd(g->B, addr, off, "");
-    return a;
+    LLVMValueRef ea = LLVMBuildAdd(g->B, addr, off, "");
+    return LLVMBuildGEP2(g->B, g->i8, base, &ea, 1, "");
 }
 
 /* The same on flat memory mi (its base). */
-static nl_gaddr nl_guard_addr(nl_gen *g, uint32_t mi, LLVMValueRef addr, LLVMValueRef off)
+static LLVMValueRef nl_guard_addr(nl_gen *g, uint32_t mi, LLVMValueRef addr, LLVMValueRef off)
 {
     return nl_guard_at(g, LLVMBuildLoad2(g->B, g->ptr, g->mems[mi].rd_base, ""), addr, off);
 }
@@ -1092,7 +1083,7 @@ static nl_gaddr nl_guard_addr(nl_gen *g, uint32_t mi, LLVMValueRef addr, LLVMVal
  * (X86InsertWait). Registers for base and index cost a lea per access
  * where LLVM had folded constants into the address (jacobi2d 108 ms with
  * them, 76 ms with "p"). */
-static LLVMValueRef nl_guard_asm(nl_gen *g, const char *insn, nl_gaddr a, LLVMValueRef v,
+static LLVMValueRef nl_guard_asm(nl_gen *g, const char *insn, LLVMValueRef at, LLVMValueRef v,
                                  LLVMTypeRef vt)
 {
     char ins[96], text[320];
@@ -1104,8 +1095,7 @@ static LLVMValueRef nl_guard_asm(nl_gen *g, const char *insn, nl_gaddr a, LLVMVa
              ins, fi, g->pc);
     bool store = v != NULL, fp = vt != g->i64;
     const char *cons = store ? (fp ? "x,p" : "r,p") : (fp ? "=x,p" : "=r,p");
-    LLVMValueRef at = a.disp ? LLVMBuildAdd(g->B, a.idx, nl_c64(g, a.disp), "") : a.idx;
-    LLVMValueRef args[2] = {v, LLVMBuildGEP2(g->B, g->i8, a.base, &at, 1, "")};
+    LLVMValueRef args[2] = {v, at};
     LLVMTypeRef params[2] = {vt, g->ptr};
     LLVMTypeRef ft = store ? LLVMFunctionType(LLVMVoidTypeInContext(g->C), params, 2, 0)
                            : LLVMFunctionType(vt, params + 1, 1, 0);
@@ -1118,7 +1108,7 @@ static LLVMValueRef nl_guard_asm(nl_gen *g, const char *insn, nl_gaddr a, LLVMVa
  * encoding: the instruction extends it as the op does (writing a 32-bit
  * register clears the upper half). Float loads go to an SSE register,
  * where their users want them. */
-static LLVMValueRef nl_guard_load(nl_gen *g, uint32_t base, nl_gaddr a)
+static LLVMValueRef nl_guard_load(nl_gen *g, uint32_t base, LLVMValueRef a)
 {
     const char *insn;
     switch (base) {
@@ -1146,7 +1136,7 @@ static LLVMValueRef nl_guard_load(nl_gen *g, uint32_t base, nl_gaddr a)
 
 /* A guarded store by op `base` of the low `bytes` bytes of v (i64, the
  * slot): floats from an SSE register, where their producers leave them. */
-static void nl_guard_store(nl_gen *g, uint32_t base, uint32_t bytes, nl_gaddr a, LLVMValueRef v)
+static void nl_guard_store(nl_gen *g, uint32_t base, uint32_t bytes, LLVMValueRef a, LLVMValueRef v)
 {
     if (base == W_OP_V128_STORE) {
         nl_guard_asm(g, "movdqu $0, %s", a, v, LLVMTypeOf(v));
@@ -1226,7 +1216,7 @@ static LLVMValueRef nl_guard_join(nl_gen *g, LLVMBasicBlockRef gend, LLVMValueRe
  * by one guarded instruction, put in g->tmp: the SIMD code builds its
  * value from there as from memory (the alloca does not escape, so SROA
  * keeps the bytes in registers). */
-static LLVMValueRef nl_guard_vbytes(nl_gen *g, nl_gaddr a, uint32_t bytes)
+static LLVMValueRef nl_guard_vbytes(nl_gen *g, LLVMValueRef a, uint32_t bytes)
 {
     LLVMValueRef v;
     if (bytes == 16)
