@@ -21,6 +21,8 @@ CPPFLAGS += -Iinclude -Isrc
 LDLIBS  := -lm -lpthread
 SHARED  ?= $(abspath ../shared)
 SPEC_SRC ?= $(SHARED)/wasm-testsuite
+# Prerequisites expand when make reads a rule: defined before any rule uses it.
+SPEC_STAMP := build/spec-json/.stamp
 
 LD      ?= ld
 OBJCOPY ?= objcopy
@@ -180,7 +182,6 @@ $(O)/spec-runner: $(O)/tests/spec/runner.o $(O)/tests/spec/spectest.o $(O)/libwa
 	$(CC) $(CFLAGS) -o $@ $^ -lcjson $(LDLIBS)
 
 # Converts the suite once (stamp file); the conversion is shared by all builds.
-SPEC_STAMP := build/spec-json/.stamp
 $(SPEC_STAMP): tests/spec/convert.sh
 	bash tests/spec/convert.sh $(SPEC_SRC) build/spec-json
 	@touch $@
