@@ -1740,8 +1740,6 @@ static LLVMTypeRef nl_body_type(nl_gen *g, uint32_t param_slots, uint32_t result
 /* Pushes the caller's frame (interpreter-compatible: backtraces and the
  * depth limit). Only ip and fn: a native frame's fp is never read (the
  * interpreter reads fp only when it returns into a frame of its own). The
- * ip is the return point as an immediate (W_FRAME_NATIVE_IP), so no
- * register holds a code address across the loop a call sits in. The
  * depth is the body's parameter, so ex->nframes is only written. */
 static void nl_push_frame(nl_gen *g, uint32_t ret_pc)
 {
@@ -1751,7 +1749,7 @@ static void nl_push_frame(nl_gen *g, uint32_t ret_pc)
     LLVMValueRef off = LLVMBuildMul(g->B, LLVMBuildZExt(g->B, g->depth, g->i64, ""),
                                     nl_c64(g, sizeof(w_frame)), "");
     LLVMValueRef fr = LLVMBuildInBoundsGEP2(g->B, g->i8, frames, &off, 1, "");
-    nl_st(g, nl_c64(g, W_FRAME_NATIVE_IP(ret_pc)), fr, offsetof(w_frame, ip));
+    nl_st(g, nl_at(g, g->codebase, (uint64_t)ret_pc * 4), fr, offsetof(w_frame, ip));
     nl_st(g, g->wfn, fr, offsetof(w_frame, fn));
     nl_st(g, LLVMBuildAdd(g->B, g->depth, nl_c32(g, 1), ""), g->ex, offsetof(w_exec, nframes));
 }

@@ -84,25 +84,10 @@ typedef struct w_instance {
 } w_instance;
 
 typedef struct w_frame {
-    const uint32_t *ip; /* where to continue in the caller, or W_FRAME_NATIVE_IP */
+    const uint32_t *ip; /* where to continue in the caller */
     uint64_t *fp;       /* caller's frame */
     w_func *fn;         /* caller */
 } w_frame;
-
-/* The ip of a frame native code pushed: its return point as a code word
- * index, tagged in bit 0 (code words are 4-byte aligned, so a pointer
- * never has it). An immediate, so a call site stores it without a
- * register. Only backtraces read it (w_frame_pc): the interpreter never
- * returns into a frame it did not push. */
-#define W_FRAME_NATIVE_IP(pc) (((uint64_t)(pc) << 1) | 1u)
-
-/* The code word index where frame f continues in its caller. */
-static inline uint32_t w_frame_pc(const w_frame *f)
-{
-    uintptr_t ip = (uintptr_t)f->ip;
-    if (ip & 1u) return (uint32_t)(ip >> 1);
-    return (uint32_t)(f->ip - f->fn->code->code);
-}
 
 typedef struct w_btframe {
     const w_func *fn;

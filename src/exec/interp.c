@@ -395,7 +395,7 @@ W_NOINLINE void vm_record_trap(w_exec *ex, w_trap t, const w_func *fn, const uin
     while (f > ex->frames && ex->nbt < W_MAX_BACKTRACE) {
         f--;
         ex->bt[ex->nbt].fn = f->fn;
-        ex->bt[ex->nbt].pc = w_frame_pc(f);
+        ex->bt[ex->nbt].pc = (uint32_t)(f->ip - f->fn->code->code);
         ex->nbt++;
     }
 }

@@ -31,8 +31,7 @@
  * A body returns W_TRAP_OK or a trap that is already recorded in ex (code,
  * message, backtrace). Native code keeps the interpreter's frame stack
  * (ex->frames, ex->nframes): every call pushes a w_frame whose ip is the
- * return point in the caller's internal code (W_FRAME_NATIVE_IP, a code
- * word index tagged in bit 0), so backtraces, the call
+ * return point in the caller's internal code, so backtraces, the call
  * depth limit and nesting through host functions are the interpreter's.
  * It also checks the native stack against ex->nat_stack_lim in every
  * function's prologue, so a deep recursion on a small thread stack ends in
