@@ -10,6 +10,7 @@
 #   make spec       the official spec suite (needs wabt's wast2json)
 #   make fuzz       libFuzzer on the module loader (FUZZ_SECONDS=600)
 #   make fuzz-serve libFuzzer on the node's protocol decoder and manifest parser
+#   make fuzz-native libFuzzer: the native tier against the interpreter
 #   make bench      benchmarks against native code
 #   make deps       install the Debian packages the above need
 
@@ -301,15 +302,9 @@ fuzz-serve:
 	bash fuzz/run_serve.sh $(FUZZ_SECONDS)
 
 # The native tier against the interpreter (fuzz/fuzz_native.c) under
-# libFuzzer, seeded with the spec suite's modules.
-fuzz-native: $(SPEC_STAMP)
-	@mkdir -p build/fuzz-native/corpus build/fuzz-native/artifacts
-	clang -O1 -g -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer -Iinclude -Isrc -I$(shell $(LLVM_CONFIG) --includedir) \
-	    src/*/*.c native/*.c tests/spec/spectest.c fuzz/fuzz_native.c -o build/fuzz-native/fuzz_native \
-	    $(LLVM_LIBS) -lm -lpthread
-	find build/spec-json -name '*.wasm' -size -64k -exec cp -t build/fuzz-native/corpus {} + 2>/dev/null || true
-	build/fuzz-native/fuzz_native build/fuzz-native/corpus -max_total_time=$(or $(FUZZ_SECONDS),60) \
-	    -timeout=30 -max_len=65536 -artifact_prefix=build/fuzz-native/artifacts/
+# libFuzzer, seeded with the spec suite's modules (fuzz/run_native.sh).
+fuzz-native:
+	bash fuzz/run_native.sh $(FUZZ_SECONDS) $(O)
 
 # ---- benchmarks ----------------------------------------------------------------
 bench: all
