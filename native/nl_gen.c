@@ -258,6 +258,8 @@ typedef struct nl_gen {
     const w_fcode *fc;
     LLVMValueRef fn, ex, inst, res, wfn, codebase;
     LLVMValueRef depth; /* i32: ex->nframes while this body runs (its callers' frames) */
+    LLVMValueRef fp;    /* i64: where the interpreter's frame of this body would be in ex's
+                         * value stack (its fp): calls check the stack's size with it */
     bool ret1;          /* one result slot: the body returns {trap, value} */
     LLVMValueRef *slots;
     LLVMValueRef callbuf, tmp, vbuf;
@@ -1708,23 +1710,27 @@ static LLVMValueRef nl_num(nl_gen *g, uint32_t op, LLVMValueRef a, LLVMValueRef 
 
 /* ---- calls ------------------------------------------------------------------------------- */
 
-/* The fixed parameters of a body: ex, its w_func, the frame depth, and
- * `res` only for more than one result slot. */
+/* The fixed parameters of a body: ex, its w_func, the frame depth, the
+ * frame's place in the value stack, and `res` (NL_RES) only for more than
+ * one result slot. */
+enum { NL_RES = 4 };
 static uint32_t nl_fixed(uint32_t result_slots)
 {
-    return result_slots > 1 ? 4 : 3;
+    return result_slots > 1 ? NL_RES + 1 : NL_RES;
 }
 
 /* A body's type (native.h): w_trap f(w_exec *ex, w_func *fn, uint32_t
- * depth, [uint64_t *res,] i64 args...), returning {w_trap, i64} instead
- * when it has exactly one result slot, so that the common result comes
- * back in a register. */
+ * depth, uint64_t *fp, [uint64_t *res,] i64 args...), returning {w_trap,
+ * i64} instead when it has exactly one result slot, so that the common
+ * result comes back in a register. fp is passed as an i64: it is only
+ * compared and moved, never dereferenced. */
 static LLVMTypeRef nl_body_type(nl_gen *g, uint32_t param_slots, uint32_t result_slots)
 {
     uint32_t nf = nl_fixed(result_slots);
-    LLVMTypeRef *ps = calloc(param_slots + 4, sizeof *ps);
-    ps[0] = ps[1] = ps[3] = g->ptr;
+    LLVMTypeRef *ps = calloc(param_slots + NL_RES + 1, sizeof *ps);
+    ps[0] = ps[1] = ps[NL_RES] = g->ptr;
     ps[2] = g->i32;
+    ps[3] = g->i64;
     for (uint32_t i = 0; i < param_slots; i++)
         ps[nf + i] = g->i64;
     LLVMTypeRef ret = g->i32;
@@ -1737,14 +1743,50 @@ static LLVMTypeRef nl_body_type(nl_gen *g, uint32_t param_slots, uint32_t result
     return t;
 }
 
-/* Pushes the caller's frame (interpreter-compatible: backtraces and the
- * depth limit). Only ip and fn: a native frame's fp is never read (the
- * interpreter reads fp only when it returns into a frame of its own). The
- * depth is the body's parameter, so ex->nframes is only written. */
-static void nl_push_frame(nl_gen *g, uint32_t ret_pc)
+/* Fuel for zeroing a callee's locals (as the interpreter's call). */
+static void nl_local_fuel(nl_gen *g, LLVMValueRef local_slots)
+{
+    LLVMValueRef on = nl_ld(g, g->i8, g->ex, offsetof(w_exec, fuel_on));
+    LLVMBasicBlockRef fb = nl_block(g, "lfuel"), cb = nl_block(g, "");
+    LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntNE, on, LLVMConstInt(g->i8, 0, 0), ""), fb,
+                    cb);
+    LLVMPositionBuilderAtEnd(g->B, fb);
+    LLVMValueRef bytes =
+        LLVMBuildMul(g->B, LLVMBuildZExt(g->B, local_slots, g->i64, ""), nl_c64(g, 8), "");
+    LLVMValueRef args[] = {g->ex, g->wfn, nl_c32(g, g->pc), bytes};
+    nl_check(g, LLVMBuildCall2(g->B, g->t_fuel, g->h_fuel, args, 4, ""));
+    LLVMBuildBr(g->B, cb);
+    LLVMPositionBuilderAtEnd(g->B, cb);
+}
+
+/* A call's checks before its frame is pushed, in the interpreter's order:
+ * the call depth, then whether the callee's frame (frame_slots, i32) fits
+ * in the value stack at slot argbase of ours, then the fuel for zeroing
+ * its locals (local_slots, i32; NULL: it has too few to be charged). The
+ * interpreter's value stack is not used by native code, but its size is a
+ * limit (ward_store_config.max_stack_bytes), kept exactly: a recursion
+ * ends at the same depth in both tiers. */
+static void nl_call_checks(nl_gen *g, uint32_t argbase, LLVMValueRef frame_slots,
+                           LLVMValueRef local_slots)
 {
     LLVMValueRef max = nl_ld_inv(g, g->i32, g->ex, offsetof(w_exec, max_frames));
     nl_trap_if(g, LLVMBuildICmp(g->B, LLVMIntUGE, g->depth, max, ""), W_TRAP_STACK_EXHAUSTED);
+    LLVMValueRef end = nl_ld_inv(g, g->i64, g->ex, offsetof(w_exec, stack_end));
+    LLVMValueRef need = LLVMBuildAdd(
+        g->B, nl_c64(g, (uint64_t)argbase * 8),
+        LLVMBuildMul(g->B, LLVMBuildZExt(g->B, frame_slots, g->i64, ""), nl_c64(g, 8), ""), "");
+    nl_trap_if(g, LLVMBuildICmp(g->B, LLVMIntUGT, LLVMBuildAdd(g->B, g->fp, need, ""), end, ""),
+               W_TRAP_STACK_EXHAUSTED);
+    if (local_slots) nl_local_fuel(g, local_slots);
+}
+
+/* Pushes the caller's frame (interpreter-compatible: backtraces and the
+ * depth limit, which nl_call_checks has checked). Only ip and fn: a
+ * native frame's fp is never read (the interpreter reads fp only when it
+ * returns into a frame of its own). The depth is the body's parameter, so
+ * ex->nframes is only written. */
+static void nl_push_frame(nl_gen *g, uint32_t ret_pc)
+{
     LLVMValueRef frames = nl_ld_inv(g, g->ptr, g->ex, offsetof(w_exec, frames));
     LLVMValueRef off = LLVMBuildMul(g->B, LLVMBuildZExt(g->B, g->depth, g->i64, ""),
                                     nl_c64(g, sizeof(w_frame)), "");
@@ -1765,7 +1807,8 @@ static void nl_call_body(nl_gen *g, LLVMTypeRef ft, LLVMValueRef callee, LLVMVal
     args[0] = g->ex;
     args[1] = cfn;
     args[2] = LLVMBuildAdd(g->B, g->depth, nl_c32(g, 1), "");
-    if (nf == 4) args[3] = g->callbuf;
+    args[3] = LLVMBuildAdd(g->B, g->fp, nl_c64(g, (uint64_t)argbase * 8), "");
+    if (nf > NL_RES) args[NL_RES] = g->callbuf;
     for (uint32_t i = 0; i < ps; i++)
         args[nf + i] = nl_rd64(g, argbase + i);
     LLVMValueRef r = LLVMBuildCall2(g->B, ft, callee, args, ps + nf, "");
@@ -1790,27 +1833,13 @@ static void nl_call_helper(nl_gen *g, LLVMValueRef callee, uint32_t argbase, uin
 {
     for (uint32_t i = 0; i < ps; i++)
         nl_st(g, nl_rd64(g, argbase + i), g->callbuf, i * 8);
-    LLVMValueRef args[] = {g->ex, g->wfn, nl_c32(g, g->pc), nl_c32(g, ret_pc), callee, g->callbuf};
-    nl_check(g, LLVMBuildCall2(g->B, g->t_call, g->h_call, args, 6, ""));
+    LLVMValueRef fp = LLVMBuildIntToPtr(g->B, g->fp, g->ptr, "");
+    LLVMValueRef args[] = {g->ex,      g->wfn, nl_c32(g, g->pc),  nl_c32(g, ret_pc), callee,
+                           g->callbuf, fp,     nl_c32(g, argbase)};
+    nl_check(g, LLVMBuildCall2(g->B, g->t_call, g->h_call, args, 8, ""));
     for (uint32_t i = 0; i < rs; i++)
         nl_wr64(g, argbase + i, nl_ld(g, g->i64, g->callbuf, i * 8));
     nl_reload(g);
-}
-
-/* Fuel for zeroing a callee's locals (as the interpreter's call). */
-static void nl_local_fuel(nl_gen *g, LLVMValueRef local_slots)
-{
-    LLVMValueRef on = nl_ld(g, g->i8, g->ex, offsetof(w_exec, fuel_on));
-    LLVMBasicBlockRef fb = nl_block(g, "lfuel"), cb = nl_block(g, "");
-    LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntNE, on, LLVMConstInt(g->i8, 0, 0), ""), fb,
-                    cb);
-    LLVMPositionBuilderAtEnd(g->B, fb);
-    LLVMValueRef bytes =
-        LLVMBuildMul(g->B, LLVMBuildZExt(g->B, local_slots, g->i64, ""), nl_c64(g, 8), "");
-    LLVMValueRef args[] = {g->ex, g->wfn, nl_c32(g, g->pc), bytes};
-    nl_check(g, LLVMBuildCall2(g->B, g->t_fuel, g->h_fuel, args, 4, ""));
-    LLVMBuildBr(g->B, cb);
-    LLVMPositionBuilderAtEnd(g->B, cb);
 }
 
 /* Function j's w_func in this instance (itself for a recursive call). */
@@ -1827,9 +1856,12 @@ static void nl_call(nl_gen *g, const uint32_t *ip)
     const w_functype *ft = &g->m->types[g->m->func_types[j]];
     uint32_t nimp = g->m->nimported_funcs;
     if (j >= nimp && g->bodies[j - nimp]) {
+        const w_fcode *cfc = &g->cs->funcs[j - nimp];
         nl_limits(g);
-        uint32_t ls = g->cs->funcs[j - nimp].local_slots;
-        if ((uint64_t)ls * 8 >= W_FUEL_BULK_BYTES) nl_local_fuel(g, nl_c32(g, ls));
+        nl_call_checks(g, argbase, nl_c32(g, cfc->frame_slots),
+                       (uint64_t)cfc->local_slots * 8 >= W_FUEL_BULK_BYTES
+                           ? nl_c32(g, cfc->local_slots)
+                           : NULL);
         nl_call_body(g, g->body_types[j - nimp], g->bodies[j - nimp], nl_func_of(g, j), argbase,
                      ft->param_slots, ft->result_slots, g->pc + 3, g->moves[j - nimp]);
         return;
@@ -1912,10 +1944,9 @@ static void nl_call_indirect(nl_gen *g, const uint32_t *ip)
     LLVMBuildCondBr(g->B, LLVMBuildIsNotNull(g->B, body, ""), fast, slow);
     LLVMPositionBuilderAtEnd(g->B, fast);
     nl_limits(g);
-    if (big) {
-        LLVMValueRef code = nl_ld_inv(g, g->ptr, callee, offsetof(w_func, code));
-        nl_local_fuel(g, nl_ld_inv(g, g->i32, code, offsetof(w_fcode, local_slots)));
-    }
+    LLVMValueRef code = nl_ld_inv(g, g->ptr, callee, offsetof(w_func, code));
+    nl_call_checks(g, argbase, nl_ld_inv(g, g->i32, code, offsetof(w_fcode, frame_slots)),
+                   big ? nl_ld_inv(g, g->i32, code, offsetof(w_fcode, local_slots)) : NULL);
     nl_call_body(g, nl_body_type(g, ft->param_slots, ft->result_slots), body, callee, argbase,
                  ft->param_slots, ft->result_slots, g->pc + 5, moves);
     LLVMBuildBr(g->B, join);
@@ -2470,7 +2501,8 @@ static bool nl_function(nl_gen *g, uint32_t i)
     g->ex = LLVMGetParam(fn, 0);
     g->wfn = LLVMGetParam(fn, 1);
     g->depth = LLVMGetParam(fn, 2);
-    g->res = nf == 4 ? LLVMGetParam(fn, 3) : NULL;
+    g->fp = LLVMGetParam(fn, 3);
+    g->res = nf > NL_RES ? LLVMGetParam(fn, NL_RES) : NULL;
     g->ret1 = fc->result_slots == 1;
     for (uint32_t s = 0; s < nslots; s++)
         g->slots[s] = LLVMBuildAlloca(g->B, g->i64, "");
@@ -2578,7 +2610,8 @@ static void nl_entry(nl_gen *g, uint32_t i, const char *name)
     args[0] = ex;
     args[1] = nl_ptr_at(g, funcs, g->m->nimported_funcs + i);
     args[2] = nl_ld(g, g->i32, ex, offsetof(w_exec, nframes));
-    if (nf == 4) args[3] = slots;
+    args[3] = nl_ld(g, g->i64, ex, offsetof(w_exec, sp));
+    if (nf > NL_RES) args[NL_RES] = slots;
     for (uint32_t s = 0; s < fc->param_slots; s++)
         args[nf + s] = nl_ld(g, g->i64, slots, s * 8);
     LLVMValueRef r =
@@ -2637,8 +2670,8 @@ int nl_gen_module(LLVMContextRef ctx, LLVMModuleRef mod, const w_module *m, cons
         g->h_fuel = nl_declare(g, "nat_h_fuel_bulk", &g->t_fuel, I32, a, 4, false);
     }
     {
-        LLVMTypeRef a[] = {P, P, I32, I32, P, P};
-        g->h_call = nl_declare(g, "nat_h_call", &g->t_call, I32, a, 6, false);
+        LLVMTypeRef a[] = {P, P, I32, I32, P, P, P, I32};
+        g->h_call = nl_declare(g, "nat_h_call", &g->t_call, I32, a, 8, false);
     }
     {
         LLVMTypeRef a[] = {P, P, I32, I32, I32, I32, P};

@@ -2280,14 +2280,22 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
                 (W_UNLIKELY(ex->tier_native) && (nent = nat_entry_of(ex, callee)) != NULL)) {
                 /* The caller's frame is pushed so that a nested vm_call from
                  * the host lands above it and backtraces see through the
-                 * host; ex->sp tells the nested call where free stack starts. */
+                 * host; ex->sp tells the nested call where free stack starts,
+                 * and native code where its frame is (checked as below). */
+                if (nent) {
+                    const w_fcode *cfc = callee->code;
+                    if (W_UNLIKELY((size_t)(stack_end - (fp + argbase)) < cfc->frame_slots))
+                        VM_TRAP(W_TRAP_STACK_EXHAUSTED);
+                    if (W_UNLIKELY(!vm_fuel_bulk(ex, (uint64_t)cfc->local_slots * 8)))
+                        VM_TRAP(W_TRAP_FUEL);
+                }
                 w_instance *saved_caller = ex->caller;
                 frp->ip = ip + call_len;
                 frp->fp = fp;
                 frp->fn = fn;
                 frp++;
                 ex->nframes = (uint32_t)(frp - ex->frames);
-                ex->sp = fp + fn->code->frame_slots;
+                ex->sp = nent ? fp + argbase : fp + fn->code->frame_slots;
                 ex->caller = inst;
                 ex->nbt = 0;
                 trap = nent ? nat_run(ex, callee, nent, fp + argbase)
@@ -2388,20 +2396,6 @@ w_trap vm_call(w_exec *ex, w_func *fn, uint64_t *args)
         goto out;
     }
 
-    if (W_UNLIKELY(ex->tier_native)) {
-        w_native_entry e = nat_entry_of(ex, fn);
-        if (e) {
-            if (ex->nframes >= ex->max_frames) {
-                t = W_TRAP_STACK_EXHAUSTED;
-                ex->trap_msg[0] = '\0';
-                ex->nbt = 0;
-                goto out;
-            }
-            t = nat_run(ex, fn, e, args);
-            goto out;
-        }
-    }
-
     const w_fcode *fc = fn->code;
     uint32_t need = fc->frame_slots;
     if (need < fc->param_slots + fc->local_slots) need = fc->param_slots + fc->local_slots;
@@ -2411,6 +2405,14 @@ w_trap vm_call(w_exec *ex, w_func *fn, uint64_t *args)
         ex->trap_msg[0] = '\0';
         ex->nbt = 0;
         goto out;
+    }
+    if (W_UNLIKELY(ex->tier_native)) {
+        /* Native code's frame is at ex->sp, checked as the interpreter's. */
+        w_native_entry e = nat_entry_of(ex, fn);
+        if (e) {
+            t = nat_run(ex, fn, e, args);
+            goto out;
+        }
     }
 
     if (fc->param_slots) memcpy(entry_sp, args, (size_t)fc->param_slots * sizeof(uint64_t));

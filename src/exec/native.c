@@ -513,7 +513,7 @@ static w_trap nat_mem_trap(w_exec *ex, const w_func *fn, uint32_t pc, const w_me
 }
 
 w_trap nat_h_call(w_exec *ex, const w_func *fn, uint32_t pc, uint32_t ret_pc, w_func *callee,
-                  uint64_t *slots)
+                  uint64_t *slots, uint64_t *fp, uint32_t argbase)
 {
     w_trap t;
     if (W_UNLIKELY(ex->fuel_on) && --ex->fuel < 0) {
@@ -524,6 +524,19 @@ w_trap nat_h_call(w_exec *ex, const w_func *fn, uint32_t pc, uint32_t ret_pc, w_
         return nat_h_interrupt(ex, fn, pc);
     if (W_UNLIKELY(ex->nframes >= ex->max_frames))
         return nat_h_trap(ex, fn, pc, W_TRAP_STACK_EXHAUSTED);
+    if (callee->host == NULL) {
+        /* A guest function: its frame in the value stack and its locals'
+         * fuel, as the interpreter's call checks them. */
+        uint64_t *nfp = fp + argbase;
+        if (W_UNLIKELY((size_t)(ex->stack_end - nfp) < callee->code->frame_slots))
+            return nat_h_trap(ex, fn, pc, W_TRAP_STACK_EXHAUSTED);
+        if (!vm_fuel_bulk(ex, (uint64_t)callee->code->local_slots * sizeof(uint64_t)))
+            return nat_h_trap(ex, fn, pc, W_TRAP_FUEL);
+        ex->sp = nfp;
+    } else {
+        /* What a nested vm_call of the host may use starts above us. */
+        ex->sp = fp + fn->code->frame_slots;
+    }
     w_frame *fr = &ex->frames[ex->nframes];
     fr->ip = fn->code->code + ret_pc;
     fr->fp = NULL;
@@ -545,15 +558,8 @@ w_trap nat_h_call(w_exec *ex, const w_func *fn, uint32_t pc, uint32_t ret_pc, w_
         return t;
     }
     w_native_entry e = nat_entry_of(ex, callee);
-    if (e) {
-        t = nat_run(ex, callee, e, slots);
-    } else if (!vm_fuel_bulk(ex, (uint64_t)callee->code->local_slots * sizeof(uint64_t))) {
-        ex->nframes--;
-        return nat_h_trap(ex, fn, pc, W_TRAP_FUEL);
-    } else {
-        /* No native code: the interpreter runs it, above our frame. */
-        t = vm_call(ex, callee, slots);
-    }
+    /* Without native code, the interpreter runs it, above our frame. */
+    t = e ? nat_run(ex, callee, e, slots) : vm_call(ex, callee, slots);
     ex->nframes--;
     return t;
 }

@@ -18,16 +18,20 @@
  *     was loaded.
  *
  * Calling convention of native code (the backend generates both kinds):
- *   body:  w_trap f(w_exec *ex, w_func *fn, uint32_t depth, [uint64_t *res,]
- *                   uint64_t arg0, ..., uint64_t arg<param_slots-1>)
+ *   body:  w_trap f(w_exec *ex, w_func *fn, uint32_t depth, uint64_t *fp,
+ *                   [uint64_t *res,] uint64_t arg0, ..., uint64_t arg<param_slots-1>)
  *          internal to the backend's code (its own convention, e.g. LLVM's
- *          fastcc); depth is ex->nframes while it runs; arguments and
+ *          fastcc); depth is ex->nframes while it runs; fp is where the
+ *          interpreter's frame of the call would be in ex's value stack
+ *          (native code never touches that stack, but checks calls against
+ *          its size as the interpreter does); arguments and
  *          results in the slot encoding of ir.h; one result slot comes
  *          back with the trap ({w_trap, uint64_t}), more are written to
  *          res[0 .. result_slots). Calls within a module are direct calls
  *          of bodies.
  *   entry: w_trap f(w_exec *ex, w_instance *inst, uint64_t *slots)
- *          arguments in slots[0 .. param_slots), results back there.
+ *          arguments in slots[0 .. param_slots), results back there; the
+ *          body's fp is ex->sp, which its caller has checked.
  * A body returns W_TRAP_OK or a trap that is already recorded in ex (code,
  * message, backtrace). Native code keeps the interpreter's frame stack
  * (ex->frames, ex->nframes): every call pushes a w_frame whose ip is the
@@ -101,7 +105,8 @@ bool nat_attach(const w_codeset *cs, const w_native_backend *b, void *handle,
 void nat_free_set(w_native_set *set);
 
 /* Runs fn through its native entry e with its arguments in slots (as
- * vm_call). The caller has checked the call depth and pushed its own frame. */
+ * vm_call). The caller has checked the call depth and the value stack
+ * for fn's frame at ex->sp, and pushed its own frame. */
 w_trap nat_run(w_exec *ex, w_func *fn, w_native_entry e, uint64_t *slots);
 
 /* ---- guard pages ----------------------------------------------------------------------
@@ -145,10 +150,12 @@ w_trap nat_h_interrupt(w_exec *ex, const w_func *fn, uint32_t pc);
 /* Fuel for zeroing `bytes` of locals (or other bulk work) of a call. */
 w_trap nat_h_fuel_bulk(w_exec *ex, const w_func *fn, uint32_t pc, uint64_t bytes);
 /* A call native code does not make directly: host functions, functions of
- * other instances or without native code. Checks limits and depth and
- * pushes the caller's frame, as the interpreter's call does. */
+ * other instances or without native code, with its arguments in slots.
+ * Checks limits, depth and (for a guest callee at slot argbase of the
+ * caller's frame fp) the value stack and the locals' fuel, and pushes the
+ * caller's frame, as the interpreter's call does. */
 w_trap nat_h_call(w_exec *ex, const w_func *fn, uint32_t pc, uint32_t ret_pc, w_func *callee,
-                  uint64_t *slots);
+                  uint64_t *slots, uint64_t *fp, uint32_t argbase);
 /* call_indirect's checks: *out the callee of table t at i with type typeidx. */
 w_trap nat_h_indirect(w_exec *ex, const w_func *fn, uint32_t pc, uint32_t tidx, uint32_t i,
                       uint32_t typeidx, w_func **out);

@@ -73,6 +73,31 @@ simd_cases=("fminmax nan 1" "fminmax 1 nan" "fminmax -0 0" "fminmax 0 -0" "fmax 
             "load_lane 65528" "load_lane 65529" "store_lane 65534" "store_lane 65535")
 both_tiers "$out/simd.wasm" "${simd_cases[@]}"
 
+# The value stack's size (tests/native/stack.wat): large frames, directly,
+# through the table and below small ones, end at the same depth in both
+# tiers and every memory mode, also when fuel runs out on the way; at least
+# the small sizes must trap there (the backtrace then shows the depth).
+wat2wasm tests/native/stack.wat -o "$out/stack.wasm" || bad "wat2wasm stack.wat"
+straps=0
+for mode in "" "-X memory=paged" "-W mem-safety"; do
+    for size in 16000 40000 1000000; do
+        for c in "wide 5" "wide 1000" "wide_ind 1000" "wide_ind2 1000" "narrow 3" "narrow 1000"; do
+            for fuel in "" "-W fuel=20"; do
+                set -- $c
+                run $mode $fuel -W max-wasm-stack=$size --interp --invoke "$1" "$out/stack.wasm" "$2"; ri=$rc
+                cp "$out/last" "$out/interp"
+                run $mode $fuel -W max-wasm-stack=$size -C native -C cache="$out/cache-stack" --invoke "$1" "$out/stack.wasm" "$2"; rn=$rc
+                if [ "$ri" = "$rn" ] && cmp -s "$out/interp" "$out/last"; then ok; else
+                    bad "stack [$mode $fuel] $size $c: interpreter (status $ri) and native (status $rn) differ"
+                    diff "$out/interp" "$out/last" | head -5
+                fi
+                grep -q "call stack exhausted" "$out/last" && [ "$size" -lt 100000 ] && straps=$((straps + 1))
+            done
+        done
+    done
+done
+if [ "$straps" -ge 24 ]; then ok; else bad "stack: $straps small-stack runs trapped"; fi
+
 # Deep recursion on a small native stack: a trap, never a crash (direct
 # calls, and calls through the table).
 for s in 256 128 96; do
