@@ -7,6 +7,7 @@
 set -euo pipefail
 secs=${1:-60}
 cd "$(dirname "$0")/.."
+. fuzz/libfuzzer.sh
 out=build/fuzz
 mkdir -p "$out/corpus" "$out/artifacts"
 clang -O1 -g -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
@@ -19,10 +20,4 @@ if [ -z "$(ls -A "$out/corpus")" ]; then
     # Cage's instructions (tests/cage/run.sh builds these; no imports)
     cp build/cage/cage64.wasm build/cage/grow.wasm "$out/corpus" 2>/dev/null || true
 fi
-"$out/fuzz_module" "$out/corpus" -max_total_time="$secs" -timeout=10 -rss_limit_mb=4096 \
-    -max_len=65536 -print_final_stats=1 -artifact_prefix="$out/artifacts/" 2>&1 | tee "$out/last.log" | grep -E '^(#[0-9]+ *(DONE|pulse)|stat::|==|SUMMARY|Done)' || true
-grep -E 'stat::number_of_executed_units' "$out/last.log" || true
-if ls "$out"/artifacts/* >/dev/null 2>&1; then
-    echo "fuzz: crashes found in $out/artifacts/"; exit 1
-fi
-echo "fuzz: no crash in ${secs}s"
+fuzz_run fuzz "$out/fuzz_module" "$out" "$secs" 10 4096

@@ -13,6 +13,7 @@ set -euo pipefail
 secs=${1:-60}
 O=${2:-build}
 cd "$(dirname "$0")/.."
+. fuzz/libfuzzer.sh
 out=build/fuzz-native
 llvm_config=${LLVM_CONFIG:-/usr/lib/llvm-19/bin/llvm-config}
 mkdir -p "$out/corpus" "$out/artifacts"
@@ -25,10 +26,4 @@ if [ -z "$(ls -A "$out/corpus")" ]; then
     [ -d build/spec-json ] || make -s build/spec-json/.stamp
     find build/spec-json -name '*.wasm' -size -64k -exec cp -t "$out/corpus" {} + 2>/dev/null || true
 fi
-"$out/fuzz_native" "$out/corpus" -max_total_time="$secs" -timeout=120 -rss_limit_mb=8192 \
-    -max_len=65536 -print_final_stats=1 -artifact_prefix="$out/artifacts/" 2>&1 | tee "$out/last.log" | grep -E '^(#[0-9]+ *(DONE|pulse)|stat::|==|SUMMARY|Done)' || true
-grep -E 'stat::number_of_executed_units' "$out/last.log" || true
-if ls "$out"/artifacts/* >/dev/null 2>&1; then
-    echo "fuzz-native: findings in $out/artifacts/"; exit 1
-fi
-echo "fuzz-native: no difference in ${secs}s"
+fuzz_run fuzz-native "$out/fuzz_native" "$out" "$secs" 120 8192
