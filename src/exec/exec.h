@@ -218,6 +218,19 @@ W_INLINE bool vm_fuel_bulk(w_exec *ex, uint64_t bytes)
     return true;
 }
 
+/* A call's checks of guest function fc with its frame at nfp in the value
+ * stack (which ends at end), in this order (both tiers): the frame must
+ * fit (W_TRAP_STACK_EXHAUSTED), then zeroing its locals is charged
+ * (W_TRAP_FUEL). W_TRAP_OK if the call may go on. */
+W_INLINE w_trap vm_frame_check(w_exec *ex, const uint64_t *end, const uint64_t *nfp,
+                               const w_fcode *fc)
+{
+    if (W_UNLIKELY((size_t)(end - nfp) < fc->frame_slots)) return W_TRAP_STACK_EXHAUSTED;
+    if (W_UNLIKELY(!vm_fuel_bulk(ex, (uint64_t)fc->local_slots * sizeof(uint64_t))))
+        return W_TRAP_FUEL;
+    return W_TRAP_OK;
+}
+
 /* Shared with the native tier's helpers (native.c): the interpreter's
  * own bulk operations, interrupt and trap recording (interp.c). */
 w_trap vm_take_interrupt(w_exec *ex);

@@ -2283,11 +2283,8 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
                  * host; ex->sp tells the nested call where free stack starts,
                  * and native code where its frame is (checked as below). */
                 if (nent) {
-                    const w_fcode *cfc = callee->code;
-                    if (W_UNLIKELY((size_t)(stack_end - (fp + argbase)) < cfc->frame_slots))
-                        VM_TRAP(W_TRAP_STACK_EXHAUSTED);
-                    if (W_UNLIKELY(!vm_fuel_bulk(ex, (uint64_t)cfc->local_slots * 8)))
-                        VM_TRAP(W_TRAP_FUEL);
+                    w_trap ft = vm_frame_check(ex, stack_end, fp + argbase, callee->code);
+                    if (W_UNLIKELY(ft != W_TRAP_OK)) VM_TRAP(ft);
                 }
                 w_instance *saved_caller = ex->caller;
                 frp->ip = ip + call_len;
@@ -2315,11 +2312,9 @@ vm_run(w_exec *ex, w_func *fn, uint64_t *fp, const int32_t **labels_out)
             } else {
                 const w_fcode *fc = callee->code;
                 uint64_t *nfp = fp + argbase;
-                if (W_UNLIKELY((size_t)(stack_end - nfp) < fc->frame_slots))
-                    VM_TRAP(W_TRAP_STACK_EXHAUSTED);
                 /* Zeroing a large frame's locals is bulk work too. */
-                if (W_UNLIKELY(!vm_fuel_bulk(ex, (uint64_t)fc->local_slots * sizeof(uint64_t))))
-                    VM_TRAP(W_TRAP_FUEL);
+                w_trap ft = vm_frame_check(ex, stack_end, nfp, fc);
+                if (W_UNLIKELY(ft != W_TRAP_OK)) VM_TRAP(ft);
                 frp->ip = ip + call_len;
                 frp->fp = fp;
                 frp->fn = fn;

@@ -527,12 +527,9 @@ w_trap nat_h_call(w_exec *ex, const w_func *fn, uint32_t pc, uint32_t ret_pc, w_
     if (callee->host == NULL) {
         /* A guest function: its frame in the value stack and its locals'
          * fuel, as the interpreter's call checks them. */
-        uint64_t *nfp = fp + argbase;
-        if (W_UNLIKELY((size_t)(ex->stack_end - nfp) < callee->code->frame_slots))
-            return nat_h_trap(ex, fn, pc, W_TRAP_STACK_EXHAUSTED);
-        if (!vm_fuel_bulk(ex, (uint64_t)callee->code->local_slots * sizeof(uint64_t)))
-            return nat_h_trap(ex, fn, pc, W_TRAP_FUEL);
-        ex->sp = nfp;
+        t = vm_frame_check(ex, ex->stack_end, fp + argbase, callee->code);
+        if (W_UNLIKELY(t != W_TRAP_OK)) return nat_h_trap(ex, fn, pc, t);
+        ex->sp = fp + argbase;
     } else {
         /* What a nested vm_call of the host may use starts above us. */
         ex->sp = fp + fn->code->frame_slots;
