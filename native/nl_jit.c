@@ -122,9 +122,13 @@ static void nl_init(void)
     /* -O2 unswitches loops only on conditions that need no copy of the
      * loop. The flag tests of paged and tagged memories (is the guarded
      * base set, are there tags) are loop-invariant and need one: this
-     * lets LLVM make the loop twice, once per answer. */
-    const char *opts[] = {"ward", "-enable-nontrivial-unswitch"};
-    LLVMParseCommandLineOptions(2, opts, NULL);
+     * lets LLVM make the loop twice, once per answer. X86's domain
+     * reassignment (general registers to AVX-512 mask registers) was a
+     * third of the code generation of a function of 1,000 loads (4.9 s of
+     * 12 s, "Large functions" below) and left its object unchanged: off. */
+    const char *opts[] = {"ward", "-enable-nontrivial-unswitch",
+                          "-disable-x86-domain-reassignment"};
+    LLVMParseCommandLineOptions(3, opts, NULL);
     nl_cpu = LLVMGetHostCPUName();
     nl_features = LLVMGetHostCPUFeatures();
 #if defined(__x86_64__)
@@ -191,6 +195,8 @@ static void nl_hash(const void *p, size_t n, uint8_t out[NL_KEY])
     llvm_blake3_hasher_finalize(&h, out, NL_KEY);
 }
 
+static uint32_t nl_big_bound(void);
+
 /* What the code of a module for memory modes `modes` depends on. */
 static void nl_key(const uint8_t *wasm, size_t len, const uint8_t *modes, uint32_t nmems, int opt,
                    uint8_t out[NL_KEY])
@@ -207,8 +213,9 @@ static void nl_key(const uint8_t *wasm, size_t len, const uint8_t *modes, uint32
     llvm_blake3_hasher_update(&h, WARD_NATIVE_KEY, strlen(WARD_NATIVE_KEY) + 1);
     llvm_blake3_hasher_update(&h, nl_cpu, strlen(nl_cpu) + 1);
     llvm_blake3_hasher_update(&h, nl_features, strlen(nl_features) + 1);
-    uint32_t o = (uint32_t)opt;
+    uint32_t o = (uint32_t)opt, big = nl_big_bound();
     llvm_blake3_hasher_update(&h, &o, sizeof o);
+    llvm_blake3_hasher_update(&h, &big, sizeof big);
     llvm_blake3_hasher_update(&h, &nmems, sizeof nmems);
     llvm_blake3_hasher_update(&h, modes, nmems);
     uint64_t n = len;
@@ -348,6 +355,141 @@ static nl_loaded *nl_load_object(const uint8_t key[NL_KEY], const uint8_t *obj, 
     return l;
 }
 
+/* ---- large functions ------------------------------------------------------------------------
+ * LLVM's -O2 is superlinear in the size of a function. Crafted functions
+ * took minutes: the spec suite's skip-stack-guard-page module (one
+ * function of 18 KiB: a thousand loads into a thousand locals, then the
+ * stores) 212 s in paged memory. Measured (perf, -time-passes): jump
+ * threading (lazy value info over a chain of a thousand tests of the same
+ * memory state; the SSA updater after each threaded edge, walking to
+ * uses far below), promotion of locals to registers (for each local, the
+ * blocks it is live in), the SLP vectoriser. Even in flat memory a chain
+ * of 2,000 `if`s over long-lived locals took 13 s. So a function of more
+ * than NL_BIG LLVM instructions as generated, or whose allocas times
+ * blocks exceed NL_BIG_LIVE (the cost of promoting its locals), is held
+ * out of -O2 (`optnone`), gets NL_BIG_PASSES (common subexpressions
+ * only: simplifycfg was quadratic too, merging thousands of returns into
+ * one phi) and LLVM's fast instruction selection and register
+ * allocation (`optnone` again for code generation). Its code is about as
+ * good as -O0's, locals in memory; every other function of the module
+ * gets -O2 as before. The largest function of the benchmark programs
+ * (libc's vfprintf, or crc32's and interp's main in tagged memory) has
+ * 34,000 instructions and 280,000 allocas times blocks, so none of them
+ * takes this path. WARD_NATIVE_BIG=N sets the instruction bound (part of
+ * the code's key), for tests that put every function through it. */
+#define NL_BIG 40000u
+#define NL_BIG_LIVE 500000u
+#define NL_BIG_PASSES "function(early-cse)"
+
+static uint32_t nl_big_bound(void)
+{
+    const char *e = getenv("WARD_NATIVE_BIG");
+    if (!e || !*e) return NL_BIG;
+    unsigned long v = strtoul(e, NULL, 10);
+    return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+static unsigned nl_attr_kind(const char *name)
+{
+    return LLVMGetEnumAttributeKindForName(name, strlen(name));
+}
+
+static bool nl_has_attr(LLVMValueRef f, unsigned kind)
+{
+    return LLVMGetEnumAttributeAtIndex(f, LLVMAttributeFunctionIndex, kind) != NULL;
+}
+
+static bool nl_has_str(LLVMValueRef f, const char *key)
+{
+    return LLVMGetStringAttributeAtIndex(f, LLVMAttributeFunctionIndex, key, strlen(key)) != NULL;
+}
+
+/* Adds or takes away `optnone` (and `noinline`, which LLVM requires with
+ * it, unless the function had it before). Passes may delete functions,
+ * so what was added is recorded on the function itself: a string
+ * attribute `mark` (and `mark` with "-ni" for the `noinline`). */
+static void nl_optnone(LLVMValueRef f, bool on, const char *mark)
+{
+    LLVMContextRef c = LLVMGetModuleContext(LLVMGetGlobalParent(f));
+    unsigned on_k = nl_attr_kind("optnone"), ni_k = nl_attr_kind("noinline");
+    char ni[32];
+    snprintf(ni, sizeof ni, "%s-ni", mark);
+    if (on) {
+        LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(c, on_k, 0));
+        LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex,
+                                LLVMCreateStringAttribute(c, mark, strlen(mark), "", 0));
+        if (nl_has_attr(f, ni_k)) return;
+        LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(c, ni_k, 0));
+        LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex,
+                                LLVMCreateStringAttribute(c, ni, strlen(ni), "", 0));
+        return;
+    }
+    LLVMRemoveEnumAttributeAtIndex(f, LLVMAttributeFunctionIndex, on_k);
+    LLVMRemoveStringAttributeAtIndex(f, LLVMAttributeFunctionIndex, mark, strlen(mark));
+    if (!nl_has_str(f, ni)) return;
+    LLVMRemoveEnumAttributeAtIndex(f, LLVMAttributeFunctionIndex, ni_k);
+    LLVMRemoveStringAttributeAtIndex(f, LLVMAttributeFunctionIndex, ni, strlen(ni));
+}
+
+/* Is f too large for -O2 (more than `bound` instructions, or more than
+ * NL_BIG_LIVE allocas times blocks)? */
+static bool nl_big(LLVMValueRef f, uint32_t bound)
+{
+    uint64_t insns = 0, blocks = 0, allocas = 0;
+    for (LLVMBasicBlockRef b = LLVMGetFirstBasicBlock(f); b; b = LLVMGetNextBasicBlock(b)) {
+        blocks++;
+        for (LLVMValueRef i = LLVMGetFirstInstruction(b); i; i = LLVMGetNextInstruction(i))
+            insns++, allocas += LLVMGetInstructionOpcode(i) == LLVMAlloca;
+    }
+    return insns > bound || allocas * blocks > NL_BIG_LIVE;
+}
+
+static bool nl_passes(LLVMModuleRef mod, LLVMTargetMachineRef tm, const char *passes, char *err,
+                      size_t n)
+{
+    LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
+    LLVMErrorRef e = LLVMRunPasses(mod, passes, tm, po);
+    LLVMDisposePassBuilderOptions(po);
+    if (e) nl_error_to(err, n, e);
+    return !e;
+}
+
+/* Optimises mod: -O<level>, and the short path for large functions. */
+static bool nl_optimise(LLVMModuleRef mod, LLVMTargetMachineRef tm, char *err, size_t n)
+{
+    char o2[32];
+    snprintf(o2, sizeof o2, "default<O%d>", nl_opt_level);
+    uint32_t bound = nl_big_bound();
+    unsigned on_k = nl_attr_kind("optnone");
+    LLVMContextRef c = LLVMGetModuleContext(mod);
+    size_t nbig = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f)) {
+        if (LLVMIsDeclaration(f) || nl_opt_level == 0 || nl_has_attr(f, on_k)) continue;
+        if (!nl_big(f, bound)) continue;
+        LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex,
+                                LLVMCreateStringAttribute(c, "ward-big", 8, "", 0));
+        nl_optnone(f, true, "ward-opt");
+        nbig++;
+    }
+    if (!nl_passes(mod, tm, o2, err, n)) return false;
+    if (!nbig) return true;
+    /* The short pipeline for the large functions only: the others are
+     * held out of it the way the large ones were held out of -O2. */
+    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f)) {
+        if (nl_has_str(f, "ward-big"))
+            nl_optnone(f, false, "ward-opt");
+        else if (!LLVMIsDeclaration(f) && !nl_has_attr(f, on_k))
+            nl_optnone(f, true, "ward-hold");
+    }
+    bool ok = nl_passes(mod, tm, NL_BIG_PASSES, err, n);
+    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f)) {
+        if (nl_has_str(f, "ward-hold")) nl_optnone(f, false, "ward-hold");
+        /* LLVM's fast instruction selection and register allocation */
+        if (nl_has_str(f, "ward-big")) nl_optnone(f, true, "ward-opt");
+    }
+    return ok;
+}
+
 /* Generates, optimises and emits the object code of cs. Returns a
  * malloc'ed buffer, or NULL with err. */
 static uint8_t *nl_emit(const w_module *m, const w_codeset *cs, const uint8_t key[NL_KEY],
@@ -421,17 +563,7 @@ static uint8_t *nl_emit(const w_module *m, const w_codeset *cs, const uint8_t ke
         LLVMSetModuleDataLayout(mod, dl);
         LLVMDisposeTargetData(dl);
     }
-    {
-        char passes[32];
-        snprintf(passes, sizeof passes, "default<O%d>", nl_opt_level);
-        LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
-        LLVMErrorRef e = LLVMRunPasses(mod, passes, tm, po);
-        LLVMDisposePassBuilderOptions(po);
-        if (e) {
-            nl_error_to(err, n, e);
-            goto done;
-        }
-    }
+    if (!nl_optimise(mod, tm, err, n)) goto done;
     if (getenv("WARD_NATIVE_DUMP")) {
         char *msg = NULL;
         snprintf(name, sizeof name, "%s/%s.ll", getenv("WARD_NATIVE_DUMP"), prefix);

@@ -47,6 +47,10 @@ step attest bash tests/attest/run.sh build
 # and the differential fuzz target over generated modules.
 step native bash tests/native/run.sh build
 step spec-native make -s spec-native
+# Once more with every function through the short path of large functions
+# (docs/native.md, "Large functions"), in the mode with the most paths.
+step spec-native-big env WARD_NATIVE_BIG=0 build/spec-runner-native --memory paged-tagged \
+    --tier native --native-opt 1 build/spec-json
 step native-fuzz bash tests/native/fuzz.sh build
 # The WASI, paged and Cage suites again with the native tier selected
 # (tests/tier.sh): every `ward run` with -C native, the C drivers linked

@@ -98,6 +98,26 @@ for mode in "" "-X memory=paged" "-W mem-safety"; do
 done
 if [ "$straps" -ge 24 ]; then ok; else bad "stack: $straps small-stack runs trapped"; fi
 
+# Large functions (docs/native.md, "Large functions"): a thousand loads into
+# a thousand long-lived locals, a thousand ifs over them. -O2 took minutes
+# on this shape in paged and tagged memory (run's timeout is 60 s); now such
+# a function takes the short path and must still give the interpreter's
+# results and traps.
+python3 tests/native/big_gen.py 1000 >"$out/big.wat" && wat2wasm "$out/big.wat" -o "$out/big.wasm" ||
+    bad "big_gen.py"
+for mode in "" "-X memory=paged" "-W mem-safety"; do
+    for c in "loads 0" "loads 5" "loads 62000" "ifs 0" "ifs 12345" "ifs -1"; do
+        set -- $c
+        run $mode --interp --invoke "$1" "$out/big.wasm" "$2"; ri=$rc
+        cp "$out/last" "$out/interp"
+        run $mode -C native -C cache="$out/cache-big" --invoke "$1" "$out/big.wasm" "$2"; rn=$rc
+        if [ "$rn" != 124 ] && [ "$ri" = "$rn" ] && cmp -s "$out/interp" "$out/last"; then ok; else
+            bad "large function [$mode] $c: interpreter (status $ri) and native (status $rn) differ"
+            diff "$out/interp" "$out/last" | head -5
+        fi
+    done
+done
+
 # Deep recursion on a small native stack: a trap, never a crash (direct
 # calls, and calls through the table).
 for s in 256 128 96; do
