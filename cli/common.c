@@ -175,19 +175,20 @@ bool cli_native_compile(const uint8_t *wasm, size_t len, bool paged, bool mem_sa
     }
     close(sv[1]);
     bool ok = false;
-    uint8_t h[24], r[16];
-    memcpy(h, "WNC1", 4);
-    uint32_t v[3] = {paged ? 1u : 0u, mem_safety ? 1u : 0u, features};
-    for (int k = 0; k < 3; k++)
+    uint8_t h[32], r[16];
+    memcpy(h, "WNC2", 4);
+    /* no deadline, no memory limit: the user's own compilation */
+    uint32_t v[5] = {paged ? 1u : 0u, mem_safety ? 1u : 0u, features, 0, 0};
+    for (int k = 0; k < 5; k++)
         for (int i = 0; i < 4; i++)
             h[4 + 4 * k + i] = (uint8_t)(v[k] >> (8 * i));
     for (int i = 0; i < 8; i++)
-        h[16 + i] = (uint8_t)((uint64_t)len >> (8 * i));
+        h[24 + i] = (uint8_t)((uint64_t)len >> (8 * i));
     uint8_t *body = NULL;
     if (pid < 0) {
         snprintf(why, cap, "fork: %s", strerror(errno));
     } else if (!cli_io(sv[0], h, sizeof h, true) || !cli_io(sv[0], (void *)wasm, len, true) ||
-               !cli_io(sv[0], r, sizeof r, false) || memcmp(r, "WNC1", 4) != 0) {
+               !cli_io(sv[0], r, sizeof r, false) || memcmp(r, "WNC2", 4) != 0) {
         snprintf(why, cap, "%s: the compile helper failed", path);
     } else {
         uint64_t n = 0;

@@ -46,6 +46,10 @@ const char cli_serve_help[] =
     "  --tier interp|native   the tier of functions whose manifest names none (default\n"
     "                         interp); native code is compiled once per deploy by a\n"
     "                         sandboxed helper (ward-native) and loaded by the monitor\n"
+    "  --compile-timeout S    longest compilation of one native deploy (default 120 s;\n"
+    "                         past it the deploy fails and the helper goes on)\n"
+    "  --compile-memory BYTES memory one native compilation may use (default 4G; 0: no\n"
+    "                         limit)\n"
     "  --attest none|sim:KEYFILE|tsm\n"
     "                         the platform that vouches for the monitor's keys: none\n"
     "                         (default), a SIMULATED platform key from KEYFILE, or a\n"
@@ -89,6 +93,7 @@ typedef struct node {
     bool sandbox;
     const char *attest; /* --attest, passed to the monitor */
     const char *tier;   /* --tier: the default of functions whose manifest names none */
+    unsigned compile_ms, compile_mib; /* --compile-timeout, --compile-memory */
     pid_t mon_pid, gw_pid;
     int mon_ctl, gw_ctl; /* this process's ends */
 } node;
@@ -102,8 +107,10 @@ static pid_t start_monitor(node *n)
         signal(SIGINT, SIG_IGN); /* the supervisor stops it (a terminal's ^C reaches all) */
         signal(SIGTERM, SIG_DFL);
         int fd = dup(sv[1]); /* without CLOEXEC: the one descriptor the monitor inherits */
-        char ctl[16], w[16], q[16];
+        char ctl[16], w[16], q[16], cms[16], cmib[16];
         snprintf(ctl, sizeof ctl, "%d", fd);
+        snprintf(cms, sizeof cms, "%u", n->compile_ms);
+        snprintf(cmib, sizeof cmib, "%u", n->compile_mib);
         snprintf(w, sizeof w, "%u", n->workers);
         snprintf(q, sizeof q, "%u", n->queue);
         char *argv[] = {n->monitor_path,
@@ -115,6 +122,10 @@ static pid_t start_monitor(node *n)
                         q,
                         "--tier",
                         (char *)n->tier,
+                        "--compile-timeout-ms",
+                        cms,
+                        "--compile-memory-mib",
+                        cmib,
                         n->sandbox ? "--attest" : "--no-sandbox",
                         n->sandbox ? (char *)n->attest : "--attest",
                         n->sandbox ? NULL : (char *)n->attest,
@@ -227,6 +238,8 @@ int cli_serve(int argc, char **argv)
     n.sandbox = true;
     n.attest = "none";
     n.tier = "interp";
+    n.compile_ms = 120000;
+    n.compile_mib = 4096;
     n.gw.max_body = 64u << 20;
     n.mon_ctl = n.gw_ctl = -1;
     for (int i = 0; i < argc; i++) {
@@ -267,6 +280,16 @@ int cli_serve(int argc, char **argv)
                                strerror(errno)),
                        1;
             n.attest = v;
+        } else if (!strcmp(a, "--compile-timeout")) {
+            char *end;
+            unsigned long s = strtoul(v, &end, 10);
+            if (*end || end == v || s < 1 || s > 3600)
+                return cli_usage("serve", "--compile-timeout %s: 1 to 3600 seconds", v);
+            n.compile_ms = (unsigned)s * 1000u;
+        } else if (!strcmp(a, "--compile-memory")) {
+            if (!cli_parse_bytes(v, &x) || (x && x < (64u << 20)) || x > (1ull << 40))
+                return cli_usage("serve", "--compile-memory %s: 0 (no limit) or 64M to 1T", v);
+            n.compile_mib = (unsigned)(x >> 20);
         } else if (!strcmp(a, "--workers")) {
             if (!cli_parse_bytes(v, &x) || x < 1 || x > 256)
                 return cli_usage("serve", "--workers %s: 1 to 256", v);

@@ -3,6 +3,7 @@
  *
  *   ward-monitor --ctl FD [--workers N] [--queue N] [--timeout-ms N] [--no-sandbox]
  *                [--tier interp|native] [--no-native]
+ *                [--compile-timeout-ms N] [--compile-memory-mib N]
  *
  * FD is a Unix socket to the supervisor (ward serve). The supervisor sends
  * the monitor each connection to a gateway over it (SCM_RIGHTS), so that a
@@ -620,6 +621,7 @@ int main(int argc, char **argv)
     unsigned workers = 2;
     size_t queue = 256;
     bool sandbox = true, want_native = true;
+    unsigned long compile_ms = 120000, compile_mib = 4096;
     const char *attest = NULL;
     mon.default_timeout_ns = 10000000000ull;
     for (int i = 1; i < argc; i++) {
@@ -640,6 +642,10 @@ int main(int argc, char **argv)
             sandbox = false;
         else if (!strcmp(a, "--no-native"))
             want_native = false;
+        else if (!strcmp(a, "--compile-timeout-ms") && v)
+            compile_ms = strtoul(argv[++i], NULL, 10);
+        else if (!strcmp(a, "--compile-memory-mib") && v)
+            compile_mib = strtoul(argv[++i], NULL, 10);
         else if (!strcmp(a, "--tier") && v && (!strcmp(v, "interp") || !strcmp(v, "native")))
             mon.default_native = !strcmp(argv[++i], "native");
         else if (!strcmp(a, "--print-sandbox")) {
@@ -650,14 +656,16 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (ctl < 0 || workers < 1 || workers > 256 || queue < 1 || queue > 65536) {
+    if (ctl < 0 || workers < 1 || workers > 256 || queue < 1 || queue > 65536 || compile_ms < 1 ||
+        compile_ms > 3600000 || compile_mib > (1u << 30)) {
         fprintf(stderr, "usage: ward-monitor --ctl FD [--workers 1..256] [--queue 1..65536] "
                         "[--timeout-ms N] [--attest none|sim:KEYFILE|tsm] [--no-sandbox]\n"
-                        "       [--tier interp|native] [--no-native]\n");
+                        "       [--tier interp|native] [--no-native] [--compile-timeout-ms "
+                        "1..3600000]\n       [--compile-memory-mib N (0: no limit)]\n");
         return 2;
     }
     /* The compile helper, forked before any thread starts. */
-    bool native = mon_native_start(want_native);
+    bool native = mon_native_start(want_native, (uint32_t)compile_ms, (uint32_t)compile_mib);
     /* Without it, native deploys are refused with the reason (a node
      * started with --tier native too: its functions can say "interp"). */
     if (!native && want_native && strstr(mon_native_why(), "no native backend"))
@@ -666,15 +674,16 @@ int main(int argc, char **argv)
         /* Measured with the executable: the configuration that changes what
          * it does, and the compile helper's executable (its code makes the
          * machine code of native functions). */
-        char config[400], why[400], hex[129] = "none";
+        char config[480], why[400], hex[129] = "none";
         uint8_t h[64];
         if (native && mon_native_exe_hash(h))
             for (int i = 0; i < 64; i++)
                 snprintf(hex + 2 * i, 3, "%02x", h[i]);
         snprintf(config, sizeof config,
-                 "workers=%u queue=%zu timeout_ns=%llu sandbox=%d tier=%s native=%s", workers,
-                 queue, (unsigned long long)mon.default_timeout_ns, sandbox,
-                 mon.default_native ? "native" : "interp", hex);
+                 "workers=%u queue=%zu timeout_ns=%llu sandbox=%d tier=%s native=%s "
+                 "compile_timeout_ms=%lu compile_memory_mib=%lu",
+                 workers, queue, (unsigned long long)mon.default_timeout_ns, sandbox,
+                 mon.default_native ? "native" : "interp", hex, compile_ms, compile_mib);
         if (!mon_attest_init(attest, config, why, sizeof why)) {
             fprintf(stderr, "ward-monitor: %s\n", why);
             return 1;

@@ -27,7 +27,10 @@
 
 #include "monitor.h"
 
-#define MN_TIMEOUT_MS 120000 /* the longest compilation the deploy thread waits for */
+/* A compilation's deadline and memory are the helper's to enforce (it
+ * kills the child that compiles); the deploy thread waits that long and
+ * MN_GRACE_MS more before it takes the helper itself for hung. */
+#define MN_GRACE_MS 30000
 #define MN_MAX_OBJECT (512u << 20)
 #define MN_CACHE_BYTES (256u << 20) /* objects kept for deploys of the same module again */
 
@@ -44,8 +47,9 @@ typedef struct mn_entry {
 } mn_entry;
 
 static struct {
-    pthread_mutex_t lock; /* one request at a time (the deploy thread's) */
-    int fd;               /* the helper's socket; -1: none (why says why) */
+    pthread_mutex_t lock;            /* one request at a time (the deploy thread's) */
+    int fd;                          /* the helper's socket; -1: none (why says why) */
+    uint32_t timeout_ms, memory_mib; /* of each compilation (ward serve --compile-*) */
     char why[300];
     uint8_t exe_hash[64];
     bool have_exe;
@@ -92,8 +96,10 @@ static bool mn_hash_fd(int fd, uint8_t out[64])
     return true;
 }
 
-bool mon_native_start(bool want)
+bool mon_native_start(bool want, uint32_t timeout_ms, uint32_t memory_mib)
 {
+    mn.timeout_ms = timeout_ms;
+    mn.memory_mib = memory_mib;
     if (!want) {
         snprintf(mn.why, sizeof mn.why, "the node was started with --no-native");
         return false;
@@ -260,7 +266,7 @@ bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, proto_status 
         goto out;
     }
     double t0 = mn_now();
-    uint8_t h[24], key[64];
+    uint8_t h[32], key[64];
     {
         crypto_hash_sha512_state ks;
         uint8_t cfg[2] = {fn->paged ? 1 : 0, (uint8_t)fn->cage};
@@ -288,13 +294,15 @@ bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, proto_status 
         break;
     }
     if (cached) goto load;
-    memcpy(h, "WNC1", 4);
+    memcpy(h, "WNC2", 4);
     mn_put32(h + 4, fn->paged ? 1u : 0u);
     mn_put32(h + 8, (fn->cage & PROTO_CAGE_MEM_SAFETY) ? 1u : 0u);
     mn_put32(h + 12, ((fn->cage & PROTO_CAGE_MEM_SAFETY) ? WARD_FEATURE_MEM_SAFETY : 0u) |
                          ((fn->cage & PROTO_CAGE_PTR_AUTH) ? WARD_FEATURE_PTR_AUTH : 0u));
+    mn_put32(h + 16, mn.timeout_ms);
+    mn_put32(h + 20, mn.memory_mib);
     for (int i = 0; i < 8; i++)
-        h[16 + i] = (uint8_t)((uint64_t)len >> (8 * i));
+        h[24 + i] = (uint8_t)((uint64_t)len >> (8 * i));
     if (!mn_send(mn.fd, h, sizeof h) || !mn_send(mn.fd, wasm, len)) {
         mn_lost("is gone");
         snprintf(msg, cap, "tier native: %s", mn.why);
@@ -302,9 +310,10 @@ bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, proto_status 
     }
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t until = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u + MN_TIMEOUT_MS;
+    uint64_t until =
+        (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u + mn.timeout_ms + MN_GRACE_MS;
     uint8_t r[16];
-    if (!mn_recv(mn.fd, r, sizeof r, until) || memcmp(r, "WNC1", 4) != 0) {
+    if (!mn_recv(mn.fd, r, sizeof r, until) || memcmp(r, "WNC2", 4) != 0) {
         mn_lost("died or did not answer in time");
         snprintf(msg, cap, "tier native: %s", mn.why);
         goto out;

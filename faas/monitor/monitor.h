@@ -276,7 +276,7 @@ void mon_trustlet_end(mon_trustlet_mem *tm, ward_memory *mem);
 /* Before the sandbox: finds, hashes and starts ward-native --compile-server
  * and installs the fault handler; false (native deploys then get the
  * reason) if there is none or want is false. */
-bool mon_native_start(bool want);
+bool mon_native_start(bool want, uint32_t timeout_ms, uint32_t memory_mib);
 /* The SHA-512 of the helper's executable (false if none was found). */
 bool mon_native_exe_hash(uint8_t out[64]);
 const char *mon_native_why(void); /* why there is no native code */

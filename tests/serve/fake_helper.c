@@ -27,7 +27,7 @@ static int rd(int fd, void *p, size_t n)
 
 static void reply(int fd, uint32_t st, const void *body, uint64_t n)
 {
-    uint8_t h[16] = {'W', 'N', 'C', '1'};
+    uint8_t h[16] = {'W', 'N', 'C', '2'};
     for (int i = 0; i < 4; i++)
         h[4 + i] = (uint8_t)(st >> (8 * i));
     for (int i = 0; i < 8; i++)
@@ -42,11 +42,11 @@ int main(int argc, char **argv)
     const char *what = getenv("FAKE_HELPER");
     what = what ? what : "error";
     for (;;) {
-        uint8_t h[24];
-        if (!rd(fd, h, 24)) return 0;
+        uint8_t h[32];
+        if (!rd(fd, h, 32)) return 0;
         uint64_t n = 0;
         for (int i = 7; i >= 0; i--)
-            n = n << 8 | h[16 + i];
+            n = n << 8 | h[24 + i];
         uint8_t *w = malloc(n ? n : 1);
         if (!w || !rd(fd, w, n)) return 0;
         free(w);

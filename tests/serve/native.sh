@@ -171,6 +171,39 @@ else bad "no backend" "$r"; fi
 check "no ward-native: an interp function still deploys" "200 HI" "$(req PUT /v1/functions/g --data-binary @"$G/upper.wasm" -H 'X-Ward-Manifest: {"tier":"interp"}' >/dev/null; req POST /v1/functions/g/invoke -d hi)"
 stop_node
 
+# ---- compilations past the node's limits: that deploy fails, the helper goes on -------
+# big_gen.py's 4,000 long-lived locals: about 27 s and 1.2 GB to compile in paged memory
+python3 tests/native/big_gen.py 4000 >"$tmp/big.wat" && wat2wasm "$tmp/big.wat" -o "$tmp/big.wasm" ||
+    bad "big_gen.py" "no module"
+for limit in "--compile-timeout 2" "--compile-memory 64M"; do
+    rm -rf "$tmp/store" # nothing deployed again at start
+    # shellcheck disable=SC2086
+    start_node $limit
+    helper=$(pgrep -P "$(child_pid ward-monitor)" | head -n 1)
+    failures=$(metric ward_monitor_native_failures_total)
+    t0=$(date +%s%N)
+    r=$(req PUT /v1/functions/big --data-binary @"$tmp/big.wasm" -H "X-Ward-Manifest: $(man paged native)")
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    case $limit in
+    *timeout*) want="compiling took longer than the node allows (2000 ms)" ;;
+    *) want="the compiler aborted: out of memory (a compilation may use 64 MiB here)" ;;
+    esac
+    if [ "${r%% *}" = 422 ] && echo "$r" | grep -qF "$want" && [ "$ms" -lt 20000 ]; then
+        ok "$limit: the deploy fails in ${ms} ms (${r:0:130})"
+    else bad "$limit" "in ${ms} ms: $r"; fi
+    check "$limit: the same helper goes on" "$helper" "$(pgrep -P "$(child_pid ward-monitor)" | head -n 1)"
+    kids=$(pgrep -P "$helper" | wc -l)
+    check "$limit: its compiling child is gone" "0" "$kids"
+    check "$limit: native code is still available" "1" "$(metric ward_monitor_native_available)"
+    check "$limit: the failure is counted" "$((failures + 1))" "$(metric ward_monitor_native_failures_total)"
+    r=$(req PUT /v1/functions/g --data-binary @"$G/upper.wasm" -H "X-Ward-Manifest: $(man paged native)")
+    check "$limit: the next native deploy compiles" "201 native" "${r%% *} $(echo "$r" | sed -nE 's/.*"tier":"([a-z]+)"}$/\1/p')"
+    check "$limit: and runs" "200 HI" "$(req POST /v1/functions/g/invoke -d hi)"
+    stop_node
+done
+r=$("$W" serve --compile-timeout 0 2>&1)
+check "--compile-timeout 0 is refused" "2 ward: error: --compile-timeout 0: 1 to 3600 seconds (see 'ward serve --help')" "$? $r"
+
 # ---- the loader on damaged objects --------------------------------------------------
 make -s "$O/libward-internal.a" >/dev/null 2>&1
 if cc -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Iinclude -Isrc -o "$G/elf_load" tests/serve/elf_load.c "$O/libward-internal.a" -lm -lpthread; then
