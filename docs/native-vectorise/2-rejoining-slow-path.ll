@@ -1,0 +1,92 @@
+; 2. The Wasm form (i32 addresses that wrap, zero-extended) with a slow
+; path that does the wrapped access and rejoins the loop. Expected: not
+; vectorised ("control flow cannot be substituted for a select"): a failing
+; check must leave the loop.
+target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
+target triple = "x86_64-pc-linux-gnu"
+declare void @trap() noreturn nounwind cold
+declare i32 @limits(ptr) nounwind
+
+; wasm: loop { A[rowi+j] -= l*A[rowk+j]; j = j+1; br_if (j <s n) } ; i32 wrapping, explicit checks
+define i32 @k(ptr %ex, ptr %mem, i64 %size, i32 %rowi, i32 %rowk, i32 %j0, i32 %n, double %l) {
+entry:
+  br label %loop
+loop:
+  %j = phi i32 [ %j0, %entry ], [ %jn, %back ], [ %jn, %slowback ]
+  %budget = phi i32 [ 1, %entry ], [ %nb, %back ], [ 4096, %slowback ]
+  %j8 = shl i32 %j, 3
+  %ak = add i32 %rowk, %j8
+  ; shadow: zext leaves, i64 no-wrap
+  %jz = zext i32 %j to i64
+  %j8w = shl nuw nsw i64 %jz, 3
+  %rkz = zext i32 %rowk to i64
+  %akw = add nuw nsw i64 %rkz, %j8w
+  %endk = add nuw nsw i64 %akw, 8
+  %okk = icmp ule i64 %endk, %size
+  br i1 %okk, label %fastk, label %slowk, !prof !0
+fastk:
+  %pk = getelementptr i8, ptr %mem, i64 %akw
+  %vkf = load double, ptr %pk, align 1
+  br label %hk
+slowk:
+  %akz = zext i32 %ak to i64
+  %endk2 = add i64 %akz, 8
+  %okk2 = icmp ule i64 %endk2, %size
+  br i1 %okk2, label %slowk2, label %oob
+slowk2:
+  %pk2 = getelementptr i8, ptr %mem, i64 %akz
+  %vks = load double, ptr %pk2, align 1
+  br label %hk
+hk:
+  %vk = phi double [ %vkf, %fastk ], [ %vks, %slowk2 ]
+  %ai = add i32 %rowi, %j8
+  %riz = zext i32 %rowi to i64
+  %aiw = add nuw nsw i64 %riz, %j8w
+  %endi = add nuw nsw i64 %aiw, 8
+  %oki = icmp ule i64 %endi, %size
+  br i1 %oki, label %fasti, label %slowi, !prof !0
+fasti:
+  %pi = getelementptr i8, ptr %mem, i64 %aiw
+  %vif = load double, ptr %pi, align 1
+  %m = fmul double %l, %vk
+  %s = fsub double %vif, %m
+  store double %s, ptr %pi, align 1
+  br label %latch
+slowi:
+  %aiz = zext i32 %ai to i64
+  %endi2 = add i64 %aiz, 8
+  %oki2 = icmp ule i64 %endi2, %size
+  br i1 %oki2, label %slowi2, label %oob
+slowi2:
+  %pi2 = getelementptr i8, ptr %mem, i64 %aiz
+  %vis = load double, ptr %pi2, align 1
+  %m2 = fmul double %l, %vk
+  %s2 = fsub double %vis, %m2
+  store double %s2, ptr %pi2, align 1
+  br label %latch
+latch:
+  %jn = add i32 %j, 1
+  %c = icmp slt i32 %jn, %n
+  %nb = add i32 %budget, -1
+  %more = icmp ne i32 %nb, 0
+  %both = select i1 %c, i1 %more, i1 false
+  br i1 %both, label %back, label %out
+back:
+  br label %loop
+out:
+  br i1 %c, label %check, label %exit
+check:
+  %t = call i32 @limits(ptr %ex)
+  %tt = icmp eq i32 %t, 0
+  br i1 %tt, label %slowback, label %trapped
+slowback:
+  br label %loop
+trapped:
+  ret i32 %t
+oob:
+  call void @trap()
+  unreachable
+exit:
+  ret i32 0
+}
+!0 = !{!"branch_weights", i32 2000, i32 1}

@@ -1,0 +1,78 @@
+; 3. Failing checks leave the loop (for a slow copy of it, here a call);
+; the check uses an i64 "shadow" of the address with zero-extended leaves
+; (exact: >= 0, equal to the Wasm address whenever the check passes). The
+; induction variable's increment has no nuw, so zext(j) is not affine.
+; Expected: not vectorised ("could not determine number of loop iterations").
+target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
+target triple = "x86_64-pc-linux-gnu"
+declare void @trap() noreturn nounwind cold
+declare i32 @limits(ptr) nounwind
+declare i32 @slowcopy(ptr, i32, i32)
+
+; wasm: loop { A[rowi+j] -= l*A[rowk+j]; j = j+1; br_if (j <s n) } ; i32 wrapping, explicit checks
+define i32 @k(ptr %ex, ptr %mem, i64 %size, i32 %rowi, i32 %rowk, i32 %j0, i32 %n, double %l) {
+entry:
+  br label %loop
+loop:
+  %j = phi i32 [ %j0, %entry ], [ %jn, %back ], [ %jn, %slowback ]
+  %budget = phi i32 [ 1, %entry ], [ %nb, %back ], [ 4096, %slowback ]
+  %j8 = shl i32 %j, 3
+  %ak = add i32 %rowk, %j8
+  ; the shadow
+  %jz = zext i32 %j to i64
+  %j8w = shl nuw nsw i64 %jz, 3
+  %rkz = zext i32 %rowk to i64
+  %akw = add nuw nsw i64 %rkz, %j8w
+  %endk = add nuw nsw i64 %akw, 8
+  %okk = icmp ule i64 %endk, %size
+  br i1 %okk, label %fastk, label %slowk, !prof !0
+fastk:
+  %pk = getelementptr i8, ptr %mem, i64 %akw
+  %vkf = load double, ptr %pk, align 1
+  br label %hk
+slowk:
+  %rk = call i32 @slowcopy(ptr %ex, i32 %j, i32 0)
+  ret i32 %rk
+hk:
+  %vk = phi double [ %vkf, %fastk ]
+  %ai = add i32 %rowi, %j8
+  %riz = zext i32 %rowi to i64
+  %aiw = add nuw nsw i64 %riz, %j8w
+  %endi = add nuw nsw i64 %aiw, 8
+  %oki = icmp ule i64 %endi, %size
+  br i1 %oki, label %fasti, label %slowi, !prof !0
+fasti:
+  %pi = getelementptr i8, ptr %mem, i64 %aiw
+  %vif = load double, ptr %pi, align 1
+  %m = fmul double %l, %vk
+  %s = fsub double %vif, %m
+  store double %s, ptr %pi, align 1
+  br label %latch
+slowi:
+  %ri = call i32 @slowcopy(ptr %ex, i32 %j, i32 1)
+  ret i32 %ri
+latch:
+  %jn = add i32 %j, 1
+  %c = icmp slt i32 %jn, %n
+  %nb = add i32 %budget, -1
+  %more = icmp ne i32 %nb, 0
+  br i1 %c, label %back, label %exit
+back:
+  br label %loop
+out:
+  br i1 %c, label %check, label %exit
+check:
+  %t = call i32 @limits(ptr %ex)
+  %tt = icmp eq i32 %t, 0
+  br i1 %tt, label %slowback, label %trapped
+slowback:
+  br label %loop
+trapped:
+  ret i32 %t
+oob:
+  call void @trap()
+  unreachable
+exit:
+  ret i32 0
+}
+!0 = !{!"branch_weights", i32 2000, i32 1}
