@@ -203,6 +203,11 @@ uint64_t pac_strip(const w_instance *inst, bool is64, uint64_t v);
  * left on this thread (plat_stack_left) it returns W_TRAP_STACK_EXHAUSTED
  * at once; the frame count is bounded by max_frames. */
 w_trap vm_call(w_exec *ex, w_func *fn, uint64_t *args);
+/* vm_call for a guest function called from native code (nat_h_call), whose
+ * caller's frame is pushed and was checked against max_frames: as with the
+ * interpreter's own calls, the callee runs even as the max_frames-th frame
+ * (only its calls trap). */
+w_trap vm_call_pushed(w_exec *ex, w_func *fn, uint64_t *args);
 
 /* Charges the fuel for writing `bytes` in bulk (both tiers); false (no
  * fuel left, and none kept) if there is not enough. */

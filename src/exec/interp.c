@@ -2367,7 +2367,8 @@ uint32_t vm_op_word(w_op op)
 #endif
 }
 
-w_trap vm_call(w_exec *ex, w_func *fn, uint64_t *args)
+/* vm_call and vm_call_pushed: the frame limit is max_frames + pushed. */
+static w_trap vm_call_in(w_exec *ex, w_func *fn, uint64_t *args, uint32_t pushed)
 {
     uint64_t *const entry_sp = ex->sp;
     const uint32_t entry_frames = ex->nframes;
@@ -2395,7 +2396,7 @@ w_trap vm_call(w_exec *ex, w_func *fn, uint64_t *args)
     uint32_t need = fc->frame_slots;
     if (need < fc->param_slots + fc->local_slots) need = fc->param_slots + fc->local_slots;
     if (need < fc->result_slots) need = fc->result_slots;
-    if (ex->nframes >= ex->max_frames || (size_t)(ex->stack_end - entry_sp) < need) {
+    if (ex->nframes >= ex->max_frames + pushed || (size_t)(ex->stack_end - entry_sp) < need) {
         t = W_TRAP_STACK_EXHAUSTED;
         ex->trap_msg[0] = '\0';
         ex->nbt = 0;
@@ -2422,6 +2423,16 @@ out:
     ex->nframes = entry_frames;
     ex->trap = t;
     return t;
+}
+
+w_trap vm_call(w_exec *ex, w_func *fn, uint64_t *args)
+{
+    return vm_call_in(ex, fn, args, 0);
+}
+
+w_trap vm_call_pushed(w_exec *ex, w_func *fn, uint64_t *args)
+{
+    return vm_call_in(ex, fn, args, 1);
 }
 
 bool vm_exec_init(w_exec *ex, size_t stack_slots, uint32_t max_frames)

@@ -556,7 +556,7 @@ w_trap nat_h_call(w_exec *ex, const w_func *fn, uint32_t pc, uint32_t ret_pc, w_
     }
     w_native_entry e = nat_entry_of(ex, callee);
     /* Without native code, the interpreter runs it, above our frame. */
-    t = e ? nat_run(ex, callee, e, slots) : vm_call(ex, callee, slots);
+    t = e ? nat_run(ex, callee, e, slots) : vm_call_pushed(ex, callee, slots);
     ex->nframes--;
     return t;
 }

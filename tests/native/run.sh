@@ -274,6 +274,27 @@ c_test clone_test "$out/clone.wasm"
 wat2wasm --enable-multi-memory tests/native/pguard.wat -o "$out/pguard.wasm" || bad "wat2wasm pguard.wat"
 c_test pguard_test "$out/pguard.wasm"
 
+# The call-depth limit where native code calls a function without native
+# code (depth_test.c: libward alone, the code of depth.wat loaded from an
+# artifact as the serverless node loads it, depth_leaf.wat interpreted):
+# every depth around the limit gives the same result and backtrace as the
+# interpreter.
+wat2wasm tests/native/depth.wat -o "$out/depth.wasm" || bad "wat2wasm depth.wat"
+wat2wasm tests/native/depth_leaf.wat -o "$out/depth_leaf.wasm" || bad "wat2wasm depth_leaf.wat"
+if make -s O="$O" "$O/libward-internal.a" >/dev/null &&
+    ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -Iinclude -o "$out/depth_test" \
+        tests/native/depth_test.c "$O/libward-internal.a" -lm -lpthread &&
+    "$WARD" compile "$out/depth.wasm" -o "$out/depth.cwasm" >/dev/null; then
+    line=$(timeout 120 "$out/depth_test" "$out/depth.cwasm" "$out/depth_leaf.wasm" | tee "$out/last" | tail -n 1)
+    grep '^FAIL' "$out/last"
+    case $line in
+    *" passed, 0 failed") ok ;;
+    *) bad "depth_test: $line" ;;
+    esac
+else
+    bad "building depth_test"
+fi
+
 # Fuel and the deadline stop native loops.
 run -C native -W fuel=1000 --invoke spin "$W" 100000
 if [ "$rc" = 134 ] && grep -q "all fuel consumed" "$out/last"; then ok; else bad "fuel: status $rc"; fi
