@@ -13,6 +13,7 @@
  * message and backtrace depth) must be the same in both tiers, and the
  * interpreter must trap for some n and not for others (the limit is
  * crossed). Prints "N passed, N failed" last. */
+#include "artifact.h"
 #include "ward.h"
 
 #include <stdio.h>
@@ -20,27 +21,6 @@
 #include <string.h>
 
 #define DEPTH 40
-
-static int pass, fail;
-
-static void ok(const char *what, bool cond, const char *detail)
-{
-    if (cond) {
-        pass++;
-        printf("PASS %s\n", what);
-    } else {
-        fail++;
-        printf("FAIL %s: %s\n", what, detail);
-    }
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
 
 static uint8_t *slurp(const char *path, size_t *len)
 {
@@ -97,25 +77,20 @@ int main(int argc, char **argv)
     }
     size_t alen = 0, blen = 0;
     uint8_t *art = slurp(argv[1], &alen), *leaf = slurp(argv[2], &blen);
-    /* the artifact: header (140 bytes, the Wasm length last), the Wasm
-     * bytes, the record (magic, key, length, hash: 80 bytes), the object,
-     * a hash (tests/serve/elf_load.c reads it the same way) */
-    const size_t hdr = 140;
-    if (!art || !leaf || alen < hdr + 80 + 32) return fprintf(stderr, "cannot read inputs\n"), 2;
-    uint64_t wl = get64(art + hdr - 8);
-    if (wl > alen - hdr - 80 - 32) return fprintf(stderr, "not an artifact\n"), 2;
-    const uint8_t *rec = art + hdr + wl;
-    uint64_t olen = get64(rec + 40);
-    if (olen != alen - hdr - wl - 80 - 32) return fprintf(stderr, "not an artifact\n"), 2;
+    const uint8_t *wasm, *obj;
+    size_t wl, olen;
+    if (!art || !leaf) return fprintf(stderr, "cannot read inputs\n"), 2;
+    if (!art_parts(art, alen, &wasm, &wl, &obj, &olen))
+        return fprintf(stderr, "not an artifact\n"), 2;
     if (!ward_native_loader_init()) return fprintf(stderr, "no fault handler\n"), 2;
     ward_error e;
-    ward_module *a = ward_module_new(art + hdr, wl, 0, &e);
+    ward_module *a = ward_module_new(wasm, wl, 0, &e);
     ward_module *b = ward_module_new(leaf, blen, 0, &e);
     if (!a || !b) return fprintf(stderr, "modules do not load\n"), 2;
     char err[300] = "";
     uint32_t nc = 0;
     bool loaded =
-        ward_module_native_load(a, WARD_MEMORY_FLAT, false, rec + 80, olen, &nc, err, sizeof err);
+        ward_module_native_load(a, WARD_MEMORY_FLAT, false, obj, olen, &nc, err, sizeof err);
     ok("depth.wat's native code loads", loaded && nc == 1, err);
 
     enum { COUNT = DEPTH + 4 };

@@ -11,30 +11,11 @@
  * never crashes; a loaded one is freed, not run). Prints what it saw and
  * "N passed, N failed" last. */
 #include "exec/nat_elf.h"
+#include "../native/artifact.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int pass, fail;
-static void ok(const char *what, bool cond, const char *detail)
-{
-    if (cond) {
-        pass++;
-        printf("PASS %s\n", what);
-    } else {
-        fail++;
-        printf("FAIL %s: %s\n", what, detail);
-    }
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
 
 int main(int argc, char **argv)
 {
@@ -48,16 +29,10 @@ int main(int argc, char **argv)
     static uint8_t a[64 << 20];
     size_t alen = fread(a, 1, sizeof a, f);
     fclose(f);
-    /* artifact: header (140 bytes, the Wasm length last), the Wasm bytes,
-     * the record (magic, key, length, hash: 80 bytes), the object, a hash */
-    const size_t hdr = 140;
-    if (alen < hdr + 80 + 32) return fprintf(stderr, "not an artifact\n"), 2;
-    uint64_t wl = get64(a + hdr - 8);
-    if (wl > alen - hdr - 80 - 32) return fprintf(stderr, "not an artifact\n"), 2;
-    const uint8_t *rec = a + hdr + wl;
-    uint64_t olen = get64(rec + 40);
-    if (olen != alen - hdr - wl - 80 - 32) return fprintf(stderr, "not an artifact\n"), 2;
-    const uint8_t *obj = rec + 80;
+    const uint8_t *wasm, *obj;
+    size_t wl, olen;
+    if (!art_parts(a, alen, &wasm, &wl, &obj, &olen))
+        return fprintf(stderr, "not an artifact\n"), 2;
     char err[300];
 
     nat_elf_image *im = nat_elf_load(obj, olen, UINT32_MAX, err, sizeof err);
