@@ -225,7 +225,7 @@ static bool cs_fork(int fd, const uint8_t *h, const uint8_t *wasm, size_t len, b
     uint64_t until = deadline ? cs_ms() + deadline : UINT64_MAX;
     uint8_t *buf = NULL;
     size_t n = 0, cap = 0;
-    bool late = false, big = false, nomem = false;
+    bool late = false, big = false, nomem = false, eof = false;
     for (;;) {
         uint64_t now = cs_ms();
         if (now >= until) {
@@ -254,16 +254,19 @@ static bool cs_fork(int fd, const uint8_t *h, const uint8_t *wasm, size_t len, b
         }
         ssize_t k = read(p[0], buf + n, cap - n);
         if (k < 0 && errno == EINTR) continue;
+        eof = k == 0;
         if (k <= 0) break;
         n += (size_t)k;
     }
     close(p[0]);
-    if (late || big || nomem) kill(pid, SIGKILL);
+    /* Not waited for unless it closed the pipe (leaving, as it does after
+     * its answer): past the deadline, too much, or an error here. */
+    if (!eof) kill(pid, SIGKILL);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     bool whole = n >= 16 && !memcmp(buf, "WNC2", 4) && cs_get64(buf + 8) == n - 16;
-    if (!late && !big && !nomem && WIFEXITED(status) && WEXITSTATUS(status) == 0 && whole) {
+    if (eof && WIFEXITED(status) && WEXITSTATUS(status) == 0 && whole) {
         bool sent = cli_io(fd, buf, n, true);
         free(buf);
         return sent;
@@ -275,6 +278,8 @@ static bool cs_fork(int fd, const uint8_t *h, const uint8_t *wasm, size_t len, b
         snprintf(msg, sizeof msg, "the object code is larger than %u MiB", CS_MAX_REPLY >> 20);
     else if (nomem)
         snprintf(msg, sizeof msg, "the compile helper ran out of memory");
+    else if (!eof)
+        snprintf(msg, sizeof msg, "the compile helper could not read the compiler's answer");
     else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT && mib)
         snprintf(msg, sizeof msg,
                  "the compiler aborted: out of memory (a compilation may use %u MiB here) or an "
