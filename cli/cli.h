@@ -33,6 +33,8 @@ int cli_usage(const char *cmd, const char *fmt, const char *what);
 bool cli_parse_duration(const char *s, uint64_t *ns);
 /* A size in bytes with an optional suffix K, M, G (KiB, MiB, GiB). */
 bool cli_parse_bytes(const char *s, uint64_t *bytes);
+/* Monotonic time in nanoseconds. */
+uint64_t cli_now_ns(void);
 
 /* Reads a whole file (at most CLI_MAX_MODULE bytes) into a malloc'd buffer
  * the caller frees; NULL with errno set on failure. */

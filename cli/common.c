@@ -6,6 +6,7 @@
 
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "cli.h"
 #include "ward.h"
@@ -57,6 +58,13 @@ bool cli_parse_bytes(const char *s, uint64_t *bytes)
     static const uint64_t K = 1024, M = 1024 * 1024, G = 1024 * 1024 * 1024;
     static const uint64_t scales[] = {1, 1, 1, K, K, K, K, M, M, M, M, G, G, G, G};
     return cli_parse_scaled(s, units, scales, 15, 1, bytes);
+}
+
+uint64_t cli_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 uint8_t *cli_read_file(const char *path, size_t *len)

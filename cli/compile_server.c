@@ -43,7 +43,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -185,13 +184,6 @@ static uint64_t cs_vm_bytes(void)
     return (uint64_t)pages * (uint64_t)(ps > 0 ? ps : 4096);
 }
 
-static uint64_t cs_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* One request in a child of its own (see the top). False if the monitor's
  * socket is gone. */
 static bool cs_fork(int fd, const uint8_t *h, const uint8_t *wasm, size_t len, bool sandbox)
@@ -222,12 +214,12 @@ static bool cs_fork(int fd, const uint8_t *h, const uint8_t *wasm, size_t len, b
         return cs_fail(fd, msg);
     }
     /* The child's answer, until the pipe's end or the deadline. */
-    uint64_t until = deadline ? cs_ms() + deadline : UINT64_MAX;
+    uint64_t until = deadline ? cli_now_ns() / 1000000u + deadline : UINT64_MAX;
     uint8_t *buf = NULL;
     size_t n = 0, cap = 0;
     bool late = false, big = false, nomem = false, eof = false;
     for (;;) {
-        uint64_t now = cs_ms();
+        uint64_t now = cli_now_ns() / 1000000u;
         if (now >= until) {
             late = true;
             break;

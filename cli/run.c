@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ward.h"
@@ -311,14 +310,6 @@ static int cli_parse_run(int argc, char **argv, cli_opts *o)
     o->args = argv + i + 1;
     o->nargs = argc - i - 1;
     return 0;
-}
-
-/* Monotonic time in nanoseconds, for what is left of the deadline. */
-static uint64_t cli_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* ---- values ---------------------------------------------------------------- */

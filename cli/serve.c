@@ -46,8 +46,9 @@ const char cli_serve_help[] =
     "  --tier interp|native   the tier of functions whose manifest names none (default\n"
     "                         interp); native code is compiled once per deploy by a\n"
     "                         sandboxed helper (ward-native) and loaded by the monitor\n"
-    "  --compile-timeout S    longest compilation of one native deploy (default 120 s;\n"
-    "                         past it the deploy fails and the helper goes on)\n"
+    "  --compile-timeout DURATION\n"
+    "                         longest compilation of one native deploy (default 120s;\n"
+    "                         1s to 1h; past it the deploy fails and the helper goes on)\n"
     "  --compile-memory BYTES memory one native compilation may use (default 4G; 0: no\n"
     "                         limit)\n"
     "  --attest none|sim:KEYFILE|tsm\n"
@@ -281,11 +282,9 @@ int cli_serve(int argc, char **argv)
                        1;
             n.attest = v;
         } else if (!strcmp(a, "--compile-timeout")) {
-            char *end;
-            unsigned long s = strtoul(v, &end, 10);
-            if (*end || end == v || s < 1 || s > 3600)
+            if (!cli_parse_duration(v, &x) || x < 1000000000ull || x > 3600000000000ull)
                 return cli_usage("serve", "--compile-timeout %s: 1 to 3600 seconds", v);
-            n.compile_ms = (unsigned)s * 1000u;
+            n.compile_ms = (unsigned)(x / 1000000u);
         } else if (!strcmp(a, "--compile-memory")) {
             if (!cli_parse_bytes(v, &x) || (x && x < (64u << 20)) || x > (1ull << 40))
                 return cli_usage("serve", "--compile-memory %s: 0 (no limit) or 64M to 1T", v);

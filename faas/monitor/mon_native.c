@@ -201,13 +201,24 @@ static bool mn_send(int fd, const void *p, size_t n)
     return true;
 }
 
+/* Monotonic time in seconds. */
+static double mn_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t mn_ms(void)
+{
+    return (uint64_t)(mn_now() * 1000.0);
+}
+
 static bool mn_recv(int fd, void *p, size_t n, uint64_t until_ms)
 {
     uint8_t *b = p;
     while (n) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        uint64_t now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+        uint64_t now = mn_ms();
         if (now >= until_ms) return false;
         struct pollfd pf = {fd, POLLIN, 0};
         int r = poll(&pf, 1, (int)(until_ms - now));
@@ -232,13 +243,6 @@ static uint64_t mn_get64(const uint8_t *p)
     for (int i = 7; i >= 0; i--)
         v = v << 8 | p[i];
     return v;
-}
-
-static double mn_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* The helper is gone (or hung): no native code from now on. */
@@ -308,10 +312,7 @@ bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, proto_status 
         snprintf(msg, cap, "tier native: %s", mn.why);
         goto out;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t until =
-        (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u + mn.timeout_ms + MN_GRACE_MS;
+    uint64_t until = mn_ms() + mn.timeout_ms + MN_GRACE_MS;
     uint8_t r[16];
     if (!mn_recv(mn.fd, r, sizeof r, until) || memcmp(r, "WNC2", 4) != 0) {
         mn_lost("died or did not answer in time");
