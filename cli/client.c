@@ -548,13 +548,8 @@ int cli_client(int argc, char **argv)
             size_t n;
             uint8_t *b = cli_read_file(argv[i], &n);
             if (!b) return fprintf(stderr, "ward client: %s: %s\n", argv[i], strerror(errno)), 1;
-            while (n && (b[n - 1] == '\n' || b[n - 1] == '\r'))
-                n--;
-            char hex[65] = "";
-            if (n == 64) memcpy(hex, b, 64);
-            bool ok = n == 32 ? (memcpy(seed, b, 32), true) : n == 64 && att_unhex(seed, 32, hex);
+            bool ok = att_platform_seed(seed, b, n);
             sodium_memzero(b, n);
-            sodium_memzero(hex, sizeof hex);
             free(b);
             if (!ok)
                 return fprintf(stderr,

@@ -472,3 +472,14 @@ bool att_unhex(uint8_t *out, size_t n, const char *s)
     if (strlen(s) != 2 * n) return false;
     return sodium_hex2bin(out, n, s, 2 * n, NULL, &got, &end) == 0 && got == n && !*end;
 }
+
+bool att_platform_seed(uint8_t seed[32], const uint8_t *b, size_t n)
+{
+    size_t got;
+    const char *end;
+    if (n == 32) return memcpy(seed, b, 32), true;
+    while (n && (b[n - 1] == '\n' || b[n - 1] == '\r'))
+        n--;
+    return n == 64 && sodium_hex2bin(seed, 32, (const char *)b, 64, NULL, &got, &end) == 0 &&
+           got == 32 && end == (const char *)b + 64;
+}

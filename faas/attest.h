@@ -230,4 +230,9 @@ void att_hash(uint8_t out[ATT_HASH], const uint8_t *b, size_t n); /* BLAKE2b-512
 void att_hex(char *out, const uint8_t *b, size_t n);
 bool att_unhex(uint8_t *out, size_t n, const char *s);
 
+/* A platform key file's seed: exactly 32 raw bytes (what `ward client
+ * platform-key --new` writes; any byte may come last, a newline too), or 64
+ * hex digits with line ends after them. False for anything else. */
+bool att_platform_seed(uint8_t seed[32], const uint8_t *b, size_t n);
+
 #endif

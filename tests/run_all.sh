@@ -10,12 +10,23 @@ mode=${1:-all}
 jobs=-j$(nproc 2>/dev/null || echo 2)
 tp=0; tf=0; ts=0; bad=()
 
+# Each step ends within STEP_LIMIT seconds (default 25 min; the longest,
+# spec-native, takes about 10 on 2 cores): a step that hangs is killed with
+# everything it started (timeout(1) signals its whole process group) and
+# counts as failed, so the rest still runs and the total stays well inside
+# CI's 90 minutes.
+STEP_LIMIT=${STEP_LIMIT:-1500}
 step() { # name, command...
     local name=$1; shift
     echo "== $name: $*"
-    local log; log=$(mktemp)
-    "$@" 2>&1 | tee "$log"
+    local log t0=$SECONDS; log=$(mktemp)
+    timeout -k 30 "$STEP_LIMIT" "$@" 2>&1 | tee "$log"
     local rc=${PIPESTATUS[0]}
+    if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+        echo "== $name: stopped after $STEP_LIMIT s"
+    else
+        echo "== $name: $((SECONDS - t0)) s"
+    fi
     local line; line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
     rm -f "$log"
     local p=0 f=0 s=0

@@ -141,30 +141,18 @@ static bool hash_file(const char *path, uint8_t out[ATT_HASH])
     return r == 0;
 }
 
-/* The platform key of `sim`: 32 bytes, or 64 hex digits (and a newline). */
+/* The platform key of `sim`: 32 bytes, or 64 hex digits (att_platform_seed). */
 static bool sim_key(const char *path, char *why, size_t cap)
 {
     size_t n;
     uint8_t *b = read_all(path, &n, 4096);
     uint8_t seed[32];
-    bool ok = false;
     if (!b) {
         snprintf(why, cap, "--attest sim: cannot read the platform key %s: %s", path,
                  strerror(errno));
         return false;
     }
-    while (n && (b[n - 1] == '\n' || b[n - 1] == '\r'))
-        n--;
-    if (n == 32) {
-        memcpy(seed, b, 32);
-        ok = true;
-    } else if (n == 64) {
-        char hex[65];
-        memcpy(hex, b, 64);
-        hex[64] = '\0';
-        ok = att_unhex(seed, 32, hex);
-        sodium_memzero(hex, sizeof hex);
-    }
+    bool ok = att_platform_seed(seed, b, n);
     sodium_memzero(b, n);
     free(b);
     if (!ok) {

@@ -277,6 +277,33 @@ static void seeds(const char *dir)
     seed(dir, "tdx.bin", 3, tdx, sizeof tdx);
 }
 
+/* Platform key files: 32 raw bytes, whatever byte comes last (1 seed in
+ * 128 of `platform-key --new` ends in a line end), or 64 hex digits and
+ * line ends; nothing else. */
+static void platform_seed(void)
+{
+    uint8_t raw[33], seed[32], hex[70];
+    for (int last = 0; last < 256; last++) {
+        memset(raw, 0x5a, 32);
+        raw[31] = (uint8_t)last;
+        CHECK(att_platform_seed(seed, raw, 32) && !memcmp(seed, raw, 32));
+    }
+    raw[32] = '\n';
+    CHECK(!att_platform_seed(seed, raw, 31));
+    CHECK(!att_platform_seed(seed, raw, 33)); /* raw, then a line end: not 32 bytes */
+    att_hex((char *)hex, raw, 32);
+    CHECK(att_platform_seed(seed, hex, 64) && !memcmp(seed, raw, 32));
+    memcpy(hex + 64, "\r\n\n", 3);
+    CHECK(att_platform_seed(seed, hex, 67) && !memcmp(seed, raw, 32));
+    hex[64] = ' ';
+    CHECK(!att_platform_seed(seed, hex, 65)); /* a space is not a line end */
+    hex[64] = '\n';
+    hex[7] = 'g';
+    CHECK(!att_platform_seed(seed, hex, 65));
+    CHECK(!att_platform_seed(seed, hex, 0));
+    CHECK(!att_platform_seed(seed, (const uint8_t *)"\n\n", 2));
+}
+
 int main(int argc, char **argv)
 {
     if (sodium_init() < 0) return 1;
@@ -288,6 +315,7 @@ int main(int argc, char **argv)
     evidence();
     sealed();
     measurements();
+    platform_seed();
     printf("%d checks passed\n", checks);
     return 0;
 }

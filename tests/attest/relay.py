@@ -68,10 +68,13 @@ def flip(body, off):
 
 
 def serve(client):
-    server = socket.create_connection(("127.0.0.1", target), timeout=30)
-    client.settimeout(30)
+    server = None
     cbuf = sbuf = b""
     try:
+        client.settimeout(30)
+        # A node that is not there closes the client's connection at once
+        # (the finally below), rather than leave ward client waiting.
+        server = socket.create_connection(("127.0.0.1", target), timeout=30)
         while True:
             req, cbuf = read_message(client, cbuf)
             if req is None:
@@ -108,7 +111,8 @@ def serve(client):
         return
     finally:
         client.close()
-        server.close()
+        if server is not None:
+            server.close()
 
 
 def main():

@@ -40,6 +40,13 @@ PUB=$(cat "$tmp/platform.pub")
 "$W" client platform-key --new "$tmp/other.key" >"$tmp/other.pub"
 OTHER=$(cat "$tmp/other.pub")
 check "platform-key prints the same public key again" "$PUB" "$("$W" client platform-key "$tmp/platform.key")"
+# a raw key whose last byte is a line end (1 in 128 of those --new makes)
+for end in LF CR; do
+    { head -c 31 /dev/zero; [ $end = LF ] && printf '\n' || printf '\r'; } >"$tmp/nl.key"
+    out=$("$W" client platform-key "$tmp/nl.key" 2>&1)
+    [[ "$out" =~ ^[0-9a-f]{64}$ ]] && ok "a raw key ending in $end is a key" ||
+        bad "raw key ending in a line end" "$out"
+done
 
 PORT=
 start_node() { # key-file [port]
@@ -62,8 +69,8 @@ start_relay() { # mode: on the same port each time (the client's pins are per UR
     RPORT=$(cat "$tmp/rport")
     RURL=http://127.0.0.1:$RPORT
 }
-C() { "$W" client --url "$RURL" "$@"; }
-D() { "$W" client --url "http://127.0.0.1:$PORT" "$@"; } # direct, no relay
+C() { WC --url "$RURL" "$@"; }
+D() { WC --url "http://127.0.0.1:$PORT" "$@"; } # direct, no relay
 metric() { curl -s --max-time 5 "http://127.0.0.1:$PORT/metrics" | sed -nE "s/^$1 ([0-9.]+)$/\1/p"; }
 last_req() { # the newest sealed request the relay saw
     echo "$tmp/dump/req-$(ls "$tmp/dump" | sed -nE 's/^req-([0-9]+)\.bin$/\1/p' | sort -n | tail -n 1).bin"
@@ -72,8 +79,7 @@ clones_same() { # name before: nothing ran (no trustlet was cloned)
     check "$1: nothing executed" "$2" "$(metric ward_monitor_clones_total)"
 }
 
-start_node "$tmp/platform.key"
-[ -n "$PORT" ] && ok "node with --attest sim starts" || bad "node starts" "$(cat "$tmp/node.log")"
+start_node "$tmp/platform.key" && ok "node with --attest sim starts" || give_up "node starts" "$(cat "$tmp/node.log")"
 start_relay pass
 grep -q "SIMULATED" "$tmp/node.log" && ok "the monitor's log says SIMULATED" || bad "log label" "$(cat "$tmp/node.log")"
 check "metrics say SIMULATED" "1" "$(metric 'ward_monitor_attestation\{platform="sim",simulated="SIMULATED"\}')"

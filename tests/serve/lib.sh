@@ -1,6 +1,6 @@
 # tests/serve/lib.sh - what the node's test scripts share (sourced from the
 # project's root with BUILD_DIR as $1): O and W, the pass/fail counters and
-# ok/bad/check, a temporary folder $tmp (ward client's pins kept there,
+# ok/bad/check/give_up, WC (ward client, bounded in time), a temporary folder $tmp (ward client's pins kept there,
 # docs/attest.md), the node's helpers (wait_healthy on $URL, stop_node,
 # child_pid), and the cleanup that stops the node in $node_pid (and the
 # relay in $relay_pid, if any) and removes $tmp on exit.
@@ -23,6 +23,18 @@ bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
 check() { # name expected actual
     if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "expected [$2], got [$3]"; fi
 }
+# A failure the rest of the script cannot go on from (no node): count it,
+# print the last line and stop, rather than let every later check wait.
+give_up() { # name why
+    bad "$1" "$2"
+    echo "$pass passed, $fail failed (stopped early: $1)"
+    exit 1
+}
+# ward client, bounded: its own HTTP timeout is 1000 s (a node's longest
+# answer), far past anything a test waits for. Killed after CLIENT_LIMIT
+# seconds (exit 124, as timeout(1)).
+CLIENT_LIMIT=${CLIENT_LIMIT:-180}
+WC() { timeout -k 5 "$CLIENT_LIMIT" "$W" client "$@"; }
 tmp=$(mktemp -d)
 export WARD_ATTEST_CACHE=$tmp/attest-cache
 node_pid= relay_pid=

@@ -30,7 +30,7 @@ start_node() { # extra options...
     URL=http://127.0.0.1:$(cat "$tmp/port" 2>/dev/null)
     wait_healthy
 }
-C() { "$W" client --url "$URL" "$@"; }
+C() { WC --url "$URL" "$@"; }
 req() { # method path [curl args...]: "CODE BODY"
     local m=$1 p=$2; shift 2
     local out
@@ -43,7 +43,7 @@ man() { # memory tier [more JSON]
 }
 
 # ---- one node, each function in both tiers ------------------------------------
-start_node || bad "node starts" "$(cat "$tmp/node.log")"
+start_node || give_up "node starts" "$(cat "$tmp/node.log")"
 check "the compile helper is up" "1" "$(metric ward_monitor_native_available)"
 mon=$(child_pid ward-monitor)
 helper=$(pgrep -P "$mon" | head -n 1)

@@ -23,8 +23,8 @@ for _ in $(seq 150); do
     [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$URL/v1/health")" = 200 ] && { up=1; break; }
     sleep 0.1
 done
-[ "$up" = 1 ] && ok "node with 4 workers starts" || { bad "node starts" "$(cat "$tmp/node.log")"; echo "$pass passed, $fail failed"; exit 1; }
-C() { "$W" client --url "$URL" "$@"; }
+[ "$up" = 1 ] && ok "node with 4 workers starts" || give_up "node starts" "$(cat "$tmp/node.log")"
+C() { WC --url "$URL" "$@"; }
 req() { # method path [curl args...] -> "CODE BODY"
     local m=$1 p=$2; shift 2
     local out

@@ -53,7 +53,7 @@ start_node() { # extra options...
     wait_healthy
 }
 node_stop_strict=1
-C() { "$W" client --url "$URL" "$@"; }
+C() { WC --url "$URL" "$@"; }
 # status and body of a request: "CODE BODY"
 req() { # method path [curl args...]
     local m=$1 p=$2; shift 2
@@ -64,8 +64,7 @@ req() { # method path [curl args...]
 }
 kind_of() { sed -nE 's/.*"kind":"([a-z_]+)".*/\1/p'; }
 
-start_node
-[ -n "$node_pid" ] && kill -0 "$node_pid" && ok "node starts" || bad "node starts" "$(cat "$tmp/node.log")"
+start_node && kill -0 "$node_pid" && ok "node starts" || give_up "node starts" "$(cat "$tmp/node.log")"
 
 # ---- the monitor is the trusted part ---------------------------------------
 needed=$(readelf -d "$O/ward-monitor" | sed -nE 's/.*Shared library: \[(.*)\]/\1/p' | tr '\n' ' ')
@@ -331,8 +330,8 @@ stop_node
 # ---- tenants ---------------------------------------------------------------------
 rm -rf "$tmp/store"
 start_node --tenant alice:tok-a --tenant bob:tok-b:2:1:1G
-A() { "$W" client --url "$URL" --token tok-a "$@"; }
-B() { "$W" client --url "$URL" --token tok-b "$@"; }
+A() { WC --url "$URL" --token tok-a "$@"; }
+B() { WC --url "$URL" --token tok-b "$@"; }
 A deploy upper "$G/upper.wasm" >/dev/null && ok "tenant deploys" || bad "tenant deploy" "failed"
 check "owner invokes" "HI" "$(A invoke upper --data hi)"
 check "no token: 401" "401" "$(req GET /v1/functions | cut -d' ' -f1)"
