@@ -191,6 +191,7 @@ engine_cmd() { # engine name -> command words in array cmd
     nts) cmd=("$WARD" run -C native -C cache="$NTCACHE" "$OUT/wasm/$2.simd.wasm") ;;
     ntp) cmd=("$WARD" run -C native -C cache="$NTCACHE" -X memory=paged "$OUT/wasm/$2.wasm") ;;
     ntt) cmd=("$WARD" run -C native -C cache="$NTCACHE" -W mem-safety "$OUT/wasm/$2.wasm") ;;
+    aot) cmd=("$WARD" run "$OUT/native/$2.cwasm") ;; # start-up only: an AOT artifact, no LLVM
     esac
 }
 
@@ -374,7 +375,13 @@ if [[ " ${built[*]} " == *" hello "* ]]; then
     SCSV=$OUT/startup.csv
     echo "engine,wall_ms_median,rss_kb_max,wall_ms_minus_native,rss_kb_minus_native" >"$SCSV"
     declare -A hw hr
-    for e in "${engines[@]}"; do
+    hello_engines=("${engines[@]}")
+    # The native tier from an AOT artifact: ward runs it with libward's own
+    # loader, without starting ward-native (LLVM).
+    if ((have_nt)) && "$WARD" compile "$OUT/wasm/hello.wasm" -o "$OUT/native/hello.cwasm" >/dev/null 2>&1; then
+        hello_engines+=(aot)
+    fi
+    for e in "${hello_engines[@]}"; do
         [[ $e == novec || $e == nts ]] && continue
         engine_cmd "$e" hello
         walls=()
@@ -395,7 +402,7 @@ if [[ " ${built[*]} " == *" hello "* ]]; then
         hw[$e]=$(printf '%s\n' "${walls[@]}" | median)
         hr[$e]=$(printf "%s\n" "${hpeaks[@]}" | maxof)
     done
-    for e in "${engines[@]}"; do
+    for e in "${hello_engines[@]}"; do
         [[ $e == novec || $e == nts ]] && continue
         [[ -n ${hw[$e]:-} ]] || {
             printf '  %-7s failed\n' "$e"

@@ -53,10 +53,12 @@
 
 #define CS_MAX_WASM (256u << 20)
 #define CS_MAX_REPLY (16 + (768u << 20)) /* the monitor takes 512 MiB of object at most */
-/* The artifact's layout (native/nl_jit.c): the header, the Wasm bytes, a
- * cache record (magic, key, length, hash, object), the file's hash. */
-#define CS_AOT_HDR (8 + 16 + 64 + 32 + 4 + 4 + 4 + 8)
-#define CS_REC_HDR (8 + 32 + 8 + 32)
+/* The artifact's layout (format 3, src/api/artifact.h): the header (LLVM's
+ * CPU name at 24, the hash of its features at 88, the optimisation level
+ * at 200, the Wasm length last), the Wasm bytes, the key and the object's
+ * length, the object, the file's hash. */
+#define CS_AOT_HDR 220
+#define CS_REC_HDR (32 + 8)
 
 static uint32_t cs_get32(const uint8_t *p)
 {
@@ -105,9 +107,9 @@ static bool cs_one(int fd, const uint8_t *wasm, size_t len, uint32_t mode, uint3
         return cs_fail(fd, err);
     /* The object is the artifact's record; its header names the CPU and level. */
     uint64_t wl = alen >= CS_AOT_HDR ? cs_get64(a + CS_AOT_HDR - 8) : 0;
-    bool ok = alen >= CS_AOT_HDR + CS_REC_HDR + 32 && wl == len &&
+    bool ok = alen >= CS_AOT_HDR + CS_REC_HDR + 32 && a[7] == '3' && wl == len &&
               alen - CS_AOT_HDR - CS_REC_HDR - 32 >= wl;
-    uint64_t olen = ok ? cs_get64(a + CS_AOT_HDR + wl + 8 + 32) : 0;
+    uint64_t olen = ok ? cs_get64(a + CS_AOT_HDR + wl + 32) : 0;
     ok = ok && olen == alen - CS_AOT_HDR - wl - CS_REC_HDR - 32;
     bool sent;
     if (!ok) {
@@ -116,7 +118,7 @@ static bool cs_one(int fd, const uint8_t *wasm, size_t len, uint32_t mode, uint3
         uint8_t head[64 + 32 + 4];
         memcpy(head, a + 24, 64);
         memcpy(head + 64, a + 88, 32);
-        memcpy(head + 96, a + 120, 4);
+        memcpy(head + 96, a + 200, 4);
         sent = cs_reply(fd, 0, head, sizeof head, a + CS_AOT_HDR + wl + CS_REC_HDR, olen);
     }
     free(a);

@@ -617,17 +617,22 @@ int cli_run(int argc, char **argv)
         rc = rc < 0 ? 0 : rc; /* -1: help was printed */
         goto done;
     }
-    /* The native tier, asked for or implied by an AOT artifact (its magic
-     * is "WARDAOT" and a format digit), runs in ward-native. */
+    /* The native tier asked for runs in ward-native (LLVM compiles). An AOT
+     * artifact (magic "WARDAOT" and a format digit) runs here, with
+     * libward's own loader and no LLVM, where that loader works (x86-64
+     * Linux: it needs the fault handler of guard pages); elsewhere in
+     * ward-native too. */
+    bool in_here = false;
     if (!cli_native_here()) {
-        bool want = o.native;
-        FILE *mf = want ? NULL : fopen(o.module, "rb");
+        bool art = false;
+        FILE *mf = fopen(o.module, "rb");
         if (mf) {
-            char magic[8];
-            want = fread(magic, 1, 8, mf) == 8 && memcmp(magic, "WARDAOT", 7) == 0;
+            uint8_t magic[8];
+            art = fread(magic, 1, 8, mf) == 8 && ward_is_artifact(magic, 8);
             fclose(mf);
         }
-        if (want) {
+        in_here = art && ward_native_loader_init();
+        if ((o.native || art) && !in_here) {
             rc = orig ? cli_native_exec("run", argc, orig) : CLI_EXIT_LOAD;
             goto done;
         }
@@ -661,6 +666,7 @@ int cli_run(int argc, char **argv)
         ward_native_install(ward_native_llvm());
         sc.tier = WARD_TIER_NATIVE;
     }
+    if (in_here) sc.tier = WARD_TIER_NATIVE;
     if (artifact) {
         char aerr[300];
         if (!ward_native_load_artifact(bytes, len, o.memory_mode, o.mem_safety, &wasm, &wasm_len,
@@ -688,7 +694,10 @@ int cli_run(int argc, char **argv)
     if (o.mem_safety) features |= WARD_FEATURE_MEM_SAFETY;
     if (o.ptr_auth) features |= WARD_FEATURE_PTR_AUTH;
     if (artifact) features = art_features;
-    mod = ward_module_new_in(store, wasm, wasm_len, features, &err);
+    if (in_here)
+        mod = ward_module_new_artifact(store, bytes, len, o.native_opt, NULL, &err);
+    else
+        mod = ward_module_new_in(store, wasm, wasm_len, features, &err);
     if (!mod) {
         /* The message, then the code an embedder would act on. */
         if (err.has_offset)

@@ -325,6 +325,18 @@ WARD_API bool ward_module_native_load(ward_module *m, ward_memory_mode memory_mo
                                       const uint8_t *obj, size_t len, uint32_t *ncompiled,
                                       char *err, size_t errlen);
 
+/* AOT artifacts (`ward compile`, docs/native.md): ward_is_artifact tells
+ * whether bytes start like one. ward_module_new_artifact checks one
+ * (length, hash, ward version, this CPU, the store's memory mode and
+ * mem_safety; opt_level too unless -1) and makes its module in s with its
+ * native code attached, without LLVM: run it in a store of tier
+ * WARD_TIER_NATIVE. NULL with err (WARD_ERROR_INVALID_ARGUMENT and a
+ * message) before anything runs when a check fails. An artifact is code:
+ * its hash detects damage, not an attacker; load only trusted ones. */
+WARD_API bool ward_is_artifact(const uint8_t *bytes, size_t len);
+WARD_API ward_module *ward_module_new_artifact(ward_store *s, const uint8_t *a, size_t len,
+                                               int opt_level, uint32_t *ncompiled, ward_error *err);
+
 /* Creates a store. cfg may be NULL for defaults. Returns NULL if out of memory. */
 WARD_API ward_store *ward_store_new(const ward_store_config *cfg);
 WARD_API void ward_store_free(ward_store *s);

@@ -19,6 +19,7 @@
  */
 #include "nl.h"
 #include "ward_native.h"
+#include "api/artifact.h"
 
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Error.h>
@@ -793,40 +794,10 @@ const ward_native_backend *ward_native_llvm(void)
 }
 
 /* ---- AOT artifacts --------------------------------------------------------------------------
- * A .cwasm file:
- *   "WARDAOT2"                      8 (format 2: flat 32-bit accesses rely on
- *                                     guard pages and the site table)
- *   ward version, NUL-padded        16
- *   CPU name, NUL-padded            64
- *   BLAKE3 of the CPU features      32
- *   optimisation level              4 (little endian)
- *   memory mode (ward_memory_mode)  4
- *   Wasm features                   4
- *   Wasm length                     8, then the Wasm bytes
- *   a cache record (nl_record): magic, key, length, hash, object
- *   BLAKE3 of everything above      32
- * Loading checks, in order: the length and the final hash (truncated or
- * tampered), the version, the CPU, the flags; then the key is recomputed
- * from the Wasm bytes and must be the record's. */
-
-#define NL_AOT_HDR (8 + 16 + 64 + 32 + 4 + 4 + 4 + 8)
-
-static void nl_put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-static uint32_t nl_get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint64_t nl_get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
+ * The format is libward's (src/api/artifact.h: header, Wasm, key, object,
+ * hash), so that libward alone can check and run an artifact. What only
+ * LLVM knows is checked here in addition: the CPU's name and feature string
+ * as LLVM sees them and the optimisation level, which are part of the key. */
 
 static uint8_t nl_mode_of(int memory_mode, bool tagged)
 {
@@ -879,36 +850,33 @@ bool ward_native_compile_artifact(const uint8_t *wasm, size_t len, uint32_t feat
     cmp_free_module_code(m);
     dec_module_free(m);
     if (!obj) return false;
-    size_t total = NL_AOT_HDR + len + (8 + NL_KEY + 8 + NL_KEY + olen) + NL_KEY;
-    uint8_t *a = calloc(1, total);
-    if (!a) {
-        free(obj);
-        snprintf(err, errlen, "out of memory");
-        return false;
-    }
-    size_t k = 0;
-    memcpy(a, "WARDAOT2", 8), k += 8;
-    snprintf((char *)a + k, 16, "%s", WARD_VERSION), k += 16;
-    snprintf((char *)a + k, 64, "%s", nl_cpu), k += 64;
-    nl_hash(nl_features, strlen(nl_features), a + k), k += 32;
-    nl_put32(a + k, (uint32_t)nl_opt_level), k += 4;
-    nl_put32(a + k, (uint32_t)memory_mode | (mem_safety ? 0x100u : 0)), k += 4;
-    nl_put32(a + k, features), k += 4;
-    for (int i = 0; i < 8; i++)
-        a[k++] = (uint8_t)((uint64_t)len >> (8 * i));
-    memcpy(a + k, wasm, len), k += len;
-    k += nl_record(a + k, key, obj, olen);
-    nl_hash(a, k, a + k), k += NL_KEY;
+    w_artifact in;
+    memset(&in, 0, sizeof in);
+    uint8_t fh[NL_KEY];
+    nl_hash(nl_features, strlen(nl_features), fh);
+    snprintf(in.cpu, sizeof in.cpu, "%s", nl_cpu);
+    in.cpu_features = fh;
+    in.opt_level = (uint32_t)nl_opt_level;
+    in.features = features;
+    in.wasm = wasm, in.wasm_len = len;
+    in.key = key;
+    in.obj = obj, in.obj_len = olen;
+    size_t alen = 0;
+    uint8_t *a = art_make(&in, memory_mode, mem_safety, &alen, err, errlen);
     free(obj);
-    *out = a;
-    *out_len = k;
-    return true;
+    /* The caller frees with free(); libward's allocator may be hooked. */
+    *out = a ? malloc(alen) : NULL;
+    if (*out)
+        memcpy(*out, a, alen), *out_len = alen;
+    else if (a)
+        snprintf(err, errlen, "out of memory");
+    w_free(a);
+    return *out != NULL;
 }
 
 bool ward_native_is_artifact(const uint8_t *bytes, size_t len)
 {
-    /* Any format version: an old one gets its own message when loaded. */
-    return len >= 8 && memcmp(bytes, "WARDAOT", 7) == 0;
+    return art_is(bytes, len);
 }
 
 bool ward_native_load_artifact(const uint8_t *a, size_t len, int memory_mode, bool mem_safety,
@@ -920,85 +888,34 @@ bool ward_native_load_artifact(const uint8_t *a, size_t len, int memory_mode, bo
         snprintf(err, errlen, "LLVM unavailable: %s", nl_init_error);
         return false;
     }
-    if (!ward_native_is_artifact(a, len)) {
-        snprintf(err, errlen, "not a ward native artifact");
-        return false;
-    }
-    if (a[7] != '2') {
-        snprintf(err, errlen,
-                 "artifact of format %c, this ward reads format 2 (native code now relies on "
-                 "guard pages): recompile it",
-                 a[7]);
-        return false;
-    }
-    if (len < NL_AOT_HDR + NL_KEY) {
-        snprintf(err, errlen, "artifact truncated (%zu bytes)", len);
-        return false;
-    }
-    uint64_t wl = nl_get64(a + NL_AOT_HDR - 8);
-    if (wl > len - NL_AOT_HDR - NL_KEY ||
-        len - NL_AOT_HDR - wl - NL_KEY < 8 + NL_KEY + 8 + NL_KEY) {
-        snprintf(err, errlen, "artifact truncated (%zu bytes)", len);
-        return false;
-    }
-    const uint8_t *rec = a + NL_AOT_HDR + wl;
-    uint64_t olen = nl_get64(rec + 8 + NL_KEY);
-    size_t want = NL_AOT_HDR + wl + 8 + NL_KEY + 8 + NL_KEY;
-    if (olen > len || want + olen + NL_KEY != len) {
-        snprintf(err, errlen, "artifact truncated or with trailing bytes (%zu bytes, expected %zu)",
-                 len, (size_t)(want + (olen > len ? 0 : olen) + NL_KEY));
-        return false;
-    }
+    w_artifact art;
+    if (!art_read(a, len, memory_mode, mem_safety, &art, err, errlen)) return false;
     uint8_t h[NL_KEY];
-    nl_hash(a, len - NL_KEY, h);
-    if (memcmp(h, a + len - NL_KEY, NL_KEY) != 0) {
-        snprintf(err, errlen, "artifact hash mismatch: the file was modified");
-        return false;
-    }
-    char ver[17], cpu[65];
-    memcpy(ver, a + 8, 16), ver[16] = 0;
-    memcpy(cpu, a + 24, 64), cpu[64] = 0;
-    if (strcmp(ver, WARD_VERSION) != 0) {
-        snprintf(err, errlen, "artifact built by ward %s, this is ward %s: recompile it", ver,
-                 WARD_VERSION);
-        return false;
-    }
     nl_hash(nl_features, strlen(nl_features), h);
-    if (strcmp(cpu, nl_cpu) != 0 || memcmp(h, a + 88, 32) != 0) {
+    if (strcmp(art.cpu, nl_cpu) != 0 || memcmp(h, art.cpu_features, NL_KEY) != 0) {
         snprintf(err, errlen, "artifact built for another CPU (%s%s, this one is %s): recompile it",
-                 cpu, strcmp(cpu, nl_cpu) == 0 ? " with other features" : "", nl_cpu);
+                 art.cpu, strcmp(art.cpu, nl_cpu) == 0 ? " with other features" : "", nl_cpu);
         return false;
     }
-    uint32_t opt = nl_get32(a + 120), mm = nl_get32(a + 124);
-    uint32_t want_mm = (uint32_t)memory_mode | (mem_safety ? 0x100u : 0);
-    if (opt != (uint32_t)nl_opt_level || mm != want_mm) {
+    if (art.opt_level != (uint32_t)nl_opt_level) {
         snprintf(err, errlen,
-                 "artifact built with other flags (optimisation %u, memory mode %u%s; this run: "
-                 "%d, %d%s): recompile it",
-                 opt, mm & 0xff, mm & 0x100 ? " tagged" : "", nl_opt_level, memory_mode,
-                 mem_safety ? " tagged" : "");
+                 "artifact built with optimisation level %u, this run asks for %d: recompile it",
+                 art.opt_level, nl_opt_level);
         return false;
     }
-    *features = nl_get32(a + 128);
-    *wasm = a + NL_AOT_HDR;
-    *wasm_len = wl;
-    /* The key must be the one of these Wasm bytes under these flags. The
-     * number of memories is the module's; the record's key names all. */
-    if (memcmp(rec, nl_cache_magic, 8) != 0) {
-        snprintf(err, errlen, "artifact damaged: no object record");
-        return false;
-    }
-    const uint8_t *obj = rec + 8 + NL_KEY + 8 + NL_KEY;
-    nl_hash(obj, olen, h);
-    if (memcmp(h, rec + 8 + NL_KEY + 8, NL_KEY) != 0) {
-        snprintf(err, errlen, "artifact object hash mismatch: the file was modified");
-        return false;
-    }
+    *features = art.features;
+    *wasm = art.wasm;
+    *wasm_len = art.wasm_len;
     nl_preload *p = calloc(1, sizeof *p);
-    p->obj = malloc(olen ? olen : 1);
-    memcpy(p->obj, obj, olen);
-    p->len = olen;
-    memcpy(p->key, rec + 8, NL_KEY);
+    if (p) p->obj = malloc(art.obj_len ? art.obj_len : 1);
+    if (!p || !p->obj) {
+        free(p);
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    memcpy(p->obj, art.obj, art.obj_len);
+    p->len = art.obj_len;
+    memcpy(p->key, art.key, NL_KEY);
     pthread_mutex_lock(&nl_lock);
     p->next = nl_preloads;
     nl_preloads = p;

@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "platform/platform.h"
+#include "api/artifact.h"
 #include "exec/nat_elf.h"
 #include "exec/native.h"
 #include "runtime/runtime.h"
@@ -27,6 +28,7 @@
 struct ward_store {
     w_store w;         /* first: w_exec * inside it leads back to the ward_store */
     uint8_t mem_mode;  /* W_MEM_* for memories created in this store */
+    int memory_mode;   /* ward_memory_mode, as configured */
     uint64_t deadline; /* absolute plat_now_ns() time, 0 = none */
     unsigned depth;    /* nesting of ward_func_call / instantiation */
     plat_watch watch;  /* registered while an outermost call runs */
@@ -425,6 +427,7 @@ ward_store *ward_store_new(const ward_store_config *cfg)
         return NULL;
     }
     s->mem_mode = c.memory_mode == WARD_MEMORY_FLAT ? W_MEM_FLAT : W_MEM_PAGED;
+    s->memory_mode = (int)c.memory_mode;
     s->w.exec.tier_native = c.tier == WARD_TIER_NATIVE;
     return s;
 }
@@ -439,11 +442,11 @@ bool ward_native_loader_init(void)
     return nat_guard_install();
 }
 
-bool ward_module_native_load(ward_module *mod, ward_memory_mode memory_mode, bool mem_safety,
-                             const uint8_t *obj, size_t len, uint32_t *ncompiled, char *err,
-                             size_t errlen)
+/* Attaches obj to m's codeset for memories of mode memory_mode. */
+static bool api_native_attach(w_module *m, ward_memory_mode memory_mode, bool mem_safety,
+                              const uint8_t *obj, size_t len, uint32_t *ncompiled, char *err,
+                              size_t errlen)
 {
-    w_module *m = (w_module *)mod;
     uint32_t nc = 0;
     /* The codeset rt_build picks for a store of this configuration (an
      * imported memory is assumed to be of the same mode). */
@@ -468,6 +471,52 @@ bool ward_module_native_load(ward_module *mod, ward_memory_mode memory_mode, boo
     if (!nat_elf_attach(cs, obj, len, &nc, err, errlen)) return false;
     if (ncompiled) *ncompiled = nc;
     return true;
+}
+
+bool ward_module_native_load(ward_module *mod, ward_memory_mode memory_mode, bool mem_safety,
+                             const uint8_t *obj, size_t len, uint32_t *ncompiled, char *err,
+                             size_t errlen)
+{
+    return api_native_attach((w_module *)mod, memory_mode, mem_safety, obj, len, ncompiled, err,
+                             errlen);
+}
+
+bool ward_is_artifact(const uint8_t *bytes, size_t len)
+{
+    return bytes && art_is(bytes, len);
+}
+
+ward_module *ward_module_new_artifact(ward_store *s, const uint8_t *a, size_t len, int opt_level,
+                                      uint32_t *ncompiled, ward_error *err)
+{
+    ward_error local;
+    if (!err) err = &local;
+    memset(err, 0, sizeof *err);
+    w_artifact art;
+    char msg[sizeof err->message - 16]; /* room for "artifact: " */
+    bool tagged = s->w.limits.mem_tagged;
+    bool ok = art_read(a, len, s->memory_mode, tagged, &art, msg, sizeof msg);
+    if (ok && opt_level >= 0 && art.opt_level != (uint32_t)opt_level) {
+        snprintf(msg, sizeof msg,
+                 "artifact built with optimisation level %u, this run asks for %d: recompile it",
+                 art.opt_level, opt_level);
+        ok = false;
+    }
+    if (!ok) {
+        err->code = WARD_ERROR_INVALID_ARGUMENT;
+        snprintf(err->message, sizeof err->message, "%s", msg);
+        return NULL;
+    }
+    ward_module *m = ward_module_new_in(s, art.wasm, art.wasm_len, art.features, err);
+    if (!m) return NULL;
+    if (!api_native_attach((w_module *)m, (ward_memory_mode)s->memory_mode, tagged, art.obj,
+                           art.obj_len, ncompiled, msg, sizeof msg)) {
+        ward_module_free(m);
+        err->code = WARD_ERROR_INVALID_ARGUMENT;
+        snprintf(err->message, sizeof err->message, "artifact: %s", msg);
+        return NULL;
+    }
+    return m;
 }
 
 void ward_store_free(ward_store *s)

@@ -157,6 +157,9 @@ void w_alloc_fail_after(long n);
  * key's first 8 bytes, little-endian). siphash.c; the keyed MAC of pointer
  * authentication and the generator of memory tags (mem/tag.c). */
 uint64_t w_siphash24(uint64_t k0, uint64_t k1, const void *msg, size_t len);
+/* BLAKE3's 32-byte hash of p[0..n) (blake3.c): ward's artifacts, checked
+ * without LLVM. */
+void w_blake3(const void *p, size_t n, uint8_t out[32]);
 
 /* Test hook: route every allocation above through these functions instead
  * of the C library's (NULL restores it). The fuzz target counts live and

@@ -25,6 +25,9 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 size_t plat_page_size(void)
 {
@@ -453,3 +456,66 @@ void plat_sleep_ns(uint64_t ns)
     struct timespec ts = {(time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull)};
     nanosleep(&ts, NULL);
 }
+
+#if defined(__x86_64__)
+/* The words are the ones LLVM 19's getHostCPUName and getHostCPUFeatures
+ * read (llvm/lib/TargetParser/Host.cpp, read for the list of leaves). */
+bool plat_cpu_identity(uint8_t id[32], char brand[49])
+{
+    uint32_t w[40], n = 0, a, b, c, d, max, ext;
+    memset(w, 0, sizeof w);
+    memset(brand, 0, 49);
+    if (!__get_cpuid(0, &max, &b, &c, &d)) return false;
+    w[n++] = max, w[n++] = b, w[n++] = c, w[n++] = d; /* the vendor */
+    __cpuid(1, a, b, c, d);
+    w[n++] = a & 0x0fff3ff0u; /* family and model, not the stepping */
+    w[n++] = c, w[n++] = d;   /* not b: the core's APIC id */
+    bool osxsave = c & (1u << 27);
+    static const uint32_t leaves[][2] = {{7, 0}, {7, 1}, {0xd, 1}, {0x14, 0}, {0x19, 0}, {0x24, 0}};
+    for (size_t i = 0; i < sizeof leaves / sizeof leaves[0]; i++) {
+        a = b = c = d = 0;
+        if (leaves[i][0] <= max) __cpuid_count(leaves[i][0], leaves[i][1], a, b, c, d);
+        w[n++] = a, w[n++] = b, w[n++] = c, w[n++] = d;
+    }
+    __cpuid(0x80000000u, ext, b, c, d);
+    w[n++] = ext;
+    for (uint32_t leaf = 0x80000001u; leaf <= 0x80000008u; leaf += 7) {
+        a = b = c = d = 0;
+        if (leaf <= ext) __cpuid(leaf, a, b, c, d);
+        w[n++] = b, w[n++] = c, w[n++] = d;
+    }
+    if (osxsave) {
+        uint32_t lo, hi;
+        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+        w[n++] = lo, w[n++] = hi;
+    }
+    if (ext >= 0x80000004u) {
+        uint32_t r[12];
+        for (uint32_t i = 0; i < 3; i++)
+            __cpuid(0x80000002u + i, r[4 * i], r[4 * i + 1], r[4 * i + 2], r[4 * i + 3]);
+        char s[49];
+        memcpy(s, r, 48);
+        s[48] = 0;
+        const char *p = s;
+        while (*p == ' ')
+            p++;
+        size_t k = strlen(p);
+        while (k && p[k - 1] == ' ')
+            k--;
+        memcpy(brand, p, k); /* brand was zeroed: NUL-terminated */
+    }
+    uint8_t le[sizeof w];
+    for (uint32_t i = 0; i < n; i++)
+        for (int j = 0; j < 4; j++)
+            le[4 * i + j] = (uint8_t)(w[i] >> (8 * j));
+    w_blake3(le, 4 * (size_t)n, id);
+    return true;
+}
+#else
+bool plat_cpu_identity(uint8_t id[32], char brand[49])
+{
+    memset(id, 0, 32);
+    brand[0] = 0;
+    return false;
+}
+#endif

@@ -123,4 +123,15 @@ bool plat_thread_run(void (*fn)(void *), void *arg);
 /* Sleeps for about ns nanoseconds (less if a signal interrupts it). */
 void plat_sleep_ns(uint64_t ns);
 
+/* ---- the CPU ------------------------------------------------------------------ */
+
+/* What native code compiled for this CPU depends on, as a BLAKE3 hash: on
+ * x86-64 the CPUID words a compiler's host detection reads (vendor, family
+ * and model, every feature leaf, not the stepping or core numbers) and the
+ * register state the OS saves (XCR0). Two CPUs with the same identity get
+ * the same code from LLVM's -mcpu=native. brand: the CPU's name as it
+ * gives it (NUL-terminated, up to 48 characters; "" if none). False where
+ * there is no such check (another architecture). */
+bool plat_cpu_identity(uint8_t id[32], char brand[49]);
+
 #endif

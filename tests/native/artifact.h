@@ -30,22 +30,23 @@ static uint64_t art_get64(const uint8_t *p)
     return v;
 }
 
-/* The artifact a (len bytes): a header (140 bytes, the Wasm length last),
- * the Wasm bytes, a cache record (magic, key, length, hash: 80 bytes), the
- * object, the file's hash (32 bytes). False if it is not laid out so. */
+/* The artifact a (len bytes), format 3 (src/api/artifact.h): a header (220
+ * bytes, the Wasm length last), the Wasm bytes, the key and the object's
+ * length (40 bytes), the object, the file's hash (32 bytes). False if it
+ * is not laid out so. */
 static bool art_parts(const uint8_t *a, size_t len, const uint8_t **wasm, size_t *wlen,
                       const uint8_t **obj, size_t *olen)
 {
-    const size_t hdr = 140;
-    if (len < hdr + 80 + 32) return false;
+    const size_t hdr = 220;
+    if (len < hdr + 40 + 32 || a[7] != '3') return false;
     uint64_t wl = art_get64(a + hdr - 8);
-    if (wl > len - hdr - 80 - 32) return false;
+    if (wl > len - hdr - 40 - 32) return false;
     const uint8_t *rec = a + hdr + wl;
-    uint64_t ol = art_get64(rec + 40);
-    if (ol != len - hdr - wl - 80 - 32) return false;
+    uint64_t ol = art_get64(rec + 32);
+    if (ol != len - hdr - wl - 40 - 32) return false;
     *wasm = a + hdr;
     *wlen = (size_t)wl;
-    *obj = rec + 80;
+    *obj = rec + 40;
     *olen = (size_t)ol;
     return true;
 }

@@ -352,28 +352,53 @@ WARD_NATIVE_STATS=1 timeout 60 "$WARD" run -C native -C cache="$out/cache" --inv
 if grep -q "1 modules compiled" "$out/last" && grep -q "0 modules compiled.*1 cached" "$out/last2" \
     && grep -qx 120 "$out/last2"; then ok; else bad "cache"; cat "$out/last" "$out/last2"; fi
 
-# AOT artifacts.
+# AOT artifacts, run by ward itself (libward's loader, no LLVM: it runs
+# even where ward-native is not found) and by ward-native (LLVM's JIT):
+# the same results and the same refusals.
 timeout 120 "$WARD" compile "$W" -o "$out/traps.cwasm"; rc=$?
 [ "$rc" = 0 ] && ok || bad "ward compile: status $rc"
-run --invoke fac "$out/traps.cwasm" 6
-if [ "$rc" = 0 ] && grep -qx 720 "$out/last"; then ok; else bad "artifact run: status $rc"; cat "$out/last"; fi
-run --invoke oob "$out/traps.cwasm" 65528
-if [ "$rc" = 134 ] && grep -q "out of bounds memory access" "$out/last"; then ok; else bad "artifact trap: status $rc"; fi
 size=$(stat -c %s "$out/traps.cwasm")
 head -c $((size - 100)) "$out/traps.cwasm" >"$out/trunc.cwasm"
-run --invoke fac "$out/trunc.cwasm" 6
-if [ "$rc" = 1 ] && grep -q "truncated" "$out/last"; then ok; else bad "truncated artifact: status $rc"; cat "$out/last"; fi
 cp "$out/traps.cwasm" "$out/tamper.cwasm"
 printf '\x90' | dd of="$out/tamper.cwasm" bs=1 seek=$((size - 200)) conv=notrunc status=none
-run --invoke fac "$out/tamper.cwasm" 6
-if [ "$rc" = 1 ] && grep -q "modified" "$out/last"; then ok; else bad "modified artifact: status $rc"; cat "$out/last"; fi
-run -X memory=paged --invoke fac "$out/traps.cwasm" 6
-if [ "$rc" = 1 ] && grep -q "other flags" "$out/last"; then ok; else bad "artifact, other flags: status $rc"; cat "$out/last"; fi
-run -C opt-level=1 --invoke fac "$out/traps.cwasm" 6
-if [ "$rc" = 1 ] && grep -q "other flags" "$out/last"; then ok; else bad "artifact, other opt level: status $rc"; cat "$out/last"; fi
-printf 'WARDAOT2' >"$out/short.cwasm"
-run --invoke fac "$out/short.cwasm" 6
-if [ "$rc" = 1 ] && grep -q "truncated" "$out/last"; then ok; else bad "8-byte artifact: status $rc"; cat "$out/last"; fi
+printf 'WARDAOT3' >"$out/short.cwasm"
+{ printf 'WARDAOT2'; head -c 300 /dev/zero; } >"$out/old.cwasm"
+# Forged with the hash made again (art_edit.c): another CPU identity
+# (offset 120), another version (8), another memory mode (204).
+if ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -Iinclude -Isrc -o "$out/art_edit" \
+    tests/native/art_edit.c src/base/blake3.c; then
+    "$out/art_edit" "$out/traps.cwasm" "$out/cpu.cwasm" 120 1
+    "$out/art_edit" "$out/traps.cwasm" "$out/ver.cwasm" 8 9
+    "$out/art_edit" "$out/traps.cwasm" "$out/mode.cwasm" 204 1
+else bad "building art_edit"; fi
+for bin in ward ward-native; do
+    WARD=$O/$bin
+    # ward must not need ward-native for an artifact
+    [ $bin = ward ] && export WARD_NATIVE=/nonexistent/ward-native
+    run --invoke fac "$out/traps.cwasm" 6
+    if [ "$rc" = 0 ] && grep -qx 720 "$out/last"; then ok; else bad "$bin: artifact run: status $rc"; cat "$out/last"; fi
+    run --invoke oob "$out/traps.cwasm" 65528
+    if [ "$rc" = 134 ] && grep -q "out of bounds memory access" "$out/last"; then ok; else bad "$bin: artifact trap: status $rc"; fi
+    run -W fuel=1000 --invoke spin "$out/traps.cwasm" 100000
+    if [ "$rc" = 134 ] && grep -q "all fuel consumed" "$out/last"; then ok; else bad "$bin: artifact fuel: status $rc"; fi
+    refused() { # what file grep [run options]
+        local what=$1 f=$2 want=$3; shift 3
+        run "$@" --invoke fac "$f" 6
+        if [ "$rc" = 1 ] && grep -q "$want" "$out/last"; then ok; else bad "$bin: $what: status $rc"; cat "$out/last"; fi
+    }
+    refused "truncated artifact" "$out/trunc.cwasm" "truncated"
+    refused "modified artifact" "$out/tamper.cwasm" "modified"
+    refused "8-byte artifact" "$out/short.cwasm" "truncated"
+    refused "format 2" "$out/old.cwasm" "format 2"
+    refused "another CPU" "$out/cpu.cwasm" "another CPU"
+    refused "another version" "$out/ver.cwasm" "built by ward"
+    refused "another memory mode in the file" "$out/mode.cwasm" "built for -X memory=paged"
+    refused "another memory mode in the run" "$out/traps.cwasm" "X memory=" -X memory=paged
+    refused "tagged memory in the run" "$out/traps.cwasm" "mem-safety: run it" -W mem-safety
+    refused "another opt level" "$out/traps.cwasm" "optimisation level" -C opt-level=1
+    unset WARD_NATIVE
+done
+WARD=$O/ward
 
 echo "$pass passed, $failn failed"
 [ "$failn" -eq 0 ]

@@ -1,0 +1,144 @@
+/* artifact.c - ward's AOT artifacts, format 3 (the layout is in artifact.h). */
+#include "api/artifact.h"
+#include "platform/platform.h"
+#include "ward.h"
+
+#include <stdio.h>
+
+#define ART_HDR (8 + 16 + 64 + 32 + 32 + 48 + 4 + 4 + 4 + 8)
+#define ART_HASH 32
+
+static void art_put(uint8_t *p, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t art_get(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* A NUL-padded field of n bytes as a string (out holds n + 1). */
+static void art_str(char *out, const uint8_t *p, size_t n)
+{
+    memcpy(out, p, n);
+    out[n] = 0;
+}
+
+bool art_is(const uint8_t *a, size_t len)
+{
+    return len >= 8 && memcmp(a, "WARDAOT", 7) == 0;
+}
+
+bool art_read(const uint8_t *a, size_t len, int memory_mode, bool mem_safety, w_artifact *out,
+              char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (!art_is(a, len)) {
+        snprintf(err, errlen, "not a ward native artifact");
+        return false;
+    }
+    if (a[7] != '3') {
+        snprintf(err, errlen,
+                 "artifact of format %c, this ward reads format 3 (which libward checks "
+                 "without LLVM): recompile it",
+                 a[7]);
+        return false;
+    }
+    /* The header, the Wasm, the key, the object's length, the object and
+     * the hash: the two lengths must add up to the file's. */
+    const size_t fixed = ART_HDR + 32 + 8 + ART_HASH;
+    uint64_t wl = len >= fixed ? art_get(a + ART_HDR - 8, 8) : 0;
+    uint64_t ol = len >= fixed && wl <= len - fixed ? art_get(a + ART_HDR + wl + 32, 8) : 0;
+    if (len < fixed || wl > len - fixed || ol != len - fixed - wl) {
+        snprintf(err, errlen, "artifact truncated or with trailing bytes (%zu bytes)", len);
+        return false;
+    }
+    uint8_t h[ART_HASH];
+    w_blake3(a, len - ART_HASH, h);
+    if (memcmp(h, a + len - ART_HASH, ART_HASH) != 0) {
+        snprintf(err, errlen, "artifact hash mismatch: the file was modified");
+        return false;
+    }
+    char ver[17], brand[49], here[49];
+    art_str(ver, a + 8, 16);
+    art_str(out->cpu, a + 24, 64);
+    art_str(brand, a + 152, 48);
+    if (strcmp(ver, WARD_VERSION) != 0) {
+        snprintf(err, errlen, "artifact built by ward %s, this is ward %s: recompile it", ver,
+                 WARD_VERSION);
+        return false;
+    }
+    uint8_t id[32];
+    if (!plat_cpu_identity(id, here)) {
+        snprintf(err, errlen, "this platform cannot tell its CPU from another");
+        return false;
+    }
+    if (memcmp(id, a + 120, 32) != 0) {
+        snprintf(err, errlen,
+                 "artifact built for another CPU (%s, %s%s; this one is %s): recompile it",
+                 out->cpu, brand, strcmp(brand, here) ? "" : " with other features", here);
+        return false;
+    }
+    uint32_t mm = (uint32_t)art_get(a + 204, 4);
+    uint32_t want = (uint32_t)memory_mode | (mem_safety ? 0x100u : 0);
+    if (mm != want) {
+        static const char *const names[] = {"flat", "paged", "paged-tables"};
+        uint32_t m = mm & 0xff;
+        snprintf(err, errlen,
+                 "artifact built for -X memory=%s%s, this run uses -X memory=%s%s: run it with "
+                 "those options or recompile it",
+                 m < 3 ? names[m] : "?", mm & 0x100 ? " -W mem-safety" : "",
+                 (unsigned)memory_mode < 3 ? names[memory_mode] : "?",
+                 mem_safety ? " -W mem-safety" : "");
+        return false;
+    }
+    out->cpu_features = a + 88;
+    out->opt_level = (uint32_t)art_get(a + 200, 4);
+    out->features = (uint32_t)art_get(a + 208, 4);
+    out->wasm = a + ART_HDR;
+    out->wasm_len = wl;
+    out->key = a + ART_HDR + wl;
+    out->obj = a + ART_HDR + wl + 32 + 8;
+    out->obj_len = ol;
+    return true;
+}
+
+uint8_t *art_make(const w_artifact *in, int memory_mode, bool mem_safety, size_t *out_len,
+                  char *err, size_t errlen)
+{
+    uint8_t id[32];
+    char brand[49];
+    if (!plat_cpu_identity(id, brand)) {
+        snprintf(err, errlen, "this platform cannot tell its CPU from another");
+        return NULL;
+    }
+    size_t total = ART_HDR + in->wasm_len + 32 + 8 + in->obj_len + ART_HASH;
+    uint8_t *a = w_calloc(1, total);
+    if (!a) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    memcpy(a, "WARDAOT3", 8);
+    snprintf((char *)a + 8, 16, "%s", WARD_VERSION);
+    memcpy(a + 24, in->cpu, strnlen(in->cpu, 64));
+    memcpy(a + 88, in->cpu_features, 32);
+    memcpy(a + 120, id, 32);
+    memcpy(a + 152, brand, strlen(brand)); /* 48 at most: NUL-padded */
+    art_put(a + 200, in->opt_level, 4);
+    art_put(a + 204, (uint32_t)memory_mode | (mem_safety ? 0x100u : 0), 4);
+    art_put(a + 208, in->features, 4);
+    art_put(a + 212, in->wasm_len, 8);
+    size_t k = ART_HDR;
+    memcpy(a + k, in->wasm, in->wasm_len), k += in->wasm_len;
+    memcpy(a + k, in->key, 32), k += 32;
+    art_put(a + k, in->obj_len, 8), k += 8;
+    memcpy(a + k, in->obj, in->obj_len), k += in->obj_len;
+    w_blake3(a, k, a + k);
+    *out_len = k + ART_HASH;
+    return a;
+}
