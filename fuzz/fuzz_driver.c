@@ -75,5 +75,8 @@ int main(int argc, char **argv)
         LLVMFuzzerTestOneInput(buf, len);
     }
     printf("%ld inputs\n", n + nseeds);
+    free(buf);
+    for (int i = 0; i < nseeds; i++)
+        free(seeds[i]);
     return 0;
 }

@@ -371,6 +371,17 @@ if ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -Iinclude -Isrc -o
     "$out/art_edit" "$out/traps.cwasm" "$out/ver.cwasm" 8 9
     "$out/art_edit" "$out/traps.cwasm" "$out/mode.cwasm" 204 1
 else bad "building art_edit"; fi
+# The reader on damaged artifacts (fuzz/fuzz_artifact.c, under ASan and
+# UBSan): mutations of a real artifact, each read as it is and with its
+# hash made right.
+if ${CC:-cc} -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Iinclude -Isrc \
+    -fsanitize=address,undefined -fno-sanitize-recover=all -o "$out/fuzz_artifact" \
+    fuzz/fuzz_artifact.c fuzz/fuzz_driver.c src/api/artifact.c src/base/blake3.c \
+    src/platform/platform.c src/base/base.c -lpthread &&
+    "$WARD" compile "$out/depth.wasm" -o "$out/depth.cwasm" >/dev/null; then
+    if timeout 300 "$out/fuzz_artifact" 60000 "$out/depth.cwasm" >"$out/last" 2>&1; then ok; else
+        bad "artifact reader fuzz"; tail -20 "$out/last"; fi
+else bad "building fuzz_artifact"; fi
 for bin in ward ward-native; do
     WARD=$O/$bin
     # ward must not need ward-native for an artifact
