@@ -492,6 +492,11 @@ ward_module *ward_module_new_artifact(ward_store *s, const uint8_t *a, size_t le
     ward_error local;
     if (!err) err = &local;
     memset(err, 0, sizeof *err);
+    if (!s || !a) {
+        err->code = WARD_ERROR_INVALID_ARGUMENT;
+        snprintf(err->message, sizeof err->message, "no %s", s ? "artifact bytes" : "store");
+        return NULL;
+    }
     w_artifact art;
     char msg[sizeof err->message - 16]; /* room for "artifact: " */
     bool tagged = s->w.limits.mem_tagged;

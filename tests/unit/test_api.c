@@ -179,6 +179,28 @@ static void test_bad_module(void)
     CHECK(err.message[0] != '\0');
 }
 
+/* Artifacts that are not (a valid one needs ward-native to make:
+ * tests/native/run.sh runs those): each refused with its own message. */
+static void test_bad_artifact(void)
+{
+    static const uint8_t wasm[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
+    uint8_t a[400] = "WARDAOT3";
+    ward_error err;
+    CHECK(!ward_is_artifact(wasm, sizeof wasm) && ward_is_artifact(a, sizeof a));
+    CHECK(!ward_is_artifact(a, 7) && !ward_is_artifact(NULL, 0));
+    CHECK(ward_module_new_artifact(NULL, a, sizeof a, -1, NULL, &err) == NULL);
+    CHECK(err.code == WARD_ERROR_INVALID_ARGUMENT && strstr(err.message, "no store"));
+    ward_store *s = ward_store_new(NULL);
+    CHECK(ward_module_new_artifact(s, wasm, sizeof wasm, -1, NULL, &err) == NULL);
+    CHECK(strstr(err.message, "not a ward native artifact") != NULL);
+    CHECK(ward_module_new_artifact(s, a, sizeof a, -1, NULL, &err) == NULL);
+    CHECK(strstr(err.message, "truncated") != NULL);
+    a[7] = '2';
+    CHECK(ward_module_new_artifact(s, a, sizeof a, -1, NULL, &err) == NULL);
+    CHECK(strstr(err.message, "format 2") != NULL);
+    ward_store_free(s);
+}
+
 static void test_link_errors(ward_module *m)
 {
     ward_store *s = ward_store_new(NULL);
@@ -556,6 +578,7 @@ int main(void)
 {
     alarm(60); /* a hang is a failure, not a lost run */
     test_bad_module();
+    test_bad_artifact();
     test_instantiation_trap();
     test_caller_trap_code();
     test_unsupported_proposals();
