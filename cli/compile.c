@@ -19,7 +19,6 @@
 #pragma weak ward_native_llvm
 #pragma weak ward_native_llvm_options
 #pragma weak ward_native_llvm_stats
-#pragma weak ward_native_is_artifact
 #pragma weak ward_native_load_artifact
 #pragma weak ward_native_compile_artifact
 #include "ward.h"

@@ -4,8 +4,8 @@
  * The monitor (faas/monitor/mon_native.c) starts it before its own
  * sandbox, connected by a socketpair (FD), and sends it the modules of
  * native-tier deploys; it answers with the object code ward-native's code
- * generator makes for them (the bytes `ward compile` puts in an
- * artifact's record), which the monitor loads itself: the monitor links
+ * generator makes for them (ward_native_compile_object: the object
+ * `ward compile` puts in an artifact), which the monitor loads itself: the monitor links
  * no LLVM.
  *
  * Two processes. The helper initialises LLVM (one module compiled), loads
@@ -47,19 +47,12 @@
 
 #include "cli.h"
 
-#pragma weak ward_native_compile_artifact
+#pragma weak ward_native_compile_object
 #include "ward.h"
 #include "ward_native.h"
 
 #define CS_MAX_WASM (256u << 20)
 #define CS_MAX_REPLY (16 + (768u << 20)) /* the monitor takes 512 MiB of object at most */
-/* The artifact's layout (format 3, src/api/artifact.h): the header (LLVM's
- * CPU name at 24, the hash of its features at 88, the optimisation level
- * at 200, the Wasm length last), the Wasm bytes, the key and the object's
- * length, the object, the file's hash. */
-#define CS_AOT_HDR 220
-#define CS_REC_HDR (32 + 8)
-
 static uint32_t cs_get32(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -99,29 +92,18 @@ static bool cs_fail(int fd, const char *msg)
 static bool cs_one(int fd, const uint8_t *wasm, size_t len, uint32_t mode, uint32_t flags,
                    uint32_t features)
 {
-    uint8_t *a = NULL;
-    size_t alen = 0;
+    ward_native_object o;
     char err[300];
-    if (!ward_native_compile_artifact(wasm, len, features, (int)mode, flags & 1u, &a, &alen, err,
-                                      sizeof err))
+    if (!ward_native_compile_object(wasm, len, features, (int)mode, flags & 1u, &o, err,
+                                    sizeof err))
         return cs_fail(fd, err);
-    /* The object is the artifact's record; its header names the CPU and level. */
-    uint64_t wl = alen >= CS_AOT_HDR ? cs_get64(a + CS_AOT_HDR - 8) : 0;
-    bool ok = alen >= CS_AOT_HDR + CS_REC_HDR + 32 && a[7] == '3' && wl == len &&
-              alen - CS_AOT_HDR - CS_REC_HDR - 32 >= wl;
-    uint64_t olen = ok ? cs_get64(a + CS_AOT_HDR + wl + 32) : 0;
-    ok = ok && olen == alen - CS_AOT_HDR - wl - CS_REC_HDR - 32;
-    bool sent;
-    if (!ok) {
-        sent = cs_fail(fd, "the code generator's artifact is malformed");
-    } else {
-        uint8_t head[64 + 32 + 4];
-        memcpy(head, a + 24, 64);
-        memcpy(head + 64, a + 88, 32);
-        memcpy(head + 96, a + 200, 4);
-        sent = cs_reply(fd, 0, head, sizeof head, a + CS_AOT_HDR + wl + CS_REC_HDR, olen);
-    }
-    free(a);
+    /* The head names what the code was made for: CPU, features, level. */
+    uint8_t head[64 + 32 + 4];
+    memcpy(head, o.cpu, 64);
+    memcpy(head + 64, o.cpu_features, 32);
+    cs_put32(head + 96, o.opt_level);
+    bool sent = cs_reply(fd, 0, head, sizeof head, o.code, o.len);
+    free(o.code);
     return sent;
 }
 
@@ -292,7 +274,7 @@ static bool cs_fork(int fd, const uint8_t *h, const uint8_t *wasm, size_t len, b
 
 int cli_compile_server(int argc, char **argv)
 {
-    if (argc < 1 || !ward_native_compile_artifact) {
+    if (argc < 1 || !ward_native_compile_object) {
         fprintf(stderr, "usage: ward-native --compile-server FD (started by ward-monitor)\n");
         return CLI_EXIT_USAGE;
     }
@@ -301,11 +283,10 @@ int cli_compile_server(int argc, char **argv)
     /* LLVM's start-up (targets, the JIT, the fault handler) before the
      * filter and the first fork: the smallest module, compiled once. */
     static const uint8_t empty[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
-    uint8_t *a = NULL;
-    size_t alen;
+    ward_native_object o;
     char err[300];
-    if (ward_native_compile_artifact(empty, sizeof empty, 0, 0, false, &a, &alen, err, sizeof err))
-        free(a);
+    if (ward_native_compile_object(empty, sizeof empty, 0, 0, false, &o, err, sizeof err))
+        free(o.code);
     cs_base_vm = cs_vm_bytes();
     if (sandbox && !cs_sandbox(true)) {
         fprintf(stderr, "ward-native: compile server: cannot load its seccomp filter\n");

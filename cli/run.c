@@ -27,7 +27,6 @@
 #pragma weak ward_native_llvm
 #pragma weak ward_native_llvm_options
 #pragma weak ward_native_llvm_stats
-#pragma weak ward_native_is_artifact
 #pragma weak ward_native_load_artifact
 #pragma weak ward_native_compile_artifact
 
@@ -660,7 +659,7 @@ int cli_run(int argc, char **argv)
     const uint8_t *wasm = bytes;
     size_t wasm_len = len;
     uint32_t art_features = 0;
-    bool artifact = cli_native_here() && ward_native_is_artifact(bytes, len);
+    bool artifact = cli_native_here() && ward_is_artifact(bytes, len);
     if (o.native || artifact) {
         ward_native_llvm_options(o.native_opt >= 0 ? o.native_opt : 2, o.cache);
         ward_native_install(ward_native_llvm());

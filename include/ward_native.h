@@ -47,7 +47,19 @@ WARD_API const char *ward_native_llvm_version(void);
 WARD_API bool ward_native_compile_artifact(const uint8_t *wasm, size_t len, uint32_t features,
                                            int memory_mode, bool mem_safety, uint8_t **out,
                                            size_t *out_len, char *err, size_t errlen);
-WARD_API bool ward_native_is_artifact(const uint8_t *bytes, size_t len);
+/* Compiles as ward_native_compile_artifact does, without the artifact:
+ * the object code alone (what libward's ward_module_native_load takes)
+ * and what it was made for (the serverless node's compile helper). */
+typedef struct ward_native_object {
+    uint8_t *code; /* malloc'ed ELF object; the caller frees it */
+    size_t len;
+    char cpu[64];             /* LLVM's CPU name, NUL-padded */
+    uint8_t cpu_features[32]; /* BLAKE3 of LLVM's CPU feature string */
+    uint32_t opt_level;
+} ward_native_object;
+WARD_API bool ward_native_compile_object(const uint8_t *wasm, size_t len, uint32_t features,
+                                         int memory_mode, bool mem_safety, ward_native_object *out,
+                                         char *err, size_t errlen);
 /* Checks an artifact (length, hash, ward version, CPU, flags) and makes its
  * code available to the first module with its Wasm bytes (*wasm points
  * into a; the caller keeps a alive until then). False with a message in

@@ -805,15 +805,17 @@ static uint8_t nl_mode_of(int memory_mode, bool tagged)
     return memory_mode == 0 ? W_MEM_FLAT : W_MEM_PAGED;
 }
 
-bool ward_native_compile_artifact(const uint8_t *wasm, size_t len, uint32_t features,
-                                  int memory_mode, bool mem_safety, uint8_t **out, size_t *out_len,
-                                  char *err, size_t errlen)
+/* Compiles the module for stores of memory_mode / mem_safety: its object
+ * (malloc'ed) and key; what else describes the code is nl_cpu,
+ * nl_features and nl_opt_level. */
+static uint8_t *nl_compile_object(const uint8_t *wasm, size_t len, uint32_t features,
+                                  int memory_mode, bool mem_safety, uint8_t key[NL_KEY],
+                                  size_t *olen, char *err, size_t errlen)
 {
     pthread_once(&nl_once, nl_init);
-    *out = NULL;
     if (!nl_jit) {
         snprintf(err, errlen, "LLVM unavailable: %s", nl_init_error);
-        return false;
+        return NULL;
     }
     w_err werr;
     memset(&werr, 0, sizeof werr);
@@ -821,26 +823,24 @@ bool ward_native_compile_artifact(const uint8_t *wasm, size_t len, uint32_t feat
     if (!m || !cmp_compile_module(m, NULL, &werr)) {
         snprintf(err, errlen, "invalid module: %s (at byte %u)", werr.msg, (unsigned)werr.offset);
         if (m) dec_module_free(m);
-        return false;
+        return NULL;
     }
     uint8_t *modes = calloc(m->nmems + 1, 1);
     for (uint32_t i = 0; i < m->nmems; i++)
         modes[i] = nl_mode_of(memory_mode, mem_safety);
     w_compile_cfg cfg = {m->nmems, modes};
     const w_codeset *cs = cmp_codeset_for(m, &cfg, NULL, &werr);
-    uint8_t key[NL_KEY];
     nl_key(m->bytes, m->size, modes, m->nmems, nl_opt_level, key);
     free(modes);
-    size_t olen = 0;
     uint32_t nc = 0;
     double t0 = nl_now_ms();
-    uint8_t *obj = cs ? nl_emit(m, cs, key, &olen, &nc, err, errlen) : NULL;
+    uint8_t *obj = cs ? nl_emit(m, cs, key, olen, &nc, err, errlen) : NULL;
     if (!cs) snprintf(err, errlen, "%s", werr.msg);
     if (obj) {
         pthread_mutex_lock(&nl_lock);
         nl_stats.modules_compiled++;
         nl_stats.compile_ms += nl_now_ms() - t0;
-        nl_stats.object_bytes += olen;
+        nl_stats.object_bytes += *olen;
         nl_stats.code_bytes += m->size;
         nl_stats.funcs_native += nc;
         nl_stats.funcs_interp += cs->nfuncs - nc;
@@ -849,10 +849,35 @@ bool ward_native_compile_artifact(const uint8_t *wasm, size_t len, uint32_t feat
     }
     cmp_free_module_code(m);
     dec_module_free(m);
+    return obj;
+}
+
+bool ward_native_compile_object(const uint8_t *wasm, size_t len, uint32_t features, int memory_mode,
+                                bool mem_safety, ward_native_object *out, char *err, size_t errlen)
+{
+    uint8_t key[NL_KEY];
+    memset(out, 0, sizeof *out);
+    out->code = nl_compile_object(wasm, len, features, memory_mode, mem_safety, key, &out->len, err,
+                                  errlen);
+    if (!out->code) return false;
+    memcpy(out->cpu, nl_cpu, strnlen(nl_cpu, sizeof out->cpu));
+    nl_hash(nl_features, strlen(nl_features), out->cpu_features);
+    out->opt_level = (uint32_t)nl_opt_level;
+    return true;
+}
+
+bool ward_native_compile_artifact(const uint8_t *wasm, size_t len, uint32_t features,
+                                  int memory_mode, bool mem_safety, uint8_t **out, size_t *out_len,
+                                  char *err, size_t errlen)
+{
+    uint8_t key[NL_KEY], fh[NL_KEY];
+    size_t olen = 0;
+    *out = NULL;
+    uint8_t *obj =
+        nl_compile_object(wasm, len, features, memory_mode, mem_safety, key, &olen, err, errlen);
     if (!obj) return false;
     w_artifact in;
     memset(&in, 0, sizeof in);
-    uint8_t fh[NL_KEY];
     nl_hash(nl_features, strlen(nl_features), fh);
     snprintf(in.cpu, sizeof in.cpu, "%s", nl_cpu);
     in.cpu_features = fh;
@@ -861,22 +886,17 @@ bool ward_native_compile_artifact(const uint8_t *wasm, size_t len, uint32_t feat
     in.wasm = wasm, in.wasm_len = len;
     in.key = key;
     in.obj = obj, in.obj_len = olen;
-    size_t alen = 0;
-    uint8_t *a = art_make(&in, memory_mode, mem_safety, &alen, err, errlen);
+    uint8_t *a = malloc(art_size(&in));
+    if (!a) snprintf(err, errlen, "out of memory");
+    if (a && !art_write(&in, memory_mode, mem_safety, a, err, errlen)) {
+        free(a);
+        a = NULL;
+    }
     free(obj);
-    /* The caller frees with free(); libward's allocator may be hooked. */
-    *out = a ? malloc(alen) : NULL;
-    if (*out)
-        memcpy(*out, a, alen), *out_len = alen;
-    else if (a)
-        snprintf(err, errlen, "out of memory");
-    w_free(a);
-    return *out != NULL;
-}
-
-bool ward_native_is_artifact(const uint8_t *bytes, size_t len)
-{
-    return art_is(bytes, len);
+    if (!a) return false;
+    *out = a;
+    *out_len = art_size(&in);
+    return true;
 }
 
 bool ward_native_load_artifact(const uint8_t *a, size_t len, int memory_mode, bool mem_safety,

@@ -28,7 +28,6 @@
 struct ward_store {
     w_store w;         /* first: w_exec * inside it leads back to the ward_store */
     uint8_t mem_mode;  /* W_MEM_* for memories created in this store */
-    int memory_mode;   /* ward_memory_mode, as configured */
     uint64_t deadline; /* absolute plat_now_ns() time, 0 = none */
     unsigned depth;    /* nesting of ward_func_call / instantiation */
     plat_watch watch;  /* registered while an outermost call runs */
@@ -427,7 +426,6 @@ ward_store *ward_store_new(const ward_store_config *cfg)
         return NULL;
     }
     s->mem_mode = c.memory_mode == WARD_MEMORY_FLAT ? W_MEM_FLAT : W_MEM_PAGED;
-    s->memory_mode = (int)c.memory_mode;
     s->w.exec.tier_native = c.tier == WARD_TIER_NATIVE;
     return s;
 }
@@ -500,7 +498,10 @@ ward_module *ward_module_new_artifact(ward_store *s, const uint8_t *a, size_t le
     w_artifact art;
     char msg[sizeof err->message - 16]; /* room for "artifact: " */
     bool tagged = s->w.limits.mem_tagged;
-    bool ok = art_read(a, len, s->memory_mode, tagged, &art, msg, sizeof msg);
+    ward_memory_mode mode = s->mem_mode == W_MEM_FLAT   ? WARD_MEMORY_FLAT
+                            : s->w.limits.paged_no_span ? WARD_MEMORY_PAGED_TABLES
+                                                        : WARD_MEMORY_PAGED;
+    bool ok = art_read(a, len, (int)mode, tagged, &art, msg, sizeof msg);
     if (ok && opt_level >= 0 && art.opt_level != (uint32_t)opt_level) {
         snprintf(msg, sizeof msg,
                  "artifact built with optimisation level %u, this run asks for %d: recompile it",
@@ -514,8 +515,8 @@ ward_module *ward_module_new_artifact(ward_store *s, const uint8_t *a, size_t le
     }
     ward_module *m = ward_module_new_in(s, art.wasm, art.wasm_len, art.features, err);
     if (!m) return NULL;
-    if (!api_native_attach((w_module *)m, (ward_memory_mode)s->memory_mode, tagged, art.obj,
-                           art.obj_len, ncompiled, msg, sizeof msg)) {
+    if (!api_native_attach((w_module *)m, mode, tagged, art.obj, art.obj_len, ncompiled, msg,
+                           sizeof msg)) {
         ward_module_free(m);
         err->code = WARD_ERROR_INVALID_ARGUMENT;
         snprintf(err->message, sizeof err->message, "artifact: %s", msg);

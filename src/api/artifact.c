@@ -108,27 +108,27 @@ bool art_read(const uint8_t *a, size_t len, int memory_mode, bool mem_safety, w_
     return true;
 }
 
-uint8_t *art_make(const w_artifact *in, int memory_mode, bool mem_safety, size_t *out_len,
-                  char *err, size_t errlen)
+size_t art_size(const w_artifact *in)
+{
+    return ART_HDR + in->wasm_len + 32 + 8 + in->obj_len + ART_HASH;
+}
+
+bool art_write(const w_artifact *in, int memory_mode, bool mem_safety, uint8_t *a, char *err,
+               size_t errlen)
 {
     uint8_t id[32];
     char brand[49];
     if (!plat_cpu_identity(id, brand)) {
         snprintf(err, errlen, "this platform cannot tell its CPU from another");
-        return NULL;
+        return false;
     }
-    size_t total = ART_HDR + in->wasm_len + 32 + 8 + in->obj_len + ART_HASH;
-    uint8_t *a = w_calloc(1, total);
-    if (!a) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
+    memset(a, 0, ART_HDR);
     memcpy(a, "WARDAOT3", 8);
-    snprintf((char *)a + 8, 16, "%s", WARD_VERSION);
+    memcpy(a + 8, WARD_VERSION, strlen(WARD_VERSION)); /* NUL-padded to 16 */
     memcpy(a + 24, in->cpu, strnlen(in->cpu, 64));
     memcpy(a + 88, in->cpu_features, 32);
     memcpy(a + 120, id, 32);
-    memcpy(a + 152, brand, strlen(brand)); /* 48 at most: NUL-padded */
+    memcpy(a + 152, brand, strlen(brand)); /* 48 at most */
     art_put(a + 200, in->opt_level, 4);
     art_put(a + 204, (uint32_t)memory_mode | (mem_safety ? 0x100u : 0), 4);
     art_put(a + 208, in->features, 4);
@@ -139,6 +139,5 @@ uint8_t *art_make(const w_artifact *in, int memory_mode, bool mem_safety, size_t
     art_put(a + k, in->obj_len, 8), k += 8;
     memcpy(a + k, in->obj, in->obj_len), k += in->obj_len;
     w_blake3(a, k, a + k);
-    *out_len = k + ART_HASH;
-    return a;
+    return true;
 }

@@ -48,10 +48,11 @@ bool art_is(const uint8_t *a, size_t len);
  * ("...: recompile it" where that helps). */
 bool art_read(const uint8_t *a, size_t len, int memory_mode, bool mem_safety, w_artifact *out,
               char *err, size_t errlen);
-/* A new artifact of in's fields (w_malloc'd, *out_len bytes) for this CPU;
- * NULL if out of memory or this platform has no CPU identity (err says
- * which). */
-uint8_t *art_make(const w_artifact *in, int memory_mode, bool mem_safety, size_t *out_len,
-                  char *err, size_t errlen);
+/* The size of the artifact of in's fields, and the artifact written into
+ * out (art_size(in) bytes) for this CPU; false if this platform has no CPU
+ * identity (err says so). */
+size_t art_size(const w_artifact *in);
+bool art_write(const w_artifact *in, int memory_mode, bool mem_safety, uint8_t *out, char *err,
+               size_t errlen);
 
 #endif
