@@ -41,7 +41,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 
 
 .PHONY: spec-interp spec-native spec-native-flat fuzz-native
-.PHONY: format all example example-run wasi-test examples-test serve-test serve-native-test fuzz-serve budget-test check test unit spec asan asan-unit asan-spec asan-paged asan-cage cage-test fuzz bench deps install uninstall clean FORCE
+.PHONY: format all example example-run wasi-test examples-test serve-test serve-native-test fuzz-serve budget-test check test unit spec asan asan-unit asan-spec asan-paged asan-cage asan-native cage-test fuzz bench deps install uninstall clean FORCE
 all: $(O)/libward.a $(O)/libward.so $(O)/ward $(O)/ward-monitor $(O)/cage-place
 
 # vm_run (interp.c) is one function of about a thousand handlers reached by
@@ -139,8 +139,9 @@ $(NATIVE_OBJ): CPPFLAGS += -I$(shell $(LLVM_CONFIG) --includedir 2>/dev/null)
 # the generator (same WARD_VERSION, other code) is never loaded.
 NATIVE_KEY_SRC := $(sort $(wildcard native/*.c native/*.h src/exec/*.c src/exec/*.h src/exec/*.def src/mem/*.c src/mem/*.h))
 NATIVE_KEY := $(shell cat $(NATIVE_KEY_SRC) | sha256sum | cut -c1-16)
-$(O)/native/nl_jit.o: $(NATIVE_KEY_SRC)
-$(O)/native/nl_jit.o: CPPFLAGS += -DWARD_NATIVE_KEY=\"$(NATIVE_KEY)\"
+# The cache's file names (src/api/artifact.c) hold it too.
+$(O)/native/nl_jit.o $(O)/src/api/artifact.o: $(NATIVE_KEY_SRC)
+$(O)/native/nl_jit.o $(O)/src/api/artifact.o: CPPFLAGS += -DWARD_NATIVE_KEY=\"$(NATIVE_KEY)\"
 $(O)/libward-native.o: $(LIB_OBJ) $(NATIVE_OBJ)
 	$(LD) -r -o $@.tmp $^
 	$(OBJCOPY) --localize-hidden $@.tmp $@
@@ -259,7 +260,7 @@ example-run:
 # ---- sanitizers ------------------------------------------------------------------
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ASAN_MAKE = $(MAKE) -s O=build/asan CC=clang CFLAGS="$(ASAN_FLAGS)"
-asan: asan-unit asan-spec asan-paged asan-cage
+asan: asan-unit asan-spec asan-paged asan-cage asan-native
 # (+: ASAN_MAKE hides $(MAKE) from make, which would not pass on -j.)
 asan-unit:
 	+$(ASAN_MAKE) unit
@@ -275,6 +276,12 @@ asan-paged:
 asan-cage:
 	+$(ASAN_MAKE) build/asan/libward.a build/asan/cage-place build/asan/ward
 	CC=clang CFLAGS="$(ASAN_FLAGS)" bash tests/cage/run.sh build/asan
+
+# libward loading native code (artifacts, cache entries) under the
+# sanitizers; the normal build's ward-native compiles it.
+asan-native: all
+	+$(ASAN_MAKE) build/asan/ward
+	bash tests/native/load_asan.sh build/asan $(O)
 
 # Memory safety (Cage) end to end: tests/cage/run.sh.
 cage-test: all

@@ -621,7 +621,8 @@ int cli_run(int argc, char **argv)
      * libward's own loader and no LLVM, where that loader works (x86-64
      * Linux: it needs the fault handler of guard pages); elsewhere in
      * ward-native too. */
-    bool in_here = false;
+    bool in_here = false, try_cache = false;
+    uint32_t ncompiled = 0;
     if (!cli_native_here()) {
         bool art = false;
         FILE *mf = fopen(o.module, "rb");
@@ -631,7 +632,10 @@ int cli_run(int argc, char **argv)
             fclose(mf);
         }
         in_here = art && ward_native_loader_init();
-        if ((o.native || art) && !in_here) {
+        /* Code in the cache directory runs here too; what is not there
+         * yet, ward-native compiles (and puts there). */
+        try_cache = !art && o.native && o.cache && ward_native_loader_init();
+        if ((o.native || art) && !in_here && !try_cache) {
             rc = orig ? cli_native_exec("run", argc, orig) : CLI_EXIT_LOAD;
             goto done;
         }
@@ -660,12 +664,12 @@ int cli_run(int argc, char **argv)
     size_t wasm_len = len;
     uint32_t art_features = 0;
     bool artifact = cli_native_here() && ward_is_artifact(bytes, len);
-    if (o.native || artifact) {
+    if ((o.native || artifact) && cli_native_here()) {
         ward_native_llvm_options(o.native_opt >= 0 ? o.native_opt : 2, o.cache);
         ward_native_install(ward_native_llvm());
         sc.tier = WARD_TIER_NATIVE;
     }
-    if (in_here) sc.tier = WARD_TIER_NATIVE;
+    if (in_here || try_cache) sc.tier = WARD_TIER_NATIVE;
     if (artifact) {
         char aerr[300];
         if (!ward_native_load_artifact(bytes, len, o.memory_mode, o.mem_safety, &wasm, &wasm_len,
@@ -693,10 +697,24 @@ int cli_run(int argc, char **argv)
     if (o.mem_safety) features |= WARD_FEATURE_MEM_SAFETY;
     if (o.ptr_auth) features |= WARD_FEATURE_PTR_AUTH;
     if (artifact) features = art_features;
-    if (in_here)
-        mod = ward_module_new_artifact(store, bytes, len, o.native_opt, NULL, &err);
-    else
+    if (in_here) {
+        mod = ward_module_new_artifact(store, bytes, len, o.native_opt, &ncompiled, &err);
+    } else if (try_cache) {
+        bool hit = false;
+        mod = ward_module_new_cached(store, wasm, wasm_len, features, o.cache,
+                                     o.native_opt >= 0 ? o.native_opt : 2, &ncompiled, &hit, &err);
+        if (mod && !hit) {
+            /* Nothing runs yet and no file or socket of the guest's is
+             * open: ward-native starts the run again, compiling. */
+            ward_module_free(mod), mod = NULL;
+            ward_linker_free(linker), linker = NULL;
+            ward_store_free(store), store = NULL;
+            rc = orig ? cli_native_exec("run", argc, orig) : CLI_EXIT_LOAD;
+            goto done;
+        }
+    } else {
         mod = ward_module_new_in(store, wasm, wasm_len, features, &err);
+    }
     if (!mod) {
         /* The message, then the code an embedder would act on. */
         if (err.has_offset)
@@ -830,7 +848,12 @@ done:
     for (int i = 0; orig && i < argc; i++)
         free(orig[i]);
     free(orig);
-    /* Compile statistics of the native tier, for bench/run.sh. */
+    /* Compile statistics of the native tier, for the tests. */
+    if (mod && (in_here || try_cache) && getenv("WARD_NATIVE_STATS"))
+        fprintf(stderr,
+                "native: 0 modules compiled, %d cached, %d from artifacts; %u functions native, "
+                "loaded by ward without LLVM\n",
+                try_cache, in_here, ncompiled);
     if (o.native && cli_native_here() && getenv("WARD_NATIVE_STATS")) {
         ward_native_stats st;
         ward_native_llvm_stats(&st);

@@ -337,6 +337,20 @@ WARD_API bool ward_is_artifact(const uint8_t *bytes, size_t len);
 WARD_API ward_module *ward_module_new_artifact(ward_store *s, const uint8_t *a, size_t len,
                                                int opt_level, uint32_t *ncompiled, ward_error *err);
 
+/* The native tier's cache directory without LLVM: ward_module_new_cached
+ * makes the module of wasm in s (as ward_module_new_in; NULL with err if
+ * the module is invalid) and attaches the native code that dir holds for
+ * it, if any: an entry written by ward-native (`ward run -C native -C
+ * cache=dir`, or ward_native_llvm_options in libward-native) for this
+ * module, this CPU, this build of ward, the store's memory mode and
+ * opt_level (0 to 3; 2 is ward's default). *hit says whether it did (then
+ * run the module in a store of tier WARD_TIER_NATIVE; *ncompiled: its
+ * functions with native code); a missing, damaged or unusable entry is not
+ * an error, the module is returned without native code. */
+WARD_API ward_module *ward_module_new_cached(ward_store *s, const uint8_t *wasm, size_t len,
+                                             uint32_t features, const char *dir, int opt_level,
+                                             uint32_t *ncompiled, bool *hit, ward_error *err);
+
 /* Creates a store. cfg may be NULL for defaults. Returns NULL if out of memory. */
 WARD_API ward_store *ward_store_new(const ward_store_config *cfg);
 WARD_API void ward_store_free(ward_store *s);

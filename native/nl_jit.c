@@ -593,74 +593,86 @@ done:
 
 /* ---- the cache directory ------------------------------------------------------------------ */
 
-/* A cache file: "WARDNO02", the key, the object's length (8 bytes, little
- * endian), the BLAKE3 hash of the object, the object. */
-static const char nl_cache_magic[8] = {'W', 'A', 'R', 'D', 'N', 'O', '0', '2'};
-
-static uint8_t *nl_cache_read(const uint8_t key[NL_KEY], size_t *len)
+/* An entry is an artifact (src/api/artifact.h) named by art_cache_name,
+ * so that libward finds it without LLVM (`ward run -C native -C cache`
+ * starts no ward-native when the code is there); here it is used only if
+ * the key inside is this process's key of the code, which holds LLVM's
+ * CPU name and features, guard pages and the bounds of large functions.
+ * No CPU identity (not x86-64), no cache. */
+static bool nl_cache_path(const w_module *m, const uint8_t *modes, char *path, size_t n)
 {
-    if (!nl_cache_dir) return NULL;
-    char hex[2 * NL_KEY + 1], path[4096];
-    nl_hex(key, hex);
-    snprintf(path, sizeof path, "%s/%s.wno", nl_cache_dir, hex);
+    char name[72];
+    if (!nl_cache_dir ||
+        !art_cache_name(m->bytes, m->size, modes, m->nmems, (uint32_t)nl_opt_level, name))
+        return false;
+    snprintf(path, n, "%s/%s", nl_cache_dir, name);
+    return true;
+}
+
+static uint8_t *nl_cache_read(const w_module *m, const uint8_t *modes, const uint8_t key[NL_KEY],
+                              size_t *len)
+{
+    char path[4096], err[200];
+    if (!nl_cache_path(m, modes, path, sizeof path)) return NULL;
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
-    uint8_t hdr[8 + NL_KEY + 8 + NL_KEY];
-    uint8_t *obj = NULL;
-    if (fread(hdr, 1, sizeof hdr, f) != sizeof hdr || memcmp(hdr, nl_cache_magic, 8) != 0 ||
-        memcmp(hdr + 8, key, NL_KEY) != 0)
-        goto bad;
-    uint64_t n = 0;
-    for (int i = 7; i >= 0; i--)
-        n = n << 8 | hdr[8 + NL_KEY + i];
-    if (n == 0 || n > ((uint64_t)1 << 31)) goto bad;
-    obj = malloc(n);
-    if (!obj || fread(obj, 1, n, f) != n || fgetc(f) != EOF) goto bad;
-    uint8_t h[NL_KEY];
-    nl_hash(obj, n, h);
-    if (memcmp(h, hdr + 8 + NL_KEY + 8, NL_KEY) != 0) goto bad;
+    uint8_t *a = NULL, *obj = NULL;
+    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (n <= 0 || n > (1L << 31) || fseek(f, 0, SEEK_SET) != 0) goto out;
+    a = malloc((size_t)n);
+    if (!a || fread(a, 1, (size_t)n, f) != (size_t)n) goto out;
+    int mode;
+    bool tagged;
+    art_cache_mode(modes, m->nmems, &mode, &tagged);
+    w_artifact art;
+    /* A damaged entry, or one of other code, is not used (and is replaced
+     * when this code is compiled). */
+    if (!art_read(a, (size_t)n, mode, tagged, &art, err, sizeof err) ||
+        memcmp(art.key, key, NL_KEY) != 0 || art.obj_len == 0)
+        goto out;
+    obj = malloc(art.obj_len);
+    if (obj) memcpy(obj, art.obj, art.obj_len), *len = art.obj_len;
+out:
+    free(a);
     fclose(f);
-    *len = n;
     return obj;
-bad:
-    /* A damaged entry is not used (and is replaced below). */
-    free(obj);
-    fclose(f);
-    return NULL;
 }
 
-static size_t nl_record(uint8_t *dst, const uint8_t key[NL_KEY], const uint8_t *obj, size_t len)
+static void nl_cache_write(const w_module *m, const uint8_t *modes, const uint8_t key[NL_KEY],
+                           const uint8_t *obj, size_t len)
 {
-    size_t k = 0;
-    memcpy(dst + k, nl_cache_magic, 8), k += 8;
-    memcpy(dst + k, key, NL_KEY), k += NL_KEY;
-    for (int i = 0; i < 8; i++)
-        dst[k++] = (uint8_t)((uint64_t)len >> (8 * i));
-    nl_hash(obj, len, dst + k), k += NL_KEY;
-    memcpy(dst + k, obj, len), k += len;
-    return k;
-}
-
-static void nl_cache_write(const uint8_t key[NL_KEY], const uint8_t *obj, size_t len)
-{
-    if (!nl_cache_dir) return;
-    char hex[2 * NL_KEY + 1], path[4096], tmp[4200];
-    nl_hex(key, hex);
+    char path[4096], tmp[4200], err[200];
+    if (!nl_cache_path(m, modes, path, sizeof path)) return;
     mkdir(nl_cache_dir, 0700);
-    snprintf(path, sizeof path, "%s/%s.wno", nl_cache_dir, hex);
     snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-    size_t total = 8 + NL_KEY + 8 + NL_KEY + len;
-    uint8_t *rec = malloc(total);
-    if (!rec) return;
-    nl_record(rec, key, obj, len);
+    uint8_t fh[NL_KEY];
+    nl_hash(nl_features, strlen(nl_features), fh);
+    w_artifact in;
+    memset(&in, 0, sizeof in);
+    snprintf(in.cpu, sizeof in.cpu, "%s", nl_cpu);
+    in.cpu_features = fh;
+    in.opt_level = (uint32_t)nl_opt_level;
+    in.features = m->features;
+    in.wasm = m->bytes, in.wasm_len = m->size;
+    in.key = key;
+    in.obj = obj, in.obj_len = len;
+    int mode;
+    bool tagged;
+    art_cache_mode(modes, m->nmems, &mode, &tagged);
+    size_t total = art_size(&in);
+    uint8_t *a = malloc(total);
+    if (!a || !art_write(&in, mode, tagged, a, err, sizeof err)) {
+        free(a);
+        return;
+    }
     FILE *f = fopen(tmp, "wb");
     if (f) {
-        bool ok = fwrite(rec, 1, total, f) == total;
+        bool ok = fwrite(a, 1, total, f) == total;
         ok = fclose(f) == 0 && ok;
         /* Renamed into place: readers never see half a file. */
         if (!ok || rename(tmp, path) != 0) unlink(tmp);
     }
-    free(rec);
+    free(a);
 }
 
 /* ---- the backend ------------------------------------------------------------------------- */
@@ -689,11 +701,11 @@ static bool nl_compile(const w_module *m, const w_codeset *cs, w_native_set *set
     uint8_t key[NL_KEY];
     nl_modes(m, cs, modes);
     nl_key(m->bytes, m->size, modes, m->nmems, nl_opt_level, key);
-    free(modes);
     char msg[256] = "";
     pthread_mutex_lock(&nl_lock);
     if (nl_exiting) {
         pthread_mutex_unlock(&nl_lock);
+        free(modes);
         w_fail_nooff(err, W_ERR_INTERNAL, "native code: the process is exiting");
         return false;
     }
@@ -721,14 +733,14 @@ static bool nl_compile(const w_module *m, const w_codeset *cs, w_native_set *set
                 break;
             }
         }
-        if (!obj && (obj = nl_cache_read(key, &len)) != NULL) nl_stats.cache_hits++;
+        if (!obj && (obj = nl_cache_read(m, modes, key, &len)) != NULL) nl_stats.cache_hits++;
         if (!obj) {
             obj = nl_emit(m, cs, key, &len, &ncompiled, msg, sizeof msg);
             fresh = obj != NULL;
         }
         nl_loaded *l = obj ? nl_load_object(key, obj, len, cs->nfuncs, msg, sizeof msg) : NULL;
         if (l && fresh) {
-            nl_cache_write(key, obj, len);
+            nl_cache_write(m, modes, key, obj, len);
             nl_stats.modules_compiled++;
             nl_stats.compile_ms += nl_now_ms() - t0;
             nl_stats.object_bytes += len;
@@ -738,6 +750,7 @@ static bool nl_compile(const w_module *m, const w_codeset *cs, w_native_set *set
         if (!l) {
             nl_stats_publish();
             pthread_mutex_unlock(&nl_lock);
+            free(modes);
             w_fail_nooff(err, W_ERR_INTERNAL, "native code: %s", msg);
             return false;
         }
@@ -748,6 +761,7 @@ static bool nl_compile(const w_module *m, const w_codeset *cs, w_native_set *set
         set->handle = l;
     }
 found:;
+    free(modes);
     nl_loaded *l = set->handle;
     uint32_t nc = 0;
     for (uint32_t i = 0; i < cs->nfuncs; i++) {

@@ -81,6 +81,7 @@ if [ "$mode" != check ]; then
     step asan-spec make -s "$jobs" asan-spec
     step asan-paged make -s "$jobs" asan-paged
     step asan-cage make -s "$jobs" asan-cage
+    step asan-native make -s "$jobs" asan-native
 fi
 
 echo

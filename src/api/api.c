@@ -525,6 +525,67 @@ ward_module *ward_module_new_artifact(ward_store *s, const uint8_t *a, size_t le
     return m;
 }
 
+ward_module *ward_module_new_cached(ward_store *s, const uint8_t *wasm, size_t len,
+                                    uint32_t features, const char *dir, int opt_level,
+                                    uint32_t *ncompiled, bool *hit, ward_error *err)
+{
+    ward_error local;
+    if (!err) err = &local;
+    if (hit) *hit = false;
+    if (ncompiled) *ncompiled = 0;
+    if (!s || !wasm) {
+        memset(err, 0, sizeof *err);
+        err->code = WARD_ERROR_INVALID_ARGUMENT;
+        snprintf(err->message, sizeof err->message, "no %s", s ? "module bytes" : "store");
+        return NULL;
+    }
+    ward_module *m = ward_module_new_in(s, wasm, len, features, err);
+    if (!m || !dir || opt_level < 0) return m;
+    w_module *wm = (w_module *)m;
+    bool tagged = s->w.limits.mem_tagged;
+    ward_memory_mode mode = s->mem_mode == W_MEM_FLAT   ? WARD_MEMORY_FLAT
+                            : s->w.limits.paged_no_span ? WARD_MEMORY_PAGED_TABLES
+                                                        : WARD_MEMORY_PAGED;
+    /* The modes of the codeset this store's instances run (as in
+     * api_native_attach), the entry's name and its header's mode. */
+    uint8_t *modes = w_calloc(wm->nmems ? wm->nmems : 1, 1);
+    char name[72], path[4096], msg[200];
+    uint8_t *a = NULL;
+    long n = -1;
+    if (!modes) return m;
+    for (uint32_t i = 0; i < wm->nmems; i++)
+        modes[i] = tagged                     ? (uint8_t)W_MEM_TAGGED
+                   : mode == WARD_MEMORY_FLAT ? (uint8_t)W_MEM_FLAT
+                                              : (uint8_t)W_MEM_PAGED;
+    int emode;
+    bool etagged;
+    art_cache_mode(modes, wm->nmems, &emode, &etagged);
+    bool named = art_cache_name(wasm, len, modes, wm->nmems, (uint32_t)opt_level, name);
+    w_free(modes);
+    if (!named || !nat_guard_install()) return m;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) return m;
+    if (fseek(f, 0, SEEK_END) == 0) n = ftell(f);
+    if (n > 0 && n <= (1L << 31) && fseek(f, 0, SEEK_SET) == 0) {
+        a = w_malloc((size_t)n);
+        if (a && fread(a, 1, (size_t)n, f) != (size_t)n) w_free(a), a = NULL;
+    }
+    fclose(f);
+    w_artifact art;
+    /* The same checks as an artifact's, and its Wasm must be this one. A
+     * damaged entry, or one that does not load, is left to whoever
+     * compiles the module next (it replaces it). */
+    if (a && art_read(a, (size_t)n, emode, etagged, &art, msg, sizeof msg) &&
+        art.opt_level == (uint32_t)opt_level && art.wasm_len == len &&
+        memcmp(art.wasm, wasm, len) == 0 &&
+        api_native_attach(wm, mode, tagged, art.obj, art.obj_len, ncompiled, msg, sizeof msg) &&
+        hit)
+        *hit = true;
+    w_free(a);
+    return m;
+}
+
 void ward_store_free(ward_store *s)
 {
     if (!s) return;

@@ -1,9 +1,16 @@
 /* artifact.c - ward's AOT artifacts, format 3 (the layout is in artifact.h). */
 #include "api/artifact.h"
+#include "mem/mem.h"
 #include "platform/platform.h"
 #include "ward.h"
 
 #include <stdio.h>
+
+/* The code generator's sources (Makefile): a cache entry made by another
+ * build of it, same version or not, is never found. */
+#ifndef WARD_NATIVE_KEY
+#error "WARD_NATIVE_KEY (the hash of the code generator's sources) is not defined"
+#endif
 
 #define ART_HDR (8 + 16 + 64 + 32 + 32 + 48 + 4 + 4 + 4 + 8)
 #define ART_HASH 32
@@ -139,5 +146,40 @@ bool art_write(const w_artifact *in, int memory_mode, bool mem_safety, uint8_t *
     art_put(a + k, in->obj_len, 8), k += 8;
     memcpy(a + k, in->obj, in->obj_len), k += in->obj_len;
     w_blake3(a, k, a + k);
+    return true;
+}
+
+void art_cache_mode(const uint8_t *modes, uint32_t n, int *memory_mode, bool *tagged)
+{
+    *tagged = n && modes[0] == W_MEM_TAGGED;
+    *memory_mode = n && modes[0] == W_MEM_PAGED ? WARD_MEMORY_PAGED : WARD_MEMORY_FLAT;
+}
+
+bool art_cache_name(const uint8_t *wasm, size_t len, const uint8_t *modes, uint32_t n,
+                    uint32_t opt_level, char name[72])
+{
+    /* "ward-cache-1", version, generator, CPU identity, opt, n, modes,
+     * then the Wasm's own hash (the modes are at most 2^32 bytes). */
+    uint8_t id[32], h[32];
+    char brand[49];
+    if (!plat_cpu_identity(id, brand)) return false;
+    size_t vl = strlen(WARD_VERSION) + 1, gl = strlen(WARD_NATIVE_KEY) + 1;
+    size_t total = 12 + vl + gl + 32 + 4 + 4 + (size_t)n + 32;
+    uint8_t *buf = w_malloc(total);
+    if (!buf) return false;
+    size_t k = 0;
+    memcpy(buf + k, "ward-cache-1", 12), k += 12;
+    memcpy(buf + k, WARD_VERSION, vl), k += vl;
+    memcpy(buf + k, WARD_NATIVE_KEY, gl), k += gl;
+    memcpy(buf + k, id, 32), k += 32;
+    art_put(buf + k, opt_level, 4), k += 4;
+    art_put(buf + k, n, 4), k += 4;
+    if (n) memcpy(buf + k, modes, n), k += n;
+    w_blake3(wasm, len, buf + k), k += 32;
+    w_blake3(buf, k, h);
+    w_free(buf);
+    for (int i = 0; i < 32; i++)
+        snprintf(name + 2 * i, 3, "%02x", h[i]);
+    memcpy(name + 64, ".cwasm", 7);
     return true;
 }

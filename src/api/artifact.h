@@ -55,4 +55,21 @@ size_t art_size(const w_artifact *in);
 bool art_write(const w_artifact *in, int memory_mode, bool mem_safety, uint8_t *out, char *err,
                size_t errlen);
 
+/* The native code cache (-C cache=DIR, docs/native.md) keeps artifacts,
+ * named so that libward finds one without LLVM and ward-native finds the
+ * same one (it then checks the key inside against its own, which holds
+ * LLVM's view of the CPU).
+ * art_cache_mode: the memory mode and tagging an entry of code for memory
+ * modes modes[0..n) (W_MEM_*) is written with. The code is the same for
+ * paged and paged-tables stores, and for tagged stores of any mode, so an
+ * entry says flat, paged, or flat and tagged.
+ * art_cache_name: the entry's file name, 64 hex digits and ".cwasm": a
+ * BLAKE3 hash of what the code depends on that libward can see (ward's
+ * version, the code generator's sources, the CPU identity, the
+ * optimisation level, the modes, the Wasm bytes); false if this platform
+ * has no CPU identity. */
+void art_cache_mode(const uint8_t *modes, uint32_t n, int *memory_mode, bool *tagged);
+bool art_cache_name(const uint8_t *wasm, size_t len, const uint8_t *modes, uint32_t n,
+                    uint32_t opt_level, char name[72]);
+
 #endif

@@ -345,12 +345,40 @@ for c in "fib 6" "sum 7" "spin 20" "multi_ind 5 5" "grow_ind 4"; do
     done
 done
 
-# The cache directory: the second run loads what the first compiled.
+# The cache directory. The first run compiles (in ward-native) and keeps
+# an artifact named so that ward finds it; later runs of ward load it
+# themselves (without LLVM: ward-native need not be there), ward-native
+# through LLVM's JIT; traps and backtraces are the interpreter's; paged and
+# paged-tables stores share an entry; a damaged entry is compiled again
+# and replaced.
 rm -rf "$out/cache"
-WARD_NATIVE_STATS=1 timeout 60 "$WARD" run -C native -C cache="$out/cache" --invoke fac "$W" 5 >"$out/last" 2>&1
-WARD_NATIVE_STATS=1 timeout 60 "$WARD" run -C native -C cache="$out/cache" --invoke fac "$W" 5 >"$out/last2" 2>&1
-if grep -q "1 modules compiled" "$out/last" && grep -q "0 modules compiled.*1 cached" "$out/last2" \
-    && grep -qx 120 "$out/last2"; then ok; else bad "cache"; cat "$out/last" "$out/last2"; fi
+cached() { # what want-in-stats want-output command...
+    local what=$1 want=$2 wout=$3; shift 3
+    WARD_NATIVE_STATS=1 timeout 60 "$@" >"$out/last" 2>&1; rc=$?
+    if [ "$rc" = 0 ] && grep -q "$want" "$out/last" && grep -qx "$wout" "$out/last"; then ok; else
+        bad "cache: $what: status $rc"; cat "$out/last"; fi
+}
+C=(-C native -C cache="$out/cache" --invoke fac "$W")
+cached "first run" "1 modules compiled" 120 "$WARD" run "${C[@]}" 5
+WARD_NATIVE=/nonexistent cached "ward, no ward-native" "0 modules compiled, 1 cached.*without LLVM" 720 \
+    "$WARD" run "${C[@]}" 6
+cached "ward-native" "0 modules compiled in .* 1 cached" 24 "$O/ward-native" run "${C[@]}" 4
+run --interp --invoke recurse "$W" 1; cp "$out/last" "$out/interp"; ri=$rc
+rm -rf "$out/cache-trap" && cp -r "$out/cache" "$out/cache-trap"
+WARD_NATIVE=/nonexistent run -C native -C cache="$out/cache-trap" --invoke recurse "$W" 1
+if [ "$ri" = "$rc" ] && [ "$rc" != 0 ] && cmp -s "$out/interp" "$out/last"; then ok; else
+    bad "cache: a trap in cached code (status $rc, interpreter $ri)"; diff "$out/interp" "$out/last" | head; fi
+cached "paged, first run" "1 modules compiled" 120 "$WARD" run -X memory=paged "${C[@]}" 5
+WARD_NATIVE=/nonexistent cached "paged-tables, from paged's entry" "0 modules compiled, 1 cached" 120 \
+    "$WARD" run -X memory=paged-tables "${C[@]}" 5
+n=$(ls "$out/cache" | wc -l)
+[ "$n" = 2 ] && ok || bad "cache: $n entries, expected 2 (flat, paged)"
+for f in "$out"/cache/*; do
+    printf '\x5a' | dd of="$f" bs=1 seek=$(($(stat -c %s "$f") - 300)) conv=notrunc status=none
+done
+cached "damaged entry" "1 modules compiled" 120 "$WARD" run "${C[@]}" 5
+WARD_NATIVE=/nonexistent cached "the entry written again" "0 modules compiled, 1 cached" 120 \
+    "$WARD" run "${C[@]}" 5
 
 # AOT artifacts, run by ward itself (libward's loader, no LLVM: it runs
 # even where ward-native is not found) and by ward-native (LLVM's JIT):
@@ -376,7 +404,7 @@ else bad "building art_edit"; fi
 # hash made right.
 if ${CC:-cc} -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Iinclude -Isrc \
     -fsanitize=address,undefined -fno-sanitize-recover=all -o "$out/fuzz_artifact" \
-    fuzz/fuzz_artifact.c fuzz/fuzz_driver.c src/api/artifact.c src/base/blake3.c \
+    -DWARD_NATIVE_KEY='"fuzz"' fuzz/fuzz_artifact.c fuzz/fuzz_driver.c src/api/artifact.c src/base/blake3.c \
     src/platform/platform.c src/base/base.c -lpthread &&
     "$WARD" compile "$out/depth.wasm" -o "$out/depth.cwasm" >/dev/null; then
     if timeout 300 "$out/fuzz_artifact" 60000 "$out/depth.cwasm" >"$out/last" 2>&1; then ok; else

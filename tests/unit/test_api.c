@@ -198,6 +198,24 @@ static void test_bad_artifact(void)
     a[7] = '2';
     CHECK(ward_module_new_artifact(s, a, sizeof a, -1, NULL, &err) == NULL);
     CHECK(strstr(err.message, "format 2") != NULL);
+    /* The cache without LLVM: no entry is no error (tests/native/run.sh
+     * has the entries ward-native writes). */
+    bool hit = true;
+    uint32_t nc = 7;
+    CHECK(ward_module_new_cached(NULL, wasm, sizeof wasm, WARD_FEATURE_ALL, "/nonexistent", 2, &nc,
+                                 &hit, &err) == NULL);
+    CHECK(err.code == WARD_ERROR_INVALID_ARGUMENT && strstr(err.message, "no store") && !hit);
+    CHECK(ward_module_new_cached(s, a, sizeof a, WARD_FEATURE_ALL, "/nonexistent", 2, &nc, &hit,
+                                 &err) == NULL);
+    CHECK(err.code != WARD_ERROR_NONE);
+    hit = true;
+    ward_module *m = ward_module_new_cached(s, wasm, sizeof wasm, WARD_FEATURE_ALL, "/nonexistent",
+                                            2, &nc, &hit, &err);
+    CHECK(m != NULL && !hit && nc == 0);
+    ward_module_free(m);
+    m = ward_module_new_cached(s, wasm, sizeof wasm, WARD_FEATURE_ALL, NULL, 2, NULL, NULL, NULL);
+    CHECK(m != NULL);
+    ward_module_free(m);
     ward_store_free(s);
 }
 
