@@ -35,6 +35,8 @@ const char cli_serve_help[] =
     "  --listen HOST:PORT     HTTP address (default 127.0.0.1:8080; port 0 = any free port)\n"
     "  --store DIR            function store (default ./ward-store)\n"
     "  --workers N            monitor worker threads (default: the number of CPUs)\n"
+    "  --deploys N            deploys that run side by side, each tenant's one at a\n"
+    "                         time (default 2; 1 to 16; one native compile helper each)\n"
     "  --queue N              invocations waiting in the monitor at most (default 256)\n"
     "  --tenant NAME:TOKEN[:FUNCS:CONC:MEM]\n"
     "                         a tenant and its bearer token, with optional limits (most\n"
@@ -95,6 +97,7 @@ typedef struct node {
     const char *attest; /* --attest, passed to the monitor */
     const char *tier;   /* --tier: the default of functions whose manifest names none */
     unsigned compile_ms, compile_mib; /* --compile-timeout, --compile-memory */
+    unsigned deploys;                 /* --deploys */
     pid_t mon_pid, gw_pid;
     int mon_ctl, gw_ctl; /* this process's ends */
 } node;
@@ -108,17 +111,20 @@ static pid_t start_monitor(node *n)
         signal(SIGINT, SIG_IGN); /* the supervisor stops it (a terminal's ^C reaches all) */
         signal(SIGTERM, SIG_DFL);
         int fd = dup(sv[1]); /* without CLOEXEC: the one descriptor the monitor inherits */
-        char ctl[16], w[16], q[16], cms[16], cmib[16];
+        char ctl[16], w[16], q[16], cms[16], cmib[16], dep[16];
         snprintf(ctl, sizeof ctl, "%d", fd);
         snprintf(cms, sizeof cms, "%u", n->compile_ms);
         snprintf(cmib, sizeof cmib, "%u", n->compile_mib);
         snprintf(w, sizeof w, "%u", n->workers);
+        snprintf(dep, sizeof dep, "%u", n->deploys);
         snprintf(q, sizeof q, "%u", n->queue);
         char *argv[] = {n->monitor_path,
                         "--ctl",
                         ctl,
                         "--workers",
                         w,
+                        "--deploys",
+                        dep,
                         "--queue",
                         q,
                         "--tier",
@@ -235,6 +241,7 @@ int cli_serve(int argc, char **argv)
     const char *listen_spec = "127.0.0.1:8080", *store = "ward-store", *port_file = NULL;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     n.workers = ncpu > 0 ? (unsigned)ncpu : 2;
+    n.deploys = 2;
     n.queue = 256;
     n.sandbox = true;
     n.attest = "none";
@@ -289,6 +296,10 @@ int cli_serve(int argc, char **argv)
             if (!cli_parse_bytes(v, &x) || (x && x < (64u << 20)) || x > (1ull << 40))
                 return cli_usage("serve", "--compile-memory %s: 0 (no limit) or 64M to 1T", v);
             n.compile_mib = (unsigned)(x >> 20);
+        } else if (!strcmp(a, "--deploys")) {
+            if (!cli_parse_bytes(v, &x) || x < 1 || x > 16)
+                return cli_usage("serve", "--deploys %s: 1 to 16", v);
+            n.deploys = (unsigned)x;
         } else if (!strcmp(a, "--workers")) {
             if (!cli_parse_bytes(v, &x) || x < 1 || x > 256)
                 return cli_usage("serve", "--workers %s: 1 to 256", v);

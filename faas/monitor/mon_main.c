@@ -1,7 +1,7 @@
 /* mon_main.c - the monitor's process: start-up, the sandbox, and the loop
  * that reads the gateway's messages.
  *
- *   ward-monitor --ctl FD [--workers N] [--queue N] [--timeout-ms N] [--no-sandbox]
+ *   ward-monitor --ctl FD [--workers N] [--deploys N] [--queue N] [--timeout-ms N] [--no-sandbox]
  *                [--tier interp|native] [--no-native]
  *                [--compile-timeout-ms N] [--compile-memory-mib N]
  *
@@ -331,60 +331,93 @@ fail:
     mon_reply_error(gen, m->id, st, msg, -1);
 }
 
-/* ---- the deploy thread ----------------------------------------------------------------
+/* ---- the deploy threads ---------------------------------------------------------------
  * Validation, compilation, instantiation and initialisation of a deploy
- * take as long as the module makes them (its init runs up to its timeout),
- * so they happen here, one deploy at a time and in the order they came,
- * never on the thread that reads the socket: invocations and control
- * messages keep flowing meanwhile. */
+ * take as long as the module makes them (native compilation up to
+ * --compile-timeout, init up to its timeout), so they happen on deploy
+ * threads (--deploys, default 2), never on the thread that reads the
+ * socket: invocations and control messages keep flowing meanwhile. A
+ * tenant's deploys run one at a time, in the order they came (so the last
+ * deploy of a function is the one that stays); different tenants' run side
+ * by side, so that one tenant's slow deploys hold up no other tenant's as
+ * long as fewer tenants than threads are deploying slowly. */
 
 #define MON_DEPLOY_QUEUE 64u
+#define MON_MAX_DEPLOYERS 16u
 
 typedef struct mon_deploy {
     uint64_t gen;
     uint8_t *raw;
     size_t len;
+    char tenant[PROTO_MAX_NAME]; /* "" if the message names none (it fails at once) */
 } mon_deploy;
 
 static struct {
     pthread_mutex_t lock;
     pthread_cond_t cv;
-    mon_deploy q[MON_DEPLOY_QUEUE];
-    size_t head, len;
-    bool ready;
+    mon_deploy q[MON_DEPLOY_QUEUE]; /* in arrival order */
+    size_t len;
+    char busy[MON_MAX_DEPLOYERS][PROTO_MAX_NAME]; /* the tenant each thread deploys for */
+    unsigned ready;
 } deploys = {.lock = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+/* The first waiting deploy whose tenant no thread is deploying for (under
+ * deploys.lock); -1 if none. */
+static long deploy_next(unsigned nthreads)
+{
+    for (size_t i = 0; i < deploys.len; i++) {
+        const char *t = deploys.q[i].tenant;
+        bool busy = false;
+        for (unsigned k = 0; k < nthreads && *t && !busy; k++)
+            busy = !strcmp(deploys.busy[k], t);
+        if (!busy) return (long)i;
+    }
+    return -1;
+}
+
+static unsigned deploy_threads;
+static proto_msg *deploy_msgs; /* large: each thread's decoded message */
 
 static void *deploy_main(void *arg)
 {
-    (void)arg;
-    static proto_msg m; /* large: this thread's decoded message */
-    mon_warm_up();      /* this thread's stack bounds, before the sandbox */
+    unsigned self = (unsigned)(uintptr_t)arg;
+    proto_msg *m = &deploy_msgs[self];
+    mon_warm_up(); /* this thread's stack bounds, before the sandbox */
     pthread_mutex_lock(&deploys.lock);
-    deploys.ready = true;
+    deploys.ready++;
     pthread_cond_broadcast(&deploys.cv);
     for (;;) {
-        while (!deploys.len)
+        long i;
+        while ((i = deploy_next(deploy_threads)) < 0)
             pthread_cond_wait(&deploys.cv, &deploys.lock);
-        mon_deploy d = deploys.q[deploys.head];
-        deploys.head = (deploys.head + 1) % MON_DEPLOY_QUEUE;
+        mon_deploy d = deploys.q[i];
+        memmove(&deploys.q[i], &deploys.q[i + 1], (deploys.len - (size_t)i - 1) * sizeof d);
         deploys.len--;
+        memcpy(deploys.busy[self], d.tenant, sizeof d.tenant);
         pthread_mutex_unlock(&deploys.lock);
         const char *why;
-        if (proto_decode(d.raw, d.len, &m, &why)) /* decoded once already: cannot fail */
-            deploy_publish(d.gen, &m);
+        if (proto_decode(d.raw, d.len, m, &why)) /* decoded once already: cannot fail */
+            deploy_publish(d.gen, m);
         free(d.raw);
         pthread_mutex_lock(&deploys.lock);
+        deploys.busy[self][0] = '\0';
+        pthread_cond_broadcast(&deploys.cv); /* this tenant's next deploy may go */
     }
     return NULL;
 }
 
-static bool deploy_thread_start(void)
+static bool deploy_threads_start(unsigned n)
 {
-    pthread_t t;
-    if (pthread_create(&t, NULL, deploy_main, NULL)) return false;
-    pthread_detach(t);
+    deploy_threads = n;
+    deploy_msgs = calloc(n, sizeof *deploy_msgs);
+    if (!deploy_msgs) return false;
+    for (unsigned k = 0; k < n; k++) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, deploy_main, (void *)(uintptr_t)k)) return false;
+        pthread_detach(t);
+    }
     pthread_mutex_lock(&deploys.lock);
-    while (!deploys.ready)
+    while (deploys.ready < n)
         pthread_cond_wait(&deploys.cv, &deploys.lock);
     pthread_mutex_unlock(&deploys.lock);
     return true;
@@ -393,13 +426,13 @@ static bool deploy_thread_start(void)
 /* Takes ownership of raw. */
 static void on_deploy(uint64_t gen, const proto_msg *m, uint8_t *raw, size_t len)
 {
+    mon_deploy d = {.gen = gen, .raw = raw, .len = len};
+    if (!proto_str(m, PROTO_F_TENANT, d.tenant, sizeof d.tenant)) d.tenant[0] = '\0';
     pthread_mutex_lock(&deploys.lock);
     bool full = deploys.len == MON_DEPLOY_QUEUE;
     if (!full) {
-        deploys.q[(deploys.head + deploys.len) % MON_DEPLOY_QUEUE] =
-            (mon_deploy){.gen = gen, .raw = raw, .len = len};
-        deploys.len++;
-        pthread_cond_signal(&deploys.cv);
+        deploys.q[deploys.len++] = d;
+        pthread_cond_broadcast(&deploys.cv);
     }
     pthread_mutex_unlock(&deploys.lock);
     if (full) {
@@ -618,7 +651,7 @@ static void set_conn(int fd)
 int main(int argc, char **argv)
 {
     int ctl = -1;
-    unsigned workers = 2;
+    unsigned workers = 2, deployers = 2;
     size_t queue = 256;
     bool sandbox = true, want_native = true;
     unsigned long compile_ms = 120000, compile_mib = 4096;
@@ -630,6 +663,8 @@ int main(int argc, char **argv)
             ctl = atoi(argv[++i]);
         else if (!strcmp(a, "--workers") && v)
             workers = (unsigned)atoi(argv[++i]);
+        else if (!strcmp(a, "--deploys") && v)
+            deployers = (unsigned)atoi(argv[++i]);
         else if (!strcmp(a, "--queue") && v)
             queue = (size_t)atol(argv[++i]);
         else if (!strcmp(a, "--timeout-ms") && v)
@@ -656,16 +691,20 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (ctl < 0 || workers < 1 || workers > 256 || queue < 1 || queue > 65536 || compile_ms < 1 ||
-        compile_ms > 3600000 || compile_mib > (1u << 30)) {
-        fprintf(stderr, "usage: ward-monitor --ctl FD [--workers 1..256] [--queue 1..65536] "
-                        "[--timeout-ms N] [--attest none|sim:KEYFILE|tsm] [--no-sandbox]\n"
-                        "       [--tier interp|native] [--no-native] [--compile-timeout-ms "
-                        "1..3600000]\n       [--compile-memory-mib N (0: no limit)]\n");
+    if (ctl < 0 || workers < 1 || workers > 256 || deployers < 1 || deployers > MON_MAX_DEPLOYERS ||
+        queue < 1 || queue > 65536 || compile_ms < 1 || compile_ms > 3600000 ||
+        compile_mib > (1u << 30)) {
+        fprintf(
+            stderr,
+            "usage: ward-monitor --ctl FD [--workers 1..256] [--deploys 1..16] [--queue 1..65536] "
+            "[--timeout-ms N] [--attest none|sim:KEYFILE|tsm] [--no-sandbox]\n"
+            "       [--tier interp|native] [--no-native] [--compile-timeout-ms "
+            "1..3600000]\n       [--compile-memory-mib N (0: no limit)]\n");
         return 2;
     }
     /* The compile helper, forked before any thread starts. */
-    bool native = mon_native_start(want_native, (uint32_t)compile_ms, (uint32_t)compile_mib);
+    bool native =
+        mon_native_start(want_native, deployers, (uint32_t)compile_ms, (uint32_t)compile_mib);
     /* Without it, native deploys are refused with the reason (a node
      * started with --tier native too: its functions can say "interp"). */
     if (!native && want_native && strstr(mon_native_why(), "no native backend"))
@@ -680,9 +719,9 @@ int main(int argc, char **argv)
             for (int i = 0; i < 64; i++)
                 snprintf(hex + 2 * i, 3, "%02x", h[i]);
         snprintf(config, sizeof config,
-                 "workers=%u queue=%zu timeout_ns=%llu sandbox=%d tier=%s native=%s "
+                 "workers=%u deploys=%u queue=%zu timeout_ns=%llu sandbox=%d tier=%s native=%s "
                  "compile_timeout_ms=%lu compile_memory_mib=%lu",
-                 workers, queue, (unsigned long long)mon.default_timeout_ns, sandbox,
+                 workers, deployers, queue, (unsigned long long)mon.default_timeout_ns, sandbox,
                  mon.default_native ? "native" : "interp", hex, compile_ms, compile_mib);
         if (!mon_attest_init(attest, config, why, sizeof why)) {
             fprintf(stderr, "ward-monitor: %s\n", why);
@@ -690,7 +729,7 @@ int main(int argc, char **argv)
         }
     }
     mon_warm_up();
-    if (!mon_workers_start(workers, queue) || !deploy_thread_start()) {
+    if (!mon_workers_start(workers, queue) || !deploy_threads_start(deployers)) {
         fprintf(stderr, "ward-monitor: cannot start workers\n");
         return 1;
     }

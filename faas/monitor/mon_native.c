@@ -3,10 +3,11 @@
  *
  * The monitor links no LLVM. At start (before its sandbox) it hashes
  * ward-native (next to its own executable, or $WARD_NATIVE), starts it as
- * its compile helper (`ward-native --compile-server 3`, exec'd from the
- * descriptor it hashed) on a socketpair, and installs libward's fault
- * handler for guard pages. At the deploy of a native-tier function the
- * deploy thread sends the helper the module (the bytes it measured) with
+ * its compile helpers (`ward-native --compile-server 3`, exec'd from the
+ * descriptor it hashed, each on a socketpair of its own: one per deploy
+ * thread), and installs libward's fault handler for guard pages. At the
+ * deploy of a native-tier function the deploy thread takes a helper that
+ * is free, sends it the module (the bytes it measured) with
  * the function's memory mode and Cage flags, and loads the object code it
  * answers with through libward's own loader (ward_module_native_load):
  * once per deploy; the template and every clone of it run that code.
@@ -46,21 +47,28 @@ typedef struct mn_entry {
     struct mn_entry *next;
 } mn_entry;
 
+#define MN_MAX_HELPERS 16
+
 static struct {
-    pthread_mutex_t lock;            /* one request at a time (the deploy thread's) */
-    int fd;                          /* the helper's socket; -1: none (why says why) */
+    pthread_mutex_t lock;            /* the helpers' state, the cache, loading */
+    pthread_cond_t free_cv;          /* a helper became free (or was lost) */
+    int fd[MN_MAX_HELPERS];          /* each helper's socket; -1: lost or never started */
+    bool busy[MN_MAX_HELPERS];       /* a deploy thread is talking to it */
+    unsigned nhelpers, alive;        /* started; not lost */
     uint32_t timeout_ms, memory_mib; /* of each compilation (ward serve --compile-*) */
-    char why[300];
+    char why[300];                   /* why there is no native code (alive == 0) */
     uint8_t exe_hash[64];
     bool have_exe;
-    /* counters, under stat_lock (a STATS reply must not wait for a compilation) */
     mn_entry *cache; /* under lock */
     size_t cache_bytes;
+    /* counters, under stat_lock (a STATS reply must not wait for a compilation) */
     pthread_mutex_t stat_lock;
     bool available;
     uint64_t compiles, failures, object_bytes, functions, cache_hits;
     double seconds;
-} mn = {.lock = PTHREAD_MUTEX_INITIALIZER, .stat_lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
+} mn = {.lock = PTHREAD_MUTEX_INITIALIZER,
+        .free_cv = PTHREAD_COND_INITIALIZER,
+        .stat_lock = PTHREAD_MUTEX_INITIALIZER};
 
 static void mn_count(bool ok, uint64_t bytes, uint32_t funcs, double seconds)
 {
@@ -76,7 +84,6 @@ static void mn_count(bool ok, uint64_t bytes, uint32_t funcs, double seconds)
     } else {
         mn.failures++;
     }
-    mn.available = mn.fd >= 0;
     pthread_mutex_unlock(&mn.stat_lock);
 }
 
@@ -96,10 +103,41 @@ static bool mn_hash_fd(int fd, uint8_t out[64])
     return true;
 }
 
-bool mon_native_start(bool want, uint32_t timeout_ms, uint32_t memory_mib)
+/* Starts one helper from exe (hashed already); its socket, or -1 with
+ * mn.why. */
+static int mn_spawn(int exe)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+        snprintf(mn.why, sizeof mn.why, "socketpair: %s", strerror(errno));
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* The helper gets its socket as descriptor 3 and nothing else. */
+        if (dup2(sv[1], 3) < 0) _exit(127);
+        for (int fd = 4; fd < 1024; fd++)
+            if (fd != exe) close(fd);
+        char *argv[] = {"ward-native", "--compile-server", "3", NULL};
+        extern char **environ;
+        fexecve(exe, argv, environ);
+        _exit(127);
+    }
+    close(sv[1]);
+    if (pid < 0) {
+        close(sv[0]);
+        snprintf(mn.why, sizeof mn.why, "fork: %s", strerror(errno));
+        return -1;
+    }
+    return sv[0];
+}
+
+bool mon_native_start(bool want, unsigned helpers, uint32_t timeout_ms, uint32_t memory_mib)
 {
     mn.timeout_ms = timeout_ms;
     mn.memory_mib = memory_mib;
+    for (unsigned i = 0; i < MN_MAX_HELPERS; i++)
+        mn.fd[i] = -1;
     if (!want) {
         snprintf(mn.why, sizeof mn.why, "the node was started with --no-native");
         return false;
@@ -138,40 +176,27 @@ bool mon_native_start(bool want, uint32_t timeout_ms, uint32_t memory_mib)
         return false;
     }
     exe = high;
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-        close(exe);
-        snprintf(mn.why, sizeof mn.why, "socketpair: %s", strerror(errno));
-        return false;
+    if (helpers < 1) helpers = 1;
+    if (helpers > MN_MAX_HELPERS) helpers = MN_MAX_HELPERS;
+    for (unsigned i = 0; i < helpers; i++) {
+        mn.fd[i] = mn_spawn(exe);
+        if (mn.fd[i] < 0) break;
+        mn.nhelpers++;
     }
-    pid_t pid = fork();
-    if (pid == 0) {
-        /* The helper gets its socket as descriptor 3 and nothing else. */
-        if (dup2(sv[1], 3) < 0) _exit(127);
-        for (int fd = 4; fd < 1024; fd++)
-            if (fd != exe) close(fd);
-        char *argv[] = {"ward-native", "--compile-server", "3", NULL};
-        extern char **environ;
-        fexecve(exe, argv, environ);
-        _exit(127);
-    }
-    close(sv[1]);
     close(exe);
-    if (pid < 0) {
-        close(sv[0]);
-        snprintf(mn.why, sizeof mn.why, "fork: %s", strerror(errno));
-        return false;
-    }
-    mn.fd = sv[0];
-    mn.available = true;
+    mn.alive = mn.nhelpers;
     /* Guard pages of loaded code need the fault handler: installed now,
      * the sandbox forbids sigaction later. */
-    if (!ward_native_loader_init()) {
-        close(mn.fd);
-        mn.fd = -1;
+    if (mn.alive && !ward_native_loader_init()) {
         snprintf(mn.why, sizeof mn.why, "no fault handler for guard pages on this platform");
+        mn.alive = 0;
+    }
+    if (!mn.alive) {
+        for (unsigned i = 0; i < mn.nhelpers; i++)
+            close(mn.fd[i]), mn.fd[i] = -1;
         return false;
     }
+    mn.available = true;
     return true;
 }
 
@@ -245,16 +270,23 @@ static uint64_t mn_get64(const uint8_t *p)
     return v;
 }
 
-/* The helper is gone (or hung): no native code from now on. */
-static void mn_lost(const char *what)
+/* Helper i is gone (or hung; under mn.lock): it is not used again, and
+ * with the last one goes native code. msg gets what the deploy that saw
+ * it says. */
+static void mn_lost(unsigned i, const char *what, char *msg, size_t cap)
 {
-    close(mn.fd);
-    mn.fd = -1;
+    close(mn.fd[i]);
+    mn.fd[i] = -1;
+    mn.alive--;
     mn_count(false, 0, 0, 0);
-    snprintf(mn.why, sizeof mn.why,
-             "the compile helper %s; native code is unavailable until "
-             "the node restarts",
-             what);
+    snprintf(msg, cap, "tier native: the compile helper %s%s", what,
+             mn.alive ? "" : "; native code is unavailable until the node restarts");
+    if (!mn.alive)
+        snprintf(mn.why, sizeof mn.why,
+                 "the compile helper %s; native code is unavailable until the node restarts", what);
+    pthread_mutex_lock(&mn.stat_lock);
+    mn.available = mn.alive > 0;
+    pthread_mutex_unlock(&mn.stat_lock);
 }
 
 bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, proto_status *st, char *msg,
@@ -263,12 +295,6 @@ bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, proto_status 
     bool ok = false;
     *st = PROTO_ST_INTERNAL;
     uint8_t *obj = NULL;
-    pthread_mutex_lock(&mn.lock);
-    if (mn.fd < 0) {
-        *st = PROTO_ST_BAD_REQUEST;
-        snprintf(msg, cap, "tier native: %s", mn.why);
-        goto out;
-    }
     double t0 = mn_now();
     uint8_t h[32], key[64];
     {
@@ -281,23 +307,46 @@ bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, proto_status 
     }
     uint64_t n = 0;
     bool cached = false;
-    for (mn_entry **pp = &mn.cache; *pp; pp = &(*pp)->next) {
-        if (memcmp((*pp)->key, key, 64) != 0) continue;
-        mn_entry *e = *pp;
-        *pp = e->next; /* to the front */
-        e->next = mn.cache;
-        mn.cache = e;
-        obj = malloc(e->len);
-        if (!obj) {
-            snprintf(msg, cap, "out of memory");
+    int hi = -1; /* the helper this deploy talks to */
+    pthread_mutex_lock(&mn.lock);
+    /* The code kept from an earlier deploy, or a free helper; looked for
+     * again after each wait (the deploy waited for may have compiled this
+     * module). */
+    for (;;) {
+        if (!mn.alive) {
+            *st = PROTO_ST_BAD_REQUEST;
+            snprintf(msg, cap, "tier native: %s", mn.why);
             goto out;
         }
-        memcpy(obj, e->reply, e->len);
-        n = e->len;
-        cached = true;
-        break;
+        for (mn_entry **pp = &mn.cache; *pp; pp = &(*pp)->next) {
+            if (memcmp((*pp)->key, key, 64) != 0) continue;
+            mn_entry *e = *pp;
+            *pp = e->next; /* to the front */
+            e->next = mn.cache;
+            mn.cache = e;
+            obj = malloc(e->len);
+            if (!obj) {
+                snprintf(msg, cap, "out of memory");
+                goto out;
+            }
+            memcpy(obj, e->reply, e->len);
+            n = e->len;
+            cached = true;
+            break;
+        }
+        if (cached) goto load;
+        for (unsigned i = 0; i < mn.nhelpers && hi < 0; i++)
+            if (mn.fd[i] >= 0 && !mn.busy[i]) hi = (int)i;
+        if (hi >= 0) break;
+        pthread_cond_wait(&mn.free_cv, &mn.lock);
     }
-    if (cached) goto load;
+    mn.busy[hi] = true;
+    int fd = mn.fd[hi];
+    pthread_mutex_unlock(&mn.lock);
+
+    /* The request and its answer, without the lock. */
+    const char *lost = NULL;
+    uint32_t status = 0;
     memcpy(h, "WNC2", 4);
     mn_put32(h + 4, fn->paged ? 1u : 0u);
     mn_put32(h + 8, (fn->cage & PROTO_CAGE_MEM_SAFETY) ? 1u : 0u);
@@ -307,32 +356,26 @@ bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, proto_status 
     mn_put32(h + 20, mn.memory_mib);
     for (int i = 0; i < 8; i++)
         h[24 + i] = (uint8_t)((uint64_t)len >> (8 * i));
-    if (!mn_send(mn.fd, h, sizeof h) || !mn_send(mn.fd, wasm, len)) {
-        mn_lost("is gone");
-        snprintf(msg, cap, "tier native: %s", mn.why);
-        goto out;
-    }
     uint64_t until = mn_ms() + mn.timeout_ms + MN_GRACE_MS;
     uint8_t r[16];
-    if (!mn_recv(mn.fd, r, sizeof r, until) || memcmp(r, "WNC2", 4) != 0) {
-        mn_lost("died or did not answer in time");
-        snprintf(msg, cap, "tier native: %s", mn.why);
-        goto out;
+    if (!mn_send(fd, h, sizeof h) || !mn_send(fd, wasm, len)) {
+        lost = "is gone";
+    } else if (!mn_recv(fd, r, sizeof r, until) || memcmp(r, "WNC2", 4) != 0) {
+        lost = "died or did not answer in time";
+    } else {
+        status = (uint32_t)r[4] | (uint32_t)r[5] << 8 | (uint32_t)r[6] << 16 | (uint32_t)r[7] << 24;
+        n = mn_get64(r + 8);
+        if (n > MN_MAX_OBJECT || (status == 0 && n < 100))
+            lost = "sent a malformed reply";
+        else if (!(obj = malloc(n ? n : 1)) || !mn_recv(fd, obj, n, until))
+            lost = "died while answering";
     }
-    uint32_t status =
-        (uint32_t)r[4] | (uint32_t)r[5] << 8 | (uint32_t)r[6] << 16 | (uint32_t)r[7] << 24;
-    n = mn_get64(r + 8);
-    if (n > MN_MAX_OBJECT || (status == 0 && n < 100)) {
-        mn_lost("sent a malformed reply");
-        snprintf(msg, cap, "tier native: %s", mn.why);
-        goto out;
-    }
-    obj = malloc(n ? n : 1);
-    if (!obj || !mn_recv(mn.fd, obj, n, until)) {
-        mn_lost("died while answering");
-        snprintf(msg, cap, "tier native: %s", mn.why);
-        goto out;
-    }
+
+    pthread_mutex_lock(&mn.lock);
+    mn.busy[hi] = false;
+    if (lost) mn_lost((unsigned)hi, lost, msg, cap);
+    pthread_cond_broadcast(&mn.free_cv);
+    if (lost) goto out;
     if (status != 0) {
         mn_count(false, 0, 0, 0);
         *st = PROTO_ST_BAD_MODULE;
@@ -360,7 +403,12 @@ load:
     }
     fn->nat_funcs = nc;
     mn_count(true, cached ? 0 : n - 100, nc, mn_now() - t0);
-    if (!cached && n <= MN_CACHE_BYTES) {
+    /* Kept once (two tenants' deploys of one module may have compiled it
+     * side by side). */
+    bool kept_already = false;
+    for (mn_entry *e = mn.cache; e && !kept_already; e = e->next)
+        kept_already = !memcmp(e->key, key, 64);
+    if (!cached && !kept_already && n <= MN_CACHE_BYTES) {
         mn_entry *e = malloc(sizeof *e);
         if (e) {
             memcpy(e->key, key, 64);

@@ -273,10 +273,12 @@ bool mon_mem_blame(const mon_trustlet_mem *tm, const mon_fn *fn, ward_status st,
 void mon_trustlet_end(mon_trustlet_mem *tm, ward_memory *mem);
 
 /* mon_native.c: the compile helper and loading its code (docs/serve.md). */
-/* Before the sandbox: finds, hashes and starts ward-native --compile-server
- * and installs the fault handler; false (native deploys then get the
- * reason) if there is none or want is false. */
-bool mon_native_start(bool want, uint32_t timeout_ms, uint32_t memory_mib);
+/* Before the sandbox: finds, hashes and starts `helpers` processes of
+ * ward-native --compile-server (one per deploy thread, so that
+ * compilations of several tenants run side by side) and installs the
+ * fault handler; false (native deploys then get the reason) if there is
+ * none or want is false. */
+bool mon_native_start(bool want, unsigned helpers, uint32_t timeout_ms, uint32_t memory_mib);
 /* The SHA-512 of the helper's executable (false if none was found). */
 bool mon_native_exe_hash(uint8_t out[64]);
 const char *mon_native_why(void); /* why there is no native code */

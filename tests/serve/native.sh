@@ -46,9 +46,12 @@ man() { # memory tier [more JSON]
 start_node || give_up "node starts" "$(cat "$tmp/node.log")"
 check "the compile helper is up" "1" "$(metric ward_monitor_native_available)"
 mon=$(child_pid ward-monitor)
-helper=$(pgrep -P "$mon" | head -n 1)
-check "the helper is ward-native" "ward-native" "$(cat /proc/"$helper"/comm 2>/dev/null)"
-check "the helper runs under seccomp" "2" "$(sed -nE 's/^Seccomp:\s+([0-9])/\1/p' /proc/"$helper"/status 2>/dev/null)"
+helpers=$(pgrep -P "$mon")
+check "one helper per deploy thread (--deploys, default 2)" "2" "$(echo "$helpers" | wc -l)"
+for helper in $helpers; do
+    check "helper $helper is ward-native" "ward-native" "$(cat /proc/"$helper"/comm 2>/dev/null)"
+    check "helper $helper runs under seccomp" "2" "$(sed -nE 's/^Seccomp:\s+([0-9])/\1/p' /proc/"$helper"/status 2>/dev/null)"
+done
 check "the monitor runs under seccomp" "2" "$(sed -nE 's/^Seccomp:\s+([0-9])/\1/p' /proc/"$mon"/status 2>/dev/null)"
 
 deployed=0
@@ -181,7 +184,7 @@ for limit in "--compile-timeout 5" "--compile-memory 64M"; do
     rm -rf "$tmp/store" # nothing deployed again at start
     # shellcheck disable=SC2086
     start_node $limit
-    helper=$(pgrep -P "$(child_pid ward-monitor)" | head -n 1)
+    helpers=$(pgrep -P "$(child_pid ward-monitor)" | sort | xargs)
     failures=$(metric ward_monitor_native_failures_total)
     t0=$(date +%s%N)
     r=$(req PUT /v1/functions/big --data-binary @"$tmp/big.wasm" -H "X-Ward-Manifest: $(man paged native)")
@@ -193,9 +196,10 @@ for limit in "--compile-timeout 5" "--compile-memory 64M"; do
     if [ "${r%% *}" = 422 ] && echo "$r" | grep -qF "$want" && [ "$ms" -lt 20000 ]; then
         ok "$limit: the deploy fails in ${ms} ms (${r:0:130})"
     else bad "$limit" "in ${ms} ms: $r"; fi
-    check "$limit: the same helper goes on" "$helper" "$(pgrep -P "$(child_pid ward-monitor)" | head -n 1)"
-    kids=$(pgrep -P "$helper" | wc -l)
-    check "$limit: its compiling child is gone" "0" "$kids"
+    check "$limit: the same helpers go on" "$helpers" "$(pgrep -P "$(child_pid ward-monitor)" | sort | xargs)"
+    kids=0
+    for helper in $helpers; do kids=$((kids + $(pgrep -P "$helper" | wc -l))); done
+    check "$limit: the compiling child is gone" "0" "$kids"
     check "$limit: native code is still available" "1" "$(metric ward_monitor_native_available)"
     check "$limit: the failure is counted" "$((failures + 1))" "$(metric ward_monitor_native_failures_total)"
     r=$(req PUT /v1/functions/g --data-binary @"$G/upper.wasm" -H "X-Ward-Manifest: $(man paged native)")
@@ -205,6 +209,55 @@ for limit in "--compile-timeout 5" "--compile-memory 64M"; do
     check "$limit: and runs" "200 HI" "$(req POST /v1/functions/g/invoke -d hi)"
     stop_node
 done
+# ---- deploys side by side ------------------------------------------------------------
+# A tenant's slow compilation (the big module, cut off at --compile-timeout)
+# holds up no other tenant's deploy, while the same tenant's next deploy
+# waits for it (a tenant's deploys are done in order). With --deploys 1
+# the other tenant waits too (what every node did before --deploys).
+at() { # file method path [curl args...]: the reply, then the time it came (ns)
+    local f=$1; shift
+    req "$@" >"$f"
+    date +%s%N >>"$f"
+}
+for deploys in 2 1; do
+    rm -rf "$tmp/store"
+    start_node --deploys $deploys --compile-timeout 12 --tenant slow:tok-s --tenant quick:tok-q
+    check "--deploys $deploys: helpers" "$deploys" "$(pgrep -P "$(child_pid ward-monitor)" | wc -l)"
+    rm -f "$tmp"/side-*
+    at "$tmp/side-big" PUT /v1/functions/big --data-binary @"$tmp/big.wasm" \
+        -H 'Authorization: Bearer tok-s' -H "X-Ward-Manifest: $(man paged native)" &
+    big=$!
+    sleep 1
+    at "$tmp/side-same" PUT /v1/functions/h --data-binary @"$G/upper.wasm" \
+        -H 'Authorization: Bearer tok-s' -H "X-Ward-Manifest: $(man paged native)" &
+    same=$!
+    sleep 0.5
+    at "$tmp/side-other" PUT /v1/functions/g --data-binary @"$G/upper.wasm" \
+        -H 'Authorization: Bearer tok-q' -H "X-Ward-Manifest: $(man paged native)"
+    wait $big $same
+    tb=$(tail -n 1 "$tmp/side-big") ts=$(tail -n 1 "$tmp/side-same") to=$(tail -n 1 "$tmp/side-other")
+    r=$(head -n 1 "$tmp/side-big")
+    if [ "${r%% *}" = 422 ] && grep -qF "compiling took longer than the node allows (12000 ms)" "$tmp/side-big"; then
+        ok "--deploys $deploys: the slow deploy fails at the deadline"
+    else bad "--deploys $deploys: the slow deploy" "$(cat "$tmp/side-big")"; fi
+    check "--deploys $deploys: the same tenant's next deploy" "201" "$(head -c 3 "$tmp/side-same")"
+    check "--deploys $deploys: the other tenant's deploy" "201" "$(head -c 3 "$tmp/side-other")"
+    if [ "$ts" -gt "$tb" ]; then ok "--deploys $deploys: the same tenant's deploy came after the slow one"
+    else bad "--deploys $deploys: the same tenant's deploy" "came $(((tb - ts) / 1000000)) ms before the slow one"; fi
+    if [ "$deploys" = 2 ]; then
+        if [ "$to" -lt "$tb" ]; then ok "the other tenant's deploy came $(((tb - to) / 1000000)) ms before the slow one ended"
+        else bad "deploys side by side" "the other tenant's deploy came $(((to - tb) / 1000000)) ms after the slow one"; fi
+    else
+        if [ "$to" -gt "$tb" ]; then ok "--deploys 1: the other tenant's deploy waited for the slow one"
+        else bad "--deploys 1" "the other tenant's deploy did not wait"; fi
+    fi
+    check "--deploys $deploys: the other tenant's function runs" "200 HI" \
+        "$(req POST /v1/functions/g/invoke -H 'Authorization: Bearer tok-q' -d hi)"
+    stop_node
+done
+r=$("$W" serve --deploys 17 2>&1)
+check "--deploys 17 is refused" "2 ward: error: --deploys 17: 1 to 16 (see 'ward serve --help')" "$? $r"
+
 r=$("$W" serve --compile-timeout 0 2>&1)
 check "--compile-timeout 0 is refused" "2 ward: error: --compile-timeout 0: 1 to 3600 seconds (see 'ward serve --help')" "$? $r"
 
