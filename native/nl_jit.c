@@ -593,58 +593,20 @@ done:
 
 /* ---- the cache directory ------------------------------------------------------------------ */
 
-/* An entry is an artifact (src/api/artifact.h) named by art_cache_name,
+/* An entry is an artifact (src/api/artifact.h) named by art_cache_path,
  * so that libward finds it without LLVM (`ward run -C native -C cache`
  * starts no ward-native when the code is there); here it is used only if
  * the key inside is this process's key of the code, which holds LLVM's
  * CPU name and features, guard pages and the bounds of large functions.
  * No CPU identity (not x86-64), no cache. */
-static bool nl_cache_path(const w_module *m, const uint8_t *modes, char *path, size_t n)
-{
-    char name[72];
-    if (!nl_cache_dir ||
-        !art_cache_name(m->bytes, m->size, modes, m->nmems, (uint32_t)nl_opt_level, name))
-        return false;
-    snprintf(path, n, "%s/%s", nl_cache_dir, name);
-    return true;
-}
 
-static uint8_t *nl_cache_read(const w_module *m, const uint8_t *modes, const uint8_t key[NL_KEY],
-                              size_t *len)
+/* The artifact of this process's code obj (key) of a module, for stores
+ * of memory_mode / tagged (malloc'ed, *alen bytes); NULL with err. Shared
+ * by `ward compile` and the cache. */
+static uint8_t *nl_artifact(const uint8_t *wasm, size_t len, uint32_t features,
+                            const uint8_t key[NL_KEY], const uint8_t *obj, size_t olen,
+                            int memory_mode, bool tagged, size_t *alen, char *err, size_t errlen)
 {
-    char path[4096], err[200];
-    if (!nl_cache_path(m, modes, path, sizeof path)) return NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    uint8_t *a = NULL, *obj = NULL;
-    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    if (n <= 0 || n > (1L << 31) || fseek(f, 0, SEEK_SET) != 0) goto out;
-    a = malloc((size_t)n);
-    if (!a || fread(a, 1, (size_t)n, f) != (size_t)n) goto out;
-    int mode;
-    bool tagged;
-    art_cache_mode(modes, m->nmems, &mode, &tagged);
-    w_artifact art;
-    /* A damaged entry, or one of other code, is not used (and is replaced
-     * when this code is compiled). */
-    if (!art_read(a, (size_t)n, mode, tagged, &art, err, sizeof err) ||
-        memcmp(art.key, key, NL_KEY) != 0 || art.obj_len == 0)
-        goto out;
-    obj = malloc(art.obj_len);
-    if (obj) memcpy(obj, art.obj, art.obj_len), *len = art.obj_len;
-out:
-    free(a);
-    fclose(f);
-    return obj;
-}
-
-static void nl_cache_write(const w_module *m, const uint8_t *modes, const uint8_t key[NL_KEY],
-                           const uint8_t *obj, size_t len)
-{
-    char path[4096], tmp[4200], err[200];
-    if (!nl_cache_path(m, modes, path, sizeof path)) return;
-    mkdir(nl_cache_dir, 0700);
-    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
     uint8_t fh[NL_KEY];
     nl_hash(nl_features, strlen(nl_features), fh);
     w_artifact in;
@@ -652,19 +614,52 @@ static void nl_cache_write(const w_module *m, const uint8_t *modes, const uint8_
     snprintf(in.cpu, sizeof in.cpu, "%s", nl_cpu);
     in.cpu_features = fh;
     in.opt_level = (uint32_t)nl_opt_level;
-    in.features = m->features;
-    in.wasm = m->bytes, in.wasm_len = m->size;
+    in.features = features;
+    in.wasm = wasm, in.wasm_len = len;
     in.key = key;
-    in.obj = obj, in.obj_len = len;
+    in.obj = obj, in.obj_len = olen;
+    *alen = art_size(&in);
+    uint8_t *a = malloc(*alen);
+    if (!a) snprintf(err, errlen, "out of memory");
+    if (a && !art_write(&in, memory_mode, tagged, a, err, errlen)) {
+        free(a);
+        a = NULL;
+    }
+    return a;
+}
+
+static uint8_t *nl_cache_read(const w_module *m, const uint8_t *modes, const uint8_t key[NL_KEY],
+                              size_t *len)
+{
+    uint8_t *a, *obj = NULL;
+    w_artifact art;
+    /* A damaged entry, or one of other code, is not used (and is replaced
+     * when this code is compiled). */
+    if (!art_cache_find(nl_cache_dir, m->bytes, m->size, modes, m->nmems, (uint32_t)nl_opt_level,
+                        &a, &art))
+        return NULL;
+    if (memcmp(art.key, key, NL_KEY) == 0 && (obj = malloc(art.obj_len)) != NULL)
+        memcpy(obj, art.obj, art.obj_len), *len = art.obj_len;
+    w_free(a);
+    return obj;
+}
+
+static void nl_cache_write(const w_module *m, const uint8_t *modes, const uint8_t key[NL_KEY],
+                           const uint8_t *obj, size_t len)
+{
+    char path[4096], tmp[4200], err[200];
+    if (!art_cache_path(nl_cache_dir, m->bytes, m->size, modes, m->nmems, (uint32_t)nl_opt_level,
+                        path, sizeof path))
+        return;
     int mode;
     bool tagged;
     art_cache_mode(modes, m->nmems, &mode, &tagged);
-    size_t total = art_size(&in);
-    uint8_t *a = malloc(total);
-    if (!a || !art_write(&in, mode, tagged, a, err, sizeof err)) {
-        free(a);
-        return;
-    }
+    size_t total = 0;
+    uint8_t *a = nl_artifact(m->bytes, m->size, m->features, key, obj, len, mode, tagged, &total,
+                             err, sizeof err);
+    if (!a) return;
+    mkdir(nl_cache_dir, 0700);
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
     FILE *f = fopen(tmp, "wb");
     if (f) {
         bool ok = fwrite(a, 1, total, f) == total;
@@ -884,33 +879,15 @@ bool ward_native_compile_artifact(const uint8_t *wasm, size_t len, uint32_t feat
                                   int memory_mode, bool mem_safety, uint8_t **out, size_t *out_len,
                                   char *err, size_t errlen)
 {
-    uint8_t key[NL_KEY], fh[NL_KEY];
+    uint8_t key[NL_KEY];
     size_t olen = 0;
-    *out = NULL;
     uint8_t *obj =
         nl_compile_object(wasm, len, features, memory_mode, mem_safety, key, &olen, err, errlen);
-    if (!obj) return false;
-    w_artifact in;
-    memset(&in, 0, sizeof in);
-    nl_hash(nl_features, strlen(nl_features), fh);
-    snprintf(in.cpu, sizeof in.cpu, "%s", nl_cpu);
-    in.cpu_features = fh;
-    in.opt_level = (uint32_t)nl_opt_level;
-    in.features = features;
-    in.wasm = wasm, in.wasm_len = len;
-    in.key = key;
-    in.obj = obj, in.obj_len = olen;
-    uint8_t *a = malloc(art_size(&in));
-    if (!a) snprintf(err, errlen, "out of memory");
-    if (a && !art_write(&in, memory_mode, mem_safety, a, err, errlen)) {
-        free(a);
-        a = NULL;
-    }
+    *out = obj ? nl_artifact(wasm, len, features, key, obj, olen, memory_mode, mem_safety, out_len,
+                             err, errlen)
+               : NULL;
     free(obj);
-    if (!a) return false;
-    *out = a;
-    *out_len = art_size(&in);
-    return true;
+    return *out != NULL;
 }
 
 bool ward_native_load_artifact(const uint8_t *a, size_t len, int memory_mode, bool mem_safety,

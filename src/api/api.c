@@ -440,23 +440,38 @@ bool ward_native_loader_init(void)
     return nat_guard_install();
 }
 
+/* The memory mode s was configured with, as ward_memory_mode. */
+static ward_memory_mode api_store_mode(const ward_store *s)
+{
+    return s->mem_mode == W_MEM_FLAT   ? WARD_MEMORY_FLAT
+           : s->w.limits.paged_no_span ? WARD_MEMORY_PAGED_TABLES
+                                       : WARD_MEMORY_PAGED;
+}
+
+/* The memory modes (W_MEM_*) of the codeset rt_build picks for m's
+ * memories in a store of this configuration (an imported memory is
+ * assumed to be of the same mode); w_calloc'd, NULL if out of memory. */
+static uint8_t *api_modes(const w_module *m, ward_memory_mode memory_mode, bool mem_safety)
+{
+    uint8_t *modes = w_calloc(m->nmems ? m->nmems : 1, 1);
+    for (uint32_t i = 0; modes && i < m->nmems; i++)
+        modes[i] = mem_safety                        ? (uint8_t)W_MEM_TAGGED
+                   : memory_mode == WARD_MEMORY_FLAT ? (uint8_t)W_MEM_FLAT
+                                                     : (uint8_t)W_MEM_PAGED;
+    return modes;
+}
+
 /* Attaches obj to m's codeset for memories of mode memory_mode. */
 static bool api_native_attach(w_module *m, ward_memory_mode memory_mode, bool mem_safety,
                               const uint8_t *obj, size_t len, uint32_t *ncompiled, char *err,
                               size_t errlen)
 {
     uint32_t nc = 0;
-    /* The codeset rt_build picks for a store of this configuration (an
-     * imported memory is assumed to be of the same mode). */
-    uint8_t *modes = w_calloc(m->nmems ? m->nmems : 1, 1);
+    uint8_t *modes = api_modes(m, memory_mode, mem_safety);
     if (!modes) {
         snprintf(err, errlen, "out of memory");
         return false;
     }
-    for (uint32_t i = 0; i < m->nmems; i++)
-        modes[i] = mem_safety                        ? (uint8_t)W_MEM_TAGGED
-                   : memory_mode == WARD_MEMORY_FLAT ? (uint8_t)W_MEM_FLAT
-                                                     : (uint8_t)W_MEM_PAGED;
     w_compile_cfg cfg = {m->nmems, modes};
     w_err werr;
     memset(&werr, 0, sizeof werr);
@@ -498,9 +513,7 @@ ward_module *ward_module_new_artifact(ward_store *s, const uint8_t *a, size_t le
     w_artifact art;
     char msg[sizeof err->message - 16]; /* room for "artifact: " */
     bool tagged = s->w.limits.mem_tagged;
-    ward_memory_mode mode = s->mem_mode == W_MEM_FLAT   ? WARD_MEMORY_FLAT
-                            : s->w.limits.paged_no_span ? WARD_MEMORY_PAGED_TABLES
-                                                        : WARD_MEMORY_PAGED;
+    ward_memory_mode mode = api_store_mode(s);
     bool ok = art_read(a, len, (int)mode, tagged, &art, msg, sizeof msg);
     if (ok && opt_level >= 0 && art.opt_level != (uint32_t)opt_level) {
         snprintf(msg, sizeof msg,
@@ -543,42 +556,17 @@ ward_module *ward_module_new_cached(ward_store *s, const uint8_t *wasm, size_t l
     if (!m || !dir || opt_level < 0) return m;
     w_module *wm = (w_module *)m;
     bool tagged = s->w.limits.mem_tagged;
-    ward_memory_mode mode = s->mem_mode == W_MEM_FLAT   ? WARD_MEMORY_FLAT
-                            : s->w.limits.paged_no_span ? WARD_MEMORY_PAGED_TABLES
-                                                        : WARD_MEMORY_PAGED;
-    /* The modes of the codeset this store's instances run (as in
-     * api_native_attach), the entry's name and its header's mode. */
-    uint8_t *modes = w_calloc(wm->nmems ? wm->nmems : 1, 1);
-    char name[72], path[4096], msg[200];
-    uint8_t *a = NULL;
-    long n = -1;
-    if (!modes) return m;
-    for (uint32_t i = 0; i < wm->nmems; i++)
-        modes[i] = tagged                     ? (uint8_t)W_MEM_TAGGED
-                   : mode == WARD_MEMORY_FLAT ? (uint8_t)W_MEM_FLAT
-                                              : (uint8_t)W_MEM_PAGED;
-    int emode;
-    bool etagged;
-    art_cache_mode(modes, wm->nmems, &emode, &etagged);
-    bool named = art_cache_name(wasm, len, modes, wm->nmems, (uint32_t)opt_level, name);
-    w_free(modes);
-    if (!named || !nat_guard_install()) return m;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) return m;
-    if (fseek(f, 0, SEEK_END) == 0) n = ftell(f);
-    if (n > 0 && n <= (1L << 31) && fseek(f, 0, SEEK_SET) == 0) {
-        a = w_malloc((size_t)n);
-        if (a && fread(a, 1, (size_t)n, f) != (size_t)n) w_free(a), a = NULL;
-    }
-    fclose(f);
+    ward_memory_mode mode = api_store_mode(s);
+    uint8_t *modes = api_modes(wm, mode, tagged), *a = NULL;
+    char msg[200];
     w_artifact art;
     /* The same checks as an artifact's, and its Wasm must be this one. A
      * damaged entry, or one that does not load, is left to whoever
      * compiles the module next (it replaces it). */
-    if (a && art_read(a, (size_t)n, emode, etagged, &art, msg, sizeof msg) &&
-        art.opt_level == (uint32_t)opt_level && art.wasm_len == len &&
-        memcmp(art.wasm, wasm, len) == 0 &&
+    bool found = modes && nat_guard_install() &&
+                 art_cache_find(dir, wasm, len, modes, wm->nmems, (uint32_t)opt_level, &a, &art);
+    w_free(modes);
+    if (found &&
         api_native_attach(wm, mode, tagged, art.obj, art.obj_len, ncompiled, msg, sizeof msg) &&
         hit)
         *hit = true;

@@ -155,8 +155,8 @@ void art_cache_mode(const uint8_t *modes, uint32_t n, int *memory_mode, bool *ta
     *memory_mode = n && modes[0] == W_MEM_PAGED ? WARD_MEMORY_PAGED : WARD_MEMORY_FLAT;
 }
 
-bool art_cache_name(const uint8_t *wasm, size_t len, const uint8_t *modes, uint32_t n,
-                    uint32_t opt_level, char name[72])
+static bool art_cache_name(const uint8_t *wasm, size_t len, const uint8_t *modes, uint32_t n,
+                           uint32_t opt_level, char name[72])
 {
     /* "ward-cache-1", version, generator, CPU identity, opt, n, modes,
      * then the Wasm's own hash (the modes are at most 2^32 bytes). */
@@ -181,5 +181,41 @@ bool art_cache_name(const uint8_t *wasm, size_t len, const uint8_t *modes, uint3
     for (int i = 0; i < 32; i++)
         snprintf(name + 2 * i, 3, "%02x", h[i]);
     memcpy(name + 64, ".cwasm", 7);
+    return true;
+}
+
+bool art_cache_path(const char *dir, const uint8_t *wasm, size_t len, const uint8_t *modes,
+                    uint32_t n, uint32_t opt_level, char *path, size_t cap)
+{
+    char name[72];
+    if (!dir || !art_cache_name(wasm, len, modes, n, opt_level, name)) return false;
+    return (size_t)snprintf(path, cap, "%s/%s", dir, name) < cap;
+}
+
+bool art_cache_find(const char *dir, const uint8_t *wasm, size_t len, const uint8_t *modes,
+                    uint32_t n, uint32_t opt_level, uint8_t **buf, w_artifact *out)
+{
+    char path[4096], err[200];
+    *buf = NULL;
+    if (!art_cache_path(dir, wasm, len, modes, n, opt_level, path, sizeof path)) return false;
+    FILE *f = fopen(path, "rb");
+    if (!f) return false;
+    uint8_t *a = NULL;
+    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (size > 0 && size <= (1L << 31) && fseek(f, 0, SEEK_SET) == 0) {
+        a = w_malloc((size_t)size);
+        if (a && fread(a, 1, (size_t)size, f) != (size_t)size) w_free(a), a = NULL;
+    }
+    fclose(f);
+    int mode;
+    bool tagged;
+    art_cache_mode(modes, n, &mode, &tagged);
+    if (!a || !art_read(a, (size_t)size, mode, tagged, out, err, sizeof err) ||
+        out->opt_level != opt_level || out->wasm_len != len || memcmp(out->wasm, wasm, len) != 0 ||
+        out->obj_len == 0) {
+        w_free(a);
+        return false;
+    }
+    *buf = a;
     return true;
 }

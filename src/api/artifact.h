@@ -63,13 +63,19 @@ bool art_write(const w_artifact *in, int memory_mode, bool mem_safety, uint8_t *
  * modes modes[0..n) (W_MEM_*) is written with. The code is the same for
  * paged and paged-tables stores, and for tagged stores of any mode, so an
  * entry says flat, paged, or flat and tagged.
- * art_cache_name: the entry's file name, 64 hex digits and ".cwasm": a
- * BLAKE3 hash of what the code depends on that libward can see (ward's
- * version, the code generator's sources, the CPU identity, the
- * optimisation level, the modes, the Wasm bytes); false if this platform
- * has no CPU identity. */
+ * art_cache_path: the entry's path in dir, named by a BLAKE3 hash of what
+ * the code depends on that libward can see (ward's version, the code
+ * generator's sources, the CPU identity, the optimisation level, the
+ * modes, the Wasm bytes), 64 hex digits and ".cwasm"; false if this
+ * platform has no CPU identity or the path does not fit.
+ * art_cache_find: the entry of that path, checked as art_read checks an
+ * artifact (for art_cache_mode's flags), at opt_level and holding this
+ * Wasm: its bytes in *buf (w_malloc'd; free with w_free) and its fields in
+ * *out; false if there is none or it is damaged or of other code. */
 void art_cache_mode(const uint8_t *modes, uint32_t n, int *memory_mode, bool *tagged);
-bool art_cache_name(const uint8_t *wasm, size_t len, const uint8_t *modes, uint32_t n,
-                    uint32_t opt_level, char name[72]);
+bool art_cache_path(const char *dir, const uint8_t *wasm, size_t len, const uint8_t *modes,
+                    uint32_t n, uint32_t opt_level, char *path, size_t cap);
+bool art_cache_find(const char *dir, const uint8_t *wasm, size_t len, const uint8_t *modes,
+                    uint32_t n, uint32_t opt_level, uint8_t **buf, w_artifact *out);
 
 #endif
