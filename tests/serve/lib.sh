@@ -62,6 +62,11 @@ wait_healthy() {
 node_stop_strict=0
 stop_node() {
     [ -z "$node_pid" ] && return
+    # The tests kill parts of the node with SIGKILL only; any other signal
+    # in the supervisor's log is a crash or a seccomp kill (SIGSYS).
+    local died
+    died=$(grep -E 'died \(signal [0-9]+\)' "$tmp/node.log" 2>/dev/null | grep -v '(signal 9)')
+    [ -z "$died" ] || bad "no part of the node died of a signal the test did not send" "$died"
     kill "$node_pid" 2>/dev/null
     for _ in $(seq 100); do kill -0 "$node_pid" 2>/dev/null || break; sleep 0.1; done
     if kill -0 "$node_pid" 2>/dev/null; then

@@ -74,6 +74,15 @@ if nm -u "$O/ward-monitor" | grep -qE 'MHD_|curl_|cJSON_'; then bad "monitor sym
 else ok "monitor references no HTTP or JSON symbol"; fi
 mon=$(child_pid ward-monitor)
 check "monitor runs under seccomp" "2" "$(sed -nE 's/^Seccomp:\s+([0-9])/\1/p' /proc/$mon/status 2>/dev/null)"
+# The filter on its own (tests/serve/sandbox.c): what a running monitor
+# does goes on, what it must not do fails or kills.
+if cc $FZ -Ifaas/monitor -o "$G/sandbox" tests/serve/sandbox.c faas/monitor/mon_sandbox.c -lseccomp -lpthread; then
+    out=$(timeout 60 "$G/sandbox" 2>&1)
+    while read -r line; do
+        case "$line" in "PASS "*) ok "filter: ${line#PASS }" ;; "FAIL "*) bad "filter" "${line#FAIL }" ;; esac
+    done <<<"$out"
+    echo "$out" | tail -n 1 | grep -qE '^[0-9]+ passed, [0-9]+ failed$' || bad "filter test" "did not finish: $(echo "$out" | tail -n 3)"
+else bad "filter test" "does not compile"; fi
 
 # ---- deploy and invoke -----------------------------------------------------
 for f in upper wc reverse; do
@@ -305,7 +314,9 @@ for c in 1 2 3 4 5 6; do
     done <"$tmp/restart$c"
 done
 if [ "$good" = 30 ]; then ok "gateway kill -9: 30 requests sent at once all answered in ${ms} ms, 0 refused"
-else bad "requests across a gateway restart" "$good good, $refused refused, $wrong failed or wrong in ${ms} ms"; fi
+else bad "requests across a gateway restart" "$good good, $refused refused, $wrong failed or wrong in ${ms} ms:
+$(grep -v -h '^0 C' "$tmp"/restart? | sort | uniq -c | head -5)
+$(tail -n 20 "$tmp/node.log")"; fi
 [ "$ms" -lt 15000 ] && ok "gateway restart within bound (${ms} ms)" || bad "gateway restart bound" "${ms} ms"
 [ -n "$(child_pid ward-node)" ] && [ "$(child_pid ward-node)" != "$gw" ] && ok "a new gateway runs" || bad "new gateway" "none"
 
