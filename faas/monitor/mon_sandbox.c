@@ -16,8 +16,8 @@
  * once more threads allocate than it has arenas (8) it counts the CPUs
  * (/sys/devices/system/cpu/online, else sched_getaffinity) to size their
  * number. The first killed the monitor in the serve tests (memory freed
- * while a gateway reconnected); the second is not seen
- * while every thread allocates before the filter, but nothing keeps it so
+ * while a gateway reconnected); the second is not seen while every thread
+ * allocates before the filter, but nothing keeps it so
  * (tests/serve/sandbox.c does both).
  */
 #include <errno.h>
