@@ -30,7 +30,12 @@
  *            compiled: cpu name[64] (NUL-padded), BLAKE3 of the CPU features[32],
  *                      u32 optimisation level, the object code
  *            failed:   the message (text)
- * It leaves (status 0) when the monitor closes the socket.
+ *   cancel   "WNCX" and 28 bytes of zeros, while a request compiles: the
+ *            monitor no longer wants it (its deploy's connection is gone).
+ *            The child is killed and the reply is a failure, at once. A
+ *            cancel that crosses the reply on the way is ignored.
+ * It leaves (status 0) when the monitor closes the socket, at once even
+ * while a request compiles (its child is killed).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -168,6 +173,15 @@ static uint64_t cs_vm_bytes(void)
     return (uint64_t)pages * (uint64_t)(ps > 0 ? ps : 4096);
 }
 
+/* Polled with the pipe while a child compiles: a cancel from the monitor
+ * (true); false if the monitor is gone or sent anything else. */
+static bool cs_cancelled(int fd, bool *gone)
+{
+    uint8_t h[32];
+    if (!cli_io(fd, h, sizeof h, false) || memcmp(h, "WNCX", 4) != 0) *gone = true;
+    return !*gone;
+}
+
 /* One request in a child of its own (see the top). False if the monitor's
  * socket is gone. */
 static bool cs_fork(int fd, const uint8_t *h, const uint8_t *wasm, size_t len, bool sandbox)
@@ -201,19 +215,23 @@ static bool cs_fork(int fd, const uint8_t *h, const uint8_t *wasm, size_t len, b
     uint64_t until = deadline ? cli_now_ns() / 1000000u + deadline : UINT64_MAX;
     uint8_t *buf = NULL;
     size_t n = 0, cap = 0;
-    bool late = false, big = false, nomem = false, eof = false;
+    bool late = false, big = false, nomem = false, eof = false, cancelled = false, gone = false;
     for (;;) {
         uint64_t now = cli_now_ns() / 1000000u;
         if (now >= until) {
             late = true;
             break;
         }
-        struct pollfd pf = {p[0], POLLIN, 0};
-        int r = poll(&pf, 1,
+        struct pollfd pf[2] = {{p[0], POLLIN, 0}, {fd, POLLIN, 0}};
+        int r = poll(pf, 2,
                      until == UINT64_MAX ? -1 : (int)(until - now < 60000 ? until - now : 60000));
         if (r < 0 && errno == EINTR) continue;
         if (r == 0) continue;
         if (r < 0) break;
+        if (pf[1].revents && !pf[0].revents) {
+            cancelled = cs_cancelled(fd, &gone);
+            break;
+        }
         if (n == cap) {
             if (cap >= CS_MAX_REPLY) {
                 big = true;
@@ -242,13 +260,19 @@ static bool cs_fork(int fd, const uint8_t *h, const uint8_t *wasm, size_t len, b
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     bool whole = n >= 16 && !memcmp(buf, "WNC2", 4) && cs_get64(buf + 8) == n - 16;
+    if (gone) {
+        free(buf);
+        return false;
+    }
     if (eof && WIFEXITED(status) && WEXITSTATUS(status) == 0 && whole) {
         bool sent = cli_io(fd, buf, n, true);
         free(buf);
         return sent;
     }
     free(buf);
-    if (late)
+    if (cancelled)
+        snprintf(msg, sizeof msg, "cancelled: the deploy's connection is gone");
+    else if (late)
         snprintf(msg, sizeof msg, "compiling took longer than the node allows (%u ms)", deadline);
     else if (big)
         snprintf(msg, sizeof msg, "the object code is larger than %u MiB", CS_MAX_REPLY >> 20);
@@ -296,6 +320,7 @@ int cli_compile_server(int argc, char **argv)
         uint8_t h[32];
         if (!cli_io(fd, h, sizeof h, false)) break;
         uint64_t len = cs_get64(h + 24);
+        if (!memcmp(h, "WNCX", 4)) continue; /* for a request answered already */
         if (memcmp(h, "WNC2", 4) != 0 || len > CS_MAX_WASM) {
             cs_fail(fd, "malformed request");
             break;

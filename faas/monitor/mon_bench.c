@@ -52,7 +52,7 @@ static mon_fn *load(const char *path, const char *name)
     mon_fn *fn = NULL;
     if (!proto_decode(b.data, b.len, &m, &why))
         fprintf(stderr, "bench: %s\n", why);
-    else if (!(fn = mon_fn_build(&m, &st, msg, sizeof msg)))
+    else if (!(fn = mon_fn_build(&m, 0, &st, msg, sizeof msg)))
         fprintf(stderr, "bench: %s: %s\n", path, msg);
     proto_buf_free(&b);
     return fn;

@@ -138,7 +138,7 @@ static void on_tenant(uint64_t gen, const proto_msg *m)
     reply_ok(gen, m->id);
 }
 
-mon_fn *mon_fn_build(const proto_msg *m, proto_status *stp, char *msg, size_t msgcap)
+mon_fn *mon_fn_build(const proto_msg *m, uint64_t gen, proto_status *stp, char *msg, size_t msgcap)
 {
     mon_fn *fn = calloc(1, sizeof *fn);
     if (!fn) {
@@ -250,7 +250,8 @@ mon_fn *mon_fn_build(const proto_msg *m, proto_status *stp, char *msg, size_t ms
         goto fail;
     }
     /* Native code: compiled once, here, for the template and all its clones. */
-    if (fn->native && !mon_native_build(fn, wasm->data, wasm->len, &st, msg, msgcap)) goto fail;
+    if (fn->native && !mon_native_build(fn, wasm->data, wasm->len, gen, &st, msg, msgcap))
+        goto fail;
     mon_attest_measure(fn, m, wasm->data, wasm->len);
     st = PROTO_ST_BAD_MODULE;
     bool over_limit = false;
@@ -275,7 +276,7 @@ fail:
 /* Publishes a deploy built on the deploy thread: under mon.lock, and only
  * for the connection it came on (a new connection starts with HELLO, which
  * forgets every function; the gateway then deploys its store again). */
-static bool conn_is(uint64_t gen)
+bool mon_conn_is(uint64_t gen)
 {
     pthread_mutex_lock(&mon.out_lock);
     bool same = gen == mon.conn_gen;
@@ -287,11 +288,11 @@ static void deploy_publish(uint64_t gen, const proto_msg *m)
 {
     char msg[320];
     proto_status st;
-    if (!conn_is(gen)) return; /* its connection is gone: not worth building */
-    mon_fn *fn = mon_fn_build(m, &st, msg, sizeof msg);
+    if (!mon_conn_is(gen)) return; /* its connection is gone: not worth building */
+    mon_fn *fn = mon_fn_build(m, gen, &st, msg, sizeof msg);
     if (!fn) return mon_reply_error(gen, m->id, st, msg, -1);
     pthread_mutex_lock(&mon.lock);
-    if (!conn_is(gen)) {
+    if (!mon_conn_is(gen)) {
         pthread_mutex_unlock(&mon.lock);
         mon_fn_release(fn);
         return; /* nobody to answer */

@@ -12,7 +12,11 @@
  * answers with through libward's own loader (ward_module_native_load):
  * once per deploy; the template and every clone of it run that code.
  * The object's SHA-512, the CPU and the optimisation level the helper
- * names go into the function's measurement (mon_attest.c).
+ * names go into the function's measurement (mon_attest.c). A compilation
+ * whose deploy's connection goes away meanwhile (the gateway restarted:
+ * nobody takes the answer, and the new gateway deploys its store again)
+ * is cancelled, so that it holds neither the helper nor the tenant's next
+ * deploys.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +38,7 @@
 #define MN_GRACE_MS 30000
 #define MN_MAX_OBJECT (512u << 20)
 #define MN_CACHE_BYTES (256u << 20) /* objects kept for deploys of the same module again */
+#define MN_CHECK_MS 200             /* how often a waiting deploy looks at its connection */
 
 /* The helper's answers, kept by what they depend on (the module's bytes,
  * memory mode, Cage flags: the helper's output is the same for the same
@@ -64,7 +69,7 @@ static struct {
     /* counters, under stat_lock (a STATS reply must not wait for a compilation) */
     pthread_mutex_t stat_lock;
     bool available;
-    uint64_t compiles, failures, object_bytes, functions, cache_hits;
+    uint64_t compiles, failures, cancelled, object_bytes, functions, cache_hits;
     double seconds;
 } mn = {.lock = PTHREAD_MUTEX_INITIALIZER,
         .free_cv = PTHREAD_COND_INITIALIZER,
@@ -239,16 +244,27 @@ static uint64_t mn_ms(void)
     return (uint64_t)(mn_now() * 1000.0);
 }
 
-static bool mn_recv(int fd, void *p, size_t n, uint64_t until_ms)
+/* Reads n bytes from helper fd until until_ms. While gen is set and the
+ * helper has not been told yet (*cancelled), a gone connection gen tells it
+ * to stop (compile_server.c: "WNCX"); its answer comes at once then. */
+static bool mn_recv(int fd, void *p, size_t n, uint64_t until_ms, uint64_t gen, bool *cancelled)
 {
+    static const uint8_t cancel[32] = {'W', 'N', 'C', 'X'};
     uint8_t *b = p;
     while (n) {
         uint64_t now = mn_ms();
         if (now >= until_ms) return false;
+        bool watch = gen && !*cancelled;
         struct pollfd pf = {fd, POLLIN, 0};
-        int r = poll(&pf, 1, (int)(until_ms - now));
+        uint64_t left = until_ms - now;
+        int r = poll(&pf, 1, (int)(watch && left > MN_CHECK_MS ? MN_CHECK_MS : left));
         if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return false;
+        if (r == 0 && watch && !mon_conn_is(gen)) {
+            if (!mn_send(fd, cancel, sizeof cancel)) return false;
+            *cancelled = true;
+        }
+        if (r == 0) continue;
+        if (r < 0) return false;
         ssize_t k = read(fd, b, n);
         if (k < 0 && errno == EINTR) continue;
         if (k <= 0) return false;
@@ -289,8 +305,8 @@ static void mn_lost(unsigned i, const char *what, char *msg, size_t cap)
     pthread_mutex_unlock(&mn.stat_lock);
 }
 
-bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, proto_status *st, char *msg,
-                      size_t cap)
+bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, uint64_t gen, proto_status *st,
+                      char *msg, size_t cap)
 {
     bool ok = false;
     *st = PROTO_ST_INTERNAL;
@@ -306,7 +322,7 @@ bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, proto_status 
         crypto_hash_sha512_final(&ks, key);
     }
     uint64_t n = 0;
-    bool cached = false;
+    bool cached = false, cancelled = false;
     int hi = -1; /* the helper this deploy talks to */
     pthread_mutex_lock(&mn.lock);
     /* The code kept from an earlier deploy, or a free helper; looked for
@@ -360,14 +376,14 @@ bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, proto_status 
     uint8_t r[16];
     if (!mn_send(fd, h, sizeof h) || !mn_send(fd, wasm, len)) {
         lost = "is gone";
-    } else if (!mn_recv(fd, r, sizeof r, until) || memcmp(r, "WNC2", 4) != 0) {
+    } else if (!mn_recv(fd, r, sizeof r, until, gen, &cancelled) || memcmp(r, "WNC2", 4) != 0) {
         lost = "died or did not answer in time";
     } else {
         status = (uint32_t)r[4] | (uint32_t)r[5] << 8 | (uint32_t)r[6] << 16 | (uint32_t)r[7] << 24;
         n = mn_get64(r + 8);
         if (n > MN_MAX_OBJECT || (status == 0 && n < 100))
             lost = "sent a malformed reply";
-        else if (!(obj = malloc(n ? n : 1)) || !mn_recv(fd, obj, n, until))
+        else if (!(obj = malloc(n ? n : 1)) || !mn_recv(fd, obj, n, until, 0, &cancelled))
             lost = "died while answering";
     }
 
@@ -376,6 +392,13 @@ bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, proto_status 
     if (lost) mn_lost((unsigned)hi, lost, msg, cap);
     pthread_cond_broadcast(&mn.free_cv);
     if (lost) goto out;
+    if (status != 0 && cancelled) {
+        pthread_mutex_lock(&mn.stat_lock);
+        mn.cancelled++;
+        pthread_mutex_unlock(&mn.stat_lock);
+        snprintf(msg, cap, "tier native: compiling cancelled: the deploy's connection is gone");
+        goto out;
+    }
     if (status != 0) {
         mn_count(false, 0, 0, 0);
         *st = PROTO_ST_BAD_MODULE;
@@ -445,6 +468,7 @@ void mon_native_stats(proto_buf *b)
     mon_stat(b, "ward_monitor_native_available %d", mn.available);
     mon_stat(b, "ward_monitor_native_compiles_total %llu", (unsigned long long)mn.compiles);
     mon_stat(b, "ward_monitor_native_failures_total %llu", (unsigned long long)mn.failures);
+    mon_stat(b, "ward_monitor_native_cancelled_total %llu", (unsigned long long)mn.cancelled);
     mon_stat(b, "ward_monitor_native_cache_hits_total %llu", (unsigned long long)mn.cache_hits);
     mon_stat(b, "ward_monitor_native_functions_total %llu", (unsigned long long)mn.functions);
     mon_stat(b, "ward_monitor_native_object_bytes_total %llu", (unsigned long long)mn.object_bytes);

@@ -143,8 +143,11 @@ mon_worker *mon_worker_new(void); /* a worker without a thread (the benchmark's)
  * true if the invocation succeeded. t0: when the job started (ns). */
 bool mon_job_exec(mon_worker *w, mon_job *job, proto_buf *b, uint64_t t0);
 /* A function from a DEPLOY message: checked, compiled, instantiated once
- * (mon_main.c). NULL with *st and msg on failure. */
-mon_fn *mon_fn_build(const proto_msg *m, proto_status *st, char *msg, size_t cap);
+ * (mon_main.c). NULL with *st and msg on failure. gen: the connection it
+ * came on (a compilation stops when that is gone); 0 for none. */
+mon_fn *mon_fn_build(const proto_msg *m, uint64_t gen, proto_status *st, char *msg, size_t cap);
+/* Whether gen is still the gateway's connection (mon_main.c). */
+bool mon_conn_is(uint64_t gen);
 /* Checks fn and builds its template (at deploy, mon_main.c); false with msg. */
 bool mon_fn_check(mon_fn *fn, bool *over_limit, char *msg, size_t cap);
 /* k idle clones of fn's template held while measure(arg) runs (the benchmark's density). */
@@ -283,9 +286,10 @@ bool mon_native_start(bool want, unsigned helpers, uint32_t timeout_ms, uint32_t
 bool mon_native_exe_hash(uint8_t out[64]);
 const char *mon_native_why(void); /* why there is no native code */
 /* At deploy: compiles fn's module (wasm: its bytes) in the helper, loads
- * the code into fn->module and fills fn->nat_*. False with *st and msg. */
-bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, proto_status *st, char *msg,
-                      size_t cap);
+ * the code into fn->module and fills fn->nat_*. False with *st and msg.
+ * The compilation is cancelled once connection gen is gone (0: never). */
+bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, uint64_t gen, proto_status *st,
+                      char *msg, size_t cap);
 void mon_native_stats(proto_buf *b);
 
 /* mon_sandbox.c: the seccomp filter; fills `list` with the system calls it allows. */

@@ -261,6 +261,55 @@ for deploys in 2 1; do
         "$(req POST /v1/functions/g/invoke -H 'Authorization: Bearer tok-q' -d hi)"
     stop_node
 done
+# ---- compilations nobody waits for any more -------------------------------------------
+# The gateway dies while the big module compiles for it: nobody takes the
+# answer (the new gateway deploys its store again), so the monitor cancels
+# the compilation, and the tenant's next deploy does not wait for it. The
+# monitor dies while a helper compiles: the helper and its child go at once.
+alive() { # pids...: those still running (a zombie has ended)
+    for p in "$@"; do
+        local st; st=$(ps -o stat= -p "$p" 2>/dev/null)
+        [ -n "$st" ] && [ "${st:0:1}" != Z ] && echo "$p"
+    done
+}
+rm -rf "$tmp/store"
+start_node --compile-timeout 60 --tenant slow:tok-s
+slow_deploy() { # name file
+    req PUT "/v1/functions/$1" --data-binary @"$2" -H 'Authorization: Bearer tok-s' \
+        -H "X-Ward-Manifest: $(man paged native)"
+}
+slow_deploy big "$tmp/big.wasm" >"$tmp/gone-big" &
+big=$!
+sleep 1
+kill -9 "$(child_pid ward-node)"
+wait $big
+check "a deploy in flight when the gateway dies: no answer" "000" "$(head -c 3 "$tmp/gone-big")"
+sleep 0.2
+wait_healthy || bad "gateway restart" "not healthy"
+t0=$(date +%s%N)
+r=$(slow_deploy h "$G/upper.wasm")
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "after the gateway's restart, the same tenant deploys" "201" "${r%% *}"
+if [ "$ms" -lt 10000 ]; then ok "in ${ms} ms: the gone gateway's compilation (27 s) was cancelled"
+else bad "the gone gateway's compilation" "the next deploy took ${ms} ms"; fi
+check "the cancelled compilation is counted" "1" "$(metric ward_monitor_native_cancelled_total)"
+check "as no failure" "0" "$(metric ward_monitor_native_failures_total)"
+mon=$(child_pid ward-monitor)
+slow_deploy big "$tmp/big.wasm" >/dev/null &
+big=$!
+sleep 1
+helpers=$(pgrep -P "$mon" | xargs)
+kids=$(for h in $helpers; do pgrep -P "$h"; done | xargs)
+[ -n "$kids" ] && ok "a helper's child compiles the big module" || bad "compiling child" "none"
+kill -9 "$mon"
+wait $big
+left=$(alive $helpers $kids)
+for _ in $(seq 30); do [ -z "$left" ] && break; sleep 0.1; left=$(alive $helpers $kids); done
+check "the monitor's kill -9: its helpers and their compiling child end within 3 s" "" "$left"
+wait_healthy && check "native code with the new monitor" "1" "$(metric ward_monitor_native_available)" ||
+    bad "monitor restart" "not healthy"
+stop_node
+
 r=$("$W" serve --deploys 17 2>&1)
 check "--deploys 17 is refused" "2 ward: error: --deploys 17: 1 to 16 (see 'ward serve --help')" "$? $r"
 
