@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -98,21 +99,34 @@ typedef struct node {
     const char *tier;   /* --tier: the default of functions whose manifest names none */
     unsigned compile_ms, compile_mib; /* --compile-timeout, --compile-memory */
     unsigned deploys;                 /* --deploys */
+    /* The key of the MAC on native code the gateway stores for monitors
+     * (faas/proto.h, PROTO_F_NATIVE): random, the same for every monitor
+     * this node starts, never given to the gateway. */
+    uint8_t code_key[32];
     pid_t mon_pid, gw_pid;
     int mon_ctl, gw_ctl; /* this process's ends */
 } node;
 
 static pid_t start_monitor(node *n)
 {
-    int sv[2];
+    int sv[2], kp[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) return -1;
-    pid_t pid = fork();
+    /* The code key through a pipe (never in argv or the environment). */
+    if (pipe2(kp, O_CLOEXEC)) {
+        close(sv[0]), close(sv[1]);
+        return -1;
+    }
+    bool key_ok = write(kp[1], n->code_key, sizeof n->code_key) == (ssize_t)sizeof n->code_key;
+    close(kp[1]);
+    pid_t pid = key_ok ? fork() : -1;
     if (pid == 0) {
         signal(SIGINT, SIG_IGN); /* the supervisor stops it (a terminal's ^C reaches all) */
         signal(SIGTERM, SIG_DFL);
-        int fd = dup(sv[1]); /* without CLOEXEC: the one descriptor the monitor inherits */
-        char ctl[16], w[16], q[16], cms[16], cmib[16], dep[16];
+        int fd = dup(sv[1]); /* without CLOEXEC: the descriptors the monitor inherits */
+        int kfd = dup(kp[0]);
+        char ctl[16], w[16], q[16], cms[16], cmib[16], dep[16], key[16];
         snprintf(ctl, sizeof ctl, "%d", fd);
+        snprintf(key, sizeof key, "%d", kfd);
         snprintf(cms, sizeof cms, "%u", n->compile_ms);
         snprintf(cmib, sizeof cmib, "%u", n->compile_mib);
         snprintf(w, sizeof w, "%u", n->workers);
@@ -133,6 +147,8 @@ static pid_t start_monitor(node *n)
                         cms,
                         "--compile-memory-mib",
                         cmib,
+                        "--code-key-fd",
+                        key,
                         n->sandbox ? "--attest" : "--no-sandbox",
                         n->sandbox ? (char *)n->attest : "--attest",
                         n->sandbox ? NULL : (char *)n->attest,
@@ -142,6 +158,7 @@ static pid_t start_monitor(node *n)
         _exit(127);
     }
     close(sv[1]);
+    close(kp[0]);
     if (pid < 0) {
         close(sv[0]);
         return -1;
@@ -248,6 +265,8 @@ int cli_serve(int argc, char **argv)
     n.tier = "interp";
     n.compile_ms = 120000;
     n.compile_mib = 4096;
+    if (getrandom(n.code_key, sizeof n.code_key, 0) != (ssize_t)sizeof n.code_key)
+        return fprintf(stderr, "ward serve: no random bytes for the code key\n"), 1;
     n.gw.max_body = 64u << 20;
     n.mon_ctl = n.gw_ctl = -1;
     for (int i = 0; i < argc; i++) {

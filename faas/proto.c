@@ -51,7 +51,7 @@ static const uint8_t proto_kinds[PROTO_TAG_MAX_] = {
     [PROTO_F_EVIDENCE] = K_BYTES,     [PROTO_F_MEASUREMENT] = K_BYTES | K_REPEAT,
     [PROTO_F_SEALED] = K_BYTES,       [PROTO_F_CAGE] = K_NUM,
     [PROTO_F_ARG] = K_STR | K_REPEAT, [PROTO_F_GRANTS] = K_NUM,
-    [PROTO_F_TIER] = K_NUM,
+    [PROTO_F_TIER] = K_NUM,           [PROTO_F_NATIVE] = K_BYTES,
 };
 
 static bool proto_type_known(uint16_t t)

@@ -26,6 +26,14 @@
  * (sealed by a client, or by the monitor for the store); its OK then
  * carries MEASUREMENT and, for the store, the module sealed by the
  * monitor (PROTO_F_SEALED).
+ *
+ * The OK of a native-tier deploy of a module that is not sealed carries
+ * PROTO_F_NATIVE: the compile helper's answer (the object code) behind a
+ * MAC under a key of the node's supervisor that only monitors hold. The
+ * gateway stores it with the function and sends it back with the deploy
+ * when it deploys its store again (a restart of either side); a monitor
+ * that finds its MAC good loads that code instead of compiling the module
+ * again, and compiles as ever if not (docs/serve.md, "Native code").
  */
 #ifndef WARD_FAAS_PROTO_H
 #define WARD_FAAS_PROTO_H
@@ -93,6 +101,7 @@ typedef enum proto_tag {
     PROTO_F_ARG = 29,         /* S* a function's arguments after its name (manifest wasi.args) */
     PROTO_F_GRANTS = 30,      /* N WASI grants of a function: PROTO_GRANT_* (default none) */
     PROTO_F_TIER = 31,        /* N execution tier: PROTO_TIER_* (absent: the node's default) */
+    PROTO_F_NATIVE = 32,      /* B a native function's code for the store (see below) */
     PROTO_TAG_MAX_
 } proto_tag;
 

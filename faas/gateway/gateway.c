@@ -216,6 +216,12 @@ static enum MHD_Result deploy(struct MHD_Connection *c, const char *tenant, cons
                    !gw_store_put(tenant, "fn", name, "json", json, strlen(json))) {
             ret = error(c, 500, "store", "the function store could not be written", -1);
         } else {
+            /* Native code for the next monitor (proto.h, PROTO_F_NATIVE):
+             * only worth keeping, so a failed write costs a compilation
+             * after a restart, nothing else; an old one goes. */
+            const proto_field *code = proto_get(m, PROTO_F_NATIVE);
+            if (!code || !gw_store_put(tenant, "fn", name, "native", code->data, code->len))
+                gw_store_del(tenant, "fn", name, "native");
             /* The tier the monitor runs it in (a manifest without one: the
              * node's default); ward client measures native code itself. */
             uint64_t tier = PROTO_TIER_INTERP;
@@ -253,6 +259,7 @@ static enum MHD_Result undeploy(struct MHD_Connection *c, const char *tenant, co
     /* A function the monitor did not have (refused at replay) is removed all the same. */
     gw_store_del(tenant, "fn", name, "wasm");
     gw_store_del(tenant, "fn", name, "json");
+    gw_store_del(tenant, "fn", name, "native");
     return respond(c, 204, NULL, "", 0, NULL, NULL, NULL, NULL);
 }
 

@@ -137,8 +137,11 @@ int64_t gw_call(proto_buf *req, uint64_t timeout_ms, uint8_t **reply, size_t *le
     return call_raw(req, timeout_ms, reply, len, true);
 }
 
-/* A request during replay: a reply of type OK or an error message in why. */
-static bool replay_call(proto_buf *b, char *why, size_t cap)
+/* A request during replay: a reply of type OK or an error message in why.
+ * For the deploy of function fn of tenant (NULL: another request), native
+ * code in the OK is kept in the store: the monitor sends it when it did not
+ * take the store's (none, or refused: from another node's run, changed). */
+static bool replay_call(proto_buf *b, const char *tenant, const char *fn, char *why, size_t cap)
 {
     uint8_t *raw = NULL;
     size_t len;
@@ -149,6 +152,8 @@ static bool replay_call(proto_buf *b, char *why, size_t cap)
         return false;
     }
     bool ok = proto_decode(raw, len, &m, &w) && m.type == PROTO_OK;
+    const proto_field *code = ok && fn ? proto_get(&m, PROTO_F_NATIVE) : NULL;
+    if (code) gw_store_put(tenant, "fn", fn, "native", code->data, code->len);
     if (!ok) {
         char msg[300] = "bad reply";
         proto_str(&m, PROTO_F_MESSAGE, msg, sizeof msg);
@@ -165,7 +170,7 @@ static void *replay(void *arg)
     proto_buf b = {0};
     char why[300];
     proto_begin(&b, PROTO_HELLO, 0);
-    bool ok = replay_call(&b, why, sizeof why);
+    bool ok = replay_call(&b, NULL, NULL, why, sizeof why);
     for (size_t i = 0; ok && i < cfg->ntenants; i++) {
         const gw_tenant *t = &cfg->tenants[i];
         proto_begin(&b, PROTO_TENANT, 0);
@@ -173,7 +178,7 @@ static void *replay(void *arg)
         if (t->max_funcs) proto_put_u64(&b, PROTO_F_LIMIT_FUNCS, t->max_funcs);
         if (t->max_conc) proto_put_u64(&b, PROTO_F_LIMIT_CONC, t->max_conc);
         if (t->max_mem) proto_put_u64(&b, PROTO_F_LIMIT_MEM, t->max_mem);
-        ok = replay_call(&b, why, sizeof why);
+        ok = replay_call(&b, NULL, NULL, why, sizeof why);
     }
     size_t n = 0, bad = 0;
     gw_fn_ref *refs = ok ? gw_store_all(&n) : NULL;
@@ -183,7 +188,7 @@ static void *replay(void *arg)
             bad++;
             continue;
         }
-        if (!replay_call(&b, why, sizeof why)) {
+        if (!replay_call(&b, refs[i].tenant, refs[i].name, why, sizeof why)) {
             fprintf(stderr, "ward gateway: re-deploy of %s/%s refused: %s\n", refs[i].tenant,
                     refs[i].name, why);
             bad++;

@@ -1,5 +1,6 @@
 /* gw_store.c - the function store: one folder per tenant under the store's
  * folder, t/TENANT/fn/NAME.wasm and NAME.json (the canonical manifest),
+ * NAME.native (the monitor's native code for it, proto.h: PROTO_F_NATIVE),
  * t/TENANT/chain/NAME.json. What is acknowledged to a client is on disk
  * (written and renamed before the reply), so a restart of either process
  * loses nothing deployed. */
@@ -220,6 +221,14 @@ bool gw_deploy_msg(proto_buf *b, const char *tenant, const char *name, char *why
         ok = gw_deploy_build(b, tenant, name, wasm, wlen, &m);
         gw_manifest_free(&m);
     }
+    /* The monitor's native code, if kept and if the message can carry it
+     * with the module (a monitor that cannot use it compiles). */
+    size_t clen;
+    char *code = ok ? gw_store_get(tenant, "fn", name, "native", &clen) : NULL;
+    if (code && wlen + clen + (1u << 20) <= PROTO_MAX_PAYLOAD)
+        proto_put(b, PROTO_F_NATIVE, code, clen);
+    ok = ok && !b->failed;
+    free(code);
     free(wasm);
     free(json);
     return ok;

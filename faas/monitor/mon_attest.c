@@ -427,6 +427,8 @@ bool mon_attest_deploy_check(mon_fn *fn, char *msg, size_t cap)
 
 void mon_attest_fn_free(mon_fn *fn)
 {
+    free(fn->nat_store);
+    fn->nat_store = NULL;
     if (fn->plain) {
         sodium_memzero(fn->plain, fn->plain_len);
         free(fn->plain);
@@ -443,6 +445,7 @@ void mon_attest_deploy_reply(uint64_t gen, uint32_t id, mon_fn *fn)
     /* The tier the function runs in (the node's default resolved): a client
      * measures a native one with its object code (docs/attest.md). */
     proto_put_u64(&b, PROTO_F_TIER, fn->native ? PROTO_TIER_NATIVE : PROTO_TIER_INTERP);
+    if (fn->nat_store) proto_put(&b, PROTO_F_NATIVE, fn->nat_store, fn->nat_store_len);
     if (fn->sealed == 1 && ma.have_store_key && fn->plain) {
         /* The store keeps the module sealed under the store key, so that a
          * restarted monitor can open it again and the gateway never can. */

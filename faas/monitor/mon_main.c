@@ -250,7 +250,8 @@ mon_fn *mon_fn_build(const proto_msg *m, uint64_t gen, proto_status *stp, char *
         goto fail;
     }
     /* Native code: compiled once, here, for the template and all its clones. */
-    if (fn->native && !mon_native_build(fn, wasm->data, wasm->len, gen, &st, msg, msgcap))
+    if (fn->native && !mon_native_build(fn, wasm->data, wasm->len, gen,
+                                        proto_get(m, PROTO_F_NATIVE), &st, msg, msgcap))
         goto fail;
     mon_attest_measure(fn, m, wasm->data, wasm->len);
     st = PROTO_ST_BAD_MODULE;
@@ -651,7 +652,7 @@ static void set_conn(int fd)
 
 int main(int argc, char **argv)
 {
-    int ctl = -1;
+    int ctl = -1, key_fd = -1;
     unsigned workers = 2, deployers = 2;
     size_t queue = 256;
     bool sandbox = true, want_native = true;
@@ -662,6 +663,8 @@ int main(int argc, char **argv)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--ctl") && v)
             ctl = atoi(argv[++i]);
+        else if (!strcmp(a, "--code-key-fd") && v)
+            key_fd = atoi(argv[++i]);
         else if (!strcmp(a, "--workers") && v)
             workers = (unsigned)atoi(argv[++i]);
         else if (!strcmp(a, "--deploys") && v)
@@ -699,8 +702,13 @@ int main(int argc, char **argv)
             stderr,
             "usage: ward-monitor --ctl FD [--workers 1..256] [--deploys 1..16] [--queue 1..65536] "
             "[--timeout-ms N] [--attest none|sim:KEYFILE|tsm] [--no-sandbox]\n"
+            "       [--code-key-fd FD]"
             "       [--tier interp|native] [--no-native] [--compile-timeout-ms "
             "1..3600000]\n       [--compile-memory-mib N (0: no limit)]\n");
+        return 2;
+    }
+    if (!mon_native_key(key_fd)) {
+        fprintf(stderr, "ward-monitor: --code-key-fd %d: no key\n", key_fd);
         return 2;
     }
     /* The compile helper, forked before any thread starts. */

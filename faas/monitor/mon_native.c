@@ -17,6 +17,17 @@
  * nobody takes the answer, and the new gateway deploys its store again)
  * is cancelled, so that it holds neither the helper nor the tenant's next
  * deploys.
+ *
+ * The code for the store (PROTO_F_NATIVE, proto.h): the helper's answer
+ * behind a MAC, BLAKE2b keyed with the node's code key (from the
+ * supervisor, the same for each monitor it starts), over what the answer
+ * depends on: the helper's executable, the module and its memory mode and
+ * Cage flags. The gateway keeps it (it holds the module in the clear
+ * anyway; a sealed module's code is never handed out) but cannot change
+ * it: changed by one bit, or made by another helper or for another
+ * module, it is refused and the module is compiled as ever. So a restarted monitor
+ * loads its store's code instead of compiling all of it again, and never
+ * runs code its own helper did not make.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +50,8 @@
 #define MN_MAX_OBJECT (512u << 20)
 #define MN_CACHE_BYTES (256u << 20) /* objects kept for deploys of the same module again */
 #define MN_CHECK_MS 200             /* how often a waiting deploy looks at its connection */
+#define MN_MAC 32u
+#define MN_STORE_MAX (PROTO_MAX_PAYLOAD - (1u << 20)) /* a reply with it must fit */
 
 /* The helper's answers, kept by what they depend on (the module's bytes,
  * memory mode, Cage flags: the helper's output is the same for the same
@@ -64,32 +77,68 @@ static struct {
     char why[300];                   /* why there is no native code (alive == 0) */
     uint8_t exe_hash[64];
     bool have_exe;
-    mn_entry *cache; /* under lock */
+    uint8_t code_key[32]; /* PROTO_F_NATIVE's MAC */
+    mn_entry *cache;      /* under lock */
     size_t cache_bytes;
     /* counters, under stat_lock (a STATS reply must not wait for a compilation) */
     pthread_mutex_t stat_lock;
     bool available;
     uint64_t compiles, failures, cancelled, object_bytes, functions, cache_hits;
+    uint64_t store_hits, store_refused;
     double seconds;
 } mn = {.lock = PTHREAD_MUTEX_INITIALIZER,
         .free_cv = PTHREAD_COND_INITIALIZER,
         .stat_lock = PTHREAD_MUTEX_INITIALIZER};
 
-static void mn_count(bool ok, uint64_t bytes, uint32_t funcs, double seconds)
+/* Where a deploy's code came from. */
+enum { MN_FAILED, MN_COMPILED, MN_CACHED, MN_STORED };
+
+static void mn_count(int how, uint64_t bytes, uint32_t funcs, double seconds)
 {
     pthread_mutex_lock(&mn.stat_lock);
-    if (ok && !bytes) {
-        mn.cache_hits++;
+    if (how == MN_FAILED) {
+        mn.failures++;
+    } else {
+        mn.cache_hits += how == MN_CACHED;
+        mn.store_hits += how == MN_STORED;
         mn.functions += funcs;
-    } else if (ok) {
+    }
+    if (how == MN_COMPILED) {
         mn.compiles++;
         mn.object_bytes += bytes;
-        mn.functions += funcs;
         mn.seconds += seconds;
-    } else {
-        mn.failures++;
     }
     pthread_mutex_unlock(&mn.stat_lock);
+}
+
+bool mon_native_key(int fd)
+{
+    if (fd < 0) {
+        randombytes_buf(mn.code_key, sizeof mn.code_key);
+        return true;
+    }
+    size_t got = 0;
+    while (got < sizeof mn.code_key) {
+        ssize_t k = read(fd, mn.code_key + got, sizeof mn.code_key - got);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) break;
+        got += (size_t)k;
+    }
+    close(fd);
+    return got == sizeof mn.code_key;
+}
+
+/* The MAC of the code for the store: what the helper answered (reply, n
+ * bytes) for the module and configuration of key. */
+static void mn_mac(uint8_t out[MN_MAC], const uint8_t key[64], const uint8_t *reply, size_t n)
+{
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, mn.code_key, sizeof mn.code_key, MN_MAC);
+    crypto_generichash_update(&st, (const uint8_t *)"ward-native-store-1", 19);
+    crypto_generichash_update(&st, mn.exe_hash, sizeof mn.exe_hash);
+    crypto_generichash_update(&st, key, 64);
+    crypto_generichash_update(&st, reply, n);
+    crypto_generichash_final(&st, out, MN_MAC);
 }
 
 static bool mn_hash_fd(int fd, uint8_t out[64])
@@ -294,7 +343,7 @@ static void mn_lost(unsigned i, const char *what, char *msg, size_t cap)
     close(mn.fd[i]);
     mn.fd[i] = -1;
     mn.alive--;
-    mn_count(false, 0, 0, 0);
+    mn_count(MN_FAILED, 0, 0, 0);
     snprintf(msg, cap, "tier native: the compile helper %s%s", what,
              mn.alive ? "" : "; native code is unavailable until the node restarts");
     if (!mn.alive)
@@ -305,8 +354,8 @@ static void mn_lost(unsigned i, const char *what, char *msg, size_t cap)
     pthread_mutex_unlock(&mn.stat_lock);
 }
 
-bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, uint64_t gen, proto_status *st,
-                      char *msg, size_t cap)
+bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, uint64_t gen,
+                      const proto_field *stored, proto_status *st, char *msg, size_t cap)
 {
     bool ok = false;
     *st = PROTO_ST_INTERNAL;
@@ -322,8 +371,23 @@ bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, uint64_t gen,
         crypto_hash_sha512_final(&ks, key);
     }
     uint64_t n = 0;
-    bool cached = false, cancelled = false;
+    bool cancelled = false;
+    int how = MN_COMPILED;
     int hi = -1; /* the helper this deploy talks to */
+    if (stored && stored->len >= MN_MAC + 100) {
+        uint8_t mac[MN_MAC];
+        mn_mac(mac, key, stored->data + MN_MAC, stored->len - MN_MAC);
+        if (!sodium_memcmp(mac, stored->data, MN_MAC) && (obj = malloc(stored->len - MN_MAC))) {
+            n = stored->len - MN_MAC;
+            memcpy(obj, stored->data + MN_MAC, n);
+            how = MN_STORED;
+        }
+    }
+    if (stored && how != MN_STORED) {
+        pthread_mutex_lock(&mn.stat_lock);
+        mn.store_refused++;
+        pthread_mutex_unlock(&mn.stat_lock);
+    }
     pthread_mutex_lock(&mn.lock);
     /* The code kept from an earlier deploy, or a free helper; looked for
      * again after each wait (the deploy waited for may have compiled this
@@ -334,6 +398,7 @@ bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, uint64_t gen,
             snprintf(msg, cap, "tier native: %s", mn.why);
             goto out;
         }
+        if (how == MN_STORED) goto load; /* (loaded only with the fault handler in place) */
         for (mn_entry **pp = &mn.cache; *pp; pp = &(*pp)->next) {
             if (memcmp((*pp)->key, key, 64) != 0) continue;
             mn_entry *e = *pp;
@@ -347,10 +412,10 @@ bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, uint64_t gen,
             }
             memcpy(obj, e->reply, e->len);
             n = e->len;
-            cached = true;
+            how = MN_CACHED;
             break;
         }
-        if (cached) goto load;
+        if (how == MN_CACHED) goto load;
         for (unsigned i = 0; i < mn.nhelpers && hi < 0; i++)
             if (mn.fd[i] >= 0 && !mn.busy[i]) hi = (int)i;
         if (hi >= 0) break;
@@ -400,7 +465,7 @@ bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, uint64_t gen,
         goto out;
     }
     if (status != 0) {
-        mn_count(false, 0, 0, 0);
+        mn_count(MN_FAILED, 0, 0, 0);
         *st = PROTO_ST_BAD_MODULE;
         snprintf(msg, cap, "tier native: compiling failed: %.*s", (int)(n < 240 ? n : 240),
                  (const char *)obj);
@@ -419,19 +484,25 @@ load:
     if (!ward_module_native_load(fn->module, fn->paged ? WARD_MEMORY_PAGED : WARD_MEMORY_FLAT,
                                  (fn->cage & PROTO_CAGE_MEM_SAFETY) != 0, obj + 100, n - 100, &nc,
                                  err, sizeof err)) {
-        mn_count(false, 0, 0, 0);
+        mn_count(MN_FAILED, 0, 0, 0);
         *st = PROTO_ST_BAD_MODULE;
         snprintf(msg, cap, "tier native: loading the code failed: %s", err);
         goto out;
     }
     fn->nat_funcs = nc;
-    mn_count(true, cached ? 0 : n - 100, nc, mn_now() - t0);
+    mn_count(how, n - 100, nc, mn_now() - t0);
+    if (how != MN_STORED && !fn->sealed && n + MN_MAC <= MN_STORE_MAX &&
+        (fn->nat_store = malloc(n + MN_MAC))) {
+        fn->nat_store_len = n + MN_MAC;
+        mn_mac(fn->nat_store, key, obj, n);
+        memcpy(fn->nat_store + MN_MAC, obj, n);
+    }
     /* Kept once (two tenants' deploys of one module may have compiled it
      * side by side). */
     bool kept_already = false;
     for (mn_entry *e = mn.cache; e && !kept_already; e = e->next)
         kept_already = !memcmp(e->key, key, 64);
-    if (!cached && !kept_already && n <= MN_CACHE_BYTES) {
+    if (how != MN_CACHED && !kept_already && n <= MN_CACHE_BYTES) {
         mn_entry *e = malloc(sizeof *e);
         if (e) {
             memcpy(e->key, key, 64);
@@ -470,6 +541,9 @@ void mon_native_stats(proto_buf *b)
     mon_stat(b, "ward_monitor_native_failures_total %llu", (unsigned long long)mn.failures);
     mon_stat(b, "ward_monitor_native_cancelled_total %llu", (unsigned long long)mn.cancelled);
     mon_stat(b, "ward_monitor_native_cache_hits_total %llu", (unsigned long long)mn.cache_hits);
+    mon_stat(b, "ward_monitor_native_store_hits_total %llu", (unsigned long long)mn.store_hits);
+    mon_stat(b, "ward_monitor_native_store_refused_total %llu",
+             (unsigned long long)mn.store_refused);
     mon_stat(b, "ward_monitor_native_functions_total %llu", (unsigned long long)mn.functions);
     mon_stat(b, "ward_monitor_native_object_bytes_total %llu", (unsigned long long)mn.object_bytes);
     mon_stat(b, "ward_monitor_native_compile_seconds_total %.6f", mn.seconds);

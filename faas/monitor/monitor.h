@@ -73,6 +73,8 @@ typedef struct mon_fn {
     uint8_t nat_features[32]; /* BLAKE3 of its features */
     uint32_t nat_opt;         /* LLVM optimisation level */
     uint8_t nat_object[64];   /* SHA-512 of the object code */
+    uint8_t *nat_store;       /* PROTO_F_NATIVE for the deploy's reply (NULL: none) */
+    size_t nat_store_len;
 } mon_fn;
 
 struct mon_tenant {
@@ -285,11 +287,18 @@ bool mon_native_start(bool want, unsigned helpers, uint32_t timeout_ms, uint32_t
 /* The SHA-512 of the helper's executable (false if none was found). */
 bool mon_native_exe_hash(uint8_t out[64]);
 const char *mon_native_why(void); /* why there is no native code */
+/* The key of PROTO_F_NATIVE's MAC: 32 bytes read from fd (the supervisor's,
+ * the same for every monitor of a node), or a key of this monitor's own
+ * if fd < 0. False if fd does not give 32 bytes. */
+bool mon_native_key(int fd);
 /* At deploy: compiles fn's module (wasm: its bytes) in the helper, loads
  * the code into fn->module and fills fn->nat_*. False with *st and msg.
- * The compilation is cancelled once connection gen is gone (0: never). */
-bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, uint64_t gen, proto_status *st,
-                      char *msg, size_t cap);
+ * The compilation is cancelled once connection gen is gone (0: never).
+ * stored: the deploy's PROTO_F_NATIVE (NULL: none), used instead of a
+ * compilation if its MAC is good; otherwise fn->nat_store gets one for
+ * the reply (not for a sealed module: its code stays in the monitor). */
+bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, uint64_t gen,
+                      const proto_field *stored, proto_status *st, char *msg, size_t cap);
 void mon_native_stats(proto_buf *b);
 
 /* mon_sandbox.c: the seccomp filter; fills `list` with the system calls it allows. */

@@ -46,7 +46,7 @@ cleanup() {
 trap cleanup EXIT
 
 # The node at $URL answers /v1/health (up to 15 s; 60 s in the native tier,
-# where a restarted monitor compiles every function of the store again);
+# where a restarted monitor may compile functions of the store again);
 # false if it does not.
 wait_healthy() {
     local n=150

@@ -261,6 +261,47 @@ for deploys in 2 1; do
         "$(req POST /v1/functions/g/invoke -H 'Authorization: Bearer tok-q' -d hi)"
     stop_node
 done
+# ---- native code kept in the store ----------------------------------------------------
+# The OK of a native deploy brings the monitor's code behind a MAC under the
+# node's code key (PROTO_F_NATIVE); the gateway keeps it next to the module,
+# and a restarted monitor loads it instead of compiling. Changed or cut, it
+# is refused and the module compiled again, and the store gets good code.
+rm -rf "$tmp/store"
+start_node --tier native
+fns="upper wc reverse"
+for f in $fns; do C deploy "$f" "$G/$f.wasm" >/dev/null || bad "deploy $f" "client failed"; done
+FN=$tmp/store/t/default/fn
+n=0
+for f in $fns; do [ -s "$FN/$f.native" ] && n=$((n + 1)); done
+check "the store keeps each function's native code" "3" "$n"
+measure_of() { C attest "$1" 2>/dev/null | sed -nE "s/^function $1: //p"; }
+before=$(measure_of wc)
+restart_monitor() {
+    kill -9 "$(child_pid ward-monitor)"
+    sleep 0.3
+    wait_healthy || bad "monitor restart" "not healthy"
+}
+restart_monitor
+check "a restarted monitor compiles nothing" "0" "$(metric ward_monitor_native_compiles_total)"
+check "and loads the store's code" "3" "$(metric ward_monitor_native_store_hits_total)"
+check "which runs" "HI" "$(C invoke upper --data hi 2>/dev/null)"
+check "and measures as before" "$before" "$(measure_of wc)"
+printf 'X' | dd of="$FN/wc.native" bs=1 seek=5000 conv=notrunc 2>/dev/null
+head -c 100 "$FN/reverse.wasm" >"$tmp/cut" && cp "$tmp/cut" "$FN/reverse.native"
+restart_monitor
+check "changed or cut code is refused" "2" "$(metric ward_monitor_native_store_refused_total)"
+check "and compiled again" "2" "$(metric ward_monitor_native_compiles_total)"
+check "wc runs" "0 2 4" "$(C invoke wc --data 'a bc' 2>/dev/null | xargs)"
+check "and measures as before" "$before" "$(measure_of wc)"
+restart_monitor
+check "the store got good code again" "3 0 0" \
+    "$(metric ward_monitor_native_store_hits_total) $(metric ward_monitor_native_store_refused_total) $(metric ward_monitor_native_compiles_total)"
+req PUT /v1/functions/upper --data-binary @"$G/upper.wasm" -H "X-Ward-Manifest: $(man paged interp)" >/dev/null
+[ -e "$FN/upper.native" ] && bad "an interpreter deploy" "left the old native code" || ok "an interpreter deploy removes the old native code"
+C rm wc >/dev/null
+[ -e "$FN/wc.native" ] && bad "rm" "left the native code" || ok "rm removes the native code"
+stop_node
+
 # ---- compilations nobody waits for any more -------------------------------------------
 # The gateway dies while the big module compiles for it: nobody takes the
 # answer (the new gateway deploys its store again), so the monitor cancels
