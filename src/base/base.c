@@ -154,3 +154,37 @@ char *w_strndup(const char *s, size_t n)
     d[n] = '\0';
     return d;
 }
+
+static void sort_swap(unsigned char *a, unsigned char *b, size_t size)
+{
+    while (size--) {
+        unsigned char t = *a;
+        *a++ = *b;
+        *b++ = t;
+    }
+}
+
+/* Moves element i down the max-heap of the first n elements. */
+static void sort_sift(unsigned char *base, size_t i, size_t n, size_t size,
+                      int (*cmp)(const void *, const void *))
+{
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n) return;
+        if (c + 1 < n && cmp(base + (c + 1) * size, base + c * size) > 0) c++;
+        if (cmp(base + i * size, base + c * size) >= 0) return;
+        sort_swap(base + i * size, base + c * size, size);
+        i = c;
+    }
+}
+
+void w_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    unsigned char *b = base;
+    for (size_t i = n / 2; i-- > 0;)
+        sort_sift(b, i, n, size, cmp);
+    for (size_t k = n; k-- > 1;) {
+        sort_swap(b, b + k * size, size);
+        sort_sift(b, 0, k, size, cmp);
+    }
+}

@@ -152,6 +152,14 @@ char *w_strndup(const char *s, size_t n);
 /* Test hook: make the allocation after `n` more successful ones fail (-1: never). */
 void w_alloc_fail_after(long n);
 
+/* Sorts n elements of `size` bytes at base by cmp (as qsort; not stable:
+ * ward's comparators break ties themselves). A heap sort of ward's own:
+ * glibc's qsort may ask the kernel for the machine's memory (sysinfo) the
+ * first time it sorts more than 1 KiB, a system call a sandboxed embedder
+ * (the node's monitor) need not allow; this one makes none and allocates
+ * nothing. */
+void w_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+
 /* SipHash-2-4 (Aumasson and Bernstein, "SipHash: a fast short-input PRF",
  * 2012) of len bytes at msg under the 128-bit key k0 | k1 << 64 (k0 is the
  * key's first 8 bytes, little-endian). siphash.c; the keyed MAC of pointer

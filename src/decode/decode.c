@@ -16,8 +16,6 @@
  */
 #include "decode/decode.h"
 
-#include <stdlib.h> /* qsort */
-
 static const char dec_msg_eos[] = "unexpected end of section or function";
 const char dec_msg_stopped[] = "stopped: deadline exceeded or interrupted";
 
@@ -667,7 +665,7 @@ static bool dec_canon_types(dec_ctx *c)
     }
     for (uint32_t i = 0; i < m->ntypes; i++)
         order[i] = &m->types[i];
-    qsort(order, m->ntypes, sizeof *order, dec_cmp_type);
+    w_sort(order, m->ntypes, sizeof *order, dec_cmp_type);
     for (uint32_t i = 0; i < m->ntypes; i++) {
         w_functype *t = &m->types[order[i] - m->types];
         /* A run of equal types starts wherever the type differs from the
@@ -936,7 +934,7 @@ static bool dec_sec_export(dec_ctx *c, w_reader *r)
         if (kind == W_EXT_FUNC) dec_mark_ref(m, ex->index);
         order[i] = ex;
     }
-    qsort(order, n, sizeof *order, dec_cmp_export);
+    w_sort(order, n, sizeof *order, dec_cmp_export);
     for (uint32_t i = 1; i < n; i++) {
         if (order[i]->name_len == order[i - 1]->name_len &&
             memcmp(order[i]->name, order[i - 1]->name, order[i]->name_len) == 0) {

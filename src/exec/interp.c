@@ -2534,7 +2534,7 @@ static void vm_opstat_dump(void)
                 vm_opname(best));
         vm_ops[best] = 0;
     }
-    qsort(vm_ngrams, VM_NGRAMS, sizeof *vm_ngrams, vm_ngram_cmp);
+    w_sort(vm_ngrams, VM_NGRAMS, sizeof *vm_ngrams, vm_ngram_cmp);
     for (k = 2; k <= 3; k++) {
         for (i = 0, shown = 0; i < VM_NGRAMS && shown < 40 && vm_ngrams[i].n; i++) {
             uint64_t key = vm_ngrams[i].key;

@@ -386,33 +386,12 @@ static uint32_t ne_find(const ne_ctx *c, const char *suffix)
     return found;
 }
 
-/* Sorts the sites by pc: a heap sort of its own, since glibc's qsort may
- * ask the kernel for the machine's memory (sysinfo), which the node's
- * monitor's sandbox does not allow. */
-static void ne_sift(w_native_site *s, size_t i, size_t n)
+/* Orders the sites by pc (w_sort: glibc's qsort may make a system call
+ * the node's monitor's sandbox does not allow). */
+static int ne_cmp_site(const void *a, const void *b)
 {
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= n) return;
-        if (c + 1 < n && s[c + 1].pc > s[c].pc) c++;
-        if (s[i].pc >= s[c].pc) return;
-        w_native_site t = s[i];
-        s[i] = s[c];
-        s[c] = t;
-        i = c;
-    }
-}
-
-static void ne_sort_sites(w_native_site *s, size_t n)
-{
-    for (size_t i = n / 2; i-- > 0;)
-        ne_sift(s, i, n);
-    for (size_t k = n; k-- > 1;) {
-        w_native_site t = s[0];
-        s[0] = s[k];
-        s[k] = t;
-        ne_sift(s, 0, k);
-    }
+    uintptr_t x = ((const w_native_site *)a)->pc, y = ((const w_native_site *)b)->pc;
+    return x < y ? -1 : x > y;
 }
 
 static bool ne_tables(ne_ctx *c, nat_elf_image *im, uint32_t nfuncs)
@@ -458,7 +437,7 @@ static bool ne_tables(ne_ctx *c, nat_elf_image *im, uint32_t nfuncs)
             return ne_fail(c, "site %s%llu outside the code", "", i);
         im->sites[i] = (w_native_site){at, fi, pc};
     }
-    ne_sort_sites(im->sites, count);
+    w_sort(im->sites, count, sizeof *im->sites, ne_cmp_site);
     im->nsites = (uint32_t)count;
     return true;
 }

@@ -75,6 +75,25 @@ static int do_threads(void)
     return r ? 4 : 0;
 }
 
+/* glibc's qsort of more than 1 KiB asks the machine's memory (sysinfo). */
+static int cmp_ptr(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t) * (void *const *)a, y = (uintptr_t) * (void *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int do_qsort(void)
+{
+    enum { N = 1000 };
+    static void *p[N];
+    for (int i = 0; i < N; i++)
+        p[i] = (void *)(uintptr_t)((i * 7919) % N);
+    qsort(p, N, sizeof *p, cmp_ptr);
+    for (int i = 0; i < N; i++)
+        if (p[i] != (void *)(uintptr_t)i) return 3;
+    return 0;
+}
+
 static int do_open(void)
 {
     int fd = open("/proc/self/status", O_RDONLY);
@@ -111,6 +130,7 @@ typedef struct {
 static const sb_case cases[] = {
     {"a thread's malloc arena grows and shrinks", do_arena, 0},
     {"24 threads allocate side by side", do_threads, 0},
+    {"qsort of 8,000 bytes", do_qsort, 0},
     {"open and openat fail with EACCES", do_open, 0},
     {"socket kills", do_socket, SIGSYS},
     {"fork kills", do_fork, SIGSYS},

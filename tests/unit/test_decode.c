@@ -1,6 +1,6 @@
 /* test_decode.c - unit tests of the binary decoder (src/decode.c): LEB128
- * readers, a module using every section, and malformed/invalid modules with
- * the spec's messages. Exit status 0 = all passed. */
+ * readers, a module using every section, malformed/invalid modules with
+ * the spec's messages, and w_sort, with which it sorts. Exit status 0 = all passed. */
 #include "decode/decode.h"
 
 #include <stdio.h>
@@ -569,8 +569,57 @@ static void test_const_decoded(void)
     dec_module_free(m);
 }
 
+/* ---- w_sort (the decoder's sort of types and exports) ---------------------- */
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+typedef struct {
+    uint16_t key;
+    uint8_t pad[9]; /* an odd size */
+} rec11;
+
+static int cmp_rec(const void *a, const void *b)
+{
+    return (int)((const rec11 *)a)->key - (int)((const rec11 *)b)->key;
+}
+
+static void test_sort(void)
+{
+    static uint32_t v[3000];
+    static rec11 r[600];
+    uint32_t x = 12345;
+    for (size_t n = 0; n <= 3000; n = n < 20 ? n + 1 : n * 3) {
+        for (size_t i = 0; i < n; i++)
+            v[i] = (x = x * 1103515245u + 12345u) >> 20; /* with repeats */
+        uint64_t sum = 0;
+        for (size_t i = 0; i < n; i++)
+            sum += v[i];
+        w_sort(v, n, sizeof *v, cmp_u32);
+        bool sorted = true;
+        for (size_t i = 1; i < n; i++)
+            sorted = sorted && v[i - 1] <= v[i];
+        for (size_t i = 0; i < n; i++)
+            sum -= v[i];
+        CHECK(sorted && sum == 0);
+    }
+    for (size_t i = 0; i < 600; i++) {
+        r[i].key = (uint16_t)(599 - i);
+        memset(r[i].pad, (int)(r[i].key & 0xff), sizeof r[i].pad);
+    }
+    w_sort(r, 600, sizeof *r, cmp_rec);
+    bool whole = true;
+    for (size_t i = 0; i < 600; i++)
+        whole = whole && r[i].key == i && r[i].pad[8] == (uint8_t)(i & 0xff);
+    CHECK(whole);
+}
+
 int main(void)
 {
+    test_sort();
     test_leb();
     test_full();
     test_cases();
