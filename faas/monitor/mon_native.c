@@ -25,9 +25,9 @@
  * Cage flags. The gateway keeps it (it holds the module in the clear
  * anyway; a sealed module's code is never handed out) but cannot change
  * it: changed by one bit, or made by another helper or for another
- * module, it is refused and the module is compiled as ever. So a restarted monitor
- * loads its store's code instead of compiling all of it again, and never
- * runs code its own helper did not make.
+ * module, it is refused and the module is compiled as ever. So a
+ * restarted monitor loads its store's code instead of compiling all of it
+ * again, and never runs code its own helper did not make.
  */
 #include <errno.h>
 #include <fcntl.h>
