@@ -173,13 +173,12 @@ static uint64_t cs_vm_bytes(void)
     return (uint64_t)pages * (uint64_t)(ps > 0 ? ps : 4096);
 }
 
-/* Polled with the pipe while a child compiles: a cancel from the monitor
- * (true); false if the monitor is gone or sent anything else. */
-static bool cs_cancelled(int fd, bool *gone)
+/* Read when the monitor's socket has something while a child compiles:
+ * a cancel (true); false if the monitor is gone or sent anything else. */
+static bool cs_cancelled(int fd)
 {
     uint8_t h[32];
-    if (!cli_io(fd, h, sizeof h, false) || memcmp(h, "WNCX", 4) != 0) *gone = true;
-    return !*gone;
+    return cli_io(fd, h, sizeof h, false) && !memcmp(h, "WNCX", 4);
 }
 
 /* One request in a child of its own (see the top). False if the monitor's
@@ -229,7 +228,8 @@ static bool cs_fork(int fd, const uint8_t *h, const uint8_t *wasm, size_t len, b
         if (r == 0) continue;
         if (r < 0) break;
         if (pf[1].revents && !pf[0].revents) {
-            cancelled = cs_cancelled(fd, &gone);
+            cancelled = cs_cancelled(fd);
+            gone = !cancelled;
             break;
         }
         if (n == cap) {

@@ -236,7 +236,7 @@ static bool proto_write_all(int fd, const uint8_t *p, size_t n)
     return true;
 }
 
-static bool proto_read_all(int fd, uint8_t *p, size_t n)
+bool proto_read_all(int fd, uint8_t *p, size_t n)
 {
     while (n) {
         ssize_t r = read(fd, p, n);

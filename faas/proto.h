@@ -190,6 +190,8 @@ void proto_buf_free(proto_buf *b);
  * (caller frees), or false on EOF, error or a bad header (*why says). */
 bool proto_send(int fd, const proto_buf *b);
 bool proto_recv(int fd, uint8_t **out, size_t *len, const char **why);
+/* Reads exactly n bytes from fd (retrying on EINTR); false on EOF or error. */
+bool proto_read_all(int fd, uint8_t *p, size_t n);
 
 /* Receives a descriptor sent with SCM_RIGHTS over the supervisor's control
  * socket (one byte of payload): the descriptor, -1 when the peer is gone,

@@ -91,13 +91,15 @@ static struct {
         .stat_lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* Where a deploy's code came from. */
-enum { MN_FAILED, MN_COMPILED, MN_CACHED, MN_STORED };
+enum { MN_FAILED, MN_CANCELLED, MN_COMPILED, MN_CACHED, MN_STORED };
 
 static void mn_count(int how, uint64_t bytes, uint32_t funcs, double seconds)
 {
     pthread_mutex_lock(&mn.stat_lock);
     if (how == MN_FAILED) {
         mn.failures++;
+    } else if (how == MN_CANCELLED) {
+        mn.cancelled++;
     } else {
         mn.cache_hits += how == MN_CACHED;
         mn.store_hits += how == MN_STORED;
@@ -117,15 +119,9 @@ bool mon_native_key(int fd)
         randombytes_buf(mn.code_key, sizeof mn.code_key);
         return true;
     }
-    size_t got = 0;
-    while (got < sizeof mn.code_key) {
-        ssize_t k = read(fd, mn.code_key + got, sizeof mn.code_key - got);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) break;
-        got += (size_t)k;
-    }
+    bool ok = proto_read_all(fd, mn.code_key, sizeof mn.code_key);
     close(fd);
-    return got == sizeof mn.code_key;
+    return ok;
 }
 
 /* The MAC of the code for the store: what the helper answered (reply, n
@@ -458,9 +454,7 @@ bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, uint64_t gen,
     pthread_cond_broadcast(&mn.free_cv);
     if (lost) goto out;
     if (status != 0 && cancelled) {
-        pthread_mutex_lock(&mn.stat_lock);
-        mn.cancelled++;
-        pthread_mutex_unlock(&mn.stat_lock);
+        mn_count(MN_CANCELLED, 0, 0, 0);
         snprintf(msg, cap, "tier native: compiling cancelled: the deploy's connection is gone");
         goto out;
     }
