@@ -175,6 +175,13 @@ static bool sim_key(const char *path, char *why, size_t cap)
     return true;
 }
 
+bool mon_attest_derive(const char *label, uint8_t out[32])
+{
+    if (!ma.have_store_key) return false;
+    crypto_generichash(out, 32, (const uint8_t *)label, strlen(label), ma.sec->store_key, ATT_KEY);
+    return true;
+}
+
 static bool write_file(const char *path, const void *data, size_t len)
 {
     int fd = open(path, O_WRONLY | O_CLOEXEC);

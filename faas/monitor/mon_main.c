@@ -736,6 +736,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "ward-monitor: %s\n", why);
             return 1;
         }
+        mon_native_platform_key();
     }
     mon_warm_up();
     if (!mon_workers_start(workers, queue) || !deploy_threads_start(deployers)) {

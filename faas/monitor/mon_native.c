@@ -19,15 +19,21 @@
  * deploys.
  *
  * The code for the store (PROTO_F_NATIVE, proto.h): the helper's answer
- * behind a MAC, BLAKE2b keyed with the node's code key (from the
- * supervisor, the same for each monitor it starts), over what the answer
- * depends on: the helper's executable, the module and its memory mode and
- * Cage flags. The gateway keeps it (it holds the module in the clear
- * anyway; a sealed module's code is never handed out) but cannot change
- * it: changed by one bit, or made by another helper or for another
- * module, it is refused and the module is compiled as ever. So a
- * restarted monitor loads its store's code instead of compiling all of it
- * again, and never runs code its own helper did not make.
+ * behind a MAC, BLAKE2b keyed with the node's code key, over what the
+ * answer depends on: the helper's executable, the module and its memory
+ * mode and Cage flags. The code key is derived from the store key when
+ * the platform has one (sim: the same for every monitor of this program
+ * with this platform key, so a new `ward serve` on the same store uses
+ * it too), else the supervisor's (the same for each monitor one `ward
+ * serve` starts). The gateway keeps it (it holds the module in the clear
+ * anyway) but cannot change it: changed by one bit, or made by another
+ * helper or for another module, it is refused and the module is compiled
+ * as ever. A sealed module's code is sealed instead (XChaCha20-Poly1305
+ * under a key derived from the store key, the same data associated), as
+ * the module itself is for the store: the gateway can neither read nor
+ * change it. So a restarted monitor loads its store's code instead of
+ * compiling all of it again, and never runs code its own helper did not
+ * make.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +58,13 @@
 #define MN_CHECK_MS 200             /* how often a waiting deploy looks at its connection */
 #define MN_MAC 32u
 #define MN_STORE_MAX (PROTO_MAX_PAYLOAD - (1u << 20)) /* a reply with it must fit */
+
+/* The code keys' labels under the store key (mon_attest_derive): the MAC
+ * of a module's code, and the sealing of a sealed module's code. */
+#define MN_CODE_LABEL "ward-native-code-1"
+#define MN_SEAL_LABEL "ward-native-sealed-1"
+#define MN_NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define MN_TAG crypto_aead_xchacha20poly1305_ietf_ABYTES
 
 /* The helper's answers, kept by what they depend on (the module's bytes,
  * memory mode, Cage flags: the helper's output is the same for the same
@@ -78,6 +91,7 @@ static struct {
     uint8_t exe_hash[64];
     bool have_exe;
     uint8_t code_key[32]; /* PROTO_F_NATIVE's MAC */
+    bool key_kept;        /* code_key is the platform's (mon_native_platform_key) */
     mn_entry *cache;      /* under lock */
     size_t cache_bytes;
     /* counters, under stat_lock (a STATS reply must not wait for a compilation) */
@@ -124,6 +138,15 @@ bool mon_native_key(int fd)
     return ok;
 }
 
+void mon_native_platform_key(void)
+{
+    uint8_t k[32];
+    if (!mon_attest_derive(MN_CODE_LABEL, k)) return;
+    memcpy(mn.code_key, k, sizeof k);
+    sodium_memzero(k, sizeof k);
+    mn.key_kept = true;
+}
+
 /* The MAC of the code for the store: what the helper answered (reply, n
  * bytes) for the module and configuration of key. */
 static void mn_mac(uint8_t out[MN_MAC], const uint8_t key[64], const uint8_t *reply, size_t n)
@@ -135,6 +158,38 @@ static void mn_mac(uint8_t out[MN_MAC], const uint8_t key[64], const uint8_t *re
     crypto_generichash_update(&st, key, 64);
     crypto_generichash_update(&st, reply, n);
     crypto_generichash_final(&st, out, MN_MAC);
+}
+
+/* A sealed module's code for the store: the helper's answer (reply, n
+ * bytes) sealed under the store key's MN_SEAL_LABEL key, with what it
+ * depends on (as mn_mac) as associated data: nonce, then ciphertext and
+ * tag (n + MN_NONCE + MN_TAG bytes at out). False without a store key. */
+static bool mn_seal(uint8_t *out, const uint8_t key[64], const uint8_t *reply, size_t n)
+{
+    uint8_t k[32], ad[128];
+    if (!mon_attest_derive(MN_SEAL_LABEL, k)) return false;
+    memcpy(ad, mn.exe_hash, 64);
+    memcpy(ad + 64, key, 64);
+    randombytes_buf(out, MN_NONCE);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(out + MN_NONCE, NULL, reply, n, ad, sizeof ad, NULL,
+                                               out, k);
+    sodium_memzero(k, sizeof k);
+    return true;
+}
+
+/* mn_seal's inverse into out (len - MN_NONCE - MN_TAG bytes); false if it
+ * does not open (another key, module or helper, or changed). */
+static bool mn_open(uint8_t *out, const uint8_t key[64], const uint8_t *sealed, size_t len)
+{
+    uint8_t k[32], ad[128];
+    if (len < MN_NONCE + MN_TAG || !mon_attest_derive(MN_SEAL_LABEL, k)) return false;
+    memcpy(ad, mn.exe_hash, 64);
+    memcpy(ad + 64, key, 64);
+    bool ok =
+        crypto_aead_xchacha20poly1305_ietf_decrypt(out, NULL, NULL, sealed + MN_NONCE,
+                                                   len - MN_NONCE, ad, sizeof ad, sealed, k) == 0;
+    sodium_memzero(k, sizeof k);
+    return ok;
 }
 
 static bool mn_hash_fd(int fd, uint8_t out[64])
@@ -370,7 +425,16 @@ bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, uint64_t gen,
     bool cancelled = false;
     int how = MN_COMPILED;
     int hi = -1; /* the helper this deploy talks to */
-    if (stored && stored->len >= MN_MAC + 100) {
+    if (stored && fn->sealed && stored->len >= MN_NONCE + MN_TAG + 100) {
+        /* A sealed module's code, sealed as it was (mn_seal). */
+        n = stored->len - MN_NONCE - MN_TAG;
+        if ((obj = malloc(n)) && mn_open(obj, key, stored->data, stored->len)) {
+            how = MN_STORED;
+        } else {
+            free(obj);
+            obj = NULL;
+        }
+    } else if (stored && !fn->sealed && stored->len >= MN_MAC + 100) {
         uint8_t mac[MN_MAC];
         mn_mac(mac, key, stored->data + MN_MAC, stored->len - MN_MAC);
         if (!sodium_memcmp(mac, stored->data, MN_MAC) && (obj = malloc(stored->len - MN_MAC))) {
@@ -491,6 +555,18 @@ load:
         mn_mac(fn->nat_store, key, obj, n);
         memcpy(fn->nat_store + MN_MAC, obj, n);
     }
+    /* A sealed module's code goes to the store sealed, in the same reply
+     * as the module sealed for the store (mon_attest_deploy_reply): both
+     * must fit in it. */
+    if (how != MN_STORED && fn->sealed &&
+        (uint64_t)n + MN_NONCE + MN_TAG + 2 * (uint64_t)len <= MN_STORE_MAX &&
+        (fn->nat_store = malloc(n + MN_NONCE + MN_TAG))) {
+        fn->nat_store_len = n + MN_NONCE + MN_TAG;
+        if (!mn_seal(fn->nat_store, key, obj, n)) {
+            free(fn->nat_store);
+            fn->nat_store = NULL;
+        }
+    }
     /* Kept once (two tenants' deploys of one module may have compiled it
      * side by side). */
     bool kept_already = false;
@@ -538,6 +614,8 @@ void mon_native_stats(proto_buf *b)
     mon_stat(b, "ward_monitor_native_store_hits_total %llu", (unsigned long long)mn.store_hits);
     mon_stat(b, "ward_monitor_native_store_refused_total %llu",
              (unsigned long long)mn.store_refused);
+    /* 1: the store's code outlives this `ward serve` (mon_native_platform_key) */
+    mon_stat(b, "ward_monitor_native_platform_key %d", mn.key_kept);
     mon_stat(b, "ward_monitor_native_functions_total %llu", (unsigned long long)mn.functions);
     mon_stat(b, "ward_monitor_native_object_bytes_total %llu", (unsigned long long)mn.object_bytes);
     mon_stat(b, "ward_monitor_native_compile_seconds_total %.6f", mn.seconds);

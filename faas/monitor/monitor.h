@@ -210,6 +210,10 @@ bool mon_scratch_fit(ward_memory *scratch, uint64_t pages);
  * and config), its keys, its platform (spec: NULL or "none", "sim:FILE", "tsm"). */
 bool mon_attest_init(const char *spec, const char *config, char *why, size_t cap);
 void mon_attest_wipe(void); /* wipes every secret (exit paths) */
+/* A key of 32 bytes for label from the store key (sim: the platform's
+ * secret and the monitor's executable, so the same for every monitor of
+ * this program on this platform); false without a store key. */
+bool mon_attest_derive(const char *label, uint8_t out[32]);
 void mon_attest_on_attest(uint64_t gen, const proto_msg *m);
 /* Deploy: opens a sealed module (m's SEALED) into fn->plain. */
 bool mon_attest_module(const proto_msg *m, mon_fn *fn, proto_status *st, char *msg, size_t cap);
@@ -291,12 +295,15 @@ const char *mon_native_why(void); /* why there is no native code */
  * the same for every monitor of a node), or a key of this monitor's own
  * if fd < 0. False if fd does not give 32 bytes. */
 bool mon_native_key(int fd);
+/* After mon_attest_init: with a store key, the code key is derived from it
+ * instead (the same across `ward serve` runs on this platform). */
+void mon_native_platform_key(void);
 /* At deploy: compiles fn's module (wasm: its bytes) in the helper, loads
  * the code into fn->module and fills fn->nat_*. False with *st and msg.
  * The compilation is cancelled once connection gen is gone (0: never).
  * stored: the deploy's PROTO_F_NATIVE (NULL: none), used instead of a
- * compilation if its MAC is good; otherwise fn->nat_store gets one for
- * the reply (not for a sealed module: its code stays in the monitor). */
+ * compilation if its MAC is good (a sealed module's: if it opens);
+ * otherwise fn->nat_store gets one for the reply. */
 bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, uint64_t gen,
                       const proto_field *stored, proto_status *st, char *msg, size_t cap);
 void mon_native_stats(proto_buf *b);

@@ -171,6 +171,38 @@ has "a sealed module with a manifest changed on the way: refused (403)" "$out" "
 has "a sealed module with a manifest changed on the way: the error says so" "$out" "changed on the way"
 [ ! -e "$tmp/store/t/default/fn/tampered.wasm" ] && ok "the refused module is not in the store" ||
     bad "tampered deploy stored" "$(ls "$tmp/store/t/default/fn")"
+FN=$tmp/store/t/default/fn
+native_count() { ls "$FN" | grep -c '\.native$'; }
+restart_monitor() {
+    kill -9 "$(child_pid ward-monitor)"
+    sleep 0.3
+    wait_healthy || bad "monitor restart" "not healthy"
+}
+if [ ${#NODE_TIER[@]} -gt 0 ]; then
+    # Native code in the store: a sealed module's code is sealed under the
+    # store key (no object in the clear), every other's behind a MAC under a
+    # code key derived from it, so it outlives the node (below).
+    check "the monitor's code key is the platform's" "1" "$(metric ward_monitor_native_platform_key)"
+    python3 - "$FN/secretfn.native" "$FN/upper.native" <<'EOF' && ok "a sealed module's native code is stored sealed (no ELF object in it)" || bad "sealed native code" "an object in the clear, or none at all"
+import sys
+sealed = open(sys.argv[1], "rb").read()
+plain = open(sys.argv[2], "rb").read()
+sys.exit(1 if b"\x7fELF" in sealed or b"\x7fELF" not in plain or len(sealed) < 1000 else 0)
+EOF
+    nat=$(native_count)
+    restart_monitor
+    check "a restarted monitor loads all stored code, the sealed module's too" "$nat 0 0" \
+        "$(metric ward_monitor_native_store_hits_total) $(metric ward_monitor_native_store_refused_total) $(metric ward_monitor_native_compiles_total)"
+    check "the confidential function runs from its stored code" "$MKU" "$(C invoke secretfn --data "$MK")"
+    python3 - "$FN/secretfn.native" <<'EOF'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read()); b[len(b) // 2] ^= 1; open(sys.argv[1], "wb").write(bytes(b))
+EOF
+    restart_monitor
+    check "sealed code changed in the store: refused and compiled again" "1 1" \
+        "$(metric ward_monitor_native_store_refused_total) $(metric ward_monitor_native_compiles_total)"
+    check "the confidential function still runs" "$MKU" "$(C invoke secretfn --data "$MK")"
+fi
 
 # ---- rejections, each with a clear error and nothing executed -----------------------
 n0=$(metric ward_monitor_clones_total)
@@ -263,6 +295,17 @@ has "an old session's request: the error says why" "$out" "another monitor key"
 clones_same "old session" "$n0"
 check "a new session works" "$MKU" "$(C invoke upper --data "$MK")"
 
+# ---- a new node on the same store and platform key --------------------------------------
+C deploy secretfn "$G/upper.wasm" --confidential "${MEASURE_TIER[@]}" >/dev/null # (edited above)
+stop_node
+start_node "$tmp/platform.key" "$PORT"
+if [ ${#NODE_TIER[@]} -gt 0 ]; then
+    nat=$(native_count)
+    check "a new node with the same platform key compiles nothing: it loads the store's code" "$nat 0 0" \
+        "$(metric ward_monitor_native_store_hits_total) $(metric ward_monitor_native_store_refused_total) $(metric ward_monitor_native_compiles_total)"
+fi
+check "the confidential function runs on the new node" "$MKU" "$(C invoke secretfn --data "$MK")"
+
 # ---- the platform key pinned on first use ---------------------------------------------
 stop_node
 start_node "$tmp/other.key" "$PORT"
@@ -271,6 +314,14 @@ out=$(C invoke upper --data "$MK" 2>&1); rc=$?
 [ $rc = 1 ] && has "a node with another platform key than first seen: refused" "$out" "trusted at first use" ||
     bad "first-use pin" "rc $rc: $out"
 check "pinning the new key explicitly is accepted" "$MKU" "$(C invoke upper --data "$MK" --platform-key "$OTHER")"
+if [ ${#NODE_TIER[@]} -gt 0 ]; then
+    # Under another platform key the stored code is another key's: refused
+    # (the sealed module itself does not open at all), the rest compiled.
+    r=$(metric ward_monitor_native_store_refused_total) c=$(metric ward_monitor_native_compiles_total)
+    [ "$(metric ward_monitor_native_store_hits_total)" = 0 ] && [ -n "$r" ] && [ "$r" -ge 1 ] && [ "$r" = "$c" ] &&
+        ok "another platform key: no stored code is used ($r refused and compiled)" ||
+        bad "another platform key" "hits $(metric ward_monitor_native_store_hits_total), refused $r, compiled $c"
+fi
 stop_node
 
 # ---- tsm: absent here, and it says so ------------------------------------------------
