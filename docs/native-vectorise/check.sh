@@ -2,7 +2,7 @@
 # docs/native-vectorise/check.sh: which IR shapes LLVM 19's -O2 vectorises
 # (docs/native.md, "Not done", Speed). Each .ll says what it shows and what
 # to expect; this prints the vector instructions -O2 leaves in each (0: not
-# vectorised) and, for 9 and 11, the same after the two-phase pipeline.
+# vectorised) and, for 9, 11 and 14, the same after the two-phase pipeline.
 # Needs opt-19 (llvm-19).
 set -eu
 cd "$(dirname "$0")"
@@ -13,13 +13,13 @@ for f in $(ls [0-9]*-*.ll | sort -n); do
     opt-19 -passes='default<O2>' -S "$f" -o "$tmp/o.ll"
     printf '%-36s -O2: %3s vector instructions\n' "$f" "$(vec "$tmp/o.ll")"
 done
-# the strict ones (9, 11) in two phases: -O2's pipeline cut where the
+# the strict ones (9, 11, 14) in two phases: -O2's pipeline cut where the
 # vectoriser's part starts
 pipe=$(opt-19 -passes='default<O2>' -print-pipeline-passes -disable-output 9-strict-two-phase.ll)
 cut='function<eager-inv>(float2int'
 first=${pipe%%"$cut"*}
 second=$cut${pipe#*"$cut"}
-for f in 9-strict-two-phase.ll 11-strict-asm-header.ll; do
+for f in 9-strict-two-phase.ll 11-strict-asm-header.ll 14-exact-pnf.ll; do
     opt-19 -passes="${first%,}" -S "$f" -o "$tmp/p1.ll"
     # constrained operations without a constant operand become plain ones
     python3 - "$tmp/p1.ll" "$tmp/p1b.ll" <<'P'
