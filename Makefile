@@ -40,7 +40,7 @@ LIB_SRC := $(wildcard src/*/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 
 
-.PHONY: spec-interp spec-native spec-native-flat fuzz-native
+.PHONY: spec-interp spec-native spec-native-flat spec-fastloop fuzz-native
 .PHONY: format all example example-run wasi-test examples-test serve-test serve-native-test fuzz-serve budget-test check test unit spec asan asan-unit asan-spec asan-paged asan-cage asan-native cage-test fuzz bench deps install uninstall clean FORCE
 all: $(O)/libward.a $(O)/libward.so $(O)/ward $(O)/ward-monitor $(O)/cage-place
 
@@ -158,6 +158,10 @@ $(O)/tests/native/guard: $(O)/tests/native/guard.o $(O)/libward-native.a
 # LLVM -O1: the suite is thousands of small modules, compile time dominates.
 spec-native: $(O)/spec-runner-native $(SPEC_STAMP)
 	bash tests/spec/both.sh $(O)/spec-runner-native build/spec-json --tier native --native-opt 1
+# The fast copies of inner loops (docs/native.md, "Fast loops"): their own
+# assertions, in both tiers and all five memory modes.
+spec-fastloop: $(O)/spec-runner $(O)/spec-runner-native
+	bash tests/native/fastloop.sh $(O)
 spec-native-flat: $(O)/spec-runner-native $(SPEC_STAMP)
 	$(O)/spec-runner-native --tier native --native-opt 1 build/spec-json
 
@@ -191,7 +195,7 @@ $(SPEC_STAMP): tests/spec/convert.sh
 # Every memory flat, then paged, then paged through the tables only, then
 # tagged flat and paged (both.sh; its last line sums the runs): in the
 # interpreter (spec-interp), then in the native tier (spec-native).
-spec: spec-interp spec-native
+spec: spec-interp spec-native spec-fastloop
 spec-interp: $(O)/spec-runner $(SPEC_STAMP)
 	bash tests/spec/both.sh $(O)/spec-runner build/spec-json
 

@@ -60,6 +60,8 @@ LLVMValueRef nl_simd_lane(const nl_vgen *v, uint32_t bytes, uint32_t lane, uint3
  * uint32 code word}; the object's symbols <prefix>_pcs and <prefix>_pce
  * mark the start and the end of that section's entries. */
 bool nl_jit_guard(void);
+/* Inner loops get fast copies (nl_gen.c); WARD_NATIVE_FAST=0: not. */
+bool nl_jit_fast(void);
 #define NL_PCMAP_SECTION ".ward_pcmap"
 #define NL_PCMAP_ENTRY 12
 

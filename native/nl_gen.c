@@ -233,6 +233,42 @@ typedef struct nl_mem {
     bool used;
 } nl_mem;
 
+/* An inner loop with a fast copy (nl_fast_find): code words [head, end),
+ * its back edge at `back`; the copy's entry (pre) and the block every
+ * entry of it passes (outer); the slots that count up by a constant
+ * (their shadows are allocas) and those whose value entering the loop is
+ * made opaque (read by float operations or moved). */
+#define NL_FAST_IVS 16
+#define NL_FAST_OPAQUE 64
+typedef struct nl_floop {
+    uint32_t head, end, back;
+    LLVMBasicBlockRef pre, outer;
+    uint32_t niv, iv[NL_FAST_IVS];
+    uint32_t nop, opq[NL_FAST_OPAQUE];
+} nl_floop;
+
+/* A slot's state in a fast copy (nl_fast_loop): the i64 shadow of its i32
+ * value in the current block (NULL: its zero extension, made when read),
+ * its bound (below 2^bits) and its parts (shadow = zext(base) + rest, base
+ * a slot the loop does not write, or NL_NO_BASE); the alloca of an
+ * induction slot's shadow (iv; ivcur: for the loop being generated); a
+ * base pointer made at pre (nl_fast_basep); whether the loop writes it; and
+ * while planning, whether the block makes it (no shadow at its start). */
+typedef struct nl_slotfast {
+    LLVMValueRef sh, rest, iv, ivcur, bptr;
+    uint32_t base;
+    uint8_t bits;
+    bool written, dirty;
+} nl_slotfast;
+
+/* A code word's state for fast copies: the copy's block starting there, the
+ * copy's entry if a loop starts there, and a constant or immediate of it
+ * made opaque at pre. */
+typedef struct nl_pcfast {
+    LLVMBasicBlockRef fbb, pre;
+    LLVMValueRef fconst;
+} nl_pcfast;
+
 typedef struct nl_gen {
     LLVMContextRef C;
     LLVMModuleRef M;
@@ -270,6 +306,20 @@ typedef struct nl_gen {
     uint32_t nslots;
     unsigned md_invariant; /* the "invariant.load" metadata kind */
     const char *unsupported;
+    /* Fast copies of inner loops (nl_fast_find, nl_fast_loop). */
+    nl_floop *floops;
+    uint32_t nfloops;
+    nl_floop *fl;                /* the fast copy being generated, else NULL */
+    nl_slotfast *fs, *fs_save;   /* per slot; fs_save: nl_fast_plan's copy */
+    nl_pcfast *fpc;              /* per code word */
+    LLVMValueRef budget, again;  /* allocas: back edges left before a limit check; one is due */
+    LLVMValueRef fbase, flim[4]; /* memory 0's span of stores; limits by log2 of access size */
+    LLVMValueRef pre_at;         /* pre's last instruction: base pointers go before it */
+    /* nl_fast_plan: the block's accesses, checked at its start */
+    bool planning, plan_ok;
+    uint32_t plan_n, plan_i;
+    LLVMValueRef plan_ea[64], plan_rest[64];
+    uint32_t plan_base[64];
 } nl_gen;
 
 static LLVMValueRef nl_c32(nl_gen *g, uint64_t v)
@@ -1253,11 +1303,10 @@ static LLVMValueRef nl_vbytes(nl_gen *g, uint8_t path, uint32_t mi, LLVMValueRef
 
 /* The value of a load op `base` (t the type it reads, sx signed) by the
  * path's check or ways, not guarded (nl_load_value), in the slot encoding. */
-static LLVMValueRef nl_load_ways_value(nl_gen *g, LLVMTypeRef t, bool sx, uint32_t base,
-                                       uint32_t mi, uint8_t path, LLVMValueRef addr,
-                                       LLVMValueRef off, uint32_t bytes)
+/* v, loaded as type t by load op `base` (sx: sign-extending), in the slot
+ * encoding (i64). */
+static LLVMValueRef nl_load_ext(nl_gen *g, LLVMTypeRef t, bool sx, uint32_t base, LLVMValueRef v)
 {
-    LLVMValueRef v = nl_load_at(g, t, mi, path, addr, off, bytes);
     if (t == g->i64) return v;
     if (!sx) return LLVMBuildZExt(g->B, v, g->i64, "");
     /* i32 results stay zero-extended in their slot. */
@@ -1266,28 +1315,43 @@ static LLVMValueRef nl_load_ways_value(nl_gen *g, LLVMTypeRef t, bool sx, uint32
     return LLVMBuildSExt(g->B, v, g->i64, "");
 }
 
-/* The value a load op `base` reads at addr + off of memory mi, in the
- * slot encoding (i64). */
-static LLVMValueRef nl_load_value(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi,
-                                  LLVMValueRef addr, LLVMValueRef off, uint32_t bytes)
+static LLVMValueRef nl_load_ways_value(nl_gen *g, LLVMTypeRef t, bool sx, uint32_t base,
+                                       uint32_t mi, uint8_t path, LLVMValueRef addr,
+                                       LLVMValueRef off, uint32_t bytes)
+{
+    return nl_load_ext(g, t, sx, base, nl_load_at(g, t, mi, path, addr, off, bytes));
+}
+
+/* The type load op `base` reads, and whether it sign-extends. */
+static LLVMTypeRef nl_load_type(nl_gen *g, uint32_t base, bool *sx)
 {
     LLVMTypeRef t;
-    bool sx = false;
+    *sx = false;
     switch (base) {
     case W_OP_I32_LOAD:
     case W_OP_F32_LOAD:
     case W_OP_I64_LOAD32_U: t = g->i32; break;
-    case W_OP_I64_LOAD32_S: t = g->i32, sx = true; break;
+    case W_OP_I64_LOAD32_S: t = g->i32, *sx = true; break;
     case W_OP_I64_LOAD:
     case W_OP_F64_LOAD: t = g->i64; break;
     case W_OP_I32_LOAD8_U:
     case W_OP_I64_LOAD8_U: t = g->i8; break;
     case W_OP_I32_LOAD8_S:
-    case W_OP_I64_LOAD8_S: t = g->i8, sx = true; break;
+    case W_OP_I64_LOAD8_S: t = g->i8, *sx = true; break;
     case W_OP_I32_LOAD16_U:
     case W_OP_I64_LOAD16_U: t = g->i16; break;
-    default: t = g->i16, sx = true; break; /* I32_LOAD16_S, I64_LOAD16_S */
+    default: t = g->i16, *sx = true; break; /* I32_LOAD16_S, I64_LOAD16_S */
     }
+    return t;
+}
+
+/* The value a load op `base` reads at addr + off of memory mi, in the
+ * slot encoding (i64). */
+static LLVMValueRef nl_load_value(nl_gen *g, uint32_t base, uint8_t path, uint32_t mi,
+                                  LLVMValueRef addr, LLVMValueRef off, uint32_t bytes)
+{
+    bool sx;
+    LLVMTypeRef t = nl_load_type(g, base, &sx);
     if (nl_guarded(g, mi, path)) return nl_guard_load(g, base, nl_guard_addr(g, mi, addr, off));
     LLVMBasicBlockRef ways;
     LLVMValueRef gb = nl_guard_split(g, mi, path, &ways);
@@ -1647,13 +1711,21 @@ static LLVMValueRef nl_num(nl_gen *g, uint32_t op, LLVMValueRef a, LLVMValueRef 
     case W_OP_F32_SQRT:
     case W_OP_F64_SQRT: return nl_un(g, "llvm.sqrt", a);
     case W_OP_F32_ADD:
-    case W_OP_F64_ADD: return nl_farith(g, "llvm.experimental.constrained.fadd", a, b);
+    case W_OP_F64_ADD:
+        if (g->fl) return LLVMBuildFAdd(B, a, b, ""); /* a fast copy (nl_fast_loop) */
+        return nl_farith(g, "llvm.experimental.constrained.fadd", a, b);
     case W_OP_F32_SUB:
-    case W_OP_F64_SUB: return nl_farith(g, "llvm.experimental.constrained.fsub", a, b);
+    case W_OP_F64_SUB:
+        if (g->fl) return LLVMBuildFSub(B, a, b, ""); /* a fast copy (nl_fast_loop) */
+        return nl_farith(g, "llvm.experimental.constrained.fsub", a, b);
     case W_OP_F32_MUL:
-    case W_OP_F64_MUL: return nl_farith(g, "llvm.experimental.constrained.fmul", a, b);
+    case W_OP_F64_MUL:
+        if (g->fl) return LLVMBuildFMul(B, a, b, ""); /* a fast copy (nl_fast_loop) */
+        return nl_farith(g, "llvm.experimental.constrained.fmul", a, b);
     case W_OP_F32_DIV:
-    case W_OP_F64_DIV: return nl_farith(g, "llvm.experimental.constrained.fdiv", a, b);
+    case W_OP_F64_DIV:
+        if (g->fl) return LLVMBuildFDiv(B, a, b, ""); /* a fast copy (nl_fast_loop) */
+        return nl_farith(g, "llvm.experimental.constrained.fdiv", a, b);
     case W_OP_F32_MIN:
     case W_OP_F64_MIN: return nl_minmax(g, true, a, b);
     case W_OP_F32_MAX:
@@ -2252,9 +2324,105 @@ static void nl_moves(nl_gen *g, const bool *ok)
 }
 
 /* Jumps to the block at code word t. */
+/* The block of code word t: in a fast copy, its own block where t lies in
+ * the loop, else the function's. */
+static LLVMBasicBlockRef nl_target(nl_gen *g, uint32_t t)
+{
+    if (g->fl && t >= g->fl->head && t < g->fl->end) return g->fpc[t].fbb;
+    return g->bb[t];
+}
+
 static void nl_goto(nl_gen *g, uint32_t t)
 {
-    LLVMBuildBr(g->B, g->bb[t]);
+    LLVMBuildBr(g->B, nl_target(g, t));
+}
+
+/* ---- fast copies of inner loops ----------------------------------------------------------
+ * docs/native.md, "Fast loops". An inner loop without calls, memory
+ * growth, bulk, SIMD or Cage instructions, whose accesses are of memory 0
+ * (32 bits), gets a second copy of its code that LLVM can vectorise, all
+ * three exact:
+ *   P  an access checks a shadow of its address against the span of
+ *      stores and then loads or stores plainly; a failing check goes on
+ *      in the loop's ordinary code at that instruction (all state is in
+ *      the slots), which does the access exactly and runs the loop to its
+ *      end. A shadow is an i64 congruent to the i32 address mod 2^32 and
+ *      never negative, built from the slots' own shadows without wrapping
+ *      (nl_fast_shadow); an induction slot (s = s + c, c a positive
+ *      constant) has one carried in an alloca, zext(s) where the loop is
+ *      entered. A passing check (shadow < umin(usub.sat(limit, size - 1),
+ *      2^33)) means shadow + size <= limit <= 2^32, so no i32 operation of
+ *      the address wrapped and the address is the shadow: SCEV counts such
+ *      a check (docs/native-vectorise/13).
+ *   N  the back edge counts down a budget (1 while fuel is on, so fuel is
+ *      charged at each back edge exactly; NL_FAST_BUDGET otherwise) and
+ *      checks the limits, as the ordinary code does at every back edge,
+ *      only when it runs out, in a block that every entry of the loop
+ *      passes (`outer`, with an empty volatile asm LLVM cannot thread
+ *      away), so the loop stays a loop of its own (docs/native-vectorise/
+ *      11, 14).
+ *   F  float addition, subtraction, multiplication and division are plain
+ *      LLVM operations, which LLVM folds only with a constant operand (x *
+ *      1.0 to x passes a signalling NaN through); so no float value in
+ *      the copy can be a constant LLVM sees: the slots read by float
+ *      operations or moved, as the loop is entered, constants whose bits
+ *      are +-0, +-1 or a NaN as f32 or f64, float immediates and floats
+ *      made from integers go through an empty asm (nl_opaque, hoisted). */
+
+#define NL_FAST_BUDGET 4096u
+#define NL_FAST_MAX_WORDS 4096u /* longer loops keep their ordinary code only */
+
+/* v unchanged, through an empty asm LLVM cannot see through (no side
+ * effects, no memory: hoisted, never folded). */
+static LLVMValueRef nl_opaque(nl_gen *g, LLVMValueRef v)
+{
+    LLVMTypeRef t = LLVMTypeOf(v);
+    bool fp = t == g->f32 || t == g->f64;
+    LLVMTypeRef ft = LLVMFunctionType(t, &t, 1, 0);
+    LLVMValueRef a = LLVMGetInlineAsm(ft, "", 0, fp ? "=x,0" : "=r,0", 4, false, false,
+                                      LLVMInlineAsmDialectATT, false);
+    LLVMValueRef c = LLVMBuildCall2(g->B, ft, a, &v, 1, "");
+    LLVMAddCallSiteAttribute(
+        c, LLVMAttributeFunctionIndex,
+        LLVMCreateEnumAttribute(g->C, LLVMGetEnumAttributeKindForName("memory", 6), 0));
+    LLVMAddCallSiteAttribute(
+        c, LLVMAttributeFunctionIndex,
+        LLVMCreateEnumAttribute(g->C, LLVMGetEnumAttributeKindForName("nounwind", 8), 0));
+    return c;
+}
+
+/* The fast copy's budget of back edges: 1 while fuel is on, so that each
+ * back edge is charged as in the ordinary code. */
+static void nl_fast_budget(nl_gen *g)
+{
+    LLVMValueRef on = nl_ld(g, g->i8, g->ex, offsetof(w_exec, fuel_on));
+    LLVMValueRef fuel = LLVMBuildICmp(g->B, LLVMIntNE, on, LLVMConstInt(g->i8, 0, 0), "");
+    LLVMBuildStore(g->B, LLVMBuildSelect(g->B, fuel, nl_c32(g, 1), nl_c32(g, NL_FAST_BUDGET), ""),
+                   g->budget);
+    LLVMBuildStore(g->B, LLVMConstInt(g->i1, 0, 0), g->again);
+}
+
+/* A back edge to t, taken: the limits, then t; in a fast copy, its own
+ * back edge counts down the budget and checks the limits at `outer` when
+ * it runs out. */
+static void nl_back_edge(nl_gen *g, uint32_t t)
+{
+    if (!g->fl || t != g->fl->head) {
+        nl_limits(g);
+        nl_goto(g, t);
+        return;
+    }
+    LLVMValueRef b =
+        LLVMBuildSub(g->B, LLVMBuildLoad2(g->B, g->i32, g->budget, ""), nl_c32(g, 1), "");
+    LLVMBuildStore(g->B, b, g->budget);
+    LLVMBasicBlockRef due = nl_block(g, "due");
+    nl_expect(g,
+              LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntNE, b, nl_c32(g, 0), ""),
+                              g->fpc[t].fbb, due),
+              true);
+    LLVMPositionBuilderAtEnd(g->B, due);
+    LLVMBuildStore(g->B, LLVMConstInt(g->i1, 1, 0), g->again);
+    LLVMBuildBr(g->B, g->fl->outer);
 }
 
 /* Generates one instruction at g->pc. Returns false if it ended the block
@@ -2269,7 +2437,13 @@ static bool nl_instr(nl_gen *g, uint32_t op, const uint32_t *ip)
         bool bin = sig[2] == '_';
         LLVMValueRef a = nl_rd_typed(g, sig[0], ip[1]);
         LLVMValueRef b = bin ? nl_rd_typed(g, sig[1], ip[2]) : NULL;
-        nl_wr(g, ip[bin ? 3 : 2], nl_num(g, op, a, b));
+        LLVMValueRef r = nl_num(g, op, a, b);
+        /* A float made from integer bits may be a constant LLVM folds with
+         * (nl_fast_loop, "F"). */
+        if (g->fl && (sig[bin ? 3 : 2] == 'F' || sig[bin ? 3 : 2] == 'D') && sig[0] != 'F' &&
+            sig[0] != 'D')
+            r = nl_opaque(g, r);
+        nl_wr(g, ip[bin ? 3 : 2], r);
         return true;
     }
     case K_BINI: {
@@ -2281,6 +2455,7 @@ static bool nl_instr(nl_gen *g, uint32_t op, const uint32_t *ip)
             b = nl_c64(g, nl_imm64(ip + 3));
         else
             b = LLVMBuildBitCast(g->B, nl_c64(g, nl_imm64(ip + 3)), g->f64, "");
+        if (g->fl && t != 'I' && t != 'L') b = g->fpc[pc].fconst; /* nl_fast_loop, "F" */
         nl_wr(g, ip[2], nl_num(g, o->base, a, b));
         return true;
     }
@@ -2294,13 +2469,12 @@ static bool nl_instr(nl_gen *g, uint32_t op, const uint32_t *ip)
         LLVMValueRef c = LLVMBuildTrunc(g->B, nl_num(g, o->base, a, b), g->i1, "");
         uint32_t t = pc + ip[3];
         if (o->kind == K_BR || o->kind == K_BRI) {
-            LLVMBuildCondBr(g->B, c, g->bb[t], g->bb[pc + 4]);
+            LLVMBuildCondBr(g->B, c, nl_target(g, t), nl_target(g, pc + 4));
         } else {
             LLVMBasicBlockRef taken = nl_block(g, "back");
-            LLVMBuildCondBr(g->B, c, taken, g->bb[pc + 4]);
+            LLVMBuildCondBr(g->B, c, taken, nl_target(g, pc + 4));
             LLVMPositionBuilderAtEnd(g->B, taken);
-            nl_limits(g);
-            nl_goto(g, t);
+            nl_back_edge(g, t);
         }
         return false;
     }
@@ -2343,22 +2517,19 @@ static bool nl_instr(nl_gen *g, uint32_t op, const uint32_t *ip)
     switch ((w_op)op) {
     case W_OP_UNREACHABLE: nl_raise(g, W_TRAP_UNREACHABLE); return false;
     case W_OP_BR: nl_goto(g, pc + ip[1]); return false;
-    case W_OP_BR_LOOP:
-        nl_limits(g);
-        nl_goto(g, pc + ip[1]);
-        return false;
+    case W_OP_BR_LOOP: nl_back_edge(g, pc + ip[1]); return false;
     case W_OP_BR_IF:
     case W_OP_BR_UNLESS: {
         LLVMValueRef c = LLVMBuildICmp(g->B, op == W_OP_BR_IF ? LLVMIntNE : LLVMIntEQ,
                                        nl_rd32(g, ip[1]), nl_c32(g, 0), "");
-        LLVMBuildCondBr(g->B, c, g->bb[pc + ip[2]], g->bb[pc + 3]);
+        LLVMBuildCondBr(g->B, c, nl_target(g, pc + ip[2]), nl_target(g, pc + 3));
         return false;
     }
     case W_OP_BR_TABLE: {
         uint32_t n = ip[2];
-        LLVMValueRef sw = LLVMBuildSwitch(g->B, nl_rd32(g, ip[1]), g->bb[pc + ip[3 + n]], n);
+        LLVMValueRef sw = LLVMBuildSwitch(g->B, nl_rd32(g, ip[1]), nl_target(g, pc + ip[3 + n]), n);
         for (uint32_t k = 0; k < n; k++)
-            LLVMAddCase(sw, nl_c32(g, k), g->bb[pc + ip[3 + k]]);
+            LLVMAddCase(sw, nl_c32(g, k), nl_target(g, pc + ip[3 + k]));
         return false;
     }
     case W_OP_RETURN:
@@ -2453,6 +2624,787 @@ static bool nl_instr(nl_gen *g, uint32_t op, const uint32_t *ip)
     return false;
 }
 
+/* ---- fast copies: finding the loops, generating them ----------------------------------- */
+
+/* The op of a handler word nl_scan has checked. */
+static uint32_t nl_fast_op_of(uint32_t word)
+{
+    int op = nl_op_of(word);
+    return op < 0 ? W_OP_UNREACHABLE : (uint32_t)op;
+}
+
+/* The target of the back edge at pc (op), or UINT32_MAX if it is none. */
+static uint32_t nl_back_target(const uint32_t *code, uint32_t pc, int op)
+{
+    uint8_t k = nl_ops[op].kind;
+    if (k == K_LOOP || k == K_LOOPI) return pc + code[pc + 3];
+    if (op == W_OP_BR_LOOP) return pc + code[pc + 1];
+    return UINT32_MAX;
+}
+
+/* Whether op at pc may be in the fast copy of the loop [head, end) whose
+ * back edge is at back: no branch back into the loop but that one, and
+ * only instructions nl_fast_instr has a fast form of or that change no
+ * state the copy keeps (no call, no growth, no bulk or Cage instruction,
+ * no SIMD). *access: it is a memory access. */
+static bool nl_fast_op(nl_gen *g, int op, const uint32_t *ip, uint32_t pc, uint32_t head,
+                       uint32_t back, bool *access)
+{
+    const nl_opinfo *o = &nl_ops[op];
+#define NL_BACKWARD(t) ((t) >= head && (t) <= pc)
+    switch (o->kind) {
+    case K_NUM:
+    case K_BINI: return true;
+    case K_BR:
+    case K_BRI: return !NL_BACKWARD(pc + ip[3]);
+    case K_LOOP:
+    case K_LOOPI: return pc == back;
+    case K_LOAD:
+    case K_STORE:
+    case K_LOADA:
+    case K_STOREA:
+    case K_FLD:
+        if (o->base >= W_OP_V128_LOAD && o->base <= W_OP_V128_STORE) return false;
+        if (!o->layout0 && ip[3] != 0) return false;
+        *access = true;
+        return !nl_is64(g, 0);
+    case K_SIMD:
+    case K_LOAD_LANE:
+    case K_STORE_LANE: return false;
+    default: break;
+    }
+    switch (op) {
+    case W_OP_BR: return !NL_BACKWARD(pc + ip[1]);
+    case W_OP_BR_LOOP: return pc == back || pc + ip[1] < head;
+    case W_OP_BR_IF:
+    case W_OP_BR_UNLESS: return !NL_BACKWARD(pc + ip[2]);
+    case W_OP_BR_TABLE:
+        for (uint32_t k = 0; k <= ip[2]; k++)
+            if (NL_BACKWARD(pc + ip[3 + k])) return false;
+        return true;
+    case W_OP_RETURN:
+    case W_OP_UNREACHABLE:
+    case W_OP_SELECT:
+    case W_OP_COPY:
+    case W_OP_CONST32:
+    case W_OP_CONST64:
+    case W_OP_GLOBAL_GET:
+    case W_OP_GLOBAL_SET:
+    case W_OP_MEMORY_SIZE: return true;
+    default: return false;
+    }
+#undef NL_BACKWARD
+}
+
+/* Adds slot s to a list of at most cap; false if it is full. */
+static bool nl_slot_add(uint32_t *list, uint32_t *n, uint32_t cap, uint32_t s)
+{
+    for (uint32_t i = 0; i < *n; i++)
+        if (list[i] == s) return true;
+    if (*n == cap) return false;
+    list[(*n)++] = s;
+    return true;
+}
+
+static bool nl_fast_dst(uint32_t op, const uint32_t *ip, uint32_t *dst);
+
+/* Whether op (at ip) reads slot sl (the ops nl_fast_op lets in). */
+static bool nl_fast_reads(uint32_t op, const uint32_t *ip, uint32_t sl)
+{
+    const nl_opinfo *o = &nl_ops[op];
+    switch (o->kind) {
+    case K_NUM: return ip[1] == sl || (o->sig[2] == '_' && ip[2] == sl);
+    case K_BINI: return ip[1] == sl;
+    case K_BR:
+    case K_LOOP: return ip[1] == sl || ip[2] == sl;
+    case K_BRI:
+    case K_LOOPI:
+    case K_LOAD:
+    case K_LOADA: return ip[1] == sl;
+    case K_FLD: return ip[1] == sl || ip[2] == sl;
+    case K_STORE:
+    case K_STOREA: return ip[1] == sl || ip[2] == sl;
+    default: break;
+    }
+    switch (op) {
+    case W_OP_BR_IF:
+    case W_OP_BR_UNLESS:
+    case W_OP_BR_TABLE:
+    case W_OP_COPY: return ip[1] == sl;
+    case W_OP_SELECT: return ip[1] == sl || ip[2] == sl || ip[3] == sl;
+    case W_OP_GLOBAL_SET: return ip[2] == sl;
+    case W_OP_RETURN: return true;
+    default: return false;
+    }
+}
+
+/* Whether loop fl reads slot sl before its first write of it, in code
+ * order (a write that every iteration makes first is not carried). */
+static bool nl_fast_read_first(nl_gen *g, const nl_floop *fl, uint32_t sl)
+{
+    const uint32_t *code = g->fc->code;
+    for (uint32_t pc = fl->head; pc < fl->end;) {
+        uint32_t op = nl_fast_op_of(code[pc]);
+        if (nl_fast_reads(op, code + pc, sl)) return true;
+        uint32_t dst;
+        if (nl_fast_dst(op, code + pc, &dst) && dst == sl) return false;
+        pc += op == W_OP_BR_TABLE ? 4 + code[pc + 2] : nl_ops[op].len;
+    }
+    return false;
+}
+
+/* The slots of the loop's carried shadows (those it writes with an add,
+ * shift or multiply by a constant, an add or a copy: nl_fast_shadow) and
+ * of its opaque entry values (nl_floop); false if there are too many for
+ * the copy. */
+static bool nl_fast_slots(nl_gen *g, nl_floop *fl)
+{
+    const uint32_t *code = g->fc->code;
+    for (uint32_t pc = fl->head; pc < fl->end;) {
+        uint32_t op = nl_fast_op_of(code[pc]);
+        const nl_opinfo *o = &nl_ops[op];
+        const uint32_t *ip = code + pc;
+        bool ok = true;
+        /* Carried: a slot such an op writes that the loop reads before
+         * it writes it (in code order): a local (a value on the stack is
+         * not carried by a loop), whose type is then i32. */
+        uint32_t w = UINT32_MAX;
+        if ((o->kind == K_BINI && o->sig[0] == 'I' &&
+             (o->base == W_OP_I32_ADD || o->base == W_OP_I32_SHL || o->base == W_OP_I32_MUL)) ||
+            (o->kind == K_NUM && op == W_OP_I32_ADD))
+            w = ip[o->kind == K_BINI ? 2 : 3];
+        if (w != UINT32_MAX && nl_fast_read_first(g, fl, w))
+            (void)nl_slot_add(fl->iv, &fl->niv, NL_FAST_IVS, w);
+        if (o->kind == K_NUM) {
+            bool bin = o->sig[2] == '_';
+            if (o->sig[0] == 'F' || o->sig[0] == 'D')
+                ok = nl_slot_add(fl->opq, &fl->nop, NL_FAST_OPAQUE, ip[1]);
+            if (bin && (o->sig[1] == 'F' || o->sig[1] == 'D'))
+                ok = ok && nl_slot_add(fl->opq, &fl->nop, NL_FAST_OPAQUE, ip[2]);
+        } else if (o->kind == K_BINI && o->sig[0] != 'I' && o->sig[0] != 'L') {
+            ok = nl_slot_add(fl->opq, &fl->nop, NL_FAST_OPAQUE, ip[1]);
+        } else if (o->kind == K_FLD || op == W_OP_COPY) {
+            ok = nl_slot_add(fl->opq, &fl->nop, NL_FAST_OPAQUE, ip[1]);
+        } else if (op == W_OP_SELECT) {
+            ok = nl_slot_add(fl->opq, &fl->nop, NL_FAST_OPAQUE, ip[1]) &&
+                 nl_slot_add(fl->opq, &fl->nop, NL_FAST_OPAQUE, ip[2]);
+        }
+        if (!ok) return false;
+        pc += op == W_OP_BR_TABLE ? 4 + code[pc + 2] : o->len;
+    }
+    return true;
+}
+
+/* Whether every value loop fl carries from one iteration to the next (a
+ * slot it reads before it writes it) is one of its induction slots: a
+ * carried float (a sum, a value loaded for the next iteration) keeps
+ * LLVM from vectorising a loop with exits in the middle, and a fast copy
+ * that is not vectorised is slower than the ordinary code (its checks
+ * against guard pages' none). */
+static bool nl_fast_carries_only_ivs(nl_gen *g, const nl_floop *fl)
+{
+    const uint32_t *code = g->fc->code;
+    for (uint32_t pc = fl->head, dst; pc < fl->end;) {
+        uint32_t op = nl_fast_op_of(code[pc]);
+        if (nl_fast_dst(op, code + pc, &dst) && nl_fast_read_first(g, fl, dst)) {
+            uint32_t i = 0;
+            while (i < fl->niv && fl->iv[i] != dst)
+                i++;
+            if (i == fl->niv) return false;
+        }
+        pc += op == W_OP_BR_TABLE ? 4 + code[pc + 2] : nl_ops[op].len;
+    }
+    return true;
+}
+
+/* Finds the loops that get a fast copy (after nl_scan), marks their
+ * accesses in reentry (where the fast copy leaves for the ordinary code,
+ * which starts a block there), and makes their blocks and allocas (the
+ * builder is in the entry block). */
+static void nl_fast_find(nl_gen *g, const bool *leader, bool *reentry)
+{
+    const uint32_t *code = g->fc->code;
+    uint32_t n = g->fc->ncode;
+    g->nfloops = 0;
+    if (!g->mems || g->m->nmems == 0 || !g->mems[0].used) return;
+    for (uint32_t pc = 0; pc < n;) {
+        uint32_t op = nl_fast_op_of(code[pc]);
+        uint32_t len = op == W_OP_BR_TABLE ? 4 + code[pc + 2] : nl_ops[op].len;
+        uint32_t head = nl_back_target(code, pc, op);
+        pc += len;
+        if (head >= pc - len || pc - head > NL_FAST_MAX_WORDS) continue;
+        nl_floop fl = {.head = head, .end = pc, .back = pc - len};
+        /* Only loops LLVM can vectorise get a copy: one block (no branch
+         * inside), float arithmetic, nothing carried but induction slots
+         * (nl_fast_carries_only_ivs); a copy it does not vectorise costs
+         * more than it gives. */
+        bool ok = true, access = false, fp = false;
+        for (uint32_t q = head; q < fl.end && ok;) {
+            uint32_t oq = nl_fast_op_of(code[q]);
+            ok =
+                nl_fast_op(g, oq, code + q, q, head, fl.back, &access) && (q == head || !leader[q]);
+            uint32_t b =
+                nl_ops[oq].kind == K_FLD || nl_ops[oq].kind == K_BINI ? nl_ops[oq].base : oq;
+            fp = fp || (b >= W_OP_F32_ADD && b <= W_OP_F32_DIV) ||
+                 (b >= W_OP_F64_ADD && b <= W_OP_F64_DIV);
+            q += oq == W_OP_BR_TABLE ? 4 + code[q + 2] : nl_ops[oq].len;
+        }
+        if (!ok || !access || !fp || !nl_fast_slots(g, &fl) || !nl_fast_carries_only_ivs(g, &fl))
+            continue;
+        nl_floop *a = realloc(g->floops, (g->nfloops + 1) * sizeof *a);
+        if (!a) return;
+        g->floops = a;
+        g->floops[g->nfloops++] = fl;
+    }
+    if (!g->nfloops) return;
+    g->budget = LLVMBuildAlloca(g->B, g->i32, "budget");
+    g->again = LLVMBuildAlloca(g->B, g->i1, "again");
+    for (uint32_t i = 0; i < g->nfloops; i++) {
+        nl_floop *fl = &g->floops[i];
+        fl->pre = nl_block(g, "pre");
+        fl->outer = nl_block(g, "outer");
+        g->fpc[fl->head].pre = fl->pre;
+        for (uint32_t k = 0; k < fl->niv; k++)
+            if (!g->fs[fl->iv[k]].iv) g->fs[fl->iv[k]].iv = LLVMBuildAlloca(g->B, g->i64, "iv");
+        for (uint32_t q = fl->head; q < fl->end;) {
+            uint32_t oq = nl_fast_op_of(code[q]);
+            uint8_t k = nl_ops[oq].kind;
+            if (k == K_LOAD || k == K_STORE || k == K_LOADA || k == K_STOREA || k == K_FLD ||
+                q == fl->back)
+                reentry[q] = true;
+            q += oq == W_OP_BR_TABLE ? 4 + code[q + 2] : nl_ops[oq].len;
+        }
+    }
+}
+
+/* The shadow of slot s's i32 value (nl_fast_loop, "P") and its bound
+ * (*bits: below 2^*bits). */
+#define NL_NO_BASE UINT32_MAX
+
+/* The shadow of slot s's i32 value (nl_fast_loop, "P"), its bound (*bits:
+ * below 2^*bits) and its parts (*base, *rest: shadow = zext(base) +
+ * rest; base NL_NO_BASE: rest is the shadow). A slot the loop does not
+ * write is its own base: accesses from one base get a base pointer of
+ * their own (nl_fast_basep). While planning, NULL for a slot the block
+ * makes. */
+static LLVMValueRef nl_sh_parts(nl_gen *g, uint32_t s, uint8_t *bits, uint32_t *base,
+                                LLVMValueRef *rest)
+{
+    if (g->planning && g->fs[s].dirty) return NULL; /* made by the block: not known at its start */
+    if (!g->fs[s].sh) {
+        g->fs[s].sh = LLVMBuildZExt(g->B, nl_rd32(g, s), g->i64, "");
+        g->fs[s].bits = 32;
+        bool inv = !g->fs[s].written && !g->fs[s].ivcur;
+        g->fs[s].base = inv ? s : NL_NO_BASE;
+        g->fs[s].rest = inv ? nl_c64(g, 0) : g->fs[s].sh;
+    }
+    *bits = g->fs[s].bits;
+    *base = g->fs[s].base;
+    *rest = g->fs[s].rest;
+    return g->fs[s].sh;
+}
+
+static LLVMValueRef nl_sh_of(nl_gen *g, uint32_t s, uint8_t *bits)
+{
+    uint32_t base;
+    LLVMValueRef rest;
+    return nl_sh_parts(g, s, bits, &base, &rest);
+}
+
+/* i64 instruction i, which wraps neither way (its operands and result are
+ * below 2^62): flagged so, for SCEV. */
+static LLVMValueRef nl_nw(LLVMValueRef i)
+{
+    if (LLVMIsAInstruction(i)) {
+        LLVMSetNUW(i, 1);
+        LLVMSetNSW(i, 1);
+    }
+    return i;
+}
+
+/* a + b for shadows (bounds ba, bb), or NULL if it might reach 2^62 (or
+ * either is NULL). */
+static LLVMValueRef nl_sh_add(nl_gen *g, LLVMValueRef a, uint8_t ba, LLVMValueRef b, uint8_t bb,
+                              uint8_t *bits)
+{
+    *bits = (uint8_t)((ba > bb ? ba : bb) + 1);
+    if (!a || !b || *bits > 62) return NULL;
+    return nl_nw(LLVMBuildAdd(g->B, a, b, ""));
+}
+
+/* The shadow op (at ip) will give the slot it writes, from the state
+ * before it, with its parts (nl_sh_parts); NULL: none but the value's
+ * zero extension. */
+static LLVMValueRef nl_fast_shadow(nl_gen *g, uint32_t op, const uint32_t *ip, uint8_t *bits,
+                                   uint32_t *base, LLVMValueRef *rest)
+{
+    const nl_opinfo *o = &nl_ops[op];
+    uint8_t ba, bb;
+    uint32_t pa, pb;
+    LLVMValueRef ra, rb;
+    *base = NL_NO_BASE;
+    if (o->kind == K_BINI && o->sig[0] == 'I') {
+        uint32_t c = ip[3];
+        LLVMValueRef a = NULL, r;
+        if (o->base == W_OP_I32_ADD && c < 0x80000000u) {
+            if (!(a = nl_sh_parts(g, ip[1], &ba, &pa, &ra))) return NULL;
+            r = nl_sh_add(g, a, ba, nl_c64(g, c), 31, bits);
+            if (r && pa != NL_NO_BASE)
+                *base = pa, *rest = nl_nw(LLVMBuildAdd(g->B, ra, nl_c64(g, c), ""));
+            else
+                *rest = r;
+            return r;
+        }
+        if (o->base == W_OP_I32_SHL) {
+            if (!(a = nl_sh_of(g, ip[1], &ba))) return NULL;
+            *bits = (uint8_t)(ba + (c & 31));
+            r = *bits > 62 ? NULL : nl_nw(LLVMBuildShl(g->B, a, nl_c64(g, c & 31), ""));
+            *rest = r;
+            return r;
+        }
+        if (o->base == W_OP_I32_MUL && c < 65536) {
+            if (!(a = nl_sh_of(g, ip[1], &ba))) return NULL;
+            *bits = (uint8_t)(ba + 16);
+            r = *bits > 62 ? NULL : nl_nw(LLVMBuildMul(g->B, a, nl_c64(g, c), ""));
+            *rest = r;
+            return r;
+        }
+        return NULL;
+    }
+    if (o->kind == K_NUM && op == W_OP_I32_ADD) {
+        LLVMValueRef a = nl_sh_parts(g, ip[1], &ba, &pa, &ra);
+        LLVMValueRef b = nl_sh_parts(g, ip[2], &bb, &pb, &rb);
+        LLVMValueRef r = nl_sh_add(g, a, ba, b, bb, bits);
+        *rest = r;
+        if (r && pa != NL_NO_BASE)
+            *base = pa, *rest = nl_nw(LLVMBuildAdd(g->B, ra, b, ""));
+        else if (r && pb != NL_NO_BASE)
+            *base = pb, *rest = nl_nw(LLVMBuildAdd(g->B, a, rb, ""));
+        return r;
+    }
+    if (op == W_OP_COPY && g->fs[ip[1]].sh) return nl_sh_parts(g, ip[1], bits, base, rest);
+    if (op == W_OP_CONST32) {
+        *bits = 32;
+        *rest = nl_c64(g, ip[2]);
+        return *rest;
+    }
+    return NULL;
+}
+
+/* The slot op (at ip) writes, if it writes exactly one i64 slot. */
+static bool nl_fast_dst(uint32_t op, const uint32_t *ip, uint32_t *dst)
+{
+    const nl_opinfo *o = &nl_ops[op];
+    switch (o->kind) {
+    case K_NUM: *dst = ip[o->sig[2] == '_' ? 3 : 2]; return true;
+    case K_BINI: *dst = ip[2]; return true;
+    case K_LOAD:
+    case K_LOADA: *dst = ip[2]; return true;
+    case K_FLD: *dst = ip[3]; return true;
+    default: break;
+    }
+    switch (op) {
+    case W_OP_SELECT: *dst = ip[4]; return true;
+    case W_OP_COPY:
+    case W_OP_GLOBAL_GET:
+    case W_OP_MEMORY_SIZE: *dst = ip[2]; return true;
+    case W_OP_CONST32:
+    case W_OP_CONST64: *dst = ip[1]; return true;
+    default: return false;
+    }
+}
+
+/* Slot dst was written: its shadow is now sh (NULL: its zero extension,
+ * made when read) with parts base and rest, and an induction slot's
+ * alloca follows. */
+static void nl_sh_set(nl_gen *g, uint32_t dst, LLVMValueRef sh, uint8_t bits, uint32_t base,
+                      LLVMValueRef rest)
+{
+    g->fs[dst].sh = sh;
+    g->fs[dst].bits = bits;
+    g->fs[dst].base = sh ? base : NL_NO_BASE;
+    g->fs[dst].rest = sh ? rest : NULL;
+    if (!g->fs[dst].ivcur) return;
+    if (!sh) sh = LLVMBuildZExt(g->B, nl_rd32(g, dst), g->i64, "");
+    LLVMBuildStore(g->B, sh, g->fs[dst].ivcur);
+}
+
+/* Whether a constant's bits are, as f32 (32) or f64 (64), +-0, +-1 or a
+ * NaN: the constant operands LLVM folds an operation with into one of its
+ * operands (or its negation). */
+static bool nl_fold_const(uint64_t v, bool is64)
+{
+    if (!is64) {
+        uint32_t a = (uint32_t)v & 0x7fffffffu;
+        return a == 0 || a == 0x3f800000u || a > 0x7f800000u;
+    }
+    uint64_t a = v & 0x7fffffffffffffffull;
+    return a == 0 || a == 0x3ff0000000000000ull || a > 0x7ff0000000000000ull;
+}
+
+/* The shadow of the address of the access at ip (the effective address,
+ * offset included) and the log2 of its size (*k); while planning, NULL if
+ * the block makes the address. */
+static LLVMValueRef nl_fast_ea(nl_gen *g, const nl_opinfo *o, const uint32_t *ip, unsigned *k,
+                               uint32_t *base, LLVMValueRef *rest)
+{
+    bool fld = o->kind == K_FLD;
+    bool fused = o->kind == K_LOADA || o->kind == K_STOREA || fld;
+    const uint32_t *mp = fld ? ip + 1 : ip; /* as nl_mem_args reads them */
+    uint8_t bits;
+    LLVMValueRef r;
+    LLVMValueRef sh = nl_sh_parts(g, mp[1], &bits, base, &r);
+    uint64_t off = o->layout0 ? mp[3] : nl_imm64(mp + 4);
+    if (o->layout0 && fused) off += mp[4]; /* below 2^33: no wrap of the shadow */
+    uint32_t bytes = fld ? 8 : o->bytes;
+    *k = bytes == 1 ? 0 : bytes == 2 ? 1 : bytes == 4 ? 2 : 3;
+    if (g->planning && (!sh || bits > 60)) return NULL;
+    if (!sh || bits > 60) {
+        LLVMValueRef a = nl_rd32(g, mp[1]);
+        if (o->layout0 && fused) a = LLVMBuildAdd(g->B, a, nl_c32(g, mp[4]), "");
+        sh = LLVMBuildZExt(g->B, a, g->i64, "");
+        off = o->layout0 ? mp[3] : nl_imm64(mp + 4);
+        *base = NL_NO_BASE;
+        r = sh;
+    }
+    LLVMValueRef ea = nl_nw(LLVMBuildAdd(g->B, sh, nl_c64(g, off), ""));
+    *rest = *base == NL_NO_BASE ? ea : nl_nw(LLVMBuildAdd(g->B, r, nl_c64(g, off), ""));
+    return ea;
+}
+
+/* The base pointer of accesses whose shadow has base slot b (nl_sh_parts):
+ * the span's base plus b's value, made once at the loop's entry and
+ * passed through an empty asm, so that LLVM takes it for an object of its
+ * own. Its loop access analysis then checks at run time whether two such
+ * bases' accesses overlap (exactly as it does for two C arrays), while it
+ * tells accesses from one base apart by their constant distance; with one
+ * base (the memory) for all, it would check every pair, a pair like p[0]
+ * and p[1] of a loop unrolled by two included, which always overlap. */
+static LLVMValueRef nl_fast_basep(nl_gen *g, uint32_t b)
+{
+    if (g->fs[b].bptr) return g->fs[b].bptr;
+    LLVMBasicBlockRef here = LLVMGetInsertBlock(g->B);
+    LLVMPositionBuilderBefore(g->B, g->pre_at);
+    LLVMValueRef off = LLVMBuildZExt(g->B, nl_rd32(g, b), g->i64, "");
+    LLVMValueRef p = LLVMBuildInBoundsGEP2(g->B, g->i8, g->fbase, &off, 1, "");
+    g->fs[b].bptr = nl_opaque(g, p);
+    LLVMPositionBuilderAtEnd(g->B, here);
+    return g->fs[b].bptr;
+}
+
+/* Plans the fast block starting at `start`: when the address of each of
+ * its accesses is known at its start (from the slots' values there, not
+ * from what the block computes), their checks are made there, one branch
+ * each to the ordinary code at `start` (nothing of the block has run), and
+ * the accesses then have no exit of their own: a loop whose exits are all
+ * at its head carries no value out of the middle of an iteration, which
+ * the vectoriser requires. Else each access checks for itself. */
+static void nl_fast_plan(nl_gen *g, const nl_floop *fl, uint32_t start, const bool *leader)
+{
+    const uint32_t *code = g->fc->code;
+    unsigned ks[64];
+    g->plan_ok = false;
+    g->plan_n = g->plan_i = 0;
+    memcpy(g->fs_save, g->fs, g->nslots * sizeof *g->fs);
+    for (uint32_t i = 0; i < g->nslots; i++)
+        g->fs[i].dirty = false;
+    g->planning = true;
+    bool ok = true;
+    for (uint32_t pc = start; ok && pc < fl->end && (pc == start || !leader[pc]);) {
+        uint32_t op = nl_fast_op_of(code[pc]), dst;
+        const nl_opinfo *o = &nl_ops[op];
+        const uint32_t *ip = code + pc;
+        uint8_t k = o->kind;
+        if (k == K_LOAD || k == K_STORE || k == K_LOADA || k == K_STOREA || k == K_FLD) {
+            if (g->plan_n == 64) break;
+            LLVMValueRef ea = nl_fast_ea(g, o, ip, &ks[g->plan_n], &g->plan_base[g->plan_n],
+                                         &g->plan_rest[g->plan_n]);
+            ok = ea != NULL;
+            g->plan_ea[g->plan_n++] = ea;
+        }
+        if (nl_fast_dst(op, ip, &dst)) {
+            uint8_t bits = 32;
+            uint32_t base = NL_NO_BASE;
+            LLVMValueRef rest = NULL;
+            LLVMValueRef sh = nl_fast_shadow(g, op, ip, &bits, &base, &rest);
+            g->fs[dst].sh = sh;
+            g->fs[dst].bits = bits;
+            g->fs[dst].base = base;
+            g->fs[dst].rest = rest;
+            g->fs[dst].dirty = !sh;
+        }
+        pc += op == W_OP_BR_TABLE ? 4 + code[pc + 2] : o->len;
+    }
+    g->planning = false;
+    memcpy(g->fs, g->fs_save, g->nslots * sizeof *g->fs);
+    if (!ok || g->plan_n == 0 || g->plan_n == 64) {
+        g->plan_n = 0;
+        return;
+    }
+    for (uint32_t i = 0; i < g->plan_n; i++) {
+        LLVMBasicBlockRef go = nl_block(g, "in");
+        LLVMValueRef c = LLVMBuildICmp(g->B, LLVMIntULT, g->plan_ea[i], g->flim[ks[i]], "");
+        nl_expect(g, LLVMBuildCondBr(g->B, c, go, g->bb[start]), true);
+        LLVMPositionBuilderAtEnd(g->B, go);
+    }
+    g->plan_ok = true;
+}
+
+/* A memory access in a fast copy: the shadow's check, then a plain load
+ * or store from the span of stores; a failing check leaves for the
+ * ordinary code at this instruction. */
+static void nl_fast_access(nl_gen *g, const nl_opinfo *o, const uint32_t *ip)
+{
+    bool fld = o->kind == K_FLD, load = o->kind != K_STORE && o->kind != K_STOREA;
+    LLVMValueRef ea, rest;
+    uint32_t base;
+    if (g->plan_ok) {
+        /* checked at the block's start */
+        base = g->plan_base[g->plan_i];
+        rest = g->plan_rest[g->plan_i];
+        ea = g->plan_ea[g->plan_i++];
+    } else {
+        unsigned k;
+        ea = nl_fast_ea(g, o, ip, &k, &base, &rest);
+        LLVMBasicBlockRef in = nl_block(g, "in");
+        nl_expect(g,
+                  LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntULT, ea, g->flim[k], ""), in,
+                                  g->bb[g->pc]),
+                  true);
+        LLVMPositionBuilderAtEnd(g->B, in);
+    }
+    /* inside the span (checked): in bounds */
+    LLVMValueRef p = base == NL_NO_BASE
+                         ? LLVMBuildInBoundsGEP2(g->B, g->i8, g->fbase, &ea, 1, "")
+                         : LLVMBuildInBoundsGEP2(g->B, g->i8, nl_fast_basep(g, base), &rest, 1, "");
+    /* Floats are loaded and stored as floats: an access of another type at
+     * the same place is a dependence LLVM's loop access analysis cannot
+     * resolve (it would check at run time, and fail). */
+    if (!load) {
+        LLVMValueRef v = nl_store_value(g, o->base, nl_rd64(g, ip[2]));
+        if (o->base == W_OP_F64_STORE) v = LLVMBuildBitCast(g->B, v, g->f64, "");
+        if (o->base == W_OP_F32_STORE) v = LLVMBuildBitCast(g->B, v, g->f32, "");
+        LLVMValueRef st = LLVMBuildStore(g->B, v, p);
+        LLVMSetAlignment(st, 1);
+        return;
+    }
+    uint32_t lop = fld ? W_OP_F64_LOAD : o->base, dst = fld ? ip[3] : ip[2];
+    bool sx;
+    LLVMTypeRef t = nl_load_type(g, lop, &sx);
+    LLVMTypeRef ft = lop == W_OP_F64_LOAD ? g->f64 : lop == W_OP_F32_LOAD ? g->f32 : t;
+    LLVMValueRef v = LLVMBuildLoad2(g->B, ft, p, "");
+    LLVMSetAlignment(v, 1);
+    if (ft != t) v = LLVMBuildBitCast(g->B, v, t, "");
+    v = nl_load_ext(g, t, sx, lop, v);
+    if (fld)
+        nl_wr(g, dst,
+              nl_num(g, o->base, nl_rdf64(g, ip[1]), LLVMBuildBitCast(g->B, v, g->f64, "")));
+    else
+        nl_wr64(g, dst, v);
+    nl_sh_set(g, dst, NULL, 0, NL_NO_BASE, NULL);
+}
+
+/* The back edge of a fast copy when its compare is of a slot with a
+ * shadow against a bound, counting up (ne, lt, le): made on the shadow,
+ * where SCEV can count it. Within range (below 2^32, or 2^31 for a signed
+ * compare) the shadow is the value, else the ordinary code takes over at
+ * the back edge; `ne` goes on while shadow < bound (equal: the loop ends;
+ * above: the ordinary code, which goes on exactly as Wasm says). False if
+ * the compare is of another kind (nl_instr makes it). */
+static bool nl_fast_latch(nl_gen *g, const nl_opinfo *o, const uint32_t *ip)
+{
+    uint32_t base = o->base;
+    bool sgn = base == W_OP_I32_LT_S || base == W_OP_I32_LE_S;
+    if (!g->fs[ip[1]].sh ||
+        !(sgn || base == W_OP_I32_NE || base == W_OP_I32_LT_U || base == W_OP_I32_LE_U))
+        return false;
+    uint8_t bits;
+    LLVMValueRef sh = nl_sh_of(g, ip[1], &bits), bound;
+    if (o->kind == K_LOOPI)
+        bound = nl_c64(g, sgn ? (uint64_t)(int64_t)(int32_t)ip[2] : ip[2]);
+    else if (sgn)
+        bound = LLVMBuildSExt(g->B, nl_rd32(g, ip[2]), g->i64, "");
+    else
+        bound = LLVMBuildZExt(g->B, nl_rd32(g, ip[2]), g->i64, "");
+    LLVMBasicBlockRef go = nl_block(g, "");
+    LLVMValueRef in =
+        LLVMBuildICmp(g->B, LLVMIntULT, sh, nl_c64(g, sgn ? 1ull << 31 : 1ull << 32), "");
+    nl_expect(g, LLVMBuildCondBr(g->B, in, go, g->bb[g->pc]), true);
+    LLVMPositionBuilderAtEnd(g->B, go);
+    LLVMIntPredicate p = base == W_OP_I32_LT_S   ? LLVMIntSLT
+                         : base == W_OP_I32_LE_S ? LLVMIntSLE
+                         : base == W_OP_I32_LE_U ? LLVMIntULE
+                                                 : LLVMIntULT;
+    LLVMBasicBlockRef taken = nl_block(g, "back"), other = nl_block(g, "");
+    LLVMBasicBlockRef exit = nl_target(g, g->pc + 4);
+    LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, p, sh, bound, ""), taken, other);
+    LLVMPositionBuilderAtEnd(g->B, other);
+    if (base == W_OP_I32_NE)
+        LLVMBuildCondBr(g->B, LLVMBuildICmp(g->B, LLVMIntEQ, sh, bound, ""), exit, g->bb[g->pc]);
+    else
+        LLVMBuildBr(g->B, exit);
+    LLVMPositionBuilderAtEnd(g->B, taken);
+    nl_back_edge(g, g->fl->head);
+    return true;
+}
+
+/* One instruction of a fast copy (nl_instr's contract). */
+static bool nl_fast_instr(nl_gen *g, uint32_t op, const uint32_t *ip)
+{
+    const nl_opinfo *o = &nl_ops[op];
+    switch (o->kind) {
+    case K_LOAD:
+    case K_LOADA:
+    case K_FLD:
+    case K_STORE:
+    case K_STOREA: nl_fast_access(g, o, ip); return true;
+    case K_LOOP:
+    case K_LOOPI:
+        if (g->pc == g->fl->back && nl_fast_latch(g, o, ip)) return false;
+        break;
+    default: break;
+    }
+    if ((op == W_OP_CONST32 || op == W_OP_CONST64) && g->fpc[g->pc].fconst) {
+        nl_wr(g, ip[1], g->fpc[g->pc].fconst);
+        /* the value is hidden from LLVM, its shadow need not be */
+        LLVMValueRef c = op == W_OP_CONST32 ? nl_c64(g, ip[2]) : NULL;
+        nl_sh_set(g, ip[1], c, 32, NL_NO_BASE, c);
+        return true;
+    }
+    uint32_t dst, base = NL_NO_BASE;
+    uint8_t bits = 0;
+    LLVMValueRef rest = NULL;
+    bool writes = nl_fast_dst(op, ip, &dst);
+    LLVMValueRef sh = writes ? nl_fast_shadow(g, op, ip, &bits, &base, &rest) : NULL;
+    bool live = nl_instr(g, op, ip);
+    if (writes) nl_sh_set(g, dst, sh, bits, base, rest);
+    return live;
+}
+
+/* At the start of each block of a fast copy: the carried shadows, loaded
+ * and below 2^32 (else the loop goes on in its ordinary code, from this
+ * block's start: nothing of the block has run), so that within the block
+ * every shadow stays far below 2^62 (nl_sh_add) and its nuw operations
+ * hold; a shadow below 2^32 is exactly its slot's value. */
+static void nl_fast_carried(nl_gen *g, const nl_floop *fl, uint32_t pc)
+{
+    LLVMValueRef v[NL_FAST_IVS];
+    for (uint32_t i = 0; i < fl->niv; i++) {
+        /* a branch each: an exit SCEV can count (an `and` of them is not) */
+        v[i] = LLVMBuildLoad2(g->B, g->i64, g->fs[fl->iv[i]].ivcur, "");
+        LLVMValueRef c = LLVMBuildICmp(g->B, LLVMIntULT, v[i], nl_c64(g, 1ull << 32), "");
+        LLVMBasicBlockRef go = nl_block(g, "");
+        nl_expect(g, LLVMBuildCondBr(g->B, c, go, g->bb[pc]), true);
+        LLVMPositionBuilderAtEnd(g->B, go);
+    }
+    /* Below 2^32 the shadow is the value (an i32 local's, zero-extended):
+     * written back, so that the slot is no value LLVM must carry around
+     * the loop beside its shadow (a masked one it cannot vectorise). */
+    for (uint32_t i = 0; i < fl->niv; i++) {
+        uint32_t s = fl->iv[i];
+        g->fs[s].sh = g->fs[s].rest = v[i];
+        g->fs[s].bits = 32;
+        g->fs[s].base = NL_NO_BASE;
+        nl_wr64(g, s, v[i]);
+    }
+}
+
+/* Generates loop fl's fast copy, from its entry fl->pre (after the
+ * function's ordinary code, whose entry into the loop goes to fl->pre). */
+static void nl_fast_loop(nl_gen *g, nl_floop *fl, const bool *leader)
+{
+    const uint32_t *code = g->fc->code;
+    for (uint32_t pc = fl->head; pc < fl->end; pc++)
+        g->fpc[pc].fbb = leader[pc] ? nl_block(g, "fast") : NULL;
+    LLVMPositionBuilderAtEnd(g->B, fl->pre);
+    nl_mem *mm = &g->mems[0];
+    g->fbase = LLVMBuildLoad2(g->B, g->ptr, mm->wr_base, "");
+    LLVMValueRef wl = LLVMBuildLoad2(g->B, g->i64, mm->wr_lim, "");
+    for (unsigned k = 0; k < 4; k++) {
+        LLVMTypeRef t = g->i64;
+        LLVMValueRef a[2] = {wl, nl_c64(g, (1u << k) - 1)};
+        LLVMValueRef b[2] = {nl_intrinsic(g, "llvm.usub.sat", &t, 1, a, 2), nl_c64(g, 1ull << 33)};
+        g->flim[k] = nl_intrinsic(g, "llvm.umin", &t, 1, b, 2);
+    }
+    /* (only values the loop reads before writing them: a temporary's value
+     * here is its last iteration's, which this must not keep alive) */
+    for (uint32_t i = 0; i < fl->nop; i++)
+        if (nl_fast_read_first(g, fl, fl->opq[i]))
+            nl_wr64(g, fl->opq[i], nl_opaque(g, nl_rd64(g, fl->opq[i])));
+    /* The copy's float immediates and foldable constants, opaque once here
+     * (an asm in the loop would stay there: LLVM does not hoist it). */
+    for (uint32_t pc = fl->head; pc < fl->end;) {
+        uint32_t op = nl_fast_op_of(code[pc]);
+        const nl_opinfo *o = &nl_ops[op];
+        const uint32_t *ip = code + pc;
+        g->fpc[pc].fconst = NULL;
+        if (o->kind == K_BINI && o->sig[0] != 'I' && o->sig[0] != 'L')
+            g->fpc[pc].fconst =
+                nl_opaque(g, LLVMBuildBitCast(g->B, nl_c64(g, nl_imm64(ip + 3)), g->f64, ""));
+        else if (op == W_OP_CONST32 && nl_fold_const(ip[2], false))
+            g->fpc[pc].fconst = nl_opaque(g, nl_c32(g, ip[2]));
+        else if (op == W_OP_CONST64 && nl_fold_const(nl_imm64(ip + 2), true))
+            g->fpc[pc].fconst = nl_opaque(g, nl_c64(g, nl_imm64(ip + 2)));
+        pc += op == W_OP_BR_TABLE ? 4 + code[pc + 2] : o->len;
+    }
+    for (uint32_t i = 0; i < fl->niv; i++) {
+        uint32_t s = fl->iv[i];
+        g->fs[s].ivcur = g->fs[s].iv;
+        LLVMBuildStore(g->B, LLVMBuildZExt(g->B, nl_rd32(g, s), g->i64, ""), g->fs[s].ivcur);
+    }
+    nl_fast_budget(g);
+    g->pre_at = LLVMBuildBr(g->B, fl->outer);
+    for (uint32_t i = 0; i < g->nslots; i++)
+        g->fs[i].bptr = NULL, g->fs[i].written = false;
+    for (uint32_t pc = fl->head, dst; pc < fl->end;) {
+        uint32_t op = nl_fast_op_of(code[pc]);
+        if (nl_fast_dst(op, code + pc, &dst)) g->fs[dst].written = true;
+        pc += op == W_OP_BR_TABLE ? 4 + code[pc + 2] : nl_ops[op].len;
+    }
+    /* outer: every entry of the loop, the limits when the budget ran out */
+    LLVMPositionBuilderAtEnd(g->B, fl->outer);
+    LLVMTypeRef vt = LLVMFunctionType(LLVMVoidTypeInContext(g->C), NULL, 0, 0);
+    LLVMBuildCall2(g->B, vt,
+                   LLVMGetInlineAsm(vt, "", 0, "", 0, true, false, LLVMInlineAsmDialectATT, false),
+                   NULL, 0, "");
+    LLVMBasicBlockRef chk = nl_block(g, "check");
+    nl_expect(
+        g,
+        LLVMBuildCondBr(g->B, LLVMBuildLoad2(g->B, g->i1, g->again, ""), chk, g->fpc[fl->head].fbb),
+        false);
+    LLVMPositionBuilderAtEnd(g->B, chk);
+    g->pc = fl->back;
+    nl_limits(g);
+    nl_fast_budget(g);
+    LLVMBuildBr(g->B, g->fpc[fl->head].fbb);
+    /* the body */
+    g->fl = fl;
+    bool live = false;
+    for (uint32_t pc = fl->head; pc < fl->end;) {
+        uint32_t op = nl_fast_op_of(code[pc]);
+        uint32_t len = op == W_OP_BR_TABLE ? 4 + code[pc + 2] : nl_ops[op].len;
+        if (g->fpc[pc].fbb) {
+            if (live) LLVMBuildBr(g->B, g->fpc[pc].fbb);
+            LLVMPositionBuilderAtEnd(g->B, g->fpc[pc].fbb);
+            for (uint32_t i = 0; i < g->nslots; i++)
+                g->fs[i].sh = NULL;
+            live = true;
+            nl_fast_carried(g, fl, pc);
+            nl_fast_plan(g, fl, pc, leader);
+        }
+        if (live) {
+            g->pc = pc;
+            live = nl_fast_instr(g, (uint32_t)op, code + pc);
+        }
+        pc += len;
+    }
+    if (live) LLVMBuildBr(g->B, g->bb[fl->end]);
+    g->plan_ok = false;
+    for (uint32_t i = 0; i < fl->niv; i++)
+        g->fs[fl->iv[i]].ivcur = NULL;
+    g->fl = NULL;
+}
+
 static bool nl_scan_only(nl_gen *g, uint32_t i)
 {
     g->fc = &g->cs->funcs[i];
@@ -2480,6 +3432,14 @@ static bool nl_is_leaf(const w_fcode *fc)
     return true;
 }
 
+static void nl_function_free(nl_gen *g)
+{
+    free(g->bb), free(g->slots), free(g->fs), free(g->fs_save), free(g->fpc), free(g->floops);
+    g->bb = NULL, g->slots = NULL, g->fs = g->fs_save = NULL, g->fpc = NULL;
+    g->floops = NULL;
+    g->nfloops = 0;
+}
+
 static bool nl_function(nl_gen *g, uint32_t i)
 {
     const w_fcode *fc = g->fc = &g->cs->funcs[i];
@@ -2491,8 +3451,17 @@ static bool nl_function(nl_gen *g, uint32_t i)
     g->bb = calloc(n + 1, sizeof *g->bb);
     g->slots = calloc(nslots + 1, sizeof *g->slots);
     bool *leader = calloc(n + 1, sizeof *leader);
-    if (!g->bb || !g->slots || !leader) {
-        free(g->bb), free(g->slots), free(leader);
+    bool *reentry = calloc(n + 1, sizeof *reentry);
+    g->fs = calloc(nslots + 1, sizeof *g->fs);
+    g->fs_save = calloc(nslots + 1, sizeof *g->fs_save);
+    g->fpc = calloc(n + 1, sizeof *g->fpc);
+    g->planning = g->plan_ok = false;
+    g->floops = NULL;
+    g->nfloops = 0;
+    g->fl = NULL;
+    if (!g->bb || !g->slots || !leader || !reentry || !g->fs || !g->fs_save || !g->fpc) {
+        nl_function_free(g);
+        free(leader), free(reentry);
         return false;
     }
     LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(g->C, fn, "entry");
@@ -2559,15 +3528,17 @@ static bool nl_function(nl_gen *g, uint32_t i)
         g->mems[k].used = false;
     bool ok = nl_scan(g, leader);
     if (ok) {
+        if (nl_jit_fast()) nl_fast_find(g, leader, reentry);
         nl_reload(g);
         for (uint32_t pc = 0; pc < n; pc++)
-            if (leader[pc]) g->bb[pc] = nl_block(g, "");
-        LLVMBuildBr(g->B, g->bb[0]);
+            if (leader[pc] || reentry[pc]) g->bb[pc] = nl_block(g, "");
+        /* A loop with a fast copy is entered there (nl_fast_loop). */
+        LLVMBuildBr(g->B, g->fpc[0].pre ? g->fpc[0].pre : g->bb[0]);
         bool live = false;
         for (uint32_t pc = 0; pc < n;) {
             int op = nl_op_of(fc->code[pc]);
-            if (leader[pc]) {
-                if (live) LLVMBuildBr(g->B, g->bb[pc]);
+            if (g->bb[pc]) {
+                if (live) LLVMBuildBr(g->B, g->fpc[pc].pre ? g->fpc[pc].pre : g->bb[pc]);
                 LLVMPositionBuilderAtEnd(g->B, g->bb[pc]);
                 live = true;
             }
@@ -2580,9 +3551,11 @@ static bool nl_function(nl_gen *g, uint32_t i)
         }
         /* Internal code ends in RETURN; anything after is unreachable. */
         if (live) LLVMBuildUnreachable(g->B);
+        for (uint32_t i = 0; i < g->nfloops; i++)
+            nl_fast_loop(g, &g->floops[i], leader);
     }
-    free(g->bb), free(g->slots), free(leader);
-    g->bb = NULL, g->slots = NULL;
+    nl_function_free(g);
+    free(leader), free(reentry);
     return ok;
 }
 
@@ -2600,7 +3573,9 @@ static void nl_entry(nl_gen *g, uint32_t i, const char *name)
     const w_fcode *fc = &g->cs->funcs[i];
     LLVMTypeRef ps[] = {g->ptr, g->ptr, g->ptr};
     LLVMValueRef f = LLVMAddFunction(g->M, name, LLVMFunctionType(g->i32, ps, 3, 0));
-    nl_strictfp(g, f);
+    /* Not strictfp, so the body is never inlined here: inlined into a
+     * strictfp function, a fast copy's plain float operations would be
+     * made constrained (nl_fast_loop, "F"), and not vectorised. */
     nl_nounwind(g, f);
     LLVMPositionBuilderAtEnd(g->B, LLVMAppendBasicBlockInContext(g->C, f, "entry"));
     LLVMValueRef ex = LLVMGetParam(f, 0), inst = LLVMGetParam(f, 1), slots = LLVMGetParam(f, 2);

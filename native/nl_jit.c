@@ -92,6 +92,7 @@ static char *nl_cpu, *nl_features;
  * instructions are x86 asm), and only with the fault handler installed;
  * WARD_NATIVE_NO_GUARD=1 keeps explicit bounds checks (for comparison). */
 static bool nl_guard;
+static bool nl_fast = true; /* WARD_NATIVE_FAST=0: no fast copies of loops (to compare) */
 static char nl_init_error[256];
 static pthread_once_t nl_once = PTHREAD_ONCE_INIT;
 static bool nl_exiting; /* guarded by nl_lock */
@@ -136,6 +137,8 @@ static void nl_init(void)
     const char *ng = getenv("WARD_NATIVE_NO_GUARD");
     nl_guard = !(ng && *ng && strcmp(ng, "0") != 0) && nat_guard_install();
 #endif
+    const char *fe = getenv("WARD_NATIVE_FAST");
+    nl_fast = !(fe && !strcmp(fe, "0"));
     LLVMErrorRef e = LLVMOrcCreateLLJIT(&nl_jit, NULL);
     if (e) {
         nl_error_to(nl_init_error, sizeof nl_init_error, e);
@@ -157,6 +160,11 @@ static void nl_init(void)
         nl_error_to(nl_init_error, sizeof nl_init_error, e);
         nl_jit = NULL;
     }
+}
+
+bool nl_jit_fast(void)
+{
+    return nl_fast;
 }
 
 bool nl_jit_guard(void)
@@ -208,8 +216,9 @@ static void nl_key(const uint8_t *wasm, size_t len, const uint8_t *modes, uint32
      * guard-page site table): bumped when it changes, so that older cache
      * entries and artifacts are not used. */
     llvm_blake3_hasher_update(&h, "ward-native-3", 13);
-    uint8_t guard = nl_guard;
+    uint8_t guard = nl_guard, fast = nl_fast;
     llvm_blake3_hasher_update(&h, &guard, 1);
+    llvm_blake3_hasher_update(&h, &fast, 1);
     llvm_blake3_hasher_update(&h, WARD_VERSION, strlen(WARD_VERSION) + 1);
     llvm_blake3_hasher_update(&h, WARD_NATIVE_KEY, strlen(WARD_NATIVE_KEY) + 1);
     llvm_blake3_hasher_update(&h, nl_cpu, strlen(nl_cpu) + 1);

@@ -58,6 +58,7 @@ step attest bash tests/attest/run.sh build
 # and the differential fuzz target over generated modules.
 step native bash tests/native/run.sh build
 step spec-native make -s spec-native
+step spec-fastloop make -s spec-fastloop
 # Once more with every function through the short path of large functions
 # (docs/native.md, "Large functions"), in the mode with the most paths.
 step spec-native-big env WARD_NATIVE_BIG=0 build/spec-runner-native --memory paged-tagged \
