@@ -259,6 +259,7 @@ typedef struct nl_slotfast {
     uint32_t base;
     uint8_t bits;
     bool written, dirty;
+    bool seen, carried; /* nl_fast_carried_of */
 } nl_slotfast;
 
 /* A code word's state for fast copies: the copy's block starting there, the
@@ -2626,6 +2627,19 @@ static bool nl_instr(nl_gen *g, uint32_t op, const uint32_t *ip)
 
 /* ---- fast copies: finding the loops, generating them ----------------------------------- */
 
+/* The length in words of op at code[pc]. */
+static uint32_t nl_op_len(const uint32_t *code, uint32_t pc, uint32_t op)
+{
+    return op == W_OP_BR_TABLE ? 4 + code[pc + 2] : nl_ops[op].len;
+}
+
+/* Whether kind is a scalar or fused memory access (loads, stores, FLD). */
+static bool nl_is_access(uint8_t kind)
+{
+    return kind == K_LOAD || kind == K_STORE || kind == K_LOADA || kind == K_STOREA ||
+           kind == K_FLD;
+}
+
 /* The op of a handler word nl_scan has checked. */
 static uint32_t nl_fast_op_of(uint32_t word)
 {
@@ -2642,48 +2656,30 @@ static uint32_t nl_back_target(const uint32_t *code, uint32_t pc, int op)
     return UINT32_MAX;
 }
 
-/* Whether op at pc may be in the fast copy of the loop [head, end) whose
- * back edge is at back: no branch back into the loop but that one, and
- * only instructions nl_fast_instr has a fast form of or that change no
- * state the copy keeps (no call, no growth, no bulk or Cage instruction,
- * no SIMD). *access: it is a memory access. */
-static bool nl_fast_op(nl_gen *g, int op, const uint32_t *ip, uint32_t pc, uint32_t head,
-                       uint32_t back, bool *access)
+/* Whether op at pc may be in the fast copy of the loop whose back edge is
+ * at back: instructions nl_fast_instr has a fast form of or that change no
+ * state the copy keeps (no call, growth, bulk, table, SIMD or Cage
+ * instruction), and no branch but the back edge (a copy is one block:
+ * nl_fast_find). *access: it is a memory access. */
+static bool nl_fast_op(nl_gen *g, uint32_t op, const uint32_t *ip, uint32_t pc, uint32_t back,
+                       bool *access)
 {
     const nl_opinfo *o = &nl_ops[op];
-#define NL_BACKWARD(t) ((t) >= head && (t) <= pc)
     switch (o->kind) {
     case K_NUM:
     case K_BINI: return true;
-    case K_BR:
-    case K_BRI: return !NL_BACKWARD(pc + ip[3]);
     case K_LOOP:
     case K_LOOPI: return pc == back;
-    case K_LOAD:
-    case K_STORE:
-    case K_LOADA:
-    case K_STOREA:
-    case K_FLD:
+    default: break;
+    }
+    if (nl_is_access(o->kind)) {
         if (o->base >= W_OP_V128_LOAD && o->base <= W_OP_V128_STORE) return false;
         if (!o->layout0 && ip[3] != 0) return false;
         *access = true;
         return !nl_is64(g, 0);
-    case K_SIMD:
-    case K_LOAD_LANE:
-    case K_STORE_LANE: return false;
-    default: break;
     }
     switch (op) {
-    case W_OP_BR: return !NL_BACKWARD(pc + ip[1]);
-    case W_OP_BR_LOOP: return pc == back || pc + ip[1] < head;
-    case W_OP_BR_IF:
-    case W_OP_BR_UNLESS: return !NL_BACKWARD(pc + ip[2]);
-    case W_OP_BR_TABLE:
-        for (uint32_t k = 0; k <= ip[2]; k++)
-            if (NL_BACKWARD(pc + ip[3 + k])) return false;
-        return true;
-    case W_OP_RETURN:
-    case W_OP_UNREACHABLE:
+    case W_OP_BR_LOOP: return pc == back;
     case W_OP_SELECT:
     case W_OP_COPY:
     case W_OP_CONST32:
@@ -2693,7 +2689,6 @@ static bool nl_fast_op(nl_gen *g, int op, const uint32_t *ip, uint32_t pc, uint3
     case W_OP_MEMORY_SIZE: return true;
     default: return false;
     }
-#undef NL_BACKWARD
 }
 
 /* Adds slot s to a list of at most cap; false if it is full. */
@@ -2708,111 +2703,99 @@ static bool nl_slot_add(uint32_t *list, uint32_t *n, uint32_t cap, uint32_t s)
 
 static bool nl_fast_dst(uint32_t op, const uint32_t *ip, uint32_t *dst);
 
-/* Whether op (at ip) reads slot sl (the ops nl_fast_op lets in). */
-static bool nl_fast_reads(uint32_t op, const uint32_t *ip, uint32_t sl)
+/* The slots op (at ip) reads (the ops nl_fast_op lets in), at most 3 in
+ * in; their number. */
+static unsigned nl_fast_inputs(uint32_t op, const uint32_t *ip, uint32_t in[3])
 {
     const nl_opinfo *o = &nl_ops[op];
+    unsigned n = 0;
     switch (o->kind) {
-    case K_NUM: return ip[1] == sl || (o->sig[2] == '_' && ip[2] == sl);
-    case K_BINI: return ip[1] == sl;
-    case K_BR:
-    case K_LOOP: return ip[1] == sl || ip[2] == sl;
-    case K_BRI:
+    case K_NUM:
+        in[n++] = ip[1];
+        if (o->sig[2] == '_') in[n++] = ip[2];
+        return n;
+    case K_LOOP:
+    case K_FLD:
+    case K_STORE:
+    case K_STOREA: in[n++] = ip[2]; /* fall through */
+    case K_BINI:
     case K_LOOPI:
     case K_LOAD:
-    case K_LOADA: return ip[1] == sl;
-    case K_FLD: return ip[1] == sl || ip[2] == sl;
-    case K_STORE:
-    case K_STOREA: return ip[1] == sl || ip[2] == sl;
+    case K_LOADA: in[n++] = ip[1]; return n;
     default: break;
     }
     switch (op) {
-    case W_OP_BR_IF:
-    case W_OP_BR_UNLESS:
-    case W_OP_BR_TABLE:
-    case W_OP_COPY: return ip[1] == sl;
-    case W_OP_SELECT: return ip[1] == sl || ip[2] == sl || ip[3] == sl;
-    case W_OP_GLOBAL_SET: return ip[2] == sl;
-    case W_OP_RETURN: return true;
-    default: return false;
+    case W_OP_SELECT: in[n++] = ip[3]; in[n++] = ip[2]; /* fall through */
+    case W_OP_COPY: in[n++] = ip[1]; return n;
+    case W_OP_GLOBAL_SET: in[n++] = ip[2]; return n;
+    default: return 0;
     }
 }
 
-/* Whether loop fl reads slot sl before its first write of it, in code
- * order (a write that every iteration makes first is not carried). */
-static bool nl_fast_read_first(nl_gen *g, const nl_floop *fl, uint32_t sl)
+/* Marks the slots loop fl carries from one iteration to the next, those it
+ * reads before it writes them (in code order, which its one block
+ * follows), in g->fs[].carried; one pass over the loop. */
+static void nl_fast_carried_of(nl_gen *g, const nl_floop *fl)
 {
     const uint32_t *code = g->fc->code;
-    for (uint32_t pc = fl->head; pc < fl->end;) {
-        uint32_t op = nl_fast_op_of(code[pc]);
-        if (nl_fast_reads(op, code + pc, sl)) return true;
-        uint32_t dst;
-        if (nl_fast_dst(op, code + pc, &dst) && dst == sl) return false;
-        pc += op == W_OP_BR_TABLE ? 4 + code[pc + 2] : nl_ops[op].len;
+    for (uint32_t i = 0; i < g->nslots; i++)
+        g->fs[i].seen = g->fs[i].carried = false;
+    for (uint32_t pc = fl->head, dst; pc < fl->end;
+         pc += nl_op_len(code, pc, nl_fast_op_of(code[pc]))) {
+        uint32_t op = nl_fast_op_of(code[pc]), in[3];
+        unsigned k = nl_fast_inputs(op, code + pc, in);
+        for (unsigned i = 0; i < k; i++)
+            if (!g->fs[in[i]].seen) g->fs[in[i]].seen = g->fs[in[i]].carried = true;
+        if (nl_fast_dst(op, code + pc, &dst)) g->fs[dst].seen = true;
     }
-    return false;
 }
 
-/* The slots of the loop's carried shadows (those it writes with an add,
- * shift or multiply by a constant, an add or a copy: nl_fast_shadow) and
- * of its opaque entry values (nl_floop); false if there are too many for
- * the copy. */
+/* The slots of loop fl's carried shadows (the slots it carries that it
+ * writes with an add, shift or multiply by a constant or an add:
+ * nl_fast_shadow; such a slot is a local, of type i32) and of its opaque
+ * entry values (nl_floop), after nl_fast_carried_of. False if there are
+ * too many, or if the loop carries anything else: a carried float (a sum,
+ * a value loaded for the next iteration) keeps LLVM from vectorising a
+ * loop with exits in the middle, and a copy it does not vectorise is
+ * slower than the ordinary code (checks where guard pages need none). */
 static bool nl_fast_slots(nl_gen *g, nl_floop *fl)
 {
     const uint32_t *code = g->fc->code;
     for (uint32_t pc = fl->head; pc < fl->end;) {
-        uint32_t op = nl_fast_op_of(code[pc]);
+        uint32_t op = nl_fast_op_of(code[pc]), dst;
         const nl_opinfo *o = &nl_ops[op];
         const uint32_t *ip = code + pc;
         bool ok = true;
-        /* Carried: a slot such an op writes that the loop reads before
-         * it writes it (in code order): a local (a value on the stack is
-         * not carried by a loop), whose type is then i32. */
-        uint32_t w = UINT32_MAX;
-        if ((o->kind == K_BINI && o->sig[0] == 'I' &&
-             (o->base == W_OP_I32_ADD || o->base == W_OP_I32_SHL || o->base == W_OP_I32_MUL)) ||
-            (o->kind == K_NUM && op == W_OP_I32_ADD))
-            w = ip[o->kind == K_BINI ? 2 : 3];
-        if (w != UINT32_MAX && nl_fast_read_first(g, fl, w))
-            (void)nl_slot_add(fl->iv, &fl->niv, NL_FAST_IVS, w);
+        if (nl_fast_dst(op, ip, &dst) && g->fs[dst].carried &&
+            ((o->kind == K_BINI && o->sig[0] == 'I' &&
+              (o->base == W_OP_I32_ADD || o->base == W_OP_I32_SHL || o->base == W_OP_I32_MUL)) ||
+             (o->kind == K_NUM && op == W_OP_I32_ADD)))
+            ok = nl_slot_add(fl->iv, &fl->niv, NL_FAST_IVS, dst);
         if (o->kind == K_NUM) {
             bool bin = o->sig[2] == '_';
             if (o->sig[0] == 'F' || o->sig[0] == 'D')
-                ok = nl_slot_add(fl->opq, &fl->nop, NL_FAST_OPAQUE, ip[1]);
+                ok = ok && nl_slot_add(fl->opq, &fl->nop, NL_FAST_OPAQUE, ip[1]);
             if (bin && (o->sig[1] == 'F' || o->sig[1] == 'D'))
                 ok = ok && nl_slot_add(fl->opq, &fl->nop, NL_FAST_OPAQUE, ip[2]);
         } else if (o->kind == K_BINI && o->sig[0] != 'I' && o->sig[0] != 'L') {
-            ok = nl_slot_add(fl->opq, &fl->nop, NL_FAST_OPAQUE, ip[1]);
+            ok = ok && nl_slot_add(fl->opq, &fl->nop, NL_FAST_OPAQUE, ip[1]);
         } else if (o->kind == K_FLD || op == W_OP_COPY) {
-            ok = nl_slot_add(fl->opq, &fl->nop, NL_FAST_OPAQUE, ip[1]);
+            ok = ok && nl_slot_add(fl->opq, &fl->nop, NL_FAST_OPAQUE, ip[1]);
         } else if (op == W_OP_SELECT) {
-            ok = nl_slot_add(fl->opq, &fl->nop, NL_FAST_OPAQUE, ip[1]) &&
+            ok = ok && nl_slot_add(fl->opq, &fl->nop, NL_FAST_OPAQUE, ip[1]) &&
                  nl_slot_add(fl->opq, &fl->nop, NL_FAST_OPAQUE, ip[2]);
         }
         if (!ok) return false;
-        pc += op == W_OP_BR_TABLE ? 4 + code[pc + 2] : o->len;
+        pc += nl_op_len(code, pc, op);
     }
-    return true;
-}
-
-/* Whether every value loop fl carries from one iteration to the next (a
- * slot it reads before it writes it) is one of its induction slots: a
- * carried float (a sum, a value loaded for the next iteration) keeps
- * LLVM from vectorising a loop with exits in the middle, and a fast copy
- * that is not vectorised is slower than the ordinary code (its checks
- * against guard pages' none). */
-static bool nl_fast_carries_only_ivs(nl_gen *g, const nl_floop *fl)
-{
-    const uint32_t *code = g->fc->code;
-    for (uint32_t pc = fl->head, dst; pc < fl->end;) {
-        uint32_t op = nl_fast_op_of(code[pc]);
-        if (nl_fast_dst(op, code + pc, &dst) && nl_fast_read_first(g, fl, dst)) {
-            uint32_t i = 0;
-            while (i < fl->niv && fl->iv[i] != dst)
-                i++;
-            if (i == fl->niv) return false;
-        }
-        pc += op == W_OP_BR_TABLE ? 4 + code[pc + 2] : nl_ops[op].len;
+    /* every other write of a carried slot is to an induction slot */
+    for (uint32_t pc = fl->head, dst; pc < fl->end;
+         pc += nl_op_len(code, pc, nl_fast_op_of(code[pc]))) {
+        if (!nl_fast_dst(nl_fast_op_of(code[pc]), code + pc, &dst) || !g->fs[dst].carried) continue;
+        uint32_t i = 0;
+        while (i < fl->niv && fl->iv[i] != dst)
+            i++;
+        if (i == fl->niv) return false;
     }
     return true;
 }
@@ -2829,30 +2812,29 @@ static void nl_fast_find(nl_gen *g, const bool *leader, bool *reentry)
     if (!g->mems || g->m->nmems == 0 || !g->mems[0].used) return;
     for (uint32_t pc = 0; pc < n;) {
         uint32_t op = nl_fast_op_of(code[pc]);
-        uint32_t len = op == W_OP_BR_TABLE ? 4 + code[pc + 2] : nl_ops[op].len;
+        uint32_t len = nl_op_len(code, pc, op);
         uint32_t head = nl_back_target(code, pc, op);
         pc += len;
         if (head >= pc - len || pc - head > NL_FAST_MAX_WORDS) continue;
         nl_floop fl = {.head = head, .end = pc, .back = pc - len};
         /* Only loops LLVM can vectorise get a copy: one block (no branch
          * inside), float arithmetic, nothing carried but induction slots
-         * (nl_fast_carries_only_ivs); a copy it does not vectorise costs
-         * more than it gives. */
+         * (nl_fast_slots); a copy it does not vectorise costs more than it
+         * gives. */
         bool ok = true, access = false, fp = false;
-        for (uint32_t q = head; q < fl.end && ok;) {
+        for (uint32_t q = head; q < fl.end && ok; q += nl_op_len(code, q, nl_fast_op_of(code[q]))) {
             uint32_t oq = nl_fast_op_of(code[q]);
-            ok =
-                nl_fast_op(g, oq, code + q, q, head, fl.back, &access) && (q == head || !leader[q]);
+            ok = nl_fast_op(g, oq, code + q, q, fl.back, &access) && (q == head || !leader[q]);
             uint32_t b =
                 nl_ops[oq].kind == K_FLD || nl_ops[oq].kind == K_BINI ? nl_ops[oq].base : oq;
             fp = fp || (b >= W_OP_F32_ADD && b <= W_OP_F32_DIV) ||
                  (b >= W_OP_F64_ADD && b <= W_OP_F64_DIV);
-            q += oq == W_OP_BR_TABLE ? 4 + code[q + 2] : nl_ops[oq].len;
         }
-        if (!ok || !access || !fp || !nl_fast_slots(g, &fl) || !nl_fast_carries_only_ivs(g, &fl))
-            continue;
+        if (!ok || !access || !fp) continue;
+        nl_fast_carried_of(g, &fl);
+        if (!nl_fast_slots(g, &fl)) continue;
         nl_floop *a = realloc(g->floops, (g->nfloops + 1) * sizeof *a);
-        if (!a) return;
+        if (!a) break; /* (the loops found so far get their copies) */
         g->floops = a;
         g->floops[g->nfloops++] = fl;
     }
@@ -2866,19 +2848,12 @@ static void nl_fast_find(nl_gen *g, const bool *leader, bool *reentry)
         g->fpc[fl->head].pre = fl->pre;
         for (uint32_t k = 0; k < fl->niv; k++)
             if (!g->fs[fl->iv[k]].iv) g->fs[fl->iv[k]].iv = LLVMBuildAlloca(g->B, g->i64, "iv");
-        for (uint32_t q = fl->head; q < fl->end;) {
-            uint32_t oq = nl_fast_op_of(code[q]);
-            uint8_t k = nl_ops[oq].kind;
-            if (k == K_LOAD || k == K_STORE || k == K_LOADA || k == K_STOREA || k == K_FLD ||
-                q == fl->back)
+        for (uint32_t q = fl->head; q < fl->end; q += nl_op_len(code, q, nl_fast_op_of(code[q])))
+            if (nl_is_access(nl_ops[nl_fast_op_of(code[q])].kind) || q == fl->back)
                 reentry[q] = true;
-            q += oq == W_OP_BR_TABLE ? 4 + code[q + 2] : nl_ops[oq].len;
-        }
     }
 }
 
-/* The shadow of slot s's i32 value (nl_fast_loop, "P") and its bound
- * (*bits: below 2^*bits). */
 #define NL_NO_BASE UINT32_MAX
 
 /* The shadow of slot s's i32 value (nl_fast_loop, "P"), its bound (*bits:
@@ -3114,8 +3089,7 @@ static void nl_fast_plan(nl_gen *g, const nl_floop *fl, uint32_t start, const bo
         uint32_t op = nl_fast_op_of(code[pc]), dst;
         const nl_opinfo *o = &nl_ops[op];
         const uint32_t *ip = code + pc;
-        uint8_t k = o->kind;
-        if (k == K_LOAD || k == K_STORE || k == K_LOADA || k == K_STOREA || k == K_FLD) {
+        if (nl_is_access(o->kind)) {
             if (g->plan_n == 64) break;
             LLVMValueRef ea = nl_fast_ea(g, o, ip, &ks[g->plan_n], &g->plan_base[g->plan_n],
                                          &g->plan_rest[g->plan_n]);
@@ -3133,7 +3107,7 @@ static void nl_fast_plan(nl_gen *g, const nl_floop *fl, uint32_t start, const bo
             g->fs[dst].rest = rest;
             g->fs[dst].dirty = !sh;
         }
-        pc += op == W_OP_BR_TABLE ? 4 + code[pc + 2] : o->len;
+        pc += nl_op_len(code, pc, op);
     }
     g->planning = false;
     memcpy(g->fs, g->fs_save, g->nslots * sizeof *g->fs);
@@ -3328,15 +3302,19 @@ static void nl_fast_loop(nl_gen *g, nl_floop *fl, const bool *leader)
     }
     /* (only values the loop reads before writing them: a temporary's value
      * here is its last iteration's, which this must not keep alive) */
+    nl_fast_carried_of(g, fl);
     for (uint32_t i = 0; i < fl->nop; i++)
-        if (nl_fast_read_first(g, fl, fl->opq[i]))
-            nl_wr64(g, fl->opq[i], nl_opaque(g, nl_rd64(g, fl->opq[i])));
+        if (g->fs[fl->opq[i]].carried) nl_wr64(g, fl->opq[i], nl_opaque(g, nl_rd64(g, fl->opq[i])));
     /* The copy's float immediates and foldable constants, opaque once here
-     * (an asm in the loop would stay there: LLVM does not hoist it). */
-    for (uint32_t pc = fl->head; pc < fl->end;) {
+     * (an asm in the loop would stay there: LLVM does not hoist it); the
+     * slots the loop writes. */
+    for (uint32_t i = 0; i < g->nslots; i++)
+        g->fs[i].bptr = NULL, g->fs[i].written = false;
+    for (uint32_t pc = fl->head, dst; pc < fl->end;) {
         uint32_t op = nl_fast_op_of(code[pc]);
         const nl_opinfo *o = &nl_ops[op];
         const uint32_t *ip = code + pc;
+        if (nl_fast_dst(op, ip, &dst)) g->fs[dst].written = true;
         g->fpc[pc].fconst = NULL;
         if (o->kind == K_BINI && o->sig[0] != 'I' && o->sig[0] != 'L')
             g->fpc[pc].fconst =
@@ -3345,7 +3323,7 @@ static void nl_fast_loop(nl_gen *g, nl_floop *fl, const bool *leader)
             g->fpc[pc].fconst = nl_opaque(g, nl_c32(g, ip[2]));
         else if (op == W_OP_CONST64 && nl_fold_const(nl_imm64(ip + 2), true))
             g->fpc[pc].fconst = nl_opaque(g, nl_c64(g, nl_imm64(ip + 2)));
-        pc += op == W_OP_BR_TABLE ? 4 + code[pc + 2] : o->len;
+        pc += nl_op_len(code, pc, op);
     }
     for (uint32_t i = 0; i < fl->niv; i++) {
         uint32_t s = fl->iv[i];
@@ -3354,13 +3332,6 @@ static void nl_fast_loop(nl_gen *g, nl_floop *fl, const bool *leader)
     }
     nl_fast_budget(g);
     g->pre_at = LLVMBuildBr(g->B, fl->outer);
-    for (uint32_t i = 0; i < g->nslots; i++)
-        g->fs[i].bptr = NULL, g->fs[i].written = false;
-    for (uint32_t pc = fl->head, dst; pc < fl->end;) {
-        uint32_t op = nl_fast_op_of(code[pc]);
-        if (nl_fast_dst(op, code + pc, &dst)) g->fs[dst].written = true;
-        pc += op == W_OP_BR_TABLE ? 4 + code[pc + 2] : nl_ops[op].len;
-    }
     /* outer: every entry of the loop, the limits when the budget ran out */
     LLVMPositionBuilderAtEnd(g->B, fl->outer);
     LLVMTypeRef vt = LLVMFunctionType(LLVMVoidTypeInContext(g->C), NULL, 0, 0);
@@ -3382,7 +3353,7 @@ static void nl_fast_loop(nl_gen *g, nl_floop *fl, const bool *leader)
     bool live = false;
     for (uint32_t pc = fl->head; pc < fl->end;) {
         uint32_t op = nl_fast_op_of(code[pc]);
-        uint32_t len = op == W_OP_BR_TABLE ? 4 + code[pc + 2] : nl_ops[op].len;
+        uint32_t len = nl_op_len(code, pc, op);
         if (g->fpc[pc].fbb) {
             if (live) LLVMBuildBr(g->B, g->fpc[pc].fbb);
             LLVMPositionBuilderAtEnd(g->B, g->fpc[pc].fbb);

@@ -160,36 +160,70 @@ static void mn_mac(uint8_t out[MN_MAC], const uint8_t key[64], const uint8_t *re
     crypto_generichash_final(&st, out, MN_MAC);
 }
 
-/* A sealed module's code for the store: the helper's answer (reply, n
- * bytes) sealed under the store key's MN_SEAL_LABEL key, with what it
- * depends on (as mn_mac) as associated data: nonce, then ciphertext and
- * tag (n + MN_NONCE + MN_TAG bytes at out). False without a store key. */
-static bool mn_seal(uint8_t *out, const uint8_t key[64], const uint8_t *reply, size_t n)
+/* The sealing key of a sealed module's code (under the store key; false
+ * without one) and its associated data: what the code depends on, as
+ * mn_mac's. */
+static bool mn_seal_key(uint8_t k[32], uint8_t ad[128], const uint8_t key[64])
 {
-    uint8_t k[32], ad[128];
-    if (!mon_attest_derive(MN_SEAL_LABEL, k)) return false;
     memcpy(ad, mn.exe_hash, 64);
     memcpy(ad + 64, key, 64);
+    return mon_attest_derive(MN_SEAL_LABEL, k);
+}
+
+/* The helper's answer (reply, n bytes) for the module and configuration of
+ * key, in the store's form: behind a MAC, or for a sealed module sealed
+ * (nonce, ciphertext, tag). NULL if there is none (no store key for a
+ * sealed module, out of memory, too large for the reply). */
+static uint8_t *mn_store_make(const mon_fn *fn, const uint8_t key[64], const uint8_t *reply,
+                              size_t n, size_t module_len, size_t *len)
+{
+    /* a sealed module's code goes in the same reply as the module sealed
+     * for the store (mon_attest_deploy_reply): both must fit */
+    uint64_t need = fn->sealed ? (uint64_t)n + MN_NONCE + MN_TAG + 2 * (uint64_t)module_len
+                               : (uint64_t)n + MN_MAC;
+    *len = fn->sealed ? n + MN_NONCE + MN_TAG : n + MN_MAC;
+    uint8_t k[32], ad[128], *out = need <= MN_STORE_MAX ? malloc(*len) : NULL;
+    if (!out) return NULL;
+    if (!fn->sealed) {
+        mn_mac(out, key, reply, n);
+        memcpy(out + MN_MAC, reply, n);
+        return out;
+    }
+    if (!mn_seal_key(k, ad, key)) {
+        free(out);
+        return NULL;
+    }
     randombytes_buf(out, MN_NONCE);
     crypto_aead_xchacha20poly1305_ietf_encrypt(out + MN_NONCE, NULL, reply, n, ad, sizeof ad, NULL,
                                                out, k);
     sodium_memzero(k, sizeof k);
-    return true;
+    return out;
 }
 
-/* mn_seal's inverse into out (len - MN_NONCE - MN_TAG bytes); false if it
- * does not open (another key, module or helper, or changed). */
-static bool mn_open(uint8_t *out, const uint8_t key[64], const uint8_t *sealed, size_t len)
+/* mn_store_make's inverse: the answer in stored (*n bytes, malloc'd), or
+ * NULL if it does not check (another key, module or helper, changed, cut). */
+static uint8_t *mn_store_open(const mon_fn *fn, const uint8_t key[64], const proto_field *stored,
+                              uint64_t *n)
 {
-    uint8_t k[32], ad[128];
-    if (len < MN_NONCE + MN_TAG || !mon_attest_derive(MN_SEAL_LABEL, k)) return false;
-    memcpy(ad, mn.exe_hash, 64);
-    memcpy(ad + 64, key, 64);
-    bool ok =
-        crypto_aead_xchacha20poly1305_ietf_decrypt(out, NULL, NULL, sealed + MN_NONCE,
-                                                   len - MN_NONCE, ad, sizeof ad, sealed, k) == 0;
-    sodium_memzero(k, sizeof k);
-    return ok;
+    size_t over = fn->sealed ? MN_NONCE + MN_TAG : MN_MAC;
+    if (stored->len < over + 100) return NULL;
+    *n = stored->len - over;
+    uint8_t k[32], ad[128], mac[MN_MAC], *out = malloc(*n);
+    if (!out) return NULL;
+    bool ok;
+    if (!fn->sealed) {
+        mn_mac(mac, key, stored->data + MN_MAC, *n);
+        ok = !sodium_memcmp(mac, stored->data, MN_MAC);
+        if (ok) memcpy(out, stored->data + MN_MAC, *n);
+    } else {
+        ok = mn_seal_key(k, ad, key) &&
+             crypto_aead_xchacha20poly1305_ietf_decrypt(out, NULL, NULL, stored->data + MN_NONCE,
+                                                        stored->len - MN_NONCE, ad, sizeof ad,
+                                                        stored->data, k) == 0;
+        sodium_memzero(k, sizeof k);
+    }
+    if (!ok) free(out);
+    return ok ? out : NULL;
 }
 
 static bool mn_hash_fd(int fd, uint8_t out[64])
@@ -425,24 +459,7 @@ bool mon_native_build(mon_fn *fn, const uint8_t *wasm, size_t len, uint64_t gen,
     bool cancelled = false;
     int how = MN_COMPILED;
     int hi = -1; /* the helper this deploy talks to */
-    if (stored && fn->sealed && stored->len >= MN_NONCE + MN_TAG + 100) {
-        /* A sealed module's code, sealed as it was (mn_seal). */
-        n = stored->len - MN_NONCE - MN_TAG;
-        if ((obj = malloc(n)) && mn_open(obj, key, stored->data, stored->len)) {
-            how = MN_STORED;
-        } else {
-            free(obj);
-            obj = NULL;
-        }
-    } else if (stored && !fn->sealed && stored->len >= MN_MAC + 100) {
-        uint8_t mac[MN_MAC];
-        mn_mac(mac, key, stored->data + MN_MAC, stored->len - MN_MAC);
-        if (!sodium_memcmp(mac, stored->data, MN_MAC) && (obj = malloc(stored->len - MN_MAC))) {
-            n = stored->len - MN_MAC;
-            memcpy(obj, stored->data + MN_MAC, n);
-            how = MN_STORED;
-        }
-    }
+    if (stored && (obj = mn_store_open(fn, key, stored, &n))) how = MN_STORED;
     if (stored && how != MN_STORED) {
         pthread_mutex_lock(&mn.stat_lock);
         mn.store_refused++;
@@ -549,24 +566,7 @@ load:
     }
     fn->nat_funcs = nc;
     mn_count(how, n - 100, nc, mn_now() - t0);
-    if (how != MN_STORED && !fn->sealed && n + MN_MAC <= MN_STORE_MAX &&
-        (fn->nat_store = malloc(n + MN_MAC))) {
-        fn->nat_store_len = n + MN_MAC;
-        mn_mac(fn->nat_store, key, obj, n);
-        memcpy(fn->nat_store + MN_MAC, obj, n);
-    }
-    /* A sealed module's code goes to the store sealed, in the same reply
-     * as the module sealed for the store (mon_attest_deploy_reply): both
-     * must fit in it. */
-    if (how != MN_STORED && fn->sealed &&
-        (uint64_t)n + MN_NONCE + MN_TAG + 2 * (uint64_t)len <= MN_STORE_MAX &&
-        (fn->nat_store = malloc(n + MN_NONCE + MN_TAG))) {
-        fn->nat_store_len = n + MN_NONCE + MN_TAG;
-        if (!mn_seal(fn->nat_store, key, obj, n)) {
-            free(fn->nat_store);
-            fn->nat_store = NULL;
-        }
-    }
+    if (how != MN_STORED) fn->nat_store = mn_store_make(fn, key, obj, n, len, &fn->nat_store_len);
     /* Kept once (two tenants' deploys of one module may have compiled it
      * side by side). */
     bool kept_already = false;
